@@ -1,0 +1,307 @@
+using System.Text.Json;
+using Tasker.Core.Events;
+
+namespace Tasker.Core;
+
+/// <summary>
+/// The step and task rules of DESIGN.md section 3, applied to one <see cref="WorkflowTask"/> held under its
+/// store's exclusive lock. Every operation checks all its guards before it changes anything, so a rejected call
+/// (stale claim, illegal transition) leaves the task exactly as it was.
+/// </summary>
+internal sealed class TaskLifecycle(TaskerOptions options)
+{
+    private readonly Backoff _backoff = new(options);
+
+    private DateTimeOffset Now => options.Time.GetUtcNow();
+
+    public ClaimResult Claim(WorkflowTask task, ClaimOptions claim)
+    {
+        var now = Now;
+        if (task.State.IsFinished())
+            return new ClaimResult([], Evaluate(task, now));
+
+        ExpireLeases(task, now);
+        var picked = PickReady(task, Math.Max(claim.MaxSteps, 0), now);
+        if (picked.Count == 0)
+            return new ClaimResult([], Evaluate(task, now));
+
+        if (task.State != TaskState.InProgress)
+            task.TransitionTask(TaskState.InProgress, "steps claimed", claim.WorkerId, now);
+
+        var lease = now + (claim.Lease ?? options.LeaseDuration);
+        var claims = new StepClaim[picked.Count];
+        for (var n = 0; n < picked.Count; n++)
+        {
+            var i = picked[n];
+            var step = task.Steps[i];
+            step.Attempts++;
+            step.ClaimToken = Guid.NewGuid().ToString("N");
+            step.LeaseExpiresAt = lease;
+            step.ClaimedBy = claim.WorkerId;
+            step.StartedAt = now;
+            step.NextRetryAt = null;
+            task.TransitionStep(i, StepState.InProgress, step.Attempts == 1 ? "claimed" : "claimed for retry", claim.WorkerId, now);
+            // TransitionStep clears the lease only when leaving in_progress, so the new claim stays set.
+            claims[n] = ToClaim(task, step);
+        }
+        return new ClaimResult(claims, Evaluate(task, now));
+    }
+
+    private static List<int> PickReady(WorkflowTask task, int max, DateTimeOffset now)
+    {
+        var picked = new List<int>(Math.Min(max, task.Candidates.Length));
+        foreach (var i in task.Candidates)
+        {
+            if (picked.Count >= max) break;
+            if (IsReadyNow(task.Steps[i], now))
+                picked.Add(i);
+        }
+        picked.Sort(); // declaration order: deterministic for hosts and tests
+        return picked;
+    }
+
+    private static bool IsReadyNow(WorkflowStep step, DateTimeOffset now) =>
+        step.State == StepState.Pending || step.NextRetryAt is null || step.NextRetryAt <= now;
+
+    private static StepClaim ToClaim(WorkflowTask task, WorkflowStep step)
+    {
+        var parents = task.Graph.ParentsOf(step.Index);
+        var results = new KeyValuePair<string, JsonElement>[parents.Length];
+        for (var p = 0; p < parents.Length; p++)
+        {
+            var parent = task.Steps[parents[p]];
+            results[p] = new(parent.Name, parent.Result ?? JsonValues.Null);
+        }
+        var h = task.Header;
+        return new StepClaim(h.Uuid, h.Namespace, h.Name, h.Version, h.Context, h.Tags, step.Uuid, step.Name, step.Handler,
+            step.Attempts, step.MaxAttempts, step.Initialization, results, step.ClaimToken!, step.LeaseExpiresAt!.Value);
+    }
+
+    public DateTimeOffset Heartbeat(WorkflowTask task, Guid stepUuid, string token, TimeSpan? lease)
+    {
+        var step = ClaimedStep(task, stepUuid, token);
+        step.LeaseExpiresAt = Now + (lease ?? options.LeaseDuration);
+        task.MarkDirty(step.Index);
+        return step.LeaseExpiresAt.Value;
+    }
+
+    public TaskOutcome Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata)
+    {
+        var step = ClaimedStep(task, stepUuid, token);
+        var now = Now;
+        step.Result = result;
+        step.Metadata = metadata;
+        step.FinishedAt = now;
+        var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
+        task.TransitionStep(step.Index, StepState.Complete, "completed", step.ClaimedBy, now);
+        SetDuration(task, duration);
+        return Evaluate(task, now);
+    }
+
+    public TaskOutcome Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure)
+    {
+        var step = ClaimedStep(task, stepUuid, token);
+        var now = Now;
+        var permanent = failure.Permanent || !step.Retryable;
+        step.LastError = new StepError(Truncate(failure.Message, 8192), failure.ErrorType, permanent, step.Attempts, now, failure.Backtrace?.Take(200).ToArray());
+        var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
+
+        if (!permanent && step.Attempts < step.MaxAttempts)
+        {
+            step.NextRetryAt = now + _backoff.Delay(step, step.Attempts, failure.RetryAfterSeconds);
+            task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
+        }
+        else
+        {
+            step.FinishedAt = now;
+            var reason = permanent ? "permanent failure" : $"retries exhausted after {step.Attempts} attempts";
+            task.TransitionStep(step.Index, StepState.Error, reason, step.ClaimedBy, now);
+            if (task.Header.FailFast)
+                CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
+        }
+        SetDuration(task, duration, step.LastError);
+        return Evaluate(task, now);
+    }
+
+    private static void SetDuration(WorkflowTask task, double durationMs, StepError? error = null)
+    {
+        // The step's transition event was the last one emitted (if anyone wanted it).
+        if (task.NewEvents.Count > 0 && task.NewEvents[^1].StepName is not null)
+        {
+            task.NewEvents[^1].DurationMs = durationMs;
+            task.NewEvents[^1].Error = error;
+        }
+    }
+
+    public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(task, Now);
+
+    public TaskOutcome Retry(WorkflowTask task, string? actor, string? reason)
+    {
+        var now = Now;
+        if (!Transitions.Check(task.State, TaskState.Pending))
+            return Evaluate(task, now); // already pending: nothing to do
+        reason ??= "task retried";
+        foreach (var step in task.Steps)
+        {
+            if (step.State is not (StepState.Error or StepState.Cancelled)) continue;
+            step.Attempts = 0;
+            step.LastError = null;
+            step.NextRetryAt = null;
+            step.FinishedAt = null;
+            task.TransitionStep(step.Index, StepState.Pending, reason, actor, now);
+        }
+        task.TransitionTask(TaskState.Pending, reason, actor, now);
+        return Evaluate(task, now);
+    }
+
+    public TaskOutcome Cancel(WorkflowTask task, string? actor, string? reason)
+    {
+        var now = Now;
+        if (!Transitions.Check(task.State, TaskState.Cancelled))
+            return Evaluate(task, now); // already cancelled
+        reason ??= "task cancelled";
+        CancelUnstarted(task, reason, actor, now);
+        foreach (var i in task.InFlight.ToArray())
+            task.TransitionStep(i, StepState.Cancelled, reason, actor, now);
+        task.TransitionTask(TaskState.Cancelled, reason, actor, now);
+        return Evaluate(task, now);
+    }
+
+    private static void CancelUnstarted(WorkflowTask task, string reason, string? actor, DateTimeOffset now)
+    {
+        foreach (var step in task.Steps)
+            if (step.State is StepState.Pending or StepState.WaitingForRetry)
+                task.TransitionStep(step.Index, StepState.Cancelled, reason, actor, now);
+    }
+
+    public TaskOutcome Resolve(WorkflowTask task, string stepRef, JsonElement? result, string? actor, string? reason)
+    {
+        var now = Now;
+        var i = Guid.TryParse(stepRef, out var uuid) ? task.IndexOf(uuid) : task.IndexOf(stepRef);
+        if (i < 0) throw TaskerException.NotFound("step", stepRef);
+        var step = task.Steps[i];
+        if (task.State is TaskState.Complete or TaskState.Cancelled or TaskState.ResolvedManually)
+            throw new TaskerException(TaskerErrorCode.InvalidState,
+                $"cannot resolve step '{step.Name}': the task is {task.State.ToWire()}",
+                new Dictionary<string, string> { ["task_state"] = task.State.ToWire(), ["step_name"] = step.Name });
+        if (!Transitions.Check(step.State, StepState.ResolvedManually, step.Name))
+            return Evaluate(task, now); // already resolved
+
+        reason ??= "resolved manually";
+        step.Result = result ?? JsonValues.Null;
+        step.FinishedAt = now;
+        task.TransitionStep(i, StepState.ResolvedManually, reason, actor, now);
+        if (task.State == TaskState.Error)
+            task.TransitionTask(TaskState.Pending, reason, actor, now);
+        return Evaluate(task, now);
+    }
+
+    /// <summary>
+    /// Decides what happens next and finalizes the task when nothing can progress. Cost is proportional to the
+    /// candidate and in-flight steps, not to the size of the DAG.
+    /// </summary>
+    private TaskOutcome Evaluate(WorkflowTask task, DateTimeOffset now)
+    {
+        if (!task.State.IsFinished())
+            ExpireLeases(task, now);
+
+        var ready = 0;
+        DateTimeOffset? earliestRetry = null;
+        foreach (var i in task.Candidates)
+        {
+            var step = task.Steps[i];
+            if (IsReadyNow(step, now)) ready++;
+            else if (earliestRetry is null || step.NextRetryAt < earliestRetry) earliestRetry = step.NextRetryAt;
+        }
+        var inFlight = task.InFlight.Length;
+
+        TaskOutcome outcome;
+        if (task.State is TaskState.Complete or TaskState.ResolvedManually)
+            outcome = Outcome(task, ExecutionStatus.AllComplete, RecommendedAction.Complete, null, 0, 0, false);
+        else if (task.State == TaskState.Cancelled)
+            outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Cancelled, null, 0, 0, false);
+        else if (task.State == TaskState.Error)
+            outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Error, null, 0, 0, false);
+        else if (ready > 0)
+        {
+            outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false);
+            task.Emit(EventNames.ViableStepsDiscovered, now, null, null, e => e.Data = Data("ready_steps", ready));
+        }
+        else if (inFlight > 0)
+            outcome = Outcome(task, ExecutionStatus.Processing, RecommendedAction.Wait, null, 0, inFlight, false);
+        else if (earliestRetry is { } retryAt)
+        {
+            task.TransitionTask(TaskState.WaitingForRetry, "waiting for step retry", null, now);
+            var delay = Math.Max((retryAt - now).TotalSeconds, 0);
+            outcome = Outcome(task, ExecutionStatus.WaitingForRetry, RecommendedAction.Reenqueue, delay, 0, 0, false);
+            task.Emit(EventNames.TaskReenqueued, now, null, null, e => e.Data = Data("delay_seconds", delay));
+        }
+        else if (task.CountIn(StepState.Complete) + task.CountIn(StepState.ResolvedManually) == task.Steps.Count)
+        {
+            var final = task.CountIn(StepState.ResolvedManually) > 0 ? TaskState.ResolvedManually : TaskState.Complete;
+            var finalized = task.TransitionTask(final, "all steps complete", null, now);
+            outcome = Outcome(task, ExecutionStatus.AllComplete, RecommendedAction.Complete, null, 0, 0, finalized);
+        }
+        else
+        {
+            var finalized = task.TransitionTask(TaskState.Error, "blocked by failed steps", null, now);
+            outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Error, null, 0, 0, finalized);
+        }
+
+        task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
+        {
+            ["action"] = JsonSerializerFree.String(outcome.Action.ToWire()),
+            ["execution_status"] = JsonSerializerFree.String(outcome.Status.ToWire()),
+            ["ready_steps"] = JsonSerializerFree.Number(outcome.ReadySteps),
+            ["in_progress_steps"] = JsonSerializerFree.Number(outcome.InProgressSteps),
+        });
+        return outcome;
+    }
+
+    private static TaskOutcome Outcome(WorkflowTask task, ExecutionStatus status, RecommendedAction action, double? delay, int ready, int inFlight, bool finalized) =>
+        new(task.Uuid, task.State, status, action, delay, ready, inFlight, finalized);
+
+    private static Dictionary<string, JsonElement> Data(string key, double value) => new() { [key] = JsonSerializerFree.Number(value) };
+
+    /// <summary>
+    /// Steps whose lease ran out (their worker is presumed dead): the attempt counts; with attempts left the step is
+    /// claimable again at once, otherwise it fails permanently.
+    /// </summary>
+    private static void ExpireLeases(WorkflowTask task, DateTimeOffset now)
+    {
+        if (task.InFlight.Length == 0) return;
+        foreach (var i in task.InFlight.ToArray())
+        {
+            var step = task.Steps[i];
+            if (step.LeaseExpiresAt is not { } expires || expires > now) continue;
+            task.Emit(EventNames.StepLeaseExpired, now, step, null);
+            step.LastError = new StepError($"lease expired at {expires:O}", "LeaseExpired", false, step.Attempts, now, null);
+            if (step.Attempts < step.MaxAttempts)
+            {
+                step.NextRetryAt = now;
+                task.TransitionStep(i, StepState.WaitingForRetry, "lease expired", null, now);
+            }
+            else
+            {
+                step.FinishedAt = now;
+                task.TransitionStep(i, StepState.Error, "lease expired", null, now);
+                if (task.Header.FailFast)
+                    CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
+            }
+        }
+    }
+
+    private static WorkflowStep ClaimedStep(WorkflowTask task, Guid stepUuid, string token)
+    {
+        var i = task.IndexOf(stepUuid);
+        if (i < 0) throw TaskerException.NotFound("step", stepUuid.ToString());
+        var step = task.Steps[i];
+        if (step.State != StepState.InProgress)
+            throw TaskerException.StaleClaim(step.Name, $"the step is {step.State.ToWire()}, not in_progress");
+        if (!string.Equals(step.ClaimToken, token, StringComparison.Ordinal))
+            throw TaskerException.StaleClaim(step.Name, "the claim token is not the current one (the lease expired and the step was claimed again)");
+        return step;
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
+}

@@ -1,0 +1,178 @@
+using System.Text.Json;
+using Tasker.Core.Events;
+using Tasker.Core.Storage;
+using Tasker.Core.Storage.Memory;
+using Tasker.Core.Templates;
+
+namespace Tasker.Core;
+
+/// <summary>
+/// The workflow engine: templates in, tasks out, and the step lifecycle in between. Hosts pull work (claim), run
+/// their handlers, and report back (complete / fail); every call that changes a task returns a
+/// <see cref="TaskOutcome"/> telling the host what to do next. Thread-safe; one engine per process is typical.
+/// </summary>
+public sealed class TaskerEngine : IAsyncDisposable
+{
+    private readonly IStore _store;
+    private readonly TaskLifecycle _lifecycle;
+    private readonly Action<WorkflowTask> _publish;
+
+    public TaskerEngine(IStore store, TaskerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Options = options ?? new TaskerOptions();
+        Options.Validate();
+        _store = store;
+        _lifecycle = new TaskLifecycle(Options);
+        Events = new EventBus { DefaultCapacity = Options.EventBufferCapacity };
+        _publish = task => Events.Publish(task.NewEvents);
+    }
+
+    /// <summary>An engine on the embedded memory store.</summary>
+    public static TaskerEngine InMemory(TaskerOptions? options = null)
+    {
+        options ??= new TaskerOptions();
+        return new TaskerEngine(new MemoryStore(options.MaxFinishedTasks), options);
+    }
+
+    public TaskerOptions Options { get; }
+
+    public EventBus Events { get; }
+
+    public IStore Store => _store;
+
+    private DateTimeOffset Now => Options.Time.GetUtcNow();
+
+    public ValueTask MigrateAsync(CancellationToken cancellationToken = default) => _store.MigrateAsync(cancellationToken);
+
+    /// <summary>Parses, validates and registers a template (YAML or JSON, core or Rails format).</summary>
+    public async ValueTask<TaskTemplate> RegisterTemplateAsync(string text, CancellationToken cancellationToken = default)
+    {
+        var template = TemplateParser.Parse(text);
+        await RegisterTemplateAsync(template, cancellationToken).ConfigureAwait(false);
+        return template;
+    }
+
+    public async ValueTask RegisterTemplateAsync(TaskTemplate template, CancellationToken cancellationToken = default)
+    {
+        await _store.SaveTemplateAsync(template, cancellationToken).ConfigureAwait(false);
+        if (Events.IsWanted(EventNames.TemplateRegistered))
+            Events.Publish(new TaskerEvent
+            {
+                Name = EventNames.TemplateRegistered,
+                Timestamp = Now,
+                TaskName = template.Name,
+                Namespace = template.Namespace,
+                Data = new Dictionary<string, JsonElement>
+                {
+                    ["version"] = JsonSerializerFree.String(template.Version.ToString()),
+                    ["step_count"] = JsonSerializerFree.Number(template.Steps.Count),
+                },
+            });
+    }
+
+    /// <summary>Creates a task, or returns the existing one (<c>Created: false</c>) for a repeated identity.</summary>
+    public async ValueTask<CreateTaskResult> CreateTaskAsync(TaskRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Version is not null)
+            TemplateVersion.Parse(request.Version);
+        var template = await _store.FindTemplateAsync(request.Namespace, request.Name, request.Version, cancellationToken).ConfigureAwait(false)
+            ?? throw TaskerException.NotFound("template", $"{request.Namespace}/{request.Name}" + (request.Version is null ? "" : $"@{request.Version}"));
+
+        var task = TaskFactory.Create(template, request, Options, Now);
+        var createdEvent = Events.IsWanted(EventNames.TaskCreated) ? TaskFactory.CreatedEvent(task) : null;
+        var (uuid, created) = await _store.CreateTaskAsync(task, cancellationToken).ConfigureAwait(false);
+        if (created && createdEvent is not null)
+            Events.Publish(createdEvent);
+        return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
+    }
+
+    public async ValueTask<TaskView> GetTaskAsync(Guid taskUuid, bool includeTransitions = false, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var view = await _store.ReadTaskAsync(taskUuid, task => TaskViews.Build(task, now, []), cancellationToken).ConfigureAwait(false);
+        if (!includeTransitions) return view;
+        var transitions = await _store.GetTransitionsAsync(taskUuid, cancellationToken).ConfigureAwait(false);
+        return view with { Transitions = transitions };
+    }
+
+    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new TaskQuery();
+        if (query.Limit is < 0 or > 10_000)
+            throw TaskerException.InvalidArgument("limit must be between 0 and 10000", "limit");
+        return _store.ListTasksAsync(query, cancellationToken);
+    }
+
+    /// <summary>Atomically claims up to <see cref="ClaimOptions.MaxSteps"/> ready steps; each attempt is counted now.</summary>
+    public ValueTask<ClaimResult> ClaimStepsAsync(Guid taskUuid, ClaimOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ClaimOptions();
+        if (options.MaxSteps is < 0 or > 10_000)
+            throw TaskerException.InvalidArgument("max_steps must be between 0 and 10000", "max_steps");
+        CheckLease(options.Lease);
+        return Mutate(taskUuid, task => _lifecycle.Claim(task, options), cancellationToken);
+    }
+
+    /// <summary>Extends the lease of a claimed step; returns the new expiry.</summary>
+    public ValueTask<DateTimeOffset> HeartbeatAsync(Guid taskUuid, Guid stepUuid, string claimToken, TimeSpan? lease = null, CancellationToken cancellationToken = default)
+    {
+        CheckLease(lease);
+        return Mutate(taskUuid, task => _lifecycle.Heartbeat(task, stepUuid, claimToken, lease), cancellationToken);
+    }
+
+    /// <summary>Records a step's result. Only the current claim token is accepted; a stale one changes nothing.</summary>
+    public ValueTask<TaskOutcome> CompleteStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, JsonElement result, JsonElement? metadata = null, CancellationToken cancellationToken = default) =>
+        Mutate(taskUuid, task => _lifecycle.Complete(task, stepUuid, claimToken, result, metadata), cancellationToken);
+
+    /// <summary>Records a failed attempt: retry later with backoff, or a permanent <c>error</c>.</summary>
+    public ValueTask<TaskOutcome> FailStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, StepFailure failure, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (failure.RetryAfterSeconds is < 0 || failure.RetryAfterSeconds is { } r && !double.IsFinite(r))
+            throw TaskerException.InvalidArgument("retry_after_seconds must be a non-negative number", "retry_after_seconds");
+        return Mutate(taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure), cancellationToken);
+    }
+
+    /// <summary>Evaluates (and, when nothing can progress, finalizes) a task.</summary>
+    public ValueTask<TaskOutcome> EvaluateAsync(Guid taskUuid, CancellationToken cancellationToken = default) =>
+        Mutate(taskUuid, _lifecycle.Evaluate, cancellationToken);
+
+    /// <summary>Retries a failed task: failed and cancelled steps start over; completed steps keep their results.</summary>
+    public ValueTask<TaskOutcome> RetryTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default) =>
+        Mutate(taskUuid, task => _lifecycle.Retry(task, actor, reason), cancellationToken);
+
+    public ValueTask<TaskOutcome> CancelTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default) =>
+        Mutate(taskUuid, task => _lifecycle.Cancel(task, actor, reason), cancellationToken);
+
+    /// <summary>Marks a step (by uuid or name) resolved by an operator, with the result its dependents will see.</summary>
+    public ValueTask<TaskOutcome> ResolveStepAsync(Guid taskUuid, string step, JsonElement? result = null, string? actor = null, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return Mutate(taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken);
+    }
+
+    /// <summary>Expired leases and due retries nobody is driving, so the host can re-enqueue those tasks.</summary>
+    public ValueTask<StaleWork> ListStaleWorkAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        if (limit is < 1 or > 10_000)
+            throw TaskerException.InvalidArgument("limit must be between 1 and 10000", "limit");
+        return _store.ListStaleWorkAsync(Now, limit, cancellationToken);
+    }
+
+    private ValueTask<T> Mutate<T>(Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
+        _store.UpdateTaskAsync(taskUuid, task =>
+        {
+            task.Bus = Events;
+            return change(task);
+        }, _publish, cancellationToken);
+
+    private static void CheckLease(TimeSpan? lease)
+    {
+        if (lease is { } l && (l <= TimeSpan.Zero || l > TimeSpan.FromDays(7)))
+            throw TaskerException.InvalidArgument("lease must be between 1 ms and 7 days", "lease_seconds");
+    }
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}

@@ -1,0 +1,41 @@
+namespace Tasker.Core;
+
+/// <summary>Engine-wide settings. Per-step template settings override the retry and backoff defaults.</summary>
+public sealed class TaskerOptions
+{
+    /// <summary>Attempts a step gets when its template does not say (the first attempt included).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Backoff after attempt n is <c>base * 2^(n-1)</c>, capped at <see cref="MaxBackoff"/>, with jitter.</summary>
+    public TimeSpan BackoffBase { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Relative jitter applied to exponential backoff: 0.1 means ±10 %.</summary>
+    public double Jitter { get; init; } = 0.1;
+
+    /// <summary>How long a claim lasts without a heartbeat before another worker may take the step over.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
+    public int MaxFinishedTasks { get; init; } = 10_000;
+
+    /// <summary>Default buffer size of an event subscription.</summary>
+    public int EventBufferCapacity { get; init; } = 10_000;
+
+    /// <summary>The clock. Tests inject a <see cref="ManualClock"/> so they never sleep.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Seed for backoff jitter; null uses a shared, unseeded generator.</summary>
+    public int? RandomSeed { get; init; }
+
+    internal void Validate()
+    {
+        if (MaxAttempts is < 1 or > 1000) throw TaskerException.InvalidArgument("max_attempts must be between 1 and 1000", "max_attempts");
+        if (BackoffBase < TimeSpan.Zero || MaxBackoff < TimeSpan.Zero) throw TaskerException.InvalidArgument("backoff must not be negative", "backoff");
+        if (Jitter is < 0 or > 1) throw TaskerException.InvalidArgument("jitter must be between 0 and 1", "backoff.jitter");
+        if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
+        if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention must not be negative", "retention");
+        if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Tasker.Core;
+
+/// <summary>Parsing of untrusted JSON into detached <see cref="JsonElement"/>s, with depth and size limits.</summary>
+public static class JsonValues
+{
+    /// <summary>The largest JSON document (context, result, request) the engine accepts: 64 MiB.</summary>
+    public const int MaxDocumentBytes = 64 * 1024 * 1024;
+
+    /// <summary>The deepest nesting accepted; deeper documents are rejected instead of exhausting the stack.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = MaxDepth };
+
+    public static readonly JsonElement EmptyObject = Parse("{}"u8, "empty object");
+
+    public static readonly JsonElement Null = Parse("null"u8, "null");
+
+    /// <summary>Parses <paramref name="utf8"/> into an element that owns its memory (safe to keep).</summary>
+    public static JsonElement Parse(ReadOnlySpan<byte> utf8, string what)
+    {
+        if (utf8.Length > MaxDocumentBytes)
+            throw TaskerException.InvalidArgument($"{what} is {utf8.Length} bytes; the limit is {MaxDocumentBytes}", what);
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
+            return JsonElement.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw InvalidJson(what, e);
+        }
+    }
+
+    public static JsonElement Parse(string text, string what) => Parse(Encoding.UTF8.GetBytes(text), what);
+
+    internal static JsonDocument ParseDocument(ReadOnlyMemory<byte> utf8, string what)
+    {
+        if (utf8.Length > MaxDocumentBytes)
+            throw TaskerException.InvalidArgument($"{what} is {utf8.Length} bytes; the limit is {MaxDocumentBytes}", what);
+        try
+        {
+            return JsonDocument.Parse(utf8, Options);
+        }
+        catch (JsonException e)
+        {
+            throw InvalidJson(what, e);
+        }
+    }
+
+    private static TaskerException InvalidJson(string what, JsonException e) =>
+        new(TaskerErrorCode.InvalidJson,
+            $"{what} is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})",
+            new Dictionary<string, string>
+            {
+                ["what"] = what,
+                ["line"] = ((e.LineNumber ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["byte_in_line"] = ((e.BytePositionInLine ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+
+    /// <summary>Serializes an element to compact UTF-8 JSON text.</summary>
+    public static string ToJson(this JsonElement element) => element.GetRawText();
+
+    /// <summary>
+    /// A canonical form (object keys sorted, no whitespace) used to hash task contexts for
+    /// <c>identity_strategy: strict</c>: two contexts that differ only in key order are the same task.
+    /// </summary>
+    public static byte[] Canonicalize(JsonElement element)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+            WriteCanonical(writer, element);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteCanonical(writer, property.Value);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in element.EnumerateArray())
+                    WriteCanonical(writer, item);
+                writer.WriteEndArray();
+                break;
+            default:
+                element.WriteTo(writer);
+                break;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Tasker.Core.Templates;
+
+namespace Tasker.Core.Storage;
+
+/// <summary>
+/// Where templates and tasks live. The engine owns every rule; a store owns durability and mutual exclusion.
+/// The central operation is <see cref="UpdateTaskAsync{T}"/>: load one task, run the engine's change on it
+/// while no one else can change that task, persist what the change marked (<see cref="WorkflowTask.DirtySteps"/>,
+/// <see cref="WorkflowTask.HeaderDirty"/>, <see cref="WorkflowTask.NewTransitions"/>) atomically, then call
+/// <c>committed</c>. If the change throws, nothing is persisted.
+/// </summary>
+public interface IStore : IAsyncDisposable
+{
+    /// <summary>Applies schema migrations (no-op for stores without a schema).</summary>
+    ValueTask MigrateAsync(CancellationToken cancellationToken);
+
+    ValueTask SaveTemplateAsync(TaskTemplate template, CancellationToken cancellationToken);
+
+    /// <summary>Finds a template; a null version means the highest registered version.</summary>
+    ValueTask<TaskTemplate?> FindTemplateAsync(string ns, string name, string? version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts a new task, or, when a task with the same <see cref="TaskHeader.Identity"/> exists for the same
+    /// namespace and name, leaves the store unchanged and returns that task's uuid with <c>created: false</c>.
+    /// </summary>
+    ValueTask<(Guid TaskUuid, bool Created)> CreateTaskAsync(WorkflowTask task, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="change"/> on the task under an exclusive lock and persists its effects.</summary>
+    /// <exception cref="TaskerException">NotFound when the task does not exist.</exception>
+    ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="read"/> on a consistent snapshot of the task.</summary>
+    ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken);
+
+    /// <summary>The task's audit trail, oldest first.</summary>
+    ValueTask<IReadOnlyList<TransitionRecord>> GetTransitionsAsync(Guid taskUuid, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
+
+    ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}

@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Tasker.Core.Events;
+using Tasker.Core.Schema;
+using Tasker.Core.Templates;
+
+namespace Tasker.Core;
+
+/// <summary>Materializes a new task (its steps and edges) from a template and a request.</summary>
+internal static class TaskFactory
+{
+    private const int MaxTags = 64;
+    private const int MaxShortText = 1024;
+
+    public static WorkflowTask Create(TaskTemplate template, TaskRequest request, TaskerOptions options, DateTimeOffset now)
+    {
+        var context = request.Context is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c : JsonValues.EmptyObject;
+        if (context.ValueKind != JsonValueKind.Object)
+            throw TaskerException.InvalidArgument("context must be a JSON object", "context");
+        if (template.InputSchema is { } schema)
+            InputSchemaValidator.Validate(schema, context, template.Key);
+        if (request.Tags.Count > MaxTags)
+            throw TaskerException.InvalidArgument($"at most {MaxTags} tags are allowed", "tags");
+        CheckShort(request.Initiator, "initiator");
+        CheckShort(request.SourceSystem, "source_system");
+        CheckShort(request.Reason, "reason");
+        CheckShort(request.IdempotencyKey, "idempotency_key");
+        CheckShort(request.CorrelationId, "correlation_id");
+        foreach (var tag in request.Tags)
+            CheckShort(tag, "tags");
+
+        var header = new TaskHeader
+        {
+            Uuid = Guid.CreateVersion7(now),
+            Namespace = template.Namespace,
+            Name = template.Name,
+            Version = template.Version.ToString(),
+            State = TaskState.Pending,
+            Context = context,
+            Tags = request.Tags.ToArray(),
+            Priority = request.Priority,
+            Initiator = request.Initiator,
+            SourceSystem = request.SourceSystem,
+            Reason = request.Reason,
+            CorrelationId = request.CorrelationId,
+            IdempotencyKey = request.IdempotencyKey,
+            Identity = Identity(template, request, context),
+            FailFast = template.FailFast,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+
+        var steps = new WorkflowStep[template.Steps.Count];
+        for (var i = 0; i < steps.Length; i++)
+        {
+            var t = template.Steps[i];
+            steps[i] = new WorkflowStep
+            {
+                Uuid = Guid.CreateVersion7(now),
+                Index = i,
+                Name = t.Name,
+                Handler = t.Handler,
+                Initialization = t.Initialization,
+                Retryable = t.Retry.Retryable,
+                MaxAttempts = t.Retry.MaxAttempts ?? options.MaxAttempts,
+                BackoffBaseSeconds = t.Retry.BackoffBaseSeconds,
+                MaxBackoffSeconds = t.Retry.MaxBackoffSeconds,
+                TimeoutSeconds = t.TimeoutSeconds,
+                State = StepState.Pending,
+            };
+        }
+
+        var task = new WorkflowTask(header, steps, template.Graph);
+        task.NewTransitions.Add(new TransitionRecord(null, null, null, TaskState.Pending.ToWire(), "created", request.Initiator, now, null));
+        return task;
+    }
+
+    private static string? Identity(TaskTemplate template, TaskRequest request, JsonElement context)
+    {
+        if (request.IdempotencyKey is { } key)
+            return "key:" + key;
+        if (template.IdentityStrategy == IdentityStrategy.Strict)
+            return "ctx:" + Convert.ToHexStringLower(SHA256.HashData(JsonValues.Canonicalize(context)));
+        return null;
+    }
+
+    private static void CheckShort(string? value, string field)
+    {
+        if (value is not null && value.Length > MaxShortText)
+            throw TaskerException.InvalidArgument($"{field} is longer than {MaxShortText} characters", field);
+    }
+
+    public static TaskerEvent CreatedEvent(WorkflowTask task) => new()
+    {
+        Name = EventNames.TaskCreated,
+        Timestamp = task.Header.CreatedAt,
+        TaskUuid = task.Uuid,
+        TaskName = task.Header.Name,
+        Namespace = task.Header.Namespace,
+        ToState = TaskState.Pending.ToWire(),
+        Reason = "created",
+        Actor = task.Header.Initiator,
+    };
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace Tasker.Core;
+
+/// <summary>A request to create a task from a registered template.</summary>
+public sealed record TaskRequest
+{
+    public required string Name { get; init; }
+    public required string Namespace { get; init; }
+    /// <summary>Null selects the newest registered version.</summary>
+    public string? Version { get; init; }
+    public JsonElement? Context { get; init; }
+    public string? Initiator { get; init; }
+    public string? SourceSystem { get; init; }
+    public string? Reason { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public int Priority { get; init; }
+    /// <summary>Creating a second task with the same key (per namespace and name) returns the first one.</summary>
+    public string? IdempotencyKey { get; init; }
+    public string? CorrelationId { get; init; }
+}

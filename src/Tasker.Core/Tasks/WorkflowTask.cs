@@ -1,0 +1,242 @@
+using System.Text.Json;
+using Tasker.Core.Events;
+using Tasker.Core.Graph;
+
+namespace Tasker.Core;
+
+/// <summary>
+/// A task and its steps: the unit of consistency. Stores hand the engine one <see cref="WorkflowTask"/> at a time
+/// under an exclusive lock (a monitor in memory, a row lock in PostgreSQL); every state change goes through
+/// <see cref="TransitionStep"/> or <see cref="TransitionTask"/>, which check the transition tables, keep the
+/// readiness bookkeeping incremental, append the audit trail and collect events.
+/// </summary>
+public sealed class WorkflowTask
+{
+    private readonly int[] _unsatisfiedParents;
+    private readonly int[] _stateCounts = new int[7];
+    private readonly IndexSet _candidates; // pending or waiting_for_retry, every parent satisfied, attempts left
+    private readonly IndexSet _inFlight;   // in_progress
+    private readonly bool[] _dirty;
+    private readonly List<int> _dirtySteps = [];
+    private Dictionary<Guid, int>? _indexByUuid;
+
+    internal WorkflowTask(TaskHeader header, WorkflowStep[] steps, DagShape graph)
+    {
+        Header = header;
+        Steps = steps;
+        Graph = graph;
+        _unsatisfiedParents = new int[steps.Length];
+        _candidates = new IndexSet(steps.Length);
+        _inFlight = new IndexSet(steps.Length);
+        _dirty = new bool[steps.Length];
+        RebuildReadiness();
+    }
+
+    public TaskHeader Header { get; }
+    public Guid Uuid => Header.Uuid;
+    public TaskState State => Header.State;
+    public IReadOnlyList<WorkflowStep> Steps { get; }
+    public DagShape Graph { get; }
+
+    /// <summary>Transitions made by the current change, in order; the store appends them to the audit trail.</summary>
+    public List<TransitionRecord> NewTransitions { get; } = [];
+
+    /// <summary>Indices of steps the current change modified; the store writes back only these.</summary>
+    public IReadOnlyList<int> DirtySteps => _dirtySteps;
+
+    /// <summary>True when the current change modified the task row itself.</summary>
+    public bool HeaderDirty { get; private set; }
+
+    /// <summary>Events produced by the current change, published by the engine once the store has committed.</summary>
+    internal List<TaskerEvent> NewEvents { get; } = [];
+
+    /// <summary>The bus the current change emits to (only events someone subscribed to are built).</summary>
+    internal EventBus? Bus { get; set; }
+
+    internal int CountIn(StepState state) => _stateCounts[(int)state];
+    internal ReadOnlySpan<int> Candidates => _candidates.Items;
+    internal ReadOnlySpan<int> InFlight => _inFlight.Items;
+    internal bool IsCandidate(int index) => _candidates.Contains(index);
+    internal int UnsatisfiedParents(int index) => _unsatisfiedParents[index];
+
+    public int IndexOf(Guid stepUuid)
+    {
+        _indexByUuid ??= BuildIndex();
+        return _indexByUuid.TryGetValue(stepUuid, out var index) ? index : -1;
+    }
+
+    public int IndexOf(string stepName)
+    {
+        for (var i = 0; i < Steps.Count; i++)
+            if (Steps[i].Name == stepName)
+                return i;
+        return -1;
+    }
+
+    private Dictionary<Guid, int> BuildIndex()
+    {
+        var index = new Dictionary<Guid, int>(Steps.Count);
+        foreach (var step in Steps)
+            index[step.Uuid] = step.Index;
+        return index;
+    }
+
+    /// <summary>Recomputes all readiness bookkeeping from step states: the full pass, O(steps + edges).</summary>
+    internal void RebuildReadiness()
+    {
+        Array.Clear(_stateCounts);
+        _candidates.Clear();
+        _inFlight.Clear();
+        for (var i = 0; i < Steps.Count; i++)
+        {
+            var step = Steps[i];
+            _stateCounts[(int)step.State]++;
+            var unsatisfied = 0;
+            foreach (var parent in Graph.ParentsOf(i))
+                if (!Steps[parent].State.IsSatisfied())
+                    unsatisfied++;
+            _unsatisfiedParents[i] = unsatisfied;
+            if (step.State == StepState.InProgress)
+                _inFlight.Add(i);
+            else
+                ConsiderCandidate(i);
+        }
+    }
+
+    private void ConsiderCandidate(int i)
+    {
+        var step = Steps[i];
+        if (step.State is StepState.Pending or StepState.WaitingForRetry && _unsatisfiedParents[i] == 0 && step.Attempts < step.MaxAttempts)
+            _candidates.Add(i);
+        else
+            _candidates.Remove(i);
+    }
+
+    /// <summary>
+    /// Moves step <paramref name="i"/> to <paramref name="to"/>. Returns false (and does nothing) when it is already
+    /// there; throws <see cref="TaskerErrorCode.InvalidState"/> when the table forbids it. Only the dependents of a
+    /// step that becomes satisfied are re-examined.
+    /// </summary>
+    internal bool TransitionStep(int i, StepState to, string reason, string? actor, DateTimeOffset at)
+    {
+        var step = Steps[i];
+        var from = step.State;
+        if (!Transitions.Check(from, to, step.Name)) return false;
+
+        step.State = to;
+        _stateCounts[(int)from]--;
+        _stateCounts[(int)to]++;
+        if (from == StepState.InProgress)
+        {
+            _inFlight.Remove(i);
+            step.ClaimToken = null;
+            step.LeaseExpiresAt = null;
+        }
+        if (to == StepState.InProgress)
+        {
+            _inFlight.Add(i);
+            _candidates.Remove(i);
+        }
+        else
+        {
+            ConsiderCandidate(i);
+        }
+
+        if (to.IsSatisfied())
+            foreach (var child in Graph.ChildrenOf(i))
+                if (--_unsatisfiedParents[child] == 0)
+                    ConsiderCandidate(child);
+
+        MarkDirty(i);
+        var record = new TransitionRecord(step.Uuid, step.Name, from.ToWire(), to.ToWire(), reason, actor, at, step.Attempts);
+        NewTransitions.Add(record);
+        Emit(EventNames.ForStepTransition(from, to), at, step, record);
+        return true;
+    }
+
+    /// <summary>Moves the task to <paramref name="to"/>; same contract as <see cref="TransitionStep"/>.</summary>
+    internal bool TransitionTask(TaskState to, string reason, string? actor, DateTimeOffset at)
+    {
+        var from = Header.State;
+        if (!Transitions.Check(from, to)) return false;
+        Header.State = to;
+        Header.UpdatedAt = at;
+        Header.FinishedAt = to.IsFinished() ? at : null;
+        HeaderDirty = true;
+        var record = new TransitionRecord(null, null, from.ToWire(), to.ToWire(), reason, actor, at, null);
+        NewTransitions.Add(record);
+        Emit(EventNames.ForTaskTransition(from, to), at, null, record);
+        return true;
+    }
+
+    internal void MarkDirty(int i)
+    {
+        if (_dirty[i]) return;
+        _dirty[i] = true;
+        _dirtySteps.Add(i);
+    }
+
+    internal void Touch(DateTimeOffset at)
+    {
+        Header.UpdatedAt = at;
+        HeaderDirty = true;
+    }
+
+    internal void Emit(string name, DateTimeOffset at, WorkflowStep? step, TransitionRecord? transition, Action<TaskerEvent>? fill = null)
+    {
+        if (Bus is null || !Bus.IsWanted(name)) return;
+        var e = new TaskerEvent
+        {
+            Name = name,
+            Timestamp = at,
+            TaskUuid = Header.Uuid,
+            TaskName = Header.Name,
+            Namespace = Header.Namespace,
+            StepUuid = step?.Uuid,
+            StepName = step?.Name,
+            FromState = transition?.From,
+            ToState = transition?.To,
+            Reason = transition?.Reason,
+            Actor = transition?.Actor,
+            Attempt = step?.Attempts,
+        };
+        fill?.Invoke(e);
+        NewEvents.Add(e);
+    }
+
+    /// <summary>Forgets the change-tracking of the last change once the store has persisted it.</summary>
+    public void AcceptChanges()
+    {
+        NewTransitions.Clear();
+        NewEvents.Clear();
+        foreach (var i in _dirtySteps)
+            _dirty[i] = false;
+        _dirtySteps.Clear();
+        HeaderDirty = false;
+        Bus = null;
+    }
+}
+
+/// <summary>The task row: identity, request fields and current state.</summary>
+public sealed class TaskHeader
+{
+    public required Guid Uuid { get; init; }
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public TaskState State { get; internal set; }
+    public JsonElement Context { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public int Priority { get; init; }
+    public string? Initiator { get; init; }
+    public string? SourceSystem { get; init; }
+    public string? Reason { get; init; }
+    public string? CorrelationId { get; init; }
+    public string? IdempotencyKey { get; init; }
+    /// <summary>The de-duplication identity (idempotency key or strict context hash), unique per namespace and name.</summary>
+    public string? Identity { get; init; }
+    public bool FailFast { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; internal set; }
+    public DateTimeOffset? FinishedAt { get; internal set; }
+}
