@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tasker.Core.Events;
+using Tasker.Core.Telemetry;
 
 namespace Tasker.Core;
 
@@ -44,6 +45,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             // TransitionStep clears the lease only when leaving in_progress, so the new claim stays set.
             claims[n] = ToClaim(task, step);
         }
+        TaskerTelemetry.StepsStarted.Add(claims.Length, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         return new ClaimResult(claims, Evaluate(task, now));
     }
 
@@ -95,6 +97,9 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
         task.TransitionStep(step.Index, StepState.Complete, "completed", step.ClaimedBy, now);
         SetDuration(task, duration);
+        TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+        TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
+        TaskerTelemetry.RecordStepSpan(task, step, now, "complete");
         return Evaluate(task, now);
     }
 
@@ -110,16 +115,21 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         {
             step.NextRetryAt = now + _backoff.Delay(step, step.Attempts, failure.RetryAfterSeconds);
             task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
+            TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+            TaskerTelemetry.RecordStepSpan(task, step, now, "retry");
         }
         else
         {
             step.FinishedAt = now;
             var reason = permanent ? "permanent failure" : $"retries exhausted after {step.Attempts} attempts";
             task.TransitionStep(step.Index, StepState.Error, reason, step.ClaimedBy, now);
+            TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+            TaskerTelemetry.RecordStepSpan(task, step, now, "error");
             if (task.Header.FailFast)
                 CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
         }
         SetDuration(task, duration, step.LastError);
+        TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "error"));
         return Evaluate(task, now);
     }
 
@@ -226,6 +236,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         {
             outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false);
             task.Emit(EventNames.ViableStepsDiscovered, now, null, null, e => e.Data = Data("ready_steps", ready));
+            TaskerTelemetry.ReadySteps.Record(ready);
         }
         else if (inFlight > 0)
             outcome = Outcome(task, ExecutionStatus.Processing, RecommendedAction.Wait, null, 0, inFlight, false);
@@ -248,6 +259,9 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Error, null, 0, 0, finalized);
         }
 
+        if (outcome.Finalized)
+            TaskerTelemetry.TasksFinished.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace),
+                TaskerTelemetry.Tag("tasker.task.state", outcome.TaskState.ToWire()));
         task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
         {
             ["action"] = JsonSerializerFree.String(outcome.Action.ToWire()),
@@ -275,6 +289,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             var step = task.Steps[i];
             if (step.LeaseExpiresAt is not { } expires || expires > now) continue;
             task.Emit(EventNames.StepLeaseExpired, now, step, null);
+            TaskerTelemetry.LeasesExpired.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             step.LastError = new StepError($"lease expired at {expires:O}", "LeaseExpired", false, step.Attempts, now, null);
             if (step.Attempts < step.MaxAttempts)
             {

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Tasker.Core.Events;
 using Tasker.Core.Storage;
 using Tasker.Core.Storage.Memory;
+using Tasker.Core.Telemetry;
 using Tasker.Core.Templates;
 
 namespace Tasker.Core;
@@ -112,7 +114,15 @@ public sealed class TaskerEngine : IAsyncDisposable
         if (options.MaxSteps is < 0 or > 10_000)
             throw TaskerException.InvalidArgument("max_steps must be between 0 and 10000", "max_steps");
         CheckLease(options.Lease);
-        return Mutate(taskUuid, task => _lifecycle.Claim(task, options), cancellationToken);
+        return TimedClaim(taskUuid, options, cancellationToken);
+    }
+
+    private async ValueTask<ClaimResult> TimedClaim(Guid taskUuid, ClaimOptions options, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await Mutate(taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
+        TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return result;
     }
 
     /// <summary>Extends the lease of a claimed step; returns the new expiry.</summary>
