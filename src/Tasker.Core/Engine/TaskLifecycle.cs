@@ -264,10 +264,10 @@ internal sealed class TaskLifecycle(TaskerOptions options)
                 TaskerTelemetry.Tag("tasker.task.state", outcome.TaskState.ToWire()));
         task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
         {
-            ["action"] = JsonSerializerFree.String(outcome.Action.ToWire()),
-            ["execution_status"] = JsonSerializerFree.String(outcome.Status.ToWire()),
-            ["ready_steps"] = JsonSerializerFree.Number(outcome.ReadySteps),
-            ["in_progress_steps"] = JsonSerializerFree.Number(outcome.InProgressSteps),
+            ["action"] = JsonLiterals.String(outcome.Action.ToWire()),
+            ["execution_status"] = JsonLiterals.String(outcome.Status.ToWire()),
+            ["ready_steps"] = JsonLiterals.Number(outcome.ReadySteps),
+            ["in_progress_steps"] = JsonLiterals.Number(outcome.InProgressSteps),
         });
         return outcome;
     }
@@ -275,7 +275,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
     private static TaskOutcome Outcome(WorkflowTask task, ExecutionStatus status, RecommendedAction action, double? delay, int ready, int inFlight, bool finalized) =>
         new(task.Uuid, task.State, status, action, delay, ready, inFlight, finalized);
 
-    private static Dictionary<string, JsonElement> Data(string key, double value) => new() { [key] = JsonSerializerFree.Number(value) };
+    private static Dictionary<string, JsonElement> Data(string key, double value) => new() { [key] = JsonLiterals.Number(value) };
 
     /// <summary>
     /// Steps whose lease ran out (their worker is presumed dead): the attempt counts; with attempts left the step is

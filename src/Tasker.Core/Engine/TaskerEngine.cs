@@ -67,8 +67,8 @@ public sealed class TaskerEngine : IAsyncDisposable
                 Namespace = template.Namespace,
                 Data = new Dictionary<string, JsonElement>
                 {
-                    ["version"] = JsonSerializerFree.String(template.Version.ToString()),
-                    ["step_count"] = JsonSerializerFree.Number(template.Steps.Count),
+                    ["version"] = JsonLiterals.String(template.Version.ToString()),
+                    ["step_count"] = JsonLiterals.Number(template.Steps.Count),
                 },
             });
     }

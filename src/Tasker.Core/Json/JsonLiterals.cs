@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Tasker.Core;
 
 /// <summary>Small JSON values built without reflection-based serialization (AOT-safe).</summary>
-internal static class JsonSerializerFree
+internal static class JsonLiterals
 {
     public static JsonElement Number(double value) =>
         JsonValues.Parse(Encoding.UTF8.GetBytes(value.ToString("R", CultureInfo.InvariantCulture)), "number");
