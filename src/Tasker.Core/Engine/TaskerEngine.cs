@@ -171,6 +171,24 @@ public sealed class TaskerEngine : IAsyncDisposable
         return _store.ListStaleWorkAsync(Now, limit, cancellationToken);
     }
 
+    /// <summary>
+    /// Store reachability, task and step counts by state, stale work and pool usage: what a <c>/health</c> endpoint
+    /// needs. Never throws for an unreachable store; it reports it.
+    /// </summary>
+    public async ValueTask<EngineHealth> GetHealthAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+            var stale = await _store.ListStaleWorkAsync(Now, 10_000, cancellationToken).ConfigureAwait(false);
+            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null);
+        }
+        catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
+        {
+            return new EngineHealth(false, null, 0, 0, e.Message);
+        }
+    }
+
     private ValueTask<T> Mutate<T>(Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
         _store.UpdateTaskAsync(taskUuid, task =>
         {

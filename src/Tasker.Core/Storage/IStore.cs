@@ -38,4 +38,8 @@ public interface IStore : IAsyncDisposable
     ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
     ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Counts for health checks. Throws <see cref="TaskerErrorCode.Database"/> when the store is unreachable.</summary>
+    ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        throw new TaskerException(TaskerErrorCode.Internal, $"{GetType().Name} does not report statistics");
 }

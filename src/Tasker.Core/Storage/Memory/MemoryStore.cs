@@ -171,6 +171,29 @@ public sealed class MemoryStore(int maxFinishedTasks = 10_000) : IStore
         return ValueTask.FromResult(new StaleWork(leases, retries));
     }
 
+    public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        var tasks = new long[7];
+        var steps = new long[7];
+        DateTimeOffset? oldest = null;
+        foreach (var entry in _tasks.Values)
+        {
+            lock (entry)
+            {
+                var task = entry.Task;
+                tasks[(int)task.State]++;
+                if (task.State.IsFinished()) continue;
+                if (oldest is null || task.Header.CreatedAt < oldest) oldest = task.Header.CreatedAt;
+                foreach (var state in Enum.GetValues<StepState>())
+                    steps[(int)state] += task.CountIn(state);
+            }
+        }
+        return ValueTask.FromResult(new StoreStats("memory",
+            Enum.GetValues<TaskState>().ToDictionary(s => s.ToWire(), s => tasks[(int)s]),
+            Enum.GetValues<StepState>().ToDictionary(s => s.ToWire(), s => steps[(int)s]),
+            oldest));
+    }
+
     private Entry Find(Guid taskUuid) =>
         _tasks.TryGetValue(taskUuid, out var entry) ? entry : throw TaskerException.NotFound("task", taskUuid.ToString());
 
