@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text;
+
+namespace Tasker.Postgres.Bench;
+
+/// <summary>The workflows the bench and the multi-process tests run.</summary>
+internal static class BenchTemplates
+{
+    public const string Namespace = "bench";
+
+    /// <summary>
+    /// A mixed DAG (fan-out, fan-in, a diamond and a chain: 7 steps). Retries back off quickly so the
+    /// failing-then-retrying steps of the multi-process test finish in well under a second.
+    /// </summary>
+    public static string Mixed(string ns = Namespace) => Yaml(ns, "mixed",
+        ("init", []), ("left", ["init"]), ("right", ["init"]), ("validate", ["left", "right"]),
+        ("transform", ["left"]), ("analyze", ["right"]), ("finalize", ["validate", "transform", "analyze"]));
+
+    /// <summary>
+    /// A layered DAG of <paramref name="steps"/> steps for the readiness comparison: layers of 50 steps, each step
+    /// depending on two steps of the layer before.
+    /// </summary>
+    public static string Layered(int steps)
+    {
+        const int width = 50;
+        var list = new List<(string, string[])>(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            var layer = i / width;
+            var deps = layer == 0 ? [] : new[] { Name(((layer - 1) * width) + (i % width)), Name(((layer - 1) * width) + ((i + 7) % width)) }.Distinct().ToArray();
+            list.Add((Name(i), deps));
+        }
+        return Yaml(Namespace, $"layered_{steps}", [.. list]);
+
+        static string Name(int i) => "s" + i.ToString("D5", CultureInfo.InvariantCulture);
+    }
+
+    private static string Yaml(string ns, string name, params (string Step, string[] Deps)[] steps)
+    {
+        var text = new StringBuilder();
+        text.Append("name: ").Append(name).Append("\nnamespace_name: ").Append(ns).Append("\nversion: 1.0.0\nsteps:\n");
+        foreach (var (step, deps) in steps)
+        {
+            text.Append("  - name: ").Append(step).Append('\n');
+            text.Append("    handler: { callable: ").Append(step).Append("_handler }\n");
+            if (deps.Length > 0) text.Append("    dependencies: [").AppendJoin(", ", deps).Append("]\n");
+            text.Append("    retry: { retryable: true, max_attempts: 3, backoff_base_seconds: 0.05, max_backoff_seconds: 0.2 }\n");
+        }
+        return text.ToString();
+    }
+}

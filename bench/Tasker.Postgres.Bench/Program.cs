@@ -1,0 +1,111 @@
+using Tasker.Core;
+using Tasker.Postgres;
+using Tasker.Postgres.Bench;
+
+// The PostgreSQL store's bench driver and multi-process worker.
+//
+//   migrate    --database-url URL [--schema S]
+//   seed       --database-url URL --schema S --tasks N [--fail-every K]
+//   worker     --database-url URL --schema S --worker-id W [--lanes 4] [--claim-batch 16] [--lease-seconds 30]
+//              [--hold-ms 0] [--offset 0] [--log FILE] [--results FILE] [--announce-claims] [--timeout-seconds 600]
+//              [--namespace bench] [--warmup-namespace NS] [--wait-for-go]
+//   run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16]   (throughput)
+//   readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
+//
+// The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness [--options]");
+    return 2;
+}
+
+var cli = new Cli(args[1..]);
+try
+{
+    switch (args[0])
+    {
+        case "migrate":
+        {
+            await using var store = new PostgresStore(Options(cli, cli.Optional("schema")));
+            await store.MigrateAsync(CancellationToken.None);
+            Console.WriteLine("migrated");
+            return 0;
+        }
+        case "seed":
+        {
+            await using var engine = await EngineAsync(cli, cli.Required("schema"), TimeSpan.FromSeconds(30));
+            var tasks = await Seeder.SeedAsync(engine, cli.Int("tasks", 200), cli.Int("fail-every", 0));
+            Console.WriteLine($"seeded {tasks.Count}");
+            return 0;
+        }
+        case "worker":
+            return await RunWorkerAsync(cli);
+        case "run":
+            return await ThroughputBench.RunAsync(cli);
+        case "readiness":
+            return await ReadinessBench.RunAsync(cli);
+        default:
+            Console.Error.WriteLine($"unknown command '{args[0]}'");
+            return 2;
+    }
+}
+catch (TaskerException e)
+{
+    Console.Error.WriteLine($"error {e.Code}: {e.Message}");
+    return 1;
+}
+
+static PostgresStoreOptions Options(Cli cli, string? schema) => new()
+{
+    ConnectionString = cli.DatabaseUrl(),
+    Schema = schema,
+    ApplicationName = "tasker-bench",
+    MaxPoolSize = Math.Max(cli.Int("lanes", 4) * 2, 4),
+};
+
+static async Task<TaskerEngine> EngineAsync(Cli cli, string schema, TimeSpan lease)
+{
+    var store = await PostgresStore.OpenAsync(Options(cli, schema));
+    return new TaskerEngine(store, new TaskerOptions { LeaseDuration = lease });
+}
+
+static async Task<List<Guid>> TasksAsync(TaskerEngine engine, string ns)
+{
+    var listed = await engine.ListTasksAsync(new TaskQuery(Namespace: ns, Limit: 10_000));
+    return listed.Select(t => t.TaskUuid).Reverse().ToList(); // creation order
+}
+
+static async Task<int> RunWorkerAsync(Cli cli)
+{
+    var settings = new WorkerSettings(
+        cli.Required("worker-id"),
+        cli.Int("lanes", 4),
+        cli.Int("claim-batch", 16),
+        TimeSpan.FromSeconds(cli.Double("lease-seconds", 30)),
+        TimeSpan.FromMilliseconds(cli.Int("hold-ms", 0)),
+        cli.Int("offset", 0),
+        cli.Optional("log"),
+        cli.Flag("announce-claims"));
+    var store = await PostgresStore.OpenAsync(Options(cli, cli.Required("schema")));
+    await using var engine = new TaskerEngine(store, new TaskerOptions { LeaseDuration = settings.Lease });
+    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(cli.Int("timeout-seconds", 600)));
+    if (cli.Optional("warmup-namespace") is { } warmup)
+    {
+        // Not measured: JIT, tiering, connection pool and caches settle here.
+        await new Worker(engine, settings with { LogPath = null, AnnounceClaims = false, Offset = 0 })
+            .RunAsync(await TasksAsync(engine, warmup), store, timeout.Token);
+    }
+    var tasks = await TasksAsync(engine, cli.String("namespace", BenchTemplates.Namespace));
+    if (cli.Flag("wait-for-go"))
+    {
+        Console.Out.WriteLine("READY");
+        Console.Out.Flush();
+        if (Console.In.ReadLine() != "GO") return 3;
+    }
+    var report = await new Worker(engine, settings).RunAsync(tasks, store, timeout.Token);
+    if (cli.Optional("results") is { } path)
+        report.Write(path);
+    Console.Out.WriteLine($"DONE {settings.WorkerId} steps={report.StepsExecuted} claims={report.Claims} stale={report.StaleClaims} db_errors={report.DatabaseErrors}");
+    return 0;
+}

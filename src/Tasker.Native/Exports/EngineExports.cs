@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using Tasker.Core;
+using Tasker.Native.Hosting;
+using Tasker.Native.Interop;
+using Tasker.Native.Wire;
+
+namespace Tasker.Native.Exports;
+
+/// <summary>Engine lifetime, migrations, the manual clock and health.</summary>
+internal static unsafe class EngineExports
+{
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_open")]
+    public static nint Open(byte* config, nuint length, nint* outEngine)
+    {
+        try
+        {
+            Boundary.RequireOut(outEngine, "out_engine");
+            *outEngine = 0;
+            var parsed = EngineConfig.Parse(Utf8Input.Json(config, length, "config"));
+            var engine = new TaskerEngine(parsed.OpenStore(), parsed.Options);
+            *outEngine = EngineHost.Handles.Add(new EngineHost(engine, parsed.Options.Time as ManualClock));
+            return Boundary.Ok;
+        }
+        catch (Exception e)
+        {
+            return Boundary.ToError(e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_free")]
+    public static nint Free(nint engine)
+    {
+        try
+        {
+            if (engine == 0) return Boundary.Ok;
+            var host = EngineHost.Handles.Remove(engine) ?? throw HandleTable<EngineHost>.InvalidHandle(engine, "engine");
+            Boundary.Wait(host.Engine.DisposeAsync());
+            return Boundary.Ok;
+        }
+        catch (Exception e)
+        {
+            return Boundary.ToError(e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_migrate")]
+    public static nint Migrate(nint engine)
+    {
+        try
+        {
+            Boundary.Wait(EngineHost.Get(engine).Engine.MigrateAsync());
+            return Boundary.Ok;
+        }
+        catch (Exception e)
+        {
+            return Boundary.ToError(e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_advance_clock")]
+    public static nint AdvanceClock(nint engine, long milliseconds)
+    {
+        try
+        {
+            var clock = EngineHost.Get(engine).Clock
+                ?? throw new TaskerException(TaskerErrorCode.InvalidState, "the engine was not opened with \"clock\": \"manual\"");
+            clock.Advance(TimeSpan.FromMilliseconds(milliseconds));
+            return Boundary.Ok;
+        }
+        catch (Exception e)
+        {
+            return Boundary.ToError(e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_health")]
+    public static nint Health(nint engine, TaskerBytes* outJson)
+    {
+        try
+        {
+            Boundary.BeginOutput(outJson, "out_json");
+            var health = Boundary.Wait(EngineHost.Get(engine).Engine.GetHealthAsync());
+            WireOutput.Write(outJson, health, WireWriter.Health);
+            return Boundary.Ok;
+        }
+        catch (Exception e)
+        {
+            return Boundary.ToError(e);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Npgsql;
+using Tasker.Core;
+using Tasker.Core.Storage;
+using Tasker.Core.Templates;
+using Tasker.Postgres.Connection;
+using Tasker.Postgres.Migrations;
+using Tasker.Postgres.Queries;
+using Tasker.Postgres.Resilience;
+using Tasker.Postgres.Tasks;
+using Tasker.Postgres.Templates;
+
+namespace Tasker.Postgres;
+
+/// <summary>
+/// The durable store: any number of processes on any number of machines share one PostgreSQL database. The engine
+/// keeps every rule; this store provides mutual exclusion per task (a compare-and-set on the task row, falling back
+/// to its row lock), atomic write-back of each change, and an append-only audit trail. Every operation runs under
+/// a timeout, retries transient failures with jittered backoff and is guarded by a circuit breaker; each is safe to
+/// repeat (see <see cref="TaskUpdater"/> for how a lost commit reply is settled). Thread-safe; one per process.
+/// </summary>
+public sealed class PostgresStore : IStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresStoreOptions _options;
+    private readonly StoreCounters _counters = new();
+    private readonly StoreExecutor _executor;
+    private readonly TaskShapeCache _shapes;
+    private readonly TaskCache _tasks;
+    private readonly TemplateRepository _templates;
+    private readonly TaskUpdater _updater;
+    private readonly TaskQueries _queries;
+
+    public PostgresStore(PostgresStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        string? password;
+        try
+        {
+            _dataSource = DataSourceFactory.Create(options);
+            password = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString).Password;
+        }
+        catch (ArgumentException e)
+        {
+            // Npgsql's message can quote the offending part of the connection string: never pass it on.
+            throw new TaskerException(TaskerErrorCode.InvalidArgument,
+                "invalid PostgreSQL connection string: " + PostgresConnectionString.Mask(e.Message),
+                new Dictionary<string, string> { ["field"] = "connection_string" });
+        }
+        _executor = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters), password);
+        _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
+        _templates = new TemplateRepository(_executor, _counters);
+        _tasks = new TaskCache(options.TaskCacheSize);
+        _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
+        _queries = new TaskQueries(_executor, _counters);
+    }
+
+    /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>
+    public static async ValueTask<PostgresStore> OpenAsync(PostgresStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        var store = new PostgresStore(options);
+        if (options.MigrateOnOpen)
+        {
+            try
+            {
+                await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        return store;
+    }
+
+    /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/>.</summary>
+    internal Func<Guid, bool>? LoseReplyAfterCommit
+    {
+        get => _updater.LoseReplyAfterCommit;
+        set => _updater.LoseReplyAfterCommit = value;
+    }
+
+    /// <summary>What this store has sent to PostgreSQL so far (statements, round trips, conflicts, retries, ...).</summary>
+    public PostgresStoreStatistics Statistics => _counters.Snapshot();
+
+    /// <summary>The connection pool, for hosts that want to share it (health checks, their own queries).</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>
+    /// Applies the embedded migrations that this database lacks. Safe to call from many processes at once and
+    /// repeatedly (an advisory lock serializes them; applied versions are skipped).
+    /// </summary>
+    public ValueTask MigrateAsync(CancellationToken cancellationToken) =>
+        new(_executor.RunAsync("migrate", new Migrator(_options),
+            static (connection, migrator, token) => migrator.MigrateAsync(connection, token), cancellationToken).AsTask());
+
+    public ValueTask SaveTemplateAsync(TaskTemplate template, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return _templates.SaveAsync(template, cancellationToken);
+    }
+
+    public ValueTask<TaskTemplate?> FindTemplateAsync(string ns, string name, string? version, CancellationToken cancellationToken) =>
+        _templates.FindAsync(ns, name, version, cancellationToken);
+
+    public async ValueTask<(Guid TaskUuid, bool Created)> CreateTaskAsync(WorkflowTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var key = DefinitionKey.Compute(task);
+        var created = await _executor.RunAsync("create_task", (task, key, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s._counters, token), cancellationToken).ConfigureAwait(false);
+        var transitions = task.NewTransitions.Count;
+        task.AcceptChanges();
+        if (created.Created && created.TaskUuid == task.Uuid)
+        {
+            // The engine does not touch the instance again: it becomes this process's committed copy (the first
+            // claim then needs no load), and its shape is known without a query.
+            _shapes.Remember(key, task);
+            _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions));
+        }
+        return created;
+    }
+
+    public ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return _updater.UpdateAsync(taskUuid, change, committed, cancellationToken);
+    }
+
+    public ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return _updater.ReadAsync(taskUuid, read, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<TransitionRecord>> GetTransitionsAsync(Guid taskUuid, CancellationToken cancellationToken) =>
+        _queries.GetTransitionsAsync(taskUuid, cancellationToken);
+
+    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return _queries.ListTasksAsync(query, cancellationToken);
+    }
+
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        _queries.ListStaleWorkAsync(now, limit, cancellationToken);
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

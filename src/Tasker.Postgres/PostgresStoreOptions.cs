@@ -1,0 +1,96 @@
+using Tasker.Core;
+using Tasker.Postgres.Connection;
+
+namespace Tasker.Postgres;
+
+/// <summary>
+/// Settings of a <see cref="PostgresStore"/>. Only <see cref="ConnectionString"/> is required; the defaults suit one
+/// worker process with a handful of concurrent engine calls (see docs/operations.md for sizing).
+/// </summary>
+public sealed class PostgresStoreOptions
+{
+    /// <summary>
+    /// An Npgsql connection string (<c>Host=...;Username=...;Database=...</c>) or a URL
+    /// (<c>postgres://user:password@host:5432/db?sslmode=require</c>). Never logged; masked in error messages.
+    /// </summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>
+    /// The PostgreSQL schema holding the tasker tables; created by the migrations when missing. Null uses the
+    /// connection's default <c>search_path</c> (normally <c>public</c>). One schema per environment (or per test run)
+    /// keeps several installations apart in one database.
+    /// </summary>
+    public string? Schema { get; init; }
+
+    /// <summary>Most connections this process opens. Each in-flight engine call holds one for two round trips.</summary>
+    public int MaxPoolSize { get; init; } = 20;
+
+    /// <summary>Connections kept open when idle.</summary>
+    public int MinPoolSize { get; init; }
+
+    /// <summary>The server-side limit of one SQL command (Npgsql <c>Command Timeout</c>).</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The limit of one store operation including its retries; exceeded → <c>TIMEOUT</c> error.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Retries of a transient failure (connection reset, failover, serialization failure, deadlock).</summary>
+    public int MaxRetries { get; init; } = 6;
+
+    /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The circuit opens when at least this share of calls failed transiently within
+    /// <see cref="CircuitSamplingDuration"/> (and at least <see cref="CircuitMinimumThroughput"/> calls were made);
+    /// while open, calls fail fast with a <c>DATABASE</c> error instead of piling onto a dead server.
+    /// </summary>
+    public double CircuitFailureRatio { get; init; } = 0.8;
+
+    public int CircuitMinimumThroughput { get; init; } = 20;
+
+    public TimeSpan CircuitSamplingDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan CircuitBreakDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long migrations wait for another process's migration (the advisory lock) before failing.</summary>
+    public TimeSpan MigrationLockTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Apply pending migrations when the store is opened with <see cref="PostgresStore.OpenAsync"/>.</summary>
+    public bool MigrateOnOpen { get; init; } = true;
+
+    /// <summary>
+    /// Task shapes (step definitions and DAG of one template version) cached per process. Edges never change after a
+    /// task is created, so the cache saves loading them on every update.
+    /// </summary>
+    public int ShapeCacheSize { get; init; } = 1024;
+
+    /// <summary>
+    /// Tasks whose last committed state this process keeps, so its next change to the same task needs no load (one
+    /// statement instead of two). Never a correctness risk: every write is a compare-and-set on the task's row version,
+    /// and a stale entry just costs the load it tried to save. 0 disables it.
+    /// </summary>
+    public int TaskCacheSize { get; init; } = 10_000;
+
+    /// <summary>Shown in <c>pg_stat_activity.application_name</c>.</summary>
+    public string ApplicationName { get; init; } = "tasker";
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+            throw TaskerException.InvalidArgument("connection string is required", "connection_string");
+        if (Schema is not null && !PostgresIdentifiers.IsValid(Schema))
+            throw TaskerException.InvalidArgument("schema must be 1-63 lower-case letters, digits or '_', starting with a letter or '_'", "schema");
+        if (MaxPoolSize is < 1 or > 1000) throw TaskerException.InvalidArgument("max pool size must be between 1 and 1000", "max_pool_size");
+        if (MinPoolSize < 0 || MinPoolSize > MaxPoolSize) throw TaskerException.InvalidArgument("min pool size must be between 0 and max pool size", "min_pool_size");
+        if (CommandTimeout <= TimeSpan.Zero || OperationTimeout <= TimeSpan.Zero) throw TaskerException.InvalidArgument("timeouts must be positive", "timeout");
+        if (MaxRetries is < 0 or > 100) throw TaskerException.InvalidArgument("max retries must be between 0 and 100", "max_retries");
+        if (RetryBaseDelay < TimeSpan.Zero) throw TaskerException.InvalidArgument("retry delay must not be negative", "retry_base_delay");
+        if (CircuitFailureRatio is <= 0 or > 1) throw TaskerException.InvalidArgument("circuit failure ratio must be in (0, 1]", "circuit_failure_ratio");
+        if (CircuitMinimumThroughput < 2) throw TaskerException.InvalidArgument("circuit minimum throughput must be at least 2", "circuit_minimum_throughput");
+        if (CircuitSamplingDuration < TimeSpan.FromMilliseconds(500) || CircuitBreakDuration < TimeSpan.FromMilliseconds(500))
+            throw TaskerException.InvalidArgument("circuit durations must be at least 500 ms", "circuit");
+        if (ShapeCacheSize < 1) throw TaskerException.InvalidArgument("shape cache size must be positive", "shape_cache_size");
+        if (TaskCacheSize < 0) throw TaskerException.InvalidArgument("task cache size must not be negative", "task_cache_size");
+    }
+}

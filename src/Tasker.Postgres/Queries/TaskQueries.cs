@@ -1,0 +1,94 @@
+using Dapper;
+using Tasker.Core;
+using Tasker.Postgres.Resilience;
+using Tasker.Postgres.Sql;
+
+namespace Tasker.Postgres.Queries;
+
+/// <summary>Listings, the audit trail and stale work: plain reads mapped by Dapper.AOT.</summary>
+internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters)
+{
+    internal sealed class SummaryRow
+    {
+        public Guid TaskUuid { get; set; }
+        public string Namespace { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Version { get; set; } = "";
+        public string State { get; set; } = "";
+        public DateTime CreatedAt { get; set; }
+        public DateTime UpdatedAt { get; set; }
+    }
+
+    internal sealed class TransitionRow
+    {
+        public Guid? StepUuid { get; set; }
+        public string? StepName { get; set; }
+        public string? FromState { get; set; }
+        public string ToState { get; set; } = "";
+        public string Reason { get; set; } = "";
+        public string? Actor { get; set; }
+        public DateTime At { get; set; }
+        public int? Attempt { get; set; }
+        public int Ordinal { get; set; }
+    }
+
+    internal sealed class LeaseRow
+    {
+        public Guid TaskUuid { get; set; }
+        public Guid StepUuid { get; set; }
+        public string StepName { get; set; } = "";
+        public DateTime LeaseExpiresAt { get; set; }
+    }
+
+    internal sealed class RetryRow
+    {
+        public Guid TaskUuid { get; set; }
+        public DateTime NextRetryAt { get; set; }
+    }
+
+    public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
+        executor.RunAsync("list_tasks", (query, counters), static async (connection, s, token) =>
+        {
+            var (query, counters) = s;
+            counters.RoundTrip(1);
+            var rows = await connection.QueryAsync<SummaryRow>(QuerySql.ListTasks, new
+            {
+                State = query.State?.ToWire(),
+                query.Namespace,
+                query.Name,
+                Limit = Math.Max(query.Limit, 0),
+                Cancel = token,
+            }).ConfigureAwait(false);
+            return (IReadOnlyList<TaskSummary>)rows.Select(r => new TaskSummary(r.TaskUuid, r.Namespace, r.Name, r.Version,
+                StateNames.ParseTaskState(r.State), Utc(r.CreatedAt), Utc(r.UpdatedAt))).ToArray();
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<TransitionRecord>> GetTransitionsAsync(Guid taskUuid, CancellationToken cancellationToken) =>
+        executor.RunAsync("get_transitions", (taskUuid, counters), static async (connection, s, token) =>
+        {
+            var (taskUuid, counters) = s;
+            counters.RoundTrip(1);
+            var rows = (await connection.QueryAsync<TransitionRow>(QuerySql.Transitions,
+                new { TaskUuid = taskUuid, Cancel = token }).ConfigureAwait(false)).AsList();
+            if (rows.Count == 0) // every task has at least its creation transition
+                throw TaskerException.NotFound("task", taskUuid.ToString());
+            return (IReadOnlyList<TransitionRecord>)rows.Select(r => new TransitionRecord(r.StepUuid, r.StepName, r.FromState, r.ToState,
+                r.Reason, r.Actor, Utc(r.At), r.Attempt)).ToArray();
+        }, cancellationToken);
+
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        executor.RunAsync("list_stale_work", (now.UtcDateTime, limit, counters), static async (connection, s, token) =>
+        {
+            var (now, limit, counters) = s;
+            var args = new { Now = now, Limit = limit, Cancel = token };
+            counters.RoundTrip(1);
+            var leases = await connection.QueryAsync<LeaseRow>(QuerySql.ExpiredLeases, args).ConfigureAwait(false);
+            counters.RoundTrip(1);
+            var retries = await connection.QueryAsync<RetryRow>(QuerySql.RetriesDue, args).ConfigureAwait(false);
+            return new StaleWork(
+                leases.Select(r => new ExpiredLease(r.TaskUuid, r.StepUuid, r.StepName, Utc(r.LeaseExpiresAt))).ToArray(),
+                retries.Select(r => new RetryDue(r.TaskUuid, Utc(r.NextRetryAt))).ToArray());
+        }, cancellationToken);
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

@@ -1,0 +1,46 @@
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Tasker.Postgres.Resilience;
+
+/// <summary>
+/// The one resilience pipeline every store operation runs in, outermost first: a timeout for the whole operation,
+/// retries of transient failures with jittered exponential backoff, and a circuit breaker that fails fast while the
+/// database is down. Every operation of the store is written to be safe to run again (see PostgresStore), which is
+/// what makes retrying them correct.
+/// </summary>
+internal static class StorePipeline
+{
+    public static ResiliencePipeline Build(PostgresStoreOptions options, StoreCounters counters)
+    {
+        var transient = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient);
+        var builder = new ResiliencePipelineBuilder().AddTimeout(new TimeoutStrategyOptions { Timeout = options.OperationTimeout });
+        if (options.MaxRetries > 0)
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = TimeSpan.FromSeconds(5),
+                OnRetry = _ =>
+                {
+                    counters.Retry();
+                    return ValueTask.CompletedTask;
+                },
+            });
+        return builder
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient,
+                FailureRatio = options.CircuitFailureRatio,
+                MinimumThroughput = options.CircuitMinimumThroughput,
+                SamplingDuration = options.CircuitSamplingDuration,
+                BreakDuration = options.CircuitBreakDuration,
+            })
+            .Build();
+    }
+}

@@ -1,0 +1,62 @@
+namespace Tasker.Postgres.Sql;
+
+/// <summary>Read-only queries: listings, the audit trail and stale work. Each is backed by an index (0001_initial.sql).</summary>
+internal static class QuerySql
+{
+    /// <summary>Newest first; each filter is optional (a null parameter disables it).</summary>
+    public const string ListTasks = """
+        SELECT task_uuid AS TaskUuid, namespace AS Namespace, name AS Name, version AS Version, state AS State,
+               created_at AS CreatedAt, updated_at AS UpdatedAt
+        FROM tasker_tasks
+        WHERE (@State::text IS NULL OR state = @State::text)
+          AND (@Namespace::text IS NULL OR namespace = @Namespace::text)
+          AND (@Name::text IS NULL OR name = @Name::text)
+        ORDER BY created_at DESC, task_uuid DESC
+        LIMIT @Limit
+        """;
+
+    /// <summary>Task and step transitions merged into the one order they were made in (the per-task ordinal).</summary>
+    public const string Transitions = """
+        SELECT NULL::uuid AS StepUuid, NULL::text AS StepName, from_state AS FromState, to_state AS ToState, reason AS Reason,
+               actor AS Actor, created_at AS At, NULL::integer AS Attempt, ordinal AS Ordinal
+        FROM tasker_task_transitions
+        WHERE task_uuid = @TaskUuid
+        UNION ALL
+        SELECT st.step_uuid, s.name, st.from_state, st.to_state, st.reason, st.actor, st.created_at, st.attempt, st.ordinal
+        FROM tasker_workflow_step_transitions st
+        JOIN tasker_workflow_steps s ON s.step_uuid = st.step_uuid
+        WHERE st.task_uuid = @TaskUuid
+        ORDER BY Ordinal
+        """;
+
+    /// <summary>
+    /// Steps whose worker stopped heart-beating: in progress, lease passed. A step is only in progress while its task
+    /// is, so the scan starts from the active tasks (state index), not from all steps ever run. The engine's clock
+    /// decides what "passed" means (@Now), not the database's, so tests with a manual clock see the same answer.
+    /// </summary>
+    public const string ExpiredLeases = """
+        SELECT s.task_uuid AS TaskUuid, s.step_uuid AS StepUuid, s.name AS StepName, s.lease_expires_at AS LeaseExpiresAt
+        FROM tasker_tasks t
+        JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
+        WHERE t.state = 'in_progress' AND s.state = 'in_progress' AND s.lease_expires_at <= @Now
+        ORDER BY s.lease_expires_at
+        LIMIT @Limit
+        """;
+
+    /// <summary>
+    /// Tasks parked in waiting_for_retry whose earliest retryable step is due. Like the memory store, only steps
+    /// with attempts left count (their parents are already satisfied: they ran before).
+    /// </summary>
+    public const string RetriesDue = """
+        SELECT t.task_uuid AS TaskUuid, min(s.next_retry_at) AS NextRetryAt
+        FROM tasker_tasks t
+        JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
+        WHERE t.state = 'waiting_for_retry' AND s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now
+          AND s.attempts < s.max_attempts
+        GROUP BY t.task_uuid
+        ORDER BY min(s.next_retry_at)
+        LIMIT @Limit
+        """;
+
+    public const string TaskExists = "SELECT EXISTS (SELECT 1 FROM tasker_tasks WHERE task_uuid = @TaskUuid)";
+}

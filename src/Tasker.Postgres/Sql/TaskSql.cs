@@ -1,0 +1,156 @@
+namespace Tasker.Postgres.Sql;
+
+/// <summary>
+/// The statements of the task hot path: create, load, write back. Each is a single statement (data-modifying CTEs),
+/// so it is atomic on its own and costs one round trip; step rows travel as arrays for <c>unnest</c>.
+/// </summary>
+internal static class TaskSql
+{
+    /// <summary>
+    /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists
+    /// (then no row is returned). The template's uuids are looked up on the way, for the relational links.
+    /// </summary>
+    public const string Create = """
+        WITH nt AS (
+            SELECT n.named_task_uuid
+            FROM tasker_named_tasks n
+            JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
+            WHERE s.name = $2 AND n.name = $3 AND n.version = $4
+        ), t AS (
+            INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
+                initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
+                transition_count, created_at, updated_at, finished_at)
+            VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
+                $15, $16, $17, $18, $19, $20)
+            ON CONFLICT DO NOTHING
+            RETURNING task_uuid
+        ), s AS (
+            INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
+                retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts)
+            SELECT u.step_uuid, t.task_uuid, ns.named_step_uuid, u.step_index, u.name, u.handler, u.initialization::json,
+                u.retryable, u.max_attempts, u.backoff_base_seconds, u.max_backoff_seconds, u.timeout_seconds, u.state, u.attempts
+            FROM t
+            CROSS JOIN unnest($21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::boolean[], $27::integer[],
+                $28::double precision[], $29::double precision[], $30::integer[], $31::text[], $32::integer[])
+                AS u(step_uuid, step_index, name, handler, initialization, retryable, max_attempts, backoff_base_seconds,
+                     max_backoff_seconds, timeout_seconds, state, attempts)
+            LEFT JOIN tasker_named_steps ns ON ns.named_task_uuid = (SELECT named_task_uuid FROM nt) AND ns.name = u.name
+        ), e AS (
+            INSERT INTO tasker_workflow_step_edges (to_step_uuid, from_step_uuid, task_uuid, position)
+            SELECT u.to_step_uuid, u.from_step_uuid, t.task_uuid, u.position
+            FROM t CROSS JOIN unnest($33::uuid[], $34::uuid[], $35::integer[]) AS u(to_step_uuid, from_step_uuid, position)
+        ), tt AS (
+            INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
+            SELECT u.transition_uuid, t.task_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
+            FROM t CROSS JOIN unnest($36::uuid[], $37::integer[], $38::text[], $39::text[], $40::text[], $41::text[], $42::timestamptz[])
+                AS u(transition_uuid, ordinal, from_state, to_state, reason, actor, created_at)
+        ), st AS (
+            INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
+                reason, actor, attempt, created_at)
+            SELECT u.transition_uuid, t.task_uuid, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
+            FROM t CROSS JOIN unnest($43::uuid[], $44::uuid[], $45::integer[], $46::text[], $47::text[], $48::text[], $49::text[],
+                $50::integer[], $51::timestamptz[])
+                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+        )
+        SELECT task_uuid FROM t
+        """;
+
+    /// <summary>After a conflicting create: our own uuid first (a retried create whose first commit did land), then the identity.</summary>
+    public const string FindExisting = """
+        (SELECT task_uuid FROM tasker_tasks WHERE task_uuid = @TaskUuid)
+        UNION ALL
+        (SELECT task_uuid FROM tasker_tasks WHERE namespace = @Namespace AND name = @Name AND identity = @Identity)
+        LIMIT 1
+        """;
+
+    /// <summary>
+    /// One consistent snapshot of a task: the header row plus the mutable columns of all its steps, aggregated into
+    /// arrays (one row, one round trip, no per-step queries). Step definitions and edges come from the shape cache.
+    /// </summary>
+    public const string Load = """
+        SELECT t.namespace, t.name, t.version, t.state, t.context::text, t.tags, t.priority, t.initiator, t.source_system,
+               t.reason, t.correlation_id, t.idempotency_key, t.identity, t.fail_fast, t.created_at, t.updated_at,
+               t.finished_at, t.definition_key, t.row_version, t.transition_count, t.last_write_uuid,
+               s.step_index, s.step_uuid, s.state, s.attempts, s.result, s.metadata, s.last_error, s.next_retry_at,
+               s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at
+        FROM tasker_tasks t
+        CROSS JOIN LATERAL (
+            SELECT array_agg(w.step_index) AS step_index, array_agg(w.step_uuid) AS step_uuid, array_agg(w.state) AS state,
+                   array_agg(w.attempts) AS attempts, array_agg(w.result::text) AS result,
+                   array_agg(w.metadata::text) AS metadata, array_agg(w.last_error::text) AS last_error,
+                   array_agg(w.next_retry_at) AS next_retry_at, array_agg(w.claim_token) AS claim_token,
+                   array_agg(w.lease_expires_at) AS lease_expires_at, array_agg(w.claimed_by) AS claimed_by,
+                   array_agg(w.started_at) AS started_at, array_agg(w.finished_at) AS finished_at
+            FROM tasker_workflow_steps w
+            WHERE w.task_uuid = t.task_uuid
+        ) s
+        WHERE t.task_uuid = $1
+        """;
+
+    /// <summary>
+    /// The slow path after a lost compare-and-set: take the row lock first, so the following <see cref="Load"/> (a
+    /// new statement, hence a new snapshot in READ COMMITTED) sees the latest committed state and nobody can write
+    /// in between.
+    /// </summary>
+    public const string Lock = "SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE";
+
+    /// <summary>
+    /// Writes back one change: the header (compare-and-set on row_version), the dirty steps and the new transitions.
+    /// When row_version moved (another process wrote first) nothing at all is written and 0 is returned: every part
+    /// is conditioned on the header update having happened. The header update takes the row lock, so two processes
+    /// finishing the last steps of a task serialize here and only one of them can record the final transition.
+    /// </summary>
+    public const string Write = """
+        WITH t AS (
+            UPDATE tasker_tasks
+            SET state = $3, updated_at = $4, finished_at = $5, transition_count = $6, last_write_uuid = $7,
+                row_version = row_version + 1
+            WHERE task_uuid = $1 AND row_version = $2
+            RETURNING 1
+        ), s AS (
+            UPDATE tasker_workflow_steps w
+            SET state = u.state, attempts = u.attempts, result = u.result::json, metadata = u.metadata::json,
+                last_error = u.last_error::json, next_retry_at = u.next_retry_at, claim_token = u.claim_token,
+                lease_expires_at = u.lease_expires_at, claimed_by = u.claimed_by, started_at = u.started_at,
+                finished_at = u.finished_at
+            FROM unnest($8::uuid[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
+                        $15::text[], $16::timestamptz[], $17::text[], $18::timestamptz[], $19::timestamptz[])
+                AS u(step_uuid, state, attempts, result, metadata, last_error, next_retry_at, claim_token, lease_expires_at,
+                     claimed_by, started_at, finished_at)
+            WHERE w.step_uuid = u.step_uuid AND w.task_uuid = $1 AND EXISTS (SELECT 1 FROM t)
+        ), tt AS (
+            INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
+            SELECT u.transition_uuid, $1, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
+            FROM unnest($20::uuid[], $21::integer[], $22::text[], $23::text[], $24::text[], $25::text[], $26::timestamptz[])
+                AS u(transition_uuid, ordinal, from_state, to_state, reason, actor, created_at)
+            WHERE EXISTS (SELECT 1 FROM t)
+        ), st AS (
+            INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
+                reason, actor, attempt, created_at)
+            SELECT u.transition_uuid, $1, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
+            FROM unnest($27::uuid[], $28::uuid[], $29::integer[], $30::text[], $31::text[], $32::text[], $33::text[],
+                        $34::integer[], $35::timestamptz[])
+                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            WHERE EXISTS (SELECT 1 FROM t)
+        )
+        SELECT count(*)::integer FROM t
+        """;
+
+    /// <summary>A cache miss of the shape cache: the immutable step definitions and the edges of one task.</summary>
+    public const string Definitions = """
+        SELECT step_index AS StepIndex, name AS Name, handler AS Handler, initialization::text AS Initialization,
+               retryable AS Retryable, max_attempts AS MaxAttempts, backoff_base_seconds AS BackoffBaseSeconds,
+               max_backoff_seconds AS MaxBackoffSeconds, timeout_seconds AS TimeoutSeconds
+        FROM tasker_workflow_steps
+        WHERE task_uuid = @TaskUuid
+        ORDER BY step_index
+        """;
+
+    public const string Edges = """
+        SELECT c.step_index AS Child, p.step_index AS Parent, e.position AS Position
+        FROM tasker_workflow_step_edges e
+        JOIN tasker_workflow_steps c ON c.step_uuid = e.to_step_uuid
+        JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+        WHERE e.task_uuid = @TaskUuid
+        """;
+}

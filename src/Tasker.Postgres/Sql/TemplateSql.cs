@@ -1,0 +1,52 @@
+namespace Tasker.Postgres.Sql;
+
+/// <summary>Templates: registration (namespace, named task, named steps in one statement) and lookup.</summary>
+internal static class TemplateSql
+{
+    /// <summary>
+    /// Upserts the namespace, the template version and its steps. Re-registering the same version replaces its
+    /// definition (as the memory store does); tasks already created keep their own copy of the steps.
+    /// $1 namespace uuid, $2 namespace, $3 named task uuid, $4 name, $5 version, $6-$9 version parts,
+    /// $10 description, $11 source json, $12 source hash, $13-$17 step arrays (uuid, name, index, handler, description).
+    /// </summary>
+    public const string Save = """
+        WITH ns AS (
+            INSERT INTO tasker_namespaces (namespace_uuid, name) VALUES ($1, $2)
+            ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+            RETURNING namespace_uuid
+        ), nt AS (
+            INSERT INTO tasker_named_tasks (named_task_uuid, namespace_uuid, name, version, version_major, version_minor,
+                version_patch, version_prerelease, description, source_json, source_hash)
+            SELECT $3, ns.namespace_uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM ns
+            ON CONFLICT (namespace_uuid, name, version) DO UPDATE
+                SET description = EXCLUDED.description, source_json = EXCLUDED.source_json,
+                    source_hash = EXCLUDED.source_hash, updated_at = now()
+            RETURNING named_task_uuid
+        ), gone AS (
+            DELETE FROM tasker_named_steps s USING nt
+            WHERE s.named_task_uuid = nt.named_task_uuid AND NOT (s.name = ANY ($14::text[]))
+        )
+        INSERT INTO tasker_named_steps (named_step_uuid, named_task_uuid, name, step_index, handler, description)
+        SELECT u.named_step_uuid, nt.named_task_uuid, u.name, u.step_index, u.handler, u.description
+        FROM nt, unnest($13::uuid[], $14::text[], $15::integer[], $16::text[], $17::text[])
+            AS u(named_step_uuid, name, step_index, handler, description)
+        ON CONFLICT (named_task_uuid, name) DO UPDATE
+            SET step_index = EXCLUDED.step_index, handler = EXCLUDED.handler, description = EXCLUDED.description
+        """;
+
+    /// <summary>
+    /// The requested version, or the highest one in semantic-version order (a release above its pre-releases,
+    /// pre-releases compared byte-wise as TemplateVersion does).
+    /// </summary>
+    public const string Find = """
+        SELECT n.named_task_uuid AS NamedTaskUuid, n.source_hash AS SourceHash
+        FROM tasker_named_tasks n
+        JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
+        WHERE s.name = @Namespace AND n.name = @Name AND (@Version::text IS NULL OR n.version = @Version::text)
+        ORDER BY n.version_major DESC, n.version_minor DESC, n.version_patch DESC,
+                 (n.version_prerelease IS NULL) DESC, n.version_prerelease COLLATE "C" DESC
+        LIMIT 1
+        """;
+
+    public const string Source = "SELECT source_json FROM tasker_named_tasks WHERE named_task_uuid = @NamedTaskUuid";
+}

@@ -1,0 +1,99 @@
+using Dapper;
+using Npgsql;
+using Tasker.Core;
+using Tasker.Postgres.Sql;
+
+namespace Tasker.Postgres.Tasks;
+
+/// <summary>
+/// Creates a task with its steps, edges and first transition in one statement (<see cref="TaskSql.Create"/>).
+/// Identity uniqueness is the database's job (a unique index and <c>ON CONFLICT DO NOTHING</c>), so two processes
+/// creating the same task at once get one task. Safe to repeat: a retry after a lost reply finds its own uuid.
+/// </summary>
+internal static class TaskInserter
+{
+    public static async ValueTask<(Guid TaskUuid, bool Created)> InsertAsync(NpgsqlConnection connection, WorkflowTask task, string definitionKey,
+        StoreCounters counters, CancellationToken cancellationToken)
+    {
+        await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
+        {
+            AddParameters(command.Parameters, task, definitionKey);
+            counters.RoundTrip(1);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid created)
+                return (created, true);
+        }
+
+        var h = task.Header;
+        counters.RoundTrip(1);
+        var existing = await connection.QueryFirstOrDefaultAsync<Guid?>(TaskSql.FindExisting,
+            new { TaskUuid = h.Uuid, h.Namespace, h.Name, h.Identity, Cancel = cancellationToken }).ConfigureAwait(false);
+        return existing switch
+        {
+            { } uuid when uuid == h.Uuid => (uuid, true), // our own earlier attempt committed; its reply was lost
+            { } uuid => (uuid, false),
+            // The conflicting task vanished between the two statements (deleted): report it rather than guess.
+            null => throw new TaskerException(TaskerErrorCode.Conflict, $"task identity conflict for {h.Namespace}/{h.Name}; try again",
+                new Dictionary<string, string> { ["namespace"] = h.Namespace, ["name"] = h.Name }),
+        };
+    }
+
+    private static void AddParameters(NpgsqlParameterCollection p, WorkflowTask task, string definitionKey)
+    {
+        var h = task.Header;
+        p.Add(new NpgsqlParameter<Guid> { TypedValue = h.Uuid });
+        p.Add(new NpgsqlParameter<string> { TypedValue = h.Namespace });
+        p.Add(new NpgsqlParameter<string> { TypedValue = h.Name });
+        p.Add(new NpgsqlParameter<string> { TypedValue = h.Version });
+        p.Add(new NpgsqlParameter<string> { TypedValue = h.State.ToWire() });
+        p.Add(new NpgsqlParameter<string> { TypedValue = h.Context.GetRawText() });
+        p.Add(Parameters.Array(h.Tags.ToArray()));
+        p.Add(new NpgsqlParameter<int> { TypedValue = h.Priority });
+        p.Add(Parameters.Text(h.Initiator));
+        p.Add(Parameters.Text(h.SourceSystem));
+        p.Add(Parameters.Text(h.Reason));
+        p.Add(Parameters.Text(h.CorrelationId));
+        p.Add(Parameters.Text(h.IdempotencyKey));
+        p.Add(Parameters.Text(h.Identity));
+        p.Add(new NpgsqlParameter<bool> { TypedValue = h.FailFast });
+        p.Add(new NpgsqlParameter<string> { TypedValue = definitionKey });
+        p.Add(new NpgsqlParameter<int> { TypedValue = task.NewTransitions.Count });
+        p.Add(Parameters.Timestamp(h.CreatedAt));
+        p.Add(Parameters.Timestamp(h.UpdatedAt));
+        p.Add(Parameters.Timestamp(h.FinishedAt));
+
+        var steps = task.Steps;
+        p.Add(Parameters.Array(steps.Select(s => s.Uuid).ToArray()));
+        p.Add(Parameters.Array(steps.Select(s => s.Index).ToArray()));
+        p.Add(Parameters.TextArray(steps.Select(s => (string?)s.Name).ToArray()));
+        p.Add(Parameters.TextArray(steps.Select(s => (string?)s.Handler).ToArray()));
+        p.Add(Parameters.TextArray(steps.Select(s => s.Initialization?.GetRawText()).ToArray()));
+        p.Add(Parameters.Array(steps.Select(s => s.Retryable).ToArray()));
+        p.Add(Parameters.Array(steps.Select(s => s.MaxAttempts).ToArray()));
+        p.Add(Parameters.DoubleArray(steps.Select(s => s.BackoffBaseSeconds).ToArray()));
+        p.Add(Parameters.DoubleArray(steps.Select(s => s.MaxBackoffSeconds).ToArray()));
+        p.Add(Parameters.IntArray(steps.Select(s => s.TimeoutSeconds).ToArray()));
+        p.Add(Parameters.TextArray(steps.Select(s => (string?)s.State.ToWire()).ToArray()));
+        p.Add(Parameters.Array(steps.Select(s => s.Attempts).ToArray()));
+
+        var to = new List<Guid>(task.Graph.EdgeCount);
+        var from = new List<Guid>(task.Graph.EdgeCount);
+        var position = new List<int>(task.Graph.EdgeCount);
+        foreach (var step in steps)
+        {
+            var parents = task.Graph.ParentsOf(step.Index);
+            for (var k = 0; k < parents.Length; k++)
+            {
+                to.Add(step.Uuid);
+                from.Add(steps[parents[k]].Uuid);
+                position.Add(k);
+            }
+        }
+        p.Add(Parameters.Array(to.ToArray()));
+        p.Add(Parameters.Array(from.ToArray()));
+        p.Add(Parameters.Array(position.ToArray()));
+
+        var transitions = new TransitionRows(task.NewTransitions, 1);
+        transitions.AddTaskParameters(p);
+        transitions.AddStepParameters(p);
+    }
+}
