@@ -26,7 +26,11 @@ public static class JsonValues
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
-            return JsonElement.ParseValue(ref reader);
+            var value = JsonElement.ParseValue(ref reader);
+            // ParseValue stops after one value; anything but whitespace after it makes the document malformed.
+            if (reader.Read())
+                throw new JsonException("unexpected data after the JSON value", null, 0, reader.BytesConsumed);
+            return value;
         }
         catch (JsonException e)
         {

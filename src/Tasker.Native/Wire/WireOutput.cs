@@ -13,7 +13,7 @@ internal static unsafe class WireOutput
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(writer);
         TaskerBytes.Write(destination, buffer.WrittenSpan);
         if (buffer.Capacity > 1 << 20) t_buffer = null; // don't keep huge buffers alive per thread
@@ -23,7 +23,7 @@ internal static unsafe class WireOutput
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(writer, value);
         TaskerBytes.Write(destination, buffer.WrittenSpan);
         if (buffer.Capacity > 1 << 20) t_buffer = null;

@@ -1,0 +1,294 @@
+/*
+ * Every export of libtasker: a whole workflow through the happy path, then bad input of every kind. Each bad call
+ * must return the documented error code, leave no output behind, and leave the process running.
+ */
+#include "support.h"
+
+static const char *LINEAR =
+    "name: linear\nnamespace_name: abi\nversion: 1.0.0\nsteps:\n"
+    "  - name: a\n    handler: { callable: A }\n"
+    "  - name: b\n    handler: { callable: B }\n    dependencies: [a]\n"
+    "    retry: { max_attempts: 2, backoff_base_seconds: 5 }\n";
+
+static char task_uuid[64];
+
+static void create_task(tasker_engine_t *engine) {
+    cJSON *created = CALL_OK(tasker_task_create, engine,
+                             "{\"namespace\": \"abi\", \"name\": \"linear\", \"context\": {\"n\": 1}, \"tags\": [\"t\"]}");
+    CHECK(created && cJSON_IsTrue(cJSON_GetObjectItem(created, "created")));
+    snprintf(task_uuid, sizeof task_uuid, "%s", str(cJSON_GetObjectItem(created, "task"), "task_uuid"));
+    cJSON_Delete(created);
+}
+
+/* Claims exactly one step and copies its uuid and token. */
+static void claim_one(tasker_engine_t *engine, const char *expected_step, char *step_uuid, char *token) {
+    char request[128];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"worker_id\": \"abi-test\"}", task_uuid);
+    cJSON *claimed = CALL_OK(tasker_steps_claim, engine, request);
+    cJSON *claims = cJSON_GetObjectItem(claimed, "claims");
+    CHECK(cJSON_GetArraySize(claims) == 1);
+    cJSON *claim = cJSON_GetArrayItem(claims, 0);
+    CHECK(strcmp(str(cJSON_GetObjectItem(claim, "step"), "name"), expected_step) == 0);
+    snprintf(step_uuid, 64, "%s", str(cJSON_GetObjectItem(claim, "step"), "step_uuid"));
+    snprintf(token, 64, "%s", str(claim, "claim_token"));
+    cJSON_Delete(claimed);
+}
+
+static cJSON *report(json_call fn, tasker_engine_t *engine, const char *step_uuid, const char *token, const char *tail) {
+    char request[512];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", %s}",
+             task_uuid, step_uuid, token, tail);
+    return call_ok(fn, engine, request, "report");
+}
+
+static void test_versions(void) {
+    CHECK(strcmp(tasker_version(), TASKER_VERSION) == 0);
+    CHECK(tasker_abi_version() == TASKER_ABI_VERSION);
+}
+
+static void test_whole_workflow(void) {
+    tasker_engine_t *engine = open_engine("{\"clock\": \"manual\", \"backoff\": {\"jitter\": 0}}");
+    cJSON *template = CALL_OK(tasker_template_register, engine, LINEAR);
+    CHECK(template && strcmp(str(template, "version"), "1.0.0") == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(template, "steps")) == 2);
+    cJSON_Delete(template);
+    create_task(engine);
+
+    tasker_subscription_t *subscription = NULL;
+    CHECK(tasker_subscription_open(engine, (const uint8_t *)"step.*", 6, 0, &subscription) == NULL);
+
+    char step[64], token[64];
+    claim_one(engine, "a", step, token);
+
+    /* heartbeat extends the lease */
+    char hb[256];
+    snprintf(hb, sizeof hb, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"lease_seconds\": 60}",
+             task_uuid, step, token);
+    cJSON *lease = CALL_OK(tasker_step_heartbeat, engine, hb);
+    CHECK(lease && strlen(str(lease, "lease_expires_at")) > 0);
+    cJSON_Delete(lease);
+
+    cJSON *outcome = report(tasker_step_complete, engine, step, token, "\"result\": {\"a\": \"ünïcødé ✓\"}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
+    cJSON_Delete(outcome);
+
+    /* a duplicate completion is a stale claim and changes nothing */
+    char request[512];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 2}",
+             task_uuid, step, token);
+    CALL_FAILS(tasker_step_complete, engine, request, TASKER_ERROR_STALE_CLAIM);
+
+    /* b fails once (retryable), waits for its 5 s backoff, then completes */
+    claim_one(engine, "b", step, token);
+    outcome = report(tasker_step_fail, engine, step, token,
+                     "\"error\": {\"message\": \"flaky\", \"error_type\": \"IOError\", \"backtrace\": [\"x.c:1\"]}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "reenqueue") == 0);
+    CHECK(outcome && cJSON_GetObjectItem(outcome, "delay_seconds")->valuedouble == 5.0);
+    cJSON_Delete(outcome);
+    CHECK(tasker_engine_advance_clock(engine, 5000) == NULL);
+
+    cJSON *stale = CALL_OK(tasker_stale_work_list, engine, "{\"limit\": 10}");
+    CHECK(stale && cJSON_GetArraySize(cJSON_GetObjectItem(stale, "retry_due")) == 1);
+    cJSON_Delete(stale);
+
+    claim_one(engine, "b", step, token);
+    outcome = report(tasker_step_complete, engine, step, token, "\"result\": null, \"metadata\": {\"ms\": 3}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "complete") == 0);
+    CHECK(outcome && cJSON_IsTrue(cJSON_GetObjectItem(outcome, "finalized")));
+    cJSON_Delete(outcome);
+
+    outcome = CALL_OK(tasker_task_evaluate, engine, task_uuid);
+    CHECK(outcome && cJSON_IsFalse(cJSON_GetObjectItem(outcome, "finalized")));
+    cJSON_Delete(outcome);
+
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    CHECK(task && strcmp(str(task, "state"), "complete") == 0);
+    cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0);
+    CHECK(strcmp(str(cJSON_GetObjectItem(a, "result"), "a"), "ünïcødé ✓") == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(task, "transitions")) >= 8);
+    cJSON_Delete(task);
+
+    cJSON *list = CALL_OK(tasker_task_list, engine, "{\"state\": \"complete\", \"namespace\": \"abi\"}");
+    CHECK(list && cJSON_GetArraySize(cJSON_GetObjectItem(list, "tasks")) == 1);
+    cJSON_Delete(list);
+
+    cJSON *health = NULL;
+    tasker_bytes_t out = {NULL, 0};
+    CHECK(tasker_engine_health(engine, &out) == NULL);
+    health = cJSON_ParseWithLength((const char *)out.data, out.len);
+    CHECK(health && cJSON_IsTrue(cJSON_GetObjectItem(health, "healthy")));
+    CHECK(health && cJSON_GetObjectItem(cJSON_GetObjectItem(health, "tasks"), "complete")->valueint == 1);
+    cJSON_Delete(health);
+    tasker_bytes_free(&out);
+    tasker_bytes_free(&out); /* a second free is harmless */
+
+    /* events: a started, a completed, b started, b retry_scheduled, b started, b completed */
+    CHECK(tasker_subscription_pull(subscription, 100, &out) == NULL);
+    cJSON *batch = cJSON_ParseWithLength((const char *)out.data, out.len);
+    cJSON *events = cJSON_GetObjectItem(batch, "events");
+    CHECK(cJSON_GetArraySize(events) == 6);
+    CHECK(strcmp(str(cJSON_GetArrayItem(events, 3), "name"), "step.retry_scheduled") == 0);
+    CHECK(strcmp(str(cJSON_GetObjectItem(cJSON_GetArrayItem(events, 3), "error"), "message"), "flaky") == 0);
+    CHECK(cJSON_GetObjectItem(batch, "dropped")->valueint == 0);
+    cJSON_Delete(batch);
+    tasker_bytes_free(&out);
+
+    CHECK(tasker_subscription_free(subscription) == NULL);
+    EXPECT_ERROR(tasker_subscription_free(subscription), TASKER_ERROR_INVALID_HANDLE);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
+static void test_operator_actions(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+
+    create_task(engine);
+    char step[64], token[64], request[256];
+    claim_one(engine, "a", step, token);
+    cJSON *outcome = report(tasker_step_fail, engine, step, token, "\"error\": {\"message\": \"no\", \"permanent\": true}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "error") == 0);
+    cJSON_Delete(outcome);
+
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"actor\": \"ops\", \"reason\": \"fixed\"}", task_uuid);
+    outcome = CALL_OK(tasker_task_retry, engine, request);
+    CHECK(outcome && strcmp(str(outcome, "task_state"), "pending") == 0);
+    cJSON_Delete(outcome);
+
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_name\": \"a\", \"result\": {\"by\": \"hand\"}}", task_uuid);
+    outcome = CALL_OK(tasker_step_resolve, engine, request);
+    CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
+    cJSON_Delete(outcome);
+
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"actor\": \"ops\"}", task_uuid);
+    outcome = CALL_OK(tasker_task_cancel, engine, request);
+    CHECK(outcome && strcmp(str(outcome, "action"), "cancelled") == 0);
+    cJSON_Delete(outcome);
+    outcome = CALL_OK(tasker_task_cancel, engine, request); /* again: a no-op */
+    CHECK(outcome && strcmp(str(outcome, "task_state"), "cancelled") == 0);
+    cJSON_Delete(outcome);
+    CALL_FAILS(tasker_task_retry, engine, request, TASKER_ERROR_INVALID_STATE);
+
+    CHECK(tasker_engine_migrate(engine) == NULL); /* memory: no-op */
+    EXPECT_ERROR(tasker_engine_advance_clock(engine, 10), TASKER_ERROR_INVALID_STATE); /* not a manual clock */
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
+static void test_bad_handles(void) {
+    tasker_bytes_t out = {NULL, 0};
+    CHECK(tasker_engine_free(NULL) == NULL);
+    CHECK(tasker_subscription_free(NULL) == NULL);
+    tasker_error_free(NULL);
+    tasker_bytes_free(NULL);
+    EXPECT_ERROR(tasker_task_get(NULL, (const uint8_t *)"x", 1, &out), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_engine_migrate(NULL), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_subscription_pull(NULL, 1, &out), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_engine_open(NULL, 0, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(tasker_error_code(NULL) == TASKER_ERROR_INVALID_HANDLE);
+    CHECK(strcmp(tasker_error_message(NULL), "") == 0);
+    CHECK(strcmp(tasker_error_details(NULL), "{}") == 0);
+
+    tasker_engine_t *engine = open_engine("{}");
+    CHECK(tasker_engine_free(engine) == NULL);
+    EXPECT_ERROR(tasker_engine_free(engine), TASKER_ERROR_INVALID_HANDLE); /* double free */
+    EXPECT_ERROR(tasker_task_list(engine, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE); /* use after free */
+    EXPECT_ERROR(tasker_task_get((tasker_engine_t *)(uintptr_t)0xdeadbeef, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
+
+    /* errors themselves: details are JSON; a double free is harmless */
+    tasker_error_t *err = tasker_engine_migrate(NULL);
+    CHECK(tasker_error_details(err)[0] == '{');
+    tasker_error_free(err);
+    tasker_error_free(err);
+    CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_HANDLE);
+}
+
+static void test_bad_input(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    tasker_bytes_t out = {NULL, 0};
+
+    /* NULL pointers */
+    EXPECT_ERROR(tasker_task_create(engine, (const uint8_t *)"{}", 2, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(call_fails((json_call)tasker_task_create, engine, NULL, 5, TASKER_ERROR_INVALID_ARGUMENT, "null with length"));
+
+    /* invalid UTF-8 and malformed JSON */
+    CALL_FAILS(tasker_template_register, engine, "name: \xff\xfe\n", TASKER_ERROR_INVALID_UTF8);
+    CALL_FAILS(tasker_task_create, engine, "{\"name\": ", TASKER_ERROR_INVALID_JSON);
+    CALL_FAILS(tasker_task_create, engine, "[1, 2]", TASKER_ERROR_INVALID_ARGUMENT);
+    CALL_FAILS(tasker_steps_claim, engine, "{\"task_uuid\": 5}", TASKER_ERROR_INVALID_ARGUMENT);
+    { /* the length is authoritative: an embedded NUL is data, and makes this JSON malformed */
+        tasker_error_t *err = tasker_task_list(engine, (const uint8_t *)"{}\0garbage", 10, &out);
+        EXPECT_ERROR(err, TASKER_ERROR_INVALID_JSON);
+    }
+    EXPECT_ERROR(tasker_engine_open((const uint8_t *)"{\"clock\": \"sundial\"}", 20, &(tasker_engine_t *){NULL}),
+                 TASKER_ERROR_INVALID_ARGUMENT);
+
+    /* huge JSON: over the limit is refused before it is read */
+    size_t huge = (size_t)TASKER_MAX_INPUT_BYTES + 1;
+    char *big = malloc(huge);
+    memset(big, ' ', huge);
+    CHECK(call_fails((json_call)tasker_task_create, engine, big, huge, TASKER_ERROR_INVALID_ARGUMENT, "huge"));
+    free(big);
+    /* deep JSON: nesting beyond 64 levels is rejected, not a stack overflow */
+    char deep[1024] = "";
+    for (int i = 0; i < 200; i++) strcat(deep, "[");
+    CALL_FAILS(tasker_task_create, engine, deep, TASKER_ERROR_INVALID_JSON);
+
+    /* templates: cycles, unknown dependencies, malformed YAML */
+    CALL_FAILS(tasker_template_register, engine,
+               "name: c\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
+               "    dependencies: [b]\n  - name: b\n    handler: { callable: B }\n    dependencies: [a]\n",
+               TASKER_ERROR_INVALID_DAG);
+    {
+        const char *cyclic = "name: c\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
+                             "    dependencies: [a]\n";
+        tasker_error_t *err = tasker_template_register(engine, (const uint8_t *)cyclic, strlen(cyclic), &out);
+        CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_DAG);
+        CHECK(strstr(tasker_error_details(err), "a -> a") != NULL);
+        tasker_error_free(err);
+    }
+    CALL_FAILS(tasker_template_register, engine,
+               "name: u\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
+               "    dependencies: [ghost]\n", TASKER_ERROR_INVALID_DAG);
+    CALL_FAILS(tasker_template_register, engine, "name: [unclosed\n", TASKER_ERROR_INVALID_ARGUMENT);
+
+    /* unknown names */
+    CALL_FAILS(tasker_task_create, engine, "{\"namespace\": \"nope\", \"name\": \"missing\"}", TASKER_ERROR_NOT_FOUND);
+    CALL_FAILS(tasker_task_get, engine, "01234567-89ab-7def-8123-456789abcdef", TASKER_ERROR_NOT_FOUND);
+    CALL_FAILS(tasker_task_get, engine, "not-a-uuid", TASKER_ERROR_INVALID_ARGUMENT);
+    CALL_FAILS(tasker_task_list, engine, "{\"state\": \"sideways\"}", TASKER_ERROR_INVALID_ARGUMENT);
+
+    /* stale claims */
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    char step[64], token[64], request[512];
+    claim_one(engine, "a", step, token);
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"forged\", \"result\": 1}",
+             task_uuid, step);
+    CALL_FAILS(tasker_step_complete, engine, request, TASKER_ERROR_STALE_CLAIM);
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\"}",
+             task_uuid, step, token);
+    CALL_FAILS(tasker_step_fail, engine, request, TASKER_ERROR_INVALID_ARGUMENT); /* no "error" object */
+    /* after all that, the claim is still good */
+    cJSON *outcome = report(tasker_step_complete, engine, step, token, "\"result\": 1");
+    CHECK(outcome != NULL);
+    cJSON_Delete(outcome);
+
+    /* subscriptions */
+    tasker_subscription_t *subscription = NULL;
+    EXPECT_ERROR(tasker_subscription_open(engine, (const uint8_t *)"step*", 5, 0, &subscription), TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(subscription == NULL);
+
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    test_versions();
+    test_whole_workflow();
+    test_operator_actions();
+    test_bad_handles();
+    test_bad_input();
+    if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
+    else printf("all API checks passed\n");
+    return test_failures ? 1 : 0;
+}

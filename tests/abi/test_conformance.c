@@ -1,0 +1,183 @@
+/*
+ * Runs every shared fixture in tests/conformance/fixtures through the C ABI (see tests/conformance/README.md).
+ * Usage: test_conformance <conformance dir> memory|postgres
+ * The postgres variant uses TASKER_TEST_DATABASE_URL and a fresh schema per run; without the variable it exits 77
+ * (CTest's "skipped"), so a missing database is visible, never a silent pass.
+ */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <unistd.h>
+
+#include "support.h"
+
+static char *engine_config(const cJSON *fixture, const char *store) {
+    cJSON *config = cJSON_Duplicate(cJSON_GetObjectItem(fixture, "engine_config"), 1);
+    if (strcmp(store, "postgres") == 0) {
+        char schema[64];
+        snprintf(schema, sizeof schema, "abi_conformance_%d", (int)getpid());
+        cJSON_AddStringToObject(config, "database_url", getenv("TASKER_TEST_DATABASE_URL"));
+        cJSON_AddStringToObject(config, "schema", schema);
+    }
+    char *text = cJSON_PrintUnformatted(config);
+    cJSON_Delete(config);
+    return text;
+}
+
+/* The scripted behaviour for `attempt` (1-based); the last entry repeats. NULL: return {"ok": true}. */
+static const cJSON *behaviour(const cJSON *fixture, const char *step, int attempt) {
+    const cJSON *script = cJSON_GetObjectItem(cJSON_GetObjectItem(fixture, "handlers"), step);
+    if (!script) return NULL;
+    int count = cJSON_GetArraySize(script);
+    return cJSON_GetArrayItem(script, attempt < count ? attempt - 1 : count - 1);
+}
+
+static cJSON *run_step(tasker_engine_t *engine, const cJSON *fixture, const char *task_uuid, const cJSON *claim) {
+    const cJSON *step = cJSON_GetObjectItem(claim, "step");
+    const cJSON *b = behaviour(fixture, str(step, "name"), cJSON_GetObjectItem(step, "attempt")->valueint);
+    cJSON *report = cJSON_CreateObject();
+    cJSON_AddStringToObject(report, "task_uuid", task_uuid);
+    cJSON_AddStringToObject(report, "step_uuid", str(step, "step_uuid"));
+    cJSON_AddStringToObject(report, "claim_token", str(claim, "claim_token"));
+    const cJSON *fail = b ? cJSON_GetObjectItem(b, "fail") : NULL;
+    if (fail) {
+        cJSON *error = cJSON_Duplicate(fail, 1);
+        cJSON_AddStringToObject(error, "error_type", "Scripted");
+        cJSON_AddItemToObject(report, "error", error);
+    } else {
+        cJSON_AddItemToObject(report, "result", b ? cJSON_Duplicate(cJSON_GetObjectItem(b, "return"), 1) : cJSON_Parse("{\"ok\": true}"));
+    }
+    char *text = cJSON_PrintUnformatted(report);
+    cJSON *outcome = CALL_OK(fail ? tasker_step_fail : tasker_step_complete, engine, text);
+    free(text);
+    cJSON_Delete(report);
+    return outcome;
+}
+
+static int run_fixture(const char *dir, const char *file, const char *store) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fixtures/%s", dir, file);
+    char *text = read_file(path);
+    cJSON *fixture = cJSON_Parse(text);
+    free(text);
+    int before = test_failures;
+
+    char *config = engine_config(fixture, store);
+    tasker_engine_t *engine = open_engine(config);
+    free(config);
+    snprintf(path, sizeof path, "%s/templates/%s", dir, str(fixture, "template"));
+    char *yaml = read_file(path);
+    cJSON *template = CALL_OK(tasker_template_register, engine, yaml);
+    free(yaml);
+
+    cJSON *request = cJSON_CreateObject();
+    cJSON_AddStringToObject(request, "namespace", str(template, "namespace"));
+    cJSON_AddStringToObject(request, "name", str(template, "name"));
+    cJSON_AddItemToObject(request, "context", cJSON_Duplicate(cJSON_GetObjectItem(fixture, "context"), 1));
+    char *request_text = cJSON_PrintUnformatted(request);
+    cJSON *created = CALL_OK(tasker_task_create, engine, request_text);
+    free(request_text);
+    cJSON_Delete(request);
+    cJSON_Delete(template);
+    char task_uuid[64], claim_request[128];
+    snprintf(task_uuid, sizeof task_uuid, "%s", str(cJSON_GetObjectItem(created, "task"), "task_uuid"));
+    cJSON_Delete(created);
+    snprintf(claim_request, sizeof claim_request, "{\"task_uuid\": \"%s\", \"max_steps\": 1000}", task_uuid);
+
+    cJSON *delays = cJSON_CreateArray();
+    cJSON *outcome = CALL_OK(tasker_task_evaluate, engine, task_uuid);
+    for (int round = 0; outcome && round < 100; round++) {
+        const char *action = str(outcome, "action");
+        if (strcmp(action, "execute") == 0) {
+            cJSON *claimed = CALL_OK(tasker_steps_claim, engine, claim_request);
+            cJSON_Delete(outcome);
+            outcome = cJSON_DetachItemFromObject(claimed, "outcome");
+            const cJSON *claim;
+            cJSON_ArrayForEach(claim, cJSON_GetObjectItem(claimed, "claims")) {
+                cJSON_Delete(outcome);
+                outcome = run_step(engine, fixture, task_uuid, claim);
+            }
+            cJSON_Delete(claimed);
+        } else if (strcmp(action, "reenqueue") == 0) {
+            double delay = cJSON_GetObjectItem(outcome, "delay_seconds")->valuedouble;
+            cJSON_AddItemToArray(delays, cJSON_CreateNumber(delay));
+            CHECK(tasker_engine_advance_clock(engine, (int64_t)(delay * 1000.0 + 0.5)) == NULL);
+            cJSON_Delete(outcome);
+            outcome = CALL_OK(tasker_task_evaluate, engine, task_uuid);
+        } else {
+            break;
+        }
+    }
+    cJSON_Delete(outcome);
+
+    const cJSON *expect = cJSON_GetObjectItem(fixture, "expect");
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    if (strcmp(str(task, "state"), str(expect, "task_state")) != 0) {
+        fprintf(stderr, "%s: task %s, expected %s\n", file, str(task, "state"), str(expect, "task_state"));
+        test_failures++;
+    }
+    const cJSON *want;
+    cJSON_ArrayForEach(want, cJSON_GetObjectItem(expect, "steps")) {
+        const cJSON *step, *found = NULL;
+        cJSON_ArrayForEach(step, cJSON_GetObjectItem(task, "steps"))
+            if (strcmp(str(step, "name"), want->string) == 0) found = step;
+        if (!found) {
+            fprintf(stderr, "%s: no step %s\n", file, want->string);
+            test_failures++;
+            continue;
+        }
+        int attempts = cJSON_GetObjectItem(found, "attempts")->valueint;
+        int want_attempts = cJSON_GetObjectItem(want, "attempts")->valueint;
+        const cJSON *want_result = cJSON_GetObjectItem(want, "result");
+        if (strcmp(str(found, "state"), str(want, "state")) != 0 || attempts != want_attempts ||
+            (want_result && !cJSON_Compare(want_result, cJSON_GetObjectItem(found, "result"), 1))) {
+            fprintf(stderr, "%s: step %s is %s/%d, expected %s/%d\n", file, want->string, str(found, "state"), attempts,
+                    str(want, "state"), want_attempts);
+            test_failures++;
+        }
+    }
+    if (!cJSON_Compare(delays, cJSON_GetObjectItem(expect, "reenqueue_delays"), 1)) {
+        char *got = cJSON_PrintUnformatted(delays);
+        fprintf(stderr, "%s: re-enqueue delays %s differ from the expected ones\n", file, got);
+        free(got);
+        test_failures++;
+    }
+    cJSON_Delete(delays);
+    cJSON_Delete(task);
+    cJSON_Delete(fixture);
+    CHECK(tasker_engine_free(engine) == NULL);
+    printf("%-50s %s\n", file, test_failures == before ? "ok" : "FAILED");
+    return test_failures == before;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s <conformance dir> memory|postgres\n", argv[0]);
+        return 2;
+    }
+    if (strcmp(argv[2], "postgres") == 0 && !getenv("TASKER_TEST_DATABASE_URL")) {
+        printf("skipped: TASKER_TEST_DATABASE_URL is not set\n");
+        return 77;
+    }
+    char fixtures[1024];
+    snprintf(fixtures, sizeof fixtures, "%s/fixtures", argv[1]);
+    struct dirent **entries;
+    int count = scandir(fixtures, &entries, NULL, alphasort);
+    if (count < 0) {
+        perror(fixtures);
+        return 1;
+    }
+    int ran = 0;
+    for (int i = 0; i < count; i++) {
+        const char *name = entries[i]->d_name;
+        size_t len = strlen(name);
+        if (len > 5 && strcmp(name + len - 5, ".json") == 0) {
+            run_fixture(argv[1], name, argv[2]);
+            ran++;
+        }
+        free(entries[i]);
+    }
+    free(entries);
+    CHECK(ran >= 10);
+    printf("%d fixtures, %d failure(s)\n", ran, test_failures);
+    return test_failures ? 1 : 0;
+}
