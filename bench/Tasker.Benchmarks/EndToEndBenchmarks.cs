@@ -14,6 +14,10 @@ public class EndToEndBenchmarks
     private const int Tasks = 250;
     private TaskerEngine _engine = null!;
 
+    /// <summary>Steps per claim call: 64 claims a whole wave; 1 mirrors the C ABI bench (bench/abi), one step per claim.</summary>
+    [Params(1, 64)]
+    public int ClaimBatch { get; set; }
+
     [GlobalSetup]
     public async Task Setup()
     {
@@ -38,7 +42,7 @@ public class EndToEndBenchmarks
             var outcome = await _engine.EvaluateAsync(task);
             while (outcome.Action == RecommendedAction.Execute)
             {
-                var claim = await _engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 64));
+                var claim = await _engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: ClaimBatch));
                 foreach (var step in claim.Claims)
                 {
                     outcome = await _engine.CompleteStepAsync(task, step.StepUuid, step.ClaimToken, JsonValues.Null);
