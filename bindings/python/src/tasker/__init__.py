@@ -1,0 +1,30 @@
+"""Tasker Native for Python: an embeddable DAG workflow engine.
+
+    import tasker
+
+    class ValidateOrder(tasker.StepHandler):
+        def process(self, context):
+            return {"valid": True}
+
+    with tasker.Engine() as engine:
+        engine.register_template("order_fulfillment.yaml")
+        engine.register_handler("ValidateOrder", ValidateOrder)
+        task = engine.create_task("order_fulfillment", namespace="fulfillment", context={...})
+        outcome = engine.handle(task.uuid)
+"""
+from ._ffi import version
+from .engine import Engine, Subscription
+from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
+                     InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
+                     PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
+from .handler import StepContext, StepHandler, StepInfo, TaskInfo
+from .outcome import Outcome, Step, Task
+
+__version__ = "0.1.0"  # the binding's version; tasker.version() asks the loaded library
+
+__all__ = [
+    "Engine", "Subscription", "StepHandler", "StepContext", "StepInfo", "TaskInfo", "Outcome", "Task", "Step",
+    "RetryableError", "PermanentError", "TaskerError", "ValidationError", "InvalidHandleError", "InvalidUtf8Error",
+    "InvalidJsonError", "NotFoundError", "ConflictError", "InvalidDagError", "InvalidStateError", "StaleClaimError",
+    "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "version",
+]

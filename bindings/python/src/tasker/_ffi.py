@@ -1,0 +1,165 @@
+"""The one module that touches libtasker. Everything else in the package is plain Python.
+
+Loads the library (``TASKER_LIBRARY_PATH`` or the copy ``./build.sh native`` puts in ``tasker/_native``), checks
+the ABI version, declares every function's signature, and turns the C calling convention (UTF-8 pointer +
+length in, ``tasker_bytes_t`` out, ``tasker_error_t *`` returned) into ``call(name, *args) -> bytes``. Native
+memory is always freed here, whatever happens.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import TaskerError, error_for_code
+
+ABI_VERSION = 1
+
+
+class _Bytes(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_p = ctypes.c_void_p
+_u8 = ctypes.c_char_p  # inputs are passed as bytes objects: ctypes hands the buffer's pointer, no copy
+_size = ctypes.c_size_t
+_out = ctypes.POINTER(_Bytes)
+
+# name -> argument types. Every fallible function returns tasker_error_t* (c_void_p).
+_JSON_CALLS = {
+    "tasker_template_register", "tasker_task_create", "tasker_task_get", "tasker_task_list", "tasker_steps_claim",
+    "tasker_step_heartbeat", "tasker_step_complete", "tasker_step_fail", "tasker_task_evaluate", "tasker_task_retry",
+    "tasker_task_cancel", "tasker_step_resolve", "tasker_stale_work_list",
+}
+_SIGNATURES: dict[str, tuple[list[Any], Any]] = {
+    "tasker_version": ([], ctypes.c_char_p),
+    "tasker_abi_version": ([], ctypes.c_uint32),
+    "tasker_error_code": ([_p], ctypes.c_int32),
+    "tasker_error_message": ([_p], ctypes.c_char_p),
+    "tasker_error_details": ([_p], ctypes.c_char_p),
+    "tasker_error_free": ([_p], None),
+    "tasker_bytes_free": ([_out], None),
+    "tasker_engine_open": ([_u8, _size, ctypes.POINTER(_p)], _p),
+    "tasker_engine_free": ([_p], _p),
+    "tasker_engine_migrate": ([_p], _p),
+    "tasker_engine_advance_clock": ([_p, ctypes.c_int64], _p),
+    "tasker_engine_health": ([_p, _out], _p),
+    "tasker_subscription_open": ([_p, _u8, _size, ctypes.c_uint32, ctypes.POINTER(_p)], _p),
+    "tasker_subscription_pull": ([_p, ctypes.c_uint32, _out], _p),
+    "tasker_subscription_free": ([_p], _p),
+    **{name: ([_p, _u8, _size, _out], _p) for name in _JSON_CALLS},
+}
+
+
+def _find_library() -> str:
+    explicit = os.environ.get("TASKER_LIBRARY_PATH")
+    if explicit:
+        return explicit
+    bundled = Path(__file__).parent / "_native"
+    for name in ("libtasker.so", "libtasker.dylib", "tasker.dll"):
+        if (bundled / name).exists():
+            return str(bundled / name)
+    raise TaskerError(
+        "libtasker not found: set TASKER_LIBRARY_PATH to libtasker.so, or run ./build.sh native to bundle it")
+
+
+def _load() -> ctypes.CDLL:
+    path = _find_library()
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise TaskerError(f"cannot load libtasker from {path}: {e}") from None
+    for name, (argtypes, restype) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = restype
+    found = lib.tasker_abi_version()
+    if found != ABI_VERSION:
+        raise TaskerError(f"libtasker at {path} has ABI version {found}; this binding needs {ABI_VERSION}")
+    return lib
+
+
+_loaded: ctypes.CDLL | None = None
+
+
+def _lib() -> ctypes.CDLL:
+    """Loads libtasker on first use, not at import: the .NET runtime inside it starts with the first call and does
+    not survive fork(), so a parent process (a Celery or Gunicorn master) may import tasker and fork workers, as
+    long as only the workers open engines."""
+    global _loaded
+    if _loaded is None:
+        _loaded = _load()
+    return _loaded
+
+
+def check(error: int | None) -> None:
+    """Raises the TaskerError subclass for a returned error (and frees it)."""
+    if not error:
+        return
+    try:
+        code = _lib().tasker_error_code(error)
+        message = _lib().tasker_error_message(error).decode("utf-8", "replace")
+        details = _lib().tasker_error_details(error).decode("utf-8", "replace")
+    finally:
+        _lib().tasker_error_free(error)
+    raise error_for_code(code, message, details)
+
+
+def take(out: _Bytes) -> bytes:
+    """Copies exactly ``len`` bytes out of a tasker_bytes_t and frees it."""
+    try:
+        return ctypes.string_at(out.data, out.len) if out.data else b""
+    finally:
+        _lib().tasker_bytes_free(ctypes.byref(out))
+
+
+def call_json(name: str, handle: int, payload: bytes) -> bytes:
+    """Calls one of the (engine, data, len, out) functions and returns its output bytes."""
+    out = _Bytes()
+    check(getattr(_lib(), name)(handle, payload, len(payload), ctypes.byref(out)))
+    return take(out)
+
+
+def engine_open(config: bytes) -> int:
+    handle = _p()
+    check(_lib().tasker_engine_open(config, len(config), ctypes.byref(handle)))
+    return handle.value or 0
+
+
+def engine_free(handle: int) -> None:
+    check(_lib().tasker_engine_free(handle))
+
+
+def engine_migrate(handle: int) -> None:
+    check(_lib().tasker_engine_migrate(handle))
+
+
+def engine_advance_clock(handle: int, milliseconds: int) -> None:
+    check(_lib().tasker_engine_advance_clock(handle, milliseconds))
+
+
+def engine_health(handle: int) -> bytes:
+    out = _Bytes()
+    check(_lib().tasker_engine_health(handle, ctypes.byref(out)))
+    return take(out)
+
+
+def subscription_open(engine: int, pattern: bytes, capacity: int) -> int:
+    handle = _p()
+    check(_lib().tasker_subscription_open(engine, pattern, len(pattern), capacity, ctypes.byref(handle)))
+    return handle.value or 0
+
+
+def subscription_pull(handle: int, max_events: int) -> bytes:
+    out = _Bytes()
+    check(_lib().tasker_subscription_pull(handle, max_events, ctypes.byref(out)))
+    return take(out)
+
+
+def subscription_free(handle: int) -> None:
+    check(_lib().tasker_subscription_free(handle))
+
+
+def version() -> str:
+    return _lib().tasker_version().decode()

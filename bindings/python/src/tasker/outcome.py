@@ -1,0 +1,69 @@
+"""Typed views of the engine's JSON answers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the host should do next: ``action`` is execute, reenqueue (after ``delay_seconds``), wait, complete,
+    error or cancelled."""
+
+    task_uuid: str
+    task_state: str
+    execution_status: str
+    action: str
+    delay_seconds: float | None
+    ready_steps: int
+    in_progress_steps: int
+    finalized: bool
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> "Outcome":
+        return cls(o["task_uuid"], o["task_state"], o["execution_status"], o["action"], o.get("delay_seconds"),
+                   o["ready_steps"], o["in_progress_steps"], o["finalized"])
+
+    @property
+    def finished(self) -> bool:
+        return self.action in ("complete", "error", "cancelled")
+
+
+@dataclass(frozen=True)
+class Step:
+    uuid: str
+    name: str
+    state: str
+    attempts: int
+    max_attempts: int
+    result: Any
+    error: dict[str, Any] | None
+    readiness: dict[str, Any]
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    uuid: str
+    namespace: str
+    name: str
+    version: str
+    state: str
+    context: dict[str, Any]
+    steps: list[Step]
+    transitions: list[dict[str, Any]]
+    raw: dict[str, Any]
+    created: bool | None = None
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @classmethod
+    def from_json(cls, t: dict[str, Any], created: bool | None = None) -> "Task":
+        steps = [Step(s["step_uuid"], s["name"], s["state"], s["attempts"], s["max_attempts"], s.get("result"),
+                      s.get("error"), s["readiness"], s) for s in t["steps"]]
+        return cls(t["task_uuid"], t["namespace"], t["name"], t["version"], t["state"], t["context"], steps,
+                   t.get("transitions", []), t, created)

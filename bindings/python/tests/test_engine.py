@@ -1,0 +1,312 @@
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+
+import tasker
+from conftest import ORDER_CONTEXT, ORDER_TEMPLATE, Returns, register_order_handlers
+
+
+def create_order(engine, **fields):
+    return engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT, **fields)
+
+
+def test_handle_runs_every_step_and_passes_dependency_results(engine):
+    register_order_handlers(engine)
+    task = create_order(engine)
+    outcome = engine.handle(task.uuid)
+    assert (outcome.action, outcome.task_state) == ("complete", "complete")
+    done = engine.get_task(task.uuid)
+    assert [s.state for s in done.steps] == ["complete"] * 4
+    assert done.step("ship_order").result == {
+        "step": "ship_order", "saw": ["process_payment", "reserve_inventory", "validate_order"]}
+
+
+def test_register_template_accepts_a_path_or_text(engine):
+    assert engine.register_template(ORDER_TEMPLATE)["name"] == "order_fulfillment"
+    text = ORDER_TEMPLATE.read_text().replace("version: 1.0.0", "version: 1.1.0")
+    assert engine.register_template(text)["version"] == "1.1.0"
+
+
+def test_async_handlers_are_awaited_by_handle_async(engine):
+    class AsyncValidate(tasker.StepHandler):
+        async def process(self, context):
+            await asyncio.sleep(0)
+            return {"async": True}
+
+    register_order_handlers(engine)
+    engine.register_handler("ValidateOrder", AsyncValidate)
+    task = create_order(engine)
+    outcome = asyncio.run(engine.handle_async(task.uuid))
+    assert outcome.action == "complete"
+    assert engine.get_task(task.uuid).step("validate_order").result == {"async": True}
+
+
+def test_async_handlers_also_run_under_plain_handle(engine):
+    class AsyncShip(tasker.StepHandler):
+        async def process(self, context):
+            return "shipped"
+
+    register_order_handlers(engine)
+    engine.register_handler("ShipOrder", AsyncShip)
+    task = create_order(engine)
+    assert engine.handle(task.uuid).action == "complete"
+    assert engine.get_task(task.uuid).step("ship_order").result == "shipped"
+
+
+def test_ready_steps_run_concurrently():
+    both_running = threading.Barrier(2, timeout=10)
+
+    class Meets(tasker.StepHandler):
+        def process(self, context):
+            both_running.wait()  # deadlocks (and times out) unless the two steps run at the same time
+            return context.step.name
+
+    yaml = ("name: pair\nnamespace_name: py\nversion: 1.0.0\nsteps:\n"
+            "  - name: a\n    handler: { callable: Meets }\n  - name: b\n    handler: { callable: Meets }\n")
+    with tasker.Engine(concurrency=2) as engine:
+        engine.register_template(yaml)
+        engine.register_handler("Meets", Meets)
+        task = engine.create_task("pair", namespace="py")
+        assert engine.handle(task.uuid).action == "complete"
+
+
+def test_process_results_transforms_the_output(engine):
+    class Doubles(Returns):
+        def process(self, context):
+            return 21
+
+        def process_results(self, output):
+            return output * 2
+
+    register_order_handlers(engine)
+    engine.register_handler("ShipOrder", Doubles)
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    assert engine.get_task(task.uuid).step("ship_order").result == 42
+
+
+def test_retryable_error_with_retry_after_reenqueues_after_that_delay(engine):
+    class Flaky(tasker.StepHandler):
+        def process(self, context):
+            if context.step.attempt == 1:
+                raise tasker.RetryableError("gateway busy", retry_after=30)
+            return "paid"
+
+    register_order_handlers(engine, payment=Flaky)
+    task = create_order(engine)
+    outcome = engine.handle(task.uuid)
+    assert (outcome.action, outcome.delay_seconds, outcome.task_state) == ("reenqueue", 30, "waiting_for_retry")
+    payment = engine.get_task(task.uuid).step("process_payment")
+    assert (payment.state, payment.error["message"], payment.error["error_type"]) == (
+        "waiting_for_retry", "gateway busy", "RetryableError")
+    engine.advance_clock(30)
+    assert engine.handle(task.uuid).action == "complete"
+    assert engine.get_task(task.uuid).step("process_payment").attempts == 2
+
+
+def test_any_other_exception_is_a_retryable_failure_with_class_message_and_traceback(engine):
+    class Broken(tasker.StepHandler):
+        def process(self, context):
+            raise KeyError("sku")
+
+    register_order_handlers(engine, payment=Broken)
+    task = create_order(engine)
+    assert engine.handle(task.uuid).action == "reenqueue"
+    error = engine.get_task(task.uuid).step("process_payment").error
+    assert error["error_type"] == "KeyError" and not error["permanent"]
+    assert any("raise KeyError" in line for line in error["backtrace"])
+
+
+def test_permanent_error_fails_the_step_and_the_task_at_once(engine):
+    class Declined(tasker.StepHandler):
+        def process(self, context):
+            raise tasker.PermanentError("card declined")
+
+    register_order_handlers(engine, payment=Declined)
+    task = create_order(engine)
+    outcome = engine.handle(task.uuid)
+    assert (outcome.action, outcome.task_state) == ("error", "error")
+    payment = engine.get_task(task.uuid).step("process_payment")
+    assert (payment.state, payment.attempts) == ("error", 1)
+
+
+def test_an_unregistered_handler_fails_the_step_permanently(engine):
+    engine.register_template(ORDER_TEMPLATE)  # no handlers registered at all
+    task = create_order(engine)
+    assert engine.handle(task.uuid).action == "error"
+    error = engine.get_task(task.uuid).step("validate_order").error
+    assert error["error_type"] == "UnknownHandler" and "ValidateOrder" in error["message"]
+
+
+def test_a_result_that_is_not_json_serializable_is_a_step_failure(engine):
+    class ReturnsASet(tasker.StepHandler):
+        def process(self, context):
+            return {1, 2}
+
+    register_order_handlers(engine)
+    engine.register_handler("ValidateOrder", ReturnsASet)
+    task = create_order(engine)
+    assert engine.handle(task.uuid).action == "reenqueue"
+    error = engine.get_task(task.uuid).step("validate_order").error
+    assert error["error_type"] == "TypeError" and "not JSON-serializable" in error["message"]
+
+
+def test_an_exception_in_process_results_is_a_step_failure(engine):
+    class BadResults(Returns):
+        def process_results(self, output):
+            raise ValueError("cannot summarize")
+
+    register_order_handlers(engine)
+    engine.register_handler("ValidateOrder", BadResults)
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    assert engine.get_task(task.uuid).step("validate_order").error["message"] == "cannot summarize"
+
+
+def test_retry_task_reruns_failed_steps_and_keeps_completed_ones(engine):
+    calls = []
+
+    class FailsOnce(tasker.StepHandler):
+        def process(self, context):
+            calls.append(context.step.name)
+            if len(calls) == 1:
+                raise tasker.PermanentError("down")
+            return "ok"
+
+    register_order_handlers(engine, payment=FailsOnce)
+    task = create_order(engine)
+    assert engine.handle(task.uuid).action == "error"
+    assert engine.retry_task(task.uuid, actor="ops", reason="gateway back").task_state == "pending"
+    assert engine.handle(task.uuid).action == "complete"
+    assert calls == ["process_payment", "process_payment"]
+    assert engine.get_task(task.uuid).step("validate_order").attempts == 1
+
+
+def test_cancel_and_resolve_step(engine):
+    register_order_handlers(engine)
+    task = create_order(engine)
+    assert engine.cancel_task(task.uuid, actor="ops").action == "cancelled"
+    with pytest.raises(tasker.InvalidStateError) as info:
+        engine.retry_task(task.uuid)
+    assert info.value.details == {"from": "cancelled", "to": "pending"}
+
+    other = create_order(engine)
+    outcome = engine.resolve_step(other.uuid, "validate_order", {"valid": "by hand"}, actor="ops")
+    assert outcome.action == "execute"
+    assert engine.get_task(other.uuid).step("validate_order").state == "resolved_manually"
+
+
+def test_idempotency_key_returns_the_existing_task(engine):
+    register_order_handlers(engine)
+    first = create_order(engine, idempotency_key="order-7")
+    second = create_order(engine, idempotency_key="order-7")
+    assert (first.created, second.created, second.uuid) == (True, False, first.uuid)
+
+
+def test_list_tasks_filters_by_state(engine):
+    register_order_handlers(engine)
+    done = create_order(engine)
+    engine.handle(done.uuid)
+    create_order(engine)
+    assert [t["task_uuid"] for t in engine.list_tasks(state="complete")] == [done.uuid]
+    assert len(engine.list_tasks(namespace="fulfillment")) == 2
+
+
+def test_subscribe_yields_events_in_order(engine):
+    register_order_handlers(engine)
+    with engine.subscribe("step.completed") as events:
+        engine.handle(create_order(engine).uuid)
+        names = [e["step_name"] for e in events]
+    assert names == ["validate_order", "reserve_inventory", "process_payment", "ship_order"]
+
+
+def test_health_reports_counts(engine):
+    register_order_handlers(engine)
+    engine.handle(create_order(engine).uuid)
+    health = engine.health()
+    assert health["healthy"] and health["tasks"]["complete"] == 1
+
+
+@pytest.mark.parametrize("template, error", [
+    ("name: x\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
+     "    dependencies: [a]\n", tasker.InvalidDagError),
+    ("name: [unclosed\n", tasker.ValidationError),
+    ("{\"name\": ", tasker.InvalidJsonError),
+])
+def test_bad_templates_raise_clear_errors(engine, template, error):
+    with pytest.raises(error):
+        engine.register_template(template)
+
+
+def test_core_errors_map_to_exception_classes(engine):
+    with pytest.raises(tasker.NotFoundError, match="template not found"):
+        engine.create_task("missing", namespace="nowhere")
+    with pytest.raises(tasker.NotFoundError):
+        engine.get_task("01234567-89ab-7def-8123-456789abcdef")
+    with pytest.raises(tasker.ValidationError, match="not a uuid"):
+        engine.get_task("nope")
+    engine.register_template(ORDER_TEMPLATE)
+    with pytest.raises(tasker.ValidationError, match="input_schema"):
+        engine.create_task("order_fulfillment", namespace="fulfillment", context={"order": {"id": "x"}})
+    with pytest.raises(tasker.ValidationError, match="must be a tasker.StepHandler"):
+        engine.register_handler("X", object)
+
+
+def test_a_closed_engine_raises_instead_of_crashing():
+    engine = tasker.Engine()
+    engine.close()
+    engine.close()  # idempotent
+    with pytest.raises(tasker.InvalidHandleError):
+        engine.list_tasks()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_using_an_engine_in_a_forked_child_raises_a_clear_error(engine):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            engine.list_tasks()
+            os.write(write, b"no error")
+        except tasker.TaskerError as e:
+            os.write(write, str(e).encode()[:200])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    message = os.read(read, 200).decode()
+    assert "after fork" in message
+
+
+def test_multibyte_and_large_payloads_round_trip_exactly(engine):
+    big = "ü✓🚚" * 250_000  # ~2.25 MB of UTF-8
+
+    class Echo(tasker.StepHandler):
+        def process(self, context):
+            return context.task.context["payload"]
+
+    yaml = "name: echo\nnamespace_name: py\nversion: 1.0.0\nsteps:\n  - name: e\n    handler: { callable: Echo }\n"
+    engine.register_template(yaml)
+    engine.register_handler("Echo", Echo)
+    task = engine.create_task("echo", namespace="py", context={"payload": big})
+    engine.handle(task.uuid)
+    assert engine.get_task(task.uuid).step("e").result == big
+
+
+def test_a_parent_may_import_tasker_and_fork_workers_that_open_engines():
+    """A Celery/Gunicorn master imports tasker and forks; each worker opens its own engine. The library is loaded
+    lazily, so the parent's import does not start the runtime that fork would break."""
+    import subprocess
+    import sys
+    script = (
+        "import os, sys, tasker\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with tasker.Engine() as e:\n"
+        "        e.register_template(sys.argv[1])\n"
+        "        os._exit(0 if e.list_tasks() == [] else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n")
+    child = subprocess.run([sys.executable, "-c", script, str(ORDER_TEMPLATE)], timeout=60)
+    assert child.returncode == 0
