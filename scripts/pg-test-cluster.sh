@@ -4,9 +4,10 @@
 # durable commits). `start` is idempotent and prints the URL; `stop` also deletes the data directory.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${TASKER_PG_PORT:-54329}
-root=${TASKER_TMP:-$repo/.tmp}/pg
+# Outside the checkout: the postgres user must reach the data directory, and a clone may live under a private
+# home directory (0700).
+root=${TASKER_PG_DIR:-/tmp/tasker-pg-$port}
 data=$root/data
 bin=${TASKER_PG_BIN:-/usr/lib/postgresql/15/bin}
 url="postgres://postgres@127.0.0.1:$port/tasker_test"
@@ -23,8 +24,6 @@ start() {
   if ! running; then
     rm -rf "$root"
     mkdir -p "$root"
-    # postgres must be able to reach the data directory through every parent.
-    chmod o+x "$repo" "$(dirname "$root")" 2>/dev/null || true
     chown postgres "$root"
     as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$root/initdb.log" 2>&1 \
       || { cat "$root/initdb.log" >&2; exit 1; }
