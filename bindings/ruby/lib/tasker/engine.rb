@@ -1,0 +1,226 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Tasker
+  # An embedded engine: the memory store by default, `database_url:` for PostgreSQL.
+  #
+  #   Tasker::Engine.open do |engine|
+  #     engine.register_template("config/tasker/order_fulfillment.yaml")
+  #     engine.register_handler("ValidateOrder", ValidateOrder)
+  #     task = engine.create_task("order_fulfillment", namespace: "fulfillment", context: { order: {...} })
+  #     engine.handle(task.uuid)
+  #   end
+  #
+  # Thread-safe. One engine per process: open it after fork (Sidekiq and Puma boot hooks, see the README).
+  class Engine
+    def self.open(**options)
+      engine = new(**options)
+      return engine unless block_given?
+
+      begin
+        yield engine
+      ensure
+        engine.close
+      end
+    end
+
+    def initialize(database_url: nil, threads: 8, worker_id: nil, **config)
+      raise ValidationError, "threads must be at least 1" if threads < 1
+
+      config[:database_url] = database_url if database_url
+      @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), self.class.method(:release))
+      @pid = Process.pid
+      @threads = threads
+      @worker_id = worker_id || "ruby-#{Process.pid}"
+      @handlers = {}
+    end
+
+    # AutoPointer's releaser: frees the engine when it is garbage collected without `close`.
+    def self.release(pointer)
+      error = Native.tasker_engine_free(pointer)
+      Native.tasker_error_free(error) unless error.null?
+    end
+
+    def close
+      return if @pointer.nil?
+
+      pointer = @pointer
+      @pointer = nil
+      pointer.autorelease = false
+      Native.check!(Native.tasker_engine_free(pointer)) if Process.pid == @pid
+    end
+
+    def closed? = @pointer.nil?
+
+    def register_template(path_or_text)
+      text = path_or_text.to_s
+      text = File.read(text, encoding: "UTF-8") if !text.include?("\n") && File.file?(text)
+      call(:tasker_template_register, text, raw: true)
+    end
+
+    # Only registered names ever run; a class gets one instance per step attempt.
+    def register_handler(name, handler)
+      valid = handler.is_a?(StepHandler) || (handler.is_a?(Class) && handler <= StepHandler)
+      raise ValidationError, "handler for #{name.inspect} must be a Tasker::StepHandler subclass or instance" unless valid
+
+      @handlers[name.to_s] = handler
+    end
+
+    def create_task(name, namespace:, version: nil, context: {}, **fields)
+      request = { name: name, namespace: namespace, context: context, **fields }
+      request[:version] = version if version
+      answer = call(:tasker_task_create, request)
+      Task.new(answer["task"]).tap { |task| task.created = answer["created"] }
+    end
+
+    def get_task(uuid) = Task.new(call(:tasker_task_get, uuid.to_s, raw: true))
+    def evaluate(uuid) = Outcome.from_json(call(:tasker_task_evaluate, uuid.to_s, raw: true))
+
+    def list_tasks(state: nil, namespace: nil, name: nil, limit: 100)
+      call(:tasker_task_list, { state: state, namespace: namespace, name: name, limit: limit }.compact)["tasks"]
+    end
+
+    def retry_task(uuid, actor: nil, reason: nil)
+      Outcome.from_json(call(:tasker_task_retry, { task_uuid: uuid, actor: actor, reason: reason }))
+    end
+
+    def cancel_task(uuid, actor: nil, reason: nil)
+      Outcome.from_json(call(:tasker_task_cancel, { task_uuid: uuid, actor: actor, reason: reason }))
+    end
+
+    def resolve_step(uuid, step, result = nil, actor: nil, reason: nil)
+      Outcome.from_json(call(:tasker_step_resolve,
+                             { task_uuid: uuid, step_name: step, result: result, actor: actor, reason: reason }))
+    end
+
+    def stale_work(limit: 100) = call(:tasker_stale_work_list, { limit: limit })
+    def health = JSON.parse(Native.health(native_handle))
+    def advance_clock(seconds) = Native.check!(Native.tasker_engine_advance_clock(native_handle, (seconds * 1000).round))
+    def subscribe(pattern = "*", capacity: 0) = Subscription.new(self, pattern, capacity)
+
+    # Runs the task's ready steps (up to `threads` at once) until none are ready; returns the Outcome. Re-enqueue
+    # the task after `delay_seconds` when `action == "reenqueue"`.
+    def handle(uuid)
+      outcome = evaluate(uuid)
+      while outcome.action == "execute"
+        claims = call(:tasker_steps_claim, { task_uuid: uuid, max_steps: @threads, worker_id: @worker_id })["claims"]
+        run_wave(claims)
+        outcome = evaluate(uuid)
+      end
+      outcome
+    end
+
+    # @api private
+    def handle_pointer = native_handle
+
+    private
+
+    def native_handle
+      raise InvalidHandleError, "the engine is closed" if @pointer.nil?
+      if Process.pid != @pid
+        raise Error, "this engine was opened in process #{@pid} and cannot be used after fork; " \
+                     "open a new engine in each worker process"
+      end
+
+      @pointer
+    end
+
+    def call(name, payload, raw: false)
+      text = raw ? payload : JSON.generate(payload)
+      JSON.parse(Native.call_json(name, native_handle, text))
+    end
+
+    def run_wave(claims)
+      return report(run_step(claims.first)) if claims.size == 1
+
+      queue = Queue.new
+      claims.each { |claim| queue << claim }
+      workers = Array.new([@threads, claims.size].min) do
+        Thread.new do
+          while (claim = begin
+            queue.pop(true)
+          rescue ThreadError
+            nil
+          end)
+            report(run_step(claim))
+          end
+        end
+      end
+      workers.each(&:join)
+    end
+
+    def run_step(claim)
+      context = StepContext.from_claim(claim)
+      registered = @handlers[context.step.handler]
+      return unknown_handler(claim, context) if registered.nil?
+
+      handler = registered.is_a?(Class) ? registered.new : registered
+      output = handler.process_results(handler.process(context))
+      [:tasker_step_complete, JSON.generate(claim_ref(claim).merge(result: output))]
+    rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
+      failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"))
+    rescue StandardError => e
+      failure(claim, e)
+    end
+
+    def report((name, payload))
+      Native.call_json(name, native_handle, payload)
+    rescue StaleClaimError
+      nil # the lease expired and another worker owns the step now
+    end
+
+    def claim_ref(claim)
+      { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
+    end
+
+    def failure(claim, error)
+      body = { message: error.message.to_s.empty? ? error.class.name : error.message, error_type: error.class.name,
+               permanent: error.is_a?(PermanentError), backtrace: (error.backtrace || []).first(50) }
+      body[:retry_after_seconds] = error.retry_after if error.is_a?(RetryableError) && error.retry_after
+      [:tasker_step_fail, JSON.generate(claim_ref(claim).merge(error: body))]
+    end
+
+    def unknown_handler(claim, context)
+      error = { message: "no handler registered for #{context.step.handler.inspect} (step #{context.step.name.inspect})",
+                error_type: "UnknownHandler", permanent: true }
+      [:tasker_step_fail, JSON.generate(claim_ref(claim).merge(error: error))]
+    end
+  end
+
+  # Pulled batches of events (see docs/events.md). `each` yields what is buffered now; `dropped` counts overflow.
+  class Subscription
+    include Enumerable
+    attr_reader :dropped
+
+    def initialize(engine, pattern, capacity)
+      pointer = Native.open_subscription(engine.handle_pointer, pattern.to_s, capacity)
+      @pointer = FFI::AutoPointer.new(pointer, self.class.method(:release))
+      @dropped = 0
+    end
+
+    def self.release(pointer)
+      error = Native.tasker_subscription_free(pointer)
+      Native.tasker_error_free(error) unless error.null?
+    end
+
+    def pull(max_events = 1000)
+      raise InvalidHandleError, "the subscription is closed" if @pointer.nil?
+
+      batch = JSON.parse(Native.pull(@pointer, max_events))
+      @dropped = batch["dropped"]
+      batch["events"]
+    end
+
+    def each(&block)
+      while (events = pull).any?
+        events.each(&block)
+      end
+    end
+
+    def close
+      @pointer&.free
+      @pointer = nil
+    end
+  end
+end

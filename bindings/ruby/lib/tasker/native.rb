@@ -1,0 +1,121 @@
+# frozen_string_literal: true
+
+require "ffi"
+
+module Tasker
+  # The one module that touches libtasker: library discovery, the ABI check, every function's signature, and the
+  # (pointer, length) in / tasker_bytes_t out / tasker_error_t* returned convention. Native memory is freed here,
+  # in `ensure`, whatever happens. Calls that may wait (I/O with PostgreSQL) are attached with `blocking: true` so
+  # other Ruby threads keep running.
+  module Native
+    extend FFI::Library
+
+    ABI_VERSION = 1
+
+    class Bytes < FFI::Struct
+      layout :data, :pointer, :len, :size_t
+    end
+
+    def self.library_path
+      explicit = ENV["TASKER_LIBRARY_PATH"]
+      return explicit if explicit && !explicit.empty?
+
+      bundled = %w[libtasker.so libtasker.dylib tasker.dll].map { |n| File.join(__dir__, "native", n) }
+      bundled.find { |path| File.exist?(path) } ||
+        raise(LoadError, "libtasker not found: set TASKER_LIBRARY_PATH, or run ./build.sh native to bundle it")
+    end
+
+    ffi_lib library_path
+
+    attach_function :tasker_version, [], :string
+    attach_function :tasker_abi_version, [], :uint32
+    attach_function :tasker_error_code, [:pointer], :int32
+    attach_function :tasker_error_message, [:pointer], :string
+    attach_function :tasker_error_details, [:pointer], :string
+    attach_function :tasker_error_free, [:pointer], :void
+    attach_function :tasker_bytes_free, [:pointer], :void
+    attach_function :tasker_engine_open, %i[pointer size_t pointer], :pointer, blocking: true
+    attach_function :tasker_engine_free, [:pointer], :pointer, blocking: true
+    attach_function :tasker_engine_migrate, [:pointer], :pointer, blocking: true
+    attach_function :tasker_engine_advance_clock, %i[pointer int64], :pointer
+    attach_function :tasker_engine_health, %i[pointer pointer], :pointer, blocking: true
+    attach_function :tasker_subscription_open, %i[pointer pointer size_t uint32 pointer], :pointer
+    attach_function :tasker_subscription_pull, %i[pointer uint32 pointer], :pointer
+    attach_function :tasker_subscription_free, [:pointer], :pointer
+    JSON_CALLS = %i[
+      tasker_template_register tasker_task_create tasker_task_get tasker_task_list tasker_steps_claim
+      tasker_step_heartbeat tasker_step_complete tasker_step_fail tasker_task_evaluate tasker_task_retry
+      tasker_task_cancel tasker_step_resolve tasker_stale_work_list
+    ].freeze
+    JSON_CALLS.each { |name| attach_function name, %i[pointer pointer size_t pointer], :pointer, blocking: true }
+
+    found = tasker_abi_version
+    if found != ABI_VERSION
+      raise LoadError, "libtasker at #{library_path} has ABI version #{found}; this binding needs #{ABI_VERSION}"
+    end
+
+    module_function
+
+    # Raises the Tasker::Error subclass for a returned error, and frees it.
+    def check!(error)
+      return if error.null?
+
+      begin
+        code = tasker_error_code(error)
+        message = tasker_error_message(error).dup.force_encoding(Encoding::UTF_8)
+        details = tasker_error_details(error).dup.force_encoding(Encoding::UTF_8)
+      ensure
+        tasker_error_free(error)
+      end
+      raise Tasker::Error.for_code(code, message, details)
+    end
+
+    # Calls one of the (engine, data, len, out) functions with a String and returns the output String (UTF-8).
+    def call_json(name, handle, payload)
+      with_input(payload) do |pointer, length|
+        with_output { |out| check!(public_send(name, handle, pointer, length, out)) }
+      end
+    end
+
+    def with_input(string)
+      bytes = string.b
+      pointer = FFI::MemoryPointer.new(:uint8, [bytes.bytesize, 1].max)
+      pointer.put_bytes(0, bytes)
+      yield pointer, bytes.bytesize
+    ensure
+      pointer&.free
+    end
+
+    def with_output
+      out = Bytes.new
+      yield out
+      out[:data].null? ? +"" : out[:data].read_bytes(out[:len]).force_encoding(Encoding::UTF_8)
+    ensure
+      tasker_bytes_free(out) if out
+    end
+
+    def open_engine(config)
+      with_input(config) do |pointer, length|
+        slot = FFI::MemoryPointer.new(:pointer)
+        check!(tasker_engine_open(pointer, length, slot))
+        slot.read_pointer
+      end
+    end
+
+    def open_subscription(engine, pattern, capacity)
+      with_input(pattern) do |pointer, length|
+        slot = FFI::MemoryPointer.new(:pointer)
+        check!(tasker_subscription_open(engine, pointer, length, capacity, slot))
+        slot.read_pointer
+      end
+    end
+
+    def pull(subscription, max_events)
+      with_output { |out| check!(tasker_subscription_pull(subscription, max_events, out)) }
+    end
+
+    def health(engine)
+      with_output { |out| check!(tasker_engine_health(engine, out)) }
+    end
+  end
+end

@@ -1,0 +1,36 @@
+# frozen_string_literal: true
+
+module Tasker
+  # What the host should do next: `action` is "execute", "reenqueue" (after `delay_seconds`), "wait", "complete",
+  # "error" or "cancelled".
+  Outcome = Struct.new(:task_uuid, :task_state, :execution_status, :action, :delay_seconds, :ready_steps,
+                       :in_progress_steps, :finalized, keyword_init: true) do
+    def self.from_json(hash)
+      new(**hash.slice(*members.map(&:to_s)).transform_keys(&:to_sym))
+    end
+
+    def finished? = %w[complete error cancelled].include?(action)
+  end
+
+  # A task with its steps (state, attempts, result, error, readiness) and its audit trail.
+  class Task
+    attr_reader :uuid, :namespace, :name, :version, :state, :context, :steps, :transitions, :raw
+
+    # false when an idempotency key matched an existing task (nil when not from create_task)
+    attr_accessor :created
+
+    def initialize(hash)
+      @raw = hash
+      @uuid = hash["task_uuid"]
+      @namespace = hash["namespace"]
+      @name = hash["name"]
+      @version = hash["version"]
+      @state = hash["state"]
+      @context = hash["context"]
+      @steps = hash["steps"]
+      @transitions = hash["transitions"] || []
+    end
+
+    def step(name) = steps.find { |s| s["name"] == name } || raise(KeyError, "no step #{name}")
+  end
+end

@@ -1,0 +1,61 @@
+# frozen_string_literal: true
+
+require "sidekiq"
+require "tasker"
+
+module Tasker
+  # Sidekiq integration: `require "tasker/sidekiq"` (plain `require "tasker"` never needs Sidekiq).
+  #
+  #   Tasker::Sidekiq.engine_factory = lambda do            # config/initializers/tasker.rb
+  #     Tasker::Engine.new(database_url: ENV.fetch("DATABASE_URL")).tap do |engine|
+  #       Dir["config/tasker/*.yml"].each { |path| engine.register_template(path) }
+  #       engine.register_handler("ValidateOrder", ValidateOrder)
+  #     end
+  #   end
+  #   Tasker::Sidekiq.start_workflow("order_fulfillment", namespace: "fulfillment", context: { order: order })
+  module Sidekiq
+    class << self
+      # Called once per process (lazily, after any fork) to build that process's engine.
+      attr_accessor :engine_factory
+      # Called after every handling with (task_uuid, outcome): metrics, notifications.
+      attr_accessor :on_outcome
+
+      def engine
+        @mutex.synchronize do
+          if @engine.nil? || @pid != Process.pid
+            raise Tasker::Error, "set Tasker::Sidekiq.engine_factory first" unless engine_factory
+
+            @engine = engine_factory.call
+            @pid = Process.pid
+          end
+          @engine
+        end
+      end
+
+      # Creates a task and enqueues its first handling; returns the task.
+      def start_workflow(name, namespace:, context: {}, **fields)
+        task = engine.create_task(name, namespace: namespace, context: context, **fields)
+        HandleTaskJob.perform_async(task.uuid)
+        task
+      end
+
+      def reset!
+        @mutex.synchronize { @engine = nil }
+      end
+    end
+    @mutex = Mutex.new
+
+    # Handles a task and re-enqueues itself with `perform_in(delay_seconds)` when the outcome says "reenqueue".
+    class HandleTaskJob
+      include ::Sidekiq::Worker
+      sidekiq_options queue: "tasker"
+
+      def perform(task_uuid)
+        outcome = Tasker::Sidekiq.engine.handle(task_uuid)
+        self.class.perform_in(outcome.delay_seconds || 0, task_uuid) if outcome.action == "reenqueue"
+        Tasker::Sidekiq.on_outcome&.call(task_uuid, outcome)
+        outcome.to_h.transform_keys(&:to_s)
+      end
+    end
+  end
+end
