@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tasker.Core;
 using Tasker.Postgres;
 using Tasker.Postgres.Bench;
@@ -8,8 +9,8 @@ using Tasker.Postgres.Bench;
 //   seed       --database-url URL --schema S --tasks N [--fail-every K]
 //   worker     --database-url URL --schema S --worker-id W [--lanes 4] [--claim-batch 16] [--lease-seconds 30]
 //              [--hold-ms 0] [--offset 0] [--log FILE] [--results FILE] [--announce-claims] [--timeout-seconds 600]
-//              [--namespace bench] [--warmup-namespace NS] [--wait-for-go]
-//   run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16]   (throughput)
+//              [--namespace bench] [--partition k/n] [--warmup-namespace NS] [--wait-for-go]
+//   run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared]   (throughput)
 //   readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
 //
 // The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
@@ -97,6 +98,13 @@ static async Task<int> RunWorkerAsync(Cli cli)
             .RunAsync(await TasksAsync(engine, warmup), store, timeout.Token);
     }
     var tasks = await TasksAsync(engine, cli.String("namespace", BenchTemplates.Namespace));
+    if (cli.Optional("partition") is { } partition)
+    {
+        // "k/n": this process owns every n-th task, as a job queue would hand each task's job to one worker.
+        var parts = partition.Split('/');
+        var (k, n) = (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        tasks = tasks.Where((_, i) => i % n == k).ToList();
+    }
     if (cli.Flag("wait-for-go"))
     {
         Console.Out.WriteLine("READY");

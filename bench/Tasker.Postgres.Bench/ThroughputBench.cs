@@ -12,7 +12,7 @@ namespace Tasker.Postgres.Bench;
 /// </summary>
 internal static class ThroughputBench
 {
-    private const int WarmupTasks = 150;
+    private const int WarmupTasks = 600;
 
     public static async Task<int> RunAsync(Cli cli)
     {
@@ -21,17 +21,32 @@ internal static class ThroughputBench
         var lanes = cli.Int("lanes", 4);
         var batch = cli.Int("claim-batch", 16);
         var url = cli.DatabaseUrl();
+        var shared = cli.Flag("shared");
+        var repeat = cli.Int("repeat", 1);
 
-        Console.WriteLine($"tasks: {tasks} x 7-step mixed DAG, {lanes} lanes per process, claim batch {batch}, {WarmupTasks} warm-up tasks per process (not timed), durable commits");
+        Console.WriteLine($"tasks: {tasks} x 7-step mixed DAG, {lanes} lanes per process, claim batch {batch}, {WarmupTasks} warm-up tasks per process (not timed), durable commits, median of {repeat} run(s)");
+        Console.WriteLine(shared
+            ? "mode: shared (every process cycles through every task, as after a re-enqueue storm)"
+            : "mode: partitioned (each task's job goes to one process, as with a job queue)");
         Console.WriteLine();
-        Console.WriteLine("| worker processes | steps | wall time | steps/s | statements/step | round trips/step | claim p50 | claim p99 | CAS conflicts | retries |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| worker processes | steps | wall time | steps/s | all runs (steps/s) | statements/step | round trips/step | claim p50 | claim p99 | CAS conflicts | retries |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var workers in workerCounts)
-            await RunOnceAsync(url, workers, tasks, lanes, batch);
+        {
+            var runs = new List<Run>();
+            for (var r = 0; r < repeat; r++)
+                runs.Add(await RunOnceAsync(url, workers, tasks, lanes, batch, shared));
+            var m = runs.OrderBy(x => x.StepsPerSecond).ElementAt(runs.Count / 2);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {workers} | {m.Steps:N0} | {m.Wall.TotalSeconds:N2} s | **{m.StepsPerSecond:N0}** | {string.Join(" / ", runs.Select(x => x.StepsPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
+                $"{m.StatementsPerStep:N2} | {m.RoundTripsPerStep:N2} | {m.ClaimP50Ms:N2} ms | {m.ClaimP99Ms:N2} ms | {m.Conflicts:N0} | {m.Retries:N0} |"));
+        }
         return 0;
     }
 
-    private static async Task RunOnceAsync(string url, int workers, int taskCount, int lanes, int batch)
+    private sealed record Run(long Steps, TimeSpan Wall, double StepsPerSecond, double StatementsPerStep, double RoundTripsPerStep, double ClaimP50Ms, double ClaimP99Ms, long Conflicts, long Retries);
+
+    private static async Task<Run> RunOnceAsync(string url, int workers, int taskCount, int lanes, int batch, bool shared)
     {
         var schema = $"tasker_bench_{workers}w_{Guid.NewGuid().ToString("N")[..8]}";
         var options = new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench" };
@@ -45,7 +60,7 @@ internal static class ThroughputBench
                 await Seeder.SeedAsync(engine, WarmupTasks, failEvery: 0, ns: $"warmup_{w}");
             var processes = new List<Process>();
             for (var w = 0; w < workers; w++)
-                processes.Add(Start(url, schema, w, workers, taskCount, lanes, batch, Path.Combine(dir.FullName, $"w{w}.json")));
+                processes.Add(Start(url, schema, w, workers, taskCount, lanes, batch, shared, Path.Combine(dir.FullName, $"w{w}.json")));
             // Everyone warms up on their own tasks first; the measured run starts for all at once.
             foreach (var p in processes)
             {
@@ -73,10 +88,9 @@ internal static class ThroughputBench
             var roundTrips = reports.Sum(r => r.Statistics.RoundTrips);
             var executed = reports.Sum(r => r.Statistics.StepsExecuted);
             var latencies = reports.SelectMany(r => r.ClaimLatencyMicros).Order().ToArray();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {workers} | {steps:N0} | {wall.TotalSeconds:N2} s | {steps / wall.TotalSeconds:N0} | {(double)statements / executed:N2} | " +
-                $"{(double)roundTrips / executed:N2} | {Percentile(latencies, 0.50) / 1000:N2} ms | {Percentile(latencies, 0.99) / 1000:N2} ms | " +
-                $"{reports.Sum(r => r.Statistics.Conflicts):N0} | {reports.Sum(r => r.Statistics.Retries):N0} |"));
+            return new Run(steps, wall, steps / wall.TotalSeconds, (double)statements / executed, (double)roundTrips / executed,
+                Percentile(latencies, 0.50) / 1000, Percentile(latencies, 0.99) / 1000,
+                reports.Sum(r => r.Statistics.Conflicts), reports.Sum(r => r.Statistics.Retries));
         }
         finally
         {
@@ -87,7 +101,7 @@ internal static class ThroughputBench
         }
     }
 
-    private static Process Start(string url, string schema, int index, int workers, int tasks, int lanes, int batch, string results)
+    private static Process Start(string url, string schema, int index, int workers, int tasks, int lanes, int batch, bool shared, string results)
     {
         var info = new ProcessStartInfo(DotnetHost(), [
             Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "worker", "--database-url", url, "--schema", schema,
@@ -102,6 +116,11 @@ internal static class ThroughputBench
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (!shared)
+        {
+            info.ArgumentList.Add("--partition");
+            info.ArgumentList.Add($"{index}/{workers}");
+        }
         return Process.Start(info) ?? throw new InvalidOperationException("could not start a worker process");
     }
 

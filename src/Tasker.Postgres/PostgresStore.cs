@@ -24,6 +24,7 @@ public sealed class PostgresStore : IStore
     private readonly PostgresStoreOptions _options;
     private readonly StoreCounters _counters = new();
     private readonly StoreExecutor _executor;
+    private readonly StoreExecutor _migrations;
     private readonly TaskShapeCache _shapes;
     private readonly TaskCache _tasks;
     private readonly TemplateRepository _templates;
@@ -39,7 +40,8 @@ public sealed class PostgresStore : IStore
         try
         {
             _dataSource = DataSourceFactory.Create(options);
-            password = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString).Password;
+            // Kept only to scrub it from error messages, should a driver message ever quote it.
+            password = new NpgsqlConnectionStringBuilder(PostgresConnectionString.Normalize(options.ConnectionString)).Password;
         }
         catch (ArgumentException e)
         {
@@ -48,7 +50,10 @@ public sealed class PostgresStore : IStore
                 "invalid PostgreSQL connection string: " + PostgresConnectionString.Mask(e.Message),
                 new Dictionary<string, string> { ["field"] = "connection_string" });
         }
-        _executor = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters), password);
+        _executor = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
+        // A migration may wait for another process's migration and then run DDL on big tables: not an
+        // operation-timeout matter. The advisory-lock wait has its own limit (MigrationLockTimeout).
+        _migrations = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters, options.MigrationLockTimeout + TimeSpan.FromMinutes(30)), password);
         _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
         _templates = new TemplateRepository(_executor, _counters);
         _tasks = new TaskCache(options.TaskCacheSize);
@@ -75,6 +80,13 @@ public sealed class PostgresStore : IStore
         return store;
     }
 
+    /// <summary>Test seam: see <see cref="TaskUpdater.BeforeWrite"/>.</summary>
+    internal Action<Guid>? BeforeWrite
+    {
+        get => _updater.BeforeWrite;
+        set => _updater.BeforeWrite = value;
+    }
+
     /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/>.</summary>
     internal Func<Guid, bool>? LoseReplyAfterCommit
     {
@@ -93,7 +105,7 @@ public sealed class PostgresStore : IStore
     /// repeatedly (an advisory lock serializes them; applied versions are skipped).
     /// </summary>
     public ValueTask MigrateAsync(CancellationToken cancellationToken) =>
-        new(_executor.RunAsync("migrate", new Migrator(_options),
+        new(_migrations.RunAsync("migrate", new Migrator(_options),
             static (connection, migrator, token) => migrator.MigrateAsync(connection, token), cancellationToken).AsTask());
 
     public ValueTask SaveTemplateAsync(TaskTemplate template, CancellationToken cancellationToken)
@@ -146,6 +158,9 @@ public sealed class PostgresStore : IStore
 
     public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         _queries.ListStaleWorkAsync(now, limit, cancellationToken);
+
+    public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -10,7 +10,8 @@ internal static class DataSourceFactory
 {
     public static NpgsqlDataSource Create(PostgresStoreOptions options)
     {
-        var builder = new NpgsqlSlimDataSourceBuilder(PostgresConnectionString.Normalize(options.ConnectionString));
+        var connectionString = PostgresConnectionString.Normalize(options.ConnectionString);
+        var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
         builder.EnableArrays();
         var cs = builder.ConnectionStringBuilder;
         cs.MaxPoolSize = options.MaxPoolSize;
@@ -22,13 +23,18 @@ internal static class DataSourceFactory
             cs.SearchPath = options.Schema;
         // The store never changes session state, so the per-return DISCARD ALL is pure overhead.
         cs.NoResetOnClose = true;
-        // The hot statements are few and fixed: prepare them server-side after two uses.
-        cs.MaxAutoPrepare = 32;
-        cs.AutoPrepareMinUsages = 2;
+        // The hot statements are few and fixed: prepare them server-side after two uses. A connection string that
+        // says otherwise wins (e.g. "Max Auto Prepare=0" behind a pooler without prepared-statement support).
+        if (!Mentions(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            cs.MaxAutoPrepare = 32;
+            cs.AutoPrepareMinUsages = 2;
+        }
         // The write-back statement is prepared once per connection; left to itself PostgreSQL re-plans it on every
         // execution (custom plans), which costs more than running it. Every tasker statement is a key lookup, so the
         // generic plan is always right.
-        cs.Options = ((cs.Options ?? "") + " -c plan_cache_mode=force_generic_plan").Trim();
+        if (options.ForceGenericPlans)
+            cs.Options = ((cs.Options ?? "") + " -c plan_cache_mode=force_generic_plan").Trim();
         // Dead peers (failover, network partition) are noticed by TCP keepalive instead of hanging until timeout.
         if (cs.KeepAlive == 0)
             cs.KeepAlive = 30;
@@ -36,5 +42,12 @@ internal static class DataSourceFactory
         cs.IncludeErrorDetail = false;
         builder.Name = "tasker:" + options.ApplicationName;
         return builder.Build();
+    }
+
+    /// <summary>Whether the user's own connection string sets a keyword (Npgsql's builder reports every known keyword).</summary>
+    private static bool Mentions(string connectionString, params string[] keywords)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keywords.Any(given.ContainsKey);
     }
 }

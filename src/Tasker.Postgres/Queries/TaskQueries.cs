@@ -1,5 +1,6 @@
 using Dapper;
 using Tasker.Core;
+using Tasker.Core.Storage;
 using Tasker.Postgres.Resilience;
 using Tasker.Postgres.Sql;
 
@@ -46,6 +47,32 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         public DateTime NextRetryAt { get; set; }
     }
 
+    internal sealed class StatsRow
+    {
+        public string Kind { get; set; } = "";
+        public string? State { get; set; }
+        public long Count { get; set; }
+        public DateTime? Oldest { get; set; }
+    }
+
+    public ValueTask<StoreStats> GetStatsAsync(int poolSize, CancellationToken cancellationToken) =>
+        executor.RunAsync("get_stats", (poolSize, counters, executor), static async (connection, s, token) =>
+        {
+            var (poolSize, counters, executor) = s;
+            counters.RoundTrip(1);
+            var rows = (await connection.QueryAsync<StatsRow>(QuerySql.Stats, new { Cancel = token }).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
+            var tasks = Enum.GetValues<TaskState>().ToDictionary(st => st.ToWire(), _ => 0L);
+            var steps = Enum.GetValues<StepState>().ToDictionary(st => st.ToWire(), _ => 0L);
+            DateTimeOffset? oldest = null;
+            foreach (var row in rows)
+            {
+                if (row.Kind == "task") tasks[row.State!] = row.Count;
+                else if (row.Kind == "step") steps[row.State!] = row.Count;
+                else if (row.Oldest is { } at) oldest = Utc(at);
+            }
+            return new StoreStats("postgres", tasks, steps, oldest, executor.ConnectionsInUse, poolSize);
+        }, cancellationToken);
+
     public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
         executor.RunAsync("list_tasks", (query, counters), static async (connection, s, token) =>
         {
@@ -69,7 +96,7 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
             var (taskUuid, counters) = s;
             counters.RoundTrip(1);
             var rows = (await connection.QueryAsync<TransitionRow>(QuerySql.Transitions,
-                new { TaskUuid = taskUuid, Cancel = token }).ConfigureAwait(false)).AsList();
+                new { TaskUuid = taskUuid, Cancel = token }).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
             if (rows.Count == 0) // every task has at least its creation transition
                 throw TaskerException.NotFound("task", taskUuid.ToString());
             return (IReadOnlyList<TransitionRecord>)rows.Select(r => new TransitionRecord(r.StepUuid, r.StepName, r.FromState, r.ToState,

@@ -10,7 +10,12 @@ namespace Tasker.Postgres.Resilience;
 /// </summary>
 internal sealed class StoreExecutor(NpgsqlDataSource dataSource, ResiliencePipeline pipeline, string? password)
 {
+    private int _inUse;
+
     public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Connections this store holds right now (the pool's busy count, as far as this store is concerned).</summary>
+    public int ConnectionsInUse => Volatile.Read(ref _inUse);
 
     public async ValueTask<T> RunAsync<T, TState>(string operation, TState state,
         Func<NpgsqlConnection, TState, CancellationToken, ValueTask<T>> body, CancellationToken cancellationToken)
@@ -19,9 +24,17 @@ internal sealed class StoreExecutor(NpgsqlDataSource dataSource, ResiliencePipel
         {
             return await pipeline.ExecuteAsync(static async (args, token) =>
             {
-                await using var connection = await args.dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
-                return await args.body(connection, args.state, token).ConfigureAwait(false);
-            }, (dataSource, state, body), cancellationToken).ConfigureAwait(false);
+                await using var connection = await args.self.DataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                Interlocked.Increment(ref args.self._inUse);
+                try
+                {
+                    return await args.body(connection, args.state, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref args.self._inUse);
+                }
+            }, (self: this, state, body), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

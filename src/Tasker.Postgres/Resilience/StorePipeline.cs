@@ -13,10 +13,11 @@ namespace Tasker.Postgres.Resilience;
 /// </summary>
 internal static class StorePipeline
 {
-    public static ResiliencePipeline Build(PostgresStoreOptions options, StoreCounters counters)
+    /// <param name="timeout">The limit of one operation including retries (migrations get their own, longer one).</param>
+    public static ResiliencePipeline Build(PostgresStoreOptions options, StoreCounters counters, TimeSpan timeout)
     {
         var transient = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient);
-        var builder = new ResiliencePipelineBuilder().AddTimeout(new TimeoutStrategyOptions { Timeout = options.OperationTimeout });
+        var builder = new ResiliencePipelineBuilder().AddTimeout(new TimeoutStrategyOptions { Timeout = timeout });
         if (options.MaxRetries > 0)
             builder.AddRetry(new RetryStrategyOptions
             {

@@ -20,6 +20,9 @@ internal static class Parameters
     public static NpgsqlParameter TextArray(string?[] values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values };
 
+    public static NpgsqlParameter UuidArray(Guid?[] values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = values };
+
     public static NpgsqlParameter IntArray(int?[] values) =>
         new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = values };
 

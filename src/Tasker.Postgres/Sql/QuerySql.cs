@@ -58,5 +58,20 @@ internal static class QuerySql
         LIMIT @Limit
         """;
 
-    public const string TaskExists = "SELECT EXISTS (SELECT 1 FROM tasker_tasks WHERE task_uuid = @TaskUuid)";
+    /// <summary>
+    /// Health counts: tasks by state (an index-only scan of the state index: proportional to all tasks, so poll it
+    /// every few seconds, not per request), steps by state of unfinished tasks, and the oldest unfinished task.
+    /// </summary>
+    public const string Stats = """
+        SELECT 'task' AS Kind, state AS State, count(*) AS Count, NULL::timestamptz AS Oldest
+        FROM tasker_tasks GROUP BY state
+        UNION ALL
+        SELECT 'step', s.state, count(*), NULL
+        FROM tasker_tasks t JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
+        WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+        GROUP BY s.state
+        UNION ALL
+        SELECT 'oldest', NULL, 0, min(created_at)
+        FROM tasker_tasks WHERE state IN ('pending', 'in_progress', 'waiting_for_retry')
+        """;
 }

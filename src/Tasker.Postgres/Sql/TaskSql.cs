@@ -42,15 +42,18 @@ internal static class TaskSql
         ), tt AS (
             INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
             SELECT u.transition_uuid, t.task_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
-            FROM t CROSS JOIN unnest($36::uuid[], $37::integer[], $38::text[], $39::text[], $40::text[], $41::text[], $42::timestamptz[])
-                AS u(transition_uuid, ordinal, from_state, to_state, reason, actor, created_at)
+            FROM t CROSS JOIN unnest($36::uuid[], $37::uuid[], $38::integer[], $39::text[], $40::text[], $41::text[], $42::text[],
+                $43::integer[], $44::timestamptz[])
+                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            WHERE u.step_uuid IS NULL
         ), st AS (
             INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
                 reason, actor, attempt, created_at)
             SELECT u.transition_uuid, t.task_uuid, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
-            FROM t CROSS JOIN unnest($43::uuid[], $44::uuid[], $45::integer[], $46::text[], $47::text[], $48::text[], $49::text[],
-                $50::integer[], $51::timestamptz[])
+            FROM t CROSS JOIN unnest($36::uuid[], $37::uuid[], $38::integer[], $39::text[], $40::text[], $41::text[], $42::text[],
+                $43::integer[], $44::timestamptz[])
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            WHERE u.step_uuid IS NOT NULL
         )
         SELECT task_uuid FROM t
         """;
@@ -121,19 +124,26 @@ internal static class TaskSql
         ), tt AS (
             INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
             SELECT u.transition_uuid, $1, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
-            FROM unnest($20::uuid[], $21::integer[], $22::text[], $23::text[], $24::text[], $25::text[], $26::timestamptz[])
-                AS u(transition_uuid, ordinal, from_state, to_state, reason, actor, created_at)
-            WHERE EXISTS (SELECT 1 FROM t)
+            FROM unnest($20::uuid[], $21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::text[],
+                        $27::integer[], $28::timestamptz[])
+                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            WHERE u.step_uuid IS NULL AND EXISTS (SELECT 1 FROM t)
         ), st AS (
             INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
                 reason, actor, attempt, created_at)
             SELECT u.transition_uuid, $1, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
-            FROM unnest($27::uuid[], $28::uuid[], $29::integer[], $30::text[], $31::text[], $32::text[], $33::text[],
-                        $34::integer[], $35::timestamptz[])
+            FROM unnest($20::uuid[], $21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::text[],
+                        $27::integer[], $28::timestamptz[])
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
-            WHERE EXISTS (SELECT 1 FROM t)
+            WHERE u.step_uuid IS NOT NULL AND EXISTS (SELECT 1 FROM t)
         )
         SELECT count(*)::integer FROM t
+        """;
+
+    /// <summary>Settles a write whose commit reply was lost: its transition rows exist exactly if it committed.</summary>
+    public const string TransitionExists = """
+        SELECT EXISTS (SELECT 1 FROM tasker_task_transitions WHERE transition_uuid = $1)
+            OR EXISTS (SELECT 1 FROM tasker_workflow_step_transitions WHERE transition_uuid = $1)
         """;
 
     /// <summary>A cache miss of the shape cache: the immutable step definitions and the edges of one task.</summary>

@@ -93,7 +93,6 @@ internal static class TaskInserter
         p.Add(Parameters.Array(position.ToArray()));
 
         var transitions = new TransitionRows(task.NewTransitions, 1);
-        transitions.AddTaskParameters(p);
-        transitions.AddStepParameters(p);
+        transitions.AddParameters(p);
     }
 }

@@ -35,6 +35,16 @@ internal static class TaskReader
         return TaskRow.Read(reader, taskUuid);
     }
 
+    /// <summary>Whether a transition row with this uuid exists (in either audit table).</summary>
+    public static async ValueTask<bool> TransitionExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid transitionUuid,
+        StoreCounters counters, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(TaskSql.TransitionExists, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = transitionUuid });
+        counters.RoundTrip(1);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
     private static NpgsqlBatchCommand Command(string sql, Guid taskUuid)
     {
         var command = new NpgsqlBatchCommand(sql);

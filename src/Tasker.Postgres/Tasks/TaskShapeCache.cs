@@ -53,8 +53,8 @@ internal sealed class TaskShapeCache(int capacity, StoreCounters counters)
         if (_shapes.TryGetValue(key, out var shape)) return shape;
 
         var args = new { TaskUuid = taskUuid, Cancel = cancellationToken };
-        var definitions = (await connection.QueryAsync<DefinitionRow>(TaskSql.Definitions, args).ConfigureAwait(false)).AsList();
-        var edges = (await connection.QueryAsync<EdgeRow>(TaskSql.Edges, args).ConfigureAwait(false)).AsList();
+        var definitions = (await connection.QueryAsync<DefinitionRow>(TaskSql.Definitions, args).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
+        var edges = (await connection.QueryAsync<EdgeRow>(TaskSql.Edges, args).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
         counters.RoundTrip(1);
         counters.RoundTrip(1);
 

@@ -38,6 +38,9 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
 
     private enum Mode { Cached, Fresh, Locked }
 
+    /// <summary>Test seam: runs just before each write (lets a test make another process write first).</summary>
+    internal Action<Guid>? BeforeWrite { get; set; }
+
     /// <summary>Test seam: pretend the reply to a committed write was lost (the commit-outcome-unknown case).</summary>
     internal Func<Guid, bool>? LoseReplyAfterCommit { get; set; }
 
@@ -48,7 +51,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
         public Func<WorkflowTask, T> Change { get; } = change;
         public Action<WorkflowTask>? Committed { get; } = committed;
         public Mode Mode { get; set; } = Mode.Cached;
-        public (Guid WriteUuid, T Result, WorkflowTask Task)? InDoubt { get; set; }
+        public (Guid WriteUuid, Guid? TransitionUuid, T Result, WorkflowTask Task)? InDoubt { get; set; }
     }
 
     public ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
@@ -88,7 +91,9 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 if (attempts.InDoubt is { } doubt)
                 {
                     attempts.InDoubt = null;
-                    if (row.LastWriteUuid == doubt.WriteUuid)
+                    // The stamp proves it unless someone wrote after us; our first transition row proves it always.
+                    if (row.LastWriteUuid == doubt.WriteUuid ||
+                        doubt.TransitionUuid is { } transition && await TaskReader.TransitionExistsAsync(connection, transaction, transition, _counters, cancellationToken).ConfigureAwait(false))
                     {
                         // The earlier attempt's commit went through; only its reply was lost.
                         _counters.UnknownCommitRecovered();
@@ -133,6 +138,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             var writeUuid = Guid.CreateVersion7();
             var transitions = new TransitionRows(task.NewTransitions, transitionCount + 1);
             bool written;
+            BeforeWrite?.Invoke(attempts.TaskUuid);
             try
             {
                 written = await TaskWriter.WriteAsync(connection, transaction, rowVersion, transitionCount, task, transitions, writeUuid, _counters, cancellationToken).ConfigureAwait(false);
@@ -146,7 +152,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             }
             catch (Exception e) when (TransientErrors.OutcomeUnknown(e))
             {
-                attempts.InDoubt = (writeUuid, result, task);
+                attempts.InDoubt = (writeUuid, transitions.FirstUuid, result, task);
                 throw; // the resilience pipeline retries; the next attempt settles the doubt first
             }
 

@@ -28,8 +28,7 @@ internal static class TaskWriter
         p.Add(new NpgsqlParameter<int> { TypedValue = transitionCount + task.NewTransitions.Count });
         p.Add(new NpgsqlParameter<Guid> { TypedValue = writeUuid });
         AddSteps(p, task);
-        transitions.AddTaskParameters(p);
-        transitions.AddStepParameters(p);
+        transitions.AddParameters(p);
 
         counters.RoundTrip(1);
         var written = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);

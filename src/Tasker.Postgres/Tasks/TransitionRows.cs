@@ -1,64 +1,65 @@
+using Npgsql;
 using Tasker.Core;
 using Tasker.Postgres.Sql;
-using Npgsql;
 
 namespace Tasker.Postgres.Tasks;
 
 /// <summary>
-/// Splits a change's new transitions into the task and step audit tables, as <c>unnest</c> arrays. Each gets the next
-/// ordinal of the task's history from the first ordinal given, preserving the order the engine made them in.
+/// A change's new transitions as <c>unnest</c> arrays: one set for both audit tables (a null step uuid marks a task
+/// transition; the SQL splits them). Each gets the next ordinal of the task's history, counting from the first
+/// ordinal given, in the order the engine made them.
 /// </summary>
 internal sealed class TransitionRows
 {
-    private readonly List<TransitionRecord> _task = [];
-    private readonly List<int> _taskOrdinals = [];
-    private readonly List<TransitionRecord> _step = [];
-    private readonly List<int> _stepOrdinals = [];
+    private readonly Guid[] _uuid;
+    private readonly Guid?[] _step;
+    private readonly int[] _ordinal;
+    private readonly string?[] _from;
+    private readonly string?[] _to;
+    private readonly string?[] _reason;
+    private readonly string?[] _actor;
+    private readonly int?[] _attempt;
+    private readonly DateTime?[] _at;
 
     public TransitionRows(IReadOnlyList<TransitionRecord> transitions, int firstOrdinal)
     {
-        for (var n = 0; n < transitions.Count; n++)
+        var n = transitions.Count;
+        (_uuid, _step, _ordinal, _from, _to, _reason, _actor, _attempt, _at) =
+            (new Guid[n], new Guid?[n], new int[n], new string?[n], new string?[n], new string?[n], new string?[n], new int?[n], new DateTime?[n]);
+        for (var i = 0; i < n; i++)
         {
-            var t = transitions[n];
-            if (t.StepUuid is null)
-            {
-                _task.Add(t);
-                _taskOrdinals.Add(firstOrdinal + n);
-            }
-            else
-            {
-                _step.Add(t);
-                _stepOrdinals.Add(firstOrdinal + n);
-            }
+            var t = transitions[i];
+            _uuid[i] = Guid.CreateVersion7();
+            _step[i] = t.StepUuid;
+            _ordinal[i] = firstOrdinal + i;
+            _from[i] = t.From;
+            _to[i] = t.To;
+            _reason[i] = t.Reason;
+            _actor[i] = t.Actor;
+            _attempt[i] = t.StepUuid is null ? null : t.Attempt ?? 0;
+            _at[i] = t.At.UtcDateTime;
+            if (t.StepUuid is not null && t.From == "in_progress" && t.To is "complete" or "waiting_for_retry" or "error" && t.Reason != "lease expired")
+                ExecutedSteps++;
         }
     }
 
+    /// <summary>The uuid of the first transition row, if any: proof of the write's commit when its reply was lost.</summary>
+    public Guid? FirstUuid => _uuid.Length > 0 ? _uuid[0] : null;
+
     /// <summary>Step attempts whose outcome this change records (the handler ran: complete, retry or error).</summary>
-    public int ExecutedSteps => _step.Count(t => t.From == "in_progress" && t.To is "complete" or "waiting_for_retry" or "error" && t.Reason != "lease expired");
+    public int ExecutedSteps { get; }
 
-    /// <summary>Seven parameters: uuid, ordinal, from, to, reason, actor, at.</summary>
-    public void AddTaskParameters(NpgsqlParameterCollection p)
+    /// <summary>Nine parameters: uuid, step uuid (null for the task), ordinal, from, to, reason, actor, attempt, at.</summary>
+    public void AddParameters(NpgsqlParameterCollection p)
     {
-        p.Add(Parameters.Array(_task.Select(_ => Guid.CreateVersion7()).ToArray()));
-        p.Add(Parameters.Array(_taskOrdinals.ToArray()));
-        p.Add(Parameters.TextArray(_task.Select(t => t.From).ToArray()));
-        p.Add(Parameters.TextArray(_task.Select(t => (string?)t.To).ToArray()));
-        p.Add(Parameters.TextArray(_task.Select(t => (string?)t.Reason).ToArray()));
-        p.Add(Parameters.TextArray(_task.Select(t => t.Actor).ToArray()));
-        p.Add(Parameters.TimestampArray(_task.Select(t => Parameters.Utc(t.At)).ToArray()));
-    }
-
-    /// <summary>Nine parameters: uuid, step uuid, ordinal, from, to, reason, actor, attempt, at.</summary>
-    public void AddStepParameters(NpgsqlParameterCollection p)
-    {
-        p.Add(Parameters.Array(_step.Select(_ => Guid.CreateVersion7()).ToArray()));
-        p.Add(Parameters.Array(_step.Select(t => t.StepUuid!.Value).ToArray()));
-        p.Add(Parameters.Array(_stepOrdinals.ToArray()));
-        p.Add(Parameters.TextArray(_step.Select(t => t.From).ToArray()));
-        p.Add(Parameters.TextArray(_step.Select(t => (string?)t.To).ToArray()));
-        p.Add(Parameters.TextArray(_step.Select(t => (string?)t.Reason).ToArray()));
-        p.Add(Parameters.TextArray(_step.Select(t => t.Actor).ToArray()));
-        p.Add(Parameters.Array(_step.Select(t => t.Attempt ?? 0).ToArray()));
-        p.Add(Parameters.TimestampArray(_step.Select(t => Parameters.Utc(t.At)).ToArray()));
+        p.Add(Parameters.Array(_uuid));
+        p.Add(Parameters.UuidArray(_step));
+        p.Add(Parameters.Array(_ordinal));
+        p.Add(Parameters.TextArray(_from));
+        p.Add(Parameters.TextArray(_to));
+        p.Add(Parameters.TextArray(_reason));
+        p.Add(Parameters.TextArray(_actor));
+        p.Add(Parameters.IntArray(_attempt));
+        p.Add(Parameters.TimestampArray(_at));
     }
 }

@@ -16,13 +16,13 @@ namespace Tasker.Postgres.Templates;
 /// </summary>
 internal sealed class TemplateRepository(StoreExecutor executor, StoreCounters counters)
 {
-    private readonly StoreCounters _counters = counters;
     internal sealed class FoundRow
     {
         public Guid NamedTaskUuid { get; set; }
         public string SourceHash { get; set; } = "";
     }
 
+    private readonly StoreCounters _counters = counters;
     private readonly ConcurrentDictionary<string, TaskTemplate> _parsed = new(StringComparer.Ordinal);
 
     public ValueTask SaveAsync(TaskTemplate template, CancellationToken cancellationToken)

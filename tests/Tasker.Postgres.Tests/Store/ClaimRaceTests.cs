@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Tasker.Core;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>Two engines with their own connection pools on one database: the situation of two worker processes.</summary>
+public sealed class ClaimRaceTests : PostgresTest
+{
+    [PostgresFact]
+    public async Task Engines_claiming_the_same_tasks_at_once_never_get_the_same_step()
+    {
+        var (a, _) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Wide);
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 15; i++) tasks.Add(await CreateAsync(a, PgWorkflows.Wide));
+
+        var claims = new ConcurrentBag<(Guid Task, Guid Step, string Token)>();
+        await StartGate.RaceAsync(8, async n =>
+        {
+            var engine = n % 2 == 0 ? a : b;
+            foreach (var task in tasks)
+                foreach (var c in (await engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 2, WorkerId: $"w{n}"))).Claims)
+                    claims.Add((task, c.StepUuid, c.ClaimToken));
+        });
+
+        // 8 claimers x 2 steps = 16 >= 10 independent steps per task: every one is claimed, none twice.
+        Assert.Equal(tasks.Count * 10, claims.Count);
+        Assert.Equal(claims.Count, claims.Select(c => (c.Task, c.Step)).Distinct().Count());
+        foreach (var task in tasks)
+        {
+            var view = await b.GetTaskAsync(task);
+            Assert.Equal(10, view.Steps.Count(s => s.State == StepState.InProgress && s.Attempts == 1));
+            Assert.Equal(StepState.Pending, view.Step("join").State);
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_stale_token_from_another_engine_is_rejected_and_changes_nothing()
+    {
+        var (a, _) = await EngineAsync(Clock);
+        var (b, _) = await EngineAsync(Clock);
+        await a.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var task = await CreateAsync(a, PgWorkflows.Mixed);
+
+        var first = (await a.ClaimStepsAsync(task, new ClaimOptions(Lease: TimeSpan.FromSeconds(30)))).Claims.Single();
+        Clock.Advance(TimeSpan.FromSeconds(31));
+        var second = (await b.ClaimStepsAsync(task)).Claims.Single();
+        Assert.Equal((first.StepUuid, 2), (second.StepUuid, second.Attempt));
+
+        // Engine a still holds its own (now stale) copy of the task: its write must lose, and the rejection must be
+        // judged on the current state.
+        var e = await Assert.ThrowsAsync<TaskerException>(() => a.CompleteStepAsync(task, first.StepUuid, first.ClaimToken, JsonValues.Parse("1", "r")).AsTask());
+        Assert.Equal(TaskerErrorCode.StaleClaim, e.Code);
+        await a.CompleteStepAsync(task, second.StepUuid, second.ClaimToken, JsonValues.Parse("2", "r"));
+
+        var view = await b.GetTaskAsync(task, includeTransitions: true);
+        Assert.Equal("2", view.Step("init").Result!.Value.GetRawText());
+        Assert.Single(view.Transitions, t => t.StepName == "init" && t.To == "complete");
+    }
+
+    [PostgresFact]
+    public async Task Exactly_one_of_many_racing_finishers_finalizes_each_task()
+    {
+        var (a, _) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var finalized = new ConcurrentDictionary<Guid, int>();
+        for (var round = 0; round < 20; round++)
+        {
+            var task = await CreateAsync(a, PgWorkflows.Flat);
+            var claims = (await a.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 8))).Claims;
+            await StartGate.RaceAsync(claims.Count, async n =>
+            {
+                var c = claims[n];
+                var outcome = await (n % 2 == 0 ? a : b).CompleteStepAsync(task, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject);
+                if (outcome.Finalized) finalized.AddOrUpdate(task, 1, (_, v) => v + 1);
+            });
+            Assert.Equal(1, finalized.GetValueOrDefault(task));
+            Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema,
+                "SELECT count(*)::int FROM tasker_task_transitions WHERE task_uuid = $1 AND to_state = 'complete'", task));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_change_that_keeps_losing_the_race_takes_the_row_lock_and_wins()
+    {
+        var (a, storeA) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(a, PgWorkflows.Flat);
+        var claims = (await a.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 8))).Claims;
+
+        // Just before a's first two writes, b writes the task (a heartbeat): a's cached copy, then its fresh copy,
+        // are stale by the time they are written. The third try runs under the row lock (b must not write then).
+        var writes = 0;
+        storeA.BeforeWrite = _ =>
+        {
+            if (++writes <= 2)
+                b.HeartbeatAsync(task, claims[7].StepUuid, claims[7].ClaimToken).AsTask().GetAwaiter().GetResult();
+        };
+        var outcome = await a.CompleteStepAsync(task, claims[0].StepUuid, claims[0].ClaimToken, JsonValues.EmptyObject);
+
+        Assert.Equal(RecommendedAction.Wait, outcome.Action);
+        Assert.Equal((2L, 1L, 3), (storeA.Statistics.Conflicts, storeA.Statistics.LockedUpdates, writes));
+        var view = await b.GetTaskAsync(task, includeTransitions: true);
+        Assert.Equal(StepState.Complete, view.Steps[0].State);
+        Assert.Single(view.Transitions, t => t.StepUuid == claims[0].StepUuid && t.To == "complete");
+    }
+
+    [PostgresFact]
+    public async Task Creating_the_same_identity_from_two_engines_at_once_yields_one_task()
+    {
+        var (a, _) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var results = await StartGate.RaceAsync(10, n =>
+            (n % 2 == 0 ? a : b).CreateTaskAsync(new TaskRequest { Namespace = "pg", Name = "flat", IdempotencyKey = "order-42" }).AsTask());
+
+        Assert.Single(results, r => r.Created);
+        Assert.Single(results.Select(r => r.Task.TaskUuid).Distinct());
+        Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema, "SELECT count(*)::int FROM tasker_tasks"));
+    }
+}

@@ -1,0 +1,68 @@
+using Tasker.Core;
+using Tasker.Postgres.Migrations;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+public sealed class MigrationTests : PostgresTest
+{
+    private static readonly string[] Tables =
+    [
+        "tasker_named_steps", "tasker_named_tasks", "tasker_namespaces", "tasker_schema_migrations", "tasker_task_transitions",
+        "tasker_tasks", "tasker_workflow_step_edges", "tasker_workflow_step_transitions", "tasker_workflow_steps",
+    ];
+
+    [PostgresFact]
+    public async Task Migrating_creates_every_table_and_records_each_script_once_however_often_it_runs()
+    {
+        var store = await StoreAsync(o => new PostgresStoreOptions { ConnectionString = o.ConnectionString, Schema = o.Schema, MigrateOnOpen = false });
+        await store.MigrateAsync(CancellationToken.None);
+        await store.MigrateAsync(CancellationToken.None);
+        await (await StoreAsync()).MigrateAsync(CancellationToken.None);
+
+        var tables = (await TestSql.RowsAsync(null, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", Schema))
+            .Select(r => (string)r[0]!).ToArray();
+        Assert.Equal(Tables, tables);
+        var recorded = await TestSql.RowsAsync(Schema, "SELECT version, checksum FROM tasker_schema_migrations ORDER BY version");
+        Assert.Equal(Migrator.Scripts.Select(s => (s.Version, s.Checksum)), recorded.Select(r => ((int)r[0]!, (string)r[1]!)));
+    }
+
+    [PostgresFact]
+    public async Task Many_processes_migrating_a_new_schema_at_once_all_succeed_and_apply_each_script_once()
+    {
+        var options = await TestSchemas.NewStoreOptionsAsync(Schema);
+        var stores = Enumerable.Range(0, 8).Select(_ => new PostgresStore(options)).ToArray();
+        try
+        {
+            await StartGate.RaceAsync(stores.Length, n => stores[n].MigrateAsync(CancellationToken.None).AsTask());
+        }
+        finally
+        {
+            foreach (var store in stores) await store.DisposeAsync();
+        }
+        Assert.Equal(Migrator.Scripts.Count, await TestSql.ScalarAsync<int>(Schema, "SELECT count(*)::int FROM tasker_schema_migrations"));
+    }
+
+    [PostgresFact]
+    public async Task A_shipped_migration_that_was_edited_afterwards_stops_the_migration()
+    {
+        var store = await StoreAsync();
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_schema_migrations SET checksum = 'edited' WHERE version = 1");
+
+        var e = await Assert.ThrowsAsync<TaskerException>(() => store.MigrateAsync(CancellationToken.None).AsTask());
+        Assert.Equal(TaskerErrorCode.Database, e.Code);
+        Assert.Contains("migration 1 (initial)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task The_audit_trail_is_append_only()
+    {
+        var (engine, _) = await EngineAsync();
+        await engine.RegisterTemplateAsync(PgWorkflows.Flat);
+        await CreateAsync(engine, PgWorkflows.Flat);
+
+        var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => TestSql.ExecuteAsync(Schema, "UPDATE tasker_task_transitions SET reason = 'rewritten'"));
+        Assert.Contains("append-only", e.MessageText, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,60 @@
+using Tasker.Core;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>The cost model of the store, pinned: what one change costs in statements and round trips.</summary>
+public sealed class StatementCountTests : PostgresTest
+{
+    [PostgresFact]
+    public async Task A_first_change_loads_and_writes_and_a_following_change_only_writes()
+    {
+        var (creator, _) = await EngineAsync();
+        await creator.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var warmup = await CreateAsync(creator, PgWorkflows.Mixed);
+        var task = await CreateAsync(creator, PgWorkflows.Mixed);
+        var (engine, store) = await EngineAsync(); // a process that never saw these tasks
+        await engine.ClaimStepsAsync(warmup); // learns the template version's shape (two small queries, once)
+
+        var before = store.Statistics;
+        var claim = (await engine.ClaimStepsAsync(task)).Claims.Single();
+        var first = store.Statistics.Since(before);
+        Assert.Equal((2L, 2L), (first.Statements, first.RoundTrips)); // load + write
+
+        before = store.Statistics;
+        await engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
+        var complete = store.Statistics.Since(before);
+        Assert.Equal((1L, 1L, 1L), (complete.Statements, complete.RoundTrips, complete.StepsExecuted)); // write only
+    }
+
+    [PostgresTheory]
+    [InlineData(true, 2.0)]
+    [InlineData(false, 3.5)]
+    public async Task A_workflow_run_costs_at_most_the_target_statements_per_executed_step(bool taskCache, double limit)
+    {
+        var (engine, store) = await EngineAsync(configure: o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, TaskCacheSize = taskCache ? 10_000 : 0,
+        });
+        await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 10; i++) tasks.Add(await CreateAsync(engine, PgWorkflows.Mixed));
+
+        var before = store.Statistics;
+        foreach (var task in tasks)
+        {
+            while (true)
+            {
+                var claim = await engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 16));
+                if (claim.Claims.Count == 0) break;
+                foreach (var c in claim.Claims)
+                    await engine.CompleteStepAsync(task, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject);
+            }
+        }
+        var run = store.Statistics.Since(before);
+
+        Assert.Equal(70, run.StepsExecuted);
+        Assert.True(run.StatementsPerExecutedStep <= limit, $"{run.StatementsPerExecutedStep:N2} statements per step (limit {limit})");
+    }
+}
