@@ -112,6 +112,8 @@ cmd_test() {
 }
 
 cmd_demo() {
+  section "dependencies"
+  scripts/deps.sh
   section "C# (examples/dotnet)"
   dotnet run --project examples/dotnet/OrderFulfillment -c Release
   if [ -d src/Tasker.Native/Exports ]; then

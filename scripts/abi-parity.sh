@@ -38,11 +38,13 @@ grep -oE '^\s+[A-Za-z0-9]+ = [0-9]+,' src/Tasker.Core/Errors/TaskerErrorCode.cs 
 compare "header error codes" "$tmp/codes_h" "TaskerErrorCode" "$tmp/codes_cs"
 
 # Bindings: every tasker_* function a binding declares must exist, and each must declare them all.
+bindings=0
 for binding in bindings/python/src/tasker/_ffi.py bindings/ruby/lib/tasker/native.rb bindings/node/lib/native.js; do
   [ -f "$binding" ] || continue
+  bindings=$((bindings + 1))
   grep -oE '\btasker_[a-z0-9_]+\b' "$binding" | grep -vE '^tasker_(bytes|error|engine|subscription)_t$' | sort -u >"$tmp/binding"
   compare include/tasker.h "$tmp/header" "$binding" "$tmp/binding"
 done
 
-[ $status -eq 0 ] && echo "parity: header, C# entry points, $(basename "$lib") exports and error codes agree ($(wc -l <"$tmp/header") functions)"
+[ $status -eq 0 ] && echo "parity: header, C# entry points, $(basename "$lib") exports, error codes and $bindings binding(s) agree ($(wc -l <"$tmp/header") functions)"
 exit $status
