@@ -119,7 +119,7 @@ function Invoke-Demo {
         if ((Test-Path examples/python/order_fulfillment.py)) { Section 'Python'; Invoke-Checked python @('examples/python/order_fulfillment.py') }
         if ((Test-Path examples/ruby/order_fulfillment.rb) -and (Get-Command ruby -ErrorAction SilentlyContinue)) { Section 'Ruby'; Invoke-Checked ruby @('examples/ruby/order_fulfillment.rb') }
         if (Test-Path examples/node/order_fulfillment.js) {
-            if (-not (Test-Path bindings/node/node_modules)) { Push-Location bindings/node; Invoke-Checked npm @('ci', '--no-audit', '--no-fund', '--silent'); Pop-Location }
+            if (-not (Test-Path bindings/node/node_modules)) { Push-Location bindings/node; Invoke-Checked npm @('install', '--no-audit', '--no-fund', '--loglevel=error'); Pop-Location }
             Section 'Node'; Invoke-Checked node @('examples/node/order_fulfillment.js')
         }
     }

@@ -127,7 +127,7 @@ cmd_demo() {
     if [ -f examples/python/order_fulfillment.py ]; then section "Python"; /usr/bin/python3 examples/python/order_fulfillment.py; fi
     if [ -f examples/ruby/order_fulfillment.rb ] && command -v ruby >/dev/null; then section "Ruby"; ruby examples/ruby/order_fulfillment.rb; fi
     if [ -f examples/node/order_fulfillment.js ]; then
-      [ -d bindings/node/node_modules ] || (cd bindings/node && npm ci --no-audit --no-fund --silent)
+      [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
       section "Node"; node examples/node/order_fulfillment.js
     fi
   fi

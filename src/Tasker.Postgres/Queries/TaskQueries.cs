@@ -6,7 +6,11 @@ using Tasker.Postgres.Sql;
 
 namespace Tasker.Postgres.Queries;
 
-/// <summary>Listings, the audit trail and stale work: plain reads mapped by Dapper.AOT.</summary>
+/// <summary>
+/// Listings, the audit trail, stale work and health counts: plain reads mapped by Dapper.AOT. (Results are
+/// materialized with LINQ's ToList, never Dapper's AsList: that one lives on SqlMapper, whose reflection-based static
+/// constructor would then be rooted under NativeAOT.)
+/// </summary>
 internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters)
 {
     internal sealed class SummaryRow
@@ -60,7 +64,7 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         {
             var (poolSize, counters, executor) = s;
             counters.RoundTrip(1);
-            var rows = (await connection.QueryAsync<StatsRow>(QuerySql.Stats, new { Cancel = token }).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
+            var rows = (await connection.QueryAsync<StatsRow>(QuerySql.Stats, new { Cancel = token }).ConfigureAwait(false)).ToList();
             var tasks = Enum.GetValues<TaskState>().ToDictionary(st => st.ToWire(), _ => 0L);
             var steps = Enum.GetValues<StepState>().ToDictionary(st => st.ToWire(), _ => 0L);
             DateTimeOffset? oldest = null;
@@ -96,7 +100,7 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
             var (taskUuid, counters) = s;
             counters.RoundTrip(1);
             var rows = (await connection.QueryAsync<TransitionRow>(QuerySql.Transitions,
-                new { TaskUuid = taskUuid, Cancel = token }).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
+                new { TaskUuid = taskUuid, Cancel = token }).ConfigureAwait(false)).ToList();
             if (rows.Count == 0) // every task has at least its creation transition
                 throw TaskerException.NotFound("task", taskUuid.ToString());
             return (IReadOnlyList<TransitionRecord>)rows.Select(r => new TransitionRecord(r.StepUuid, r.StepName, r.FromState, r.ToState,

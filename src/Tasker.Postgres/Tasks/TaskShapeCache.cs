@@ -53,8 +53,9 @@ internal sealed class TaskShapeCache(int capacity, StoreCounters counters)
         if (_shapes.TryGetValue(key, out var shape)) return shape;
 
         var args = new { TaskUuid = taskUuid, Cancel = cancellationToken };
-        var definitions = (await connection.QueryAsync<DefinitionRow>(TaskSql.Definitions, args).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
-        var edges = (await connection.QueryAsync<EdgeRow>(TaskSql.Edges, args).ConfigureAwait(false)).ToList(); // not Dapper's AsList: that roots SqlMapper (reflection) under AOT
+        // ToList, not Dapper's AsList (see TaskQueries).
+        var definitions = (await connection.QueryAsync<DefinitionRow>(TaskSql.Definitions, args).ConfigureAwait(false)).ToList();
+        var edges = (await connection.QueryAsync<EdgeRow>(TaskSql.Edges, args).ConfigureAwait(false)).ToList();
         counters.RoundTrip(1);
         counters.RoundTrip(1);
 
