@@ -35,13 +35,5 @@ internal static unsafe class Utf8Input
         return JsonValues.Parse(span, what);
     }
 
-    public static Guid Uuid(byte* data, nuint length, string what)
-    {
-        var text = String(data, length, what);
-        return Guid.TryParse(text, out var uuid)
-            ? uuid
-            : throw new TaskerException(TaskerErrorCode.InvalidArgument, $"{what} is not a uuid", Field(what));
-    }
-
     private static Dictionary<string, string> Field(string what) => new() { ["field"] = what };
 }
