@@ -17,6 +17,7 @@ internal static unsafe class EngineExports
             Boundary.RequireOut(outEngine, "out_engine");
             *outEngine = 0;
             var parsed = EngineConfig.Parse(Utf8Input.Json(config, length, "config"));
+            TelemetrySetup.Ensure(parsed.TelemetryExporter);
             var engine = new TaskerEngine(parsed.OpenStore(), parsed.Options);
             *outEngine = EngineHost.Handles.Add(new EngineHost(engine, parsed.Options.Time as ManualClock));
             return Boundary.Ok;
@@ -35,6 +36,7 @@ internal static unsafe class EngineExports
             if (engine == 0) return Boundary.Ok;
             var host = EngineHost.Handles.Remove(engine) ?? throw HandleTable<EngineHost>.InvalidHandle(engine, "engine");
             Boundary.Wait(host.Engine.DisposeAsync());
+            TelemetrySetup.Flush();
             return Boundary.Ok;
         }
         catch (Exception e)

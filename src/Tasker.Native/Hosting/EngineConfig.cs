@@ -18,6 +18,8 @@ internal sealed class EngineConfig
     public int PoolSize { get; private init; } = 20;
     public bool Migrate { get; private init; } = true;
     public bool ManualClock { get; private init; }
+    /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
+    public string? TelemetryExporter { get; private init; }
     public required TaskerOptions Options { get; init; }
 
     public static EngineConfig Parse(JsonElement json)
@@ -51,6 +53,7 @@ internal sealed class EngineConfig
             PoolSize = Int(json, "pool_size") is { } pool and > 0 ? pool : 20,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             ManualClock = manual,
+            TelemetryExporter = json.TryGetProperty("telemetry", out var t) && t.ValueKind == JsonValueKind.Object ? Text(t, "exporter") : null,
             Options = options,
         };
     }
