@@ -179,3 +179,18 @@ RSpec.describe Tasker::Engine, :engine do
     expect(engine.get_task(task.uuid).step("e")["result"]).to eq(text)
   end
 end
+
+RSpec.describe "require before fork" do
+  it "lets a master require tasker and fork workers that open their own engines" do
+    script = <<~RUBY
+      $LOAD_PATH.unshift #{File.expand_path('../lib', __dir__).inspect}
+      require "tasker"
+      pid = fork do
+        Tasker::Engine.open { |e| e.register_template(#{ORDER_TEMPLATE.inspect}); exit!(e.list_tasks.empty? ? 0 : 3) }
+      end
+      Process.wait(pid)
+      exit($?.exitstatus)
+    RUBY
+    expect(system(RbConfig.ruby, "-e", script)).to be(true)
+  end
+end

@@ -49,12 +49,20 @@ module Tasker
     ].freeze
     JSON_CALLS.each { |name| attach_function name, %i[pointer pointer size_t pointer], :pointer, blocking: true }
 
-    found = tasker_abi_version
-    if found != ABI_VERSION
-      raise LoadError, "libtasker at #{library_path} has ABI version #{found}; this binding needs #{ABI_VERSION}"
-    end
-
     module_function
+
+    # Checked when the first engine opens, not at require: the .NET runtime inside libtasker starts with the first
+    # call and does not survive fork, so a Puma or Sidekiq master may require tasker and fork workers, as long as
+    # only the workers open engines.
+    def ensure_abi!
+      return if @abi_checked
+
+      found = tasker_abi_version
+      if found != ABI_VERSION
+        raise Tasker::AbiMismatchError, "libtasker at #{library_path} has ABI version #{found}; this binding needs #{ABI_VERSION}"
+      end
+      @abi_checked = true
+    end
 
     # Raises the Tasker::Error subclass for a returned error, and frees it.
     def check!(error)
@@ -95,6 +103,7 @@ module Tasker
     end
 
     def open_engine(config)
+      ensure_abi!
       with_input(config) do |pointer, length|
         slot = FFI::MemoryPointer.new(:pointer)
         check!(tasker_engine_open(pointer, length, slot))
