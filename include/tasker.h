@@ -3,13 +3,16 @@
  *
  * Tasker Native is an embeddable DAG workflow engine. This header is the whole public surface of the shared
  * library `libtasker.so` (`libtasker.dylib`, `tasker.dll`); the Python, Ruby and Node bindings are thin wrappers
- * over exactly these functions.
+ * over exactly these functions. It is written by hand and is authoritative: scripts/abi-parity.sh fails the build
+ * when the library's exports, their C# signatures or a binding's declarations drift from it.
  *
  * ===========================================================================================================
  * OVERVIEW
  * ===========================================================================================================
  *
- * An engine holds task templates (DAGs of steps) and tasks created from them. The host pulls work:
+ * An engine holds task templates (DAGs of steps) and tasks created from them. The host pulls work; the engine
+ * never calls back into the host (there are no callbacks on the step path, so no thread of the library ever runs
+ * host code):
  *
  *     tasker_engine_open(config)                         -> engine
  *     tasker_template_register(engine, yaml)
@@ -26,7 +29,7 @@
  *             "complete" / "error" / "cancelled"   the task is finished
  *     tasker_engine_free(engine)
  *
- * The engine never calls back into the host: there are no callbacks on the step path.
+ * docs/c-abi.md is the guide (building, linking, a minimal host); examples/c/order_fulfillment.c is a whole host.
  *
  * ===========================================================================================================
  * OWNERSHIP
@@ -38,61 +41,93 @@
  *       tasker_subscription_t -> tasker_subscription_free
  *       tasker_error_t        -> tasker_error_free
  *       tasker_bytes_t        -> tasker_bytes_free
- * - Every *_free function accepts NULL. Handles are not pointers but generation-checked table entries: using or
- *   freeing a handle twice returns TASKER_ERROR_INVALID_HANDLE instead of corrupting memory.
- * - On failure, out-parameters are set to empty (NULL handle, {NULL, 0} bytes), so freeing them is always safe.
+ * - Every *_free function accepts NULL.
+ * - Handles (engines, subscriptions, errors) are not pointers but generation-checked entries of a table inside the
+ *   library, tagged with their kind. Using or freeing a handle twice, or passing one kind where another is
+ *   expected, returns TASKER_ERROR_INVALID_HANDLE instead of corrupting memory. Never dereference a handle.
+ * - tasker_bytes_t is a plain struct: pass the address of one initialized to {NULL, 0}; free what the library put
+ *   there with tasker_bytes_free, which resets it to {NULL, 0} (so a second free is harmless).
+ * - On failure, out-parameters are left empty (NULL handle, {NULL, 0} bytes): freeing them is always safe, and
+ *   there is nothing to free.
  *
  * ===========================================================================================================
  * ERRORS
  * ===========================================================================================================
  *
  * Every fallible function returns `tasker_error_t *`: NULL on success, otherwise an error object the caller owns.
- * Read it with tasker_error_code / tasker_error_message / tasker_error_details and free it with
- * tasker_error_free. There is no thread-local "last error". No exception or signal ever crosses this boundary:
- * an unexpected failure inside the library is reported as TASKER_ERROR_INTERNAL.
+ * Read it with tasker_error_code, tasker_error_message (for people) and tasker_error_details (a JSON object of
+ * strings, for programs) and free it with tasker_error_free. There is no thread-local "last error": an error
+ * belongs to the call that returned it, whichever thread it ran on. No exception or signal ever crosses this
+ * boundary; an unexpected failure inside the library is reported as TASKER_ERROR_INTERNAL.
+ *
+ * A failed call changes nothing, except where a function's documentation says otherwise.
+ *
+ * Errors every function may return (each function's documentation lists only the others):
+ *   TASKER_ERROR_INVALID_HANDLE    the engine or subscription is NULL, freed, or another kind of handle.
+ *   TASKER_ERROR_INVALID_ARGUMENT  an out_* pointer is NULL; `data` is NULL with a non-zero `len`; an input is
+ *                                  larger than TASKER_MAX_INPUT_BYTES; a request is not a JSON object; a required
+ *                                  field is missing, or a field has the wrong type or is out of range.
+ *                                  details: {"field": "<the field>"}.
+ *   TASKER_ERROR_INVALID_UTF8      an input is not valid UTF-8 (overlong forms and surrogates included).
+ *   TASKER_ERROR_INVALID_JSON      an input is not one well-formed JSON value, or nests deeper than 64 levels.
+ *                                  details: {"what", "line", "byte_in_line"}.
+ *   TASKER_ERROR_DATABASE          (PostgreSQL engines) the database failed or is unreachable. The message never
+ *                                  contains the password. details: {"operation", "sqlstate"} where known.
+ *   TASKER_ERROR_TIMEOUT           (PostgreSQL engines) a database operation exceeded its time limit.
+ *   TASKER_ERROR_INTERNAL          a bug in tasker. details: {"exception": "<type>"}.
  *
  * ===========================================================================================================
  * STRINGS AND JSON
  * ===========================================================================================================
  *
  * - Text and JSON cross as UTF-8 `(const uint8_t *data, size_t len)`. The length is authoritative: the library
- *   never scans for a NUL terminator, and embedded NULs are data. `data` may be NULL only when `len` is 0.
- * - Invalid UTF-8 is TASKER_ERROR_INVALID_UTF8; malformed JSON is TASKER_ERROR_INVALID_JSON; an input larger
- *   than TASKER_MAX_INPUT_BYTES (64 MiB) is TASKER_ERROR_INVALID_ARGUMENT. JSON nesting is limited to 64 levels.
- * - JSON field names are snake_case. Readers ignore fields they do not know, so newer libraries can add fields.
- *   Times are RFC 3339 strings in UTC. Uuids are strings.
- * - Outputs are `tasker_bytes_t`: `len` bytes of UTF-8 JSON, followed by a NUL that is not counted in `len`
- *   (so C code may treat `data` as a C string).
- * - The JSON shapes of every request and response are documented in docs/c-abi.md.
+ *   never scans for a NUL terminator, and an embedded NUL is data (which makes JSON malformed). `data` may be NULL
+ *   only when `len` is 0. Where an input is a JSON object, an empty input means {}.
+ * - Limits: TASKER_MAX_INPUT_BYTES (64 MiB) per input, checked before the input is read; JSON nesting up to 64
+ *   levels; templates up to 4 MiB and 100,000 steps (see docs/c-abi.md).
+ * - JSON field names are snake_case. Readers ignore fields they do not know, so newer libraries and hosts can add
+ *   fields. Optional fields may be absent or null. Times are RFC 3339 strings in UTC; uuids are strings in the
+ *   canonical 8-4-4-4-12 form.
+ * - Outputs are `tasker_bytes_t`: `len` bytes of UTF-8 JSON (compact, no insignificant whitespace), followed by a
+ *   NUL that is not counted in `len`, so C code may also treat `data` as a C string.
+ * - The JSON shapes are given with each function below; docs/c-abi.md repeats them in one place.
  *
  * ===========================================================================================================
  * THREAD SAFETY
  * ===========================================================================================================
  *
- * All functions may be called from any thread, concurrently, with the same engine handle: the engine serializes
- * changes per task (a lock per task in memory; a row lock with PostgreSQL). A subscription may be pulled from any
- * thread. An error object or a bytes buffer must not be freed while another thread reads it.
- *
- * Calls that use PostgreSQL block the calling thread for the database round trips (bindings run them off their
- * event loop or with the interpreter lock released).
+ * - Every function may be called from any thread, concurrently, with the same engine handle: the engine serializes
+ *   changes per task (a lock per task in memory; row locks with PostgreSQL), and exactly one of several concurrent
+ *   callers wins a claim or finalizes a task.
+ * - A subscription may be pulled from any thread; concurrent pulls each receive different events.
+ * - An error object or a bytes buffer must not be freed while another thread still reads it.
+ * - Freeing an engine while other threads are inside calls on it does not crash or corrupt memory: those calls
+ *   finish or return an error; every later call with the handle fails with TASKER_ERROR_INVALID_HANDLE.
+ * - Calls on a PostgreSQL engine block the calling thread for their database round trips. Bindings run them off
+ *   their event loop, or with the interpreter lock released.
  *
  * ===========================================================================================================
  * VERSIONING
  * ===========================================================================================================
  *
- * TASKER_ABI_VERSION changes whenever a signature, a struct or a JSON shape changes incompatibly. Check at load:
- *     if (tasker_abi_version() != TASKER_ABI_VERSION) { ... refuse to run ... }
- * Error codes are append-only: new codes may appear; existing values never change meaning.
+ * - TASKER_VERSION is the release (semantic versioning); tasker_version() is the library's.
+ * - TASKER_ABI_VERSION changes whenever a signature, a struct or a JSON shape changes incompatibly. Adding a
+ *   function, an optional request field or an output field is compatible. Check it when the library is loaded:
+ *       if (tasker_abi_version() != TASKER_ABI_VERSION) { ... refuse to run ... }
+ * - Error codes are append-only: new codes may appear (treat an unknown code like TASKER_ERROR_INTERNAL);
+ *   existing values never change meaning.
  *
  * ===========================================================================================================
  * PROCESS CONSTRAINTS
  * ===========================================================================================================
  *
- * - The library contains a .NET runtime (NativeAOT). It is linked with -z nodelete: dlclose() does not unload it,
- *   and it must not be unloaded.
- * - Do not use the library in a child process after fork() (the runtime's threads do not survive fork). Open
- *   engines in each worker process after it forks (see the bindings' docs for Sidekiq/Puma/Celery hooks).
- * - The library installs no signal handlers that a host needs to know about and never writes to stdout.
+ * - The library contains a .NET runtime (NativeAOT), started on the first call. It is linked with -z nodelete:
+ *   dlclose() does not unload it, and it must not be unloaded.
+ * - Do not use the library in a child process after fork(): the runtime's threads do not survive fork. Open
+ *   engines in each worker process after it forks (see the bindings' docs for Sidekiq, Puma and Celery hooks);
+ *   a process that forks and then execs is fine.
+ * - The library installs no signal handlers a host needs to know about, and writes nothing to stdout or stderr
+ *   unless asked to (the "console" telemetry exporter).
  */
 #ifndef TASKER_H
 #define TASKER_H
@@ -100,14 +135,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TASKER_API marks the exported functions. TASKER_BUILDING is only defined when building the library itself. */
 #if defined(_WIN32)
 #  if defined(TASKER_BUILDING)
 #    define TASKER_API __declspec(dllexport)
 #  else
 #    define TASKER_API __declspec(dllimport)
 #  endif
-#else
+#elif defined(__GNUC__) || defined(__clang__)
 #  define TASKER_API __attribute__((visibility("default")))
+#else
+#  define TASKER_API
 #endif
 
 #ifdef __cplusplus
@@ -115,7 +153,7 @@ extern "C" {
 #endif
 
 /* ----------------------------------------------------------------------------------------------------------
- * Versions
+ * Versions and limits
  * ---------------------------------------------------------------------------------------------------------- */
 
 #define TASKER_VERSION_MAJOR 0
@@ -123,34 +161,37 @@ extern "C" {
 #define TASKER_VERSION_PATCH 0
 #define TASKER_VERSION "0.1.0"
 
-/** The ABI this header describes; compare with tasker_abi_version() at load. */
+/** The ABI this header describes; compare with tasker_abi_version() when loading the library. */
 #define TASKER_ABI_VERSION 1
 
-/** The largest text or JSON input the library accepts, in bytes. */
+/** The largest text or JSON input the library accepts, in bytes (64 MiB). */
 #define TASKER_MAX_INPUT_BYTES (64u * 1024u * 1024u)
 
-/** The library's version string, e.g. "0.1.0". Static storage: never free it. Never fails. */
+/**
+ * The library's version, e.g. "0.1.0": static, NUL-terminated; never free it. Never fails; any thread.
+ * The first call into the library starts its runtime (a few milliseconds).
+ */
 TASKER_API const char *tasker_version(void);
 
-/** The ABI version the library was built with. Never fails. */
+/** The ABI version the library was built with (TASKER_ABI_VERSION of its header). Never fails; any thread. */
 TASKER_API uint32_t tasker_abi_version(void);
 
 /* ----------------------------------------------------------------------------------------------------------
  * Types
  * ---------------------------------------------------------------------------------------------------------- */
 
-/** An engine: templates, tasks and a store (memory or PostgreSQL). Free with tasker_engine_free. */
+/** An engine: templates, tasks and a store (memory or PostgreSQL). Opaque; free with tasker_engine_free. */
 typedef struct tasker_engine tasker_engine_t;
 
-/** An event subscription. Free with tasker_subscription_free. */
+/** An event subscription of one engine. Opaque; free with tasker_subscription_free. */
 typedef struct tasker_subscription tasker_subscription_t;
 
-/** An error. Free with tasker_error_free. */
+/** An error returned by a call. Opaque; free with tasker_error_free. */
 typedef struct tasker_error tasker_error_t;
 
 /**
- * Owned output data: `len` bytes of UTF-8 (JSON), NUL-terminated (the NUL is not counted).
- * Initialize to {NULL, 0}; free with tasker_bytes_free.
+ * Owned output data: `len` bytes of UTF-8 (JSON), followed by a NUL that `len` does not count.
+ * Initialize to {NULL, 0} before passing its address; free with tasker_bytes_free.
  */
 typedef struct tasker_bytes {
     const uint8_t *data;
@@ -161,45 +202,54 @@ typedef struct tasker_bytes {
  * Errors
  * ---------------------------------------------------------------------------------------------------------- */
 
-/** Error codes. Append-only: values never change meaning. */
+/** Error codes, as returned by tasker_error_code. Append-only: values never change meaning. */
 typedef enum tasker_error_code {
     TASKER_OK = 0,
     TASKER_ERROR_INVALID_ARGUMENT = 1, /**< a NULL pointer, a missing or ill-typed field, an input too large */
-    TASKER_ERROR_INVALID_HANDLE = 2,   /**< a NULL, freed or foreign handle */
+    TASKER_ERROR_INVALID_HANDLE = 2,   /**< a NULL, freed or wrong-kind handle */
     TASKER_ERROR_INVALID_UTF8 = 3,     /**< text that is not UTF-8 */
-    TASKER_ERROR_INVALID_JSON = 4,     /**< malformed JSON (the message gives line and byte) */
-    TASKER_ERROR_NOT_FOUND = 5,        /**< unknown template, task or step */
-    TASKER_ERROR_CONFLICT = 6,         /**< a concurrent change won (retry the call) */
+    TASKER_ERROR_INVALID_JSON = 4,     /**< malformed JSON (details give the line and byte) */
+    TASKER_ERROR_NOT_FOUND = 5,        /**< unknown template, version, task or step; details {"kind", "key"} */
+    TASKER_ERROR_CONFLICT = 6,         /**< a concurrent change won: the call may be repeated */
     TASKER_ERROR_INVALID_DAG = 7,      /**< duplicate or unknown step names, a cycle (named), no steps */
     TASKER_ERROR_INVALID_STATE = 8,    /**< an illegal transition; details name both states */
     TASKER_ERROR_STALE_CLAIM = 9,      /**< the claim token is not current: the call changed nothing */
     TASKER_ERROR_DATABASE = 10,        /**< PostgreSQL failed or is unreachable (no secrets in the message) */
     TASKER_ERROR_TIMEOUT = 11,         /**< an operation exceeded its time limit */
-    TASKER_ERROR_INTERNAL = 12,        /**< a bug in tasker; the call changed nothing it could not finish */
-    TASKER_ERROR_ABI_MISMATCH = 13     /**< reserved for bindings: header and library disagree */
+    TASKER_ERROR_INTERNAL = 12,        /**< a bug in tasker */
+    TASKER_ERROR_ABI_MISMATCH = 13     /**< never returned by the library: for bindings whose ABI check fails */
 } tasker_error_code_t;
 
 /**
- * The error's code (a tasker_error_code_t value). Returns TASKER_ERROR_INVALID_HANDLE for NULL or a freed error.
+ * The error's code, a tasker_error_code_t value (returned as int32_t so the ABI does not depend on enum size).
+ * TASKER_ERROR_INVALID_HANDLE for NULL, a freed error or another kind of handle. Any thread.
  */
 TASKER_API int32_t tasker_error_code(const tasker_error_t *error);
 
 /**
- * A human-readable, single-line message (UTF-8, NUL-terminated). Borrowed: valid until tasker_error_free.
- * Returns "" for NULL or a freed error. Messages never contain passwords or full task contexts.
+ * A single-line message for people (UTF-8, NUL-terminated). Borrowed: valid until tasker_error_free of this
+ * error. "" for NULL, a freed error or another kind of handle. Messages never contain passwords or whole task
+ * contexts.
  */
 TASKER_API const char *tasker_error_message(const tasker_error_t *error);
 
 /**
- * Machine-readable details: a JSON object of string values (e.g. {"step_name": "...", "from": "complete",
- * "to": "cancelled"} or {"cycle": "a -> b -> a"}). Borrowed: valid until tasker_error_free. "{}" when none.
+ * Details for programs: a JSON object whose values are strings (NUL-terminated), e.g. {"field": "task_uuid"},
+ * {"step_name": "b", "reason": "..."} or {"template": "t", "cycle": "a -> b -> a"}. Borrowed: valid until
+ * tasker_error_free of this error. "{}" when there are none, and for NULL, freed or wrong-kind handles.
  */
 TASKER_API const char *tasker_error_details(const tasker_error_t *error);
 
-/** Frees an error. Accepts NULL; freeing twice is harmless. */
+/**
+ * Frees an error and the strings borrowed from it. Accepts NULL; freeing twice, or passing another kind of
+ * handle, does nothing. Not while another thread reads the error's message or details.
+ */
 TASKER_API void tasker_error_free(tasker_error_t *error);
 
-/** Frees an output buffer and resets it to {NULL, 0}. Accepts NULL and an already-freed buffer. */
+/**
+ * Frees an output buffer and resets it to {NULL, 0}. Accepts NULL and an empty or already-freed buffer. `bytes`
+ * must have been filled by this library (its `data` is released with the library's allocator, not free()).
+ */
 TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
 
 /* ----------------------------------------------------------------------------------------------------------
@@ -209,47 +259,61 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
 /**
  * Opens an engine.
  *
- * config_json (may be empty, meaning {}):
- *   {"database_url": "postgres://user:pass@host:5432/db"   PostgreSQL store; absent = embedded memory store
+ * config_json, config_len: a JSON object, every field optional; empty (NULL, 0) means {}: the embedded memory
+ * store with the defaults shown.
+ *   {"database_url": "postgres://user:pass@host:5432/db",   PostgreSQL store; absent = the memory store
  *    "schema": "tasker",            PostgreSQL schema (default: the connection's search_path)
- *    "pool_size": 20,               PostgreSQL connections this process may open
- *    "migrate": true,               apply pending migrations on open (PostgreSQL)
- *    "max_attempts": 3,             default attempts per step
+ *    "pool_size": 20,               PostgreSQL connections this engine may open
+ *    "migrate": true,               apply pending migrations when opening (PostgreSQL)
+ *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat
- *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept
- *    "event_buffer": 10000,         default subscription buffer
- *    "clock": "system" | "manual",  "manual": time only moves with tasker_engine_advance_clock (tests)
- *    "random_seed": 42}             seed for backoff jitter
+ *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
+ *    "event_buffer": 10000,         default capacity of a subscription
+ *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
+ *    "random_seed": 42,             seed for the backoff jitter (default: random)
+ *    "telemetry": {"exporter": "otlp"}}   or "console"; default: the OTEL_* environment variables decide
+ * out_engine: on success, the new engine; on failure, NULL.
  *
- * On success *out_engine is a new engine. Errors: INVALID_ARGUMENT (NULL out_engine, bad field),
- * INVALID_UTF8, INVALID_JSON, DATABASE (PostgreSQL unreachable or migration failed), TIMEOUT.
+ * Errors: DATABASE when PostgreSQL is unreachable or a migration fails; TIMEOUT.
  */
 TASKER_API tasker_error_t *tasker_engine_open(const uint8_t *config_json, size_t config_len,
                                               tasker_engine_t **out_engine);
 
 /**
- * Closes an engine and releases its store (and its PostgreSQL connections). Accepts NULL.
- * Errors: INVALID_HANDLE when the engine was already freed. Subscriptions of the engine stay valid handles but
- * receive nothing more; free them too.
+ * Closes an engine and releases its store (and its PostgreSQL connections). Accepts NULL (returns NULL).
+ * The engine's subscriptions stay valid handles that receive nothing more; free them too.
+ *
+ * Errors: INVALID_HANDLE when the engine was already freed (nothing happens).
  */
 TASKER_API tasker_error_t *tasker_engine_free(tasker_engine_t *engine);
 
-/** Applies pending PostgreSQL migrations (safe to run from several processes at once). No-op for memory. */
+/**
+ * Applies pending PostgreSQL migrations: safe to run from several processes at once, and a no-op when the schema
+ * is current. A no-op for the memory store. Engines opened with "migrate": true (the default) already did this.
+ *
+ * Errors: DATABASE (details: {"migration"} when a migration failed).
+ */
 TASKER_API tasker_error_t *tasker_engine_migrate(tasker_engine_t *engine);
 
 /**
- * Moves the engine's clock forward by `milliseconds` (>= 0). Only for engines opened with "clock": "manual";
- * otherwise INVALID_STATE. Lets tests follow retry delays and lease expiry without sleeping.
+ * Moves the clock of an engine opened with "clock": "manual" forward by `milliseconds`, so tests follow retry
+ * delays and lease expiry without sleeping.
+ *
+ * Errors: INVALID_STATE when the engine has the system clock; INVALID_ARGUMENT when `milliseconds` is negative
+ * (time never goes back) or more than 100 years.
  */
 TASKER_API tasker_error_t *tasker_engine_advance_clock(tasker_engine_t *engine, int64_t milliseconds);
 
 /**
- * Health and statistics, for a /health endpoint. *out_json:
- *   {"healthy": true, "error": null, "store": "memory", "expired_leases": 0, "retries_due": 0,
- *    "tasks": {"pending": 0, "in_progress": 1, ...}, "steps": {...unfinished tasks' steps by state...},
- *    "oldest_unfinished_task_created_at": "...", "pool_in_use": 1, "pool_size": 20}
- * An unreachable database is reported as "healthy": false with "error", not as a returned error.
+ * Health and statistics, e.g. for a /health endpoint.
+ *
+ * out_json: {"healthy": true, "error": null, "expired_leases": 0, "retries_due": 0, "store": "memory",
+ *            "tasks": {"<state>": count, ...}, "steps": {"<state>": count, ... (steps of unfinished tasks)},
+ *            "oldest_unfinished_task_created_at": time | null,
+ *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only)}
+ *
+ * An unreachable database is reported as "healthy": false with an "error" message, not as a returned error.
  */
 TASKER_API tasker_error_t *tasker_engine_health(tasker_engine_t *engine, tasker_bytes_t *out_json);
 
@@ -258,12 +322,16 @@ TASKER_API tasker_error_t *tasker_engine_health(tasker_engine_t *engine, tasker_
  * ---------------------------------------------------------------------------------------------------------- */
 
 /**
- * Parses, validates and registers a task template (YAML or JSON; the core format or the Rails Tasker
- * `step_templates` format, see docs/templates.md). Registering another version of a template keeps the others.
+ * Parses, validates and registers a task template: YAML or JSON, in the core format or the Rails Tasker
+ * `step_templates` format (docs/templates.md). Registering another version of a template keeps the others;
+ * registering the same namespace, name and version again replaces it for tasks created afterwards.
  *
- * *out_template_json: {"namespace", "name", "version", "steps": ["step name", ...]}
- * Errors: INVALID_ARGUMENT (malformed YAML with line and column, bad version, missing field), INVALID_JSON,
- * INVALID_DAG (duplicate step names, unknown dependencies, a cycle, no steps; the message names them).
+ * text, len: the template (UTF-8).
+ * out_template_json: {"namespace": "...", "name": "...", "version": "1.0.0", "steps": ["<step name>", ...]}
+ *
+ * Errors: INVALID_ARGUMENT for malformed YAML (with line and column), a missing name, namespace or handler, or a
+ * version that is not major.minor.patch; INVALID_DAG for duplicate step names, unknown dependencies, a cycle or
+ * no steps (the message and details name them: "duplicate_steps", "unknown_dependencies", "cycle").
  */
 TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, const uint8_t *text, size_t len,
                                                     tasker_bytes_t *out_template_json);
@@ -273,69 +341,106 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  * ---------------------------------------------------------------------------------------------------------- */
 
 /**
- * Creates a task. request_json:
- *   {"name": "order_fulfillment", "namespace": "fulfillment", "version": "1.0.0" (optional: newest),
- *    "context": {...}, "initiator": "...", "source_system": "...", "reason": "...", "tags": ["..."],
- *    "priority": 0, "idempotency_key": "..." (optional), "correlation_id": "..." (optional)}
- * *out_json: {"created": true, "task": <task view, as tasker_task_get>}. With an idempotency key (or a template
- * with identity_strategy: strict), a repeated request returns the existing task with "created": false.
- * Errors: NOT_FOUND (template or version), INVALID_ARGUMENT (context fails the template's input_schema; the
- * message lists the violations by path).
+ * Creates a task from a registered template.
+ *
+ * request_json: {"namespace": "fulfillment", "name": "order_fulfillment",   required
+ *                "version": "1.0.0",            default: the newest registered version
+ *                "context": {...},              the task's input, validated against the template's input_schema
+ *                "initiator": "...", "source_system": "...", "reason": "...", "tags": ["..."], "priority": 0,
+ *                "idempotency_key": "...", "correlation_id": "..."}
+ * out_json: {"created": true, "task": <task, as tasker_task_get returns it>}
+ *
+ * With an idempotency key (or a template with identity_strategy: strict), repeating a request returns the
+ * existing task with "created": false.
+ *
+ * Errors: NOT_FOUND for an unknown template or version; INVALID_ARGUMENT when the context fails the template's
+ * input_schema (details: {"schema_errors"}, the violations by path); CONFLICT when a concurrent create of the same
+ * identity won (PostgreSQL; repeat the call to get that task).
  */
 TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                               tasker_bytes_t *out_json);
 
 /**
- * A task with all its steps and its audit trail. task_uuid is the uuid text. *out_task_json:
+ * A task with its steps and its audit trail.
+ *
+ * task_uuid, len: the task's uuid as text (not JSON).
+ * out_task_json:
  *   {"task_uuid", "namespace", "name", "version", "state", "context", "tags", "priority", "initiator",
  *    "source_system", "reason", "correlation_id", "idempotency_key", "created_at", "updated_at", "finished_at",
  *    "steps": [{"step_uuid", "name", "handler", "state", "attempts", "max_attempts", "retryable", "result",
- *               "metadata", "error", "next_retry_at", "lease_expires_at", "dependencies": [names],
- *               "readiness": {"ready", "waiting_on": [names], "retry_at", "attempts_exhausted"}}],
- *    "transitions": [{"step_name", "from", "to", "reason", "actor", "at", "attempt"}]}
- * Errors: INVALID_ARGUMENT (not a uuid), NOT_FOUND.
+ *               "metadata", "error": null | {"message", "error_type", "permanent", "attempt", "at", "backtrace"},
+ *               "next_retry_at", "lease_expires_at", "dependencies": ["<step name>", ...],
+ *               "readiness": {"ready", "waiting_on": ["<step name>", ...], "retry_at", "attempts_exhausted"}}],
+ *    "transitions": [{"step_name" (null for the task), "from", "to", "reason", "actor", "at", "attempt"}]}
+ * Task states: pending, in_progress, waiting_for_retry, complete, error, cancelled, resolved_manually. Step
+ * states: the same; a dependency is satisfied by complete or resolved_manually.
+ *
+ * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.
  */
 TASKER_API tasker_error_t *tasker_task_get(tasker_engine_t *engine, const uint8_t *task_uuid, size_t len,
                                            tasker_bytes_t *out_task_json);
 
 /**
- * Lists tasks, newest first. query_json (may be empty): {"state": "complete", "namespace": "...", "name": "...",
- * "limit": 100}. *out_json: {"tasks": [{"task_uuid", "namespace", "name", "version", "state", "created_at",
- * "updated_at"}]}.
+ * Lists tasks, newest first.
+ *
+ * query_json (may be empty): {"state": "complete", "namespace": "...", "name": "...", "limit": 100 (0-10000)}
+ * out_json: {"tasks": [{"task_uuid", "namespace", "name", "version", "state", "created_at", "updated_at"}]}
+ *
+ * Errors: INVALID_ARGUMENT for an unknown state or a limit out of range.
  */
 TASKER_API tasker_error_t *tasker_task_list(tasker_engine_t *engine, const uint8_t *query_json, size_t len,
                                             tasker_bytes_t *out_json);
 
 /**
- * Evaluates a task (expiring stale leases) and, when nothing can progress, finalizes it. Idempotent.
- * *out_outcome_json is an outcome:
- *   {"task_uuid", "task_state", "execution_status": "has_ready_steps" | "processing" | "waiting_for_retry" |
- *    "blocked_by_failures" | "all_complete", "action": "execute" | "reenqueue" | "wait" | "complete" | "error" |
- *    "cancelled", "delay_seconds": number | null, "ready_steps", "in_progress_steps",
+ * Evaluates a task (expiring stale leases first) and, when nothing can progress any more, finalizes it.
+ * Idempotent: the host calls it to decide what to do with a task, e.g. when its queue job runs.
+ *
+ * task_uuid, len: the task's uuid as text (not JSON).
+ * out_outcome_json, the outcome every step and task call returns:
+ *   {"task_uuid", "task_state",
+ *    "execution_status": "has_ready_steps" | "processing" | "waiting_for_retry" | "blocked_by_failures" |
+ *                        "all_complete",
+ *    "action": "execute" | "reenqueue" | "wait" | "complete" | "error" | "cancelled",
+ *    "delay_seconds": number (with "reenqueue") | null,
+ *    "ready_steps": n, "in_progress_steps": n,
  *    "finalized": true only in the one call that moved the task to its final state}
+ *
+ * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.
  */
 TASKER_API tasker_error_t *tasker_task_evaluate(tasker_engine_t *engine, const uint8_t *task_uuid, size_t len,
                                                 tasker_bytes_t *out_outcome_json);
 
 /**
- * Retries a task in `error`: failed and cancelled steps return to pending with fresh attempts; completed steps
- * keep their results and do not run again. request_json: {"task_uuid", "actor", "reason"}. → outcome.
- * Errors: INVALID_STATE (the task is not in error, e.g. complete); retrying a pending task is a no-op.
+ * Retries a task in error: its failed and cancelled steps return to pending with fresh attempts; completed steps
+ * keep their results and do not run again. Retrying a task that is still pending is a no-op.
+ *
+ * request_json: {"task_uuid": "...", "actor": "...", "reason": "..."} (actor and reason go to the audit trail)
+ * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *
+ * Errors: NOT_FOUND; INVALID_STATE when the task cannot be retried (complete, cancelled).
  */
 TASKER_API tasker_error_t *tasker_task_retry(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                              tasker_bytes_t *out_outcome_json);
 
 /**
- * Cancels a task and all its unfinished steps (in-flight claims become stale). request_json: {"task_uuid",
- * "actor", "reason"}. → outcome. Cancelling twice is a no-op; cancelling a finished task is INVALID_STATE.
+ * Cancels a task and all its unfinished steps; claims in flight become stale. Cancelling twice is a no-op.
+ *
+ * request_json: {"task_uuid": "...", "actor": "...", "reason": "..."}
+ * out_outcome_json: an outcome (see tasker_task_evaluate), action "cancelled".
+ *
+ * Errors: NOT_FOUND; INVALID_STATE when the task is already complete or in error (details: {"from", "to"}).
  */
 TASKER_API tasker_error_t *tasker_task_cancel(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                               tasker_bytes_t *out_outcome_json);
 
 /**
- * Work nobody is driving, for the host to re-enqueue: request_json {"limit": 100} (may be empty).
- * *out_json: {"expired_leases": [{"task_uuid", "step_uuid", "step_name", "lease_expires_at"}],
- *             "retry_due": [{"task_uuid", "next_retry_at"}], "task_uuids": [...]}
+ * Work nobody is driving, for the host to re-enqueue (e.g. from a periodic job): steps whose lease expired (their
+ * worker crashed) and tasks whose retry time has come.
+ *
+ * request_json (may be empty): {"limit": 100 (1-10000)}
+ * out_json: {"expired_leases": [{"task_uuid", "step_uuid", "step_name", "lease_expires_at"}],
+ *            "retry_due": [{"task_uuid", "next_retry_at"}],
+ *            "task_uuids": ["<every task above, once>", ...]}
  */
 TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                   tasker_bytes_t *out_json);
@@ -345,47 +450,72 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  * ---------------------------------------------------------------------------------------------------------- */
 
 /**
- * Atomically claims up to max_steps ready steps of a task. The attempt is counted now; each claim carries a token
- * and a lease. request_json: {"task_uuid", "max_steps": 16, "lease_seconds": 300, "worker_id": "host-1"}.
- * *out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
- *                         "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
- *                         "dependency_results": {"<parent step name>": <its result>, ...},
- *                         "claim_token": "...", "lease_expires_at": "..."}],
- *             "outcome": <outcome>}
- * No ready steps is not an error: "claims" is empty and the outcome says why.
+ * Atomically claims up to max_steps ready steps of a task and moves them to in_progress. The attempt is counted
+ * now. Each claim carries a token (needed to report the step) and a lease (extend it with tasker_step_heartbeat;
+ * when it expires the step can be claimed again).
+ *
+ * request_json: {"task_uuid": "...", "max_steps": 16 (0-10000), "lease_seconds": 300 (up to 604800),
+ *                "worker_id": "host-1" (recorded as the actor)}
+ * out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
+ *                        "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
+ *                        "dependency_results": {"<parent step name>": <its result>, ...},
+ *                        "claim_token": "...", "lease_expires_at": "..."}],
+ *            "outcome": <outcome, see tasker_task_evaluate>}
+ *
+ * No ready step is not an error: "claims" is empty and the outcome says why.
+ * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.
  */
 TASKER_API tasker_error_t *tasker_steps_claim(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                               tasker_bytes_t *out_json);
 
 /**
- * Extends a claim's lease. request_json: {"task_uuid", "step_uuid", "claim_token", "lease_seconds"}.
- * *out_json: {"lease_expires_at": "..."}. Errors: STALE_CLAIM (the lease expired and the step was claimed again,
- * or the step is no longer in progress), NOT_FOUND.
+ * Extends a claim's lease, for handlers that run longer than the lease.
+ *
+ * request_json: {"task_uuid", "step_uuid", "claim_token", "lease_seconds": 300 (default: the engine's)}
+ * out_json: {"lease_expires_at": "..."}
+ *
+ * Errors: STALE_CLAIM when the token is not current (the lease expired and the step was claimed again, or the
+ * step is no longer in progress; details {"step_name", "reason"}): stop working on the step. NOT_FOUND.
  */
 TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                  tasker_bytes_t *out_json);
 
 /**
- * Records a step's result. request_json: {"task_uuid", "step_uuid", "claim_token", "result": <any JSON>,
- * "metadata": {...}}. → outcome. Errors: STALE_CLAIM for a token that is not current (a duplicate or late
- * completion): nothing changes. NOT_FOUND for an unknown task or step.
+ * Records a step's result; the step becomes complete and its dependents may become ready.
+ *
+ * request_json: {"task_uuid", "step_uuid", "claim_token", "result": <any JSON, default null>,
+ *                "metadata": {...} (optional, kept with the step)}
+ * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *
+ * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion): nothing changes.
+ * NOT_FOUND for an unknown task or step.
  */
 TASKER_API tasker_error_t *tasker_step_complete(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                 tasker_bytes_t *out_outcome_json);
 
 /**
- * Records a failed attempt. request_json: {"task_uuid", "step_uuid", "claim_token",
- *   "error": {"message", "error_type", "permanent": false, "retry_after_seconds": 2, "backtrace": ["..."]}}.
- * Retryable with attempts left → waiting_for_retry (retry_after wins over exponential backoff, both capped);
- * otherwise → error. → outcome. Errors: STALE_CLAIM, NOT_FOUND, INVALID_ARGUMENT (no "error" object).
+ * Records a failed attempt. Retryable with attempts left -> waiting_for_retry: after retry_after_seconds when
+ * given, else after the exponential backoff (both capped by the maximum backoff). Otherwise -> error, which fails
+ * the task once nothing else can progress (or at once, for a fail_fast template).
+ *
+ * request_json: {"task_uuid", "step_uuid", "claim_token",
+ *                "error": {"message": "...", "error_type": "IOError", "permanent": false,
+ *                          "retry_after_seconds": 2, "backtrace": ["frame", ...] or "one\nstring"}}
+ * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *
+ * Errors: STALE_CLAIM (nothing changes); NOT_FOUND; INVALID_ARGUMENT when "error" is missing or not an object.
  */
 TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                             tasker_bytes_t *out_outcome_json);
 
 /**
- * Resolves a step by hand (an operator did its work): request_json {"task_uuid", "step_uuid" or "step_name",
- * "result": <what dependents will see>, "actor", "reason"}. A failed task resumes. → outcome.
- * Errors: NOT_FOUND, INVALID_STATE (the step is complete, or the task is finished).
+ * Resolves a step by hand (an operator did its work): the step becomes resolved_manually, which satisfies its
+ * dependents, and a task in error resumes.
+ *
+ * request_json: {"task_uuid", "step_uuid" or "step_name", "result": <what dependents will see>, "actor", "reason"}
+ * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *
+ * Errors: NOT_FOUND; INVALID_STATE when the step is complete or the task is finished.
  */
 TASKER_API tasker_error_t *tasker_step_resolve(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                tasker_bytes_t *out_outcome_json);
@@ -395,23 +525,34 @@ TASKER_API tasker_error_t *tasker_step_resolve(tasker_engine_t *engine, const ui
  * ---------------------------------------------------------------------------------------------------------- */
 
 /**
- * Subscribes to events whose name matches `pattern`: an exact name ("step.completed"), a prefix ("step.*",
- * "task.*", "workflow.*") or "*". `capacity` bounds the buffer (0 = the engine's event_buffer); when it is full,
- * new events are dropped and counted. The catalog is docs/events.md.
+ * Subscribes to the engine's events whose name matches `pattern`. Events published after this call are buffered
+ * until pulled; when the buffer is full, new events are dropped and counted. The catalog is docs/events.md.
+ *
+ * pattern, len: an exact name ("step.completed"), a prefix ("step.*", "task.*", "workflow.*") or "*" (1-256 characters).
+ * capacity: the buffer size in events, at most 10,000,000; 0 means the engine's "event_buffer".
+ * out_subscription: on success, the new subscription; on failure, NULL.
  */
 TASKER_API tasker_error_t *tasker_subscription_open(tasker_engine_t *engine, const uint8_t *pattern, size_t len,
                                                     uint32_t capacity, tasker_subscription_t **out_subscription);
 
 /**
- * Removes and returns up to max_events buffered events, oldest first. Never blocks.
- * *out_batch_json: {"events": [{"sequence", "name", "timestamp", "task_uuid", "task_name", "namespace",
- *   "step_uuid", "step_name", "from_state", "to_state", "attempt", "duration_ms", "reason", "actor", "error",
- *   "data"}], "dropped": <events dropped since the subscription opened>}
+ * Removes and returns up to max_events buffered events (at most 100,000 per call), oldest first. Never blocks;
+ * an empty batch means nothing happened since the last pull.
+ *
+ * out_batch_json: {"events": [{"sequence", "name", "timestamp", "task_uuid", "task_name", "namespace",
+ *                              "step_uuid", "step_name", "from_state", "to_state", "attempt", "duration_ms",
+ *                              "reason", "actor", "error": {...}, "data": {...}}],
+ *                  "dropped": <events dropped since the subscription opened>}
+ * Fields that do not apply to an event are null or absent.
  */
 TASKER_API tasker_error_t *tasker_subscription_pull(tasker_subscription_t *subscription, uint32_t max_events,
                                                     tasker_bytes_t *out_batch_json);
 
-/** Ends a subscription. Accepts NULL; INVALID_HANDLE when already freed. */
+/**
+ * Ends a subscription and drops its buffered events. Accepts NULL (returns NULL).
+ *
+ * Errors: INVALID_HANDLE when the subscription was already freed (nothing happens).
+ */
 TASKER_API tasker_error_t *tasker_subscription_free(tasker_subscription_t *subscription);
 
 #ifdef __cplusplus

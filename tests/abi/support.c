@@ -1,6 +1,42 @@
+#define _DEFAULT_SOURCE
+#include <unistd.h>
+
 #include "support.h"
 
 int test_failures = 0;
+const char *test_store = "memory";
+
+int use_store(const char *store) {
+    if (strcmp(store, "memory") != 0 && strcmp(store, "postgres") != 0) {
+        fprintf(stderr, "unknown store %s (memory or postgres)\n", store);
+        return 2;
+    }
+    if (strcmp(store, "postgres") == 0 && !getenv("TASKER_TEST_DATABASE_URL")) {
+        printf("skipped: TASKER_TEST_DATABASE_URL is not set\n");
+        return 77;
+    }
+    test_store = store;
+    return 0;
+}
+
+/* `config` plus, for PostgreSQL, the database URL and a schema no other engine of any run has used. */
+static char *store_config(const char *config) {
+    cJSON *json = cJSON_Parse(config);
+    if (!cJSON_IsObject(json)) {
+        fprintf(stderr, "test bug: engine config %s is not a JSON object\n", config);
+        exit(1);
+    }
+    if (strcmp(test_store, "postgres") == 0) {
+        static int engines = 0;
+        char schema[64];
+        snprintf(schema, sizeof schema, "abi_%d_%d", (int)getpid(), ++engines);
+        cJSON_AddStringToObject(json, "database_url", getenv("TASKER_TEST_DATABASE_URL"));
+        cJSON_AddStringToObject(json, "schema", schema);
+    }
+    char *text = cJSON_PrintUnformatted(json);
+    cJSON_Delete(json);
+    return text;
+}
 
 cJSON *call_ok(json_call fn, tasker_engine_t *engine, const char *input, const char *where) {
     tasker_bytes_t out = {NULL, 0};
@@ -46,13 +82,15 @@ int call_fails(json_call fn, tasker_engine_t *engine, const char *input, size_t 
 }
 
 tasker_engine_t *open_engine(const char *config) {
+    char *text = store_config(config);
     tasker_engine_t *engine = NULL;
-    tasker_error_t *err = tasker_engine_open((const uint8_t *)config, strlen(config), &engine);
+    tasker_error_t *err = tasker_engine_open((const uint8_t *)text, strlen(text), &engine);
     if (err) {
         fprintf(stderr, "engine_open(%s): %s\n", config, tasker_error_message(err));
         tasker_error_free(err);
         exit(1);
     }
+    free(text);
     return engine;
 }
 

@@ -30,6 +30,15 @@ int call_fails(json_call fn, tasker_engine_t *engine, const char *input, size_t 
 /* Checks that err is an error with `code` and frees it. */
 int expect_error(tasker_error_t *err, int code, const char *where);
 
+/*
+ * The store every test of this process runs against: "memory" (the default) or "postgres", which uses
+ * TASKER_TEST_DATABASE_URL with a fresh schema per engine. use_store() returns 0 to go on, 77 (CTest's "skipped")
+ * when postgres is asked for without the variable, 2 for an unknown store.
+ */
+extern const char *test_store;
+int use_store(const char *store);
+
+/* Opens an engine with `config` (a JSON object) on the selected store; exits the test on failure. */
 tasker_engine_t *open_engine(const char *config);
 char *read_file(const char *path);
 const char *str(const cJSON *obj, const char *key);

@@ -1,6 +1,7 @@
 /*
  * Every export of libtasker: a whole workflow through the happy path, then bad input of every kind. Each bad call
  * must return the documented error code, leave no output behind, and leave the process running.
+ * Usage: test_api [memory|postgres]
  */
 #include "support.h"
 
@@ -86,6 +87,8 @@ static void test_whole_workflow(void) {
     CHECK(outcome && cJSON_GetObjectItem(outcome, "delay_seconds")->valuedouble == 5.0);
     cJSON_Delete(outcome);
     CHECK(tasker_engine_advance_clock(engine, 5000) == NULL);
+    EXPECT_ERROR(tasker_engine_advance_clock(engine, -1), TASKER_ERROR_INVALID_ARGUMENT); /* time never goes back */
+    EXPECT_ERROR(tasker_engine_advance_clock(engine, INT64_MAX), TASKER_ERROR_INVALID_ARGUMENT); /* nor overflows */
 
     cJSON *stale = CALL_OK(tasker_stale_work_list, engine, "{\"limit\": 10}");
     CHECK(stale && cJSON_GetArraySize(cJSON_GetObjectItem(stale, "retry_due")) == 1);
@@ -201,6 +204,80 @@ static void test_bad_handles(void) {
     CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_HANDLE);
 }
 
+/* A handle of one kind passed where another is expected is INVALID_HANDLE, never the live object of that slot. */
+static void test_wrong_kind_of_handle(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    tasker_subscription_t *subscription = NULL;
+    CHECK(tasker_subscription_open(engine, (const uint8_t *)"*", 1, 0, &subscription) == NULL);
+    tasker_error_t *err = tasker_engine_migrate(NULL);
+    tasker_bytes_t out = {NULL, 0};
+
+    EXPECT_ERROR(tasker_task_list((tasker_engine_t *)(void *)err, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_task_list((tasker_engine_t *)(void *)subscription, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_engine_free((tasker_engine_t *)(void *)subscription), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_subscription_pull((tasker_subscription_t *)(void *)engine, 1, &out), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_subscription_free((tasker_subscription_t *)(void *)engine), TASKER_ERROR_INVALID_HANDLE);
+    CHECK(tasker_error_code((tasker_error_t *)(void *)engine) == TASKER_ERROR_INVALID_HANDLE);
+    CHECK(strcmp(tasker_error_message((tasker_error_t *)(void *)subscription), "") == 0);
+    tasker_error_free((tasker_error_t *)(void *)engine); /* ignored: not an error handle */
+
+    /* all three are still alive and usable */
+    CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_HANDLE);
+    tasker_error_free(err);
+    cJSON_Delete(CALL_OK(tasker_task_list, engine, "{}"));
+    CHECK(tasker_subscription_pull(subscription, 1, &out) == NULL);
+    tasker_bytes_free(&out);
+    CHECK(tasker_subscription_free(subscription) == NULL);
+    EXPECT_ERROR(tasker_subscription_pull(subscription, 1, &out), TASKER_ERROR_INVALID_HANDLE); /* use after free */
+    CHECK(out.data == NULL);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
+/* Every function with an output refuses a NULL output pointer, and changes nothing. */
+static void test_null_outputs(void) {
+    static const json_call calls[] = {
+        (json_call)tasker_template_register, (json_call)tasker_task_create,    (json_call)tasker_task_get,
+        (json_call)tasker_task_list,         (json_call)tasker_task_evaluate,  (json_call)tasker_task_retry,
+        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim,
+        (json_call)tasker_step_heartbeat,    (json_call)tasker_step_complete,  (json_call)tasker_step_fail,
+        (json_call)tasker_step_resolve,
+    };
+    tasker_engine_t *engine = open_engine("{}");
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        EXPECT_ERROR(calls[i](engine, (const uint8_t *)"{}", 2, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(tasker_engine_health(engine, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    EXPECT_ERROR(tasker_subscription_open(engine, (const uint8_t *)"*", 1, 0, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    tasker_subscription_t *subscription = NULL;
+    CHECK(tasker_subscription_open(engine, (const uint8_t *)"*", 1, 0, &subscription) == NULL);
+    EXPECT_ERROR(tasker_subscription_pull(subscription, 1, NULL), TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(tasker_subscription_free(subscription) == NULL);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
+/* Invalid UTF-8 is refused by every text or JSON input, whatever the function (an overlong '/', a lone
+ * continuation byte, a surrogate, a truncated sequence). */
+static void test_invalid_utf8_everywhere(void) {
+    static const json_call calls[] = {
+        (json_call)tasker_template_register, (json_call)tasker_task_create,    (json_call)tasker_task_get,
+        (json_call)tasker_task_list,         (json_call)tasker_task_evaluate,  (json_call)tasker_task_retry,
+        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim,
+        (json_call)tasker_step_heartbeat,    (json_call)tasker_step_complete,  (json_call)tasker_step_fail,
+        (json_call)tasker_step_resolve,
+    };
+    static const char *bad[] = {"{\"a\": \"\xc0\xaf\"}", "{\"a\": \"\x80\"}", "{\"a\": \"\xed\xa0\x80\"}", "{\"a\": \"\xe2\x82\"}"};
+    tasker_engine_t *engine = open_engine("{}");
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++)
+            CHECK(call_fails(calls[i], engine, bad[j], strlen(bad[j]), TASKER_ERROR_INVALID_UTF8, "utf-8"));
+    tasker_engine_t *none = NULL;
+    EXPECT_ERROR(tasker_engine_open((const uint8_t *)bad[0], strlen(bad[0]), &none), TASKER_ERROR_INVALID_UTF8);
+    CHECK(none == NULL);
+    tasker_subscription_t *subscription = NULL;
+    EXPECT_ERROR(tasker_subscription_open(engine, (const uint8_t *)"step.\xff", 6, 0, &subscription), TASKER_ERROR_INVALID_UTF8);
+    CHECK(subscription == NULL);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
 static void test_bad_input(void) {
     tasker_engine_t *engine = open_engine("{}");
     tasker_bytes_t out = {NULL, 0};
@@ -281,13 +358,16 @@ static void test_bad_input(void) {
 }
 
 int main(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+    int status = use_store(argc > 1 ? argv[1] : "memory");
+    if (status) return status;
     test_versions();
     test_whole_workflow();
     test_operator_actions();
     test_bad_handles();
+    test_wrong_kind_of_handle();
+    test_null_outputs();
     test_bad_input();
+    test_invalid_utf8_everywhere();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");
     return test_failures ? 1 : 0;

@@ -1,26 +1,18 @@
 /*
  * Runs every shared fixture in tests/conformance/fixtures through the C ABI (see tests/conformance/README.md).
  * Usage: test_conformance <conformance dir> memory|postgres
- * The postgres variant uses TASKER_TEST_DATABASE_URL and a fresh schema per run; without the variable it exits 77
- * (CTest's "skipped"), so a missing database is visible, never a silent pass.
+ * The postgres variant uses TASKER_TEST_DATABASE_URL and a fresh schema per fixture; without the variable it exits
+ * 77 (CTest's "skipped"), so a missing database is visible, never a silent pass.
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
-#include <unistd.h>
 
 #include "support.h"
 
-static char *engine_config(const cJSON *fixture, const char *store) {
-    cJSON *config = cJSON_Duplicate(cJSON_GetObjectItem(fixture, "engine_config"), 1);
-    if (strcmp(store, "postgres") == 0) {
-        char schema[64];
-        snprintf(schema, sizeof schema, "abi_conformance_%d", (int)getpid());
-        cJSON_AddStringToObject(config, "database_url", getenv("TASKER_TEST_DATABASE_URL"));
-        cJSON_AddStringToObject(config, "schema", schema);
-    }
-    char *text = cJSON_PrintUnformatted(config);
-    cJSON_Delete(config);
-    return text;
+/* The fixture's engine config as JSON text (open_engine adds the store). */
+static char *engine_config(const cJSON *fixture) {
+    const cJSON *config = cJSON_GetObjectItem(fixture, "engine_config");
+    return config ? cJSON_PrintUnformatted(config) : strdup("{}");
 }
 
 /* The scripted behaviour for `attempt` (1-based); the last entry repeats. NULL: return {"ok": true}. */
@@ -53,7 +45,7 @@ static cJSON *run_step(tasker_engine_t *engine, const cJSON *fixture, const char
     return outcome;
 }
 
-static int run_fixture(const char *dir, const char *file, const char *store) {
+static int run_fixture(const char *dir, const char *file) {
     char path[1024];
     snprintf(path, sizeof path, "%s/fixtures/%s", dir, file);
     char *text = read_file(path);
@@ -61,7 +53,7 @@ static int run_fixture(const char *dir, const char *file, const char *store) {
     free(text);
     int before = test_failures;
 
-    char *config = engine_config(fixture, store);
+    char *config = engine_config(fixture);
     tasker_engine_t *engine = open_engine(config);
     free(config);
     snprintf(path, sizeof path, "%s/templates/%s", dir, str(fixture, "template"));
@@ -154,10 +146,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s <conformance dir> memory|postgres\n", argv[0]);
         return 2;
     }
-    if (strcmp(argv[2], "postgres") == 0 && !getenv("TASKER_TEST_DATABASE_URL")) {
-        printf("skipped: TASKER_TEST_DATABASE_URL is not set\n");
-        return 77;
-    }
+    int status = use_store(argv[2]);
+    if (status) return status;
     char fixtures[1024];
     snprintf(fixtures, sizeof fixtures, "%s/fixtures", argv[1]);
     struct dirent **entries;
@@ -171,7 +161,7 @@ int main(int argc, char **argv) {
         const char *name = entries[i]->d_name;
         size_t len = strlen(name);
         if (len > 5 && strcmp(name + len - 5, ".json") == 0) {
-            run_fixture(argv[1], name, argv[2]);
+            run_fixture(argv[1], name);
             ran++;
         }
         free(entries[i]);

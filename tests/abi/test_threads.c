@@ -1,9 +1,12 @@
 /*
  * Many threads drive one engine at once through the ABI: every step runs exactly once and every task finalizes
  * exactly once. Each worker loops over all tasks claiming one step at a time, so workers constantly race for the
- * same tasks.
+ * same tasks. Then one engine is freed while other threads are inside calls on it.
+ * Usage: test_threads [memory|postgres]
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -55,7 +58,42 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-int main(void) {
+/* Calls on `engine` until one fails; records the code of that failure. */
+static void *use_until_freed(void *arg) {
+    int *code = arg;
+    for (;;) {
+        tasker_bytes_t out = {NULL, 0};
+        tasker_error_t *err = tasker_task_list(engine, (const uint8_t *)"{\"limit\": 5}", 12, &out);
+        tasker_bytes_free(&out);
+        if (err) {
+            *code = tasker_error_code(err);
+            tasker_error_free(err);
+            return NULL;
+        }
+    }
+}
+
+/* Freeing an engine while other threads are inside calls on it: no crash, and every thread ends up told the handle
+ * is gone (a call already inside the engine may also fail with another error, e.g. on a closed pool). */
+static void free_while_in_use(void) {
+    enum { USERS = 4 };
+    engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, MIXED));
+    pthread_t threads[USERS];
+    int codes[USERS] = {0};
+    for (int i = 0; i < USERS; i++) pthread_create(&threads[i], NULL, use_until_freed, &codes[i]);
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    CHECK(tasker_engine_free(engine) == NULL);
+    for (int i = 0; i < USERS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(codes[i] == TASKER_ERROR_INVALID_HANDLE || codes[i] == TASKER_ERROR_DATABASE);
+    }
+}
+
+int main(int argc, char **argv) {
+    int status = use_store(argc > 1 ? argv[1] : "memory");
+    if (status) return status;
     engine = open_engine("{}");
     cJSON_Delete(CALL_OK(tasker_template_register, engine, MIXED));
     for (int t = 0; t < TASKS; t++) {
@@ -75,6 +113,8 @@ int main(void) {
         cJSON_Delete(task);
     }
     CHECK(tasker_engine_free(engine) == NULL);
-    printf("%d threads, %d tasks x %d steps: %s\n", THREADS, TASKS, STEPS, test_failures ? "FAILED" : "each step once");
+    free_while_in_use();
+    printf("%s: %d threads, %d tasks x %d steps: %s\n", test_store, THREADS, TASKS, STEPS,
+           test_failures ? "FAILED" : "each step once, each task finalized once");
     return test_failures ? 1 : 0;
 }

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Runs a C ABI test under valgrind memcheck: no invalid reads/writes, no definite leaks through the API (bytes,
-# errors and handles freed). The library is loaded from a copy without its .dbg companion: valgrind 3.19 cannot
-# read the DWARF 5 the NativeAOT toolchain emits into libtasker.so.dbg. "Possibly lost" blocks are the .NET
-# runtime's own thread and GC bookkeeping, alive until exit, and are not counted.
+# Runs a C ABI test under valgrind memcheck and fails (exit 9) on any invalid read or write, use of uninitialized
+# memory, bad free, or "definitely lost" block.
+#
+# What this can and cannot see, with the NativeAOT library:
+# - Every tasker_bytes_t and error string is malloc'd by the library, so a buffer the test forgets to free, or one
+#   the library loses, is "definitely lost" and fails the run.
+# - Handles (engines, subscriptions, errors) are entries of the library's handle table, which lives in the .NET GC
+#   heap; a handle the caller never frees stays reachable from there, so it shows as "still reachable", not lost.
+# - "Possibly lost" blocks (under 1 KB) are the runtime's own thread-local and GC bookkeeping, alive until exit:
+#   they are reported by valgrind but not counted, so no suppressions file is needed.
+# - The library is loaded from a copy without its .dbg companion: valgrind 3.19 cannot read the DWARF 5 that the
+#   NativeAOT toolchain writes into libtasker.so.dbg (stack frames inside the library then show as ???).
 # Usage: valgrind.sh <libtasker.so> <scratch dir> <test executable> [args...]
 set -euo pipefail
 lib=$1 scratch=$2

@@ -9,6 +9,9 @@ namespace Tasker.Native.Exports;
 /// <summary>Engine lifetime, migrations, the manual clock and health.</summary>
 internal static unsafe class EngineExports
 {
+    /// <summary>The largest step of <c>tasker_engine_advance_clock</c>: 100 years (documented in tasker.h).</summary>
+    public const long MaxAdvanceMilliseconds = 100L * 365 * 24 * 3600 * 1000;
+
     [UnmanagedCallersOnly(EntryPoint = "tasker_engine_open")]
     public static nint Open(byte* config, nuint length, nint* outEngine)
     {
@@ -66,6 +69,9 @@ internal static unsafe class EngineExports
         {
             var clock = EngineHost.Get(engine).Clock
                 ?? throw new TaskerException(TaskerErrorCode.InvalidState, "the engine was not opened with \"clock\": \"manual\"");
+            // Bounded so the clock can never run past DateTimeOffset.MaxValue and break every later call.
+            if (milliseconds is < 0 or > MaxAdvanceMilliseconds)
+                throw TaskerException.InvalidArgument($"milliseconds must be between 0 and {MaxAdvanceMilliseconds} (about 100 years)", "milliseconds");
             clock.Advance(TimeSpan.FromMilliseconds(milliseconds));
             return Boundary.Ok;
         }

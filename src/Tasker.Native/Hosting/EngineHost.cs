@@ -7,7 +7,7 @@ namespace Tasker.Native.Hosting;
 /// <summary>What a <c>tasker_engine_t</c> handle names: the engine and its clock.</summary>
 internal sealed class EngineHost(TaskerEngine engine, ManualClock? clock)
 {
-    public static readonly HandleTable<EngineHost> Handles = new();
+    public static readonly HandleTable<EngineHost> Handles = new(HandleKind.Engine);
 
     public TaskerEngine Engine { get; } = engine;
 
@@ -20,7 +20,7 @@ internal sealed class EngineHost(TaskerEngine engine, ManualClock? clock)
 /// <summary>What a <c>tasker_subscription_t</c> handle names.</summary>
 internal static class SubscriptionHandles
 {
-    public static readonly HandleTable<Subscription> Handles = new();
+    public static readonly HandleTable<Subscription> Handles = new(HandleKind.Subscription);
 
     public static Subscription Get(nint handle) => Handles.Get(handle, "subscription");
 }

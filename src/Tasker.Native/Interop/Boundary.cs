@@ -18,6 +18,8 @@ internal static class Boundary
         AggregateException { InnerExceptions.Count: 1 } e => ToError(e.InnerException!),
         JsonException e => NativeError.Create(TaskerErrorCode.InvalidJson, "invalid JSON: " + e.Message),
         OperationCanceledException or TimeoutException => NativeError.Create(TaskerErrorCode.Timeout, "the operation timed out"),
+        // Another thread freed the engine while this call was using it (its store is closed underneath us).
+        ObjectDisposedException => NativeError.Create(TaskerErrorCode.InvalidHandle, "the engine was freed while the call was running"),
         OutOfMemoryException => NativeError.Create(TaskerErrorCode.Internal, "out of memory"),
         _ => NativeError.Create(TaskerErrorCode.Internal, $"internal error ({exception.GetType().Name}); this is a bug in tasker",
             new Dictionary<string, string> { ["exception"] = exception.GetType().FullName ?? "unknown" }),

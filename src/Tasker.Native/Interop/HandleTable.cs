@@ -1,12 +1,30 @@
 namespace Tasker.Native.Interop;
 
-/// <summary>
-/// Maps opaque C handles to managed objects. A handle is <c>(generation &lt;&lt; 32) | (slot + 1)</c>, never a real
-/// pointer: a freed handle's slot gets a new generation, so a double free or a use after free is detected and
-/// reported as <c>INVALID_HANDLE</c> instead of touching memory. Thread-safe.
-/// </summary>
-internal sealed class HandleTable<T> where T : class
+/// <summary>The kinds of handle the C ABI hands out; each has its own table and its own tag in the handle bits.</summary>
+internal enum HandleKind : byte
 {
+    Engine = 1,
+    Subscription = 2,
+    Error = 3,
+}
+
+/// <summary>
+/// Maps opaque C handles to managed objects. A handle is never a real pointer but three fields packed into 64 bits:
+/// <code>
+///   bits 63..32  generation of the slot (bumped on every free)
+///   bits 31..24  kind tag (engine, subscription, error)
+///   bits 23..0   slot + 1 (so no live handle is 0, which C reads as NULL)
+/// </code>
+/// A freed handle's slot gets a new generation, so a double free or a use after free is detected and reported as
+/// <c>INVALID_HANDLE</c> instead of touching memory; the kind tag does the same for a handle of the wrong type (an
+/// error passed where an engine is expected), which would otherwise name a live slot of another table.
+/// Thread-safe. The layout needs 64-bit pointers, which every runtime identifier we publish has.
+/// </summary>
+internal sealed class HandleTable<T>(HandleKind kind) where T : class
+{
+    private const int SlotBits = 24;
+    private const int MaxSlots = (1 << SlotBits) - 1;
+
     private readonly object _gate = new();
     private T?[] _items = new T?[16];
     private uint[] _generations = new uint[16];
@@ -24,6 +42,9 @@ internal sealed class HandleTable<T> where T : class
             }
             else
             {
+                if (_next == MaxSlots)
+                    throw new Tasker.Core.TaskerException(Tasker.Core.TaskerErrorCode.Internal,
+                        $"too many live {kind} handles ({MaxSlots}); handles are being leaked (free them with tasker_*_free)");
                 if (_next == _items.Length)
                 {
                     Array.Resize(ref _items, _items.Length * 2);
@@ -32,7 +53,7 @@ internal sealed class HandleTable<T> where T : class
                 slot = _next++;
             }
             _items[slot] = item;
-            return (nint)(((long)_generations[slot] << 32) | (uint)(slot + 1));
+            return Encode(slot, _generations[slot]);
         }
     }
 
@@ -67,13 +88,16 @@ internal sealed class HandleTable<T> where T : class
 
     public static Tasker.Core.TaskerException InvalidHandle(nint handle, string what) =>
         new(Tasker.Core.TaskerErrorCode.InvalidHandle,
-            handle == 0 ? $"{what} is NULL" : $"{what} is not a live handle (already freed, or never returned by tasker)");
+            handle == 0 ? $"{what} is NULL" : $"{what} is not a live {what} handle (already freed, another kind of handle, or never returned by tasker)");
 
-    private static bool Decode(nint handle, out int slot, out uint generation)
+    private nint Encode(int slot, uint generation) =>
+        (nint)(((long)generation << 32) | ((long)kind << SlotBits) | (uint)(slot + 1));
+
+    private bool Decode(nint handle, out int slot, out uint generation)
     {
-        var value = (long)handle;
-        slot = (int)(uint)(value & 0xFFFF_FFFF) - 1;
-        generation = (uint)((ulong)value >> 32);
-        return slot >= 0;
+        var value = (ulong)(long)handle;
+        slot = (int)(value & MaxSlots) - 1;
+        generation = (uint)(value >> 32);
+        return slot >= 0 && (byte)(value >> SlotBits) == (byte)kind;
     }
 }

@@ -11,7 +11,7 @@ namespace Tasker.Native.Interop;
 /// </summary>
 internal sealed unsafe class NativeError
 {
-    private static readonly HandleTable<NativeError> Table = new();
+    private static readonly HandleTable<NativeError> Table = new(HandleKind.Error);
 
     private NativeError(TaskerErrorCode code, string message, IReadOnlyDictionary<string, string> details)
     {

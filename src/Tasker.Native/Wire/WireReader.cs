@@ -43,7 +43,7 @@ internal static class WireReader
         : null;
 
     public static TimeSpan? Seconds(JsonElement obj, string name) => Number(obj, name) is { } s
-        ? s is > 0 and <= 604_800 ? TimeSpan.FromSeconds(s) : throw TaskerException.InvalidArgument($"{name} must be between 0 and 604800", name)
+        ? s is > 0 and <= 604_800 ? TimeSpan.FromSeconds(s) : throw TaskerException.InvalidArgument($"{name} must be more than 0 and at most 604800 (7 days)", name)
         : null;
 
     public static IReadOnlyList<string> Strings(JsonElement obj, string name)
