@@ -70,10 +70,14 @@ cmd_parity() {
   SUITES+=("parity")
 }
 
+# Only servers this run started are stopped: another run on the same machine may be using one it found running.
+STARTED_PG=0
+STARTED_REDIS=0
 stop_servers() {
   [ "${TASKER_KEEP_SERVERS:-0}" = 1 ] && return 0
-  scripts/redis-test-server.sh stop >/dev/null 2>&1 || true
-  scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true
+  [ "$STARTED_REDIS" = 1 ] && { scripts/redis-test-server.sh stop >/dev/null 2>&1 || true; }
+  [ "$STARTED_PG" = 1 ] && { scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; }
+  return 0
 }
 
 cmd_test() {
@@ -82,11 +86,13 @@ cmd_test() {
   trap stop_servers EXIT
   if [ -z "${TASKER_TEST_DATABASE_URL:-}" ]; then
     section "PostgreSQL (throwaway cluster)"
+    pg_isready -q -h 127.0.0.1 -p "${TASKER_PG_PORT:-54329}" 2>/dev/null || STARTED_PG=1
     TASKER_TEST_DATABASE_URL=$(scripts/pg-test-cluster.sh start)
     export TASKER_TEST_DATABASE_URL
   fi
   if [ -z "${TASKER_TEST_REDIS_URL:-}" ]; then
     section "Redis (throwaway server)"
+    redis-cli -p "${TASKER_REDIS_PORT:-63799}" ping >/dev/null 2>&1 || STARTED_REDIS=1
     TASKER_TEST_REDIS_URL=$(scripts/redis-test-server.sh start)
     export TASKER_TEST_REDIS_URL
   fi

@@ -38,7 +38,7 @@ status = Tasker::Engine.open do |engine|
   events = engine.subscribe("step.*")
   print_events = -> { events.each { |e| puts format("  %-22s %-18s attempt %d", e["name"], e["step_name"], e["attempt"]) } }
   engine.register_template(TEMPLATE)
-  [ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder].each { |klass| engine.register_handler(klass.name, klass) }
+  engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)
   task = engine.create_task("order_fulfillment", namespace: "fulfillment", initiator: "examples/ruby",
                                                  context: { order: { id: 1001, total: 59.90, items: [{ sku: "TSK-1", quantity: 2 }] } })
   puts "created task #{task.uuid}"

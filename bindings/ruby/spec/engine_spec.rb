@@ -32,6 +32,26 @@ RSpec.describe Tasker::Engine, :engine do
     end
   end
 
+  it "never runs more handlers at once than its threads" do
+    running = Queue.new
+    peak = 0
+    lock = Mutex.new
+    counts = handler do |context|
+      lock.synchronize { running << 1; peak = [peak, running.size].max }
+      sleep 0.05
+      lock.synchronize { running.pop }
+      context.step.name
+    end
+    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
+           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Counts }\n" }.join
+    Tasker::Engine.open(threads: 2) do |e|
+      e.register_template(yaml)
+      e.register_handler("Counts", counts)
+      expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete")
+    end
+    expect(peak).to eq(2)
+  end
+
   it "applies process_results to the output" do
     register_order_handlers(engine)
     doubles = Class.new(Tasker::StepHandler) do
@@ -92,11 +112,47 @@ RSpec.describe Tasker::Engine, :engine do
     expect(engine.get_task(task.uuid).step("validate_order")["error"]["message"]).to eq("cannot summarize")
   end
 
-  it "retries a failed task, cancels, and resolves steps by hand" do
-    calls = []
-    fails_once = handler do |context|
-      calls << context.step.name
-      raise Tasker::PermanentError, "down" if calls.size == 1
+  it "fails a step whose result is not JSON-serializable, naming the value" do
+    register_order_handlers(engine, payment: handler { |_c| { "receipt" => Object.new } })
+    task = create_order(engine)
+    expect(engine.handle(task.uuid).action).to eq("reenqueue")
+    error = engine.get_task(task.uuid).step("process_payment")["error"]
+    expect(error).to include("error_type" => "TypeError", "message" => "result.receipt is a Object, which is not JSON-serializable")
+  end
+
+  it "fails a step whose result holds a float JSON cannot represent" do
+    register_order_handlers(engine, payment: handler { |_c| [1.0, Float::NAN] })
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    expect(engine.get_task(task.uuid).step("process_payment")["error"]["message"]).to eq("result[1] is NaN, which JSON cannot represent")
+  end
+
+  it "fails a step whose result contains itself" do
+    register_order_handlers(engine, payment: handler { |_c| [].tap { |cycle| cycle << cycle } })
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    expect(engine.get_task(task.uuid).step("process_payment")["error"]["message"]).to match(/nests deeper than 100 levels/)
+  end
+
+  it "reports symbols in a result as strings" do
+    register_order_handlers(engine, payment: handler { |_c| { status: :paid } })
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    expect(engine.get_task(task.uuid).step("process_payment")["result"]).to eq("status" => "paid")
+  end
+
+  it "refuses a task context that is not JSON-serializable before creating the task" do
+    engine.register_template(ORDER_TEMPLATE)
+    expect { create_order(engine, context: { "order" => { "placed_at" => Object.new } }) }
+      .to raise_error(TypeError, "context.order.placed_at is a Object, which is not JSON-serializable")
+    expect(engine.list_tasks).to be_empty
+  end
+
+  it "retries a failed task from pending, and the retried steps run again" do
+    calls = 0
+    fails_once = handler do |_context|
+      calls += 1
+      raise Tasker::PermanentError, "down" if calls == 1
 
       "ok"
     end
@@ -105,13 +161,48 @@ RSpec.describe Tasker::Engine, :engine do
     expect(engine.handle(task.uuid).action).to eq("error")
     expect(engine.retry_task(task.uuid, actor: "ops").task_state).to eq("pending")
     expect(engine.handle(task.uuid).action).to eq("complete")
+  end
 
-    other = create_order(engine)
-    expect(engine.resolve_step(other.uuid, "validate_order", { "by" => "hand" }).action).to eq("execute")
-    expect(engine.cancel_task(other.uuid).action).to eq("cancelled")
-    expect { engine.retry_task(other.uuid) }.to raise_error(Tasker::InvalidStateError) { |e|
+  it "resolves a step by hand with a result its dependents receive" do
+    register_order_handlers(engine)
+    task = create_order(engine)
+    expect(engine.resolve_step(task.uuid, "validate_order", { "by" => "hand" }, actor: "ops").action).to eq("execute")
+    engine.handle(task.uuid)
+    done = engine.get_task(task.uuid)
+    expect(done.step("validate_order").slice("state", "result"))
+      .to eq("state" => "resolved_manually", "result" => { "by" => "hand" })
+  end
+
+  it "cancels a task, which then cannot be retried" do
+    register_order_handlers(engine)
+    task = create_order(engine)
+    expect(engine.cancel_task(task.uuid, reason: "customer left").action).to eq("cancelled")
+    expect { engine.retry_task(task.uuid) }.to raise_error(Tasker::InvalidStateError) { |e|
       expect(e.details).to eq("from" => "cancelled", "to" => "pending")
     }
+  end
+
+  it "registers every template in a directory, as a Rails app keeps them in config/tasker" do
+    Dir.mktmpdir do |dir|
+      FileUtils.cp(ORDER_TEMPLATE, File.join(dir, "order_fulfillment.yml"))
+      File.write(File.join(dir, "refund.yaml"), "name: refund\nnamespace_name: payments\nversion: 1.0.0\n" \
+                                                "steps:\n  - name: refund\n    handler: { callable: Refund }\n")
+      File.write(File.join(dir, "notes.txt"), "not a template")
+      expect(engine.register_templates(dir).map { |t| t["name"] }).to eq(%w[order_fulfillment refund])
+    end
+  end
+
+  it "registers handler classes under their own names" do
+    engine.register_template(ORDER_TEMPLATE)
+    named = %w[ValidateOrder ReserveInventory ProcessPayment ShipOrder].map do |name|
+      stub_const(name, Class.new(Returns))
+    end
+    engine.register_handlers(named)
+    expect(engine.handle(create_order(engine).uuid).action).to eq("complete")
+  end
+
+  it "refuses to register an anonymous handler class by name" do
+    expect { engine.register_handlers(Class.new(Returns)) }.to raise_error(Tasker::ValidationError, /has no name/)
   end
 
   it "returns the existing task for a repeated idempotency key" do
@@ -167,6 +258,43 @@ RSpec.describe Tasker::Engine, :engine do
     Process.wait(pid)
     writer.close
     expect(reader.read).to include("after fork")
+  end
+
+  it "raises a clear error when a subscription is used after fork" do
+    subscription = engine.subscribe
+    reader, writer = IO.pipe
+    pid = fork do
+      subscription.pull
+      writer.write("no error")
+    rescue Tasker::Error => e
+      writer.write(e.message)
+    ensure
+      exit!(0)
+    end
+    Process.wait(pid)
+    writer.close
+    expect(reader.read).to include("subscription was opened in process #{Process.pid} and cannot be used after fork")
+  end
+
+  it "does not free the parent's engine from a forked child's finalizers" do
+    Tasker::Engine.new # left for the finalizers
+    reader, writer = IO.pipe
+    pid = fork do
+      reader.close
+      Tasker::Native.define_singleton_method(:tasker_engine_free) do |_pointer|
+        writer.write("freed in the child")
+        FFI::Pointer::NULL
+      end
+      exit(0) # a normal exit runs every finalizer
+    end
+    writer.close
+    Process.wait(pid)
+    expect(reader.read).to eq("")
+  end
+
+  it "migrates as a no-op on the memory store" do
+    expect(engine.migrate).to be_nil
+    expect(engine.list_tasks).to eq([])
   end
 
   it "round-trips multi-byte UTF-8 exactly" do

@@ -4,6 +4,8 @@ $LOAD_PATH.unshift File.expand_path("../lib", __dir__)
 require "tasker"
 require "json"
 require "timeout"
+require "tmpdir"
+require "fileutils"
 
 REPO = File.expand_path("../../..", __dir__)
 CONFORMANCE = File.join(REPO, "tests", "conformance")

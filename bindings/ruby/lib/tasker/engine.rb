@@ -3,6 +3,48 @@
 require "json"
 
 module Tasker
+  # Handles from libtasker belong to the process that opened them: its .NET runtime does not survive fork.
+  module ForkGuard
+    private
+
+    def check_process!(what)
+      return if Process.pid == @pid
+
+      raise Error, "this #{what} was opened in process #{@pid} and cannot be used after fork; " \
+                   "open a new engine in each worker process"
+    end
+  end
+
+  # Converts a handler's output (or a task context) to plain JSON values, refusing what JSON cannot represent
+  # instead of writing its `to_s`. Symbols become strings; objects with `as_json` (ActiveSupport) are converted.
+  module JsonValue
+    MAX_DEPTH = 100 # as JSON.generate's max_nesting; also stops a cycle
+
+    module_function
+
+    def convert(value, path, depth = 0)
+      raise TypeError, "#{path} nests deeper than #{MAX_DEPTH} levels (a cycle?)" if depth > MAX_DEPTH
+
+      case value
+      when nil, true, false, String, Integer then value
+      when Float then value.finite? ? value : raise(TypeError, "#{path} is #{value}, which JSON cannot represent")
+      when Symbol then value.to_s
+      when Hash then value.to_h { |key, item| [key_text(key, path), convert(item, "#{path}.#{key}", depth + 1)] }
+      when Array then value.each_with_index.map { |item, index| convert(item, "#{path}[#{index}]", depth + 1) }
+      else
+        raise TypeError, "#{path} is a #{value.class}, which is not JSON-serializable" unless value.respond_to?(:as_json)
+
+        convert(value.as_json, path, depth + 1)
+      end
+    end
+
+    def key_text(key, path)
+      return key.to_s if key.is_a?(String) || key.is_a?(Symbol)
+
+      raise TypeError, "#{path} has a #{key.class} key (#{key.inspect}); JSON object keys are strings"
+    end
+  end
+
   # An embedded engine: the memory store by default, `database_url:` for PostgreSQL.
   #
   #   Tasker::Engine.open do |engine|
@@ -14,6 +56,8 @@ module Tasker
   #
   # Thread-safe. One engine per process: open it after fork (Sidekiq and Puma boot hooks, see the README).
   class Engine
+    include ForkGuard
+
     def self.open(**options)
       engine = new(**options)
       return engine unless block_given?
@@ -29,17 +73,11 @@ module Tasker
       raise ValidationError, "threads must be at least 1" if threads < 1
 
       config[:database_url] = database_url if database_url
-      @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), self.class.method(:release))
+      @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), Native::Releaser.new(:tasker_engine_free))
       @pid = Process.pid
       @threads = threads
       @worker_id = worker_id || "ruby-#{Process.pid}"
       @handlers = {}
-    end
-
-    # AutoPointer's releaser: frees the engine when it is garbage collected without `close`.
-    def self.release(pointer)
-      error = Native.tasker_engine_free(pointer)
-      Native.tasker_error_free(error) unless error.null?
     end
 
     def close
@@ -59,6 +97,14 @@ module Tasker
       call(:tasker_template_register, text, raw: true)
     end
 
+    # Every *.yml and *.yaml in `directory` (e.g. Rails' config/tasker), in name order; returns what each answered.
+    def register_templates(directory)
+      paths = Dir[File.join(directory.to_s, "*.{yml,yaml}")].sort
+      raise NotFoundError, "no *.yml or *.yaml templates in #{directory}" if paths.empty?
+
+      paths.map { |path| register_template(path) }
+    end
+
     # Only registered names ever run; a class gets one instance per step attempt.
     def register_handler(name, handler)
       valid = handler.is_a?(StepHandler) || (handler.is_a?(Class) && handler <= StepHandler)
@@ -67,8 +113,17 @@ module Tasker
       @handlers[name.to_s] = handler
     end
 
+    # Registers each class under its own name, as templates name them (`handler: { callable: Orders::Ship }`).
+    def register_handlers(*classes)
+      classes.flatten.each do |klass|
+        raise ValidationError, "#{klass.inspect} has no name: use register_handler(name, handler)" unless klass.is_a?(Module) && klass.name
+
+        register_handler(klass.name, klass)
+      end
+    end
+
     def create_task(name, namespace:, version: nil, context: {}, **fields)
-      request = { name: name, namespace: namespace, context: context, **fields }
+      request = { name: name, namespace: namespace, context: JsonValue.convert(context, "context"), **fields }
       request[:version] = version if version
       answer = call(:tasker_task_create, request)
       Task.new(answer["task"]).tap { |task| task.created = answer["created"] }
@@ -91,8 +146,12 @@ module Tasker
 
     def resolve_step(uuid, step, result = nil, actor: nil, reason: nil)
       Outcome.from_json(call(:tasker_step_resolve,
-                             { task_uuid: uuid, step_name: step, result: result, actor: actor, reason: reason }))
+                             { task_uuid: uuid, step_name: step, result: JsonValue.convert(result, "result"), actor: actor,
+                               reason: reason }))
     end
+
+    # Applies pending PostgreSQL migrations (engines open with "migrate": true by default); a no-op on memory.
+    def migrate = Native.check!(Native.tasker_engine_migrate(native_handle))
 
     def stale_work(limit: 100) = call(:tasker_stale_work_list, { limit: limit })
     def health = JSON.parse(Native.health(native_handle))
@@ -118,11 +177,8 @@ module Tasker
 
     def native_handle
       raise InvalidHandleError, "the engine is closed" if @pointer.nil?
-      if Process.pid != @pid
-        raise Error, "this engine was opened in process #{@pid} and cannot be used after fork; " \
-                     "open a new engine in each worker process"
-      end
 
+      check_process!("engine")
       @pointer
     end
 
@@ -156,7 +212,7 @@ module Tasker
       return unknown_handler(claim, context) if registered.nil?
 
       handler = registered.is_a?(Class) ? registered.new : registered
-      output = handler.process_results(handler.process(context))
+      output = JsonValue.convert(handler.process_results(handler.process(context)), "result")
       [:tasker_step_complete, JSON.generate(claim_ref(claim).merge(result: output))]
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"))
@@ -191,22 +247,20 @@ module Tasker
   # Pulled batches of events (see docs/events.md). `each` yields what is buffered now; `dropped` counts overflow.
   class Subscription
     include Enumerable
+    include ForkGuard
     attr_reader :dropped
 
     def initialize(engine, pattern, capacity)
       pointer = Native.open_subscription(engine.handle_pointer, pattern.to_s, capacity)
-      @pointer = FFI::AutoPointer.new(pointer, self.class.method(:release))
+      @pointer = FFI::AutoPointer.new(pointer, Native::Releaser.new(:tasker_subscription_free))
+      @pid = Process.pid
       @dropped = 0
-    end
-
-    def self.release(pointer)
-      error = Native.tasker_subscription_free(pointer)
-      Native.tasker_error_free(error) unless error.null?
     end
 
     def pull(max_events = 1000)
       raise InvalidHandleError, "the subscription is closed" if @pointer.nil?
 
+      check_process!("subscription")
       batch = JSON.parse(Native.pull(@pointer, max_events))
       @dropped = batch["dropped"]
       batch["events"]

@@ -12,8 +12,26 @@ module Tasker
 
     ABI_VERSION = 1
 
-    class Bytes < FFI::Struct
+    # tasker_bytes_t: an output buffer the library fills and tasker_bytes_free releases.
+    class TaskerBytes < FFI::Struct
       layout :data, :pointer, :len, :size_t
+    end
+
+    # FFI::AutoPointer's releaser for engines and subscriptions that were never closed. It frees only in the process
+    # that opened the handle: a forked child that exits normally runs finalizers too, and must not call into a .NET
+    # runtime that did not survive the fork (nor free its parent's engine).
+    class Releaser
+      def initialize(free_function)
+        @free_function = free_function
+        @pid = Process.pid
+      end
+
+      def call(pointer)
+        return unless Process.pid == @pid
+
+        error = Native.public_send(@free_function, pointer)
+        Native.tasker_error_free(error) unless error.null?
+      end
     end
 
     def self.library_path
@@ -95,7 +113,7 @@ module Tasker
     end
 
     def with_output
-      out = Bytes.new
+      out = TaskerBytes.new
       yield out
       out[:data].null? ? +"" : out[:data].read_bytes(out[:len]).force_encoding(Encoding::UTF_8)
     ensure

@@ -19,6 +19,10 @@ module Tasker
       attr_accessor :engine_factory
       # Called after every handling with (task_uuid, outcome): metrics, notifications.
       attr_accessor :on_outcome
+      # The Sidekiq queue HandleTaskJob is pushed to (default "tasker"); run Sidekiq with `-q` for it.
+      attr_writer :queue
+
+      def queue = @queue || "tasker"
 
       def engine
         @mutex.synchronize do
@@ -35,7 +39,7 @@ module Tasker
       # Creates a task and enqueues its first handling; returns the task.
       def start_workflow(name, namespace:, context: {}, **fields)
         task = engine.create_task(name, namespace: namespace, context: context, **fields)
-        HandleTaskJob.perform_async(task.uuid)
+        HandleTaskJob.set(queue: queue).perform_async(task.uuid)
         task
       end
 
@@ -52,7 +56,9 @@ module Tasker
 
       def perform(task_uuid)
         outcome = Tasker::Sidekiq.engine.handle(task_uuid)
-        self.class.perform_in(outcome.delay_seconds || 0, task_uuid) if outcome.action == "reenqueue"
+        if outcome.action == "reenqueue"
+          self.class.set(queue: Tasker::Sidekiq.queue).perform_in(outcome.delay_seconds || 0, task_uuid)
+        end
         Tasker::Sidekiq.on_outcome&.call(task_uuid, outcome)
         outcome.to_h.transform_keys(&:to_s)
       end

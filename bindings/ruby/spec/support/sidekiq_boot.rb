@@ -6,9 +6,15 @@ $LOAD_PATH.unshift File.expand_path("../../lib", __dir__)
 require "tasker/sidekiq"
 require "redis"
 
+# Debian's Sidekiq 6.4 on redis-rb 4.8 triggers redis-rb's deprecation notices on every fetch; they are not ours.
+Redis.silence_deprecations = true
+
 Sidekiq.configure_server do |config|
   config.redis = { url: ENV.fetch("TASKER_TEST_REDIS_URL") }
-  config.options[:average_scheduled_poll_interval] = 0.5 # check for due perform_in jobs every ~0.5 s
+  # Look for due perform_in jobs every ~0.5 s; setting poll_interval_average also skips the poller's 10 s start-up
+  # wait (it is left with a random 0-5 s).
+  config.average_scheduled_poll_interval = 0.5
+  config.options[:poll_interval_average] = 0.5
 end
 
 class Step < Tasker::StepHandler
@@ -24,6 +30,7 @@ class FlakyPayment < Tasker::StepHandler
   end
 end
 
+Tasker::Sidekiq.queue = ENV.fetch("TASKER_TEST_QUEUE")
 Tasker::Sidekiq.engine_factory = lambda do
   Tasker::Engine.new.tap do |engine|
     engine.register_template(ENV.fetch("TASKER_TEST_TEMPLATE"))
@@ -33,16 +40,15 @@ Tasker::Sidekiq.engine_factory = lambda do
 end
 
 Tasker::Sidekiq.on_outcome = lambda do |task_uuid, outcome|
-  Redis.new(url: ENV.fetch("TASKER_TEST_REDIS_URL")).rpush("tasker-test:outcomes", "#{task_uuid}:#{outcome.action}:#{outcome.delay_seconds}")
+  Redis.new(url: ENV.fetch("TASKER_TEST_REDIS_URL"))
+       .rpush("#{ENV.fetch('TASKER_TEST_QUEUE')}:outcomes", "#{task_uuid}:#{outcome.action}:#{outcome.delay_seconds}")
 end
 
 # Starts a workflow inside the worker (the memory store lives in this process).
 class StartOrderJob
   include Sidekiq::Worker
-  sidekiq_options queue: "tasker"
-
   def perform(context)
     task = Tasker::Sidekiq.start_workflow("order_fulfillment", namespace: "fulfillment", context: context)
-    Redis.new(url: ENV.fetch("TASKER_TEST_REDIS_URL")).set("tasker-test:started", task.uuid)
+    Redis.new(url: ENV.fetch("TASKER_TEST_REDIS_URL")).set("#{ENV.fetch('TASKER_TEST_QUEUE')}:started", task.uuid)
   end
 end
