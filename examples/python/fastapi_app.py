@@ -4,6 +4,7 @@ endpoint shows its state. Web and workers share tasks through PostgreSQL.
     export DATABASE_URL=postgres://user@localhost/shop CELERY_BROKER_URL=redis://localhost:6379/0
     export TASKER_LIBRARY_PATH=$PWD/artifacts/lib/linux-x64/libtasker.so PYTHONPATH=bindings/python/src:examples/python
     celery -A fastapi_app worker --pool=threads      # the worker (opens its own engine per process)
+    celery -A fastapi_app beat                       # optional: sweeps stale work every minute
     uvicorn fastapi_app:api                          # the web app
     curl -XPOST localhost:8000/orders -d '{"id": 1, "total": 9.5, "items": [{"sku": "A", "quantity": 1}]}'
     curl localhost:8000/orders/<task_uuid>
@@ -28,12 +29,14 @@ def open_engine() -> tasker.Engine:
     """One engine per process (web or worker), opened on first use, after any fork."""
     engine = tasker.Engine(database_url=os.environ["DATABASE_URL"], schema=os.environ.get("TASKER_SCHEMA"))
     engine.register_template(TEMPLATE)
-    for handler in (ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder):
-        engine.register_handler(handler.__name__, handler)
+    engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)
     return engine
 
 
 handle_task = tasker.celery.register(celery_app, open_engine)
+# Re-enqueues work nobody is driving (a retry whose message was lost, a step whose worker died): run it with beat.
+sweep_stale_work = tasker.celery.register_sweeper(celery_app, handle_task)
+celery_app.conf.beat_schedule = {"tasker-sweep": {"task": sweep_stale_work.name, "schedule": 60.0}}
 api = FastAPI(title="shop")
 
 

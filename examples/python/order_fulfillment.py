@@ -44,8 +44,7 @@ class ShipOrder(tasker.StepHandler):
 def main() -> int:
     with tasker.Engine() as engine, engine.subscribe("step.*") as events:
         engine.register_template(TEMPLATE)
-        for handler in (ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder):
-            engine.register_handler(handler.__name__, handler)
+        engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)  # by class name
         task = engine.create_task("order_fulfillment", namespace="fulfillment", initiator="examples/python",
                                   context={"order": {"id": 1001, "total": 59.90, "items": [{"sku": "TSK-1", "quantity": 2}]}})
         print(f"created task {task.uuid}")

@@ -1,4 +1,4 @@
-"""The Celery app the Celery test runs in a real worker process (memory store: the worker owns the engine)."""
+"""The Celery app the Celery tests run in a real worker process (memory store: the worker owns the engines)."""
 import os
 
 import redis
@@ -12,6 +12,11 @@ app = Celery("tasker_test", broker=BROKER, backend=BROKER)
 app.conf.update(worker_hijack_root_logger=False, broker_connection_retry_on_startup=True)
 
 TEMPLATE = os.environ["TASKER_TEST_TEMPLATE"]
+
+
+def log(task_uuid, entry):
+    """The test process cannot see the worker's memory store: the worker publishes what happens to Redis."""
+    redis.Redis.from_url(BROKER).rpush(f"tasker-test:{task_uuid}", entry)
 
 
 class Step(tasker.StepHandler):
@@ -28,24 +33,57 @@ class FlakyPayment(tasker.StepHandler):
         return {"paid": True}
 
 
-def open_engine():
-    engine = tasker.Engine()
+class DatabaseDropsOnce(tasker.Engine):
+    """An engine whose first handle() fails as a dropped database connection would (DatabaseError)."""
+
+    dropped = False
+
+    def handle(self, task_uuid):
+        if not DatabaseDropsOnce.dropped:
+            DatabaseDropsOnce.dropped = True
+            log(task_uuid, "database-error")
+            raise tasker.DatabaseError("database unavailable in 'claim': connection reset")
+        return super().handle(task_uuid)
+
+
+def open_engine(engine_class=tasker.Engine, payment=FlakyPayment):
+    engine = engine_class()
     engine.register_template(TEMPLATE)
     for name in ("ValidateOrder", "ReserveInventory", "ShipOrder"):
         engine.register_handler(name, Step)
-    engine.register_handler("ProcessPayment", FlakyPayment)
+    engine.register_handler("ProcessPayment", payment)
     return engine
 
 
 def record(task_uuid, outcome):
-    """The test process cannot see the worker's memory store: publish each outcome to Redis."""
-    redis.Redis.from_url(BROKER).rpush(f"tasker-test:{task_uuid}", f"{outcome.action}:{outcome.delay_seconds}")
+    log(task_uuid, f"{outcome.action}:{outcome.delay_seconds}")
 
 
 handle_task = tasker.celery.register(app, open_engine, on_outcome=record)
+sweep = tasker.celery.register_sweeper(app, handle_task)
+handle_on_flaky_database = tasker.celery.register(
+    app, lambda: open_engine(DatabaseDropsOnce, Step), name="tasker_test.handle_on_flaky_database",
+    on_outcome=record, retry_backoff=False, default_retry_delay=0.5)
 
 
 @app.task(name="tasker_test.start_order")
 def start_order(context):
     return tasker.celery.start_workflow(handle_task, "order_fulfillment", namespace="fulfillment",
                                         context=context).uuid
+
+
+@app.task(name="tasker_test.start_order_on_flaky_database")
+def start_order_on_flaky_database(context):
+    return tasker.celery.start_workflow(handle_on_flaky_database, "order_fulfillment", namespace="fulfillment",
+                                        context=context).uuid
+
+
+@app.task(name="tasker_test.start_and_forget")
+def start_and_forget(context):
+    """Creates and handles a task in this worker, then drops the reenqueue on the floor (as a lost message would):
+    only the sweeper can bring it back."""
+    engine = handle_task.tasker_engine()
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=context)
+    outcome = engine.handle(task.uuid)
+    log(task.uuid, f"{outcome.action}:{outcome.delay_seconds}")
+    return task.uuid

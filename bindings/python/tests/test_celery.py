@@ -1,5 +1,5 @@
-"""A real Celery worker against a real Redis runs a workflow whose payment step fails once and is retried after a
-delayed re-enqueue (apply_async countdown)."""
+"""A real Celery worker process against a real Redis (the adapter in tasker.celery). The worker owns the engines
+(memory store); it publishes each outcome to Redis, where the tests read it."""
 import os
 import subprocess
 import sys
@@ -12,14 +12,17 @@ from conftest import ORDER_CONTEXT, ORDER_TEMPLATE
 
 REDIS_URL = os.environ.get("TASKER_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TASKER_TEST_REDIS_URL is not set (./build.sh test starts Redis)")
+TESTS = Path(__file__).parent
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def worker():
     import redis
     redis.Redis.from_url(REDIS_URL).flushdb()
+    os.environ.setdefault("TASKER_TEST_TEMPLATE", str(ORDER_TEMPLATE))
+    sys.path.insert(0, str(TESTS))
     env = {**os.environ, "TASKER_TEST_TEMPLATE": str(ORDER_TEMPLATE),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--pool=solo", "--concurrency=1",
          "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -30,25 +33,48 @@ def worker():
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+
+
+def log_of(task_uuid, until, timeout=60):
+    """What the worker logged for a task, once its last entry starts with ``until`` (or the time is up)."""
+    import redis
+    client = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    entries = []
+    while time.monotonic() < deadline:
+        entries = [e.decode() for e in client.lrange(f"tasker-test:{task_uuid}", 0, -1)]
+        if entries and entries[-1].startswith(until):
+            break
+        time.sleep(0.1)
+    return entries
 
 
 def test_a_celery_worker_runs_the_workflow_and_reenqueues_the_retry_with_its_delay(worker):
-    import redis
-    sys.path.insert(0, str(Path(__file__).parent))
-    os.environ.setdefault("TASKER_TEST_TEMPLATE", str(ORDER_TEMPLATE))
     from celery_app import start_order
 
     started = time.monotonic()
     task_uuid = start_order.delay(ORDER_CONTEXT).get(timeout=60)
-    client = redis.Redis.from_url(REDIS_URL)
-    outcomes = []
-    while time.monotonic() - started < 60:
-        outcomes = [o.decode() for o in client.lrange(f"tasker-test:{task_uuid}", 0, -1)]
-        if outcomes and outcomes[-1].startswith("complete"):
-            break
-        time.sleep(0.2)
+    entries = log_of(task_uuid, "complete")
     elapsed = time.monotonic() - started
-    actions = [o.split(":")[0] for o in outcomes]
-    assert actions == ["reenqueue", "complete"], outcomes
-    assert float(outcomes[0].split(":")[1]) == pytest.approx(2, abs=0.1)  # the handler's retry_after
+    assert [e.split(":")[0] for e in entries] == ["reenqueue", "complete"], entries
+    assert float(entries[0].split(":")[1]) == pytest.approx(2, abs=0.1)  # the handler's retry_after
     assert elapsed >= 1.9, "the retry must wait for the countdown"
+
+
+def test_a_transient_database_error_is_retried_by_celery_and_the_workflow_completes(worker):
+    from celery_app import start_order_on_flaky_database
+
+    task_uuid = start_order_on_flaky_database.delay(ORDER_CONTEXT).get(timeout=60)
+    assert log_of(task_uuid, "complete") == ["database-error", "complete:None"]
+
+
+def test_the_sweeper_reenqueues_a_due_retry_nobody_was_driving(worker):
+    from celery_app import start_and_forget, sweep
+
+    task_uuid = start_and_forget.delay(ORDER_CONTEXT).get(timeout=60)
+    assert log_of(task_uuid, "reenqueue") == ["reenqueue:2.0"]
+    assert task_uuid not in sweep.delay().get(timeout=30)  # not due yet
+    time.sleep(2.1)
+    assert task_uuid in sweep.delay().get(timeout=30)
+    assert log_of(task_uuid, "complete") == ["reenqueue:2.0", "complete:None"]

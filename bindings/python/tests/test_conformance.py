@@ -1,4 +1,7 @@
-"""The shared, language-neutral fixtures in tests/conformance, run through the Python binding."""
+"""The shared, language-neutral fixtures in tests/conformance, run through the Python binding: every fixture, with
+engine.handle and with engine.handle_async. The engine's clock is manual: re-enqueue delays are followed by advancing
+it, never by sleeping."""
+import asyncio
 import json
 
 import pytest
@@ -7,42 +10,59 @@ import tasker
 from conftest import CONFORMANCE
 
 
-def scripted(script):
-    class Scripted(tasker.StepHandler):
-        def process(self, context):
-            if script is None:
-                return {"ok": True}
-            behaviour = script[min(context.step.attempt, len(script)) - 1]
-            if "fail" in behaviour:
-                fail = behaviour["fail"]
-                if fail.get("permanent"):
-                    raise tasker.PermanentError(fail["message"])
-                raise tasker.RetryableError(fail["message"], retry_after=fail.get("retry_after_seconds"))
-            return behaviour["return"]
-    return Scripted
+class Scripted(tasker.StepHandler):
+    """Plays each step's script (tests/conformance/README.md): one entry per attempt, the last one repeating; a step
+    without a script returns {"ok": true}."""
+
+    def __init__(self, scripts):
+        self.scripts = scripts
+
+    def process(self, context):
+        script = self.scripts.get(context.step.name)
+        if script is None:
+            return {"ok": True}
+        behaviour = script[min(context.step.attempt, len(script)) - 1]
+        if "fail" in behaviour:
+            fail = behaviour["fail"]
+            if fail.get("permanent"):
+                raise tasker.PermanentError(fail["message"])
+            raise tasker.RetryableError(fail["message"], retry_after=fail.get("retry_after_seconds"))
+        return behaviour["return"]
 
 
-def run_fixture(fixture, engine):
+def run_fixture(fixture, engine, handle):
     template = engine.register_template((CONFORMANCE / "templates" / fixture["template"]).read_text())
-    handlers = fixture["handlers"]
     task = engine.create_task(template["name"], namespace=template["namespace"], context=fixture["context"])
-    # Every step of these templates has its own handler name: map each to its script.
-    for step in engine.get_task(task.uuid).steps:
-        engine.register_handler(step.raw["handler"], scripted(handlers.get(step.name)))
+    scripted = Scripted(fixture["handlers"])
+    for handler_name in {step.raw["handler"] for step in engine.get_task(task.uuid).steps}:
+        engine.register_handler(handler_name, scripted)
     delays = []
-    outcome = engine.handle(task.uuid)
+    outcome = handle(task.uuid)
     while outcome.action == "reenqueue":
         delays.append(outcome.delay_seconds)
         engine.advance_clock(outcome.delay_seconds)
-        outcome = engine.handle(task.uuid)
+        outcome = handle(task.uuid)
     return engine.get_task(task.uuid), delays
 
 
-@pytest.mark.parametrize("path", sorted((CONFORMANCE / "fixtures").glob("*.json")), ids=lambda p: p.stem)
-def test_fixture(path):
+FIXTURES = sorted((CONFORMANCE / "fixtures").glob("*.json"))
+
+
+def test_the_fixtures_are_there():
+    assert len(FIXTURES) >= 15
+
+
+@pytest.mark.parametrize("mode", ["handle", "handle_async"])
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
+def test_fixture(path, mode):
     fixture = json.loads(path.read_text())
     with tasker.Engine(**fixture["engine_config"]) as engine:
-        task, delays = run_fixture(fixture, engine)
+        if mode == "handle":
+            handle = engine.handle
+        else:
+            def handle(task_uuid):
+                return asyncio.run(engine.handle_async(task_uuid))
+        task, delays = run_fixture(fixture, engine, handle)
     expect = fixture["expect"]
     assert task.state == expect["task_state"]
     for name, want in expect["steps"].items():

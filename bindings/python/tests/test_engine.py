@@ -1,7 +1,5 @@
 import asyncio
-import os
 import threading
-import time
 
 import pytest
 
@@ -263,22 +261,6 @@ def test_a_closed_engine_raises_instead_of_crashing():
         engine.list_tasks()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_using_an_engine_in_a_forked_child_raises_a_clear_error(engine):
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        try:
-            engine.list_tasks()
-            os.write(write, b"no error")
-        except tasker.TaskerError as e:
-            os.write(write, str(e).encode()[:200])
-        os._exit(0)
-    os.waitpid(pid, 0)
-    message = os.read(read, 200).decode()
-    assert "after fork" in message
-
-
 def test_multibyte_and_large_payloads_round_trip_exactly(engine):
     big = "ü✓🚚" * 250_000  # ~2.25 MB of UTF-8
 
@@ -294,19 +276,74 @@ def test_multibyte_and_large_payloads_round_trip_exactly(engine):
     assert engine.get_task(task.uuid).step("e").result == big
 
 
-def test_a_parent_may_import_tasker_and_fork_workers_that_open_engines():
-    """A Celery/Gunicorn master imports tasker and forks; each worker opens its own engine. The library is loaded
-    lazily, so the parent's import does not start the runtime that fork would break."""
-    import subprocess
-    import sys
-    script = (
-        "import os, sys, tasker\n"
-        "pid = os.fork()\n"
-        "if pid == 0:\n"
-        "    with tasker.Engine() as e:\n"
-        "        e.register_template(sys.argv[1])\n"
-        "        os._exit(0 if e.list_tasks() == [] else 3)\n"
-        "_, status = os.waitpid(pid, 0)\n"
-        "sys.exit(os.waitstatus_to_exitcode(status))\n")
-    child = subprocess.run([sys.executable, "-c", script, str(ORDER_TEMPLATE)], timeout=60)
-    assert child.returncode == 0
+def test_register_templates_registers_every_yaml_file_of_a_directory_in_name_order(engine, tmp_path):
+    text = ORDER_TEMPLATE.read_text()
+    (tmp_path / "b.yml").write_text(text.replace("version: 1.0.0", "version: 1.1.0"))
+    (tmp_path / "a.yaml").write_text(text)
+    (tmp_path / "notes.txt").write_text("not a template")
+    assert [t["version"] for t in engine.register_templates(tmp_path)] == ["1.0.0", "1.1.0"]
+    register_order_handlers(engine)
+    assert create_order(engine).version == "1.1.0"  # the newest version by default
+
+
+def test_register_templates_of_a_directory_without_templates_is_not_found(engine, tmp_path):
+    with pytest.raises(tasker.NotFoundError, match="no \\*.yml or \\*.yaml templates"):
+        engine.register_templates(tmp_path)
+
+
+def test_register_handlers_registers_classes_under_their_names(engine):
+    class ValidateOrder(Returns):
+        pass
+
+    class ReserveInventory(Returns):
+        pass
+
+    engine.register_handlers(ValidateOrder, ReserveInventory)
+    assert engine.handlers == {"ValidateOrder": ValidateOrder, "ReserveInventory": ReserveInventory}
+
+
+def test_create_task_records_who_asked_and_why(engine):
+    register_order_handlers(engine)
+    task = create_order(engine, initiator="api", source_system="shop", reason="checkout", tags=["web", "eu"],
+                        priority=5, correlation_id="req-1")
+    raw = engine.get_task(task.uuid).raw
+    assert {k: raw[k] for k in ("initiator", "source_system", "reason", "tags", "priority", "correlation_id")} == {
+        "initiator": "api", "source_system": "shop", "reason": "checkout", "tags": ["web", "eu"], "priority": 5,
+        "correlation_id": "req-1"}
+
+
+def test_a_closed_subscription_raises_and_closing_twice_is_harmless(engine):
+    events = engine.subscribe("task.*")
+    events.close()
+    events.close()
+    assert events.closed
+    with pytest.raises(tasker.InvalidHandleError, match="subscription is closed"):
+        events.pull()
+
+
+def test_a_full_subscription_counts_what_it_dropped(engine):
+    register_order_handlers(engine)
+    with engine.subscribe("step.completed", capacity=2) as events:
+        engine.handle(create_order(engine).uuid)
+        assert len(list(events)) == 2
+        assert events.dropped == 2
+
+
+def test_stale_work_lists_a_due_retry_nobody_is_driving(engine):
+    class Flaky(Returns):
+        def process(self, context):
+            if context.step.attempt == 1:
+                raise tasker.RetryableError("busy", retry_after=10)
+            return "paid"
+
+    register_order_handlers(engine, payment=Flaky)
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    assert engine.stale_work()["task_uuids"] == []
+    engine.advance_clock(10)
+    assert engine.stale_work()["task_uuids"] == [task.uuid]
+
+
+def test_migrate_is_a_no_op_on_the_memory_store(engine):
+    engine.migrate()
+    assert engine.health()["store"] == "memory"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
-from .errors import TaskerError, error_for_code
+from .errors import AbiMismatchError, TaskerError, error_for_code
 
 ABI_VERSION = 1
 
@@ -70,17 +71,29 @@ def _load() -> ctypes.CDLL:
         lib = ctypes.CDLL(path)
     except OSError as e:
         raise TaskerError(f"cannot load libtasker from {path}: {e}") from None
+    # The version first: a library of another ABI may lack (or differ in) the functions declared below.
+    try:
+        abi_version = lib.tasker_abi_version
+    except AttributeError:
+        raise AbiMismatchError(f"{path} is not libtasker: it has no tasker_abi_version") from None
+    abi_version.argtypes, abi_version.restype = [], ctypes.c_uint32
+    found = abi_version()
+    if found != ABI_VERSION:
+        raise AbiMismatchError(
+            f"libtasker at {path} has ABI version {found}; this binding needs {ABI_VERSION}: "
+            "install the binding and the library from the same release (./build.sh native)")
     for name, (argtypes, restype) in _SIGNATURES.items():
-        fn = getattr(lib, name)
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise AbiMismatchError(f"libtasker at {path} has no {name}: it is older than this binding") from None
         fn.argtypes = argtypes
         fn.restype = restype
-    found = lib.tasker_abi_version()
-    if found != ABI_VERSION:
-        raise TaskerError(f"libtasker at {path} has ABI version {found}; this binding needs {ABI_VERSION}")
     return lib
 
 
 _loaded: ctypes.CDLL | None = None
+_load_lock = threading.Lock()
 
 
 def _lib() -> ctypes.CDLL:
@@ -89,7 +102,9 @@ def _lib() -> ctypes.CDLL:
     long as only the workers open engines."""
     global _loaded
     if _loaded is None:
-        _loaded = _load()
+        with _load_lock:
+            if _loaded is None:
+                _loaded = _load()
     return _loaded
 
 
@@ -162,4 +177,5 @@ def subscription_free(handle: int) -> None:
 
 
 def version() -> str:
-    return _lib().tasker_version().decode()
+    text: bytes = _lib().tasker_version()
+    return text.decode()

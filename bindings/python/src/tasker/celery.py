@@ -7,16 +7,17 @@
 
     def open_engine() -> tasker.Engine:          # called once per worker process, after fork
         engine = tasker.Engine(database_url=os.environ["DATABASE_URL"])
-        engine.register_template("config/tasker/order_fulfillment.yaml")
-        engine.register_handler("ValidateOrder", ValidateOrder)
+        engine.register_templates("config/tasker")
+        engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)
         return engine
 
     handle_task = tasker.celery.register(app, open_engine)
+    sweep = tasker.celery.register_sweeper(app, handle_task)    # schedule it with Celery beat, e.g. every minute
 
     # in a web request:
     task = tasker.celery.start_workflow(handle_task, "order_fulfillment", namespace="fulfillment", context={...})
 
-Celery is imported by the caller: ``import tasker`` never needs it.
+This module never imports Celery itself (you pass your app), and ``import tasker`` never imports this module.
 """
 from __future__ import annotations
 
@@ -25,9 +26,24 @@ import threading
 from typing import Any, Callable
 
 from .engine import Engine
+from .errors import DatabaseError, TimeoutError
 from .outcome import Outcome, Task
 
-__all__ = ["register", "start_workflow"]
+__all__ = ["register", "register_sweeper", "start_workflow", "DEFAULT_TASK_OPTIONS"]
+
+#: Options of the handling task unless ``register`` is given others. Handling is idempotent (only ready steps are
+#: claimed; a crashed worker's steps become claimable when their lease expires), so a message may be delivered
+#: again safely: ack it after handling, so a worker that dies mid-task does not lose it, and retry the transient
+#: core errors (the database unreachable or slow) with backoff instead of dropping the task.
+DEFAULT_TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError, TimeoutError),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 class _EnginePerProcess:
@@ -42,6 +58,8 @@ class _EnginePerProcess:
     def get(self) -> Engine:
         with self._lock:
             if self._engine is None or self._pid != os.getpid():
+                # The parent's engine (if this process forked) is dropped, never freed here: its finalizer knows it
+                # belongs to another process.
                 self._engine = self._factory()
                 self._pid = os.getpid()
             return self._engine
@@ -49,15 +67,17 @@ class _EnginePerProcess:
 
 def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tasker.handle_task",
              on_outcome: Callable[[str, Outcome], None] | None = None, **task_options: Any) -> Any:
-    """Registers ``name`` on ``app``: handle(task_uuid), then re-enqueue with ``countdown=delay_seconds`` when the
-    outcome is ``reenqueue``. ``on_outcome(task_uuid, outcome)`` runs after every handling (metrics, notifications).
-    Returns the Celery task; ``engine_factory`` is reachable as ``task.tasker_engine()``."""
+    """Registers the Celery task ``name`` on ``app``: ``handle(task_uuid)``, then re-enqueue itself with
+    ``countdown=outcome.delay_seconds`` when the outcome is ``reenqueue``. ``on_outcome(task_uuid, outcome)`` runs
+    after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
+    ``DEFAULT_TASK_OPTIONS`` (e.g. ``queue="tasker"``). Returns the Celery task; ``task.tasker_engine()`` is this
+    process's engine (opened by ``engine_factory`` on first use)."""
     engines = _EnginePerProcess(engine_factory)
 
-    @app.task(name=name, bind=True, **task_options)
+    @app.task(name=name, bind=True, **{**DEFAULT_TASK_OPTIONS, **task_options})  # type: ignore[misc]
     def handle_task(self: Any, task_uuid: str) -> dict[str, Any]:
         outcome = engines.get().handle(task_uuid)
-        if outcome.action == "reenqueue":
+        if outcome.action in ("reenqueue", "execute"):  # "execute": steps became ready meanwhile, come back at once
             self.apply_async((task_uuid,), countdown=outcome.delay_seconds or 0)
         if on_outcome is not None:
             on_outcome(task_uuid, outcome)
@@ -68,11 +88,30 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
     return handle_task
 
 
-def start_workflow(handle_task: Any, name: str, *, namespace: str, context: dict[str, Any] | None = None,
-                   engine: Engine | None = None, **fields: Any) -> Task:
-    """Creates a task and enqueues its first handling; returns the task (its ``uuid`` is what you hand back to
-    the client). Uses ``engine`` or the one ``handle_task`` opens in this process."""
+def register_sweeper(app: Any, handle_task: Any, *, name: str = "tasker.sweep_stale_work", limit: int = 1000,
+                     **task_options: Any) -> Any:
+    """Registers a Celery task that re-enqueues work nobody is driving: tasks whose retry time has come and steps
+    whose worker died (their lease expired), as ``engine.stale_work()`` lists them. Schedule it with Celery beat
+    (e.g. every minute). It returns the task uuids it enqueued. With the memory store it only sees the tasks of the
+    worker process it runs in; with PostgreSQL, all of them."""
+
+    @app.task(name=name, **task_options)  # type: ignore[misc]
+    def sweep_stale_work() -> list[str]:
+        uuids = handle_task.tasker_engine().stale_work(limit)["task_uuids"]
+        for task_uuid in uuids:
+            handle_task.delay(task_uuid)
+        return list(uuids)
+
+    return sweep_stale_work
+
+
+def start_workflow(handle_task: Any, name: str, *, namespace: str, engine: Engine | None = None,
+                   **create_options: Any) -> Task:
+    """Creates a task (``create_options`` as ``Engine.create_task``: ``context``, ``version``, ``idempotency_key``,
+    ...) and enqueues its first handling; returns the task (its ``uuid`` is what you hand back to the client). Uses
+    ``engine`` or the one ``handle_task`` opens in this process. Web and worker processes share tasks only through
+    PostgreSQL: a memory-store engine is private to its process."""
     engine = engine or handle_task.tasker_engine()
-    task = engine.create_task(name, namespace=namespace, context=context, **fields)
+    task = engine.create_task(name, namespace=namespace, **create_options)
     handle_task.delay(task.uuid)
     return task

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 
@@ -91,6 +92,10 @@ class RetryableError(Exception):
     """Raise from a handler for a failure worth retrying; ``retry_after`` (seconds) overrides the backoff."""
 
     def __init__(self, message: str = "", retry_after: float | None = None):
+        if retry_after is not None and not (
+                isinstance(retry_after, (int, float)) and not isinstance(retry_after, bool)
+                and math.isfinite(retry_after) and retry_after >= 0):
+            raise ValueError(f"retry_after must be a non-negative number of seconds, not {retry_after!r}")
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -21,8 +21,9 @@ class Outcome:
 
     @classmethod
     def from_json(cls, o: dict[str, Any]) -> "Outcome":
-        return cls(o["task_uuid"], o["task_state"], o["execution_status"], o["action"], o.get("delay_seconds"),
-                   o["ready_steps"], o["in_progress_steps"], o["finalized"])
+        delay = o.get("delay_seconds")
+        return cls(o["task_uuid"], o["task_state"], o["execution_status"], o["action"],
+                   None if delay is None else float(delay), o["ready_steps"], o["in_progress_steps"], o["finalized"])
 
     @property
     def finished(self) -> bool:

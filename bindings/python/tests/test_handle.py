@@ -1,0 +1,197 @@
+"""engine.handle and engine.handle_async: waves of ready steps, their concurrency bound, and the outcome returned."""
+import asyncio
+import threading
+import time
+
+import pytest
+
+import tasker
+from conftest import ORDER_CONTEXT, Returns, register_order_handlers
+
+FAN_OUT = ("name: fan\nnamespace_name: py\nversion: 1.0.0\nsteps:\n"
+           + "".join(f"  - name: s{i}\n    handler: {{ callable: Work }}\n" for i in range(6))
+           + "  - name: join\n    handler: { callable: Work }\n    dependencies: [s0, s1, s2, s3, s4, s5]\n")
+
+
+class Gauge:
+    """Counts how many handlers run at the same moment."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def enter(self):
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self):
+        with self.lock:
+            self.now -= 1
+
+
+def fan_out_engine(handler, concurrency):
+    engine = tasker.Engine(concurrency=concurrency)
+    engine.register_template(FAN_OUT)
+    engine.register_handler("Work", handler)
+    return engine, engine.create_task("fan", namespace="py")
+
+
+def test_handle_runs_at_most_concurrency_steps_at_once():
+    gauge = Gauge()
+    three_meet = threading.Barrier(3, timeout=10)  # times out (failing the steps) unless 3 run at once
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            gauge.enter()
+            if context.step.name != "join":
+                three_meet.wait()
+            time.sleep(0.01)
+            gauge.leave()
+            return context.step.name
+
+    engine, task = fan_out_engine(Work, concurrency=3)
+    with engine:
+        assert engine.handle(task.uuid).action == "complete"
+        assert [s.state for s in engine.get_task(task.uuid).steps] == ["complete"] * 7
+    assert gauge.peak == 3
+
+
+def test_handle_async_awaits_async_handlers_concurrently_up_to_the_bound():
+    gauge = Gauge()
+
+    class Work(tasker.StepHandler):
+        async def process(self, context):
+            gauge.enter()
+            await asyncio.sleep(0.05)
+            gauge.leave()
+            return context.step.name
+
+    engine, task = fan_out_engine(Work, concurrency=4)
+    with engine:
+        assert asyncio.run(engine.handle_async(task.uuid)).action == "complete"
+    assert gauge.peak == 4
+
+
+def test_handle_async_keeps_the_event_loop_running_while_sync_handlers_block():
+    class Blocks(tasker.StepHandler):
+        def process(self, context):
+            time.sleep(0.3)
+            return "done"
+
+    async def main(engine, task):
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        outcome = await engine.handle_async(task.uuid)
+        beat.cancel()
+        return outcome, ticks
+
+    engine, task = fan_out_engine(Blocks, concurrency=7)
+    with engine:
+        outcome, ticks = asyncio.run(main(engine, task))
+    assert outcome.action == "complete"
+    assert ticks >= 20  # two waves of 0.3 s each: the loop ticked throughout
+
+
+def test_handle_called_from_a_running_event_loop_still_runs_async_handlers(engine):
+    class AsyncShip(tasker.StepHandler):
+        async def process(self, context):
+            await asyncio.sleep(0)
+            return "shipped"
+
+    register_order_handlers(engine)
+    engine.register_handler("ShipOrder", AsyncShip)
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+
+    async def inside_a_loop():
+        return engine.handle(task.uuid)
+
+    assert asyncio.run(inside_a_loop()).action == "complete"
+    assert engine.get_task(task.uuid).step("ship_order").result == "shipped"
+
+
+@pytest.mark.parametrize("run", ["handle", "handle_async"])
+def test_the_outcome_that_finishes_a_task_says_it_finalized_it(engine, run):
+    register_order_handlers(engine)
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+    outcome = engine.handle(task.uuid) if run == "handle" else asyncio.run(engine.handle_async(task.uuid))
+    assert (outcome.action, outcome.finalized, outcome.task_state) == ("complete", True, "complete")
+    again = engine.handle(task.uuid)
+    assert (again.action, again.finalized) == ("complete", False)
+
+
+def test_a_step_whose_task_is_cancelled_while_it_runs_is_dropped_and_handle_returns_cancelled(engine):
+    class CancelsItsTask(tasker.StepHandler):
+        def process(self, context):
+            engine.cancel_task(context.task.uuid, actor="ops", reason="customer called")
+            return "too late"
+
+    register_order_handlers(engine)
+    engine.register_handler("ValidateOrder", CancelsItsTask)
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+    assert engine.handle(task.uuid).action == "cancelled"
+    assert engine.get_task(task.uuid).step("validate_order").result is None
+
+
+def test_a_handler_instance_is_shared_by_every_step_it_handles(engine):
+    class Counter(tasker.StepHandler):
+        def __init__(self):
+            self.calls = 0
+
+        def process(self, context):
+            self.calls += 1
+            return self.calls
+
+    counter = Counter()
+    engine.register_template(FAN_OUT)
+    engine.register_handler("Work", counter)
+    task = engine.create_task("fan", namespace="py")
+    assert engine.handle(task.uuid).action == "complete"
+    assert counter.calls == 7
+
+
+def test_a_handler_class_gets_a_new_instance_per_step(engine):
+    class Fresh(tasker.StepHandler):
+        def __init__(self):
+            self.calls = 0
+
+        def process(self, context):
+            self.calls += 1
+            return self.calls
+
+    engine.register_template(FAN_OUT)
+    engine.register_handler("Work", Fresh)
+    task = engine.create_task("fan", namespace="py")
+    engine.handle(task.uuid)
+    assert {s.result for s in engine.get_task(task.uuid).steps} == {1}
+
+
+def test_handle_accepts_a_uuid_object(engine):
+    import uuid
+    register_order_handlers(engine)
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+    assert engine.handle(uuid.UUID(task.uuid)).action == "complete"
+    assert engine.get_task(uuid.UUID(task.uuid)).state == "complete"
+
+
+def test_a_waiting_retry_is_reported_as_reenqueue_by_handle_async(engine):
+    class Flaky(Returns):
+        async def process(self, context):
+            if context.step.attempt == 1:
+                raise tasker.RetryableError("busy", retry_after=5)
+            return "paid"
+
+    register_order_handlers(engine, payment=Flaky)
+    task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+    outcome = asyncio.run(engine.handle_async(task.uuid))
+    assert (outcome.action, outcome.delay_seconds) == ("reenqueue", 5.0)
+    engine.advance_clock(5)
+    assert asyncio.run(engine.handle_async(task.uuid)).action == "complete"

@@ -1,0 +1,78 @@
+"""Finding and loading libtasker: clear errors for a missing library and for one of another ABI. Each case runs in a
+fresh interpreter (the binding loads the library once per process)."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import tasker
+
+OPEN_ENGINE = ("import tasker\n"
+               "try:\n"
+               "    tasker.Engine()\n"
+               "except tasker.TaskerError as e:\n"
+               "    print(type(e).__name__, '|', e)\n")
+
+
+def run_with_library(path):
+    env = {**os.environ, "TASKER_LIBRARY_PATH": str(path)}
+    return subprocess.run([sys.executable, "-c", OPEN_ENGINE], env=env, capture_output=True, text=True, timeout=60)
+
+
+def stub_library(tmp_path, source):
+    if not shutil.which("cc"):
+        pytest.skip("no C compiler (cc) to build a stub library")
+    c = tmp_path / "stub.c"
+    c.write_text("#include <stdint.h>\n" + source)
+    lib = tmp_path / "libstub.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(c)], check=True)
+    return lib
+
+
+def test_the_loaded_library_reports_its_version():
+    assert tasker.version().count(".") == 2
+
+
+def test_importing_tasker_does_not_load_the_library():
+    run = subprocess.run([sys.executable, "-c", "import tasker, tasker._ffi as f; print(f._loaded is None)"],
+                         env={**os.environ, "TASKER_LIBRARY_PATH": "/nonexistent/libtasker.so"},
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "True", run.stderr
+
+
+def test_a_missing_library_is_a_clear_error_when_the_first_engine_opens(tmp_path):
+    run = run_with_library(tmp_path / "libtasker.so")
+    assert run.stdout.startswith("TaskerError | cannot load libtasker from " + str(tmp_path / "libtasker.so")), run
+
+
+def test_a_library_of_another_abi_version_is_refused(tmp_path):
+    lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 99; }\n")
+    run = run_with_library(lib)
+    assert run.stdout.strip() == (
+        f"AbiMismatchError | libtasker at {lib} has ABI version 99; this binding needs 1: install the binding and "
+        "the library from the same release (./build.sh native)"), run
+
+
+def test_a_library_without_a_function_the_binding_needs_is_refused(tmp_path):
+    lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 1; }\n")
+    run = run_with_library(lib)
+    assert run.stdout.startswith(f"AbiMismatchError | libtasker at {lib} has no tasker_"), run
+
+
+def test_a_library_that_is_not_libtasker_is_refused(tmp_path):
+    lib = stub_library(tmp_path, "int something_else(void) { return 0; }\n")
+    run = run_with_library(lib)
+    assert run.stdout.strip() == f"AbiMismatchError | {lib} is not libtasker: it has no tasker_abi_version", run
+
+
+def test_every_function_of_the_header_is_declared():
+    """The parity script checks this too; here it fails with the missing names."""
+    from pathlib import Path
+    import re
+    from tasker import _ffi
+    header = (Path(__file__).resolve().parents[3] / "include" / "tasker.h").read_text()
+    exported = set(re.findall(r"TASKER_API [^;]*?\b(tasker_\w+)\s*\(", header))
+    assert exported - set(_ffi._SIGNATURES) == set()
+    assert set(_ffi._SIGNATURES) - exported == set()
