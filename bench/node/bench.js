@@ -1,59 +1,170 @@
 'use strict';
-// No-op steps per second through the Node binding on the memory store.
+// No-op steps per second through the Node binding on the memory store, and Node's overhead per step over C.
 //
-//   TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so node bench/node/bench.js [tasks]
+//   TASKER_LIBRARY_PATH=$PWD/artifacts/lib/linux-x64/libtasker.so node bench/node/bench.js [tasks] [path/to/bench_abi]
 //
-// `engine.handle` (claim a wave, run handlers, report, evaluate; async koffi calls on worker threads) with
-// concurrency 1, and the bare create + claim + complete loop that bench/abi runs in C, with synchronous calls on
-// an engine opened directly through the FFI module.
+// tasks (default 2000): 8-step tasks per timed run; each figure is the median of 3 runs after a warm-up.
+// bench_abi (default build/cmake/bench/abi/bench_abi, built by ./build.sh ctest): the C driver of bench/abi, run in
+// the same session with 10 x tasks so the overhead compares like with like.
+//
+// What is measured:
+// - "bare loop": exactly the C driver's loop (create a task, claim one step per call until none is left, complete
+//   each with a null result), through lib/native.js with synchronous koffi calls, every answer JSON.parse'd and
+//   every request built as JSON text. Minus the C driver's figure, that is Node's overhead per step over C.
+// - the same loop with every call through koffi's async calls (a worker-thread hop per call), for reference.
+// - engine.handle: the public API (claim a wave, run the StepHandler, serialize its result, report), concurrency 1
+//   and 8; and with syncCalls: false (every call on a worker thread, as for PostgreSQL engines).
+// - events: how fast a subscriber receives events (batches of 10,000 pulled and parsed).
+const path = require('node:path');
+const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
 const native = require('../../bindings/node/lib/native');
 const tasker = require('../../bindings/node');
 
-const TEMPLATE = 'name: noop\nnamespace_name: bench\nversion: 1.0.0\nsteps:\n' + [...Array(8).keys()].map((i) =>
-  `  - name: s${i}\n    handler: { callable: Noop }\n` + (i >= 3 ? `    dependencies: [s${i % 3}]\n` : '')).join('');
+const REPO = path.resolve(__dirname, '..', '..');
+const TASKS = Number(process.argv[2] ?? 2000);
+const C_BENCH = process.argv[3] ?? path.join(REPO, 'build', 'cmake', 'bench', 'abi', 'bench_abi');
+const STEPS_PER_TASK = 8;
 
-class Noop extends tasker.StepHandler { async process() { return null; } }
-const median = (xs) => xs.sort((a, b) => a - b)[1];
-const perStep = (start, n) => Number(process.hrtime.bigint() - start) / 1e3 / (n * 8);
+// The same template as bench/abi/bench_abi.c.
+const TEMPLATE = 'name: noop\nnamespace_name: bench\nversion: 1.0.0\nsteps:\n' +
+  '  - name: s0\n    handler: { callable: Noop }\n' +
+  '  - name: s1\n    handler: { callable: Noop }\n' +
+  '  - name: s2\n    handler: { callable: Noop }\n' +
+  '  - name: s3\n    handler: { callable: Noop }\n    dependencies: [s0]\n' +
+  '  - name: s4\n    handler: { callable: Noop }\n    dependencies: [s1]\n' +
+  '  - name: s5\n    handler: { callable: Noop }\n    dependencies: [s2]\n' +
+  '  - name: s6\n    handler: { callable: Noop }\n    dependencies: [s3, s4]\n' +
+  '  - name: s7\n    handler: { callable: Noop }\n    dependencies: [s5, s6]\n';
+const CONFIG = '{"retention":{"max_finished_tasks":1000}}';
 
-async function handleLoop(engine, n) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i += 1) await engine.handle((await engine.createTask('noop', { namespace: 'bench' })).uuid);
-  return perStep(start, n);
-}
-
-function bareLoop(handle, n) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i += 1) {
-    const uuid = JSON.parse(native.callJsonSync('tasker_task_create', handle, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
-    const request = JSON.stringify({ task_uuid: uuid, max_steps: 1 });
-    for (;;) {
-      const [claim] = JSON.parse(native.callJsonSync('tasker_steps_claim', handle, request)).claims;
-      if (!claim) break;
-      native.callJsonSync('tasker_step_complete', handle, JSON.stringify({
-        task_uuid: uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, result: null }));
-    }
+class Noop extends tasker.StepHandler {
+  async process() {
+    return null;
   }
-  return perStep(start, n);
 }
 
-async function main() {
-  const tasks = Number(process.argv[2] ?? 2000);
-  const engine = new tasker.Engine({ concurrency: 1, retention: { max_finished_tasks: 1000 } });
+const now = () => process.hrtime.bigint();
+const usPerStep = (start, tasks) => Number(now() - start) / 1e3 / (tasks * STEPS_PER_TASK);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function medianOf3(run) {
+  await run(Math.max(200, TASKS / 10)); // warm-up
+  return median([await run(TASKS), await run(TASKS), await run(TASKS)]);
+}
+
+/** The C driver's loop through lib/native.js with synchronous calls. */
+function bareLoopSync(engine) {
+  return async (tasks) => {
+    const start = now();
+    for (let i = 0; i < tasks; i += 1) {
+      const uuid = JSON.parse(native.jsonSync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
+      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      for (;;) {
+        const [claim] = JSON.parse(native.jsonSync('stepsClaim', engine, claimRequest)).claims;
+        if (!claim) break;
+        JSON.parse(native.jsonSync('stepComplete', engine, JSON.stringify({
+          task_uuid: uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, result: null })));
+      }
+    }
+    return usPerStep(start, tasks);
+  };
+}
+
+/** The same loop with every call through koffi's async calls. */
+function bareLoopAsync(engine) {
+  return async (tasks) => {
+    const start = now();
+    for (let i = 0; i < tasks; i += 1) {
+      const uuid = JSON.parse(await native.jsonAsync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
+      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      for (;;) {
+        const [claim] = JSON.parse(await native.jsonAsync('stepsClaim', engine, claimRequest)).claims;
+        if (!claim) break;
+        JSON.parse(await native.jsonAsync('stepComplete', engine, JSON.stringify({
+          task_uuid: uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, result: null })));
+      }
+    }
+    return usPerStep(start, tasks);
+  };
+}
+
+async function handleLoop(options) {
+  const engine = new tasker.Engine({ retention: { maxFinishedTasks: 1000 }, ...options });
   await engine.registerTemplate(TEMPLATE);
   engine.registerHandler('Noop', Noop);
-  await handleLoop(engine, 200);
-  const h = median([await handleLoop(engine, tasks), await handleLoop(engine, tasks), await handleLoop(engine, tasks)]);
-  engine.close();
-
-  const direct = native.engineOpenSync('{"retention":{"max_finished_tasks":1000}}');
-  native.callJsonSync('tasker_template_register', direct, TEMPLATE);
-  bareLoop(direct, 200);
-  const b = median([bareLoop(direct, tasks), bareLoop(direct, tasks), bareLoop(direct, tasks)]);
-  native.engineFreeSync(direct);
-
-  console.log(`engine.handle: ${h.toFixed(1)} us/step = ${Math.round(1e6 / h)} no-op steps/s (median of 3 x ${tasks} tasks)`);
-  console.log(`bare claim+complete loop (sync calls): ${b.toFixed(1)} us/step = ${Math.round(1e6 / b)} steps/s`);
+  const run = async (tasks) => {
+    const start = now();
+    for (let i = 0; i < tasks; i += 1) {
+      const outcome = await engine.handle((await engine.createTask('noop', { namespace: 'bench' })).uuid);
+      if (outcome.action !== 'complete') throw new Error(`a task ended with ${outcome.action}`);
+    }
+    return usPerStep(start, tasks);
+  };
+  try {
+    return await medianOf3(run);
+  } finally {
+    await engine.close();
+  }
 }
 
-main();
+function cFigure() {
+  if (!fs.existsSync(C_BENCH)) return null;
+  const output = execFileSync(C_BENCH, [native.findLibrary(), String(TASKS * 10)], { encoding: 'utf8' });
+  return Number(/per step \(create\/8 \+ claim \+ complete\): ([\d.]+) us/.exec(output)[1]);
+}
+
+async function eventRate() {
+  const engine = new tasker.Engine({ concurrency: 8 });
+  await engine.registerTemplate(TEMPLATE);
+  engine.registerHandler('Noop', Noop);
+  const events = engine.subscribe('*', { capacity: 2_000_000 });
+  try {
+    for (let i = 0; i < 8000; i += 1) await engine.handle((await engine.createTask('noop', { namespace: 'bench' })).uuid);
+    const start = now();
+    let count = 0;
+    for (let batch = events.pull(10_000); batch.length > 0; batch = events.pull(10_000)) count += batch.length;
+    const seconds = Number(now() - start) / 1e9;
+    return { count, perSecond: count / seconds, dropped: events.dropped };
+  } finally {
+    events.close();
+    await engine.close();
+  }
+}
+
+const rate = (us) => `${us.toFixed(1)} us/step = ${Math.round(1e6 / us).toLocaleString('en')} steps/s`;
+
+async function main() {
+  const direct = native.engineOpenSync(CONFIG);
+  native.jsonSync('templateRegister', direct, TEMPLATE);
+  const bareSync = await medianOf3(bareLoopSync(direct));
+  const bareAsync = await bareLoopAsync(direct)(Math.max(100, TASKS / 4));
+  native.engineFreeSync(direct);
+
+  const handle1 = await handleLoop({ concurrency: 1 });
+  const handle8 = await handleLoop({ concurrency: 8 });
+  const handleAsync = await handleLoop({ concurrency: 1, syncCalls: false });
+  const c = cFigure();
+  const events = await eventRate();
+
+  console.log(`node ${process.version}, koffi ${require('../../bindings/node/node_modules/koffi/package.json').version}, ` +
+    `libtasker ${tasker.version()}, ${TASKS} tasks x ${STEPS_PER_TASK} steps per run (median of 3)`);
+  console.log(`bare loop, sync koffi calls:           ${rate(bareSync)}`);
+  console.log(`bare loop, async koffi calls:          ${rate(bareAsync)}  (one run, ${Math.max(100, TASKS / 4)} tasks)`);
+  console.log(`engine.handle, concurrency 1:          ${rate(handle1)}`);
+  console.log(`engine.handle, concurrency 8:          ${rate(handle8)}`);
+  console.log(`engine.handle, syncCalls: false:       ${rate(handleAsync)}`);
+  if (c === null) {
+    console.log(`C driver not found at ${C_BENCH} (./build.sh ctest builds it): no overhead figure`);
+  } else {
+    console.log(`C driver (bench_abi, ${TASKS * 10} tasks):     ${rate(c)}`);
+    console.log(`Node overhead over C, same loop:       ${(bareSync - c).toFixed(1)} us/step (target < 30 us)`);
+  }
+  console.log(`events delivered to a subscriber:      ${Math.round(events.perSecond).toLocaleString('en')} events/s ` +
+    `(${events.count.toLocaleString('en')} events in batches of 10,000, dropped ${events.dropped})`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,93 +1,278 @@
-// TypeScript declarations for Tasker Native's Node binding.
+// TypeScript declarations for Tasker Native's Node binding (require('tasker') / import tasker from 'tasker').
 
+/** Any JSON value: what a step may return, and what task contexts hold. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export interface StepContext {
-  task: { uuid: string; namespace: string; name: string; version: string; context: any; tags: string[] };
-  step: { uuid: string; name: string; handler: string; attempt: number; maxAttempts: number; initialization: Record<string, any> };
-  /** Results of the steps this one depends on, by step name. */
-  dependencyResults: Record<string, any>;
-  claimToken: string;
-}
-
-export abstract class StepHandler {
-  process(ctx: StepContext): Promise<any> | any;
-  processResults(output: any): Promise<any> | any;
-}
-
+export type TaskState = 'pending' | 'in_progress' | 'waiting_for_retry' | 'complete' | 'error' | 'cancelled' | 'resolved_manually';
+export type StepState = TaskState;
 export type Action = 'execute' | 'reenqueue' | 'wait' | 'complete' | 'error' | 'cancelled';
+export type ExecutionStatus = 'has_ready_steps' | 'processing' | 'waiting_for_retry' | 'blocked_by_failures' | 'all_complete';
 
-export interface Outcome {
-  taskUuid: string;
-  taskState: string;
-  executionStatus: 'has_ready_steps' | 'processing' | 'waiting_for_retry' | 'blocked_by_failures' | 'all_complete';
-  action: Action;
-  /** For `reenqueue`: come back after this many seconds. */
-  delaySeconds: number | null;
-  readySteps: number;
-  inProgressSteps: number;
-  finalized: boolean;
+// ---- handlers --------------------------------------------------------------------------------------------------
+
+/** What a handler's `process` receives. */
+export class StepContext<Context = any> {
+  private constructor();
+  readonly task: { uuid: string; namespace: string; name: string; version: string; context: Context; tags: string[] };
+  readonly step: {
+    uuid: string; name: string; handler: string;
+    /** 1 for the first attempt. */
+    attempt: number;
+    maxAttempts: number;
+    /** `handler.initialization` of the step in the template. */
+    initialization: Record<string, any>;
+  };
+  /** Results of the steps this one depends on, by step name. */
+  readonly dependencyResults: Record<string, any>;
+  readonly claimToken: string;
+  /** RFC 3339 time at which the claim expires unless `heartbeat` extends it. */
+  leaseExpiresAt: string;
+  /** Extends the lease (default length: the engine's). Rejects with StaleClaimError when the claim was lost. */
+  heartbeat(leaseSeconds?: number): Promise<string>;
 }
 
-export interface StepView {
-  step_uuid: string; name: string; handler: string; state: string; attempts: number; max_attempts: number;
-  result: any; error: { message: string; error_type: string | null; permanent: boolean; backtrace?: string[] } | null;
-  readiness: { ready: boolean; waiting_on: string[]; retry_at: string | null; attempts_exhausted: boolean };
+/**
+ * Subclass and implement `process` (usually `async`); optionally `processResults`. Return a JSON value; throw
+ * RetryableError / PermanentError to control retries (anything else thrown is a retryable failure).
+ */
+export abstract class StepHandler<Context = any, Output = any, Result = Output> {
+  process(ctx: StepContext<Context>): Promise<Output> | Output;
+  /** Transforms `process`'s output before it is stored; the default returns it unchanged. */
+  processResults(output: Output): Promise<Result> | Result;
 }
 
-export interface Task {
-  uuid: string; task_uuid: string; namespace: string; name: string; version: string; state: string; context: any;
-  steps: StepView[]; transitions: any[]; created?: boolean;
-  step(name: string): StepView | undefined;
+/** A handler as `registerHandler` takes it: a StepHandler subclass, an instance, or a plain function. */
+export type Handler =
+  | (new () => StepHandler)
+  | StepHandler
+  | ((ctx: StepContext) => unknown);
+
+// ---- answers ---------------------------------------------------------------------------------------------------
+
+/** What the host should do next with a task. */
+export class Outcome {
+  private constructor();
+  readonly taskUuid: string;
+  readonly taskState: TaskState;
+  readonly executionStatus: ExecutionStatus;
+  readonly action: Action;
+  /** With 'reenqueue': handle the task again after this many seconds. Otherwise null. */
+  readonly delaySeconds: number | null;
+  readonly readySteps: number;
+  readonly inProgressSteps: number;
+  /** True only in the one call that moved the task to its final state. */
+  readonly finalized: boolean;
+  /** True for 'complete', 'error' and 'cancelled'. */
+  readonly finished: boolean;
 }
+
+export interface StepError {
+  message: string;
+  errorType: string;
+  permanent: boolean;
+  attempt: number;
+  at: string;
+  backtrace: string[] | string | null;
+}
+
+export class Step {
+  private constructor();
+  readonly uuid: string;
+  readonly name: string;
+  readonly handler: string;
+  readonly state: StepState;
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly retryable: boolean;
+  readonly result: any;
+  readonly metadata: Record<string, any> | null;
+  readonly error: StepError | null;
+  readonly nextRetryAt: string | null;
+  readonly leaseExpiresAt: string | null;
+  readonly dependencies: string[];
+  readonly readiness: { ready: boolean; waitingOn: string[]; retryAt: string | null; attemptsExhausted: boolean };
+  /** The JSON the library returned (snake_case). */
+  readonly raw: Record<string, any>;
+}
+
+export interface Transition {
+  /** null for the task's own transitions. */
+  stepName: string | null;
+  from: string | null;
+  to: string;
+  reason: string | null;
+  actor: string | null;
+  at: string;
+  attempt: number | null;
+}
+
+export class Task<Context = any> {
+  private constructor();
+  readonly uuid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version: string;
+  readonly state: TaskState;
+  readonly context: Context;
+  readonly tags: string[];
+  readonly priority: number;
+  readonly initiator: string | null;
+  readonly sourceSystem: string | null;
+  readonly reason: string | null;
+  readonly correlationId: string | null;
+  readonly idempotencyKey: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+  readonly steps: Step[];
+  readonly transitions: Transition[];
+  /** Set by createTask: false when an idempotency key matched an existing task. */
+  readonly created?: boolean;
+  readonly raw: Record<string, any>;
+  /** The step with this name, or undefined. */
+  step(name: string): Step | undefined;
+}
+
+export interface TaskSummary {
+  uuid: string; namespace: string; name: string; version: string; state: TaskState; createdAt: string; updatedAt: string;
+}
+
+export interface TemplateInfo { namespace: string; name: string; version: string; steps: string[] }
+
+export interface StaleWork {
+  expiredLeases: { taskUuid: string; stepUuid: string; stepName: string; leaseExpiresAt: string }[];
+  retryDue: { taskUuid: string; nextRetryAt: string }[];
+  /** Every task above, once. */
+  taskUuids: string[];
+}
+
+export interface Health {
+  healthy: boolean;
+  error: string | null;
+  store: 'memory' | 'postgres' | string;
+  expiredLeases: number;
+  retriesDue: number;
+  tasks: Record<string, number>;
+  steps: Record<string, number>;
+  oldestUnfinishedTaskCreatedAt: string | null;
+  poolInUse?: number;
+  poolSize?: number;
+}
+
+/** An event (docs/events.md): fields that do not apply are null or absent. */
+export interface TaskerEvent {
+  sequence: number;
+  name: string;
+  timestamp: string;
+  taskUuid?: string | null;
+  taskName?: string | null;
+  namespace?: string | null;
+  stepUuid?: string | null;
+  stepName?: string | null;
+  fromState?: string | null;
+  toState?: string | null;
+  attempt?: number | null;
+  durationMs?: number | null;
+  reason?: string | null;
+  actor?: string | null;
+  error?: Record<string, any> | null;
+  data?: Record<string, any> | null;
+}
+
+// ---- the engine ------------------------------------------------------------------------------------------------
 
 export interface EngineOptions {
+  /** PostgreSQL store; absent: the embedded memory store. */
   databaseUrl?: string;
   schema?: string;
-  concurrency?: number;
-  workerId?: string;
+  poolSize?: number;
+  migrate?: boolean;
   maxAttempts?: number;
-  backoff?: { base_seconds?: number; max_seconds?: number; jitter?: number };
+  backoff?: { baseSeconds?: number; maxSeconds?: number; jitter?: number };
   leaseSeconds?: number;
-  retention?: { max_finished_tasks?: number };
+  retention?: { maxFinishedTasks?: number };
+  eventBuffer?: number;
+  /** 'manual': time moves only with advanceClock (tests). */
   clock?: 'system' | 'manual';
-  [key: string]: any;
+  randomSeed?: number;
+  telemetry?: { exporter?: 'otlp' | 'console' };
+  /** Steps of one task that `handle` runs at once (default 8). */
+  concurrency?: number;
+  /** Recorded as the actor of this engine's claims (default `node-<pid>`). */
+  workerId?: string;
+  /** Memory store only: run calls synchronously (default true; they never wait on I/O). */
+  syncCalls?: boolean;
 }
 
-export class Engine implements Disposable {
+export interface CreateTaskOptions<Context = any> {
+  namespace: string;
+  /** Default: the newest registered version. */
+  version?: string;
+  context?: Context;
+  initiator?: string;
+  sourceSystem?: string;
+  reason?: string;
+  tags?: string[];
+  priority?: number;
+  idempotencyKey?: string;
+  correlationId?: string;
+}
+
+export interface AuditOptions { actor?: string; reason?: string }
+
+export class Engine {
   constructor(options?: EngineOptions);
-  registerTemplate(source: string | { path: string }): Promise<{ namespace: string; name: string; version: string; steps: string[] }>;
-  registerHandler(name: string, handler: (new () => StepHandler) | StepHandler): void;
-  createTask(name: string, options: { namespace: string; version?: string; context?: any; initiator?: string;
-    sourceSystem?: string; reason?: string; tags?: string[]; priority?: number; idempotencyKey?: string;
-    correlationId?: string }): Promise<Task>;
-  handle(taskUuid: string): Promise<Outcome>;
+  /** Opens an engine and waits until it is usable (for PostgreSQL: connected and migrated). */
+  static open(options?: EngineOptions): Promise<Engine>;
+  /** Resolves when open; rejects with what prevented it (e.g. DatabaseError). */
+  ready(): Promise<void>;
+  readonly closed: boolean;
+  /** Frees the engine and its subscriptions. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
+
+  registerTemplate(source: string | Uint8Array | { path: string }): Promise<TemplateInfo>;
+  registerHandler(name: string, handler: Handler): this;
+  registerHandlers(handlers: Record<string, Handler>): this;
+
+  createTask<Context = any>(name: string, options: CreateTaskOptions<Context>): Promise<Task<Context>>;
   getTask(taskUuid: string): Promise<Task>;
+  listTasks(query?: { state?: TaskState; namespace?: string; name?: string; limit?: number }): Promise<TaskSummary[]>;
+  /** Runs the task's ready steps (concurrently, bounded) until none are ready. */
+  handle(taskUuid: string): Promise<Outcome>;
   evaluate(taskUuid: string): Promise<Outcome>;
-  listTasks(query?: { state?: string; namespace?: string; name?: string; limit?: number }): Promise<any[]>;
-  retryTask(taskUuid: string, options?: { actor?: string; reason?: string }): Promise<Outcome>;
-  cancelTask(taskUuid: string, options?: { actor?: string; reason?: string }): Promise<Outcome>;
-  resolveStep(taskUuid: string, step: string, result?: any, options?: { actor?: string; reason?: string }): Promise<Outcome>;
-  staleWork(options?: { limit?: number }): Promise<any>;
-  health(): Promise<any>;
+  retryTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;
+  cancelTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;
+  resolveStep(taskUuid: string, stepName: string, result?: Json, options?: AuditOptions): Promise<Outcome>;
+  staleWork(options?: { limit?: number }): Promise<StaleWork>;
+  health(): Promise<Health>;
   migrate(): Promise<void>;
+  /** Engines opened with clock: 'manual' only. */
   advanceClock(seconds: number): void;
-  subscribe(pattern?: string, options?: { capacity?: number; pollMs?: number }): Subscription;
+  subscribe(pattern?: string, options?: { capacity?: number; pollInterval?: number }): Subscription;
+}
+
+/** Events pulled in batches; `for await` over it (leaving the loop closes it) or `pull()`. */
+export class Subscription implements AsyncIterable<TaskerEvent> {
+  private constructor();
+  /** Events lost to a full buffer since the subscription opened. */
+  readonly dropped: number;
+  readonly closed: boolean;
+  pull(maxEvents?: number): TaskerEvent[];
   close(): void;
+  [Symbol.asyncIterator](): AsyncIterator<TaskerEvent>;
   [Symbol.dispose](): void;
 }
 
-export class Subscription implements AsyncIterable<any>, Disposable {
-  dropped: number;
-  pull(max?: number): any[];
-  close(): void;
-  [Symbol.asyncIterator](): AsyncIterator<any>;
-  [Symbol.dispose](): void;
+// ---- errors ----------------------------------------------------------------------------------------------------
+
+/** An error reported by libtasker; `code` is the C error code. */
+export class TaskerError extends Error {
+  constructor(message: string, details?: Record<string, string>);
+  readonly code: number;
+  readonly details: Record<string, any>;
 }
-
-export function version(): string;
-
-export class TaskerError extends Error { readonly code: number; details: Record<string, string>; }
 export class ValidationError extends TaskerError {}
 export class InvalidHandleError extends TaskerError {}
 export class InvalidUtf8Error extends ValidationError {}
@@ -101,5 +286,19 @@ export class DatabaseError extends TaskerError {}
 export class TimeoutError extends TaskerError {}
 export class InternalError extends TaskerError {}
 export class AbiMismatchError extends TaskerError {}
-export class RetryableError extends Error { constructor(message?: string, options?: { retryAfter?: number }); retryAfter?: number; }
-export class PermanentError extends Error {}
+
+/** Throw from a handler: a failure worth retrying; `retryAfter` (seconds) overrides the backoff. */
+export class RetryableError extends Error {
+  constructor(message?: string, options?: { retryAfter?: number; cause?: unknown });
+  readonly retryAfter: number | null;
+}
+
+/** Throw from a handler: the step fails at once, whatever attempts are left. */
+export class PermanentError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+}
+
+/** The loaded libtasker's version (loads the library). */
+export function version(): string;
+/** The ABI version this binding speaks. */
+export const ABI_VERSION: number;

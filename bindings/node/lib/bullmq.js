@@ -1,37 +1,48 @@
 'use strict';
-// BullMQ integration: a processor that drives a Tasker task and re-adds its job with the outcome's delay.
+// BullMQ: a processor that drives a Tasker task and re-adds its job with the outcome's delay, and a helper that
+// starts a workflow (e.g. from an Express or Fastify route). bullmq itself is not required here: you pass your
+// Queue, so `require('tasker')` works without it installed.
 //
 //   const { Queue, Worker } = require('bullmq');
 //   const { createProcessor, startWorkflow } = require('tasker/bullmq');
 //   const queue = new Queue('tasker', { connection });
-//   new Worker('tasker', createProcessor(engine, { queue }), { connection });
-//   app.post('/orders', async (req, res) => {                    // Express or Fastify
+//   new Worker('tasker', createProcessor(engine, { queue }), { connection, concurrency: 4 });
+//   app.post('/orders', async (req, res) => {
 //     const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: req.body });
 //     res.status(202).json({ taskUuid: task.uuid });
 //   });
-//
-// The same shape works with classic Bull 4: its `queue.add(name, data, { delay })` takes the same arguments.
+const { JOB_NAME, checkQueue, drive } = require('./queue');
 
-const JOB_NAME = 'tasker.handle';
-
-/** A BullMQ processor: handle(job.data.taskUuid); on `reenqueue`, add the job again with `delay` (ms). */
-function createProcessor(engine, { queue, onOutcome } = {}) {
-  if (!queue) throw new TypeError('createProcessor needs { queue } to re-add delayed jobs');
-  return async (job) => {
-    const outcome = await engine.handle(job.data.taskUuid);
-    if (outcome.action === 'reenqueue') {
-      await queue.add(JOB_NAME, job.data, { delay: Math.ceil((outcome.delaySeconds ?? 0) * 1000) });
-    }
-    if (onOutcome) await onOutcome(job.data.taskUuid, outcome);
-    return { taskUuid: job.data.taskUuid, action: outcome.action, taskState: outcome.taskState, delaySeconds: outcome.delaySeconds };
-  };
+/**
+ * A BullMQ processor: `engine.handle(job.data.taskUuid)`; when the outcome is 'reenqueue', adds the job again with
+ * `{ delay: delaySeconds * 1000 }`. `jobOptions` go to every re-added job (e.g. removeOnComplete); `onOutcome`
+ * (outcome, job) is called after each handling.
+ */
+function createProcessor(engine, { queue, jobName = JOB_NAME, jobOptions = {}, onOutcome } = {}) {
+  checkQueue(queue, 'createProcessor');
+  return (job) => drive(engine, job, (delay) => queue.add(jobName, job.data, { ...jobOptions, delay }), onOutcome);
 }
 
-/** Creates a task and enqueues its first handling; resolves with the task (`task.uuid` goes back to the client). */
-async function startWorkflow(engine, queue, name, options) {
+/**
+ * Creates a task and adds its first job; resolves with the task (`task.uuid` goes back to the client). The job id
+ * is derived from the task, so repeating a request with the same idempotency key does not add a second job.
+ */
+async function startWorkflow(engine, queue, name, options = {}, { jobName = JOB_NAME, jobOptions = {} } = {}) {
+  checkQueue(queue, 'startWorkflow');
   const task = await engine.createTask(name, options);
-  await queue.add(JOB_NAME, { taskUuid: task.uuid });
+  await queue.add(jobName, { taskUuid: task.uuid }, { ...jobOptions, jobId: `tasker-start-${task.uuid}` });
   return task;
 }
 
-module.exports = { createProcessor, startWorkflow, JOB_NAME };
+/**
+ * Adds a job for every task nobody is driving (a crashed worker's expired leases, retries that are due but were
+ * never re-enqueued). Run it periodically, e.g. from a repeatable job. Resolves with the task uuids.
+ */
+async function enqueueStaleWork(engine, queue, { limit = 100, jobName = JOB_NAME, jobOptions = {} } = {}) {
+  checkQueue(queue, 'enqueueStaleWork');
+  const { taskUuids } = await engine.staleWork({ limit });
+  for (const taskUuid of taskUuids) await queue.add(jobName, { taskUuid }, jobOptions);
+  return taskUuids;
+}
+
+module.exports = { createProcessor, startWorkflow, enqueueStaleWork, JOB_NAME };

@@ -1,13 +1,20 @@
 'use strict';
-// Core errors (thrown by the engine) and handler signals (thrown by your step handlers).
+// Two families of errors:
+// - TaskerError and its subclasses: thrown by the engine (one class per C error code, mapped here and only here);
+// - RetryableError and PermanentError: thrown by your step handlers to say how a failure should be retried.
 
+/** An error reported by libtasker. `code` is the C error code, `details` its JSON details (strings). */
 class TaskerError extends Error {
-  constructor(message, details = {}) {
-    super(message);
-    this.name = this.constructor.name;
+  constructor(message, details = {}, options = undefined) {
+    super(message, options);
+    this.name = new.target.name;
     this.details = details;
   }
-  get code() { return this.constructor.code ?? 12; }
+
+  /** The tasker_error_code_t value (TASKER_ERROR_INTERNAL for errors raised by the binding itself). */
+  get code() {
+    return this.constructor.code ?? 12;
+  }
 }
 
 const define = (name, code, Base = TaskerError) => {
@@ -16,47 +23,68 @@ const define = (name, code, Base = TaskerError) => {
   return Class;
 };
 
+/** Bad input: a missing or ill-typed field, a malformed template, a context that fails the input schema. */
 const ValidationError = define('ValidationError', 1);
-const errors = {
+
+const classes = {
   TaskerError,
   ValidationError,
+  /** The engine or subscription is closed. */
   InvalidHandleError: define('InvalidHandleError', 2),
   InvalidUtf8Error: define('InvalidUtf8Error', 3, ValidationError),
+  /** Malformed JSON; `details` give the line and byte. */
   InvalidJsonError: define('InvalidJsonError', 4, ValidationError),
+  /** An unknown template, version, task or step; `details` {kind, key}. */
   NotFoundError: define('NotFoundError', 5),
+  /** A concurrent change won; the call may be repeated. */
   ConflictError: define('ConflictError', 6),
+  /** Duplicate or unknown step names, a cycle (named in the message), no steps. */
   InvalidDagError: define('InvalidDagError', 7, ValidationError),
+  /** An illegal transition; `details` name both states. */
   InvalidStateError: define('InvalidStateError', 8),
+  /** The claim token is no longer current: someone else owns the step now. */
   StaleClaimError: define('StaleClaimError', 9),
+  /** PostgreSQL failed or is unreachable (the message never contains the password). */
   DatabaseError: define('DatabaseError', 10),
   TimeoutError: define('TimeoutError', 11),
+  /** A bug in tasker; also any error code this binding does not know yet. */
   InternalError: define('InternalError', 12),
+  /** The loaded libtasker speaks another ABI version than this binding. */
   AbiMismatchError: define('AbiMismatchError', 13),
 };
-const byCode = new Map(Object.values(errors).filter((c) => c.code).map((c) => [c.code, c]));
 
+const byCode = new Map(Object.values(classes).filter((c) => c.code).map((c) => [c.code, c]));
+
+/** The TaskerError for a C error code (unknown codes, which newer libraries may add, become InternalError). */
 function errorForCode(code, message, detailsJson) {
   let details = {};
-  try { details = JSON.parse(detailsJson); } catch { /* keep {} */ }
-  const Class = byCode.get(code) ?? TaskerError;
-  return new Class(message, details);
+  try {
+    details = JSON.parse(detailsJson);
+  } catch {
+    // keep {}: details are informative only
+  }
+  const Class = byCode.get(code) ?? classes.InternalError;
+  return new Class(message || `libtasker error ${code}`, details);
 }
 
 /** Throw from a handler for a failure worth retrying; `retryAfter` (seconds) overrides the backoff. */
 class RetryableError extends Error {
-  constructor(message, { retryAfter } = {}) {
-    super(message);
-    this.name = 'RetryableError';
-    this.retryAfter = retryAfter;
+  constructor(message, { retryAfter, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    if (retryAfter != null && !(Number.isFinite(retryAfter) && retryAfter >= 0)) {
+      throw new RangeError(`retryAfter must be a number of seconds >= 0, not ${retryAfter}`);
+    }
+    this.name = new.target.name;
+    this.retryAfter = retryAfter ?? null;
   }
 }
 
-/** Throw from a handler when retrying cannot help: the step fails at once. */
+/** Throw from a handler when retrying cannot help: the step fails at once, whatever attempts are left. */
 class PermanentError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'PermanentError';
+  constructor(message, { cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
   }
 }
 
-module.exports = { ...errors, RetryableError, PermanentError, errorForCode };
+module.exports = { ...classes, RetryableError, PermanentError, errorForCode };

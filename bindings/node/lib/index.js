@@ -1,8 +1,22 @@
 'use strict';
-// Tasker Native for Node. See README.md.
+// Tasker Native for Node: require('tasker'). See README.md. Queue adapters: require('tasker/bullmq'),
+// require('tasker/bull'). Requiring this module does not load libtasker; the first engine (or version()) does.
 const { Engine, StepHandler, Subscription } = require('./engine');
-const errors = require('./errors');
+const { Outcome, Step, Task, StepContext } = require('./model');
+const { errorForCode: _internal, ...errors } = require('./errors');
 const native = require('./native');
 
-module.exports = { Engine, StepHandler, Subscription, version: native.version, ...errors };
-delete module.exports.errorForCode;
+module.exports = {
+  Engine,
+  StepHandler,
+  StepContext,
+  Subscription,
+  Task,
+  Step,
+  Outcome,
+  ...errors,
+  /** The loaded libtasker's version, e.g. "0.1.0" (loads the library). */
+  version: native.version,
+  /** The ABI version this binding speaks. */
+  ABI_VERSION: native.ABI_VERSION,
+};

@@ -1,72 +1,100 @@
 'use strict';
-// The one module that touches libtasker (through koffi). Everything else in the package is plain JavaScript.
+// The one module that touches libtasker, through koffi. Everything above it is plain JavaScript.
 //
-// JSON never crosses as a C string: it is encoded once into a Buffer and passed as pointer + length, and results
-// are read as exactly `len` bytes. Calls that may wait (anything touching the store) run through koffi's async
-// calls on a worker thread, so the event loop never blocks. Native memory is freed in `finally`.
+// - JSON never crosses as a C string: a request is encoded once into a Buffer and passed as (pointer, length);
+//   an answer is read as exactly `len` bytes of UTF-8 from the tasker_bytes_t the library filled, then freed.
+// - Every returned tasker_error_t* is turned into a TaskerError subclass (errors.js) and freed, in `finally`.
+// - Each call has a synchronous form and an asynchronous one (koffi's `.async`: the call runs on a worker thread
+//   and the event loop keeps running). The engine decides which to use; the out-parameters of an async call are
+//   buffers owned by that call alone, read only after its callback ran.
+// - The library is loaded on first use, not by require('tasker'): its runtime starts with the first call, and a
+//   process that requires tasker and then forks must not have started it (the runtime does not survive fork).
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
-const { errorForCode, TaskerError } = require('./errors');
+const { AbiMismatchError, TaskerError, errorForCode } = require('./errors');
 
+/** The ABI this binding speaks (TASKER_ABI_VERSION of include/tasker.h). */
 const ABI_VERSION = 1;
 
+const LIBRARY_NAMES = { linux: 'libtasker.so', darwin: 'libtasker.dylib', win32: 'tasker.dll' };
+
+/** TASKER_LIBRARY_PATH, else the copy `./build.sh native` puts in the package's `native/` folder. */
 function findLibrary() {
-  if (process.env.TASKER_LIBRARY_PATH) return process.env.TASKER_LIBRARY_PATH;
-  for (const name of ['libtasker.so', 'libtasker.dylib', 'tasker.dll']) {
-    const candidate = path.join(__dirname, '..', 'native', name);
-    if (fs.existsSync(candidate)) return candidate;
+  const fromEnv = process.env.TASKER_LIBRARY_PATH;
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new TaskerError(`TASKER_LIBRARY_PATH is ${fromEnv}, which does not exist`);
+    return fromEnv;
   }
-  throw new TaskerError('libtasker not found: set TASKER_LIBRARY_PATH, or run ./build.sh native to bundle it');
+  const bundled = path.join(__dirname, '..', 'native', LIBRARY_NAMES[process.platform] ?? 'libtasker.so');
+  if (fs.existsSync(bundled)) return bundled;
+  throw new TaskerError(`libtasker not found: set TASKER_LIBRARY_PATH, or run ./build.sh native to place it at ${bundled}`);
 }
 
-let lib;
-let fns;
+let fns; // the declared functions, once loaded
 
-// Loaded on first use, not at require(): libtasker's runtime starts with the first call and does not survive fork.
 function load() {
   if (fns) return fns;
   const file = findLibrary();
-  lib = koffi.load(file);
-  const Bytes = koffi.struct('tasker_bytes_t', { data: 'void *', len: 'size_t' });
-  const jsonCall = (name) => lib.func(name, 'void *', ['void *', 'const uint8_t *', 'size_t', koffi.out(koffi.pointer(Bytes))]);
+  let lib;
+  try {
+    lib = koffi.load(file);
+  } catch (e) {
+    throw new TaskerError(`cannot load ${file}: ${e.message}`);
+  }
+  // The version check comes first, so that a library of another ABI is refused before anything else is declared.
+  const version = lib.func('tasker_version', 'const char *', []);
+  const abiVersion = lib.func('tasker_abi_version', 'uint32_t', []);
+  const found = abiVersion();
+  if (found !== ABI_VERSION) {
+    throw new AbiMismatchError(`${file} (libtasker ${version()}) has ABI version ${found}; this binding needs ${ABI_VERSION}`,
+      { library: file, found: String(found), expected: String(ABI_VERSION) });
+  }
+  // Handles (engines, subscriptions, errors) are opaque pointers; a tasker_bytes_t out-parameter is a 16-byte
+  // Buffer ({data, len}) passed by address, read with koffi.decode and released with tasker_bytes_free.
+  const json = (name) => lib.func(name, 'void *', ['void *', 'const uint8_t *', 'size_t', 'void *']);
   fns = {
-    Bytes,
-    version: lib.func('tasker_version', 'const char *', []),
-    abiVersion: lib.func('tasker_abi_version', 'uint32_t', []),
+    version,
     errorCode: lib.func('tasker_error_code', 'int32_t', ['void *']),
     errorMessage: lib.func('tasker_error_message', 'const char *', ['void *']),
     errorDetails: lib.func('tasker_error_details', 'const char *', ['void *']),
     errorFree: lib.func('tasker_error_free', 'void', ['void *']),
-    bytesFree: lib.func('tasker_bytes_free', 'void', [koffi.pointer(Bytes)]),
+    bytesFree: lib.func('tasker_bytes_free', 'void', ['void *']),
     engineOpen: lib.func('tasker_engine_open', 'void *', ['const uint8_t *', 'size_t', koffi.out(koffi.pointer('void *'))]),
     engineFree: lib.func('tasker_engine_free', 'void *', ['void *']),
     engineMigrate: lib.func('tasker_engine_migrate', 'void *', ['void *']),
     engineAdvanceClock: lib.func('tasker_engine_advance_clock', 'void *', ['void *', 'int64_t']),
-    engineHealth: lib.func('tasker_engine_health', 'void *', ['void *', koffi.out(koffi.pointer(Bytes))]),
+    engineHealth: lib.func('tasker_engine_health', 'void *', ['void *', 'void *']),
     subscriptionOpen: lib.func('tasker_subscription_open', 'void *',
       ['void *', 'const uint8_t *', 'size_t', 'uint32_t', koffi.out(koffi.pointer('void *'))]),
-    subscriptionPull: lib.func('tasker_subscription_pull', 'void *', ['void *', 'uint32_t', koffi.out(koffi.pointer(Bytes))]),
+    subscriptionPull: lib.func('tasker_subscription_pull', 'void *', ['void *', 'uint32_t', 'void *']),
     subscriptionFree: lib.func('tasker_subscription_free', 'void *', ['void *']),
-    json: Object.fromEntries([
-      'tasker_template_register', 'tasker_task_create', 'tasker_task_get', 'tasker_task_list', 'tasker_steps_claim',
-      'tasker_step_heartbeat', 'tasker_step_complete', 'tasker_step_fail', 'tasker_task_evaluate',
-      'tasker_task_retry', 'tasker_task_cancel', 'tasker_step_resolve', 'tasker_stale_work_list',
-    ].map((name) => [name, jsonCall(name)])),
+    json: {
+      templateRegister: json('tasker_template_register'),
+      taskCreate: json('tasker_task_create'),
+      taskGet: json('tasker_task_get'),
+      taskList: json('tasker_task_list'),
+      taskEvaluate: json('tasker_task_evaluate'),
+      taskRetry: json('tasker_task_retry'),
+      taskCancel: json('tasker_task_cancel'),
+      staleWorkList: json('tasker_stale_work_list'),
+      stepsClaim: json('tasker_steps_claim'),
+      stepHeartbeat: json('tasker_step_heartbeat'),
+      stepComplete: json('tasker_step_complete'),
+      stepFail: json('tasker_step_fail'),
+      stepResolve: json('tasker_step_resolve'),
+    },
   };
-  const found = fns.abiVersion();
-  if (found !== ABI_VERSION) {
-    fns = undefined;
-    throw new TaskerError(`libtasker at ${file} has ABI version ${found}; this binding needs ${ABI_VERSION}`);
-  }
   return fns;
 }
 
-// Throws the TaskerError subclass for a returned error, and frees it.
+/** Throws the TaskerError subclass for a returned error; the error object is freed either way. */
 function check(error) {
-  if (!error) return;
-  const f = load();
-  let code, message, details;
+  if (error === null) return;
+  const f = fns;
+  let code;
+  let message;
+  let details;
   try {
     code = f.errorCode(error);
     message = f.errorMessage(error);
@@ -77,85 +105,98 @@ function check(error) {
   throw errorForCode(code, message, details);
 }
 
-// Copies exactly `len` bytes out of a tasker_bytes_t and frees it.
-function take(out) {
-  const f = load();
+const newBytes = () => Buffer.alloc(16); // tasker_bytes_t {NULL, 0}
+
+/** The exactly `len` bytes of UTF-8 an out-parameter holds, as a string; the bytes are freed either way. */
+function take(bytes) {
   try {
-    if (!out.data) return '';
-    return Buffer.from(koffi.view(out.data, Number(out.len))).toString('utf8');
+    const len = Number(bytes.readBigUInt64LE(8));
+    return len === 0 ? '' : koffi.decode(bytes, 'const char *', len);
   } finally {
-    f.bytesFree(out);
+    fns.bytesFree(bytes);
   }
 }
 
+/** Encodes a request once: bytes (a Buffer or Uint8Array) as they are, a string as UTF-8. */
+const encode = (input) => (input instanceof Uint8Array ? input : Buffer.from(input, 'utf8'));
+
+/** Runs `fn` through koffi's async call; `input` (and the out buffer) stay referenced until the callback. */
 function callAsync(fn, ...args) {
   return new Promise((resolve, reject) => {
     fn.async(...args, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
 
-const encode = (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8'));
+/** One (engine, data, len, out) call, synchronously: the answer as text. */
+function jsonSync(name, engine, input) {
+  const f = load();
+  const data = encode(input);
+  const out = newBytes();
+  check(f.json[name](engine, data, data.length, out));
+  return take(out);
+}
+
+/** The same on a worker thread: resolves with the answer as text. */
+async function jsonAsync(name, engine, input) {
+  const f = load();
+  const data = encode(input);
+  const out = newBytes();
+  let error;
+  try {
+    error = await callAsync(f.json[name], engine, data, data.length, out);
+  } catch (e) {
+    fns.bytesFree(out); // koffi failed to make the call: nothing was written, freeing {NULL, 0} is a no-op
+    throw e;
+  }
+  check(error);
+  return take(out);
+}
+
+function engineOpenSync(config) {
+  const f = load();
+  const data = encode(config);
+  const slot = [null];
+  check(f.engineOpen(data, data.length, slot));
+  return slot[0];
+}
+
+async function engineOpenAsync(config) {
+  const f = load();
+  const data = encode(config);
+  const slot = [null];
+  check(await callAsync(f.engineOpen, data, data.length, slot));
+  return slot[0];
+}
 
 module.exports = {
   ABI_VERSION,
+  findLibrary,
   version: () => load().version(),
-
-  /** Calls one of the (engine, data, len, out) functions on a worker thread; resolves with the output text. */
-  async callJson(name, handle, payload) {
-    const f = load();
-    const input = encode(payload);
-    const out = {};
-    check(await callAsync(f.json[name], handle, input, input.length, out));
+  jsonSync,
+  jsonAsync,
+  engineOpenSync,
+  engineOpenAsync,
+  engineFreeSync: (engine) => check(load().engineFree(engine)),
+  engineFreeAsync: async (engine) => check(await callAsync(load().engineFree, engine)),
+  engineMigrateAsync: async (engine) => check(await callAsync(load().engineMigrate, engine)),
+  engineAdvanceClock: (engine, milliseconds) => check(load().engineAdvanceClock(engine, milliseconds)),
+  engineHealthAsync: async (engine) => {
+    const out = newBytes();
+    check(await callAsync(load().engineHealth, engine, out));
     return take(out);
   },
-
-  /** The same, synchronously, for calls that never wait on I/O with the memory store (used by tests). */
-  callJsonSync(name, handle, payload) {
+  subscriptionOpen(engine, pattern, capacity) {
     const f = load();
-    const input = encode(payload);
-    const out = {};
-    check(f.json[name](handle, input, input.length, out));
-    return take(out);
-  },
-
-  async engineOpen(config) {
-    const f = load();
-    const input = encode(config);
+    const data = encode(pattern);
     const slot = [null];
-    check(await callAsync(f.engineOpen, input, input.length, slot));
+    check(f.subscriptionOpen(engine, data, data.length, capacity, slot));
     return slot[0];
   },
-
-  engineOpenSync(config) {
-    const input = encode(config);
-    const slot = [null];
-    check(load().engineOpen(input, input.length, slot));
-    return slot[0];
-  },
-
-  async engineFree(handle) { check(await callAsync(load().engineFree, handle)); },
-  engineFreeSync(handle) { check(load().engineFree(handle)); },
-  async engineMigrate(handle) { check(await callAsync(load().engineMigrate, handle)); },
-  engineAdvanceClock(handle, ms) { check(load().engineAdvanceClock(handle, ms)); },
-
-  async engineHealth(handle) {
-    const out = {};
-    check(await callAsync(load().engineHealth, handle, out));
+  /** Never blocks (the library only moves buffered events). */
+  subscriptionPull(subscription, maxEvents) {
+    const out = newBytes();
+    check(load().subscriptionPull(subscription, maxEvents, out));
     return take(out);
   },
-
-  subscriptionOpen(handle, pattern, capacity) {
-    const input = encode(pattern);
-    const slot = [null];
-    check(load().subscriptionOpen(handle, input, input.length, capacity, slot));
-    return slot[0];
-  },
-
-  subscriptionPull(handle, max) {
-    const out = {};
-    check(load().subscriptionPull(handle, max, out));
-    return take(out);
-  },
-
-  subscriptionFree(handle) { check(load().subscriptionFree(handle)); },
+  subscriptionFree: (subscription) => check(load().subscriptionFree(subscription)),
 };

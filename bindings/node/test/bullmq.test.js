@@ -1,41 +1,164 @@
 'use strict';
-// A real BullMQ worker on a real Redis runs a workflow whose payment step fails once; the processor re-adds the
-// job with the outcome's delay and the task completes.
+// The BullMQ adapter with a real BullMQ worker on a real Redis (TASKER_TEST_REDIS_URL).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { tasker, registerOrder, handler, ORDER_CONTEXT, track } = require('./helpers');
+const http = require('node:http');
+const crypto = require('node:crypto');
+const {
+  tasker, ORDER_CONTEXT, failsOnce, registerOrder, createOrder, track, manualEngine, redisConnection,
+} = require('./support/helpers');
 
 const REDIS_URL = process.env.TASKER_TEST_REDIS_URL;
+const skip = !REDIS_URL && 'TASKER_TEST_REDIS_URL is not set (scripts/redis-test-server.sh start prints one)';
 
-test('a BullMQ worker completes the workflow, re-adding the retry with its delay', { skip: !REDIS_URL && 'TASKER_TEST_REDIS_URL is not set' }, async (t) => {
+/**
+ * A fresh BullMQ queue and, with `processorFor(queue)`, a worker running that processor; removed when `t` ends.
+ */
+function queueFor(t, processorFor) {
   const { Queue, Worker } = require('bullmq');
-  const { createProcessor, startWorkflow } = require('../lib/bullmq');
-  const url = new URL(REDIS_URL);
-  const connection = { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: null };
-  const name = `tasker-test-${process.pid}`;
+  const connection = redisConnection(REDIS_URL);
+  const name = `tasker-test-${crypto.randomBytes(4).toString('hex')}`;
   const queue = new Queue(name, { connection });
-  t.after(() => queue.obliterate({ force: true }).then(() => queue.close()));
+  const worker = processorFor ? new Worker(name, processorFor(queue), { connection, concurrency: 2 }) : null;
+  t.after(async () => {
+    await worker?.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+  return { queue, worker };
+}
 
+/** Resolves with the outcome that satisfies `predicate` (an onOutcome callback collects them), or times out. */
+function outcomes(timeoutMs = 20_000) {
+  const seen = [];
+  let waiters = [];
+  return {
+    seen,
+    onOutcome(outcome, job) {
+      seen.push({ outcome, job });
+      waiters = waiters.filter(({ predicate, resolve }) => (predicate(outcome) ? (resolve(outcome), false) : true));
+    },
+    until(predicate) {
+      const found = seen.find(({ outcome }) => predicate(outcome));
+      if (found) return Promise.resolve(found.outcome);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no such outcome after ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ predicate, resolve: (o) => { clearTimeout(timer); resolve(o); } });
+      });
+    },
+  };
+}
+
+test('a BullMQ worker runs a workflow with a retrying step to completion through a delayed re-add', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
   const engine = track(t, new tasker.Engine());
-  await registerOrder(engine, handler((ctx) => {
-    if (ctx.step.attempt === 1) throw new tasker.RetryableError('gateway timeout', { retryAfter: 1 });
-    return { paid: true };
+  await registerOrder(engine, failsOnce({ paid: true }, 1)); // the payment gateway fails once; retry after 1 s
+  const seen = outcomes();
+  const delayedAtReenqueue = [];
+  const { queue } = queueFor(t, (q) => createProcessor(engine, {
+    queue: q,
+    onOutcome: async (outcome, job) => {
+      if (outcome.action === 'reenqueue') delayedAtReenqueue.push(...(await q.getDelayed()).map((j) => [j.data, j.opts.delay]));
+      seen.onOutcome(outcome, job);
+    },
   }));
-  const outcomes = [];
-  let finished;
-  const done = new Promise((resolve) => { finished = resolve; });
-  const worker = new Worker(name, createProcessor(engine, {
-    queue,
-    onOutcome: (uuid, outcome) => { outcomes.push(outcome); if (outcome.action === 'complete') finished(); },
-  }), { connection });
-  t.after(() => worker.close());
 
   const started = Date.now();
   const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT });
-  await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 30_000))]);
+  await seen.until((o) => o.finished);
 
-  assert.deepEqual(outcomes.map((o) => o.action), ['reenqueue', 'complete']);
-  assert.ok(Math.abs(outcomes[0].delaySeconds - 1) < 0.1);
-  assert.ok(Date.now() - started >= 900, 'the retry waited for the delayed job');
-  assert.equal((await engine.getTask(task.uuid)).state, 'complete');
+  assert.deepEqual(seen.seen.map(({ outcome }) => outcome.action), ['reenqueue', 'complete']);
+  assert.equal(seen.seen[0].outcome.delaySeconds, 1);
+  assert.deepEqual(delayedAtReenqueue, [[{ taskUuid: task.uuid }, 1000]]);
+  assert.ok(Date.now() - started >= 950, 'the retry ran only after the job\'s delay');
+  const done = await engine.getTask(task.uuid);
+  assert.deepEqual([done.state, done.step('process_payment').attempts, done.step('process_payment').result], ['complete', 2, { paid: true }]);
+});
+
+test('the processor returns a summary that BullMQ stores as the job result', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine());
+  await registerOrder(engine);
+  const seen = outcomes();
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+  const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT });
+  await seen.until((o) => o.finished);
+  const job = await queue.getJob(`tasker-start-${task.uuid}`);
+  for (let i = 0; i < 50 && !(await job.isCompleted()); i += 1) await new Promise((r) => setTimeout(r, 20));
+  const stored = (await queue.getJob(job.id)).returnvalue;
+  assert.deepEqual(stored, { taskUuid: task.uuid, action: 'complete', taskState: 'complete', delaySeconds: null });
+});
+
+test('startWorkflow serves an HTTP route: 202 with the task uuid, and the worker completes the task', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine());
+  await registerOrder(engine);
+  const seen = outcomes();
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+
+  // The route as an Express or Fastify handler would write it, on plain node:http.
+  const server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    try {
+      const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: JSON.parse(body) });
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ taskUuid: task.uuid }));
+    } catch (e) {
+      res.writeHead(e instanceof tasker.ValidationError ? 422 : 500).end(e.message);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const url = `http://127.0.0.1:${server.address().port}/orders`;
+
+  const accepted = await fetch(url, { method: 'POST', body: JSON.stringify(ORDER_CONTEXT) });
+  assert.equal(accepted.status, 202);
+  const { taskUuid } = await accepted.json();
+  const outcome = await seen.until((o) => o.taskUuid === taskUuid && o.finished);
+  assert.equal(outcome.action, 'complete');
+
+  const rejected = await fetch(url, { method: 'POST', body: JSON.stringify({ order: { id: 'x' } }) });
+  assert.equal(rejected.status, 422);
+});
+
+test('repeating startWorkflow with the same idempotency key adds one job', { skip }, async (t) => {
+  const { startWorkflow } = require('../lib/bullmq');
+  const engine = manualEngine(t);
+  await registerOrder(engine);
+  const { queue } = queueFor(t);
+  const options = { namespace: 'fulfillment', context: ORDER_CONTEXT, idempotencyKey: 'order-7' };
+  const first = await startWorkflow(engine, queue, 'order_fulfillment', options);
+  const second = await startWorkflow(engine, queue, 'order_fulfillment', options);
+  assert.equal(second.uuid, first.uuid);
+  assert.equal(await queue.count(), 1);
+});
+
+test('enqueueStaleWork adds a job for a retry nobody re-enqueued, and the worker finishes the task', { skip }, async (t) => {
+  const { createProcessor, enqueueStaleWork } = require('../lib/bullmq');
+  const engine = manualEngine(t);
+  await registerOrder(engine, failsOnce('paid', 30));
+  const task = await createOrder(engine);
+  assert.equal((await engine.handle(task.uuid)).action, 'reenqueue'); // ... and the worker died before re-adding it
+  engine.advanceClock(30);
+  const seen = outcomes();
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+  assert.deepEqual(await enqueueStaleWork(engine, queue), [task.uuid]);
+  assert.equal((await seen.until((o) => o.finished)).action, 'complete');
+});
+
+test('a job without a task uuid fails with a TypeError naming the job', { skip }, async (t) => {
+  const { createProcessor } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine());
+  const { queue, worker } = queueFor(t, (q) => createProcessor(engine, { queue: q }));
+  const failed = new Promise((resolve) => worker.on('failed', (job, error) => resolve([job.id, error])));
+  const job = await queue.add('tasker.handle', { something: 'else' });
+  const [id, error] = await failed;
+  assert.equal(id, job.id);
+  assert.ok(error instanceof TypeError);
+  assert.match(error.message, new RegExp(`job ${job.id} has no data.taskUuid`));
+});
+
+test('createProcessor without a queue is a TypeError', () => {
+  const { createProcessor } = require('../lib/bullmq');
+  assert.throws(() => createProcessor({}, {}), /needs the queue/);
 });

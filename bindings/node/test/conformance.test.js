@@ -1,45 +1,35 @@
 'use strict';
-// The shared, language-neutral fixtures in tests/conformance, run through the Node binding.
+// The shared, language-neutral fixtures of tests/conformance, run through the Node binding on the memory store:
+// every fixture, with every native call synchronous (the default) and with every call on a worker thread.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { tasker, CONFORMANCE, track } = require('./helpers');
+const { tasker } = require('./support/helpers');
+const { fixtures, runFixture } = require('./support/conformance');
 
-const scripted = (script) => class extends tasker.StepHandler {
-  async process(ctx) {
-    if (!script) return { ok: true };
-    const behaviour = script[Math.min(ctx.step.attempt, script.length) - 1];
-    if (behaviour.fail) {
-      if (behaviour.fail.permanent) throw new tasker.PermanentError(behaviour.fail.message);
-      throw new tasker.RetryableError(behaviour.fail.message, { retryAfter: behaviour.fail.retry_after_seconds });
-    }
-    return behaviour.return;
-  }
-};
+const all = fixtures();
 
-const dir = path.join(CONFORMANCE, 'fixtures');
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-  const fixture = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-  test(fixture.name, async (t) => {
-    const engine = track(t, new tasker.Engine(fixture.engine_config));
-    const template = await engine.registerTemplate(fs.readFileSync(path.join(CONFORMANCE, 'templates', fixture.template), 'utf8'));
-    const task = await engine.createTask(template.name, { namespace: template.namespace, context: fixture.context });
-    for (const step of (await engine.getTask(task.uuid)).steps) engine.registerHandler(step.handler, scripted(fixture.handlers[step.name]));
-    const delays = [];
-    let outcome = await engine.handle(task.uuid);
-    while (outcome.action === 'reenqueue') {
-      delays.push(outcome.delaySeconds);
-      engine.advanceClock(outcome.delaySeconds);
-      outcome = await engine.handle(task.uuid);
+test('the conformance fixtures are all found', () => {
+  assert.ok(all.length >= 15, `only ${all.length} fixtures`);
+});
+
+for (const fixture of all) {
+  test(`conformance: ${fixture.name}`, async () => {
+    const engine = new tasker.Engine(fixture.engine_config);
+    try {
+      await runFixture(engine, fixture);
+    } finally {
+      await engine.close();
     }
-    const done = await engine.getTask(task.uuid);
-    assert.equal(done.state, fixture.expect.task_state);
-    for (const [name, want] of Object.entries(fixture.expect.steps)) {
-      const step = done.step(name);
-      assert.deepEqual([name, step.state, step.attempts], [name, want.state, want.attempts]);
-      if ('result' in want) assert.deepEqual(step.result, want.result);
+  });
+}
+
+for (const fixture of all) {
+  test(`conformance (calls on worker threads): ${fixture.name}`, async () => {
+    const engine = new tasker.Engine({ ...fixture.engine_config, syncCalls: false });
+    try {
+      await runFixture(engine, fixture);
+    } finally {
+      await engine.close();
     }
-    assert.deepEqual(delays, fixture.expect.reenqueue_delays);
   });
 }

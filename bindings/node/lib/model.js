@@ -1,0 +1,120 @@
+'use strict';
+// JavaScript views of the engine's JSON answers: camelCase field names for the engine's own fields; your data
+// (task context, tags, step results, metadata, initialization, event data) is passed through untouched.
+
+// The engine's field names are a small fixed set: convert each once.
+const camelCache = new Map();
+function camel(key) {
+  let converted = camelCache.get(key);
+  if (converted === undefined) {
+    converted = key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+    if (camelCache.size < 1000) camelCache.set(key, converted);
+  }
+  return converted;
+}
+
+/** A copy of a JSON object with its own (top-level) keys in camelCase; values are not touched. */
+function camelKeys(object) {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) return object;
+  const copy = {};
+  for (const key of Object.keys(object)) copy[camel(key)] = object[key];
+  return copy;
+}
+
+const hidden = (target, name, value) => Object.defineProperty(target, name, { value, enumerable: false });
+
+/**
+ * What the host should do next. `action`: 'execute' (ready steps now), 'reenqueue' (after `delaySeconds`),
+ * 'wait' (steps in flight elsewhere), 'complete', 'error' or 'cancelled'.
+ */
+class Outcome {
+  constructor(o) {
+    this.taskUuid = o.task_uuid;
+    this.taskState = o.task_state;
+    this.executionStatus = o.execution_status;
+    this.action = o.action;
+    this.delaySeconds = o.delay_seconds ?? null;
+    this.readySteps = o.ready_steps;
+    this.inProgressSteps = o.in_progress_steps;
+    this.finalized = o.finalized === true;
+  }
+
+  /** True when the task is finished (complete, error or cancelled). */
+  get finished() {
+    return this.action === 'complete' || this.action === 'error' || this.action === 'cancelled';
+  }
+}
+
+/** One step of a task, as `getTask` returns it. */
+class Step {
+  constructor(s) {
+    Object.assign(this, camelKeys(s));
+    delete this.stepUuid;
+    this.uuid = s.step_uuid;
+    this.error = camelKeys(s.error ?? null);
+    this.readiness = camelKeys(s.readiness ?? null);
+    hidden(this, 'raw', s);
+  }
+}
+
+/** A task with its steps and audit trail. `created` is set by `createTask` (false: an idempotent repeat). */
+class Task {
+  constructor(t, created) {
+    Object.assign(this, camelKeys(t));
+    delete this.taskUuid;
+    this.uuid = t.task_uuid;
+    this.steps = (t.steps ?? []).map((s) => new Step(s));
+    this.transitions = (t.transitions ?? []).map(camelKeys);
+    if (created !== undefined) this.created = created;
+    hidden(this, 'raw', t);
+  }
+
+  /** The step with this name, or undefined. */
+  step(name) {
+    return this.steps.find((s) => s.name === name);
+  }
+}
+
+/** A row of `listTasks`. */
+function taskSummary(t) {
+  const summary = camelKeys(t);
+  delete summary.taskUuid;
+  summary.uuid = t.task_uuid;
+  return summary;
+}
+
+/** An event: {sequence, name, timestamp, taskUuid, taskName, namespace, stepUuid, stepName, fromState, ...}. */
+function event(e) {
+  const out = camelKeys(e);
+  if (out.error) out.error = camelKeys(out.error);
+  return out;
+}
+
+/** What a handler's `process` receives: the task, the step, and the results of the steps it depends on. */
+class StepContext {
+  #heartbeat;
+
+  constructor(claim, heartbeat) {
+    const t = claim.task;
+    const s = claim.step;
+    this.task = { uuid: t.task_uuid, namespace: t.namespace, name: t.name, version: t.version, context: t.context ?? {},
+      tags: t.tags ?? [] };
+    this.step = { uuid: s.step_uuid, name: s.name, handler: s.handler, attempt: s.attempt, maxAttempts: s.max_attempts,
+      initialization: s.initialization ?? {} };
+    this.dependencyResults = claim.dependency_results ?? {};
+    this.claimToken = claim.claim_token;
+    this.leaseExpiresAt = claim.lease_expires_at;
+    this.#heartbeat = heartbeat;
+  }
+
+  /**
+   * Extends this attempt's lease (for handlers that run longer than it). Rejects with StaleClaimError when the
+   * lease already expired and the step was claimed again: stop working on it then.
+   */
+  async heartbeat(leaseSeconds) {
+    this.leaseExpiresAt = await this.#heartbeat(this, leaseSeconds);
+    return this.leaseExpiresAt;
+  }
+}
+
+module.exports = { Outcome, Step, Task, StepContext, taskSummary, event, camelKeys };

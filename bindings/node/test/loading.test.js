@@ -1,0 +1,95 @@
+'use strict';
+// Finding and loading libtasker, the ABI check, and the package's entry points. Each case runs in a fresh node
+// process, since a process loads the library once.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync, execFileSync } = require('node:child_process');
+
+const PACKAGE = path.resolve(__dirname, '..');
+const LIBRARY = process.env.TASKER_LIBRARY_PATH;
+
+/** Runs `code` (CommonJS, or ESM with `esm`) in a new node process in the package folder. */
+function node(code, { env = {}, esm = false } = {}) {
+  const args = esm ? ['--input-type=module', '-e', code] : ['-e', code];
+  const result = spawnSync(process.execPath, args, { cwd: PACKAGE, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
+}
+
+const LOADED = "require('fs').readFileSync('/proc/self/maps', 'utf8').includes('libtasker')";
+
+test("require('tasker') does not load the library; the first engine does", () => {
+  const { stdout, stderr } = node(`const tasker = require('tasker'); const before = ${LOADED};
+    new tasker.Engine().close(); console.log(JSON.stringify([before, ${LOADED}]));`);
+  assert.equal(stdout, '[false,true]', stderr);
+});
+
+test('a TASKER_LIBRARY_PATH that does not exist is a TaskerError naming it', () => {
+  const { stdout } = node(`const tasker = require('tasker');
+    try { new tasker.Engine(); } catch (e) { console.log(e instanceof tasker.TaskerError, e.message); }`,
+  { env: { TASKER_LIBRARY_PATH: '/nowhere/libtasker.so' } });
+  assert.equal(stdout, 'true TASKER_LIBRARY_PATH is /nowhere/libtasker.so, which does not exist');
+});
+
+test('a file that is not a shared library is a TaskerError, not a crash', () => {
+  const { stdout } = node(`const tasker = require('tasker');
+    try { tasker.version(); } catch (e) { console.log(e instanceof tasker.TaskerError, /cannot load/.test(e.message)); }`,
+  { env: { TASKER_LIBRARY_PATH: __filename } });
+  assert.equal(stdout, 'true true');
+});
+
+test('without TASKER_LIBRARY_PATH the copy in native/ is used', { skip: !fs.existsSync(path.join(PACKAGE, 'native', 'libtasker.so')) &&
+  'native/libtasker.so is not there (./build.sh native copies it)' }, () => {
+  const env = { ...process.env };
+  delete env.TASKER_LIBRARY_PATH;
+  const result = spawnSync(process.execPath, ['-e', `const t = require('tasker'); console.log(t.version());
+    console.log(require('fs').readFileSync('/proc/self/maps', 'utf8').includes('${path.join(PACKAGE, 'native')}'))`],
+  { cwd: PACKAGE, encoding: 'utf8', env });
+  assert.match(result.stdout, /^\d+\.\d+\.\d+\ntrue$/m, result.stderr);
+});
+
+let cc = null;
+try {
+  execFileSync('cc', ['--version'], { stdio: 'ignore' });
+  cc = 'cc';
+} catch {
+  // no C compiler: the ABI mismatch test is skipped
+}
+
+test('a library of another ABI version is refused with AbiMismatchError', { skip: !cc && 'no C compiler (cc) to build a fake library' }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasker-abi-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'fake.c'),
+    'unsigned int tasker_abi_version(void) { return 999; }\nconst char *tasker_version(void) { return "9.9.9"; }\n');
+  execFileSync(cc, ['-shared', '-fPIC', '-o', path.join(dir, 'libfake.so'), path.join(dir, 'fake.c')]);
+  const { stdout } = node(`const tasker = require('tasker');
+    try { new tasker.Engine(); } catch (e) { console.log(e.name, e.code, e.message); }`,
+  { env: { TASKER_LIBRARY_PATH: path.join(dir, 'libfake.so') } });
+  assert.match(stdout, /^AbiMismatchError 13 .*libfake\.so \(libtasker 9\.9\.9\) has ABI version 999; this binding needs 1$/);
+});
+
+test('the ESM entry exports the same objects as the CommonJS one', () => {
+  const { stdout, stderr } = node(`import tasker, { Engine, StepHandler, RetryableError, NotFoundError } from 'tasker';
+    import cjs from './lib/index.js';
+    console.log(JSON.stringify([tasker === cjs, Engine === cjs.Engine, StepHandler === cjs.StepHandler,
+      RetryableError === cjs.RetryableError, NotFoundError === cjs.NotFoundError]));`, { esm: true });
+  assert.equal(stdout, '[true,true,true,true,true]', stderr);
+});
+
+test('every export of the CommonJS entry is a named export of the ESM entry', async () => {
+  const cjs = require('..');
+  const esm = await import('../index.mjs');
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(cjs).sort());
+});
+
+test("the queue adapters load without bullmq or bull being required", () => {
+  const { stdout } = node(`require('tasker/bullmq'); require('tasker/bull'); require('tasker');
+    console.log(Object.keys(require.cache).some((f) => /node_modules\\/(bullmq|bull)\\//.test(f)));`);
+  assert.equal(stdout, 'false');
+});
+
+test('the library is the one TASKER_LIBRARY_PATH names', { skip: !LIBRARY && 'TASKER_LIBRARY_PATH is not set' }, () => {
+  assert.equal(require('../lib/native').findLibrary(), LIBRARY);
+});

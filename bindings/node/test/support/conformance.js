@@ -1,0 +1,53 @@
+'use strict';
+// The runner for the shared fixtures of tests/conformance (see its README), through the binding's own handle():
+// one scripted handler per step name, re-enqueue delays followed on the engine's manual clock.
+const fs = require('node:fs');
+const path = require('node:path');
+const assert = require('node:assert/strict');
+const { tasker, CONFORMANCE, handleToEnd } = require('./helpers');
+
+const FIXTURES = path.join(CONFORMANCE, 'fixtures');
+
+/** Every fixture, parsed, in file order. */
+const fixtures = () => fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')));
+
+/** Plays the fixture's script for the claimed step: one entry per attempt, the last one repeating. */
+class Scripted extends tasker.StepHandler {
+  constructor(handlers) {
+    super();
+    this.handlers = handlers;
+  }
+
+  async process(ctx) {
+    const script = this.handlers[ctx.step.name];
+    if (!script) return { ok: true };
+    const behaviour = script[Math.min(ctx.step.attempt, script.length) - 1];
+    if (!behaviour.fail) return behaviour.return;
+    const { message, permanent = false, retry_after_seconds: retryAfter } = behaviour.fail;
+    if (permanent) throw new tasker.PermanentError(message);
+    throw new tasker.RetryableError(message, { retryAfter });
+  }
+}
+
+/** Runs one fixture on `engine` (opened with the fixture's engine_config) and asserts its expectations. */
+async function runFixture(engine, fixture) {
+  const template = await engine.registerTemplate({ path: path.join(CONFORMANCE, 'templates', fixture.template) });
+  const task = await engine.createTask(template.name, { namespace: template.namespace, context: fixture.context });
+  const scripted = new Scripted(fixture.handlers);
+  for (const step of task.steps) engine.registerHandler(step.handler, scripted);
+
+  const { delays } = await handleToEnd(engine, task.uuid);
+
+  const done = await engine.getTask(task.uuid);
+  assert.equal(done.state, fixture.expect.task_state, 'task state');
+  for (const [name, want] of Object.entries(fixture.expect.steps)) {
+    const step = done.step(name);
+    assert.ok(step, `step ${name} exists`);
+    assert.deepEqual({ name, state: step.state, attempts: step.attempts }, { name, state: want.state, attempts: want.attempts });
+    if ('result' in want) assert.deepEqual(step.result, want.result, `result of ${name}`);
+  }
+  assert.deepEqual(delays, fixture.expect.reenqueue_delays, 're-enqueue delays');
+}
+
+module.exports = { fixtures, runFixture };

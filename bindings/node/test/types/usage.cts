@@ -1,0 +1,58 @@
+// Type-checked by test/types.test.js (tsc --noEmit): a typical CommonJS program against index.d.ts.
+import tasker = require('tasker');
+import bullmq = require('tasker/bullmq');
+import bull = require('tasker/bull');
+
+interface Order { order: { id: number; total: number } }
+
+class ValidateOrder extends tasker.StepHandler<Order, { valid: boolean; total: number }> {
+  async process(ctx: tasker.StepContext<Order>) {
+    if (ctx.step.attempt > 1) await ctx.heartbeat(60);
+    return { valid: true, total: ctx.task.context.order.total };
+  }
+
+  processResults(output: { valid: boolean; total: number }) {
+    return output;
+  }
+}
+
+export async function main(queue: bullmq.QueueLike, bullQueue: bull.BullQueueLike): Promise<number> {
+  const engine = new tasker.Engine({ concurrency: 4, backoff: { jitter: 0 }, clock: 'manual' });
+  try {
+    const template: tasker.TemplateInfo = await engine.registerTemplate({ path: 'order.yaml' });
+    engine.registerHandler('ValidateOrder', ValidateOrder)
+      .registerHandler('Plain', (ctx) => ctx.step.name)
+      .registerHandlers({ Shared: new ValidateOrder() });
+    const task = await engine.createTask<Order>(template.name, { namespace: 'fulfillment', context: { order: { id: 1, total: 2 } } });
+    const id: number = task.context.order.id;
+    const outcome: tasker.Outcome = await engine.handle(task.uuid);
+    if (outcome.action === 'reenqueue' && outcome.delaySeconds !== null) engine.advanceClock(outcome.delaySeconds);
+    const step = (await engine.getTask(task.uuid)).step('validate_order');
+    const errorType: string | undefined = step?.error?.errorType;
+    for await (const event of engine.subscribe('step.*')) {
+      const stepName: string | null | undefined = event.stepName;
+      if (stepName) break;
+    }
+    bullmq.createProcessor(engine, { queue, onOutcome: (o) => o.action });
+    await bull.startWorkflow(engine, bullQueue, 'order_fulfillment', { namespace: 'fulfillment' });
+    try {
+      throw new tasker.RetryableError('busy', { retryAfter: 5 });
+    } catch (e) {
+      if (e instanceof tasker.NotFoundError) return e.code;
+    }
+    void errorType;
+    return id;
+  } finally {
+    await engine.close();
+  }
+}
+
+// Misuse the declarations must reject:
+// @ts-expect-error createTask needs a namespace
+void new tasker.Engine().createTask('x', {});
+// @ts-expect-error concurrency is a number
+void new tasker.Engine({ concurrency: 'many' });
+// @ts-expect-error an object is not a handler
+new tasker.Engine().registerHandler('X', { run() {} });
+// @ts-expect-error handle returns a Promise<Outcome>, not an Outcome
+export const action: string = new tasker.Engine().handle('u').action;
