@@ -1,6 +1,8 @@
 #!/usr/bin/env pwsh
 # Tasker Native build entry point for Windows: the twin of build.sh (same commands, same output folders).
 # `./build.ps1 help` lists the commands. Requires PowerShell 7, the .NET 10 SDK, and for ctest CMake + a C compiler.
+# Differences from build.sh: `deps` only checks and explains (no apt), and `test` starts no servers: the
+# PostgreSQL and Redis tests use TASKER_TEST_DATABASE_URL and TASKER_TEST_REDIS_URL when they are set.
 param(
     [Parameter(Position = 0)] [string] $Command = 'help',
     [Parameter(ValueFromRemainingArguments = $true)] [string[]] $Rest = @()
@@ -12,10 +14,10 @@ $Rid = if ($env:TASKER_RID) { $env:TASKER_RID } else { 'win-x64' }
 $LibDir = "artifacts/lib/$Rid"
 $LibName = if ($Rid -like 'osx-*') { 'libtasker.dylib' } elseif ($Rid -like 'win-*') { 'tasker.dll' } else { 'libtasker.so' }
 $Lib = "$LibDir/$LibName"
-$Suites = [System.Collections.Generic.List[string]]::new()
 
 function Section([string] $Text) { Write-Host "`n==> $Text" }
 
+# Native programs do not throw on failure: check the exit code.
 function Invoke-Checked([string] $Exe, [string[]] $Arguments) {
     & $Exe @Arguments
     if ($LASTEXITCODE -ne 0) { throw "$Exe $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
@@ -29,11 +31,14 @@ usage: ./build.ps1 <command> [args]
   test      run every test suite (PostgreSQL tests need TASKER_TEST_DATABASE_URL; Redis tests TASKER_TEST_REDIS_URL)
   build     build the .NET solution (Release)
   native    publish tasker.dll (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
-  ctest     build the C examples and run the C ABI tests (CTest); needs `native`
+  ctest     build the C examples and run the C ABI tests (CTest); publishes the library first if needed
   parity    check the header, the C# exports and the bindings agree (needs bash: scripts/abi-parity.sh)
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
+  migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      check the tools the tests need are installed
   clean     remove build outputs (artifacts/, build/, .tmp/)
+
+environment: TASKER_RID (default win-x64), FORCE=1 (native: publish even when up to date)
 '@ | Write-Host
 }
 
@@ -42,19 +47,23 @@ function Invoke-Build {
     Invoke-Checked dotnet @('build', 'TaskerNative.sln', '-c', 'Release', '--nologo', '-v', 'quiet')
 }
 
+# True when some input of the library (anything under src/ but build outputs, or the shared props) is newer than it.
+function Test-NativeStale {
+    if (-not (Test-Path $Lib)) { return $true }
+    $libTime = (Get-Item $Lib).LastWriteTime
+    $inputs = @(Get-ChildItem src -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' })
+    $inputs += @(Get-ChildItem -File -ErrorAction SilentlyContinue Directory.Build.props, Directory.Packages.props, global.json)
+    return $null -ne ($inputs | Where-Object { $_.LastWriteTime -gt $libTime } | Select-Object -First 1)
+}
+
 function Invoke-Native {
-    # Skip the AOT publish when the library is newer than every C# source file.
-    $upToDate = $false
-    if ((Test-Path $Lib) -and $env:FORCE -ne '1') {
-        $libTime = (Get-Item $Lib).LastWriteTime
-        $newer = Get-ChildItem src -Recurse -File -Include *.cs, *.csproj, *.sql | Where-Object { $_.LastWriteTime -gt $libTime } | Select-Object -First 1
-        $upToDate = $null -eq $newer
-    }
-    if ($upToDate) { Write-Host "tasker is up to date: $Lib" }
-    else {
+    # The AOT publish takes about a minute: skip it when nothing changed.
+    if ($env:FORCE -eq '1' -or (Test-NativeStale)) {
         Section "publish tasker ($Rid)"
         Invoke-Checked dotnet @('publish', 'src/Tasker.Native/Tasker.Native.csproj', '-c', 'Release', '-r', $Rid, '-o', $LibDir, '--nologo', '-v', 'quiet')
     }
+    else { Write-Host "tasker is up to date: $Lib" }
+    # Each binding can also load the library from inside its own package.
     foreach ($dest in @('bindings/python/src/tasker/_native', 'bindings/ruby/lib/tasker/native', 'bindings/node/native')) {
         if (Test-Path (Split-Path $dest -Parent)) {
             New-Item -ItemType Directory -Force -Path $dest | Out-Null
@@ -63,66 +72,133 @@ function Invoke-Native {
     }
 }
 
+function Invoke-CMakeBuild {
+    Invoke-Checked cmake @('-S', '.', '-B', 'build/cmake', '-DCMAKE_BUILD_TYPE=Release', "-DTASKER_RID=$Rid")
+    Invoke-Checked cmake @('--build', 'build/cmake', '--config', 'Release', '-j', '2')
+}
+
 function Invoke-CTest {
     if (-not (Test-Path CMakeLists.txt)) { Write-Host 'ctest: no CMakeLists.txt yet'; return }
     Invoke-Native
     Section 'C examples and ABI tests (CTest)'
-    Invoke-Checked cmake @('-S', '.', '-B', 'build/cmake', '-DCMAKE_BUILD_TYPE=Release', "-DTASKER_RID=$Rid")
-    Invoke-Checked cmake @('--build', 'build/cmake', '--config', 'Release', '-j', '2')
+    Invoke-CMakeBuild
     Invoke-Checked ctest @('--test-dir', 'build/cmake', '-C', 'Release', '--output-on-failure')
-    $Suites.Add('ctest')
 }
 
 function Invoke-Parity {
-    if (-not (Test-Path scripts/abi-parity.sh)) { Write-Host 'parity: scripts/abi-parity.sh not present'; return }
+    if (-not (Test-Path scripts/abi-parity.sh)) { Write-Host 'parity: scripts/abi-parity.sh not present yet'; return }
     Section 'ABI parity'
     $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
     Invoke-Checked bash @('scripts/abi-parity.sh')
-    $Suites.Add('parity')
 }
 
 function Invoke-Deps {
     # Windows has no apt: check what is needed and say what to install.
-    $missing = @('dotnet', 'cmake', 'python', 'ruby', 'node') | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) }
-    if ($missing) { Write-Host "deps: missing on PATH: $($missing -join ', ') (install them; Ruby needs the ffi gem)" }
+    $missing = @('dotnet', 'cmake', 'python', 'ruby', 'node', 'npm', 'bash') | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) }
+    if ($missing) {
+        Write-Host "deps: missing on PATH: $($missing -join ', ')"
+        Write-Host '      install the .NET 10 SDK, CMake + Visual Studio C tools, Python 3 (pytest, celery, redis, fastapi, httpx),'
+        Write-Host '      Ruby (gems ffi, rspec, sidekiq, redis), Node 20 with npm, and Git for Windows (bash)'
+    }
     else { Write-Host 'deps: all present' }
-    if (-not $env:TASKER_TEST_DATABASE_URL) { Write-Host 'deps: set TASKER_TEST_DATABASE_URL to a PostgreSQL 15 database for the PostgreSQL tests' }
+    if (-not $env:TASKER_TEST_DATABASE_URL) {
+        Write-Host 'deps: set TASKER_TEST_DATABASE_URL to an empty PostgreSQL 15 database (e.g. postgres://postgres@127.0.0.1:5432/tasker_test) for the PostgreSQL tests'
+    }
+    if (-not $env:TASKER_TEST_REDIS_URL) {
+        Write-Host 'deps: set TASKER_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0) for the queue adapter tests'
+    }
+}
+
+# Like build.sh: every suite runs even when an earlier one failed; one summary line at the end.
+$Passed = [System.Collections.Generic.List[string]]::new()
+$Failed = [System.Collections.Generic.List[string]]::new()
+$Skipped = [System.Collections.Generic.List[string]]::new()
+
+# The body runs in a child scope of this function, so it sees the caller's variables (e.g. $name in Invoke-Test):
+# these parameter names must not shadow them.
+function Invoke-Suite([string] $SuiteName, [string] $SuiteTitle, [scriptblock] $SuiteBody) {
+    Section $SuiteTitle
+    try { & $SuiteBody; $Passed.Add($SuiteName) }
+    catch { Write-Host "!! $SuiteName failed: $_"; $Failed.Add($SuiteName) }
 }
 
 function Invoke-Test {
+    Section 'dependencies'
     Invoke-Deps
-    Section 'dotnet tests'
-    Invoke-Checked dotnet @('test', 'TaskerNative.sln', '-c', 'Release', '--nologo')
-    $Suites.Add('dotnet')
-    if (Test-Path src/Tasker.Native/Exports) {
-        Invoke-Native
-        Invoke-CTest
-        Invoke-Parity
+    Invoke-Suite 'dotnet' 'dotnet tests' { Invoke-Checked dotnet @('test', 'TaskerNative.sln', '-c', 'Release', '--nologo') }
+    Invoke-Suite 'native' 'tasker (NativeAOT)' { Invoke-Native }
+
+    # Everything below loads the published library.
+    $later = @()
+    if (Test-Path CMakeLists.txt) { $later += 'ctest' }
+    if (Test-Path scripts/abi-parity.sh) { $later += 'parity' }
+    foreach ($lang in @('python', 'ruby', 'node')) { if (Test-Path "bindings/$lang/run-tests.sh") { $later += $lang } }
+    if ($Passed.Contains('native')) {
         $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
-        foreach ($lang in @('python', 'ruby', 'node')) {
-            if (Test-Path "bindings/$lang/run-tests.sh") {
-                Section "$lang binding"
-                Invoke-Checked bash @("bindings/$lang/run-tests.sh")
-                $Suites.Add($lang)
+        foreach ($name in $later) {
+            switch ($name) {
+                'ctest' { Invoke-Suite 'ctest' 'C ABI tests (CTest)' { Invoke-CTest } }
+                'parity' { Invoke-Suite 'parity' 'ABI parity' { Invoke-Parity } }
+                default { Invoke-Suite $name "$name binding" { Invoke-Checked bash @("bindings/$name/run-tests.sh") } }
             }
         }
     }
-    Section "all passed: $($Suites -join ' ')"
+    else { foreach ($name in $later) { $Skipped.Add($name) } }
+
+    $list = "passed: $(if ($Passed.Count) { $Passed -join ' ' } else { 'none' }); " +
+        "failed: $(if ($Failed.Count) { $Failed -join ' ' } else { 'none' }); " +
+        "skipped: $(if ($Skipped.Count) { $Skipped -join ' ' } else { 'none' })"
+    if ($Failed.Count -eq 0) { Section "test: all passed ($list)" }
+    else { Section "test: FAILED ($list)"; exit 1 }
+}
+
+# The same order-fulfillment workflow in every language present; each one only when its files exist.
+function Invoke-Demos {
+    Section 'C# (examples/dotnet)'
+    Invoke-Checked dotnet @('run', '--project', 'examples/dotnet/OrderFulfillment', '-c', 'Release')
+
+    Invoke-Native
+    $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
+    if ((Test-Path CMakeLists.txt) -and (Test-Path examples/c)) {
+        Section 'C (examples/c)'
+        Invoke-CMakeBuild
+        # Multi-config generators (Visual Studio) put the program in a Release/ subfolder.
+        $exe = Get-ChildItem build/cmake/examples/c -Recurse -File -Include 'order_fulfillment', 'order_fulfillment.exe' | Select-Object -First 1
+        if (-not $exe) { throw 'C example: build/cmake/examples/c/order_fulfillment not built' }
+        # Windows finds DLLs next to the program or on PATH, not through an rpath.
+        $env:PATH = "$((Resolve-Path $LibDir).Path)$([IO.Path]::PathSeparator)$env:PATH"
+        Invoke-Checked $exe.FullName @()
+    }
+    if (Test-Path examples/python/order_fulfillment.py) { Section 'Python (examples/python)'; Invoke-Checked python @('examples/python/order_fulfillment.py') }
+    if (Test-Path examples/ruby/order_fulfillment.rb) { Section 'Ruby (examples/ruby)'; Invoke-Checked ruby @('examples/ruby/order_fulfillment.rb') }
+    if (Test-Path examples/node/order_fulfillment.js) {
+        Section 'Node (examples/node)'
+        if (-not (Test-Path bindings/node/node_modules/koffi)) {
+            Push-Location bindings/node
+            try { Invoke-Checked npm @('install', '--no-audit', '--no-fund', '--loglevel=error') } finally { Pop-Location }
+        }
+        Invoke-Checked node @('examples/node/order_fulfillment.js')
+    }
 }
 
 function Invoke-Demo {
-    Section 'C# (examples/dotnet)'
-    Invoke-Checked dotnet @('run', '--project', 'examples/dotnet/OrderFulfillment', '-c', 'Release')
-    if (Test-Path src/Tasker.Native/Exports) {
-        Invoke-Native
-        $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
-        if ((Test-Path examples/python/order_fulfillment.py)) { Section 'Python'; Invoke-Checked python @('examples/python/order_fulfillment.py') }
-        if ((Test-Path examples/ruby/order_fulfillment.rb) -and (Get-Command ruby -ErrorAction SilentlyContinue)) { Section 'Ruby'; Invoke-Checked ruby @('examples/ruby/order_fulfillment.rb') }
-        if (Test-Path examples/node/order_fulfillment.js) {
-            if (-not (Test-Path bindings/node/node_modules)) { Push-Location bindings/node; Invoke-Checked npm @('install', '--no-audit', '--no-fund', '--loglevel=error'); Pop-Location }
-            Section 'Node'; Invoke-Checked node @('examples/node/order_fulfillment.js')
-        }
+    Section 'dependencies'
+    Invoke-Deps
+    Invoke-Demos
+}
+
+function Invoke-Migrate {
+    $url = if ($env:TASKER_DATABASE_URL) { $env:TASKER_DATABASE_URL } else { $env:DATABASE_URL }
+    if (-not $url) { Write-Host 'migrate: set DATABASE_URL (or TASKER_DATABASE_URL) to the PostgreSQL database'; exit 2 }
+    if (Test-Path src/Tasker.Postgres.Migrator) {
+        $env:DATABASE_URL = $url
+        Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'src/Tasker.Postgres.Migrator', '--') + $Rest)
     }
+    elseif (Test-Path bench/Tasker.Postgres.Bench) {
+        # Until a dedicated migrator exists, the PostgreSQL bench tool's `migrate` command (docs/operations.md) does it.
+        Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'bench/Tasker.Postgres.Bench', '--', 'migrate', '--database-url', $url) + $Rest)
+    }
+    else { Write-Host 'migrate: not available yet'; exit 2 }
 }
 
 switch ($Command) {
@@ -133,6 +209,7 @@ switch ($Command) {
     'ctest' { Invoke-CTest }
     'parity' { Invoke-Parity }
     'bench' { Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'bench/Tasker.Benchmarks', '--') + $Rest) }
+    'migrate' { Invoke-Migrate }
     'deps' { Invoke-Deps }
     'clean' { Remove-Item -Recurse -Force -ErrorAction SilentlyContinue artifacts, build, .tmp }
     { $_ -in 'help', '-h', '--help' } { Show-Usage }

@@ -11,7 +11,6 @@ case "$RID" in
   *) LIB_NAME=libtasker.so ;;
 esac
 LIB=$LIB_DIR/$LIB_NAME
-SUITES=()
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -23,11 +22,21 @@ usage: ./build.sh <command> [args]
   test      install test dependencies, start throwaway PostgreSQL and Redis, run every test suite
   build     build the .NET solution (Release)
   native    publish libtasker (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
-  ctest     build the C examples and run the C ABI tests (CTest); needs `native`
+  ctest     build the C examples and run the C ABI tests (CTest); publishes libtasker first if needed
   parity    check the header, the C# exports, the library's symbols and the bindings agree
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
+  migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      install missing Debian packages the tests need
   clean     remove build outputs (artifacts/, build/, .tmp/)
+
+environment:
+  TASKER_RID            runtime identifier for native (default linux-x64; osx-* gives libtasker.dylib)
+  FORCE=1               native: publish even when the library is up to date
+  TASKER_TEST_DATABASE_URL, TASKER_TEST_REDIS_URL
+                        test: use these servers instead of starting throwaway ones
+  TASKER_PG_PORT, TASKER_REDIS_PORT
+                        test: ports of the throwaway servers (default 54329, 63799)
+  TASKER_KEEP_SERVERS=1 test: leave the throwaway servers running afterwards
 TXT
 }
 
@@ -36,15 +45,24 @@ cmd_build() {
   dotnet build TaskerNative.sln -c Release --nologo -v quiet
 }
 
+# True when some input of libtasker (anything under src/ but build outputs, or the shared props) is newer than it.
+native_stale() {
+  [ -f "$LIB" ] || return 0
+  local inputs=(src)
+  for f in Directory.Build.props Directory.Packages.props global.json; do [ -f "$f" ] && inputs+=("$f"); done
+  [ -n "$(find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -type f -newer "$LIB" -print | head -n 1)" ]
+}
+
 cmd_native() {
-  # Skip the ~60 s AOT publish when the library is newer than every C# source file.
-  if [ -f "$LIB" ] && [ "${FORCE:-0}" != 1 ] && [ -z "$(find src -newer "$LIB" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.sql' \) | head -1)" ]; then
-    echo "libtasker is up to date: $LIB"
-  else
+  # The AOT publish takes about a minute: skip it when nothing changed.
+  if [ "${FORCE:-0}" = 1 ] || native_stale; then
     section "publish libtasker ($RID)"
     dotnet publish src/Tasker.Native/Tasker.Native.csproj -c Release -r "$RID" -o "$LIB_DIR" --nologo -v quiet
+  else
+    echo "libtasker is up to date: $LIB"
   fi
   # Each binding can also load the library from inside its own package.
+  local dest
   for dest in bindings/python/src/tasker/_native bindings/ruby/lib/tasker/native bindings/node/native; do
     if [ -d "$(dirname "$dest")" ]; then
       mkdir -p "$dest"
@@ -53,21 +71,51 @@ cmd_native() {
   done
 }
 
+cmake_build() {
+  cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=Release -DTASKER_RID="$RID" >/dev/null
+  cmake --build build/cmake -j 2 >/dev/null
+}
+
 cmd_ctest() {
   [ -f CMakeLists.txt ] || { echo "ctest: no CMakeLists.txt yet"; return 0; }
   cmd_native
   section "C examples and ABI tests (CTest)"
-  cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build/cmake -j 2 >/dev/null
+  cmake_build
   ctest --test-dir build/cmake --output-on-failure
-  SUITES+=("ctest")
 }
 
 cmd_parity() {
-  [ -x scripts/abi-parity.sh ] || { echo "parity: scripts/abi-parity.sh not present yet"; return 0; }
+  [ -f scripts/abi-parity.sh ] || { echo "parity: scripts/abi-parity.sh not present yet"; return 0; }
   section "ABI parity"
-  scripts/abi-parity.sh
-  SUITES+=("parity")
+  TASKER_LIBRARY_PATH=$PWD/$LIB bash scripts/abi-parity.sh
+}
+
+# --- test -----------------------------------------------------------------------------------------------------
+
+PASSED=()
+FAILED=()
+SKIPPED=()
+SUMMARY_PRINTED=0
+
+# suite NAME TITLE COMMAND...: runs one suite and records the result without stopping, so one failure does not
+# hide the other suites' results. An empty TITLE prints no header (the command prints its own). The subshell re-enables errexit: a function called from `if` or `||` would run
+# with errexit silently off. Never call `suite` itself from a condition, for the same reason.
+suite() {
+  local name=$1 title=$2 rc
+  shift 2
+  [ -z "$title" ] || section "$title"
+  set +e
+  (set -e; "$@")
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then PASSED+=("$name"); else FAILED+=("$name"); echo "!! $name failed (exit $rc)" >&2; fi
+}
+passed() { [[ " ${PASSED[*]} " == *" $1 "* ]]; }
+
+summary() {
+  SUMMARY_PRINTED=1
+  local list="passed: ${PASSED[*]:-none}; failed: ${FAILED[*]:-none}; skipped: ${SKIPPED[*]:-none}"
+  if [ ${#FAILED[@]} -eq 0 ]; then section "test: all passed ($list)"; else section "test: FAILED ($list)"; fi
 }
 
 # Only servers this run started are stopped: another run on the same machine may be using one it found running.
@@ -75,72 +123,122 @@ STARTED_PG=0
 STARTED_REDIS=0
 stop_servers() {
   [ "${TASKER_KEEP_SERVERS:-0}" = 1 ] && return 0
-  [ "$STARTED_REDIS" = 1 ] && { scripts/redis-test-server.sh stop >/dev/null 2>&1 || true; }
-  [ "$STARTED_PG" = 1 ] && { scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; }
+  if [ "$STARTED_REDIS" = 1 ]; then scripts/redis-test-server.sh stop >/dev/null 2>&1 || true; fi
+  if [ "$STARTED_PG" = 1 ]; then scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; fi
   return 0
 }
 
-cmd_test() {
-  section "dependencies"
-  scripts/deps.sh
-  trap stop_servers EXIT
+on_test_exit() {
+  local rc=$?
+  stop_servers
+  # Reached only when a step outside the suites (dependencies, server start) failed: still say where it stopped.
+  if [ "$SUMMARY_PRINTED" = 0 ]; then
+    section "test: ABORTED (exit $rc) before all suites ran (passed: ${PASSED[*]:-none}; failed: ${FAILED[*]:-none})"
+  fi
+}
+
+start_servers() {
   if [ -z "${TASKER_TEST_DATABASE_URL:-}" ]; then
     section "PostgreSQL (throwaway cluster)"
-    pg_isready -q -h 127.0.0.1 -p "${TASKER_PG_PORT:-54329}" 2>/dev/null || STARTED_PG=1
+    scripts/pg-test-cluster.sh status || STARTED_PG=1
     TASKER_TEST_DATABASE_URL=$(scripts/pg-test-cluster.sh start)
     export TASKER_TEST_DATABASE_URL
   fi
+  echo "TASKER_TEST_DATABASE_URL=$TASKER_TEST_DATABASE_URL"
   if [ -z "${TASKER_TEST_REDIS_URL:-}" ]; then
     section "Redis (throwaway server)"
-    redis-cli -p "${TASKER_REDIS_PORT:-63799}" ping >/dev/null 2>&1 || STARTED_REDIS=1
+    scripts/redis-test-server.sh status || STARTED_REDIS=1
     TASKER_TEST_REDIS_URL=$(scripts/redis-test-server.sh start)
     export TASKER_TEST_REDIS_URL
   fi
+  echo "TASKER_TEST_REDIS_URL=$TASKER_TEST_REDIS_URL"
+}
 
-  section "dotnet tests"
-  dotnet test TaskerNative.sln -c Release --nologo
-  SUITES+=("dotnet")
+cmd_test() {
+  trap on_test_exit EXIT
+  section "dependencies"
+  scripts/deps.sh
+  start_servers
 
-  if [ -d src/Tasker.Native/Exports ]; then
-    cmd_native
-    cmd_ctest
-    cmd_parity
+  suite dotnet "dotnet tests" dotnet test TaskerNative.sln -c Release --nologo
+  suite native "libtasker (NativeAOT)" cmd_native
+
+  # Everything below loads the published library.
+  local later=() lang name
+  [ -f CMakeLists.txt ] && later+=(ctest)
+  [ -f scripts/abi-parity.sh ] && later+=(parity)
+  for lang in python ruby node; do [ -f "bindings/$lang/run-tests.sh" ] && later+=("$lang"); done
+  if passed native; then
     export TASKER_LIBRARY_PATH=$PWD/$LIB
-    for lang in python ruby node; do
-      if [ -f "bindings/$lang/run-tests.sh" ]; then
-        section "$lang binding"
-        bash "bindings/$lang/run-tests.sh"
-        SUITES+=("$lang")
-      fi
+    for name in "${later[@]}"; do
+      case "$name" in
+        ctest) suite ctest "" cmd_ctest ;;
+        parity) suite parity "" cmd_parity ;;
+        *) suite "$name" "$name binding" bash "bindings/$name/run-tests.sh" ;;
+      esac
     done
+  else
+    SKIPPED+=("${later[@]}")
   fi
-  section "all passed: ${SUITES[*]}"
+
+  summary
+  [ ${#FAILED[@]} -eq 0 ]
+}
+
+# --- demo -----------------------------------------------------------------------------------------------------
+
+# The same order-fulfillment workflow in every language present; each one only when its files exist.
+run_demos() {
+  section "C# (examples/dotnet)"
+  dotnet run --project examples/dotnet/OrderFulfillment -c Release
+
+  cmd_native
+  export TASKER_LIBRARY_PATH=$PWD/$LIB
+  if [ -f CMakeLists.txt ] && [ -d examples/c ]; then
+    section "C (examples/c)"
+    cmake_build
+    build/cmake/examples/c/order_fulfillment
+  fi
+  if [ -f examples/python/order_fulfillment.py ]; then
+    section "Python (examples/python)"
+    /usr/bin/python3 examples/python/order_fulfillment.py
+  fi
+  if [ -f examples/ruby/order_fulfillment.rb ]; then
+    section "Ruby (examples/ruby)"
+    ruby examples/ruby/order_fulfillment.rb
+  fi
+  if [ -f examples/node/order_fulfillment.js ]; then
+    section "Node (examples/node)"
+    # node_modules is not committed; `npm install` honours package-lock.json (see bindings/node/run-tests.sh).
+    [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
+    node examples/node/order_fulfillment.js
+  fi
 }
 
 cmd_demo() {
   section "dependencies"
-  scripts/deps.sh
-  section "C# (examples/dotnet)"
-  dotnet run --project examples/dotnet/OrderFulfillment -c Release
-  if [ -d src/Tasker.Native/Exports ]; then
-    cmd_native
-    export TASKER_LIBRARY_PATH=$PWD/$LIB
-    if [ -f CMakeLists.txt ] && [ -f examples/c/order_fulfillment.c ]; then
-      section "C (examples/c)"
-      cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/cmake -j 2 >/dev/null
-      build/cmake/examples/c/order_fulfillment
-    fi
-    if [ -f examples/python/order_fulfillment.py ]; then section "Python"; /usr/bin/python3 examples/python/order_fulfillment.py; fi
-    if [ -f examples/ruby/order_fulfillment.rb ] && command -v ruby >/dev/null; then section "Ruby"; ruby examples/ruby/order_fulfillment.rb; fi
-    if [ -f examples/node/order_fulfillment.js ]; then
-      [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
-      section "Node"; node examples/node/order_fulfillment.js
-    fi
-  fi
+  scripts/deps.sh   # ruby + ruby-ffi for the Ruby example, cmake + cJSON for the C one
+  run_demos
 }
+
+# --- other commands -------------------------------------------------------------------------------------------
 
 cmd_bench() {
   dotnet run -c Release --project bench/Tasker.Benchmarks -- "$@"
+}
+
+cmd_migrate() {
+  local url=${TASKER_DATABASE_URL:-${DATABASE_URL:-}}
+  [ -n "$url" ] || { echo "migrate: set DATABASE_URL (or TASKER_DATABASE_URL) to the PostgreSQL database" >&2; exit 2; }
+  if [ -d src/Tasker.Postgres.Migrator ]; then
+    DATABASE_URL=$url dotnet run -c Release --project src/Tasker.Postgres.Migrator -- "$@"
+  elif [ -d bench/Tasker.Postgres.Bench ]; then
+    # Until a dedicated migrator exists, the PostgreSQL bench tool's `migrate` command (docs/operations.md) does it.
+    dotnet run -c Release --project bench/Tasker.Postgres.Bench -- migrate --database-url "$url" "$@"
+  else
+    echo "migrate: not available yet" >&2
+    exit 2
+  fi
 }
 
 cmd_clean() { rm -rf artifacts build .tmp; }
@@ -155,8 +253,9 @@ case "$command" in
   ctest) cmd_ctest ;;
   parity) cmd_parity ;;
   bench) cmd_bench "$@" ;;
+  migrate) cmd_migrate "$@" ;;
   deps) scripts/deps.sh ;;
   clean) cmd_clean ;;
-  help|-h|--help) usage ;;
+  help | -h | --help) usage ;;
   *) usage >&2; exit 2 ;;
 esac
