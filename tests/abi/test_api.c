@@ -278,6 +278,47 @@ static void test_invalid_utf8_everywhere(void) {
     CHECK(tasker_engine_free(engine) == NULL);
 }
 
+/* Expects err to be INVALID_JSON whose message contains `needle`; frees it. */
+static void expect_json_error(tasker_error_t *err, const char *needle) {
+    CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_JSON);
+    CHECK(err && strstr(tasker_error_message(err), needle) != NULL);
+    tasker_error_free(err);
+}
+
+/* A \ud800-style escape is valid JSON syntax but no UTF-8 text can hold it: it is refused on the way in, and
+ * nothing is half-written (no task is created; a claimed step stays claimed and can still be completed). */
+static void test_unpaired_surrogates_are_refused_and_nothing_is_written(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    tasker_bytes_t out = {NULL, 0};
+
+    const char *bad_task = "{\"namespace\": \"abi\", \"name\": \"linear\", \"context\": {\"note\": \"\\ud800\"}}";
+    expect_json_error(tasker_task_create(engine, (const uint8_t *)bad_task, strlen(bad_task), &out), "surrogate");
+    CHECK(out.data == NULL);
+    cJSON *tasks = CALL_OK(tasker_task_list, engine, "{}");
+    CHECK(tasks && cJSON_GetArraySize(cJSON_GetObjectItem(tasks, "tasks")) == 0);
+    cJSON_Delete(tasks);
+
+    create_task(engine);
+    char step[64], token[64];
+    claim_one(engine, "a", step, token);
+    char request[512];
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": {\"\\udc00\": 1}}",
+             task_uuid, step, token);
+    expect_json_error(tasker_step_complete(engine, (const uint8_t *)request, strlen(request), &out), "surrogate");
+    cJSON *outcome = report(tasker_step_complete, engine, step, token, "\"result\": \"\\ud83d\\ude00\"");
+    CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
+    cJSON_Delete(outcome);
+
+    /* the task reads back, with the escaped pair as one character */
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    cJSON *a = task ? cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0) : NULL;
+    CHECK(a && strcmp(cJSON_GetObjectItem(a, "result")->valuestring, "\xf0\x9f\x98\x80") == 0);
+    cJSON_Delete(task);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
 static void test_bad_input(void) {
     tasker_engine_t *engine = open_engine("{}");
     tasker_bytes_t out = {NULL, 0};
@@ -307,7 +348,7 @@ static void test_bad_input(void) {
     /* deep JSON: nesting beyond 64 levels is rejected, not a stack overflow */
     char deep[1024] = "";
     for (int i = 0; i < 200; i++) strcat(deep, "[");
-    CALL_FAILS(tasker_task_create, engine, deep, TASKER_ERROR_INVALID_JSON);
+    expect_json_error(tasker_task_create(engine, (const uint8_t *)deep, strlen(deep), &out), "nests deeper than 64 levels");
 
     /* templates: cycles, unknown dependencies, malformed YAML */
     CALL_FAILS(tasker_template_register, engine,
@@ -368,6 +409,7 @@ int main(int argc, char **argv) {
     test_null_outputs();
     test_bad_input();
     test_invalid_utf8_everywhere();
+    test_unpaired_surrogates_are_refused_and_nothing_is_written();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");
     return test_failures ? 1 : 0;

@@ -23,19 +23,21 @@ public static class JsonValues
     {
         if (utf8.Length > MaxDocumentBytes)
             throw TaskerException.InvalidArgument($"{what} is {utf8.Length} bytes; the limit is {MaxDocumentBytes}", what);
+        JsonElement value;
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
-            var value = JsonElement.ParseValue(ref reader);
+            value = JsonElement.ParseValue(ref reader);
             // ParseValue stops after one value; anything but whitespace after it makes the document malformed.
             if (reader.Read())
                 throw new JsonException("unexpected data after the JSON value", null, 0, reader.BytesConsumed);
-            return value;
         }
         catch (JsonException e)
         {
-            throw InvalidJson(what, e);
+            throw InvalidJson(utf8, what, e);
         }
+        JsonEscapes.RejectLoneSurrogates(utf8, what);
+        return value;
     }
 
     public static JsonElement Parse(string text, string what) => Parse(Encoding.UTF8.GetBytes(text), what);
@@ -44,25 +46,59 @@ public static class JsonValues
     {
         if (utf8.Length > MaxDocumentBytes)
             throw TaskerException.InvalidArgument($"{what} is {utf8.Length} bytes; the limit is {MaxDocumentBytes}", what);
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(utf8, Options);
+            document = JsonDocument.Parse(utf8, Options);
         }
         catch (JsonException e)
         {
-            throw InvalidJson(what, e);
+            throw InvalidJson(utf8.Span, what, e);
         }
+        try
+        {
+            JsonEscapes.RejectLoneSurrogates(utf8.Span, what);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+        return document;
     }
 
-    private static TaskerException InvalidJson(string what, JsonException e) =>
-        new(TaskerErrorCode.InvalidJson,
-            $"{what} is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})",
-            new Dictionary<string, string>
-            {
-                ["what"] = what,
-                ["line"] = ((e.LineNumber ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["byte_in_line"] = ((e.BytePositionInLine ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+    private static TaskerException InvalidJson(ReadOnlySpan<byte> utf8, string what, JsonException e)
+    {
+        var line = ((e.LineNumber ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var column = ((e.BytePositionInLine ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var details = new Dictionary<string, string> { ["what"] = what, ["line"] = line, ["byte_in_line"] = column };
+        // System.Text.Json reports every failure as a JsonException; name the depth limit, the one a caller
+        // cannot see by looking at the text, explicitly.
+        if (NestsTooDeep(utf8))
+        {
+            details["max_depth"] = MaxDepth.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new(TaskerErrorCode.InvalidJson,
+                $"{what} nests deeper than {MaxDepth} levels (line {line}, byte {column})", details);
+        }
+        return new(TaskerErrorCode.InvalidJson, $"{what} is not valid JSON (line {line}, byte {column})", details);
+    }
+
+    /// <summary>Error path only: re-reads without the depth limit to learn whether the limit was the failure.</summary>
+    private static bool NestsTooDeep(ReadOnlySpan<byte> utf8)
+    {
+        // The reader keeps its nesting in a bit stack, not on the call stack, so a huge limit is safe.
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = int.MaxValue });
+        try
+        {
+            while (reader.Read())
+                if (reader.CurrentDepth >= MaxDepth) return true;
+        }
+        catch (JsonException)
+        {
+            // Malformed before getting too deep.
+        }
+        return false;
+    }
 
     /// <summary>Serializes an element to compact UTF-8 JSON text.</summary>
     public static string ToJson(this JsonElement element) => element.GetRawText();
