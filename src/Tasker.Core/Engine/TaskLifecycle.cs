@@ -96,7 +96,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         step.FinishedAt = now;
         var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
         task.TransitionStep(step.Index, StepState.Complete, "completed", step.ClaimedBy, now);
-        SetDuration(task, duration);
+        SetDuration(task, step, duration);
         TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
         TaskerTelemetry.RecordStepSpan(task, step, now, "complete");
@@ -115,6 +115,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         {
             step.NextRetryAt = now + _backoff.Delay(step, step.Attempts, failure.RetryAfterSeconds);
             task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
+            SetDuration(task, step, duration, step.LastError);
             TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "retry");
         }
@@ -123,24 +124,22 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             step.FinishedAt = now;
             var reason = permanent ? "permanent failure" : $"retries exhausted after {step.Attempts} attempts";
             task.TransitionStep(step.Index, StepState.Error, reason, step.ClaimedBy, now);
+            SetDuration(task, step, duration, step.LastError);
             TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "error");
             if (task.Header.FailFast)
                 CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
         }
-        SetDuration(task, duration, step.LastError);
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "error"));
         return Evaluate(task, now);
     }
 
-    private static void SetDuration(WorkflowTask task, double durationMs, StepError? error = null)
+    /// <summary>Adds the attempt's duration and error to the event of the step's transition that just happened.</summary>
+    private static void SetDuration(WorkflowTask task, WorkflowStep step, double durationMs, StepError? error = null)
     {
-        // The step's transition event was the last one emitted (if anyone wanted it).
-        if (task.NewEvents.Count > 0 && task.NewEvents[^1].StepName is not null)
-        {
-            task.NewEvents[^1].DurationMs = durationMs;
-            task.NewEvents[^1].Error = error;
-        }
+        if (task.LastStepEvent is not { } e || e.StepUuid != step.Uuid) return; // nobody subscribed to it
+        e.DurationMs = durationMs;
+        e.Error = error;
     }
 
     public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(task, Now);
@@ -295,11 +294,13 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             {
                 step.NextRetryAt = now;
                 task.TransitionStep(i, StepState.WaitingForRetry, "lease expired", null, now);
+                SetDuration(task, step, (now - (step.StartedAt ?? now)).TotalMilliseconds, step.LastError);
             }
             else
             {
                 step.FinishedAt = now;
                 task.TransitionStep(i, StepState.Error, "lease expired", null, now);
+                SetDuration(task, step, (now - (step.StartedAt ?? now)).TotalMilliseconds, step.LastError);
                 if (task.Header.FailFast)
                     CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
             }

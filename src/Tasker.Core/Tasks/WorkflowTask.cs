@@ -150,7 +150,7 @@ public sealed class WorkflowTask
         MarkDirty(i);
         var record = new TransitionRecord(step.Uuid, step.Name, from.ToWire(), to.ToWire(), reason, actor, at, step.Attempts);
         NewTransitions.Add(record);
-        Emit(EventNames.ForStepTransition(from, to), at, step, record);
+        LastStepEvent = Emit(EventNames.ForStepTransition(from, to), at, step, record);
         return true;
     }
 
@@ -182,9 +182,13 @@ public sealed class WorkflowTask
         HeaderDirty = true;
     }
 
-    internal void Emit(string name, DateTimeOffset at, WorkflowStep? step, TransitionRecord? transition, Action<TaskerEvent>? fill = null)
+    /// <summary>The event of the latest step transition, or null when nobody subscribed to it.</summary>
+    internal TaskerEvent? LastStepEvent { get; private set; }
+
+    /// <summary>Builds and queues an event when someone subscribed to <paramref name="name"/>; returns it or null.</summary>
+    internal TaskerEvent? Emit(string name, DateTimeOffset at, WorkflowStep? step, TransitionRecord? transition, Action<TaskerEvent>? fill = null)
     {
-        if (Bus is null || !Bus.IsWanted(name)) return;
+        if (Bus is null || !Bus.IsWanted(name)) return null;
         var e = new TaskerEvent
         {
             Name = name,
@@ -202,6 +206,7 @@ public sealed class WorkflowTask
         };
         fill?.Invoke(e);
         NewEvents.Add(e);
+        return e;
     }
 
     /// <summary>Forgets the change-tracking of the last change once the store has persisted it.</summary>
@@ -209,6 +214,7 @@ public sealed class WorkflowTask
     {
         NewTransitions.Clear();
         NewEvents.Clear();
+        LastStepEvent = null;
         foreach (var i in _dirtySteps)
             _dirty[i] = false;
         _dirtySteps.Clear();

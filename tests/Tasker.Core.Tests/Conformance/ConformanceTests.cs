@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tasker.Core.Events;
 using Xunit;
 
 namespace Tasker.Core.Tests.Conformance;
@@ -21,6 +23,7 @@ public sealed class ConformanceTests
         var config = f.GetProperty("engine_config");
         var jitter = config.TryGetProperty("backoff", out var b) && b.TryGetProperty("jitter", out var j) ? j.GetDouble() : 0.1;
         await using var engine = TaskerEngine.InMemory(new TaskerOptions { Time = clock, Jitter = jitter });
+        using var events = engine.Events.Subscribe("*");
         var template = await engine.RegisterTemplateAsync(await File.ReadAllTextAsync(Path.Combine(Root, "templates", f.GetProperty("template").GetString()!)));
         var task = (await engine.CreateTaskAsync(new TaskRequest
         {
@@ -65,6 +68,52 @@ public sealed class ConformanceTests
                 Assert.True(JsonElement.DeepEquals(result, actual.Result!.Value), $"{step.Name}: {actual.Result}");
         }
         Assert.Equal(expect.GetProperty("reenqueue_delays").EnumerateArray().Select(d => d.GetDouble()), delays);
+
+        var pulled = events.Pull(int.MaxValue);
+        Assert.Equal(0, events.Dropped);
+        foreach (var e in pulled)
+            EventCatalog.AssertConforms(ToWire(e));
+        Assert.Equal(EventCatalog.ExpectedCounts(expect), EventCatalog.Count(pulled.Select(e => e.Name)));
+    }
+
+    /// <summary>The event as the C ABI writes it (snake_case names, every field present).</summary>
+    private static JsonObject ToWire(TaskerEvent e) => new()
+    {
+        ["sequence"] = e.Sequence,
+        ["name"] = e.Name,
+        ["timestamp"] = e.Timestamp.ToString("O"),
+        ["task_uuid"] = e.TaskUuid?.ToString(),
+        ["task_name"] = e.TaskName,
+        ["namespace"] = e.Namespace,
+        ["step_uuid"] = e.StepUuid?.ToString(),
+        ["step_name"] = e.StepName,
+        ["from_state"] = e.FromState,
+        ["to_state"] = e.ToState,
+        ["attempt"] = e.Attempt,
+        ["duration_ms"] = e.DurationMs,
+        ["reason"] = e.Reason,
+        ["actor"] = e.Actor,
+        ["error"] = e.Error is { } error
+            ? new JsonObject { ["message"] = error.Message, ["error_type"] = error.ErrorType, ["permanent"] = error.Permanent, ["attempt"] = error.Attempt, ["at"] = error.At.ToString("O") }
+            : null,
+        ["data"] = e.Data is { } data ? new JsonObject(data.Select(kv => KeyValuePair.Create(kv.Key, JsonNode.Parse(kv.Value.GetRawText())))) : null,
+    };
+
+    [Fact]
+    public void The_event_catalog_file_lists_exactly_the_engine_events()
+    {
+        Assert.Equal(EventNames.All.Order(), EventCatalog.Names.Order());
+    }
+
+    [Fact]
+    public void Together_the_fixtures_emit_every_event_the_catalog_expects_of_them()
+    {
+        var emitted = Fixtures().Select(f => (string)f[0])
+            .SelectMany(name => JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "fixtures", name + ".json")))
+                .RootElement.GetProperty("expect").GetProperty("events").EnumerateObject().Select(p => p.Name))
+            .ToHashSet();
+        var missing = EventCatalog.CoveredByFixtures.Where(n => !n.StartsWith("workflow.", StringComparison.Ordinal) && !emitted.Contains(n));
+        Assert.Empty(missing);
     }
 
     private static JsonElement Behaviour(JsonElement scripts, string step, int attempt)
