@@ -45,6 +45,81 @@ static cJSON *run_step(tasker_engine_t *engine, const cJSON *fixture, const char
     return outcome;
 }
 
+/* tests/conformance/events.json, loaded once by main. */
+static cJSON *catalog;
+
+static int field_present(const cJSON *object, const char *name) {
+    const cJSON *value = cJSON_GetObjectItem(object, name);
+    return value && !cJSON_IsNull(value);
+}
+
+/* Checks one pulled event against the catalog; counts task.* and step.* events into `counts` (name -> number). */
+static void check_event(const char *file, const cJSON *event, cJSON *counts) {
+    const char *name = str(event, "name");
+    const cJSON *entry = cJSON_GetObjectItem(cJSON_GetObjectItem(catalog, "events"), name);
+    if (!entry) {
+        fprintf(stderr, "%s: event %s is not in the catalog\n", file, name);
+        test_failures++;
+        return;
+    }
+    const cJSON *lists[] = {cJSON_GetObjectItem(catalog, "common"), cJSON_GetObjectItem(entry, "fields")};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *field;
+        cJSON_ArrayForEach(field, lists[i]) if (!field_present(event, field->valuestring)) {
+            fprintf(stderr, "%s: %s has no %s\n", file, name, field->valuestring);
+            test_failures++;
+        }
+    }
+    const cJSON *key;
+    cJSON_ArrayForEach(key, cJSON_GetObjectItem(entry, "data")) if (!field_present(cJSON_GetObjectItem(event, "data"), key->valuestring)) {
+        fprintf(stderr, "%s: %s has no data.%s\n", file, name, key->valuestring);
+        test_failures++;
+    }
+    const cJSON *error = cJSON_GetObjectItem(event, "error");
+    if (cJSON_IsObject(error)) {
+        cJSON_ArrayForEach(key, cJSON_GetObjectItem(catalog, "error_fields")) if (!field_present(error, key->valuestring)) {
+            fprintf(stderr, "%s: %s has no error.%s\n", file, name, key->valuestring);
+            test_failures++;
+        }
+    }
+    if (strncmp(name, "task.", 5) == 0 || strncmp(name, "step.", 5) == 0) {
+        cJSON *count = cJSON_GetObjectItem(counts, name);
+        if (count) cJSON_SetNumberValue(count, count->valuedouble + 1);
+        else cJSON_AddNumberToObject(counts, name, 1);
+    }
+}
+
+/* Pulls everything the subscription buffered and checks it; the counts must equal expect.events. */
+static void check_events(const char *file, tasker_subscription_t *subscription, const cJSON *expect) {
+    cJSON *counts = cJSON_CreateObject();
+    for (;;) {
+        tasker_bytes_t batch = {NULL, 0};
+        tasker_error_t *err = tasker_subscription_pull(subscription, 1000, &batch);
+        if (err) {
+            fprintf(stderr, "%s: pull failed: %s\n", file, tasker_error_message(err));
+            tasker_error_free(err);
+            test_failures++;
+            break;
+        }
+        cJSON *parsed = cJSON_ParseWithLength((const char *)batch.data, batch.len);
+        tasker_bytes_free(&batch);
+        CHECK(parsed && cJSON_GetObjectItem(parsed, "dropped")->valueint == 0);
+        const cJSON *events = cJSON_GetObjectItem(parsed, "events"), *event;
+        int n = cJSON_GetArraySize(events);
+        cJSON_ArrayForEach(event, events) check_event(file, event, counts);
+        cJSON_Delete(parsed);
+        if (n == 0) break;
+    }
+    /* cJSON_Compare matches object members by name, so the order of the keys does not matter. */
+    if (!cJSON_Compare(counts, cJSON_GetObjectItem(expect, "events"), 1)) {
+        char *got = cJSON_PrintUnformatted(counts);
+        fprintf(stderr, "%s: event counts %s differ from expect.events\n", file, got);
+        free(got);
+        test_failures++;
+    }
+    cJSON_Delete(counts);
+}
+
 static int run_fixture(const char *dir, const char *file) {
     char path[1024];
     snprintf(path, sizeof path, "%s/fixtures/%s", dir, file);
@@ -56,6 +131,8 @@ static int run_fixture(const char *dir, const char *file) {
     char *config = engine_config(fixture);
     tasker_engine_t *engine = open_engine(config);
     free(config);
+    tasker_subscription_t *subscription = NULL;
+    CHECK(tasker_subscription_open(engine, (const uint8_t *)"*", 1, 0, &subscription) == NULL);
     snprintf(path, sizeof path, "%s/templates/%s", dir, str(fixture, "template"));
     char *yaml = read_file(path);
     cJSON *template = CALL_OK(tasker_template_register, engine, yaml);
@@ -133,6 +210,8 @@ static int run_fixture(const char *dir, const char *file) {
         free(got);
         test_failures++;
     }
+    check_events(file, subscription, expect);
+    CHECK(tasker_subscription_free(subscription) == NULL);
     cJSON_Delete(delays);
     cJSON_Delete(task);
     cJSON_Delete(fixture);
@@ -148,6 +227,15 @@ int main(int argc, char **argv) {
     }
     int status = use_store(argv[2]);
     if (status) return status;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/events.json", argv[1]);
+    char *text = read_file(path);
+    catalog = cJSON_Parse(text);
+    free(text);
+    if (!catalog) {
+        fprintf(stderr, "%s: not JSON\n", path);
+        return 1;
+    }
     char fixtures[1024];
     snprintf(fixtures, sizeof fixtures, "%s/fixtures", argv[1]);
     struct dirent **entries;
@@ -168,6 +256,7 @@ int main(int argc, char **argv) {
     }
     free(entries);
     CHECK(ran >= 10);
+    cJSON_Delete(catalog);
     printf("%d fixtures, %d failure(s)\n", ran, test_failures);
     return test_failures ? 1 : 0;
 }

@@ -3,6 +3,7 @@ engine.handle and with engine.handle_async. The engine's clock is manual: re-enq
 it, never by sleeping."""
 import asyncio
 import json
+from collections import Counter
 
 import pytest
 
@@ -46,6 +47,22 @@ def run_fixture(fixture, engine, handle):
 
 
 FIXTURES = sorted((CONFORMANCE / "fixtures").glob("*.json"))
+CATALOG = json.loads((CONFORMANCE / "events.json").read_text())
+
+
+def check_events(events):
+    """Every event carries what tests/conformance/events.json lists for it; returns the task.*/step.* counts."""
+    for event in events:
+        entry = CATALOG["events"].get(event["name"])
+        assert entry is not None, f"{event['name']} is not in the catalog"
+        for field in CATALOG["common"] + entry["fields"]:
+            assert event.get(field) is not None, f"{event['name']} has no {field}"
+        for key in entry.get("data", []):
+            assert (event.get("data") or {}).get(key) is not None, f"{event['name']} has no data.{key}"
+        if event.get("error") is not None:
+            for field in CATALOG["error_fields"]:
+                assert event["error"].get(field) is not None, f"{event['name']} has no error.{field}"
+    return dict(Counter(e["name"] for e in events if e["name"].startswith(("task.", "step."))))
 
 
 def test_the_fixtures_are_there():
@@ -56,13 +73,15 @@ def test_the_fixtures_are_there():
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_fixture(path, mode):
     fixture = json.loads(path.read_text())
-    with tasker.Engine(**fixture["engine_config"]) as engine:
+    with tasker.Engine(**fixture["engine_config"]) as engine, engine.subscribe("*") as subscription:
         if mode == "handle":
             handle = engine.handle
         else:
             def handle(task_uuid):
                 return asyncio.run(engine.handle_async(task_uuid))
         task, delays = run_fixture(fixture, engine, handle)
+        events = list(subscription)
+        assert subscription.dropped == 0
     expect = fixture["expect"]
     assert task.state == expect["task_state"]
     for name, want in expect["steps"].items():
@@ -71,3 +90,11 @@ def test_fixture(path, mode):
         if "result" in want:
             assert step.result == want["result"]
     assert delays == expect["reenqueue_delays"]
+    assert check_events(events) == expect["events"]
+
+
+def test_the_catalog_covers_exactly_the_documented_events():
+    documented = (CONFORMANCE.parent.parent / "docs" / "events.md").read_text()
+    assert CATALOG["events"], "empty catalog"
+    for name in CATALOG["events"]:
+        assert f"| `{name}` |" in documented
