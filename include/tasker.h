@@ -347,8 +347,13 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  *                "version": "1.0.0",            default: the newest registered version
  *                "context": {...},              the task's input, validated against the template's input_schema
  *                "initiator": "...", "source_system": "...", "reason": "...", "tags": ["..."], "priority": 0,
- *                "idempotency_key": "...", "correlation_id": "..."}
+ *                "idempotency_key": "...", "correlation_id": "...",
+ *                "traceparent": "00-<trace id>-<span id>-01"}   the creator's W3C trace context (see below)
  * out_json: {"created": true, "task": <task, as tasker_task_get returns it>}
+ *
+ * Tracing: a "traceparent" given here is stored with the task; the spans of all its step attempts (whichever
+ * process runs them) and of the finished task join that trace. Every other JSON request also accepts a
+ * "traceparent": the parent of the spans that call records, winning over the task's. Malformed: INVALID_ARGUMENT.
  *
  * With an idempotency key (or a template with identity_strategy: strict), repeating a request returns the
  * existing task with "created": false.
@@ -455,7 +460,7 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  * when it expires the step can be claimed again).
  *
  * request_json: {"task_uuid": "...", "max_steps": 16 (0-10000), "lease_seconds": 300 (up to 604800),
- *                "worker_id": "host-1" (recorded as the actor)}
+ *                "worker_id": "host-1" (recorded as the actor), "traceparent": "..." (optional)}
  * out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
  *                        "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
  *                        "dependency_results": {"<parent step name>": <its result>, ...},
@@ -484,8 +489,14 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  * Records a step's result; the step becomes complete and its dependents may become ready.
  *
  * request_json: {"task_uuid", "step_uuid", "claim_token", "result": <any JSON, default null>,
- *                "metadata": {...} (optional, kept with the step)}
+ *                "metadata": {...} (optional, kept with the step),
+ *                "traceparent": "..." (optional, the parent of the step's span),
+ *                "handler": {"started_at": "<RFC 3339>", "finished_at": "<RFC 3339>",   (optional)
+ *                            "attributes": {"name": string | number | boolean, ...} (at most 64)}}
  * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *
+ * "handler" is what the caller measured around its handler: it becomes a "tasker.handler <handler>" span inside
+ * the step's span, carrying the attributes. INVALID_ARGUMENT when it is malformed (the step stays claimed).
  *
  * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion): nothing changes.
  * NOT_FOUND for an unknown task or step.
@@ -500,7 +511,8 @@ TASKER_API tasker_error_t *tasker_step_complete(tasker_engine_t *engine, const u
  *
  * request_json: {"task_uuid", "step_uuid", "claim_token",
  *                "error": {"message": "...", "error_type": "IOError", "permanent": false,
- *                          "retry_after_seconds": 2, "backtrace": ["frame", ...] or "one\nstring"}}
+ *                          "retry_after_seconds": 2, "backtrace": ["frame", ...] or "one\nstring"},
+ *                "traceparent": "...", "handler": {...} (optional, as for tasker_step_complete)}
  * out_outcome_json: an outcome (see tasker_task_evaluate).
  *
  * Errors: STALE_CLAIM (nothing changes); NOT_FOUND; INVALID_ARGUMENT when "error" is missing or not an object.

@@ -119,7 +119,7 @@ internal sealed class Worker(TaskerEngine engine, WorkerSettings settings)
             TaskOutcome outcome;
             if (step.Attempt == 1 && ShouldFail(step))
                 outcome = await engine.FailStepAsync(step.TaskUuid, step.StepUuid, step.ClaimToken,
-                    new StepFailure("injected failure", "BenchFailure"), cancellationToken);
+                    new StepFailure("injected failure", "BenchFailure"), cancellationToken: cancellationToken);
             else
                 outcome = await engine.CompleteStepAsync(step.TaskUuid, step.StepUuid, step.ClaimToken, JsonValues.EmptyObject, cancellationToken: cancellationToken);
             Interlocked.Increment(ref _steps);

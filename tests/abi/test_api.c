@@ -319,6 +319,43 @@ static void test_unpaired_surrogates_are_refused_and_nothing_is_written(void) {
     CHECK(tasker_engine_free(engine) == NULL);
 }
 
+/* Tracing fields: a W3C traceparent on any request, a handler run on a report. Malformed ones are refused and
+ * change nothing; well-formed ones are accepted whether or not anything exports spans. */
+static void test_trace_context_fields(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    CALL_FAILS(tasker_task_create, engine, "{\"namespace\": \"abi\", \"name\": \"linear\", \"traceparent\": \"00-xyz-01\"}",
+               TASKER_ERROR_INVALID_ARGUMENT);
+    cJSON *created = CALL_OK(tasker_task_create, engine,
+                             "{\"namespace\": \"abi\", \"name\": \"linear\", "
+                             "\"traceparent\": \"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\"}");
+    snprintf(task_uuid, sizeof task_uuid, "%s", str(cJSON_GetObjectItem(created, "task"), "task_uuid"));
+    cJSON_Delete(created);
+
+    char step[64], token[64];
+    claim_one(engine, "a", step, token);
+    static const char *bad_runs[] = {
+        "\"handler\": {\"started_at\": \"yesterday\", \"finished_at\": \"2026-01-01T00:00:00Z\"}",
+        "\"handler\": {\"started_at\": \"2026-01-01T00:00:01Z\", \"finished_at\": \"2026-01-01T00:00:00Z\"}",
+        "\"handler\": {\"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:01Z\", \"attributes\": {\"a\": [1]}}",
+        "\"handler\": 5",
+        "\"traceparent\": \"01-bad\"",
+    };
+    for (size_t i = 0; i < sizeof bad_runs / sizeof bad_runs[0]; i++) {
+        char request[512];
+        snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", %s}",
+                 task_uuid, step, token, bad_runs[i]);
+        CALL_FAILS(tasker_step_complete, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    }
+    cJSON *outcome = report(tasker_step_complete, engine, step, token,
+                            "\"traceparent\": \"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\", "
+                            "\"handler\": {\"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:00.25Z\", "
+                            "\"attributes\": {\"order.id\": \"o-1\", \"items\": 3, \"express\": true}}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
+    cJSON_Delete(outcome);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
 static void test_bad_input(void) {
     tasker_engine_t *engine = open_engine("{}");
     tasker_bytes_t out = {NULL, 0};
@@ -410,6 +447,7 @@ int main(int argc, char **argv) {
     test_bad_input();
     test_invalid_utf8_everywhere();
     test_unpaired_surrogates_are_refused_and_nothing_is_written();
+    test_trace_context_fields();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");
     return test_failures ? 1 : 0;

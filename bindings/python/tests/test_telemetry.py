@@ -24,16 +24,25 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+CREATOR = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  # the web request that created the task
+JOB = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"      # the queue job that handles it
+
+
 def test_step_spans_and_metrics_reach_an_otlp_receiver():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     script = (
         "import sys, tasker\n"
         "from conftest import register_order_handlers, ORDER_CONTEXT\n"
+        "class Tagged(tasker.StepHandler):\n"
+        "    def process(self, context):\n"
+        "        context.set_attribute('order.region', 'eu-west')\n"
+        "        return {'ok': True}\n"
         "with tasker.Engine() as engine:\n"
         "    register_order_handlers(engine)\n"
-        "    task = engine.create_task('order_fulfillment', namespace='fulfillment', context=ORDER_CONTEXT)\n"
-        "    assert engine.handle(task.uuid).action == 'complete'\n"
+        "    engine.register_handler('ShipOrder', Tagged())\n"
+        f"    task = engine.create_task('order_fulfillment', namespace='fulfillment', context=ORDER_CONTEXT, traceparent='{CREATOR}')\n"
+        f"    assert engine.handle(task.uuid, traceparent='{JOB}').action == 'complete'\n"
         "    print(task.uuid)\n")
     env = {**os.environ,
            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
@@ -54,3 +63,9 @@ def test_step_spans_and_metrics_reach_an_otlp_receiver():
         assert b"tasker.step " + step in traces
     assert task_uuid in traces and b"tasker.step.attempt" in traces and b"tasker-otel-test" in traces
     assert b"tasker.steps.completed" in metrics and b"tasker.step.duration" in metrics
+    # W3C linking, as OTLP's raw 16-byte trace ids and 8-byte span ids: the handle call's traceparent parents the
+    # step spans; the creator's trace gets the finished task's span.
+    assert bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736") in traces and bytes.fromhex("00f067aa0ba902b7") in traces
+    assert bytes.fromhex("0af7651916cd43dd8448eb211c80319c") in traces and b"tasker.task order_fulfillment" in traces
+    # the handler's own span, with the attribute it set
+    assert b"tasker.handler ShipOrder" in traces and b"order.region" in traces and b"eu-west" in traces

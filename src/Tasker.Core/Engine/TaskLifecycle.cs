@@ -87,7 +87,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         return step.LeaseExpiresAt.Value;
     }
 
-    public TaskOutcome Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata)
+    public TaskOutcome Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata, HandlerRun? handler)
     {
         var step = ClaimedStep(task, stepUuid, token);
         var now = Now;
@@ -99,11 +99,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         SetDuration(task, step, duration);
         TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
-        TaskerTelemetry.RecordStepSpan(task, step, now, "complete");
+        TaskerTelemetry.RecordStepSpan(task, step, now, "complete", handler);
         return Evaluate(task, now);
     }
 
-    public TaskOutcome Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure)
+    public TaskOutcome Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure, HandlerRun? handler)
     {
         var step = ClaimedStep(task, stepUuid, token);
         var now = Now;
@@ -117,7 +117,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
             SetDuration(task, step, duration, step.LastError);
             TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
-            TaskerTelemetry.RecordStepSpan(task, step, now, "retry");
+            TaskerTelemetry.RecordStepSpan(task, step, now, "retry", handler);
         }
         else
         {
@@ -126,7 +126,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             task.TransitionStep(step.Index, StepState.Error, reason, step.ClaimedBy, now);
             SetDuration(task, step, duration, step.LastError);
             TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
-            TaskerTelemetry.RecordStepSpan(task, step, now, "error");
+            TaskerTelemetry.RecordStepSpan(task, step, now, "error", handler);
             if (task.Header.FailFast)
                 CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
         }
@@ -259,8 +259,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
         }
 
         if (outcome.Finalized)
+        {
             TaskerTelemetry.TasksFinished.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace),
                 TaskerTelemetry.Tag("tasker.task.state", outcome.TaskState.ToWire()));
+            TaskerTelemetry.RecordTaskSpan(task, now);
+        }
         task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
         {
             ["action"] = JsonLiterals.String(outcome.Action.ToWire()),

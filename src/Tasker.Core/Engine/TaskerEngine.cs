@@ -77,6 +77,9 @@ public sealed class TaskerEngine : IAsyncDisposable
     public async ValueTask<CreateTaskResult> CreateTaskAsync(TaskRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // The request's traceparent is both stored on the task and the parent of this call's span.
+        using var parent = TraceParent.Use(request.TraceParent);
+        using var activity = TaskerTelemetry.StartOperation("create", null);
         if (request.Version is not null)
             TemplateVersion.Parse(request.Version);
         var template = await _store.FindTemplateAsync(request.Namespace, request.Name, request.Version, cancellationToken).ConfigureAwait(false)
@@ -85,6 +88,7 @@ public sealed class TaskerEngine : IAsyncDisposable
         var task = TaskFactory.Create(template, request, Options, Now);
         var createdEvent = Events.IsWanted(EventNames.TaskCreated) ? TaskFactory.CreatedEvent(task) : null;
         var (uuid, created) = await _store.CreateTaskAsync(task, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("tasker.task.uuid", uuid.ToString());
         if (created && createdEvent is not null)
             Events.Publish(createdEvent);
         return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
@@ -120,7 +124,7 @@ public sealed class TaskerEngine : IAsyncDisposable
     private async ValueTask<ClaimResult> TimedClaim(Guid taskUuid, ClaimOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var result = await Mutate(taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
+        var result = await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
         TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
@@ -129,38 +133,46 @@ public sealed class TaskerEngine : IAsyncDisposable
     public ValueTask<DateTimeOffset> HeartbeatAsync(Guid taskUuid, Guid stepUuid, string claimToken, TimeSpan? lease = null, CancellationToken cancellationToken = default)
     {
         CheckLease(lease);
-        return Mutate(taskUuid, task => _lifecycle.Heartbeat(task, stepUuid, claimToken, lease), cancellationToken);
+        return Mutate("heartbeat", taskUuid, task => _lifecycle.Heartbeat(task, stepUuid, claimToken, lease), cancellationToken);
     }
 
     /// <summary>Records a step's result. Only the current claim token is accepted; a stale one changes nothing.</summary>
-    public ValueTask<TaskOutcome> CompleteStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, JsonElement result, JsonElement? metadata = null, CancellationToken cancellationToken = default) =>
-        Mutate(taskUuid, task => _lifecycle.Complete(task, stepUuid, claimToken, result, metadata), cancellationToken);
+    /// <param name="handler">When and how the handler ran, as the binding measured it (recorded as a span).</param>
+    public ValueTask<TaskOutcome> CompleteStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, JsonElement result, JsonElement? metadata = null,
+        HandlerRun? handler = null, CancellationToken cancellationToken = default)
+    {
+        handler?.Validate();
+        return Mutate("complete", taskUuid, task => _lifecycle.Complete(task, stepUuid, claimToken, result, metadata, handler), cancellationToken);
+    }
 
     /// <summary>Records a failed attempt: retry later with backoff, or a permanent <c>error</c>.</summary>
-    public ValueTask<TaskOutcome> FailStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, StepFailure failure, CancellationToken cancellationToken = default)
+    /// <param name="handler">When and how the handler ran, as the binding measured it (recorded as a span).</param>
+    public ValueTask<TaskOutcome> FailStepAsync(Guid taskUuid, Guid stepUuid, string claimToken, StepFailure failure, HandlerRun? handler = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(failure);
+        handler?.Validate();
         if (failure.RetryAfterSeconds is < 0 || failure.RetryAfterSeconds is { } r && !double.IsFinite(r))
             throw TaskerException.InvalidArgument("retry_after_seconds must be a non-negative number", "retry_after_seconds");
-        return Mutate(taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure), cancellationToken);
+        return Mutate("fail", taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure, handler), cancellationToken);
     }
 
     /// <summary>Evaluates (and, when nothing can progress, finalizes) a task.</summary>
     public ValueTask<TaskOutcome> EvaluateAsync(Guid taskUuid, CancellationToken cancellationToken = default) =>
-        Mutate(taskUuid, _lifecycle.Evaluate, cancellationToken);
+        Mutate("evaluate", taskUuid, _lifecycle.Evaluate, cancellationToken);
 
     /// <summary>Retries a failed task: failed and cancelled steps start over; completed steps keep their results.</summary>
     public ValueTask<TaskOutcome> RetryTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default) =>
-        Mutate(taskUuid, task => _lifecycle.Retry(task, actor, reason), cancellationToken);
+        Mutate("retry", taskUuid, task => _lifecycle.Retry(task, actor, reason), cancellationToken);
 
     public ValueTask<TaskOutcome> CancelTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default) =>
-        Mutate(taskUuid, task => _lifecycle.Cancel(task, actor, reason), cancellationToken);
+        Mutate("cancel", taskUuid, task => _lifecycle.Cancel(task, actor, reason), cancellationToken);
 
     /// <summary>Marks a step (by uuid or name) resolved by an operator, with the result its dependents will see.</summary>
     public ValueTask<TaskOutcome> ResolveStepAsync(Guid taskUuid, string step, JsonElement? result = null, string? actor = null, string? reason = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(step);
-        return Mutate(taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken);
+        return Mutate("resolve", taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken);
     }
 
     /// <summary>Expired leases and due retries nobody is driving, so the host can re-enqueue those tasks.</summary>
@@ -189,12 +201,32 @@ public sealed class TaskerEngine : IAsyncDisposable
         }
     }
 
-    private ValueTask<T> Mutate<T>(Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
-        _store.UpdateTaskAsync(taskUuid, task =>
+    /// <summary>Runs one change of a task through the store; inside a <c>tasker.{operation}</c> span when traced.</summary>
+    private ValueTask<T> Mutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken)
+    {
+        return TaskerTelemetry.Source.HasListeners() ? Traced(operation, taskUuid, Run) : Run();
+
+        ValueTask<T> Run() => _store.UpdateTaskAsync(taskUuid, task =>
         {
             task.Bus = Events;
             return change(task);
         }, _publish, cancellationToken);
+    }
+
+    /// <summary>The span of one engine call. The store's own spans (Npgsql's) start inside it and nest under it.</summary>
+    private static async ValueTask<T> Traced<T>(string operation, Guid? taskUuid, Func<ValueTask<T>> run)
+    {
+        using var activity = TaskerTelemetry.StartOperation(operation, taskUuid);
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (Exception e) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, e is TaskerException t ? t.Code.ToString() : e.GetType().Name);
+            throw;
+        }
+    }
 
     private static void CheckLease(TimeSpan? lease)
     {

@@ -26,6 +26,7 @@ internal static class TaskFactory
         CheckShort(request.Reason, "reason");
         CheckShort(request.IdempotencyKey, "idempotency_key");
         CheckShort(request.CorrelationId, "correlation_id");
+        Telemetry.TraceParent.Parse(request.TraceParent);
         foreach (var tag in request.Tags)
             CheckShort(tag, "tags");
 
@@ -46,6 +47,7 @@ internal static class TaskFactory
             IdempotencyKey = request.IdempotencyKey,
             Identity = Identity(template, request, context),
             FailFast = template.FailFast,
+            TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
             UpdatedAt = now,
         };

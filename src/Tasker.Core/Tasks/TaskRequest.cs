@@ -18,4 +18,9 @@ public sealed record TaskRequest
     /// <summary>Creating a second task with the same key (per namespace and name) returns the first one.</summary>
     public string? IdempotencyKey { get; init; }
     public string? CorrelationId { get; init; }
+    /// <summary>
+    /// The host's W3C <c>traceparent</c>: the task's spans (every step attempt, the finished task) join this trace,
+    /// whichever process runs them later.
+    /// </summary>
+    public string? TraceParent { get; init; }
 }

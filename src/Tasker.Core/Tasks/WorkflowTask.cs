@@ -242,6 +242,8 @@ public sealed class TaskHeader
     /// <summary>The de-duplication identity (idempotency key or strict context hash), unique per namespace and name.</summary>
     public string? Identity { get; init; }
     public bool FailFast { get; init; }
+    /// <summary>The W3C trace context the task was created in; step and task spans join that trace.</summary>
+    public string? TraceParent { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; internal set; }
     public DateTimeOffset? FinishedAt { get; internal set; }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tasker.Core.Telemetry;
 using Tasker.Native.Hosting;
 using Tasker.Native.Interop;
 using Tasker.Native.Wire;
@@ -22,6 +23,8 @@ internal static unsafe class JsonCall
             var host = EngineHost.Get(engine);
             var request = Utf8Input.Json(json, length, "request");
             WireReader.RequireObject(request, "request");
+            // Any request may carry the host's W3C traceparent: the parent of the spans this call records.
+            using var trace = TraceParent.Use(WireReader.String(request, "traceparent"));
             WireOutput.Write(output, call(host, request), write);
             return Boundary.Ok;
         }

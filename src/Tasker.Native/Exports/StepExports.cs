@@ -26,13 +26,14 @@ internal static unsafe class StepExports
     public static nint Complete(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.CompleteStepAsync(
             WireReader.RequiredUuid(r, "task_uuid"), WireReader.RequiredUuid(r, "step_uuid"), WireReader.RequiredString(r, "claim_token"),
-            r.TryGetProperty("result", out var result) ? result : JsonValues.Null, WireReader.Field(r, "metadata"))), WireWriter.Outcome);
+            r.TryGetProperty("result", out var result) ? result : JsonValues.Null, WireReader.Field(r, "metadata"), ReadHandler(r))),
+            WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_fail")]
     public static nint Fail(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.FailStepAsync(
             WireReader.RequiredUuid(r, "task_uuid"), WireReader.RequiredUuid(r, "step_uuid"), WireReader.RequiredString(r, "claim_token"),
-            ReadFailure(r))), WireWriter.Outcome);
+            ReadFailure(r), ReadHandler(r))), WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_resolve")]
     public static nint Resolve(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
@@ -41,6 +42,40 @@ internal static unsafe class StepExports
             WireReader.String(r, "step_uuid") ?? WireReader.String(r, "step_name")
                 ?? throw TaskerException.InvalidArgument("step_uuid or step_name is required", "step_uuid"),
             WireReader.Field(r, "result"), WireReader.String(r, "actor"), WireReader.String(r, "reason"))), WireWriter.Outcome);
+
+    /// <summary>
+    /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),
+    /// "attributes": {name: string | number | boolean}}, what the binding measured around the handler.
+    /// </summary>
+    private static HandlerRun? ReadHandler(JsonElement request)
+    {
+        if (WireReader.Field(request, "handler") is not { } handler) return null;
+        WireReader.RequireObject(handler, "handler");
+        var attributes = new List<KeyValuePair<string, object>>();
+        if (WireReader.Field(handler, "attributes") is { } map)
+        {
+            WireReader.RequireObject(map, "handler.attributes");
+            foreach (var a in map.EnumerateObject())
+            {
+                object value = a.Value.ValueKind switch
+                {
+                    JsonValueKind.String => a.Value.GetString()!,
+                    JsonValueKind.True or JsonValueKind.False => a.Value.GetBoolean(),
+                    JsonValueKind.Number when a.Value.TryGetInt64(out var whole) => whole,
+                    JsonValueKind.Number => a.Value.GetDouble(),
+                    _ => throw TaskerException.InvalidArgument($"handler attribute '{a.Name}' must be a string, number or boolean", "handler"),
+                };
+                attributes.Add(new(a.Name, value));
+            }
+        }
+        return new HandlerRun(Timestamp(handler, "started_at"), Timestamp(handler, "finished_at"), attributes);
+    }
+
+    private static DateTimeOffset Timestamp(JsonElement obj, string name) =>
+        DateTimeOffset.TryParse(WireReader.RequiredString(obj, name), System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? at
+            : throw TaskerException.InvalidArgument($"handler.{name} must be an RFC 3339 timestamp", "handler");
 
     /// <summary>The <c>error</c> object of a fail request; a backtrace may be a list of frames or one string.</summary>
     private static StepFailure ReadFailure(JsonElement request)

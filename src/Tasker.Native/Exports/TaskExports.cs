@@ -25,6 +25,7 @@ internal static unsafe class TaskExports
             Priority = WireReader.Int(r, "priority") ?? 0,
             IdempotencyKey = WireReader.String(r, "idempotency_key"),
             CorrelationId = WireReader.String(r, "correlation_id"),
+            TraceParent = WireReader.String(r, "traceparent"),
         })), WireWriter.Created);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_get")]

@@ -38,7 +38,7 @@ internal static class TelemetrySetup
                 Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "tasker", serviceVersion: "0.1.0");
             if (s_tracing is null && traces is not null)
             {
-                var builder = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(TaskerTelemetry.Name);
+                var builder = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(TaskerTelemetry.Name, "Npgsql"); // Npgsql's command spans nest under the tasker.* call spans
                 s_tracing = (traces == "console" ? builder.AddConsoleExporter() : builder.AddOtlpExporter()).Build();
             }
             if (s_metrics is null && metrics is not null)

@@ -93,6 +93,7 @@ internal static class TaskInserter
         p.Add(Parameters.Array(position.ToArray()));
 
         var transitions = new TransitionRows(task.NewTransitions, 1);
-        transitions.AddParameters(p);
+        transitions.AddParameters(p); // $36-$44
+        p.Add(Parameters.Text(h.TraceParent)); // $45
     }
 }

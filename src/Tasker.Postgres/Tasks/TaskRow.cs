@@ -52,6 +52,7 @@ internal sealed class TaskRow
             CreatedAt = Instant(r, 14)!.Value,
             UpdatedAt = Instant(r, 15)!.Value,
             FinishedAt = Instant(r, 16),
+            TraceParent = Text(r, 34),
         };
         var row = new TaskRow
         {

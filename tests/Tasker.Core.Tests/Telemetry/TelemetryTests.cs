@@ -32,7 +32,7 @@ public sealed class TelemetryTests
         var task = await RunDiamondWithOneRetry(engine);
         tracing!.ForceFlush();
 
-        var mine = spans.Where(s => (string?)s.GetTagItem("tasker.task.uuid") == task.ToString()).ToList();
+        var mine = spans.Where(s => s.DisplayName.StartsWith("tasker.step ", StringComparison.Ordinal) && (string?)s.GetTagItem("tasker.task.uuid") == task.ToString()).ToList();
         Assert.Equal(5, mine.Count); // four steps, one of them twice
         var retried = mine.Single(s => (string?)s.GetTagItem("tasker.step.outcome") == "retry");
         Assert.Equal(("tasker.step b", "b", 1, ActivityStatusCode.Error),

@@ -8,6 +8,7 @@ import threading
 import traceback
 import uuid as _uuid
 import weakref
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar, Union
@@ -164,13 +165,14 @@ class Engine:
                     context: dict[str, Any] | None = None, initiator: str | None = None,
                     source_system: str | None = None, reason: str | None = None, tags: Sequence[str] | None = None,
                     priority: int | None = None, idempotency_key: str | None = None,
-                    correlation_id: str | None = None) -> Task:
+                    correlation_id: str | None = None, traceparent: str | None = None) -> Task:
         """Creates a task from a registered template (the newest version unless ``version`` is given).
-        ``task.created`` is False when an ``idempotency_key`` matched an existing task, which is returned."""
+        ``task.created`` is False when an ``idempotency_key`` matched an existing task, which is returned.
+        ``traceparent`` (W3C) puts the task's spans, whoever runs its steps, into the caller's trace."""
         request: dict[str, Any] = {"name": name, "namespace": namespace, "context": {} if context is None else context}
         optional = {"version": version, "initiator": initiator, "source_system": source_system, "reason": reason,
                     "tags": None if tags is None else list(tags), "priority": priority,
-                    "idempotency_key": idempotency_key, "correlation_id": correlation_id}
+                    "idempotency_key": idempotency_key, "correlation_id": correlation_id, "traceparent": traceparent}
         request.update((key, value) for key, value in optional.items() if value is not None)
         answer = self._call("tasker_task_create", dumps(request))
         return Task.from_json(answer["task"], created=answer["created"])
@@ -229,34 +231,35 @@ class Engine:
 
     # ---- running steps -------------------------------------------------------------------------------
 
-    def handle(self, task_uuid: TaskUuid) -> Outcome:
+    def handle(self, task_uuid: TaskUuid, *, traceparent: str | None = None) -> Outcome:
         """Runs the task's ready steps until none are ready and returns the outcome. Each wave of ready steps runs
         concurrently (up to ``concurrency`` steps, on threads). When ``outcome.action == "reenqueue"``, come back
-        after ``outcome.delay_seconds``; ``"wait"`` means steps are in flight elsewhere."""
+        after ``outcome.delay_seconds``; ``"wait"`` means steps are in flight elsewhere. ``traceparent`` (W3C, e.g.
+        from the queue job's headers) makes this call's step spans children of the caller's span."""
         task_uuid = str(task_uuid)
-        claims, outcome = self._claim(task_uuid)
+        claims, outcome = self._claim(task_uuid, traceparent)
         while True:
             if not claims:
                 if outcome.action != "execute":
                     return outcome
-                claims, outcome = self._claim(task_uuid)  # raced with another worker: ask once more
+                claims, outcome = self._claim(task_uuid, traceparent)  # raced with another worker: ask once more
                 if not claims:
                     return outcome
             done = _after_wave(self._run_wave(claims))
             if done is not None:
                 return done
-            claims, outcome = self._claim(task_uuid)
+            claims, outcome = self._claim(task_uuid, traceparent)
 
-    async def handle_async(self, task_uuid: TaskUuid) -> Outcome:
+    async def handle_async(self, task_uuid: TaskUuid, *, traceparent: str | None = None) -> Outcome:
         """``handle`` for asyncio. Async handlers are awaited concurrently on the running loop; sync handlers run in
         threads; PostgreSQL calls run in threads. The event loop never blocks on a handler or the database."""
         task_uuid = str(task_uuid)
-        claims, outcome = await self._native(self._claim, task_uuid)
+        claims, outcome = await self._native(self._claim, task_uuid, traceparent)
         while True:
             if not claims:
                 if outcome.action != "execute":
                     return outcome
-                claims, outcome = await self._native(self._claim, task_uuid)
+                claims, outcome = await self._native(self._claim, task_uuid, traceparent)
                 if not claims:
                     return outcome
 
@@ -267,7 +270,7 @@ class Engine:
             done = _after_wave(list(await asyncio.gather(*(step(c) for c in claims))))
             if done is not None:
                 return done
-            claims, outcome = await self._native(self._claim, task_uuid)
+            claims, outcome = await self._native(self._claim, task_uuid, traceparent)
 
     def _run_wave(self, claims: list[dict[str, Any]]) -> list[Outcome | None]:
         """Runs a wave's steps at once, each on a pool thread that reports it as soon as it is done (one step runs on
@@ -287,10 +290,16 @@ class Engine:
                 self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="tasker-step")
             return self._pool
 
-    def _claim(self, task_uuid: str) -> tuple[list[dict[str, Any]], Outcome]:
-        answer = self._call("tasker_steps_claim", dumps(
-            {"task_uuid": task_uuid, "max_steps": self._concurrency, "worker_id": self._worker_id}))
-        return answer["claims"], Outcome.from_json(answer["outcome"])
+    def _claim(self, task_uuid: str, traceparent: str | None) -> tuple[list[dict[str, Any]], Outcome]:
+        request = {"task_uuid": task_uuid, "max_steps": self._concurrency, "worker_id": self._worker_id}
+        if traceparent:
+            request["traceparent"] = traceparent
+        answer = self._call("tasker_steps_claim", dumps(request))
+        claims: list[dict[str, Any]] = answer["claims"]
+        if traceparent:
+            for claim in claims:  # carried to the step's report (_claim_ref), never sent to the handler
+                claim["_traceparent"] = traceparent
+        return claims, Outcome.from_json(answer["outcome"])
 
     def _handler_for(self, context: StepContext) -> StepHandler | None:
         registered = self._handlers.get(context.step.handler)
@@ -299,12 +308,16 @@ class Engine:
     def _run_sync(self, claim: dict[str, Any]) -> _Report:
         """Runs one claimed step on this thread; returns the report to make. Never raises for the handler's sake."""
         context = StepContext.from_claim(claim)
+        started = _now()
         try:
             handler = self._handler_for(context)
             if handler is None:
                 return self._unknown_handler(claim, context)
-            output = _resolve(handler.process(context))
-            output = _resolve(handler.process_results(output))
+            try:
+                output = _resolve(handler.process(context))
+                output = _resolve(handler.process_results(output))
+            finally:
+                _record_run(claim, context, started)
             return _completion(claim, output)
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -313,27 +326,35 @@ class Engine:
 
     async def _run_async(self, claim: dict[str, Any]) -> _Report:
         context = StepContext.from_claim(claim)
+        started = _now()
         try:
             handler = self._handler_for(context)
             if handler is None:
                 return self._unknown_handler(claim, context)
-            if inspect.iscoroutinefunction(handler.process) or inspect.iscoroutinefunction(handler.process_results):
-                if inspect.iscoroutinefunction(handler.process):
-                    output = await handler.process(context)
-                else:
-                    output = await asyncio.to_thread(handler.process, context)
-                if inspect.isawaitable(output):
-                    output = await output
-                output = handler.process_results(output)
-                if inspect.isawaitable(output):
-                    output = await output
-            else:  # both sync: one hop to a thread for the pair
-                output = await asyncio.to_thread(_produce_sync, handler, context)
+            try:
+                output = await self._produce_async(handler, context)
+            finally:
+                _record_run(claim, context, started)
             return _completion(claim, output)
         except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
             raise
         except BaseException as e:  # noqa: BLE001
             return _failure(claim, e)
+
+    @staticmethod
+    async def _produce_async(handler: StepHandler, context: StepContext) -> Any:
+        if not (inspect.iscoroutinefunction(handler.process) or inspect.iscoroutinefunction(handler.process_results)):
+            return await asyncio.to_thread(_produce_sync, handler, context)  # both sync: one hop for the pair
+        if inspect.iscoroutinefunction(handler.process):
+            output = await handler.process(context)
+        else:
+            output = await asyncio.to_thread(handler.process, context)
+        if inspect.isawaitable(output):
+            output = await output
+        output = handler.process_results(output)
+        if inspect.isawaitable(output):
+            output = await output
+        return output
 
     def _report(self, claim: dict[str, Any], report: _Report) -> Outcome | None:
         """Reports a step; returns the outcome, or None when the claim was stale (the lease expired and the step is
@@ -417,8 +438,24 @@ async def _await(awaitable: Any) -> Any:
 
 
 def _claim_ref(claim: dict[str, Any]) -> dict[str, Any]:
-    return {"task_uuid": claim["task"]["task_uuid"], "step_uuid": claim["step"]["step_uuid"],
-            "claim_token": claim["claim_token"]}
+    """The fields every report of this claim carries: which step, the claim token, and (when ``handle`` was given
+    one) the caller's traceparent and what the handler run looked like (for its trace span)."""
+    ref = {"task_uuid": claim["task"]["task_uuid"], "step_uuid": claim["step"]["step_uuid"],
+           "claim_token": claim["claim_token"]}
+    if "_traceparent" in claim:
+        ref["traceparent"] = claim["_traceparent"]
+    if "_handler_run" in claim:
+        ref["handler"] = claim["_handler_run"]
+    return ref
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _record_run(claim: dict[str, Any], context: StepContext, started: str) -> None:
+    """Remembers when the handler ran and the attributes it set; the report sends them (a ``tasker.handler`` span)."""
+    claim["_handler_run"] = {"started_at": started, "finished_at": _now(), "attributes": context.attributes}
 
 
 def _completion(claim: dict[str, Any], output: Any) -> _Report:

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+MAX_ATTRIBUTES = 64
+
+
 @dataclass(frozen=True)
 class TaskInfo:
     uuid: str
@@ -33,6 +36,18 @@ class StepContext:
     step: StepInfo
     dependency_results: dict[str, Any]
     claim_token: str
+    attributes: dict[str, str | int | float | bool] = field(default_factory=dict)
+    """Span attributes for this step's ``tasker.handler`` span (set them with :meth:`set_attribute`)."""
+
+    def set_attribute(self, key: str, value: str | int | float | bool) -> None:
+        """Adds an attribute to the trace span of this handler run (OpenTelemetry, when the engine exports)."""
+        if not isinstance(key, str) or not key or len(key) > 256:
+            raise ValueError("attribute names are 1-256 characters")
+        if not isinstance(value, (str, int, float, bool)):
+            raise TypeError(f"attribute {key!r} must be a str, int, float or bool, not {type(value).__name__}")
+        if key not in self.attributes and len(self.attributes) >= MAX_ATTRIBUTES:
+            raise ValueError(f"at most {MAX_ATTRIBUTES} attributes per handler run")
+        self.attributes[key] = value
 
     @classmethod
     def from_claim(cls, claim: dict[str, Any]) -> "StepContext":
