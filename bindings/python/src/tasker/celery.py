@@ -75,10 +75,11 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
     engines = _EnginePerProcess(engine_factory)
 
     @app.task(name=name, bind=True, **{**DEFAULT_TASK_OPTIONS, **task_options})  # type: ignore[misc]
-    def handle_task(self: Any, task_uuid: str) -> dict[str, Any]:
-        outcome = engines.get().handle(task_uuid)
+    def handle_task(self: Any, task_uuid: str, traceparent: str | None = None) -> dict[str, Any]:
+        # traceparent (W3C): the caller's span, so this job's step spans join its trace; passed on when re-enqueued.
+        outcome = engines.get().handle(task_uuid, traceparent=traceparent)
         if outcome.action in ("reenqueue", "execute"):  # "execute": steps became ready meanwhile, come back at once
-            self.apply_async((task_uuid,), countdown=outcome.delay_seconds or 0)
+            self.apply_async((task_uuid, traceparent), countdown=outcome.delay_seconds or 0)
         if on_outcome is not None:
             on_outcome(task_uuid, outcome)
         return {"task_uuid": task_uuid, "action": outcome.action, "task_state": outcome.task_state,
@@ -110,8 +111,9 @@ def start_workflow(handle_task: Any, name: str, *, namespace: str, engine: Engin
     """Creates a task (``create_options`` as ``Engine.create_task``: ``context``, ``version``, ``idempotency_key``,
     ...) and enqueues its first handling; returns the task (its ``uuid`` is what you hand back to the client). Uses
     ``engine`` or the one ``handle_task`` opens in this process. Web and worker processes share tasks only through
-    PostgreSQL: a memory-store engine is private to its process."""
+    PostgreSQL: a memory-store engine is private to its process. A ``traceparent`` create option also travels with
+    the job, so the worker's spans join the caller's trace."""
     engine = engine or handle_task.tasker_engine()
     task = engine.create_task(name, namespace=namespace, **create_options)
-    handle_task.delay(task.uuid)
+    handle_task.delay(task.uuid, create_options.get("traceparent"))
     return task
