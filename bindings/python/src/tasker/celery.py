@@ -77,7 +77,8 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
     @app.task(name=name, bind=True, **{**DEFAULT_TASK_OPTIONS, **task_options})  # type: ignore[misc]
     def handle_task(self: Any, task_uuid: str, traceparent: str | None = None) -> dict[str, Any]:
         # traceparent (W3C): the caller's span, so this job's step spans join its trace; passed on when re-enqueued.
-        outcome = engines.get().handle(task_uuid, traceparent=traceparent)
+        engine = engines.get()
+        outcome = engine.handle(task_uuid, traceparent=traceparent) if traceparent else engine.handle(task_uuid)
         if outcome.action in ("reenqueue", "execute"):  # "execute": steps became ready meanwhile, come back at once
             self.apply_async((task_uuid, traceparent), countdown=outcome.delay_seconds or 0)
         if on_outcome is not None:
