@@ -20,11 +20,34 @@ RSpec.describe "conformance fixtures" do
     end
   end
 
+  CATALOG = JSON.parse(File.read(File.join(CONFORMANCE, "events.json")))
+
+  # Every event carries what tests/conformance/events.json lists for it; returns the task.*/step.* counts.
+  def check_events(events)
+    events.each do |event|
+      entry = CATALOG["events"][event["name"]]
+      expect(entry).not_to be_nil, "#{event["name"]} is not in the catalog"
+      (CATALOG["common"] + entry["fields"]).each do |field|
+        expect(event[field]).not_to be_nil, "#{event["name"]} has no #{field}"
+      end
+      (entry["data"] || []).each do |key|
+        expect((event["data"] || {})[key]).not_to be_nil, "#{event["name"]} has no data.#{key}"
+      end
+      next if event["error"].nil?
+
+      CATALOG["error_fields"].each do |field|
+        expect(event["error"][field]).not_to be_nil, "#{event["name"]} has no error.#{field}"
+      end
+    end
+    events.map { |e| e["name"] }.grep(/\A(task|step)\./).tally
+  end
+
   Dir[File.join(CONFORMANCE, "fixtures", "*.json")].sort.each do |path|
     fixture = JSON.parse(File.read(path))
     it fixture["name"] do
       config = fixture["engine_config"].transform_keys(&:to_sym)
       Tasker::Engine.open(**config) do |engine|
+        subscription = engine.subscribe("*")
         template = engine.register_template(File.read(File.join(CONFORMANCE, "templates", fixture["template"])))
         task = engine.create_task(template["name"], namespace: template["namespace"], context: fixture["context"])
         engine.get_task(task.uuid).steps.each do |step|
@@ -45,6 +68,9 @@ RSpec.describe "conformance fixtures" do
           expect(step["result"]).to eq(want["result"]) if want.key?("result")
         end
         expect(delays).to eq(fixture["expect"]["reenqueue_delays"])
+        events = subscription.to_a
+        expect(subscription.dropped).to eq(0)
+        expect(check_events(events)).to eq(fixture["expect"]["events"])
       end
     end
   end

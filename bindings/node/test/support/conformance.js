@@ -7,6 +7,24 @@ const assert = require('node:assert/strict');
 const { tasker, CONFORMANCE, handleToEnd } = require('./helpers');
 
 const FIXTURES = path.join(CONFORMANCE, 'fixtures');
+const CATALOG = JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'events.json'), 'utf8'));
+
+/** The binding camelCases the engine's own field names (not the keys inside `data`): map the catalog's the same way. */
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+/** Checks every event against tests/conformance/events.json; returns the task.* and step.* counts by name. */
+function checkEvents(events) {
+  const counts = {};
+  for (const e of events) {
+    const entry = CATALOG.events[e.name];
+    assert.ok(entry, `${e.name} is not in the catalog`);
+    for (const field of [...CATALOG.common, ...entry.fields]) assert.ok(e[camel(field)] != null, `${e.name} has no ${field}`);
+    for (const key of entry.data ?? []) assert.ok(e.data?.[key] != null, `${e.name} has no data.${key}`);
+    if (e.error != null) for (const field of CATALOG.error_fields) assert.ok(e.error[camel(field)] != null, `${e.name} has no error.${field}`);
+    if (/^(task|step)\./.test(e.name)) counts[e.name] = (counts[e.name] ?? 0) + 1;
+  }
+  return counts;
+}
 
 /** Every fixture, parsed, in file order. */
 const fixtures = () => fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
@@ -32,6 +50,8 @@ class Scripted extends tasker.StepHandler {
 
 /** Runs one fixture on `engine` (opened with the fixture's engine_config) and asserts its expectations. */
 async function runFixture(engine, fixture) {
+  await engine.ready();
+  const subscription = engine.subscribe('*');
   const template = await engine.registerTemplate({ path: path.join(CONFORMANCE, 'templates', fixture.template) });
   const task = await engine.createTask(template.name, { namespace: template.namespace, context: fixture.context });
   const scripted = new Scripted(fixture.handlers);
@@ -48,6 +68,12 @@ async function runFixture(engine, fixture) {
     if ('result' in want) assert.deepEqual(step.result, want.result, `result of ${name}`);
   }
   assert.deepEqual(delays, fixture.expect.reenqueue_delays, 're-enqueue delays');
+
+  const events = [];
+  for (let batch = subscription.pull(); batch.length > 0; batch = subscription.pull()) events.push(...batch);
+  assert.equal(subscription.dropped, 0, 'dropped events');
+  subscription.close();
+  assert.deepEqual(checkEvents(events), fixture.expect.events, 'task.* and step.* event counts');
 }
 
 module.exports = { fixtures, runFixture };
