@@ -29,6 +29,10 @@ export class StepContext<Context = any> {
   leaseExpiresAt: string;
   /** Extends the lease (default length: the engine's). Rejects with StaleClaimError when the claim was lost. */
   heartbeat(leaseSeconds?: number): Promise<string>;
+  /** Attributes of this run's `tasker.handler` trace span. */
+  readonly attributes: Record<string, string | number | boolean>;
+  /** Adds a trace span attribute (at most 64 per run). */
+  setAttribute(key: string, value: string | number | boolean): void;
 }
 
 /**
@@ -216,6 +220,8 @@ export interface CreateTaskOptions<Context = any> {
   priority?: number;
   idempotencyKey?: string;
   correlationId?: string;
+  /** W3C trace context of the creator: the task's spans join that trace, whoever runs its steps. */
+  traceparent?: string;
 }
 
 export interface AuditOptions { actor?: string; reason?: string }
@@ -240,7 +246,7 @@ export class Engine {
   getTask(taskUuid: string): Promise<Task>;
   listTasks(query?: { state?: TaskState; namespace?: string; name?: string; limit?: number }): Promise<TaskSummary[]>;
   /** Runs the task's ready steps (concurrently, bounded) until none are ready. */
-  handle(taskUuid: string): Promise<Outcome>;
+  handle(taskUuid: string, options?: { /** W3C trace context: this call's step spans join that trace. */ traceparent?: string }): Promise<Outcome>;
   evaluate(taskUuid: string): Promise<Outcome>;
   retryTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;
   cancelTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;

@@ -314,10 +314,14 @@ class Engine {
    * none are ready; resolves with the last outcome. Re-enqueue the task after `outcome.delaySeconds` when
    * `outcome.action === 'reenqueue'`. Handler failures are reported to the engine, not thrown; `handle` rejects
    * only when the engine itself fails (e.g. NotFoundError for an unknown task, DatabaseError).
+   * `options.traceparent` (W3C, e.g. from the job's data) makes this call's step spans children of the caller's span.
    */
-  async handle(taskUuid) {
+  async handle(taskUuid, options = {}) {
     const uuid = String(taskUuid);
-    const claimRequest = (max) => `{"task_uuid":${JSON.stringify(uuid)},"max_steps":${max},"worker_id":${this.#workerId}}`;
+    const { traceparent } = options;
+    if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
+    const trace = traceparent ? `,"traceparent":${JSON.stringify(traceparent)}` : '';
+    const claimRequest = (max) => `{"task_uuid":${JSON.stringify(uuid)},"max_steps":${max},"worker_id":${this.#workerId}${trace}}`;
     const running = new Set();
     let latest; // the newest outcome (the engine serializes the reports of one task)
     let failure; // the first error reporting a step: stops claiming, rethrown once the others are reported
@@ -333,7 +337,7 @@ class Engine {
         const answer = await this.#call('stepsClaim', claimRequest(this.#concurrency - running.size));
         latest = answer.outcome;
         for (const claim of answer.claims) {
-          const run = this.#runStep(claim).then(
+          const run = this.#runStep(claim, trace).then(
             (outcome) => { if (outcome) latest = outcome; },
             (error) => { failure ??= error; },
           ).finally(() => running.delete(run));
@@ -362,8 +366,8 @@ class Engine {
   }
 
   /** Runs one claimed step and reports it; resolves with the engine's outcome (null when the claim went stale). */
-  async #runStep(claim) {
-    const [name, text, ref] = await this.#execute(claim);
+  async #runStep(claim, trace) {
+    const [name, text, ref] = await this.#execute(claim, trace);
     try {
       return await this.#call(name, text);
     } catch (e) {
@@ -383,11 +387,16 @@ class Engine {
     }
   }
 
-  /** Never throws: the report for a claimed step, ['stepComplete' | 'stepFail', request text, claim reference]. */
-  async #execute(claim) {
+  /**
+   * Never throws: the report for a claimed step, ['stepComplete' | 'stepFail', request text, claim reference]. The
+   * reference carries the handle call's traceparent; a report after the handler ran also carries the handler run
+   * (its times and attributes, which become a tasker.handler span).
+   */
+  async #execute(claim, trace) {
     const ref = `"task_uuid":${JSON.stringify(claim.task.task_uuid)},"step_uuid":${JSON.stringify(claim.step.step_uuid)},` +
-      `"claim_token":${JSON.stringify(claim.claim_token)}`;
-    const fail = (error) => ['stepFail', `{${ref},"error":${JSON.stringify(failureOf(error))}}`, ref];
+      `"claim_token":${JSON.stringify(claim.claim_token)}${trace}`;
+    let run = '';
+    const fail = (error) => ['stepFail', `{${ref}${run},"error":${JSON.stringify(failureOf(error))}}`, ref];
     const ctx = new StepContext(claim, (c, leaseSeconds) => this.#heartbeat(ref, leaseSeconds));
     const factory = this.#handlers.get(ctx.step.handler);
     if (factory === undefined) {
@@ -398,10 +407,16 @@ class Engine {
         permanent: true,
       })}}`, ref];
     }
+    const startedAt = new Date().toISOString();
     try {
       const handler = factory();
-      const output = await handler.processResults(await handler.process(ctx));
-      return ['stepComplete', `{${ref},"result":${resultJson(output, ctx.step.name)}}`, ref];
+      let output;
+      try {
+        output = await handler.processResults(await handler.process(ctx));
+      } finally {
+        run = `,"handler":${JSON.stringify({ started_at: startedAt, finished_at: new Date().toISOString(), attributes: ctx.attributes })}`;
+      }
+      return ['stepComplete', `{${ref}${run},"result":${resultJson(output, ctx.step.name)}}`, ref];
     } catch (e) {
       return fail(e);
     }

@@ -90,6 +90,8 @@ function event(e) {
   return out;
 }
 
+const MAX_ATTRIBUTES = 64;
+
 /** What a handler's `process` receives: the task, the step, and the results of the steps it depends on. */
 class StepContext {
   #heartbeat;
@@ -104,7 +106,20 @@ class StepContext {
     this.dependencyResults = claim.dependency_results ?? {};
     this.claimToken = claim.claim_token;
     this.leaseExpiresAt = claim.lease_expires_at;
+    /** Attributes of this run's `tasker.handler` trace span; set them with `setAttribute`. */
+    this.attributes = {};
     this.#heartbeat = heartbeat;
+  }
+
+  /** Adds an attribute (string, finite number or boolean; at most 64) to the trace span of this handler run. */
+  setAttribute(key, value) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new RangeError('attribute names are 1-256 characters');
+    const ok = typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) throw new TypeError(`attribute '${key}' must be a string, a finite number or a boolean`);
+    if (!(key in this.attributes) && Object.keys(this.attributes).length >= MAX_ATTRIBUTES) {
+      throw new RangeError(`at most ${MAX_ATTRIBUTES} attributes per handler run`);
+    }
+    this.attributes[key] = value;
   }
 
   /**

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "time"
 
 module Tasker
   # Handles from libtasker belong to the process that opened them: its .NET runtime does not survive fork.
@@ -159,11 +160,15 @@ module Tasker
     def subscribe(pattern = "*", capacity: 0) = Subscription.new(self, pattern, capacity)
 
     # Runs the task's ready steps (up to `threads` at once) until none are ready; returns the Outcome. Re-enqueue
-    # the task after `delay_seconds` when `action == "reenqueue"`.
-    def handle(uuid)
+    # the task after `delay_seconds` when `action == "reenqueue"`. `traceparent` (W3C, e.g. from the job) makes
+    # this call's step spans children of the caller's span.
+    def handle(uuid, traceparent: nil)
       outcome = evaluate(uuid)
       while outcome.action == "execute"
-        claims = call(:tasker_steps_claim, { task_uuid: uuid, max_steps: @threads, worker_id: @worker_id })["claims"]
+        request = { task_uuid: uuid, max_steps: @threads, worker_id: @worker_id }
+        request[:traceparent] = traceparent if traceparent
+        claims = call(:tasker_steps_claim, request)["claims"]
+        claims.each { |claim| claim["_traceparent"] = traceparent } if traceparent
         run_wave(claims)
         outcome = evaluate(uuid)
       end
@@ -212,7 +217,14 @@ module Tasker
       return unknown_handler(claim, context) if registered.nil?
 
       handler = registered.is_a?(Class) ? registered.new : registered
-      output = JsonValue.convert(handler.process_results(handler.process(context)), "result")
+      started = now
+      begin
+        output = handler.process_results(handler.process(context))
+      ensure
+        # when and how the handler ran: the report turns it into a tasker.handler span
+        claim["_handler_run"] = { started_at: started, finished_at: now, attributes: context.attributes }
+      end
+      output = JsonValue.convert(output, "result")
       [:tasker_step_complete, JSON.generate(claim_ref(claim).merge(result: output))]
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"))
@@ -226,9 +238,16 @@ module Tasker
       nil # the lease expired and another worker owns the step now
     end
 
+    # What every report of this claim carries: the step, its token, and (when known) the caller's traceparent and
+    # the handler run.
     def claim_ref(claim)
-      { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
+      ref = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
+      ref[:traceparent] = claim["_traceparent"] if claim["_traceparent"]
+      ref[:handler] = claim["_handler_run"] if claim["_handler_run"]
+      ref
     end
+
+    def now = Time.now.utc.iso8601(6)
 
     def failure(claim, error)
       body = { message: error.message.to_s.empty? ? error.class.name : error.message, error_type: error.class.name,

@@ -54,10 +54,13 @@ module Tasker
       include ::Sidekiq::Worker
       sidekiq_options queue: "tasker"
 
-      def perform(task_uuid)
-        outcome = Tasker::Sidekiq.engine.handle(task_uuid)
+      # `traceparent` (W3C, optional): the enqueuer's span; the job's step spans join its trace, and it travels on.
+      def perform(task_uuid, traceparent = nil)
+        engine = Tasker::Sidekiq.engine
+        outcome = traceparent ? engine.handle(task_uuid, traceparent: traceparent) : engine.handle(task_uuid)
         if outcome.action == "reenqueue"
-          self.class.set(queue: Tasker::Sidekiq.queue).perform_in(outcome.delay_seconds || 0, task_uuid)
+          args = traceparent ? [task_uuid, traceparent] : [task_uuid]
+          self.class.set(queue: Tasker::Sidekiq.queue).perform_in(outcome.delay_seconds || 0, *args)
         end
         Tasker::Sidekiq.on_outcome&.call(task_uuid, outcome)
         outcome.to_h.transform_keys(&:to_s)
