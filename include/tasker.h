@@ -127,7 +127,7 @@
  *   engines in each worker process after it forks (see the bindings' docs for Sidekiq, Puma and Celery hooks);
  *   a process that forks and then execs is fine.
  * - The library installs no signal handlers a host needs to know about, and writes nothing to stdout or stderr
- *   unless asked to (the "console" telemetry exporter).
+ *   unless asked to (the "console" telemetry exporter, "log": {"sink": "stderr"}).
  */
 #ifndef TASKER_H
 #define TASKER_H
@@ -272,7 +272,10 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)
- *    "telemetry": {"exporter": "otlp"}}   or "console"; default: the OTEL_* environment variables decide
+ *    "telemetry": {"exporter": "otlp"},   or "console"; default: the OTEL_* environment variables decide
+ *    "log": {"level": "warning",    trace, debug, information, warning, error, critical or none
+ *            "sink": "none"}}       "stderr": one line per record; "events": "log.<level>" events to pull
+ *                                   with a subscription (pattern "log.*"); never contexts, results or secrets
  * out_engine: on success, the new engine; on failure, NULL.
  *
  * Errors: DATABASE when PostgreSQL is unreachable or a migration fails; TIMEOUT.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Tasker.Core;
 using Tasker.Core.Storage;
@@ -104,9 +105,14 @@ public sealed class PostgresStore : IStore
     /// Applies the embedded migrations that this database lacks. Safe to call from many processes at once and
     /// repeatedly (an advisory lock serializes them; applied versions are skipped).
     /// </summary>
-    public ValueTask MigrateAsync(CancellationToken cancellationToken) =>
-        new(_migrations.RunAsync("migrate", new Migrator(_options),
-            static (connection, migrator, token) => migrator.MigrateAsync(connection, token), cancellationToken).AsTask());
+    public async ValueTask MigrateAsync(CancellationToken cancellationToken)
+    {
+        var applied = await _migrations.RunAsync("migrate", new Migrator(_options),
+            static (connection, migrator, token) => migrator.MigrateAsync(connection, token), cancellationToken).ConfigureAwait(false);
+        var log = _options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category);
+        foreach (var version in applied)
+            Diagnostics.StoreLog.MigrationApplied(log, version, _options.Schema ?? "public");
+    }
 
     public ValueTask SaveTemplateAsync(TaskTemplate template, CancellationToken cancellationToken)
     {

@@ -83,6 +83,12 @@ public sealed class PostgresStoreOptions
     /// <summary>Shown in <c>pg_stat_activity.application_name</c>.</summary>
     public string ApplicationName { get; init; } = "tasker";
 
+    /// <summary>
+    /// Where the store logs (category <c>Tasker.Postgres</c>): retried database errors, the circuit breaker opening
+    /// and closing, migrations applied. Never connection strings or SQL parameters. Default: nowhere.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))

@@ -356,6 +356,43 @@ static void test_trace_context_fields(void) {
     CHECK(tasker_engine_free(engine) == NULL);
 }
 
+/* With "log": {"sink": "events"}, log records are events a subscription to "log.*" pulls; a bad log config is
+ * refused when the engine opens. */
+static void test_log_records_as_events(void) {
+    tasker_engine_t *none = NULL;
+    const char *bad = "{\"log\": {\"level\": \"loud\"}}";
+    EXPECT_ERROR(tasker_engine_open((const uint8_t *)bad, strlen(bad), &none), TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(none == NULL);
+
+    tasker_engine_t *engine = open_engine("{\"log\": {\"level\": \"information\", \"sink\": \"events\"}}");
+    tasker_subscription_t *logs = NULL;
+    CHECK(tasker_subscription_open(engine, (const uint8_t *)"log.*", 5, 0, &logs) == NULL);
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    char step[64], token[64];
+    claim_one(engine, "a", step, token);
+    cJSON_Delete(report(tasker_step_fail, engine, step, token,
+                        "\"error\": {\"message\": \"secret 4111\", \"error_type\": \"Declined\", \"permanent\": true}"));
+
+    tasker_bytes_t batch = {NULL, 0};
+    CHECK(tasker_subscription_pull(logs, 100, &batch) == NULL);
+    cJSON *pulled = cJSON_ParseWithLength((const char *)batch.data, batch.len);
+    int warnings = 0, finished = 0;
+    const cJSON *event;
+    cJSON_ArrayForEach(event, cJSON_GetObjectItem(pulled, "events")) {
+        const cJSON *data = cJSON_GetObjectItem(event, "data");
+        CHECK(strcmp(str(data, "category"), "Tasker.Engine") == 0);
+        CHECK(strstr(str(data, "message"), "4111") == NULL); /* handler messages never reach the log */
+        if (strcmp(str(event, "name"), "log.warning") == 0 && strstr(str(data, "message"), "Declined")) warnings++;
+        if (cJSON_GetObjectItem(data, "event_id")->valueint == 1003) finished++;
+    }
+    CHECK(warnings == 1 && finished == 1);
+    cJSON_Delete(pulled);
+    tasker_bytes_free(&batch);
+    CHECK(tasker_subscription_free(logs) == NULL);
+    CHECK(tasker_engine_free(engine) == NULL);
+}
+
 static void test_bad_input(void) {
     tasker_engine_t *engine = open_engine("{}");
     tasker_bytes_t out = {NULL, 0};
@@ -448,6 +485,7 @@ int main(int argc, char **argv) {
     test_invalid_utf8_everywhere();
     test_unpaired_surrogates_are_refused_and_nothing_is_written();
     test_trace_context_fields();
+    test_log_records_as_events();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");
     return test_failures ? 1 : 0;

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Tasker.Core.Events;
+using Tasker.Core.Logging;
 using Tasker.Core.Telemetry;
 
 namespace Tasker.Core;
@@ -9,7 +11,7 @@ namespace Tasker.Core;
 /// store's exclusive lock. Every operation checks all its guards before it changes anything, so a rejected call
 /// (stale claim, illegal transition) leaves the task exactly as it was.
 /// </summary>
-internal sealed class TaskLifecycle(TaskerOptions options)
+internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 {
     private readonly Backoff _backoff = new(options);
 
@@ -46,6 +48,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             claims[n] = ToClaim(task, step);
         }
         TaskerTelemetry.StepsStarted.Add(claims.Length, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            var (count, uuid, worker) = (claims.Length, task.Uuid, claim.WorkerId ?? "an anonymous worker");
+            task.Log(l => EngineLog.StepsClaimed(l, count, uuid, worker));
+        }
         return new ClaimResult(claims, Evaluate(task, now));
     }
 
@@ -116,6 +123,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             step.NextRetryAt = now + _backoff.Delay(step, step.Attempts, failure.RetryAfterSeconds);
             task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
             SetDuration(task, step, duration, step.LastError);
+            if (log.IsEnabled(LogLevel.Information))
+            {
+                var (name, uuid, attempt, type, delay) = (step.Name, task.Uuid, step.Attempts, failure.ErrorType ?? "error", (step.NextRetryAt.Value - now).TotalSeconds);
+                task.Log(l => EngineLog.StepRetryScheduled(l, name, uuid, attempt, type, delay));
+            }
             TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "retry", handler);
         }
@@ -125,6 +137,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             var reason = permanent ? "permanent failure" : $"retries exhausted after {step.Attempts} attempts";
             task.TransitionStep(step.Index, StepState.Error, reason, step.ClaimedBy, now);
             SetDuration(task, step, duration, step.LastError);
+            if (log.IsEnabled(LogLevel.Warning))
+            {
+                var (name, uuid, attempt, type) = (step.Name, task.Uuid, step.Attempts, failure.ErrorType ?? "error");
+                task.Log(l => EngineLog.StepFailed(l, name, uuid, attempt, type, reason));
+            }
             TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "error", handler);
             if (task.Header.FailFast)
@@ -263,6 +280,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             TaskerTelemetry.TasksFinished.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace),
                 TaskerTelemetry.Tag("tasker.task.state", outcome.TaskState.ToWire()));
             TaskerTelemetry.RecordTaskSpan(task, now);
+            if (log.IsEnabled(LogLevel.Information))
+            {
+                var (uuid, ns, name, state) = (task.Uuid, task.Header.Namespace, task.Header.Name, task.State.ToWire());
+                task.Log(l => EngineLog.TaskFinished(l, uuid, ns, name, state));
+            }
         }
         task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
         {
@@ -283,7 +305,7 @@ internal sealed class TaskLifecycle(TaskerOptions options)
     /// Steps whose lease ran out (their worker is presumed dead): the attempt counts; with attempts left the step is
     /// claimable again at once, otherwise it fails permanently.
     /// </summary>
-    private static void ExpireLeases(WorkflowTask task, DateTimeOffset now)
+    private void ExpireLeases(WorkflowTask task, DateTimeOffset now)
     {
         if (task.InFlight.Length == 0) return;
         foreach (var i in task.InFlight.ToArray())
@@ -291,6 +313,11 @@ internal sealed class TaskLifecycle(TaskerOptions options)
             var step = task.Steps[i];
             if (step.LeaseExpiresAt is not { } expires || expires > now) continue;
             task.Emit(EventNames.StepLeaseExpired, now, step, null);
+            if (log.IsEnabled(LogLevel.Warning))
+            {
+                var (name, uuid, attempt) = (step.Name, task.Uuid, step.Attempts);
+                task.Log(l => EngineLog.LeaseExpired(l, name, uuid, attempt, expires));
+            }
             TaskerTelemetry.LeasesExpired.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             step.LastError = new StepError($"lease expired at {expires:O}", "LeaseExpired", false, step.Attempts, now, null);
             if (step.Attempts < step.MaxAttempts)

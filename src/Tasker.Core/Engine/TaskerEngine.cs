@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Tasker.Core.Events;
+using Tasker.Core.Logging;
 using Tasker.Core.Storage;
 using Tasker.Core.Storage.Memory;
 using Tasker.Core.Telemetry;
@@ -17,6 +19,7 @@ public sealed class TaskerEngine : IAsyncDisposable
 {
     private readonly IStore _store;
     private readonly TaskLifecycle _lifecycle;
+    private readonly ILogger _log;
     private readonly Action<WorkflowTask> _publish;
 
     public TaskerEngine(IStore store, TaskerOptions? options = null)
@@ -25,9 +28,19 @@ public sealed class TaskerEngine : IAsyncDisposable
         Options = options ?? new TaskerOptions();
         Options.Validate();
         _store = store;
-        _lifecycle = new TaskLifecycle(Options);
+        _log = Options.LoggerFactory.CreateLogger(EngineLog.Category);
+        _lifecycle = new TaskLifecycle(Options, _log);
         Events = new EventBus { DefaultCapacity = Options.EventBufferCapacity };
-        _publish = task => Events.Publish(task.NewEvents);
+        _publish = Committed;
+    }
+
+    /// <summary>Runs once the store has persisted a change: its events and log records go out, never before.</summary>
+    private void Committed(WorkflowTask task)
+    {
+        Events.Publish(task.NewEvents);
+        if (task.PendingLogs is { } logs)
+            foreach (var write in logs)
+                write(_log);
     }
 
     /// <summary>An engine on the embedded memory store.</summary>
@@ -58,6 +71,7 @@ public sealed class TaskerEngine : IAsyncDisposable
     public async ValueTask RegisterTemplateAsync(TaskTemplate template, CancellationToken cancellationToken = default)
     {
         await _store.SaveTemplateAsync(template, cancellationToken).ConfigureAwait(false);
+        EngineLog.TemplateRegistered(_log, template.Namespace, template.Name, template.Version.ToString(), template.Steps.Count);
         if (Events.IsWanted(EventNames.TemplateRegistered))
             Events.Publish(new TaskerEvent
             {
@@ -91,6 +105,8 @@ public sealed class TaskerEngine : IAsyncDisposable
         activity?.SetTag("tasker.task.uuid", uuid.ToString());
         if (created && createdEvent is not null)
             Events.Publish(createdEvent);
+        if (created)
+            EngineLog.TaskCreated(_log, uuid, task.Header.Namespace, task.Header.Name);
         return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
     }
 

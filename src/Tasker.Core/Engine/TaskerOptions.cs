@@ -26,6 +26,12 @@ public sealed class TaskerOptions
     /// <summary>The clock. Tests inject a <see cref="ManualClock"/> so they never sleep.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Where the engine logs (category <c>Tasker.Engine</c>; see <see cref="Logging.EngineLog"/>). Logs never carry
+    /// task contexts, step results or handler error messages. Default: nowhere.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
     /// <summary>Seed for backoff jitter; null uses a shared, unseeded generator.</summary>
     public int? RandomSeed { get; init; }
 

@@ -30,6 +30,17 @@ public static class EventNames
     public const string TaskReenqueued = "workflow.task_reenqueued";
     public const string TemplateRegistered = "workflow.template_registered";
 
+    /// <summary>
+    /// Log records, when a host asks for them as events (libtasker's <c>"log": {"sink": "events"}</c>): one name per
+    /// level, <c>data</c> = <c>{level, category, event_id, message}</c> plus the record's named values.
+    /// </summary>
+    public const string LogTrace = "log.trace";
+    public const string LogDebug = "log.debug";
+    public const string LogInformation = "log.information";
+    public const string LogWarning = "log.warning";
+    public const string LogError = "log.error";
+    public const string LogCritical = "log.critical";
+
     /// <summary>Every name, in catalog order.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
@@ -38,6 +49,7 @@ public static class EventNames
         StepStarted, StepCompleted, StepRetryScheduled, StepFailed, StepCancelled, StepResolvedManually, StepReset,
         StepLeaseExpired,
         ViableStepsDiscovered, TaskEvaluated, TaskReenqueued, TemplateRegistered,
+        LogTrace, LogDebug, LogInformation, LogWarning, LogError, LogCritical,
     ];
 
     public static string ForTaskTransition(TaskState from, TaskState to) => to switch

@@ -7,6 +7,10 @@ namespace Tasker.Core;
 /// <summary>Small JSON values built without reflection-based serialization (AOT-safe).</summary>
 internal static class JsonLiterals
 {
+    public static readonly JsonElement True = JsonValues.Parse("true"u8, "true");
+
+    public static readonly JsonElement False = JsonValues.Parse("false"u8, "false");
+
     public static JsonElement Number(double value) =>
         JsonValues.Parse(Encoding.UTF8.GetBytes(value.ToString("R", CultureInfo.InvariantCulture)), "number");
 

@@ -182,6 +182,14 @@ public sealed class WorkflowTask
         HeaderDirty = true;
     }
 
+    /// <summary>
+    /// Log records of the current change, written only once the store has persisted it (like events), so a change
+    /// that is rejected or re-run after a conflict logs nothing twice. Null until something is logged.
+    /// </summary>
+    internal List<Action<Microsoft.Extensions.Logging.ILogger>>? PendingLogs { get; private set; }
+
+    internal void Log(Action<Microsoft.Extensions.Logging.ILogger> write) => (PendingLogs ??= []).Add(write);
+
     /// <summary>The event of the latest step transition, or null when nobody subscribed to it.</summary>
     internal TaskerEvent? LastStepEvent { get; private set; }
 
@@ -215,6 +223,7 @@ public sealed class WorkflowTask
         NewTransitions.Clear();
         NewEvents.Clear();
         LastStepEvent = null;
+        PendingLogs = null;
         foreach (var i in _dirtySteps)
             _dirty[i] = false;
         _dirtySteps.Clear();

@@ -22,6 +22,7 @@ internal static unsafe class EngineExports
             var parsed = EngineConfig.Parse(Utf8Input.Json(config, length, "config"));
             TelemetrySetup.Ensure(parsed.TelemetryExporter);
             var engine = new TaskerEngine(parsed.OpenStore(), parsed.Options);
+            parsed.Loggers.Bus = engine.Events;
             *outEngine = EngineHost.Handles.Add(new EngineHost(engine, parsed.Options.Time as ManualClock));
             return Boundary.Ok;
         }

@@ -9,7 +9,8 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed</c>.
+/// lease_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
+/// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
 internal sealed class EngineConfig
 {
@@ -20,6 +21,10 @@ internal sealed class EngineConfig
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
     public string? TelemetryExporter { get; private init; }
+    /// <summary><c>log.level</c> (default warning) and <c>log.sink</c> (default none).</summary>
+    public Logging.LogConfig Log { get; private init; } = Logging.LogConfig.Default;
+    /// <summary>The loggers of this engine and of its store.</summary>
+    public Logging.HostLoggerFactory Loggers { get; private init; } = new(Logging.LogConfig.Default);
     public required TaskerOptions Options { get; init; }
 
     public static EngineConfig Parse(JsonElement json)
@@ -33,6 +38,9 @@ internal sealed class EngineConfig
         var manual = clockName == "manual";
         var backoff = json.TryGetProperty("backoff", out var b) && b.ValueKind == JsonValueKind.Object ? b : default;
         var retention = json.TryGetProperty("retention", out var r) && r.ValueKind == JsonValueKind.Object ? r : default;
+        var logSection = json.TryGetProperty("log", out var l) && l.ValueKind == JsonValueKind.Object ? l : default;
+        var log = Logging.LogConfig.Parse(Text(logSection, "level"), Text(logSection, "sink"));
+        var loggers = new Logging.HostLoggerFactory(log);
 
         var options = new TaskerOptions
         {
@@ -45,6 +53,7 @@ internal sealed class EngineConfig
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),
             Time = manual ? new ManualClock() : TimeProvider.System,
+            LoggerFactory = loggers,
         };
         return new EngineConfig
         {
@@ -55,6 +64,8 @@ internal sealed class EngineConfig
             ManualClock = manual,
             TelemetryExporter = json.TryGetProperty("telemetry", out var t) && t.ValueKind == JsonValueKind.Object ? Text(t, "exporter") : null,
             Options = options,
+            Log = log,
+            Loggers = loggers,
         };
     }
 
@@ -68,6 +79,7 @@ internal sealed class EngineConfig
             Schema = Schema,
             MaxPoolSize = PoolSize,
             MigrateOnOpen = Migrate,
+            LoggerFactory = Loggers,
         }, CancellationToken.None));
     }
 

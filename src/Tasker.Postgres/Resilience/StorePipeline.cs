@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging;
 using Polly;
+using Tasker.Postgres.Diagnostics;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
@@ -17,6 +19,7 @@ internal static class StorePipeline
     public static ResiliencePipeline Build(PostgresStoreOptions options, StoreCounters counters, TimeSpan timeout)
     {
         var transient = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient);
+        var log = options.LoggerFactory.CreateLogger(StoreLog.Category);
         var builder = new ResiliencePipelineBuilder().AddTimeout(new TimeoutStrategyOptions { Timeout = timeout });
         if (options.MaxRetries > 0)
             builder.AddRetry(new RetryStrategyOptions
@@ -27,9 +30,11 @@ internal static class StorePipeline
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = TimeSpan.FromSeconds(5),
-                OnRetry = _ =>
+                OnRetry = args =>
                 {
                     counters.Retry();
+                    StoreLog.Retrying(log, StoreLog.Kind(args.Outcome.Exception), args.AttemptNumber + 1, options.MaxRetries,
+                        (long)args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
             });
@@ -41,6 +46,16 @@ internal static class StorePipeline
                 MinimumThroughput = options.CircuitMinimumThroughput,
                 SamplingDuration = options.CircuitSamplingDuration,
                 BreakDuration = options.CircuitBreakDuration,
+                OnOpened = args =>
+                {
+                    StoreLog.CircuitOpened(log, StoreLog.Kind(args.Outcome.Exception), args.BreakDuration.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    StoreLog.CircuitClosed(log);
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
     }

@@ -1,0 +1,38 @@
+"""The engine's log records, pulled as ``log.*`` events (engine config ``log={"sink": "events"}``)."""
+import pytest
+
+import tasker
+from conftest import ORDER_CONTEXT, register_order_handlers
+
+
+class Declined(tasker.StepHandler):
+    def process(self, context):
+        raise tasker.PermanentError("card 4111-1111-1111-1111 declined")
+
+
+def test_log_records_are_events_a_subscriber_pulls_and_never_carry_handler_messages():
+    with tasker.Engine(log={"level": "information", "sink": "events"}) as engine, engine.subscribe("log.*") as logs:
+        register_order_handlers(engine, payment=Declined)
+        task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+        assert engine.handle(task.uuid).action == "error"
+        records = list(logs)
+    failed = [r for r in records if r["name"] == "log.warning"]
+    assert len(failed) == 1
+    assert failed[0]["data"]["category"] == "Tasker.Engine"
+    assert failed[0]["data"]["step_name"] == "process_payment" and failed[0]["task_uuid"] == task.uuid
+    assert "PermanentError" in failed[0]["data"]["message"]
+    assert any(r["data"]["event_id"] == 1003 and r["data"]["state"] == "error" for r in records)
+    assert not any("4111" in r["data"]["message"] for r in records)
+
+
+def test_below_the_level_nothing_is_published():
+    with tasker.Engine(log={"level": "error", "sink": "events"}) as engine, engine.subscribe("log.*") as logs:
+        register_order_handlers(engine, payment=Declined)
+        task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+        engine.handle(task.uuid)
+        assert logs.pull() == []
+
+
+def test_an_unknown_log_level_is_refused_when_the_engine_opens():
+    with pytest.raises(tasker.ValidationError, match="log.level"):
+        tasker.Engine(log={"level": "loud"}).health()
