@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Response
 
 import tasker
 import tasker.celery
@@ -60,5 +60,9 @@ def order_state(task_uuid: str) -> dict[str, Any]:
 
 
 @api.get("/health")
-def health() -> dict[str, Any]:
-    return handle_task.tasker_engine().health()
+def health(response: Response) -> dict[str, Any]:
+    """The engine's health and stats; 503 when the store (PostgreSQL) is unreachable."""
+    report = handle_task.tasker_engine().health()
+    if not report["healthy"]:
+        response.status_code = 503
+    return report

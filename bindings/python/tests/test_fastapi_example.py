@@ -51,4 +51,5 @@ def test_post_an_order_then_read_its_completed_state(app_env):
         "ship_order": "complete"}}
     assert client.post("/orders", json={"id": "not a number"}).status_code == 422
     assert client.get(f"/orders/{uuid.uuid4()}").status_code == 404
-    assert client.get("/health").json()["healthy"] is True
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["healthy"] is True
