@@ -6,7 +6,7 @@
 //   const { createProcessor, startWorkflow } = require('tasker/bull');
 //   const queue = new Queue('tasker', redisUrl);
 //   queue.process(4, createProcessor(engine, { queue }));
-const { checkQueue, drive } = require('./queue');
+const { checkQueue, drive, jobData } = require('./queue');
 
 /** A Bull processor: handles `job.data.taskUuid`; on 'reenqueue', adds the job again with the outcome's delay. */
 function createProcessor(engine, { queue, jobOptions = {}, onOutcome } = {}) {
@@ -18,7 +18,7 @@ function createProcessor(engine, { queue, jobOptions = {}, onOutcome } = {}) {
 async function startWorkflow(engine, queue, name, options = {}, { jobOptions = {} } = {}) {
   checkQueue(queue, 'startWorkflow');
   const task = await engine.createTask(name, options);
-  await queue.add({ taskUuid: task.uuid }, { ...jobOptions, jobId: `tasker-start-${task.uuid}` });
+  await queue.add(jobData(task, options), { ...jobOptions, jobId: `tasker-start-${task.uuid}` });
   return task;
 }
 

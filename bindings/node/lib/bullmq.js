@@ -11,7 +11,7 @@
 //     const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: req.body });
 //     res.status(202).json({ taskUuid: task.uuid });
 //   });
-const { JOB_NAME, checkQueue, drive } = require('./queue');
+const { JOB_NAME, checkQueue, drive, jobData } = require('./queue');
 
 /**
  * A BullMQ processor: `engine.handle(job.data.taskUuid)`; when the outcome is 'reenqueue', adds the job again with
@@ -25,12 +25,13 @@ function createProcessor(engine, { queue, jobName = JOB_NAME, jobOptions = {}, o
 
 /**
  * Creates a task and adds its first job; resolves with the task (`task.uuid` goes back to the client). The job id
- * is derived from the task, so repeating a request with the same idempotency key does not add a second job.
+ * is derived from the task, so repeating a request with the same idempotency key does not add a second job. A
+ * `traceparent` option also travels in the job, so the worker's spans join the caller's trace.
  */
 async function startWorkflow(engine, queue, name, options = {}, { jobName = JOB_NAME, jobOptions = {} } = {}) {
   checkQueue(queue, 'startWorkflow');
   const task = await engine.createTask(name, options);
-  await queue.add(jobName, { taskUuid: task.uuid }, { ...jobOptions, jobId: `tasker-start-${task.uuid}` });
+  await queue.add(jobName, jobData(task, options), { ...jobOptions, jobId: `tasker-start-${task.uuid}` });
   return task;
 }
 

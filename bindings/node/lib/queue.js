@@ -22,15 +22,21 @@ function taskUuidOf(job) {
 }
 
 /**
- * Handles the job's task; on 'reenqueue' calls `add(delayMs)` so the queue runs it again when a retry is due.
+ * Handles the job's task; on 'reenqueue' calls `add(delayMs)` so the queue runs it again when a retry is due (the
+ * re-added job carries the same data, traceparent included).
  * Resolves with a small summary (stored by the queue as the job's return value).
  */
 async function drive(engine, job, add, onOutcome) {
   const taskUuid = taskUuidOf(job);
-  const outcome = await engine.handle(taskUuid);
+  // job.data.traceparent (W3C, set by startWorkflow from the task request): the job's step spans join that trace.
+  const { traceparent } = job.data;
+  const outcome = await engine.handle(taskUuid, typeof traceparent === 'string' && traceparent ? { traceparent } : {});
   if (outcome.action === 'reenqueue') await add(delayMs(outcome));
   if (onOutcome) await onOutcome(outcome, job);
   return { taskUuid, action: outcome.action, taskState: outcome.taskState, delaySeconds: outcome.delaySeconds };
 }
 
-module.exports = { JOB_NAME, delayMs, checkQueue, drive };
+/** The data of a task's first job: its uuid, and the request's traceparent when there was one. */
+const jobData = (task, options) => (options.traceparent ? { taskUuid: task.uuid, traceparent: options.traceparent } : { taskUuid: task.uuid });
+
+module.exports = { JOB_NAME, delayMs, checkQueue, drive, jobData };

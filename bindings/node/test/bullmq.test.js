@@ -75,6 +75,24 @@ test('a BullMQ worker runs a workflow with a retrying step to completion through
   assert.deepEqual([done.state, done.step('process_payment').attempts, done.step('process_payment').result], ['complete', 2, { paid: true }]);
 });
 
+test('a traceparent given to startWorkflow travels in the job and its delayed re-add, and handle gets it', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const engine = track(t, new tasker.Engine());
+  await registerOrder(engine, failsOnce({ paid: true }, 1));
+  const handled = [];
+  const handle = engine.handle.bind(engine);
+  engine.handle = (uuid, options) => { handled.push(options?.traceparent); return handle(uuid, options); };
+  const seen = outcomes();
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+
+  await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT, traceparent });
+  await seen.until((o) => o.finished);
+
+  assert.deepEqual(seen.seen.map(({ job }) => job.data.traceparent), [traceparent, traceparent]);
+  assert.deepEqual(handled, [traceparent, traceparent]);
+});
+
 test('the processor returns a summary that BullMQ stores as the job result', { skip }, async (t) => {
   const { createProcessor, startWorkflow } = require('../lib/bullmq');
   const engine = track(t, new tasker.Engine());
