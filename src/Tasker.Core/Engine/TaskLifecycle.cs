@@ -38,7 +38,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             var i = picked[n];
             var step = task.Steps[i];
             step.Attempts++;
-            step.ClaimToken = Guid.NewGuid().ToString("N");
+            step.ClaimToken = Ids.NewToken();
             step.LeaseExpiresAt = lease;
             step.ClaimedBy = claim.WorkerId;
             step.StartedAt = now;

@@ -32,7 +32,7 @@ internal static class TaskFactory
 
         var header = new TaskHeader
         {
-            Uuid = Guid.CreateVersion7(now),
+            Uuid = Ids.NewV7(now),
             Namespace = template.Namespace,
             Name = template.Name,
             Version = template.Version.ToString(),
@@ -58,7 +58,7 @@ internal static class TaskFactory
             var t = template.Steps[i];
             steps[i] = new WorkflowStep
             {
-                Uuid = Guid.CreateVersion7(now),
+                Uuid = Ids.NewV7(now),
                 Index = i,
                 Name = t.Name,
                 Handler = t.Handler,

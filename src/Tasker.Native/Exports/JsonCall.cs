@@ -24,7 +24,7 @@ internal static unsafe class JsonCall
             var request = Utf8Input.Json(json, length, "request");
             WireReader.RequireObject(request, "request");
             // Any request may carry the host's W3C traceparent: the parent of the spans this call records.
-            using var trace = TraceParent.Use(WireReader.String(request, "traceparent"));
+            using var trace = TraceParent.Use(WireReader.String(request, "traceparent"u8));
             WireOutput.Write(output, call(host, request), write);
             return Boundary.Ok;
         }

@@ -12,36 +12,36 @@ internal static unsafe class StepExports
     [UnmanagedCallersOnly(EntryPoint = "tasker_steps_claim")]
     public static nint Claim(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.ClaimStepsAsync(
-            WireReader.RequiredUuid(r, "task_uuid"),
-            new ClaimOptions(WireReader.Int(r, "max_steps") ?? 16, WireReader.Seconds(r, "lease_seconds"), WireReader.String(r, "worker_id")))),
+            WireReader.RequiredUuid(r, "task_uuid"u8),
+            new ClaimOptions(WireReader.Int(r, "max_steps"u8) ?? 16, WireReader.Seconds(r, "lease_seconds"u8), WireReader.String(r, "worker_id"u8)))),
             WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_heartbeat")]
     public static nint Heartbeat(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.HeartbeatAsync(
-            WireReader.RequiredUuid(r, "task_uuid"), WireReader.RequiredUuid(r, "step_uuid"), WireReader.RequiredString(r, "claim_token"),
-            WireReader.Seconds(r, "lease_seconds"))), WireWriter.Lease);
+            WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
+            WireReader.Seconds(r, "lease_seconds"u8))), WireWriter.Lease);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_complete")]
     public static nint Complete(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.CompleteStepAsync(
-            WireReader.RequiredUuid(r, "task_uuid"), WireReader.RequiredUuid(r, "step_uuid"), WireReader.RequiredString(r, "claim_token"),
-            r.TryGetProperty("result", out var result) ? result : JsonValues.Null, WireReader.Field(r, "metadata"), ReadHandler(r))),
+            WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
+            r.TryGetProperty("result", out var result) ? result : JsonValues.Null, WireReader.Field(r, "metadata"u8), ReadHandler(r))),
             WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_fail")]
     public static nint Fail(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.FailStepAsync(
-            WireReader.RequiredUuid(r, "task_uuid"), WireReader.RequiredUuid(r, "step_uuid"), WireReader.RequiredString(r, "claim_token"),
+            WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
             ReadFailure(r), ReadHandler(r))), WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_resolve")]
     public static nint Resolve(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.ResolveStepAsync(
-            WireReader.RequiredUuid(r, "task_uuid"),
-            WireReader.String(r, "step_uuid") ?? WireReader.String(r, "step_name")
+            WireReader.RequiredUuid(r, "task_uuid"u8),
+            WireReader.String(r, "step_uuid"u8) ?? WireReader.String(r, "step_name"u8)
                 ?? throw TaskerException.InvalidArgument("step_uuid or step_name is required", "step_uuid"),
-            WireReader.Field(r, "result"), WireReader.String(r, "actor"), WireReader.String(r, "reason"))), WireWriter.Outcome);
+            WireReader.Field(r, "result"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
 
     /// <summary>
     /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),
@@ -49,10 +49,10 @@ internal static unsafe class StepExports
     /// </summary>
     private static HandlerRun? ReadHandler(JsonElement request)
     {
-        if (WireReader.Field(request, "handler") is not { } handler) return null;
+        if (WireReader.Field(request, "handler"u8) is not { } handler) return null;
         WireReader.RequireObject(handler, "handler");
         var attributes = new List<KeyValuePair<string, object>>();
-        if (WireReader.Field(handler, "attributes") is { } map)
+        if (WireReader.Field(handler, "attributes"u8) is { } map)
         {
             WireReader.RequireObject(map, "handler.attributes");
             foreach (var a in map.EnumerateObject())
@@ -68,24 +68,24 @@ internal static unsafe class StepExports
                 attributes.Add(new(a.Name, value));
             }
         }
-        return new HandlerRun(Timestamp(handler, "started_at"), Timestamp(handler, "finished_at"), attributes);
+        return new HandlerRun(Timestamp(handler, "started_at"u8), Timestamp(handler, "finished_at"u8), attributes);
     }
 
-    private static DateTimeOffset Timestamp(JsonElement obj, string name) =>
+    private static DateTimeOffset Timestamp(JsonElement obj, ReadOnlySpan<byte> name) =>
         DateTimeOffset.TryParse(WireReader.RequiredString(obj, name), System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
             ? at
-            : throw TaskerException.InvalidArgument($"handler.{name} must be an RFC 3339 timestamp", "handler");
+            : throw TaskerException.InvalidArgument($"handler.{System.Text.Encoding.UTF8.GetString(name)} must be an RFC 3339 timestamp", "handler");
 
     /// <summary>The <c>error</c> object of a fail request; a backtrace may be a list of frames or one string.</summary>
     private static StepFailure ReadFailure(JsonElement request)
     {
-        var error = WireReader.Field(request, "error") ?? throw TaskerException.InvalidArgument("error is required", "error");
+        var error = WireReader.Field(request, "error"u8) ?? throw TaskerException.InvalidArgument("error is required", "error");
         WireReader.RequireObject(error, "error");
-        var backtrace = WireReader.Field(error, "backtrace") is { ValueKind: JsonValueKind.String } single
+        var backtrace = WireReader.Field(error, "backtrace"u8) is { ValueKind: JsonValueKind.String } single
             ? single.GetString()!.Split('\n')
-            : WireReader.Strings(error, "backtrace");
-        return new StepFailure(WireReader.String(error, "message") ?? "step failed", WireReader.String(error, "error_type"),
-            WireReader.Bool(error, "permanent") ?? false, WireReader.Number(error, "retry_after_seconds"), backtrace);
+            : WireReader.Strings(error, "backtrace"u8);
+        return new StepFailure(WireReader.String(error, "message"u8) ?? "step failed", WireReader.String(error, "error_type"u8),
+            WireReader.Bool(error, "permanent"u8) ?? false, WireReader.Number(error, "retry_after_seconds"u8), backtrace);
     }
 }

@@ -14,18 +14,18 @@ internal static unsafe class TaskExports
     public static nint Create(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.CreateTaskAsync(new TaskRequest
         {
-            Name = WireReader.RequiredString(r, "name"),
-            Namespace = WireReader.RequiredString(r, "namespace"),
-            Version = WireReader.String(r, "version"),
-            Context = WireReader.Field(r, "context"),
-            Initiator = WireReader.String(r, "initiator"),
-            SourceSystem = WireReader.String(r, "source_system"),
-            Reason = WireReader.String(r, "reason"),
-            Tags = WireReader.Strings(r, "tags"),
-            Priority = WireReader.Int(r, "priority") ?? 0,
-            IdempotencyKey = WireReader.String(r, "idempotency_key"),
-            CorrelationId = WireReader.String(r, "correlation_id"),
-            TraceParent = WireReader.String(r, "traceparent"),
+            Name = WireReader.RequiredString(r, "name"u8),
+            Namespace = WireReader.RequiredString(r, "namespace"u8),
+            Version = WireReader.String(r, "version"u8),
+            Context = WireReader.Field(r, "context"u8),
+            Initiator = WireReader.String(r, "initiator"u8),
+            SourceSystem = WireReader.String(r, "source_system"u8),
+            Reason = WireReader.String(r, "reason"u8),
+            Tags = WireReader.Strings(r, "tags"u8),
+            Priority = WireReader.Int(r, "priority"u8) ?? 0,
+            IdempotencyKey = WireReader.String(r, "idempotency_key"u8),
+            CorrelationId = WireReader.String(r, "correlation_id"u8),
+            TraceParent = WireReader.String(r, "traceparent"u8),
         })), WireWriter.Created);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_get")]
@@ -41,25 +41,25 @@ internal static unsafe class TaskExports
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_list")]
     public static nint List(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, q) => Boundary.Wait(host.Engine.ListTasksAsync(new TaskQuery(
-            WireReader.String(q, "state") is { } state ? StateNames.ParseTaskState(state) : null,
-            WireReader.String(q, "namespace"),
-            WireReader.String(q, "name"),
-            WireReader.Int(q, "limit") ?? 100))), WireWriter.Summaries);
+            WireReader.String(q, "state"u8) is { } state ? StateNames.ParseTaskState(state) : null,
+            WireReader.String(q, "namespace"u8),
+            WireReader.String(q, "name"u8),
+            WireReader.Int(q, "limit"u8) ?? 100))), WireWriter.Summaries);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_retry")]
     public static nint Retry(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.RetryTaskAsync(
-            WireReader.RequiredUuid(r, "task_uuid"), WireReader.String(r, "actor"), WireReader.String(r, "reason"))), WireWriter.Outcome);
+            WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_cancel")]
     public static nint Cancel(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.CancelTaskAsync(
-            WireReader.RequiredUuid(r, "task_uuid"), WireReader.String(r, "actor"), WireReader.String(r, "reason"))), WireWriter.Outcome);
+            WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_stale_work_list")]
     public static nint StaleWork(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json",
-            static (host, r) => Boundary.Wait(host.Engine.ListStaleWorkAsync(WireReader.Int(r, "limit") ?? 100)), WireWriter.Stale);
+            static (host, r) => Boundary.Wait(host.Engine.ListStaleWorkAsync(WireReader.Int(r, "limit"u8) ?? 100)), WireWriter.Stale);
 
     private static Guid ParseUuid(string text) =>
         Guid.TryParse(text, out var uuid) ? uuid : throw TaskerException.InvalidArgument("task_uuid is not a uuid", "task_uuid");

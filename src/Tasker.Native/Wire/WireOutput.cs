@@ -4,28 +4,36 @@ using Tasker.Native.Interop;
 
 namespace Tasker.Native.Wire;
 
-/// <summary>Writes one JSON document and hands it to C as a <c>tasker_bytes_t</c>.</summary>
+/// <summary>
+/// Writes one JSON document and hands it to C as a <c>tasker_bytes_t</c>. The buffer and the writer are reused per
+/// thread (an export never calls another one), so a call allocates nothing here but the C copy.
+/// </summary>
 internal static unsafe class WireOutput
 {
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
-
-    public static void Write(TaskerBytes* destination, Action<Utf8JsonWriter> write)
+    private static readonly JsonWriterOptions Options = new()
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(writer);
-        TaskerBytes.Write(destination, buffer.WrittenSpan);
-        if (buffer.Capacity > 1 << 20) t_buffer = null; // don't keep huge buffers alive per thread
-    }
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     public static void Write<T>(TaskerBytes* destination, T value, Action<Utf8JsonWriter, T> write)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(writer, value);
+        var writer = t_writer;
+        if (writer is null) t_writer = writer = new Utf8JsonWriter(buffer, Options);
+        else writer.Reset(buffer);
+        write(writer, value);
+        writer.Flush();
         TaskerBytes.Write(destination, buffer.WrittenSpan);
-        if (buffer.Capacity > 1 << 20) t_buffer = null;
+        if (buffer.Capacity > 1 << 20)
+        {
+            // Don't keep a huge buffer alive per thread.
+            t_buffer = null;
+            t_writer = null;
+        }
     }
 }

@@ -15,10 +15,10 @@ internal static class WireWriter
     public static void Template(Utf8JsonWriter w, TaskTemplate t)
     {
         w.WriteStartObject();
-        w.WriteString("namespace", t.Namespace);
-        w.WriteString("name", t.Name);
-        w.WriteString("version", t.Version.ToString());
-        w.WriteStartArray("steps");
+        w.WriteString(Names.Namespace, t.Namespace);
+        w.WriteString(Names.Name, t.Name);
+        w.WriteString(Names.Version, t.Version.ToString());
+        w.WriteStartArray(Names.Steps);
         foreach (var step in t.Steps) w.WriteStringValue(step.Name);
         w.WriteEndArray();
         w.WriteEndObject();
@@ -27,8 +27,8 @@ internal static class WireWriter
     public static void Created(Utf8JsonWriter w, CreateTaskResult created)
     {
         w.WriteStartObject();
-        w.WriteBoolean("created", created.Created);
-        w.WritePropertyName("task");
+        w.WriteBoolean(Names.Created, created.Created);
+        w.WritePropertyName(Names.Task);
         Task(w, created.Task);
         w.WriteEndObject();
     }
@@ -37,27 +37,27 @@ internal static class WireWriter
     {
         var h = task.Header;
         w.WriteStartObject();
-        w.WriteString("task_uuid", h.Uuid);
-        w.WriteString("namespace", h.Namespace);
-        w.WriteString("name", h.Name);
-        w.WriteString("version", h.Version);
-        w.WriteString("state", h.State.ToWire());
-        w.WritePropertyName("context");
+        w.WriteString(Names.TaskUuid, h.Uuid);
+        w.WriteString(Names.Namespace, h.Namespace);
+        w.WriteString(Names.Name, h.Name);
+        w.WriteString(Names.Version, h.Version);
+        w.WriteString(Names.State, WireValues.Of(h.State));
+        w.WritePropertyName(Names.Context);
         h.Context.WriteTo(w);
-        Strings(w, "tags", h.Tags);
-        w.WriteNumber("priority", h.Priority);
-        OptionalString(w, "initiator", h.Initiator);
-        OptionalString(w, "source_system", h.SourceSystem);
-        OptionalString(w, "reason", h.Reason);
-        OptionalString(w, "correlation_id", h.CorrelationId);
-        OptionalString(w, "idempotency_key", h.IdempotencyKey);
-        w.WriteString("created_at", h.CreatedAt);
-        w.WriteString("updated_at", h.UpdatedAt);
-        OptionalTime(w, "finished_at", h.FinishedAt);
-        w.WriteStartArray("steps");
+        Strings(w, Names.Tags, h.Tags);
+        w.WriteNumber(Names.Priority, h.Priority);
+        OptionalString(w, Names.Initiator, h.Initiator);
+        OptionalString(w, Names.SourceSystem, h.SourceSystem);
+        OptionalString(w, Names.Reason, h.Reason);
+        OptionalString(w, Names.CorrelationId, h.CorrelationId);
+        OptionalString(w, Names.IdempotencyKey, h.IdempotencyKey);
+        w.WriteString(Names.CreatedAt, h.CreatedAt);
+        w.WriteString(Names.UpdatedAt, h.UpdatedAt);
+        OptionalTime(w, Names.FinishedAt, h.FinishedAt);
+        w.WriteStartArray(Names.Steps);
         foreach (var step in task.Steps) Step(w, step);
         w.WriteEndArray();
-        w.WriteStartArray("transitions");
+        w.WriteStartArray(Names.Transitions);
         foreach (var t in task.Transitions) Transition(w, t);
         w.WriteEndArray();
         w.WriteEndObject();
@@ -66,25 +66,25 @@ internal static class WireWriter
     private static void Step(Utf8JsonWriter w, StepView s)
     {
         w.WriteStartObject();
-        w.WriteString("step_uuid", s.StepUuid);
-        w.WriteString("name", s.Name);
-        w.WriteString("handler", s.Handler);
-        w.WriteString("state", s.State.ToWire());
-        w.WriteNumber("attempts", s.Attempts);
-        w.WriteNumber("max_attempts", s.MaxAttempts);
-        w.WriteBoolean("retryable", s.Retryable);
-        OptionalJson(w, "result", s.Result);
-        OptionalJson(w, "metadata", s.Metadata);
-        w.WritePropertyName("error");
+        w.WriteString(Names.StepUuid, s.StepUuid);
+        w.WriteString(Names.Name, s.Name);
+        w.WriteString(Names.Handler, s.Handler);
+        w.WriteString(Names.State, WireValues.Of(s.State));
+        w.WriteNumber(Names.Attempts, s.Attempts);
+        w.WriteNumber(Names.MaxAttempts, s.MaxAttempts);
+        w.WriteBoolean(Names.Retryable, s.Retryable);
+        OptionalJson(w, Names.Result, s.Result);
+        OptionalJson(w, Names.Metadata, s.Metadata);
+        w.WritePropertyName(Names.Error);
         Error(w, s.Error);
-        OptionalTime(w, "next_retry_at", s.NextRetryAt);
-        OptionalTime(w, "lease_expires_at", s.LeaseExpiresAt);
-        Strings(w, "dependencies", s.Dependencies);
-        w.WriteStartObject("readiness");
-        w.WriteBoolean("ready", s.Readiness.Ready);
-        Strings(w, "waiting_on", s.Readiness.WaitingOn);
-        OptionalTime(w, "retry_at", s.Readiness.RetryAt);
-        w.WriteBoolean("attempts_exhausted", s.Readiness.AttemptsExhausted);
+        OptionalTime(w, Names.NextRetryAt, s.NextRetryAt);
+        OptionalTime(w, Names.LeaseExpiresAt, s.LeaseExpiresAt);
+        Strings(w, Names.Dependencies, s.Dependencies);
+        w.WriteStartObject(Names.Readiness);
+        w.WriteBoolean(Names.Ready, s.Readiness.Ready);
+        Strings(w, Names.WaitingOn, s.Readiness.WaitingOn);
+        OptionalTime(w, Names.RetryAt, s.Readiness.RetryAt);
+        w.WriteBoolean(Names.AttemptsExhausted, s.Readiness.AttemptsExhausted);
         w.WriteEndObject();
         w.WriteEndObject();
     }
@@ -92,13 +92,13 @@ internal static class WireWriter
     private static void Transition(Utf8JsonWriter w, TransitionRecord t)
     {
         w.WriteStartObject();
-        OptionalString(w, "step_name", t.StepName);
-        OptionalString(w, "from", t.From);
-        w.WriteString("to", t.To);
-        w.WriteString("reason", t.Reason);
-        OptionalString(w, "actor", t.Actor);
-        w.WriteString("at", t.At);
-        if (t.Attempt is { } attempt) w.WriteNumber("attempt", attempt);
+        OptionalString(w, Names.StepName, t.StepName);
+        OptionalString(w, Names.From, t.From);
+        w.WriteString(Names.To, t.To);
+        w.WriteString(Names.Reason, t.Reason);
+        OptionalString(w, Names.Actor, t.Actor);
+        w.WriteString(Names.At, t.At);
+        if (t.Attempt is { } attempt) w.WriteNumber(Names.Attempt, attempt);
         w.WriteEndObject();
     }
 
@@ -110,29 +110,29 @@ internal static class WireWriter
             return;
         }
         w.WriteStartObject();
-        w.WriteString("message", e.Message);
-        OptionalString(w, "error_type", e.ErrorType);
-        w.WriteBoolean("permanent", e.Permanent);
-        w.WriteNumber("attempt", e.Attempt);
-        w.WriteString("at", e.At);
-        if (e.Backtrace is { } backtrace) Strings(w, "backtrace", backtrace);
+        w.WriteString(Names.Message, e.Message);
+        OptionalString(w, Names.ErrorType, e.ErrorType);
+        w.WriteBoolean(Names.Permanent, e.Permanent);
+        w.WriteNumber(Names.Attempt, e.Attempt);
+        w.WriteString(Names.At, e.At);
+        if (e.Backtrace is { } backtrace) Strings(w, Names.Backtrace, backtrace);
         w.WriteEndObject();
     }
 
     public static void Summaries(Utf8JsonWriter w, IReadOnlyList<TaskSummary> tasks)
     {
         w.WriteStartObject();
-        w.WriteStartArray("tasks");
+        w.WriteStartArray(Names.Tasks);
         foreach (var t in tasks)
         {
             w.WriteStartObject();
-            w.WriteString("task_uuid", t.TaskUuid);
-            w.WriteString("namespace", t.Namespace);
-            w.WriteString("name", t.Name);
-            w.WriteString("version", t.Version);
-            w.WriteString("state", t.State.ToWire());
-            w.WriteString("created_at", t.CreatedAt);
-            w.WriteString("updated_at", t.UpdatedAt);
+            w.WriteString(Names.TaskUuid, t.TaskUuid);
+            w.WriteString(Names.Namespace, t.Namespace);
+            w.WriteString(Names.Name, t.Name);
+            w.WriteString(Names.Version, t.Version);
+            w.WriteString(Names.State, WireValues.Of(t.State));
+            w.WriteString(Names.CreatedAt, t.CreatedAt);
+            w.WriteString(Names.UpdatedAt, t.UpdatedAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -142,41 +142,41 @@ internal static class WireWriter
     public static void Claims(Utf8JsonWriter w, ClaimResult result)
     {
         w.WriteStartObject();
-        w.WriteStartArray("claims");
+        w.WriteStartArray(Names.Claims);
         foreach (var c in result.Claims)
         {
             w.WriteStartObject();
-            w.WriteStartObject("task");
-            w.WriteString("task_uuid", c.TaskUuid);
-            w.WriteString("namespace", c.Namespace);
-            w.WriteString("name", c.TaskName);
-            w.WriteString("version", c.TaskVersion);
-            w.WritePropertyName("context");
+            w.WriteStartObject(Names.Task);
+            w.WriteString(Names.TaskUuid, c.TaskUuid);
+            w.WriteString(Names.Namespace, c.Namespace);
+            w.WriteString(Names.Name, c.TaskName);
+            w.WriteString(Names.Version, c.TaskVersion);
+            w.WritePropertyName(Names.Context);
             c.Context.WriteTo(w);
-            Strings(w, "tags", c.Tags);
+            Strings(w, Names.Tags, c.Tags);
             w.WriteEndObject();
-            w.WriteStartObject("step");
-            w.WriteString("step_uuid", c.StepUuid);
-            w.WriteString("name", c.StepName);
-            w.WriteString("handler", c.Handler);
-            w.WriteNumber("attempt", c.Attempt);
-            w.WriteNumber("max_attempts", c.MaxAttempts);
-            w.WritePropertyName("initialization");
+            w.WriteStartObject(Names.Step);
+            w.WriteString(Names.StepUuid, c.StepUuid);
+            w.WriteString(Names.Name, c.StepName);
+            w.WriteString(Names.Handler, c.Handler);
+            w.WriteNumber(Names.Attempt, c.Attempt);
+            w.WriteNumber(Names.MaxAttempts, c.MaxAttempts);
+            w.WritePropertyName(Names.Initialization);
             (c.Initialization ?? JsonValues.EmptyObject).WriteTo(w);
             w.WriteEndObject();
-            w.WriteStartObject("dependency_results");
+            w.WriteStartObject(Names.DependencyResults);
             foreach (var (name, value) in c.DependencyResults)
             {
                 w.WritePropertyName(name);
                 value.WriteTo(w);
             }
             w.WriteEndObject();
-            w.WriteString("claim_token", c.ClaimToken);
-            w.WriteString("lease_expires_at", c.LeaseExpiresAt);
+            w.WriteString(Names.ClaimToken, c.ClaimToken);
+            w.WriteString(Names.LeaseExpiresAt, c.LeaseExpiresAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WritePropertyName("outcome");
+        w.WritePropertyName(Names.Outcome);
         Outcome(w, result.Outcome);
         w.WriteEndObject();
     }
@@ -184,49 +184,49 @@ internal static class WireWriter
     public static void Outcome(Utf8JsonWriter w, TaskOutcome o)
     {
         w.WriteStartObject();
-        w.WriteString("task_uuid", o.TaskUuid);
-        w.WriteString("task_state", o.TaskState.ToWire());
-        w.WriteString("execution_status", o.Status.ToWire());
-        w.WriteString("action", o.Action.ToWire());
-        if (o.DelaySeconds is { } delay) w.WriteNumber("delay_seconds", delay);
-        else w.WriteNull("delay_seconds");
-        w.WriteNumber("ready_steps", o.ReadySteps);
-        w.WriteNumber("in_progress_steps", o.InProgressSteps);
-        w.WriteBoolean("finalized", o.Finalized);
+        w.WriteString(Names.TaskUuid, o.TaskUuid);
+        w.WriteString(Names.TaskState, WireValues.Of(o.TaskState));
+        w.WriteString(Names.ExecutionStatus, WireValues.Of(o.Status));
+        w.WriteString(Names.Action, WireValues.Of(o.Action));
+        if (o.DelaySeconds is { } delay) w.WriteNumber(Names.DelaySeconds, delay);
+        else w.WriteNull(Names.DelaySeconds);
+        w.WriteNumber(Names.ReadySteps, o.ReadySteps);
+        w.WriteNumber(Names.InProgressSteps, o.InProgressSteps);
+        w.WriteBoolean(Names.Finalized, o.Finalized);
         w.WriteEndObject();
     }
 
     public static void Lease(Utf8JsonWriter w, DateTimeOffset expires)
     {
         w.WriteStartObject();
-        w.WriteString("lease_expires_at", expires);
+        w.WriteString(Names.LeaseExpiresAt, expires);
         w.WriteEndObject();
     }
 
     public static void Stale(Utf8JsonWriter w, StaleWork stale)
     {
         w.WriteStartObject();
-        w.WriteStartArray("expired_leases");
+        w.WriteStartArray(Names.ExpiredLeases);
         foreach (var l in stale.ExpiredLeases)
         {
             w.WriteStartObject();
-            w.WriteString("task_uuid", l.TaskUuid);
-            w.WriteString("step_uuid", l.StepUuid);
-            w.WriteString("step_name", l.StepName);
-            w.WriteString("lease_expires_at", l.LeaseExpiresAt);
+            w.WriteString(Names.TaskUuid, l.TaskUuid);
+            w.WriteString(Names.StepUuid, l.StepUuid);
+            w.WriteString(Names.StepName, l.StepName);
+            w.WriteString(Names.LeaseExpiresAt, l.LeaseExpiresAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteStartArray("retry_due");
+        w.WriteStartArray(Names.RetryDue);
         foreach (var r in stale.RetryDue)
         {
             w.WriteStartObject();
-            w.WriteString("task_uuid", r.TaskUuid);
-            w.WriteString("next_retry_at", r.NextRetryAt);
+            w.WriteString(Names.TaskUuid, r.TaskUuid);
+            w.WriteString(Names.NextRetryAt, r.NextRetryAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteStartArray("task_uuids");
+        w.WriteStartArray(Names.TaskUuids);
         foreach (var uuid in stale.TaskUuids) w.WriteStringValue(uuid);
         w.WriteEndArray();
         w.WriteEndObject();
@@ -235,23 +235,23 @@ internal static class WireWriter
     public static void Health(Utf8JsonWriter w, EngineHealth health)
     {
         w.WriteStartObject();
-        w.WriteBoolean("healthy", health.Healthy);
-        OptionalString(w, "error", health.Error);
-        w.WriteNumber("expired_leases", health.ExpiredLeases);
-        w.WriteNumber("retries_due", health.RetriesDue);
+        w.WriteBoolean(Names.Healthy, health.Healthy);
+        OptionalString(w, Names.Error, health.Error);
+        w.WriteNumber(Names.ExpiredLeases, health.ExpiredLeases);
+        w.WriteNumber(Names.RetriesDue, health.RetriesDue);
         if (health.Stats is { } stats)
         {
-            w.WriteString("store", stats.Store);
-            Counts(w, "tasks", stats.TasksByState);
-            Counts(w, "steps", stats.StepsByState);
-            OptionalTime(w, "oldest_unfinished_task_created_at", stats.OldestUnfinishedTaskCreatedAt);
-            if (stats.PoolInUse is { } inUse) w.WriteNumber("pool_in_use", inUse);
-            if (stats.PoolSize is { } size) w.WriteNumber("pool_size", size);
+            w.WriteString(Names.Store, stats.Store);
+            Counts(w, Names.Tasks, stats.TasksByState);
+            Counts(w, Names.Steps, stats.StepsByState);
+            OptionalTime(w, Names.OldestUnfinishedTaskCreatedAt, stats.OldestUnfinishedTaskCreatedAt);
+            if (stats.PoolInUse is { } inUse) w.WriteNumber(Names.PoolInUse, inUse);
+            if (stats.PoolSize is { } size) w.WriteNumber(Names.PoolSize, size);
         }
         w.WriteEndObject();
     }
 
-    private static void Counts(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, long> counts)
+    private static void Counts(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyDictionary<string, long> counts)
     {
         w.WriteStartObject(name);
         foreach (var (state, count) in counts) w.WriteNumber(state, count);
@@ -261,38 +261,38 @@ internal static class WireWriter
     public static void Events(Utf8JsonWriter w, (IReadOnlyList<TaskerEvent> Events, long Dropped) batch)
     {
         w.WriteStartObject();
-        w.WriteStartArray("events");
+        w.WriteStartArray(Names.Events);
         foreach (var e in batch.Events) Event(w, e);
         w.WriteEndArray();
-        w.WriteNumber("dropped", batch.Dropped);
+        w.WriteNumber(Names.Dropped, batch.Dropped);
         w.WriteEndObject();
     }
 
     private static void Event(Utf8JsonWriter w, TaskerEvent e)
     {
         w.WriteStartObject();
-        w.WriteNumber("sequence", e.Sequence);
-        w.WriteString("name", e.Name);
-        w.WriteString("timestamp", e.Timestamp);
-        if (e.TaskUuid is { } task) w.WriteString("task_uuid", task);
-        OptionalString(w, "task_name", e.TaskName);
-        OptionalString(w, "namespace", e.Namespace);
-        if (e.StepUuid is { } step) w.WriteString("step_uuid", step);
-        OptionalString(w, "step_name", e.StepName);
-        OptionalString(w, "from_state", e.FromState);
-        OptionalString(w, "to_state", e.ToState);
-        if (e.Attempt is { } attempt) w.WriteNumber("attempt", attempt);
-        if (e.DurationMs is { } duration) w.WriteNumber("duration_ms", duration);
-        OptionalString(w, "reason", e.Reason);
-        OptionalString(w, "actor", e.Actor);
+        w.WriteNumber(Names.Sequence, e.Sequence);
+        w.WriteString(Names.Name, e.Name);
+        w.WriteString(Names.Timestamp, e.Timestamp);
+        if (e.TaskUuid is { } task) w.WriteString(Names.TaskUuid, task);
+        OptionalString(w, Names.TaskName, e.TaskName);
+        OptionalString(w, Names.Namespace, e.Namespace);
+        if (e.StepUuid is { } step) w.WriteString(Names.StepUuid, step);
+        OptionalString(w, Names.StepName, e.StepName);
+        OptionalString(w, Names.FromState, e.FromState);
+        OptionalString(w, Names.ToState, e.ToState);
+        if (e.Attempt is { } attempt) w.WriteNumber(Names.Attempt, attempt);
+        if (e.DurationMs is { } duration) w.WriteNumber(Names.DurationMs, duration);
+        OptionalString(w, Names.Reason, e.Reason);
+        OptionalString(w, Names.Actor, e.Actor);
         if (e.Error is { } error)
         {
-            w.WritePropertyName("error");
+            w.WritePropertyName(Names.Error);
             Error(w, error);
         }
         if (e.Data is { } data)
         {
-            w.WriteStartObject("data");
+            w.WriteStartObject(Names.Data);
             foreach (var (key, value) in data)
             {
                 w.WritePropertyName(key);
@@ -303,26 +303,26 @@ internal static class WireWriter
         w.WriteEndObject();
     }
 
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    private static void Strings(Utf8JsonWriter w, JsonEncodedText name, IEnumerable<string> values)
     {
         w.WriteStartArray(name);
         foreach (var v in values) w.WriteStringValue(v);
         w.WriteEndArray();
     }
 
-    private static void OptionalString(Utf8JsonWriter w, string name, string? value)
+    private static void OptionalString(Utf8JsonWriter w, JsonEncodedText name, string? value)
     {
         if (value is null) w.WriteNull(name);
         else w.WriteString(name, value);
     }
 
-    private static void OptionalTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    private static void OptionalTime(Utf8JsonWriter w, JsonEncodedText name, DateTimeOffset? value)
     {
         if (value is { } v) w.WriteString(name, v);
         else w.WriteNull(name);
     }
 
-    private static void OptionalJson(Utf8JsonWriter w, string name, JsonElement? value)
+    private static void OptionalJson(Utf8JsonWriter w, JsonEncodedText name, JsonElement? value)
     {
         w.WritePropertyName(name);
         if (value is { } v) v.WriteTo(w);
