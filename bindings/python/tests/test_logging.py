@@ -36,3 +36,25 @@ def test_below_the_level_nothing_is_published():
 def test_an_unknown_log_level_is_refused_when_the_engine_opens():
     with pytest.raises(tasker.ValidationError, match="log.level"):
         tasker.Engine(log={"level": "loud"}).health()
+
+
+def test_the_stderr_sink_writes_one_line_per_record_with_level_category_and_id():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = (
+        "import tasker\n"
+        "from conftest import ORDER_CONTEXT, register_order_handlers\n"
+        "from test_logging import Declined\n"
+        "with tasker.Engine(log={'level': 'warning', 'sink': 'stderr'}) as engine:\n"
+        "    register_order_handlers(engine, payment=Declined)\n"
+        "    task = engine.create_task('order_fulfillment', namespace='fulfillment', context=ORDER_CONTEXT)\n"
+        "    engine.handle(task.uuid)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stderr.splitlines() if " tasker " in line]
+    assert len(lines) == 1, run.stderr
+    assert " tasker warning Tasker.Engine[1005]: Step process_payment of task " in lines[0]
+    assert "4111" not in run.stderr and run.stdout == ""

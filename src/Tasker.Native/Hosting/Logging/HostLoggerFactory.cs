@@ -29,14 +29,14 @@ internal sealed class HostLoggerFactory(LogConfig config) : ILoggerFactory
 
     private void Write<TState>(string category, LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        var message = formatter(state, exception);
         if (config.Sink == LogSink.Stderr)
         {
             // One write per line, so lines of concurrent records do not interleave.
-            Console.Error.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} tasker {Name(level)} {category}[{id.Id}]: {message}\n");
+            Console.Error.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} tasker {Name(level)} {category}[{id.Id}]: {formatter(state, exception)}\n");
             return;
         }
-        if (Bus is not { } bus || !bus.IsWanted("log." + Name(level))) return;
+        if (Bus is not { } bus || !bus.IsWanted("log." + Name(level))) return; // nobody pulls this level: build nothing
+        var message = formatter(state, exception);
         var data = new Dictionary<string, JsonElement>
         {
             ["level"] = JsonLiterals.String(Name(level)),
