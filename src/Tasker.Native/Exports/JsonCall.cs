@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text.Json;
+using Tasker.Core;
 using Tasker.Core.Telemetry;
 using Tasker.Native.Hosting;
 using Tasker.Native.Interop;
@@ -21,17 +23,37 @@ internal static unsafe class JsonCall
         {
             Boundary.BeginOutput(output, outputName);
             var host = EngineHost.Get(engine);
-            var request = Utf8Input.Json(json, length, "request");
-            WireReader.RequireObject(request, "request");
-            // Any request may carry the host's W3C traceparent: the parent of the spans this call records.
-            using var trace = TraceParent.Use(WireReader.String(request, "traceparent"u8));
-            WireOutput.Write(output, call(host, request), write);
-            return Boundary.Ok;
+            var input = Utf8Input.Span(json, length, "request");
+            if (input.IsEmpty)
+                return Run(host, JsonValues.EmptyObject, output, call, write);
+            // The request is parsed into pooled memory and released when the call returns: an export that keeps
+            // part of it (a context, a result) keeps a copy (WireReader.Kept).
+            var copy = ArrayPool<byte>.Shared.Rent(input.Length);
+            try
+            {
+                input.CopyTo(copy);
+                using var document = JsonValues.ParseDocument(copy.AsMemory(0, input.Length), "request");
+                return Run(host, document.RootElement, output, call, write);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
         }
         catch (Exception e)
         {
             return Boundary.ToError(e);
         }
+    }
+
+    private static nint Run<T>(EngineHost host, JsonElement request, TaskerBytes* output,
+        Func<EngineHost, JsonElement, T> call, Action<Utf8JsonWriter, T> write)
+    {
+        WireReader.RequireObject(request, "request");
+        // Any request may carry the host's W3C traceparent: the parent of the spans this call records.
+        using var trace = TraceParent.Use(WireReader.String(request, "traceparent"u8));
+        WireOutput.Write(output, call(host, request), write);
+        return Boundary.Ok;
     }
 
     /// <summary>An export whose input is UTF-8 text (a uuid, a template).</summary>

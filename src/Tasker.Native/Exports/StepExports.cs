@@ -26,7 +26,7 @@ internal static unsafe class StepExports
     public static nint Complete(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.CompleteStepAsync(
             WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
-            r.TryGetProperty("result", out var result) ? result : JsonValues.Null, WireReader.Field(r, "metadata"u8), ReadHandler(r))),
+            WireReader.Kept(r, "result"u8) ?? JsonValues.Null, WireReader.Kept(r, "metadata"u8), ReadHandler(r))),
             WireWriter.Outcome);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_fail")]
@@ -41,7 +41,7 @@ internal static unsafe class StepExports
             WireReader.RequiredUuid(r, "task_uuid"u8),
             WireReader.String(r, "step_uuid"u8) ?? WireReader.String(r, "step_name"u8)
                 ?? throw TaskerException.InvalidArgument("step_uuid or step_name is required", "step_uuid"),
-            WireReader.Field(r, "result"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
+            WireReader.Kept(r, "result"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
 
     /// <summary>
     /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),

@@ -17,7 +17,7 @@ internal static unsafe class TaskExports
             Name = WireReader.RequiredString(r, "name"u8),
             Namespace = WireReader.RequiredString(r, "namespace"u8),
             Version = WireReader.String(r, "version"u8),
-            Context = WireReader.Field(r, "context"u8),
+            Context = WireReader.Kept(r, "context"u8),
             Initiator = WireReader.String(r, "initiator"u8),
             SourceSystem = WireReader.String(r, "source_system"u8),
             Reason = WireReader.String(r, "reason"u8),

@@ -19,6 +19,12 @@ internal static class WireReader
     public static JsonElement? Field(JsonElement obj, ReadOnlySpan<byte> name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    /// <summary>
+    /// A field the engine keeps after the call (a context, a result): a copy that owns its memory, because the
+    /// request document is pooled and released when the call returns. Null when absent or null.
+    /// </summary>
+    public static JsonElement? Kept(JsonElement obj, ReadOnlySpan<byte> name) => Field(obj, name)?.Clone();
+
     public static string? String(JsonElement obj, ReadOnlySpan<byte> name) => Field(obj, name) is { } v
         ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw TaskerException.InvalidArgument($"{Text(name)} must be a string", Text(name))
         : null;
