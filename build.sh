@@ -160,6 +160,7 @@ cmd_test() {
   scripts/deps.sh
   start_servers
 
+  suite scripts "build scripts" bash scripts/tests/deps_test.sh
   suite dotnet "dotnet tests" dotnet test TaskerNative.sln -c Release --nologo
   suite native "libtasker (NativeAOT)" cmd_native
 
