@@ -210,8 +210,8 @@ run_demos() {
   fi
   if [ -f examples/node/order_fulfillment.js ]; then
     section "Node (examples/node)"
-    # node_modules is not committed; `npm install` honours package-lock.json (see bindings/node/run-tests.sh).
-    [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
+    # node_modules is not committed; `npm ci` installs what package-lock.json pins and never rewrites it.
+    [ -d bindings/node/node_modules/koffi ] || (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error)
     node examples/node/order_fulfillment.js
   fi
 }

@@ -15,11 +15,10 @@ command -v node >/dev/null || { echo "run-tests.sh: node is not installed (Node 
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
   { echo "run-tests.sh: node $(node --version) is too old: the binding needs Node 20 or newer" >&2; exit 1; }
 
-# node_modules is not committed. `npm install` installs exactly what package-lock.json pins (and leaves it
-# unchanged); `npm ci` refuses this lockfile, because npm 11 records no entries for other platforms' optional
-# packages (msgpackr-extract, a bullmq dependency).
+# node_modules is not committed. `npm ci` installs exactly what package-lock.json pins and never rewrites it (the
+# lock file carries every platform's optional packages, as `npm install` writes it, so both leave it unchanged).
 if [ ! -d node_modules/koffi ] || [ ! -d node_modules/bullmq ] || [ ! -d node_modules/bull ] || [ ! -d node_modules/typescript ]; then
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 if [ -z "${TASKER_TEST_DATABASE_URL:-}" ]; then echo "run-tests.sh: TASKER_TEST_DATABASE_URL is not set: PostgreSQL tests will be skipped"; fi
