@@ -6,6 +6,8 @@ namespace Tasker.Core;
 /// A claimed step and everything its handler needs: the task, the step, the results of the steps it depends on
 /// (direct parents, keyed by step name) and the claim token that alone can complete or fail this attempt.
 /// </summary>
+/// <param name="DeadlineAt">When the attempt times out (the step's <c>timeout_seconds</c> after the claim), or null.
+/// The lease never runs past it; a report after it is a stale claim and the attempt fails as a <c>Timeout</c>.</param>
 public sealed record StepClaim(
     Guid TaskUuid,
     string Namespace,
@@ -21,10 +23,17 @@ public sealed record StepClaim(
     JsonElement? Initialization,
     IReadOnlyList<KeyValuePair<string, JsonElement>> DependencyResults,
     string ClaimToken,
-    DateTimeOffset LeaseExpiresAt);
+    DateTimeOffset LeaseExpiresAt,
+    DateTimeOffset? DeadlineAt = null);
 
 /// <summary>The steps a claim call obtained, and the task's outcome afterwards.</summary>
 public sealed record ClaimResult(IReadOnlyList<StepClaim> Claims, TaskOutcome Outcome);
 
 /// <summary>Options of a claim call.</summary>
-public sealed record ClaimOptions(int MaxSteps = 16, TimeSpan? Lease = null, string? WorkerId = null);
+/// <param name="Handlers">The handlers the caller can run: only steps naming one of them are claimed, and ready steps
+/// naming another stay ready and are reported in <see cref="TaskOutcome.WaitingForHandlers"/>. Null means the caller
+/// runs every handler.</param>
+public sealed record ClaimOptions(int MaxSteps = 16, TimeSpan? Lease = null, string? WorkerId = null, IReadOnlySet<string>? Handlers = null)
+{
+    internal bool CanRun(string handler) => Handlers is null || Handlers.Contains(handler);
+}

@@ -17,16 +17,19 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 
     private DateTimeOffset Now => options.Time.GetUtcNow();
 
-    public ClaimResult Claim(WorkflowTask task, ClaimOptions claim)
+    public ClaimResult Claim(WorkflowTask task, ClaimOptions claim) => Claim(task, claim, Now);
+
+    private ClaimResult Claim(WorkflowTask task, ClaimOptions claim, DateTimeOffset now)
     {
-        var now = Now;
         if (task.State.IsFinished())
-            return new ClaimResult([], Evaluate(task, now));
+            return new ClaimResult([], Evaluate(task, now, claim));
 
         ExpireLeases(task, now);
-        var picked = PickReady(task, Math.Max(claim.MaxSteps, 0), now);
+        if (PastTimeout(task, now))
+            return new ClaimResult([], Evaluate(task, now, claim)); // the evaluation times the task out (and says so)
+        var picked = PickReady(task, Math.Max(claim.MaxSteps, 0), claim, now);
         if (picked.Count == 0)
-            return new ClaimResult([], Evaluate(task, now));
+            return new ClaimResult([], Evaluate(task, now, claim));
 
         if (task.State != TaskState.InProgress)
             task.TransitionTask(TaskState.InProgress, "steps claimed", claim.WorkerId, now);
@@ -39,9 +42,9 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             var step = task.Steps[i];
             step.Attempts++;
             step.ClaimToken = Ids.NewToken();
-            step.LeaseExpiresAt = lease;
             step.ClaimedBy = claim.WorkerId;
             step.StartedAt = now;
+            step.LeaseExpiresAt = Deadline(step) is { } deadline && deadline < lease ? deadline : lease;
             step.NextRetryAt = null;
             task.TransitionStep(i, StepState.InProgress, step.Attempts == 1 ? "claimed" : "claimed for retry", claim.WorkerId, now);
             // TransitionStep clears the lease only when leaving in_progress, so the new claim stays set.
@@ -53,16 +56,17 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             var (count, uuid, worker) = (claims.Length, task.Uuid, claim.WorkerId ?? "an anonymous worker");
             task.Log(l => EngineLog.StepsClaimed(l, count, uuid, worker));
         }
-        return new ClaimResult(claims, Evaluate(task, now));
+        return new ClaimResult(claims, Evaluate(task, now, claim));
     }
 
-    private static List<int> PickReady(WorkflowTask task, int max, DateTimeOffset now)
+    private static List<int> PickReady(WorkflowTask task, int max, ClaimOptions claim, DateTimeOffset now)
     {
         var picked = new List<int>(Math.Min(max, task.Candidates.Length));
         foreach (var i in task.Candidates)
         {
             if (picked.Count >= max) break;
-            if (IsReadyNow(task.Steps[i], now))
+            var step = task.Steps[i];
+            if (IsReadyNow(step, now) && claim.CanRun(step.Handler))
                 picked.Add(i);
         }
         picked.Sort(); // declaration order: deterministic for hosts and tests
@@ -71,6 +75,10 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 
     private static bool IsReadyNow(WorkflowStep step, DateTimeOffset now) =>
         step.State == StepState.Pending || step.NextRetryAt is null || step.NextRetryAt <= now;
+
+    /// <summary>When the current attempt of a step times out: its <c>timeout_seconds</c> after it was claimed.</summary>
+    private static DateTimeOffset? Deadline(WorkflowStep step) =>
+        step.TimeoutSeconds is { } seconds && step.StartedAt is { } started ? started.AddSeconds(seconds) : null;
 
     private static StepClaim ToClaim(WorkflowTask task, WorkflowStep step)
     {
@@ -83,21 +91,24 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         }
         var h = task.Header;
         return new StepClaim(h.Uuid, h.Namespace, h.Name, h.Version, h.Context, h.Tags, step.Uuid, step.Name, step.Handler,
-            step.Attempts, step.MaxAttempts, step.Initialization, results, step.ClaimToken!, step.LeaseExpiresAt!.Value);
+            step.Attempts, step.MaxAttempts, step.Initialization, results, step.ClaimToken!, step.LeaseExpiresAt!.Value, Deadline(step));
     }
 
     public DateTimeOffset Heartbeat(WorkflowTask task, Guid stepUuid, string token, TimeSpan? lease)
     {
-        var step = ClaimedStep(task, stepUuid, token);
-        step.LeaseExpiresAt = Now + (lease ?? options.LeaseDuration);
+        var now = Now;
+        var step = ClaimedStep(task, stepUuid, token, now);
+        var extended = now + (lease ?? options.LeaseDuration);
+        step.LeaseExpiresAt = Deadline(step) is { } deadline && deadline < extended ? deadline : extended;
         task.MarkDirty(step.Index);
         return step.LeaseExpiresAt.Value;
     }
 
-    public TaskOutcome Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata, HandlerRun? handler)
+    /// <summary>Completes a step; with <paramref name="next"/>, claims the task's next ready steps in the same change.</summary>
+    public ClaimResult Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata, HandlerRun? handler, ClaimOptions? next)
     {
-        var step = ClaimedStep(task, stepUuid, token);
         var now = Now;
+        var step = ClaimedStep(task, stepUuid, token, now);
         step.Result = result;
         step.Metadata = metadata;
         step.FinishedAt = now;
@@ -107,25 +118,40 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
         TaskerTelemetry.RecordStepSpan(task, step, now, "complete", handler);
-        return Evaluate(task, now);
+        return After(task, next, now);
     }
 
-    public TaskOutcome Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure, HandlerRun? handler)
+    /// <summary>What a report returns: the next claims when asked for (the claim evaluates), else the evaluation.</summary>
+    private ClaimResult After(WorkflowTask task, ClaimOptions? next, DateTimeOffset now) =>
+        next is null ? new ClaimResult([], Evaluate(task, now, null)) : Claim(task, next, now);
+
+    /// <summary>Records a failed attempt; with <paramref name="next"/>, claims the task's next ready steps in the same change.</summary>
+    public ClaimResult Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure, HandlerRun? handler, ClaimOptions? next)
     {
-        var step = ClaimedStep(task, stepUuid, token);
         var now = Now;
+        var step = ClaimedStep(task, stepUuid, token, now);
+        RecordFailure(task, step, failure, handler, now);
+        return After(task, next, now);
+    }
+
+    /// <summary>
+    /// A failed attempt: retry after backoff while retryable with attempts left, else <c>error</c>. The message and
+    /// backtrace are cut here, once, for every host (<see cref="FailureText"/>).
+    /// </summary>
+    private void RecordFailure(WorkflowTask task, WorkflowStep step, StepFailure failure, HandlerRun? handler, DateTimeOffset now)
+    {
         var permanent = failure.Permanent || !step.Retryable;
-        step.LastError = new StepError(Truncate(failure.Message, 8192), failure.ErrorType, permanent, step.Attempts, now, failure.Backtrace?.Take(200).ToArray());
+        step.LastError = new StepError(FailureText.Message(failure.Message), FailureText.ErrorType(failure.ErrorType), permanent, step.Attempts, now, FailureText.Backtrace(failure.Backtrace));
         var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
 
         if (!permanent && step.Attempts < step.MaxAttempts)
         {
             step.NextRetryAt = now + _backoff.Delay(step, step.Attempts, failure.RetryAfterSeconds);
-            task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {failure.ErrorType ?? "error"}", step.ClaimedBy, now);
+            task.TransitionStep(step.Index, StepState.WaitingForRetry, $"attempt {step.Attempts} failed: {step.LastError.ErrorType ?? "error"}", step.ClaimedBy, now);
             SetDuration(task, step, duration, step.LastError);
             if (log.IsEnabled(LogLevel.Information))
             {
-                var (name, uuid, attempt, type, delay) = (step.Name, task.Uuid, step.Attempts, failure.ErrorType ?? "error", (step.NextRetryAt.Value - now).TotalSeconds);
+                var (name, uuid, attempt, type, delay) = (step.Name, task.Uuid, step.Attempts, step.LastError.ErrorType ?? "error", (step.NextRetryAt.Value - now).TotalSeconds);
                 task.Log(l => EngineLog.StepRetryScheduled(l, name, uuid, attempt, type, delay));
             }
             TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
@@ -139,7 +165,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             SetDuration(task, step, duration, step.LastError);
             if (log.IsEnabled(LogLevel.Warning))
             {
-                var (name, uuid, attempt, type) = (step.Name, task.Uuid, step.Attempts, failure.ErrorType ?? "error");
+                var (name, uuid, attempt, type) = (step.Name, task.Uuid, step.Attempts, step.LastError.ErrorType ?? "error");
                 task.Log(l => EngineLog.StepFailed(l, name, uuid, attempt, type, reason));
             }
             TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
@@ -148,7 +174,6 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
                 CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
         }
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "error"));
-        return Evaluate(task, now);
     }
 
     /// <summary>Adds the attempt's duration and error to the event of the step's transition that just happened.</summary>
@@ -159,13 +184,13 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         e.Error = error;
     }
 
-    public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(task, Now);
+    public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(task, Now, null);
 
     public TaskOutcome Retry(WorkflowTask task, string? actor, string? reason)
     {
         var now = Now;
         if (!Transitions.Check(task.State, TaskState.Pending))
-            return Evaluate(task, now); // already pending: nothing to do
+            return Evaluate(task, now, null); // already pending: nothing to do
         reason ??= "task retried";
         foreach (var step in task.Steps)
         {
@@ -177,20 +202,20 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             task.TransitionStep(step.Index, StepState.Pending, reason, actor, now);
         }
         task.TransitionTask(TaskState.Pending, reason, actor, now);
-        return Evaluate(task, now);
+        return Evaluate(task, now, null);
     }
 
     public TaskOutcome Cancel(WorkflowTask task, string? actor, string? reason)
     {
         var now = Now;
         if (!Transitions.Check(task.State, TaskState.Cancelled))
-            return Evaluate(task, now); // already cancelled
+            return Evaluate(task, now, null); // already cancelled
         reason ??= "task cancelled";
         CancelUnstarted(task, reason, actor, now);
         foreach (var i in task.InFlight.ToArray())
             task.TransitionStep(i, StepState.Cancelled, reason, actor, now);
         task.TransitionTask(TaskState.Cancelled, reason, actor, now);
-        return Evaluate(task, now);
+        return Evaluate(task, now, null);
     }
 
     private static void CancelUnstarted(WorkflowTask task, string reason, string? actor, DateTimeOffset now)
@@ -211,7 +236,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
                 $"cannot resolve step '{step.Name}': the task is {task.State.ToWire()}",
                 new Dictionary<string, string> { ["task_state"] = task.State.ToWire(), ["step_name"] = step.Name });
         if (!Transitions.Check(step.State, StepState.ResolvedManually, step.Name))
-            return Evaluate(task, now); // already resolved
+            return Evaluate(task, now, null); // already resolved
 
         reason ??= "resolved manually";
         step.Result = result ?? JsonValues.Null;
@@ -219,27 +244,42 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         task.TransitionStep(i, StepState.ResolvedManually, reason, actor, now);
         if (task.State == TaskState.Error)
             task.TransitionTask(TaskState.Pending, reason, actor, now);
-        return Evaluate(task, now);
+        return Evaluate(task, now, null);
     }
 
     /// <summary>
     /// Decides what happens next and finalizes the task when nothing can progress. Cost is proportional to the
     /// candidate and in-flight steps, not to the size of the DAG.
     /// </summary>
-    private TaskOutcome Evaluate(WorkflowTask task, DateTimeOffset now)
+    private TaskOutcome Evaluate(WorkflowTask task, DateTimeOffset now, ClaimOptions? caller)
     {
+        var timedOut = false;
         if (!task.State.IsFinished())
+        {
             ExpireLeases(task, now);
+            timedOut = TimeOutTask(task, now);
+        }
 
         var ready = 0;
+        List<HandlerWait>? waiting = null;
         DateTimeOffset? earliestRetry = null;
         foreach (var i in task.Candidates)
         {
             var step = task.Steps[i];
-            if (IsReadyNow(step, now)) ready++;
-            else if (earliestRetry is null || step.NextRetryAt < earliestRetry) earliestRetry = step.NextRetryAt;
+            if (!IsReadyNow(step, now))
+            {
+                if (earliestRetry is null || step.NextRetryAt < earliestRetry) earliestRetry = step.NextRetryAt;
+            }
+            else if (caller is null || caller.CanRun(step.Handler)) ready++;
+            else AddWait(waiting ??= [], step);
         }
         var inFlight = task.InFlight.Length;
+        if (waiting is not null && ready == 0 && inFlight == 0)
+        {
+            // Runnable now, only not here: hand the task on (sooner than any retry would bring it back).
+            var handOff = now + options.MissingHandlerRequeue;
+            if (earliestRetry is null || handOff < earliestRetry) earliestRetry = handOff;
+        }
 
         TaskOutcome outcome;
         if (task.State is TaskState.Complete or TaskState.ResolvedManually)
@@ -247,20 +287,22 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         else if (task.State == TaskState.Cancelled)
             outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Cancelled, null, 0, 0, false);
         else if (task.State == TaskState.Error)
-            outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Error, null, 0, 0, false);
+            outcome = Outcome(task, ExecutionStatus.BlockedByFailures, RecommendedAction.Error, null, 0, 0, timedOut);
         else if (ready > 0)
         {
-            outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false);
+            outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false, waiting);
             task.Emit(EventNames.ViableStepsDiscovered, now, null, null, e => e.Data = Data("ready_steps", ready));
             TaskerTelemetry.ReadySteps.Record(ready);
         }
         else if (inFlight > 0)
-            outcome = Outcome(task, ExecutionStatus.Processing, RecommendedAction.Wait, null, 0, inFlight, false);
+            outcome = Outcome(task, ExecutionStatus.Processing, RecommendedAction.Wait, null, 0, inFlight, false, waiting);
         else if (earliestRetry is { } retryAt)
         {
-            task.TransitionTask(TaskState.WaitingForRetry, "waiting for step retry", null, now);
+            if (waiting is null)
+                task.TransitionTask(TaskState.WaitingForRetry, "waiting for step retry", null, now);
             var delay = Math.Max((retryAt - now).TotalSeconds, 0);
-            outcome = Outcome(task, ExecutionStatus.WaitingForRetry, RecommendedAction.Reenqueue, delay, 0, 0, false);
+            var status = waiting is null ? ExecutionStatus.WaitingForRetry : ExecutionStatus.HasReadySteps;
+            outcome = Outcome(task, status, RecommendedAction.Reenqueue, delay, 0, 0, false, waiting);
             task.Emit(EventNames.TaskReenqueued, now, null, null, e => e.Data = Data("delay_seconds", delay));
         }
         else if (task.CountIn(StepState.Complete) + task.CountIn(StepState.ResolvedManually) == task.Steps.Count)
@@ -296,8 +338,37 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         return outcome;
     }
 
-    private static TaskOutcome Outcome(WorkflowTask task, ExecutionStatus status, RecommendedAction action, double? delay, int ready, int inFlight, bool finalized) =>
-        new(task.Uuid, task.State, status, action, delay, ready, inFlight, finalized);
+    private static TaskOutcome Outcome(WorkflowTask task, ExecutionStatus status, RecommendedAction action, double? delay, int ready, int inFlight,
+        bool finalized, IReadOnlyList<HandlerWait>? waiting = null) =>
+        new(task.Uuid, task.State, status, action, delay, ready, inFlight, finalized, waiting ?? []);
+
+    private static void AddWait(List<HandlerWait> waiting, WorkflowStep step)
+    {
+        foreach (var w in waiting)
+            if (w.Handler == step.Handler)
+            {
+                ((List<string>)w.Steps).Add(step.Name);
+                return;
+            }
+        waiting.Add(new HandlerWait(step.Handler, new List<string> { step.Name }));
+    }
+
+    /// <summary>
+    /// A task past its <c>timeout_seconds</c> goes to <c>error</c>: unfinished steps are cancelled (claims in flight
+    /// become stale). Returns true when it did that now.
+    /// </summary>
+    private static bool PastTimeout(WorkflowTask task, DateTimeOffset now) =>
+        task.Header.TimeoutSeconds is { } seconds && now >= task.Header.CreatedAt.AddSeconds(seconds);
+
+    private static bool TimeOutTask(WorkflowTask task, DateTimeOffset now)
+    {
+        if (task.State.IsFinished() || !PastTimeout(task, now)) return false;
+        var reason = $"task timed out after {task.Header.TimeoutSeconds} s";
+        CancelUnstarted(task, reason, null, now);
+        foreach (var i in task.InFlight.ToArray())
+            task.TransitionStep(i, StepState.Cancelled, reason, null, now);
+        return task.TransitionTask(TaskState.Error, reason, null, now);
+    }
 
     private static Dictionary<string, JsonElement> Data(string key, double value) => new() { [key] = JsonLiterals.Number(value) };
 
@@ -312,6 +383,12 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         {
             var step = task.Steps[i];
             if (step.LeaseExpiresAt is not { } expires || expires > now) continue;
+            if (Deadline(step) is { } deadline && deadline <= now)
+            {
+                // The attempt ran past its timeout_seconds, whether or not the host noticed: a retryable Timeout.
+                RecordFailure(task, step, new StepFailure($"the step ran past its timeout of {step.TimeoutSeconds} s", "Timeout"), null, now);
+                continue;
+            }
             task.Emit(EventNames.StepLeaseExpired, now, step, null);
             if (log.IsEnabled(LogLevel.Warning))
             {
@@ -337,7 +414,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         }
     }
 
-    private static WorkflowStep ClaimedStep(WorkflowTask task, Guid stepUuid, string token)
+    private static WorkflowStep ClaimedStep(WorkflowTask task, Guid stepUuid, string token, DateTimeOffset now)
     {
         var i = task.IndexOf(stepUuid);
         if (i < 0) throw TaskerException.NotFound("step", stepUuid.ToString());
@@ -346,8 +423,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             throw TaskerException.StaleClaim(step.Name, $"the step is {step.State.ToWire()}, not in_progress");
         if (!string.Equals(step.ClaimToken, token, StringComparison.Ordinal))
             throw TaskerException.StaleClaim(step.Name, "the claim token is not the current one (the lease expired and the step was claimed again)");
+        if (Deadline(step) is { } deadline && deadline <= now)
+            throw TaskerException.StaleClaim(step.Name, $"the attempt's deadline passed at {deadline:O} (timeout_seconds {step.TimeoutSeconds}); it counts as a Timeout failure");
         return step;
     }
-
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max];
 }

@@ -13,9 +13,12 @@ public enum ExecutionStatus
 /// <summary>What the host should do next with the task.</summary>
 public enum RecommendedAction
 {
-    /// <summary>Ready steps exist: claim and run them now.</summary>
+    /// <summary>Ready steps exist that the caller can run: claim and run them now.</summary>
     Execute,
-    /// <summary>Nothing is ready until a retry time: come back after <see cref="TaskOutcome.DelaySeconds"/>.</summary>
+    /// <summary>
+    /// Nothing the caller can run is ready before <see cref="TaskOutcome.DelaySeconds"/>: a retry time, or ready steps
+    /// whose handlers only other workers have (<see cref="TaskOutcome.WaitingForHandlers"/>). Come back then.
+    /// </summary>
     Reenqueue,
     /// <summary>Steps are in flight elsewhere; whoever finishes them drives the task on.</summary>
     Wait,
@@ -24,8 +27,13 @@ public enum RecommendedAction
     Cancelled,
 }
 
+/// <summary>Ready steps that wait for a handler the caller does not have.</summary>
+public sealed record HandlerWait(string Handler, IReadOnlyList<string> Steps);
+
 /// <summary>The result of evaluating a task, returned by every call that changes one.</summary>
 /// <param name="Finalized">True only in the one call that moved the task into its final state.</param>
+/// <param name="WaitingForHandlers">Ready steps the caller could not claim because it lacks their handler (empty when
+/// the call named no handlers).</param>
 public sealed record TaskOutcome(
     Guid TaskUuid,
     TaskState TaskState,
@@ -34,7 +42,21 @@ public sealed record TaskOutcome(
     double? DelaySeconds,
     int ReadySteps,
     int InProgressSteps,
-    bool Finalized);
+    bool Finalized,
+    IReadOnlyList<HandlerWait>? WaitingForHandlers = null)
+{
+    /// <summary>
+    /// The one rule every queue adapter follows: re-drive the task after this many seconds, or not at all (null).
+    /// <c>execute</c> → 0 (ready steps remain), <c>reenqueue</c> → its delay; <c>wait</c> and finished tasks → null
+    /// (whoever finishes the steps in flight drives the task on; a finished task needs nothing).
+    /// </summary>
+    public double? RequeueAfterSeconds => Action switch
+    {
+        RecommendedAction.Execute => 0,
+        RecommendedAction.Reenqueue => DelaySeconds ?? 0,
+        _ => null,
+    };
+}
 
 public static class OutcomeNames
 {

@@ -17,6 +17,12 @@ public sealed class TaskerOptions
     /// <summary>How long a claim lasts without a heartbeat before another worker may take the step over.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>
+    /// When ready steps wait only for handlers the caller does not have, the outcome says <c>reenqueue</c> after this
+    /// long, so a queue-driven host hands the task on (to a worker that has them) instead of dropping it.
+    /// </summary>
+    public TimeSpan MissingHandlerRequeue { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
     public int MaxFinishedTasks { get; init; } = 10_000;
 
@@ -41,6 +47,7 @@ public sealed class TaskerOptions
         if (BackoffBase < TimeSpan.Zero || MaxBackoff < TimeSpan.Zero) throw TaskerException.InvalidArgument("backoff must not be negative", "backoff");
         if (Jitter is < 0 or > 1) throw TaskerException.InvalidArgument("jitter must be between 0 and 1", "backoff.jitter");
         if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
+        if (MissingHandlerRequeue < TimeSpan.Zero) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must not be negative", "missing_handler_requeue_seconds");
         if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention must not be negative", "retention");
         if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");
     }

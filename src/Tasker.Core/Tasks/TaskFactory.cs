@@ -17,6 +17,7 @@ internal static class TaskFactory
         var context = request.Context is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c : JsonValues.EmptyObject;
         if (context.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("context must be a JSON object", "context");
+        NulText.Refuse(context, "context");
         if (template.InputSchema is { } schema)
             InputSchemaValidator.Validate(schema, context, template.Key);
         if (request.Tags.Count > MaxTags)
@@ -47,6 +48,7 @@ internal static class TaskFactory
             IdempotencyKey = request.IdempotencyKey,
             Identity = Identity(template, request, context),
             FailFast = template.FailFast,
+            TimeoutSeconds = template.TimeoutSeconds,
             TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
             UpdatedAt = now,
@@ -90,6 +92,7 @@ internal static class TaskFactory
     {
         if (value is not null && value.Length > MaxShortText)
             throw TaskerException.InvalidArgument($"{field} is longer than {MaxShortText} characters", field);
+        NulText.Refuse(value, field);
     }
 
     public static TaskerEvent CreatedEvent(WorkflowTask task) => new()

@@ -251,6 +251,8 @@ public sealed class TaskHeader
     /// <summary>The de-duplication identity (idempotency key or strict context hash), unique per namespace and name.</summary>
     public string? Identity { get; init; }
     public bool FailFast { get; init; }
+    /// <summary>The template's <c>timeout_seconds</c>: past <see cref="CreatedAt"/> plus this, the task goes to <c>error</c>.</summary>
+    public int? TimeoutSeconds { get; init; }
     /// <summary>The W3C trace context the task was created in; step and task spans join that trace.</summary>
     public string? TraceParent { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -37,5 +37,8 @@ public sealed record TaskTemplate(
     IReadOnlyList<StepTemplate> Steps,
     DagShape Graph)
 {
+    /// <summary>Seconds a task of this template may run before it goes to <c>error</c>; null for no limit.</summary>
+    public int? TimeoutSeconds { get; init; }
+
     public string Key => $"{Namespace}/{Name}@{Version}";
 }

@@ -69,7 +69,10 @@ public static partial class TemplateParser
 
         var graph = BuildGraph(name, steps);
         return new TaskTemplate(ns, name, version, OptionalString(root, "description"), schema,
-            OptionalBool(root, "fail_fast") ?? false, identity, steps, graph);
+            OptionalBool(root, "fail_fast") ?? false, identity, steps, graph)
+        {
+            TimeoutSeconds = CheckTimeout(OptionalInt(root, "timeout_seconds", name), $"template '{name}'"),
+        };
     }
 
     private static List<StepTemplate> ReadSteps(JsonElement array, string template, Func<JsonElement, int, StepTemplate> readStep)
@@ -114,7 +117,7 @@ public static partial class TemplateParser
                 OptionalNumber(r, "max_backoff_seconds", name));
         }
         return new StepTemplate(name, OptionalString(step, "description"), CheckHandler(handler, name), init, dependencies,
-            CheckRetry(retry, name), OptionalInt(step, "timeout_seconds", name));
+            CheckRetry(retry, name), CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"));
     }
 
     private static StepTemplate ReadRailsStep(JsonElement step, int index)
@@ -129,8 +132,14 @@ public static partial class TemplateParser
         dependencies.AddRange(StringList(step, "depends_on_steps", name) ?? []);
         var retry = new RetrySettings(OptionalBool(step, "default_retryable") ?? true, OptionalInt(step, "default_retry_limit", name));
         return new StepTemplate(name, OptionalString(step, "description"), CheckHandler(handler, name),
-            OptionalObject(step, "handler_config", name), dependencies, CheckRetry(retry, name), OptionalInt(step, "timeout_seconds", name));
+            OptionalObject(step, "handler_config", name), dependencies, CheckRetry(retry, name),
+            CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"));
     }
+
+    /// <summary>A timeout is a positive number of seconds, at most 7 days (like a lease).</summary>
+    private static int? CheckTimeout(int? seconds, string owner) => seconds is null or (> 0 and <= 604_800)
+        ? seconds
+        : throw TaskerException.InvalidArgument($"{owner}: timeout_seconds must be between 1 and 604800 (7 days), not {seconds}", "timeout_seconds");
 
     private static DagShape BuildGraph(string template, List<StepTemplate> steps)
     {

@@ -32,21 +32,44 @@ internal static unsafe class EngineExports
         }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_free")]
-    public static nint Free(nint engine)
+    /// <summary>
+    /// Shuts an engine down and releases its handle, reporting what went wrong on the way out (a store that fails to
+    /// close, telemetry that fails to flush). The handle is released even then.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_close")]
+    public static nint Close(nint engine)
     {
         try
         {
             if (engine == 0) return Boundary.Ok;
-            var host = EngineHost.Handles.Remove(engine) ?? throw HandleTable<EngineHost>.InvalidHandle(engine, "engine");
-            Boundary.Wait(host.Engine.DisposeAsync());
-            TelemetrySetup.Flush();
+            Shutdown(EngineHost.Handles.Remove(engine) ?? throw HandleTable<EngineHost>.InvalidHandle(engine, "engine"));
             return Boundary.Ok;
         }
         catch (Exception e)
         {
             return Boundary.ToError(e);
         }
+    }
+
+    /// <summary>Releases an engine like <c>tasker_engine_close</c>, ignoring failures and stale handles (a destructor).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "tasker_engine_free")]
+    public static void Free(nint engine)
+    {
+        try
+        {
+            if (engine != 0 && EngineHost.Handles.Remove(engine) is { } host)
+                Shutdown(host);
+        }
+        catch (Exception)
+        {
+            // Nothing may unwind into C, and a destructor has nowhere to report: tasker_engine_close is the call that does.
+        }
+    }
+
+    private static void Shutdown(EngineHost host)
+    {
+        Boundary.Wait(host.Engine.DisposeAsync());
+        TelemetrySetup.Flush();
     }
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_engine_migrate")]

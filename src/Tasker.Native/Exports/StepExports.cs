@@ -12,9 +12,7 @@ internal static unsafe class StepExports
     [UnmanagedCallersOnly(EntryPoint = "tasker_steps_claim")]
     public static nint Claim(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.ClaimStepsAsync(
-            WireReader.RequiredUuid(r, "task_uuid"u8),
-            new ClaimOptions(WireReader.Int(r, "max_steps"u8) ?? 16, WireReader.Seconds(r, "lease_seconds"u8), WireReader.String(r, "worker_id"u8)))),
-            WireWriter.Claims);
+            WireReader.RequiredUuid(r, "task_uuid"u8), ReadClaim(r, "request"))), WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_heartbeat")]
     public static nint Heartbeat(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
@@ -24,16 +22,16 @@ internal static unsafe class StepExports
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_complete")]
     public static nint Complete(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.CompleteStepAsync(
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.CompleteAndClaimAsync(
             WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
-            WireReader.Kept(r, "result"u8) ?? JsonValues.Null, WireReader.Kept(r, "metadata"u8), ReadHandler(r))),
-            WireWriter.Outcome);
+            WireReader.Kept(r, "result"u8) ?? JsonValues.Null, WireReader.Kept(r, "metadata"u8), ReadHandler(r), ReadClaimNext(r))),
+            WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_fail")]
     public static nint Fail(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.FailStepAsync(
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.FailAndClaimAsync(
             WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
-            ReadFailure(r), ReadHandler(r))), WireWriter.Outcome);
+            ReadFailure(r), ReadHandler(r), ReadClaimNext(r))), WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_resolve")]
     public static nint Resolve(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
@@ -42,6 +40,35 @@ internal static unsafe class StepExports
             WireReader.String(r, "step_uuid"u8) ?? WireReader.String(r, "step_name"u8)
                 ?? throw TaskerException.InvalidArgument("step_uuid or step_name is required", "step_uuid"),
             WireReader.Kept(r, "result"u8), WireReader.String(r, "actor"u8), WireReader.String(r, "reason"u8))), WireWriter.Outcome);
+
+    /// <summary>
+    /// What to claim: {"max_steps": 16, "lease_seconds", "worker_id", "handlers": ["name", ...]}. Without "handlers"
+    /// (or null) the caller runs every handler; with a list, only steps naming one of them are claimed.
+    /// </summary>
+    private static ClaimOptions ReadClaim(JsonElement r, string where)
+    {
+        IReadOnlySet<string>? handlers = null;
+        if (WireReader.Field(r, "handlers"u8) is { } list)
+        {
+            if (list.ValueKind != JsonValueKind.Array)
+                throw TaskerException.InvalidArgument($"{where}: handlers must be a list of handler names", "handlers");
+            var set = new HashSet<string>(list.GetArrayLength(), StringComparer.Ordinal);
+            foreach (var item in list.EnumerateArray())
+                set.Add(item.ValueKind == JsonValueKind.String
+                    ? item.GetString()!
+                    : throw TaskerException.InvalidArgument($"{where}: handlers must be a list of handler names", "handlers"));
+            handlers = set;
+        }
+        return new ClaimOptions(WireReader.Int(r, "max_steps"u8) ?? 16, WireReader.Seconds(r, "lease_seconds"u8), WireReader.String(r, "worker_id"u8), handlers);
+    }
+
+    /// <summary>The optional <c>claim_next</c> object of a complete or fail request: a claim of the same task.</summary>
+    private static ClaimOptions? ReadClaimNext(JsonElement request)
+    {
+        if (WireReader.Field(request, "claim_next"u8) is not { } next) return null;
+        WireReader.RequireObject(next, "claim_next");
+        return ReadClaim(next, "claim_next");
+    }
 
     /// <summary>
     /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),

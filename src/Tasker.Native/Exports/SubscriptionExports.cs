@@ -45,20 +45,18 @@ internal static unsafe class SubscriptionExports
         }
     }
 
+    /// <summary>Ends a subscription; NULL and already-freed handles are ignored (a destructor reports nothing).</summary>
     [UnmanagedCallersOnly(EntryPoint = "tasker_subscription_free")]
-    public static nint Free(nint subscription)
+    public static void Free(nint subscription)
     {
         try
         {
-            if (subscription == 0) return Boundary.Ok;
-            var s = SubscriptionHandles.Handles.Remove(subscription)
-                ?? throw HandleTable<Tasker.Core.Events.Subscription>.InvalidHandle(subscription, "subscription");
-            s.Dispose();
-            return Boundary.Ok;
+            if (subscription != 0)
+                SubscriptionHandles.Handles.Remove(subscription)?.Dispose();
         }
-        catch (Exception e)
+        catch (Exception)
         {
-            return Boundary.ToError(e);
+            // Nothing may unwind into C.
         }
     }
 }

@@ -7,7 +7,7 @@ namespace Tasker.Native.Exports;
 internal static unsafe class VersionExports
 {
     /// <summary>Bumped on any incompatible change to a signature, a struct or a JSON shape. Must equal TASKER_ABI_VERSION.</summary>
-    public const uint AbiVersion = 1;
+    public const uint AbiVersion = 2;
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_version")]
     public static byte* Version() =>

@@ -9,14 +9,18 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
+/// lease_seconds, missing_handler_requeue_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
 /// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
 internal sealed class EngineConfig
 {
     public string? DatabaseUrl { get; private init; }
     public string? Schema { get; private init; }
-    public int PoolSize { get; private init; } = 20;
+    private const int DefaultPoolSize = 20;
+    private const int MaxPoolSize = 1000;
+    private static readonly string[] Exporters = ["otlp", "console"];
+
+    public int PoolSize { get; private init; } = DefaultPoolSize;
     public bool Migrate { get; private init; } = true;
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
@@ -49,6 +53,7 @@ internal sealed class EngineConfig
             MaxBackoff = Seconds(backoff, "max_seconds") ?? defaults.MaxBackoff,
             Jitter = Number(backoff, "jitter") ?? defaults.Jitter,
             LeaseDuration = Seconds(json, "lease_seconds") ?? defaults.LeaseDuration,
+            MissingHandlerRequeue = Seconds(json, "missing_handler_requeue_seconds") ?? defaults.MissingHandlerRequeue,
             MaxFinishedTasks = Int(retention, "max_finished_tasks") ?? defaults.MaxFinishedTasks,
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),
@@ -59,14 +64,31 @@ internal sealed class EngineConfig
         {
             DatabaseUrl = Text(json, "database_url"),
             Schema = Text(json, "schema"),
-            PoolSize = Int(json, "pool_size") is { } pool and > 0 ? pool : 20,
+            PoolSize = Int(json, "pool_size") switch
+            {
+                null => DefaultPoolSize,
+                >= 1 and <= MaxPoolSize and var pool => pool,
+                var pool => throw TaskerException.InvalidArgument($"pool_size must be between 1 and {MaxPoolSize}, not {pool}", "pool_size"),
+            },
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             ManualClock = manual,
-            TelemetryExporter = json.TryGetProperty("telemetry", out var t) && t.ValueKind == JsonValueKind.Object ? Text(t, "exporter") : null,
+            TelemetryExporter = Exporter(json),
             Options = options,
             Log = log,
             Loggers = loggers,
         };
+    }
+
+    /// <summary><c>telemetry.exporter</c>: one of <see cref="Exporters"/>, or absent (the OTEL_* environment decides).</summary>
+    private static string? Exporter(JsonElement json)
+    {
+        if (Field(json, "telemetry") is not { } telemetry) return null;
+        if (telemetry.ValueKind != JsonValueKind.Object)
+            throw TaskerException.InvalidArgument("telemetry must be a JSON object", "telemetry");
+        var exporter = Text(telemetry, "exporter");
+        if (exporter is not null && Array.IndexOf(Exporters, exporter) < 0)
+            throw TaskerException.InvalidArgument($"telemetry.exporter must be \"otlp\" or \"console\", not \"{exporter}\"", "telemetry.exporter");
+        return exporter;
     }
 
     public IStore OpenStore()

@@ -8,6 +8,10 @@ namespace Tasker.Native.Wire;
 /// </summary>
 internal static class Names
 {
+    public static readonly JsonEncodedText DeadlineAt = JsonEncodedText.Encode("deadline_at");
+    public static readonly JsonEncodedText RequeueAfterSeconds = JsonEncodedText.Encode("requeue_after_seconds");
+    public static readonly JsonEncodedText TimeoutSeconds = JsonEncodedText.Encode("timeout_seconds");
+    public static readonly JsonEncodedText WaitingForHandlers = JsonEncodedText.Encode("waiting_for_handlers");
     public static readonly JsonEncodedText Action = JsonEncodedText.Encode("action");
     public static readonly JsonEncodedText Actor = JsonEncodedText.Encode("actor");
     public static readonly JsonEncodedText At = JsonEncodedText.Encode("at");

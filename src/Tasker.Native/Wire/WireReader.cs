@@ -66,7 +66,9 @@ internal static class WireReader
         if (v.ValueKind != JsonValueKind.Array) throw TaskerException.InvalidArgument($"{Text(name)} must be a list of strings", Text(name));
         var list = new List<string>(v.GetArrayLength());
         foreach (var item in v.EnumerateArray())
-            list.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText());
+            list.Add(item.ValueKind == JsonValueKind.String
+                ? item.GetString()!
+                : throw TaskerException.InvalidArgument($"{Text(name)} must be a list of strings (found {item.ValueKind.ToString().ToLowerInvariant()})", Text(name)));
         return list;
     }
 

@@ -173,6 +173,8 @@ internal static class WireWriter
             w.WriteEndObject();
             w.WriteString(Names.ClaimToken, c.ClaimToken);
             w.WriteString(Names.LeaseExpiresAt, c.LeaseExpiresAt);
+            if (c.DeadlineAt is { } deadline) w.WriteString(Names.DeadlineAt, deadline);
+            else w.WriteNull(Names.DeadlineAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -193,6 +195,17 @@ internal static class WireWriter
         w.WriteNumber(Names.ReadySteps, o.ReadySteps);
         w.WriteNumber(Names.InProgressSteps, o.InProgressSteps);
         w.WriteBoolean(Names.Finalized, o.Finalized);
+        if (o.RequeueAfterSeconds is { } requeue) w.WriteNumber(Names.RequeueAfterSeconds, requeue);
+        else w.WriteNull(Names.RequeueAfterSeconds);
+        w.WriteStartArray(Names.WaitingForHandlers);
+        foreach (var wait in o.WaitingForHandlers ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.Handler, wait.Handler);
+            Strings(w, Names.Steps, wait.Steps);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

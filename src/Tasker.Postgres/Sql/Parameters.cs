@@ -12,6 +12,9 @@ internal static class Parameters
     public static NpgsqlParameter Text(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
+    public static NpgsqlParameter Int(int? value) =>
+        new() { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer, Value = value is { } v ? v : DBNull.Value };
+
     public static NpgsqlParameter Timestamp(DateTimeOffset? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = value is { } v ? v.UtcDateTime : DBNull.Value };
 

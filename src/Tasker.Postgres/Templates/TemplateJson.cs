@@ -28,6 +28,7 @@ internal static class TemplateJson
                 schema.WriteTo(w);
             }
             w.WriteBoolean("fail_fast", template.FailFast);
+            if (template.TimeoutSeconds is { } timeout) w.WriteNumber("timeout_seconds", timeout);
             w.WriteString("identity_strategy", template.IdentityStrategy == IdentityStrategy.Strict ? "strict" : "default");
             w.WriteStartArray("steps");
             foreach (var step in template.Steps)

@@ -9,7 +9,7 @@ namespace Tasker.Core.Tests.Engine;
 /// The engine's behaviour, written once against <see cref="IStore"/>: every store (memory, PostgreSQL) runs this
 /// same specification by subclassing it.
 /// </summary>
-public abstract class EngineSpec : IAsyncLifetime
+public abstract partial class EngineSpec : IAsyncLifetime
 {
     protected ManualClock Clock { get; } = new();
     protected TaskerEngine Engine { get; private set; } = null!;
