@@ -423,6 +423,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             throw TaskerException.StaleClaim(step.Name, $"the step is {step.State.ToWire()}, not in_progress");
         if (!string.Equals(step.ClaimToken, token, StringComparison.Ordinal))
             throw TaskerException.StaleClaim(step.Name, "the claim token is not the current one (the lease expired and the step was claimed again)");
+        if (PastTimeout(task, now))
+            throw TaskerException.StaleClaim(step.Name, $"the task timed out (timeout_seconds {task.Header.TimeoutSeconds})");
         if (Deadline(step) is { } deadline && deadline <= now)
             throw TaskerException.StaleClaim(step.Name, $"the attempt's deadline passed at {deadline:O} (timeout_seconds {step.TimeoutSeconds}); it counts as a Timeout failure");
         return step;

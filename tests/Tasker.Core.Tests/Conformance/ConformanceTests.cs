@@ -32,28 +32,56 @@ public sealed class ConformanceTests
 
         var delays = new List<double>();
         var scripts = f.GetProperty("handlers");
-        var outcome = await engine.EvaluateAsync(task);
-        for (var round = 0; round < 100 && outcome.Action is RecommendedAction.Execute or RecommendedAction.Reenqueue; round++)
+        var present = f.TryGetProperty("handlers_present", out var h) ? h.EnumerateArray().Select(x => x.GetString()!).ToHashSet() : null;
+        var claimOptions = new ClaimOptions(MaxSteps: 1000, Handlers: present);
+        var claimCalls = 1;
+        var batch = await engine.ClaimStepsAsync(task, claimOptions);
+        var outcome = batch.Outcome;
+        for (var round = 0; round < 100; round++)
         {
-            if (outcome.Action == RecommendedAction.Reenqueue)
+            if (batch.Claims.Count > 0)
+            {
+                // Report each claim; the last report of the batch asks for the next claims in the same call.
+                ClaimResult? next = null;
+                for (var n = 0; n < batch.Claims.Count; n++)
+                {
+                    var step = batch.Claims[n];
+                    var claimNext = n == batch.Claims.Count - 1 ? claimOptions : null;
+                    var behaviour = Behaviour(scripts, step.StepName, step.Attempt);
+                    if (behaviour.TryGetProperty("advance_seconds", out var advance))
+                        clock.Advance(TimeSpan.FromSeconds(advance.GetDouble()));
+                    if (behaviour.TryGetProperty("heartbeat", out var beat) && beat.GetBoolean())
+                    {
+                        var lease = await engine.HeartbeatAsync(task, step.StepUuid, step.ClaimToken, TimeSpan.FromSeconds(3600));
+                        Assert.True(step.DeadlineAt is null || lease <= step.DeadlineAt, "a heartbeat extended the lease past the deadline");
+                    }
+                    try
+                    {
+                        next = await Report(engine, task, step, behaviour, claimNext);
+                    }
+                    catch (TaskerException e) when (e.Code == TaskerErrorCode.StaleClaim)
+                    {
+                        next = null; // the attempt's deadline passed: the next claim records its Timeout
+                    }
+                }
+                if (next is not null && (next.Claims.Count > 0 || next.Outcome.Action != RecommendedAction.Execute))
+                {
+                    (batch, outcome) = (next, next.Outcome);
+                    continue;
+                }
+            }
+            else if (outcome.Action == RecommendedAction.Reenqueue && outcome.WaitingForHandlers is { Count: > 0 })
+                break; // only workers with other handlers can go on
+            else if (outcome.Action == RecommendedAction.Reenqueue)
             {
                 delays.Add(outcome.DelaySeconds!.Value);
                 clock.Advance(TimeSpan.FromSeconds(outcome.DelaySeconds.Value));
-                outcome = await engine.EvaluateAsync(task);
-                continue;
             }
-            var claim = await engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 1000));
-            outcome = claim.Outcome;
-            foreach (var step in claim.Claims)
-            {
-                var behaviour = Behaviour(scripts, step.StepName, step.Attempt);
-                outcome = behaviour.TryGetProperty("fail", out var fail)
-                    ? await engine.FailStepAsync(task, step.StepUuid, step.ClaimToken, new StepFailure(
-                        fail.GetProperty("message").GetString()!, "Scripted",
-                        fail.TryGetProperty("permanent", out var p) && p.GetBoolean(),
-                        fail.TryGetProperty("retry_after_seconds", out var r) ? r.GetDouble() : null))
-                    : await engine.CompleteStepAsync(task, step.StepUuid, step.ClaimToken, behaviour.GetProperty("return").Clone());
-            }
+            else if (outcome.Action != RecommendedAction.Execute)
+                break;
+            claimCalls++;
+            batch = await engine.ClaimStepsAsync(task, claimOptions);
+            outcome = batch.Outcome;
         }
 
         var expect = f.GetProperty("expect");
@@ -66,13 +94,22 @@ public sealed class ConformanceTests
                 (step.Name, actual.State.ToWire(), actual.Attempts));
             if (step.Value.TryGetProperty("result", out var result))
                 Assert.True(JsonElement.DeepEquals(result, actual.Result!.Value), $"{step.Name}: {actual.Result}");
+            if (step.Value.TryGetProperty("error_type", out var errorType))
+                Assert.Equal((step.Name, errorType.GetString()), (step.Name, actual.Error?.ErrorType));
         }
         Assert.Equal(expect.GetProperty("reenqueue_delays").EnumerateArray().Select(d => d.GetDouble()), delays);
+        if (expect.TryGetProperty("waiting_for_handlers", out var waiting))
+            Assert.Equal(waiting.EnumerateObject().Select(w => $"{w.Name}: {string.Join(",", w.Value.EnumerateArray().Select(s => s.GetString()))}"),
+                outcome.WaitingForHandlers!.Select(w => $"{w.Handler}: {string.Join(",", w.Steps)}"));
+        if (expect.TryGetProperty("claim_calls", out var calls))
+            Assert.Equal(calls.GetInt32(), claimCalls);
 
         var pulled = events.Pull(int.MaxValue);
         Assert.Equal(0, events.Dropped);
         foreach (var e in pulled)
             EventCatalog.AssertConforms(ToWire(e));
+        if (Environment.GetEnvironmentVariable("DUMP_COUNTS") is { } dump)
+            File.WriteAllText(Path.Combine(dump, name + ".json"), string.Join("\n", EventCatalog.Count(pulled.Select(e => e.Name)).Select(kv => $"{kv.Key}={kv.Value}")));
         Assert.Equal(EventCatalog.ExpectedCounts(expect), EventCatalog.Count(pulled.Select(e => e.Name)));
     }
 
@@ -114,6 +151,32 @@ public sealed class ConformanceTests
             .ToHashSet();
         var missing = EventCatalog.CoveredByFixtures.Where(n => !n.StartsWith("workflow.", StringComparison.Ordinal) && !emitted.Contains(n));
         Assert.Empty(missing);
+    }
+
+    /// <summary>
+    /// Completes or fails the claim as scripted. A result the engine refuses (here: nested deeper than 64 levels) is
+    /// reported as the step's failure, as every binding does.
+    /// </summary>
+    private static async Task<ClaimResult> Report(TaskerEngine engine, Guid task, StepClaim step, JsonElement behaviour, ClaimOptions? claimNext)
+    {
+        if (behaviour.TryGetProperty("fail", out var fail))
+            return await engine.FailAndClaimAsync(task, step.StepUuid, step.ClaimToken, new StepFailure(
+                fail.GetProperty("message").GetString()!, "Scripted",
+                fail.TryGetProperty("permanent", out var p) && p.GetBoolean(),
+                fail.TryGetProperty("retry_after_seconds", out var r) ? r.GetDouble() : null), null, claimNext);
+        JsonElement result;
+        try
+        {
+            result = behaviour.TryGetProperty("return_nested", out var depth)
+                ? JsonValues.Parse(new string('[', depth.GetInt32()) + new string(']', depth.GetInt32()), "result")
+                : behaviour.GetProperty("return").Clone();
+        }
+        catch (TaskerException refused)
+        {
+            return await engine.FailAndClaimAsync(task, step.StepUuid, step.ClaimToken,
+                new StepFailure($"the engine refused the step's result: {refused.Message}", "InvalidResult"), null, claimNext);
+        }
+        return await engine.CompleteAndClaimAsync(task, step.StepUuid, step.ClaimToken, result, null, null, claimNext);
     }
 
     private static JsonElement Behaviour(JsonElement scripts, string step, int attempt)
