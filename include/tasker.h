@@ -17,17 +17,18 @@
  *     tasker_engine_open(config)                         -> engine
  *     tasker_template_register(engine, yaml)
  *     tasker_task_create(engine, request)                -> {"created", "task": {"task_uuid", ...}}
- *     loop:
- *         tasker_steps_claim(engine, {"task_uuid"})      -> {"claims": [...], "outcome": {...}}
- *         for each claim: run the handler named by claim.step.handler, then
- *             tasker_step_complete(engine, {task_uuid, step_uuid, claim_token, result})  -> outcome
- *          or tasker_step_fail(engine, {task_uuid, step_uuid, claim_token, error})       -> outcome
- *         follow outcome.action:
- *             "execute"   ready steps exist: claim again
- *             "reenqueue" nothing is ready until a retry time: come back after outcome.delay_seconds
- *             "wait"      steps are in flight elsewhere; whoever finishes them drives the task on
- *             "complete" / "error" / "cancelled"   the task is finished
- *     tasker_engine_free(engine)
+ *     tasker_steps_claim(engine, {"task_uuid", "handlers": [the handlers this host runs]})
+ *                                                        -> {"claims": [...], "outcome": {...}}
+ *     while claims remain:
+ *         run the handler named by claim.step.handler (before claim.deadline_at, if any), then report it and ask for
+ *         the next claims in the same call:
+ *             tasker_step_complete(engine, {task_uuid, step_uuid, claim_token, result, claim_next: {...}})
+ *          or tasker_step_fail(engine, {task_uuid, step_uuid, claim_token, error, claim_next: {...}})
+ *                                                        -> {"claims": [...next...], "outcome": {...}}
+ *     follow the last outcome: re-drive the task after outcome.requeue_after_seconds, or not at all when it is null
+ *         ("execute" -> 0; "reenqueue" -> its delay: a retry time, or ready steps only other workers can run;
+ *          "wait" -> null: steps are in flight elsewhere; "complete" / "error" / "cancelled" -> null: finished)
+ *     tasker_engine_close(engine)                        (or tasker_engine_free, which reports nothing)
  *
  * docs/c-abi.md is the guide (building, linking, a minimal host); examples/c/order_fulfillment.c is a whole host.
  *
@@ -37,14 +38,16 @@
  *
  * - Inputs are borrowed for the duration of the call; the library keeps no pointer to them.
  * - Every object the library creates is owned by the caller and released by exactly one function:
- *       tasker_engine_t       -> tasker_engine_free
+ *       tasker_engine_t       -> tasker_engine_free (or tasker_engine_close, which also reports failures)
  *       tasker_subscription_t -> tasker_subscription_free
  *       tasker_error_t        -> tasker_error_free
  *       tasker_bytes_t        -> tasker_bytes_free
- * - Every *_free function accepts NULL.
+ * - Every *_free function accepts NULL and returns nothing, like free(): a destructor cannot fail. The one release
+ *   that can fail on the way out (an engine flushing its store and telemetry) has its own call, tasker_engine_close.
  * - Handles (engines, subscriptions, errors) are not pointers but generation-checked entries of a table inside the
- *   library, tagged with their kind. Using or freeing a handle twice, or passing one kind where another is
- *   expected, returns TASKER_ERROR_INVALID_HANDLE instead of corrupting memory. Never dereference a handle.
+ *   library, tagged with their kind. Using a handle after it was freed, or passing one kind where another is
+ *   expected, returns TASKER_ERROR_INVALID_HANDLE instead of corrupting memory; freeing one twice does nothing.
+ *   Never dereference a handle.
  * - tasker_bytes_t is a plain struct: pass the address of one initialized to {NULL, 0}; free what the library put
  *   there with tasker_bytes_free, which resets it to {NULL, 0} (so a second free is harmless).
  * - On failure, out-parameters are left empty (NULL handle, {NULL, 0} bytes): freeing them is always safe, and
@@ -66,7 +69,8 @@
  *   TASKER_ERROR_INVALID_HANDLE    the engine or subscription is NULL, freed, or another kind of handle.
  *   TASKER_ERROR_INVALID_ARGUMENT  an out_* pointer is NULL; `data` is NULL with a non-zero `len`; an input is
  *                                  larger than TASKER_MAX_INPUT_BYTES; a request is not a JSON object; a required
- *                                  field is missing, or a field has the wrong type or is out of range.
+ *                                  field is missing, or a field has the wrong type or is out of range; text
+ *                                  or a JSON string that would be stored holds U+0000 (a NUL).
  *                                  details: {"field": "<the field>"}.
  *   TASKER_ERROR_INVALID_UTF8      an input is not valid UTF-8 (overlong forms and surrogates included).
  *   TASKER_ERROR_INVALID_JSON      an input is not one well-formed JSON value, or nests deeper than 64 levels.
@@ -162,7 +166,7 @@ extern "C" {
 #define TASKER_VERSION "0.1.0"
 
 /** The ABI this header describes; compare with tasker_abi_version() when loading the library. */
-#define TASKER_ABI_VERSION 1
+#define TASKER_ABI_VERSION 2
 
 /** The largest text or JSON input the library accepts, in bytes (64 MiB). */
 #define TASKER_MAX_INPUT_BYTES (64u * 1024u * 1024u)
@@ -263,16 +267,18 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  * store with the defaults shown.
  *   {"database_url": "postgres://user:pass@host:5432/db",   PostgreSQL store; absent = the memory store
  *    "schema": "tasker",            PostgreSQL schema (default: the connection's search_path)
- *    "pool_size": 20,               PostgreSQL connections this engine may open
+ *    "pool_size": 20,               PostgreSQL connections this engine may open (1-1000)
  *    "migrate": true,               apply pending migrations when opening (PostgreSQL)
  *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat
+ *    "missing_handler_requeue_seconds": 5,   when ready steps wait only for handlers the caller lacks, the
+ *                                   outcome says "reenqueue" after this long (another worker may have them)
  *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)
- *    "telemetry": {"exporter": "otlp"},   or "console"; default: the OTEL_* environment variables decide
+ *    "telemetry": {"exporter": "otlp"},   or "console" (nothing else); default: the OTEL_* environment decides
  *    "log": {"level": "warning",    trace, debug, information, warning, error, critical or none
  *            "sink": "none"}}       "stderr": one line per record; "events": "log.<level>" events to pull
  *                                   with a subscription (pattern "log.*"); never contexts, results or secrets
@@ -284,12 +290,20 @@ TASKER_API tasker_error_t *tasker_engine_open(const uint8_t *config_json, size_t
                                               tasker_engine_t **out_engine);
 
 /**
- * Closes an engine and releases its store (and its PostgreSQL connections). Accepts NULL (returns NULL).
- * The engine's subscriptions stay valid handles that receive nothing more; free them too.
+ * Shuts an engine down: releases its store (and its PostgreSQL connections), flushes its telemetry, and releases the
+ * handle, even when it reports an error. Accepts NULL (returns NULL). The engine's subscriptions stay valid handles
+ * that receive nothing more; free them too.
  *
- * Errors: INVALID_HANDLE when the engine was already freed (nothing happens).
+ * Errors: INVALID_HANDLE when the engine was already closed or freed (nothing happens); DATABASE when the store
+ * failed to close cleanly (the handle is released all the same).
  */
-TASKER_API tasker_error_t *tasker_engine_free(tasker_engine_t *engine);
+TASKER_API tasker_error_t *tasker_engine_close(tasker_engine_t *engine);
+
+/**
+ * Releases an engine like tasker_engine_close, without reporting anything (a destructor). Accepts NULL; an engine
+ * already closed or freed is ignored.
+ */
+TASKER_API void tasker_engine_free(tasker_engine_t *engine);
 
 /**
  * Applies pending PostgreSQL migrations: safe to run from several processes at once, and a no-op when the schema
@@ -411,7 +425,12 @@ TASKER_API tasker_error_t *tasker_task_list(tasker_engine_t *engine, const uint8
  *    "action": "execute" | "reenqueue" | "wait" | "complete" | "error" | "cancelled",
  *    "delay_seconds": number (with "reenqueue") | null,
  *    "ready_steps": n, "in_progress_steps": n,
- *    "finalized": true only in the one call that moved the task to its final state}
+ *    "finalized": true only in the one call that moved the task to its final state,
+ *    "requeue_after_seconds": number | null   the one rule for a host's queue: re-drive the task after this many
+ *                             seconds (0 with "execute", the delay with "reenqueue"), or not at all (null),
+ *    "waiting_for_handlers": [{"handler": "C", "steps": ["c", ...]}, ...]   ready steps the caller could not claim
+ *                             because it did not name their handler (empty when it named none). When only such
+ *                             steps are ready, the action is "reenqueue" after "missing_handler_requeue_seconds".}
  *
  * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.
  */
@@ -463,12 +482,19 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  * when it expires the step can be claimed again).
  *
  * request_json: {"task_uuid": "...", "max_steps": 16 (0-10000), "lease_seconds": 300 (up to 604800),
- *                "worker_id": "host-1" (recorded as the actor), "traceparent": "..." (optional)}
+ *                "worker_id": "host-1" (recorded as the actor), "traceparent": "..." (optional),
+ *                "handlers": ["ValidateOrder", ...]}
+ *   "handlers" names the handlers the caller can run: only steps naming one of them are claimed. Ready steps of
+ *   other handlers stay ready (they are never failed for it) and the outcome lists them in "waiting_for_handlers".
+ *   Without "handlers" (or null) the caller runs every handler.
  * out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
  *                        "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
  *                        "dependency_results": {"<parent step name>": <its result>, ...},
- *                        "claim_token": "...", "lease_expires_at": "..."}],
+ *                        "claim_token": "...", "lease_expires_at": "...",
+ *                        "deadline_at": "..." | null}],
  *            "outcome": <outcome, see tasker_task_evaluate>}
+ *   "deadline_at" is the step's timeout_seconds after the claim: the lease never runs past it, a report after it
+ *   is STALE_CLAIM, and the attempt fails as a retryable "Timeout" (whether or not the host noticed).
  *
  * No ready step is not an error: "claims" is empty and the outcome says why.
  * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.
@@ -477,13 +503,14 @@ TASKER_API tasker_error_t *tasker_steps_claim(tasker_engine_t *engine, const uin
                                               tasker_bytes_t *out_json);
 
 /**
- * Extends a claim's lease, for handlers that run longer than the lease.
+ * Extends a claim's lease, for handlers that run longer than the lease. Never past the claim's deadline_at.
  *
  * request_json: {"task_uuid", "step_uuid", "claim_token", "lease_seconds": 300 (default: the engine's)}
  * out_json: {"lease_expires_at": "..."}
  *
  * Errors: STALE_CLAIM when the token is not current (the lease expired and the step was claimed again, or the
- * step is no longer in progress; details {"step_name", "reason"}): stop working on the step. NOT_FOUND.
+ * step is no longer in progress, or its deadline passed; details {"step_name", "reason"}): stop working on the
+ * step. NOT_FOUND.
  */
 TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                  tasker_bytes_t *out_json);
@@ -495,17 +522,24 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  *                "metadata": {...} (optional, kept with the step),
  *                "traceparent": "..." (optional, the parent of the step's span),
  *                "handler": {"started_at": "<RFC 3339>", "finished_at": "<RFC 3339>",   (optional)
- *                            "attributes": {"name": string | number | boolean, ...} (at most 64)}}
- * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *                            "attributes": {"name": string | number | boolean, ...} (at most 64)},
+ *                "claim_next": {"max_steps": 1, "handlers": [...], "lease_seconds", "worker_id"}   (optional)}
+ * out_json: {"claims": [...], "outcome": {...}}, the shape of tasker_steps_claim. With "claim_next", the task's next
+ *   ready steps are claimed in the same call (one crossing and one store write per step instead of two);
+ *   without it, "claims" is empty.
  *
  * "handler" is what the caller measured around its handler: it becomes a "tasker.handler <handler>" span inside
  * the step's span, carrying the attributes. INVALID_ARGUMENT when it is malformed (the step stays claimed).
  *
- * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion): nothing changes.
- * NOT_FOUND for an unknown task or step.
+ * A result the library refuses (INVALID_JSON: nested deeper than 64 levels; INVALID_UTF8; INVALID_ARGUMENT: larger
+ * than TASKER_MAX_INPUT_BYTES or holding U+0000) leaves the step claimed: report it with tasker_step_fail,
+ * error_type "InvalidResult" and this error's message, as every binding does.
+ *
+ * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion, or a report after the
+ * claim's deadline_at or the task's timeout): nothing changes. NOT_FOUND for an unknown task or step.
  */
 TASKER_API tasker_error_t *tasker_step_complete(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
-                                                tasker_bytes_t *out_outcome_json);
+                                                tasker_bytes_t *out_json);
 
 /**
  * Records a failed attempt. Retryable with attempts left -> waiting_for_retry: after retry_after_seconds when
@@ -515,13 +549,17 @@ TASKER_API tasker_error_t *tasker_step_complete(tasker_engine_t *engine, const u
  * request_json: {"task_uuid", "step_uuid", "claim_token",
  *                "error": {"message": "...", "error_type": "IOError", "permanent": false,
  *                          "retry_after_seconds": 2, "backtrace": ["frame", ...] or "one\nstring"},
- *                "traceparent": "...", "handler": {...} (optional, as for tasker_step_complete)}
- * out_outcome_json: an outcome (see tasker_task_evaluate).
+ *                "traceparent": "...", "handler": {...}, "claim_next": {...} (optional, as for tasker_step_complete)}
+ * out_json: {"claims": [...], "outcome": {...}}, as for tasker_step_complete.
+ *
+ * Send the whole message and backtrace: the library keeps, for every host alike, the first 8,192 characters of the
+ * message and at most 200 frames (the 100 outermost and the 100 innermost) of at most 1,024 characters each, with
+ * any U+0000 replaced by U+FFFD (a failure report is never refused for its text).
  *
  * Errors: STALE_CLAIM (nothing changes); NOT_FOUND; INVALID_ARGUMENT when "error" is missing or not an object.
  */
 TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
-                                            tasker_bytes_t *out_outcome_json);
+                                            tasker_bytes_t *out_json);
 
 /**
  * Resolves a step by hand (an operator did its work): the step becomes resolved_manually, which satisfies its
@@ -564,11 +602,9 @@ TASKER_API tasker_error_t *tasker_subscription_pull(tasker_subscription_t *subsc
                                                     tasker_bytes_t *out_batch_json);
 
 /**
- * Ends a subscription and drops its buffered events. Accepts NULL (returns NULL).
- *
- * Errors: INVALID_HANDLE when the subscription was already freed (nothing happens).
+ * Ends a subscription and drops its buffered events. Accepts NULL; a subscription already freed is ignored.
  */
-TASKER_API tasker_error_t *tasker_subscription_free(tasker_subscription_t *subscription);
+TASKER_API void tasker_subscription_free(tasker_subscription_t *subscription);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -49,7 +49,7 @@ static void field(const uint8_t *json, const char *key, char *out, size_t size) 
 #define LOAD(name) name##_fn = (__typeof__(name##_fn))dlsym(lib, #name)
 
 static tasker_error_t *(*tasker_engine_open_fn)(const uint8_t *, size_t, tasker_engine_t **);
-static tasker_error_t *(*tasker_engine_free_fn)(tasker_engine_t *);
+static void (*tasker_engine_free_fn)(tasker_engine_t *);
 static json_fn tasker_template_register_fn, tasker_task_create_fn, tasker_steps_claim_fn, tasker_step_complete_fn;
 static void (*tasker_bytes_free_fn)(tasker_bytes_t *);
 
@@ -70,8 +70,12 @@ static int call(json_fn fn, tasker_engine_t *engine, const char *in, tasker_byte
     return 0;
 }
 
-/* Runs `tasks` 8-step tasks; returns steps executed. Claims one step per call (the binding's worst case). */
-static long run(tasker_engine_t *engine, long tasks) {
+/*
+ * Runs `tasks` 8-step tasks; returns steps executed. One step per claim (the binding's worst case). With
+ * claim_next, each completion claims the next step in the same call (protocol v2: one crossing per step);
+ * without, every step is a claim call and a complete call.
+ */
+static long run(tasker_engine_t *engine, long tasks, int claim_next) {
     long steps = 0;
     for (long t = 0; t < tasks; t++) {
         tasker_bytes_t out = {0};
@@ -80,17 +84,20 @@ static long run(tasker_engine_t *engine, long tasks) {
         field(out.data, "task_uuid", task, sizeof task);
         tasker_bytes_free_fn(&out);
         snprintf(request, sizeof request, "{\"task_uuid\":\"%s\",\"max_steps\":1}", task);
+        call(tasker_steps_claim_fn, engine, request, &out);
         for (;;) {
-            call(tasker_steps_claim_fn, engine, request, &out);
-            char step[40], token[40], report[256];
+            char step[40], token[40], report[320];
             field(out.data, "step_uuid", step, sizeof step);
             field(out.data, "claim_token", token, sizeof token);
             tasker_bytes_free_fn(&out);
             if (!step[0]) break;
-            snprintf(report, sizeof report, "{\"task_uuid\":\"%s\",\"step_uuid\":\"%s\",\"claim_token\":\"%s\",\"result\":null}",
-                     task, step, token);
+            snprintf(report, sizeof report, "{\"task_uuid\":\"%s\",\"step_uuid\":\"%s\",\"claim_token\":\"%s\",\"result\":null%s}",
+                     task, step, token, claim_next ? ",\"claim_next\":{\"max_steps\":1}" : "");
             call(tasker_step_complete_fn, engine, report, &out);
-            tasker_bytes_free_fn(&out);
+            if (!claim_next) {
+                tasker_bytes_free_fn(&out);
+                call(tasker_steps_claim_fn, engine, request, &out);
+            }
             steps++;
         }
     }
@@ -116,14 +123,20 @@ int main(int argc, char **argv) {
     call(tasker_template_register_fn, engine, TEMPLATE, &out);
     tasker_bytes_free_fn(&out);
 
-    run(engine, 2000); /* warm-up */
+    run(engine, 2000, 0); /* warm-up */
+    run(engine, 2000, 1);
     long rss_before = rss_kb();
     double start = now_ms();
-    long steps = run(engine, tasks);
+    long steps = run(engine, tasks, 0);
     double elapsed = now_ms() - start;
-    printf("tasks:                  %ld (8 no-op steps each, one step per claim)\n", tasks);
-    printf("steps/s through the ABI: %.0f\n", steps / (elapsed / 1e3));
+    double start_next = now_ms();
+    long steps_next = run(engine, tasks, 1);
+    double elapsed_next = now_ms() - start_next;
+    printf("tasks:                  %ld per loop (8 no-op steps each, one step per claim)\n", tasks);
+    printf("steps/s through the ABI: %.0f (claim + complete), %.0f (complete with claim_next)\n",
+           steps / (elapsed / 1e3), steps_next / (elapsed_next / 1e3));
     printf("per step (create/8 + claim + complete): %.2f us\n", elapsed * 1e3 / steps);
+    printf("per step (create/8 + complete with claim_next): %.2f us\n", elapsed_next * 1e3 / steps_next);
     printf("RSS after warm-up:      %.1f MB\n", rss_before / 1024.0);
     printf("RSS after %ld tasks: %.1f MB (retention: 1000 finished tasks)\n", tasks, rss_kb() / 1024.0);
     tasker_engine_free_fn(engine);

@@ -2,7 +2,8 @@
  * The order-fulfillment workflow in plain C on the embedded memory store.
  *
  * Handlers are C functions looked up by the template's callable names. The host loop is the one every binding
- * implements: claim ready steps, run each handler, report the result, follow the outcome's action.
+ * implements: claim the ready steps of the handlers it has, run each handler, report the result, follow the
+ * outcome's action.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
@@ -121,9 +122,10 @@ static cJSON *run_claims(tasker_engine_t *engine, const char *task_uuid, cJSON *
         const char *token = cJSON_GetObjectItem(claim, "claim_token")->valuestring;
         int attempt = cJSON_GetObjectItem(step, "attempt")->valueint;
 
-        const char *error = "no handler registered for this step";
+        /* Only steps of handlers named in the claim request are claimed: fn is never NULL here. */
+        const char *error = "handler failed";
         handler_fn fn = find_handler(cJSON_GetObjectItem(step, "handler")->valuestring);
-        char *result = fn ? fn(claim, &error) : NULL;
+        char *result = fn(claim, &error);
 
         cJSON *report = cJSON_CreateObject();
         cJSON_AddStringToObject(report, "task_uuid", task_uuid);
@@ -135,17 +137,18 @@ static cJSON *run_claims(tasker_engine_t *engine, const char *task_uuid, cJSON *
         } else {
             cJSON *e = cJSON_AddObjectToObject(report, "error");
             cJSON_AddStringToObject(e, "message", error);
-            cJSON_AddStringToObject(e, "error_type", fn ? "HandlerError" : "UnknownHandler");
-            cJSON_AddBoolToObject(e, "permanent", fn == NULL);
+            cJSON_AddStringToObject(e, "error_type", "HandlerError");
             printf("  step %-18s attempt %d: failed (%s)\n", step_name, attempt, error);
         }
         char *text = cJSON_PrintUnformatted(report);
         cJSON_Delete(outcome);
-        outcome = call(result ? tasker_step_complete : tasker_step_fail, engine, text);
+        cJSON *answer = call(result ? tasker_step_complete : tasker_step_fail, engine, text); /* {"claims", "outcome"} */
         free(text);
         free(result);
         cJSON_Delete(report);
-        if (!outcome) return NULL;
+        if (!answer) return NULL;
+        outcome = cJSON_DetachItemFromObject(answer, "outcome");
+        cJSON_Delete(answer);
     }
     return outcome;
 }
@@ -182,8 +185,11 @@ int main(void) {
     cJSON_Delete(created);
     printf("created task %s\n", task_uuid);
 
-    char request[160];
-    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"worker_id\": \"examples/c\"}", task_uuid);
+    /* The claim names the handlers this program has: steps of any other handler would wait for another worker. */
+    char request[256];
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"worker_id\": \"examples/c\", "
+             "\"handlers\": [\"ValidateOrder\", \"ReserveInventory\", \"ProcessPayment\", \"ShipOrder\"]}", task_uuid);
     cJSON *outcome = call(tasker_task_evaluate, engine, task_uuid);
     while (outcome) {
         const char *action = cJSON_GetObjectItem(outcome, "action")->valuestring;
@@ -213,7 +219,7 @@ int main(void) {
     cJSON_Delete(task);
     cJSON_Delete(outcome);
 
-    err = tasker_engine_free(engine);
+    err = tasker_engine_close(engine);
     if (err) return fail(err);
     return status;
 }

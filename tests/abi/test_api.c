@@ -35,11 +35,17 @@ static void claim_one(tasker_engine_t *engine, const char *expected_step, char *
     cJSON_Delete(claimed);
 }
 
+/* Reports a step; returns the outcome of the answer ({"claims", "outcome"}), or NULL on an error. */
 static cJSON *report(json_call fn, tasker_engine_t *engine, const char *step_uuid, const char *token, const char *tail) {
-    char request[512];
+    char request[1024];
     snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", %s}",
              task_uuid, step_uuid, token, tail);
-    return call_ok(fn, engine, request, "report");
+    cJSON *answer = call_ok(fn, engine, request, "report");
+    if (answer == NULL) return NULL;
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(answer, "claims")));
+    cJSON *outcome = cJSON_DetachItemFromObject(answer, "outcome");
+    cJSON_Delete(answer);
+    return outcome;
 }
 
 static void test_versions(void) {
@@ -136,9 +142,10 @@ static void test_whole_workflow(void) {
     cJSON_Delete(batch);
     tasker_bytes_free(&out);
 
-    CHECK(tasker_subscription_free(subscription) == NULL);
-    EXPECT_ERROR(tasker_subscription_free(subscription), TASKER_ERROR_INVALID_HANDLE);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_subscription_free(subscription);
+    tasker_subscription_free(subscription); /* a second free is ignored */
+    EXPECT_ERROR(tasker_subscription_pull(subscription, 1, &out), TASKER_ERROR_INVALID_HANDLE);
+    CHECK(tasker_engine_close(engine) == NULL);
 }
 
 static void test_operator_actions(void) {
@@ -173,13 +180,14 @@ static void test_operator_actions(void) {
 
     CHECK(tasker_engine_migrate(engine) == NULL); /* memory: no-op */
     EXPECT_ERROR(tasker_engine_advance_clock(engine, 10), TASKER_ERROR_INVALID_STATE); /* not a manual clock */
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
 }
 
 static void test_bad_handles(void) {
     tasker_bytes_t out = {NULL, 0};
-    CHECK(tasker_engine_free(NULL) == NULL);
-    CHECK(tasker_subscription_free(NULL) == NULL);
+    tasker_engine_free(NULL);
+    tasker_subscription_free(NULL);
+    CHECK(tasker_engine_close(NULL) == NULL);
     tasker_error_free(NULL);
     tasker_bytes_free(NULL);
     EXPECT_ERROR(tasker_task_get(NULL, (const uint8_t *)"x", 1, &out), TASKER_ERROR_INVALID_HANDLE);
@@ -191,8 +199,9 @@ static void test_bad_handles(void) {
     CHECK(strcmp(tasker_error_details(NULL), "{}") == 0);
 
     tasker_engine_t *engine = open_engine("{}");
-    CHECK(tasker_engine_free(engine) == NULL);
-    EXPECT_ERROR(tasker_engine_free(engine), TASKER_ERROR_INVALID_HANDLE); /* double free */
+    CHECK(tasker_engine_close(engine) == NULL);
+    EXPECT_ERROR(tasker_engine_close(engine), TASKER_ERROR_INVALID_HANDLE); /* closed twice: reported */
+    tasker_engine_free(engine); /* freed after close: ignored */
     EXPECT_ERROR(tasker_task_list(engine, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE); /* use after free */
     EXPECT_ERROR(tasker_task_get((tasker_engine_t *)(uintptr_t)0xdeadbeef, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
 
@@ -214,9 +223,10 @@ static void test_wrong_kind_of_handle(void) {
 
     EXPECT_ERROR(tasker_task_list((tasker_engine_t *)(void *)err, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
     EXPECT_ERROR(tasker_task_list((tasker_engine_t *)(void *)subscription, NULL, 0, &out), TASKER_ERROR_INVALID_HANDLE);
-    EXPECT_ERROR(tasker_engine_free((tasker_engine_t *)(void *)subscription), TASKER_ERROR_INVALID_HANDLE);
+    EXPECT_ERROR(tasker_engine_close((tasker_engine_t *)(void *)subscription), TASKER_ERROR_INVALID_HANDLE);
+    tasker_engine_free((tasker_engine_t *)(void *)subscription); /* ignored: not an engine handle */
     EXPECT_ERROR(tasker_subscription_pull((tasker_subscription_t *)(void *)engine, 1, &out), TASKER_ERROR_INVALID_HANDLE);
-    EXPECT_ERROR(tasker_subscription_free((tasker_subscription_t *)(void *)engine), TASKER_ERROR_INVALID_HANDLE);
+    tasker_subscription_free((tasker_subscription_t *)(void *)engine); /* ignored: not a subscription handle */
     CHECK(tasker_error_code((tasker_error_t *)(void *)engine) == TASKER_ERROR_INVALID_HANDLE);
     CHECK(strcmp(tasker_error_message((tasker_error_t *)(void *)subscription), "") == 0);
     tasker_error_free((tasker_error_t *)(void *)engine); /* ignored: not an error handle */
@@ -227,10 +237,10 @@ static void test_wrong_kind_of_handle(void) {
     cJSON_Delete(CALL_OK(tasker_task_list, engine, "{}"));
     CHECK(tasker_subscription_pull(subscription, 1, &out) == NULL);
     tasker_bytes_free(&out);
-    CHECK(tasker_subscription_free(subscription) == NULL);
+    tasker_subscription_free(subscription);
     EXPECT_ERROR(tasker_subscription_pull(subscription, 1, &out), TASKER_ERROR_INVALID_HANDLE); /* use after free */
     CHECK(out.data == NULL);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
 }
 
 /* Every function with an output refuses a NULL output pointer, and changes nothing. */
@@ -250,8 +260,8 @@ static void test_null_outputs(void) {
     tasker_subscription_t *subscription = NULL;
     CHECK(tasker_subscription_open(engine, (const uint8_t *)"*", 1, 0, &subscription) == NULL);
     EXPECT_ERROR(tasker_subscription_pull(subscription, 1, NULL), TASKER_ERROR_INVALID_ARGUMENT);
-    CHECK(tasker_subscription_free(subscription) == NULL);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_subscription_free(subscription);
+    tasker_engine_free(engine);
 }
 
 /* Invalid UTF-8 is refused by every text or JSON input, whatever the function (an overlong '/', a lone
@@ -275,7 +285,7 @@ static void test_invalid_utf8_everywhere(void) {
     tasker_subscription_t *subscription = NULL;
     EXPECT_ERROR(tasker_subscription_open(engine, (const uint8_t *)"step.\xff", 6, 0, &subscription), TASKER_ERROR_INVALID_UTF8);
     CHECK(subscription == NULL);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
 }
 
 /* Expects err to be INVALID_JSON whose message contains `needle`; frees it. */
@@ -316,7 +326,7 @@ static void test_unpaired_surrogates_are_refused_and_nothing_is_written(void) {
     cJSON *a = task ? cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0) : NULL;
     CHECK(a && strcmp(cJSON_GetObjectItem(a, "result")->valuestring, "\xf0\x9f\x98\x80") == 0);
     cJSON_Delete(task);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
 }
 
 /* Tracing fields: a W3C traceparent on any request, a handler run on a report. Malformed ones are refused and
@@ -353,7 +363,7 @@ static void test_trace_context_fields(void) {
                             "\"attributes\": {\"order.id\": \"o-1\", \"items\": 3, \"express\": true}}");
     CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
     cJSON_Delete(outcome);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
 }
 
 /* With "log": {"sink": "events"}, log records are events a subscription to "log.*" pulls; a bad log config is
@@ -389,8 +399,8 @@ static void test_log_records_as_events(void) {
     CHECK(warnings == 1 && finished == 1);
     cJSON_Delete(pulled);
     tasker_bytes_free(&batch);
-    CHECK(tasker_subscription_free(logs) == NULL);
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_subscription_free(logs);
+    tasker_engine_free(engine);
 }
 
 static void test_bad_input(void) {
@@ -469,7 +479,98 @@ static void test_bad_input(void) {
     EXPECT_ERROR(tasker_subscription_open(engine, (const uint8_t *)"step*", 5, 0, &subscription), TASKER_ERROR_INVALID_ARGUMENT);
     CHECK(subscription == NULL);
 
-    CHECK(tasker_engine_free(engine) == NULL);
+    tasker_engine_free(engine);
+}
+
+
+/* Protocol v2: a claim names the handlers the caller runs; the rest stay ready and are named in the outcome. */
+static void test_claims_by_handler(void) {
+    tasker_engine_t *engine = open_engine("{\"missing_handler_requeue_seconds\": 7}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    char request[256];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"handlers\": [\"B\"]}", task_uuid);
+    for (int i = 0; i < 3; i++) { /* asking again never fails the step */
+        cJSON *claimed = CALL_OK(tasker_steps_claim, engine, request);
+        cJSON *outcome = cJSON_GetObjectItem(claimed, "outcome");
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(claimed, "claims")) == 0);
+        CHECK(strcmp(str(outcome, "action"), "reenqueue") == 0);
+        CHECK(cJSON_GetObjectItem(outcome, "requeue_after_seconds")->valuedouble == 7.0);
+        cJSON *wait = cJSON_GetArrayItem(cJSON_GetObjectItem(outcome, "waiting_for_handlers"), 0);
+        CHECK(strcmp(str(wait, "handler"), "A") == 0);
+        CHECK(strcmp(cJSON_GetArrayItem(cJSON_GetObjectItem(wait, "steps"), 0)->valuestring, "a") == 0);
+        cJSON_Delete(claimed);
+    }
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0);
+    CHECK(strcmp(str(a, "state"), "pending") == 0 && cJSON_GetObjectItem(a, "attempts")->valueint == 0);
+    cJSON_Delete(task);
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"handlers\": [\"A\", 5]}", task_uuid);
+    CALL_FAILS(tasker_steps_claim, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    tasker_engine_free(engine);
+}
+
+/* Protocol v2: a report may claim the task's next steps in the same call. */
+static void test_report_and_claim(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    char step[64], token[64], request[512];
+    claim_one(engine, "a", step, token);
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 1,"
+             " \"claim_next\": {\"max_steps\": 1, \"handlers\": [\"B\"]}}", task_uuid, step, token);
+    cJSON *answer = CALL_OK(tasker_step_complete, engine, request);
+    cJSON *next = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0);
+    CHECK(next && strcmp(str(cJSON_GetObjectItem(next, "step"), "name"), "b") == 0);
+    CHECK(next && cJSON_GetObjectItem(cJSON_GetObjectItem(next, "dependency_results"), "a")->valueint == 1);
+    CHECK(next && cJSON_IsNull(cJSON_GetObjectItem(next, "deadline_at")));
+    CHECK(strcmp(str(cJSON_GetObjectItem(answer, "outcome"), "action"), "wait") == 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "outcome"), "requeue_after_seconds")));
+    cJSON_Delete(answer);
+    CHECK(tasker_engine_close(engine) == NULL);
+}
+
+/* Text that cannot be stored, and configuration out of range, are INVALID_ARGUMENT naming the field. */
+static void expect_field(tasker_error_t *err, const char *field) {
+    CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_ARGUMENT);
+    cJSON *details = cJSON_Parse(tasker_error_details(err));
+    CHECK(details && strcmp(str(details, "field"), field) == 0);
+    cJSON_Delete(details);
+    tasker_error_free(err);
+}
+
+static void test_unstorable_text_and_bad_config(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    tasker_bytes_t out = {NULL, 0};
+    const char *nul_context = "{\"namespace\": \"abi\", \"name\": \"linear\", \"context\": {\"x\": \"a\\u0000b\"}}";
+    expect_field(tasker_task_create(engine, (const uint8_t *)nul_context, strlen(nul_context), &out), "context");
+    const char *nul_tag = "{\"namespace\": \"abi\", \"name\": \"linear\", \"tags\": [\"a\\u0000\"]}";
+    expect_field(tasker_task_create(engine, (const uint8_t *)nul_tag, strlen(nul_tag), &out), "tags");
+    const char *object_tag = "{\"namespace\": \"abi\", \"name\": \"linear\", \"tags\": [{\"x\": 1}, 5, null, true]}";
+    expect_field(tasker_task_create(engine, (const uint8_t *)object_tag, strlen(object_tag), &out), "tags");
+    const char *nul_filter = "{\"namespace\": \"a\\u0000\"}";
+    expect_field(tasker_task_list(engine, (const uint8_t *)nul_filter, strlen(nul_filter), &out), "namespace");
+    CALL_FAILS(tasker_template_register, engine,
+               "name: t\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
+               "    timeout_seconds: -5\n", TASKER_ERROR_INVALID_ARGUMENT);
+    cJSON *tasks = CALL_OK(tasker_task_list, engine, "{}");
+    CHECK(tasks && cJSON_GetArraySize(cJSON_GetObjectItem(tasks, "tasks")) == 0); /* nothing half-written */
+    cJSON_Delete(tasks);
+    tasker_engine_free(engine);
+
+    static const char *configs[][2] = {
+        {"{\"pool_size\": -1}", "pool_size"},
+        {"{\"pool_size\": 100000}", "pool_size"},
+        {"{\"telemetry\": {\"exporter\": \"ftp\"}}", "telemetry.exporter"},
+        {"{\"missing_handler_requeue_seconds\": -1}", "missing_handler_requeue_seconds"},
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        tasker_engine_t *none = NULL;
+        expect_field(tasker_engine_open((const uint8_t *)configs[i][0], strlen(configs[i][0]), &none), configs[i][1]);
+        CHECK(none == NULL);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -486,6 +587,9 @@ int main(int argc, char **argv) {
     test_unpaired_surrogates_are_refused_and_nothing_is_written();
     test_trace_context_fields();
     test_log_records_as_events();
+    test_claims_by_handler();
+    test_report_and_claim();
+    test_unstorable_text_and_bad_config();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");
     return test_failures ? 1 : 0;

@@ -23,26 +23,87 @@ static const cJSON *behaviour(const cJSON *fixture, const char *step, int attemp
     return cJSON_GetArrayItem(script, attempt < count ? attempt - 1 : count - 1);
 }
 
-static cJSON *run_step(tasker_engine_t *engine, const cJSON *fixture, const char *task_uuid, const cJSON *claim) {
+/* A JSON text of `depth` nested arrays: [[[...]]]. */
+static char *nested(int depth) {
+    char *text = malloc((size_t)depth * 2 + 1);
+    memset(text, '[', (size_t)depth);
+    memset(text + depth, ']', (size_t)depth);
+    text[depth * 2] = '\0';
+    return text;
+}
+
+/* Sends a report; on success returns the answer ({"claims", "outcome"}), else the error (out-parameter). */
+static cJSON *send_report(json_call fn, tasker_engine_t *engine, cJSON *report, tasker_error_t **error) {
+    char *text = cJSON_PrintUnformatted(report);
+    tasker_bytes_t out = {NULL, 0};
+    *error = fn(engine, (const uint8_t *)text, strlen(text), &out);
+    free(text);
+    cJSON *answer = *error ? NULL : cJSON_ParseWithLength((const char *)out.data, out.len);
+    tasker_bytes_free(&out);
+    return answer;
+}
+
+/*
+ * Runs one claim's scripted behaviour and reports it, with claim_next when given. Returns the answer, or NULL when
+ * the report was a stale claim (the attempt's deadline passed or the task timed out: the next claim records it).
+ */
+static cJSON *run_step(tasker_engine_t *engine, const cJSON *fixture, const char *task_uuid, const cJSON *claim,
+                       const cJSON *claim_next) {
     const cJSON *step = cJSON_GetObjectItem(claim, "step");
     const cJSON *b = behaviour(fixture, str(step, "name"), cJSON_GetObjectItem(step, "attempt")->valueint);
+    const cJSON *advance = b ? cJSON_GetObjectItem(b, "advance_seconds") : NULL;
+    if (advance) CHECK(tasker_engine_advance_clock(engine, (int64_t)(advance->valuedouble * 1000.0 + 0.5)) == NULL);
     cJSON *report = cJSON_CreateObject();
     cJSON_AddStringToObject(report, "task_uuid", task_uuid);
     cJSON_AddStringToObject(report, "step_uuid", str(step, "step_uuid"));
     cJSON_AddStringToObject(report, "claim_token", str(claim, "claim_token"));
-    const cJSON *fail = b ? cJSON_GetObjectItem(b, "fail") : NULL;
-    if (fail) {
-        cJSON *error = cJSON_Duplicate(fail, 1);
-        cJSON_AddStringToObject(error, "error_type", "Scripted");
-        cJSON_AddItemToObject(report, "error", error);
-    } else {
-        cJSON_AddItemToObject(report, "result", b ? cJSON_Duplicate(cJSON_GetObjectItem(b, "return"), 1) : cJSON_Parse("{\"ok\": true}"));
+    if (b && cJSON_IsTrue(cJSON_GetObjectItem(b, "heartbeat"))) {
+        cJSON_AddNumberToObject(report, "lease_seconds", 3600);
+        char *text = cJSON_PrintUnformatted(report);
+        cJSON *lease = CALL_OK(tasker_step_heartbeat, engine, text);
+        free(text);
+        const cJSON *deadline = cJSON_GetObjectItem(claim, "deadline_at");
+        /* RFC 3339 UTC times of one writer compare as text */
+        CHECK(lease && (cJSON_IsNull(deadline) || strcmp(str(lease, "lease_expires_at"), deadline->valuestring) <= 0));
+        cJSON_Delete(lease);
+        cJSON_DeleteItemFromObject(report, "lease_seconds");
     }
-    char *text = cJSON_PrintUnformatted(report);
-    cJSON *outcome = CALL_OK(fail ? tasker_step_fail : tasker_step_complete, engine, text);
-    free(text);
+    if (claim_next) cJSON_AddItemToObject(report, "claim_next", cJSON_Duplicate(claim_next, 1));
+    const cJSON *fail = b ? cJSON_GetObjectItem(b, "fail") : NULL;
+    tasker_error_t *error = NULL;
+    cJSON *answer;
+    if (fail) {
+        cJSON *e = cJSON_Duplicate(fail, 1);
+        cJSON_AddStringToObject(e, "error_type", "Scripted");
+        cJSON_AddItemToObject(report, "error", e);
+        answer = send_report((json_call)tasker_step_fail, engine, report, &error);
+    } else {
+        const cJSON *depth = b ? cJSON_GetObjectItem(b, "return_nested") : NULL;
+        char *deep = depth ? nested(depth->valueint) : NULL;
+        cJSON_AddItemToObject(report, "result", deep ? cJSON_CreateRaw(deep)
+                                                     : b ? cJSON_Duplicate(cJSON_GetObjectItem(b, "return"), 1)
+                                                         : cJSON_Parse("{\"ok\": true}"));
+        free(deep);
+        answer = send_report((json_call)tasker_step_complete, engine, report, &error);
+        int code = tasker_error_code(error);
+        if (error && (code == TASKER_ERROR_INVALID_JSON || code == TASKER_ERROR_INVALID_ARGUMENT || code == TASKER_ERROR_INVALID_UTF8)) {
+            /* the engine refused the result: report it as the step's failure, as every binding does */
+            char message[1024];
+            snprintf(message, sizeof message, "the engine refused the step's result: %s", tasker_error_message(error));
+            tasker_error_free(error);
+            cJSON_DeleteItemFromObject(report, "result");
+            cJSON *e = cJSON_AddObjectToObject(report, "error");
+            cJSON_AddStringToObject(e, "message", message);
+            cJSON_AddStringToObject(e, "error_type", "InvalidResult");
+            answer = send_report((json_call)tasker_step_fail, engine, report, &error);
+        }
+    }
     cJSON_Delete(report);
-    return outcome;
+    if (error) {
+        CHECK(tasker_error_code(error) == TASKER_ERROR_STALE_CLAIM);
+        tasker_error_free(error);
+    }
+    return answer;
 }
 
 /* tests/conformance/events.json, loaded once by main. */
@@ -147,36 +208,57 @@ static int run_fixture(const char *dir, const char *file) {
     free(request_text);
     cJSON_Delete(request);
     cJSON_Delete(template);
-    char task_uuid[64], claim_request[128];
+    char task_uuid[64];
     snprintf(task_uuid, sizeof task_uuid, "%s", str(cJSON_GetObjectItem(created, "task"), "task_uuid"));
     cJSON_Delete(created);
-    snprintf(claim_request, sizeof claim_request, "{\"task_uuid\": \"%s\", \"max_steps\": 1000}", task_uuid);
+    cJSON *claim_next = cJSON_CreateObject(); /* what every claim asks for; the claim request adds task_uuid */
+    cJSON_AddNumberToObject(claim_next, "max_steps", 1000);
+    const cJSON *present = cJSON_GetObjectItem(fixture, "handlers_present");
+    if (present) cJSON_AddItemToObject(claim_next, "handlers", cJSON_Duplicate(present, 1));
+    cJSON *claim_request = cJSON_Duplicate(claim_next, 1);
+    cJSON_AddStringToObject(claim_request, "task_uuid", task_uuid);
+    char *claim_text = cJSON_PrintUnformatted(claim_request);
+    cJSON_Delete(claim_request);
 
+    /* The v2 runner of tests/conformance/README.md: claim, report each claim (the last with claim_next), repeat. */
     cJSON *delays = cJSON_CreateArray();
-    cJSON *outcome = CALL_OK(tasker_task_evaluate, engine, task_uuid);
-    for (int round = 0; outcome && round < 100; round++) {
-        const char *action = str(outcome, "action");
-        if (strcmp(action, "execute") == 0) {
-            cJSON *claimed = CALL_OK(tasker_steps_claim, engine, claim_request);
-            cJSON_Delete(outcome);
-            outcome = cJSON_DetachItemFromObject(claimed, "outcome");
-            const cJSON *claim;
-            cJSON_ArrayForEach(claim, cJSON_GetObjectItem(claimed, "claims")) {
-                cJSON_Delete(outcome);
-                outcome = run_step(engine, fixture, task_uuid, claim);
+    int claim_calls = 1;
+    cJSON *batch = CALL_OK(tasker_steps_claim, engine, claim_text);
+    for (int round = 0; batch && round < 100; round++) {
+        const cJSON *claims = cJSON_GetObjectItem(batch, "claims");
+        int n = cJSON_GetArraySize(claims);
+        if (n > 0) {
+            cJSON *next = NULL;
+            for (int i = 0; i < n; i++) {
+                cJSON_Delete(next);
+                next = run_step(engine, fixture, task_uuid, cJSON_GetArrayItem(claims, i), i == n - 1 ? claim_next : NULL);
             }
-            cJSON_Delete(claimed);
-        } else if (strcmp(action, "reenqueue") == 0) {
-            double delay = cJSON_GetObjectItem(outcome, "delay_seconds")->valuedouble;
-            cJSON_AddItemToArray(delays, cJSON_CreateNumber(delay));
-            CHECK(tasker_engine_advance_clock(engine, (int64_t)(delay * 1000.0 + 0.5)) == NULL);
-            cJSON_Delete(outcome);
-            outcome = CALL_OK(tasker_task_evaluate, engine, task_uuid);
+            const cJSON *next_outcome = next ? cJSON_GetObjectItem(next, "outcome") : NULL;
+            if (next && (cJSON_GetArraySize(cJSON_GetObjectItem(next, "claims")) > 0 || strcmp(str(next_outcome, "action"), "execute") != 0)) {
+                cJSON_Delete(batch);
+                batch = next;
+                continue;
+            }
+            cJSON_Delete(next);
         } else {
-            break;
+            const cJSON *outcome = cJSON_GetObjectItem(batch, "outcome");
+            const char *action = str(outcome, "action");
+            if (strcmp(action, "reenqueue") == 0 && cJSON_GetArraySize(cJSON_GetObjectItem(outcome, "waiting_for_handlers")) > 0)
+                break; /* only workers with other handlers can go on */
+            if (strcmp(action, "reenqueue") == 0) {
+                double delay = cJSON_GetObjectItem(outcome, "delay_seconds")->valuedouble;
+                cJSON_AddItemToArray(delays, cJSON_CreateNumber(delay));
+                CHECK(tasker_engine_advance_clock(engine, (int64_t)(delay * 1000.0 + 0.5)) == NULL);
+            } else if (strcmp(action, "execute") != 0) {
+                break;
+            }
         }
+        cJSON_Delete(batch);
+        claim_calls++;
+        batch = CALL_OK(tasker_steps_claim, engine, claim_text);
     }
-    cJSON_Delete(outcome);
+    free(claim_text);
+    cJSON_Delete(claim_next);
 
     const cJSON *expect = cJSON_GetObjectItem(fixture, "expect");
     cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
@@ -197,13 +279,35 @@ static int run_fixture(const char *dir, const char *file) {
         int attempts = cJSON_GetObjectItem(found, "attempts")->valueint;
         int want_attempts = cJSON_GetObjectItem(want, "attempts")->valueint;
         const cJSON *want_result = cJSON_GetObjectItem(want, "result");
+        const cJSON *want_error = cJSON_GetObjectItem(want, "error_type");
+        const cJSON *error = cJSON_GetObjectItem(found, "error");
         if (strcmp(str(found, "state"), str(want, "state")) != 0 || attempts != want_attempts ||
-            (want_result && !cJSON_Compare(want_result, cJSON_GetObjectItem(found, "result"), 1))) {
+            (want_result && !cJSON_Compare(want_result, cJSON_GetObjectItem(found, "result"), 1)) ||
+            (want_error && !(cJSON_IsObject(error) && strcmp(str(error, "error_type"), want_error->valuestring) == 0))) {
             fprintf(stderr, "%s: step %s is %s/%d, expected %s/%d\n", file, want->string, str(found, "state"), attempts,
                     str(want, "state"), want_attempts);
             test_failures++;
         }
     }
+    const cJSON *want_waiting = cJSON_GetObjectItem(expect, "waiting_for_handlers");
+    if (want_waiting) {
+        /* {"C": ["c"]} against [{"handler": "C", "steps": ["c"]}] */
+        cJSON *got = cJSON_CreateObject();
+        const cJSON *wait;
+        cJSON_ArrayForEach(wait, cJSON_GetObjectItem(cJSON_GetObjectItem(batch, "outcome"), "waiting_for_handlers"))
+            cJSON_AddItemToObject(got, str(wait, "handler"), cJSON_Duplicate(cJSON_GetObjectItem(wait, "steps"), 1));
+        if (!cJSON_Compare(got, want_waiting, 1)) {
+            fprintf(stderr, "%s: waiting_for_handlers differs\n", file);
+            test_failures++;
+        }
+        cJSON_Delete(got);
+    }
+    const cJSON *want_calls = cJSON_GetObjectItem(expect, "claim_calls");
+    if (want_calls && want_calls->valueint != claim_calls) {
+        fprintf(stderr, "%s: %d claim calls, expected %d\n", file, claim_calls, want_calls->valueint);
+        test_failures++;
+    }
+    cJSON_Delete(batch);
     if (!cJSON_Compare(delays, cJSON_GetObjectItem(expect, "reenqueue_delays"), 1)) {
         char *got = cJSON_PrintUnformatted(delays);
         fprintf(stderr, "%s: re-enqueue delays %s differ from the expected ones\n", file, got);
@@ -211,11 +315,11 @@ static int run_fixture(const char *dir, const char *file) {
         test_failures++;
     }
     check_events(file, subscription, expect);
-    CHECK(tasker_subscription_free(subscription) == NULL);
+    tasker_subscription_free(subscription);
     cJSON_Delete(delays);
     cJSON_Delete(task);
     cJSON_Delete(fixture);
-    CHECK(tasker_engine_free(engine) == NULL);
+    CHECK(tasker_engine_close(engine) == NULL);
     printf("%-50s %s\n", file, test_failures == before ? "ok" : "FAILED");
     return test_failures == before;
 }

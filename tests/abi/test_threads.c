@@ -43,12 +43,12 @@ static void *worker(void *arg) {
                 snprintf(report, sizeof report,
                          "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": true}", uuids[t],
                          str(cJSON_GetObjectItem(claim, "step"), "step_uuid"), str(claim, "claim_token"));
-                cJSON *outcome = CALL_OK(tasker_step_complete, engine, report);
+                cJSON *answer = CALL_OK(tasker_step_complete, engine, report);
                 pthread_mutex_lock(&counts);
                 executions[t]++;
-                if (cJSON_IsTrue(cJSON_GetObjectItem(outcome, "finalized"))) finalized[t]++;
+                if (cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "outcome"), "finalized"))) finalized[t]++;
                 pthread_mutex_unlock(&counts);
-                cJSON_Delete(outcome);
+                cJSON_Delete(answer);
                 progressed = 1;
             }
             cJSON_Delete(claimed);
@@ -84,7 +84,7 @@ static void free_while_in_use(void) {
     for (int i = 0; i < USERS; i++) pthread_create(&threads[i], NULL, use_until_freed, &codes[i]);
     struct timespec pause = {0, 20 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    CHECK(tasker_engine_free(engine) == NULL);
+    CHECK(tasker_engine_close(engine) == NULL);
     for (int i = 0; i < USERS; i++) {
         pthread_join(threads[i], NULL);
         CHECK(codes[i] == TASKER_ERROR_INVALID_HANDLE || codes[i] == TASKER_ERROR_DATABASE);
@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
         CHECK(strcmp(str(task, "state"), "complete") == 0);
         cJSON_Delete(task);
     }
-    CHECK(tasker_engine_free(engine) == NULL);
+    CHECK(tasker_engine_close(engine) == NULL);
     free_while_in_use();
     printf("%s: %d threads, %d tasks x %d steps: %s\n", test_store, THREADS, TASKS, STEPS,
            test_failures ? "FAILED" : "each step once, each task finalized once");

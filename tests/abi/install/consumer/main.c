@@ -57,7 +57,7 @@ int main(void) {
     int complete = strstr((const char *)out.data, "\"action\":\"complete\"") != NULL;
     tasker_bytes_free(&out);
 
-    err = tasker_engine_free(engine);
+    err = tasker_engine_close(engine);
     if (err) return failed(err);
     printf("libtasker %s: task %s %s\n", tasker_version(), task, complete ? "complete" : "NOT complete");
     return complete ? 0 : 1;
