@@ -26,10 +26,17 @@ unset TASKER_LIBRARY_PATH PYTHONPATH PYTHONHOME RUBYLIB RUBYOPT NODE_PATH NODE_O
 cd "$work"
 
 failures=0
-check() { # description command...
-  local what=$1; shift
-  if "$@" >"$work/out" 2>&1; then
+# check DESCRIPTION COMMAND...: runs the command in a subshell with errexit on, so any failing step fails the check. (Run
+# from an `if` or `||`, a function's errexit is silently off, and only its last command would count.)
+check() {
+  local what=$1 rc; shift
+  set +e
+  (set -e; "$@") >"$work/out" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
     echo "ok   - $what"
+    [ ! -s "$work/out" ] || tail -n 1 "$work/out" | sed 's/^/       /'
   else
     echo "FAIL - $what"
     sed 's/^/       /' "$work/out" | tail -n 30
@@ -37,6 +44,11 @@ check() { # description command...
   fi
 }
 has() { [ -f "$1" ] || { echo "missing: $1 (./build.sh dist builds it)"; return 1; }; }
+# Whether a listing holds a line. No `producer | grep -q` under pipefail: grep exits at its first match and the
+# producer, killed by SIGPIPE, fails the pipeline.
+lists() { # listing line
+  grep -qx -- "$2" <<<"$1" || { echo "not in the package: $2"; return 1; }
+}
 # libtasker as mapped into a running process: the one the package carried, not another copy.
 MAPS_NOTE="the library loaded must be the package's own"
 
@@ -50,7 +62,8 @@ sdist=$dist/tasker_native-$version.tar.gz
 
 python_wheel_carries_library() {
   has "$wheel"
-  $python -m zipfile -l "$wheel" | grep -q ' *tasker/_native/libtasker.so '
+  lists "$($python -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel")" \
+    tasker/_native/libtasker.so
 }
 python_workflow() {
   rm -rf "$work/venv"
@@ -121,7 +134,7 @@ plain_gem=$dist/tasker-native-$version.gem
 
 ruby_gem_carries_library() {
   has "$platform_gem"
-  tar -xOf "$platform_gem" data.tar.gz | tar -tzf - | grep -qx 'lib/tasker/native/libtasker.so'
+  lists "$(tar -xOf "$platform_gem" data.tar.gz | tar -tzf -)" lib/tasker/native/libtasker.so
 }
 ruby_bundler_workflow() {
   local gems=$work/gems app=$work/app
@@ -177,7 +190,7 @@ RB
 }
 ruby_plain_gem_needs_dotnet() {
   has "$plain_gem"
-  tar -xOf "$plain_gem" data.tar.gz | tar -tzf - | grep -qx 'ext/tasker/source/src/Tasker.Native/Tasker.Native.csproj'
+  lists "$(tar -xOf "$plain_gem" data.tar.gz | tar -tzf -)" ext/tasker/source/src/Tasker.Native/Tasker.Native.csproj
   # Where no .NET SDK is installed (DOTNET names a missing one), the install stops and says what to do instead.
   if DOTNET=$work/no-dotnet GEM_HOME=$work/gems-plain gem install --local --no-document "$plain_gem" >"$work/plain.log" 2>&1; then
     echo "the plain gem installed without a .NET SDK"; return 1
@@ -199,8 +212,8 @@ npm_platform=$dist/tasker-native-linux-x64-$version.tgz
 
 node_package_carries_library() {
   has "$npm_main" && has "$npm_platform"
-  tar -tzf "$npm_platform" | grep -qx 'package/libtasker.so'
-  if tar -tzf "$npm_main" | grep -q 'libtasker'; then echo "the main package carries a library"; return 1; fi
+  lists "$(tar -tzf "$npm_platform")" package/libtasker.so
+  if grep -q libtasker <<<"$(tar -tzf "$npm_main")"; then echo "the main package carries a library"; return 1; fi
   tar -xOzf "$npm_main" package/package.json | node -e "
     const pkg = JSON.parse(require('fs').readFileSync(0, 'utf8'));
     if (pkg.name !== 'tasker-native' || pkg.version !== '$version' ||
@@ -228,7 +241,7 @@ module.exports = async function run(tasker, label) {
     await engine.registerTemplate(JSON.stringify({ name: 'hello', namespace_name: 'dist', version: '1.0.0', steps: [
       { name: 'greet', handler: { callable: 'Greet' } },
       { name: 'shout', handler: { callable: 'Shout' }, dependencies: ['greet'] }] }));
-    engine.registerHandlers([Greet, Shout]);
+    engine.registerHandlers({ Greet, Shout });
     const task = await engine.createTask('hello', { namespace: 'dist', context: { name: label } });
     const outcome = await engine.handle(task.uuid);
     const done = await engine.getTask(task.uuid);
@@ -301,7 +314,7 @@ c_bundle_layout() {
 # Runs a program built against the bundle and checks the libtasker it loaded is the bundle's.
 run_c() { # program
   local loaded
-  loaded=$(ldd "$1" | awk '/libtasker/ { print $3 }')
+  loaded=$(readlink -f "$(ldd "$1" | awk '/libtasker/ { print $3 }')")
   [ "$loaded" = "$prefix/lib/libtasker.so.$abi" ] || { echo "$1 resolves libtasker to '$loaded'"; return 1; }
   "$1"
 }
