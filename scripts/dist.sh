@@ -92,6 +92,7 @@ pkg.version = version;
 pkg.files = pkg.files.filter((f) => f !== 'native');
 pkg.optionalDependencies = { [platformPackage]: version };
 delete pkg.devDependencies;
+delete pkg.allowScripts; // read from the root project only: this checkout's own
 delete pkg.scripts;
 fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
 JS

@@ -224,7 +224,7 @@ node_workflow() {
   rm -rf "$app"; mkdir -p "$app"
   # "tasker": the npm alias a team writes as `npm install tasker@npm:tasker-native`, here from the tarball.
   cat >"$app/package.json" <<JSON
-{ "name": "app", "private": true,
+{ "name": "app", "private": true, "allowScripts": { "koffi": true },
   "dependencies": { "tasker": "file:$npm_main", "@tasker-native/linux-x64": "file:$npm_platform" } }
 JSON
   cat >"$app/workflow.js" <<'JS'
