@@ -28,7 +28,7 @@ usage: ./build.sh <command> [args]
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
   migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      install missing Debian packages the tests need
-  clean     remove build outputs (artifacts/, build/, .tmp/)
+  clean     remove build outputs (artifacts/, build/, .tmp/, dist/)
 
 environment:
   TASKER_RID            runtime identifier for native (default linux-x64; osx-* gives libtasker.dylib)
