@@ -211,7 +211,8 @@ npm_main=$dist/tasker-native-$version.tgz
 npm_platform=$dist/tasker-native-linux-x64-$version.tgz
 
 node_package_carries_library() {
-  has "$npm_main" && has "$npm_platform"
+  has "$npm_main"
+  has "$npm_platform"
   lists "$(tar -tzf "$npm_platform")" package/libtasker.so
   if grep -q libtasker <<<"$(tar -tzf "$npm_main")"; then echo "the main package carries a library"; return 1; fi
   tar -xOzf "$npm_main" package/package.json | node -e "
@@ -305,10 +306,12 @@ c_bundle_layout() {
   rm -rf "$work/c"; mkdir -p "$work/c"
   tar -C "$work/c" -xzf "$bundle_tar"
   [ -f "$prefix/include/tasker.h" ]
-  [ -f "$prefix/lib/libtasker.so.$abi" ] && [ ! -L "$prefix/lib/libtasker.so.$abi" ]
+  [ -f "$prefix/lib/libtasker.so.$abi" ]
+  [ ! -L "$prefix/lib/libtasker.so.$abi" ]
   [ "$(readlink "$prefix/lib/libtasker.so")" = "libtasker.so.$abi" ]
   [ "$(objdump -p "$prefix/lib/libtasker.so.$abi" | awk '$1 == "SONAME" { print $2 }')" = "libtasker.so.$abi" ]
-  [ -f "$prefix/lib/cmake/tasker/tasker-config.cmake" ] && [ -f "$prefix/lib/pkgconfig/tasker.pc" ]
+  [ -f "$prefix/lib/cmake/tasker/tasker-config.cmake" ]
+  [ -f "$prefix/lib/pkgconfig/tasker.pc" ]
   if [ -e "$prefix/bin/tasker" ]; then [ -x "$prefix/bin/tasker" ]; echo "bin/tasker present"; else echo "bin/tasker absent (no CLI published)"; fi
 }
 # Runs a program built against the bundle and checks the libtasker it loaded is the bundle's.
