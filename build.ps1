@@ -33,10 +33,11 @@ usage: ./build.ps1 <command> [args]
   native    publish tasker.dll (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
   ctest     build the C examples and run the C ABI tests (CTest); publishes the library first if needed
   parity    check the header, the C# exports and the bindings agree (needs bash: scripts/abi-parity.sh)
+  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/ (needs bash: scripts/dist.sh)
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
   migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      check the tools the tests need are installed
-  clean     remove build outputs (artifacts/, build/, .tmp/)
+  clean     remove build outputs (artifacts/, build/, .tmp/, dist/)
 
 environment: TASKER_RID (default win-x64), FORCE=1 (native: publish even when up to date)
 '@ | Write-Host
@@ -52,7 +53,8 @@ function Test-NativeStale {
     if (-not (Test-Path $Lib)) { return $true }
     $libTime = (Get-Item $Lib).LastWriteTime
     $inputs = @(Get-ChildItem src -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' })
-    $inputs += @(Get-ChildItem -File -ErrorAction SilentlyContinue Directory.Build.props, Directory.Packages.props, global.json)
+    # The header gives the SONAME's ABI version, VERSION tasker_version().
+    $inputs += @(Get-ChildItem -File -ErrorAction SilentlyContinue Directory.Build.props, Directory.Packages.props, global.json, include/tasker.h, VERSION)
     return $null -ne ($inputs | Where-Object { $_.LastWriteTime -gt $libTime } | Select-Object -First 1)
 }
 
@@ -90,6 +92,19 @@ function Invoke-Parity {
     Section 'ABI parity'
     $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
     Invoke-Checked bash @('scripts/abi-parity.sh')
+}
+
+function Invoke-Dist {
+    Invoke-Native
+    Section 'packages (dist/)'
+    $env:TASKER_RID = $Rid
+    Invoke-Checked bash @('scripts/dist.sh')
+}
+
+# The packages, built and then installed and used from dist/ alone (scripts/tests/dist_test.sh checks the linux-x64 ones).
+function Invoke-DistTest {
+    Invoke-Dist
+    Invoke-Checked bash @('scripts/tests/dist_test.sh')
 }
 
 function Invoke-Deps {
@@ -133,12 +148,14 @@ function Invoke-Test {
     if (Test-Path CMakeLists.txt) { $later += 'ctest' }
     if (Test-Path scripts/abi-parity.sh) { $later += 'parity' }
     foreach ($lang in @('python', 'ruby', 'node')) { if (Test-Path "bindings/$lang/run-tests.sh") { $later += $lang } }
+    if ($IsLinux) { $later += 'dist' }
     if ($Passed.Contains('native')) {
         $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
         foreach ($name in $later) {
             switch ($name) {
                 'ctest' { Invoke-Suite 'ctest' 'C ABI tests (CTest)' { Invoke-CTest } }
                 'parity' { Invoke-Suite 'parity' 'ABI parity' { Invoke-Parity } }
+                'dist' { Invoke-Suite 'dist' 'packages (dist/)' { Invoke-DistTest } }
                 default { Invoke-Suite $name "$name binding" { Invoke-Checked bash @("bindings/$name/run-tests.sh") } }
             }
         }
@@ -208,10 +225,11 @@ switch ($Command) {
     'native' { Invoke-Native }
     'ctest' { Invoke-CTest }
     'parity' { Invoke-Parity }
+    'dist' { Invoke-Dist }
     'bench' { Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'bench/Tasker.Benchmarks', '--') + $Rest) }
     'migrate' { Invoke-Migrate }
     'deps' { Invoke-Deps }
-    'clean' { Remove-Item -Recurse -Force -ErrorAction SilentlyContinue artifacts, build, .tmp }
+    'clean' { Remove-Item -Recurse -Force -ErrorAction SilentlyContinue artifacts, build, .tmp, dist }
     { $_ -in 'help', '-h', '--help' } { Show-Usage }
     default { Show-Usage; exit 2 }
 }

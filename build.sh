@@ -24,10 +24,11 @@ usage: ./build.sh <command> [args]
   native    publish libtasker (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
   ctest     build the C examples and run the C ABI tests (CTest); publishes libtasker first if needed
   parity    check the header, the C# exports, the library's symbols and the bindings agree
+  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/, with SHA256SUMS
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
   migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      install missing Debian packages the tests need
-  clean     remove build outputs (artifacts/, build/, .tmp/)
+  clean     remove build outputs (artifacts/, build/, .tmp/, dist/)
 
 environment:
   TASKER_RID            runtime identifier for native (default linux-x64; osx-* gives libtasker.dylib)
@@ -48,7 +49,7 @@ cmd_build() {
 # True when some input of libtasker (anything under src/ but build outputs, or the shared props) is newer than it.
 native_stale() {
   [ -f "$LIB" ] || return 0
-  local inputs=(src)
+  local inputs=(src include/tasker.h VERSION)  # the header gives the SONAME's ABI version, VERSION tasker_version()
   for f in Directory.Build.props Directory.Packages.props global.json; do [ -f "$f" ] && inputs+=("$f"); done
   [ -n "$(find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -type f -newer "$LIB" -print | head -n 1)" ]
 }
@@ -88,6 +89,18 @@ cmd_parity() {
   [ -f scripts/abi-parity.sh ] || { echo "parity: scripts/abi-parity.sh not present yet"; return 0; }
   section "ABI parity"
   TASKER_LIBRARY_PATH=$PWD/$LIB bash scripts/abi-parity.sh
+}
+
+cmd_dist() {
+  cmd_native
+  section "packages (dist/)"
+  bash scripts/dist.sh
+}
+
+# The packages, built and then installed and used from dist/ alone (scripts/tests/dist_test.sh).
+cmd_dist_test() {
+  cmd_dist
+  bash scripts/tests/dist_test.sh
 }
 
 # --- test -----------------------------------------------------------------------------------------------------
@@ -169,12 +182,14 @@ cmd_test() {
   [ -f CMakeLists.txt ] && later+=(ctest)
   [ -f scripts/abi-parity.sh ] && later+=(parity)
   for lang in python ruby node; do [ -f "bindings/$lang/run-tests.sh" ] && later+=("$lang"); done
+  [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && later+=(dist)  # dist_test checks the linux-x64 packages
   if passed native; then
     export TASKER_LIBRARY_PATH=$PWD/$LIB
     for name in "${later[@]}"; do
       case "$name" in
         ctest) suite ctest "" cmd_ctest ;;
         parity) suite parity "" cmd_parity ;;
+        dist) suite dist "" cmd_dist_test ;;
         *) suite "$name" "$name binding" bash "bindings/$name/run-tests.sh" ;;
       esac
     done
@@ -242,7 +257,7 @@ cmd_migrate() {
   fi
 }
 
-cmd_clean() { rm -rf artifacts build .tmp; }
+cmd_clean() { rm -rf artifacts build .tmp dist; }
 
 command=${1:-help}
 shift || true
@@ -253,6 +268,7 @@ case "$command" in
   native) cmd_native ;;
   ctest) cmd_ctest ;;
   parity) cmd_parity ;;
+  dist) cmd_dist ;;
   bench) cmd_bench "$@" ;;
   migrate) cmd_migrate "$@" ;;
   deps) scripts/deps.sh ;;

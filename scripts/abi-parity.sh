@@ -6,8 +6,9 @@
 #      mention a function the header never declares;
 #   2. a function's signature in the header and in C# differ (parameter count or types, return type);
 #   3. the error codes (names and values) in the header and in TaskerErrorCode differ;
-#   4. the versions differ: TASKER_VERSION / _MAJOR / _MINOR / _PATCH, tasker_version()'s C# literal,
-#      Directory.Build.props and CMakeLists.txt; TASKER_ABI_VERSION and the C# AbiVersion; the input size limit;
+#   4. the versions differ: VERSION, TASKER_VERSION / _MAJOR / _MINOR / _PATCH, the library's tasker_version(),
+#      tasker.__version__, Tasker::VERSION and package.json; TASKER_ABI_VERSION and the C# AbiVersion (and the
+#      library's SONAME, libtasker.so.<ABI>); the input size limit;
 #   5. a binding declares a different set of functions, or expects another ABI version (bindings hook below).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -118,13 +119,26 @@ compare "header error codes" "$tmp/codes_h" "TaskerErrorCode" "$tmp/codes_cs"
 
 # --- 4. versions and limits --------------------------------------------------------------------------------------
 define() { sed -nE "s/^#define $1 (.*)$/\1/p" "$header" | tr -d '"'; }
+# VERSION is the one place the release version is written: the .NET build (tasker_version()), CMake, the Python
+# package and the gem read it, the dist step stamps package.json. The header's macros and the Node binding's
+# package.json are written by hand, so they are compared; the bindings are asked for the version they report.
+version=$(tr -d '[:space:]' <VERSION)
 h_version=$(define TASKER_VERSION)
+same "the version" "$version" "VERSION" "$h_version" "TASKER_VERSION in $header"
 same "the version" "$h_version" "TASKER_VERSION" "$(define TASKER_VERSION_MAJOR).$(define TASKER_VERSION_MINOR).$(define TASKER_VERSION_PATCH)" "TASKER_VERSION_MAJOR/MINOR/PATCH"
-same "the version" "$h_version" "$header" "$(grep -oE '"[0-9]+\.[0-9]+\.[0-9]+\\0"u8' "$native/Exports/VersionExports.cs" | grep -oE '[0-9]+\.[0-9]+\.[0-9]+')" "tasker_version() in VersionExports.cs"
-same "the version" "$h_version" "$header" "$(sed -nE 's|.*<Version>([^<]+)</Version>.*|\1|p' Directory.Build.props)" "Directory.Build.props"
-same "the version" "$h_version" "$header" "$(sed -nE 's/^project\(tasker VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)" "CMakeLists.txt"
+if [ -f "$lib" ]; then
+  same "the version" "$version" "VERSION" "$(python3 -c 'import ctypes, sys; f = ctypes.CDLL(sys.argv[1]).tasker_version; f.restype = ctypes.c_char_p; print(f().decode())' "$lib")" "tasker_version() of $lib"
+fi
+same "the version" "$version" "VERSION" "$(python3 -c 'import sys; sys.path.insert(0, "bindings/python/src"); import tasker._version as v; print(v.__version__)')" "tasker.__version__"
+if command -v ruby >/dev/null; then
+  same "the version" "$version" "VERSION" "$(ruby -Ibindings/ruby/lib -e 'require "tasker/version"; puts Tasker::VERSION')" "Tasker::VERSION"
+fi
+same "the version" "$version" "VERSION" "$(sed -nE 's/^  "version": "([^"]+)",$/\1/p' bindings/node/package.json)" "bindings/node/package.json"
 h_abi=$(define TASKER_ABI_VERSION)
 same "the ABI version" "$h_abi" "TASKER_ABI_VERSION" "$(sed -nE 's/.*const uint AbiVersion = ([0-9]+);.*/\1/p' "$native/Exports/VersionExports.cs")" "AbiVersion in VersionExports.cs"
+if [ -f "$lib" ] && [ "$(basename "$lib")" = libtasker.so ]; then
+  same "the ABI version" "libtasker.so.$h_abi" "TASKER_ABI_VERSION" "$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')" "the SONAME of $lib"
+fi
 same "the input size limit" "$(( $(define TASKER_MAX_INPUT_BYTES | tr -d 'u') ))" "TASKER_MAX_INPUT_BYTES" \
   "$(( $(sed -nE 's/.*const int MaxDocumentBytes = ([0-9* ]+);.*/\1/p' src/Tasker.Core/Json/JsonValues.cs) ))" "JsonValues.MaxDocumentBytes"
 

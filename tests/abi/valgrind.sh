@@ -17,6 +17,9 @@ lib=$1 scratch=$2
 shift 2
 command -v valgrind >/dev/null || { echo "valgrind not installed"; exit 77; }
 mkdir -p "$scratch"
+# Under its SONAME too (libtasker.so.<ABI>): that is the name the test programs ask the loader for.
 cp "$lib" "$scratch/"
+soname=$(objdump -p "$lib" 2>/dev/null | awk '$1 == "SONAME" { print $2 }')
+if [ -n "$soname" ] && [ "$soname" != "$(basename "$lib")" ]; then cp "$lib" "$scratch/$soname"; fi
 LD_LIBRARY_PATH=$scratch exec valgrind --quiet --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
   --show-leak-kinds=definite "$@"

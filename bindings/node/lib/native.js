@@ -19,16 +19,57 @@ const ABI_VERSION = 1;
 
 const LIBRARY_NAMES = { linux: 'libtasker.so', darwin: 'libtasker.dylib', win32: 'tasker.dll' };
 
-/** TASKER_LIBRARY_PATH, else the copy `./build.sh native` puts in the package's `native/` folder. */
+// The library ships in one package per platform (the esbuild/swc pattern): tasker-native lists them all as optional
+// dependencies and npm installs the one whose os/cpu/libc match. Platforms with a published package:
+const PLATFORM_PACKAGES = ['linux-x64'];
+const PLATFORM = `${process.platform}-${process.arch}`;
+const PLATFORM_PACKAGE = `@tasker-native/${PLATFORM}`;
+
+/** True on Linux with musl (Alpine): the prebuilt library needs glibc. */
+function isMusl() {
+  if (process.platform !== 'linux') return false;
+  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null;
+  return Boolean(report && !report.header?.glibcVersionRuntime);
+}
+
+/** What to install to get the library on this machine. */
+function installHint() {
+  if (PLATFORM_PACKAGES.includes(PLATFORM) && !isMusl()) {
+    return `install ${PLATFORM_PACKAGE}, the package that carries it for this platform: npm installs it with ` +
+      `tasker-native unless optional dependencies are omitted (--omit=optional, --no-optional); ` +
+      `npm install ${PLATFORM_PACKAGE}. Or set TASKER_LIBRARY_PATH to a libtasker built for this machine`;
+  }
+  return `tasker-native has no prebuilt libtasker for ${PLATFORM}${isMusl() ? ' with musl' : ''} (packages exist ` +
+    `for ${PLATFORM_PACKAGES.map((p) => `${p} with glibc`).join(', ')}): set TASKER_LIBRARY_PATH to a libtasker ` +
+    'built for this machine';
+}
+
+/**
+ * TASKER_LIBRARY_PATH, else the platform package's copy, else the copy `./build.sh native` puts in the package's
+ * `native/` folder (a checkout).
+ */
 function findLibrary() {
   const fromEnv = process.env.TASKER_LIBRARY_PATH;
   if (fromEnv) {
     if (!fs.existsSync(fromEnv)) throw new TaskerError(`TASKER_LIBRARY_PATH is ${fromEnv}, which does not exist`);
     return fromEnv;
   }
-  const bundled = path.join(__dirname, '..', 'native', LIBRARY_NAMES[process.platform] ?? 'libtasker.so');
+  const name = LIBRARY_NAMES[process.platform] ?? 'libtasker.so';
+  let platformDir = null;
+  try {
+    platformDir = path.dirname(require.resolve(`${PLATFORM_PACKAGE}/package.json`));
+  } catch {
+    // not installed: the checkout copy below, else the error says what to install
+  }
+  if (platformDir) {
+    const packaged = path.join(platformDir, name);
+    if (fs.existsSync(packaged)) return packaged;
+    throw new TaskerError(`${PLATFORM_PACKAGE} is installed at ${platformDir} but holds no ${name}: reinstall it ` +
+      `(npm install ${PLATFORM_PACKAGE}), or set TASKER_LIBRARY_PATH`);
+  }
+  const bundled = path.join(__dirname, '..', 'native', name);
   if (fs.existsSync(bundled)) return bundled;
-  throw new TaskerError(`libtasker not found: set TASKER_LIBRARY_PATH, or run ./build.sh native to place it at ${bundled}`);
+  throw new TaskerError(`libtasker not found for ${PLATFORM}: ${installHint()}`);
 }
 
 let fns; // the declared functions, once loaded
@@ -40,7 +81,9 @@ function load() {
   try {
     lib = koffi.load(file);
   } catch (e) {
-    throw new TaskerError(`cannot load ${file}: ${e.message}`);
+    const why = process.env.TASKER_LIBRARY_PATH ? 'TASKER_LIBRARY_PATH names a library this process cannot load'
+      : `it is not a library for this ${PLATFORM} machine, or is damaged: ${installHint()}`;
+    throw new TaskerError(`cannot load ${file}: ${e.message}: ${why}`);
   }
   // The version check comes first, so that a library of another ABI is refused before anything else is declared.
   const version = lib.func('tasker_version', 'const char *', []);

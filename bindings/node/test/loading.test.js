@@ -20,21 +20,21 @@ function node(code, { env = {}, esm = false } = {}) {
 
 const LOADED = "require('fs').readFileSync('/proc/self/maps', 'utf8').includes('libtasker')";
 
-test("require('tasker') does not load the library; the first engine does", () => {
-  const { stdout, stderr } = node(`const tasker = require('tasker'); const before = ${LOADED};
+test("require('tasker-native') does not load the library; the first engine does", () => {
+  const { stdout, stderr } = node(`const tasker = require('tasker-native'); const before = ${LOADED};
     new tasker.Engine().close(); console.log(JSON.stringify([before, ${LOADED}]));`);
   assert.equal(stdout, '[false,true]', stderr);
 });
 
 test('a TASKER_LIBRARY_PATH that does not exist is a TaskerError naming it', () => {
-  const { stdout } = node(`const tasker = require('tasker');
+  const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e instanceof tasker.TaskerError, e.message); }`,
   { env: { TASKER_LIBRARY_PATH: '/nowhere/libtasker.so' } });
   assert.equal(stdout, 'true TASKER_LIBRARY_PATH is /nowhere/libtasker.so, which does not exist');
 });
 
 test('a file that is not a shared library is a TaskerError, not a crash', () => {
-  const { stdout } = node(`const tasker = require('tasker');
+  const { stdout } = node(`const tasker = require('tasker-native');
     try { tasker.version(); } catch (e) { console.log(e instanceof tasker.TaskerError, /cannot load/.test(e.message)); }`,
   { env: { TASKER_LIBRARY_PATH: __filename } });
   assert.equal(stdout, 'true true');
@@ -44,7 +44,7 @@ test('without TASKER_LIBRARY_PATH the copy in native/ is used', { skip: !fs.exis
   'native/libtasker.so is not there (./build.sh native copies it)' }, () => {
   const env = { ...process.env };
   delete env.TASKER_LIBRARY_PATH;
-  const result = spawnSync(process.execPath, ['-e', `const t = require('tasker'); console.log(t.version());
+  const result = spawnSync(process.execPath, ['-e', `const t = require('tasker-native'); console.log(t.version());
     console.log(require('fs').readFileSync('/proc/self/maps', 'utf8').includes('${path.join(PACKAGE, 'native')}'))`],
   { cwd: PACKAGE, encoding: 'utf8', env });
   assert.match(result.stdout, /^\d+\.\d+\.\d+\ntrue$/m, result.stderr);
@@ -64,14 +64,14 @@ test('a library of another ABI version is refused with AbiMismatchError', { skip
   fs.writeFileSync(path.join(dir, 'fake.c'),
     'unsigned int tasker_abi_version(void) { return 999; }\nconst char *tasker_version(void) { return "9.9.9"; }\n');
   execFileSync(cc, ['-shared', '-fPIC', '-o', path.join(dir, 'libfake.so'), path.join(dir, 'fake.c')]);
-  const { stdout } = node(`const tasker = require('tasker');
+  const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e.name, e.code, e.message); }`,
   { env: { TASKER_LIBRARY_PATH: path.join(dir, 'libfake.so') } });
   assert.match(stdout, /^AbiMismatchError 13 .*libfake\.so \(libtasker 9\.9\.9\) has ABI version 999; this binding needs 1$/);
 });
 
 test('the ESM entry exports the same objects as the CommonJS one', () => {
-  const { stdout, stderr } = node(`import tasker, { Engine, StepHandler, RetryableError, NotFoundError } from 'tasker';
+  const { stdout, stderr } = node(`import tasker, { Engine, StepHandler, RetryableError, NotFoundError } from 'tasker-native';
     import cjs from './lib/index.js';
     console.log(JSON.stringify([tasker === cjs, Engine === cjs.Engine, StepHandler === cjs.StepHandler,
       RetryableError === cjs.RetryableError, NotFoundError === cjs.NotFoundError]));`, { esm: true });
@@ -85,7 +85,7 @@ test('every export of the CommonJS entry is a named export of the ESM entry', as
 });
 
 test("the queue adapters load without bullmq or bull being required", () => {
-  const { stdout } = node(`require('tasker/bullmq'); require('tasker/bull'); require('tasker');
+  const { stdout } = node(`require('tasker-native/bullmq'); require('tasker-native/bull'); require('tasker-native');
     console.log(Object.keys(require.cache).some((f) => /node_modules\\/(bullmq|bull)\\//.test(f)));`);
   assert.equal(stdout, 'false');
 });

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 # Tasker Native for Ruby: the embeddable DAG workflow engine. See bindings/ruby/README.md.
+require_relative "tasker/version"
 require_relative "tasker/errors"
 require_relative "tasker/native"
 require_relative "tasker/step_handler"
@@ -8,7 +9,5 @@ require_relative "tasker/outcome"
 require_relative "tasker/engine"
 
 module Tasker
-  VERSION = "0.1.0"
-
   def self.library_version = Native.tasker_version
 end

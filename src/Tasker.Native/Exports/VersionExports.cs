@@ -11,8 +11,9 @@ internal static unsafe class VersionExports
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_version")]
     public static byte* Version() =>
-        // A u8 literal lives in the image's read-only data: the pointer is valid for the life of the process.
-        (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference("0.1.0\0"u8));
+        // A u8 literal lives in the image's read-only data: the pointer is valid for the life of the process. The
+        // literal is generated from VERSION (BuildInfo.g.cs).
+        (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(BuildInfo.VersionUtf8Z));
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_abi_version")]
     public static uint Abi() => AbiVersion;

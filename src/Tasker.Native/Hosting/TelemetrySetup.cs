@@ -35,7 +35,7 @@ internal static class TelemetrySetup
         lock (Gate)
         {
             var resource = ResourceBuilder.CreateDefault().AddService(
-                Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "tasker", serviceVersion: "0.1.0");
+                Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "tasker", serviceVersion: BuildInfo.Version);
             if (s_tracing is null && traces is not null)
             {
                 var builder = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(TaskerTelemetry.Name, "Npgsql"); // Npgsql's command spans nest under the tasker.* call spans

@@ -1,7 +1,7 @@
 // Type-checked by test/types.test.js (tsc --noEmit): a typical CommonJS program against index.d.ts.
-import tasker = require('tasker');
-import bullmq = require('tasker/bullmq');
-import bull = require('tasker/bull');
+import tasker = require('tasker-native');
+import bullmq = require('tasker-native/bullmq');
+import bull = require('tasker-native/bull');
 
 interface Order { order: { id: number; total: number } }
 

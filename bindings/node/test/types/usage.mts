@@ -1,6 +1,6 @@
 // Type-checked by test/types.test.js: the ESM entry (index.d.mts), default and named imports.
-import tasker, { Engine, PermanentError, type Outcome } from 'tasker';
-import { createProcessor } from 'tasker/bullmq';
+import tasker, { Engine, PermanentError, type Outcome } from 'tasker-native';
+import { createProcessor } from 'tasker-native/bullmq';
 
 export async function run(queue: { add(name: string, data: { taskUuid: string }, options?: object): Promise<unknown> }) {
   await using engine = await Engine.open({ databaseUrl: 'postgres://localhost/db', schema: 'tasker' });

@@ -13,14 +13,13 @@
         outcome = engine.handle(task.uuid)
 """
 from ._ffi import version
+from ._version import __version__  # the release (VERSION); tasker.version() asks the loaded library
 from .engine import Engine, Subscription
 from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
 from .outcome import Outcome, Step, Task
-
-__version__ = "0.1.0"  # the binding's version; tasker.version() asks the loaded library
 
 __all__ = [
     "Engine", "Subscription", "StepHandler", "StepContext", "StepInfo", "TaskInfo", "Outcome", "Task", "Step",

@@ -1,14 +1,15 @@
 """The one module that touches libtasker. Everything else in the package is plain Python.
 
-Loads the library (``TASKER_LIBRARY_PATH`` or the copy ``./build.sh native`` puts in ``tasker/_native``), checks
-the ABI version, declares every function's signature, and turns the C calling convention (UTF-8 pointer +
-length in, ``tasker_bytes_t`` out, ``tasker_error_t *`` returned) into ``call(name, *args) -> bytes``. Native
-memory is always freed here, whatever happens.
+Loads the library (``TASKER_LIBRARY_PATH``, or the copy in ``tasker/_native`` that the platform wheel carries and
+``./build.sh native`` puts in a checkout), checks the ABI version, declares every function's signature, and turns
+the C calling convention (UTF-8 pointer + length in, ``tasker_bytes_t`` out, ``tasker_error_t *`` returned) into
+``call(name, *args) -> bytes``. Native memory is always freed here, whatever happens.
 """
 from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,16 +54,28 @@ _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
 }
 
 
+# What a user installs to get the library: the platform wheel carries it in tasker/_native.
+_INSTALL_HINT = ("install the wheel built for this machine: pip install --force-reinstall --only-binary :all: "
+                 "tasker-native (wheels are built for Linux x86-64 with glibc); or set TASKER_LIBRARY_PATH to a "
+                 "libtasker built for it")
+
+
+def _machine() -> str:
+    return f"{platform.system()} {platform.machine()}"
+
+
 def _find_library() -> str:
     explicit = os.environ.get("TASKER_LIBRARY_PATH")
     if explicit:
         return explicit
+    # The platform wheel's copy (or, in a checkout, the one ./build.sh native puts there).
     bundled = Path(__file__).parent / "_native"
     for name in ("libtasker.so", "libtasker.dylib", "tasker.dll"):
         if (bundled / name).exists():
             return str(bundled / name)
     raise TaskerError(
-        "libtasker not found: set TASKER_LIBRARY_PATH to libtasker.so, or run ./build.sh native to bundle it")
+        f"libtasker is not inside this tasker-native package ({bundled}): it was installed from the source "
+        f"distribution or from a wheel for another platform than this {_machine()}; {_INSTALL_HINT}")
 
 
 def _load() -> ctypes.CDLL:
@@ -70,7 +83,9 @@ def _load() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(path)
     except OSError as e:
-        raise TaskerError(f"cannot load libtasker from {path}: {e}") from None
+        where = ("TASKER_LIBRARY_PATH names a library this process cannot load" if os.environ.get("TASKER_LIBRARY_PATH")
+                 else f"the library inside the package is not for this {_machine()}, or is damaged; {_INSTALL_HINT}")
+        raise TaskerError(f"cannot load libtasker from {path}: {e}: {where}") from None
     # The version first: a library of another ABI may lack (or differ in) the functions declared below.
     try:
         abi_version = lib.tasker_abi_version

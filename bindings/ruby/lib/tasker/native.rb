@@ -34,16 +34,35 @@ module Tasker
       end
     end
 
+    # What a user installs to get the library: the platform gem carries it in lib/tasker/native.
+    INSTALL_HINT = "install the gem built for this platform: gem install tasker-native --platform x86_64-linux " \
+                   "(with Bundler: bundle lock --add-platform x86_64-linux); platform gems are built for Linux " \
+                   "x86-64 with glibc. Or set TASKER_LIBRARY_PATH to a libtasker built for this machine"
+
     def self.library_path
       explicit = ENV["TASKER_LIBRARY_PATH"]
       return explicit if explicit && !explicit.empty?
 
+      # The platform gem's copy (or the one the plain gem built at install time, or ./build.sh native in a checkout).
       bundled = %w[libtasker.so libtasker.dylib tasker.dll].map { |n| File.join(__dir__, "native", n) }
       bundled.find { |path| File.exist?(path) } ||
-        raise(LoadError, "libtasker not found: set TASKER_LIBRARY_PATH, or run ./build.sh native to bundle it")
+        raise(LoadError, "libtasker is not inside the tasker-native gem (#{File.join(__dir__, "native")}) on this " \
+                         "#{RbConfig::CONFIG["host_os"]} #{RbConfig::CONFIG["host_cpu"]}: #{INSTALL_HINT}")
     end
 
-    ffi_lib library_path
+    begin
+      ffi_lib library_path
+    rescue LoadError => e
+      raise if e.message.start_with?("libtasker is not inside")
+
+      where = if ENV["TASKER_LIBRARY_PATH"].to_s.empty?
+                "the library inside the gem is not for this #{RbConfig::CONFIG["host_cpu"]} machine, or is damaged; " \
+                  "#{INSTALL_HINT}"
+              else
+                "TASKER_LIBRARY_PATH names a library this process cannot load"
+              end
+      raise LoadError, "cannot load libtasker from #{library_path}: #{e.message}: #{where}"
+    end
 
     attach_function :tasker_version, [], :string
     attach_function :tasker_abi_version, [], :uint32

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# ./build.sh dist: the packages a team installs, written under dist/ with SHA256SUMS, from the published libtasker
+# (./build.sh native, which build.sh runs first). Everything is staged under build/dist, away from the source folders,
+# so no build leftovers (egg-info, node_modules, copies of the library) appear in the tree.
+#
+#   tasker_native-<v>-py3-none-manylinux_<glibc>_x86_64.whl   Python wheel carrying libtasker (pip install)
+#   tasker_native-<v>.tar.gz                                   Python sdist (source only: no library)
+#   tasker-native-<v>-x86_64-linux.gem                         platform gem carrying libtasker
+#   tasker-native-<v>.gem                                      plain gem: builds libtasker at install (.NET SDK)
+#   tasker-native-<v>.tgz                                      npm main package (optionalDependencies: below)
+#   tasker-native-linux-x64-<v>.tgz                            npm @tasker-native/linux-x64 carrying libtasker
+#   tasker-<v>-linux-x64.tar.gz                                C bundle: include/, lib/ (libtasker.so.<ABI>,
+#                                                              libtasker.so, cmake/, pkgconfig/), bin/tasker
+#
+# scripts/tests/dist_test.sh installs each of them away from the checkout and runs a workflow.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+rid=${TASKER_RID:-linux-x64}
+case "$rid" in
+  osx-*) lib_name=libtasker.dylib ;;
+  win-*) lib_name=tasker.dll ;;
+  *) lib_name=libtasker.so ;;
+esac
+lib=$PWD/artifacts/lib/$rid/$lib_name
+[ -f "$lib" ] || { echo "dist: $lib does not exist: run ./build.sh native first" >&2; exit 1; }
+version=$(tr -d '[:space:]' <VERSION)
+abi=$(sed -nE 's/^#define TASKER_ABI_VERSION ([0-9]+).*/\1/p' include/tasker.h)
+out=$PWD/${TASKER_DIST_DIR:-dist}
+stage=$PWD/build/dist
+rm -rf "$out" "$stage"
+mkdir -p "$out" "$stage"
+
+# Each ecosystem's name for the platform of $rid.
+case "$rid" in
+  linux-x64) gem_platform=x86_64-linux npm_os=linux npm_cpu=x64 ;;
+  linux-arm64) gem_platform=aarch64-linux npm_os=linux npm_cpu=arm64 ;;
+  osx-x64) gem_platform=x86_64-darwin npm_os=darwin npm_cpu=x64 ;;
+  osx-arm64) gem_platform=arm64-darwin npm_os=darwin npm_cpu=arm64 ;;
+  win-x64) gem_platform=x64-mingw-ucrt npm_os=win32 npm_cpu=x64 ;;
+  *) echo "dist: no package platform names for $rid" >&2; exit 1 ;;
+esac
+npm_platform=$npm_os-$npm_cpu
+
+# rsync-free copy of a folder without build outputs.
+copy_tree() { # from to
+  mkdir -p "$2"
+  tar -C "$1" --exclude=bin --exclude=obj --exclude=node_modules --exclude=__pycache__ --exclude='*.egg-info' \
+    --exclude=native --exclude=_native -cf - . | tar -C "$2" -xf -
+}
+
+echo "dist: version $version, ABI $abi, $rid, from $lib"
+
+# --- Python ------------------------------------------------------------------------------------------------------
+python3 scripts/dist/python_dist.py --version "$version" --library "$lib" --rid "$rid" --source bindings/python --out "$out"
+
+# --- Ruby --------------------------------------------------------------------------------------------------------
+if command -v gem >/dev/null; then
+  gem_stage=$stage/gem
+  copy_tree bindings/ruby "$gem_stage"
+  rm -rf "$gem_stage/spec" "$gem_stage/run-tests.sh"
+  echo "$version" >"$gem_stage/lib/tasker/VERSION"
+  # The platform gem: the library inside.
+  mkdir -p "$gem_stage/lib/tasker/native"
+  cp "$lib" "$gem_stage/lib/tasker/native/"
+  (cd "$gem_stage" && TASKER_GEM_PLATFORM=$gem_platform gem build tasker.gemspec --output "$out/tasker-native-$version-$gem_platform.gem" --silent)
+  # The plain gem: no library; the C# source that builds it at install time.
+  rm -rf "$gem_stage/lib/tasker/native"
+  source_dir=$gem_stage/ext/tasker/source
+  for d in src/Tasker.Core src/Tasker.Postgres src/Tasker.Native; do copy_tree "$d" "$source_dir/$d"; done
+  mkdir -p "$source_dir/include"
+  cp include/tasker.h "$source_dir/include/"
+  cp VERSION global.json Directory.Build.props Directory.Packages.props "$source_dir/"
+  (cd "$gem_stage" && gem build tasker.gemspec --output "$out/tasker-native-$version.gem" --silent)
+  echo "$out/tasker-native-$version-$gem_platform.gem"
+  echo "$out/tasker-native-$version.gem"
+else
+  echo "dist: gem is not installed: no Ruby gems" >&2
+fi
+
+# --- npm ---------------------------------------------------------------------------------------------------------
+if command -v npm >/dev/null; then
+  npm_stage=$stage/npm
+  mkdir -p "$npm_stage/main" "$npm_stage/$npm_platform"
+  (cd bindings/node && cp -r lib index.mjs index.d.ts index.d.mts bullmq.d.ts bull.d.ts README.md package.json "$npm_stage/main/")
+  # The main package: the version stamped, the platform package as an optional dependency, no library of its own.
+  node - "$npm_stage/main/package.json" "$version" "@tasker-native/$npm_platform" <<'JS'
+const fs = require('node:fs');
+const [file, version, platformPackage] = process.argv.slice(2);
+const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+pkg.version = version;
+pkg.files = pkg.files.filter((f) => f !== 'native');
+pkg.optionalDependencies = { [platformPackage]: version };
+delete pkg.devDependencies;
+delete pkg.allowScripts; // read from the root project only: this checkout's own
+delete pkg.scripts;
+fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+JS
+  # The platform package: the library only; npm installs it where os, cpu and libc match.
+  cp "$lib" "$npm_stage/$npm_platform/"
+  libc=""
+  [ "$npm_os" = linux ] && libc='"libc": ["glibc"],'
+  cat >"$npm_stage/$npm_platform/package.json" <<JSON
+{
+  "name": "@tasker-native/$npm_platform",
+  "version": "$version",
+  "description": "libtasker for $npm_platform: the native part of tasker-native (installed by it as an optional dependency)",
+  "license": "MIT",
+  "os": ["$npm_os"],
+  "cpu": ["$npm_cpu"],
+  $libc
+  "files": ["$lib_name"],
+  "preferUnplugged": true
+}
+JSON
+  cat >"$npm_stage/$npm_platform/README.md" <<MD
+# @tasker-native/$npm_platform
+
+The libtasker library of \`tasker-native\` for $npm_platform. Install
+\`tasker-native\`, not this package: npm picks this one as an optional dependency on matching machines.
+MD
+  (cd "$npm_stage/main" && npm pack --pack-destination "$out" --silent >/dev/null)
+  (cd "$npm_stage/$npm_platform" && npm pack --pack-destination "$out" --silent >/dev/null)
+  echo "$out/tasker-native-$version.tgz"
+  echo "$out/tasker-native-$npm_platform-$version.tgz"
+else
+  echo "dist: npm is not installed: no npm packages" >&2
+fi
+
+# --- C bundle ----------------------------------------------------------------------------------------------------
+if command -v cmake >/dev/null; then
+  bundle=tasker-$version-$rid
+  cmake -S . -B "$stage/cmake" -DCMAKE_BUILD_TYPE=Release -DTASKER_RID="$rid" -DTASKER_LIBRARY_DIR="$(dirname "$lib")" \
+    -DTASKER_BUILD_EXAMPLES=OFF -DTASKER_BUILD_TESTS=OFF -DTASKER_BUILD_BENCH=OFF -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
+  cmake --install "$stage/cmake" --prefix "$stage/c/$bundle" >/dev/null
+  # The operator command, once it has been published (src/Tasker.Cli).
+  for cli in tasker tasker.exe; do
+    if [ -f "artifacts/bin/$rid/$cli" ]; then install -D -m 755 "artifacts/bin/$rid/$cli" "$stage/c/$bundle/bin/$cli"; fi
+  done
+  tar -C "$stage/c" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@315532800 -czf "$out/$bundle.tar.gz" "$bundle"
+  echo "$out/$bundle.tar.gz"
+else
+  echo "dist: cmake is not installed: no C bundle" >&2
+fi
+
+(cd "$out" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | sort | xargs sha256sum >SHA256SUMS)
+echo "dist: $(($(wc -l <"$out/SHA256SUMS"))) files in ${out#"$PWD"/} (SHA256SUMS)"
