@@ -31,6 +31,7 @@ public sealed class PostgresStore : IStore
     private readonly TemplateRepository _templates;
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
+    private readonly Work.WorkQueue _work;
 
     public PostgresStore(PostgresStoreOptions options)
     {
@@ -60,6 +61,7 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
+        _work = new Work.WorkQueue(_executor, _dataSource, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
     }
 
     /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>
@@ -168,5 +170,19 @@ public sealed class PostgresStore : IStore
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return _work.FindReadyTasksAsync(query, now, cancellationToken);
+    }
+
+    public ValueTask AnnounceWorkAsync(CancellationToken cancellationToken) => _work.AnnounceAsync(cancellationToken);
+
+    public void ListenForWork(Action wake) => _work.Listen(wake);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _work.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 }

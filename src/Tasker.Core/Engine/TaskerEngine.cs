@@ -21,6 +21,7 @@ public sealed class TaskerEngine : IAsyncDisposable
     private readonly TaskLifecycle _lifecycle;
     private readonly ILogger _log;
     private readonly Action<WorkflowTask> _publish;
+    private readonly WorkSignal _work = new();
 
     public TaskerEngine(IStore store, TaskerOptions? options = null)
     {
@@ -109,7 +110,10 @@ public sealed class TaskerEngine : IAsyncDisposable
         if (created && createdEvent is not null)
             Events.Publish(createdEvent);
         if (created)
+        {
             EngineLog.TaskCreated(_log, uuid, task.Header.Namespace, task.Header.Name);
+            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+        }
         return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
     }
 
@@ -144,7 +148,83 @@ public sealed class TaskerEngine : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         var result = await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
+        if (result.Outcome.WaitingForHandlers is { Count: > 0 })
+            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return result;
+    }
+
+    /// <summary>
+    /// Worker mode: claims up to <see cref="WorkClaimOptions.MaxSteps"/> ready steps of the caller's handlers across
+    /// all tasks, highest task priority first, then oldest first, waiting up to <see cref="WorkClaimOptions.Wait"/>
+    /// for work to appear. Every rule of a per-task claim holds (attempts, leases, deadlines, fencing).
+    /// </summary>
+    public async ValueTask<IReadOnlyList<StepClaim>> ClaimWorkAsync(WorkClaimOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Handlers is null || options.Handlers.Count == 0)
+            throw TaskerException.InvalidArgument("handlers must name at least one handler the worker runs", "handlers");
+        CheckClaim(new ClaimOptions(options.MaxSteps, options.Lease, options.WorkerId));
+        if (options.Wait is { } w && (w < TimeSpan.Zero || w > MaxWorkWait))
+            throw TaskerException.InvalidArgument($"wait_seconds must be between 0 and {MaxWorkWait.TotalSeconds}", "wait_seconds");
+        if (options.MaxSteps == 0) return [];
+
+        // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
+        var started = Stopwatch.GetTimestamp();
+        var wait = options.Wait ?? TimeSpan.Zero;
+        _store.ListenForWork(_work.Raise);
+        while (true)
+        {
+            var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
+            var claims = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            var remaining = wait - Stopwatch.GetElapsedTime(started);
+            if (claims.Count > 0 || remaining <= TimeSpan.Zero)
+                return claims;
+            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification.
+            var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
+            await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
+
+    private async ValueTask<IReadOnlyList<StepClaim>> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
+    {
+        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
+        var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
+        var claims = new List<StepClaim>();
+        foreach (var task in tasks)
+        {
+            var room = options.MaxSteps - claims.Count;
+            if (room <= 0) break;
+            try
+            {
+                var result = await ClaimStepsAsync(task, new ClaimOptions(room, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
+                claims.AddRange(result.Claims);
+            }
+            catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
+            {
+                // Pruned or evicted since it was found: nothing to claim there.
+            }
+        }
+        return claims;
+    }
+
+    /// <summary>Wakes this process's waiting workers and tells other processes' (a no-op on the memory store).</summary>
+    private ValueTask AnnounceWorkAsync(CancellationToken cancellationToken)
+    {
+        _work.Raise();
+        return _store.AnnounceWorkAsync(cancellationToken);
+    }
+
+    /// <summary>After a change: ready steps the caller did not take are work for someone else.</summary>
+    private async ValueTask<T> Announcing<T>(ValueTask<T> change, Func<T, TaskOutcome> outcome, CancellationToken cancellationToken)
+    {
+        var result = await change.ConfigureAwait(false);
+        var o = outcome(result);
+        if (o.ReadySteps > 0 || o.WaitingForHandlers is { Count: > 0 })
+            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         return result;
     }
 
@@ -172,7 +252,8 @@ public sealed class TaskerEngine : IAsyncDisposable
         CheckClaim(claimNext);
         NulText.Refuse(result, "result");
         NulText.Refuse(metadata, "metadata");
-        return Mutate("complete", taskUuid, task => _lifecycle.Complete(task, stepUuid, claimToken, result, metadata, handler, claimNext), cancellationToken);
+        return Announcing(Mutate("complete", taskUuid, task => _lifecycle.Complete(task, stepUuid, claimToken, result, metadata, handler, claimNext), cancellationToken),
+            static r => r.Outcome, cancellationToken);
     }
 
     /// <summary>Records a failed attempt: retry later with backoff, or a permanent <c>error</c>.</summary>
@@ -190,7 +271,8 @@ public sealed class TaskerEngine : IAsyncDisposable
         CheckClaim(claimNext);
         if (failure.RetryAfterSeconds is < 0 || failure.RetryAfterSeconds is { } r && !double.IsFinite(r))
             throw TaskerException.InvalidArgument("retry_after_seconds must be a non-negative number", "retry_after_seconds");
-        return Mutate("fail", taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure, handler, claimNext), cancellationToken);
+        return Announcing(Mutate("fail", taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure, handler, claimNext), cancellationToken),
+            static r => r.Outcome, cancellationToken);
     }
 
     /// <summary>Evaluates (and, when nothing can progress, finalizes) a task.</summary>
@@ -201,7 +283,7 @@ public sealed class TaskerEngine : IAsyncDisposable
     public ValueTask<TaskOutcome> RetryTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default)
     {
         CheckAudit(actor, reason);
-        return Mutate("retry", taskUuid, task => _lifecycle.Retry(task, actor, reason), cancellationToken);
+        return Announcing(Mutate("retry", taskUuid, task => _lifecycle.Retry(task, actor, reason), cancellationToken), static o => o, cancellationToken);
     }
 
     public ValueTask<TaskOutcome> CancelTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default)
@@ -223,7 +305,7 @@ public sealed class TaskerEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(step);
         CheckAudit(actor, reason);
         NulText.Refuse(result, "result");
-        return Mutate("resolve", taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken);
+        return Announcing(Mutate("resolve", taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken), static o => o, cancellationToken);
     }
 
     /// <summary>Expired leases and due retries nobody is driving, so the host can re-enqueue those tasks.</summary>

@@ -23,6 +23,12 @@ public sealed class TaskerOptions
     /// </summary>
     public TimeSpan MissingHandlerRequeue { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a waiting worker looks for work without being woken: the fallback when another process's
+    /// announcement (PostgreSQL NOTIFY) is lost. Work made ready in this process wakes its workers at once.
+    /// </summary>
+    public TimeSpan WorkPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
     public int MaxFinishedTasks { get; init; } = 10_000;
 
@@ -48,6 +54,7 @@ public sealed class TaskerOptions
         if (Jitter is < 0 or > 1) throw TaskerException.InvalidArgument("jitter must be between 0 and 1", "backoff.jitter");
         if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
         if (MissingHandlerRequeue < TimeSpan.Zero) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must not be negative", "missing_handler_requeue_seconds");
+        if (WorkPollInterval <= TimeSpan.Zero) throw TaskerException.InvalidArgument("work_poll_seconds must be positive", "work_poll_seconds");
         if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention must not be negative", "retention");
         if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");
     }

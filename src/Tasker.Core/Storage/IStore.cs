@@ -39,6 +39,21 @@ public interface IStore : IAsyncDisposable
 
     ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Tasks with steps ready now whose handler is one of <see cref="WorkQuery.Handlers"/>, highest priority first,
+    /// then oldest first: where a worker looks for work. A hint: the claim re-checks every step under the task's lock.
+    /// </summary>
+    ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tells the workers of other processes sharing this store that steps became ready (PostgreSQL: NOTIFY). The
+    /// engine wakes this process's own workers itself.
+    /// </summary>
+    ValueTask AnnounceWorkAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Calls <paramref name="wake"/> whenever another process announces work (PostgreSQL: LISTEN). Idempotent.</summary>
+    void ListenForWork(Action wake) { }
+
     /// <summary>Counts for health checks. Throws <see cref="TaskerErrorCode.Database"/> when the store is unreachable.</summary>
     ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         throw new TaskerException(TaskerErrorCode.Internal, $"{GetType().Name} does not report statistics");

@@ -14,6 +14,20 @@ internal static unsafe class StepExports
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.ClaimStepsAsync(
             WireReader.RequiredUuid(r, "task_uuid"u8), ReadClaim(r, "request"))), WireWriter.Claims);
 
+    /// <summary>Worker mode: ready steps of the caller's handlers across all tasks, waiting up to wait_seconds.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "tasker_work_claim")]
+    public static nint ClaimWork(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) =>
+        {
+            var claim = ReadClaim(r, "request");
+            var handlers = claim.Handlers ?? throw TaskerException.InvalidArgument("handlers is required: the handlers this worker runs", "handlers");
+            var namespaces = WireReader.Field(r, "namespaces"u8) is null ? null : WireReader.Strings(r, "namespaces"u8).ToHashSet(StringComparer.Ordinal);
+            var wait = WireReader.Number(r, "wait_seconds"u8) is { } seconds
+                ? seconds is >= 0 and <= 60 ? TimeSpan.FromSeconds(seconds) : throw TaskerException.InvalidArgument("wait_seconds must be between 0 and 60", "wait_seconds")
+                : (TimeSpan?)null;
+            return Boundary.Wait(host.Engine.ClaimWorkAsync(new WorkClaimOptions(handlers, claim.MaxSteps, claim.Lease, claim.WorkerId, namespaces, wait)));
+        }, WireWriter.WorkClaims);
+
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_heartbeat")]
     public static nint Heartbeat(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(host.Engine.HeartbeatAsync(

@@ -9,7 +9,7 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, missing_handler_requeue_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
+/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
 /// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
 internal sealed class EngineConfig
@@ -54,6 +54,7 @@ internal sealed class EngineConfig
             Jitter = Number(backoff, "jitter") ?? defaults.Jitter,
             LeaseDuration = Seconds(json, "lease_seconds") ?? defaults.LeaseDuration,
             MissingHandlerRequeue = Seconds(json, "missing_handler_requeue_seconds") ?? defaults.MissingHandlerRequeue,
+            WorkPollInterval = Seconds(json, "work_poll_seconds") ?? defaults.WorkPollInterval,
             MaxFinishedTasks = Int(retention, "max_finished_tasks") ?? defaults.MaxFinishedTasks,
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),

@@ -139,47 +139,64 @@ internal static class WireWriter
         w.WriteEndObject();
     }
 
+    /// <summary>The answer of a claim or a report: <c>{"claims": [...], "outcome": {...}}</c>.</summary>
     public static void Claims(Utf8JsonWriter w, ClaimResult result)
     {
         w.WriteStartObject();
-        w.WriteStartArray(Names.Claims);
-        foreach (var c in result.Claims)
-        {
-            w.WriteStartObject();
-            w.WriteStartObject(Names.Task);
-            w.WriteString(Names.TaskUuid, c.TaskUuid);
-            w.WriteString(Names.Namespace, c.Namespace);
-            w.WriteString(Names.Name, c.TaskName);
-            w.WriteString(Names.Version, c.TaskVersion);
-            w.WritePropertyName(Names.Context);
-            c.Context.WriteTo(w);
-            Strings(w, Names.Tags, c.Tags);
-            w.WriteEndObject();
-            w.WriteStartObject(Names.Step);
-            w.WriteString(Names.StepUuid, c.StepUuid);
-            w.WriteString(Names.Name, c.StepName);
-            w.WriteString(Names.Handler, c.Handler);
-            w.WriteNumber(Names.Attempt, c.Attempt);
-            w.WriteNumber(Names.MaxAttempts, c.MaxAttempts);
-            w.WritePropertyName(Names.Initialization);
-            (c.Initialization ?? JsonValues.EmptyObject).WriteTo(w);
-            w.WriteEndObject();
-            w.WriteStartObject(Names.DependencyResults);
-            foreach (var (name, value) in c.DependencyResults)
-            {
-                w.WritePropertyName(name);
-                value.WriteTo(w);
-            }
-            w.WriteEndObject();
-            w.WriteString(Names.ClaimToken, c.ClaimToken);
-            w.WriteString(Names.LeaseExpiresAt, c.LeaseExpiresAt);
-            if (c.DeadlineAt is { } deadline) w.WriteString(Names.DeadlineAt, deadline);
-            else w.WriteNull(Names.DeadlineAt);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        ClaimList(w, result.Claims);
         w.WritePropertyName(Names.Outcome);
         Outcome(w, result.Outcome);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The answer of a claim across tasks (worker mode): <c>{"claims": [...]}</c>.</summary>
+    public static void WorkClaims(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims)
+    {
+        w.WriteStartObject();
+        ClaimList(w, claims);
+        w.WriteEndObject();
+    }
+
+    private static void ClaimList(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims)
+    {
+        w.WriteStartArray(Names.Claims);
+        foreach (var c in claims)
+            Claim(w, c);
+        w.WriteEndArray();
+    }
+
+    private static void Claim(Utf8JsonWriter w, StepClaim c)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject(Names.Task);
+        w.WriteString(Names.TaskUuid, c.TaskUuid);
+        w.WriteString(Names.Namespace, c.Namespace);
+        w.WriteString(Names.Name, c.TaskName);
+        w.WriteString(Names.Version, c.TaskVersion);
+        w.WritePropertyName(Names.Context);
+        c.Context.WriteTo(w);
+        Strings(w, Names.Tags, c.Tags);
+        w.WriteEndObject();
+        w.WriteStartObject(Names.Step);
+        w.WriteString(Names.StepUuid, c.StepUuid);
+        w.WriteString(Names.Name, c.StepName);
+        w.WriteString(Names.Handler, c.Handler);
+        w.WriteNumber(Names.Attempt, c.Attempt);
+        w.WriteNumber(Names.MaxAttempts, c.MaxAttempts);
+        w.WritePropertyName(Names.Initialization);
+        (c.Initialization ?? JsonValues.EmptyObject).WriteTo(w);
+        w.WriteEndObject();
+        w.WriteStartObject(Names.DependencyResults);
+        foreach (var (name, value) in c.DependencyResults)
+        {
+            w.WritePropertyName(name);
+            value.WriteTo(w);
+        }
+        w.WriteEndObject();
+        w.WriteString(Names.ClaimToken, c.ClaimToken);
+        w.WriteString(Names.LeaseExpiresAt, c.LeaseExpiresAt);
+        if (c.DeadlineAt is { } deadline) w.WriteString(Names.DeadlineAt, deadline);
+        else w.WriteNull(Names.DeadlineAt);
         w.WriteEndObject();
     }
 

@@ -23,6 +23,9 @@ internal static partial class StoreLog
     [LoggerMessage(2004, LogLevel.Information, "Applied migration {Version} to schema {Schema}")]
     public static partial void MigrationApplied(ILogger logger, int version, string schema);
 
+    [LoggerMessage(2005, LogLevel.Warning, "The work listener lost its connection ({ErrorKind}); workers poll until it is back")]
+    public static partial void ListenerLost(ILogger logger, string errorKind);
+
     /// <summary>The kind of a failure, safe to log: the exception type and, for a server error, its SQLSTATE.</summary>
     public static string Kind(Exception? exception) => exception switch
     {

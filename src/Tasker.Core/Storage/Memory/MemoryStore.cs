@@ -9,7 +9,7 @@ namespace Tasker.Core.Storage.Memory;
 /// <see cref="TaskerOptions.MaxFinishedTasks"/> are evicted oldest first (tasks in <c>error</c> are kept for
 /// operators to retry).
 /// </summary>
-public sealed class MemoryStore(int maxFinishedTasks = 10_000) : IStore
+public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
 {
     private sealed class Entry(WorkflowTask task)
     {
