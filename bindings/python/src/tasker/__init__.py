@@ -13,7 +13,8 @@
         outcome = engine.handle(task.uuid)
 """
 from ._ffi import version
-from .engine import Engine, Subscription
+from .engine import Engine
+from .subscription import Subscription
 from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
