@@ -15,7 +15,7 @@ import asyncio
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import _step
 from ._json import dumps
@@ -78,23 +78,9 @@ class _Run:
         """Reports a step, claiming up to ``free`` next steps in the same call. None when the claim was stale (its
         deadline passed, its lease expired and someone else holds the step, or the task ended meanwhile)."""
         try:
-            return self._send(report, free)
+            answer = send_report(self._call, report, {"max_steps": free, **self._claim_next} if free > 0 else None)
         except StaleClaimError:
             return None
-        except TaskerError as e:
-            if e.code not in REFUSED_INPUT_CODES:
-                raise
-            try:
-                return self._send(_step.refused(report, e.message), free)
-            except StaleClaimError:
-                return None
-
-    def _send(self, report: _step.Report, free: int) -> tuple[Claims, Outcome]:
-        name, body = report
-        if free > 0:
-            body = {**body, "claim_next": {"max_steps": free, **self._claim_next}}
-        (name, body), payload = _step.encode((name, body))
-        answer = self._call(name, payload)
         return answer["claims"], Outcome.from_json(answer["outcome"])
 
     def _heartbeat_for(self, ref: dict[str, Any]) -> Any:
@@ -106,6 +92,29 @@ class _Run:
             return datetime.fromisoformat(expires)
 
         return heartbeat
+
+
+def send_report(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
+                claim_next: dict[str, Any] | None) -> dict[str, Any]:
+    """Completes or fails a claimed step (with ``claim_next``: claiming the next steps in the same call) and returns
+    the engine's answer, ``{"claims": [...], "outcome": {...}}``. A report whose content the engine refuses (a result
+    nested deeper than 64 levels, larger than 64 MiB, with a NUL) is sent again as the step's ``InvalidResult``
+    failure. Raises ``StaleClaimError`` when the claim is no longer current."""
+    try:
+        return _send(call, report, claim_next)
+    except TaskerError as e:
+        if e.code not in REFUSED_INPUT_CODES:
+            raise
+        return _send(call, _step.refused(report, e.message), claim_next)
+
+
+def _send(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
+          claim_next: dict[str, Any] | None) -> dict[str, Any]:
+    name, body = report
+    if claim_next is not None:
+        body = {**body, "claim_next": claim_next}
+    (name, body), payload = _step.encode((name, body))
+    return call(name, payload)
 
 
 def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
