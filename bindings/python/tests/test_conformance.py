@@ -4,6 +4,7 @@ then again through engine.handle and engine.handle_async. The engine's clock is 
 handlers are played by advancing it, never by sleeping."""
 import asyncio
 import json
+import time
 from collections import Counter
 from datetime import datetime
 
@@ -96,14 +97,23 @@ def run_protocol(fixture, engine):
 
 
 class Scripted(tasker.StepHandler):
-    """The same scripts as a handler run by engine.handle / handle_async (one shared instance)."""
+    """The same scripts as a handler run by engine.handle / handle_async (one shared instance). Steps of one wave
+    finish in template order, as the v2 runner reports them (a fixture such as fail_fast depends on it): a step
+    returns only once no step listed before it is still in progress."""
 
-    def __init__(self, engine, scripts):
+    def __init__(self, engine, scripts, order):
         self.engine = engine
         self.scripts = scripts
+        self.order = order
         self.heartbeats_past_deadline = []
 
     def process(self, context):
+        try:
+            return self.play(context)
+        finally:
+            self.wait_for_earlier_steps(context)
+
+    def play(self, context):
         script = behaviour(self.scripts, context.step.name, context.step.attempt)
         if "advance_seconds" in script:
             self.engine.advance_clock(script["advance_seconds"])
@@ -118,12 +128,22 @@ class Scripted(tasker.StepHandler):
             raise tasker.RetryableError(fail["message"], retry_after=fail.get("retry_after_seconds"))
         return nested(script["return_nested"]) if "return_nested" in script else script["return"]
 
+    def wait_for_earlier_steps(self, context):
+        mine = self.order[context.step.name]
+        give_up = time.monotonic() + 10
+        while time.monotonic() < give_up:
+            steps = self.engine.get_task(context.task.uuid).steps
+            if not any(s.state == "in_progress" and self.order[s.name] < mine for s in steps):
+                return
+            time.sleep(0.001)
+
 
 def run_handle(fixture, engine, handle):
     template = engine.register_template((CONFORMANCE / "templates" / fixture["template"]).read_text())
     task = engine.create_task(template["name"], namespace=template["namespace"], context=fixture["context"])
-    scripted = Scripted(engine, fixture["handlers"])
-    every_handler = {step.raw["handler"] for step in engine.get_task(task.uuid).steps}
+    steps = engine.get_task(task.uuid).steps
+    scripted = Scripted(engine, fixture["handlers"], {step.name: n for n, step in enumerate(steps)})
+    every_handler = {step.raw["handler"] for step in steps}
     for handler_name in fixture.get("handlers_present", every_handler):
         engine.register_handler(handler_name, scripted)
     delays = []

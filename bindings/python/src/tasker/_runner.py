@@ -121,22 +121,20 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     run = _Run(engine, task_uuid, traceparent)
     claims, outcome = run.claim()
     pending = deque(claims)
-    running: dict[Future[_step.Report], dict[str, Any]] = {}
+    running: dict[Future[_step.Report], int] = {}  # each running step and its place in claim order
+    claimed = 0
     while True:
         if not running and len(pending) == 1:  # one step and nothing else: run it on this thread, no hand-off
             claim = pending.popleft()
             finished = [run.run_sync(claim)]
         else:
             while pending and len(running) < run.concurrency:
-                claim = pending.popleft()
-                running[engine._executor().submit(run.run_sync, claim)] = claim
+                running[engine._executor().submit(run.run_sync, pending.popleft())] = claimed
+                claimed += 1
             if not running:
                 return outcome
             done, _ = wait(running, return_when=FIRST_COMPLETED)
-            finished = []
-            for future in done:
-                del running[future]
-                finished.append(future.result())
+            finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
         for n, report in enumerate(finished, 1):
             answer = run.report(report, run.concurrency - len(running) - len(pending))
             if answer is None:
@@ -157,22 +155,20 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
 
     claims, outcome = await native(run.claim)
     pending = deque(claims)
-    running: dict[asyncio.Task[_step.Report], dict[str, Any]] = {}
+    running: dict[asyncio.Task[_step.Report], int] = {}
+    claimed = 0
     try:
         while True:
             if not running and len(pending) == 1:
                 finished = [await run.run_async(pending.popleft())]
             else:
                 while pending and len(running) < run.concurrency:
-                    claim = pending.popleft()
-                    running[asyncio.ensure_future(run.run_async(claim))] = claim
+                    running[asyncio.ensure_future(run.run_async(pending.popleft()))] = claimed
+                    claimed += 1
                 if not running:
                     return outcome
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                finished = []
-                for task in done:
-                    del running[task]
-                    finished.append(task.result())
+                finished = [task.result() for task in sorted(done, key=running.pop)]
             for n, report in enumerate(finished, 1):
                 answer = await native(run.report, report, run.concurrency - len(running) - len(pending))
                 if answer is None:
