@@ -55,17 +55,14 @@ async def run_async(handler: StepHandler | type[StepHandler], context: StepConte
     try:
         instance = handler() if isinstance(handler, type) else handler
         try:
-            async with asyncio.timeout(_remaining(context)) as scope:
-                output = await _produce_async(instance, context)
-        except TimeoutError:
-            if scope.expired():
-                return timed_out(ref)
-            raise
+            output = await _within_deadline(_produce_async(instance, context), context)
         finally:
             ref["handler"] = _handler_run(context, started)
         return COMPLETE, {**ref, "result": output}
     except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
         raise
+    except _DeadlinePassed:
+        return timed_out(ref)
     except BaseException as e:  # noqa: BLE001
         return failure(ref, e)
 
@@ -165,13 +162,26 @@ def _remaining(context: StepContext) -> float | None:
 
 
 async def _await(awaitable: Any, context: StepContext) -> Any:
+    return await _within_deadline(awaitable, context)
+
+
+async def _within_deadline(awaitable: Any, context: StepContext) -> Any:
+    """Awaits the handler; at the deadline cancels it and raises _DeadlinePassed (a TimeoutError the handler raises
+    itself stays its own failure). asyncio.wait rather than asyncio.timeout: Python 3.9 and 3.10 have no timeout."""
+    remaining = _remaining(context)
+    if remaining is None:
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
     try:
-        async with asyncio.timeout(_remaining(context)) as scope:
-            return await awaitable
-    except TimeoutError:
-        if scope.expired():
-            raise _DeadlinePassed() from None
+        done, _ = await asyncio.wait({task}, timeout=max(remaining, 0))
+    except BaseException:  # handle_async itself was cancelled: so is the handler
+        task.cancel()
         raise
+    if done:
+        return task.result()
+    task.cancel()
+    await asyncio.wait({task})  # let the handler unwind (its finally blocks run) before the step is reported
+    raise _DeadlinePassed()
 
 
 def _describe(error: BaseException) -> str:
