@@ -71,8 +71,8 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
     """Registers the Celery task ``name`` on ``app``: ``handle(task_uuid)``, then, when
     ``outcome.requeue_after_seconds`` is not None, enqueue itself again with that countdown (0 when steps became
     ready meanwhile; a retry's delay; the engine's ``missing_handler_requeue_seconds`` when ready steps wait for a
-    handler only other workers have, so the queue hands the task to one of them). ``on_outcome(task_uuid, outcome)`` runs
-    after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
+    handler only other workers have, so the queue hands the task to one of them). ``on_outcome(task_uuid,
+    outcome)`` runs after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
     ``DEFAULT_TASK_OPTIONS`` (e.g. ``queue="tasker"``). Returns the Celery task; ``task.tasker_engine()`` is this
     process's engine (opened by ``engine_factory`` on first use)."""
     engines = _EnginePerProcess(engine_factory)

@@ -18,7 +18,8 @@ class TaskerError(Exception):
 
 
 class ValidationError(TaskerError):
-    """INVALID_ARGUMENT: bad input: a missing or ill-typed field, a context that fails the input schema, malformed YAML."""
+    """INVALID_ARGUMENT: bad input: a missing or ill-typed field, a context that fails the input schema, malformed
+    YAML."""
     code = 1
 
 
