@@ -50,12 +50,12 @@ def main() -> int:
         print(f"created task {task.uuid}")
 
         outcome = engine.handle(task.uuid)
-        while outcome.action == "reenqueue":
+        while outcome.requeue_after_seconds is not None:  # the engine says when to come back
             for e in events:
                 print(f"  {e['name']:<22} {e['step_name']:<18} attempt {e['attempt']}")
-            # A queue-driven host re-enqueues instead (Celery: countdown=outcome.delay_seconds).
-            print(f"  waiting {outcome.delay_seconds:.2f}s before retrying")
-            time.sleep(outcome.delay_seconds)
+            # A queue-driven host re-enqueues instead (Celery: countdown=outcome.requeue_after_seconds).
+            print(f"  {outcome.action}: waiting {outcome.requeue_after_seconds:.2f}s")
+            time.sleep(outcome.requeue_after_seconds)
             outcome = engine.handle(task.uuid)
         for e in events:
             print(f"  {e['name']:<22} {e['step_name']:<18} attempt {e['attempt']}")

@@ -131,12 +131,20 @@ def test_permanent_error_fails_the_step_and_the_task_at_once(engine):
     assert (payment.state, payment.attempts) == ("error", 1)
 
 
-def test_an_unregistered_handler_fails_the_step_permanently(engine):
-    engine.register_template(ORDER_TEMPLATE)  # no handlers registered at all
+def test_a_step_whose_handler_is_not_registered_stays_ready_and_handle_names_the_handler_it_waits_for(engine):
+    engine.register_template(ORDER_TEMPLATE)
+    for name in ("ValidateOrder", "ReserveInventory", "ShipOrder"):  # no ProcessPayment in this worker
+        engine.register_handler(name, Returns)
     task = create_order(engine)
-    assert engine.handle(task.uuid).action == "error"
-    error = engine.get_task(task.uuid).step("validate_order").error
-    assert error["error_type"] == "UnknownHandler" and "ValidateOrder" in error["message"]
+    outcome = engine.handle(task.uuid)
+    assert (outcome.action, outcome.task_state) == ("reenqueue", "in_progress")
+    assert outcome.waiting_for_handlers == {"ProcessPayment": ["process_payment"]}
+    assert outcome.requeue_after_seconds == outcome.delay_seconds == 5  # missing_handler_requeue_seconds
+    done = engine.get_task(task.uuid)
+    assert [(s.name, s.state, s.attempts) for s in done.steps] == [
+        ("validate_order", "complete", 1), ("reserve_inventory", "complete", 1), ("process_payment", "pending", 0),
+        ("ship_order", "pending", 0)]
+    assert done.step("process_payment").error is None
 
 
 def test_a_result_that_is_not_json_serializable_is_a_step_failure(engine):

@@ -51,12 +51,12 @@ def test_a_library_of_another_abi_version_is_refused(tmp_path):
     lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 99; }\n")
     run = run_with_library(lib)
     assert run.stdout.strip() == (
-        f"AbiMismatchError | libtasker at {lib} has ABI version 99; this binding needs 1: install the binding and "
+        f"AbiMismatchError | libtasker at {lib} has ABI version 99; this binding needs 2: install the binding and "
         "the library from the same release (./build.sh native)"), run
 
 
 def test_a_library_without_a_function_the_binding_needs_is_refused(tmp_path):
-    lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 1; }\n")
+    lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 2; }\n")
     run = run_with_library(lib)
     assert run.stdout.startswith(f"AbiMismatchError | libtasker at {lib} has no tasker_"), run
 

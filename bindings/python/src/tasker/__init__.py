@@ -14,7 +14,8 @@
 """
 from ._ffi import version
 from ._version import __version__  # the release (VERSION); tasker.version() asks the loaded library
-from .engine import Engine, Subscription
+from .engine import Engine
+from .subscription import Subscription
 from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import AbiMismatchError, TaskerError, error_for_code
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 class _Bytes(ctypes.Structure):
@@ -43,13 +43,14 @@ _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
     "tasker_error_free": ([_p], None),
     "tasker_bytes_free": ([_out], None),
     "tasker_engine_open": ([_u8, _size, ctypes.POINTER(_p)], _p),
-    "tasker_engine_free": ([_p], _p),
+    "tasker_engine_free": ([_p], None),
+    "tasker_engine_close": ([_p], _p),
     "tasker_engine_migrate": ([_p], _p),
     "tasker_engine_advance_clock": ([_p, ctypes.c_int64], _p),
     "tasker_engine_health": ([_p, _out], _p),
     "tasker_subscription_open": ([_p, _u8, _size, ctypes.c_uint32, ctypes.POINTER(_p)], _p),
     "tasker_subscription_pull": ([_p, ctypes.c_uint32, _out], _p),
-    "tasker_subscription_free": ([_p], _p),
+    "tasker_subscription_free": ([_p], None),
     **{name: ([_p, _u8, _size, _out], _p) for name in _JSON_CALLS},
 }
 
@@ -158,7 +159,13 @@ def engine_open(config: bytes) -> int:
 
 
 def engine_free(handle: int) -> None:
-    check(_lib().tasker_engine_free(handle))
+    """The destructor: ignores stale handles and failures on the way out (finalizers have nowhere to report)."""
+    _lib().tasker_engine_free(handle)
+
+
+def engine_close(handle: int) -> None:
+    """Shuts the engine down and releases the handle (even when it fails), raising what went wrong on the way out."""
+    check(_lib().tasker_engine_close(handle))
 
 
 def engine_migrate(handle: int) -> None:
@@ -188,7 +195,7 @@ def subscription_pull(handle: int, max_events: int) -> bytes:
 
 
 def subscription_free(handle: int) -> None:
-    check(_lib().tasker_subscription_free(handle))
+    _lib().tasker_subscription_free(handle)
 
 
 def version() -> str:

@@ -1,4 +1,5 @@
-"""JSON in and out of the engine: compact UTF-8, and errors that name where a value is not JSON."""
+"""JSON in and out of the engine: compact UTF-8, and errors that name where a value is not JSON. What the engine
+accepts (nesting, size, NUL) is the engine's to say: nothing here checks it."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,6 @@ from typing import Any
 
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _decoder = json.JSONDecoder()
-
-#: The engine reads at most 64 levels of JSON per request; a field's value sits one level inside the request.
-MAX_FIELD_DEPTH = 63
 
 
 def dumps(value: Any) -> bytes:
@@ -28,28 +26,20 @@ def loads(data: bytes) -> Any:
 
 
 def explain_fields(request: Any) -> str | None:
-    """Why a request is not JSON the engine accepts, naming the field; None when it is fine."""
-    if not isinstance(request, dict):
-        return _explain(request, "value", "value", 0, frozenset())
-    for key, item in request.items():
-        found = _explain(item, str(key), str(key), 0, frozenset())
-        if found:
-            return found
-    return None
-
-
-def why_refused(payload: bytes, field: str) -> str | None:
-    """Why the engine may have refused ``field`` of a request this module encoded (e.g. nesting too deep)."""
+    """Why a request is not JSON, naming the field; None when it is fine."""
     try:
-        request = json.loads(payload)
-    except (ValueError, RecursionError):
+        if not isinstance(request, dict):
+            return _explain(request, "value", frozenset())
+        for key, item in request.items():
+            found = _explain(item, str(key), frozenset())
+            if found:
+                return found
         return None
-    if not isinstance(request, dict) or field not in request:
-        return None
-    return _explain(request[field], field, field, 0, frozenset())
+    except RecursionError:
+        return "the value nests too deep for Python to serialize"
 
 
-def _explain(value: Any, path: str, root: str, depth: int, seen: frozenset[int]) -> str | None:
+def _explain(value: Any, path: str, seen: frozenset[int]) -> str | None:
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -61,8 +51,6 @@ def _explain(value: Any, path: str, root: str, depth: int, seen: frozenset[int])
     if isinstance(value, float):
         return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot represent"
     if isinstance(value, (dict, list, tuple)):
-        if depth >= MAX_FIELD_DEPTH:
-            return f"{root} nests more than {MAX_FIELD_DEPTH} levels deep, more than the engine accepts"
         if id(value) in seen:
             return f"{path} contains itself (a cycle)"
         seen = seen | {id(value)}
@@ -71,16 +59,16 @@ def _explain(value: Any, path: str, root: str, depth: int, seen: frozenset[int])
             if not (key is None or isinstance(key, (str, int, float, bool))):
                 return f"{path} has a {type(key).__name__} key ({key!r}); JSON object keys are strings"
             if isinstance(key, str):
-                found = _explain(key, f"{path} key {key!r}", root, depth + 1, seen)
+                found = _explain(key, f"{path} key {key!r}", seen)
                 if found:
                     return found
-            found = _explain(item, f"{path}[{key!r}]", root, depth + 1, seen)
+            found = _explain(item, f"{path}[{key!r}]", seen)
             if found:
                 return found
         return None
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            found = _explain(item, f"{path}[{index}]", root, depth + 1, seen)
+            found = _explain(item, f"{path}[{index}]", seen)
             if found:
                 return found
         return None

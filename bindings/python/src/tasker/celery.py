@@ -1,4 +1,5 @@
-"""Celery integration: a Celery task that drives a Tasker task and re-enqueues it when the outcome says so.
+"""Celery integration: a Celery task that drives a Tasker task and re-enqueues it when the outcome says so (one
+rule: ``outcome.requeue_after_seconds`` is not None -> enqueue the task again with that countdown).
 
     from celery import Celery
     import tasker, tasker.celery
@@ -67,9 +68,11 @@ class _EnginePerProcess:
 
 def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tasker.handle_task",
              on_outcome: Callable[[str, Outcome], None] | None = None, **task_options: Any) -> Any:
-    """Registers the Celery task ``name`` on ``app``: ``handle(task_uuid)``, then re-enqueue itself with
-    ``countdown=outcome.delay_seconds`` when the outcome is ``reenqueue``. ``on_outcome(task_uuid, outcome)`` runs
-    after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
+    """Registers the Celery task ``name`` on ``app``: ``handle(task_uuid)``, then, when
+    ``outcome.requeue_after_seconds`` is not None, enqueue itself again with that countdown (0 when steps became
+    ready meanwhile; a retry's delay; the engine's ``missing_handler_requeue_seconds`` when ready steps wait for a
+    handler only other workers have, so the queue hands the task to one of them). ``on_outcome(task_uuid,
+    outcome)`` runs after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
     ``DEFAULT_TASK_OPTIONS`` (e.g. ``queue="tasker"``). Returns the Celery task; ``task.tasker_engine()`` is this
     process's engine (opened by ``engine_factory`` on first use)."""
     engines = _EnginePerProcess(engine_factory)
@@ -79,12 +82,12 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
         # traceparent (W3C): the caller's span, so this job's step spans join its trace; passed on when re-enqueued.
         engine = engines.get()
         outcome = engine.handle(task_uuid, traceparent=traceparent) if traceparent else engine.handle(task_uuid)
-        if outcome.action in ("reenqueue", "execute"):  # "execute": steps became ready meanwhile, come back at once
-            self.apply_async((task_uuid, traceparent), countdown=outcome.delay_seconds or 0)
+        if outcome.requeue_after_seconds is not None:  # the engine's call, the same in every queue adapter
+            self.apply_async((task_uuid, traceparent), countdown=outcome.requeue_after_seconds)
         if on_outcome is not None:
             on_outcome(task_uuid, outcome)
         return {"task_uuid": task_uuid, "action": outcome.action, "task_state": outcome.task_state,
-                "delay_seconds": outcome.delay_seconds}
+                "delay_seconds": outcome.delay_seconds, "requeue_after_seconds": outcome.requeue_after_seconds}
 
     handle_task.tasker_engine = engines.get
     return handle_task

@@ -1,50 +1,24 @@
-"""The Engine: templates, tasks, and the handle loop that runs your step handlers."""
+"""The Engine: templates, tasks, and ``handle``, which runs your step handlers (the loop itself is in _runner)."""
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import threading
-import traceback
 import uuid as _uuid
 import weakref
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar, Union
+from typing import Any, Sequence, Union
 
-from . import _ffi
-from ._json import dumps, loads, why_refused
-from .errors import (InvalidHandleError, NotFoundError, PermanentError, RetryableError, StaleClaimError, TaskerError,
-                     ValidationError)
-from .handler import StepContext, StepHandler
+from . import _ffi, _runner
+from ._json import dumps, loads
+from ._lifetime import check_process, release
+from .errors import InvalidHandleError, NotFoundError, ValidationError
+from .handler import StepHandler
 from .outcome import Outcome, Task
+from .subscription import Subscription
 
-_T = TypeVar("_T")
 TaskUuid = Union[str, _uuid.UUID]
 HandlerSpec = Union[type[StepHandler], StepHandler]
-_Report = tuple[str, bytes]  # (the native function, its request)
-
-_MAX_MESSAGE = 16_384  # characters of an exception's message recorded with a failed step
-_MAX_FRAMES = 50  # traceback entries recorded with a failed step
-
-
-def _release(free: Callable[[int], None], handle: int, pid: int) -> None:
-    """Frees a native handle from a finalizer (garbage collection or interpreter exit). Never in a forked child: the
-    library's runtime does not survive fork, and the handle belongs to the parent anyway."""
-    if os.getpid() != pid:
-        return
-    try:
-        free(handle)
-    except TaskerError:
-        pass
-
-
-def _check_process(pid: int, what: str) -> None:
-    if os.getpid() != pid:
-        raise TaskerError(
-            f"this {what} was opened in process {pid} and cannot be used after fork; "
-            "open a new Engine in each worker process (e.g. in Celery's worker_process_init)")
 
 
 class Engine:
@@ -52,7 +26,8 @@ class Engine:
 
     ``config`` is the engine configuration of ``tasker_engine_open``: ``schema``, ``pool_size``, ``migrate``,
     ``max_attempts``, ``backoff={...}``, ``lease_seconds``, ``retention={...}``, ``event_buffer``,
-    ``clock="manual"`` (tests), ``random_seed``, ``telemetry={...}``.
+    ``clock="manual"`` (tests), ``random_seed``, ``telemetry={...}``, ``missing_handler_requeue_seconds`` (how long
+    a task whose ready steps only other workers can run waits before it is re-driven; default 5).
 
     Use it as a context manager (or call ``close``); a finalizer frees an engine that is garbage collected open.
     Thread-safe: ``handle`` may run on several threads at once. An engine belongs to the process that opened it:
@@ -67,25 +42,29 @@ class Engine:
             config["database_url"] = database_url
         self._pid = os.getpid()
         self._handle = _ffi.engine_open(dumps(config))
-        self._finalizer = weakref.finalize(self, _release, _ffi.engine_free, self._handle, self._pid)
+        self._finalizer = weakref.finalize(self, release, _ffi.engine_free, self._handle, self._pid)
         self._handlers: dict[str, HandlerSpec] = {}
         self._concurrency = concurrency
         self._worker_id = worker_id or f"python-{self._pid}"
         # Memory-store calls take microseconds and never wait on I/O: handle_async makes them on the event loop.
         # PostgreSQL calls wait on the database: handle_async makes them on threads.
-        self._blocking = database_url is not None or "database_url" in config
+        self._blocking = "database_url" in config
+        # A manual clock moves only when a test says so: deadlines are then not timed against the real clock.
+        self._manual_clock = config.get("clock") == "manual"
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
     # ---- lifetime -----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Releases the engine (idempotent). Calls made with it afterwards raise ``InvalidHandleError``."""
+        """Shuts the engine down (idempotent): waits for steps running on its threads, closes the store and flushes
+        telemetry, raising what failed on the way out (the engine is released even then). Calls made with it
+        afterwards raise ``InvalidHandleError``."""
         if self._finalizer.detach():
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
             if os.getpid() == self._pid:
-                _ffi.engine_free(self._handle)
+                _ffi.engine_close(self._handle)
 
     @property
     def closed(self) -> bool:
@@ -105,7 +84,7 @@ class Engine:
     def _h(self) -> int:
         if self.closed:
             raise InvalidHandleError("the engine is closed")
-        _check_process(self._pid, "engine")
+        check_process(self._pid, "engine")
         return self._handle
 
     def _call(self, name: str, payload: bytes) -> dict[str, Any]:
@@ -141,7 +120,10 @@ class Engine:
     def register_handler(self, name: str, handler: HandlerSpec) -> None:
         """Registers the handler for steps whose template says ``handler: {callable: name}``: a StepHandler subclass
         (one instance per step attempt) or an instance (shared by every attempt, from several threads at once).
-        Only registered names ever run."""
+        ``handle`` claims only the steps of registered handlers; the others stay ready for a worker that has theirs
+        (``outcome.waiting_for_handlers`` names them)."""
+        if not isinstance(name, str) or not name or "\0" in name:
+            raise ValidationError(f"a handler name is a non-empty string without NUL, not {name!r}")
         if not (isinstance(handler, StepHandler) or (isinstance(handler, type) and issubclass(handler, StepHandler))):
             raise ValidationError(f"handler for {name!r} must be a tasker.StepHandler subclass or instance, "
                                   f"not {handler!r}")
@@ -232,160 +214,26 @@ class Engine:
     # ---- running steps -------------------------------------------------------------------------------
 
     def handle(self, task_uuid: TaskUuid, *, traceparent: str | None = None) -> Outcome:
-        """Runs the task's ready steps until none are ready and returns the outcome. Each wave of ready steps runs
-        concurrently (up to ``concurrency`` steps, on threads). When ``outcome.action == "reenqueue"``, come back
-        after ``outcome.delay_seconds``; ``"wait"`` means steps are in flight elsewhere. ``traceparent`` (W3C, e.g.
-        from the queue job's headers) makes this call's step spans children of the caller's span."""
-        task_uuid = str(task_uuid)
-        claims, outcome = self._claim(task_uuid, traceparent)
-        while True:
-            if not claims:
-                if outcome.action != "execute":
-                    return outcome
-                claims, outcome = self._claim(task_uuid, traceparent)  # raced with another worker: ask once more
-                if not claims:
-                    return outcome
-            done = _after_wave(self._run_wave(claims))
-            if done is not None:
-                return done
-            claims, outcome = self._claim(task_uuid, traceparent)
+        """Runs the task's ready steps that have a registered handler, up to ``concurrency`` at once (on threads),
+        until none is left, and returns the last outcome. Come back when ``outcome.requeue_after_seconds`` is not
+        None, after that many seconds (``reenqueue``: a retry's delay, or ready steps only another worker has the
+        handler for, listed in ``outcome.waiting_for_handlers``); ``wait`` means steps are in flight elsewhere.
+        A handler's failure, a result the engine refuses and a step that runs past its deadline are recorded as the
+        step's failure: nothing raises for the handler's sake. ``traceparent`` (W3C, e.g. from the queue job's
+        headers) makes this call's step spans children of the caller's span."""
+        return _runner.handle(self, str(task_uuid), traceparent)
 
     async def handle_async(self, task_uuid: TaskUuid, *, traceparent: str | None = None) -> Outcome:
-        """``handle`` for asyncio. Async handlers are awaited concurrently on the running loop; sync handlers run in
-        threads; PostgreSQL calls run in threads. The event loop never blocks on a handler or the database."""
-        task_uuid = str(task_uuid)
-        claims, outcome = await self._native(self._claim, task_uuid, traceparent)
-        while True:
-            if not claims:
-                if outcome.action != "execute":
-                    return outcome
-                claims, outcome = await self._native(self._claim, task_uuid, traceparent)
-                if not claims:
-                    return outcome
-
-            async def step(claim: dict[str, Any]) -> Outcome | None:
-                report = await self._run_async(claim)
-                return await self._native(self._report, claim, report)
-
-            done = _after_wave(list(await asyncio.gather(*(step(c) for c in claims))))
-            if done is not None:
-                return done
-            claims, outcome = await self._native(self._claim, task_uuid, traceparent)
-
-    def _run_wave(self, claims: list[dict[str, Any]]) -> list[Outcome | None]:
-        """Runs a wave's steps at once, each on a pool thread that reports it as soon as it is done (one step runs on
-        this thread: no hand-off)."""
-        if len(claims) == 1:
-            return [self._report(claims[0], self._run_sync(claims[0]))]
-        return list(self._executor().map(lambda claim: self._report(claim, self._run_sync(claim)), claims))
-
-    async def _native(self, fn: Callable[..., _T], *args: Any) -> _T:
-        if self._blocking:
-            return await asyncio.to_thread(fn, *args)
-        return fn(*args)
+        """``handle`` for asyncio: the same loop. ``async def`` handlers are awaited concurrently on the running loop
+        and cancelled at their deadline; sync handlers and PostgreSQL calls run on threads. The event loop never
+        blocks on a handler or the database."""
+        return await _runner.handle_async(self, str(task_uuid), traceparent)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="tasker-step")
             return self._pool
-
-    def _claim(self, task_uuid: str, traceparent: str | None) -> tuple[list[dict[str, Any]], Outcome]:
-        request = {"task_uuid": task_uuid, "max_steps": self._concurrency, "worker_id": self._worker_id}
-        if traceparent:
-            request["traceparent"] = traceparent
-        answer = self._call("tasker_steps_claim", dumps(request))
-        claims: list[dict[str, Any]] = answer["claims"]
-        if traceparent:
-            for claim in claims:  # carried to the step's report (_claim_ref), never sent to the handler
-                claim["_traceparent"] = traceparent
-        return claims, Outcome.from_json(answer["outcome"])
-
-    def _handler_for(self, context: StepContext) -> StepHandler | None:
-        registered = self._handlers.get(context.step.handler)
-        return registered() if isinstance(registered, type) else registered
-
-    def _run_sync(self, claim: dict[str, Any]) -> _Report:
-        """Runs one claimed step on this thread; returns the report to make. Never raises for the handler's sake."""
-        context = StepContext.from_claim(claim)
-        started = _now()
-        try:
-            handler = self._handler_for(context)
-            if handler is None:
-                return self._unknown_handler(claim, context)
-            try:
-                output = _resolve(handler.process(context))
-                output = _resolve(handler.process_results(output))
-            finally:
-                _record_run(claim, context, started)
-            return _completion(claim, output)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as e:  # noqa: BLE001 - every other handler failure becomes a step failure
-            return _failure(claim, e)
-
-    async def _run_async(self, claim: dict[str, Any]) -> _Report:
-        context = StepContext.from_claim(claim)
-        started = _now()
-        try:
-            handler = self._handler_for(context)
-            if handler is None:
-                return self._unknown_handler(claim, context)
-            try:
-                output = await self._produce_async(handler, context)
-            finally:
-                _record_run(claim, context, started)
-            return _completion(claim, output)
-        except (KeyboardInterrupt, SystemExit, asyncio.CancelledError):
-            raise
-        except BaseException as e:  # noqa: BLE001
-            return _failure(claim, e)
-
-    @staticmethod
-    async def _produce_async(handler: StepHandler, context: StepContext) -> Any:
-        if not (inspect.iscoroutinefunction(handler.process) or inspect.iscoroutinefunction(handler.process_results)):
-            return await asyncio.to_thread(_produce_sync, handler, context)  # both sync: one hop for the pair
-        if inspect.iscoroutinefunction(handler.process):
-            output = await handler.process(context)
-        else:
-            output = await asyncio.to_thread(handler.process, context)
-        if inspect.isawaitable(output):
-            output = await output
-        output = handler.process_results(output)
-        if inspect.isawaitable(output):
-            output = await output
-        return output
-
-    def _report(self, claim: dict[str, Any], report: _Report) -> Outcome | None:
-        """Reports a step; returns the outcome, or None when the claim was stale (the lease expired and the step is
-        someone else's now, or the task was cancelled meanwhile: nothing to do)."""
-        name, payload = report
-        try:
-            return self._outcome(name, payload)
-        except StaleClaimError:
-            return None
-        except ValidationError as e:
-            # The engine refused what the handler produced (a result nesting deeper than 64 levels, larger than
-            # 64 MiB, ...). Record that as the step's failure instead of leaving the step in progress until its
-            # lease expires.
-            if name == "tasker_step_complete":
-                reason = why_refused(payload, "result") or e.message
-                name, payload = _failure(claim, TypeError(f"the engine refused the step's result: {reason}"))
-            else:
-                name, payload = "tasker_step_fail", dumps({**_claim_ref(claim), "error": {
-                    "message": f"the engine refused the step's failure report: {e.message}",
-                    "error_type": "InvalidFailureReport", "permanent": False}})
-            try:
-                return self._outcome(name, payload)
-            except StaleClaimError:
-                return None
-
-    def _unknown_handler(self, claim: dict[str, Any], context: StepContext) -> _Report:
-        known = ", ".join(sorted(self._handlers)[:20]) or "none"
-        error = {"message": f"no handler registered for {context.step.handler!r} (step {context.step.name!r}); "
-                            f"registered: {known}",
-                 "error_type": "UnknownHandler", "permanent": True}
-        return "tasker_step_fail", dumps({**_claim_ref(claim), "error": error})
 
 
 def _looks_like_path(source: str) -> bool:
@@ -401,143 +249,6 @@ def _text(task_uuid: TaskUuid) -> bytes:
 
 def _request(**fields: Any) -> bytes:
     return dumps({k: v for k, v in fields.items() if v is not None})
-
-
-def _after_wave(outcomes: list[Outcome | None]) -> Outcome | None:
-    """The outcome ``handle`` returns after a wave, or None to claim again. A finished outcome is final (the one that
-    finalized the task is preferred: its ``finalized`` is True). After a wave of one step its report's outcome is
-    current; after several, the next claim's outcome is (reports of one wave finish in any order)."""
-    finished = [o for o in outcomes if o is not None and o.finished]
-    if finished:
-        return next((o for o in finished if o.finalized), finished[-1])
-    if len(outcomes) == 1 and outcomes[0] is not None and outcomes[0].action != "execute":
-        return outcomes[0]
-    return None
-
-
-def _produce_sync(handler: StepHandler, context: StepContext) -> Any:
-    return _resolve(handler.process_results(_resolve(handler.process(context))))
-
-
-def _resolve(value: Any) -> Any:
-    """Runs an awaitable a sync handler path got (an ``async def`` handler under ``handle``) to its value."""
-    if not inspect.isawaitable(value):
-        return value
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # no loop on this thread: run one
-        return asyncio.run(_await(value))
-    # handle() was called on a thread that runs an event loop (handle_async is the better call there): the
-    # coroutine gets a loop of its own on another thread.
-    with ThreadPoolExecutor(1, thread_name_prefix="tasker-async-step") as runner:
-        return runner.submit(asyncio.run, _await(value)).result()
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
-
-
-def _claim_ref(claim: dict[str, Any]) -> dict[str, Any]:
-    """The fields every report of this claim carries: which step, the claim token, and (when ``handle`` was given
-    one) the caller's traceparent and what the handler run looked like (for its trace span)."""
-    ref = {"task_uuid": claim["task"]["task_uuid"], "step_uuid": claim["step"]["step_uuid"],
-           "claim_token": claim["claim_token"]}
-    if "_traceparent" in claim:
-        ref["traceparent"] = claim["_traceparent"]
-    if "_handler_run" in claim:
-        ref["handler"] = claim["_handler_run"]
-    return ref
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
-def _record_run(claim: dict[str, Any], context: StepContext, started: str) -> None:
-    """Remembers when the handler ran and the attributes it set; the report sends them (a ``tasker.handler`` span)."""
-    claim["_handler_run"] = {"started_at": started, "finished_at": _now(), "attributes": context.attributes}
-
-
-def _completion(claim: dict[str, Any], output: Any) -> _Report:
-    ref = _claim_ref(claim)
-    try:
-        payload = dumps({**ref, "result": output})
-    except TypeError as e:
-        return _failure(claim, e)
-    return "tasker_step_complete", payload
-
-
-def _describe(error: BaseException) -> str:
-    try:
-        message = str(error)
-    except Exception:  # noqa: BLE001 - a broken __str__ must not lose the failure
-        message = ""
-    message = message or type(error).__name__
-    return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "..."
-
-
-def _failure(claim: dict[str, Any], error: BaseException) -> _Report:
-    try:
-        backtrace = traceback.format_exception(type(error), error, error.__traceback__)[-_MAX_FRAMES:]
-    except Exception:  # noqa: BLE001
-        backtrace = []
-    body: dict[str, Any] = {
-        "message": _describe(error),
-        "error_type": type(error).__name__,
-        "permanent": isinstance(error, PermanentError),
-        "backtrace": [line[:_MAX_MESSAGE] for line in backtrace],
-    }
-    if isinstance(error, RetryableError) and error.retry_after is not None:
-        body["retry_after_seconds"] = error.retry_after
-    try:
-        payload = dumps({**_claim_ref(claim), "error": body})
-    except TypeError:  # text with lone surrogates in a message or traceback
-        body = {k: (v.encode("utf-8", "replace").decode() if isinstance(v, str) else v) for k, v in body.items()}
-        body["backtrace"] = [line.encode("utf-8", "replace").decode() for line in body["backtrace"]]
-        payload = dumps({**_claim_ref(claim), "error": body})
-    return "tasker_step_fail", payload
-
-
-class Subscription:
-    """An event subscription: ``pull()`` returns the buffered events (dicts, see docs/events.md), oldest first;
-    iterating yields every event buffered now and stops when the buffer is empty. ``dropped`` counts events lost
-    to a full buffer. A context manager; a finalizer closes a subscription that is garbage collected open."""
-
-    def __init__(self, engine: Engine, pattern: str, capacity: int):
-        self._engine = engine  # the engine lives at least as long as its subscriptions
-        self._pid = os.getpid()
-        self._handle = _ffi.subscription_open(engine._h, pattern.encode("utf-8"), capacity)
-        self._finalizer = weakref.finalize(self, _release, _ffi.subscription_free, self._handle, self._pid)
-        self.pattern = pattern
-        self.dropped = 0
-
-    def pull(self, max_events: int = 1000) -> list[dict[str, Any]]:
-        if not self._finalizer.alive:
-            raise InvalidHandleError("the subscription is closed")
-        _check_process(self._pid, "subscription")
-        batch = loads(_ffi.subscription_pull(self._handle, max_events))
-        self.dropped = batch["dropped"]
-        events: list[dict[str, Any]] = batch["events"]
-        return events
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        while events := self.pull():
-            yield from events
-
-    def close(self) -> None:
-        """Ends the subscription (idempotent)."""
-        if self._finalizer.detach() and os.getpid() == self._pid:
-            _ffi.subscription_free(self._handle)
-
-    @property
-    def closed(self) -> bool:
-        return not self._finalizer.alive
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 __all__ = ["Engine", "Subscription"]

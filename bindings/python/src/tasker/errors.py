@@ -18,7 +18,8 @@ class TaskerError(Exception):
 
 
 class ValidationError(TaskerError):
-    """Bad input: a missing or ill-typed field, a context that fails the input schema, malformed YAML."""
+    """INVALID_ARGUMENT: bad input: a missing or ill-typed field, a context that fails the input schema, malformed
+    YAML."""
     code = 1
 
 
@@ -55,7 +56,8 @@ class InvalidStateError(TaskerError):
 
 
 class StaleClaimError(TaskerError):
-    """The claim token is no longer current (the lease expired and the step was claimed again)."""
+    """The claim is no longer current: its lease expired and the step was claimed again, its deadline
+    (``timeout_seconds``) passed, or its task was cancelled or timed out."""
     code = 9
 
 
@@ -63,7 +65,9 @@ class DatabaseError(TaskerError):
     code = 10
 
 
-class TimeoutError(TaskerError):  # noqa: A001 - mirrors the C error name; tasker.TimeoutError
+class TimeoutError(TaskerError):  # noqa: A001 - mirrors the C error name; use it as tasker.TimeoutError
+    """The engine gave up waiting (a database statement or connection timed out). Not Python's builtin
+    TimeoutError: refer to it as ``tasker.TimeoutError``."""
     code = 11
 
 
@@ -75,9 +79,27 @@ class AbiMismatchError(TaskerError):
     code = 13
 
 
-_BY_CODE = {cls.code: cls for cls in (
-    ValidationError, InvalidHandleError, InvalidUtf8Error, InvalidJsonError, NotFoundError, ConflictError,
-    InvalidDagError, InvalidStateError, StaleClaimError, DatabaseError, TimeoutError, InternalError, AbiMismatchError)}
+#: The error table: each C ABI error code (``tasker_error_code_t`` in include/tasker.h) and the class raised for it,
+#: the same classes in every binding. A code this binding does not know raises ``TaskerError``.
+ERROR_CLASSES: dict[int, type[TaskerError]] = {
+    1: ValidationError,  # TASKER_ERROR_INVALID_ARGUMENT
+    2: InvalidHandleError,  # TASKER_ERROR_INVALID_HANDLE
+    3: InvalidUtf8Error,  # TASKER_ERROR_INVALID_UTF8
+    4: InvalidJsonError,  # TASKER_ERROR_INVALID_JSON
+    5: NotFoundError,  # TASKER_ERROR_NOT_FOUND
+    6: ConflictError,  # TASKER_ERROR_CONFLICT
+    7: InvalidDagError,  # TASKER_ERROR_INVALID_DAG
+    8: InvalidStateError,  # TASKER_ERROR_INVALID_STATE
+    9: StaleClaimError,  # TASKER_ERROR_STALE_CLAIM
+    10: DatabaseError,  # TASKER_ERROR_DATABASE
+    11: TimeoutError,  # TASKER_ERROR_TIMEOUT
+    12: InternalError,  # TASKER_ERROR_INTERNAL
+    13: AbiMismatchError,  # TASKER_ERROR_ABI_MISMATCH
+}
+assert all(cls.code == code for code, cls in ERROR_CLASSES.items())
+
+#: The codes with which the engine refuses a request's content (what a handler returned, when it is a step result).
+REFUSED_INPUT_CODES = frozenset({ValidationError.code, InvalidUtf8Error.code, InvalidJsonError.code})
 
 
 def error_for_code(code: int, message: str, details_json: str) -> TaskerError:
@@ -85,7 +107,7 @@ def error_for_code(code: int, message: str, details_json: str) -> TaskerError:
         details = json.loads(details_json)
     except ValueError:
         details = {}
-    return _BY_CODE.get(code, TaskerError)(message, details)
+    return ERROR_CLASSES.get(code, TaskerError)(message, details)
 
 
 class RetryableError(Exception):

@@ -1,8 +1,10 @@
 """Step handlers and what they receive."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Callable
 
 
 MAX_ATTRIBUTES = 64
@@ -30,7 +32,8 @@ class StepInfo:
 
 @dataclass(frozen=True)
 class StepContext:
-    """What a handler's ``process`` gets: the task, the step, and the results of the steps it depends on."""
+    """What a handler's ``process`` gets: the task, the step, the results of the steps it depends on, and the
+    attempt's ``deadline`` (the step's ``timeout_seconds`` after the claim, or None)."""
 
     task: TaskInfo
     step: StepInfo
@@ -38,6 +41,11 @@ class StepContext:
     claim_token: str
     attributes: dict[str, str | int | float | bool] = field(default_factory=dict)
     """Span attributes for this step's ``tasker.handler`` span (set them with :meth:`set_attribute`)."""
+    deadline: datetime | None = None
+    """When this attempt times out (UTC, the engine's clock): past it the engine fails the attempt as a retryable
+    ``Timeout`` and refuses its report. ``async`` handlers are cancelled then; sync ones may check ``cancelled``."""
+    _heartbeat: Callable[[float | None], datetime] | None = field(default=None, repr=False, compare=False)
+    _cancel_at: float | None = field(default=None, repr=False, compare=False)  # time.monotonic() of the deadline
 
     def set_attribute(self, key: str, value: str | int | float | bool) -> None:
         """Adds an attribute to the trace span of this handler run (OpenTelemetry, when the engine exports)."""
@@ -49,15 +57,41 @@ class StepContext:
             raise ValueError(f"at most {MAX_ATTRIBUTES} attributes per handler run")
         self.attributes[key] = value
 
+    def heartbeat(self, lease_seconds: float | None = None) -> datetime:
+        """Extends this claim's lease (by ``lease_seconds``, default the engine's ``lease_seconds``) so a long step is
+        not taken for a crashed worker's; never past ``deadline``. Returns the new lease expiry. Raises
+        ``tasker.StaleClaimError`` when the claim is no longer this worker's (the lease expired and the step was
+        claimed again, the deadline passed, the task was cancelled): stop working on it then."""
+        if self._heartbeat is None:
+            raise RuntimeError("this context was not handed out by an engine: there is no claim to heartbeat")
+        return self._heartbeat(lease_seconds)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the attempt's deadline has passed: a sync handler doing long work checks it and stops (its
+        report would be refused anyway). Always False without a deadline or on an engine with a manual clock."""
+        return self._cancel_at is not None and time.monotonic() >= self._cancel_at
+
     @classmethod
-    def from_claim(cls, claim: dict[str, Any]) -> "StepContext":
+    def from_claim(cls, claim: dict[str, Any], heartbeat: Callable[[float | None], datetime] | None = None, *,
+                   wall_clock: bool = False) -> "StepContext":
+        """The context of a claim (``tasker_steps_claim``'s JSON). ``wall_clock``: the engine's clock is the real
+        one, so the deadline can be timed here (a manual test clock only moves when a test moves it)."""
         t, s = claim["task"], claim["step"]
+        deadline_at = claim.get("deadline_at")
+        deadline = None if deadline_at is None else datetime.fromisoformat(deadline_at)
+        cancel_at = None
+        if deadline is not None and wall_clock:
+            cancel_at = time.monotonic() + (deadline - datetime.now(timezone.utc)).total_seconds()
         return cls(
             task=TaskInfo(t["task_uuid"], t["namespace"], t["name"], t["version"], t["context"], t["tags"]),
             step=StepInfo(s["step_uuid"], s["name"], s["handler"], s["attempt"], s["max_attempts"],
                           s.get("initialization") or {}),
             dependency_results=claim.get("dependency_results") or {},
             claim_token=claim["claim_token"],
+            deadline=deadline,
+            _heartbeat=heartbeat,
+            _cancel_at=cancel_at,
         )
 
 

@@ -1,14 +1,16 @@
 """Typed views of the engine's JSON answers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the host should do next: ``action`` is execute, reenqueue (after ``delay_seconds``), wait, complete,
-    error or cancelled."""
+    """What the host should do next. ``action`` is execute, reenqueue (after ``delay_seconds``), wait, complete,
+    error or cancelled. ``requeue_after_seconds`` is the one field a queue needs: re-drive the task after that many
+    seconds (0 for execute), or not at all when None. ``waiting_for_handlers`` maps each handler this worker lacks to
+    the ready steps waiting for it (another worker that has it will run them)."""
 
     task_uuid: str
     task_state: str
@@ -18,12 +20,16 @@ class Outcome:
     ready_steps: int
     in_progress_steps: int
     finalized: bool
+    requeue_after_seconds: float | None = None
+    waiting_for_handlers: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, o: dict[str, Any]) -> "Outcome":
-        delay = o.get("delay_seconds")
+        delay, requeue = o.get("delay_seconds"), o.get("requeue_after_seconds")
         return cls(o["task_uuid"], o["task_state"], o["execution_status"], o["action"],
-                   None if delay is None else float(delay), o["ready_steps"], o["in_progress_steps"], o["finalized"])
+                   None if delay is None else float(delay), o["ready_steps"], o["in_progress_steps"], o["finalized"],
+                   None if requeue is None else float(requeue),
+                   {w["handler"]: w["steps"] for w in o.get("waiting_for_handlers") or ()})
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,184 @@
+"""The step loop of ``Engine.handle`` (handlers on a thread pool) and ``Engine.handle_async`` (asyncio): the same loop,
+the same rules, as every binding runs it (docs: the step protocol, ABI 2).
+
+    claim the task's ready steps whose handlers are registered here (at most ``concurrency``)
+    run them concurrently, up to ``concurrency`` at once
+    as each finishes, report it and, in the same call, claim as many next steps as there are free slots
+    when nothing runs and no claim is held, return the last outcome
+
+No other policy lives here: when to come back, what is retried, how failure text is cut, what nests too deep are
+the engine's to decide, and the returned outcome says what the host does next.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import _step
+from ._json import dumps
+from .errors import REFUSED_INPUT_CODES, StaleClaimError, TaskerError
+from .handler import StepContext
+from .outcome import Outcome
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+Claims = list[dict[str, Any]]
+
+
+class _Run:
+    """One ``handle`` call: the task, the handlers it may run (fixed when the call starts) and the protocol calls."""
+
+    def __init__(self, engine: Engine, task_uuid: str, traceparent: str | None):
+        self._call = engine._call
+        self.handlers = dict(engine._handlers)
+        self.concurrency = engine._concurrency
+        self.traceparent = traceparent
+        self.wall_clock = not engine._manual_clock
+        names = list(self.handlers)
+        request: dict[str, Any] = {"task_uuid": task_uuid, "max_steps": self.concurrency,
+                                   "worker_id": engine._worker_id, "handlers": names}
+        if traceparent:
+            request["traceparent"] = traceparent
+        self._claim_request = dumps(request)
+        self._claim_next = {"handlers": names, "worker_id": engine._worker_id}
+
+    def claim(self) -> tuple[Claims, Outcome]:
+        answer = self._call("tasker_steps_claim", self._claim_request)
+        return answer["claims"], Outcome.from_json(answer["outcome"])
+
+    def prepare(self, claim: dict[str, Any]) -> tuple[Any, StepContext, dict[str, Any]]:
+        """The handler, its context (deadline, heartbeat) and the report's claim fields for one claim."""
+        ref = _step.claim_ref(claim, self.traceparent)
+        context = StepContext.from_claim(claim, heartbeat=self._heartbeat_for(ref), wall_clock=self.wall_clock)
+        return self.handlers.get(context.step.handler), context, ref
+
+    def run_sync(self, claim: dict[str, Any]) -> _step.Report:
+        handler, context, ref = self.prepare(claim)
+        if handler is None:
+            return self.unknown(context, ref)
+        return _step.run_sync(handler, context, ref)
+
+    async def run_async(self, claim: dict[str, Any]) -> _step.Report:
+        handler, context, ref = self.prepare(claim)
+        if handler is None:
+            return self.unknown(context, ref)
+        return await _step.run_async(handler, context, ref)
+
+    def unknown(self, context: StepContext, ref: dict[str, Any]) -> _step.Report:
+        # Claims name only registered handlers, so the engine never hands out such a step; reported, not raised,
+        # should it ever.
+        return _step.FAIL, {**ref, "error": {"message": f"no handler registered for {context.step.handler!r}",
+                                             "error_type": "UnknownHandler"}}
+
+    def report(self, report: _step.Report, free: int) -> tuple[Claims, Outcome] | None:
+        """Reports a step, claiming up to ``free`` next steps in the same call. None when the claim was stale (its
+        deadline passed, its lease expired and someone else holds the step, or the task ended meanwhile)."""
+        try:
+            answer = send_report(self._call, report, {"max_steps": free, **self._claim_next} if free > 0 else None)
+        except StaleClaimError:
+            return None
+        return answer["claims"], Outcome.from_json(answer["outcome"])
+
+    def _heartbeat_for(self, ref: dict[str, Any]) -> Any:
+        claim = {k: ref[k] for k in ("task_uuid", "step_uuid", "claim_token")}
+
+        def heartbeat(lease_seconds: float | None = None) -> datetime:
+            request = claim if lease_seconds is None else {**claim, "lease_seconds": lease_seconds}
+            expires = self._call("tasker_step_heartbeat", dumps(request))["lease_expires_at"]
+            return datetime.fromisoformat(expires)
+
+        return heartbeat
+
+
+def send_report(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
+                claim_next: dict[str, Any] | None) -> dict[str, Any]:
+    """Completes or fails a claimed step (with ``claim_next``: claiming the next steps in the same call) and returns
+    the engine's answer, ``{"claims": [...], "outcome": {...}}``. A report whose content the engine refuses (a result
+    nested deeper than 64 levels, larger than 64 MiB, with a NUL) is sent again as the step's ``InvalidResult``
+    failure. Raises ``StaleClaimError`` when the claim is no longer current."""
+    try:
+        return _send(call, report, claim_next)
+    except TaskerError as e:
+        if e.code not in REFUSED_INPUT_CODES:
+            raise
+        return _send(call, _step.refused(report, e.message), claim_next)
+
+
+def _send(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
+          claim_next: dict[str, Any] | None) -> dict[str, Any]:
+    name, body = report
+    if claim_next is not None:
+        body = {**body, "claim_next": claim_next}
+    (name, body), payload = _step.encode((name, body))
+    return call(name, payload)
+
+
+def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
+    run = _Run(engine, task_uuid, traceparent)
+    claims, outcome = run.claim()
+    pending = deque(claims)
+    running: dict[Future[_step.Report], int] = {}  # each running step and its place in claim order
+    claimed = 0
+    while True:
+        if not running and len(pending) == 1:  # one step and nothing else: run it on this thread, no hand-off
+            claim = pending.popleft()
+            finished = [run.run_sync(claim)]
+        else:
+            while pending and len(running) < run.concurrency:
+                running[engine._executor().submit(run.run_sync, pending.popleft())] = claimed
+                claimed += 1
+            if not running:
+                return outcome
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
+        for n, report in enumerate(finished, 1):
+            answer = run.report(report, run.concurrency - len(running) - len(pending))
+            if answer is None:
+                if n == len(finished) and not running and not pending:  # nothing else: a claim sees what happened
+                    answer = run.claim()
+                else:
+                    continue
+            claims, outcome = answer
+            pending.extend(claims)
+
+
+async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
+    run = _Run(engine, task_uuid, traceparent)
+
+    async def native(fn: Any, *args: Any) -> Any:
+        # Memory-store calls take microseconds and never wait on I/O: made on the loop. PostgreSQL calls: on threads.
+        return await asyncio.to_thread(fn, *args) if engine._blocking else fn(*args)
+
+    claims, outcome = await native(run.claim)
+    pending = deque(claims)
+    running: dict[asyncio.Task[_step.Report], int] = {}
+    claimed = 0
+    try:
+        while True:
+            if not running and len(pending) == 1:
+                finished = [await run.run_async(pending.popleft())]
+            else:
+                while pending and len(running) < run.concurrency:
+                    running[asyncio.ensure_future(run.run_async(pending.popleft()))] = claimed
+                    claimed += 1
+                if not running:
+                    return outcome
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                finished = [task.result() for task in sorted(done, key=running.pop)]
+            for n, report in enumerate(finished, 1):
+                answer = await native(run.report, report, run.concurrency - len(running) - len(pending))
+                if answer is None:
+                    if n == len(finished) and not running and not pending:
+                        answer = await native(run.claim)
+                    else:
+                        continue
+                claims, outcome = answer
+                pending.extend(claims)
+    finally:
+        for task in running:  # handle_async itself was cancelled or failed: its steps' reports would be refused
+            task.cancel()
+
