@@ -274,6 +274,7 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat
  *    "missing_handler_requeue_seconds": 5,   when ready steps wait only for handlers the caller lacks, the
  *                                   outcome says "reenqueue" after this long (another worker may have them)
+ *    "work_poll_seconds": 1,        how often a waiting tasker_work_claim looks for work without a wake-up
  *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
@@ -501,6 +502,24 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  */
 TASKER_API tasker_error_t *tasker_steps_claim(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                               tasker_bytes_t *out_json);
+
+/**
+ * Worker mode: claims up to max_steps ready steps of the caller's handlers across all tasks, highest task priority
+ * first, then oldest task first, waiting up to wait_seconds for work to appear (blocking the calling thread; call it
+ * from a worker thread). Every rule of tasker_steps_claim holds: attempts are counted now, each claim has a token,
+ * a lease and its deadline_at, and only its token can report the step (with claim_next, to go on with that task).
+ * Work created or made ready in this process wakes a waiting call at once; on PostgreSQL, other processes announce
+ * theirs with NOTIFY and a poll every "work_poll_seconds" (engine config, default 1) covers a lost notification.
+ *
+ * request_json: {"handlers": ["ValidateOrder", ...] (required, at least one), "max_steps": 16 (0-10000),
+ *                "namespaces": ["fulfillment", ...] (optional), "lease_seconds", "worker_id",
+ *                "wait_seconds": 0 (0-60)}
+ * out_json: {"claims": [<claim, as in tasker_steps_claim>, ...]} (empty when nothing was ready in time)
+ *
+ * Errors: INVALID_ARGUMENT when handlers is missing or empty, or wait_seconds is out of range.
+ */
+TASKER_API tasker_error_t *tasker_work_claim(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
+                                             tasker_bytes_t *out_json);
 
 /**
  * Extends a claim's lease, for handlers that run longer than the lease. Never past the claim's deadline_at.

@@ -248,7 +248,7 @@ static void test_null_outputs(void) {
     static const json_call calls[] = {
         (json_call)tasker_template_register, (json_call)tasker_task_create,    (json_call)tasker_task_get,
         (json_call)tasker_task_list,         (json_call)tasker_task_evaluate,  (json_call)tasker_task_retry,
-        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim,
+        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim, (json_call)tasker_work_claim,
         (json_call)tasker_step_heartbeat,    (json_call)tasker_step_complete,  (json_call)tasker_step_fail,
         (json_call)tasker_step_resolve,
     };
@@ -270,7 +270,7 @@ static void test_invalid_utf8_everywhere(void) {
     static const json_call calls[] = {
         (json_call)tasker_template_register, (json_call)tasker_task_create,    (json_call)tasker_task_get,
         (json_call)tasker_task_list,         (json_call)tasker_task_evaluate,  (json_call)tasker_task_retry,
-        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim,
+        (json_call)tasker_task_cancel,       (json_call)tasker_stale_work_list, (json_call)tasker_steps_claim, (json_call)tasker_work_claim,
         (json_call)tasker_step_heartbeat,    (json_call)tasker_step_complete,  (json_call)tasker_step_fail,
         (json_call)tasker_step_resolve,
     };
@@ -531,6 +531,28 @@ static void test_report_and_claim(void) {
     CHECK(tasker_engine_close(engine) == NULL);
 }
 
+/* Worker mode: one call claims ready steps of the named handlers across tasks. */
+static void test_work_claim_across_tasks(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    create_task(engine);
+    cJSON *work = CALL_OK(tasker_work_claim, engine, "{\"handlers\": [\"A\"], \"max_steps\": 5, \"worker_id\": \"w1\"}");
+    cJSON *claims = cJSON_GetObjectItem(work, "claims");
+    CHECK(cJSON_GetArraySize(claims) == 2);
+    CHECK(strcmp(str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "step"), "name"), "a") == 0);
+    CHECK(strcmp(str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "task"), "task_uuid"),
+                 str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 1), "task"), "task_uuid")) != 0);
+    cJSON_Delete(work);
+    work = CALL_OK(tasker_work_claim, engine, "{\"handlers\": [\"A\", \"B\"], \"wait_seconds\": 0.05}");
+    CHECK(work && cJSON_GetArraySize(cJSON_GetObjectItem(work, "claims")) == 0); /* both a's are in flight */
+    cJSON_Delete(work);
+    CALL_FAILS(tasker_work_claim, engine, "{}", TASKER_ERROR_INVALID_ARGUMENT);
+    CALL_FAILS(tasker_work_claim, engine, "{\"handlers\": []}", TASKER_ERROR_INVALID_ARGUMENT);
+    CALL_FAILS(tasker_work_claim, engine, "{\"handlers\": [\"A\"], \"wait_seconds\": 61}", TASKER_ERROR_INVALID_ARGUMENT);
+    tasker_engine_free(engine);
+}
+
 /* Text that cannot be stored, and configuration out of range, are INVALID_ARGUMENT naming the field. */
 static void expect_field(tasker_error_t *err, const char *field) {
     CHECK(tasker_error_code(err) == TASKER_ERROR_INVALID_ARGUMENT);
@@ -588,6 +610,7 @@ int main(int argc, char **argv) {
     test_trace_context_fields();
     test_log_records_as_events();
     test_claims_by_handler();
+    test_work_claim_across_tasks();
     test_report_and_claim();
     test_unstorable_text_and_bad_config();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
