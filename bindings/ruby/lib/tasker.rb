@@ -3,8 +3,14 @@
 # Tasker Native for Ruby: the embeddable DAG workflow engine. See bindings/ruby/README.md.
 require_relative "tasker/errors"
 require_relative "tasker/native"
+require_relative "tasker/fork_guard"
+require_relative "tasker/json_value"
+require_relative "tasker/step_context"
 require_relative "tasker/step_handler"
 require_relative "tasker/outcome"
+require_relative "tasker/thread_pool"
+require_relative "tasker/runner"
+require_relative "tasker/subscription"
 require_relative "tasker/engine"
 
 module Tasker
