@@ -37,6 +37,7 @@ module Tasker
       @pid = Process.pid
       @worker_id = worker_id || "ruby-#{Process.pid}"
       @handlers = {}
+      @wall_clock = config[:clock].to_s != "manual"
       @pool = ThreadPool.new(@concurrency)
       ObjectSpace.define_finalizer(self, ThreadPool.closer(@pool))
     end
@@ -149,7 +150,7 @@ module Tasker
     # `traceparent` (W3C, e.g. from the job) makes this call's step spans children of the caller's span.
     def handle(uuid, traceparent: nil)
       Runner.new(self, uuid, handlers: @handlers, concurrency: @concurrency, pool: @pool, worker_id: @worker_id,
-                             traceparent: traceparent).run
+                             wall_clock: @wall_clock, traceparent: traceparent).run
     end
 
     # @api private

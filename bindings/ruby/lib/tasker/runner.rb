@@ -12,8 +12,9 @@ module Tasker
     # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
     REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
 
-    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, traceparent: nil)
+    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, wall_clock: true, traceparent: nil)
       @engine = engine
+      @wall_clock = wall_clock
       @task_uuid = task_uuid.to_s
       @handlers = handlers
       @concurrency = concurrency
@@ -68,7 +69,7 @@ module Tasker
 
     # Runs the claim's handler; returns its report: [function, request JSON without claim_next, claim reference].
     def perform(claim)
-      context = StepContext.from_claim(claim, heartbeat: heartbeat_for(claim))
+      context = StepContext.from_claim(claim, heartbeat: heartbeat_for(claim), wall_clock: @wall_clock)
       registered = @handlers.fetch(context.step.handler)
       handler = registered.is_a?(Class) ? registered.new : registered
       started = now

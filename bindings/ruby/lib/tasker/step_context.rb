@@ -39,11 +39,13 @@ module Tasker
     end
 
     # True once the attempt's deadline has passed or a heartbeat found the claim stale: stop and return (or
-    # raise); the report will be refused anyway.
-    def cancelled? = @stale == true || (!deadline.nil? && Time.now >= deadline)
+    # raise); the report will be refused anyway. (On an engine with a manual clock, whose time is not the wall
+    # clock's, only a stale heartbeat counts.)
+    def cancelled? = @stale == true || (@wall_clock && !deadline.nil? && Time.now >= deadline)
 
     # `heartbeat`: called with lease_seconds, returns the new lease expiry; set by the runner that owns the claim.
-    def self.from_claim(claim, heartbeat: nil)
+    # `wall_clock`: false when the engine's clock is manual.
+    def self.from_claim(claim, heartbeat: nil, wall_clock: true)
       t = claim.fetch("task")
       s = claim.fetch("step")
       deadline = claim["deadline_at"]
@@ -54,6 +56,7 @@ module Tasker
                     dependency_results: claim["dependency_results"] || {}, claim_token: claim["claim_token"], attributes: {},
                     deadline: deadline && Time.iso8601(deadline))
       context.instance_variable_set(:@heartbeat, heartbeat)
+      context.instance_variable_set(:@wall_clock, wall_clock)
       context
     end
   end
