@@ -4,8 +4,9 @@
 #
 #   TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so ruby bench/ruby/bench.rb [tasks]
 #
-# `engine.handle` (claim a wave, run handlers, report, evaluate) with threads: 1, and the bare claim + complete
-# loop that bench/abi runs in C, to read Ruby's per-step overhead over C.
+# `engine.handle` (claim by handler, run handlers, report each claiming the next) at concurrency 1 and at the default
+# (8), and the bare claim + complete loop that bench/abi runs in C, to read Ruby's per-step overhead over C. Each
+# figure is the median of 3 rounds, measured in one run.
 $LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
 require "tasker"
 
@@ -39,13 +40,27 @@ def bare(engine, tasks)
 end
 
 tasks = (ARGV[0] || 2000).to_i
-Tasker::Engine.open(threads: 1, retention: { max_finished_tasks: 1000 }) do |engine|
-  engine.register_template(TEMPLATE)
-  engine.register_handler("Noop", Noop)
-  run = ->(n) { n.times { engine.handle(engine.create_task("noop", namespace: "bench").uuid) } }
-  run.call(200)
-  handle = Array.new(3) { per_step(tasks, &run) }.sort[1]
-  loop_only = Array.new(3) { per_step(tasks) { |n| bare(engine, n) } }.sort[1]
-  puts format("engine.handle: %.1f us/step = %d no-op steps/s (median of 3 x %d tasks)", handle * 1e6, 1 / handle, tasks)
-  puts format("bare claim+complete loop: %.1f us/step = %d steps/s", loop_only * 1e6, 1 / loop_only)
+def measure(tasks, **options)
+  Tasker::Engine.open(retention: { max_finished_tasks: 1000 }, **options) do |engine|
+    engine.register_template(TEMPLATE)
+    engine.register_handler("Noop", Noop)
+    run = ->(n) { n.times { engine.handle(engine.create_task("noop", namespace: "bench").uuid) } }
+    run.call(200) # warm-up
+    yield engine, run
+  end
+end
+
+results = {}
+[1, Tasker::Engine::DEFAULT_CONCURRENCY].each do |concurrency|
+  measure(tasks, concurrency: concurrency) do |_engine, run|
+    results["engine.handle, concurrency #{concurrency}"] = Array.new(3) { per_step(tasks, &run) }.sort[1]
+  end
+end
+measure(tasks) do |engine, _run|
+  results["bare claim+complete loop"] = Array.new(3) { per_step(tasks) { |n| bare(engine, n) } }.sort[1]
+end
+bare_loop = results["bare claim+complete loop"]
+results.each do |name, seconds|
+  extra = name.start_with?("engine.handle") ? format(" (+%.1f us over the bare loop)", (seconds - bare_loop) * 1e6) : ""
+  puts format("%-30s %6.1f us/step = %6d no-op steps/s%s (median of 3 x %d tasks)", name + ":", seconds * 1e6, 1 / seconds, extra, tasks)
 end
