@@ -23,6 +23,7 @@ module Tasker
       @claim_next = { handlers: handlers.keys, worker_id: worker_id }
       @claim_next[:traceparent] = traceparent if traceparent
       @finished = Queue.new
+      @unstarted = Queue.new
     end
 
     # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.
@@ -52,19 +53,30 @@ module Tasker
       answer["claims"]
     end
 
+    # A pool thread takes the claim, unless this thread took it first (see `wait`).
     def start(claim)
+      @unstarted << claim
       @pool.post do
-        @finished << perform(claim)
+        claim = take(@unstarted)
+        @finished << perform(claim) if claim
       rescue Exception => e # rubocop:disable Lint/RescueException -- the waiting `handle` re-raises it
         @finished << e
       end
     end
 
+    # The next finished step's report. With none finished yet and a claim no pool thread has taken (they are still
+    # waking up), this thread runs it: waking a thread costs more than a short handler.
     def wait
-      report = @finished.pop
+      report = take(@finished) || ((claim = take(@unstarted)) && perform(claim)) || @finished.pop
       raise report if report.is_a?(Exception)
 
       report
+    end
+
+    def take(queue)
+      queue.pop(true)
+    rescue ThreadError
+      nil
     end
 
     # Runs the claim's handler; returns its report: [function, request JSON without claim_next, claim reference].
