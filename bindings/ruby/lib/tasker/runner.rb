@@ -21,7 +21,6 @@ module Tasker
       @pool = pool
       @traceparent = traceparent
       @claim_next = { handlers: handlers.keys, worker_id: worker_id }
-      @claim_next[:traceparent] = traceparent if traceparent
       @finished = Queue.new
       @unstarted = Queue.new
     end
@@ -48,6 +47,7 @@ module Tasker
 
     def claim(max_steps)
       request = @claim_next.merge(task_uuid: @task_uuid, max_steps: max_steps)
+      request[:traceparent] = @traceparent if @traceparent
       answer = call(:tasker_steps_claim, JSON.generate(request))
       @outcome = answer["outcome"]
       answer["claims"]
