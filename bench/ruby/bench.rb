@@ -4,8 +4,9 @@
 #
 #   TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so ruby bench/ruby/bench.rb [tasks]
 #
-# `engine.handle` (claim a wave, run handlers, report, evaluate) with threads: 1, and the bare claim + complete
-# loop that bench/abi runs in C, to read Ruby's per-step overhead over C.
+# `engine.handle` (claim by handler, run handlers, report each claiming the next) at concurrency 1 and at the default
+# (8), and the bare claim + complete loop that bench/abi runs in C, to read Ruby's per-step overhead over C. Each
+# figure is the median of 5 rounds, measured in one run with the modes' rounds alternating.
 $LOAD_PATH.unshift File.expand_path("../../bindings/ruby/lib", __dir__)
 require "tasker"
 
@@ -39,13 +40,30 @@ def bare(engine, tasks)
 end
 
 tasks = (ARGV[0] || 2000).to_i
-Tasker::Engine.open(threads: 1, retention: { max_finished_tasks: 1000 }) do |engine|
-  engine.register_template(TEMPLATE)
-  engine.register_handler("Noop", Noop)
-  run = ->(n) { n.times { engine.handle(engine.create_task("noop", namespace: "bench").uuid) } }
-  run.call(200)
-  handle = Array.new(3) { per_step(tasks, &run) }.sort[1]
-  loop_only = Array.new(3) { per_step(tasks) { |n| bare(engine, n) } }.sort[1]
-  puts format("engine.handle: %.1f us/step = %d no-op steps/s (median of 3 x %d tasks)", handle * 1e6, 1 / handle, tasks)
-  puts format("bare claim+complete loop: %.1f us/step = %d steps/s", loop_only * 1e6, 1 / loop_only)
+ROUNDS = 5
+
+def open_engine(**options)
+  Tasker::Engine.new(retention: { max_finished_tasks: 1000 }, **options).tap do |engine|
+    engine.register_template(TEMPLATE)
+    engine.register_handler("Noop", Noop)
+  end
+end
+
+def handling(engine) = ->(n) { n.times { engine.handle(engine.create_task("noop", namespace: "bench").uuid) } }
+
+# Each mode has its own engine; the rounds alternate between modes so that a busy machine slows them alike.
+modes = [1, Tasker::Engine::DEFAULT_CONCURRENCY].to_h do |concurrency|
+  ["engine.handle, concurrency #{concurrency}", handling(open_engine(concurrency: concurrency))]
+end
+bare_engine = open_engine
+modes["bare claim+complete loop"] = ->(n) { bare(bare_engine, n) }
+modes.each_value { |run| run.call(200) } # warm-up
+samples = modes.transform_values { [] }
+ROUNDS.times { modes.each { |name, run| samples[name] << per_step(tasks, &run) } }
+results = samples.transform_values { |times| times.sort[ROUNDS / 2] }
+bare_loop = results["bare claim+complete loop"]
+results.each do |name, seconds|
+  extra = name.start_with?("engine.handle") ? format(" (+%.1f us over the bare loop)", (seconds - bare_loop) * 1e6) : ""
+  puts format("%-30s %6.1f us/step = %6d no-op steps/s%s (median of %d x %d tasks)", "#{name}:", seconds * 1e6, 1 / seconds,
+              extra, ROUNDS, tasks)
 end

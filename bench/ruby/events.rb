@@ -14,7 +14,7 @@ class Noop < Tasker::StepHandler
   def process(_context) = nil
 end
 
-rates = Tasker::Engine.open(threads: 1) do |engine|
+rates = Tasker::Engine.open(concurrency: 1) do |engine|
   engine.register_template(TEMPLATE)
   engine.register_handler("Noop", Noop)
   Array.new(3) do |round|

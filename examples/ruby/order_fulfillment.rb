@@ -44,11 +44,12 @@ status = Tasker::Engine.open do |engine|
   puts "created task #{task.uuid}"
 
   outcome = engine.handle(task.uuid)
-  while outcome.action == "reenqueue"
+  # The one rule: handle the task again after requeue_after_seconds when it is not nil. A Sidekiq host re-enqueues
+  # instead: Tasker::Sidekiq::HandleTaskJob does perform_in(outcome.requeue_after_seconds).
+  while (delay = outcome.requeue_after_seconds)
     print_events.call
-    # A Sidekiq host re-enqueues instead: Tasker::Sidekiq::HandleTaskJob does perform_in(outcome.delay_seconds).
-    puts format("  waiting %.2fs before retrying", outcome.delay_seconds)
-    sleep outcome.delay_seconds
+    puts format("  waiting %.2fs before handling again (%s)", delay, outcome.action)
+    sleep delay
     outcome = engine.handle(task.uuid)
   end
   print_events.call

@@ -4,8 +4,14 @@
 require_relative "tasker/version"
 require_relative "tasker/errors"
 require_relative "tasker/native"
+require_relative "tasker/fork_guard"
+require_relative "tasker/json_value"
+require_relative "tasker/step_context"
 require_relative "tasker/step_handler"
 require_relative "tasker/outcome"
+require_relative "tasker/thread_pool"
+require_relative "tasker/runner"
+require_relative "tasker/subscription"
 require_relative "tasker/engine"
 
 module Tasker

@@ -1,51 +1,8 @@
 # frozen_string_literal: true
 
 require "json"
-require "time"
 
 module Tasker
-  # Handles from libtasker belong to the process that opened them: its .NET runtime does not survive fork.
-  module ForkGuard
-    private
-
-    def check_process!(what)
-      return if Process.pid == @pid
-
-      raise Error, "this #{what} was opened in process #{@pid} and cannot be used after fork; " \
-                   "open a new engine in each worker process"
-    end
-  end
-
-  # Converts a handler's output (or a task context) to plain JSON values, refusing what JSON cannot represent
-  # instead of writing its `to_s`. Symbols become strings; objects with `as_json` (ActiveSupport) are converted.
-  module JsonValue
-    MAX_DEPTH = 100 # as JSON.generate's max_nesting; also stops a cycle
-
-    module_function
-
-    def convert(value, path, depth = 0)
-      raise TypeError, "#{path} nests deeper than #{MAX_DEPTH} levels (a cycle?)" if depth > MAX_DEPTH
-
-      case value
-      when nil, true, false, String, Integer then value
-      when Float then value.finite? ? value : raise(TypeError, "#{path} is #{value}, which JSON cannot represent")
-      when Symbol then value.to_s
-      when Hash then value.to_h { |key, item| [key_text(key, path), convert(item, "#{path}.#{key}", depth + 1)] }
-      when Array then value.each_with_index.map { |item, index| convert(item, "#{path}[#{index}]", depth + 1) }
-      else
-        raise TypeError, "#{path} is a #{value.class}, which is not JSON-serializable" unless value.respond_to?(:as_json)
-
-        convert(value.as_json, path, depth + 1)
-      end
-    end
-
-    def key_text(key, path)
-      return key.to_s if key.is_a?(String) || key.is_a?(Symbol)
-
-      raise TypeError, "#{path} has a #{key.class} key (#{key.inspect}); JSON object keys are strings"
-    end
-  end
-
   # An embedded engine: the memory store by default, `database_url:` for PostgreSQL.
   #
   #   Tasker::Engine.open do |engine|
@@ -56,8 +13,11 @@ module Tasker
   #   end
   #
   # Thread-safe. One engine per process: open it after fork (Sidekiq and Puma boot hooks, see the README).
+  # `concurrency:` bounds how many handlers one `handle` call runs at once (threads kept between calls).
   class Engine
     include ForkGuard
+
+    DEFAULT_CONCURRENCY = 8
 
     def self.open(**options)
       engine = new(**options)
@@ -70,24 +30,48 @@ module Tasker
       end
     end
 
-    def initialize(database_url: nil, threads: 8, worker_id: nil, **config)
-      raise ValidationError, "threads must be at least 1" if threads < 1
-
+    def initialize(database_url: nil, concurrency: nil, threads: nil, worker_id: nil, **config)
+      @concurrency = self.class.concurrency_option(concurrency, threads)
       config[:database_url] = database_url if database_url
       @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), Native::Releaser.new(:tasker_engine_free))
       @pid = Process.pid
-      @threads = threads
       @worker_id = worker_id || "ruby-#{Process.pid}"
       @handlers = {}
+      @wall_clock = config[:clock].to_s != "manual"
+      @pool = ThreadPool.new(@concurrency)
+      ObjectSpace.define_finalizer(self, ThreadPool.closer(@pool))
     end
 
+    attr_reader :concurrency
+
+    # `threads:` is the deprecated name of `concurrency:` (the other bindings' name); it warns once per process.
+    def self.concurrency_option(concurrency, threads)
+      unless threads.nil?
+        raise ValidationError, "give concurrency: only (threads: is its deprecated name)" unless concurrency.nil?
+
+        unless @threads_warned
+          caller = caller_locations.find { |location| !location.path.start_with?(__dir__) }
+          warn "#{caller}: warning: Tasker::Engine's threads: is deprecated and will be removed; use concurrency:"
+          @threads_warned = true
+        end
+        concurrency = threads
+      end
+      concurrency = DEFAULT_CONCURRENCY if concurrency.nil?
+      raise ValidationError, "concurrency must be an Integer of at least 1, not #{concurrency.inspect}" unless concurrency.is_a?(Integer) && concurrency >= 1
+
+      concurrency
+    end
+
+    # Shuts the engine down (tasker_engine_close): raises when that fails (a store that fails to close, telemetry
+    # that fails to flush); the handle is released either way, and a second close does nothing.
     def close
       return if @pointer.nil?
 
       pointer = @pointer
       @pointer = nil
       pointer.autorelease = false
-      Native.check!(Native.tasker_engine_free(pointer)) if Process.pid == @pid
+      @pool.shutdown
+      Native.check!(Native.tasker_engine_close(pointer)) if Process.pid == @pid
     end
 
     def closed? = @pointer.nil?
@@ -159,20 +143,14 @@ module Tasker
     def advance_clock(seconds) = Native.check!(Native.tasker_engine_advance_clock(native_handle, (seconds * 1000).round))
     def subscribe(pattern = "*", capacity: 0) = Subscription.new(self, pattern, capacity)
 
-    # Runs the task's ready steps (up to `threads` at once) until none are ready; returns the Outcome. Re-enqueue
-    # the task after `delay_seconds` when `action == "reenqueue"`. `traceparent` (W3C, e.g. from the job) makes
-    # this call's step spans children of the caller's span.
+    # Runs the task's ready steps whose handlers are registered, up to `concurrency` at once, reporting each as it
+    # finishes and claiming the next in the same call, until none is running; returns the Outcome. A queue re-drives
+    # the task after `outcome.requeue_after_seconds` when it is not nil (Tasker::Sidekiq does). Ready steps whose
+    # handlers this engine lacks stay ready for another worker (`outcome.waiting_for_handlers` names them).
+    # `traceparent` (W3C, e.g. from the job) makes this call's step spans children of the caller's span.
     def handle(uuid, traceparent: nil)
-      outcome = evaluate(uuid)
-      while outcome.action == "execute"
-        request = { task_uuid: uuid, max_steps: @threads, worker_id: @worker_id }
-        request[:traceparent] = traceparent if traceparent
-        claims = call(:tasker_steps_claim, request)["claims"]
-        claims.each { |claim| claim["_traceparent"] = traceparent } if traceparent
-        run_wave(claims)
-        outcome = evaluate(uuid)
-      end
-      outcome
+      Runner.new(self, uuid, handlers: @handlers, concurrency: @concurrency, pool: @pool, worker_id: @worker_id,
+                             wall_clock: @wall_clock, traceparent: traceparent).run
     end
 
     # @api private
@@ -190,110 +168,6 @@ module Tasker
     def call(name, payload, raw: false)
       text = raw ? payload : JSON.generate(payload)
       JSON.parse(Native.call_json(name, native_handle, text))
-    end
-
-    def run_wave(claims)
-      return report(run_step(claims.first)) if claims.size == 1
-
-      queue = Queue.new
-      claims.each { |claim| queue << claim }
-      workers = Array.new([@threads, claims.size].min) do
-        Thread.new do
-          while (claim = begin
-            queue.pop(true)
-          rescue ThreadError
-            nil
-          end)
-            report(run_step(claim))
-          end
-        end
-      end
-      workers.each(&:join)
-    end
-
-    def run_step(claim)
-      context = StepContext.from_claim(claim)
-      registered = @handlers[context.step.handler]
-      return unknown_handler(claim, context) if registered.nil?
-
-      handler = registered.is_a?(Class) ? registered.new : registered
-      started = now
-      begin
-        output = handler.process_results(handler.process(context))
-      ensure
-        # when and how the handler ran: the report turns it into a tasker.handler span
-        claim["_handler_run"] = { started_at: started, finished_at: now, attributes: context.attributes }
-      end
-      output = JsonValue.convert(output, "result")
-      [:tasker_step_complete, JSON.generate(claim_ref(claim).merge(result: output))]
-    rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
-      failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"))
-    rescue StandardError => e
-      failure(claim, e)
-    end
-
-    def report((name, payload))
-      Native.call_json(name, native_handle, payload)
-    rescue StaleClaimError
-      nil # the lease expired and another worker owns the step now
-    end
-
-    # What every report of this claim carries: the step, its token, and (when known) the caller's traceparent and
-    # the handler run.
-    def claim_ref(claim)
-      ref = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
-      ref[:traceparent] = claim["_traceparent"] if claim["_traceparent"]
-      ref[:handler] = claim["_handler_run"] if claim["_handler_run"]
-      ref
-    end
-
-    def now = Time.now.utc.iso8601(6)
-
-    def failure(claim, error)
-      body = { message: error.message.to_s.empty? ? error.class.name : error.message, error_type: error.class.name,
-               permanent: error.is_a?(PermanentError), backtrace: (error.backtrace || []).first(50) }
-      body[:retry_after_seconds] = error.retry_after if error.is_a?(RetryableError) && error.retry_after
-      [:tasker_step_fail, JSON.generate(claim_ref(claim).merge(error: body))]
-    end
-
-    def unknown_handler(claim, context)
-      error = { message: "no handler registered for #{context.step.handler.inspect} (step #{context.step.name.inspect})",
-                error_type: "UnknownHandler", permanent: true }
-      [:tasker_step_fail, JSON.generate(claim_ref(claim).merge(error: error))]
-    end
-  end
-
-  # Pulled batches of events (see docs/events.md). `each` yields what is buffered now; `dropped` counts overflow.
-  class Subscription
-    include Enumerable
-    include ForkGuard
-    attr_reader :dropped
-
-    def initialize(engine, pattern, capacity)
-      pointer = Native.open_subscription(engine.handle_pointer, pattern.to_s, capacity)
-      @pointer = FFI::AutoPointer.new(pointer, Native::Releaser.new(:tasker_subscription_free))
-      @pid = Process.pid
-      @dropped = 0
-    end
-
-    def pull(max_events = 1000)
-      raise InvalidHandleError, "the subscription is closed" if @pointer.nil?
-
-      check_process!("subscription")
-      batch = JSON.parse(Native.pull(@pointer, max_events))
-      @dropped = batch["dropped"]
-      batch["events"]
-    end
-
-    def each(&block)
-      while (events = pull).any?
-        events.each(&block)
-      end
-    end
-
-    def close
-      @pointer&.free
-      @pointer = nil
     end
   end
 end

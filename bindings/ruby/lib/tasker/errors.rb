@@ -25,7 +25,10 @@ module Tasker
     end
   end
 
+  # The error table: one class per tasker_error_code_t of include/tasker.h, the same names in every binding
+  # (InvalidArgumentError is ValidationError's other name). Error::CODES maps each code to its class.
   class ValidationError < Error; CODE = 1; end
+  InvalidArgumentError = ValidationError
   class InvalidHandleError < Error; CODE = 2; end
   class InvalidUtf8Error < ValidationError; CODE = 3; end
   class InvalidJsonError < ValidationError; CODE = 4; end

@@ -10,16 +10,17 @@ module Tasker
   module Native
     extend FFI::Library
 
-    ABI_VERSION = 1
+    ABI_VERSION = 2
 
     # tasker_bytes_t: an output buffer the library fills and tasker_bytes_free releases.
     class TaskerBytes < FFI::Struct
       layout :data, :pointer, :len, :size_t
     end
 
-    # FFI::AutoPointer's releaser for engines and subscriptions that were never closed. It frees only in the process
-    # that opened the handle: a forked child that exits normally runs finalizers too, and must not call into a .NET
-    # runtime that did not survive the fork (nor free its parent's engine).
+    # FFI::AutoPointer's releaser for engines and subscriptions that were never closed (the *_free destructors return
+    # nothing and ignore stale handles). It frees only in the process that opened the handle: a forked child that
+    # exits normally runs finalizers too, and must not call into a .NET runtime that did not survive the fork (nor
+    # free its parent's engine).
     class Releaser
       def initialize(free_function)
         @free_function = free_function
@@ -27,10 +28,7 @@ module Tasker
       end
 
       def call(pointer)
-        return unless Process.pid == @pid
-
-        error = Native.public_send(@free_function, pointer)
-        Native.tasker_error_free(error) unless error.null?
+        Native.public_send(@free_function, pointer) if Process.pid == @pid
       end
     end
 
@@ -72,13 +70,14 @@ module Tasker
     attach_function :tasker_error_free, [:pointer], :void
     attach_function :tasker_bytes_free, [:pointer], :void
     attach_function :tasker_engine_open, %i[pointer size_t pointer], :pointer, blocking: true
-    attach_function :tasker_engine_free, [:pointer], :pointer, blocking: true
+    attach_function :tasker_engine_close, [:pointer], :pointer, blocking: true
+    attach_function :tasker_engine_free, [:pointer], :void, blocking: true
     attach_function :tasker_engine_migrate, [:pointer], :pointer, blocking: true
     attach_function :tasker_engine_advance_clock, %i[pointer int64], :pointer
     attach_function :tasker_engine_health, %i[pointer pointer], :pointer, blocking: true
     attach_function :tasker_subscription_open, %i[pointer pointer size_t uint32 pointer], :pointer
     attach_function :tasker_subscription_pull, %i[pointer uint32 pointer], :pointer
-    attach_function :tasker_subscription_free, [:pointer], :pointer
+    attach_function :tasker_subscription_free, [:pointer], :void
     JSON_CALLS = %i[
       tasker_template_register tasker_task_create tasker_task_get tasker_task_list tasker_steps_claim
       tasker_step_heartbeat tasker_step_complete tasker_step_fail tasker_task_evaluate tasker_task_retry

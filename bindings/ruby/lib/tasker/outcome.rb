@@ -1,10 +1,14 @@
 # frozen_string_literal: true
 
 module Tasker
-  # What the host should do next: `action` is "execute", "reenqueue" (after `delay_seconds`), "wait", "complete",
-  # "error" or "cancelled".
+  # What the host should do next. One rule for a queue: when `requeue_after_seconds` is not nil, re-drive the task
+  # after that many seconds (0 for "execute", the delay for "reenqueue"); when nil ("wait", or finished), do not.
+  # `action` is "execute", "reenqueue" (after `delay_seconds`), "wait", "complete", "error" or "cancelled";
+  # `waiting_for_handlers` lists the ready steps waiting for handlers this caller lacks:
+  # [{"handler" => "C", "steps" => ["c"]}].
   Outcome = Struct.new(:task_uuid, :task_state, :execution_status, :action, :delay_seconds, :ready_steps,
-                       :in_progress_steps, :finalized, keyword_init: true) do
+                       :in_progress_steps, :finalized, :requeue_after_seconds, :waiting_for_handlers,
+                       keyword_init: true) do
     def self.from_json(hash)
       new(**hash.slice(*members.map(&:to_s)).transform_keys(&:to_sym))
     end

@@ -49,7 +49,8 @@ module Tasker
     end
     @mutex = Mutex.new
 
-    # Handles a task and re-enqueues itself with `perform_in(delay_seconds)` when the outcome says "reenqueue".
+    # Handles a task and follows the outcome's one rule: re-enqueue itself with
+    # `perform_in(outcome.requeue_after_seconds)` when that is not nil, never otherwise.
     class HandleTaskJob
       include ::Sidekiq::Worker
       sidekiq_options queue: "tasker"
@@ -58,9 +59,9 @@ module Tasker
       def perform(task_uuid, traceparent = nil)
         engine = Tasker::Sidekiq.engine
         outcome = traceparent ? engine.handle(task_uuid, traceparent: traceparent) : engine.handle(task_uuid)
-        if outcome.action == "reenqueue"
+        unless outcome.requeue_after_seconds.nil?
           args = traceparent ? [task_uuid, traceparent] : [task_uuid]
-          self.class.set(queue: Tasker::Sidekiq.queue).perform_in(outcome.delay_seconds || 0, *args)
+          self.class.set(queue: Tasker::Sidekiq.queue).perform_in(outcome.requeue_after_seconds, *args)
         end
         Tasker::Sidekiq.on_outcome&.call(task_uuid, outcome)
         outcome.to_h.transform_keys(&:to_s)

@@ -1,0 +1,167 @@
+# frozen_string_literal: true
+
+require "json"
+require "time"
+
+module Tasker
+  # One `Engine#handle` call: the step loop every binding runs (docs/c-abi.md), with no policy of its own. Claim
+  # up to `concurrency` steps naming the registered handlers; run them; report each one as it finishes, claiming
+  # the task's next steps in the same call (as many as there are free slots); return the last outcome once nothing
+  # is running and nothing is claimed. What the outcome means (requeue or not) is the core's decision.
+  class Runner
+    # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
+    REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
+
+    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, wall_clock: true, traceparent: nil)
+      @engine = engine
+      @wall_clock = wall_clock
+      @task_uuid = task_uuid.to_s
+      @handlers = handlers
+      @concurrency = concurrency
+      @pool = pool
+      @traceparent = traceparent
+      @claim_next = { handlers: handlers.keys, worker_id: worker_id }
+      @finished = Queue.new
+      @unstarted = Queue.new
+    end
+
+    # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.
+    def run
+      claims = claim(@concurrency)
+      running = 0
+      until claims.empty? && running.zero?
+        if running.zero? && claims.size == 1
+          report = perform(claims.pop) # nothing to overlap with: run it on this thread
+        else
+          claims.each { |claim| start(claim) }
+          running += claims.size
+          report = wait
+          running -= 1
+        end
+        claims = deliver(report, free: @concurrency - running, alone: running.zero?)
+      end
+      Outcome.from_json(@outcome)
+    end
+
+    private
+
+    def claim(max_steps)
+      request = @claim_next.merge(task_uuid: @task_uuid, max_steps: max_steps)
+      request[:traceparent] = @traceparent if @traceparent
+      answer = call(:tasker_steps_claim, JSON.generate(request))
+      @outcome = answer["outcome"]
+      answer["claims"]
+    end
+
+    # A pool thread takes the claim, unless this thread took it first (see `wait`).
+    def start(claim)
+      @unstarted << claim
+      @pool.post do
+        claim = take(@unstarted)
+        @finished << perform(claim) if claim
+      rescue Exception => e # rubocop:disable Lint/RescueException -- the waiting `handle` re-raises it
+        @finished << e
+      end
+    end
+
+    # The next finished step's report. With none finished yet and a claim no pool thread has taken (they are still
+    # waking up), this thread runs it: waking a thread costs more than a short handler.
+    def wait
+      report = take(@finished) || ((claim = take(@unstarted)) && perform(claim)) || @finished.pop
+      raise report if report.is_a?(Exception)
+
+      report
+    end
+
+    def take(queue)
+      queue.pop(true)
+    rescue ThreadError
+      nil
+    end
+
+    # Runs the claim's handler; returns its report: [function, request JSON without claim_next, claim reference].
+    def perform(claim)
+      context = StepContext.from_claim(claim, heartbeat: heartbeat_for(claim), wall_clock: @wall_clock)
+      registered = @handlers.fetch(context.step.handler)
+      handler = registered.is_a?(Class) ? registered.new : registered
+      started = now
+      begin
+        output = run_handler(handler, context)
+      ensure
+        # when and how the handler ran: the report turns it into a tasker.handler span
+        run = { started_at: started, finished_at: now, attributes: context.attributes }
+      end
+      ref = reference(claim, run)
+      result = JSON.generate(JsonValue.convert(output, "result"), max_nesting: false)
+      [:tasker_step_complete, JSON.generate(ref)[0...-1] << %(,"result":#{result}}), ref]
+    rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
+      failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"), run)
+    rescue StandardError, SystemStackError => e
+      failure(claim, e, run)
+    end
+
+    # The one place a handler runs (a hook around each handler run wraps this).
+    def run_handler(handler, context) = handler.process_results(handler.process(context))
+
+    # Sends a report, claiming up to `free` next steps in the same call; returns the new claims. A refused result
+    # is reported again as the step's InvalidResult failure; a stale claim (deadline passed, task timed out, step
+    # taken over) is dropped, and when it was the last step in hand one more claim records what happened.
+    def deliver((function, request, ref), free:, alone:)
+      answer = send_report(function, request, free)
+    rescue Error => e
+      raise unless function == :tasker_step_complete && REFUSED.include?(e.code)
+
+      refused = { message: "the engine refused the step's result: #{e.message}", error_type: "InvalidResult" }
+      deliver([:tasker_step_fail, JSON.generate(ref.merge(error: refused)), ref], free: free, alone: alone)
+    else
+      return alone ? claim(free) : [] if answer.nil?
+
+      @outcome = answer["outcome"]
+      answer["claims"]
+    end
+
+    def send_report(function, request, free)
+      claim_next = JSON.generate(@claim_next.merge(max_steps: free))
+      call(function, request[0...-1] << %(,"claim_next":#{claim_next}}))
+    rescue StaleClaimError
+      nil
+    end
+
+    def call(function, text) = JSON.parse(Native.call_json(function, @engine.handle_pointer, text), max_nesting: false)
+
+    # What every report of this claim carries: the step, its token, the caller's traceparent and the handler run.
+    def reference(claim, run = nil)
+      ref = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
+      ref[:traceparent] = @traceparent if @traceparent
+      ref[:handler] = run if run
+      ref
+    end
+
+    def failure(claim, error, run)
+      message = error.message.to_s
+      body = { message: utf8(message.empty? ? error.class.to_s : message), error_type: error.class.to_s,
+               permanent: error.is_a?(PermanentError), backtrace: (error.backtrace || []).map { |frame| utf8(frame) } }
+      retry_after = error.retry_after if error.is_a?(RetryableError)
+      body[:retry_after_seconds] = retry_after if retry_after.is_a?(Numeric) && retry_after.to_f.finite?
+      ref = reference(claim, run)
+      [:tasker_step_fail, JSON.generate(ref.merge(error: body)), ref]
+    end
+
+    def heartbeat_for(claim)
+      request = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
+      lambda do |lease_seconds|
+        answer = call(:tasker_step_heartbeat, JSON.generate(lease_seconds ? request.merge(lease_seconds: lease_seconds) : request))
+        Time.iso8601(answer["lease_expires_at"])
+      end
+    end
+
+    # Failure text goes to the core whole (it cuts it); it only has to be UTF-8.
+    def utf8(text)
+      text = text.encode(Encoding::UTF_8, invalid: :replace, undef: :replace) unless [Encoding::UTF_8, Encoding::BINARY, Encoding::US_ASCII].include?(text.encoding)
+      text = text.dup.force_encoding(Encoding::UTF_8)
+      text.valid_encoding? ? text : text.scrub
+    end
+
+    def now = Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ") # RFC 3339, cheaper than Time#iso8601
+  end
+end
