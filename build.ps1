@@ -149,6 +149,7 @@ function Invoke-Test {
     if (Test-Path scripts/abi-parity.sh) { $later += 'parity' }
     foreach ($lang in @('python', 'ruby', 'node')) { if (Test-Path "bindings/$lang/run-tests.sh") { $later += $lang } }
     if ($IsLinux) { $later += 'dist' }
+    $later += 'cross_language'
     if ($Passed.Contains('native')) {
         $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
         foreach ($name in $later) {
@@ -156,6 +157,7 @@ function Invoke-Test {
                 'ctest' { Invoke-Suite 'ctest' 'C ABI tests (CTest)' { Invoke-CTest } }
                 'parity' { Invoke-Suite 'parity' 'ABI parity' { Invoke-Parity } }
                 'dist' { Invoke-Suite 'dist' 'packages (dist/)' { Invoke-DistTest } }
+                'cross_language' { Invoke-Suite 'cross_language' 'Python and Ruby processes on one task (PostgreSQL)' { Invoke-Checked bash @('tests/cross_language/run.sh') } }
                 default { Invoke-Suite $name "$name binding" { Invoke-Checked bash @("bindings/$name/run-tests.sh") } }
             }
         }

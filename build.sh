@@ -182,6 +182,7 @@ cmd_test() {
   [ -f CMakeLists.txt ] && later+=(ctest)
   [ -f scripts/abi-parity.sh ] && later+=(parity)
   for lang in python ruby node; do [ -f "bindings/$lang/run-tests.sh" ] && later+=("$lang"); done
+  later+=(cross_language)
   [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && later+=(dist)  # dist_test checks the linux-x64 packages
   if passed native; then
     export TASKER_LIBRARY_PATH=$PWD/$LIB
@@ -190,6 +191,7 @@ cmd_test() {
         ctest) suite ctest "" cmd_ctest ;;
         parity) suite parity "" cmd_parity ;;
         dist) suite dist "" cmd_dist_test ;;
+        cross_language) suite cross_language "Python and Ruby processes on one task (PostgreSQL)" bash tests/cross_language/run.sh ;;
         *) suite "$name" "$name binding" bash "bindings/$name/run-tests.sh" ;;
       esac
     done
