@@ -12,8 +12,9 @@
 //   each with a null result), through lib/native.js with synchronous koffi calls, every answer JSON.parse'd and
 //   every request built as JSON text. Minus the C driver's figure, that is Node's overhead per step over C.
 // - the same loop with every call through koffi's async calls (a worker-thread hop per call), for reference.
-// - engine.handle: the public API (claim a wave, run the StepHandler, serialize its result, report), concurrency 1
-//   and 8; and with syncCalls: false (every call on a worker thread, as for PostgreSQL engines).
+// - engine.handle: the public API (claim by handler, run the StepHandler, serialize its result, report it and claim
+//   the next steps in the same call), concurrency 1 and 8; and with syncCalls: false (every call on a worker
+//   thread, as for PostgreSQL engines), concurrency 1 and 8.
 // - events: how fast a subscriber receives events (batches of 10,000 pulled and parsed).
 const path = require('node:path');
 const fs = require('node:fs');
@@ -59,7 +60,7 @@ function bareLoopSync(engine) {
     const start = now();
     for (let i = 0; i < tasks; i += 1) {
       const uuid = JSON.parse(native.jsonSync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
-      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      const claimRequest = JSON.stringify({ task_uuid: uuid, max_steps: 1 });
       for (;;) {
         const [claim] = JSON.parse(native.jsonSync('stepsClaim', engine, claimRequest)).claims;
         if (!claim) break;
@@ -77,7 +78,7 @@ function bareLoopAsync(engine) {
     const start = now();
     for (let i = 0; i < tasks; i += 1) {
       const uuid = JSON.parse(await native.jsonAsync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
-      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      const claimRequest = JSON.stringify({ task_uuid: uuid, max_steps: 1 });
       for (;;) {
         const [claim] = JSON.parse(await native.jsonAsync('stepsClaim', engine, claimRequest)).claims;
         if (!claim) break;
@@ -139,11 +140,12 @@ async function main() {
   native.jsonSync('templateRegister', direct, TEMPLATE);
   const bareSync = await medianOf3(bareLoopSync(direct));
   const bareAsync = await bareLoopAsync(direct)(Math.max(100, TASKS / 4));
-  native.engineFreeSync(direct);
+  native.engineCloseSync(direct);
 
   const handle1 = await handleLoop({ concurrency: 1 });
   const handle8 = await handleLoop({ concurrency: 8 });
   const handleAsync = await handleLoop({ concurrency: 1, syncCalls: false });
+  const handleAsync8 = await handleLoop({ concurrency: 8, syncCalls: false });
   const c = cFigure();
   const events = await eventRate();
 
@@ -153,12 +155,14 @@ async function main() {
   console.log(`bare loop, async koffi calls:          ${rate(bareAsync)}  (one run, ${Math.max(100, TASKS / 4)} tasks)`);
   console.log(`engine.handle, concurrency 1:          ${rate(handle1)}`);
   console.log(`engine.handle, concurrency 8:          ${rate(handle8)}`);
-  console.log(`engine.handle, syncCalls: false:       ${rate(handleAsync)}`);
+  console.log(`engine.handle, syncCalls: false, c 1:  ${rate(handleAsync)}`);
+  console.log(`engine.handle, syncCalls: false, c 8:  ${rate(handleAsync8)}`);
   if (c === null) {
     console.log(`C driver not found at ${C_BENCH} (./build.sh ctest builds it): no overhead figure`);
   } else {
     console.log(`C driver (bench_abi, ${TASKS * 10} tasks):     ${rate(c)}`);
     console.log(`Node overhead over C, same loop:       ${(bareSync - c).toFixed(1)} us/step (target < 30 us)`);
+    console.log(`engine.handle over C, concurrency 1/8: ${(handle1 - c).toFixed(1)} / ${(handle8 - c).toFixed(1)} us/step (target < 30 us)`);
   }
   console.log(`events delivered to a subscriber:      ${Math.round(events.perSecond).toLocaleString('en')} events/s ` +
     `(${events.count.toLocaleString('en')} events in batches of 10,000, dropped ${events.dropped})`);
