@@ -13,7 +13,7 @@ const REFUSED = new Set([1, 3, 4]);
 
 // With synchronous calls and handlers that do not really wait, a long workflow would run from one microtask to
 // the next without the event loop ever turning; handle() yields to it (setImmediate) at least this often.
-const YIELD_MS = 5;
+const YIELD_MS = 2;
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
