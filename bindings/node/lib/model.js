@@ -98,6 +98,9 @@ function event(e) {
 
 const MAX_ATTRIBUTES = 64;
 
+/** The engine's call to stop a context's deadline timer once its handler finished (not part of the public API). */
+const RELEASE = Symbol('release');
+
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days): longer deadlines are waited for in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -155,8 +158,8 @@ class StepContext {
     this.#timer.unref();
   }
 
-  /** Stops the deadline timer once the handler has finished (called by the engine). */
-  release() {
+  /** Stops the deadline timer once the handler has finished. */
+  [RELEASE]() {
     clearTimeout(this.#timer);
   }
 
@@ -182,4 +185,4 @@ class StepContext {
   }
 }
 
-module.exports = { Outcome, Step, Task, StepContext, taskSummary, event, camelKeys };
+module.exports = { Outcome, Step, Task, StepContext, RELEASE, taskSummary, event, camelKeys };

@@ -5,7 +5,7 @@
 // What to claim, when to come back, how failure text is cut: the engine decides all of it, not this loop.
 const { StaleClaimError, ValidationError } = require('./errors');
 const { failureOf, requestJson } = require('./handler');
-const { Outcome, StepContext } = require('./model');
+const { Outcome, StepContext, RELEASE } = require('./model');
 
 // The codes of a completion the engine refused (a result nested deeper than 64 levels, larger than 64 MiB, holding
 // U+0000): INVALID_ARGUMENT, INVALID_UTF8, INVALID_JSON. Reported as the step's InvalidResult failure instead.
@@ -73,7 +73,7 @@ async function runStep(host, claim, traceparent) {
     done.failed = true;
     done.error = e;
   } finally {
-    ctx.release();
+    ctx[RELEASE]();
     done.run = { started_at: startedAt, finished_at: new Date().toISOString(), attributes: ctx.attributes };
   }
   return done;
