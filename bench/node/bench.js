@@ -49,9 +49,22 @@ const now = () => process.hrtime.bigint();
 const usPerStep = (start, tasks) => Number(now() - start) / 1e3 / (tasks * STEPS_PER_TASK);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function medianOf3(run) {
+// CPU time per step of the runs medianOf3 timed (this process's threads, the library's included): on a machine
+// shared with other work, wall-clock figures include time the process waited for a core; this one does not.
+const cpuPerStep = new Map();
+
+async function medianOf3(run, label) {
   await run(Math.max(200, TASKS / 10)); // warm-up
-  return median([await run(TASKS), await run(TASKS), await run(TASKS)]);
+  const cpu = [];
+  const wall = [];
+  for (let i = 0; i < 3; i += 1) {
+    const before = process.cpuUsage();
+    wall.push(await run(TASKS));
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / (TASKS * STEPS_PER_TASK));
+  }
+  if (label) cpuPerStep.set(label, median(cpu));
+  return median(wall);
 }
 
 /** The C driver's loop through lib/native.js with synchronous calls. */
@@ -103,7 +116,7 @@ async function handleLoop(options) {
     return usPerStep(start, tasks);
   };
   try {
-    return await medianOf3(run);
+    return await medianOf3(run, JSON.stringify(options));
   } finally {
     await engine.close();
   }
@@ -133,12 +146,13 @@ async function eventRate() {
   }
 }
 
-const rate = (us) => `${us.toFixed(1)} us/step = ${Math.round(1e6 / us).toLocaleString('en')} steps/s`;
+const rate = (us, label) => `${us.toFixed(1)} us/step = ${Math.round(1e6 / us).toLocaleString('en')} steps/s` +
+  (cpuPerStep.has(label) ? `  (CPU ${cpuPerStep.get(label).toFixed(1)} us/step)` : '');
 
 async function main() {
   const direct = native.engineOpenSync(CONFIG);
   native.jsonSync('templateRegister', direct, TEMPLATE);
-  const bareSync = await medianOf3(bareLoopSync(direct));
+  const bareSync = await medianOf3(bareLoopSync(direct), 'bare');
   const bareAsync = await bareLoopAsync(direct)(Math.max(100, TASKS / 4));
   native.engineCloseSync(direct);
 
@@ -149,14 +163,15 @@ async function main() {
   const c = cFigure();
   const events = await eventRate();
 
+  console.log(`${require('node:os').cpus().length} cores, load average ${require('node:os').loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`node ${process.version}, koffi ${require('../../bindings/node/node_modules/koffi/package.json').version}, ` +
     `libtasker ${tasker.version()}, ${TASKS} tasks x ${STEPS_PER_TASK} steps per run (median of 3)`);
-  console.log(`bare loop, sync koffi calls:           ${rate(bareSync)}`);
+  console.log(`bare loop, sync koffi calls:           ${rate(bareSync, 'bare')}`);
   console.log(`bare loop, async koffi calls:          ${rate(bareAsync)}  (one run, ${Math.max(100, TASKS / 4)} tasks)`);
-  console.log(`engine.handle, concurrency 1:          ${rate(handle1)}`);
-  console.log(`engine.handle, concurrency 8:          ${rate(handle8)}`);
-  console.log(`engine.handle, syncCalls: false, c 1:  ${rate(handleAsync)}`);
-  console.log(`engine.handle, syncCalls: false, c 8:  ${rate(handleAsync8)}`);
+  console.log(`engine.handle, concurrency 1:          ${rate(handle1, '{"concurrency":1}')}`);
+  console.log(`engine.handle, concurrency 8:          ${rate(handle8, '{"concurrency":8}')}`);
+  console.log(`engine.handle, syncCalls: false, c 1:  ${rate(handleAsync, '{"concurrency":1,"syncCalls":false}')}`);
+  console.log(`engine.handle, syncCalls: false, c 8:  ${rate(handleAsync8, '{"concurrency":8,"syncCalls":false}')}`);
   if (c === null) {
     console.log(`C driver not found at ${C_BENCH} (./build.sh ctest builds it): no overhead figure`);
   } else {

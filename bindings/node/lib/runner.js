@@ -79,14 +79,19 @@ async function runStep(host, claim, traceparent) {
   return done;
 }
 
+/** A result JSON.stringify writes as it is, so it needs no checking replacer (the slower path). */
+const isPlainJson = (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+  || (typeof v === 'string' && v.isWellFormed());
+
 /** Reports a finished step (complete, or fail) and claims the next steps; resolves with { claims, outcome }. */
 async function report(host, done, claimNext) {
   const base = { ...done.ref, handler: done.run, claim_next: claimNext };
   const fail = (error) => host.call('stepFail', JSON.stringify({ ...base, error }));
   if (done.failed) return fail(failureOf(done.error));
+  const result = done.output ?? null;
   let text;
   try {
-    text = requestJson({ ...base, result: done.output ?? null }, done.stepName);
+    text = isPlainJson(result) ? JSON.stringify({ ...base, result }) : requestJson({ ...base, result }, done.stepName);
   } catch (e) {
     return fail(failureOf(e)); // not JSON (a BigInt, a cycle, NaN, ...): the language's error, as the step's failure
   }
