@@ -58,8 +58,9 @@ async function handleTask(host, taskUuid, traceparent) {
 }
 
 /**
- * Runs a claimed step's handler. Never rejects: resolves with { ref, stepName, run, output } or { ..., error }, where
- * `run` is what the engine records as the handler span (its times and the attributes the handler set).
+ * Runs a claimed step's handler. Never rejects: resolves with { ref, stepName, run, failed, output, error }, where
+ * `run` is what the engine records as the handler span (its times and the attributes the handler set) and `error`
+ * whatever the handler threw when `failed`.
  */
 async function runStep(host, claim, traceparent) {
   const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, traceparent };
