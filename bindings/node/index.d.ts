@@ -1,5 +1,17 @@
 // TypeScript declarations for Tasker Native's Node binding (require('tasker') / import tasker from 'tasker').
 
+declare global {
+  /**
+   * The AbortSignal of Node (and of the DOM), as much as `StepContext.signal` needs, so that these declarations need
+   * neither @types/node nor the DOM library; it merges with their fuller declaration when a program has one.
+   */
+  interface AbortSignal {
+    readonly aborted: boolean;
+    readonly reason: any;
+    throwIfAborted(): void;
+  }
+}
+
 /** Any JSON value: what a step may return, and what task contexts hold. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -25,9 +37,19 @@ export class StepContext<Context = any> {
   /** Results of the steps this one depends on, by step name. */
   readonly dependencyResults: Record<string, any>;
   readonly claimToken: string;
-  /** RFC 3339 time at which the claim expires unless `heartbeat` extends it. */
+  /** RFC 3339 time at which the claim expires unless `heartbeat` extends it (never later than `deadline`). */
   leaseExpiresAt: string;
-  /** Extends the lease (default length: the engine's). Rejects with StaleClaimError when the claim was lost. */
+  /** When this attempt times out (the step's `timeout_seconds` after the claim); null for steps without a timeout. */
+  readonly deadline: Date | null;
+  /**
+   * Aborted at `deadline` (its reason a TimeoutError); pass it to fetch, timers and streams. The engine fails a late
+   * attempt as `Timeout` whether or not the handler listens. Never aborts on an engine with `clock: 'manual'`.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Extends the lease (default length: the engine's), never past `deadline`; resolves with the new expiry. Rejects
+   * with StaleClaimError when the claim is no longer current (lost lease, deadline passed, task cancelled).
+   */
   heartbeat(leaseSeconds?: number): Promise<string>;
   /** Attributes of this run's `tasker.handler` trace span. */
   readonly attributes: Record<string, string | number | boolean>;
@@ -53,6 +75,13 @@ export type Handler =
 
 // ---- answers ---------------------------------------------------------------------------------------------------
 
+/** Ready steps that wait for a handler this engine does not have (another worker's). */
+export interface WaitingForHandler {
+  handler: string;
+  /** Step names. */
+  steps: string[];
+}
+
 /** What the host should do next with a task. */
 export class Outcome {
   private constructor();
@@ -62,6 +91,13 @@ export class Outcome {
   readonly action: Action;
   /** With 'reenqueue': handle the task again after this many seconds. Otherwise null. */
   readonly delaySeconds: number | null;
+  /**
+   * The one field a queue follows: handle the task again after this many seconds (0 for 'execute', the delay for
+   * 'reenqueue'), or null: do not ('wait', or finished).
+   */
+  readonly requeueAfterSeconds: number | null;
+  /** Ready steps whose handler is not registered here, by handler; they stay ready for a worker that has it. */
+  readonly waitingForHandlers: WaitingForHandler[];
   readonly readySteps: number;
   readonly inProgressSteps: number;
   /** True only in the one call that moved the task to its final state. */
@@ -200,6 +236,8 @@ export interface EngineOptions {
   clock?: 'system' | 'manual';
   randomSeed?: number;
   telemetry?: { exporter?: 'otlp' | 'console' };
+  /** How long (seconds) a task waits, requeued, when its ready steps need handlers this engine lacks (default 5). */
+  missingHandlerRequeueSeconds?: number;
   /** Steps of one task that `handle` runs at once (default 8). */
   concurrency?: number;
   /** Recorded as the actor of this engine's claims (default `node-<pid>`). */
@@ -233,7 +271,7 @@ export class Engine {
   /** Resolves when open; rejects with what prevented it (e.g. DatabaseError). */
   ready(): Promise<void>;
   readonly closed: boolean;
-  /** Frees the engine and its subscriptions. Idempotent. */
+  /** Shuts the engine down and its subscriptions; rejects with what failed on the way out. Idempotent. */
   close(): Promise<void>;
   [Symbol.dispose](): void;
   [Symbol.asyncDispose](): Promise<void>;
@@ -245,7 +283,10 @@ export class Engine {
   createTask<Context = any>(name: string, options: CreateTaskOptions<Context>): Promise<Task<Context>>;
   getTask(taskUuid: string): Promise<Task>;
   listTasks(query?: { state?: TaskState; namespace?: string; name?: string; limit?: number }): Promise<TaskSummary[]>;
-  /** Runs the task's ready steps (concurrently, bounded) until none are ready. */
+  /**
+   * Runs the task's ready steps whose handler is registered (concurrently, up to `concurrency`) until none are left
+   * for this engine; follow `requeueAfterSeconds` of the outcome.
+   */
   handle(taskUuid: string, options?: { /** W3C trace context: this call's step spans join that trace. */ traceparent?: string }): Promise<Outcome>;
   evaluate(taskUuid: string): Promise<Outcome>;
   retryTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;

@@ -5,6 +5,8 @@ import { createProcessor } from 'tasker-native/bullmq';
 export async function run(queue: { add(name: string, data: { taskUuid: string }, options?: object): Promise<unknown> }) {
   await using engine = await Engine.open({ databaseUrl: 'postgres://localhost/db', schema: 'tasker' });
   const outcome: Outcome = await engine.handle('uuid');
+  const again: number | null = outcome.requeueAfterSeconds;
+  void again;
   const processor = createProcessor(engine, { queue });
   const same: typeof tasker.Engine = Engine;
   void processor;
