@@ -550,9 +550,10 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  * "handler" is what the caller measured around its handler: it becomes a "tasker.handler <handler>" span inside
  * the step's span, carrying the attributes. INVALID_ARGUMENT when it is malformed (the step stays claimed).
  *
- * A result the library refuses (INVALID_JSON: the request nests deeper than 64 levels, so a result deeper than 63; INVALID_UTF8; INVALID_ARGUMENT: larger
- * than TASKER_MAX_INPUT_BYTES or holding U+0000) leaves the step claimed: report it with tasker_step_fail,
- * error_type "InvalidResult" and this error's message, as every binding does.
+ * A result the library refuses (INVALID_JSON: the request nests deeper than 64 levels, i.e. a result deeper than
+ * 63; INVALID_UTF8; INVALID_ARGUMENT: larger than TASKER_MAX_INPUT_BYTES or holding U+0000) leaves the step
+ * claimed: report it with tasker_step_fail, error_type "InvalidResult" and this error's message, as every binding
+ * does.
  *
  * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion, or a report after the
  * claim's deadline_at or the task's timeout): nothing changes. NOT_FOUND for an unknown task or step.
