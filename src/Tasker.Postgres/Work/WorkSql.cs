@@ -8,7 +8,8 @@ internal static class WorkSql
 
     /// <summary>
     /// Tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left, every parent
-    /// complete or resolved, the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks. Highest
+    /// complete or resolved; or in progress with its lease expired (the claim expires it and takes it again); the
+    /// task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks. Highest
     /// priority first, then oldest. Like the stale-work queries it reaches steps through the active tasks
     /// (tasker_tasks_state_created_idx, then the steps' (task_uuid, step_index) key): an index on step state would
     /// make every step write a non-HOT update.
@@ -22,12 +23,13 @@ internal static class WorkSql
             SELECT 1 FROM tasker_workflow_steps s
             WHERE s.task_uuid = t.task_uuid
               AND s.handler = ANY($1)
-              AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND (s.next_retry_at IS NULL OR s.next_retry_at <= $3)))
-              AND s.attempts < s.max_attempts
-              AND NOT EXISTS (
-                SELECT 1 FROM tasker_workflow_step_edges e
-                JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
-                WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))
+              AND ((s.state = 'in_progress' AND s.lease_expires_at <= $3)
+                OR ((s.state = 'pending' OR (s.state = 'waiting_for_retry' AND (s.next_retry_at IS NULL OR s.next_retry_at <= $3)))
+                  AND s.attempts < s.max_attempts
+                  AND NOT EXISTS (
+                    SELECT 1 FROM tasker_workflow_step_edges e
+                    JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+                    WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))))
         ORDER BY t.priority DESC, t.created_at, t.task_uuid
         LIMIT $4
         """;
