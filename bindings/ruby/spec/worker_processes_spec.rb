@@ -41,13 +41,16 @@ RSpec.describe "tasker-worker processes" do
   # Starts `ruby bin/tasker-worker --config <name>.yml` and waits for its start-up line; returns its pid.
   def start_worker(name, **settings) = started(spawn_worker(name, **settings), name)
 
-  def spawn_worker(name, **settings)
-    config = { "database_url" => url, "engine" => { "schema" => schema }, "require" => [APP], "concurrency" => 4,
-               "wait_seconds" => 1, "log_interval_seconds" => 1 }.merge(settings.transform_keys(&:to_s))
-    path = File.join(@dir, "#{name}.yml")
-    File.write(path, YAML.dump(config))
-    pid = Process.spawn({ "WORKER_LOG" => log }, RbConfig.ruby, BIN, "--config", path,
-                        out: File.join(@dir, "#{name}.out"), err: %i[child out])
+  # `config:` an existing config file, run from `chdir` with `env`; else one written from the defaults and settings.
+  def spawn_worker(name, config: nil, env: {}, chdir: Dir.pwd, **settings)
+    unless config
+      config = File.join(@dir, "#{name}.yml")
+      File.write(config, YAML.dump({ "database_url" => url, "engine" => { "schema" => schema }, "require" => [APP],
+                                     "concurrency" => 4, "wait_seconds" => 1, "log_interval_seconds" => 1 }
+                                   .merge(settings.transform_keys(&:to_s))))
+    end
+    pid = Process.spawn({ "WORKER_LOG" => log }.merge(env), RbConfig.ruby, BIN, "--config", config,
+                        out: File.join(@dir, "#{name}.out"), err: %i[child out], chdir: chdir)
     @pids << pid
     pid
   end
@@ -141,6 +144,17 @@ RSpec.describe "tasker-worker processes" do
       retried = rows.select { |_, _, attempt, _| attempt == "2" }
       expect(retried.map { |event, _, _, pid| [event, pid] }.tally).to eq(%w[start done].to_h { |e| [[e, second.to_s], 4] })
     end
+  end
+
+  it "runs the example in examples/ruby/worker (its config file, handlers and order script)" do
+    example = File.join(REPO, "examples", "ruby", "worker")
+    env = { "DATABASE_URL" => url, "TASKER_SCHEMA" => schema }
+    worker = started(spawn_worker("example", config: "config/tasker_worker.yml", env: env, chdir: example), "example")
+    script = IO.popen(env, [RbConfig.ruby, "create_orders.rb", "5"], chdir: example, err: %i[child out], &:read)
+    expect($?.exitstatus).to eq(0), script
+    expect(script).to include('done: {"complete"=>5}')
+    expect(stop(worker)&.exitstatus).to eq(0)
+    expect(output("example")).to include("handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder; namespaces fulfillment")
   end
 
   it "on SIGTERM finishes the running step, reports it and exits 0" do
