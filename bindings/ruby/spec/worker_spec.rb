@@ -124,6 +124,19 @@ RSpec.describe Tasker::Worker do
     end
   end
 
+  it "stops when a handler raises an Exception that is not a StandardError, reporting its step first" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      engine.register_handler("Echo", handler { |_context| raise NoMemoryError, "out of memory" })
+      task = create_diamond(engine)
+      worker = described_class.new(engine, logger: logger, wait_seconds: 0.2)
+      expect(Thread.new { worker.run }.join(10)).to be_truthy # it stopped by itself
+      a = engine.get_task(task.uuid).step("a")
+      expect([a["state"], a["error"]["error_type"], a["error"]["message"]]).to eq(%w[waiting_for_retry NoMemoryError] + ["NoMemoryError: out of memory"])
+      expect(output.string).to include("a handler raised NoMemoryError (out of memory): stopping")
+    end
+  end
+
   it "refuses bad options and an engine without handlers" do
     Tasker::Engine.open do |engine|
       expect { described_class.new(engine) }.to raise_error(Tasker::ValidationError, /no handlers/)

@@ -111,11 +111,14 @@ module Tasker
     ensure
       @heartbeats&.stop
       previous&.each { |signal, handler| trap(signal, handler) }
+      [@wake_reader, @wake_writer].each(&:close) if @started
     end
 
     # Asks a running worker to stop (any thread, or a signal handler: it only writes a byte to a pipe).
     def stop
       @wake_writer.write_nonblock(".", exception: false)
+      nil
+    rescue IOError # the worker has finished
       nil
     end
 
@@ -204,6 +207,9 @@ module Tasker
         end
       rescue Shutdown
         nil
+      rescue Exception => e # rubocop:disable Lint/RescueException -- its step is reported; stop rather than run short
+        logger.fatal("tasker-worker #{@worker_id}: a handler raised #{e.class} (#{e.message}): stopping")
+        stop
       end
     end
 

@@ -36,15 +36,20 @@ module Tasker
       rescue Shutdown => e
         abandon(claim, e)
         raise
+      rescue Exception => e # rubocop:disable Lint/RescueException -- NoMemoryError, SystemExit...: the worker stops
+        abandon(claim, e, type: e.class.name, message: "#{e.class}: #{e.message}")
+        raise
       ensure
         @current = nil
       end
 
-      # Reports a claim whose handler did not finish in time as a retryable WorkerShutdown failure (with where the
-      # handler was when stopped). A claim already reported (or taken over) is STALE_CLAIM: nothing to do.
-      def abandon(claim, error = nil)
-        body = { message: "the worker shut down (its grace period ended) while this step ran", error_type: SHUTDOWN_TYPE,
-                 permanent: false, backtrace: (error&.backtrace || []).map { |frame| utf8(frame) } }
+      # Reports a claim whose handler did not finish (the grace period ended, or it raised an Exception that stops
+      # the worker) as a retryable failure, with the handler's backtrace. A claim already reported (or taken over)
+      # is STALE_CLAIM: nothing to do.
+      def abandon(claim, error = nil, type: SHUTDOWN_TYPE,
+                  message: "the worker shut down (its grace period ended) while this step ran")
+        body = { message: message, error_type: type, permanent: false,
+                 backtrace: (error&.backtrace || []).map { |frame| utf8(frame) } }
         call(:tasker_step_fail, JSON.generate(reference(claim).merge(error: body)))
       rescue StaleClaimError
         nil
