@@ -189,8 +189,9 @@ module Tasker
 
       logger.warn("tasker-worker #{@worker_id}: grace period over: ending #{busy.size} running steps (retryable WorkerShutdown)")
       busy.each { |i| @slots[i].raise(Shutdown, "the worker is shutting down") }
+      reported_by = monotonic + REPORT_SECONDS
       busy.each do |i|
-        next if @slots[i].join(REPORT_SECONDS)
+        next if @slots[i].join([reported_by - monotonic, 0].max)
 
         claim = @runners[i].current # stuck where it cannot be interrupted (a native call): report it from here
         @runners[i].abandon(claim) if claim
