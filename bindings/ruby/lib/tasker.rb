@@ -13,6 +13,8 @@ require_relative "tasker/thread_pool"
 require_relative "tasker/runner"
 require_relative "tasker/subscription"
 require_relative "tasker/engine"
+require_relative "tasker/logger"
+require_relative "tasker/worker"
 
 module Tasker
   def self.library_version = Native.tasker_version

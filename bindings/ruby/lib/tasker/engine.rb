@@ -156,6 +156,9 @@ module Tasker
     # @api private
     def handle_pointer = native_handle
 
+    # @api private: what a Tasker::Worker runs with (the registered handlers, this engine's worker id and clock).
+    def worker_options = { handlers: @handlers.dup, worker_id: @worker_id, wall_clock: @wall_clock }
+
     private
 
     def native_handle
