@@ -115,7 +115,7 @@ RSpec.describe "tasker-worker processes" do
 
   it "loses nothing when a worker is SIGKILLed: its steps are claimed again once their leases expire" do
     open_engine do |engine|
-      settings = { lease_seconds: 1.5, sweep_seconds: 0.5 }
+      settings = { lease_seconds: 1.5 }
       first = start_worker("first", concurrency: 6, **settings) # 4 slots hang, 2 run the rest
       hung = create(engine, 4, "hang" => { "step" => "b", "attempt" => 1, "seconds" => 60 })
       plain = create(engine, 8)

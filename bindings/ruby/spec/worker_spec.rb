@@ -64,7 +64,7 @@ RSpec.describe Tasker::Worker do
       WorkerApp.register(engine)
       Dir.mktmpdir do |dir|
         ENV["WORKER_LOG"] = log = File.join(dir, "log")
-        with_worker(engine, concurrency: 3, sweep_seconds: 0.3) do # (the sweep would take an expired lease back)
+        with_worker(engine, concurrency: 3) do # (a work claim would take an expired lease back)
           task = create_diamond(engine, "hang" => { "step" => "a", "attempt" => 1, "seconds" => 2.5 })
           wait_until(15, "the task") { engine.get_task(task.uuid).state == "complete" }
           expect(engine.get_task(task.uuid).step("a")["attempts"]).to eq(1)
@@ -116,7 +116,7 @@ RSpec.describe Tasker::Worker do
       request = JSON.generate(handlers: ["Echo"], max_steps: 1)
       claimed = JSON.parse(Tasker::Native.call_json(:tasker_work_claim, engine.handle_pointer, request))["claims"]
       expect(claimed.map { |c| c["step"]["name"] }).to eq(["a"]) # and never reported: its holder is gone
-      with_worker(engine, concurrency: 2, sweep_seconds: 0.3) do
+      with_worker(engine, concurrency: 2) do
         wait_until(10, "the task") { engine.get_task(task.uuid).state == "complete" }
       end
       expect(engine.get_task(task.uuid).steps.map { |s| s["attempts"] }).to eq([2, 1, 1, 1])

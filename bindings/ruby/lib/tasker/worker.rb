@@ -24,9 +24,6 @@ module Tasker
     DEFAULT_LOG_INTERVAL_SECONDS = 60
     # How long a slot ended after the grace period gets to report its step before the worker reports it instead.
     REPORT_SECONDS = 5
-    # How often a worker looks for steps whose lease expired (a worker died holding them): tasker_work_claim does
-    # not return those; a claim of their task does (it records the expiry and claims the step again).
-    DEFAULT_SWEEP_SECONDS = 5
     # How long the claimer waits for more slots to free up before claiming for a few (see take_free).
     BATCH_WAIT_SECONDS = 0.01
     # Pause after a failed claim (the database restarting, say) before trying again.
@@ -46,15 +43,14 @@ module Tasker
 
     def initialize(engine, concurrency: Engine::DEFAULT_CONCURRENCY, namespaces: nil, wait_seconds: DEFAULT_WAIT_SECONDS,
                    lease_seconds: nil, grace_seconds: DEFAULT_GRACE_SECONDS, log_interval_seconds: DEFAULT_LOG_INTERVAL_SECONDS,
-                   sweep_seconds: DEFAULT_SWEEP_SECONDS, worker_id: nil, logger: nil, trap_signals: true)
+                   worker_id: nil, logger: nil, trap_signals: true)
       raise ValidationError, "concurrency must be an Integer of at least 1, not #{concurrency.inspect}" unless concurrency.is_a?(Integer) && concurrency >= 1
       unless namespaces.nil? || (namespaces.is_a?(Array) && namespaces.all? { |n| n.is_a?(String) || n.is_a?(Symbol) })
         raise ValidationError, "namespaces must be nil (every namespace) or a list of names, not #{namespaces.inspect}"
       end
       raise ValidationError, "wait_seconds must be a number from 0 to 60, not #{wait_seconds.inspect}" unless wait_seconds.is_a?(Numeric) && wait_seconds.between?(0, 60)
 
-      { lease_seconds: lease_seconds, grace_seconds: grace_seconds, log_interval_seconds: log_interval_seconds,
-        sweep_seconds: sweep_seconds }.each do |name, value|
+      { lease_seconds: lease_seconds, grace_seconds: grace_seconds, log_interval_seconds: log_interval_seconds }.each do |name, value|
         next if value.nil? && name == :lease_seconds
         raise ValidationError, "#{name} must be a positive number, not #{value.inspect}" unless value.is_a?(Numeric) && value.positive? || (name == :grace_seconds && value == 0)
       end
@@ -72,7 +68,6 @@ module Tasker
       @lease_seconds = lease_seconds
       @grace_seconds = grace_seconds
       @log_interval = log_interval_seconds
-      @sweep_seconds = sweep_seconds
       @logger = logger
       @trap_signals = trap_signals
       @lock = Mutex.new
@@ -250,16 +245,11 @@ module Tasker
       end
     end
 
+    # tasker_work_claim also takes over steps whose lease expired (a worker died holding them).
     def claim_loop
-      swept = monotonic
       until (slots = take_free(wait: true)).nil?
         begin
-          claims = []
-          if monotonic - swept >= @sweep_seconds
-            swept = monotonic
-            claims = sweep(slots)
-          end
-          claims = work_claim(slots) if claims.empty?
+          claims = work_claim(slots)
         rescue Error => e
           logger.error("tasker-worker #{@worker_id}: claiming work failed (retrying in #{RETRY_PAUSE_SECONDS} s): #{e.class}: #{e.message}")
           give_back(slots)
@@ -281,22 +271,6 @@ module Tasker
       request[:namespaces] = @namespaces if @namespaces
       request[:lease_seconds] = @lease_seconds if @lease_seconds
       JSON.parse(Native.call_json(:tasker_work_claim, @engine.handle_pointer, JSON.generate(request)), max_nesting: false)["claims"]
-    end
-
-    # Claims again the steps of our handlers whose lease expired, through a claim of each such task.
-    def sweep(max_steps)
-      expired = @engine.stale_work(limit: max_steps * 4)["expired_leases"].map { |lease| lease["task_uuid"] }.uniq
-      expired.each_with_object([]) do |task_uuid, claims|
-        room = max_steps - claims.size
-        break claims if room <= 0
-        next if @namespaces && !@namespaces.include?(@engine.get_task(task_uuid).namespace) # rare: worth a look-up
-
-        request = { task_uuid: task_uuid, handlers: @handlers.keys, max_steps: room, worker_id: @worker_id }
-        request[:lease_seconds] = @lease_seconds if @lease_seconds
-        claims.concat(JSON.parse(Native.call_json(:tasker_steps_claim, @engine.handle_pointer, JSON.generate(request)))["claims"])
-      rescue NotFoundError
-        next # finished and pruned meanwhile
-      end
     end
 
     # Reserves the free slots (all of them), waiting for one when `wait`; nil (wait) or 0 once stopping.

@@ -14,7 +14,7 @@ module Tasker
     KEYS = {
       "database_url" => String, "concurrency" => Integer, "namespaces" => Array, "require" => Array,
       "templates" => Array, "wait_seconds" => Numeric, "lease_seconds" => Numeric, "grace_seconds" => Numeric,
-      "log_interval_seconds" => Numeric, "sweep_seconds" => Numeric, "worker_id" => String, "engine" => Hash
+      "log_interval_seconds" => Numeric, "worker_id" => String, "engine" => Hash
     }.freeze
     USAGE_ERROR = 64 # EX_USAGE
 
@@ -41,7 +41,6 @@ module Tasker
         wait_seconds: 1                            # how long one claim waits for work
         lease_seconds: 300                         # the claims' lease (default: the engine's)
         log_interval_seconds: 60                   # the throughput line
-        sweep_seconds: 5                           # how often to look for expired leases (dead workers' steps)
         worker_id: orders-1                        # default: ruby-<pid>
         engine: { schema: tasker, pool_size: 10 }  # more engine config (Tasker::Engine.new's options)
 
@@ -175,7 +174,7 @@ module Tasker
     def worker_options(config)
       { concurrency: config["concurrency"], namespaces: config["namespaces"], wait_seconds: config["wait_seconds"],
         lease_seconds: config["lease_seconds"], grace_seconds: config["grace_seconds"],
-        log_interval_seconds: config["log_interval_seconds"], sweep_seconds: config["sweep_seconds"],
+        log_interval_seconds: config["log_interval_seconds"],
         worker_id: config["worker_id"] }.compact
     end
 
