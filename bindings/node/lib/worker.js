@@ -233,13 +233,14 @@ class Worker {
       clearInterval(ticker);
       signals();
       this.#stopping = true;
-      this.#finished();
+      this.#finished(this.stats);
     }
   }
 
   /**
    * Stops claiming work; steps in flight get `graceSeconds` to finish (`force: true`: none), then those still running
-   * are reported as a retryable WorkerShutdown failure. Resolves once the worker is down (at once if it never ran).
+   * are reported as a retryable WorkerShutdown failure. Resolves with the stats once the worker is down (at once if
+   * it never ran).
    */
   stop({ force = false } = {}) {
     this.#stopping = true;
@@ -420,23 +421,24 @@ class Worker {
     this.#closing = true;
     const left = [...this.#running.values()];
     this.#running.clear();
-    if (left.length > 0) {
-      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps did not finish within the grace period ` +
-        `(${this.graceSeconds} s): reported as ${SHUTDOWN_ERROR_TYPE}`);
-    }
     const reason = shutdownError(this.workerId);
-    await Promise.all(left.map((entry) => {
+    for (const entry of left) {
       entry.abandoned = true;
       this.#untrack(entry);
       entry.ctx?.[ABORT](reason);
-      return this.#release(entry.claim);
-    }));
-    // A claim or a report still on its way reports what it brings back itself (#adopt, now closing): wait for it.
+    }
+    // A claim or a report still on its way reports what it brings back itself (#adopt, now closing). Wait for it
+    // before giving steps up: a step given up is ready at once, and a claim of ours still waiting would take it again.
     const drainEnd = performance.now() + this.waitSeconds * 1000 + REPORT_DRAIN_MS;
     while ((this.#claiming || this.#reporting > 0) && performance.now() < drainEnd) {
       await this.#nextChange(drainEnd - performance.now());
     }
     await claimer;
+    if (left.length > 0) {
+      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps did not finish within the grace period ` +
+        `(${this.graceSeconds} s): reported as ${SHUTDOWN_ERROR_TYPE}`);
+    }
+    await Promise.all(left.map((entry) => this.#release(entry.claim)));
   }
 
   /**
