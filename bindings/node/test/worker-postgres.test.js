@@ -191,3 +191,30 @@ test('tasker-worker: a module that does not build an engine is a clear error (ex
   assert.equal(code, 2);
   assert.match(stderr, /bad\.mjs must export a function returning a tasker\.Engine \(handlers registered\) or a tasker\.Worker; it gave an object of class Object/);
 });
+
+test('examples/node/worker.js: a worker process runs the orders another process creates', { skip, timeout: 60000 }, async (t) => {
+  const schema = `jsw_${crypto.randomBytes(6).toString('hex')}`;
+  t.after(() => psql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  const example = path.join(__dirname, '..', '..', '..', 'examples', 'node', 'worker.js');
+  const env = { ...process.env, DATABASE_URL, TASKER_SCHEMA: schema };
+  const worker = spawn(process.execPath, [BIN, '--concurrency', '4', example], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  worker.stdout.on('data', (d) => { output += d; });
+  worker.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => worker.on('exit', (code) => resolve(code)));
+  t.after(() => { if (worker.exitCode === null) worker.kill('SIGKILL'); });
+
+  const created = execFileSync(process.execPath, [example, '3'], { env, encoding: 'utf8' });
+  const uuids = [...created.matchAll(/created order task (\S+)/g)].map((m) => m[1]);
+  assert.equal(uuids.length, 3, created);
+  const engine = track(t, await tasker.Engine.open({ databaseUrl: DATABASE_URL, schema }));
+  await waitFor('the orders to complete', async () => (await completeCount(engine)) === 3);
+  worker.kill('SIGTERM');
+  assert.equal(await exited, 0, output);
+  for (const uuid of uuids) {
+    const task = await engine.getTask(uuid);
+    assert.deepEqual(task.steps.map((s) => [s.name, s.state, s.attempts]), [['validate_order', 'complete', 1],
+      ['reserve_inventory', 'complete', 1], ['process_payment', 'complete', 2], ['ship_order', 'complete', 1]]);
+  }
+  assert.match(output, /stopped: 15 steps in .*12 completed, 3 failed/);
+});
