@@ -333,7 +333,7 @@ class Worker {
         }
         this.#adopt(claims);
         if (burst && idle && claims.length === 0 && this.#running.size === 0 && this.#reporting === 0) {
-          this.#logger.info(`worker ${this.#claimRequest.worker_id}: no work left (burst)`);
+          this.#logger.info(`worker ${this.workerId}: no work left (burst)`);
           this.stop();
         }
       }
