@@ -6,6 +6,6 @@ export const {
   ABI_VERSION,
   TaskerError, ValidationError, InvalidHandleError, InvalidUtf8Error, InvalidJsonError, NotFoundError, ConflictError,
   InvalidDagError, InvalidStateError, StaleClaimError, DatabaseError, TimeoutError, InternalError, AbiMismatchError,
-  RetryableError, PermanentError,
+  RetryableError, PermanentError, ERROR_CLASSES,
 } = tasker;
 export default tasker;
