@@ -312,6 +312,84 @@ export class Subscription implements AsyncIterable<TaskerEvent> {
   [Symbol.dispose](): void;
 }
 
+// ---- worker mode ---------------------------------------------------------------------------------------------
+
+/** Anything with info, warn and error methods: console (the default), pino, winston, ... */
+export interface WorkerLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface WorkerOptions {
+  /** Steps run at once (1-10000, default 8). */
+  concurrency?: number;
+  /** Only steps of tasks in these namespaces (default: all). */
+  namespaces?: string[];
+  /** Handlers to register on the engine first; the worker runs every handler registered when `run` starts. */
+  handlers?: Record<string, Handler>;
+  /** The claims' lease (default: the engine's leaseSeconds). Running steps are heartbeaten every third of it. */
+  leaseSeconds?: number;
+  /** On stop, how long running steps may take to finish (default 30); those still running are then aborted and
+   *  reported as a retryable WorkerShutdown failure. */
+  graceSeconds?: number;
+  /** How long one claim waits for work (more than 0, at most 60; default 2): a stop is noticed between claims. */
+  waitSeconds?: number;
+  /** Period of the throughput line (default 60; 0: never). */
+  statsSeconds?: number;
+  /** Recorded as the actor of claims (default: the engine's workerId). */
+  workerId?: string;
+  /** Where the start-up, throughput and shutdown lines go (default console). */
+  logger?: WorkerLogger;
+}
+
+/** What a worker did. `steps` = completed + failed. */
+export class WorkerStats {
+  private constructor();
+  readonly steps: number;
+  completed: number;
+  /** Handler failures (retried or not) and refused results. */
+  failed: number;
+  /** Steps given up at shutdown, reported as WorkerShutdown. */
+  shutdown: number;
+  /** Reports refused because the claim was no longer current (deadline passed, lease lost, task ended). */
+  stale: number;
+  /** Reports that failed (the step runs again once its lease expires). */
+  unreported: number;
+  intervalLine(running: number): string;
+  summary(): string;
+  toJSON(): { steps: number; completed: number; failed: number; shutdown: number; stale: number; unreported: number };
+}
+
+/**
+ * Worker mode: runs the ready steps of the engine's registered handlers from every task (PostgreSQL is the queue),
+ * `concurrency` at a time, until `stop()` or SIGTERM/SIGINT. Or start one with `npx tasker-worker ./worker.js`.
+ */
+export class Worker {
+  constructor(engine: Engine, options?: WorkerOptions);
+  readonly engine: Engine;
+  readonly concurrency: number;
+  readonly namespaces: string[] | null;
+  readonly leaseSeconds: number | null;
+  readonly graceSeconds: number;
+  readonly waitSeconds: number;
+  readonly statsSeconds: number;
+  readonly workerId: string;
+  /** Steps whose handler runs now. */
+  readonly running: number;
+  readonly stats: WorkerStats;
+  /**
+   * Runs until stop() or SIGTERM/SIGINT (unless `handleSignals: false`), shuts down gracefully and resolves with the
+   * stats. `burst`: stop as soon as no work is ready and nothing runs. A worker runs once.
+   */
+  run(options?: { burst?: boolean; handleSignals?: boolean }): Promise<WorkerStats>;
+  /** Stops claiming; running steps get graceSeconds (`force`: none). Resolves once the worker is down. */
+  stop(options?: { force?: boolean }): Promise<WorkerStats>;
+}
+
+/** The error_type of steps a stopping worker gave up ('WorkerShutdown'). */
+export const SHUTDOWN_ERROR_TYPE: 'WorkerShutdown';
+
 // ---- errors ----------------------------------------------------------------------------------------------------
 
 /** An error reported by libtasker; `code` is the C error code. */

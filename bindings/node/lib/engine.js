@@ -14,6 +14,9 @@ const { Subscription, releaseSubscription } = require('./subscription');
 // this still run on a worker thread, so they cannot hold up the event loop either.
 const SYNC_LIMIT = 1 << 20;
 
+/** How a Worker (worker.js) gets at an engine's calls and handlers; not part of the public API. */
+const WORKER_HOST = Symbol('tasker.workerHost');
+
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const isPlainObject = (v) => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 
@@ -320,6 +323,21 @@ class Engine {
     };
     return handleTask(host, String(taskUuid), traceparent || undefined);
   }
+
+  // ---- worker mode (worker.js) ----------------------------------------------------------------------------------
+
+  /**
+   * What a Worker runs with: the engine's calls (`{ sync: false }` for the waiting work claim) and a snapshot of
+   * the registered handlers, taken when the worker starts.
+   */
+  [WORKER_HOST]() {
+    return {
+      call: (name, text, options) => this.#call(name, text, options),
+      handlers: new Map(this.#handlers),
+      workerId: this.#workerId,
+      timed: this.#timed,
+    };
+  }
 }
 
-module.exports = { Engine, StepHandler, Subscription };
+module.exports = { Engine, StepHandler, Subscription, WORKER_HOST };

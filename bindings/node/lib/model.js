@@ -101,6 +101,9 @@ const MAX_ATTRIBUTES = 64;
 /** The engine's call to stop a context's deadline timer once its handler finished (not part of the public API). */
 const RELEASE = Symbol('release');
 
+/** A Worker's call to abort a context's signal when it gives the step up (shutdown; not part of the public API). */
+const ABORT = Symbol('abort');
+
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days): longer deadlines are waited for in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -136,7 +139,8 @@ class StepContext {
   /**
    * An AbortSignal aborted at `deadline` (its reason a tasker TimeoutError): pass it to fetch, timers and streams so
    * the work stops when the attempt times out. The engine fails a late attempt as Timeout whether or not the handler
-   * listens. Never aborts for steps without `timeout_seconds`.
+   * listens. Never aborts for steps without `timeout_seconds`, except under a Worker whose grace period ended while
+   * the step ran (reason: an Error named WorkerShutdown).
    */
   get signal() {
     if (this.#controller === undefined) {
@@ -163,6 +167,13 @@ class StepContext {
     clearTimeout(this.#timer);
   }
 
+  /** Aborts `signal` with `reason` (a worker shutting down gave the step up: its result is no longer wanted). */
+  [ABORT](reason) {
+    clearTimeout(this.#timer);
+    this.#controller ??= new AbortController();
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
   /** Adds an attribute (string, finite number or boolean; at most 64) to the trace span of this handler run. */
   setAttribute(key, value) {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new RangeError('attribute names are 1-256 characters');
@@ -185,4 +196,4 @@ class StepContext {
   }
 }
 
-module.exports = { Outcome, Step, Task, StepContext, RELEASE, taskSummary, event, camelKeys };
+module.exports = { Outcome, Step, Task, StepContext, RELEASE, ABORT, taskSummary, event, camelKeys };

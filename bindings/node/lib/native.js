@@ -135,6 +135,8 @@ function load() {
       taskCancel: json('tasker_task_cancel'),
       staleWorkList: json('tasker_stale_work_list'),
       stepsClaim: json('tasker_steps_claim'),
+      // Worker mode: waits up to wait_seconds for work, so a Worker only ever calls its async form.
+      workClaim: json('tasker_work_claim'),
       stepHeartbeat: json('tasker_step_heartbeat'),
       stepComplete: json('tasker_step_complete'),
       stepFail: json('tasker_step_fail'),

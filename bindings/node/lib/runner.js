@@ -18,7 +18,8 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Runs a task's steps and resolves with the last outcome. `host`: { call(name, text) -> answer, handlers (a Map of
- * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock) }.
+ * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock), and optionally
+ * started(ctx, ref), told of each step as its handler starts (worker.js) }.
  */
 async function handleTask(host, taskUuid, traceparent) {
   const names = [...host.handlers.keys()];
@@ -65,6 +66,7 @@ async function handleTask(host, taskUuid, traceparent) {
 async function runStep(host, claim, traceparent) {
   const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, traceparent };
   const ctx = new StepContext(claim, (c, leaseSeconds) => heartbeat(host, ref, leaseSeconds), host.timed);
+  host.started?.(ctx, ref); // a Worker heartbeats the step and may give it up at shutdown
   const startedAt = new Date().toISOString();
   const done = { ref, stepName: claim.step.name, run: undefined, failed: false, output: undefined, error: undefined };
   try {
@@ -113,4 +115,5 @@ async function heartbeat(host, ref, leaseSeconds) {
     .lease_expires_at;
 }
 
-module.exports = { handleTask };
+// worker.js runs claims across tasks with the same pieces: runStep, report (complete or fail, with claim_next).
+module.exports = { handleTask, runStep, report };

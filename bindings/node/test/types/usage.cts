@@ -67,3 +67,19 @@ new tasker.Engine().registerHandler('D', (ctx) => { ctx.deadline = null; });
 export const requeue: string = (null as unknown as tasker.Outcome).requeueAfterSeconds;
 // @ts-expect-error handle returns a Promise<Outcome>, not an Outcome
 export const action: string = new tasker.Engine().handle('u').action;
+
+// Worker mode.
+export async function work(engine: tasker.Engine): Promise<number> {
+  const worker = new tasker.Worker(engine, { concurrency: 4, namespaces: ['fulfillment'], graceSeconds: 10,
+    handlers: { ValidateOrder }, logger: { info() {}, warn() {}, error() {} } });
+  const stopped: Promise<tasker.WorkerStats> = worker.stop();
+  const stats = await worker.run({ burst: true, handleSignals: false });
+  const kind: 'WorkerShutdown' = tasker.SHUTDOWN_ERROR_TYPE;
+  void kind;
+  void stopped;
+  return stats.completed + stats.toJSON().steps + worker.running;
+}
+// @ts-expect-error namespaces is a list
+void new tasker.Worker(new tasker.Engine(), { namespaces: 'fulfillment' });
+// @ts-expect-error a logger needs warn and error too
+void new tasker.Worker(new tasker.Engine(), { logger: { info() {} } });

@@ -1,5 +1,5 @@
 // Type-checked by test/types.test.js: the ESM entry (index.d.mts), default and named imports.
-import tasker, { Engine, PermanentError, type Outcome } from 'tasker-native';
+import tasker, { Engine, PermanentError, Worker, type Outcome, type WorkerStats } from 'tasker-native';
 import { createProcessor } from 'tasker-native/bullmq';
 
 export async function run(queue: { add(name: string, data: { taskUuid: string }, options?: object): Promise<unknown> }) {
@@ -13,4 +13,8 @@ export async function run(queue: { add(name: string, data: { taskUuid: string },
   void same;
   if (outcome.finished) throw new PermanentError('done', { cause: outcome });
   return tasker.version();
+}
+
+export async function work(engine: Engine): Promise<WorkerStats> {
+  return new Worker(engine, { concurrency: 2 }).run();
 }
