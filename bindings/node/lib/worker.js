@@ -28,12 +28,8 @@ const HEARTBEAT_RETRY_MS = 1000;
 // After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 const CLAIM_RETRY_MS = 500;
 const MAX_CLAIM_RETRY_MS = 30000;
-// Claims across tasks do not take steps whose lease expired (their worker died): evaluating their task gives them
-// back. Every this often (at most the shortest lease seen), the worker looks for them.
-const SWEEP_MS = 5000;
-const MIN_SWEEP_MS = 100;
-const SWEEP_LIMIT = 100;
-// The ticker that drives the sweep and the throughput line, and keeps the process alive while the worker runs.
+// The ticker that drives the throughput line and keeps the process alive while the worker runs. (Steps whose lease
+// expired because their worker died need nothing from here: a claim across tasks takes them over.)
 const TICK_MS = 200;
 // How long a shutdown waits for reports already on their way (one statement each) once the grace period is over.
 const REPORT_DRAIN_MS = 10000;
@@ -136,8 +132,6 @@ class Worker {
   #claiming = false;
   #changed = []; // resolvers waiting for the next change (a step finished, a report returned, a stop)
   #fatal; // an error that ended the worker (the engine was closed under it): run() rejects with it
-  #sweepMs = SWEEP_MS;
-  #sweeping = false;
   #lastYield = performance.now();
   /** What this worker did so far (a WorkerStats). */
   stats = new WorkerStats();
@@ -353,8 +347,6 @@ class Worker {
     for (const claim of claims) {
       const entry = { claim, ctx: undefined, timer: undefined, abandoned: false };
       this.#running.set(claim.claim_token, entry);
-      const leaseMs = Date.parse(claim.lease_expires_at) - Date.now();
-      if (leaseMs > 0) this.#sweepMs = Math.min(this.#sweepMs, Math.max(leaseMs, MIN_SWEEP_MS));
       runStep(this.#host, claim).then((done) => this.#finish(entry, done)).catch((e) => {
         this.#logger.error(`worker ${this.workerId}: step ${stepName(claim)}: ${e.stack ?? e}`); // a bug in this file
       });
@@ -500,9 +492,8 @@ class Worker {
     entry.timer = undefined;
   }
 
-  /** One timer drives the sweep and the throughput line; it also keeps the process alive while the worker runs. */
+  /** One timer drives the throughput line; it also keeps the process alive while the worker runs. */
   #startTicker() {
-    let lastSweep = performance.now();
     const statsMs = this.statsSeconds * 1000;
     let nextStats = statsMs > 0 ? performance.now() + statsMs : Infinity;
     return setInterval(() => {
@@ -511,32 +502,9 @@ class Worker {
         this.#logger.info(`worker ${this.workerId}: ${this.stats.intervalLine(this.#running.size)}`);
         nextStats = now + statsMs;
       }
-      if (now - lastSweep >= this.#sweepMs && !this.#stopping && !this.#sweeping) {
-        lastSweep = now;
-        this.#sweep();
-      }
     }, TICK_MS);
   }
 
-  /**
-   * Gives back the steps of workers that died (their lease expired): evaluating a task releases its expired claims,
-   * and the steps become ready for any worker (this one included), their attempt counted.
-   */
-  async #sweep() {
-    this.#sweeping = true;
-    try {
-      const { expiredLeases } = await this.#engine.staleWork({ limit: SWEEP_LIMIT });
-      const tasks = [...new Set(expiredLeases.map((lease) => lease.taskUuid))];
-      for (const taskUuid of tasks) await this.#evaluate(taskUuid);
-      if (expiredLeases.length > 0) {
-        this.#logger.info(`worker ${this.workerId}: ${expiredLeases.length} steps whose lease expired (a worker died) are ready again`);
-      }
-    } catch (e) {
-      if (!this.#stopping) this.#logger.warn(`worker ${this.workerId}: looking for expired leases failed (${e.name}: ${e.message})`);
-    } finally {
-      this.#sweeping = false;
-    }
-  }
 }
 
 function shutdownError(workerId) {

@@ -141,7 +141,6 @@ test('a worker killed with SIGKILL mid-run loses nothing: its steps are claimed 
     for (const step of task.steps) assert.equal(step.result.by, survivor.child.pid);
     assert.deepEqual(auditProblems(task), [], uuid);
   }
-  assert.match(survivor.output(), /steps whose lease expired \(a worker died\) are ready again/);
 });
 
 test('SIGTERM while a step runs: the step finishes and is reported, nothing more is claimed, exit 0', { skip, timeout: 60000 }, async (t) => {
