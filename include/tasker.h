@@ -322,7 +322,8 @@ TASKER_API tasker_error_t *tasker_engine_advance_clock(tasker_engine_t *engine, 
  * "memory" is the library's own managed heap, apart from the host's: its size after the last collection, the
  * memory its GC has committed from the OS (the library's share of the process's RSS, besides code and native
  * buffers), free space inside it, bytes allocated since the process started, collections per generation (a gen1
- * or gen2 collection also counts as gen0) and the share of time spent paused in collections. It is process-wide:
+ * or gen2 collection also counts as gen0) and the share of time spent paused in collections (figures as of the
+ * last collection; before the first one, committed and fragmented bytes are 0). It is process-wide:
  * every engine in the process reports the same heap. Always present, also when the store is unreachable.
  *
  * An unreachable database is reported as "healthy": false with an "error" message, not as a returned error.

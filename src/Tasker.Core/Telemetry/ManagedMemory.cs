@@ -6,7 +6,7 @@ namespace Tasker.Core.Telemetry;
 /// it is the library's own heap, separate from the host interpreter's.
 /// </summary>
 /// <param name="HeapSizeBytes">Bytes in the managed heap after the last collection (live objects plus fragmentation).</param>
-/// <param name="CommittedBytes">Bytes the GC has committed from the OS: the managed part of the process's RSS.</param>
+/// <param name="CommittedBytes">Bytes the GC has committed from the OS: the managed part of the process's RSS (0 before the first collection).</param>
 /// <param name="FragmentedBytes">Free space inside the heap after the last collection.</param>
 /// <param name="TotalAllocatedBytes">Bytes allocated since the process started: its rate of change is the allocation rate.</param>
 /// <param name="Gen0Collections">Collections of generation 0 so far (a gen1 or gen2 collection counts here too).</param>
@@ -28,10 +28,11 @@ public sealed record ManagedMemory(
     {
         var info = GC.GetGCMemoryInfo();
         return new ManagedMemory(
-            info.HeapSizeBytes,
+            // Before the first collection the GC has no figures yet: what is allocated so far is the heap.
+            info.Index == 0 ? GC.GetTotalMemory(forceFullCollection: false) : info.HeapSizeBytes,
             info.TotalCommittedBytes,
             info.FragmentedBytes,
-            GC.GetTotalAllocatedBytes(),
+            GC.GetTotalAllocatedBytes(precise: true),
             GC.CollectionCount(0),
             GC.CollectionCount(1),
             GC.CollectionCount(2),
