@@ -38,7 +38,8 @@ async function main() {
         if (outcome.action !== 'complete') throw new Error(`task ended with ${outcome.action}`);
       }
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      out.checkpoints.push({ tasks: target, rss: rssMb(), us_per_step: (seconds * 1e6) / ((target - done) * 8) });
+      out.checkpoints.push({ tasks: target, rss: rssMb(), us_per_step: (seconds * 1e6) / ((target - done) * 8),
+        v8_heap_total: process.memoryUsage().heapTotal / 1048576 });
       done = target;
     }
     out.memory = (await engine.health()).memory;

@@ -15,6 +15,8 @@ for i, point in enumerate(cells[0][1]["checkpoints"]):
 for i, point in enumerate(cells[0][1]["checkpoints"]):
     rows.append((f"us per step, tasks {cells[0][1]['checkpoints'][i - 1]['tasks'] if i else 0:,}-{point['tasks']:,}",
                  [c["checkpoints"][i]["us_per_step"] for _, c in cells]))
+rows.append(("of which V8's heap (Node), at the last checkpoint (MB)",
+             [c["checkpoints"][-1].get("v8_heap_total") for _, c in cells]))
 rows.append(("added at steady state (last - open, MB)", [c["checkpoints"][-1]["rss"] - c["open"] for _, c in cells]))
 
 
