@@ -329,7 +329,17 @@ TASKER_API tasker_error_t *tasker_engine_advance_clock(tasker_engine_t *engine, 
  * out_json: {"healthy": true, "error": null, "expired_leases": 0, "retries_due": 0, "store": "memory",
  *            "tasks": {"<state>": count, ...}, "steps": {"<state>": count, ... (steps of unfinished tasks)},
  *            "oldest_unfinished_task_created_at": time | null,
- *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only)}
+ *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only),
+ *            "memory": {"heap_size_bytes": n, "committed_bytes": n, "fragmented_bytes": n,
+ *                       "total_allocated_bytes": n, "gc_counts": {"gen0": n, "gen1": n, "gen2": n},
+ *                       "gc_pause_time_percent": 0.12}}
+ *
+ * "memory" is the library's own managed heap, apart from the host's: its size after the last collection, the
+ * memory its GC has committed from the OS (the library's share of the process's RSS, besides code and native
+ * buffers), free space inside it, bytes allocated since the process started, collections per generation (a gen1
+ * or gen2 collection also counts as gen0) and the share of time spent paused in collections (figures as of the
+ * last collection; before the first one, committed and fragmented bytes are 0). It is process-wide:
+ * every engine in the process reports the same heap. Always present, also when the store is unreachable.
  *
  * An unreachable database is reported as "healthy": false with an "error" message, not as a returned error.
  */

@@ -197,6 +197,15 @@ export interface Health {
   oldestUnfinishedTaskCreatedAt: string | null;
   poolInUse?: number;
   poolSize?: number;
+  /** The library's managed heap (docs/observability.md). */
+  memory: {
+    heapSizeBytes: number;
+    committedBytes: number;
+    fragmentedBytes: number;
+    totalAllocatedBytes: number;
+    gcCounts: { gen0: number; gen1: number; gen2: number };
+    gcPauseTimePercent: number;
+  };
 }
 
 /** An event (docs/events.md): fields that do not apply are null or absent. */

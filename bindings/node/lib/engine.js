@@ -271,9 +271,11 @@ class Engine {
       taskUuids: answer.task_uuids };
   }
 
-  /** `{ healthy, error, store, tasks, steps, expiredLeases, retriesDue, ... }`, e.g. for a /health route. */
+  /** `{ healthy, error, store, tasks, steps, expiredLeases, retriesDue, memory, ... }`, e.g. for a /health route. */
   async health() {
-    return camelKeys(JSON.parse(await native.engineHealthAsync(await this.#handle())));
+    const health = camelKeys(JSON.parse(await native.engineHealthAsync(await this.#handle())));
+    if (health.memory) health.memory = camelKeys(health.memory); // the library's managed heap (docs/observability.md)
+    return health;
   }
 
   /** Applies pending PostgreSQL migrations (engines opened with the default `migrate: true` already did). */

@@ -243,8 +243,8 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Store reachability, task and step counts by state, stale work and pool usage: what a <c>/health</c> endpoint
-    /// needs. Never throws for an unreachable store; it reports it.
+    /// Store reachability, task and step counts by state, stale work, pool usage and the managed heap: what a
+    /// <c>/health</c> endpoint needs. Never throws for an unreachable store; it reports it.
     /// </summary>
     public async ValueTask<EngineHealth> GetHealthAsync(CancellationToken cancellationToken = default)
     {
@@ -252,11 +252,11 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         {
             var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
             var stale = await _store.ListStaleWorkAsync(Now, 10_000, cancellationToken).ConfigureAwait(false);
-            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null);
+            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null) { Memory = ManagedMemory.Capture() };
         }
         catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
         {
-            return new EngineHealth(false, null, 0, 0, e.Message);
+            return new EngineHealth(false, null, 0, 0, e.Message) { Memory = ManagedMemory.Capture() };
         }
     }
 

@@ -17,4 +17,8 @@ public sealed record StoreStats(
 /// <summary>What <see cref="TaskerEngine.GetHealthAsync"/> reports: suitable for a <c>/health</c> endpoint.</summary>
 /// <param name="Healthy">The store answered.</param>
 /// <param name="Error">Why the store did not answer (no secrets), when it did not.</param>
-public sealed record EngineHealth(bool Healthy, StoreStats? Stats, int ExpiredLeases, int RetriesDue, string? Error);
+public sealed record EngineHealth(bool Healthy, StoreStats? Stats, int ExpiredLeases, int RetriesDue, string? Error)
+{
+    /// <summary>The process's managed heap when the health was taken (reported whether or not the store answered).</summary>
+    public Telemetry.ManagedMemory? Memory { get; init; }
+}

@@ -90,4 +90,16 @@ internal static class Names
     public static readonly JsonEncodedText UpdatedAt = JsonEncodedText.Encode("updated_at");
     public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
     public static readonly JsonEncodedText WaitingOn = JsonEncodedText.Encode("waiting_on");
+
+    // health's "memory" object (the library's managed heap).
+    public static readonly JsonEncodedText Memory = JsonEncodedText.Encode("memory");
+    public static readonly JsonEncodedText HeapSizeBytes = JsonEncodedText.Encode("heap_size_bytes");
+    public static readonly JsonEncodedText CommittedBytes = JsonEncodedText.Encode("committed_bytes");
+    public static readonly JsonEncodedText FragmentedBytes = JsonEncodedText.Encode("fragmented_bytes");
+    public static readonly JsonEncodedText TotalAllocatedBytes = JsonEncodedText.Encode("total_allocated_bytes");
+    public static readonly JsonEncodedText GcCounts = JsonEncodedText.Encode("gc_counts");
+    public static readonly JsonEncodedText Gen0 = JsonEncodedText.Encode("gen0");
+    public static readonly JsonEncodedText Gen1 = JsonEncodedText.Encode("gen1");
+    public static readonly JsonEncodedText Gen2 = JsonEncodedText.Encode("gen2");
+    public static readonly JsonEncodedText GcPauseTimePercent = JsonEncodedText.Encode("gc_pause_time_percent");
 }

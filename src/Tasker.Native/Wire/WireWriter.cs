@@ -2,6 +2,7 @@ using System.Text.Json;
 using Tasker.Core;
 using Tasker.Core.Events;
 using Tasker.Core.Storage;
+using Tasker.Core.Telemetry;
 using Tasker.Core.Templates;
 
 namespace Tasker.Native.Wire;
@@ -278,6 +279,23 @@ internal static class WireWriter
             if (stats.PoolInUse is { } inUse) w.WriteNumber(Names.PoolInUse, inUse);
             if (stats.PoolSize is { } size) w.WriteNumber(Names.PoolSize, size);
         }
+        if (health.Memory is { } memory) Memory(w, memory);
+        w.WriteEndObject();
+    }
+
+    private static void Memory(Utf8JsonWriter w, ManagedMemory m)
+    {
+        w.WriteStartObject(Names.Memory);
+        w.WriteNumber(Names.HeapSizeBytes, m.HeapSizeBytes);
+        w.WriteNumber(Names.CommittedBytes, m.CommittedBytes);
+        w.WriteNumber(Names.FragmentedBytes, m.FragmentedBytes);
+        w.WriteNumber(Names.TotalAllocatedBytes, m.TotalAllocatedBytes);
+        w.WriteStartObject(Names.GcCounts);
+        w.WriteNumber(Names.Gen0, m.Gen0Collections);
+        w.WriteNumber(Names.Gen1, m.Gen1Collections);
+        w.WriteNumber(Names.Gen2, m.Gen2Collections);
+        w.WriteEndObject();
+        w.WriteNumber(Names.GcPauseTimePercent, Math.Round(m.PauseTimePercentage, 2));
         w.WriteEndObject();
     }
 

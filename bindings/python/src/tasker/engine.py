@@ -194,7 +194,8 @@ class Engine:
         return self._call("tasker_stale_work_list", dumps({"limit": limit}))
 
     def health(self) -> dict[str, Any]:
-        """``healthy``, the store, task and step counts by state, expired leases, due retries."""
+        """``healthy``, the store, task and step counts by state, expired leases, due retries, and ``memory``: the
+        library's managed heap (``heap_size_bytes``, ``committed_bytes``, ``gc_counts``, ...; docs/observability.md)."""
         health: dict[str, Any] = loads(_ffi.engine_health(self._h))
         return health
 
