@@ -162,8 +162,8 @@ public sealed class PostgresStore : IStore
         return _queries.ListTasksAsync(query, cancellationToken);
     }
 
-    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        _queries.ListStaleWorkAsync(now, limit, cancellationToken);
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken) =>
+        _queries.ListStaleWorkAsync(now, limit, thresholds, cancellationToken);
 
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
