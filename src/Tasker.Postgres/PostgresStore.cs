@@ -31,6 +31,7 @@ public sealed class PostgresStore : IStore
     private readonly TemplateRepository _templates;
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
+    private readonly OperatorQueries _operator;
 
     public PostgresStore(PostgresStoreOptions options)
     {
@@ -60,6 +61,7 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
+        _operator = new OperatorQueries(_executor, _counters);
     }
 
     /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>
@@ -167,6 +169,32 @@ public sealed class PostgresStore : IStore
 
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
+
+    /// <summary>Every registered template version (namespace, name, newest version first).</summary>
+    public ValueTask<IReadOnlyList<TemplateSummary>> ListTemplatesAsync(CancellationToken cancellationToken = default) =>
+        _operator.ListTemplatesAsync(cancellationToken);
+
+    /// <summary>
+    /// Deletes tasks finished before <paramref name="finishedBefore"/> (complete, cancelled or resolved; with
+    /// <paramref name="includeErrors"/> also those that ended in error) with their steps and audit trail, in batches
+    /// of <paramref name="batchSize"/>, each its own short transaction. Returns how many tasks were deleted.
+    /// </summary>
+    public async ValueTask<long> PruneFinishedAsync(DateTimeOffset finishedBefore, bool includeErrors = false, int batchSize = 500,
+        CancellationToken cancellationToken = default)
+    {
+        if (batchSize is < 1 or > 10_000)
+            throw TaskerException.InvalidArgument("batch size must be between 1 and 10000", "batch_size");
+        string[] states = includeErrors ? ["complete", "cancelled", "resolved_manually", "error"] : ["complete", "cancelled", "resolved_manually"];
+        long total = 0;
+        while (true)
+        {
+            var deleted = await _operator.PruneBatchAsync(finishedBefore, states, batchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var uuid in deleted)
+                _tasks.TryTake(uuid, out _); // this process's copy of a deleted task must not outlive it
+            total += deleted.Count;
+            if (deleted.Count < batchSize) return total;
+        }
+    }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -124,6 +124,8 @@ public sealed class TaskerEngine : IAsyncDisposable
         query ??= new TaskQuery();
         if (query.Limit is < 0 or > 10_000)
             throw TaskerException.InvalidArgument("limit must be between 0 and 10000", "limit");
+        if (query.Offset < 0)
+            throw TaskerException.InvalidArgument("offset must not be negative", "offset");
         return _store.ListTasksAsync(query, cancellationToken);
     }
 

@@ -23,7 +23,10 @@ public sealed record StepView(
     DateTimeOffset? NextRetryAt,
     DateTimeOffset? LeaseExpiresAt,
     IReadOnlyList<string> Dependencies,
-    StepReadiness Readiness);
+    StepReadiness Readiness,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? FinishedAt = null,
+    string? ClaimedBy = null);
 
 /// <summary>A read-only snapshot of a task with all its steps (and, on request, its audit trail).</summary>
 public sealed record TaskView(TaskHeader Header, IReadOnlyList<StepView> Steps, IReadOnlyList<TransitionRecord> Transitions)
@@ -41,8 +44,11 @@ public sealed record CreateTaskResult(TaskView Task, bool Created);
 /// <summary>One row of a task listing.</summary>
 public sealed record TaskSummary(Guid TaskUuid, string Namespace, string Name, string Version, TaskState State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>Filters for listing tasks; newest first.</summary>
-public sealed record TaskQuery(TaskState? State = null, string? Namespace = null, string? Name = null, int Limit = 100);
+/// <summary>Filters for listing tasks; newest first. <paramref name="Offset"/> skips that many rows (paging).</summary>
+/// <param name="CreatedAfter">Only tasks created after this time (exclusive).</param>
+/// <param name="CreatedBefore">Only tasks created before this time (exclusive).</param>
+public sealed record TaskQuery(TaskState? State = null, string? Namespace = null, string? Name = null, int Limit = 100,
+    DateTimeOffset? CreatedAfter = null, DateTimeOffset? CreatedBefore = null, int Offset = 0);
 
 /// <summary>A step whose claim expired (its worker probably died).</summary>
 public sealed record ExpiredLease(Guid TaskUuid, Guid StepUuid, string StepName, DateTimeOffset LeaseExpiresAt);

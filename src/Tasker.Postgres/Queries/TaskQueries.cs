@@ -105,6 +105,9 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 query.Namespace,
                 query.Name,
                 Limit = Math.Max(query.Limit, 0),
+                CreatedAfter = query.CreatedAfter?.UtcDateTime,
+                CreatedBefore = query.CreatedBefore?.UtcDateTime,
+                query.Offset,
                 Cancel = token,
             }).ConfigureAwait(false);
             return (IReadOnlyList<TaskSummary>)rows.Select(r => new TaskSummary(r.TaskUuid, r.Namespace, r.Name, r.Version,

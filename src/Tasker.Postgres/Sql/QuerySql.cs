@@ -11,8 +11,10 @@ internal static class QuerySql
         WHERE (@State::text IS NULL OR state = @State::text)
           AND (@Namespace::text IS NULL OR namespace = @Namespace::text)
           AND (@Name::text IS NULL OR name = @Name::text)
+          AND (@CreatedAfter::timestamptz IS NULL OR created_at > @CreatedAfter::timestamptz)
+          AND (@CreatedBefore::timestamptz IS NULL OR created_at < @CreatedBefore::timestamptz)
         ORDER BY created_at DESC, task_uuid DESC
-        LIMIT @Limit
+        LIMIT @Limit OFFSET @Offset
         """;
 
     /// <summary>Task and step transitions merged into the one order they were made in (the per-task ordinal).</summary>

@@ -127,6 +127,8 @@ public sealed class MemoryStore(int maxFinishedTasks = 10_000) : IStore
             var h = entry.Task.Header;
             if (query.Namespace is not null && h.Namespace != query.Namespace) continue;
             if (query.Name is not null && h.Name != query.Name) continue;
+            if (query.CreatedAfter is { } after && h.CreatedAt <= after) continue;
+            if (query.CreatedBefore is { } before && h.CreatedAt >= before) continue;
             TaskState state;
             DateTimeOffset updated;
             lock (entry)
@@ -139,7 +141,7 @@ public sealed class MemoryStore(int maxFinishedTasks = 10_000) : IStore
         }
         IReadOnlyList<TaskSummary> page = rows
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.TaskUuid)
-            .Take(Math.Max(query.Limit, 0)).ToArray();
+            .Skip(query.Offset).Take(Math.Max(query.Limit, 0)).ToArray();
         return ValueTask.FromResult(page);
     }
 
