@@ -22,6 +22,7 @@ packages=(
   cmake libcjson-dev valgrind binutils  # C example and ABI tests (cJSON reads the conformance fixtures), nm for parity
   ruby ruby-ffi ruby-rspec ruby-sidekiq ruby-redis ruby-railties            # Ruby binding + Sidekiq adapter + Rails example
   python3-pytest python3-celery python3-redis python3-fastapi python3-httpx  # Python binding + Celery/FastAPI
+  chromium                              # the dashboard's browser test (headless; tests/browser)
 )
 # PostgreSQL 15 is needed as binaries only (scripts/pg-test-cluster.sh runs its own cluster); any package that
 # provides them will do.
