@@ -268,7 +268,10 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat
- *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
+ *    "retention": {"max_finished_tasks": 10000,    memory store: finished tasks kept (oldest dropped first)
+ *                  "finished_task_days": 30},      PostgreSQL: delete tasks finished (complete, cancelled,
+ *                                   resolved) longer ago, with their audit trail, every 10 minutes in small
+ *                                   batches; absent = keep them (tasks in error are always kept)
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)

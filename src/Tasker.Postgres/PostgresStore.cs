@@ -32,6 +32,8 @@ public sealed class PostgresStore : IStore
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
     private readonly OperatorQueries _operator;
+    private readonly Timer? _retention;
+    private int _pruning;
 
     public PostgresStore(PostgresStoreOptions options)
     {
@@ -62,6 +64,31 @@ public sealed class PostgresStore : IStore
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
         _operator = new OperatorQueries(_executor, _counters);
+        if (options.FinishedTaskRetention is not null)
+            _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);
+    }
+
+    /// <summary>One retention sweep (<see cref="PostgresStoreOptions.FinishedTaskRetention"/>); never two at once, never throws.</summary>
+    internal async Task SweepAsync()
+    {
+        if (Interlocked.Exchange(ref _pruning, 1) == 1) return;
+        var log = _options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category);
+        try
+        {
+            var before = DateTimeOffset.UtcNow - _options.FinishedTaskRetention!.Value;
+            var deleted = await PruneFinishedAsync(before).ConfigureAwait(false);
+            if (deleted > 0) Diagnostics.StoreLog.Pruned(log, deleted, before);
+        }
+#pragma warning disable CA1031 // a background sweep must not crash the host; the next one retries
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Diagnostics.StoreLog.PruneFailed(log, Diagnostics.StoreLog.Kind(e), _options.RetentionInterval.TotalSeconds);
+        }
+        finally
+        {
+            Volatile.Write(ref _pruning, 0);
+        }
     }
 
     /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>
@@ -196,5 +223,9 @@ public sealed class PostgresStore : IStore
         }
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_retention is not null) await _retention.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -17,6 +17,8 @@ internal sealed class EngineConfig
     public string? DatabaseUrl { get; private init; }
     public string? Schema { get; private init; }
     public int PoolSize { get; private init; } = 20;
+    /// <summary><c>retention.finished_task_days</c>: PostgreSQL deletes tasks finished longer ago (default: keep them).</summary>
+    public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
@@ -60,6 +62,9 @@ internal sealed class EngineConfig
             DatabaseUrl = Text(json, "database_url"),
             Schema = Text(json, "schema"),
             PoolSize = Int(json, "pool_size") is { } pool and > 0 ? pool : 20,
+            FinishedTaskRetention = Number(retention, "finished_task_days") is { } days
+                ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
+                : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             ManualClock = manual,
             TelemetryExporter = json.TryGetProperty("telemetry", out var t) && t.ValueKind == JsonValueKind.Object ? Text(t, "exporter") : null,
@@ -78,6 +83,7 @@ internal sealed class EngineConfig
             ConnectionString = DatabaseUrl,
             Schema = Schema,
             MaxPoolSize = PoolSize,
+            FinishedTaskRetention = FinishedTaskRetention,
             MigrateOnOpen = Migrate,
             LoggerFactory = Loggers,
         }, CancellationToken.None));
