@@ -52,7 +52,9 @@ internal static class ShowCommand
                 var st = s.State.ToWire();
                 var name = new string(' ', 2 + level * 2) + Mark(s.State) + " " + s.Name;
                 var deps = s.Dependencies.Count > 0 ? "  ← " + string.Join(", ", s.Dependencies) : "";
-                t.Out.WriteLine($"{name.PadRight(32)} {t.Paint(st.PadRight(18), StateStyle.Sgr(st))}{deps}");
+                t.Out.WriteLine(deps.Length == 0
+                    ? $"{name.PadRight(32)} {t.Paint(st, StateStyle.Sgr(st))}"
+                    : $"{name.PadRight(32)} {t.Paint(st.PadRight(18), StateStyle.Sgr(st))}{deps}");
             }
 
         t.Out.WriteLine();
@@ -87,7 +89,9 @@ internal static class ShowCommand
                 var kind = e.Permanent ? "permanent" : "retryable";
                 t.Out.WriteLine($"  {t.Paint(s.Name, Sgr.Red)} attempt {e.Attempt} at {Format.Time(e.At)} ({kind}{(e.ErrorType is null ? "" : ", " + e.ErrorType)}):");
                 foreach (var line in e.Message.Split('\n')) t.Out.WriteLine("    " + line.TrimEnd('\r'));
-                foreach (var line in e.Backtrace ?? []) t.Out.WriteLine(t.Dim("      " + line));
+                // A backtrace entry may hold several lines (Python's formatted frames do): indent each, drop blank ones.
+                foreach (var line in (e.Backtrace ?? []).SelectMany(entry => entry.Split('\n')).Where(l => !string.IsNullOrWhiteSpace(l)))
+                    t.Out.WriteLine(t.Dim("      " + line.TrimEnd('\r', ' ')));
             }
         }
 

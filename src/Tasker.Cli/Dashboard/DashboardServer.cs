@@ -46,8 +46,19 @@ internal sealed class DashboardServer : IAsyncDisposable
         return server;
     }
 
-    public Task WaitAsync(CancellationToken cancellationToken) =>
-        Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    /// <summary>Returns on Ctrl+C (<paramref name="cancellationToken"/>) or SIGTERM (the host's lifetime stops the server).</summary>
+    public async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _app.Lifetime.ApplicationStopping);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // asked to stop: the caller disposes the server
+        }
+    }
 
     private void Map(WebApplication app)
     {
