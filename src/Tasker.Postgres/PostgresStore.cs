@@ -211,11 +211,10 @@ public sealed class PostgresStore : IStore
     {
         if (batchSize is < 1 or > 10_000)
             throw TaskerException.InvalidArgument("batch size must be between 1 and 10000", "batch_size");
-        string[] states = includeErrors ? ["complete", "cancelled", "resolved_manually", "error"] : ["complete", "cancelled", "resolved_manually"];
         long total = 0;
         while (true)
         {
-            var deleted = await _operator.PruneBatchAsync(finishedBefore, states, batchSize, cancellationToken).ConfigureAwait(false);
+            var deleted = await _operator.PruneBatchAsync(finishedBefore, includeErrors, batchSize, cancellationToken).ConfigureAwait(false);
             foreach (var uuid in deleted)
                 _tasks.TryTake(uuid, out _); // this process's copy of a deleted task must not outlive it
             total += deleted.Count;

@@ -31,13 +31,14 @@ internal sealed class OperatorQueries(StoreExecutor executor, StoreCounters coun
         }, cancellationToken);
 
     /// <summary>Deletes one batch; returns the uuids deleted (empty when nothing is left).</summary>
-    public ValueTask<IReadOnlyList<Guid>> PruneBatchAsync(DateTimeOffset before, string[] states, int batch, CancellationToken cancellationToken) =>
-        executor.RunAsync("prune", (before.UtcDateTime, states, batch, counters), static async (connection, s, token) =>
+    /// <remarks>No array parameter: Dapper expands those through SqlMapper (reflection), which NativeAOT cannot run.</remarks>
+    public ValueTask<IReadOnlyList<Guid>> PruneBatchAsync(DateTimeOffset before, bool includeErrors, int batch, CancellationToken cancellationToken) =>
+        executor.RunAsync("prune", (before.UtcDateTime, includeErrors, batch, counters), static async (connection, s, token) =>
         {
-            var (before, states, batch, counters) = s;
+            var (before, includeErrors, batch, counters) = s;
             counters.RoundTrip(1);
             var deleted = await connection.QueryAsync<Guid>(OperatorSql.PruneBatch,
-                new { Before = before, States = states, Batch = batch, Cancel = token }).ConfigureAwait(false);
+                new { Before = before, IncludeErrors = includeErrors, Batch = batch, Cancel = token }).ConfigureAwait(false);
             return (IReadOnlyList<Guid>)deleted.ToArray();
         }, cancellationToken);
 }
