@@ -275,7 +275,10 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "missing_handler_requeue_seconds": 5,   when ready steps wait only for handlers the caller lacks, the
  *                                   outcome says "reenqueue" after this long (another worker may have them)
  *    "work_poll_seconds": 1,        how often a waiting tasker_work_claim looks for work without a wake-up
- *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
+ *    "retention": {"max_finished_tasks": 10000,    memory store: finished tasks kept (oldest dropped first)
+ *                  "finished_task_days": 30},      PostgreSQL: delete tasks finished (complete, cancelled,
+ *                                   resolved) longer ago, with their audit trail, every 10 minutes in small
+ *                                   batches; absent = keep them (tasks in error are always kept)
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)
@@ -473,11 +476,16 @@ TASKER_API tasker_error_t *tasker_task_cancel(tasker_engine_t *engine, const uin
 
 /**
  * Work nobody is driving, for the host to re-enqueue (e.g. from a periodic job): steps whose lease expired (their
- * worker crashed) and tasks whose retry time has come.
+ * worker crashed), tasks whose retry time has come, ready steps nobody claimed for longer than
+ * unclaimed_after_seconds (naming the handler each waits for: no worker runs it, or nobody drove the task), and
+ * tasks left pending (created, or retried/resolved by an operator) that nobody drove for longer than
+ * pending_after_seconds. At most "limit" of each list, oldest first.
  *
- * request_json (may be empty): {"limit": 100 (1-10000)}
+ * request_json (may be empty): {"limit": 100 (1-10000), "unclaimed_after_seconds": 300, "pending_after_seconds": 300}
  * out_json: {"expired_leases": [{"task_uuid", "step_uuid", "step_name", "lease_expires_at"}],
  *            "retry_due": [{"task_uuid", "next_retry_at"}],
+ *            "unclaimed_steps": [{"task_uuid", "step_uuid", "step_name", "handler", "ready_since"}],
+ *            "undriven_tasks": [{"task_uuid", "namespace", "name", "pending_since"}],
  *            "task_uuids": ["<every task above, once>", ...]}
  */
 TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const uint8_t *request_json, size_t len,

@@ -133,6 +133,8 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         NulText.Refuse(query.Name, "name");
         if (query.Limit is < 0 or > 10_000)
             throw TaskerException.InvalidArgument("limit must be between 0 and 10000", "limit");
+        if (query.Offset < 0)
+            throw TaskerException.InvalidArgument("offset must not be negative", "offset");
         return _store.ListTasksAsync(query, cancellationToken);
     }
 
@@ -234,12 +236,21 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         return Announcing(Mutate("resolve", taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken), static o => o, cancellationToken);
     }
 
-    /// <summary>Expired leases and due retries nobody is driving, so the host can re-enqueue those tasks.</summary>
-    public ValueTask<StaleWork> ListStaleWorkAsync(int limit = 100, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Work nobody is driving (expired leases, due retries, ready steps nobody claimed, pending tasks nobody drove), so
+    /// the host can re-enqueue those tasks, with the <see cref="StaleThresholds.Default"/> thresholds.
+    /// </summary>
+    public ValueTask<StaleWork> ListStaleWorkAsync(int limit = 100, CancellationToken cancellationToken = default) =>
+        ListStaleWorkAsync(limit, null, cancellationToken);
+
+    /// <summary>Stale work with the given thresholds (null: <see cref="StaleThresholds.Default"/>).</summary>
+    public ValueTask<StaleWork> ListStaleWorkAsync(int limit, StaleThresholds? thresholds, CancellationToken cancellationToken = default)
     {
         if (limit is < 1 or > 10_000)
             throw TaskerException.InvalidArgument("limit must be between 1 and 10000", "limit");
-        return _store.ListStaleWorkAsync(Now, limit, cancellationToken);
+        thresholds ??= StaleThresholds.Default;
+        thresholds.Validate();
+        return _store.ListStaleWorkAsync(Now, limit, thresholds, cancellationToken);
     }
 
     /// <summary>
@@ -251,7 +262,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         try
         {
             var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-            var stale = await _store.ListStaleWorkAsync(Now, 10_000, cancellationToken).ConfigureAwait(false);
+            var stale = await _store.ListStaleWorkAsync(Now, 10_000, StaleThresholds.Default, cancellationToken).ConfigureAwait(false);
             return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null) { Memory = ManagedMemory.Capture() };
         }
         catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)

@@ -24,7 +24,8 @@ internal static class TaskViews
             var readiness = new StepReadiness(ready, waitingOn,
                 step.State == StepState.WaitingForRetry ? step.NextRetryAt : null, exhausted);
             views[i] = new StepView(step.Uuid, step.Name, step.Handler, step.State, step.Attempts, step.MaxAttempts, step.Retryable,
-                step.Result, step.Metadata, step.LastError, step.NextRetryAt, step.LeaseExpiresAt, dependencies, readiness);
+                step.Result, step.Metadata, step.LastError, step.NextRetryAt, step.LeaseExpiresAt, dependencies, readiness,
+                step.StartedAt, step.FinishedAt, step.ClaimedBy);
         }
         var h = task.Header;
         var header = new TaskHeader

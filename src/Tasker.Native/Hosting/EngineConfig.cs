@@ -21,6 +21,8 @@ internal sealed class EngineConfig
     private static readonly string[] Exporters = ["otlp", "console"];
 
     public int PoolSize { get; private init; } = DefaultPoolSize;
+    /// <summary><c>retention.finished_task_days</c>: PostgreSQL deletes tasks finished longer ago (default: keep them).</summary>
+    public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
@@ -71,6 +73,9 @@ internal sealed class EngineConfig
                 >= 1 and <= MaxPoolSize and var pool => pool,
                 var pool => throw TaskerException.InvalidArgument($"pool_size must be between 1 and {MaxPoolSize}, not {pool}", "pool_size"),
             },
+            FinishedTaskRetention = Number(retention, "finished_task_days") is { } days
+                ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
+                : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),
@@ -101,6 +106,7 @@ internal sealed class EngineConfig
             ConnectionString = DatabaseUrl,
             Schema = Schema,
             MaxPoolSize = PoolSize,
+            FinishedTaskRetention = FinishedTaskRetention,
             MigrateOnOpen = Migrate,
             LoggerFactory = Loggers,
         }, CancellationToken.None));

@@ -82,6 +82,10 @@ internal static class Names
     public static readonly JsonEncodedText TaskState = JsonEncodedText.Encode("task_state");
     public static readonly JsonEncodedText TaskUuid = JsonEncodedText.Encode("task_uuid");
     public static readonly JsonEncodedText TaskUuids = JsonEncodedText.Encode("task_uuids");
+    public static readonly JsonEncodedText UnclaimedSteps = JsonEncodedText.Encode("unclaimed_steps");
+    public static readonly JsonEncodedText UndrivenTasks = JsonEncodedText.Encode("undriven_tasks");
+    public static readonly JsonEncodedText ReadySince = JsonEncodedText.Encode("ready_since");
+    public static readonly JsonEncodedText PendingSince = JsonEncodedText.Encode("pending_since");
     public static readonly JsonEncodedText Tasks = JsonEncodedText.Encode("tasks");
     public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
     public static readonly JsonEncodedText To = JsonEncodedText.Encode("to");

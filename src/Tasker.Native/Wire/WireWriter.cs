@@ -257,6 +257,29 @@ internal static class WireWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray(Names.UnclaimedSteps);
+        foreach (var u in stale.UnclaimedSteps)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.TaskUuid, u.TaskUuid);
+            w.WriteString(Names.StepUuid, u.StepUuid);
+            w.WriteString(Names.StepName, u.StepName);
+            w.WriteString(Names.Handler, u.Handler);
+            w.WriteString(Names.ReadySince, u.ReadySince);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray(Names.UndrivenTasks);
+        foreach (var t in stale.UndrivenTasks)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.TaskUuid, t.TaskUuid);
+            w.WriteString(Names.Namespace, t.Namespace);
+            w.WriteString(Names.Name, t.Name);
+            w.WriteString(Names.PendingSince, t.PendingSince);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteStartArray(Names.TaskUuids);
         foreach (var uuid in stale.TaskUuids) w.WriteStringValue(uuid);
         w.WriteEndArray();

@@ -362,6 +362,62 @@ public abstract partial class EngineSpec : IAsyncLifetime
         Assert.Equal(retrying, stale.RetryDue.Single().TaskUuid);
     }
 
+    [Fact]
+    public async Task Stale_work_lists_a_task_nobody_drove_and_its_unclaimed_step_once_past_the_thresholds()
+    {
+        var task = await StartAsync(Workflows.Linear); // created, never enqueued
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).TaskUuids);
+
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        var stale = await Engine.ListStaleWorkAsync();
+        var undriven = stale.UndrivenTasks.Single();
+        Assert.Equal((task, "tests", "linear"), (undriven.TaskUuid, undriven.Namespace, undriven.Name));
+        var step = stale.UnclaimedSteps.Single();
+        Assert.Equal(("a", "a_handler", task), (step.StepName, step.Handler, step.TaskUuid));
+        Assert.Equal(Clock.GetUtcNow().AddMinutes(-6), step.ReadySince);
+        Assert.Equal([task], stale.TaskUuids);
+
+        var strict = await Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromHours(1), TimeSpan.FromHours(1)));
+        Assert.Empty(strict.TaskUuids);
+        await Rejects(TaskerErrorCode.InvalidArgument,
+            () => Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromSeconds(-1), TimeSpan.Zero)).AsTask());
+    }
+
+    [Fact]
+    public async Task Stale_work_lists_a_ready_step_nobody_claimed_after_its_parent_finished()
+    {
+        var task = await StartAsync(Workflows.Diamond);
+        var claim = (await Engine.ClaimStepsAsync(task)).Claims.Single();
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        await Engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.Null); // b and c are now ready
+        var finished = Clock.GetUtcNow();
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).UnclaimedSteps); // ready for 3 minutes only
+
+        var stale = await Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2)));
+        Assert.Equal(["b_handler", "c_handler"], stale.UnclaimedSteps.Select(s => s.Handler).Order());
+        Assert.All(stale.UnclaimedSteps, s => Assert.Equal(finished, s.ReadySince));
+        Assert.Empty(stale.UndrivenTasks); // in progress, not pending
+    }
+
+    [Fact]
+    public async Task Stale_work_lists_a_task_retried_by_an_operator_that_nobody_drove_since()
+    {
+        var task = await StartAsync(Workflows.Linear);
+        await Runner().On("a", Behaviour.Fatal()).RunAsync(task);
+        Clock.Advance(TimeSpan.FromHours(1));
+        await Engine.RetryTaskAsync(task, "ops", "fixed");
+        var retriedAt = Clock.GetUtcNow();
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).TaskUuids); // just retried: not stale yet
+
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var stale = await Engine.ListStaleWorkAsync();
+        Assert.Equal(retriedAt, stale.UndrivenTasks.Single().PendingSince);
+        Assert.Equal(("a", retriedAt), (stale.UnclaimedSteps.Single().StepName, stale.UnclaimedSteps.Single().ReadySince));
+    }
+
     // ---- creation, identity, lookup --------------------------------------------------------------------
 
     [Fact]
