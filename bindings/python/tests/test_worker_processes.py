@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import tasker
+
 from conftest import ORDER_CONTEXT, database_url
 
 TESTS = Path(__file__).parent
@@ -171,3 +173,25 @@ def test_the_command_says_what_is_wrong_with_a_bad_factory(app):
     help_text = subprocess.run([sys.executable, "-m", "tasker", "worker", "--help"], env=os.environ, cwd=TESTS,
                                capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "module:function returning a tasker.Worker or Engine" in help_text.stdout
+
+
+def test_the_worker_example_runs_its_orders(app):
+    examples = TESTS.parents[2] / "examples" / "python"
+    schema = os.environ["WORKER_SCHEMA"]  # the app fixture's fresh schema: no other test's tasks
+    env = {**os.environ, "DATABASE_URL": database_url(), "TASKER_SCHEMA": schema,
+           "PYTHONPATH": os.pathsep.join([str(examples), str(TESTS.parent / "src")])}
+    sys.path.insert(0, str(examples))
+    try:
+        import worker as example
+    finally:
+        sys.path.remove(str(examples))
+    with tasker.Engine(database_url=database_url(), schema=schema) as engine:
+        engine.register_template(example.TEMPLATE)
+        orders = example.create_orders(engine, 3)
+        worker = subprocess.Popen([sys.executable, "-m", "tasker", "worker", "worker:make_engine", "-c", "4"],
+                                  env=env, cwd=examples, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_until(lambda: all(engine.get_task(u).state == "complete" for u in orders), 60, "the example's orders")
+        codes, outputs = stop([worker])
+        assert codes == [0], outputs
+        assert engine.get_task(orders[0]).step("process_payment").attempts == 2  # failed once, retried
+        assert engine.get_task(orders[0]).step("ship_order").result["carrier"] == "tasker-post"
