@@ -208,3 +208,28 @@ def test_bad_options_are_refused_with_a_clear_error():
         worker = tasker.Worker(engine, **FAST)
         with pytest.raises(tasker.ValidationError, match="the worker has no handlers"):
             worker.run(burst=True)
+
+
+def test_an_async_handler_is_cancelled_at_its_deadline_and_the_attempt_fails_as_timeout():
+    cancelled = threading.Event()
+
+    class Hangs(tasker.StepHandler):
+        async def process(self, context):
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    template = ORDER_TEMPLATE_TEXT.replace("name: tiny", "name: timed").replace(
+        "handler: {callable: ValidateOrder}", "handler: {callable: ValidateOrder}\n    timeout_seconds: 1\n"
+                                              "    retry: {retryable: true, max_attempts: 1}")
+    with real_clock_engine() as engine:
+        engine.register_template(template)
+        engine.register_handler("ValidateOrder", Hangs)
+        task = engine.create_task("timed", namespace="fulfillment").uuid
+        began = time.monotonic()
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert time.monotonic() - began < 5 and cancelled.is_set()
+        step = engine.get_task(task).step("validate_order")
+        assert step.state == "error" and step.error["error_type"] == "Timeout" and stats.failed + stats.stale == 1

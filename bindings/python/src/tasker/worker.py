@@ -249,6 +249,9 @@ class Worker:
                     self.stats._count("stale")
                     log.warning("worker %s: the report of step %s was refused: its claim was no longer current "
                                 "(deadline passed, lease lost or task ended)", self.worker_id, _name(claim))
+                    # As handle claims once more then: evaluating the task records what happened (the attempt's
+                    # Timeout) now, and makes the step ready for its next attempt.
+                    self._evaluate(claim["task"]["task_uuid"])
                 else:
                     claims = answer[0]
                     self.stats._count("failed" if report[0] == _step.FAIL else "completed")
@@ -263,6 +266,12 @@ class Worker:
             with self._cond:
                 self._reporting -= 1
                 self._cond.notify_all()
+
+    def _evaluate(self, task_uuid: str) -> None:
+        try:
+            self.engine.evaluate(task_uuid)
+        except Exception as e:  # noqa: BLE001 - the sweep of expired leases gets there too, a little later
+            log.warning("worker %s: evaluating task %s failed (%s: %s)", self.worker_id, task_uuid, type(e).__name__, e)
 
     def _adopt(self, claims: list[dict[str, Any]]) -> None:
         """Takes claims in hand; once the grace period is over, reports them as WorkerShutdown instead."""
@@ -366,7 +375,7 @@ class Worker:
         try:
             expired = self.engine.stale_work(SWEEP_LIMIT)["expired_leases"]
             for task_uuid in dict.fromkeys(lease["task_uuid"] for lease in expired):
-                self.engine.evaluate(task_uuid)
+                self._evaluate(task_uuid)
         except Exception as e:  # noqa: BLE001 - the next sweep tries again
             log.warning("worker %s: looking for expired leases failed (%s: %s)", self.worker_id, type(e).__name__, e)
             return
