@@ -233,3 +233,22 @@ def test_an_async_handler_is_cancelled_at_its_deadline_and_the_attempt_fails_as_
         assert time.monotonic() - began < 5 and cancelled.is_set()
         step = engine.get_task(task).step("validate_order")
         assert step.state == "error" and step.error["error_type"] == "Timeout" and stats.failed + stats.stale == 1
+
+
+def test_a_failing_claim_is_logged_and_retried_and_the_worker_keeps_going(caplog):
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        tasks = create_orders(engine, 3)
+        call, failures = engine._call, []
+
+        def flaky(name, payload):  # the database is unreachable for the first claim
+            if name == "tasker_work_claim" and not failures:
+                failures.append(name)
+                raise tasker.DatabaseError("connection refused")
+            return call(name, payload)
+
+        engine._call = flaky
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert failures and stats.completed == 12
+        assert all(engine.get_task(uuid).state == "complete" for uuid in tasks)
+        assert "claiming work failed (DatabaseError: connection refused); trying again in 0.5 s" in caplog.text

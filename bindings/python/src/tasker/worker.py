@@ -201,6 +201,7 @@ class Worker:
                 self._reserved += free
                 idle = not self._running and not self._pending and not self._reporting and self._reserved == free
             claims: list[dict[str, Any]] = []
+            failed = False
             try:
                 answer = self.engine._call("tasker_work_claim", dumps({**self._claim_request, "max_steps": free}))
                 claims = answer["claims"]
@@ -208,13 +209,16 @@ class Worker:
             except Exception as e:  # noqa: BLE001 - the database may come back: keep the worker up and say so
                 log.error("worker %s: claiming work failed (%s: %s); trying again in %g s", self.worker_id,
                           type(e).__name__, e, retry)
-                with self._cond:
-                    self._cond.wait_for(lambda: self._stopping, timeout=retry)
-                retry = min(retry * 2, MAX_CLAIM_RETRY_SECONDS)
+                failed = True
             finally:
                 with self._cond:
                     self._reserved -= free
             self._adopt(claims)
+            if failed:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopping, timeout=retry)
+                retry = min(retry * 2, MAX_CLAIM_RETRY_SECONDS)
+                continue
             if burst and idle and not claims:
                 log.info("worker %s: no work left (burst)", self.worker_id)
                 self.stop()
@@ -285,7 +289,7 @@ class Worker:
         self._release(claims)
 
     def _free(self) -> int:
-        return self.concurrency - len(self._running) - len(self._pending) - self._reserved
+        return max(0, self.concurrency - len(self._running) - len(self._pending) - self._reserved)
 
     def _shut_down(self, claimer: threading.Thread) -> None:
         deadline = time.monotonic() + self.grace_seconds
