@@ -97,7 +97,10 @@ class Worker:
         self.worker_id = worker_id or engine._worker_id
         # Everything below is guarded by _cond. Claims in hand (pending + running + reserved) never exceed
         # concurrency: a claim or a report reserves the slots it may fill before it asks the engine.
-        self._cond = threading.Condition(threading.RLock())  # re-entrant: stop() may run in a signal handler
+        lock = threading.RLock()  # re-entrant: stop() may run in a signal handler, on a thread holding it
+        self._cond = threading.Condition(lock)  # the counts changed: a slot is free, the worker stops
+        self._has_work = threading.Condition(lock)  # claims are pending: wakes as many step threads as claims
+        self._stop_requested = threading.Condition(lock)  # wakes the thread in run()
         self._pending: deque[dict[str, Any]] = deque()  # claimed, not started
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
         self._reserved = 0  # slots promised to a claim or a report's claim_next on its way to the engine
@@ -124,6 +127,7 @@ class Worker:
             self._stopping = True
             self._forced = self._forced or force
             self._cond.notify_all()
+            self._stop_requested.notify_all()
 
     def run(self, *, burst: bool = False, install_signal_handlers: bool | None = None) -> WorkerStats:
         """Runs until ``stop()`` or SIGTERM/SIGINT (a second signal stops without waiting for the grace period), then
@@ -182,7 +186,7 @@ class Worker:
             thread.start()
         with self._cond:
             while not self._stopping:
-                self._cond.wait(1.0)  # wakes for signals too (lock waits are interruptible)
+                self._stop_requested.wait(1.0)  # signal handlers run during the wait (lock waits are interruptible)
         self._shut_down(claimer)
         self._done.set()
         self._wake_monitor.set()
@@ -224,15 +228,17 @@ class Worker:
                 self.stop()
 
     def _slot(self) -> None:
+        claim: dict[str, Any] | None = None  # a claim this thread took in hand itself (its task's next step)
         while True:
             with self._cond:
-                while not self._pending and not self._closing:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                claim = self._pending.popleft()
-                token = claim["claim_token"]
-                self._running[token] = claim
+                if claim is None:
+                    while not self._pending and not self._closing:
+                        self._has_work.wait()
+                    if self._closing:
+                        return
+                    claim = self._pending.popleft()
+                    self._running[claim["claim_token"]] = claim
+            token = claim["claim_token"]
             self._track(claim)
             try:
                 report = self._run.run_sync(claim)
@@ -242,34 +248,45 @@ class Worker:
                 self._untrack(token)
             with self._cond:
                 if self._running.pop(token, None) is None:
+                    claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
                 free = 0 if self._stopping else self._free()
                 self._reserved += free
                 self._reporting += 1
-            claims: list[dict[str, Any]] = []
-            try:
-                answer = self._run.report(report, free)
-                if answer is None:
-                    self.stats._count("stale")
-                    log.warning("worker %s: the report of step %s was refused: its claim was no longer current "
-                                "(deadline passed, lease lost or task ended)", self.worker_id, _name(claim))
-                    # As handle claims once more then: evaluating the task records what happened (the attempt's
-                    # Timeout) now, and makes the step ready for its next attempt.
-                    self._evaluate(claim["task"]["task_uuid"])
-                else:
-                    claims = answer[0]
-                    self.stats._count("failed" if report[0] == _step.FAIL else "completed")
-            except Exception as e:  # noqa: BLE001 - the step stays claimed; its lease expiry gives it back
-                self.stats._count("unreported")
-                log.error("worker %s: reporting step %s failed (%s: %s); it runs again once its lease expires",
-                          self.worker_id, _name(claim), type(e).__name__, e)
-            finally:
-                with self._cond:
-                    self._reserved -= free
-            self._adopt(claims)
+            claims = self._report(claim, report, free)
             with self._cond:
+                self._reserved -= free
                 self._reporting -= 1
-                self._cond.notify_all()
+                claim = None
+                if claims and not self._closing:
+                    claim = claims.pop(0)  # go on with the task on this thread: no hand-off, no wake-up
+                    self._running[claim["claim_token"]] = claim
+                    self._pending.extend(claims)
+                    self._has_work.notify(len(claims))
+                    claims = []
+                else:
+                    self._cond.notify_all()  # a slot is free: the claimer may claim; a shutdown may end
+            self._release(claims)  # only once the grace period is over
+
+    def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
+        """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
+        try:
+            answer = self._run.report(report, free)
+        except Exception as e:  # noqa: BLE001 - the step stays claimed; its lease expiry gives it back
+            self.stats._count("unreported")
+            log.error("worker %s: reporting step %s failed (%s: %s); it runs again once its lease expires",
+                      self.worker_id, _name(claim), type(e).__name__, e)
+            return []
+        if answer is None:
+            self.stats._count("stale")
+            log.warning("worker %s: the report of step %s was refused: its claim was no longer current "
+                        "(deadline passed, lease lost or task ended)", self.worker_id, _name(claim))
+            # As handle claims once more then: evaluating the task records what happened (the attempt's Timeout)
+            # now, and makes the step ready for its next attempt.
+            self._evaluate(claim["task"]["task_uuid"])
+            return []
+        self.stats._count("failed" if report[0] == _step.FAIL else "completed")
+        return answer[0]
 
     def _evaluate(self, task_uuid: str) -> None:
         try:
@@ -284,7 +301,7 @@ class Worker:
         with self._cond:
             if not self._closing:
                 self._pending.extend(claims)
-                self._cond.notify_all()
+                self._has_work.notify(len(claims))
                 return
         self._release(claims)
 
@@ -303,7 +320,7 @@ class Worker:
             left = list(self._running.values()) + list(self._pending)
             self._running.clear()
             self._pending.clear()
-            self._cond.notify_all()
+            self._has_work.notify_all()  # the step threads end
         if left:
             log.warning("worker %s: %d steps did not finish within the grace period (%g s): reported as %s",
                         self.worker_id, len(left), self.grace_seconds, SHUTDOWN_ERROR_TYPE)
