@@ -256,7 +256,6 @@ class Worker:
             claims = self._report(claim, report, free)
             with self._cond:
                 self._reserved -= free
-                self._reporting -= 1
                 claim = None
                 if claims and not self._closing:
                     claim = claims.pop(0)  # go on with the task on this thread: no hand-off, no wake-up
@@ -264,9 +263,14 @@ class Worker:
                     self._pending.extend(claims)
                     self._has_work.notify(len(claims))
                     claims = []
-                else:
-                    self._cond.notify_all()  # a slot is free: the claimer may claim; a shutdown may end
-            self._release(claims)  # only once the grace period is over
+                if not claims:
+                    self._reporting -= 1
+                    self._cond.notify_all()  # a slot may be free: the claimer may claim; a shutdown may end
+            if claims:  # the grace period ended while this report was on its way: the shutdown waits for these
+                self._release(claims)
+                with self._cond:
+                    self._reporting -= 1
+                    self._cond.notify_all()
 
     def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
         """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
