@@ -265,7 +265,8 @@ class Worker:
                     claims = []
                 if not claims:
                     self._reporting -= 1
-                    self._cond.notify_all()  # a slot may be free: the claimer may claim; a shutdown may end
+                    if claim is None:
+                        self._cond.notify_all()  # a slot is free: the claimer may claim; a shutdown may end
             if claims:  # the grace period ended while this report was on its way: the shutdown waits for these
                 self._release(claims)
                 with self._cond:
