@@ -252,3 +252,89 @@ def test_a_failing_claim_is_logged_and_retried_and_the_worker_keeps_going(caplog
         assert failures and stats.completed == 12
         assert all(engine.get_task(uuid).state == "complete" for uuid in tasks)
         assert "claiming work failed (DatabaseError: connection refused); trying again in 0.5 s" in caplog.text
+
+
+def test_run_async_runs_async_handlers_on_the_callers_loop_and_sync_ones_on_threads():
+    seen = {}
+
+    class OnTheLoop(tasker.StepHandler):
+        async def process(self, context):
+            seen.setdefault("loops", set()).add(asyncio.get_running_loop())
+            await asyncio.sleep(0.01)
+            return {"async": True}
+
+    class OnAThread(Returns):
+        def process(self, context):
+            seen.setdefault("threads", set()).add(threading.current_thread().name)
+            return super().process(context)
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine, payment=OnTheLoop)
+            engine.register_handler("ValidateOrder", OnAThread)
+            tasks = create_orders(engine, 5)
+            stats = await tasker.Worker(engine, **FAST).run_async(burst=True)
+            assert stats.completed == 20
+            assert all(engine.get_task(u).step("process_payment").result == {"async": True} for u in tasks)
+            return asyncio.get_running_loop()
+
+    loop = asyncio.run(main())
+    assert seen["loops"] == {loop}
+    assert all(name.startswith("tasker-worker-step-") for name in seen["threads"])
+
+
+def test_cancelling_run_async_stops_the_worker_gracefully():
+    started = threading.Event()
+
+    class Slow(tasker.StepHandler):
+        async def process(self, context):
+            started.set()
+            await asyncio.sleep(0.3)
+            return {"finished": True}
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine)
+            engine.register_handler("ValidateOrder", Slow)
+            task = create_orders(engine, 1)[0]
+            worker = tasker.Worker(engine, **FAST)
+            running = asyncio.ensure_future(worker.run_async())
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            assert engine.get_task(task).step("validate_order").result == {"finished": True}
+            assert worker.stats.completed == 1 and worker.stats.shutdown == 0
+
+    asyncio.run(main())
+
+
+def test_under_run_async_an_async_step_past_the_grace_period_is_cancelled_and_reported_as_worker_shutdown():
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        async def process(self, context):
+            started.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine)
+            engine.register_handler("ValidateOrder", Stuck)
+            task = create_orders(engine, 1)[0]
+            worker = tasker.Worker(engine, grace_seconds=0.2, **FAST)
+            running = asyncio.ensure_future(worker.run_async())
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            worker.stop()
+            stats = await asyncio.wait_for(running, 5)
+            await asyncio.sleep(0.05)  # the cancelled coroutine unwinds on this loop
+            assert cancelled.is_set() and stats.shutdown == 1
+            assert engine.get_task(task).step("validate_order").error["error_type"] == "WorkerShutdown"
+
+    asyncio.run(main())

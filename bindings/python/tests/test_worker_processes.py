@@ -154,6 +154,18 @@ def test_sigterm_past_the_grace_period_reports_the_running_step_as_worker_shutdo
     assert step.error["error_type"] == "WorkerShutdown" and step.state in ("pending", "waiting_for_retry")
 
 
+def test_with_an_async_handler_the_command_runs_the_worker_on_an_event_loop(app, monkeypatch):
+    monkeypatch.setenv("WORKER_ASYNC", "1")
+    tasks = create_orders(app, 20)
+    worker = start_worker(WORKER_CONCURRENCY=4, WORKER_SLEEP=0.01)
+    wait_until(lambda: len(app.list_tasks(state="complete", limit=1000)) == len(tasks), 60, "every task complete")
+    codes, outputs = stop([worker])
+    assert codes == [0], outputs
+    assert ", async handlers on the event loop" in outputs[0] and "SIGTERM: no new work" in outputs[0]
+    assert_each_attempt_ran_once_and_each_task_finished_once(app, tasks, os.environ["WORKER_RUNS_LOG"])
+    assert all(app.get_task(u).step("ship_order").result["async"] for u in tasks)
+
+
 def test_the_command_says_what_is_wrong_with_a_bad_factory(app):
     def run(*args):
         done = subprocess.run([sys.executable, "-m", "tasker", "worker", *args], env=os.environ, cwd=TESTS,

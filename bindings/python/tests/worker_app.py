@@ -18,6 +18,17 @@ class Recording(tasker.StepHandler):
         return {"step": context.step.name, "pid": os.getpid()}
 
 
+class AsyncRecording(tasker.StepHandler):
+    """Recording as an ``async def`` handler: the command then runs the worker on an event loop."""
+
+    async def process(self, context):
+        import asyncio
+        _record("start", context)
+        await asyncio.sleep(float(os.environ.get("WORKER_SLEEP", "0")))
+        _record("end", context)
+        return {"step": context.step.name, "pid": os.getpid(), "async": True}
+
+
 def _record(what, context):
     path = os.environ.get("WORKER_RUNS_LOG")
     if path:
@@ -32,6 +43,8 @@ def make_engine():
     register_order_handlers(engine, payment=Recording)
     for name in ("ValidateOrder", "ReserveInventory", "ShipOrder"):
         engine.register_handler(name, Recording)
+    if os.environ.get("WORKER_ASYNC"):
+        engine.register_handler("ShipOrder", AsyncRecording)
     return engine
 
 

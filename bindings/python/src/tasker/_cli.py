@@ -2,12 +2,15 @@
 
 The factory (a function, called with no arguments, in this process) returns a ``tasker.Worker``, or a
 ``tasker.Engine`` with its templates and handlers registered (the command builds the Worker). The command owns what
-the factory returns: it closes the engine when the worker has stopped.
+the factory returns: it closes the engine when the worker has stopped. When a handler is ``async def``, the worker
+runs with ``run_async`` on an event loop of its own: the async handlers share that loop.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
+import inspect
 import logging
 import os
 import sys
@@ -38,10 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m tasker worker: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        worker.run()
+        if _has_async_handlers(engine):  # they share one event loop (their clients and pools with it)
+            asyncio.run(worker.run_async())
+        else:
+            worker.run()
     finally:
         engine.close()
     return 0
+
+
+def _has_async_handlers(engine: Engine) -> bool:
+    return any(inspect.iscoroutinefunction(getattr(h, "process", None)) for h in engine.handlers.values())
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,6 +12,9 @@ thread heartbeats long steps and logs throughput. The thread that calls ``run`` 
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import inspect
 import logging
 import math
 import signal
@@ -112,6 +115,8 @@ class Worker:
         self._done = threading.Event()
         self._wake_monitor = threading.Event()  # a new step to heartbeat, or the end
         self._monitor_wakes_at = 0.0  # time.monotonic() when the monitor thread wakes next
+        self._loop: asyncio.AbstractEventLoop | None = None  # run_async: async handlers run on it
+        self._on_loop: set[concurrent.futures.Future[Any]] = set()  # their runs, cancelled after the grace period
         self._beats: dict[str, list[Any]] = {}  # claim token -> [next beat (monotonic), deadline (monotonic), fn]
         self.stats = WorkerStats()
 
@@ -150,6 +155,42 @@ class Worker:
                 signal.signal(signum, handler)
         return self.stats
 
+    async def run_async(self, *, burst: bool = False, install_signal_handlers: bool | None = None) -> WorkerStats:
+        """``run`` for asyncio applications: ``async def`` handlers run on the running event loop (so they may share
+        its clients and pools), cancelled at their deadline; sync handlers still run on the worker's threads, and the
+        claims, reports and heartbeats never block the loop. Installs SIGTERM/SIGINT handlers on the loop when it
+        runs on the main thread. Cancelling the call stops the worker gracefully (it returns once it is down)."""
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers is None:
+            install_signal_handlers = threading.current_thread() is threading.main_thread()
+        installed = []
+        if install_signal_handlers:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self._on_signal, signum, None)
+                installed.append(signum)
+        self._loop = loop
+        done = loop.create_future()
+
+        def serve() -> None:
+            try:
+                result: Any = self.run(burst=burst, install_signal_handlers=False)
+                loop.call_soon_threadsafe(_settle, done, result, None)
+            except BaseException as e:  # noqa: BLE001 - handed to the awaiting coroutine
+                loop.call_soon_threadsafe(_settle, done, None, e)
+
+        threading.Thread(target=serve, name="tasker-worker", daemon=True).start()
+        try:
+            try:
+                stats: WorkerStats = await asyncio.shield(done)
+                return stats
+            except asyncio.CancelledError:
+                self.stop()
+                await asyncio.wait({done})
+                raise
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self._stopping:
@@ -175,6 +216,8 @@ class Worker:
         if self.lease_seconds is not None:
             request["lease_seconds"] = self.lease_seconds
         self._claim_request = request
+        self._async_handlers = {name for name, handler in self._run.handlers.items()
+                                if inspect.iscoroutinefunction(getattr(handler, "process", None))}
         self._log_start()
         self.stats._start()
         slots = [threading.Thread(target=self._slot, name=f"tasker-worker-step-{n}", daemon=True)
@@ -241,7 +284,7 @@ class Worker:
             token = claim["claim_token"]
             self._track(claim)
             try:
-                report = self._run.run_sync(claim)
+                report = self._run_step(claim)
             except BaseException as e:  # noqa: BLE001 - run_sync re-raises only these; a step thread must go on
                 report = _step.failure(_step.claim_ref(claim, None), e)
             finally:
@@ -272,6 +315,19 @@ class Worker:
                 with self._cond:
                     self._reporting -= 1
                     self._cond.notify_all()
+
+    def _run_step(self, claim: dict[str, Any]) -> _step.Report:
+        """On this thread; under run_async, an ``async def`` handler on the application's event loop."""
+        if self._loop is None or claim["step"]["handler"] not in self._async_handlers:
+            return self._run.run_sync(claim)
+        future = asyncio.run_coroutine_threadsafe(self._run.run_async(claim), self._loop)
+        with self._cond:
+            self._on_loop.add(future)
+        try:
+            return future.result()
+        finally:
+            with self._cond:
+                self._on_loop.discard(future)
 
     def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
         """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
@@ -325,6 +381,8 @@ class Worker:
             left = list(self._running.values()) + list(self._pending)
             self._running.clear()
             self._pending.clear()
+            for future in self._on_loop:  # async handlers on the application's loop: cancelled (CancelledError)
+                future.cancel()
             self._has_work.notify_all()  # the step threads end
         if left:
             log.warning("worker %s: %d steps did not finish within the grace period (%g s): reported as %s",
@@ -432,10 +490,11 @@ class Worker:
 
     def _log_start(self) -> None:
         store = "postgresql" if self.engine._blocking else "memory"
-        log.info("worker %s started: concurrency %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s",
+        log.info("worker %s started: concurrency %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s%s",
                  self.worker_id, self.concurrency, ", ".join(sorted(self._run.handlers)),
                  "all" if self.namespaces is None else ", ".join(self.namespaces), store,
-                 "the engine's" if self.lease_seconds is None else f"{self.lease_seconds:g} s", self.grace_seconds)
+                 "the engine's" if self.lease_seconds is None else f"{self.lease_seconds:g} s", self.grace_seconds,
+                 ", async handlers on the event loop" if self._loop is not None else "")
 
 
 class WorkerStats:
@@ -476,6 +535,14 @@ class WorkerStats:
 
     def __repr__(self) -> str:
         return f"<tasker.WorkerStats {self.summary()}>"
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if not future.done():
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
 
 
 def _interval(lease_seconds: float) -> float:
