@@ -6,9 +6,11 @@ the queue (the engine waits for work with LISTEN/NOTIFY).
     worker = tasker.Worker(engine, concurrency=8)
     worker.run()                      # until SIGTERM/SIGINT or worker.stop(); or: python -m tasker worker app:factory
 
-Threads: ``concurrency`` step threads run handlers (an ``async def`` handler runs on an event loop of its own on its
-step thread and is cancelled at its deadline, as under ``handle``); one claimer thread waits for work; one monitor
-thread heartbeats long steps and logs throughput. The thread that calls ``run`` waits for a stop and shuts down.
+Threads: ``concurrency`` step threads run handlers; one claimer thread waits for work; one monitor thread heartbeats
+long steps, gives back the steps of dead workers and logs throughput; the thread that calls ``run`` waits for a stop
+and shuts down. ``async def`` handlers run on the application's event loop under ``await worker.run_async()``, and on
+an event loop of their own on their step thread under ``run`` (as under ``handle``); cancelled at their deadline
+either way.
 """
 from __future__ import annotations
 
