@@ -229,14 +229,17 @@ class Worker:
         monitor = threading.Thread(target=self._monitor, name="tasker-worker-monitor", daemon=True)
         for thread in (*slots, claimer, monitor):
             thread.start()
-        with self._cond:
-            while not self._stopping:
-                self._stop_requested.wait(1.0)  # signal handlers run during the wait (lock waits are interruptible)
-        self._shut_down(claimer)
-        self._done.set()
-        self._wake_monitor.set()
-        monitor.join(timeout=1.0)
-        log.info("worker %s stopped: %s", self.worker_id, self.stats.summary())
+        try:
+            with self._cond:
+                while not self._stopping:
+                    self._stop_requested.wait(1.0)  # signal handlers run during the wait (lock waits are interruptible)
+        finally:  # also on KeyboardInterrupt (run without its signal handlers): shut down, leave nothing claimed
+            self.stop()
+            self._shut_down(claimer)
+            self._done.set()
+            self._wake_monitor.set()
+            monitor.join(timeout=1.0)
+            log.info("worker %s stopped: %s", self.worker_id, self.stats.summary())
 
     def _claimer(self, burst: bool) -> None:
         retry = CLAIM_RETRY_SECONDS
