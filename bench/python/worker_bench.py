@@ -109,7 +109,8 @@ def main() -> None:
         raise SystemExit("set TASKER_BENCH_DATABASE_URL (scripts/pg-test-cluster.sh start prints one)")
     print("command:", shlex.join([sys.executable, *sys.argv]), flush=True)
     print(f"{args.workers} worker processes x concurrency {args.concurrency}, {args.tasks} tasks x {STEPS} no-op "
-          f"steps per round, PostgreSQL, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+          f"steps per round, PostgreSQL, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
+          flush=True)
     rates = []
     with tempfile.TemporaryDirectory() as directory:
         for n in range(args.rounds):

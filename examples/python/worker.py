@@ -26,9 +26,9 @@ def make_engine() -> tasker.Engine:
 
 
 def create_orders(engine: tasker.Engine, count: int) -> list:
+    orders = [{"id": 2000 + n, "total": 19.90, "items": [{"sku": "TSK-2", "quantity": 1}]} for n in range(count)]
     return [engine.create_task("order_fulfillment", namespace="fulfillment", initiator="examples/python/worker.py",
-                               context={"order": {"id": 2000 + n, "total": 19.90, "items": [{"sku": "TSK-2", "quantity": 1}]}}).uuid
-            for n in range(count)]
+                               context={"order": order}).uuid for order in orders]
 
 
 if __name__ == "__main__":

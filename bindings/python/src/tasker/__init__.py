@@ -27,7 +27,8 @@ from .outcome import Outcome, Step, Task
 from .worker import Worker, WorkerStats
 
 __all__ = [
-    "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "StepContext", "StepInfo", "TaskInfo", "Outcome", "Task", "Step",
+    "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "StepContext", "StepInfo", "TaskInfo",
+    "Outcome", "Task", "Step",
     "RetryableError", "PermanentError", "TaskerError", "ValidationError", "InvalidHandleError", "InvalidUtf8Error",
     "InvalidJsonError", "NotFoundError", "ConflictError", "InvalidDagError", "InvalidStateError", "StaleClaimError",
     "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "version",

@@ -119,7 +119,8 @@ def _worker_for(made: Any, args: argparse.Namespace) -> tuple[Worker, Engine]:
     if isinstance(made, Worker):
         if given:
             flags = ", ".join("--" + {"namespaces": "namespace", "grace_seconds": "grace"}.get(n, n) for n in given)
-            raise UsageError(f"{args.factory} returned a Worker: set {flags} where it is built, not on the command line")
+            raise UsageError(
+                f"{args.factory} returned a Worker: set {flags} where it is built, not on the command line")
         return made, made.engine
     if isinstance(made, Engine):
         return Worker(made, **given), made

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 from . import _step
 from ._json import dumps
 from ._runner import _Run
-from .errors import StaleClaimError, TaskerError, ValidationError
+from .errors import StaleClaimError, ValidationError
 from .engine import Engine
 from .handler import StepHandler
 
