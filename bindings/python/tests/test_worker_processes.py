@@ -33,12 +33,22 @@ def app(tmp_path, monkeypatch):
     engine = worker_app.make_engine()
     yield engine
     engine.close()
+    while STARTED:  # a failed test leaves no worker behind
+        worker = STARTED.pop()
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate(timeout=10)
+
+
+STARTED = []
 
 
 def start_worker(*args, **env):
-    return subprocess.Popen([sys.executable, "-m", "tasker", "worker", "worker_app:make_worker", *args],
-                            env={**os.environ, **{k: str(v) for k, v in env.items()}}, cwd=TESTS,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen([sys.executable, "-m", "tasker", "worker", "worker_app:make_worker", *args],
+                              env={**os.environ, **{k: str(v) for k, v in env.items()}}, cwd=TESTS,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    STARTED.append(worker)
+    return worker
 
 
 def create_orders(engine, n):
@@ -202,6 +212,7 @@ def test_the_worker_example_runs_its_orders(app):
         orders = example.create_orders(engine, 3)
         worker = subprocess.Popen([sys.executable, "-m", "tasker", "worker", "worker:make_engine", "-c", "4"],
                                   env=env, cwd=examples, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        STARTED.append(worker)
         wait_until(lambda: all(engine.get_task(u).state == "complete" for u in orders), 60, "the example's orders")
         codes, outputs = stop([worker])
         assert codes == [0], outputs
