@@ -2,12 +2,14 @@
 
     export TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so PYTHONPATH=bindings/python/src
     TASKER_BENCH_DATABASE_URL=$(scripts/pg-test-cluster.sh start) \\
-        /usr/bin/python3 bench/python/worker_bench.py [--workers 2] [--concurrency 8] [--tasks 500] [--rounds 3]
+        /usr/bin/python3 bench/python/worker_bench.py [--workers 2] [--concurrency 8] [--tasks 500] [--rounds 3] \
+        [--compare-handle]
 
 Each round: a fresh schema; the tasks (bench.py's 8-step template: waves of 3, 3, 1, 1 no-op steps) are created
 first, untimed; the workers start and wait, engine open, at a gate (this module is also their factory); the clock
 starts when the gate opens and stops when the last task is complete (polled every 20 ms). Prints each round and the
-median. (TASKER_TEST_DATABASE_URL is used when TASKER_BENCH_DATABASE_URL is not set.)
+median. --compare-handle interleaves a round of the same tasks driven by engine.handle in one process (concurrency
+the same), and prints the ratio. (TASKER_TEST_DATABASE_URL is used when TASKER_BENCH_DATABASE_URL is not set.)
 """
 from __future__ import annotations
 
@@ -97,12 +99,26 @@ def one_round(url: str, workers: int, concurrency: int, tasks: int, directory: P
     return tasks * STEPS / elapsed
 
 
+def handle_round(url: str, concurrency: int, tasks: int) -> float:
+    """The comparison: the same tasks driven by engine.handle, one after another, in this one process (what a queue
+    worker runs per job, without the queue)."""
+    with open_engine(url, f"bench_{uuid.uuid4().hex[:12]}") as engine:
+        engine._concurrency = concurrency
+        uuids = [engine.create_task("noop", namespace="bench").uuid for _ in range(tasks)]
+        start = time.perf_counter()
+        for task_uuid in uuids:
+            engine.handle(task_uuid)
+        return tasks * STEPS / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--tasks", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare-handle", action="store_true",
+                        help="after each round, the same tasks through engine.handle in one process")
     args = parser.parse_args()
     url = os.environ.get("TASKER_BENCH_DATABASE_URL") or os.environ.get("TASKER_TEST_DATABASE_URL")
     if not url:
@@ -111,14 +127,20 @@ def main() -> None:
     print(f"{args.workers} worker processes x concurrency {args.concurrency}, {args.tasks} tasks x {STEPS} no-op "
           f"steps per round, PostgreSQL, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
           flush=True)
-    rates = []
+    rates, handled = [], []
     with tempfile.TemporaryDirectory() as directory:
         for n in range(args.rounds):
             rate = one_round(url, args.workers, args.concurrency, args.tasks, Path(directory))
             rates.append(rate)
             print(f"round {n + 1}: {rate:,.0f} steps/s", flush=True)
+            if args.compare_handle:
+                handled.append(handle_round(url, args.concurrency, args.tasks))
+                print(f"round {n + 1}, engine.handle in 1 process: {handled[-1]:,.0f} steps/s", flush=True)
     print(f"median of {args.rounds}: {statistics.median(rates):,.0f} steps/s "
           f"(load average {os.getloadavg()[0]:.1f} at the end)")
+    if handled:
+        print(f"engine.handle, median of {args.rounds}: {statistics.median(handled):,.0f} steps/s; "
+              f"worker mode / handle = {statistics.median(rates) / statistics.median(handled):.2f}")
 
 
 if __name__ == "__main__":
