@@ -50,10 +50,6 @@ MIN_HEARTBEAT_SECONDS = 0.05
 #: After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 CLAIM_RETRY_SECONDS = 0.5
 MAX_CLAIM_RETRY_SECONDS = 30.0
-#: How often a worker looks for steps whose lease expired (their worker died) and gives them back: claims across
-#: tasks do not take such steps by themselves; evaluating their task does. At most this, at most the lease.
-SWEEP_SECONDS = 5.0
-SWEEP_LIMIT = 100
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
 SHUTDOWN_ERROR_TYPE = "WorkerShutdown"
@@ -357,7 +353,7 @@ class Worker:
     def _evaluate(self, task_uuid: str) -> None:
         try:
             self.engine.evaluate(task_uuid)
-        except Exception as e:  # noqa: BLE001 - the sweep of expired leases gets there too, a little later
+        except Exception as e:  # noqa: BLE001 - a later work claim takes the expired claim over all the same
             log.warning("worker %s: evaluating task %s failed (%s: %s)", self.worker_id, task_uuid, type(e).__name__, e)
 
     def _adopt(self, claims: list[dict[str, Any]]) -> None:
@@ -438,8 +434,6 @@ class Worker:
 
     def _monitor(self) -> None:
         next_stats = time.monotonic() + self.stats_seconds if self.stats_seconds > 0 else math.inf
-        sweep_every = min(SWEEP_SECONDS, self.lease_seconds or SWEEP_SECONDS)
-        next_sweep = time.monotonic() + sweep_every
         while not self._done.is_set():
             self._wake_monitor.clear()
             now = time.monotonic()
@@ -447,30 +441,13 @@ class Worker:
                 due = [(token, b) for token, b in self._beats.items() if b[0] <= now]
             for token, (_, deadline, beat, name) in due:
                 self._heartbeat(token, deadline, beat, name)
-            if now >= next_sweep and not self._stopping:
-                self._sweep()
-                next_sweep = now + sweep_every
             if now >= next_stats:
                 log.info("worker %s: %s", self.worker_id, self.stats.interval_line(len(self._running)))
                 next_stats = now + self.stats_seconds
             with self._cond:
                 upcoming = min((b[0] for b in self._beats.values()), default=math.inf)
-                self._monitor_wakes_at = min(upcoming, next_stats, next_sweep)
+                self._monitor_wakes_at = min(upcoming, next_stats)
             self._wake_monitor.wait(max(0.0, self._monitor_wakes_at - time.monotonic()))
-
-    def _sweep(self) -> None:
-        """Gives back the steps of workers that died (their lease expired): evaluating a task releases its expired
-        claims, and the steps become ready for any worker (this one included) with the attempt counted."""
-        try:
-            expired = self.engine.stale_work(SWEEP_LIMIT)["expired_leases"]
-            for task_uuid in dict.fromkeys(lease["task_uuid"] for lease in expired):
-                self._evaluate(task_uuid)
-        except Exception as e:  # noqa: BLE001 - the next sweep tries again
-            log.warning("worker %s: looking for expired leases failed (%s: %s)", self.worker_id, type(e).__name__, e)
-            return
-        if expired:
-            log.info("worker %s: %d steps whose lease expired (a worker died) are ready again", self.worker_id,
-                     len(expired))
 
     def _heartbeat(self, token: str, deadline: float | None, beat: Any, name: str) -> None:
         now = time.monotonic()
