@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Tasker.Core.Events;
-using Tasker.Core.Schema;
 using Tasker.Core.Templates;
 
 namespace Tasker.Core;
@@ -17,8 +16,7 @@ internal static class TaskFactory
         var context = request.Context is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c : JsonValues.EmptyObject;
         if (context.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("context must be a JSON object", "context");
-        if (template.InputSchema is { } schema)
-            InputSchemaValidator.Validate(schema, context, template.Key);
+        template.Validator?.Validate(context, template.Key);
         if (request.Tags.Count > MaxTags)
             throw TaskerException.InvalidArgument($"at most {MaxTags} tags are allowed", "tags");
         CheckShort(request.Initiator, "initiator");
@@ -29,6 +27,8 @@ internal static class TaskFactory
         Telemetry.TraceParent.Parse(request.TraceParent);
         foreach (var tag in request.Tags)
             CheckShort(tag, "tags");
+        if (request.BypassSteps.Count > template.Steps.Count)
+            throw TaskerException.InvalidArgument($"bypass_steps names {request.BypassSteps.Count} steps; the template has {template.Steps.Count}", "bypass_steps");
 
         var header = new TaskHeader
         {
@@ -49,6 +49,7 @@ internal static class TaskFactory
             FailFast = template.FailFast,
             TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
+            RequestedAt = request.RequestedAt ?? now,
             UpdatedAt = now,
         };
 
@@ -74,7 +75,27 @@ internal static class TaskFactory
 
         var task = new WorkflowTask(header, steps, template.Graph);
         task.NewTransitions.Add(new TransitionRecord(null, null, null, TaskState.Pending.ToWire(), "created", request.Initiator, now, null));
+        Bypass(task, template, request, now);
         return task;
+    }
+
+    /// <summary>
+    /// Rails Tasker's <c>bypass_steps</c>: a skippable step named there never runs. It is resolved at creation, so
+    /// its dependents become ready and the task can complete; the audit trail says why.
+    /// </summary>
+    private static void Bypass(WorkflowTask task, TaskTemplate template, TaskRequest request, DateTimeOffset now)
+    {
+        foreach (var name in request.BypassSteps.Distinct(StringComparer.Ordinal))
+        {
+            var index = task.IndexOf(name);
+            if (index < 0)
+                throw TaskerException.InvalidArgument(
+                    $"bypass_steps names '{(name.Length > 64 ? name[..64] + "..." : name)}', which is not a step of '{template.Key}'", "bypass_steps");
+            if (!template.Steps[index].Skippable)
+                throw TaskerException.InvalidArgument(
+                    $"bypass_steps names '{name}', which '{template.Key}' does not mark skippable (add skippable: true to the step)", "bypass_steps");
+            task.TransitionStep(index, StepState.ResolvedManually, "bypassed (bypass_steps)", request.Initiator, now);
+        }
     }
 
     private static string? Identity(TaskTemplate template, TaskRequest request, JsonElement context)

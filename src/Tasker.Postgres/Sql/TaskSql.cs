@@ -19,9 +19,9 @@ internal static class TaskSql
         ), t AS (
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
-                transition_count, created_at, updated_at, finished_at, traceparent)
+                transition_count, created_at, updated_at, finished_at, traceparent, requested_at)
             VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45)
+                $15, $16, $17, $18, $19, $20, $45, $46)
             ON CONFLICT DO NOTHING
             RETURNING task_uuid
         ), s AS (
@@ -75,7 +75,8 @@ internal static class TaskSql
                t.reason, t.correlation_id, t.idempotency_key, t.identity, t.fail_fast, t.created_at, t.updated_at,
                t.finished_at, t.definition_key, t.row_version, t.transition_count, t.last_write_uuid,
                s.step_index, s.step_uuid, s.state, s.attempts, s.result, s.metadata, s.last_error, s.next_retry_at,
-               s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at, t.traceparent
+               s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at, t.traceparent,
+               t.requested_at
         FROM tasker_tasks t
         CROSS JOIN LATERAL (
             SELECT array_agg(w.step_index) AS step_index, array_agg(w.step_uuid) AS step_uuid, array_agg(w.state) AS state,

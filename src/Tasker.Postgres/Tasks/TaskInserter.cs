@@ -95,5 +95,6 @@ internal static class TaskInserter
         var transitions = new TransitionRows(task.NewTransitions, 1);
         transitions.AddParameters(p); // $36-$44
         p.Add(Parameters.Text(h.TraceParent)); // $45
+        p.Add(Parameters.Timestamp(h.RequestedAt)); // $46
     }
 }

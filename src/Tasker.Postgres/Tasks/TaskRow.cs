@@ -53,6 +53,7 @@ internal sealed class TaskRow
             UpdatedAt = Instant(r, 15)!.Value,
             FinishedAt = Instant(r, 16),
             TraceParent = Text(r, 34),
+            RequestedAt = Instant(r, 35),
         };
         var row = new TaskRow
         {
