@@ -35,6 +35,10 @@ internal sealed class InputSchemaValidator
 
     public static InputSchemaValidator Build(JsonElement schema, string template, string key)
     {
+        if (FindRemoteRef(schema) is { } remote)
+            throw new TaskerException(TaskerErrorCode.InvalidArgument,
+                $"template '{template}': {key} refers to '{(remote.Length > 64 ? remote[..64] + "..." : remote)}'; only local $refs (#/...) are supported, remote schemas are never fetched",
+                new Dictionary<string, string> { ["field"] = key, ["template"] = template });
         try
         {
             // A registry per schema: nothing leaks into JsonSchema.Net's global registry between templates, and a
@@ -52,7 +56,16 @@ internal sealed class InputSchemaValidator
 
     public void Validate(JsonElement context, string template)
     {
-        var results = _schema.Evaluate(context, Evaluation);
+        EvaluationResults results;
+        try
+        {
+            results = _schema.Evaluate(context, Evaluation);
+        }
+        catch (RefResolutionException e)
+        {
+            throw new TaskerException(TaskerErrorCode.InvalidArgument, $"the {_key} of '{template}' has a $ref that does not resolve: {e.Message}",
+                new Dictionary<string, string> { ["field"] = _key });
+        }
         if (results.IsValid) return;
         var errors = new List<string>();
         foreach (var detail in results.Details ?? [])
@@ -70,6 +83,29 @@ internal sealed class InputSchemaValidator
         throw new TaskerException(TaskerErrorCode.InvalidArgument,
             $"context does not match the {_key} of '{template}': {joined}",
             new Dictionary<string, string> { ["field"] = "context", ["schema_errors"] = joined });
+    }
+
+    /// <summary>The first <c>$ref</c> that does not point into this schema (<c>#...</c>), if any.</summary>
+    private static string? FindRemoteRef(JsonElement node)
+    {
+        switch (node.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in node.EnumerateObject())
+                {
+                    if (property.Name is "$ref" or "$dynamicRef" && property.Value.ValueKind == JsonValueKind.String
+                        && !property.Value.GetString()!.StartsWith('#'))
+                        return property.Value.GetString();
+                    if (FindRemoteRef(property.Value) is { } found) return found;
+                }
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in node.EnumerateArray())
+                    if (FindRemoteRef(item) is { } found) return found;
+                return null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>JSON Pointer (<c>/order/items/0</c>) to the path notation of our other messages (<c>$.order.items[0]</c>).</summary>

@@ -424,7 +424,7 @@ public abstract class EngineSpec : IAsyncLifetime
         await Engine.RegisterTemplateAsync(yaml);
         var e = await Rejects(TaskerErrorCode.InvalidArgument, () => Engine.CreateTaskAsync(new TaskRequest
         { Namespace = "tests", Name = "typed", Context = JsonValues.Parse("{\"order\": {\"id\": \"x\"}}", "c") }).AsTask());
-        Assert.Contains("$.order.id must be integer", e.Message, StringComparison.Ordinal);
+        Assert.Contains("$.order.id:", e.Message, StringComparison.Ordinal);
 
         var ok = await Engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "typed", Context = JsonValues.Parse("{\"order\": {\"id\": 5}}", "c") });
         Assert.True(ok.Created);
