@@ -79,8 +79,11 @@ internal static class TaskFactory
         return task;
     }
 
+    private const string Bypassed = "bypassed (bypass_steps)";
+    private static readonly JsonElement BypassedMetadata = JsonValues.Parse("{\"bypassed\": true}", "metadata");
+
     /// <summary>
-    /// Rails Tasker's <c>bypass_steps</c>: a skippable step named there never runs. It is resolved at creation, so
+    /// Rails Tasker's <c>bypass_steps</c>: a skippable step named there never runs. It is completed at creation, so
     /// its dependents become ready and the task can complete; the audit trail says why.
     /// </summary>
     private static void Bypass(WorkflowTask task, TaskTemplate template, TaskRequest request, DateTimeOffset now)
@@ -94,7 +97,12 @@ internal static class TaskFactory
             if (!template.Steps[index].Skippable)
                 throw TaskerException.InvalidArgument(
                     $"bypass_steps names '{name}', which '{template.Key}' does not mark skippable (add skippable: true to the step)", "bypass_steps");
-            task.TransitionStep(index, StepState.ResolvedManually, "bypassed (bypass_steps)", request.Initiator, now);
+            // Complete rather than resolved_manually: nobody intervened, so the task still finishes `complete`
+            // (as in Rails Tasker). No attempt is counted; the audit trail and the metadata say it was bypassed.
+            task.TransitionStep(index, StepState.InProgress, Bypassed, request.Initiator, now);
+            task.Steps[index].Metadata = BypassedMetadata;
+            task.Steps[index].FinishedAt = now;
+            task.TransitionStep(index, StepState.Complete, Bypassed, request.Initiator, now);
         }
     }
 

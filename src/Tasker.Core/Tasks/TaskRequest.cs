@@ -26,7 +26,8 @@ public sealed record TaskRequest
 
     /// <summary>
     /// Rails Tasker's <c>bypass_steps</c>: steps the template marks <c>skippable</c> that this task should not run.
-    /// Each is resolved at creation (reason "bypassed"), so the steps after it run as if it had completed. Naming an
+    /// Each is completed at creation without running (no result, metadata <c>{"bypassed": true}</c>, reason
+    /// "bypassed (bypass_steps)" in the audit trail), so the steps after it run and the task can complete. Naming an
     /// unknown step, or one that is not skippable, is an error.
     /// </summary>
     public IReadOnlyList<string> BypassSteps { get; init; } = [];

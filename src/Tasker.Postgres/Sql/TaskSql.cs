@@ -26,14 +26,17 @@ internal static class TaskSql
             RETURNING task_uuid
         ), s AS (
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
-                retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts)
+                retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts,
+                metadata, finished_at)
             SELECT u.step_uuid, t.task_uuid, ns.named_step_uuid, u.step_index, u.name, u.handler, u.initialization::json,
-                u.retryable, u.max_attempts, u.backoff_base_seconds, u.max_backoff_seconds, u.timeout_seconds, u.state, u.attempts
+                u.retryable, u.max_attempts, u.backoff_base_seconds, u.max_backoff_seconds, u.timeout_seconds, u.state, u.attempts,
+                u.metadata::json, u.finished_at
             FROM t
             CROSS JOIN unnest($21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::boolean[], $27::integer[],
-                $28::double precision[], $29::double precision[], $30::integer[], $31::text[], $32::integer[])
+                $28::double precision[], $29::double precision[], $30::integer[], $31::text[], $32::integer[], $47::text[],
+                $48::timestamptz[])
                 AS u(step_uuid, step_index, name, handler, initialization, retryable, max_attempts, backoff_base_seconds,
-                     max_backoff_seconds, timeout_seconds, state, attempts)
+                     max_backoff_seconds, timeout_seconds, state, attempts, metadata, finished_at)
             LEFT JOIN tasker_named_steps ns ON ns.named_task_uuid = (SELECT named_task_uuid FROM nt) AND ns.name = u.name
         ), e AS (
             INSERT INTO tasker_workflow_step_edges (to_step_uuid, from_step_uuid, task_uuid, position)

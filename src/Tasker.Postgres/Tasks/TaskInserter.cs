@@ -96,5 +96,8 @@ internal static class TaskInserter
         transitions.AddParameters(p); // $36-$44
         p.Add(Parameters.Text(h.TraceParent)); // $45
         p.Add(Parameters.Timestamp(h.RequestedAt)); // $46
+        // A step can be finished at creation (bypass_steps): its metadata and finish time are written with it.
+        p.Add(Parameters.TextArray(steps.Select(s => s.Metadata?.GetRawText()).ToArray())); // $47
+        p.Add(Parameters.TimestampArray(steps.Select(s => s.FinishedAt?.UtcDateTime).ToArray())); // $48
     }
 }
