@@ -21,6 +21,7 @@ packages=(
   redis-server                          # the queue adapters' Redis (redis-server, redis-cli)
   cmake libcjson-dev valgrind binutils  # C example and ABI tests (cJSON reads the conformance fixtures), nm for parity
   ruby ruby-ffi ruby-rspec ruby-sidekiq ruby-redis ruby-railties            # Ruby binding + Sidekiq adapter + Rails example
+  ruby-activerecord ruby-sqlite3        # the Rails app test: ActiveRecord queries in handlers, a small pool
   python3-pytest python3-celery python3-redis python3-fastapi python3-httpx  # Python binding + Celery/FastAPI
 )
 # PostgreSQL 15 is needed as binaries only (scripts/pg-test-cluster.sh runs its own cluster); any package that

@@ -2,7 +2,7 @@
 import tasker from './lib/index.js';
 
 export const {
-  Engine, StepHandler, StepContext, Subscription, Task, Step, Outcome, version, ABI_VERSION,
+  Engine, StepHandler, ApiStepHandler, StepContext, Subscription, Task, Step, Outcome, version, ABI_VERSION,
   TaskerError, ValidationError, InvalidHandleError, InvalidUtf8Error, InvalidJsonError, NotFoundError, ConflictError,
   InvalidDagError, InvalidStateError, StaleClaimError, DatabaseError, TimeoutError, InternalError, AbiMismatchError,
   RetryableError, PermanentError,

@@ -5,10 +5,12 @@ const { Engine, StepHandler, Subscription } = require('./engine');
 const { Outcome, Step, Task, StepContext } = require('./model');
 const { errorForCode: _internal, ...errors } = require('./errors');
 const native = require('./native');
+const { ApiStepHandler } = require('./api-handler');
 
 module.exports = {
   Engine,
   StepHandler,
+  ApiStepHandler,
   StepContext,
   Subscription,
   Task,

@@ -6,6 +6,9 @@ require_relative "tasker/native"
 require_relative "tasker/step_handler"
 require_relative "tasker/outcome"
 require_relative "tasker/engine"
+require_relative "tasker/handler_wrapper"
+require_relative "tasker/rails_compat"
+require_relative "tasker/railtie" if defined?(Rails::Railtie)
 
 module Tasker
   VERSION = "0.1.0"
