@@ -144,7 +144,7 @@ RSpec.describe "Rails Tasker handlers" do
         step = engine.get_task(task.uuid).steps.find { |s| s["name"] == "fetch_cart" }
         expect([step["state"], step["attempts"]]).to eq(["error", 1])
         expect(step["error"]["message"]).to include("HTTP 404 from GET")
-        expect(step["error"]["message"]).not_to include("99")
+        expect(step["error"]["message"]).not_to include("?") # no query string: it may carry keys
       end
     end
   end

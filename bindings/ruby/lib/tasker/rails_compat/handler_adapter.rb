@@ -26,6 +26,10 @@ module Tasker
         handler = @instance || build(context.step.initialization)
         handler.handle(task, Sequence.new([*dependencies, step]), step)
         step.results
+      rescue NotImplementedError => e
+        # A ScriptError, not a StandardError: a handler missing its process method fails the step permanently
+        # instead of escaping the engine's step loop.
+        raise PermanentError, e.message
       end
 
       private

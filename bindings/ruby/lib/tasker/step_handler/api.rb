@@ -98,7 +98,7 @@ module Tasker
       private
 
       def request(task, sequence, step)
-        overridden = ->(name) { self.class.instance_method(name).owner != Api }
+        overridden = ->(name) { ![Api, Base].include?(self.class.instance_method(name).owner) }
         overridden.call(:process) ? process(task, sequence, step) : call(task, sequence, step)
       end
 
