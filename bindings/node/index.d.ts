@@ -163,7 +163,16 @@ export interface TaskSummary {
   uuid: string; namespace: string; name: string; version: string; state: TaskState; createdAt: string; updatedAt: string;
 }
 
-export interface TemplateInfo { namespace: string; name: string; version: string; steps: string[] }
+export interface TemplateInfo {
+  namespace: string; name: string; version: string; steps: string[];
+  /** The Rails Tasker descriptive keys, present when the template has them (docs/templates.md). */
+  description?: string; module_namespace?: string; task_handler_class?: string; concurrent?: boolean;
+  default_dependent_system?: string; named_steps?: string[];
+  /** The engine environment whose `environments:` overrides were applied. */
+  environment?: string;
+  has_input_schema: boolean;
+  step_details: { name: string; handler: string; description?: string; dependent_system?: string; skippable: boolean; dependencies: string[] }[];
+}
 
 export interface StaleWork {
   expiredLeases: { taskUuid: string; stepUuid: string; stepName: string; leaseExpiresAt: string }[];

@@ -32,13 +32,13 @@ internal static class WireWriter
     private static void TemplateDetails(Utf8JsonWriter w, TaskTemplate t)
     {
         var d = t.Details;
-        OptionalString(w, Names.Description, t.Description);
-        OptionalString(w, Names.ModuleNamespace, d.ModuleNamespace);
-        OptionalString(w, Names.TaskHandlerClass, d.TaskHandlerClass);
+        PresentString(w, Names.Description, t.Description);
+        PresentString(w, Names.ModuleNamespace, d.ModuleNamespace);
+        PresentString(w, Names.TaskHandlerClass, d.TaskHandlerClass);
         if (d.Concurrent is { } concurrent) w.WriteBoolean(Names.Concurrent, concurrent);
-        OptionalString(w, Names.DefaultDependentSystem, d.DefaultDependentSystem);
+        PresentString(w, Names.DefaultDependentSystem, d.DefaultDependentSystem);
         if (d.NamedSteps is { } named) Strings(w, Names.NamedSteps, named);
-        OptionalString(w, Names.Environment, d.Environment);
+        PresentString(w, Names.Environment, d.Environment);
         w.WriteBoolean(Names.HasInputSchema, t.InputSchema is not null);
         w.WriteStartArray(Names.StepDetails);
         foreach (var step in t.Steps)
@@ -46,13 +46,19 @@ internal static class WireWriter
             w.WriteStartObject();
             w.WriteString(Names.Name, step.Name);
             w.WriteString(Names.Handler, step.Handler);
-            OptionalString(w, Names.Description, step.Description);
-            OptionalString(w, Names.DependentSystem, step.DependentSystem);
+            PresentString(w, Names.Description, step.Description);
+            PresentString(w, Names.DependentSystem, step.DependentSystem);
             w.WriteBoolean(Names.Skippable, step.Skippable);
             Strings(w, Names.Dependencies, step.Dependencies);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>Template details are written only when the template has them (no nulls for keys it never had).</summary>
+    private static void PresentString(Utf8JsonWriter w, JsonEncodedText name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value);
     }
 
     public static void Created(Utf8JsonWriter w, CreateTaskResult created)
