@@ -18,7 +18,15 @@ internal sealed class InputSchemaValidator
     // Unknown keywords are errors rather than annotations: the one difference from JSON Schema's defaults.
     private static readonly Dialect Strict = Dialect.Draft202012.With([], allowUnknownKeywords: false);
 
-    private static readonly EvaluationOptions Evaluation = new()
+    // The valid case, every create, asks only for a yes/no (JsonSchema.Net stops at the first failure); an invalid
+    // context is evaluated again for the full list of violations.
+    private static readonly EvaluationOptions Check = new()
+    {
+        OutputFormat = OutputFormat.Flag,
+        RequireFormatValidation = true,
+    };
+
+    private static readonly EvaluationOptions Explain = new()
     {
         OutputFormat = OutputFormat.List,
         RequireFormatValidation = true,
@@ -63,7 +71,8 @@ internal sealed class InputSchemaValidator
         EvaluationResults results;
         try
         {
-            results = _schema.Evaluate(context, Evaluation);
+            if (_schema.Evaluate(context, Check).IsValid) return;
+            results = _schema.Evaluate(context, Explain);
         }
         catch (RefResolutionException e)
         {

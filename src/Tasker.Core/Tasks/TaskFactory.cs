@@ -88,6 +88,7 @@ internal static class TaskFactory
     /// </summary>
     private static void Bypass(WorkflowTask task, TaskTemplate template, TaskRequest request, DateTimeOffset now)
     {
+        if (request.BypassSteps.Count == 0) return;
         foreach (var name in request.BypassSteps.Distinct(StringComparer.Ordinal))
         {
             var index = task.IndexOf(name);
