@@ -282,6 +282,8 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)
+ *    "environment": "production",   which `environments:` entry templates get at registration (default: the
+ *                                   first of TASKER_ENV, RAILS_ENV, APP_ENV that is set; none: no entry applies)
  *    "telemetry": {"exporter": "otlp"},   or "console" (nothing else); default: the OTEL_* environment decides
  *    "log": {"level": "warning",    trace, debug, information, warning, error, critical or none
  *            "sink": "none"}}       "stderr": one line per record; "events": "log.<level>" events to pull
@@ -358,11 +360,23 @@ TASKER_API tasker_error_t *tasker_engine_health(tasker_engine_t *engine, tasker_
  * registering the same namespace, name and version again replaces it for tasks created afterwards.
  *
  * text, len: the template (UTF-8).
- * out_template_json: {"namespace": "...", "name": "...", "version": "1.0.0", "steps": ["<step name>", ...]}
+ * out_template_json: {"namespace": "...", "name": "...", "version": "1.0.0", "steps": ["<step name>", ...],
+ *                     "description", "module_namespace", "task_handler_class", "concurrent",
+ *                     "default_dependent_system", "named_steps", "environment": the ones the template has (the
+ *                     environment whose overrides were applied),
+ *                     "has_input_schema": true|false,
+ *                     "step_details": [{"name", "handler", "description"?, "dependent_system"?, "skippable",
+ *                                       "dependencies": [...]}, ...]}
+ *                   Handler configuration is never echoed: it may hold values filled from ${VAR} placeholders.
  *
- * Errors: INVALID_ARGUMENT for malformed YAML (with line and column), a missing name, namespace or handler, or a
- * version that is not major.minor.patch; INVALID_DAG for duplicate step names, unknown dependencies, a cycle or
- * no steps (the message and details name them: "duplicate_steps", "unknown_dependencies", "cycle").
+ * The engine's "environment" selects the template's `environments:` entry, deep-merged over its steps; ${VAR}
+ * placeholders in handler configuration are then filled from the process environment (docs/templates.md).
+ *
+ * Errors: INVALID_ARGUMENT for malformed YAML (with line and column), a missing name or handler, a version that is
+ * not SemVer 2.0, a key the engine does not know (details {"field", "suggestion"}: the closest known key), named_steps
+ * that disagree with the steps, an environment variable that is not set (details {"variable"}; never its value), or
+ * an invalid input_schema / schema; INVALID_DAG for duplicate step names, unknown dependencies, a cycle or no steps
+ * (the message and details name them: "duplicate_steps", "unknown_dependencies", "cycle").
  */
 TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, const uint8_t *text, size_t len,
                                                     tasker_bytes_t *out_template_json);
@@ -379,7 +393,10 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  *                "context": {...},              the task's input, validated against the template's input_schema
  *                "initiator": "...", "source_system": "...", "reason": "...", "tags": ["..."], "priority": 0,
  *                "idempotency_key": "...", "correlation_id": "...",
- *                "traceparent": "00-<trace id>-<span id>-01"}   the creator's W3C trace context (see below)
+ *                "traceparent": "00-<trace id>-<span id>-01",   the creator's W3C trace context (see below)
+ *                "bypass_steps": ["<step name>", ...],   skippable steps not to run: completed at creation with
+ *                                                 no result, metadata {"bypassed": true} and no attempt counted
+ *                "requested_at": "2026-01-31T10:00:00Z"}   when the host asked for the task (default: now)
  * out_json: {"created": true, "task": <task, as tasker_task_get returns it>}
  *
  * Tracing: a "traceparent" given here is stored with the task; the spans of all its step attempts (whichever
@@ -390,7 +407,8 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  * existing task with "created": false.
  *
  * Errors: NOT_FOUND for an unknown template or version; INVALID_ARGUMENT when the context fails the template's
- * input_schema (details: {"schema_errors"}, the violations by path); CONFLICT when a concurrent create of the same
+ * input_schema (details: {"schema_errors"}, the violations by path), when bypass_steps names a step that does not
+ * exist or is not skippable, or requested_at is not an ISO 8601 time; CONFLICT when a concurrent create of the same
  * identity won (PostgreSQL; repeat the call to get that task).
  */
 TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
@@ -402,7 +420,8 @@ TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uin
  * task_uuid, len: the task's uuid as text (not JSON).
  * out_task_json:
  *   {"task_uuid", "namespace", "name", "version", "state", "context", "tags", "priority", "initiator",
- *    "source_system", "reason", "correlation_id", "idempotency_key", "created_at", "updated_at", "finished_at",
+ *    "source_system", "reason", "correlation_id", "idempotency_key", "created_at", "requested_at", "updated_at",
+ *    "finished_at",
  *    "steps": [{"step_uuid", "name", "handler", "state", "attempts", "max_attempts", "retryable", "result",
  *               "metadata", "error": null | {"message", "error_type", "permanent", "attempt", "at", "backtrace"},
  *               "next_retry_at", "lease_expires_at", "dependencies": ["<step name>", ...],

@@ -67,6 +67,28 @@ export abstract class StepHandler<Context = any, Output = any, Result = Output> 
   processResults(output: Output): Promise<Result> | Result;
 }
 
+/** What ApiStepHandler's connection returns. */
+export interface ApiResponse { status: number; headers: { get(name: string): string | null }; body: string; requestLine: string }
+
+/** A connection from the step's handler config (url, params, headers, timeout): requests relative to `url`. */
+export interface ApiConnection {
+  get(path?: string, params?: Record<string, unknown>, headers?: Record<string, string>): Promise<ApiResponse>;
+  delete(path?: string, params?: Record<string, unknown>, headers?: Record<string, string>): Promise<ApiResponse>;
+  post(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  put(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  patch(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+/**
+ * Rails Tasker's Api step handler on fetch: implement `call(ctx, connection)`. A 2xx JSON body is the result;
+ * 429/503 retry after Retry-After; other 4xx are permanent; 5xx retryable.
+ */
+export abstract class ApiStepHandler<Context = any> extends StepHandler<Context, unknown> {
+  call(ctx: StepContext<Context>, connection: ApiConnection): Promise<ApiResponse>;
+  connection(ctx: StepContext<Context>): ApiConnection;
+  process(ctx: StepContext<Context>): Promise<unknown>;
+}
+
 /** A handler as `registerHandler` takes it: a StepHandler subclass, an instance, or a plain function. */
 export type Handler =
   | (new () => StepHandler)
@@ -177,7 +199,16 @@ export interface TaskSummary {
   uuid: string; namespace: string; name: string; version: string; state: TaskState; createdAt: string; updatedAt: string;
 }
 
-export interface TemplateInfo { namespace: string; name: string; version: string; steps: string[] }
+export interface TemplateInfo {
+  namespace: string; name: string; version: string; steps: string[];
+  /** The Rails Tasker descriptive keys, present when the template has them (docs/templates.md). */
+  description?: string; module_namespace?: string; task_handler_class?: string; concurrent?: boolean;
+  default_dependent_system?: string; named_steps?: string[];
+  /** The engine environment whose `environments:` overrides were applied. */
+  environment?: string;
+  has_input_schema: boolean;
+  step_details: { name: string; handler: string; description?: string; dependent_system?: string; skippable: boolean; dependencies: string[] }[];
+}
 
 export interface StaleWork {
   expiredLeases: { taskUuid: string; stepUuid: string; stepName: string; leaseExpiresAt: string }[];
@@ -244,6 +275,8 @@ export interface EngineOptions {
   /** 'manual': time moves only with advanceClock (tests). */
   clock?: 'system' | 'manual';
   randomSeed?: number;
+  /** Which `environments:` overrides templates get (default: TASKER_ENV, RAILS_ENV or APP_ENV). */
+  environment?: string;
   telemetry?: { exporter?: 'otlp' | 'console' };
   /** How long (seconds) a task waits, requeued, when its ready steps need handlers this engine lacks (default 5). */
   missingHandlerRequeueSeconds?: number;
@@ -269,6 +302,10 @@ export interface CreateTaskOptions<Context = any> {
   correlationId?: string;
   /** W3C trace context of the creator: the task's spans join that trace, whoever runs its steps. */
   traceparent?: string;
+  /** Skippable steps this task should not run (Rails Tasker's bypass_steps). */
+  bypassSteps?: string[];
+  /** When the host asked for the task (Rails Tasker's requested_at); a Date or an ISO 8601 string. */
+  requestedAt?: Date | string;
 }
 
 export interface AuditOptions { actor?: string; reason?: string }

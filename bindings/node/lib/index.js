@@ -6,10 +6,12 @@ const { Outcome, Step, Task, StepContext } = require('./model');
 const { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE } = require('./worker');
 const { errorForCode: _internal, ...errors } = require('./errors');
 const native = require('./native');
+const { ApiStepHandler } = require('./api-handler');
 
 module.exports = {
   Engine,
   StepHandler,
+  ApiStepHandler,
   StepContext,
   Subscription,
   Worker,

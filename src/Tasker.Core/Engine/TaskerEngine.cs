@@ -64,7 +64,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     /// <summary>Parses, validates and registers a template (YAML or JSON, core or Rails format).</summary>
     public async ValueTask<TaskTemplate> RegisterTemplateAsync(string text, CancellationToken cancellationToken = default)
     {
-        var template = TemplateParser.Parse(text);
+        var template = TemplateParser.Parse(text, new TemplateParseOptions { Environment = Options.Environment });
         await RegisterTemplateAsync(template, cancellationToken).ConfigureAwait(false);
         return template;
     }

@@ -33,7 +33,7 @@ internal static class TaskViews
             Uuid = h.Uuid, Namespace = h.Namespace, Name = h.Name, Version = h.Version, State = h.State, Context = h.Context,
             Tags = h.Tags, Priority = h.Priority, Initiator = h.Initiator, SourceSystem = h.SourceSystem, Reason = h.Reason,
             CorrelationId = h.CorrelationId, IdempotencyKey = h.IdempotencyKey, Identity = h.Identity, FailFast = h.FailFast,
-            CreatedAt = h.CreatedAt, UpdatedAt = h.UpdatedAt, FinishedAt = h.FinishedAt,
+            CreatedAt = h.CreatedAt, UpdatedAt = h.UpdatedAt, FinishedAt = h.FinishedAt, RequestedAt = h.RequestedAt,
         };
         return new TaskView(header, views, transitions);
     }

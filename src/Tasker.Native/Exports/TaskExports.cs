@@ -26,6 +26,8 @@ internal static unsafe class TaskExports
             IdempotencyKey = WireReader.String(r, "idempotency_key"u8),
             CorrelationId = WireReader.String(r, "correlation_id"u8),
             TraceParent = WireReader.String(r, "traceparent"u8),
+            BypassSteps = WireReader.Strings(r, "bypass_steps"u8),
+            RequestedAt = WireReader.Time(r, "requested_at"u8),
         })), WireWriter.Created);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_get")]

@@ -9,7 +9,8 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
+/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks, finished_task_days},
+/// event_buffer, clock ("system"|"manual"), random_seed, environment,
 /// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
 internal sealed class EngineConfig
@@ -60,6 +61,8 @@ internal sealed class EngineConfig
             MaxFinishedTasks = Int(retention, "max_finished_tasks") ?? defaults.MaxFinishedTasks,
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),
+            // Which environments: overrides templates get; TASKER_ENV / RAILS_ENV / APP_ENV when not given.
+            Environment = Text(json, "environment") ?? defaults.Environment,
             Time = manual ? new ManualClock() : TimeProvider.System,
             LoggerFactory = loggers,
         };

@@ -106,4 +106,18 @@ internal static class Names
     public static readonly JsonEncodedText Gen1 = JsonEncodedText.Encode("gen1");
     public static readonly JsonEncodedText Gen2 = JsonEncodedText.Encode("gen2");
     public static readonly JsonEncodedText GcPauseTimePercent = JsonEncodedText.Encode("gc_pause_time_percent");
+
+    // Template details (Rails Tasker's descriptive keys) and Rails Tasker request fields.
+    public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description");
+    public static readonly JsonEncodedText ModuleNamespace = JsonEncodedText.Encode("module_namespace");
+    public static readonly JsonEncodedText TaskHandlerClass = JsonEncodedText.Encode("task_handler_class");
+    public static readonly JsonEncodedText Concurrent = JsonEncodedText.Encode("concurrent");
+    public static readonly JsonEncodedText DefaultDependentSystem = JsonEncodedText.Encode("default_dependent_system");
+    public static readonly JsonEncodedText DependentSystem = JsonEncodedText.Encode("dependent_system");
+    public static readonly JsonEncodedText NamedSteps = JsonEncodedText.Encode("named_steps");
+    public static readonly JsonEncodedText Environment = JsonEncodedText.Encode("environment");
+    public static readonly JsonEncodedText HasInputSchema = JsonEncodedText.Encode("has_input_schema");
+    public static readonly JsonEncodedText StepDetails = JsonEncodedText.Encode("step_details");
+    public static readonly JsonEncodedText Skippable = JsonEncodedText.Encode("skippable");
+    public static readonly JsonEncodedText RequestedAt = JsonEncodedText.Encode("requested_at");
 }

@@ -22,7 +22,44 @@ internal static class WireWriter
         w.WriteStartArray(Names.Steps);
         foreach (var step in t.Steps) w.WriteStringValue(step.Name);
         w.WriteEndArray();
+        TemplateDetails(w, t);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// What the template says about itself beyond its DAG (Rails Tasker's descriptive keys), so nothing it declares
+    /// is dropped silently. Handler configuration is never echoed: it may hold filled-in secrets.
+    /// </summary>
+    private static void TemplateDetails(Utf8JsonWriter w, TaskTemplate t)
+    {
+        var d = t.Details;
+        PresentString(w, Names.Description, t.Description);
+        PresentString(w, Names.ModuleNamespace, d.ModuleNamespace);
+        PresentString(w, Names.TaskHandlerClass, d.TaskHandlerClass);
+        if (d.Concurrent is { } concurrent) w.WriteBoolean(Names.Concurrent, concurrent);
+        PresentString(w, Names.DefaultDependentSystem, d.DefaultDependentSystem);
+        if (d.NamedSteps is { } named) Strings(w, Names.NamedSteps, named);
+        PresentString(w, Names.Environment, d.Environment);
+        w.WriteBoolean(Names.HasInputSchema, t.InputSchema is not null);
+        w.WriteStartArray(Names.StepDetails);
+        foreach (var step in t.Steps)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.Name, step.Name);
+            w.WriteString(Names.Handler, step.Handler);
+            PresentString(w, Names.Description, step.Description);
+            PresentString(w, Names.DependentSystem, step.DependentSystem);
+            w.WriteBoolean(Names.Skippable, step.Skippable);
+            Strings(w, Names.Dependencies, step.Dependencies);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Template details are written only when the template has them (no nulls for keys it never had).</summary>
+    private static void PresentString(Utf8JsonWriter w, JsonEncodedText name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value);
     }
 
     public static void Created(Utf8JsonWriter w, CreateTaskResult created)
@@ -53,6 +90,7 @@ internal static class WireWriter
         OptionalString(w, Names.CorrelationId, h.CorrelationId);
         OptionalString(w, Names.IdempotencyKey, h.IdempotencyKey);
         w.WriteString(Names.CreatedAt, h.CreatedAt);
+        w.WriteString(Names.RequestedAt, h.RequestedAt ?? h.CreatedAt);
         w.WriteString(Names.UpdatedAt, h.UpdatedAt);
         OptionalTime(w, Names.FinishedAt, h.FinishedAt);
         w.WriteStartArray(Names.Steps);

@@ -23,12 +23,13 @@ from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalErr
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
+from .api_handler import ApiStepHandler
 from .outcome import Outcome, Step, Task
 from .worker import Worker, WorkerStats
 
 __all__ = [
-    "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "StepContext", "StepInfo", "TaskInfo",
-    "Outcome", "Task", "Step",
+    "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "ApiStepHandler", "StepContext", "StepInfo",
+    "TaskInfo", "Outcome", "Task", "Step",
     "RetryableError", "PermanentError", "TaskerError", "ValidationError", "InvalidHandleError", "InvalidUtf8Error",
     "InvalidJsonError", "NotFoundError", "ConflictError", "InvalidDagError", "InvalidStateError", "StaleClaimError",
     "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "version",
