@@ -335,6 +335,8 @@ TASKER_API tasker_error_t *tasker_engine_advance_clock(tasker_engine_t *engine, 
  *            "tasks": {"<state>": count, ...}, "steps": {"<state>": count, ... (steps of unfinished tasks)},
  *            "oldest_unfinished_task_created_at": time | null,
  *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only),
+ *            "ready_steps_by_handler": {"<handler>": count, ...}   ready steps nobody holds, by the handler they
+ *                                      wait for (at most 10,000 steps counted),
  *            "memory": {"heap_size_bytes": n, "committed_bytes": n, "fragmented_bytes": n,
  *                       "total_allocated_bytes": n, "gc_counts": {"gen0": n, "gen1": n, "gen2": n},
  *                       "gc_pause_time_percent": 0.12}}

@@ -257,13 +257,23 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     /// Store reachability, task and step counts by state, stale work, pool usage and the managed heap: what a
     /// <c>/health</c> endpoint needs. Never throws for an unreachable store; it reports it.
     /// </summary>
+    private const int MaxHealthRows = 10_000;
+
     public async ValueTask<EngineHealth> GetHealthAsync(CancellationToken cancellationToken = default)
     {
         try
         {
             var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-            var stale = await _store.ListStaleWorkAsync(Now, 10_000, StaleThresholds.Default, cancellationToken).ConfigureAwait(false);
-            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null) { Memory = ManagedMemory.Capture() };
+            // Unclaimed after zero seconds: every ready step nobody holds, counted by the handler it waits for.
+            var thresholds = StaleThresholds.Default with { UnclaimedAfter = TimeSpan.Zero };
+            var stale = await _store.ListStaleWorkAsync(Now, MaxHealthRows, thresholds, cancellationToken).ConfigureAwait(false);
+            var byHandler = stale.UnclaimedSteps.GroupBy(s => s.Handler, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null)
+            {
+                Memory = ManagedMemory.Capture(),
+                ReadyStepsByHandler = byHandler,
+            };
         }
         catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
         {

@@ -21,4 +21,10 @@ public sealed record EngineHealth(bool Healthy, StoreStats? Stats, int ExpiredLe
 {
     /// <summary>The process's managed heap when the health was taken (reported whether or not the store answered).</summary>
     public Telemetry.ManagedMemory? Memory { get; init; }
+
+    /// <summary>
+    /// Ready steps nobody has claimed yet, by the handler they wait for: a handler no running worker has shows here
+    /// (a rolling deploy, a language without workers) long before it shows as stale work.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ReadyStepsByHandler { get; init; } = new Dictionary<string, long>();
 }

@@ -9,6 +9,7 @@ namespace Tasker.Native.Wire;
 internal static class Names
 {
     public static readonly JsonEncodedText DeadlineAt = JsonEncodedText.Encode("deadline_at");
+    public static readonly JsonEncodedText ReadyStepsByHandler = JsonEncodedText.Encode("ready_steps_by_handler");
     public static readonly JsonEncodedText RequeueAfterSeconds = JsonEncodedText.Encode("requeue_after_seconds");
     public static readonly JsonEncodedText TimeoutSeconds = JsonEncodedText.Encode("timeout_seconds");
     public static readonly JsonEncodedText WaitingForHandlers = JsonEncodedText.Encode("waiting_for_handlers");

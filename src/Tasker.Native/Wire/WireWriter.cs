@@ -340,6 +340,7 @@ internal static class WireWriter
             if (stats.PoolInUse is { } inUse) w.WriteNumber(Names.PoolInUse, inUse);
             if (stats.PoolSize is { } size) w.WriteNumber(Names.PoolSize, size);
         }
+        Counts(w, Names.ReadyStepsByHandler, health.ReadyStepsByHandler);
         if (health.Memory is { } memory) Memory(w, memory);
         w.WriteEndObject();
     }

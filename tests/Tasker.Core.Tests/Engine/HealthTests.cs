@@ -28,6 +28,22 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Health_counts_ready_steps_nobody_claimed_by_the_handler_they_wait_for()
+    {
+        await using var engine = TaskerEngine.InMemory();
+        await engine.RegisterTemplateAsync(Workflows.Diamond);
+        var task = (await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "diamond" })).Task.TaskUuid;
+        await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "diamond" });
+        var start = (await engine.ClaimStepsAsync(task, new ClaimOptions(Handlers: new HashSet<string> { "start_handler" }))).Claims.Single();
+        await engine.CompleteStepAsync(task, start.StepUuid, start.ClaimToken, JsonValues.Null);
+
+        var health = await engine.GetHealthAsync();
+
+        Assert.Equal(new Dictionary<string, long> { ["start_handler"] = 1, ["b_handler"] = 1, ["c_handler"] = 1 },
+            health.ReadyStepsByHandler.OrderBy(p => p.Key).ToDictionary());
+    }
+
+    [Fact]
     public async Task Health_reports_the_managed_heap_and_collection_counts()
     {
         await using var engine = TaskerEngine.InMemory();
