@@ -8,11 +8,11 @@ require "rbconfig"
 # in its Gemfile and nothing else: Bundler.require loads the engine, the Railtie wraps handler runs in the Rails
 # executor, and Rails Tasker handlers query ActiveRecord in a 4-way fan-out on a pool of 2 connections.
 RSpec.describe "a Rails app under Bundler.require" do
-  APP = File.expand_path("fixtures/rails_app", __dir__)
+  RAILS_APP_DIR = File.expand_path("fixtures/rails_app", __dir__)
 
   def run_report(env = {})
     Dir.mktmpdir("tasker-rails-app") do |dir|
-      FileUtils.cp_r("#{APP}/.", dir)
+      FileUtils.cp_r("#{RAILS_APP_DIR}/.", dir)
       environment = {
         "BUNDLE_GEMFILE" => File.join(dir, "Gemfile"), "TASKER_GEM_PATH" => File.expand_path("..", __dir__),
         "SHOP_DB" => File.join(dir, "shop.sqlite3"), "RAILS_ENV" => "development", "RUBYOPT" => "-rbundler/setup",

@@ -13,7 +13,7 @@ RSpec.describe "tasker-worker processes" do
   include WorkerChecks
 
   BIN = File.expand_path("../bin/tasker-worker", __dir__)
-  APP = File.expand_path("support/worker_app.rb", __dir__)
+  WORKER_APP_FILE = File.expand_path("support/worker_app.rb", __dir__)
 
   let(:url) { ENV["TASKER_TEST_DATABASE_URL"] }
   let(:schema) { "rbw_#{SecureRandom.hex(6)}" }
@@ -45,7 +45,7 @@ RSpec.describe "tasker-worker processes" do
   def spawn_worker(name, config: nil, env: {}, chdir: Dir.pwd, **settings)
     unless config
       config = File.join(@dir, "#{name}.yml")
-      File.write(config, YAML.dump({ "database_url" => url, "engine" => { "schema" => schema }, "require" => [APP],
+      File.write(config, YAML.dump({ "database_url" => url, "engine" => { "schema" => schema }, "require" => [WORKER_APP_FILE],
                                      "concurrency" => 4, "wait_seconds" => 1, "log_interval_seconds" => 1 }
                                    .merge(settings.transform_keys(&:to_s))))
     end

@@ -447,7 +447,9 @@ class Worker:
             with self._cond:
                 upcoming = min((b[0] for b in self._beats.values()), default=math.inf)
                 self._monitor_wakes_at = min(upcoming, next_stats)
-            self._wake_monitor.wait(max(0.0, self._monitor_wakes_at - time.monotonic()))
+            # Nothing due (no heartbeat, no throughput line): sleep until a step starts or the worker stops.
+            wait = self._monitor_wakes_at - time.monotonic()
+            self._wake_monitor.wait(None if math.isinf(wait) else max(0.0, wait))
 
     def _heartbeat(self, token: str, deadline: float | None, beat: Any, name: str) -> None:
         now = time.monotonic()
