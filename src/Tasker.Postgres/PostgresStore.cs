@@ -146,7 +146,8 @@ public sealed class PostgresStore : IStore
     public ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return _updater.UpdateAsync(taskUuid, change, committed, cancellationToken);
+        // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
+        return _updater.UpdateAsync(taskUuid, change, committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); }, cancellationToken);
     }
 
     public ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken)

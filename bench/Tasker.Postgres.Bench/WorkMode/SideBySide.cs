@@ -21,7 +21,8 @@ internal static class SideBySide
 
     private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit);
 
-    private sealed record Run(double PerSecond, long Steps, double Seconds, double WorkerCpuMsPerStep, double ServerCpuMsPerStep, double WalBytesPerStep, long Errors);
+    private sealed record Run(double PerSecond, long Steps, double Seconds, double WorkerCpuMsPerStep, double ServerCpuMsPerStep, double WalBytesPerStep, long Errors,
+        double? StatementsPerStep, double? CommitsPerStep, string Detail);
 
     public static async Task<int> RunAsync(Cli cli)
     {
@@ -59,15 +60,15 @@ internal static class SideBySide
                     : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300));
                 runs[config.Kind].Add(run);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {r + 1}: {config.Label}: {run.PerSecond:N0} steps/s ({run.Steps:N0} in {run.Seconds:N2} s), CPU {run.WorkerCpuMsPerStep + run.ServerCpuMsPerStep:N3} ms/step, WAL {run.WalBytesPerStep:N0} B/step, load {Load()}"));
+                    $"round {r + 1}: {config.Label}: {run.PerSecond:N0} steps/s ({run.Steps:N0} in {run.Seconds:N2} s), CPU {run.WorkerCpuMsPerStep + run.ServerCpuMsPerStep:N3} ms/step, WAL {run.WalBytesPerStep:N0} B/step, load {Load()} {run.Detail}"));
             }
         }
 
         Console.WriteLine();
         Console.WriteLine($"Throughput: medians of {rounds} interleaved round(s); CPU and WAL per executed step (job), from the run with the median throughput.");
         Console.WriteLine();
-        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step |");
-        Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step |");
+        Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         double? Median(Kind k) => runs.TryGetValue(k, out var l) && l.Count > 0 ? MedianRun(l).PerSecond : null;
         var baseDefault = Median(Kind.GraphileDefault);
         var basePerf = Median(Kind.GraphilePerf);
@@ -77,7 +78,7 @@ internal static class SideBySide
             var m = MedianRun(l);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {c.Label} | {c.Processes} × {c.Concurrency} | {m.Steps:N0} | **{m.PerSecond:N0}** | {string.Join(" / ", l.Select(x => x.PerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
-                $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} |"));
+                $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} | {m.StatementsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.CommitsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} |"));
         }
         if (runs.Values.Sum(l => l.Sum(x => x.Errors)) is var errors and > 0)
             Console.WriteLine($"\nworker errors (retried or reported on stderr): {errors}");
@@ -196,13 +197,23 @@ internal static class SideBySide
         var server = ProcCpu.ServerSeconds(postmaster) - server0;
         var worker = workers.Sum(w => ProcCpu.Seconds(w.Pid)) - worker0;
         foreach (var w in workers) await w.SendAsync("STOP");
-        long steps = 0, first = long.MaxValue, last = 0, errors = 0;
+        long steps = 0, first = long.MaxValue, last = 0, errors = 0, statements = 0, updates = 0, conflicts = 0, claims = 0, empty = 0;
+        var tasker = false;
         foreach (var w in workers)
         {
             var p = (await w.ExpectAsync("REPORT", Startup)).Split(' ');
             var n = long.Parse(p[1], CultureInfo.InvariantCulture);
             steps += n;
             errors += long.Parse(p[4], CultureInfo.InvariantCulture);
+            if (p.Length > 9)
+            {
+                tasker = true;
+                statements += long.Parse(p[5], CultureInfo.InvariantCulture);
+                updates += long.Parse(p[6], CultureInfo.InvariantCulture);
+                conflicts += long.Parse(p[7], CultureInfo.InvariantCulture);
+                claims += long.Parse(p[8], CultureInfo.InvariantCulture);
+                empty += long.Parse(p[9], CultureInfo.InvariantCulture);
+            }
             if (n == 0) continue;
             first = Math.Min(first, long.Parse(p[2], CultureInfo.InvariantCulture));
             last = Math.Max(last, long.Parse(p[3], CultureInfo.InvariantCulture));
@@ -211,7 +222,9 @@ internal static class SideBySide
         if (steps != expected)
             throw new InvalidOperationException($"{config.Label}: {steps} steps ran, expected {expected}");
         var seconds = (last - first) / 1e9; // both sides report CLOCK_MONOTONIC nanoseconds
-        return new Run(steps / seconds, steps, seconds, worker * 1000 / steps, server * 1000 / steps, (double)wal / steps, errors);
+        return new Run(steps / seconds, steps, seconds, worker * 1000 / steps, server * 1000 / steps, (double)wal / steps, errors,
+            tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null,
+            tasker ? $"statements {statements}, writes {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
     }
 
     private static async Task MigrateGraphileAsync(string node, string dir, string url)

@@ -46,6 +46,7 @@ internal static class WorkModeWorker
         if (Console.In.ReadLine() != "GO") return 3;
 
         var lanes = new Lanes(engine, workerId, lease, batch, cli.String("namespace", BenchTemplates.Namespace), latency);
+        var baseline = store.Statistics;
         using var stop = new CancellationTokenSource();
         var running = Enumerable.Range(0, concurrency)
             .Select(_ => Task.Run(() => lanes.LaneAsync(TimeSpan.FromSeconds(1), stop.Token))).ToArray();
@@ -53,8 +54,9 @@ internal static class WorkModeWorker
         await stop.CancelAsync();
         try { await Task.WhenAll(running); }
         catch (OperationCanceledException) { }
+        var stats = store.Statistics.Since(baseline);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"REPORT {lanes.Steps} {lanes.FirstStart} {lanes.LastEnd} {lanes.Errors}"));
+            $"REPORT {lanes.Steps} {lanes.FirstStart} {lanes.LastEnd} {lanes.Errors} {stats.Statements} {stats.Updates} {stats.Conflicts} {lanes.Claims} {lanes.EmptyClaims}"));
         Console.Out.Flush();
         return line == "STOP" ? 0 : 3;
     }
@@ -67,11 +69,15 @@ internal static class WorkModeWorker
         private readonly object _out = new();
         private long _steps;
         private long _errors;
+        private long _claims;
+        private long _emptyClaims;
         private long _first = long.MaxValue;
         private long _last;
 
         public long Steps => Interlocked.Read(ref _steps);
         public long Errors => Interlocked.Read(ref _errors);
+        public long Claims => Interlocked.Read(ref _claims);
+        public long EmptyClaims => Interlocked.Read(ref _emptyClaims);
         public long FirstStart => Interlocked.Read(ref _first);
         public long LastEnd => Interlocked.Read(ref _last);
 
@@ -93,8 +99,10 @@ internal static class WorkModeWorker
                     Console.Error.WriteLine($"{workerId}: claim: {e.Code}: {e.Message}");
                     continue;
                 }
+                Interlocked.Increment(ref _claims);
                 if (claims.Count == 0)
                 {
+                    Interlocked.Increment(ref _emptyClaims);
                     if (wait == TimeSpan.Zero) return;
                     continue;
                 }

@@ -22,21 +22,37 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private Task? _listener;
     private Action? _wake;
 
-    public ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken) =>
-        executor.RunAsync("find_ready_tasks", (query, now), static async (connection, s, token) =>
+    /// <summary>
+    /// Candidates found beyond the caller's limit: when another process claims the first ones between our find and
+    /// our claim, the engine goes on to these instead of waiting for the next announcement.
+    /// </summary>
+    private const int SpareTasks = 4;
+
+    private readonly HandedOut _handedOut = new();
+
+    public async ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current()), static async (connection, s, token) =>
         {
             await using var command = new NpgsqlCommand(WorkSql.FindReadyTasks, connection);
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = s.query.Handlers.ToArray() });
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
                 Value = s.query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = s.now.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.query.Limit });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.query.Limit + SpareTasks });
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = s.exclude });
             var found = new List<Guid>();
             await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
             while (await reader.ReadAsync(token).ConfigureAwait(false))
                 found.Add(reader.GetGuid(0));
             return (IReadOnlyList<Guid>)found;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        _handedOut.Add(found);
+        return found;
+    }
+
+    /// <summary>A change of <paramref name="task"/> committed in this process (see <see cref="HandedOut"/>).</summary>
+    public void Written(Guid task) => _handedOut.Release(task);
 
     public async ValueTask AnnounceAsync(CancellationToken cancellationToken)
     {
