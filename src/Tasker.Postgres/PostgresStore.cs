@@ -61,7 +61,7 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
+        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
     }
 
     /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>

@@ -23,6 +23,16 @@ internal sealed class TaskCache(int capacity)
     /// <summary>Takes the entry out (exclusive use); the caller puts back a newer one after its own write.</summary>
     public bool TryTake(Guid taskUuid, out CachedTask entry) => _tasks.TryRemove(taskUuid, out entry!);
 
+    /// <summary>
+    /// A copy read elsewhere (a worker's find): kept only when this process holds none, since its own copy may be
+    /// newer. Taken entries are absent, so a copy in use can be shadowed; its writer's <see cref="Put"/> wins after.
+    /// </summary>
+    public void Offer(CachedTask entry)
+    {
+        if (capacity == 0 || entry.Task.State.IsFinished() || _tasks.Count >= capacity) return;
+        _tasks.TryAdd(entry.Task.Uuid, entry);
+    }
+
     public void Put(CachedTask entry)
     {
         if (capacity == 0) return;

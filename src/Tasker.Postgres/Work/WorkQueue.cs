@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Tasker.Core;
 using Tasker.Postgres.Resilience;
+using Tasker.Postgres.Tasks;
 
 namespace Tasker.Postgres.Work;
 
@@ -11,7 +12,8 @@ namespace Tasker.Postgres.Work;
 /// listens for other processes' announcements on one dedicated connection (opened on the first wait, re-opened
 /// after a failure). A lost notification only delays a worker until its next poll.
 /// </summary>
-internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, ILogger log) : IAsyncDisposable
+internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, StoreCounters counters,
+    ILogger log) : IAsyncDisposable
 {
     /// <summary>Announcements closer together than this are one: a burst of ready steps wakes workers once.</summary>
     private static readonly TimeSpan AnnounceCoalescing = TimeSpan.FromMilliseconds(20);
@@ -29,25 +31,41 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private const int SpareTasks = 4;
 
     private readonly HandedOut _handedOut = new();
+    private readonly TaskShapeCache _shapes = shapes;
+    private readonly TaskCache _cache = cache;
+    private readonly StoreCounters _counters = counters;
 
     public async ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current()), static async (connection, s, token) =>
+        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current(), self: this), static async (connection, s, token) =>
         {
-            await using var command = new NpgsqlCommand(WorkSql.FindReadyTasks, connection);
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = s.query.Handlers.ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-                Value = s.query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
-            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = s.now.UtcDateTime });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.query.Limit + SpareTasks });
-            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = s.exclude });
-            var found = new List<Guid>();
-            await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-            while (await reader.ReadAsync(token).ConfigureAwait(false))
-                found.Add(reader.GetGuid(0));
+            var rows = new List<TaskRow>();
+            await using (var command = new NpgsqlCommand(WorkSql.FindReadyTasks, connection))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = s.query.Handlers.ToArray() });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+                    Value = s.query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = s.now.UtcDateTime });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.query.Limit + SpareTasks });
+                command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = s.exclude });
+                s.self._counters.RoundTrip(1);
+                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
+                while (await reader.ReadAsync(token).ConfigureAwait(false))
+                    rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
+            }
+            var found = new List<Guid>(rows.Count);
+            foreach (var row in rows)
+            {
+                // The claim that follows starts from this snapshot (its compare-and-set proves it still current) unless
+                // this process holds a copy of its own already.
+                var shape = await s.self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false);
+                s.self._cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
+                found.Add(row.TaskUuid);
+            }
             return (IReadOnlyList<Guid>)found;
         }, cancellationToken).ConfigureAwait(false);
-        _handedOut.Add(found);
+        // Only the ones the caller asked for: spares it does not reach stay in sight of the next caller.
+        _handedOut.Add(found.Take(query.Limit));
         return found;
     }
 
