@@ -28,6 +28,7 @@ public sealed class PostgresStore : IStore
     private readonly StoreExecutor _migrations;
     private readonly TaskShapeCache _shapes;
     private readonly TaskCache _tasks;
+    private readonly TaskGates _gates = new();
     private readonly TemplateRepository _templates;
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
@@ -143,11 +144,21 @@ public sealed class PostgresStore : IStore
         return created;
     }
 
-    public ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
-        return _updater.UpdateAsync(taskUuid, change, committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); }, cancellationToken);
+        var gate = _gates.For(taskUuid);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
+            return await _updater.UpdateAsync(taskUuid, change,
+                committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     public ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken)

@@ -24,13 +24,13 @@ internal sealed class TaskCache(int capacity)
     public bool TryTake(Guid taskUuid, out CachedTask entry) => _tasks.TryRemove(taskUuid, out entry!);
 
     /// <summary>
-    /// A copy read elsewhere (a worker's find): kept only when this process holds none, since its own copy may be
-    /// newer. Taken entries are absent, so a copy in use can be shadowed; its writer's <see cref="Put"/> wins after.
+    /// A copy read elsewhere (a worker's find): kept unless this process holds one at least as new (row versions
+    /// only grow). A copy taken for use is absent meanwhile; its writer's <see cref="Put"/> replaces this one after.
     /// </summary>
     public void Offer(CachedTask entry)
     {
         if (capacity == 0 || entry.Task.State.IsFinished() || _tasks.Count >= capacity) return;
-        _tasks.TryAdd(entry.Task.Uuid, entry);
+        _tasks.AddOrUpdate(entry.Task.Uuid, entry, (_, held) => entry.RowVersion > held.RowVersion ? entry : held);
     }
 
     public void Put(CachedTask entry)

@@ -37,9 +37,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     public async ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current(), self: this), static async (connection, s, token) =>
+        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current(), spread: Contended(), self: this), static async (connection, s, token) =>
         {
-            var rows = new List<TaskRow>();
+            var rows = new List<(TaskRow Row, int Priority)>();
             await using (var command = new NpgsqlCommand(WorkSql.FindReadyTasks, connection))
             {
                 command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = s.query.Handlers.ToArray() });
@@ -51,10 +51,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 s.self._counters.RoundTrip(1);
                 await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
                 while (await reader.ReadAsync(token).ConfigureAwait(false))
-                    rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
+                    rows.Add((TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)), reader.GetInt32(WorkSql.FoundPriority)));
             }
+            if (s.spread) Spread(rows);
             var found = new List<Guid>(rows.Count);
-            foreach (var row in rows)
+            foreach (var (row, _) in rows)
             {
                 // The claim that follows starts from this snapshot (its compare-and-set proves it still current) unless
                 // this process holds a copy of its own already.
@@ -67,6 +68,42 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         // Only the ones the caller asked for: spares it does not reach stay in sight of the next caller.
         _handedOut.Add(found.Take(query.Limit));
         return found;
+    }
+
+    /// <summary>How long one lost compare-and-set makes finds spread their candidates.</summary>
+    private const long ContentionWindowMs = 1000;
+
+    private long _seenConflicts;
+    private long _contendedUntil;
+
+    /// <summary>
+    /// Whether this process lost a compare-and-set in the last second: other processes are claiming the same tasks,
+    /// which all walk the queue in the same order and so all reach for its head together. Each loss costs the loser a
+    /// wasted write and a reload.
+    /// </summary>
+    private bool Contended()
+    {
+        var now = Environment.TickCount64;
+        var conflicts = _counters.Conflicts;
+        if (conflicts != Interlocked.Exchange(ref _seenConflicts, conflicts))
+            Volatile.Write(ref _contendedUntil, now + ContentionWindowMs);
+        return now < Volatile.Read(ref _contendedUntil);
+    }
+
+    /// <summary>
+    /// Under contention: start at a random one of the leading candidates that share the top priority (the rest keep
+    /// their order). Processes then mostly reach for different tasks; the order among tasks of equal priority is
+    /// relaxed by at most the few candidates one find returns. Never used while uncontended, so a single process
+    /// claims strictly oldest first.
+    /// </summary>
+    private static void Spread(List<(TaskRow Row, int Priority)> rows)
+    {
+        var tied = 1;
+        while (tied < rows.Count && rows[tied].Priority == rows[0].Priority) tied++;
+        if (tied < 2) return;
+        var start = Random.Shared.Next(tied);
+        var rotated = rows.GetRange(start, tied - start).Concat(rows.GetRange(0, start)).ToList();
+        for (var i = 0; i < tied; i++) rows[i] = rotated[i];
     }
 
     /// <summary>A change of <paramref name="task"/> committed in this process (see <see cref="HandedOut"/>).</summary>

@@ -15,7 +15,7 @@ internal static class WorkSql
     /// task's steps come through their (task_uuid, step_index) key. No index on step state: it would make every step
     /// write a non-HOT update.
     /// <para>
-    /// Each found task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid, last), from the same
+    /// Each found task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid and priority), from the same
     /// snapshot: the claim that follows starts from it instead of loading the task again.
     /// </para>
     /// </summary>
@@ -39,7 +39,7 @@ internal static class WorkSql
               AND t.task_uuid <> ALL($5)
             ORDER BY t.priority DESC, t.created_at, t.task_uuid
             LIMIT $4)
-        SELECT {Sql.TaskSql.LoadColumns}, t.task_uuid
+        SELECT {Sql.TaskSql.LoadColumns}, t.task_uuid, f.priority
         FROM found f
         JOIN tasker_tasks t ON t.task_uuid = f.task_uuid
         CROSS JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s
@@ -48,6 +48,9 @@ internal static class WorkSql
 
     /// <summary>The ordinal of the task uuid in <see cref="FindReadyTasks"/>'s rows (after the load columns).</summary>
     public const int FoundTaskUuid = 36;
+
+    /// <summary>The ordinal of the task priority in <see cref="FindReadyTasks"/>'s rows.</summary>
+    public const int FoundPriority = 37;
 
     public const string Announce = "SELECT pg_notify('" + Channel + "', '')";
 
