@@ -14,6 +14,8 @@ $Rid = if ($env:TASKER_RID) { $env:TASKER_RID } else { 'win-x64' }
 $LibDir = "artifacts/lib/$Rid"
 $LibName = if ($Rid -like 'osx-*') { 'libtasker.dylib' } elseif ($Rid -like 'win-*') { 'tasker.dll' } else { 'libtasker.so' }
 $Lib = "$LibDir/$LibName"
+$BinDir = "artifacts/bin/$Rid"
+$Cli = if ($Rid -like 'win-*') { "$BinDir/tasker.exe" } else { "$BinDir/tasker" }
 
 function Section([string] $Text) { Write-Host "`n==> $Text" }
 
@@ -31,6 +33,7 @@ usage: ./build.ps1 <command> [args]
   test      run every test suite (PostgreSQL tests need TASKER_TEST_DATABASE_URL; Redis tests TASKER_TEST_REDIS_URL)
   build     build the .NET solution (Release)
   native    publish tasker.dll (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
+  cli       publish the `tasker` operator command (NativeAOT) to artifacts/bin/<rid>/tasker.exe
   ctest     build the C examples and run the C ABI tests (CTest); publishes the library first if needed
   parity    check the header, the C# exports and the bindings agree (needs bash: scripts/abi-parity.sh)
   dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/ (needs bash: scripts/dist.sh)
@@ -48,10 +51,10 @@ function Invoke-Build {
     Invoke-Checked dotnet @('build', 'TaskerNative.sln', '-c', 'Release', '--nologo', '-v', 'quiet')
 }
 
-# True when some input of the library (anything under src/ but build outputs, or the shared props) is newer than it.
-function Test-NativeStale {
-    if (-not (Test-Path $Lib)) { return $true }
-    $libTime = (Get-Item $Lib).LastWriteTime
+# True when some input of $Target (anything under src/ but build outputs, or the shared props) is newer than it.
+function Test-NativeStale([string] $Target = $Lib) {
+    if (-not (Test-Path $Target)) { return $true }
+    $libTime = (Get-Item $Target).LastWriteTime
     $inputs = @(Get-ChildItem src -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' })
     # The header gives the SONAME's ABI version, VERSION tasker_version().
     $inputs += @(Get-ChildItem -File -ErrorAction SilentlyContinue Directory.Build.props, Directory.Packages.props, global.json, include/tasker.h, VERSION)
@@ -72,6 +75,18 @@ function Invoke-Native {
             Copy-Item $Lib $dest -Force
         }
     }
+}
+
+# The operator command: one self-contained executable (the CMake install copies it to bin/).
+function Invoke-Cli {
+    if ($env:FORCE -eq '1' -or (Test-NativeStale $Cli)) {
+        Section "publish the tasker command ($Rid)"
+        # Published into obj/ first: only the executable belongs in artifacts/bin (not its .pdb or .xml files).
+        Invoke-Checked dotnet @('publish', 'src/Tasker.Cli/Tasker.Cli.csproj', '-c', 'Release', '-r', $Rid, '-o', "artifacts/obj/cli-$Rid", '--nologo', '-v', 'quiet')
+        New-Item -ItemType Directory -Force -Path $BinDir | Out-Null
+        Copy-Item "artifacts/obj/cli-$Rid/$(Split-Path $Cli -Leaf)" $Cli -Force
+    }
+    else { Write-Host "the tasker command is up to date: $Cli" }
 }
 
 function Invoke-CMakeBuild {
@@ -142,6 +157,7 @@ function Invoke-Test {
     Invoke-Deps
     Invoke-Suite 'dotnet' 'dotnet tests' { Invoke-Checked dotnet @('test', 'TaskerNative.sln', '-c', 'Release', '--nologo') }
     Invoke-Suite 'native' 'tasker (NativeAOT)' { Invoke-Native }
+    Invoke-Suite 'cli' 'tasker command (NativeAOT)' { Invoke-Cli }
 
     # Everything below loads the published library.
     $later = @()
@@ -149,6 +165,7 @@ function Invoke-Test {
     if (Test-Path scripts/abi-parity.sh) { $later += 'parity' }
     foreach ($lang in @('python', 'ruby', 'node')) { if (Test-Path "bindings/$lang/run-tests.sh") { $later += $lang } }
     if ($IsLinux) { $later += 'dist' }
+    $later += 'cross_language'
     if ($Passed.Contains('native')) {
         $env:TASKER_LIBRARY_PATH = (Resolve-Path $Lib).Path
         foreach ($name in $later) {
@@ -156,11 +173,18 @@ function Invoke-Test {
                 'ctest' { Invoke-Suite 'ctest' 'C ABI tests (CTest)' { Invoke-CTest } }
                 'parity' { Invoke-Suite 'parity' 'ABI parity' { Invoke-Parity } }
                 'dist' { Invoke-Suite 'dist' 'packages (dist/)' { Invoke-DistTest } }
+                'cross_language' { Invoke-Suite 'cross_language' 'Python and Ruby processes on one task (PostgreSQL)' { Invoke-Checked bash @('tests/cross_language/run.sh') } }
                 default { Invoke-Suite $name "$name binding" { Invoke-Checked bash @("bindings/$name/run-tests.sh") } }
             }
         }
     }
     else { foreach ($name in $later) { $Skipped.Add($name) } }
+    # The dashboard in headless Chromium (needs bash, Python and Chromium, as tests/browser/run.sh says).
+    if ($Passed.Contains('native') -and $Passed.Contains('cli')) {
+        $env:TASKER_CLI = (Resolve-Path $Cli).Path
+        Invoke-Suite 'browser' 'dashboard in Chromium (tests/browser)' { Invoke-Checked bash @('tests/browser/run.sh') }
+    }
+    else { $Skipped.Add('browser') }
 
     $list = "passed: $(if ($Passed.Count) { $Passed -join ' ' } else { 'none' }); " +
         "failed: $(if ($Failed.Count) { $Failed -join ' ' } else { 'none' }); " +
@@ -223,6 +247,7 @@ switch ($Command) {
     'test' { Invoke-Test }
     'build' { Invoke-Build }
     'native' { Invoke-Native }
+    'cli' { Invoke-Cli }
     'ctest' { Invoke-CTest }
     'parity' { Invoke-Parity }
     'dist' { Invoke-Dist }

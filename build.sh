@@ -11,6 +11,8 @@ case "$RID" in
   *) LIB_NAME=libtasker.so ;;
 esac
 LIB=$LIB_DIR/$LIB_NAME
+BIN_DIR=artifacts/bin/$RID
+case "$RID" in win-*) CLI=$BIN_DIR/tasker.exe ;; *) CLI=$BIN_DIR/tasker ;; esac
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -22,6 +24,7 @@ usage: ./build.sh <command> [args]
   test      install test dependencies, start throwaway PostgreSQL and Redis, run every test suite
   build     build the .NET solution (Release)
   native    publish libtasker (NativeAOT) to artifacts/lib/<rid>/ and copy it into the bindings
+  cli       publish the `tasker` operator command (NativeAOT) to artifacts/bin/<rid>/tasker
   ctest     build the C examples and run the C ABI tests (CTest); publishes libtasker first if needed
   parity    check the header, the C# exports, the library's symbols and the bindings agree
   dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/, with SHA256SUMS
@@ -32,7 +35,7 @@ usage: ./build.sh <command> [args]
 
 environment:
   TASKER_RID            runtime identifier for native (default linux-x64; osx-* gives libtasker.dylib)
-  FORCE=1               native: publish even when the library is up to date
+  FORCE=1               native, cli: publish even when up to date
   TASKER_TEST_DATABASE_URL, TASKER_TEST_REDIS_URL
                         test: use these servers instead of starting throwaway ones
   TASKER_PG_PORT, TASKER_REDIS_PORT
@@ -46,8 +49,9 @@ cmd_build() {
   dotnet build TaskerNative.sln -c Release --nologo -v quiet
 }
 
-# True when some input of libtasker (anything under src/ but build outputs, or the shared props) is newer than it.
+# True when some input of $1 (anything under src/ but build outputs, or the shared props) is newer than it.
 native_stale() {
+  local LIB=${1:-$LIB}
   [ -f "$LIB" ] || return 0
   local inputs=(src include/tasker.h VERSION)  # the header gives the SONAME's ABI version, VERSION tasker_version()
   for f in Directory.Build.props Directory.Packages.props global.json; do [ -f "$f" ] && inputs+=("$f"); done
@@ -70,6 +74,19 @@ cmd_native() {
       cp "$LIB" "$dest/"
     fi
   done
+}
+
+# The operator command: one self-contained executable next to libtasker's folder (the CMake install copies it to bin/).
+cmd_cli() {
+  if [ "${FORCE:-0}" = 1 ] || native_stale "$CLI"; then
+    section "publish tasker ($RID)"
+    # Published into obj/ first: only the executable belongs in artifacts/bin (not its .dbg, .pdb or .xml files).
+    dotnet publish src/Tasker.Cli/Tasker.Cli.csproj -c Release -r "$RID" -o "artifacts/obj/cli-$RID" --nologo -v quiet
+    mkdir -p "$BIN_DIR"
+    cp "artifacts/obj/cli-$RID/$(basename "$CLI")" "$CLI"
+  else
+    echo "tasker is up to date: $CLI"
+  fi
 }
 
 cmake_build() {
@@ -176,12 +193,14 @@ cmd_test() {
   suite scripts "build scripts" bash scripts/tests/deps_test.sh
   suite dotnet "dotnet tests" dotnet test TaskerNative.sln -c Release --nologo
   suite native "libtasker (NativeAOT)" cmd_native
+  suite cli "tasker command (NativeAOT)" cmd_cli
 
   # Everything below loads the published library.
   local later=() lang name
   [ -f CMakeLists.txt ] && later+=(ctest)
   [ -f scripts/abi-parity.sh ] && later+=(parity)
   for lang in python ruby node; do [ -f "bindings/$lang/run-tests.sh" ] && later+=("$lang"); done
+  later+=(cross_language)
   [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && later+=(dist)  # dist_test checks the linux-x64 packages
   if passed native; then
     export TASKER_LIBRARY_PATH=$PWD/$LIB
@@ -190,11 +209,18 @@ cmd_test() {
         ctest) suite ctest "" cmd_ctest ;;
         parity) suite parity "" cmd_parity ;;
         dist) suite dist "" cmd_dist_test ;;
+        cross_language) suite cross_language "Python and Ruby processes on one task (PostgreSQL)" bash tests/cross_language/run.sh ;;
         *) suite "$name" "$name binding" bash "bindings/$name/run-tests.sh" ;;
       esac
     done
   else
     SKIPPED+=("${later[@]}")
+  fi
+  # The dashboard in headless Chromium: the published command serves a task the Python binding failed.
+  if passed native && passed cli; then
+    suite browser "dashboard in Chromium (tests/browser)" bash tests/browser/run.sh
+  else
+    SKIPPED+=(browser)
   fi
 
   summary
@@ -266,6 +292,7 @@ case "$command" in
   test) cmd_test ;;
   build) cmd_build ;;
   native) cmd_native ;;
+  cli) cmd_cli ;;
   ctest) cmd_ctest ;;
   parity) cmd_parity ;;
   dist) cmd_dist ;;

@@ -275,10 +275,15 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "missing_handler_requeue_seconds": 5,   when ready steps wait only for handlers the caller lacks, the
  *                                   outcome says "reenqueue" after this long (another worker may have them)
  *    "work_poll_seconds": 1,        how often a waiting tasker_work_claim looks for work without a wake-up
- *    "retention": {"max_finished_tasks": 10000},   memory store: finished tasks kept (oldest dropped first)
+ *    "retention": {"max_finished_tasks": 10000,    memory store: finished tasks kept (oldest dropped first)
+ *                  "finished_task_days": 30},      PostgreSQL: delete tasks finished (complete, cancelled,
+ *                                   resolved) longer ago, with their audit trail, every 10 minutes in small
+ *                                   batches; absent = keep them (tasks in error are always kept)
  *    "event_buffer": 10000,         default capacity of a subscription
  *    "clock": "system",             or "manual": time moves only with tasker_engine_advance_clock (tests)
  *    "random_seed": 42,             seed for the backoff jitter (default: random)
+ *    "environment": "production",   which `environments:` entry templates get at registration (default: the
+ *                                   first of TASKER_ENV, RAILS_ENV, APP_ENV that is set; none: no entry applies)
  *    "telemetry": {"exporter": "otlp"},   or "console" (nothing else); default: the OTEL_* environment decides
  *    "log": {"level": "warning",    trace, debug, information, warning, error, critical or none
  *            "sink": "none"}}       "stderr": one line per record; "events": "log.<level>" events to pull
@@ -329,7 +334,19 @@ TASKER_API tasker_error_t *tasker_engine_advance_clock(tasker_engine_t *engine, 
  * out_json: {"healthy": true, "error": null, "expired_leases": 0, "retries_due": 0, "store": "memory",
  *            "tasks": {"<state>": count, ...}, "steps": {"<state>": count, ... (steps of unfinished tasks)},
  *            "oldest_unfinished_task_created_at": time | null,
- *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only)}
+ *            "pool_in_use": 1, "pool_size": 20 (PostgreSQL only),
+ *            "ready_steps_by_handler": {"<handler>": count, ...}   ready steps nobody holds, by the handler they
+ *                                      wait for (at most 10,000 steps counted),
+ *            "memory": {"heap_size_bytes": n, "committed_bytes": n, "fragmented_bytes": n,
+ *                       "total_allocated_bytes": n, "gc_counts": {"gen0": n, "gen1": n, "gen2": n},
+ *                       "gc_pause_time_percent": 0.12}}
+ *
+ * "memory" is the library's own managed heap, apart from the host's: its size after the last collection, the
+ * memory its GC has committed from the OS (the library's share of the process's RSS, besides code and native
+ * buffers), free space inside it, bytes allocated since the process started, collections per generation (a gen1
+ * or gen2 collection also counts as gen0) and the share of time spent paused in collections (figures as of the
+ * last collection; before the first one, committed and fragmented bytes are 0). It is process-wide:
+ * every engine in the process reports the same heap. Always present, also when the store is unreachable.
  *
  * An unreachable database is reported as "healthy": false with an "error" message, not as a returned error.
  */
@@ -345,11 +362,23 @@ TASKER_API tasker_error_t *tasker_engine_health(tasker_engine_t *engine, tasker_
  * registering the same namespace, name and version again replaces it for tasks created afterwards.
  *
  * text, len: the template (UTF-8).
- * out_template_json: {"namespace": "...", "name": "...", "version": "1.0.0", "steps": ["<step name>", ...]}
+ * out_template_json: {"namespace": "...", "name": "...", "version": "1.0.0", "steps": ["<step name>", ...],
+ *                     "description", "module_namespace", "task_handler_class", "concurrent",
+ *                     "default_dependent_system", "named_steps", "environment": the ones the template has (the
+ *                     environment whose overrides were applied),
+ *                     "has_input_schema": true|false,
+ *                     "step_details": [{"name", "handler", "description"?, "dependent_system"?, "skippable",
+ *                                       "dependencies": [...]}, ...]}
+ *                   Handler configuration is never echoed: it may hold values filled from ${VAR} placeholders.
  *
- * Errors: INVALID_ARGUMENT for malformed YAML (with line and column), a missing name, namespace or handler, or a
- * version that is not major.minor.patch; INVALID_DAG for duplicate step names, unknown dependencies, a cycle or
- * no steps (the message and details name them: "duplicate_steps", "unknown_dependencies", "cycle").
+ * The engine's "environment" selects the template's `environments:` entry, deep-merged over its steps; ${VAR}
+ * placeholders in handler configuration are then filled from the process environment (docs/templates.md).
+ *
+ * Errors: INVALID_ARGUMENT for malformed YAML (with line and column), a missing name or handler, a version that is
+ * not SemVer 2.0, a key the engine does not know (details {"field", "suggestion"}: the closest known key), named_steps
+ * that disagree with the steps, an environment variable that is not set (details {"variable"}; never its value), or
+ * an invalid input_schema / schema; INVALID_DAG for duplicate step names, unknown dependencies, a cycle or no steps
+ * (the message and details name them: "duplicate_steps", "unknown_dependencies", "cycle").
  */
 TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, const uint8_t *text, size_t len,
                                                     tasker_bytes_t *out_template_json);
@@ -366,7 +395,10 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  *                "context": {...},              the task's input, validated against the template's input_schema
  *                "initiator": "...", "source_system": "...", "reason": "...", "tags": ["..."], "priority": 0,
  *                "idempotency_key": "...", "correlation_id": "...",
- *                "traceparent": "00-<trace id>-<span id>-01"}   the creator's W3C trace context (see below)
+ *                "traceparent": "00-<trace id>-<span id>-01",   the creator's W3C trace context (see below)
+ *                "bypass_steps": ["<step name>", ...],   skippable steps not to run: completed at creation with
+ *                                                 no result, metadata {"bypassed": true} and no attempt counted
+ *                "requested_at": "2026-01-31T10:00:00Z"}   when the host asked for the task (default: now)
  * out_json: {"created": true, "task": <task, as tasker_task_get returns it>}
  *
  * Tracing: a "traceparent" given here is stored with the task; the spans of all its step attempts (whichever
@@ -377,7 +409,8 @@ TASKER_API tasker_error_t *tasker_template_register(tasker_engine_t *engine, con
  * existing task with "created": false.
  *
  * Errors: NOT_FOUND for an unknown template or version; INVALID_ARGUMENT when the context fails the template's
- * input_schema (details: {"schema_errors"}, the violations by path); CONFLICT when a concurrent create of the same
+ * input_schema (details: {"schema_errors"}, the violations by path), when bypass_steps names a step that does not
+ * exist or is not skippable, or requested_at is not an ISO 8601 time; CONFLICT when a concurrent create of the same
  * identity won (PostgreSQL; repeat the call to get that task).
  */
 TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
@@ -389,7 +422,8 @@ TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uin
  * task_uuid, len: the task's uuid as text (not JSON).
  * out_task_json:
  *   {"task_uuid", "namespace", "name", "version", "state", "context", "tags", "priority", "initiator",
- *    "source_system", "reason", "correlation_id", "idempotency_key", "created_at", "updated_at", "finished_at",
+ *    "source_system", "reason", "correlation_id", "idempotency_key", "created_at", "requested_at", "updated_at",
+ *    "finished_at",
  *    "steps": [{"step_uuid", "name", "handler", "state", "attempts", "max_attempts", "retryable", "result",
  *               "metadata", "error": null | {"message", "error_type", "permanent", "attempt", "at", "backtrace"},
  *               "next_retry_at", "lease_expires_at", "dependencies": ["<step name>", ...],
@@ -463,11 +497,16 @@ TASKER_API tasker_error_t *tasker_task_cancel(tasker_engine_t *engine, const uin
 
 /**
  * Work nobody is driving, for the host to re-enqueue (e.g. from a periodic job): steps whose lease expired (their
- * worker crashed) and tasks whose retry time has come.
+ * worker crashed), tasks whose retry time has come, ready steps nobody claimed for longer than
+ * unclaimed_after_seconds (naming the handler each waits for: no worker runs it, or nobody drove the task), and
+ * tasks left pending (created, or retried/resolved by an operator) that nobody drove for longer than
+ * pending_after_seconds. At most "limit" of each list, oldest first.
  *
- * request_json (may be empty): {"limit": 100 (1-10000)}
+ * request_json (may be empty): {"limit": 100 (1-10000), "unclaimed_after_seconds": 300, "pending_after_seconds": 300}
  * out_json: {"expired_leases": [{"task_uuid", "step_uuid", "step_name", "lease_expires_at"}],
  *            "retry_due": [{"task_uuid", "next_retry_at"}],
+ *            "unclaimed_steps": [{"task_uuid", "step_uuid", "step_name", "handler", "ready_since"}],
+ *            "undriven_tasks": [{"task_uuid", "namespace", "name", "pending_since"}],
  *            "task_uuids": ["<every task above, once>", ...]}
  */
 TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
@@ -550,9 +589,10 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  * "handler" is what the caller measured around its handler: it becomes a "tasker.handler <handler>" span inside
  * the step's span, carrying the attributes. INVALID_ARGUMENT when it is malformed (the step stays claimed).
  *
- * A result the library refuses (INVALID_JSON: nested deeper than 64 levels; INVALID_UTF8; INVALID_ARGUMENT: larger
- * than TASKER_MAX_INPUT_BYTES or holding U+0000) leaves the step claimed: report it with tasker_step_fail,
- * error_type "InvalidResult" and this error's message, as every binding does.
+ * A result the library refuses (INVALID_JSON: the request nests deeper than 64 levels, i.e. a result deeper than
+ * 63; INVALID_UTF8; INVALID_ARGUMENT: larger than TASKER_MAX_INPUT_BYTES or holding U+0000) leaves the step
+ * claimed: report it with tasker_step_fail, error_type "InvalidResult" and this error's message, as every binding
+ * does.
  *
  * Errors: STALE_CLAIM for a token that is not current (a duplicate or late completion, or a report after the
  * claim's deadline_at or the task's timeout): nothing changes. NOT_FOUND for an unknown task or step.

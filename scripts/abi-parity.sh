@@ -9,7 +9,8 @@
 #   4. the versions differ: VERSION, TASKER_VERSION / _MAJOR / _MINOR / _PATCH, the library's tasker_version(),
 #      tasker.__version__, Tasker::VERSION and package.json; TASKER_ABI_VERSION and the C# AbiVersion (and the
 #      library's SONAME, libtasker.so.<ABI>); the input size limit;
-#   5. a binding declares a different set of functions, or expects another ABI version (bindings hook below).
+#   5. a binding declares a different set of functions, or expects another ABI version (bindings hook below);
+#   6. a binding's error table (code -> class) differs from the header's codes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -154,8 +155,37 @@ for binding in bindings/python/src/tasker/_ffi.py bindings/ruby/lib/tasker/nativ
   same "the ABI version" "$h_abi" "TASKER_ABI_VERSION" "$(sed -nE 's/^\s*(const )?ABI_VERSION = ([0-9]+);?\s*$/\2/p' "$binding" | head -1)" "ABI_VERSION in $binding"
 done
 
+# --- 6. each binding's error table --------------------------------------------------------------------------------
+# Every binding maps each header code to a class of the same name: INVALID_ARGUMENT -> ValidationError (its name since
+# the first release), every other TASKER_ERROR_X_Y -> XYError (INVALID_UTF8 -> InvalidUtf8Error). Each binding prints
+# its table as "code ClassName" lines.
+sed -n '/typedef enum tasker_error_code/,/} tasker_error_code_t/p' "$header" | grep -oE 'TASKER_ERROR_[A-Z0-9_]+ = [0-9]+' |
+  python3 -c '
+import sys
+for line in sys.stdin:
+    name, code = line.split(" = ")
+    words = name.removeprefix("TASKER_ERROR_").split("_")
+    cls = "ValidationError" if words == ["INVALID", "ARGUMENT"] else "".join(w.capitalize() for w in words) + "Error"
+    print(int(code), cls)' | sort -n >"$tmp/errors_expected"
+error_table() { # binding: prints its "code ClassName" lines
+  case "$1" in
+    python) PYTHONPATH=bindings/python/src python3 -c 'import tasker.errors as e; [print(c, k.__name__) for c, k in sorted(e.ERROR_CLASSES.items())]' ;;
+    ruby) ruby -I bindings/ruby/lib -e 'require "tasker/errors"; Tasker::Error::CODES.sort.each { |c, k| puts "#{c} #{k.name.split("::").last}" }' ;;
+    node) node -e 'const e = require("./bindings/node/lib/errors"); for (const [c, k] of [...e.ERROR_CLASSES].sort((a, b) => a[0] - b[0])) console.log(c, k.name)' ;;
+  esac
+}
+tables=0
+for binding in python ruby node; do
+  [ -d "bindings/$binding" ] || continue
+  if ! error_table "$binding" 2>"$tmp/err" | sort -n >"$tmp/errors_$binding" || [ ! -s "$tmp/errors_$binding" ]; then
+    echo "parity: could not read the $binding binding's error table:"; sed 's/^/  /' "$tmp/err"; status=1; continue
+  fi
+  compare "the header's error codes (as class names)" "$tmp/errors_expected" "the $binding binding's error classes" "$tmp/errors_$binding"
+  tables=$((tables + 1))
+done
+
 if [ $status -eq 0 ]; then
   echo "parity: $(wc -l <"$tmp/header") functions agree in the header, C# ($signatures signatures), $(basename "$lib")'s exports" \
-    "and $bindings binding(s); error codes, version $h_version, ABI $h_abi and the input limit agree"
+    "and $bindings binding(s); error codes (and $tables bindings' error tables), version $h_version, ABI $h_abi and the input limit agree"
 fi
 exit $status

@@ -21,8 +21,10 @@ packages=(
   redis-server                          # the queue adapters' Redis (redis-server, redis-cli)
   cmake libcjson-dev valgrind binutils  # C example and ABI tests (cJSON reads the conformance fixtures), nm for parity
   ruby ruby-ffi ruby-rspec ruby-sidekiq ruby-redis ruby-railties            # Ruby binding + Sidekiq adapter + Rails example
+  ruby-activerecord ruby-sqlite3        # the Rails app test: ActiveRecord queries in handlers, a small pool
   python3-pytest python3-celery python3-redis python3-fastapi python3-httpx  # Python binding + Celery/FastAPI
   python3-venv python3-pip python3-setuptools ruby-bundler pkg-config  # dist_test: venv + pip (wheel, sdist), Bundler, the C bundle's .pc
+  chromium                              # the dashboard's browser test (headless; tests/browser)
 )
 # PostgreSQL 15 is needed as binaries only (scripts/pg-test-cluster.sh runs its own cluster); any package that
 # provides them will do.

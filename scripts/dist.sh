@@ -82,7 +82,7 @@ fi
 if command -v npm >/dev/null; then
   npm_stage=$stage/npm
   mkdir -p "$npm_stage/main" "$npm_stage/$npm_platform"
-  (cd bindings/node && cp -r lib index.mjs index.d.ts index.d.mts bullmq.d.ts bull.d.ts README.md package.json "$npm_stage/main/")
+  (cd bindings/node && cp -r bin lib index.mjs index.d.ts index.d.mts bullmq.d.ts bull.d.ts README.md package.json "$npm_stage/main/")
   # The main package: the version stamped, the platform package as an optional dependency, no library of its own.
   node - "$npm_stage/main/package.json" "$version" "@tasker-native/$npm_platform" <<'JS'
 const fs = require('node:fs');

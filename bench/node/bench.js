@@ -12,8 +12,9 @@
 //   each with a null result), through lib/native.js with synchronous koffi calls, every answer JSON.parse'd and
 //   every request built as JSON text. Minus the C driver's figure, that is Node's overhead per step over C.
 // - the same loop with every call through koffi's async calls (a worker-thread hop per call), for reference.
-// - engine.handle: the public API (claim a wave, run the StepHandler, serialize its result, report), concurrency 1
-//   and 8; and with syncCalls: false (every call on a worker thread, as for PostgreSQL engines).
+// - engine.handle: the public API (claim by handler, run the StepHandler, serialize its result, report it and claim
+//   the next steps in the same call), concurrency 1 and 8; and with syncCalls: false (every call on a worker
+//   thread, as for PostgreSQL engines), concurrency 1 and 8.
 // - events: how fast a subscriber receives events (batches of 10,000 pulled and parsed).
 const path = require('node:path');
 const fs = require('node:fs');
@@ -48,9 +49,22 @@ const now = () => process.hrtime.bigint();
 const usPerStep = (start, tasks) => Number(now() - start) / 1e3 / (tasks * STEPS_PER_TASK);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function medianOf3(run) {
+// CPU time per step of the runs medianOf3 timed (this process's threads, the library's included): on a machine
+// shared with other work, wall-clock figures include time the process waited for a core; this one does not.
+const cpuPerStep = new Map();
+
+async function medianOf3(run, label) {
   await run(Math.max(200, TASKS / 10)); // warm-up
-  return median([await run(TASKS), await run(TASKS), await run(TASKS)]);
+  const cpu = [];
+  const wall = [];
+  for (let i = 0; i < 3; i += 1) {
+    const before = process.cpuUsage();
+    wall.push(await run(TASKS));
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / (TASKS * STEPS_PER_TASK));
+  }
+  if (label) cpuPerStep.set(label, median(cpu));
+  return median(wall);
 }
 
 /** The C driver's loop through lib/native.js with synchronous calls. */
@@ -59,7 +73,7 @@ function bareLoopSync(engine) {
     const start = now();
     for (let i = 0; i < tasks; i += 1) {
       const uuid = JSON.parse(native.jsonSync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
-      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      const claimRequest = JSON.stringify({ task_uuid: uuid, max_steps: 1 });
       for (;;) {
         const [claim] = JSON.parse(native.jsonSync('stepsClaim', engine, claimRequest)).claims;
         if (!claim) break;
@@ -77,7 +91,7 @@ function bareLoopAsync(engine) {
     const start = now();
     for (let i = 0; i < tasks; i += 1) {
       const uuid = JSON.parse(await native.jsonAsync('taskCreate', engine, '{"namespace":"bench","name":"noop"}')).task.task_uuid;
-      const claimRequest = `{"task_uuid":"${uuid}","max_steps":1}`;
+      const claimRequest = JSON.stringify({ task_uuid: uuid, max_steps: 1 });
       for (;;) {
         const [claim] = JSON.parse(await native.jsonAsync('stepsClaim', engine, claimRequest)).claims;
         if (!claim) break;
@@ -102,7 +116,7 @@ async function handleLoop(options) {
     return usPerStep(start, tasks);
   };
   try {
-    return await medianOf3(run);
+    return await medianOf3(run, JSON.stringify(options));
   } finally {
     await engine.close();
   }
@@ -132,33 +146,38 @@ async function eventRate() {
   }
 }
 
-const rate = (us) => `${us.toFixed(1)} us/step = ${Math.round(1e6 / us).toLocaleString('en')} steps/s`;
+const rate = (us, label) => `${us.toFixed(1)} us/step = ${Math.round(1e6 / us).toLocaleString('en')} steps/s` +
+  (cpuPerStep.has(label) ? `  (CPU ${cpuPerStep.get(label).toFixed(1)} us/step)` : '');
 
 async function main() {
   const direct = native.engineOpenSync(CONFIG);
   native.jsonSync('templateRegister', direct, TEMPLATE);
-  const bareSync = await medianOf3(bareLoopSync(direct));
+  const bareSync = await medianOf3(bareLoopSync(direct), 'bare');
   const bareAsync = await bareLoopAsync(direct)(Math.max(100, TASKS / 4));
-  native.engineFreeSync(direct);
+  native.engineCloseSync(direct);
 
   const handle1 = await handleLoop({ concurrency: 1 });
   const handle8 = await handleLoop({ concurrency: 8 });
   const handleAsync = await handleLoop({ concurrency: 1, syncCalls: false });
+  const handleAsync8 = await handleLoop({ concurrency: 8, syncCalls: false });
   const c = cFigure();
   const events = await eventRate();
 
+  console.log(`${require('node:os').cpus().length} cores, load average ${require('node:os').loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`node ${process.version}, koffi ${require('../../bindings/node/node_modules/koffi/package.json').version}, ` +
     `libtasker ${tasker.version()}, ${TASKS} tasks x ${STEPS_PER_TASK} steps per run (median of 3)`);
-  console.log(`bare loop, sync koffi calls:           ${rate(bareSync)}`);
+  console.log(`bare loop, sync koffi calls:           ${rate(bareSync, 'bare')}`);
   console.log(`bare loop, async koffi calls:          ${rate(bareAsync)}  (one run, ${Math.max(100, TASKS / 4)} tasks)`);
-  console.log(`engine.handle, concurrency 1:          ${rate(handle1)}`);
-  console.log(`engine.handle, concurrency 8:          ${rate(handle8)}`);
-  console.log(`engine.handle, syncCalls: false:       ${rate(handleAsync)}`);
+  console.log(`engine.handle, concurrency 1:          ${rate(handle1, '{"concurrency":1}')}`);
+  console.log(`engine.handle, concurrency 8:          ${rate(handle8, '{"concurrency":8}')}`);
+  console.log(`engine.handle, syncCalls: false, c 1:  ${rate(handleAsync, '{"concurrency":1,"syncCalls":false}')}`);
+  console.log(`engine.handle, syncCalls: false, c 8:  ${rate(handleAsync8, '{"concurrency":8,"syncCalls":false}')}`);
   if (c === null) {
     console.log(`C driver not found at ${C_BENCH} (./build.sh ctest builds it): no overhead figure`);
   } else {
     console.log(`C driver (bench_abi, ${TASKS * 10} tasks):     ${rate(c)}`);
     console.log(`Node overhead over C, same loop:       ${(bareSync - c).toFixed(1)} us/step (target < 30 us)`);
+    console.log(`engine.handle over C, concurrency 1/8: ${(handle1 - c).toFixed(1)} / ${(handle8 - c).toFixed(1)} us/step (target < 30 us)`);
   }
   console.log(`events delivered to a subscriber:      ${Math.round(events.perSecond).toLocaleString('en')} events/s ` +
     `(${events.count.toLocaleString('en')} events in batches of 10,000, dropped ${events.dropped})`);

@@ -17,11 +17,12 @@ export interface HandledJob {
   action: Outcome['action'];
   taskState: Outcome['taskState'];
   delaySeconds: number | null;
+  requeueAfterSeconds: number | null;
 }
 
 export const JOB_NAME: 'tasker.handle';
 
-/** A BullMQ processor: handles job.data.taskUuid and re-adds the job with the outcome's delay on 'reenqueue'. */
+/** A BullMQ processor: handles job.data.taskUuid and re-adds the job after `requeueAfterSeconds` unless it is null. */
 export function createProcessor(engine: Engine, options: {
   queue: QueueLike;
   jobName?: string;

@@ -1,5 +1,17 @@
 // TypeScript declarations for Tasker Native's Node binding (require('tasker') / import tasker from 'tasker').
 
+declare global {
+  /**
+   * The AbortSignal of Node (and of the DOM), as much as `StepContext.signal` needs, so that these declarations need
+   * neither @types/node nor the DOM library; it merges with their fuller declaration when a program has one.
+   */
+  interface AbortSignal {
+    readonly aborted: boolean;
+    readonly reason: any;
+    throwIfAborted(): void;
+  }
+}
+
 /** Any JSON value: what a step may return, and what task contexts hold. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -25,9 +37,19 @@ export class StepContext<Context = any> {
   /** Results of the steps this one depends on, by step name. */
   readonly dependencyResults: Record<string, any>;
   readonly claimToken: string;
-  /** RFC 3339 time at which the claim expires unless `heartbeat` extends it. */
+  /** RFC 3339 time at which the claim expires unless `heartbeat` extends it (never later than `deadline`). */
   leaseExpiresAt: string;
-  /** Extends the lease (default length: the engine's). Rejects with StaleClaimError when the claim was lost. */
+  /** When this attempt times out (the step's `timeout_seconds` after the claim); null for steps without a timeout. */
+  readonly deadline: Date | null;
+  /**
+   * Aborted at `deadline` (its reason a TimeoutError); pass it to fetch, timers and streams. The engine fails a late
+   * attempt as `Timeout` whether or not the handler listens. Never aborts on an engine with `clock: 'manual'`.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Extends the lease (default length: the engine's), never past `deadline`; resolves with the new expiry. Rejects
+   * with StaleClaimError when the claim is no longer current (lost lease, deadline passed, task cancelled).
+   */
   heartbeat(leaseSeconds?: number): Promise<string>;
   /** Attributes of this run's `tasker.handler` trace span. */
   readonly attributes: Record<string, string | number | boolean>;
@@ -45,6 +67,28 @@ export abstract class StepHandler<Context = any, Output = any, Result = Output> 
   processResults(output: Output): Promise<Result> | Result;
 }
 
+/** What ApiStepHandler's connection returns. */
+export interface ApiResponse { status: number; headers: { get(name: string): string | null }; body: string; requestLine: string }
+
+/** A connection from the step's handler config (url, params, headers, timeout): requests relative to `url`. */
+export interface ApiConnection {
+  get(path?: string, params?: Record<string, unknown>, headers?: Record<string, string>): Promise<ApiResponse>;
+  delete(path?: string, params?: Record<string, unknown>, headers?: Record<string, string>): Promise<ApiResponse>;
+  post(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  put(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  patch(path?: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+/**
+ * Rails Tasker's Api step handler on fetch: implement `call(ctx, connection)`. A 2xx JSON body is the result;
+ * 429/503 retry after Retry-After; other 4xx are permanent; 5xx retryable.
+ */
+export abstract class ApiStepHandler<Context = any> extends StepHandler<Context, unknown> {
+  call(ctx: StepContext<Context>, connection: ApiConnection): Promise<ApiResponse>;
+  connection(ctx: StepContext<Context>): ApiConnection;
+  process(ctx: StepContext<Context>): Promise<unknown>;
+}
+
 /** A handler as `registerHandler` takes it: a StepHandler subclass, an instance, or a plain function. */
 export type Handler =
   | (new () => StepHandler)
@@ -52,6 +96,13 @@ export type Handler =
   | ((ctx: StepContext) => unknown);
 
 // ---- answers ---------------------------------------------------------------------------------------------------
+
+/** Ready steps that wait for a handler this engine does not have (another worker's). */
+export interface WaitingForHandler {
+  handler: string;
+  /** Step names. */
+  steps: string[];
+}
 
 /** What the host should do next with a task. */
 export class Outcome {
@@ -62,6 +113,13 @@ export class Outcome {
   readonly action: Action;
   /** With 'reenqueue': handle the task again after this many seconds. Otherwise null. */
   readonly delaySeconds: number | null;
+  /**
+   * The one field a queue follows: handle the task again after this many seconds (0 for 'execute', the delay for
+   * 'reenqueue'), or null: do not ('wait', or finished).
+   */
+  readonly requeueAfterSeconds: number | null;
+  /** Ready steps whose handler is not registered here, by handler; they stay ready for a worker that has it. */
+  readonly waitingForHandlers: WaitingForHandler[];
   readonly readySteps: number;
   readonly inProgressSteps: number;
   /** True only in the one call that moved the task to its final state. */
@@ -141,7 +199,16 @@ export interface TaskSummary {
   uuid: string; namespace: string; name: string; version: string; state: TaskState; createdAt: string; updatedAt: string;
 }
 
-export interface TemplateInfo { namespace: string; name: string; version: string; steps: string[] }
+export interface TemplateInfo {
+  namespace: string; name: string; version: string; steps: string[];
+  /** The Rails Tasker descriptive keys, present when the template has them (docs/templates.md). */
+  description?: string; module_namespace?: string; task_handler_class?: string; concurrent?: boolean;
+  default_dependent_system?: string; named_steps?: string[];
+  /** The engine environment whose `environments:` overrides were applied. */
+  environment?: string;
+  has_input_schema: boolean;
+  step_details: { name: string; handler: string; description?: string; dependent_system?: string; skippable: boolean; dependencies: string[] }[];
+}
 
 export interface StaleWork {
   expiredLeases: { taskUuid: string; stepUuid: string; stepName: string; leaseExpiresAt: string }[];
@@ -161,6 +228,15 @@ export interface Health {
   oldestUnfinishedTaskCreatedAt: string | null;
   poolInUse?: number;
   poolSize?: number;
+  /** The library's managed heap (docs/observability.md). */
+  memory: {
+    heapSizeBytes: number;
+    committedBytes: number;
+    fragmentedBytes: number;
+    totalAllocatedBytes: number;
+    gcCounts: { gen0: number; gen1: number; gen2: number };
+    gcPauseTimePercent: number;
+  };
 }
 
 /** An event (docs/events.md): fields that do not apply are null or absent. */
@@ -199,7 +275,11 @@ export interface EngineOptions {
   /** 'manual': time moves only with advanceClock (tests). */
   clock?: 'system' | 'manual';
   randomSeed?: number;
+  /** Which `environments:` overrides templates get (default: TASKER_ENV, RAILS_ENV or APP_ENV). */
+  environment?: string;
   telemetry?: { exporter?: 'otlp' | 'console' };
+  /** How long (seconds) a task waits, requeued, when its ready steps need handlers this engine lacks (default 5). */
+  missingHandlerRequeueSeconds?: number;
   /** Steps of one task that `handle` runs at once (default 8). */
   concurrency?: number;
   /** Recorded as the actor of this engine's claims (default `node-<pid>`). */
@@ -222,6 +302,10 @@ export interface CreateTaskOptions<Context = any> {
   correlationId?: string;
   /** W3C trace context of the creator: the task's spans join that trace, whoever runs its steps. */
   traceparent?: string;
+  /** Skippable steps this task should not run (Rails Tasker's bypass_steps). */
+  bypassSteps?: string[];
+  /** When the host asked for the task (Rails Tasker's requested_at); a Date or an ISO 8601 string. */
+  requestedAt?: Date | string;
 }
 
 export interface AuditOptions { actor?: string; reason?: string }
@@ -233,7 +317,7 @@ export class Engine {
   /** Resolves when open; rejects with what prevented it (e.g. DatabaseError). */
   ready(): Promise<void>;
   readonly closed: boolean;
-  /** Frees the engine and its subscriptions. Idempotent. */
+  /** Shuts the engine down and its subscriptions; rejects with what failed on the way out. Idempotent. */
   close(): Promise<void>;
   [Symbol.dispose](): void;
   [Symbol.asyncDispose](): Promise<void>;
@@ -245,7 +329,10 @@ export class Engine {
   createTask<Context = any>(name: string, options: CreateTaskOptions<Context>): Promise<Task<Context>>;
   getTask(taskUuid: string): Promise<Task>;
   listTasks(query?: { state?: TaskState; namespace?: string; name?: string; limit?: number }): Promise<TaskSummary[]>;
-  /** Runs the task's ready steps (concurrently, bounded) until none are ready. */
+  /**
+   * Runs the task's ready steps whose handler is registered (concurrently, up to `concurrency`) until none are left
+   * for this engine; follow `requeueAfterSeconds` of the outcome.
+   */
   handle(taskUuid: string, options?: { /** W3C trace context: this call's step spans join that trace. */ traceparent?: string }): Promise<Outcome>;
   evaluate(taskUuid: string): Promise<Outcome>;
   retryTask(taskUuid: string, options?: AuditOptions): Promise<Outcome>;
@@ -270,6 +357,84 @@ export class Subscription implements AsyncIterable<TaskerEvent> {
   [Symbol.asyncIterator](): AsyncIterator<TaskerEvent>;
   [Symbol.dispose](): void;
 }
+
+// ---- worker mode ---------------------------------------------------------------------------------------------
+
+/** Anything with info, warn and error methods: console (the default), pino, winston, ... */
+export interface WorkerLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface WorkerOptions {
+  /** Steps run at once (1-10000, default 8). */
+  concurrency?: number;
+  /** Only steps of tasks in these namespaces (default: all). */
+  namespaces?: string[];
+  /** Handlers to register on the engine first; the worker runs every handler registered when `run` starts. */
+  handlers?: Record<string, Handler>;
+  /** The claims' lease (default: the engine's leaseSeconds). Running steps are heartbeaten every third of it. */
+  leaseSeconds?: number;
+  /** On stop, how long running steps may take to finish (default 30); those still running are then aborted and
+   *  reported as a retryable WorkerShutdown failure. */
+  graceSeconds?: number;
+  /** How long one claim waits for work (more than 0, at most 60; default 2): a stop is noticed between claims. */
+  waitSeconds?: number;
+  /** Period of the throughput line (default 60; 0: never). */
+  statsSeconds?: number;
+  /** Recorded as the actor of claims (default: the engine's workerId). */
+  workerId?: string;
+  /** Where the start-up, throughput and shutdown lines go (default console). */
+  logger?: WorkerLogger;
+}
+
+/** What a worker did. `steps` = completed + failed. */
+export class WorkerStats {
+  private constructor();
+  readonly steps: number;
+  completed: number;
+  /** Handler failures (retried or not) and refused results. */
+  failed: number;
+  /** Steps given up at shutdown, reported as WorkerShutdown. */
+  shutdown: number;
+  /** Reports refused because the claim was no longer current (deadline passed, lease lost, task ended). */
+  stale: number;
+  /** Reports that failed (the step runs again once its lease expires). */
+  unreported: number;
+  intervalLine(running: number): string;
+  summary(): string;
+  toJSON(): { steps: number; completed: number; failed: number; shutdown: number; stale: number; unreported: number };
+}
+
+/**
+ * Worker mode: runs the ready steps of the engine's registered handlers from every task (PostgreSQL is the queue),
+ * `concurrency` at a time, until `stop()` or SIGTERM/SIGINT. Or start one with `npx tasker-worker ./worker.js`.
+ */
+export class Worker {
+  constructor(engine: Engine, options?: WorkerOptions);
+  readonly engine: Engine;
+  readonly concurrency: number;
+  readonly namespaces: string[] | null;
+  readonly leaseSeconds: number | null;
+  readonly graceSeconds: number;
+  readonly waitSeconds: number;
+  readonly statsSeconds: number;
+  readonly workerId: string;
+  /** Steps whose handler runs now. */
+  readonly running: number;
+  readonly stats: WorkerStats;
+  /**
+   * Runs until stop() or SIGTERM/SIGINT (unless `handleSignals: false`), shuts down gracefully and resolves with the
+   * stats. `burst`: stop as soon as no work is ready and nothing runs. A worker runs once.
+   */
+  run(options?: { burst?: boolean; handleSignals?: boolean }): Promise<WorkerStats>;
+  /** Stops claiming; running steps get graceSeconds (`force`: none). Resolves once the worker is down. */
+  stop(options?: { force?: boolean }): Promise<WorkerStats>;
+}
+
+/** The error_type of steps a stopping worker gave up ('WorkerShutdown'). */
+export const SHUTDOWN_ERROR_TYPE: 'WorkerShutdown';
 
 // ---- errors ----------------------------------------------------------------------------------------------------
 

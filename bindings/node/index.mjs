@@ -2,9 +2,10 @@
 import tasker from './lib/index.js';
 
 export const {
-  Engine, StepHandler, StepContext, Subscription, Task, Step, Outcome, version, ABI_VERSION,
+  Engine, StepHandler, ApiStepHandler, StepContext, Subscription, Worker, WorkerStats, SHUTDOWN_ERROR_TYPE, Task, Step,
+  Outcome, version, ABI_VERSION,
   TaskerError, ValidationError, InvalidHandleError, InvalidUtf8Error, InvalidJsonError, NotFoundError, ConflictError,
   InvalidDagError, InvalidStateError, StaleClaimError, DatabaseError, TimeoutError, InternalError, AbiMismatchError,
-  RetryableError, PermanentError,
+  RetryableError, PermanentError, ERROR_CLASSES,
 } = tasker;
 export default tasker;

@@ -13,8 +13,11 @@ Gem::Specification.new do |spec|
   spec.authors = ["Tasker Native"]
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.0"
-  spec.files = Dir["lib/**/*.rb", "lib/tasker/VERSION", "README.md"]
+  spec.files = Dir["lib/**/*.rb", "lib/tasker/VERSION", "README.md", "bin/tasker-worker"]
   spec.require_paths = ["lib"]
+  # `bundle exec tasker-worker`: worker mode from a config file (lib/tasker/worker_command.rb).
+  spec.bindir = "bin"
+  spec.executables = ["tasker-worker"]
   spec.add_dependency "ffi", "~> 1.15"
   # Sidekiq is optional: require "tasker/sidekiq" only where it is installed.
 

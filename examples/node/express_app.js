@@ -16,10 +16,12 @@ const express = require(require.resolve('express', { paths: [require('node:path'
 const tasker = require('../../bindings/node');
 const { TEMPLATE, handlers } = require('./order_handlers');
 
-/** Handles a task until it finishes, coming back after each re-enqueue delay. Errors go to `onError`. */
+/** Handles a task, and again after `requeueAfterSeconds` as long as it is not null. Errors go to `onError`. */
 function drive(engine, taskUuid, onError) {
   engine.handle(taskUuid).then((outcome) => {
-    if (outcome.action === 'reenqueue') setTimeout(() => drive(engine, taskUuid, onError), outcome.delaySeconds * 1000).unref();
+    if (outcome.requeueAfterSeconds !== null) {
+      setTimeout(() => drive(engine, taskUuid, onError), outcome.requeueAfterSeconds * 1000).unref();
+    }
   }, onError);
 }
 

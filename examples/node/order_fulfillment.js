@@ -7,7 +7,7 @@
 //   TASKER_LIBRARY_PATH=$PWD/artifacts/lib/linux-x64/libtasker.so node examples/node/order_fulfillment.js
 //
 // In a real application the re-enqueue is the queue's job: see tasker/bullmq (createProcessor re-adds the job
-// with { delay: outcome.delaySeconds * 1000 }).
+// with { delay: outcome.requeueAfterSeconds * 1000 } whenever requeueAfterSeconds is not null).
 const tasker = require('../../bindings/node');
 const { TEMPLATE, handlers } = require('./order_handlers');
 
@@ -33,11 +33,13 @@ async function main() {
     });
     console.log(`created task ${task.uuid} (${task.steps.length} steps)`);
 
+    // The one rule: handle the task again after requeueAfterSeconds, unless it is null (finished, or in flight
+    // elsewhere).
     let outcome = await engine.handle(task.uuid);
-    while (outcome.action === 'reenqueue') {
+    while (outcome.requeueAfterSeconds !== null) {
       printSteps(events);
-      console.log(`  -> re-enqueued: handling again in ${outcome.delaySeconds.toFixed(2)} s`);
-      await new Promise((resolve) => setTimeout(resolve, outcome.delaySeconds * 1000));
+      console.log(`  -> re-enqueued: handling again in ${outcome.requeueAfterSeconds.toFixed(2)} s`);
+      await new Promise((resolve) => setTimeout(resolve, outcome.requeueAfterSeconds * 1000));
       outcome = await engine.handle(task.uuid);
     }
     printSteps(events);

@@ -58,8 +58,8 @@ check "it says what it installs" said 'deps: installing redis-server'
 
 # 2. Everything present: only dpkg-query runs.
 fake_machine redis-server cmake libcjson-dev valgrind binutils ruby ruby-ffi ruby-rspec ruby-sidekiq ruby-redis \
-  ruby-railties python3-pytest python3-celery python3-redis python3-fastapi python3-httpx postgresql-15 \
-  python3-venv python3-pip python3-setuptools ruby-bundler pkg-config
+  ruby-railties ruby-activerecord ruby-sqlite3 python3-pytest python3-celery python3-redis python3-fastapi python3-httpx \
+  chromium postgresql-15 python3-venv python3-pip python3-setuptools ruby-bundler pkg-config
 run_deps
 check "nothing missing: apt-get is never called" test ! -s "$work/state/apt-get.log"
 check "nothing missing: it says all are present" said 'all .* packages present'

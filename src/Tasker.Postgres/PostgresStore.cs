@@ -33,6 +33,9 @@ public sealed class PostgresStore : IStore
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
     private readonly Work.WorkQueue _work;
+    private readonly OperatorQueries _operator;
+    private readonly Timer? _retention;
+    private int _pruning;
 
     public PostgresStore(PostgresStoreOptions options)
     {
@@ -63,6 +66,32 @@ public sealed class PostgresStore : IStore
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
         _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
+        _operator = new OperatorQueries(_executor, _counters);
+        if (options.FinishedTaskRetention is not null)
+            _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);
+    }
+
+    /// <summary>One retention sweep (<see cref="PostgresStoreOptions.FinishedTaskRetention"/>); never two at once, never throws.</summary>
+    internal async Task SweepAsync()
+    {
+        if (Interlocked.Exchange(ref _pruning, 1) == 1) return;
+        var log = _options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category);
+        try
+        {
+            var before = DateTimeOffset.UtcNow - _options.FinishedTaskRetention!.Value;
+            var deleted = await PruneFinishedAsync(before).ConfigureAwait(false);
+            if (deleted > 0) Diagnostics.StoreLog.Pruned(log, deleted, before);
+        }
+#pragma warning disable CA1031 // a background sweep must not crash the host; the next one retries
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Diagnostics.StoreLog.PruneFailed(log, Diagnostics.StoreLog.Kind(e), _options.RetentionInterval.TotalSeconds);
+        }
+        finally
+        {
+            Volatile.Write(ref _pruning, 0);
+        }
     }
 
     /// <summary>Creates a store and, when <see cref="PostgresStoreOptions.MigrateOnOpen"/> is set, applies pending migrations.</summary>
@@ -176,8 +205,8 @@ public sealed class PostgresStore : IStore
         return _queries.ListTasksAsync(query, cancellationToken);
     }
 
-    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        _queries.ListStaleWorkAsync(now, limit, cancellationToken);
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken) =>
+        _queries.ListStaleWorkAsync(now, limit, thresholds, cancellationToken);
 
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
@@ -192,8 +221,34 @@ public sealed class PostgresStore : IStore
 
     public void ListenForWork(Action wake) => _work.Listen(wake);
 
+    /// <summary>Every registered template version (namespace, name, newest version first).</summary>
+    public ValueTask<IReadOnlyList<TemplateSummary>> ListTemplatesAsync(CancellationToken cancellationToken = default) =>
+        _operator.ListTemplatesAsync(cancellationToken);
+
+    /// <summary>
+    /// Deletes tasks finished before <paramref name="finishedBefore"/> (complete, cancelled or resolved; with
+    /// <paramref name="includeErrors"/> also those that ended in error) with their steps and audit trail, in batches
+    /// of <paramref name="batchSize"/>, each its own short transaction. Returns how many tasks were deleted.
+    /// </summary>
+    public async ValueTask<long> PruneFinishedAsync(DateTimeOffset finishedBefore, bool includeErrors = false, int batchSize = 500,
+        CancellationToken cancellationToken = default)
+    {
+        if (batchSize is < 1 or > 10_000)
+            throw TaskerException.InvalidArgument("batch size must be between 1 and 10000", "batch_size");
+        long total = 0;
+        while (true)
+        {
+            var deleted = await _operator.PruneBatchAsync(finishedBefore, includeErrors, batchSize, cancellationToken).ConfigureAwait(false);
+            foreach (var uuid in deleted)
+                _tasks.TryTake(uuid, out _); // this process's copy of a deleted task must not outlive it
+            total += deleted.Count;
+            if (deleted.Count < batchSize) return total;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_retention is not null) await _retention.DisposeAsync().ConfigureAwait(false);
         await _work.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }

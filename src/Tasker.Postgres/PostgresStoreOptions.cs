@@ -84,6 +84,17 @@ public sealed class PostgresStoreOptions
     public string ApplicationName { get; init; } = "tasker";
 
     /// <summary>
+    /// Retention: when set, the store deletes tasks finished (complete, cancelled, resolved) longer ago than this, with
+    /// their steps and audit trail, every <see cref="RetentionInterval"/> in small batches (<see cref="PostgresStore.PruneFinishedAsync"/>).
+    /// Tasks in <c>error</c> are kept for operators. Every process may run it: the batches skip rows others hold.
+    /// Default: off (finished tasks are kept until <c>tasker prune</c> or your own job deletes them).
+    /// </summary>
+    public TimeSpan? FinishedTaskRetention { get; init; }
+
+    /// <summary>How often the retention sweep runs when <see cref="FinishedTaskRetention"/> is set.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Where the store logs (category <c>Tasker.Postgres</c>): retried database errors, the circuit breaker opening
     /// and closing, migrations applied. Never connection strings or SQL parameters. Default: nowhere.
     /// </summary>
@@ -106,5 +117,8 @@ public sealed class PostgresStoreOptions
             throw TaskerException.InvalidArgument("circuit durations must be at least 500 ms", "circuit");
         if (ShapeCacheSize < 1) throw TaskerException.InvalidArgument("shape cache size must be positive", "shape_cache_size");
         if (TaskCacheSize < 0) throw TaskerException.InvalidArgument("task cache size must not be negative", "task_cache_size");
+        if (FinishedTaskRetention is { } keep && keep <= TimeSpan.Zero)
+            throw TaskerException.InvalidArgument("finished task retention must be positive", "retention.finished_task_days");
+        if (RetentionInterval < TimeSpan.FromSeconds(1)) throw TaskerException.InvalidArgument("retention interval must be at least 1 s", "retention.interval_seconds");
     }
 }

@@ -8,7 +8,7 @@
 //   queue.process(4, createProcessor(engine, { queue }));
 const { checkQueue, drive, jobData } = require('./queue');
 
-/** A Bull processor: handles `job.data.taskUuid`; on 'reenqueue', adds the job again with the outcome's delay. */
+/** A Bull processor: handles `job.data.taskUuid`; adds the job again after `outcome.requeueAfterSeconds` unless null. */
 function createProcessor(engine, { queue, jobOptions = {}, onOutcome } = {}) {
   checkQueue(queue, 'createProcessor');
   return (job) => drive(engine, job, (delay) => queue.add(job.data, { ...jobOptions, delay }), onOutcome);

@@ -1,5 +1,5 @@
 'use strict';
-// BullMQ: a processor that drives a Tasker task and re-adds its job with the outcome's delay, and a helper that
+// BullMQ: a processor that drives a Tasker task and re-adds its job when the outcome says so, and a helper that
 // starts a workflow (e.g. from an Express or Fastify route). bullmq itself is not required here: you pass your
 // Queue, so `require('tasker')` works without it installed.
 //
@@ -14,8 +14,8 @@
 const { JOB_NAME, checkQueue, drive, jobData } = require('./queue');
 
 /**
- * A BullMQ processor: `engine.handle(job.data.taskUuid)`; when the outcome is 'reenqueue', adds the job again with
- * `{ delay: delaySeconds * 1000 }`. `jobOptions` go to every re-added job (e.g. removeOnComplete); `onOutcome`
+ * A BullMQ processor: `engine.handle(job.data.taskUuid)`; when `outcome.requeueAfterSeconds` is not null, adds the
+ * job again with `{ delay: requeueAfterSeconds * 1000 }`. `jobOptions` go to every re-added job (e.g. removeOnComplete); `onOutcome`
  * (outcome, job) is called after each handling.
  */
 function createProcessor(engine, { queue, jobName = JOB_NAME, jobOptions = {}, onOutcome } = {}) {

@@ -1,19 +1,21 @@
 'use strict';
+// The Engine: its lifetime (open, close, the finalizer backstop) and the API over the library's JSON calls. The step
+// loop of `handle` is runner.js; subscriptions are subscription.js.
 const fs = require('node:fs');
 const native = require('./native');
-const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
-const { StepHandler, handlerFactory, toJson, resultJson, failureOf } = require('./handler');
-const { Outcome, StepContext, Task, event, taskSummary, camelKeys } = require('./model');
+const { InvalidHandleError, ValidationError } = require('./errors');
+const { StepHandler, handlerFactory, toJson } = require('./handler');
+const { Outcome, Task, taskSummary, camelKeys } = require('./model');
+const { handleTask } = require('./runner');
+const { Subscription, releaseSubscription } = require('./subscription');
 
 // Memory-store calls never wait on I/O (they take microseconds), so they run synchronously: an async koffi call
 // costs a hop to a worker thread and back (tens of microseconds). Template registration and requests larger than
 // this still run on a worker thread, so they cannot hold up the event loop either.
 const SYNC_LIMIT = 1 << 20;
 
-// With synchronous calls and handlers that do not really wait, a long workflow would run from one microtask to
-// the next without the event loop ever turning; handle() yields to it (setImmediate) at least this often.
-const YIELD_MS = 5;
-const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
+/** How a Worker (worker.js) gets at an engine's calls and handlers; not part of the public API. */
+const WORKER_HOST = Symbol('tasker.workerHost');
 
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const isPlainObject = (v) => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
@@ -31,26 +33,11 @@ function request(fields) {
   return out;
 }
 
-/** Frees a subscription's native handle once; wakes an iterator waiting for events. */
-function releaseSubscription(resource, owned) {
-  const { handle } = resource;
-  if (handle === undefined) return;
-  resource.handle = undefined;
-  owned.delete(resource);
-  resource.wake?.();
-  native.subscriptionFree(handle);
-}
-
-// The backstops for engines and subscriptions nobody closed: freed when the object is collected. The held values
-// never reference the Engine or Subscription itself (that would keep it alive).
+// The backstop for engines nobody closed: freed (tasker_engine_free, which reports nothing) when the Engine is
+// collected. The held value never references the Engine itself (that would keep it alive).
 const engines = new FinalizationRegistry((resources) => {
-  for (const subscription of [...resources.subscriptions]) {
-    try { releaseSubscription(subscription, resources.subscriptions); } catch { /* already freed */ }
-  }
+  for (const subscription of [...resources.subscriptions]) releaseSubscription(subscription, resources.subscriptions);
   if (resources.handle) native.engineFreeAsync(resources.handle).catch(() => {});
-});
-const subscriptions = new FinalizationRegistry(({ resource, owned }) => {
-  try { releaseSubscription(resource, owned); } catch { /* already freed */ }
 });
 
 /** A promise for a synchronous call's completion (its error as a rejection). */
@@ -61,10 +48,6 @@ function settled(fn) {
     return Promise.reject(e);
   }
 }
-
-/** A JSON object's text with one more member whose value is already JSON text. */
-const withMember = (objectText, key, valueJson) =>
-  `${objectText.slice(0, -1)}${objectText === '{}' ? '' : ','}${JSON.stringify(key)}:${valueJson}}`;
 
 /**
  * An embedded engine: `new Engine()` uses the memory store; `new Engine({ databaseUrl })` (or, to see connection
@@ -80,11 +63,13 @@ class Engine {
   #handlers = new Map();
   #concurrency;
   #workerId;
+  #timed;
 
   /**
    * options: `databaseUrl`, `schema`, `poolSize`, `migrate`, `maxAttempts`, `backoff` ({baseSeconds, maxSeconds,
    * jitter}), `leaseSeconds`, `retention` ({maxFinishedTasks}), `eventBuffer`, `clock` ('system' | 'manual'),
-   * `randomSeed`, `telemetry`: the engine configuration (docs/c-abi.md); and for this binding: `concurrency`
+   * `randomSeed`, `telemetry`, `missingHandlerRequeueSeconds`: the engine configuration (docs/c-abi.md); and for
+   * this binding: `concurrency`
    * (steps of one task run at once by `handle`, default 8), `workerId` (recorded as the actor of claims) and
    * `syncCalls` (run memory-store calls synchronously; default true, and always false for PostgreSQL).
    */
@@ -96,7 +81,8 @@ class Engine {
     }
     if (databaseUrl != null && typeof databaseUrl !== 'string') throw new ValidationError('databaseUrl must be a string');
     this.#concurrency = concurrency;
-    this.#workerId = JSON.stringify(String(workerId ?? `node-${process.pid}`));
+    this.#workerId = String(workerId ?? `node-${process.pid}`);
+    this.#timed = config.clock !== 'manual'; // a manual clock's deadlines are not wall-clock times
     const wire = snakeKeys(config);
     if (databaseUrl) wire.database_url = databaseUrl;
     const text = JSON.stringify(wire);
@@ -152,7 +138,11 @@ class Engine {
     return JSON.parse(await native.jsonAsync(name, handle, input));
   }
 
-  /** Frees the engine (and its subscriptions). Idempotent; calls still in flight end with InvalidHandleError. */
+  /**
+   * Shuts the engine down (and its subscriptions); rejects with what failed on the way out (a store that fails to
+   * close, telemetry that fails to flush), the handle being released even then. Idempotent; calls still in flight
+   * end with InvalidHandleError.
+   */
   close() {
     if (this.#closing) return this.#closing;
     this.#closed = true;
@@ -161,7 +151,7 @@ class Engine {
     const { handle } = this.#resources;
     this.#resources.handle = undefined;
     if (handle !== undefined) {
-      this.#closing = this.#sync ? settled(() => native.engineFreeSync(handle)) : native.engineFreeAsync(handle);
+      this.#closing = this.#sync ? settled(() => native.engineCloseSync(handle)) : native.engineCloseAsync(handle);
     } else {
       this.#closing = this.#opening.catch(() => {}); // the open callback frees what it opened once it sees #closed
     }
@@ -173,7 +163,10 @@ class Engine {
     for (const subscription of [...owned]) releaseSubscription(subscription, owned);
   }
 
-  /** `using engine = new Engine()`: frees at once (for PostgreSQL, this waits for its connections to close). */
+  /**
+   * `using engine = new Engine()`: closes at once (for PostgreSQL, this waits for its connections to close) and
+   * throws what failed on the way out.
+   */
   [Symbol.dispose]() {
     if (this.#closing) return;
     const { handle } = this.#resources;
@@ -186,7 +179,7 @@ class Engine {
     engines.unregister(this);
     this.#closeSubscriptions();
     this.#closing = Promise.resolve();
-    native.engineFreeSync(handle);
+    native.engineCloseSync(handle);
   }
 
   [Symbol.asyncDispose]() {
@@ -211,8 +204,9 @@ class Engine {
 
   /**
    * Registers the handler for steps whose template says `handler: { callable: name }`: a StepHandler subclass
-   * (one instance per attempt), a StepHandler instance (shared), or a function `(ctx) => result`. Only registered
-   * names ever run; a step whose handler is not registered fails permanently with error type UnknownHandler.
+   * (one instance per attempt), a StepHandler instance (shared), or a function `(ctx) => result`. `handle` claims
+   * only steps whose handler is registered: the others stay ready for a worker that has theirs, and the outcome
+   * lists them in `waitingForHandlers`.
    */
   registerHandler(name, handler) {
     this.#handlers.set(name, handlerFactory(name, handler));
@@ -266,8 +260,8 @@ class Engine {
 
   /** Marks a step (by name) as resolved by hand with `result`, which its dependents will see. */
   async resolveStep(taskUuid, stepName, result = null, { actor, reason } = {}) {
-    const text = toJson(request({ taskUuid, stepName, actor, reason }), 'the request');
-    return new Outcome(await this.#call('stepResolve', withMember(text, 'result', resultJson(result, stepName))));
+    const text = toJson(request({ taskUuid, stepName, actor, reason, result }), `the result of step '${stepName}'`);
+    return new Outcome(await this.#call('stepResolve', text));
   }
 
   /** Work nobody is driving (expired leases, retries due): `{ expiredLeases, retryDue, taskUuids }`. */
@@ -277,9 +271,11 @@ class Engine {
       taskUuids: answer.task_uuids };
   }
 
-  /** `{ healthy, error, store, tasks, steps, expiredLeases, retriesDue, ... }`, e.g. for a /health route. */
+  /** `{ healthy, error, store, tasks, steps, expiredLeases, retriesDue, memory, ... }`, e.g. for a /health route. */
   async health() {
-    return camelKeys(JSON.parse(await native.engineHealthAsync(await this.#handle())));
+    const health = camelKeys(JSON.parse(await native.engineHealthAsync(await this.#handle())));
+    if (health.memory) health.memory = camelKeys(health.memory); // the library's managed heap (docs/observability.md)
+    return health;
   }
 
   /** Applies pending PostgreSQL migrations (engines opened with the default `migrate: true` already did). */
@@ -310,188 +306,40 @@ class Engine {
   // ---- running steps ----------------------------------------------------------------------------------------
 
   /**
-   * Runs the task's ready steps, up to `concurrency` at once (a new one starts as soon as a slot frees), until
-   * none are ready; resolves with the last outcome. Re-enqueue the task after `outcome.delaySeconds` when
-   * `outcome.action === 'reenqueue'`. Handler failures are reported to the engine, not thrown; `handle` rejects
-   * only when the engine itself fails (e.g. NotFoundError for an unknown task, DatabaseError).
+   * Runs the task's ready steps whose handler is registered, up to `concurrency` at once (a new one starts as soon
+   * as a slot frees), until none are left for this engine; resolves with the last outcome. Follow
+   * `outcome.requeueAfterSeconds`: handle the task again after that many seconds when it is not null. Handler
+   * failures (and results the engine refuses) are reported to the engine, not thrown; `handle` rejects only when
+   * the engine itself fails (e.g. NotFoundError for an unknown task, DatabaseError).
    * `options.traceparent` (W3C, e.g. from the job's data) makes this call's step spans children of the caller's span.
    */
   async handle(taskUuid, options = {}) {
-    const uuid = String(taskUuid);
     const { traceparent } = options;
     if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
-    const trace = traceparent ? `,"traceparent":${JSON.stringify(traceparent)}` : '';
-    const claimRequest = (max) => `{"task_uuid":${JSON.stringify(uuid)},"max_steps":${max},"worker_id":${this.#workerId}${trace}}`;
-    const running = new Set();
-    let latest; // the newest outcome (the engine serializes the reports of one task)
-    let failure; // the first error reporting a step: stops claiming, rethrown once the others are reported
-    let claimable = true;
-    let confirmed = false;
-    let yielded = performance.now();
-    for (;;) {
-      if (performance.now() - yielded > YIELD_MS) {
-        await yieldToEventLoop();
-        yielded = performance.now();
-      }
-      if (claimable && failure === undefined && running.size < this.#concurrency) {
-        const answer = await this.#call('stepsClaim', claimRequest(this.#concurrency - running.size));
-        latest = answer.outcome;
-        for (const claim of answer.claims) {
-          const run = this.#runStep(claim, trace).then(
-            (outcome) => { if (outcome) latest = outcome; },
-            (error) => { failure ??= error; },
-          ).finally(() => running.delete(run));
-          running.add(run);
-        }
-        if (answer.claims.length > 0) confirmed = false;
-        claimable = answer.claims.length > 0 && latest.action === 'execute';
-        if (claimable && running.size < this.#concurrency) continue;
-      }
-      if (running.size === 0) {
-        if (failure !== undefined) throw failure;
-        if (claimable) continue; // the last report made steps ready
-        // 'wait' with nothing of ours in flight: steps run elsewhere, or the outcome we hold was computed while a
-        // sibling of ours was still in progress. Evaluate once to know.
-        if (latest.action === 'wait' && !confirmed) {
-          confirmed = true;
-          latest = await this.#call('taskEvaluate', uuid);
-          claimable = latest.action === 'execute';
-          if (claimable) continue;
-        }
-        return new Outcome(latest);
-      }
-      await Promise.race(running);
-      claimable = latest.action === 'execute';
-    }
+    const host = {
+      call: (name, text) => this.#call(name, text),
+      handlers: new Map(this.#handlers),
+      concurrency: this.#concurrency,
+      workerId: this.#workerId,
+      timed: this.#timed,
+    };
+    return handleTask(host, String(taskUuid), traceparent || undefined);
   }
 
-  /** Runs one claimed step and reports it; resolves with the engine's outcome (null when the claim went stale). */
-  async #runStep(claim, trace) {
-    const [name, text, ref] = await this.#execute(claim, trace);
-    try {
-      return await this.#call(name, text);
-    } catch (e) {
-      if (e instanceof StaleClaimError) return null; // the lease expired and someone else owns the step now
-      // A result the library refuses (e.g. larger than its input limit) is a failure of the step, like any other.
-      if (name === 'stepComplete' && e instanceof ValidationError) return this.#runStepFailure(ref, e);
-      throw e;
-    }
-  }
-
-  async #runStepFailure(ref, error) {
-    try {
-      return await this.#call('stepFail', `{${ref},"error":${JSON.stringify(failureOf(error))}}`);
-    } catch (e) {
-      if (e instanceof StaleClaimError) return null;
-      throw e;
-    }
-  }
+  // ---- worker mode (worker.js) ----------------------------------------------------------------------------------
 
   /**
-   * Never throws: the report for a claimed step, ['stepComplete' | 'stepFail', request text, claim reference]. The
-   * reference carries the handle call's traceparent; a report after the handler ran also carries the handler run
-   * (its times and attributes, which become a tasker.handler span).
+   * What a Worker runs with: the engine's calls (`{ sync: false }` for the waiting work claim) and a snapshot of
+   * the registered handlers, taken when the worker starts.
    */
-  async #execute(claim, trace) {
-    const ref = `"task_uuid":${JSON.stringify(claim.task.task_uuid)},"step_uuid":${JSON.stringify(claim.step.step_uuid)},` +
-      `"claim_token":${JSON.stringify(claim.claim_token)}${trace}`;
-    let run = '';
-    const fail = (error) => ['stepFail', `{${ref}${run},"error":${JSON.stringify(failureOf(error))}}`, ref];
-    const ctx = new StepContext(claim, (c, leaseSeconds) => this.#heartbeat(ref, leaseSeconds));
-    const factory = this.#handlers.get(ctx.step.handler);
-    if (factory === undefined) {
-      return ['stepFail', `{${ref},"error":${JSON.stringify({
-        message: `no handler registered for '${ctx.step.handler}' (step '${ctx.step.name}'); registered: ` +
-          `${[...this.#handlers.keys()].slice(0, 20).join(', ') || 'none'}`,
-        error_type: 'UnknownHandler',
-        permanent: true,
-      })}}`, ref];
-    }
-    const startedAt = new Date().toISOString();
-    try {
-      const handler = factory();
-      let output;
-      try {
-        output = await handler.processResults(await handler.process(ctx));
-      } finally {
-        run = `,"handler":${JSON.stringify({ started_at: startedAt, finished_at: new Date().toISOString(), attributes: ctx.attributes })}`;
-      }
-      return ['stepComplete', `{${ref}${run},"result":${resultJson(output, ctx.step.name)}}`, ref];
-    } catch (e) {
-      return fail(e);
-    }
-  }
-
-  async #heartbeat(ref, leaseSeconds) {
-    if (leaseSeconds !== undefined && !(Number.isFinite(leaseSeconds) && leaseSeconds > 0)) {
-      throw new ValidationError(`leaseSeconds must be a number of seconds > 0, not ${leaseSeconds}`);
-    }
-    const lease = leaseSeconds === undefined ? '' : `,"lease_seconds":${leaseSeconds}`;
-    return (await this.#call('stepHeartbeat', `{${ref}${lease}}`)).lease_expires_at;
+  [WORKER_HOST]() {
+    return {
+      call: (name, text, options) => this.#call(name, text, options),
+      handlers: new Map(this.#handlers),
+      workerId: this.#workerId,
+      timed: this.#timed,
+    };
   }
 }
 
-/**
- * Events of one engine, pulled in batches. Iterate it with `for await` (leaving the loop closes it), or call
- * `pull()`; `dropped` counts events lost to a full buffer. Closing the engine closes its subscriptions.
- */
-class Subscription {
-  #engine; // keeps the engine alive as long as the subscription
-  #owned;
-  #resource;
-  #pollInterval;
-  dropped = 0;
-
-  constructor(engine, owned, handle, pollInterval) {
-    this.#engine = engine;
-    this.#owned = owned;
-    this.#resource = { handle, wake: undefined };
-    this.#pollInterval = pollInterval;
-    owned.add(this.#resource);
-    subscriptions.register(this, { resource: this.#resource, owned }, this);
-  }
-
-  get closed() {
-    return this.#resource.handle === undefined;
-  }
-
-  /** The events buffered now, oldest first, at most `maxEvents` (never waits). */
-  pull(maxEvents = 1000) {
-    const { handle } = this.#resource;
-    if (handle === undefined) throw new InvalidHandleError('the subscription is closed');
-    const batch = JSON.parse(native.subscriptionPull(handle, maxEvents));
-    this.dropped = batch.dropped;
-    return batch.events.map(event);
-  }
-
-  async* [Symbol.asyncIterator]() {
-    try {
-      while (!this.closed) {
-        const events = this.pull();
-        for (const e of events) yield e;
-        if (events.length === 0 && !this.closed) {
-          await new Promise((resolve) => {
-            const timer = setTimeout(resolve, this.#pollInterval);
-            this.#resource.wake = () => { clearTimeout(timer); resolve(); };
-          });
-          this.#resource.wake = undefined;
-        }
-      }
-    } finally {
-      this.close();
-    }
-  }
-
-  /** Ends the subscription and drops its buffered events. Idempotent. */
-  close() {
-    subscriptions.unregister(this);
-    releaseSubscription(this.#resource, this.#owned);
-    this.#engine = undefined;
-  }
-
-  [Symbol.dispose]() {
-    this.close();
-  }
-}
-
-module.exports = { Engine, StepHandler, Subscription };
+module.exports = { Engine, StepHandler, Subscription, WORKER_HOST };

@@ -87,4 +87,5 @@ class PermanentError extends Error {
   }
 }
 
-module.exports = { ...classes, RetryableError, PermanentError, errorForCode };
+// ERROR_CLASSES (code -> class) is the table scripts/abi-parity.sh checks against the header, as in every binding.
+module.exports = { ...classes, RetryableError, PermanentError, errorForCode, ERROR_CLASSES: byCode };

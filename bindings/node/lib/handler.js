@@ -76,7 +76,8 @@ function toJson(value, what) {
 /** A step's output as JSON text (see toJson). */
 const resultJson = (output, stepName) => toJson(output, `the result of step '${stepName}'`);
 
-const MAX_FRAMES = 50;
+/** A request holding a step's output as JSON text: the request is stringified once, checked like toJson. */
+const requestJson = (request, stepName) => toJson(request, `the result of step '${stepName}'`);
 
 /** String(value) as well-formed Unicode, even for values whose toString throws. */
 function safeString(value) {
@@ -87,7 +88,10 @@ function safeString(value) {
   }
 }
 
-/** The `error` object of tasker_step_fail for anything a handler threw. */
+/**
+ * The `error` object of tasker_step_fail for anything a handler threw: the whole message and every frame (the core
+ * cuts failure text, once, for every binding).
+ */
 function failureOf(thrown) {
   const error = thrown instanceof Error ? thrown : new Error(safeString(thrown));
   let frames = [];
@@ -101,10 +105,10 @@ function failureOf(thrown) {
     message: safeString(error.message) || name,
     error_type: name,
     permanent: error instanceof PermanentError,
-    backtrace: frames.slice(0, MAX_FRAMES),
+    backtrace: frames,
   };
   if (error instanceof RetryableError && error.retryAfter != null) body.retry_after_seconds = error.retryAfter;
   return body;
 }
 
-module.exports = { StepHandler, handlerFactory, toJson, resultJson, failureOf };
+module.exports = { StepHandler, handlerFactory, toJson, resultJson, requestJson, failureOf };

@@ -3,14 +3,20 @@
 // require('tasker/bull'). Requiring this module does not load libtasker; the first engine (or version()) does.
 const { Engine, StepHandler, Subscription } = require('./engine');
 const { Outcome, Step, Task, StepContext } = require('./model');
+const { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE } = require('./worker');
 const { errorForCode: _internal, ...errors } = require('./errors');
 const native = require('./native');
+const { ApiStepHandler } = require('./api-handler');
 
 module.exports = {
   Engine,
   StepHandler,
+  ApiStepHandler,
   StepContext,
   Subscription,
+  Worker,
+  WorkerStats,
+  SHUTDOWN_ERROR_TYPE,
   Task,
   Step,
   Outcome,

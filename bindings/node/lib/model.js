@@ -2,6 +2,8 @@
 // JavaScript views of the engine's JSON answers: camelCase field names for the engine's own fields; your data
 // (task context, tags, step results, metadata, initialization, event data) is passed through untouched.
 
+const { TimeoutError } = require('./errors');
+
 // The engine's field names are a small fixed set: convert each once.
 const camelCache = new Map();
 function camel(key) {
@@ -25,7 +27,8 @@ const hidden = (target, name, value) => Object.defineProperty(target, name, { va
 
 /**
  * What the host should do next. `action`: 'execute' (ready steps now), 'reenqueue' (after `delaySeconds`),
- * 'wait' (steps in flight elsewhere), 'complete', 'error' or 'cancelled'.
+ * 'wait' (steps in flight elsewhere), 'complete', 'error' or 'cancelled'. A queue needs one field:
+ * `requeueAfterSeconds` (handle the task again after that many seconds; null: do not).
  */
 class Outcome {
   constructor(o) {
@@ -34,9 +37,12 @@ class Outcome {
     this.executionStatus = o.execution_status;
     this.action = o.action;
     this.delaySeconds = o.delay_seconds ?? null;
+    this.requeueAfterSeconds = o.requeue_after_seconds ?? null;
     this.readySteps = o.ready_steps;
     this.inProgressSteps = o.in_progress_steps;
     this.finalized = o.finalized === true;
+    /** Ready steps whose handler this caller does not have: [{ handler, steps: [step names] }]. */
+    this.waitingForHandlers = o.waiting_for_handlers ?? [];
   }
 
   /** True when the task is finished (complete, error or cancelled). */
@@ -92,11 +98,27 @@ function event(e) {
 
 const MAX_ATTRIBUTES = 64;
 
+/** The engine's call to stop a context's deadline timer once its handler finished (not part of the public API). */
+const RELEASE = Symbol('release');
+
+/** A Worker's call to abort a context's signal when it gives the step up (shutdown; not part of the public API). */
+const ABORT = Symbol('abort');
+
+// setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days): longer deadlines are waited for in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a handler's `process` receives: the task, the step, and the results of the steps it depends on. */
 class StepContext {
   #heartbeat;
+  #timed;
+  #controller;
+  #timer;
 
-  constructor(claim, heartbeat) {
+  /**
+   * `heartbeat(leaseSeconds)` resolves with the new lease expiry; `timed` is false for engines on a manual clock,
+   * whose deadlines are not wall-clock times (their signal never aborts by itself).
+   */
+  constructor(claim, heartbeat, timed = true) {
     const t = claim.task;
     const s = claim.step;
     this.task = { uuid: t.task_uuid, namespace: t.namespace, name: t.name, version: t.version, context: t.context ?? {},
@@ -106,9 +128,50 @@ class StepContext {
     this.dependencyResults = claim.dependency_results ?? {};
     this.claimToken = claim.claim_token;
     this.leaseExpiresAt = claim.lease_expires_at;
+    /** When this attempt times out (the step's `timeout_seconds` after the claim), or null without a timeout. */
+    this.deadline = claim.deadline_at ? new Date(claim.deadline_at) : null;
     /** Attributes of this run's `tasker.handler` trace span; set them with `setAttribute`. */
     this.attributes = {};
     this.#heartbeat = heartbeat;
+    this.#timed = timed;
+  }
+
+  /**
+   * An AbortSignal aborted at `deadline` (its reason a tasker TimeoutError): pass it to fetch, timers and streams so
+   * the work stops when the attempt times out. The engine fails a late attempt as Timeout whether or not the handler
+   * listens. Never aborts for steps without `timeout_seconds`, except under a Worker whose grace period ended while
+   * the step ran (reason: an Error named WorkerShutdown).
+   */
+  get signal() {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.deadline !== null && this.#timed) this.#arm();
+    }
+    return this.#controller.signal;
+  }
+
+  // Aborts once the clock is past the deadline (in whole milliseconds, so never before it: a report made on abort
+  // is then always late, and the engine records the attempt as a Timeout).
+  #arm() {
+    const left = this.deadline.getTime() - Date.now();
+    if (left < 0) {
+      this.#controller.abort(new TimeoutError(`step '${this.step.name}' passed its deadline (${this.deadline.toISOString()})`));
+      return;
+    }
+    this.#timer = setTimeout(() => this.#arm(), Math.min(left + 1, MAX_TIMER_MS));
+    this.#timer.unref();
+  }
+
+  /** Stops the deadline timer once the handler has finished. */
+  [RELEASE]() {
+    clearTimeout(this.#timer);
+  }
+
+  /** Aborts `signal` with `reason` (a worker shutting down gave the step up: its result is no longer wanted). */
+  [ABORT](reason) {
+    clearTimeout(this.#timer);
+    this.#controller ??= new AbortController();
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 
   /** Adds an attribute (string, finite number or boolean; at most 64) to the trace span of this handler run. */
@@ -123,8 +186,9 @@ class StepContext {
   }
 
   /**
-   * Extends this attempt's lease (for handlers that run longer than it). Rejects with StaleClaimError when the
-   * lease already expired and the step was claimed again: stop working on it then.
+   * Extends this attempt's lease (for handlers that run longer than it), never past `deadline`; resolves with the
+   * new expiry (RFC 3339). Rejects with StaleClaimError when the claim is no longer current (the lease expired and
+   * the step was claimed again, the deadline passed, or the task was cancelled): stop working on it then.
    */
   async heartbeat(leaseSeconds) {
     this.leaseExpiresAt = await this.#heartbeat(this, leaseSeconds);
@@ -132,4 +196,4 @@ class StepContext {
   }
 }
 
-module.exports = { Outcome, Step, Task, StepContext, taskSummary, event, camelKeys };
+module.exports = { Outcome, Step, Task, StepContext, RELEASE, ABORT, taskSummary, event, camelKeys };

@@ -2,7 +2,8 @@
 // The one module that touches libtasker, through koffi. Everything above it is plain JavaScript.
 //
 // - JSON never crosses as a C string: a request is encoded once into a Buffer and passed as (pointer, length);
-//   an answer is read as exactly `len` bytes of UTF-8 from the tasker_bytes_t the library filled, then freed.
+//   an answer is read as exactly `len` bytes of UTF-8 from the tasker_bytes_t (a koffi struct) the library filled,
+//   then freed. Handles are koffi opaque pointer types, one per kind.
 // - Every returned tasker_error_t* is turned into a TaskerError subclass (errors.js) and freed, in `finally`.
 // - Each call has a synchronous form and an asynchronous one (koffi's `.async`: the call runs on a worker thread
 //   and the event loop keeps running). The engine decides which to use; the out-parameters of an async call are
@@ -15,7 +16,7 @@ const koffi = require('koffi');
 const { AbiMismatchError, TaskerError, errorForCode } = require('./errors');
 
 /** The ABI this binding speaks (TASKER_ABI_VERSION of include/tasker.h). */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 const LIBRARY_NAMES = { linux: 'libtasker.so', darwin: 'libtasker.dylib', win32: 'tasker.dll' };
 
@@ -74,6 +75,18 @@ function findLibrary() {
 
 let fns; // the declared functions, once loaded
 
+/**
+ * The C types, declared once per process (koffi's type names are global): handles are opaque struct pointers, so
+ * koffi refuses a subscription where an engine is expected; tasker_bytes_t is the {data, len} struct of the header.
+ */
+function declareTypes() {
+  const engine = koffi.pointer(koffi.opaque('tasker_engine_t'));
+  const subscription = koffi.pointer(koffi.opaque('tasker_subscription_t'));
+  const error = koffi.pointer(koffi.opaque('tasker_error_t'));
+  const bytes = koffi.struct('tasker_bytes_t', { data: 'const uint8_t *', len: 'size_t' });
+  return { engine, subscription, error, bytes: koffi.pointer(bytes), outBytes: koffi.out(koffi.pointer(bytes)) };
+}
+
 function load() {
   if (fns) return fns;
   const file = findLibrary();
@@ -93,25 +106,25 @@ function load() {
     throw new AbiMismatchError(`${file} (libtasker ${version()}) has ABI version ${found}; this binding needs ${ABI_VERSION}`,
       { library: file, found: String(found), expected: String(ABI_VERSION) });
   }
-  // Handles (engines, subscriptions, errors) are opaque pointers; a tasker_bytes_t out-parameter is a 16-byte
-  // Buffer ({data, len}) passed by address, read with koffi.decode and released with tasker_bytes_free.
-  const json = (name) => lib.func(name, 'void *', ['void *', 'const uint8_t *', 'size_t', 'void *']);
+  const t = declareTypes();
+  const json = (name) => lib.func(name, t.error, [t.engine, 'const uint8_t *', 'size_t', t.outBytes]);
   fns = {
     version,
-    errorCode: lib.func('tasker_error_code', 'int32_t', ['void *']),
-    errorMessage: lib.func('tasker_error_message', 'const char *', ['void *']),
-    errorDetails: lib.func('tasker_error_details', 'const char *', ['void *']),
-    errorFree: lib.func('tasker_error_free', 'void', ['void *']),
-    bytesFree: lib.func('tasker_bytes_free', 'void', ['void *']),
-    engineOpen: lib.func('tasker_engine_open', 'void *', ['const uint8_t *', 'size_t', koffi.out(koffi.pointer('void *'))]),
-    engineFree: lib.func('tasker_engine_free', 'void *', ['void *']),
-    engineMigrate: lib.func('tasker_engine_migrate', 'void *', ['void *']),
-    engineAdvanceClock: lib.func('tasker_engine_advance_clock', 'void *', ['void *', 'int64_t']),
-    engineHealth: lib.func('tasker_engine_health', 'void *', ['void *', 'void *']),
-    subscriptionOpen: lib.func('tasker_subscription_open', 'void *',
-      ['void *', 'const uint8_t *', 'size_t', 'uint32_t', koffi.out(koffi.pointer('void *'))]),
-    subscriptionPull: lib.func('tasker_subscription_pull', 'void *', ['void *', 'uint32_t', 'void *']),
-    subscriptionFree: lib.func('tasker_subscription_free', 'void *', ['void *']),
+    errorCode: lib.func('tasker_error_code', 'int32_t', [t.error]),
+    errorMessage: lib.func('tasker_error_message', 'const char *', [t.error]),
+    errorDetails: lib.func('tasker_error_details', 'const char *', [t.error]),
+    errorFree: lib.func('tasker_error_free', 'void', [t.error]),
+    bytesFree: lib.func('tasker_bytes_free', 'void', [t.bytes]),
+    engineOpen: lib.func('tasker_engine_open', t.error, ['const uint8_t *', 'size_t', koffi.out(koffi.pointer(t.engine))]),
+    engineClose: lib.func('tasker_engine_close', t.error, [t.engine]),
+    engineFree: lib.func('tasker_engine_free', 'void', [t.engine]),
+    engineMigrate: lib.func('tasker_engine_migrate', t.error, [t.engine]),
+    engineAdvanceClock: lib.func('tasker_engine_advance_clock', t.error, [t.engine, 'int64_t']),
+    engineHealth: lib.func('tasker_engine_health', t.error, [t.engine, t.outBytes]),
+    subscriptionOpen: lib.func('tasker_subscription_open', t.error,
+      [t.engine, 'const uint8_t *', 'size_t', 'uint32_t', koffi.out(koffi.pointer(t.subscription))]),
+    subscriptionPull: lib.func('tasker_subscription_pull', t.error, [t.subscription, 'uint32_t', t.outBytes]),
+    subscriptionFree: lib.func('tasker_subscription_free', 'void', [t.subscription]),
     json: {
       templateRegister: json('tasker_template_register'),
       taskCreate: json('tasker_task_create'),
@@ -122,6 +135,8 @@ function load() {
       taskCancel: json('tasker_task_cancel'),
       staleWorkList: json('tasker_stale_work_list'),
       stepsClaim: json('tasker_steps_claim'),
+      // Worker mode: waits up to wait_seconds for work, so a Worker only ever calls its async form.
+      workClaim: json('tasker_work_claim'),
       stepHeartbeat: json('tasker_step_heartbeat'),
       stepComplete: json('tasker_step_complete'),
       stepFail: json('tasker_step_fail'),
@@ -148,22 +163,23 @@ function check(error) {
   throw errorForCode(code, message, details);
 }
 
-const newBytes = () => Buffer.alloc(16); // tasker_bytes_t {NULL, 0}
+/** A tasker_bytes_t out-parameter: koffi fills this object ({data, len}) when the call returns. */
+const newBytes = () => ({ data: null, len: 0 });
 
 /** The exactly `len` bytes of UTF-8 an out-parameter holds, as a string; the bytes are freed either way. */
 function take(bytes) {
   try {
-    const len = Number(bytes.readBigUInt64LE(8));
-    return len === 0 ? '' : koffi.decode(bytes, 'const char *', len);
+    const len = Number(bytes.len);
+    return len === 0 ? '' : koffi.decode(bytes.data, 'char', len);
   } finally {
-    fns.bytesFree(bytes);
+    if (bytes.data !== null) fns.bytesFree(bytes);
   }
 }
 
 /** Encodes a request once: bytes (a Buffer or Uint8Array) as they are, a string as UTF-8. */
 const encode = (input) => (input instanceof Uint8Array ? input : Buffer.from(input, 'utf8'));
 
-/** Runs `fn` through koffi's async call; `input` (and the out buffer) stay referenced until the callback. */
+/** Runs `fn` through koffi's async call; `input` (and the out object) stay referenced until the callback. */
 function callAsync(fn, ...args) {
   return new Promise((resolve, reject) => {
     fn.async(...args, (err, result) => (err ? reject(err) : resolve(result)));
@@ -184,14 +200,7 @@ async function jsonAsync(name, engine, input) {
   const f = load();
   const data = encode(input);
   const out = newBytes();
-  let error;
-  try {
-    error = await callAsync(f.json[name], engine, data, data.length, out);
-  } catch (e) {
-    fns.bytesFree(out); // koffi failed to make the call: nothing was written, freeing {NULL, 0} is a no-op
-    throw e;
-  }
-  check(error);
+  check(await callAsync(f.json[name], engine, data, data.length, out));
   return take(out);
 }
 
@@ -219,8 +228,11 @@ module.exports = {
   jsonAsync,
   engineOpenSync,
   engineOpenAsync,
-  engineFreeSync: (engine) => check(load().engineFree(engine)),
-  engineFreeAsync: async (engine) => check(await callAsync(load().engineFree, engine)),
+  /** Shuts the engine down and releases its handle; throws what failed on the way out (the handle is released even then). */
+  engineCloseSync: (engine) => check(load().engineClose(engine)),
+  engineCloseAsync: async (engine) => check(await callAsync(load().engineClose, engine)),
+  /** The destructor: releases the handle, ignoring failures and stale handles (finalizers). */
+  engineFreeAsync: (engine) => callAsync(load().engineFree, engine),
   engineMigrateAsync: async (engine) => check(await callAsync(load().engineMigrate, engine)),
   engineAdvanceClock: (engine, milliseconds) => check(load().engineAdvanceClock(engine, milliseconds)),
   engineHealthAsync: async (engine) => {
@@ -241,5 +253,6 @@ module.exports = {
     check(load().subscriptionPull(subscription, maxEvents, out));
     return take(out);
   },
-  subscriptionFree: (subscription) => check(load().subscriptionFree(subscription)),
+  /** Ignores NULL and already-freed handles. */
+  subscriptionFree: (subscription) => load().subscriptionFree(subscription),
 };

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const crypto = require('node:crypto');
 const {
-  tasker, ORDER_CONTEXT, failsOnce, registerOrder, createOrder, track, manualEngine, redisConnection,
+  tasker, ORDER_TEMPLATE, ORDER_CONTEXT, Returns, failsOnce, registerOrder, createOrder, track, manualEngine, redisConnection,
 } = require('./support/helpers');
 
 const REDIS_URL = process.env.TASKER_TEST_REDIS_URL;
@@ -104,7 +104,7 @@ test('the processor returns a summary that BullMQ stores as the job result', { s
   const job = await queue.getJob(`tasker-start-${task.uuid}`);
   for (let i = 0; i < 50 && !(await job.isCompleted()); i += 1) await new Promise((r) => setTimeout(r, 20));
   const stored = (await queue.getJob(job.id)).returnvalue;
-  assert.deepEqual(stored, { taskUuid: task.uuid, action: 'complete', taskState: 'complete', delaySeconds: null });
+  assert.deepEqual(stored, { taskUuid: task.uuid, action: 'complete', taskState: 'complete', delaySeconds: null, requeueAfterSeconds: null });
 });
 
 test('startWorkflow serves an HTTP route: 202 with the task uuid, and the worker completes the task', { skip }, async (t) => {
@@ -137,6 +137,57 @@ test('startWorkflow serves an HTTP route: 202 with the task uuid, and the worker
 
   const rejected = await fetch(url, { method: 'POST', body: JSON.stringify({ order: { id: 'x' } }) });
   assert.equal(rejected.status, 422);
+});
+
+test('a worker without a step\'s handler re-adds the job after requeueAfterSeconds; with the handler, the task completes and nothing is re-added', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine({ missingHandlerRequeueSeconds: 1 }));
+  await engine.registerTemplate(ORDER_TEMPLATE);
+  engine.registerHandlers({ ValidateOrder: Returns, ReserveInventory: Returns, ProcessPayment: Returns }); // no ShipOrder yet
+  const seen = outcomes();
+  const delayed = [];
+  const { queue } = queueFor(t, (q) => createProcessor(engine, {
+    queue: q,
+    onOutcome: async (outcome, job) => {
+      if (outcome.requeueAfterSeconds !== null) {
+        delayed.push(...(await q.getDelayed()).map((j) => j.opts.delay));
+        engine.registerHandler('ShipOrder', Returns); // a deploy brings the missing handler
+      }
+      seen.onOutcome(outcome, job);
+    },
+  }));
+
+  await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT });
+  await seen.until((o) => o.finished);
+
+  assert.deepEqual(seen.seen.map(({ outcome }) => [outcome.action, outcome.requeueAfterSeconds, outcome.waitingForHandlers]),
+    [['reenqueue', 1, [{ handler: 'ShipOrder', steps: ['ship_order'] }]], ['complete', null, []]]);
+  assert.deepEqual(delayed, [1000]);
+  const { delayed: later, waiting } = await queue.getJobCounts('delayed', 'waiting');
+  assert.deepEqual([later, waiting], [0, 0], 'a job was re-added after the task completed');
+});
+
+/** A stand-in engine whose handle resolves with `outcome`, and the jobs the adapter's processor adds for it. */
+async function readds(adapter, outcome) {
+  const added = [];
+  const queue = { add: async (...args) => { added.push(args.at(-1).delay); } };
+  const engine = { handle: async () => Object.assign(Object.create(tasker.Outcome.prototype), outcome) };
+  await adapter.createProcessor(engine, { queue })({ id: '1', data: { taskUuid: 'u' } });
+  return added;
+}
+
+test('the BullMQ and Bull processors re-add a job exactly when requeueAfterSeconds is not null, with that delay', async () => {
+  for (const adapter of [require('../lib/bullmq'), require('../lib/bull')]) {
+    const cases = [
+      [{ action: 'execute', requeueAfterSeconds: 0 }, [0]],
+      [{ action: 'reenqueue', delaySeconds: 2.5, requeueAfterSeconds: 2.5 }, [2500]],
+      [{ action: 'reenqueue', delaySeconds: 5, requeueAfterSeconds: 5, waitingForHandlers: [{ handler: 'C', steps: ['c'] }] }, [5000]],
+      [{ action: 'wait', requeueAfterSeconds: null }, []],
+      [{ action: 'complete', requeueAfterSeconds: null }, []],
+      [{ action: 'error', requeueAfterSeconds: null }, []],
+    ];
+    for (const [outcome, expected] of cases) assert.deepEqual(await readds(adapter, outcome), expected, JSON.stringify(outcome));
+  }
 });
 
 test('repeating startWorkflow with the same idempotency key adds one job', { skip }, async (t) => {

@@ -7,10 +7,14 @@ const {
   track, manualEngine, sleep,
 } = require('./support/helpers');
 
-test('registerTemplate resolves with the namespace, name, version and step names', async (t) => {
+test('registerTemplate resolves with the namespace, name, version, step names and details', async (t) => {
   const engine = manualEngine(t);
-  assert.deepEqual(await engine.registerTemplate(ORDER_TEMPLATE),
-    { namespace: 'fulfillment', name: 'order_fulfillment', version: '1.0.0', steps: ORDER_STEPS });
+  const { namespace, name, version, steps, has_input_schema: schema, step_details: details, ...rest } =
+    await engine.registerTemplate(ORDER_TEMPLATE);
+  assert.deepEqual({ namespace, name, version, steps, schema },
+    { namespace: 'fulfillment', name: 'order_fulfillment', version: '1.0.0', steps: ORDER_STEPS, schema: true });
+  assert.deepEqual(details.map((s) => [s.name, s.skippable]), ORDER_STEPS.map((s) => [s, false]));
+  assert.deepEqual(Object.keys(rest), ['description']); // keys the template does not have are absent, not null
 });
 
 test('registerTemplate reads { path } and Buffers', async (t) => {
@@ -368,5 +372,5 @@ test('tasks of several handle calls run side by side on one engine', async (t) =
 
 test('version() is the loaded library version', () => {
   assert.match(tasker.version(), /^\d+\.\d+\.\d+/);
-  assert.equal(tasker.ABI_VERSION, 1);
+  assert.equal(tasker.ABI_VERSION, 2);
 });

@@ -132,15 +132,16 @@ test('PermanentError fails the step and the task at once', async (t) => {
   assert.deepEqual([step.state, step.attempts, step.error.permanent, step.error.message], ['error', 1, true, 'card declined']);
 });
 
-test('an unregistered handler fails its step permanently with UnknownHandler', async (t) => {
-  const engine = manualEngine(t);
+test('a step whose handler is not registered stays ready; handle resolves with reenqueue naming the handler', async (t) => {
+  const engine = manualEngine(t, { missingHandlerRequeueSeconds: 7 });
   await engine.registerTemplate(oneStep('orphan', 'NobodyRegisteredMe'));
   engine.registerHandler('Other', handler(() => null));
   const task = await engine.createTask('orphan', { namespace: 'js' });
-  assert.equal((await engine.handle(task.uuid)).action, 'error');
-  const { error, state, attempts } = (await engine.getTask(task.uuid)).step('s');
-  assert.deepEqual([state, attempts, error.errorType, error.permanent], ['error', 1, 'UnknownHandler', true]);
-  assert.match(error.message, /no handler registered for 'NobodyRegisteredMe' \(step 's'\); registered: Other/);
+  const outcome = await engine.handle(task.uuid);
+  assert.deepEqual([outcome.action, outcome.requeueAfterSeconds, outcome.waitingForHandlers],
+    ['reenqueue', 7, [{ handler: 'NobodyRegisteredMe', steps: ['s'] }]]);
+  const { state, attempts, error } = (await engine.getTask(task.uuid)).step('s');
+  assert.deepEqual([state, attempts, error], ['pending', 0, null]);
 });
 
 test('a result with a BigInt is a TypeError step failure naming the property', async (t) => {
@@ -175,10 +176,18 @@ test('a circular result is a TypeError step failure', async (t) => {
   assert.match(step.error.message, /circular/);
 });
 
-test('a result larger than the library accepts (64 MiB) is a ValidationError step failure', async (t) => {
+test('a result larger than the library accepts (64 MiB) is an InvalidResult step failure', async (t) => {
   const { outcome, step } = await runOne(t, handler(() => 'x'.repeat(65 * 1024 * 1024)));
   assert.equal(outcome.action, 'reenqueue');
-  assert.deepEqual([step.state, step.error.errorType], ['waiting_for_retry', 'ValidationError']);
+  assert.deepEqual([step.state, step.error.errorType], ['waiting_for_retry', 'InvalidResult']);
+});
+
+test('a result nested 70 levels (the engine takes 64) is an InvalidResult failure, and handle resolves', async (t) => {
+  const deep = Array.from({ length: 69 }).reduce((inner) => [inner], []);
+  const { outcome, step } = await runOne(t, handler(() => deep));
+  assert.deepEqual([outcome.action, outcome.requeueAfterSeconds], ['reenqueue', 1]);
+  assert.deepEqual([step.state, step.attempts, step.error.errorType, step.error.permanent], ['waiting_for_retry', 1, 'InvalidResult', false]);
+  assert.match(step.error.message, /^the engine refused the step's result: .*nests deeper than 64 levels/);
 });
 
 test('an exception in processResults is a step failure like any other', async (t) => {
@@ -207,6 +216,71 @@ test('heartbeat extends the lease of a long-running step', async (t) => {
   }), { engineOptions: { leaseSeconds: 60 } });
   assert.equal(step.state, 'complete');
   assert.ok(Date.parse(after) > Date.parse(before), `${after} > ${before}`);
+});
+
+test('heartbeat extends the lease up to the step deadline, never past it', async (t) => {
+  let seen;
+  const { step } = await runOne(t, handler(async (ctx) => {
+    const before = ctx.leaseExpiresAt;
+    const after = await ctx.heartbeat(3600);
+    seen = { before: Date.parse(before), after: Date.parse(after), deadline: ctx.deadline.getTime() };
+    return 'done';
+  }), { retry: '    timeout_seconds: 30\n', engineOptions: { leaseSeconds: 5 } });
+  assert.equal(step.state, 'complete');
+  assert.deepEqual([seen.before + 25_000, seen.after], [seen.deadline, seen.deadline]);
+});
+
+test('context.deadline is the claim time plus timeout_seconds, and null without a timeout', async (t) => {
+  const seen = [];
+  const engine = manualEngine(t); // the clock stands still: the claim time is the creation time
+  await engine.registerTemplate(oneStep('timed', 'Timed', '    timeout_seconds: 90\n'));
+  await engine.registerTemplate(oneStep('untimed', 'Timed'));
+  engine.registerHandler('Timed', handler((ctx) => { seen.push([ctx.deadline, ctx.signal.aborted]); }));
+  const timed = await engine.createTask('timed', { namespace: 'js' });
+  await engine.handle(timed.uuid);
+  await engine.handle((await engine.createTask('untimed', { namespace: 'js' })).uuid);
+  assert.ok(seen[0][0] instanceof Date);
+  assert.deepEqual([seen[0][0].getTime() - Date.parse(timed.createdAt), seen[0][1]], [90_000, false]);
+  assert.deepEqual(seen[1], [null, false]);
+});
+
+test('heartbeat after the deadline passed rejects with StaleClaimError', async (t) => {
+  let rejected;
+  const engine = manualEngine(t);
+  await engine.registerTemplate(oneStep('late', 'Late', '    timeout_seconds: 10\n'));
+  engine.registerHandler('Late', handler(async (ctx) => {
+    engine.advanceClock(11);
+    rejected = await ctx.heartbeat().catch((e) => e);
+  }));
+  await engine.handle((await engine.createTask('late', { namespace: 'js' })).uuid);
+  assert.ok(rejected instanceof tasker.StaleClaimError, String(rejected));
+});
+
+// Real time: the engine's system clock and a 1 s timeout.
+const ONE_SECOND = '    timeout_seconds: 1\n    retry: { retryable: true, max_attempts: 2 }\n';
+
+test('a handler that ignores context.signal past timeout_seconds still fails as a Timeout', async (t) => {
+  const { outcome, step } = await runOne(t, handler(async () => { await sleep(1300); return 'late'; }),
+    { retry: ONE_SECOND, engineOptions: { clock: 'system' } });
+  assert.equal(outcome.action, 'reenqueue');
+  assert.deepEqual([step.state, step.attempts, step.result, step.error.errorType, step.error.permanent],
+    ['waiting_for_retry', 1, null, 'Timeout', false]);
+});
+
+test('a handler listening to context.signal is aborted at the deadline', async (t) => {
+  let reason;
+  const started = Date.now();
+  const { step } = await runOne(t, handler(async (ctx) => {
+    try {
+      await require('node:timers/promises').setTimeout(10_000, null, { signal: ctx.signal });
+    } finally {
+      reason = ctx.signal.reason;
+    }
+  }), { retry: ONE_SECOND, engineOptions: { clock: 'system' } });
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 1000 && elapsed < 5000, `aborted after ${elapsed} ms`);
+  assert.ok(reason instanceof tasker.TimeoutError, String(reason));
+  assert.deepEqual([step.state, step.error.errorType], ['waiting_for_retry', 'Timeout']);
 });
 
 test('registerHandler refuses what is not a handler', (t) => {

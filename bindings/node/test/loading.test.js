@@ -67,7 +67,7 @@ test('a library of another ABI version is refused with AbiMismatchError', { skip
   const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e.name, e.code, e.message); }`,
   { env: { TASKER_LIBRARY_PATH: path.join(dir, 'libfake.so') } });
-  assert.match(stdout, /^AbiMismatchError 13 .*libfake\.so \(libtasker 9\.9\.9\) has ABI version 999; this binding needs 1$/);
+  assert.match(stdout, /^AbiMismatchError 13 .*libfake\.so \(libtasker 9\.9\.9\) has ABI version 999; this binding needs 2$/);
 });
 
 test('the ESM entry exports the same objects as the CommonJS one', () => {

@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { tasker, handler, oneStep, manualEngine } = require('./support/helpers');
 
-const MULTIBYTE = 'größe ✓ 🚚 日本語 e\u0301 \u0000 "quoted" \\ \n\t 𝄞';
+const MULTIBYTE = 'größe ✓ 🚚 日本語 e\u0301 \u0001 "quoted" \\ \n\t 𝄞';
 
 /** Handles a one-step task whose handler returns `fn(context)`; resolves with the stored task. */
 async function echo(t, context, fn = (c) => c.text, engineOptions = {}) {
@@ -16,7 +16,7 @@ async function echo(t, context, fn = (c) => c.text, engineOptions = {}) {
   return engine.getTask(task.uuid);
 }
 
-test('multi-byte UTF-8, NUL and escapes in the context reach the handler and the result unchanged', async (t) => {
+test('multi-byte UTF-8, control characters and escapes in the context reach the handler and the result unchanged', async (t) => {
   const done = await echo(t, { text: MULTIBYTE });
   assert.equal(done.context.text, MULTIBYTE);
   assert.equal(done.step('s').result, MULTIBYTE);
@@ -52,6 +52,25 @@ test('a template with multi-byte text in its description registers', async (t) =
   const engine = manualEngine(t);
   const template = await engine.registerTemplate(oneStep('unicode').replace('version: 1.0.0', 'version: 1.0.0\ndescription: Größe ✓ 🚚'));
   assert.equal(template.name, 'unicode');
+});
+
+test('U+0000 in a task context is a ValidationError naming the field, and no task is created', async (t) => {
+  const engine = manualEngine(t);
+  await engine.registerTemplate(oneStep('nul'));
+  await assert.rejects(engine.createTask('nul', { namespace: 'js', context: { text: 'a\u0000b' } }),
+    (e) => e instanceof tasker.ValidationError && e.details.field === 'context');
+  assert.deepEqual(await engine.listTasks(), []);
+});
+
+test('a result holding U+0000 is refused by the engine: an InvalidResult failure naming the field', async (t) => {
+  const engine = manualEngine(t);
+  await engine.registerTemplate(oneStep('nul'));
+  engine.registerHandler('Echo', handler(() => ({ text: 'a\u0000b' })));
+  const task = await engine.createTask('nul', { namespace: 'js' });
+  assert.equal((await engine.handle(task.uuid)).action, 'reenqueue');
+  const { error } = (await engine.getTask(task.uuid)).step('s');
+  assert.equal(error.errorType, 'InvalidResult');
+  assert.match(error.message, /^the engine refused the step's result: result contains a NUL character/);
 });
 
 test('a payload over the 64 MiB input limit is a ValidationError, not a crash', async (t) => {

@@ -69,6 +69,28 @@ test('PostgreSQL: two engines handling one task at once run each step exactly on
   assert.deepEqual(Object.fromEntries(runs), Object.fromEntries(ORDER_STEPS.map((n) => [n, 1])));
 });
 
+test('PostgreSQL: two engines with different handlers complete one task, each step run once by the engine that has its handler', { skip }, async (t) => {
+  const schema = schemaFor(t);
+  const ranBy = {};
+  const by = (name) => handler((ctx) => { (ranBy[ctx.step.name] ??= []).push(name); return name; });
+  const a = await pgEngine(t, schema, { workerId: 'a' });
+  const b = await pgEngine(t, schema, { workerId: 'b' });
+  await a.registerTemplate(ORDER_TEMPLATE);
+  a.registerHandlers({ ValidateOrder: by('a'), ShipOrder: by('a') });
+  b.registerHandlers({ ReserveInventory: by('b'), ProcessPayment: by('b') });
+  const task = await createOrder(a);
+  // Each engine handles the task in turn, as two queue workers would, until it is finished.
+  const waits = [];
+  let outcome;
+  for (let round = 0; round < 10 && !outcome?.finished; round += 1) {
+    outcome = await (round % 2 === 0 ? a : b).handle(task.uuid);
+    if (!outcome.finished) waits.push(outcome.waitingForHandlers.map((w) => w.handler));
+  }
+  assert.equal(outcome.action, 'complete');
+  assert.deepEqual(ranBy, { validate_order: ['a'], reserve_inventory: ['b'], process_payment: ['b'], ship_order: ['a'] });
+  assert.deepEqual(waits, [['ReserveInventory'], ['ShipOrder']]);
+});
+
 test('PostgreSQL: a retry is re-enqueued with its delay and completes after it', { skip }, async (t) => {
   const engine = await pgEngine(t, schemaFor(t), { clock: 'manual', backoff: { jitter: 0 } });
   await registerOrder(engine, failsOnce('paid', 4));

@@ -236,6 +236,21 @@ def test_health_reports_counts(engine):
     assert health["healthy"] and health["tasks"]["complete"] == 1
 
 
+def test_health_reports_the_librarys_managed_heap(engine):
+    register_order_handlers(engine)
+    before = engine.health()["memory"]
+    for _ in range(1000):  # about 18 KB each: several 4 MiB young-generation budgets
+        engine.handle(create_order(engine).uuid)
+    memory = engine.health()["memory"]
+    assert set(memory) == {"heap_size_bytes", "committed_bytes", "fragmented_bytes", "total_allocated_bytes",
+                           "gc_counts", "gc_pause_time_percent"}
+    assert memory["total_allocated_bytes"] > before["total_allocated_bytes"]
+    assert memory["gc_counts"]["gen0"] >= memory["gc_counts"]["gen1"] >= memory["gc_counts"]["gen2"]
+    assert memory["gc_counts"]["gen0"] > before["gc_counts"]["gen0"]
+    assert memory["committed_bytes"] >= memory["heap_size_bytes"] - memory["fragmented_bytes"] > 0
+    assert 0 <= memory["gc_pause_time_percent"] <= 100
+
+
 @pytest.mark.parametrize("template, error", [
     ("name: x\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
      "    dependencies: [a]\n", tasker.InvalidDagError),

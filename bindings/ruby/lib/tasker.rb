@@ -13,6 +13,11 @@ require_relative "tasker/thread_pool"
 require_relative "tasker/runner"
 require_relative "tasker/subscription"
 require_relative "tasker/engine"
+require_relative "tasker/logger"
+require_relative "tasker/worker"
+require_relative "tasker/handler_wrapper"
+require_relative "tasker/rails_compat"
+require_relative "tasker/railtie" if defined?(Rails::Railtie)
 
 module Tasker
   def self.library_version = Native.tasker_version

@@ -15,7 +15,7 @@ namespace Tasker.Core;
 /// their handlers, and report back (complete / fail); every call that changes a task returns a
 /// <see cref="TaskOutcome"/> telling the host what to do next. Thread-safe; one engine per process is typical.
 /// </summary>
-public sealed class TaskerEngine : IAsyncDisposable
+public sealed partial class TaskerEngine : IAsyncDisposable
 {
     private readonly IStore _store;
     private readonly TaskLifecycle _lifecycle;
@@ -64,7 +64,7 @@ public sealed class TaskerEngine : IAsyncDisposable
     /// <summary>Parses, validates and registers a template (YAML or JSON, core or Rails format).</summary>
     public async ValueTask<TaskTemplate> RegisterTemplateAsync(string text, CancellationToken cancellationToken = default)
     {
-        var template = TemplateParser.Parse(text);
+        var template = TemplateParser.Parse(text, new TemplateParseOptions { Environment = Options.Environment });
         await RegisterTemplateAsync(template, cancellationToken).ConfigureAwait(false);
         return template;
     }
@@ -133,6 +133,8 @@ public sealed class TaskerEngine : IAsyncDisposable
         NulText.Refuse(query.Name, "name");
         if (query.Limit is < 0 or > 10_000)
             throw TaskerException.InvalidArgument("limit must be between 0 and 10000", "limit");
+        if (query.Offset < 0)
+            throw TaskerException.InvalidArgument("offset must not be negative", "offset");
         return _store.ListTasksAsync(query, cancellationToken);
     }
 
@@ -151,80 +153,6 @@ public sealed class TaskerEngine : IAsyncDisposable
         if (result.Outcome.WaitingForHandlers is { Count: > 0 })
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return result;
-    }
-
-    /// <summary>
-    /// Worker mode: claims up to <see cref="WorkClaimOptions.MaxSteps"/> ready steps of the caller's handlers across
-    /// all tasks, highest task priority first, then oldest first, waiting up to <see cref="WorkClaimOptions.Wait"/>
-    /// for work to appear. Every rule of a per-task claim holds (attempts, leases, deadlines, fencing).
-    /// </summary>
-    public async ValueTask<IReadOnlyList<StepClaim>> ClaimWorkAsync(WorkClaimOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Handlers is null || options.Handlers.Count == 0)
-            throw TaskerException.InvalidArgument("handlers must name at least one handler the worker runs", "handlers");
-        CheckClaim(new ClaimOptions(options.MaxSteps, options.Lease, options.WorkerId));
-        if (options.Wait is { } w && (w < TimeSpan.Zero || w > MaxWorkWait))
-            throw TaskerException.InvalidArgument($"wait_seconds must be between 0 and {MaxWorkWait.TotalSeconds}", "wait_seconds");
-        if (options.MaxSteps == 0) return [];
-
-        // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
-        var started = Stopwatch.GetTimestamp();
-        var wait = options.Wait ?? TimeSpan.Zero;
-        _store.ListenForWork(_work.Raise);
-        while (true)
-        {
-            var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
-            var claims = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
-            var remaining = wait - Stopwatch.GetElapsedTime(started);
-            if (claims.Count > 0 || remaining <= TimeSpan.Zero)
-                return claims;
-            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification.
-            var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
-            await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
-
-    private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
-
-    private async ValueTask<IReadOnlyList<StepClaim>> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
-    {
-        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
-        var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
-        var claims = new List<StepClaim>();
-        foreach (var task in tasks)
-        {
-            var room = options.MaxSteps - claims.Count;
-            if (room <= 0) break;
-            try
-            {
-                var result = await ClaimStepsAsync(task, new ClaimOptions(room, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
-                claims.AddRange(result.Claims);
-            }
-            catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
-            {
-                // Pruned or evicted since it was found: nothing to claim there.
-            }
-        }
-        return claims;
-    }
-
-    /// <summary>Wakes this process's waiting workers and tells other processes' (a no-op on the memory store).</summary>
-    private ValueTask AnnounceWorkAsync(CancellationToken cancellationToken)
-    {
-        _work.Raise();
-        return _store.AnnounceWorkAsync(cancellationToken);
-    }
-
-    /// <summary>After a change: ready steps the caller did not take are work for someone else.</summary>
-    private async ValueTask<T> Announcing<T>(ValueTask<T> change, Func<T, TaskOutcome> outcome, CancellationToken cancellationToken)
-    {
-        var result = await change.ConfigureAwait(false);
-        var o = outcome(result);
-        if (o.ReadySteps > 0 || o.WaitingForHandlers is { Count: > 0 })
-            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         return result;
     }
 
@@ -308,29 +236,48 @@ public sealed class TaskerEngine : IAsyncDisposable
         return Announcing(Mutate("resolve", taskUuid, task => _lifecycle.Resolve(task, step, result, actor, reason), cancellationToken), static o => o, cancellationToken);
     }
 
-    /// <summary>Expired leases and due retries nobody is driving, so the host can re-enqueue those tasks.</summary>
-    public ValueTask<StaleWork> ListStaleWorkAsync(int limit = 100, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Work nobody is driving (expired leases, due retries, ready steps nobody claimed, pending tasks nobody drove), so
+    /// the host can re-enqueue those tasks, with the <see cref="StaleThresholds.Default"/> thresholds.
+    /// </summary>
+    public ValueTask<StaleWork> ListStaleWorkAsync(int limit = 100, CancellationToken cancellationToken = default) =>
+        ListStaleWorkAsync(limit, null, cancellationToken);
+
+    /// <summary>Stale work with the given thresholds (null: <see cref="StaleThresholds.Default"/>).</summary>
+    public ValueTask<StaleWork> ListStaleWorkAsync(int limit, StaleThresholds? thresholds, CancellationToken cancellationToken = default)
     {
         if (limit is < 1 or > 10_000)
             throw TaskerException.InvalidArgument("limit must be between 1 and 10000", "limit");
-        return _store.ListStaleWorkAsync(Now, limit, cancellationToken);
+        thresholds ??= StaleThresholds.Default;
+        thresholds.Validate();
+        return _store.ListStaleWorkAsync(Now, limit, thresholds, cancellationToken);
     }
 
     /// <summary>
-    /// Store reachability, task and step counts by state, stale work and pool usage: what a <c>/health</c> endpoint
-    /// needs. Never throws for an unreachable store; it reports it.
+    /// Store reachability, task and step counts by state, stale work, pool usage and the managed heap: what a
+    /// <c>/health</c> endpoint needs. Never throws for an unreachable store; it reports it.
     /// </summary>
+    private const int MaxHealthRows = 10_000;
+
     public async ValueTask<EngineHealth> GetHealthAsync(CancellationToken cancellationToken = default)
     {
         try
         {
             var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-            var stale = await _store.ListStaleWorkAsync(Now, 10_000, cancellationToken).ConfigureAwait(false);
-            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null);
+            // Unclaimed after zero seconds: every ready step nobody holds, counted by the handler it waits for.
+            var thresholds = StaleThresholds.Default with { UnclaimedAfter = TimeSpan.Zero };
+            var stale = await _store.ListStaleWorkAsync(Now, MaxHealthRows, thresholds, cancellationToken).ConfigureAwait(false);
+            var byHandler = stale.UnclaimedSteps.GroupBy(s => s.Handler, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null)
+            {
+                Memory = ManagedMemory.Capture(),
+                ReadyStepsByHandler = byHandler,
+            };
         }
         catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
         {
-            return new EngineHealth(false, null, 0, 0, e.Message);
+            return new EngineHealth(false, null, 0, 0, e.Message) { Memory = ManagedMemory.Capture() };
         }
     }
 

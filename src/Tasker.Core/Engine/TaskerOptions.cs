@@ -44,6 +44,12 @@ public sealed class TaskerOptions
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// The environment whose <c>environments:</c> template overrides apply at registration (Rails Tasker's
+    /// <c>Rails.env</c>): by default the first of <c>TASKER_ENV</c>, <c>RAILS_ENV</c>, <c>APP_ENV</c> that is set.
+    /// </summary>
+    public string? Environment { get; init; } = Templates.TemplateParseOptions.EnvironmentFromProcess();
+
     /// <summary>Seed for backoff jitter; null uses a shared, unseeded generator.</summary>
     public int? RandomSeed { get; init; }
 

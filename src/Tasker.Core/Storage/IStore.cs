@@ -37,7 +37,12 @@ public interface IStore : IAsyncDisposable
 
     ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
 
-    ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Expired leases, due retries, ready steps unclaimed for longer than <see cref="StaleThresholds.UnclaimedAfter"/>
+    /// and pending tasks nobody drove for longer than <see cref="StaleThresholds.PendingAfter"/>; at most
+    /// <paramref name="limit"/> of each, oldest first.
+    /// </summary>
+    ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken);
 
     /// <summary>
     /// Tasks with steps ready now whose handler is one of <see cref="WorkQuery.Handlers"/>, highest priority first,

@@ -17,4 +17,14 @@ public sealed record StoreStats(
 /// <summary>What <see cref="TaskerEngine.GetHealthAsync"/> reports: suitable for a <c>/health</c> endpoint.</summary>
 /// <param name="Healthy">The store answered.</param>
 /// <param name="Error">Why the store did not answer (no secrets), when it did not.</param>
-public sealed record EngineHealth(bool Healthy, StoreStats? Stats, int ExpiredLeases, int RetriesDue, string? Error);
+public sealed record EngineHealth(bool Healthy, StoreStats? Stats, int ExpiredLeases, int RetriesDue, string? Error)
+{
+    /// <summary>The process's managed heap when the health was taken (reported whether or not the store answered).</summary>
+    public Telemetry.ManagedMemory? Memory { get; init; }
+
+    /// <summary>
+    /// Ready steps nobody has claimed yet, by the handler they wait for: a handler no running worker has shows here
+    /// (a rolling deploy, a language without workers) long before it shows as stale work.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ReadyStepsByHandler { get; init; } = new Dictionary<string, long>();
+}

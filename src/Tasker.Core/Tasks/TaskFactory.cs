@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Tasker.Core.Events;
-using Tasker.Core.Schema;
 using Tasker.Core.Templates;
 
 namespace Tasker.Core;
@@ -18,8 +17,7 @@ internal static class TaskFactory
         if (context.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("context must be a JSON object", "context");
         NulText.Refuse(context, "context");
-        if (template.InputSchema is { } schema)
-            InputSchemaValidator.Validate(schema, context, template.Key);
+        template.Validator?.Validate(context, template.Key);
         if (request.Tags.Count > MaxTags)
             throw TaskerException.InvalidArgument($"at most {MaxTags} tags are allowed", "tags");
         CheckShort(request.Initiator, "initiator");
@@ -30,6 +28,8 @@ internal static class TaskFactory
         Telemetry.TraceParent.Parse(request.TraceParent);
         foreach (var tag in request.Tags)
             CheckShort(tag, "tags");
+        if (request.BypassSteps.Count > template.Steps.Count)
+            throw TaskerException.InvalidArgument($"bypass_steps names {request.BypassSteps.Count} steps; the template has {template.Steps.Count}", "bypass_steps");
 
         var header = new TaskHeader
         {
@@ -51,6 +51,7 @@ internal static class TaskFactory
             TimeoutSeconds = template.TimeoutSeconds,
             TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
+            RequestedAt = request.RequestedAt ?? now,
             UpdatedAt = now,
         };
 
@@ -76,7 +77,36 @@ internal static class TaskFactory
 
         var task = new WorkflowTask(header, steps, template.Graph);
         task.NewTransitions.Add(new TransitionRecord(null, null, null, TaskState.Pending.ToWire(), "created", request.Initiator, now, null));
+        Bypass(task, template, request, now);
         return task;
+    }
+
+    private const string Bypassed = "bypassed (bypass_steps)";
+    private static readonly JsonElement BypassedMetadata = JsonValues.Parse("{\"bypassed\": true}", "metadata");
+
+    /// <summary>
+    /// Rails Tasker's <c>bypass_steps</c>: a skippable step named there never runs. It is completed at creation, so
+    /// its dependents become ready and the task can complete; the audit trail says why.
+    /// </summary>
+    private static void Bypass(WorkflowTask task, TaskTemplate template, TaskRequest request, DateTimeOffset now)
+    {
+        if (request.BypassSteps.Count == 0) return;
+        foreach (var name in request.BypassSteps.Distinct(StringComparer.Ordinal))
+        {
+            var index = task.IndexOf(name);
+            if (index < 0)
+                throw TaskerException.InvalidArgument(
+                    $"bypass_steps names '{(name.Length > 64 ? name[..64] + "..." : name)}', which is not a step of '{template.Key}'", "bypass_steps");
+            if (!template.Steps[index].Skippable)
+                throw TaskerException.InvalidArgument(
+                    $"bypass_steps names '{name}', which '{template.Key}' does not mark skippable (add skippable: true to the step)", "bypass_steps");
+            // Complete rather than resolved_manually: nobody intervened, so the task still finishes `complete`
+            // (as in Rails Tasker). No attempt is counted; the audit trail and the metadata say it was bypassed.
+            task.TransitionStep(index, StepState.InProgress, Bypassed, request.Initiator, now);
+            task.Steps[index].Metadata = BypassedMetadata;
+            task.Steps[index].FinishedAt = now;
+            task.TransitionStep(index, StepState.Complete, Bypassed, request.Initiator, now);
+        }
     }
 
     private static string? Identity(TaskTemplate template, TaskRequest request, JsonElement context)

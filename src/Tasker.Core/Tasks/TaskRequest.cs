@@ -23,4 +23,15 @@ public sealed record TaskRequest
     /// whichever process runs them later.
     /// </summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// Rails Tasker's <c>bypass_steps</c>: steps the template marks <c>skippable</c> that this task should not run.
+    /// Each is completed at creation without running (no result, metadata <c>{"bypassed": true}</c>, reason
+    /// "bypassed (bypass_steps)" in the audit trail), so the steps after it run and the task can complete. Naming an
+    /// unknown step, or one that is not skippable, is an error.
+    /// </summary>
+    public IReadOnlyList<string> BypassSteps { get; init; } = [];
+
+    /// <summary>When the host asked for the task (Rails Tasker's <c>requested_at</c>); defaults to the creation time.</summary>
+    public DateTimeOffset? RequestedAt { get; init; }
 }

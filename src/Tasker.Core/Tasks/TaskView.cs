@@ -23,7 +23,10 @@ public sealed record StepView(
     DateTimeOffset? NextRetryAt,
     DateTimeOffset? LeaseExpiresAt,
     IReadOnlyList<string> Dependencies,
-    StepReadiness Readiness);
+    StepReadiness Readiness,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? FinishedAt = null,
+    string? ClaimedBy = null);
 
 /// <summary>A read-only snapshot of a task with all its steps (and, on request, its audit trail).</summary>
 public sealed record TaskView(TaskHeader Header, IReadOnlyList<StepView> Steps, IReadOnlyList<TransitionRecord> Transitions)
@@ -41,8 +44,11 @@ public sealed record CreateTaskResult(TaskView Task, bool Created);
 /// <summary>One row of a task listing.</summary>
 public sealed record TaskSummary(Guid TaskUuid, string Namespace, string Name, string Version, TaskState State, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>Filters for listing tasks; newest first.</summary>
-public sealed record TaskQuery(TaskState? State = null, string? Namespace = null, string? Name = null, int Limit = 100);
+/// <summary>Filters for listing tasks; newest first. <paramref name="Offset"/> skips that many rows (paging).</summary>
+/// <param name="CreatedAfter">Only tasks created after this time (exclusive).</param>
+/// <param name="CreatedBefore">Only tasks created before this time (exclusive).</param>
+public sealed record TaskQuery(TaskState? State = null, string? Namespace = null, string? Name = null, int Limit = 100,
+    DateTimeOffset? CreatedAfter = null, DateTimeOffset? CreatedBefore = null, int Offset = 0);
 
 /// <summary>A step whose claim expired (its worker probably died).</summary>
 public sealed record ExpiredLease(Guid TaskUuid, Guid StepUuid, string StepName, DateTimeOffset LeaseExpiresAt);
@@ -50,9 +56,42 @@ public sealed record ExpiredLease(Guid TaskUuid, Guid StepUuid, string StepName,
 /// <summary>A task waiting for retry whose time has come.</summary>
 public sealed record RetryDue(Guid TaskUuid, DateTimeOffset NextRetryAt);
 
+/// <summary>
+/// A ready step nobody claimed for longer than <see cref="StaleThresholds.UnclaimedAfter"/>: no worker runs its handler,
+/// or nobody drove its task since it became ready.
+/// </summary>
+/// <param name="Handler">The handler the step waits for.</param>
+/// <param name="ReadySince">When it became ready: the latest of the task's creation, its parents finishing, its own last
+/// transition (an operator retry, an expired lease) and its retry time.</param>
+public sealed record UnclaimedStep(Guid TaskUuid, Guid StepUuid, string StepName, string Handler, DateTimeOffset ReadySince);
+
+/// <summary>A task left <c>pending</c> (created, retried or resolved by an operator) that nobody drove since.</summary>
+public sealed record UndrivenTask(Guid TaskUuid, string Namespace, string Name, DateTimeOffset PendingSince);
+
+/// <summary>How long ready steps and pending tasks may wait before stale work lists them.</summary>
+public sealed record StaleThresholds(TimeSpan UnclaimedAfter, TimeSpan PendingAfter)
+{
+    /// <summary>Five minutes each: longer than a busy queue's usual delay, short enough that an operator notices.</summary>
+    public static StaleThresholds Default { get; } = new(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5));
+
+    internal void Validate()
+    {
+        if (UnclaimedAfter < TimeSpan.Zero) throw TaskerException.InvalidArgument("unclaimed_after_seconds must not be negative", "unclaimed_after_seconds");
+        if (PendingAfter < TimeSpan.Zero) throw TaskerException.InvalidArgument("pending_after_seconds must not be negative", "pending_after_seconds");
+    }
+}
+
 /// <summary>Work nobody is driving: the host should re-enqueue these tasks.</summary>
-public sealed record StaleWork(IReadOnlyList<ExpiredLease> ExpiredLeases, IReadOnlyList<RetryDue> RetryDue)
+public sealed record StaleWork(
+    IReadOnlyList<ExpiredLease> ExpiredLeases,
+    IReadOnlyList<RetryDue> RetryDue,
+    IReadOnlyList<UnclaimedStep> UnclaimedSteps,
+    IReadOnlyList<UndrivenTask> UndrivenTasks)
 {
     public IReadOnlyList<Guid> TaskUuids =>
-        ExpiredLeases.Select(l => l.TaskUuid).Concat(RetryDue.Select(r => r.TaskUuid)).Distinct().ToArray();
+        ExpiredLeases.Select(l => l.TaskUuid)
+            .Concat(RetryDue.Select(r => r.TaskUuid))
+            .Concat(UnclaimedSteps.Select(s => s.TaskUuid))
+            .Concat(UndrivenTasks.Select(t => t.TaskUuid))
+            .Distinct().ToArray();
 }

@@ -24,7 +24,8 @@ internal static class TaskViews
             var readiness = new StepReadiness(ready, waitingOn,
                 step.State == StepState.WaitingForRetry ? step.NextRetryAt : null, exhausted);
             views[i] = new StepView(step.Uuid, step.Name, step.Handler, step.State, step.Attempts, step.MaxAttempts, step.Retryable,
-                step.Result, step.Metadata, step.LastError, step.NextRetryAt, step.LeaseExpiresAt, dependencies, readiness);
+                step.Result, step.Metadata, step.LastError, step.NextRetryAt, step.LeaseExpiresAt, dependencies, readiness,
+                step.StartedAt, step.FinishedAt, step.ClaimedBy);
         }
         var h = task.Header;
         var header = new TaskHeader
@@ -32,7 +33,7 @@ internal static class TaskViews
             Uuid = h.Uuid, Namespace = h.Namespace, Name = h.Name, Version = h.Version, State = h.State, Context = h.Context,
             Tags = h.Tags, Priority = h.Priority, Initiator = h.Initiator, SourceSystem = h.SourceSystem, Reason = h.Reason,
             CorrelationId = h.CorrelationId, IdempotencyKey = h.IdempotencyKey, Identity = h.Identity, FailFast = h.FailFast,
-            CreatedAt = h.CreatedAt, UpdatedAt = h.UpdatedAt, FinishedAt = h.FinishedAt,
+            CreatedAt = h.CreatedAt, UpdatedAt = h.UpdatedAt, FinishedAt = h.FinishedAt, RequestedAt = h.RequestedAt,
         };
         return new TaskView(header, views, transitions);
     }

@@ -256,6 +256,8 @@ public sealed class TaskHeader
     /// <summary>The W3C trace context the task was created in; step and task spans join that trace.</summary>
     public string? TraceParent { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>When the host asked for the task (the request's <c>requested_at</c>, else <see cref="CreatedAt"/>).</summary>
+    public DateTimeOffset? RequestedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; internal set; }
     public DateTimeOffset? FinishedAt { get; internal set; }
 }

@@ -23,7 +23,14 @@ public sealed record StepTemplate(
     JsonElement? Initialization,
     IReadOnlyList<string> Dependencies,
     RetrySettings Retry,
-    int? TimeoutSeconds);
+    int? TimeoutSeconds)
+{
+    /// <summary>Rails Tasker's <c>skippable</c>: a task request may name this step in <c>bypass_steps</c>.</summary>
+    public bool Skippable { get; init; }
+
+    /// <summary>The external system the step talks to (<c>dependent_system</c>, else the template's default).</summary>
+    public string? DependentSystem { get; init; }
+}
 
 /// <summary>A validated, immutable task template: its steps, in declaration order, and their DAG.</summary>
 public sealed record TaskTemplate(
@@ -41,4 +48,27 @@ public sealed record TaskTemplate(
     public int? TimeoutSeconds { get; init; }
 
     public string Key => $"{Namespace}/{Name}@{Version}";
+
+    /// <summary>The descriptive Rails Tasker keys, kept and shown with the template.</summary>
+    public TemplateDetails Details { get; init; } = TemplateDetails.None;
+
+    /// <summary>The compiled <see cref="InputSchema"/>, built once at registration.</summary>
+    internal Schema.InputSchemaValidator? Validator { get; init; }
+}
+
+/// <summary>
+/// What a Rails Tasker template says about itself that the engine does not act on: kept so that nothing a template
+/// declares is silently dropped, returned by registration and stored with the template.
+/// </summary>
+public sealed record TemplateDetails
+{
+    public static TemplateDetails None { get; } = new();
+    public string? ModuleNamespace { get; init; }
+    public string? TaskHandlerClass { get; init; }
+    /// <summary>Rails Tasker's <c>concurrent</c>; here independent ready steps always run concurrently.</summary>
+    public bool? Concurrent { get; init; }
+    public string? DefaultDependentSystem { get; init; }
+    public IReadOnlyList<string>? NamedSteps { get; init; }
+    /// <summary>The environment whose <c>environments:</c> overrides were applied, if any.</summary>
+    public string? Environment { get; init; }
 }

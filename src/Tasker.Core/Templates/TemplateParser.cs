@@ -20,7 +20,12 @@ public static partial class TemplateParser
     /// <summary>The most steps one template may declare.</summary>
     public const int MaxSteps = 100_000;
 
-    public static TaskTemplate Parse(string text)
+    /// <summary>The namespace of a template that names none (what Rails Tasker uses).</summary>
+    public const string DefaultNamespace = "default";
+
+    public static TaskTemplate Parse(string text) => Parse(text, TemplateParseOptions.None);
+
+    public static TaskTemplate Parse(string text, TemplateParseOptions options)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length > MaxTemplateBytes)
@@ -29,34 +34,46 @@ public static partial class TemplateParser
         if (trimmed.IsEmpty)
             throw TaskerException.InvalidArgument("template is empty", "template");
         var root = trimmed[0] == '{' ? JsonValues.Parse(text, "template") : YamlToJson.Convert(text);
-        return Read(root);
+        return Read(root, options);
     }
 
-    public static TaskTemplate Read(JsonElement root)
+    public static TaskTemplate Read(JsonElement root) => Read(root, TemplateParseOptions.None);
+
+    public static TaskTemplate Read(JsonElement root, TemplateParseOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (root.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("template must be a mapping with name, namespace_name, version and steps", "template");
 
-        var name = RequiredIdentifier(root, "name", "template name");
-        var ns = OptionalString(root, "namespace_name") ?? OptionalString(root, "namespace")
-            ?? throw TaskerException.InvalidArgument($"template '{name}' has no namespace_name", "namespace_name");
+        var name = RequiredName(root);
+        TemplateKeys.Check(root, TemplateKeys.Root, name, "the template");
+        root = TemplateEnvironment.Apply(root, name, options, out var environment);
+        var ns = Alternative(root, "namespace_name", "namespace", name) ?? DefaultNamespace;
         CheckIdentifier(ns, "namespace_name");
         var version = TemplateVersion.Parse(OptionalString(root, "version"));
+        var defaultSystem = OptionalString(root, "default_dependent_system");
 
         List<StepTemplate> steps;
-        if (root.TryGetProperty("step_templates", out var railsSteps))
-            steps = ReadSteps(railsSteps, name, ReadRailsStep);
-        else if (root.TryGetProperty("steps", out var coreSteps))
-            steps = ReadSteps(coreSteps, name, ReadCoreStep);
+        var hasRails = root.TryGetProperty("step_templates", out var railsSteps);
+        var hasCore = root.TryGetProperty("steps", out var coreSteps);
+        if (hasRails && hasCore)
+            throw TaskerException.InvalidArgument($"template '{name}' has both 'steps' and 'step_templates'; use one format", "steps");
+        if (hasRails)
+            steps = ReadSteps(railsSteps, name, (e, i) => ReadRailsStep(e, i, name, defaultSystem));
+        else if (hasCore)
+            steps = ReadSteps(coreSteps, name, (e, i) => ReadCoreStep(e, i, name, defaultSystem));
         else
             throw new TaskerException(TaskerErrorCode.InvalidDag, $"template '{name}' has no steps (expected 'steps' or 'step_templates')",
                 new Dictionary<string, string> { ["template"] = name });
 
         JsonElement? schema = null;
-        if (root.TryGetProperty("input_schema", out var s) && s.ValueKind != JsonValueKind.Null)
+        var schemaKey = root.TryGetProperty("input_schema", out _) ? "input_schema" : "schema";
+        if (root.TryGetProperty("input_schema", out _) && root.TryGetProperty("schema", out _))
+            throw TaskerException.InvalidArgument($"template '{name}' has both 'input_schema' and 'schema'; use one", "input_schema");
+        if (root.TryGetProperty(schemaKey, out var s) && s.ValueKind != JsonValueKind.Null)
         {
             if (s.ValueKind != JsonValueKind.Object)
-                throw TaskerException.InvalidArgument($"template '{name}': input_schema must be an object", "input_schema");
+                throw TaskerException.InvalidArgument($"template '{name}': {schemaKey} must be an object", schemaKey);
             schema = s.Clone();
         }
 
@@ -68,11 +85,45 @@ public static partial class TemplateParser
         };
 
         var graph = BuildGraph(name, steps);
+        var namedSteps = StringList(root, "named_steps", name);
+        CheckNamedSteps(name, namedSteps, steps);
         return new TaskTemplate(ns, name, version, OptionalString(root, "description"), schema,
             OptionalBool(root, "fail_fast") ?? false, identity, steps, graph)
         {
             TimeoutSeconds = CheckTimeout(OptionalInt(root, "timeout_seconds", name), $"template '{name}'"),
+            Details = new TemplateDetails
+            {
+                ModuleNamespace = OptionalString(root, "module_namespace"),
+                TaskHandlerClass = OptionalString(root, "task_handler_class"),
+                Concurrent = OptionalBool(root, "concurrent"),
+                DefaultDependentSystem = defaultSystem,
+                NamedSteps = namedSteps,
+                Environment = environment,
+            },
+            Validator = schema is { } compiled ? Schema.InputSchemaValidator.Build(compiled, name, schemaKey) : null,
         };
+    }
+
+    /// <summary>Rails Tasker's <c>named_steps</c> lists the step names; a list that disagrees is a typo somewhere.</summary>
+    private static void CheckNamedSteps(string template, List<string>? named, List<StepTemplate> steps)
+    {
+        if (named is null) return;
+        var declared = steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var listed = named.ToHashSet(StringComparer.Ordinal);
+        var missing = named.Where(n => !declared.Contains(n)).ToList();
+        var unlisted = steps.Select(s => s.Name).Where(n => !listed.Contains(n)).ToList();
+        if (missing.Count > 0 || unlisted.Count > 0)
+            throw TaskerException.InvalidArgument(
+                $"template '{template}': named_steps and the steps disagree" +
+                (missing.Count > 0 ? $"; named but not declared: {string.Join(", ", missing)}" : "") +
+                (unlisted.Count > 0 ? $"; declared but not named: {string.Join(", ", unlisted)}" : ""), "named_steps");
+    }
+
+    private static string? Alternative(JsonElement root, string key, string alias, string template)
+    {
+        if (root.TryGetProperty(key, out _) && root.TryGetProperty(alias, out _))
+            throw TaskerException.InvalidArgument($"template '{template}' has both '{key}' and '{alias}'; use one", key);
+        return OptionalString(root, key) ?? OptionalString(root, alias);
     }
 
     private static List<StepTemplate> ReadSteps(JsonElement array, string template, Func<JsonElement, int, StepTemplate> readStep)
@@ -89,14 +140,16 @@ public static partial class TemplateParser
         return steps;
     }
 
-    private static StepTemplate ReadCoreStep(JsonElement step, int index)
+    private static StepTemplate ReadCoreStep(JsonElement step, int index, string template, string? defaultSystem)
     {
         RequireObject(step, index);
         var name = RequiredIdentifier(step, "name", $"step #{index + 1} name");
+        TemplateKeys.Check(step, TemplateKeys.CoreStep, template, $"step '{name}'");
         string handler;
         JsonElement? init = null;
         if (step.TryGetProperty("handler", out var h) && h.ValueKind == JsonValueKind.Object)
         {
+            TemplateKeys.Check(h, TemplateKeys.CoreHandler, template, $"step '{name}' handler");
             handler = OptionalString(h, "callable") ?? throw TaskerException.InvalidArgument($"step '{name}': handler.callable is required", "handler.callable");
             init = OptionalObject(h, "initialization", name);
         }
@@ -106,10 +159,13 @@ public static partial class TemplateParser
                 ?? throw TaskerException.InvalidArgument($"step '{name}': handler is required (handler: {{callable: ...}})", "handler");
         }
 
+        if (step.TryGetProperty("dependencies", out _) && step.TryGetProperty("depends_on", out _))
+            throw TaskerException.InvalidArgument($"step '{name}' has both 'dependencies' and 'depends_on'; use one", "dependencies");
         var dependencies = StringList(step, "dependencies", name) ?? StringList(step, "depends_on", name) ?? [];
         var retry = new RetrySettings();
         if (step.TryGetProperty("retry", out var r) && r.ValueKind == JsonValueKind.Object)
         {
+            TemplateKeys.Check(r, TemplateKeys.CoreRetry, template, $"step '{name}' retry");
             retry = new RetrySettings(
                 OptionalBool(r, "retryable") ?? true,
                 OptionalInt(r, "max_attempts", name) ?? OptionalInt(r, "limit", name),
@@ -117,13 +173,18 @@ public static partial class TemplateParser
                 OptionalNumber(r, "max_backoff_seconds", name));
         }
         return new StepTemplate(name, OptionalString(step, "description"), CheckHandler(handler, name), init, dependencies,
-            CheckRetry(retry, name), CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"));
+            CheckRetry(retry, name), CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"))
+        {
+            Skippable = OptionalBool(step, "skippable") ?? false,
+            DependentSystem = OptionalString(step, "dependent_system") ?? defaultSystem,
+        };
     }
 
-    private static StepTemplate ReadRailsStep(JsonElement step, int index)
+    private static StepTemplate ReadRailsStep(JsonElement step, int index, string template, string? defaultSystem)
     {
         RequireObject(step, index);
         var name = RequiredIdentifier(step, "name", $"step #{index + 1} name");
+        TemplateKeys.Check(step, TemplateKeys.RailsStep, template, $"step '{name}'");
         var handler = OptionalString(step, "handler_class")
             ?? throw TaskerException.InvalidArgument($"step '{name}': handler_class is required", "handler_class");
         var dependencies = new List<string>();
@@ -132,8 +193,11 @@ public static partial class TemplateParser
         dependencies.AddRange(StringList(step, "depends_on_steps", name) ?? []);
         var retry = new RetrySettings(OptionalBool(step, "default_retryable") ?? true, OptionalInt(step, "default_retry_limit", name));
         return new StepTemplate(name, OptionalString(step, "description"), CheckHandler(handler, name),
-            OptionalObject(step, "handler_config", name), dependencies, CheckRetry(retry, name),
-            CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"));
+            OptionalObject(step, "handler_config", name), dependencies, CheckRetry(retry, name), CheckTimeout(OptionalInt(step, "timeout_seconds", name), $"step '{name}'"))
+        {
+            Skippable = OptionalBool(step, "skippable") ?? false,
+            DependentSystem = OptionalString(step, "dependent_system") ?? defaultSystem,
+        };
     }
 
     /// <summary>A timeout is a positive number of seconds, at most 7 days (like a lease).</summary>
@@ -204,6 +268,16 @@ public static partial class TemplateParser
             throw TaskerException.InvalidArgument($"step #{index + 1} must be a mapping", "steps");
     }
 
+    /// <summary>Template names may contain '/', as Rails Tasker's do (<c>api_task/integration_yaml_example</c>).</summary>
+    private static string RequiredName(JsonElement root)
+    {
+        var value = OptionalString(root, "name") ?? throw TaskerException.InvalidArgument("template name is required", "name");
+        if (!NamePattern().IsMatch(value))
+            throw TaskerException.InvalidArgument(
+                $"name '{Truncate(value)}' must be 1-128 characters of letters, digits, '_', '-', '.', ':' or '/'", "name");
+        return value;
+    }
+
     private static string RequiredIdentifier(JsonElement obj, string field, string what)
     {
         var value = OptionalString(obj, field) ?? throw TaskerException.InvalidArgument($"{what} is required", field);
@@ -271,4 +345,7 @@ public static partial class TemplateParser
 
     [GeneratedRegex(@"^[A-Za-z0-9_.:\-]{1,128}$")]
     private static partial Regex IdentifierPattern();
+
+    [GeneratedRegex(@"^(?!/)(?!.*//)[A-Za-z0-9_.:/\-]{1,128}(?<!/)$")]
+    private static partial Regex NamePattern();
 }

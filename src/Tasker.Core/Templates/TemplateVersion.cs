@@ -1,48 +1,45 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using Semver;
 
 namespace Tasker.Core.Templates;
 
 /// <summary>
-/// A semantic version (<c>major.minor.patch</c> with an optional <c>-prerelease</c>). Several versions of one
-/// template coexist; a request without a version gets the highest one.
+/// A template version: a SemVer 2.0 version (<c>major.minor.patch</c>, optional <c>-prerelease</c> and
+/// <c>+build</c>), parsed and ordered by the Semver library. Pre-release identifiers order as SemVer says
+/// (numeric ones as numbers: <c>beta.2</c> &lt; <c>beta.10</c>); build metadata is kept but does not affect order.
+/// Several versions of one template coexist; a request without a version gets the highest one.
 /// </summary>
-public sealed partial record TemplateVersion(int Major, int Minor, int Patch, string? Prerelease) : IComparable<TemplateVersion>
+public sealed record TemplateVersion : IComparable<TemplateVersion>
 {
+    private const int MaxLength = 128;
+    private readonly SemVersion _version;
+
+    private TemplateVersion(SemVersion version) => _version = version;
+
+    public int Major => (int)_version.Major;
+    public int Minor => (int)_version.Minor;
+    public int Patch => (int)_version.Patch;
+    public string? Prerelease => _version.IsPrerelease ? _version.Prerelease : null;
+    public string? Metadata => _version.Metadata.Length > 0 ? _version.Metadata : null;
+
     public static TemplateVersion Parse(string? text)
     {
-        var match = text is null ? null : Pattern().Match(text);
-        if (match is null || !match.Success)
-            throw new TaskerException(TaskerErrorCode.InvalidArgument,
-                $"bad template version '{text}': expected major.minor.patch such as 1.0.0",
-                new Dictionary<string, string> { ["field"] = "version", ["value"] = text ?? "" });
-        return new TemplateVersion(
-            int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture),
-            int.Parse(match.Groups[2].ValueSpan, CultureInfo.InvariantCulture),
-            int.Parse(match.Groups[3].ValueSpan, CultureInfo.InvariantCulture),
-            match.Groups[4].Success ? match.Groups[4].Value : null);
+        if (text is not null && text.Length <= MaxLength
+            && SemVersion.TryParse(text, SemVersionStyles.Strict, out var version)
+            && version.Major <= int.MaxValue && version.Minor <= int.MaxValue && version.Patch <= int.MaxValue)
+            return new TemplateVersion(version);
+        throw new TaskerException(TaskerErrorCode.InvalidArgument,
+            $"bad template version '{(text is null ? "" : text.Length > 64 ? text[..64] + "..." : text)}': expected a semantic version such as 1.0.0, 1.0.0-beta.2 or 1.0.0+build.5",
+            new Dictionary<string, string> { ["field"] = "version", ["value"] = text ?? "" });
     }
 
-    public int CompareTo(TemplateVersion? other)
-    {
-        if (other is null) return 1;
-        var c = Major.CompareTo(other.Major);
-        if (c == 0) c = Minor.CompareTo(other.Minor);
-        if (c == 0) c = Patch.CompareTo(other.Patch);
-        if (c != 0) return c;
-        // A release sorts above its pre-releases (1.0.0 > 1.0.0-beta).
-        return (Prerelease, other.Prerelease) switch
-        {
-            (null, null) => 0,
-            (null, _) => 1,
-            (_, null) => -1,
-            _ => string.CompareOrdinal(Prerelease, other.Prerelease),
-        };
-    }
+    /// <summary>SemVer 2.0 precedence; build metadata breaks ties only so that the order is total and stable.</summary>
+    public int CompareTo(TemplateVersion? other) =>
+        other is null ? 1 : _version.ComparePrecedenceTo(other._version) is var c and not 0 ? c
+            : string.CompareOrdinal(_version.Metadata, other._version.Metadata);
 
-    public override string ToString() =>
-        Prerelease is null ? $"{Major}.{Minor}.{Patch}" : $"{Major}.{Minor}.{Patch}-{Prerelease}";
+    public bool Equals(TemplateVersion? other) => other is not null && _version.Equals(other._version);
 
-    [GeneratedRegex(@"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})(?:-([0-9A-Za-z.-]{1,64}))?$")]
-    private static partial Regex Pattern();
+    public override int GetHashCode() => _version.GetHashCode();
+
+    public override string ToString() => _version.ToString();
 }

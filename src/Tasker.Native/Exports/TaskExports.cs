@@ -26,6 +26,8 @@ internal static unsafe class TaskExports
             IdempotencyKey = WireReader.String(r, "idempotency_key"u8),
             CorrelationId = WireReader.String(r, "correlation_id"u8),
             TraceParent = WireReader.String(r, "traceparent"u8),
+            BypassSteps = WireReader.Strings(r, "bypass_steps"u8),
+            RequestedAt = WireReader.Time(r, "requested_at"u8),
         })), WireWriter.Created);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_task_get")]
@@ -59,7 +61,23 @@ internal static unsafe class TaskExports
     [UnmanagedCallersOnly(EntryPoint = "tasker_stale_work_list")]
     public static nint StaleWork(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_json",
-            static (host, r) => Boundary.Wait(host.Engine.ListStaleWorkAsync(WireReader.Int(r, "limit"u8) ?? 100)), WireWriter.Stale);
+            static (host, r) => Boundary.Wait(host.Engine.ListStaleWorkAsync(WireReader.Int(r, "limit"u8) ?? 100, Thresholds(r))), WireWriter.Stale);
+
+    /// <summary>The request's stale-work thresholds in seconds; each one missing keeps its default.</summary>
+    private static StaleThresholds Thresholds(System.Text.Json.JsonElement r)
+    {
+        var defaults = StaleThresholds.Default;
+        return new StaleThresholds(
+            Seconds(WireReader.Number(r, "unclaimed_after_seconds"u8), "unclaimed_after_seconds") ?? defaults.UnclaimedAfter,
+            Seconds(WireReader.Number(r, "pending_after_seconds"u8), "pending_after_seconds") ?? defaults.PendingAfter);
+    }
+
+    private static TimeSpan? Seconds(double? value, string field) => value switch
+    {
+        null => null,
+        < 0 or > 31_536_000 or double.NaN => throw TaskerException.InvalidArgument($"{field} must be between 0 and 31536000 seconds", field),
+        { } s => TimeSpan.FromSeconds(s),
+    };
 
     private static Guid ParseUuid(string text) =>
         Guid.TryParse(text, out var uuid) ? uuid : throw TaskerException.InvalidArgument("task_uuid is not a uuid", "task_uuid");

@@ -9,7 +9,8 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks}, event_buffer, clock ("system"|"manual"), random_seed,
+/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks, finished_task_days},
+/// event_buffer, clock ("system"|"manual"), random_seed, environment,
 /// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
 internal sealed class EngineConfig
@@ -21,6 +22,8 @@ internal sealed class EngineConfig
     private static readonly string[] Exporters = ["otlp", "console"];
 
     public int PoolSize { get; private init; } = DefaultPoolSize;
+    /// <summary><c>retention.finished_task_days</c>: PostgreSQL deletes tasks finished longer ago (default: keep them).</summary>
+    public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
@@ -58,6 +61,8 @@ internal sealed class EngineConfig
             MaxFinishedTasks = Int(retention, "max_finished_tasks") ?? defaults.MaxFinishedTasks,
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),
+            // Which environments: overrides templates get; TASKER_ENV / RAILS_ENV / APP_ENV when not given.
+            Environment = Text(json, "environment") ?? defaults.Environment,
             Time = manual ? new ManualClock() : TimeProvider.System,
             LoggerFactory = loggers,
         };
@@ -71,6 +76,9 @@ internal sealed class EngineConfig
                 >= 1 and <= MaxPoolSize and var pool => pool,
                 var pool => throw TaskerException.InvalidArgument($"pool_size must be between 1 and {MaxPoolSize}, not {pool}", "pool_size"),
             },
+            FinishedTaskRetention = Number(retention, "finished_task_days") is { } days
+                ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
+                : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),
@@ -101,6 +109,7 @@ internal sealed class EngineConfig
             ConnectionString = DatabaseUrl,
             Schema = Schema,
             MaxPoolSize = PoolSize,
+            FinishedTaskRetention = FinishedTaskRetention,
             MigrateOnOpen = Migrate,
             LoggerFactory = Loggers,
         }, CancellationToken.None));

@@ -9,6 +9,7 @@ namespace Tasker.Native.Wire;
 internal static class Names
 {
     public static readonly JsonEncodedText DeadlineAt = JsonEncodedText.Encode("deadline_at");
+    public static readonly JsonEncodedText ReadyStepsByHandler = JsonEncodedText.Encode("ready_steps_by_handler");
     public static readonly JsonEncodedText RequeueAfterSeconds = JsonEncodedText.Encode("requeue_after_seconds");
     public static readonly JsonEncodedText TimeoutSeconds = JsonEncodedText.Encode("timeout_seconds");
     public static readonly JsonEncodedText WaitingForHandlers = JsonEncodedText.Encode("waiting_for_handlers");
@@ -82,6 +83,10 @@ internal static class Names
     public static readonly JsonEncodedText TaskState = JsonEncodedText.Encode("task_state");
     public static readonly JsonEncodedText TaskUuid = JsonEncodedText.Encode("task_uuid");
     public static readonly JsonEncodedText TaskUuids = JsonEncodedText.Encode("task_uuids");
+    public static readonly JsonEncodedText UnclaimedSteps = JsonEncodedText.Encode("unclaimed_steps");
+    public static readonly JsonEncodedText UndrivenTasks = JsonEncodedText.Encode("undriven_tasks");
+    public static readonly JsonEncodedText ReadySince = JsonEncodedText.Encode("ready_since");
+    public static readonly JsonEncodedText PendingSince = JsonEncodedText.Encode("pending_since");
     public static readonly JsonEncodedText Tasks = JsonEncodedText.Encode("tasks");
     public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
     public static readonly JsonEncodedText To = JsonEncodedText.Encode("to");
@@ -90,4 +95,30 @@ internal static class Names
     public static readonly JsonEncodedText UpdatedAt = JsonEncodedText.Encode("updated_at");
     public static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
     public static readonly JsonEncodedText WaitingOn = JsonEncodedText.Encode("waiting_on");
+
+    // health's "memory" object (the library's managed heap).
+    public static readonly JsonEncodedText Memory = JsonEncodedText.Encode("memory");
+    public static readonly JsonEncodedText HeapSizeBytes = JsonEncodedText.Encode("heap_size_bytes");
+    public static readonly JsonEncodedText CommittedBytes = JsonEncodedText.Encode("committed_bytes");
+    public static readonly JsonEncodedText FragmentedBytes = JsonEncodedText.Encode("fragmented_bytes");
+    public static readonly JsonEncodedText TotalAllocatedBytes = JsonEncodedText.Encode("total_allocated_bytes");
+    public static readonly JsonEncodedText GcCounts = JsonEncodedText.Encode("gc_counts");
+    public static readonly JsonEncodedText Gen0 = JsonEncodedText.Encode("gen0");
+    public static readonly JsonEncodedText Gen1 = JsonEncodedText.Encode("gen1");
+    public static readonly JsonEncodedText Gen2 = JsonEncodedText.Encode("gen2");
+    public static readonly JsonEncodedText GcPauseTimePercent = JsonEncodedText.Encode("gc_pause_time_percent");
+
+    // Template details (Rails Tasker's descriptive keys) and Rails Tasker request fields.
+    public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description");
+    public static readonly JsonEncodedText ModuleNamespace = JsonEncodedText.Encode("module_namespace");
+    public static readonly JsonEncodedText TaskHandlerClass = JsonEncodedText.Encode("task_handler_class");
+    public static readonly JsonEncodedText Concurrent = JsonEncodedText.Encode("concurrent");
+    public static readonly JsonEncodedText DefaultDependentSystem = JsonEncodedText.Encode("default_dependent_system");
+    public static readonly JsonEncodedText DependentSystem = JsonEncodedText.Encode("dependent_system");
+    public static readonly JsonEncodedText NamedSteps = JsonEncodedText.Encode("named_steps");
+    public static readonly JsonEncodedText Environment = JsonEncodedText.Encode("environment");
+    public static readonly JsonEncodedText HasInputSchema = JsonEncodedText.Encode("has_input_schema");
+    public static readonly JsonEncodedText StepDetails = JsonEncodedText.Encode("step_details");
+    public static readonly JsonEncodedText Skippable = JsonEncodedText.Encode("skippable");
+    public static readonly JsonEncodedText RequestedAt = JsonEncodedText.Encode("requested_at");
 }

@@ -72,6 +72,12 @@ internal static class WireReader
         return list;
     }
 
+    /// <summary>An ISO 8601 / RFC 3339 time with an offset (<c>2026-01-31T10:00:00Z</c>).</summary>
+    public static DateTimeOffset? Time(JsonElement obj, ReadOnlySpan<byte> name) => Field(obj, name) is { } v
+        ? v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var t) ? t
+            : throw TaskerException.InvalidArgument($"{Text(name)} must be an ISO 8601 time such as 2026-01-31T10:00:00Z", Text(name))
+        : null;
+
     /// <summary>A field name for an error message (error paths only).</summary>
     private static string Text(ReadOnlySpan<byte> name) => Encoding.UTF8.GetString(name);
 }

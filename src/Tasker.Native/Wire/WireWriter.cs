@@ -2,6 +2,7 @@ using System.Text.Json;
 using Tasker.Core;
 using Tasker.Core.Events;
 using Tasker.Core.Storage;
+using Tasker.Core.Telemetry;
 using Tasker.Core.Templates;
 
 namespace Tasker.Native.Wire;
@@ -21,7 +22,44 @@ internal static class WireWriter
         w.WriteStartArray(Names.Steps);
         foreach (var step in t.Steps) w.WriteStringValue(step.Name);
         w.WriteEndArray();
+        TemplateDetails(w, t);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// What the template says about itself beyond its DAG (Rails Tasker's descriptive keys), so nothing it declares
+    /// is dropped silently. Handler configuration is never echoed: it may hold filled-in secrets.
+    /// </summary>
+    private static void TemplateDetails(Utf8JsonWriter w, TaskTemplate t)
+    {
+        var d = t.Details;
+        PresentString(w, Names.Description, t.Description);
+        PresentString(w, Names.ModuleNamespace, d.ModuleNamespace);
+        PresentString(w, Names.TaskHandlerClass, d.TaskHandlerClass);
+        if (d.Concurrent is { } concurrent) w.WriteBoolean(Names.Concurrent, concurrent);
+        PresentString(w, Names.DefaultDependentSystem, d.DefaultDependentSystem);
+        if (d.NamedSteps is { } named) Strings(w, Names.NamedSteps, named);
+        PresentString(w, Names.Environment, d.Environment);
+        w.WriteBoolean(Names.HasInputSchema, t.InputSchema is not null);
+        w.WriteStartArray(Names.StepDetails);
+        foreach (var step in t.Steps)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.Name, step.Name);
+            w.WriteString(Names.Handler, step.Handler);
+            PresentString(w, Names.Description, step.Description);
+            PresentString(w, Names.DependentSystem, step.DependentSystem);
+            w.WriteBoolean(Names.Skippable, step.Skippable);
+            Strings(w, Names.Dependencies, step.Dependencies);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Template details are written only when the template has them (no nulls for keys it never had).</summary>
+    private static void PresentString(Utf8JsonWriter w, JsonEncodedText name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value);
     }
 
     public static void Created(Utf8JsonWriter w, CreateTaskResult created)
@@ -52,6 +90,7 @@ internal static class WireWriter
         OptionalString(w, Names.CorrelationId, h.CorrelationId);
         OptionalString(w, Names.IdempotencyKey, h.IdempotencyKey);
         w.WriteString(Names.CreatedAt, h.CreatedAt);
+        w.WriteString(Names.RequestedAt, h.RequestedAt ?? h.CreatedAt);
         w.WriteString(Names.UpdatedAt, h.UpdatedAt);
         OptionalTime(w, Names.FinishedAt, h.FinishedAt);
         w.WriteStartArray(Names.Steps);
@@ -256,6 +295,29 @@ internal static class WireWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteStartArray(Names.UnclaimedSteps);
+        foreach (var u in stale.UnclaimedSteps)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.TaskUuid, u.TaskUuid);
+            w.WriteString(Names.StepUuid, u.StepUuid);
+            w.WriteString(Names.StepName, u.StepName);
+            w.WriteString(Names.Handler, u.Handler);
+            w.WriteString(Names.ReadySince, u.ReadySince);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray(Names.UndrivenTasks);
+        foreach (var t in stale.UndrivenTasks)
+        {
+            w.WriteStartObject();
+            w.WriteString(Names.TaskUuid, t.TaskUuid);
+            w.WriteString(Names.Namespace, t.Namespace);
+            w.WriteString(Names.Name, t.Name);
+            w.WriteString(Names.PendingSince, t.PendingSince);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteStartArray(Names.TaskUuids);
         foreach (var uuid in stale.TaskUuids) w.WriteStringValue(uuid);
         w.WriteEndArray();
@@ -278,6 +340,24 @@ internal static class WireWriter
             if (stats.PoolInUse is { } inUse) w.WriteNumber(Names.PoolInUse, inUse);
             if (stats.PoolSize is { } size) w.WriteNumber(Names.PoolSize, size);
         }
+        Counts(w, Names.ReadyStepsByHandler, health.ReadyStepsByHandler);
+        if (health.Memory is { } memory) Memory(w, memory);
+        w.WriteEndObject();
+    }
+
+    private static void Memory(Utf8JsonWriter w, ManagedMemory m)
+    {
+        w.WriteStartObject(Names.Memory);
+        w.WriteNumber(Names.HeapSizeBytes, m.HeapSizeBytes);
+        w.WriteNumber(Names.CommittedBytes, m.CommittedBytes);
+        w.WriteNumber(Names.FragmentedBytes, m.FragmentedBytes);
+        w.WriteNumber(Names.TotalAllocatedBytes, m.TotalAllocatedBytes);
+        w.WriteStartObject(Names.GcCounts);
+        w.WriteNumber(Names.Gen0, m.Gen0Collections);
+        w.WriteNumber(Names.Gen1, m.Gen1Collections);
+        w.WriteNumber(Names.Gen2, m.Gen2Collections);
+        w.WriteEndObject();
+        w.WriteNumber(Names.GcPauseTimePercent, Math.Round(m.PauseTimePercentage, 2));
         w.WriteEndObject();
     }
 

@@ -23,7 +23,13 @@ internal static partial class StoreLog
     [LoggerMessage(2004, LogLevel.Information, "Applied migration {Version} to schema {Schema}")]
     public static partial void MigrationApplied(ILogger logger, int version, string schema);
 
-    [LoggerMessage(2005, LogLevel.Warning, "The work listener lost its connection ({ErrorKind}); workers poll until it is back")]
+    [LoggerMessage(2005, LogLevel.Information, "Retention: deleted {Count} tasks finished before {Before}")]
+    public static partial void Pruned(ILogger logger, long count, DateTimeOffset before);
+
+    [LoggerMessage(2006, LogLevel.Warning, "Retention sweep failed ({ErrorKind}); next try in {IntervalSeconds} s")]
+    public static partial void PruneFailed(ILogger logger, string errorKind, double intervalSeconds);
+
+    [LoggerMessage(2007, LogLevel.Warning, "The work listener lost its connection ({ErrorKind}); workers poll until it is back")]
     public static partial void ListenerLost(ILogger logger, string errorKind);
 
     /// <summary>The kind of a failure, safe to log: the exception type and, for a server error, its SQLSTATE.</summary>

@@ -51,6 +51,23 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         public DateTime NextRetryAt { get; set; }
     }
 
+    internal sealed class UnclaimedRow
+    {
+        public Guid TaskUuid { get; set; }
+        public Guid StepUuid { get; set; }
+        public string StepName { get; set; } = "";
+        public string Handler { get; set; } = "";
+        public DateTime ReadySince { get; set; }
+    }
+
+    internal sealed class UndrivenRow
+    {
+        public Guid TaskUuid { get; set; }
+        public string Namespace { get; set; } = "";
+        public string Name { get; set; } = "";
+        public DateTime PendingSince { get; set; }
+    }
+
     internal sealed class StatsRow
     {
         public string Kind { get; set; } = "";
@@ -88,6 +105,9 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 query.Namespace,
                 query.Name,
                 Limit = Math.Max(query.Limit, 0),
+                CreatedAfter = query.CreatedAfter?.UtcDateTime,
+                CreatedBefore = query.CreatedBefore?.UtcDateTime,
+                query.Offset,
                 Cancel = token,
             }).ConfigureAwait(false);
             return (IReadOnlyList<TaskSummary>)rows.Select(r => new TaskSummary(r.TaskUuid, r.Namespace, r.Name, r.Version,
@@ -107,18 +127,31 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 r.Reason, r.Actor, Utc(r.At), r.Attempt)).ToArray();
         }, cancellationToken);
 
-    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        executor.RunAsync("list_stale_work", (now.UtcDateTime, limit, counters), static async (connection, s, token) =>
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken) =>
+        executor.RunAsync("list_stale_work", (now, limit, thresholds, counters), static async (connection, s, token) =>
         {
-            var (now, limit, counters) = s;
-            var args = new { Now = now, Limit = limit, Cancel = token };
+            var (now, limit, thresholds, counters) = s;
+            var args = new
+            {
+                Now = now.UtcDateTime,
+                Limit = limit,
+                ReadyBefore = (now - thresholds.UnclaimedAfter).UtcDateTime,
+                PendingBefore = (now - thresholds.PendingAfter).UtcDateTime,
+                Cancel = token,
+            };
             counters.RoundTrip(1);
             var leases = await connection.QueryAsync<LeaseRow>(QuerySql.ExpiredLeases, args).ConfigureAwait(false);
             counters.RoundTrip(1);
             var retries = await connection.QueryAsync<RetryRow>(QuerySql.RetriesDue, args).ConfigureAwait(false);
+            counters.RoundTrip(1);
+            var unclaimed = await connection.QueryAsync<UnclaimedRow>(QuerySql.UnclaimedSteps, args).ConfigureAwait(false);
+            counters.RoundTrip(1);
+            var undriven = await connection.QueryAsync<UndrivenRow>(QuerySql.UndrivenTasks, args).ConfigureAwait(false);
             return new StaleWork(
                 leases.Select(r => new ExpiredLease(r.TaskUuid, r.StepUuid, r.StepName, Utc(r.LeaseExpiresAt))).ToArray(),
-                retries.Select(r => new RetryDue(r.TaskUuid, Utc(r.NextRetryAt))).ToArray());
+                retries.Select(r => new RetryDue(r.TaskUuid, Utc(r.NextRetryAt))).ToArray(),
+                unclaimed.Select(r => new UnclaimedStep(r.TaskUuid, r.StepUuid, r.StepName, r.Handler, Utc(r.ReadySince))).ToArray(),
+                undriven.Select(r => new UndrivenTask(r.TaskUuid, r.Namespace, r.Name, Utc(r.PendingSince))).ToArray());
         }, cancellationToken);
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

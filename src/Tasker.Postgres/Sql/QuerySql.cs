@@ -11,8 +11,10 @@ internal static class QuerySql
         WHERE (@State::text IS NULL OR state = @State::text)
           AND (@Namespace::text IS NULL OR namespace = @Namespace::text)
           AND (@Name::text IS NULL OR name = @Name::text)
+          AND (@CreatedAfter::timestamptz IS NULL OR created_at > @CreatedAfter::timestamptz)
+          AND (@CreatedBefore::timestamptz IS NULL OR created_at < @CreatedBefore::timestamptz)
         ORDER BY created_at DESC, task_uuid DESC
-        LIMIT @Limit
+        LIMIT @Limit OFFSET @Offset
         """;
 
     /// <summary>Task and step transitions merged into the one order they were made in (the per-task ordinal).</summary>
@@ -55,6 +57,49 @@ internal static class QuerySql
           AND s.attempts < s.max_attempts
         GROUP BY t.task_uuid
         ORDER BY min(s.next_retry_at)
+        LIMIT @Limit
+        """;
+
+    /// <summary>
+    /// Ready steps nobody claimed since @ReadyBefore: pending (or waiting with their retry time passed), attempts left,
+    /// every parent complete or resolved. A step became ready at the latest of: its task's creation, its parents
+    /// finishing, its own last transition (an operator retry, an expired lease) and its retry time. Like the other
+    /// stale-work queries it starts from the active tasks; the edge and transition lookups use their keys.
+    /// </summary>
+    public const string UnclaimedSteps = """
+        SELECT s.task_uuid AS TaskUuid, s.step_uuid AS StepUuid, s.name AS StepName, s.handler AS Handler, r.ready_since AS ReadySince
+        FROM tasker_tasks t
+        JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
+        CROSS JOIN LATERAL (
+            SELECT GREATEST(
+                t.created_at,
+                (SELECT max(p.finished_at) FROM tasker_workflow_step_edges e
+                 JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid WHERE e.to_step_uuid = s.step_uuid),
+                (SELECT max(st.created_at) FROM tasker_workflow_step_transitions st
+                 WHERE st.task_uuid = s.task_uuid AND st.step_uuid = s.step_uuid),
+                CASE WHEN s.state = 'waiting_for_retry' THEN s.next_retry_at END) AS ready_since
+        ) r
+        WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+          AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now))
+          AND s.attempts < s.max_attempts
+          AND NOT EXISTS (
+              SELECT 1 FROM tasker_workflow_step_edges e
+              JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+              WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))
+          AND r.ready_since <= @ReadyBefore
+        ORDER BY r.ready_since
+        LIMIT @Limit
+        """;
+
+    /// <summary>
+    /// Tasks left pending (created, or retried or resolved by an operator) since @PendingBefore: nothing claimed a step
+    /// since, so nobody is driving them. A pending task's updated_at is when it became pending (the state index).
+    /// </summary>
+    public const string UndrivenTasks = """
+        SELECT task_uuid AS TaskUuid, namespace AS Namespace, name AS Name, updated_at AS PendingSince
+        FROM tasker_tasks
+        WHERE state = 'pending' AND updated_at <= @PendingBefore
+        ORDER BY updated_at
         LIMIT @Limit
         """;
 

@@ -19,21 +19,24 @@ internal static class TaskSql
         ), t AS (
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
-                transition_count, created_at, updated_at, finished_at, traceparent, timeout_seconds)
+                transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds)
             VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45, $46)
+                $15, $16, $17, $18, $19, $20, $45, $46, $49)
             ON CONFLICT DO NOTHING
             RETURNING task_uuid
         ), s AS (
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
-                retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts)
+                retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts,
+                metadata, finished_at)
             SELECT u.step_uuid, t.task_uuid, ns.named_step_uuid, u.step_index, u.name, u.handler, u.initialization::json,
-                u.retryable, u.max_attempts, u.backoff_base_seconds, u.max_backoff_seconds, u.timeout_seconds, u.state, u.attempts
+                u.retryable, u.max_attempts, u.backoff_base_seconds, u.max_backoff_seconds, u.timeout_seconds, u.state, u.attempts,
+                u.metadata::json, u.finished_at
             FROM t
             CROSS JOIN unnest($21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::boolean[], $27::integer[],
-                $28::double precision[], $29::double precision[], $30::integer[], $31::text[], $32::integer[])
+                $28::double precision[], $29::double precision[], $30::integer[], $31::text[], $32::integer[], $47::text[],
+                $48::timestamptz[])
                 AS u(step_uuid, step_index, name, handler, initialization, retryable, max_attempts, backoff_base_seconds,
-                     max_backoff_seconds, timeout_seconds, state, attempts)
+                     max_backoff_seconds, timeout_seconds, state, attempts, metadata, finished_at)
             LEFT JOIN tasker_named_steps ns ON ns.named_task_uuid = (SELECT named_task_uuid FROM nt) AND ns.name = u.name
         ), e AS (
             INSERT INTO tasker_workflow_step_edges (to_step_uuid, from_step_uuid, task_uuid, position)
@@ -83,7 +86,8 @@ internal static class TaskSql
                t.reason, t.correlation_id, t.idempotency_key, t.identity, t.fail_fast, t.created_at, t.updated_at,
                t.finished_at, t.definition_key, t.row_version, t.transition_count, t.last_write_uuid,
                s.step_index, s.step_uuid, s.state, s.attempts, s.result, s.metadata, s.last_error, s.next_retry_at,
-               s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at, t.traceparent, t.timeout_seconds
+               s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at, t.traceparent,
+               t.requested_at, t.timeout_seconds
         """;
 
     /// <summary>The mutable columns of task t's steps, aggregated into arrays (one row).</summary>

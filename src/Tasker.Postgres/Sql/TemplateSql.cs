@@ -35,17 +35,14 @@ internal static class TemplateSql
         """;
 
     /// <summary>
-    /// The requested version, or the highest one in semantic-version order (a release above its pre-releases,
-    /// pre-releases compared byte-wise as TemplateVersion does).
+    /// The requested version, or every version of the template: the caller picks the highest in SemVer 2.0 order
+    /// (numeric pre-release identifiers compare as numbers, which no SQL collation does). Templates have few versions.
     /// </summary>
     public const string Find = """
-        SELECT n.named_task_uuid AS NamedTaskUuid, n.source_hash AS SourceHash
+        SELECT n.named_task_uuid AS NamedTaskUuid, n.source_hash AS SourceHash, n.version AS Version
         FROM tasker_named_tasks n
         JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
         WHERE s.name = @Namespace AND n.name = @Name AND (@Version::text IS NULL OR n.version = @Version::text)
-        ORDER BY n.version_major DESC, n.version_minor DESC, n.version_patch DESC,
-                 (n.version_prerelease IS NULL) DESC, n.version_prerelease COLLATE "C" DESC
-        LIMIT 1
         """;
 
     public const string Source = "SELECT source_json FROM tasker_named_tasks WHERE named_task_uuid = @NamedTaskUuid";

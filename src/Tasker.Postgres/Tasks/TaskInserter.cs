@@ -95,6 +95,10 @@ internal static class TaskInserter
         var transitions = new TransitionRows(task.NewTransitions, 1);
         transitions.AddParameters(p); // $36-$44
         p.Add(Parameters.Text(h.TraceParent)); // $45
-        p.Add(Parameters.Int(h.TimeoutSeconds)); // $46
+        p.Add(Parameters.Timestamp(h.RequestedAt)); // $46
+        // A step can be finished at creation (bypass_steps): its metadata and finish time are written with it.
+        p.Add(Parameters.TextArray(steps.Select(s => s.Metadata?.GetRawText()).ToArray())); // $47
+        p.Add(Parameters.TimestampArray(steps.Select(s => s.FinishedAt?.UtcDateTime).ToArray())); // $48
+        p.Add(Parameters.Int(h.TimeoutSeconds)); // $49
     }
 }

@@ -53,7 +53,8 @@ internal sealed class TaskRow
             UpdatedAt = Instant(r, 15)!.Value,
             FinishedAt = Instant(r, 16),
             TraceParent = Text(r, 34),
-            TimeoutSeconds = r.IsDBNull(35) ? null : r.GetInt32(35),
+            RequestedAt = Instant(r, 35),
+            TimeoutSeconds = r.IsDBNull(36) ? null : r.GetInt32(36),
         };
         var row = new TaskRow
         {

@@ -7,7 +7,7 @@ namespace Tasker.Postgres.Templates;
 
 /// <summary>
 /// Writes a parsed template back out in the core JSON format, the text stored in <c>tasker_named_tasks.source_json</c>.
-/// Whatever format the template was registered in (YAML, Rails), <see cref="TemplateParser.Parse"/> reads this text
+/// Whatever format the template was registered in (YAML, Rails), <see cref="TemplateParser.Parse(string, TemplateParseOptions)"/> reads this text
 /// back to an equal template, so every process gets the same steps, retry settings and DAG.
 /// </summary>
 internal static class TemplateJson
@@ -29,6 +29,7 @@ internal static class TemplateJson
             }
             w.WriteBoolean("fail_fast", template.FailFast);
             if (template.TimeoutSeconds is { } timeout) w.WriteNumber("timeout_seconds", timeout);
+            WriteDetails(w, template.Details);
             w.WriteString("identity_strategy", template.IdentityStrategy == IdentityStrategy.Strict ? "strict" : "default");
             w.WriteStartArray("steps");
             foreach (var step in template.Steps)
@@ -63,6 +64,22 @@ internal static class TemplateJson
         if (step.Retry.MaxBackoffSeconds is { } m) w.WriteNumber("max_backoff_seconds", m);
         w.WriteEndObject();
         if (step.TimeoutSeconds is { } timeout) w.WriteNumber("timeout_seconds", timeout);
+        if (step.Skippable) w.WriteBoolean("skippable", true);
+        if (step.DependentSystem is { } system) w.WriteString("dependent_system", system);
         w.WriteEndObject();
+    }
+
+    private static void WriteDetails(Utf8JsonWriter w, TemplateDetails d)
+    {
+        if (d.ModuleNamespace is not null) w.WriteString("module_namespace", d.ModuleNamespace);
+        if (d.TaskHandlerClass is not null) w.WriteString("task_handler_class", d.TaskHandlerClass);
+        if (d.Concurrent is { } concurrent) w.WriteBoolean("concurrent", concurrent);
+        if (d.DefaultDependentSystem is not null) w.WriteString("default_dependent_system", d.DefaultDependentSystem);
+        if (d.NamedSteps is { } named)
+        {
+            w.WriteStartArray("named_steps");
+            foreach (var name in named) w.WriteStringValue(name);
+            w.WriteEndArray();
+        }
     }
 }

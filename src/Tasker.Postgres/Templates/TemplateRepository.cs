@@ -20,6 +20,7 @@ internal sealed class TemplateRepository(StoreExecutor executor, StoreCounters c
     {
         public Guid NamedTaskUuid { get; set; }
         public string SourceHash { get; set; } = "";
+        public string Version { get; set; } = "";
     }
 
     private readonly StoreCounters _counters = counters;
@@ -62,15 +63,16 @@ internal sealed class TemplateRepository(StoreExecutor executor, StoreCounters c
         executor.RunAsync("find_template", (this, ns, name, version), static async (connection, s, token) =>
         {
             var (self, ns, name, version) = s;
-            var found = await connection.QueryFirstOrDefaultAsync<FoundRow>(
+            var rows = await connection.QueryAsync<FoundRow>(
                 TemplateSql.Find, new { Namespace = ns, Name = name, Version = version, Cancel = token }).ConfigureAwait(false);
+            var found = rows.MaxBy(r => TemplateVersion.Parse(r.Version));
             self._counters.RoundTrip(1);
             if (found is null) return null;
             if (self._parsed.TryGetValue(found.SourceHash, out var cached)) return cached;
 
             var source = await connection.QuerySingleAsync<string>(TemplateSql.Source, new { found.NamedTaskUuid, Cancel = token }).ConfigureAwait(false);
             self._counters.RoundTrip(1);
-            var template = TemplateParser.Parse(source);
+            var template = TemplateParser.Parse(source, TemplateParseOptions.Resolved);
             if (self._parsed.Count > 4096) self._parsed.Clear(); // bounded: templates are few; this only guards a leak
             self._parsed[found.SourceHash] = template;
             return (TaskTemplate?)template;

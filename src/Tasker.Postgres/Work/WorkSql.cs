@@ -8,7 +8,8 @@ internal static class WorkSql
 
     /// <summary>
     /// Tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left, every parent
-    /// complete or resolved, the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 tasks
+    /// complete or resolved; or in progress with its lease expired (the claim expires it and takes it over); the task
+    /// unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 tasks
     /// to leave out (handed to another caller in this process a moment ago). Highest priority first, then oldest.
     /// It walks tasker_tasks_work_order_idx in that order and stops at the $4-th task with a ready step (the LATERAL
     /// ... LIMIT 1 keeps the planner from turning the step test into a semi-join over every step and a sort); each
@@ -27,12 +28,13 @@ internal static class WorkSql
                 SELECT 1 FROM tasker_workflow_steps s
                 WHERE s.task_uuid = t.task_uuid
                   AND s.handler = ANY($1)
-                  AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND (s.next_retry_at IS NULL OR s.next_retry_at <= $3)))
-                  AND s.attempts < s.max_attempts
-                  AND NOT EXISTS (
-                    SELECT 1 FROM tasker_workflow_step_edges e
-                    JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
-                    WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))
+                  AND ((s.state = 'in_progress' AND s.lease_expires_at <= $3)
+                    OR ((s.state = 'pending' OR (s.state = 'waiting_for_retry' AND (s.next_retry_at IS NULL OR s.next_retry_at <= $3)))
+                      AND s.attempts < s.max_attempts
+                      AND NOT EXISTS (
+                        SELECT 1 FROM tasker_workflow_step_edges e
+                        JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+                        WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))))
                 LIMIT 1) ready
             WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
               AND ($2::text[] IS NULL OR t.namespace = ANY($2))
@@ -47,10 +49,10 @@ internal static class WorkSql
         """;
 
     /// <summary>The ordinal of the task uuid in <see cref="FindReadyTasks"/>'s rows (after the load columns).</summary>
-    public const int FoundTaskUuid = 36;
+    public const int FoundTaskUuid = 37;
 
     /// <summary>The ordinal of the task priority in <see cref="FindReadyTasks"/>'s rows.</summary>
-    public const int FoundPriority = 37;
+    public const int FoundPriority = 38;
 
     public const string Announce = "SELECT pg_notify('" + Channel + "', '')";
 

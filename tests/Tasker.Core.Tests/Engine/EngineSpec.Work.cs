@@ -61,6 +61,20 @@ public abstract partial class EngineSpec
     }
 
     [Fact]
+    public async Task A_work_claim_takes_over_a_step_whose_lease_expired()
+    {
+        await Engine.RegisterTemplateAsync(Workflows.Linear);
+        var task = await CreateAsync("linear");
+        var lost = (await Engine.ClaimWorkAsync(Work(1, "a_handler") with { Lease = TimeSpan.FromSeconds(10) })).Single();
+
+        Clock.Advance(TimeSpan.FromSeconds(11));
+        var again = Assert.Single(await Engine.ClaimWorkAsync(Work(1, "a_handler")));
+
+        Assert.Equal((lost.StepUuid, 2), (again.StepUuid, again.Attempt));
+        await Rejects(TaskerErrorCode.StaleClaim, async () => await Engine.CompleteStepAsync(task, lost.StepUuid, lost.ClaimToken, JsonValues.Null));
+    }
+
+    [Fact]
     public async Task A_waiting_work_claim_wakes_when_a_task_is_created()
     {
         await Engine.RegisterTemplateAsync(Workflows.Linear);

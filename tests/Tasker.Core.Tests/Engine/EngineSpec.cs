@@ -362,6 +362,62 @@ public abstract partial class EngineSpec : IAsyncLifetime
         Assert.Equal(retrying, stale.RetryDue.Single().TaskUuid);
     }
 
+    [Fact]
+    public async Task Stale_work_lists_a_task_nobody_drove_and_its_unclaimed_step_once_past_the_thresholds()
+    {
+        var task = await StartAsync(Workflows.Linear); // created, never enqueued
+        Clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).TaskUuids);
+
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        var stale = await Engine.ListStaleWorkAsync();
+        var undriven = stale.UndrivenTasks.Single();
+        Assert.Equal((task, "tests", "linear"), (undriven.TaskUuid, undriven.Namespace, undriven.Name));
+        var step = stale.UnclaimedSteps.Single();
+        Assert.Equal(("a", "a_handler", task), (step.StepName, step.Handler, step.TaskUuid));
+        Assert.Equal(Clock.GetUtcNow().AddMinutes(-6), step.ReadySince);
+        Assert.Equal([task], stale.TaskUuids);
+
+        var strict = await Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromHours(1), TimeSpan.FromHours(1)));
+        Assert.Empty(strict.TaskUuids);
+        await Rejects(TaskerErrorCode.InvalidArgument,
+            () => Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromSeconds(-1), TimeSpan.Zero)).AsTask());
+    }
+
+    [Fact]
+    public async Task Stale_work_lists_a_ready_step_nobody_claimed_after_its_parent_finished()
+    {
+        var task = await StartAsync(Workflows.Diamond);
+        var claim = (await Engine.ClaimStepsAsync(task)).Claims.Single();
+        Clock.Advance(TimeSpan.FromMinutes(10));
+        await Engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.Null); // b and c are now ready
+        var finished = Clock.GetUtcNow();
+        Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).UnclaimedSteps); // ready for 3 minutes only
+
+        var stale = await Engine.ListStaleWorkAsync(100, new StaleThresholds(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2)));
+        Assert.Equal(["b_handler", "c_handler"], stale.UnclaimedSteps.Select(s => s.Handler).Order());
+        Assert.All(stale.UnclaimedSteps, s => Assert.Equal(finished, s.ReadySince));
+        Assert.Empty(stale.UndrivenTasks); // in progress, not pending
+    }
+
+    [Fact]
+    public async Task Stale_work_lists_a_task_retried_by_an_operator_that_nobody_drove_since()
+    {
+        var task = await StartAsync(Workflows.Linear);
+        await Runner().On("a", Behaviour.Fatal()).RunAsync(task);
+        Clock.Advance(TimeSpan.FromHours(1));
+        await Engine.RetryTaskAsync(task, "ops", "fixed");
+        var retriedAt = Clock.GetUtcNow();
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty((await Engine.ListStaleWorkAsync()).TaskUuids); // just retried: not stale yet
+
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var stale = await Engine.ListStaleWorkAsync();
+        Assert.Equal(retriedAt, stale.UndrivenTasks.Single().PendingSince);
+        Assert.Equal(("a", retriedAt), (stale.UnclaimedSteps.Single().StepName, stale.UnclaimedSteps.Single().ReadySince));
+    }
+
     // ---- creation, identity, lookup --------------------------------------------------------------------
 
     [Fact]
@@ -424,11 +480,83 @@ public abstract partial class EngineSpec : IAsyncLifetime
         await Engine.RegisterTemplateAsync(yaml);
         var e = await Rejects(TaskerErrorCode.InvalidArgument, () => Engine.CreateTaskAsync(new TaskRequest
         { Namespace = "tests", Name = "typed", Context = JsonValues.Parse("{\"order\": {\"id\": \"x\"}}", "c") }).AsTask());
-        Assert.Contains("$.order.id must be integer", e.Message, StringComparison.Ordinal);
+        Assert.Contains("$.order.id:", e.Message, StringComparison.Ordinal);
 
         var ok = await Engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "typed", Context = JsonValues.Parse("{\"order\": {\"id\": 5}}", "c") });
         Assert.True(ok.Created);
         Assert.Equal([ok.Task.TaskUuid], (await Engine.ListTasksAsync(new TaskQuery(Name: "typed"))).Select(t => t.TaskUuid));
+    }
+
+    // ---- Rails Tasker requests: bypass_steps, requested_at, schema -----------------------------------------
+
+    private const string Skippable = "name: shop/skip\nversion: 1.0.0\nstep_templates:\n" +
+        "  - name: a\n    handler_class: A\n" +
+        "  - name: notify\n    handler_class: N\n    depends_on_step: a\n    skippable: true\n" +
+        "  - name: close\n    handler_class: C\n    depends_on_step: notify\n";
+
+    [Fact]
+    public async Task A_skippable_step_named_in_bypass_steps_never_runs_and_its_dependents_do()
+    {
+        await Engine.RegisterTemplateAsync(Skippable);
+        var requestedAt = new DateTimeOffset(2026, 1, 31, 10, 0, 0, TimeSpan.Zero);
+        var created = await Engine.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = "default", Name = "shop/skip", BypassSteps = ["notify"], RequestedAt = requestedAt, Initiator = "spec",
+        });
+        var runner = Runner();
+        var outcome = await runner.RunAsync(created.Task.TaskUuid);
+
+        Assert.Equal(RecommendedAction.Complete, outcome.Action);
+        Assert.Equal(["a", "close"], runner.Executed);
+        var task = await Engine.GetTaskAsync(created.Task.TaskUuid, includeTransitions: true);
+        var notify = task.Steps.Single(s => s.Name == "notify");
+        Assert.Equal((StepState.Complete, 0, null), (notify.State, notify.Attempts, notify.Result));
+        Assert.True(notify.Metadata!.Value.GetProperty("bypassed").GetBoolean());
+        Assert.Contains(task.Transitions, t => t.StepName == "notify" && t.Reason == "bypassed (bypass_steps)");
+        Assert.Equal(requestedAt, task.Header.RequestedAt);
+        Assert.Equal(TaskState.Complete, task.State);
+    }
+
+    [Fact]
+    public async Task Bypass_steps_must_name_skippable_steps_of_the_template()
+    {
+        await Engine.RegisterTemplateAsync(Skippable);
+        var notSkippable = await Rejects(TaskerErrorCode.InvalidArgument, () => Engine.CreateTaskAsync(new TaskRequest
+        { Namespace = "default", Name = "shop/skip", BypassSteps = ["close"] }).AsTask());
+        Assert.Contains("does not mark skippable", notSkippable.Message, StringComparison.Ordinal);
+        var unknown = await Rejects(TaskerErrorCode.InvalidArgument, () => Engine.CreateTaskAsync(new TaskRequest
+        { Namespace = "default", Name = "shop/skip", BypassSteps = ["nope"] }).AsTask());
+        Assert.Contains("'nope', which is not a step", unknown.Message, StringComparison.Ordinal);
+        Assert.Empty(await Engine.ListTasksAsync(new TaskQuery(Name: "shop/skip")));
+    }
+
+    [Fact]
+    public async Task Requested_at_defaults_to_the_creation_time()
+    {
+        var task = await StartAsync(Workflows.Linear);
+        var view = await Engine.GetTaskAsync(task);
+        Assert.Equal(view.Header.CreatedAt, view.Header.RequestedAt);
+    }
+
+    [Fact]
+    public async Task The_newest_version_follows_semver_precedence()
+    {
+        foreach (var version in new[] { "1.0.0-beta.2", "1.0.0-beta.10", "0.9.0+build.5" })
+            await Engine.RegisterTemplateAsync($"name: v\nversion: {version}\nsteps:\n  - name: a\n    handler: A\n");
+        var created = await Engine.CreateTaskAsync(new TaskRequest { Namespace = "default", Name = "v" });
+        Assert.Equal("1.0.0-beta.10", created.Task.Header.Version);
+        var exact = await Engine.CreateTaskAsync(new TaskRequest { Namespace = "default", Name = "v", Version = "0.9.0+build.5" });
+        Assert.Equal("0.9.0+build.5", exact.Task.Header.Version);
+    }
+
+    [Fact]
+    public async Task A_rails_schema_rejects_a_context_of_the_wrong_type()
+    {
+        await Engine.RegisterTemplateAsync("name: api/cart\nversion: 1.0.0\nschema:\n  type: object\n  required: [cart_id]\n" +
+            "  properties:\n    cart_id: { type: integer }\nstep_templates:\n  - name: a\n    handler_class: A\n");
+        var e = await Rejects(TaskerErrorCode.InvalidArgument, () => Engine.CreateTaskAsync(new TaskRequest
+        { Namespace = "default", Name = "api/cart", Context = JsonValues.Parse("{\"cart_id\": \"x\"}", "c") }).AsTask());
+        Assert.Contains("$.cart_id:", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

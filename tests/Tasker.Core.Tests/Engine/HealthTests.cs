@@ -26,4 +26,40 @@ public sealed class HealthTests
         Assert.Equal(clock.GetUtcNow().AddSeconds(-11), health.Stats.OldestUnfinishedTaskCreatedAt);
         Assert.Equal(1, health.ExpiredLeases);
     }
+
+    [Fact]
+    public async Task Health_counts_ready_steps_nobody_claimed_by_the_handler_they_wait_for()
+    {
+        await using var engine = TaskerEngine.InMemory();
+        await engine.RegisterTemplateAsync(Workflows.Diamond);
+        var task = (await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "diamond" })).Task.TaskUuid;
+        await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "diamond" });
+        var start = (await engine.ClaimStepsAsync(task, new ClaimOptions(Handlers: new HashSet<string> { "start_handler" }))).Claims.Single();
+        await engine.CompleteStepAsync(task, start.StepUuid, start.ClaimToken, JsonValues.Null);
+
+        var health = await engine.GetHealthAsync();
+
+        Assert.Equal(new Dictionary<string, long> { ["start_handler"] = 1, ["b_handler"] = 1, ["c_handler"] = 1 },
+            health.ReadyStepsByHandler.OrderBy(p => p.Key).ToDictionary());
+    }
+
+    [Fact]
+    public async Task Health_reports_the_managed_heap_and_collection_counts()
+    {
+        await using var engine = TaskerEngine.InMemory();
+        var before = (await engine.GetHealthAsync()).Memory!;
+        var garbage = new List<byte[]>();
+        for (var i = 0; i < 64; i++) garbage.Add(new byte[64 * 1024]);
+        garbage.Clear();
+        GC.Collect();
+
+        var after = (await engine.GetHealthAsync()).Memory!;
+
+        Assert.True(after.HeapSizeBytes > 0 && after.CommittedBytes >= after.HeapSizeBytes - after.FragmentedBytes,
+            $"heap {after.HeapSizeBytes}, committed {after.CommittedBytes}, fragmented {after.FragmentedBytes}");
+        Assert.True(after.TotalAllocatedBytes >= before.TotalAllocatedBytes + 64 * 64 * 1024);
+        Assert.True(after.Gen2Collections > before.Gen2Collections, "GC.Collect() is a full collection");
+        Assert.True(after.Gen0Collections >= after.Gen1Collections && after.Gen1Collections >= after.Gen2Collections);
+        Assert.InRange(after.PauseTimePercentage, 0, 100);
+    }
 }

@@ -41,5 +41,6 @@ public sealed class HealthTests : PostgresTest
         var health = await engine.GetHealthAsync();
         Assert.False(health.Healthy);
         Assert.DoesNotContain("hunter2", health.Error, StringComparison.Ordinal);
+        Assert.True(health.Memory is { HeapSizeBytes: > 0 }, "the process's memory is reported even when the store is down");
     }
 }

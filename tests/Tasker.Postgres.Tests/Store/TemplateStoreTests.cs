@@ -12,6 +12,10 @@ public sealed class TemplateStoreTests : PostgresTest
         version: 2.1.0
         description: Rails-format template
         task_handler_class: FulfilHandler
+        module_namespace: Shop
+        concurrent: true
+        default_dependent_system: warehouse
+        named_steps: [validate, charge, ship]
         fail_fast: true
         identity_strategy: strict
         input_schema:
@@ -20,13 +24,15 @@ public sealed class TemplateStoreTests : PostgresTest
         step_templates:
           - name: validate
             handler_class: ValidateOrder
-            handler_config: { strict: true, limits: [1, 2.5] }
+            handler_config: { strict: true, limits: [1, 2.5], literal: "$${NOT_A_VARIABLE}" }
             default_retry_limit: 5
           - name: charge
             handler_class: Charge
             depends_on_step: validate
             default_retryable: false
             timeout_seconds: 30
+            skippable: true
+            dependent_system: payments
           - name: ship
             handler_class: Ship
             depends_on_steps: [charge, validate]
@@ -45,6 +51,14 @@ public sealed class TemplateStoreTests : PostgresTest
         Assert.Equal((original.Namespace, original.Name, original.Version, original.Description, original.FailFast, original.IdentityStrategy),
             (found.Namespace, found.Name, found.Version, found.Description, found.FailFast, found.IdentityStrategy));
         Assert.Equal(original.InputSchema!.Value.GetRawText(), found.InputSchema!.Value.GetRawText());
+        Assert.Equal((original.Details.ModuleNamespace, original.Details.TaskHandlerClass, original.Details.Concurrent, original.Details.DefaultDependentSystem),
+            (found.Details.ModuleNamespace, found.Details.TaskHandlerClass, found.Details.Concurrent, found.Details.DefaultDependentSystem));
+        Assert.Equal(["validate", "charge", "ship"], found.Details.NamedSteps);
+        Assert.Equal([false, true, false], found.Steps.Select(s => s.Skippable));
+        Assert.Equal(["warehouse", "payments", "warehouse"], found.Steps.Select(s => s.DependentSystem));
+        // A literal ${...} stays literal: the stored template is not resolved a second time.
+        Assert.Equal("${NOT_A_VARIABLE}", found.Steps[0].Initialization!.Value.GetProperty("literal").GetString());
+        Assert.NotNull(found.Validator);
         Assert.Equal(original.Steps.Count, found.Steps.Count);
         for (var i = 0; i < original.Steps.Count; i++)
         {

@@ -1,9 +1,11 @@
 'use strict';
-// The runner for the shared fixtures of tests/conformance (see its README), through the binding's own handle():
-// one scripted handler per step name, re-enqueue delays followed on the engine's manual clock.
+// The runner for the shared fixtures of tests/conformance (see its README, "the runner every implementation
+// writes"), through the binding's own handle(): one scripted handler per step name, registered under the names of
+// `handlers_present` (default: every handler of the template), re-enqueue delays followed on the manual clock.
 const fs = require('node:fs');
 const path = require('node:path');
 const assert = require('node:assert/strict');
+const native = require('../../lib/native');
 const { tasker, CONFORMANCE, handleToEnd } = require('./helpers');
 
 const FIXTURES = path.join(CONFORMANCE, 'fixtures');
@@ -30,10 +32,14 @@ function checkEvents(events) {
 const fixtures = () => fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
   .map((f) => JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')));
 
+/** `depth` arrays nested in one another: [[[...]]]. */
+const nested = (depth) => Array.from({ length: depth - 1 }).reduce((inner) => [inner], []);
+
 /** Plays the fixture's script for the claimed step: one entry per attempt, the last one repeating. */
 class Scripted extends tasker.StepHandler {
-  constructor(handlers) {
+  constructor(engine, handlers) {
     super();
+    this.engine = engine;
     this.handlers = handlers;
   }
 
@@ -41,10 +47,29 @@ class Scripted extends tasker.StepHandler {
     const script = this.handlers[ctx.step.name];
     if (!script) return { ok: true };
     const behaviour = script[Math.min(ctx.step.attempt, script.length) - 1];
+    if (behaviour.advance_seconds) this.engine.advanceClock(behaviour.advance_seconds); // a handler that ran that long
+    if (behaviour.heartbeat) {
+      const lease = await ctx.heartbeat(3600);
+      assert.ok(ctx.deadline === null || Date.parse(lease) <= ctx.deadline.getTime(), `a heartbeat extended the lease to ${lease}, past the deadline ${ctx.deadline?.toISOString()}`);
+    }
+    if (behaviour.return_nested) return nested(behaviour.return_nested);
     if (!behaviour.fail) return behaviour.return;
     const { message, permanent = false, retry_after_seconds: retryAfter } = behaviour.fail;
     if (permanent) throw new tasker.PermanentError(message);
     throw new tasker.RetryableError(message, { retryAfter });
+  }
+}
+
+/** Runs `work`, counting the tasker_steps_claim calls it makes (sync or async); resolves with its value and the count. */
+async function countingClaims(work) {
+  const { jsonSync, jsonAsync } = native;
+  let claimCalls = 0;
+  native.jsonSync = (name, ...rest) => { if (name === 'stepsClaim') claimCalls += 1; return jsonSync(name, ...rest); };
+  native.jsonAsync = (name, ...rest) => { if (name === 'stepsClaim') claimCalls += 1; return jsonAsync(name, ...rest); };
+  try {
+    return { ...(await work()), claimCalls };
+  } finally {
+    Object.assign(native, { jsonSync, jsonAsync });
   }
 }
 
@@ -54,10 +79,10 @@ async function runFixture(engine, fixture) {
   const subscription = engine.subscribe('*');
   const template = await engine.registerTemplate({ path: path.join(CONFORMANCE, 'templates', fixture.template) });
   const task = await engine.createTask(template.name, { namespace: template.namespace, context: fixture.context });
-  const scripted = new Scripted(fixture.handlers);
-  for (const step of task.steps) engine.registerHandler(step.handler, scripted);
+  const scripted = new Scripted(engine, fixture.handlers);
+  for (const name of fixture.handlers_present ?? task.steps.map((s) => s.handler)) engine.registerHandler(name, scripted);
 
-  const { delays } = await handleToEnd(engine, task.uuid);
+  const { delays, outcome, claimCalls } = await countingClaims(() => handleToEnd(engine, task.uuid));
 
   const done = await engine.getTask(task.uuid);
   assert.equal(done.state, fixture.expect.task_state, 'task state');
@@ -66,8 +91,13 @@ async function runFixture(engine, fixture) {
     assert.ok(step, `step ${name} exists`);
     assert.deepEqual({ name, state: step.state, attempts: step.attempts }, { name, state: want.state, attempts: want.attempts });
     if ('result' in want) assert.deepEqual(step.result, want.result, `result of ${name}`);
+    if ('error_type' in want) assert.equal(step.error?.errorType, want.error_type, `error type of ${name}`);
   }
   assert.deepEqual(delays, fixture.expect.reenqueue_delays, 're-enqueue delays');
+  if ('waiting_for_handlers' in fixture.expect) {
+    assert.deepEqual(Object.fromEntries(outcome.waitingForHandlers.map((w) => [w.handler, w.steps])), fixture.expect.waiting_for_handlers);
+  }
+  if ('claim_calls' in fixture.expect) assert.equal(claimCalls, fixture.expect.claim_calls, 'tasker_steps_claim calls');
 
   const events = [];
   for (let batch = subscription.pull(); batch.length > 0; batch = subscription.pull()) events.push(...batch);

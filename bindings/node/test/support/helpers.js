@@ -55,13 +55,21 @@ const manualEngine = (t, options = {}) =>
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Follows re-enqueue outcomes on a manual clock until the task is finished; resolves with the delays seen. */
+/**
+ * Handles the task again as long as there is something to do here: after each re-enqueue delay (advanced on the
+ * manual clock), or at once for 'execute'; stops when only workers with other handlers can go on. At most 100
+ * rounds. Resolves with the last outcome and the delays seen.
+ */
 async function handleToEnd(engine, taskUuid) {
   const delays = [];
   let outcome = await engine.handle(taskUuid);
-  while (outcome.action === 'reenqueue') {
-    delays.push(outcome.delaySeconds);
-    engine.advanceClock(outcome.delaySeconds);
+  for (let round = 0; round < 100; round += 1) {
+    if (outcome.action === 'reenqueue' && outcome.waitingForHandlers.length === 0) {
+      delays.push(outcome.delaySeconds);
+      engine.advanceClock(outcome.delaySeconds);
+    } else if (outcome.action !== 'execute') {
+      break;
+    }
     outcome = await engine.handle(taskUuid);
   }
   return { outcome, delays };

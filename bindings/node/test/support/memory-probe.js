@@ -1,54 +1,80 @@
 'use strict';
 // Run by test/memory.test.js in a process of its own (node --expose-gc, V8's young generation pinned to one size,
-// so that V8 resizing its heap to the load does not read as growth). Runs a scenario `warmup` times, samples,
-// runs it `count` more times, samples again, and prints the two samples as JSON.
+// so that V8 resizing its heap to the load does not read as growth). Runs a scenario in batches until RSS has
+// settled, then `measured` more times, and prints JSON: the RSS samples (MB, one per batch, each after a full V8
+// collection), how many runs it took to settle (null if it never did within maxWarmupBatches), the settled level,
+// the level after the measured runs, the V8 heap in use at both points, and the library's health().memory.
 //
-//   node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 memory-probe.js tasks|engines <warmup> <count>
+//   node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 memory-probe.js tasks|engines \
+//     <batch> <window> <maxWarmupBatches> <measured>
 //
 // tasks:   handle an order_fulfillment task to completion on one engine (retention 500)
 // engines: open an engine, subscribe to it, close it
+//
+// Settled: the highest RSS of the last `window` batches is within SETTLE_MB of the highest before them (the highest,
+// because the library's GC makes RSS a saw-tooth of a few MB; a leak lifts the top of it).
 const { tasker, registerOrder, createOrder } = require('./helpers');
 
-const [scenario, warmup, count] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const SETTLE_MB = 1;
+const [scenario, batch, window, maxWarmupBatches, measured] = [process.argv[2], ...process.argv.slice(3, 7).map(Number)];
 
-/** Resident memory (MB) once settled: the lowest of three samples, each after a full V8 collection and a pause. */
+const mb = (bytes) => bytes / 1048576;
+
+/** After a full V8 collection and a turn of the event loop (FinalizationRegistry callbacks run as tasks), twice. */
 async function sample() {
-  const rss = [];
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < 2; i += 1) {
     global.gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    rss.push(process.memoryUsage().rss / 1048576);
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  return { rss: Math.min(...rss), heapUsed: process.memoryUsage().heapUsed / 1048576 };
-}
-
-async function scenarioRunner() {
-  if (scenario === 'engines') {
-    return async (n) => {
-      for (let i = 0; i < n; i += 1) {
-        const engine = new tasker.Engine();
-        engine.subscribe('*');
-        await engine.close();
-      }
-    };
-  }
-  const engine = new tasker.Engine({ retention: { maxFinishedTasks: 500 } });
-  await registerOrder(engine);
-  return async (n) => {
-    for (let i = 0; i < n; i += 1) {
-      const outcome = await engine.handle((await createOrder(engine)).uuid);
-      if (outcome.action !== 'complete') throw new Error(`task ${i} ended with ${outcome.action}`);
-    }
-  };
+  return { rss: mb(process.memoryUsage().rss), heapUsed: mb(process.memoryUsage().heapUsed) };
 }
 
 async function main() {
-  const run = await scenarioRunner();
-  await run(warmup);
-  const before = await sample();
-  await run(count);
-  const after = await sample();
-  process.stdout.write(JSON.stringify({ before, after }));
+  const engine = new tasker.Engine({ retention: { maxFinishedTasks: 500 } });
+  await registerOrder(engine);
+  const run = scenario === 'engines'
+    ? async (n) => {
+      for (let i = 0; i < n; i += 1) {
+        const other = new tasker.Engine();
+        other.subscribe('*');
+        await other.close();
+      }
+    }
+    : async (n) => {
+      for (let i = 0; i < n; i += 1) {
+        const outcome = await engine.handle((await createOrder(engine)).uuid);
+        if (outcome.action !== 'complete') throw new Error(`task ${i} ended with ${outcome.action}`);
+      }
+    };
+  const top = (samples) => Math.max(...samples.map((s) => s.rss));
+  const warmup = [];
+  let settledAfter = null;
+  while (warmup.length < maxWarmupBatches) {
+    await run(batch);
+    warmup.push(await sample());
+    if (warmup.length > window && top(warmup.slice(-window)) - top(warmup.slice(0, -window)) <= SETTLE_MB) {
+      settledAfter = warmup.length * batch;
+      break;
+    }
+  }
+  const measure = [];
+  for (let i = 0; i < Math.max(Math.floor(measured / batch), window); i += 1) {
+    await run(batch);
+    measure.push(await sample());
+  }
+  const memory = (await engine.health()).memory;
+  await engine.close();
+  process.stdout.write(JSON.stringify({
+    warmup: warmup.map((s) => s.rss),
+    measure: measure.map((s) => s.rss),
+    settledAfter,
+    settled: top(warmup.slice(-window)),
+    after: top(measure.slice(-window)),
+    heapUsedBefore: warmup[warmup.length - 1].heapUsed,
+    heapUsedAfter: measure[measure.length - 1].heapUsed,
+    measuredRuns: measure.length * batch,
+    memory,
+  }));
 }
 
 main().catch((error) => {

@@ -11,6 +11,9 @@
         engine.register_handler("ValidateOrder", ValidateOrder)
         task = engine.create_task("order_fulfillment", namespace="fulfillment", context={...})
         outcome = engine.handle(task.uuid)
+
+Worker mode (no queue: ready steps of every task, from PostgreSQL): ``tasker.Worker(engine).run()``, or
+``python -m tasker worker myapp.workers:make_worker``.
 """
 from ._ffi import version
 from ._version import __version__  # the release (VERSION); tasker.version() asks the loaded library
@@ -20,10 +23,13 @@ from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalErr
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
+from .api_handler import ApiStepHandler
 from .outcome import Outcome, Step, Task
+from .worker import Worker, WorkerStats
 
 __all__ = [
-    "Engine", "Subscription", "StepHandler", "StepContext", "StepInfo", "TaskInfo", "Outcome", "Task", "Step",
+    "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "ApiStepHandler", "StepContext", "StepInfo",
+    "TaskInfo", "Outcome", "Task", "Step",
     "RetryableError", "PermanentError", "TaskerError", "ValidationError", "InvalidHandleError", "InvalidUtf8Error",
     "InvalidJsonError", "NotFoundError", "ConflictError", "InvalidDagError", "InvalidStateError", "StaleClaimError",
     "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "version",

@@ -32,19 +32,24 @@ Claims = list[dict[str, Any]]
 class _Run:
     """One ``handle`` call: the task, the handlers it may run (fixed when the call starts) and the protocol calls."""
 
-    def __init__(self, engine: Engine, task_uuid: str, traceparent: str | None):
+    def __init__(self, engine: Engine, task_uuid: str | None, traceparent: str | None, *,
+                 worker_id: str | None = None, lease_seconds: float | None = None):
+        # task_uuid None: a Worker's run (worker.py), whose claims come from tasker_work_claim, across tasks.
         self._call = engine._call
         self.handlers = dict(engine._handlers)
         self.concurrency = engine._concurrency
         self.traceparent = traceparent
         self.wall_clock = not engine._manual_clock
         names = list(self.handlers)
+        worker_id = worker_id or engine._worker_id
         request: dict[str, Any] = {"task_uuid": task_uuid, "max_steps": self.concurrency,
-                                   "worker_id": engine._worker_id, "handlers": names}
+                                   "worker_id": worker_id, "handlers": names}
         if traceparent:
             request["traceparent"] = traceparent
         self._claim_request = dumps(request)
-        self._claim_next = {"handlers": names, "worker_id": engine._worker_id}
+        self._claim_next: dict[str, Any] = {"handlers": names, "worker_id": worker_id}
+        if lease_seconds is not None:
+            self._claim_next["lease_seconds"] = lease_seconds
 
     def claim(self) -> tuple[Claims, Outcome]:
         answer = self._call("tasker_steps_claim", self._claim_request)

@@ -147,14 +147,19 @@ class Engine:
                     context: dict[str, Any] | None = None, initiator: str | None = None,
                     source_system: str | None = None, reason: str | None = None, tags: Sequence[str] | None = None,
                     priority: int | None = None, idempotency_key: str | None = None,
-                    correlation_id: str | None = None, traceparent: str | None = None) -> Task:
+                    correlation_id: str | None = None, traceparent: str | None = None,
+                    bypass_steps: Sequence[str] | None = None, requested_at: Any = None) -> Task:
         """Creates a task from a registered template (the newest version unless ``version`` is given).
         ``task.created`` is False when an ``idempotency_key`` matched an existing task, which is returned.
-        ``traceparent`` (W3C) puts the task's spans, whoever runs its steps, into the caller's trace."""
+        ``traceparent`` (W3C) puts the task's spans, whoever runs its steps, into the caller's trace.
+        ``bypass_steps`` names skippable steps not to run; ``requested_at`` (a datetime with a timezone, or an ISO 8601
+        string) is when the host asked for the task, as in Rails Tasker's TaskRequest."""
         request: dict[str, Any] = {"name": name, "namespace": namespace, "context": {} if context is None else context}
         optional = {"version": version, "initiator": initiator, "source_system": source_system, "reason": reason,
                     "tags": None if tags is None else list(tags), "priority": priority,
-                    "idempotency_key": idempotency_key, "correlation_id": correlation_id, "traceparent": traceparent}
+                    "idempotency_key": idempotency_key, "correlation_id": correlation_id, "traceparent": traceparent,
+                    "bypass_steps": None if bypass_steps is None else list(bypass_steps),
+                    "requested_at": requested_at.isoformat() if hasattr(requested_at, "isoformat") else requested_at}
         request.update((key, value) for key, value in optional.items() if value is not None)
         answer = self._call("tasker_task_create", dumps(request))
         return Task.from_json(answer["task"], created=answer["created"])
@@ -194,7 +199,8 @@ class Engine:
         return self._call("tasker_stale_work_list", dumps({"limit": limit}))
 
     def health(self) -> dict[str, Any]:
-        """``healthy``, the store, task and step counts by state, expired leases, due retries."""
+        """``healthy``, the store, task and step counts by state, expired leases, due retries, and ``memory``: the
+        library's managed heap (``heap_size_bytes``, ``committed_bytes``, ``gc_counts``, ...; docs/observability.md)."""
         health: dict[str, Any] = loads(_ffi.engine_health(self._h))
         return health
 

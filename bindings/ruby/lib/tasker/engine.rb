@@ -92,6 +92,7 @@ module Tasker
 
     # Only registered names ever run; a class gets one instance per step attempt.
     def register_handler(name, handler)
+      handler = RailsCompat.adapt(handler) # Rails Tasker StepHandler::Base / ::Api classes (tasker/rails_compat.rb)
       valid = handler.is_a?(StepHandler) || (handler.is_a?(Class) && handler <= StepHandler)
       raise ValidationError, "handler for #{name.inspect} must be a Tasker::StepHandler subclass or instance" unless valid
 
@@ -109,6 +110,7 @@ module Tasker
 
     def create_task(name, namespace:, version: nil, context: {}, **fields)
       request = { name: name, namespace: namespace, context: JsonValue.convert(context, "context"), **fields }
+      request[:requested_at] = request[:requested_at].iso8601(6) if request[:requested_at].respond_to?(:iso8601)
       request[:version] = version if version
       answer = call(:tasker_task_create, request)
       Task.new(answer["task"]).tap { |task| task.created = answer["created"] }
@@ -155,6 +157,9 @@ module Tasker
 
     # @api private
     def handle_pointer = native_handle
+
+    # @api private: what a Tasker::Worker runs with (the registered handlers, this engine's worker id and clock).
+    def worker_options = { handlers: @handlers.dup, worker_id: @worker_id, wall_clock: @wall_clock }
 
     private
 

@@ -47,15 +47,26 @@ module Tasker
                   InternalError, AbiMismatchError].to_h { |klass| [klass::CODE, klass] }.freeze
 
   # Raise from a handler for a failure worth retrying; `retry_after:` (seconds) overrides the backoff.
+  # `context:` is accepted as Rails Tasker's RetryableError takes it (kept, not reported).
   class RetryableError < StandardError
-    attr_reader :retry_after
+    attr_reader :retry_after, :context
 
-    def initialize(message = nil, retry_after: nil)
+    def initialize(message = nil, retry_after: nil, context: {})
       super(message)
       @retry_after = retry_after
+      @context = context
     end
   end
 
-  # Raise from a handler when retrying cannot help: the step fails at once.
-  class PermanentError < StandardError; end
+  # Raise from a handler when retrying cannot help: the step fails at once. `error_code:` and `context:` as in
+  # Rails Tasker's PermanentError.
+  class PermanentError < StandardError
+    attr_reader :error_code, :context
+
+    def initialize(message = nil, error_code: nil, context: {})
+      super(message)
+      @error_code = error_code
+      @context = context
+    end
+  end
 end

@@ -100,8 +100,8 @@ module Tasker
       failure(claim, e, run)
     end
 
-    # The one place a handler runs (a hook around each handler run wraps this).
-    def run_handler(handler, context) = handler.process_results(handler.process(context))
+    # The one place a handler runs, inside the handler wrappers (the Rails executor, APM: tasker/handler_wrapper.rb).
+    def run_handler(handler, context) = HandlerWrapper.call(context) { handler.process_results(handler.process(context)) }
 
     # Sends a report, claiming up to `free` next steps in the same call; returns the new claims. A refused result
     # is reported again as the step's InvalidResult failure; a stale claim (deadline passed, task timed out, step

@@ -22,12 +22,20 @@ public sealed partial class MemoryStore
         return ValueTask.FromResult(ordered);
     }
 
+    /// <summary>A step of one of the handlers that is ready, or in progress with its lease expired (its worker is
+    /// presumed dead: the claim expires the lease and takes the step again).</summary>
     private static bool HasReadyStep(WorkflowTask task, IReadOnlySet<string> handlers, DateTimeOffset now)
     {
         foreach (var i in task.Candidates)
         {
             var step = task.Steps[i];
             if (handlers.Contains(step.Handler) && (step.State == StepState.Pending || step.NextRetryAt is not { } at || at <= now))
+                return true;
+        }
+        foreach (var i in task.InFlight)
+        {
+            var step = task.Steps[i];
+            if (handlers.Contains(step.Handler) && step.LeaseExpiresAt is { } expires && expires <= now)
                 return true;
         }
         return false;

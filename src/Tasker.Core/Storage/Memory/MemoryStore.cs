@@ -127,6 +127,8 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
             var h = entry.Task.Header;
             if (query.Namespace is not null && h.Namespace != query.Namespace) continue;
             if (query.Name is not null && h.Name != query.Name) continue;
+            if (query.CreatedAfter is { } after && h.CreatedAt <= after) continue;
+            if (query.CreatedBefore is { } before && h.CreatedAt >= before) continue;
             TaskState state;
             DateTimeOffset updated;
             lock (entry)
@@ -139,14 +141,18 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
         }
         IReadOnlyList<TaskSummary> page = rows
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.TaskUuid)
-            .Take(Math.Max(query.Limit, 0)).ToArray();
+            .Skip(query.Offset).Take(Math.Max(query.Limit, 0)).ToArray();
         return ValueTask.FromResult(page);
     }
 
-    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken)
     {
         var leases = new List<ExpiredLease>();
         var retries = new List<RetryDue>();
+        var unclaimed = new List<UnclaimedStep>();
+        var undriven = new List<UndrivenTask>();
+        var readyBefore = now - thresholds.UnclaimedAfter;
+        var pendingBefore = now - thresholds.PendingAfter;
         foreach (var entry in _tasks.Values)
         {
             lock (entry)
@@ -154,9 +160,9 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
                 var task = entry.Task;
                 if (task.State.IsFinished()) continue;
                 foreach (var i in task.InFlight)
-                    if (task.Steps[i].LeaseExpiresAt is { } expires && expires <= now && leases.Count < limit)
+                    if (task.Steps[i].LeaseExpiresAt is { } expires && expires <= now)
                         leases.Add(new ExpiredLease(task.Uuid, task.Steps[i].Uuid, task.Steps[i].Name, expires));
-                if (task.State == TaskState.WaitingForRetry && task.InFlight.Length == 0 && retries.Count < limit)
+                if (task.State == TaskState.WaitingForRetry && task.InFlight.Length == 0)
                 {
                     DateTimeOffset? earliest = null;
                     foreach (var i in task.Candidates)
@@ -165,10 +171,40 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
                     if (earliest is { } due && due <= now)
                         retries.Add(new RetryDue(task.Uuid, due));
                 }
+                if (task.State == TaskState.Pending && task.Header.UpdatedAt <= pendingBefore)
+                    undriven.Add(new UndrivenTask(task.Uuid, task.Header.Namespace, task.Header.Name, task.Header.UpdatedAt));
+                AddUnclaimed(entry, now, readyBefore, unclaimed);
             }
-            if (leases.Count >= limit && retries.Count >= limit) break;
         }
-        return ValueTask.FromResult(new StaleWork(leases, retries));
+        // Oldest first, like the PostgreSQL queries, so a limit keeps the longest-stuck work.
+        return ValueTask.FromResult(new StaleWork(
+            leases.OrderBy(l => l.LeaseExpiresAt).Take(limit).ToArray(),
+            retries.OrderBy(r => r.NextRetryAt).Take(limit).ToArray(),
+            unclaimed.OrderBy(u => u.ReadySince).Take(limit).ToArray(),
+            undriven.OrderBy(u => u.PendingSince).Take(limit).ToArray()));
+    }
+
+    /// <summary>Ready steps of one task (the caller holds its lock) that became ready at or before <paramref name="readyBefore"/>.</summary>
+    private static void AddUnclaimed(Entry entry, DateTimeOffset now, DateTimeOffset readyBefore, List<UnclaimedStep> into)
+    {
+        var task = entry.Task;
+        foreach (var i in task.Candidates)
+        {
+            var step = task.Steps[i];
+            if (step.State == StepState.WaitingForRetry && (step.NextRetryAt is not { } at || at > now)) continue;
+            var since = task.Header.CreatedAt;
+            foreach (var parent in task.Graph.ParentsOf(i))
+                if (task.Steps[parent].FinishedAt is { } finished && finished > since) since = finished;
+            for (var h = entry.History.Count - 1; h >= 0; h--)
+            {
+                if (entry.History[h].StepUuid != step.Uuid) continue;
+                if (entry.History[h].At > since) since = entry.History[h].At;
+                break;
+            }
+            if (step.State == StepState.WaitingForRetry && step.NextRetryAt is { } retryAt && retryAt > since) since = retryAt;
+            if (since <= readyBefore)
+                into.Add(new UnclaimedStep(task.Uuid, step.Uuid, step.Name, step.Handler, since));
+        }
     }
 
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
--- Tasker schema, version 4: worker mode's order of work (issue 13). A worker's claim across tasks walks the
+-- Tasker schema, version 5: worker mode's order of work (issue 13). A worker's claim across tasks walks the
 -- unfinished tasks highest priority first, then oldest first, and stops at the first few with a ready step of its
 -- handlers; without this index every such claim sorted all unfinished tasks (30 ms at 2,000 queued tasks, growing
 -- with the queue). Partial: finished tasks, the bulk of the table, are not in it. Its columns never change after a

@@ -1,0 +1,55 @@
+'use strict';
+// What libtasker costs a Node process: RSS bare, after require + open, after N tasks; us per step.
+//
+//   TASKER_LIBRARY_PATH=$PWD/artifacts/lib/linux-x64/libtasker.so node --expose-gc bench/footprint/footprint.js [10000,100000]
+//
+// Prints one JSON object (bench/footprint/run.sh makes the table). Same template and engine as footprint.py.
+const bare = process.memoryUsage().rss / 1048576; // before anything else is loaded: the bare interpreter
+
+const fs = require('node:fs');
+const path = require('node:path');
+const tasker = require('../../bindings/node');
+
+const rssMb = () => {
+  if (global.gc) global.gc();
+  return process.memoryUsage().rss / 1048576;
+};
+
+class Noop extends tasker.StepHandler {
+  async process() {
+    return null;
+  }
+}
+
+async function main() {
+  const checkpoints = (process.argv[2] || '10000,100000').split(',').map(Number);
+  const out = { language: `Node ${process.versions.node}`, bare };
+  const engine = new tasker.Engine({ concurrency: 1, retention: { maxFinishedTasks: 500 } });
+  try {
+    await engine.registerTemplate(fs.readFileSync(path.join(__dirname, 'noop.yaml'), 'utf8'));
+    engine.registerHandler('Noop', Noop);
+    out.open = rssMb();
+    let done = 0;
+    out.checkpoints = [];
+    for (const target of checkpoints) {
+      const start = process.hrtime.bigint();
+      for (let i = done; i < target; i += 1) {
+        const outcome = await engine.handle((await engine.createTask('noop', { namespace: 'bench' })).uuid);
+        if (outcome.action !== 'complete') throw new Error(`task ended with ${outcome.action}`);
+      }
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      out.checkpoints.push({ tasks: target, rss: rssMb(), us_per_step: (seconds * 1e6) / ((target - done) * 8),
+        v8_heap_total: process.memoryUsage().heapTotal / 1048576 });
+      done = target;
+    }
+    out.memory = (await engine.health()).memory;
+  } finally {
+    await engine.close();
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

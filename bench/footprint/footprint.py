@@ -1,0 +1,62 @@
+"""What libtasker costs a Python process: RSS bare, after import + open, after N tasks; us per step.
+
+    TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so PYTHONPATH=bindings/python/src \\
+        /usr/bin/python3 bench/footprint/footprint.py [checkpoints, e.g. 10000,100000]
+
+Prints one JSON object (bench/footprint/run.sh makes the table). The template is bench_abi's 8 no-op steps, the
+engine the memory store with retention 500, `handle` with concurrency 1.
+"""
+import sys
+
+# Measured before anything else is imported: the bare interpreter.
+def rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+BARE = rss_mb()
+
+import gc  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import tasker  # noqa: E402
+
+TEMPLATE = (Path(__file__).parent / "noop.yaml").read_text()
+
+
+class Noop(tasker.StepHandler):
+    def process(self, context):
+        return None
+
+
+def main():
+    checkpoints = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10000,100000").split(",")]
+    out = {"language": f"Python {sys.version.split()[0]}", "bare": BARE}
+    with tasker.Engine(concurrency=1, retention={"max_finished_tasks": 500}) as engine:
+        engine.register_template(TEMPLATE)
+        engine.register_handler("Noop", Noop)
+        gc.collect()
+        out["open"] = rss_mb()
+        done, rows = 0, []
+        for target in checkpoints:
+            start = time.perf_counter()
+            for _ in range(target - done):
+                outcome = engine.handle(engine.create_task("noop", namespace="bench").uuid)
+                if outcome.action != "complete":
+                    raise SystemExit(f"task ended with {outcome.action}")
+            seconds = time.perf_counter() - start
+            gc.collect()
+            rows.append({"tasks": target, "rss": rss_mb(), "us_per_step": seconds * 1e6 / ((target - done) * 8)})
+            done = target
+        out["checkpoints"] = rows
+        out["memory"] = engine.health().get("memory")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,523 @@
+'use strict';
+// Worker mode: `new tasker.Worker(engine)` pulls ready steps of the engine's registered handlers from every task
+// (tasker_work_claim, which waits for work: PostgreSQL LISTEN/NOTIFY, or an in-process wake on the memory store), runs
+// them with handle()'s runner (runner.js: same context, deadline, AbortSignal and failure reports) and reports each,
+// going on with the same task in the same call (claim_next) when a next step of it is ready. No queue needed.
+//
+// One event loop, so no locks: the claimer is one async loop; each claim in hand is a step running or a report on
+// its way. Claims in hand never exceed `concurrency`: a claim or a report reserves the slots it may fill before it
+// asks the engine. The waiting claim runs on a koffi worker thread (its async form): the event loop never blocks.
+const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
+const { Engine, WORKER_HOST } = require('./engine');
+const { ABORT } = require('./model');
+const { runStep, report } = require('./runner');
+
+const DEFAULT_CONCURRENCY = 8;
+const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
+const DEFAULT_GRACE_SECONDS = 30;
+// How long one claim waits for work. A stop is noticed between claims, so this bounds how long a shutdown waits for
+// the last claim's answer; work arriving meanwhile wakes the claim at once.
+const DEFAULT_WAIT_SECONDS = 2;
+const MAX_WAIT_SECONDS = 60; // tasker_work_claim's limit
+const DEFAULT_STATS_SECONDS = 60;
+// A running step's lease is extended every third of the lease: two heartbeats may be lost (a slow database) before
+// the lease expires and another worker takes the step.
+const HEARTBEAT_FRACTION = 1 / 3;
+const MIN_HEARTBEAT_MS = 50;
+const HEARTBEAT_RETRY_MS = 1000;
+// After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
+const CLAIM_RETRY_MS = 500;
+const MAX_CLAIM_RETRY_MS = 30000;
+// The ticker that drives the throughput line and keeps the process alive while the worker runs. (Steps whose lease
+// expired because their worker died need nothing from here: a claim across tasks takes them over.)
+const TICK_MS = 200;
+// How long a shutdown waits for reports already on their way (one statement each) once the grace period is over.
+const REPORT_DRAIN_MS = 10000;
+// With synchronous memory-store calls, reports and the steps they claim could chain in microtasks for a long time:
+// yield to the event loop (timers, signals) at least this often.
+const YIELD_MS = 2;
+
+/** The error_type of steps a stopping worker gives up: retryable, retried at once by another worker. */
+const SHUTDOWN_ERROR_TYPE = 'WorkerShutdown';
+
+const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
+const stepName = (claim) => `'${claim.step.name}' of task ${claim.task.task_uuid}`;
+
+function seconds(name, value, { min = 0, max = Infinity, exclusiveMin = false } = {}) {
+  const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max;
+  if (!ok) {
+    const range = `${exclusiveMin ? 'more than' : 'at least'} ${min}${max === Infinity ? '' : ` and at most ${max}`}`;
+    throw new ValidationError(`${name} must be a number of seconds, ${range}, not ${String(value)}`);
+  }
+  return value;
+}
+
+function checkLogger(logger) {
+  const missing = ['info', 'warn', 'error'].filter((level) => typeof logger?.[level] !== 'function');
+  if (missing.length > 0) {
+    throw new ValidationError(`logger must have info, warn and error methods (console, pino, winston, ...); it lacks ${missing.join(', ')}`);
+  }
+  return logger;
+}
+
+/**
+ * What a worker did: steps `completed`, `failed` (handler failures, refused results), `shutdown` (given up at
+ * shutdown, reported as WorkerShutdown), `stale` (reports refused: the claim was no longer current) and
+ * `unreported` (the report itself failed: the lease gives the step back).
+ */
+class WorkerStats {
+  completed = 0;
+  failed = 0;
+  shutdown = 0;
+  stale = 0;
+  unreported = 0;
+  #started = performance.now();
+  #mark = this.#started;
+  #marked = 0;
+
+  get steps() {
+    return this.completed + this.failed;
+  }
+
+  /** @internal */
+  start() {
+    this.#started = performance.now();
+    this.#mark = this.#started;
+  }
+
+  /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running`. */
+  intervalLine(running) {
+    const now = performance.now();
+    const steps = this.steps - this.#marked;
+    const elapsed = (now - this.#mark) / 1000;
+    this.#marked = this.steps;
+    this.#mark = now;
+    return `${steps} steps in ${elapsed.toFixed(1)} s (${rate(steps, elapsed)} steps/s), ${this.failed} failed in all, ${running} running`;
+  }
+
+  summary() {
+    const elapsed = (performance.now() - this.#started) / 1000;
+    return `${this.steps} steps in ${elapsed.toFixed(1)} s (${rate(this.steps, elapsed)} steps/s): ${this.completed} completed, ` +
+      `${this.failed} failed, ${this.shutdown} reported as ${SHUTDOWN_ERROR_TYPE}, ${this.stale} stale, ${this.unreported} unreported`;
+  }
+
+  toJSON() {
+    const { completed, failed, shutdown, stale, unreported } = this;
+    return { steps: this.steps, completed, failed, shutdown, stale, unreported };
+  }
+}
+
+const rate = (steps, elapsed) => (elapsed > 0 ? steps / elapsed : 0).toFixed(1);
+
+/**
+ * Runs the ready steps of an engine's registered handlers, from any task, `concurrency` at a time, until `stop()` or
+ * SIGTERM/SIGINT. See the README ("Worker mode") and index.d.ts for the options.
+ */
+class Worker {
+  #engine;
+  #host; // the engine's calls and handler snapshot (engine.js WORKER_HOST), once run() starts
+  #claimRequest;
+  #logger;
+  #started = false;
+  #stopping = false;
+  #forced = false;
+  #closing = false; // the grace period is over: claims still in hand are reported as WorkerShutdown
+  #stopRequested; // resolves when stop() is first called
+  #requestStop;
+  #done; // settles when run() is over
+  #finished;
+  #running = new Map(); // claim token -> { claim, ctx, timer, abandoned }
+  #reserved = 0; // slots promised to a claim or a report's claim_next on its way to the engine
+  #reporting = 0; // reports on their way to the engine
+  #claiming = false;
+  #changed = []; // resolvers waiting for the next change (a step finished, a report returned, a stop)
+  #fatal; // an error that ended the worker (the engine was closed under it): run() rejects with it
+  #lastYield = performance.now();
+  /** What this worker did so far (a WorkerStats). */
+  stats = new WorkerStats();
+
+  /**
+   * `engine`: a tasker.Engine whose handlers are registered (or pass them as `handlers`). options: `concurrency`
+   * (steps at once, default 8), `namespaces` (only tasks of these namespaces; default all), `handlers`
+   * ({ Name: Handler } to register on the engine first), `leaseSeconds` (the claims' lease; default the engine's),
+   * `graceSeconds` (on stop, how long running steps may take to finish; default 30), `waitSeconds` (how long one
+   * claim waits for work, 1-5 is right; default 2), `statsSeconds` (the throughput line's period; 0: never; default
+   * 60), `workerId` (default the engine's), `logger` (info/warn/error; default console).
+   */
+  constructor(engine, options = {}) {
+    if (!(engine instanceof Engine)) throw new ValidationError(`a Worker needs a tasker.Engine, not ${describe(engine)}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ValidationError('Worker options must be an object');
+    const {
+      concurrency = DEFAULT_CONCURRENCY, namespaces, handlers, leaseSeconds, graceSeconds = DEFAULT_GRACE_SECONDS,
+      waitSeconds = DEFAULT_WAIT_SECONDS, statsSeconds = DEFAULT_STATS_SECONDS, workerId, logger = console, ...unknown
+    } = options;
+    const extra = Object.keys(unknown);
+    if (extra.length > 0) {
+      throw new ValidationError(`unknown Worker option ${extra.map((k) => `'${k}'`).join(', ')} (known: concurrency, namespaces, ` +
+        'handlers, leaseSeconds, graceSeconds, waitSeconds, statsSeconds, workerId, logger)');
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+      throw new ValidationError(`concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, not ${String(concurrency)}`);
+    }
+    if (namespaces !== undefined && !(Array.isArray(namespaces) && namespaces.length > 0
+      && namespaces.every((n) => typeof n === 'string' && n !== ''))) {
+      throw new ValidationError(`namespaces must be a non-empty array of namespace names, not ${describe(namespaces)}`);
+    }
+    if (leaseSeconds !== undefined) seconds('leaseSeconds', leaseSeconds, { exclusiveMin: true, max: 7 * 24 * 3600 });
+    seconds('graceSeconds', graceSeconds);
+    seconds('waitSeconds', waitSeconds, { exclusiveMin: true, max: MAX_WAIT_SECONDS });
+    seconds('statsSeconds', statsSeconds);
+    if (workerId !== undefined && (typeof workerId !== 'string' || workerId === '')) {
+      throw new ValidationError('workerId must be a non-empty string');
+    }
+    this.#logger = checkLogger(logger);
+    if (handlers !== undefined) engine.registerHandlers(handlers);
+    this.#engine = engine;
+    this.concurrency = concurrency;
+    this.namespaces = namespaces === undefined ? null : [...namespaces];
+    this.leaseSeconds = leaseSeconds ?? null;
+    this.graceSeconds = graceSeconds;
+    this.waitSeconds = waitSeconds;
+    this.statsSeconds = statsSeconds;
+    this.workerId = workerId ?? engine[WORKER_HOST]().workerId;
+    this.#stopRequested = new Promise((resolve) => { this.#requestStop = resolve; });
+    this.#done = new Promise((resolve) => { this.#finished = resolve; });
+  }
+
+  get engine() {
+    return this.#engine;
+  }
+
+  /** Steps whose handler runs now. */
+  get running() {
+    return this.#running.size;
+  }
+
+  /**
+   * Runs until `stop()` or SIGTERM/SIGINT (a second signal ends the grace period at once), then shuts down
+   * gracefully and resolves with the stats. `burst: true` stops as soon as no work is ready and nothing runs (tests,
+   * batch jobs). `handleSignals: false` leaves SIGTERM/SIGINT alone (the host calls stop()). A worker runs once.
+   */
+  async run({ burst = false, handleSignals = true } = {}) {
+    if (this.#started) throw new Error('a Worker runs once: create a new one');
+    this.#started = true;
+    const signals = handleSignals ? this.#installSignals() : () => {};
+    let ticker;
+    try {
+      if (this.#stopping) return this.stats; // stopped before it ran
+      await this.#engine.ready();
+      this.#host = { ...this.#engine[WORKER_HOST](), started: (ctx, ref) => this.#track(ctx, ref) };
+      const names = [...this.#host.handlers.keys()];
+      if (names.length === 0) {
+        throw new ValidationError('the worker has no handlers: register them on the engine (engine.registerHandlers) or ' +
+          'pass them as new tasker.Worker(engine, { handlers: { ValidateOrder, ... } })');
+      }
+      this.#claimRequest = { handlers: names, worker_id: this.workerId, wait_seconds: this.waitSeconds,
+        namespaces: this.namespaces ?? undefined, lease_seconds: this.leaseSeconds ?? undefined };
+      await this.#logStart(names);
+      this.stats.start();
+      ticker = this.#startTicker();
+      const claimer = this.#claimLoop(burst);
+      await this.#stopRequested;
+      await this.#shutDown(claimer);
+      this.#logger.info(`worker ${this.workerId} stopped: ${this.stats.summary()}`);
+      if (this.#fatal) throw this.#fatal;
+      return this.stats;
+    } finally {
+      clearInterval(ticker);
+      signals();
+      this.#stopping = true;
+      this.#finished(this.stats);
+    }
+  }
+
+  /**
+   * Stops claiming work; steps in flight get `graceSeconds` to finish (`force: true`: none), then those still running
+   * are reported as a retryable WorkerShutdown failure. Resolves with the stats once the worker is down (at once if
+   * it never ran).
+   */
+  stop({ force = false } = {}) {
+    this.#stopping = true;
+    this.#forced ||= force;
+    this.#requestStop();
+    this.#notify();
+    return this.#started ? this.#done : Promise.resolve();
+  }
+
+  #installSignals() {
+    const onSignal = (signal) => {
+      if (this.#stopping) {
+        this.#logger.warn(`worker ${this.workerId}: ${signal} again: stopping now; steps still running are reported as ${SHUTDOWN_ERROR_TYPE}`);
+        this.stop({ force: true });
+      } else {
+        this.#logger.info(`worker ${this.workerId}: ${signal}: no new work; waiting up to ${this.graceSeconds} s for ` +
+          `${this.#running.size} running steps (send it again to stop now)`);
+        this.stop();
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    return () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  }
+
+  async #logStart(names) {
+    let store = 'unknown';
+    try {
+      store = (await this.#engine.health()).store;
+    } catch {
+      // the first claim says what is wrong, and retries
+    }
+    this.#logger.info(`worker ${this.workerId} started (pid ${process.pid}): concurrency ${this.concurrency}, handlers ` +
+      `${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ${store} store, lease ` +
+      `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
+  }
+
+  // ---- claiming ------------------------------------------------------------------------------------------------
+
+  #free() {
+    return this.concurrency - this.#running.size - this.#reserved;
+  }
+
+  /** Resolves at the next change: a step finished, a report returned, or a stop. */
+  #nextChange(timeoutMs) {
+    return new Promise((resolve) => {
+      this.#changed.push(resolve);
+      if (timeoutMs !== undefined) setTimeout(resolve, Math.max(0, timeoutMs)).unref();
+    });
+  }
+
+  #notify() {
+    const waiting = this.#changed;
+    this.#changed = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  async #claimLoop(burst) {
+    this.#claiming = true;
+    let retryMs = CLAIM_RETRY_MS;
+    try {
+      while (!this.#stopping) {
+        const free = this.#free();
+        if (free <= 0) {
+          await this.#nextChange();
+          continue;
+        }
+        const idle = this.#running.size === 0 && this.#reserved === 0 && this.#reporting === 0;
+        this.#reserved += free;
+        let claims = [];
+        try {
+          const text = JSON.stringify({ ...this.#claimRequest, max_steps: free });
+          claims = (await this.#host.call('workClaim', text, { sync: false })).claims;
+          retryMs = CLAIM_RETRY_MS;
+        } catch (e) {
+          if (e instanceof InvalidHandleError && this.#engine.closed) {
+            this.#fatal ??= new InvalidHandleError(`the engine was closed while worker ${this.workerId} ran: stop the worker first`);
+            this.#logger.error(`worker ${this.workerId}: ${this.#fatal.message}`);
+            this.stop({ force: true });
+            return;
+          }
+          this.#logger.error(`worker ${this.workerId}: claiming work failed (${e.name}: ${e.message}); trying again in ${retryMs / 1000} s`);
+          await Promise.race([this.#stopRequested, new Promise((resolve) => setTimeout(resolve, retryMs).unref())]);
+          retryMs = Math.min(retryMs * 2, MAX_CLAIM_RETRY_MS);
+        } finally {
+          this.#reserved -= free;
+        }
+        this.#adopt(claims);
+        if (burst && idle && claims.length === 0 && this.#running.size === 0 && this.#reporting === 0) {
+          this.#logger.info(`worker ${this.workerId}: no work left (burst)`);
+          this.stop();
+        }
+      }
+    } finally {
+      this.#claiming = false;
+      this.#notify();
+    }
+  }
+
+  /** Starts claims in hand; once the grace period is over, reports them as WorkerShutdown instead. */
+  #adopt(claims) {
+    if (claims.length === 0) return;
+    if (this.#closing) {
+      for (const claim of claims) this.#release(claim);
+      return;
+    }
+    for (const claim of claims) {
+      const entry = { claim, ctx: undefined, timer: undefined, abandoned: false };
+      this.#running.set(claim.claim_token, entry);
+      runStep(this.#host, claim).then((done) => this.#finish(entry, done)).catch((e) => {
+        this.#logger.error(`worker ${this.workerId}: step ${stepName(claim)}: ${e.stack ?? e}`); // a bug in this file
+      });
+    }
+  }
+
+  async #finish(entry, done) {
+    this.#untrack(entry);
+    if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
+    this.#running.delete(entry.claim.claim_token);
+    const free = this.#stopping ? 0 : this.#free();
+    this.#reserved += free;
+    this.#reporting += 1;
+    let claims = [];
+    try {
+      const next = free > 0 ? { max_steps: free, handlers: this.#claimRequest.handlers, worker_id: this.workerId,
+        lease_seconds: this.#claimRequest.lease_seconds } : undefined;
+      claims = (await report(this.#host, done, next)).claims;
+      if (done.failed) this.stats.failed += 1;
+      else this.stats.completed += 1;
+    } catch (e) {
+      if (e instanceof StaleClaimError) {
+        this.stats.stale += 1;
+        this.#logger.warn(`worker ${this.workerId}: the report of step ${stepName(entry.claim)} was refused: its claim was ` +
+          'no longer current (deadline passed, lease lost or task ended)');
+        // As handle claims once more then: evaluating the task records what happened (the attempt's Timeout) now,
+        // and makes the step ready for its next attempt.
+        await this.#evaluate(entry.claim.task.task_uuid);
+      } else {
+        this.stats.unreported += 1;
+        this.#logger.error(`worker ${this.workerId}: reporting step ${stepName(entry.claim)} failed (${e.name}: ${e.message}); ` +
+          'it runs again once its lease expires');
+      }
+    } finally {
+      this.#reserved -= free;
+      this.#reporting -= 1;
+    }
+    this.#adopt(claims);
+    this.#notify();
+    if (performance.now() - this.#lastYield > YIELD_MS) {
+      this.#lastYield = performance.now();
+      await yieldToEventLoop();
+    }
+  }
+
+  async #evaluate(taskUuid) {
+    try {
+      await this.#engine.evaluate(taskUuid);
+    } catch (e) {
+      this.#logger.warn(`worker ${this.workerId}: evaluating task ${taskUuid} failed (${e.name}: ${e.message})`);
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------------------------
+
+  async #shutDown(claimer) {
+    const graceEnd = performance.now() + this.graceSeconds * 1000;
+    // The claim on its way comes back within waitSeconds; what it brings runs within the grace period too.
+    while ((this.#running.size > 0 || this.#reporting > 0 || this.#claiming) && !this.#forced) {
+      const left = graceEnd - performance.now();
+      if (left <= 0) break;
+      await this.#nextChange(left);
+    }
+    this.#closing = true;
+    const left = [...this.#running.values()];
+    this.#running.clear();
+    const reason = shutdownError(this.workerId);
+    for (const entry of left) {
+      entry.abandoned = true;
+      this.#untrack(entry);
+      entry.ctx?.[ABORT](reason);
+    }
+    // A claim or a report still on its way reports what it brings back itself (#adopt, now closing). Wait for it
+    // before giving steps up: a step given up is ready at once, and a claim of ours still waiting would take it again.
+    const drainEnd = performance.now() + this.waitSeconds * 1000 + REPORT_DRAIN_MS;
+    while ((this.#claiming || this.#reporting > 0) && performance.now() < drainEnd) {
+      await this.#nextChange(drainEnd - performance.now());
+    }
+    await claimer;
+    if (left.length > 0) {
+      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps did not finish within the grace period ` +
+        `(${this.graceSeconds} s): reported as ${SHUTDOWN_ERROR_TYPE}`);
+    }
+    await Promise.all(left.map((entry) => this.#release(entry.claim)));
+  }
+
+  /**
+   * Reports a claim this worker will not finish as a retryable failure, retried at once elsewhere (the attempt was
+   * counted when the step was claimed), so nothing stays claimed unreported.
+   */
+  async #release(claim) {
+    const error = { message: `worker ${this.workerId} shut down before the step finished (grace period ${this.graceSeconds} s)`,
+      error_type: SHUTDOWN_ERROR_TYPE, permanent: false, retry_after_seconds: 0 };
+    const { task_uuid } = claim.task;
+    try {
+      await this.#host.call('stepFail', JSON.stringify({ task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, error }));
+      this.stats.shutdown += 1;
+    } catch (e) {
+      this.#logger.error(`worker ${this.workerId}: reporting step ${stepName(claim)} as ${SHUTDOWN_ERROR_TYPE} failed ` +
+        `(${e.name}: ${e.message}); it runs again once its lease expires`);
+    }
+  }
+
+  // ---- heartbeats, the sweep and the throughput line -------------------------------------------------------------
+
+  /** Told by the runner as a step's handler starts: heartbeat it every third of its lease, until its deadline. */
+  #track(ctx, ref) {
+    const entry = this.#running.get(ref.claim_token);
+    if (entry === undefined) return;
+    entry.ctx = ctx;
+    if (this.#host.timed) this.#scheduleBeat(entry); // a manual clock's lease times mean nothing in real time
+  }
+
+  #scheduleBeat(entry, delayMs) {
+    const { ctx } = entry;
+    const wait = delayMs ?? Math.max((Date.parse(ctx.leaseExpiresAt) - Date.now()) * HEARTBEAT_FRACTION, MIN_HEARTBEAT_MS);
+    // The engine never extends a lease past the deadline: no beat is worth sending at or after it.
+    if (ctx.deadline !== null && Date.now() + wait >= ctx.deadline.getTime()) return;
+    entry.timer = setTimeout(() => this.#beat(entry), wait);
+  }
+
+  async #beat(entry) {
+    entry.timer = undefined;
+    try {
+      await entry.ctx.heartbeat(this.leaseSeconds ?? undefined);
+    } catch (e) {
+      if (entry.abandoned || !this.#running.has(entry.claim.claim_token)) return;
+      if (e instanceof StaleClaimError) {
+        this.#logger.warn(`worker ${this.workerId}: step ${stepName(entry.claim)} lost its claim while running ` +
+          `(${e.message}); its signal is aborted and its report will be refused`);
+        entry.ctx[ABORT](e);
+        return;
+      }
+      this.#logger.warn(`worker ${this.workerId}: heartbeat of step ${stepName(entry.claim)} failed (${e.name}: ${e.message})`);
+      if (this.#running.has(entry.claim.claim_token)) this.#scheduleBeat(entry, HEARTBEAT_RETRY_MS);
+      return;
+    }
+    if (!entry.abandoned && this.#running.has(entry.claim.claim_token)) this.#scheduleBeat(entry);
+  }
+
+  #untrack(entry) {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+
+  /** One timer drives the throughput line; it also keeps the process alive while the worker runs. */
+  #startTicker() {
+    const statsMs = this.statsSeconds * 1000;
+    let nextStats = statsMs > 0 ? performance.now() + statsMs : Infinity;
+    return setInterval(() => {
+      const now = performance.now();
+      if (now >= nextStats) {
+        this.#logger.info(`worker ${this.workerId}: ${this.stats.intervalLine(this.#running.size)}`);
+        nextStats = now + statsMs;
+      }
+    }, TICK_MS);
+  }
+
+}
+
+function shutdownError(workerId) {
+  const error = new Error(`worker ${workerId} shut down: the step was given up`);
+  error.name = SHUTDOWN_ERROR_TYPE;
+  return error;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array (${JSON.stringify(value)?.slice(0, 60)})`;
+  if (typeof value === 'object') return `an object of class ${value.constructor?.name ?? 'null-prototype'}`;
+  return `${typeof value} ${String(value).slice(0, 60)}`;
+}
+
+module.exports = { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE };

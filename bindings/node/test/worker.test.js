@@ -1,0 +1,241 @@
+'use strict';
+// tasker.Worker in process, on the memory store (real clock: leases, heartbeats and deadlines are real time, so the
+// steps here are short). The PostgreSQL tests with several worker processes are worker-postgres.test.js.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { tasker, ORDER_TEMPLATE, ORDER_CONTEXT, ORDER_STEPS, handler, failsOnce, track } = require('./support/helpers');
+const { auditProblems } = require('./support/audit');
+const { parse } = require('../lib/worker-command');
+
+/** A logger that keeps its lines. */
+function memoryLogger() {
+  const lines = [];
+  const keep = (level) => (message) => lines.push(`${level} ${message}`);
+  return { lines, info: keep('info'), warn: keep('warn'), error: keep('error') };
+}
+
+/** A memory-store engine on the real clock whose waiting claims poll often (retries become due without a wake-up). */
+const engineFor = (t, options = {}) => track(t, new tasker.Engine({ workPollSeconds: 0.05, backoff: { baseSeconds: 0.05, jitter: 0 }, ...options }));
+
+/** Counts each (task, step, attempt) run and the most handlers running at once. */
+function counter() {
+  const runs = new Map();
+  let now = 0;
+  const seen = { runs, most: 0 };
+  seen.Handler = handler(async (ctx) => {
+    const key = `${ctx.task.uuid} ${ctx.step.name} ${ctx.step.attempt}`;
+    runs.set(key, (runs.get(key) ?? 0) + 1);
+    now += 1;
+    seen.most = Math.max(seen.most, now);
+    await sleep(1);
+    now -= 1;
+    return ctx.step.name;
+  });
+  return seen;
+}
+
+async function orderTasks(engine, n) {
+  const uuids = [];
+  for (let i = 0; i < n; i += 1) {
+    uuids.push((await engine.createTask('order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT })).uuid);
+  }
+  return uuids;
+}
+
+test('a worker runs every task to completion, each step once, at most `concurrency` at a time', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(ORDER_TEMPLATE);
+  const seen = counter();
+  const uuids = await orderTasks(engine, 40);
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { concurrency: 4, waitSeconds: 0.2, logger, handlers: {
+    ValidateOrder: seen.Handler, ReserveInventory: seen.Handler, ProcessPayment: seen.Handler, ShipOrder: seen.Handler } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual(stats.toJSON(), { steps: 160, completed: 160, failed: 0, shutdown: 0, stale: 0, unreported: 0 });
+  assert.equal(seen.runs.size, 160);
+  assert.ok([...seen.runs.values()].every((n) => n === 1), 'a step attempt ran twice');
+  assert.equal(seen.most, 4, 'the worker did not fill (or overran) its 4 slots');
+  for (const uuid of uuids) {
+    const task = await engine.getTask(uuid);
+    assert.equal(task.state, 'complete');
+    assert.deepEqual(task.steps.map((s) => [s.name, s.attempts]), ORDER_STEPS.map((n) => [n, 1]));
+    assert.deepEqual(auditProblems(task), []);
+  }
+  assert.match(logger.lines[0], /^info worker node-\d+ started \(pid \d+\): concurrency 4, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, memory store/);
+  assert.match(logger.lines.at(-1), /^info worker node-\d+ stopped: 160 steps in [\d.]+ s .*160 completed, 0 failed/);
+});
+
+test('a worker retries failed steps (handler failures are reported as by handle) and logs its throughput', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(`name: flaky\nnamespace_name: js\nversion: 1.0.0\nsteps:
+  - name: a\n    handler: { callable: FailsOnce }
+  - name: b\n    handler: { callable: Broken }\n    dependencies: [a]\n`);
+  const uuids = [];
+  for (let i = 0; i < 3; i += 1) uuids.push((await engine.createTask('flaky', { namespace: 'js' })).uuid);
+  const logger = memoryLogger();
+  // Broken has no process: every attempt fails (retryably), so b ends in error after its 3 attempts.
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.3, statsSeconds: 0.1, logger, handlers: {
+    FailsOnce: failsOnce('ok', 0.05), Broken: class Broken extends tasker.StepHandler {} } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual([stats.completed, stats.failed], [3, 3 + 3 * 3]);
+  for (const uuid of uuids) {
+    const task = await engine.getTask(uuid);
+    assert.equal(task.state, 'error');
+    assert.deepEqual(task.steps.map((s) => [s.name, s.state, s.attempts]), [['a', 'complete', 2], ['b', 'error', 3]]);
+    assert.deepEqual([task.step('b').error.errorType, task.step('b').error.message], ['Error', 'Broken.process is not implemented']);
+    assert.ok(task.step('b').error.backtrace.length > 0);
+    assert.deepEqual(auditProblems(task), []);
+  }
+  assert.ok(logger.lines.some((l) => /^info worker node-\d+: \d+ steps in [\d.]+ s \([\d.]+ steps\/s\), \d+ failed in all, \d+ running$/.test(l)),
+    logger.lines.join('\n'));
+});
+
+test('a worker claims only the namespaces it is given', async (t) => {
+  const engine = engineFor(t);
+  const template = (ns) => `name: one\nnamespace_name: ${ns}\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Echo }\n`;
+  await engine.registerTemplate(template('alpha'));
+  await engine.registerTemplate(template('beta'));
+  const a = await engine.createTask('one', { namespace: 'alpha' });
+  const b = await engine.createTask('one', { namespace: 'beta' });
+  const worker = new tasker.Worker(engine, { namespaces: ['beta'], waitSeconds: 0.1, logger: memoryLogger(), handlers: { Echo: () => 'echo' } });
+  assert.equal((await worker.run({ burst: true })).completed, 1);
+  assert.equal((await engine.getTask(a.uuid)).state, 'pending');
+  assert.equal((await engine.getTask(b.uuid)).state, 'complete');
+});
+
+test('a worker heartbeats a step that runs longer than its lease, so nobody takes it over', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(`name: long\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Long }\n`);
+  const task = await engine.createTask('long', { namespace: 'js' });
+  const leases = [];
+  const Long = handler(async (ctx) => {
+    leases.push(ctx.leaseExpiresAt);
+    await sleep(1300); // more than twice the 0.5 s lease
+    leases.push(ctx.leaseExpiresAt);
+    return 'done';
+  });
+  const worker = new tasker.Worker(engine, { leaseSeconds: 0.5, waitSeconds: 0.2, logger: memoryLogger(), handlers: { Long } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual([stats.completed, stats.stale], [1, 0]);
+  const step = (await engine.getTask(task.uuid)).step('s');
+  assert.deepEqual([step.state, step.attempts], ['complete', 1]);
+  assert.ok(Date.parse(leases[1]) - Date.parse(leases[0]) >= 800, `the lease was not extended: ${leases.join(' -> ')}`);
+});
+
+test('a report after the deadline is refused; the worker records the Timeout at once and retries the step', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(`name: late\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Late }\n    timeout_seconds: 1\n`);
+  const task = await engine.createTask('late', { namespace: 'js' });
+  let aborted;
+  const Late = handler(async (ctx) => {
+    if (ctx.step.attempt > 1) return 'second';
+    ctx.signal.addEventListener('abort', () => { aborted = ctx.signal.reason; });
+    await sleep(1150); // ignores the signal, reports late
+    return 'first';
+  });
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger, handlers: { Late } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual([stats.stale, stats.completed], [1, 1]);
+  assert.ok(aborted instanceof tasker.TimeoutError);
+  const t2 = await engine.getTask(task.uuid);
+  assert.deepEqual([t2.state, t2.step('s').attempts, t2.step('s').result], ['complete', 2, 'second']);
+  assert.ok(t2.transitions.some((tr) => tr.stepName === 's' && tr.attempt === 1 && tr.to === 'waiting_for_retry'),
+    JSON.stringify(t2.transitions));
+  assert.ok(logger.lines.some((l) => /^warn .*the report of step 's' of task .* was refused/.test(l)));
+});
+
+test('stop() lets running steps finish within the grace period and claims nothing more', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(ORDER_TEMPLATE);
+  const [uuid] = await orderTasks(engine, 1);
+  let started;
+  const begun = new Promise((resolve) => { started = resolve; });
+  const Slow = handler(async () => { started(); await sleep(300); return 'ok'; });
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, graceSeconds: 5, logger: memoryLogger(),
+    handlers: { ValidateOrder: Slow, ReserveInventory: Slow, ProcessPayment: Slow, ShipOrder: Slow } });
+  const running = worker.run();
+  await begun;
+  const stats = await worker.stop();
+  assert.equal(await running, stats);
+  assert.deepEqual([stats.completed, stats.shutdown], [1, 0]);
+  const task = await engine.getTask(uuid);
+  assert.deepEqual(task.steps.map((s) => [s.name, s.state]),
+    [['validate_order', 'complete'], ['reserve_inventory', 'pending'], ['process_payment', 'pending'], ['ship_order', 'pending']]);
+});
+
+test('a step still running when the grace period ends is aborted and reported as a retryable WorkerShutdown', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(`name: stuck\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Stuck }\n`);
+  const task = await engine.createTask('stuck', { namespace: 'js' });
+  let started;
+  const begun = new Promise((resolve) => { started = resolve; });
+  let reason;
+  const Stuck = handler(async (ctx) => {
+    started();
+    try {
+      await sleep(60000, undefined, { signal: ctx.signal });
+    } catch (e) {
+      reason = ctx.signal.reason;
+      throw e;
+    }
+  });
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, graceSeconds: 0.2, logger, handlers: { Stuck } });
+  const running = worker.run();
+  await begun;
+  const stopping = performance.now();
+  const stats = await worker.stop();
+  assert.ok(performance.now() - stopping < 3000, 'the shutdown waited past its grace period');
+  assert.equal(await running, stats);
+  assert.deepEqual([stats.shutdown, stats.completed, stats.failed], [1, 0, 0]);
+  assert.equal(reason?.name, tasker.SHUTDOWN_ERROR_TYPE);
+  const step = (await engine.getTask(task.uuid)).step('s');
+  assert.deepEqual([step.state, step.attempts, step.error.errorType], ['waiting_for_retry', 1, 'WorkerShutdown']);
+  assert.match(step.error.message, /shut down before the step finished \(grace period 0.2 s\)/);
+  assert.ok(logger.lines.some((l) => /^warn .*1 steps did not finish within the grace period/.test(l)));
+  // Retried at once by the next worker.
+  const next = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: { Stuck: () => 'now' } });
+  assert.equal((await next.run({ burst: true })).completed, 1);
+});
+
+test('Worker refuses bad arguments with a clear error', async (t) => {
+  const engine = engineFor(t);
+  const bad = [
+    [() => new tasker.Worker({}), /needs a tasker.Engine, not an object of class Object/],
+    [() => new tasker.Worker(engine, { concurrency: 0 }), /concurrency must be an integer from 1 to 10000, not 0/],
+    [() => new tasker.Worker(engine, { namespaces: 'a' }), /namespaces must be a non-empty array/],
+    [() => new tasker.Worker(engine, { namespaces: [] }), /namespaces must be a non-empty array/],
+    [() => new tasker.Worker(engine, { waitSeconds: 0 }), /waitSeconds must be a number of seconds, more than 0 and at most 60, not 0/],
+    [() => new tasker.Worker(engine, { waitSeconds: 61 }), /waitSeconds/],
+    [() => new tasker.Worker(engine, { graceSeconds: -1 }), /graceSeconds must be a number of seconds, at least 0, not -1/],
+    [() => new tasker.Worker(engine, { leaseSeconds: 0 }), /leaseSeconds must be a number of seconds, more than 0/],
+    [() => new tasker.Worker(engine, { logger: { info() {} } }), /logger must have info, warn and error methods .* it lacks warn, error/],
+    [() => new tasker.Worker(engine, { concurency: 4 }), /unknown Worker option 'concurency'/],
+  ];
+  for (const [make, message] of bad) assert.throws(make, (e) => e instanceof tasker.ValidationError && message.test(e.message));
+
+  const empty = new tasker.Worker(engine, { logger: memoryLogger() });
+  await assert.rejects(empty.run({ handleSignals: false }), /the worker has no handlers/);
+  await assert.rejects(empty.run(), /a Worker runs once/);
+  const never = new tasker.Worker(engine, { logger: memoryLogger() });
+  await never.stop(); // stopping a worker that never ran resolves at once
+  assert.equal((await never.run()).steps, 0);
+});
+
+test('tasker-worker parses its command line', () => {
+  assert.deepEqual(parse(['./w.js']), { modulePath: './w.js', options: {} });
+  assert.deepEqual(parse(['-c', '4', '--namespace', 'a,b', '-n', 'c', '--grace', '2.5', '--lease', '10', '--worker-id', 'w1', 'w.js']),
+    { modulePath: 'w.js', options: { concurrency: 4, namespaces: ['a', 'b', 'c'], graceSeconds: 2.5, leaseSeconds: 10, workerId: 'w1' } });
+  assert.deepEqual(parse(['--help']), { help: true });
+  assert.throws(() => parse([]), /name the module that builds the engine/);
+  assert.throws(() => parse(['a.js', 'b.js']), /one module only/);
+  assert.throws(() => parse(['-c', '1.5', 'a.js']), /--concurrency must be an integer, not '1.5'/);
+  assert.throws(() => parse(['--grace', 'soon', 'a.js']), /--grace must be a number, not 'soon'/);
+  assert.throws(() => parse(['--nope', 'a.js']), /Unknown option '--nope'/);
+});

@@ -1,0 +1,340 @@
+"""tasker.Worker in this process, on the memory store: claims across tasks, the handle step runner (sync and async
+handlers, failures), automatic heartbeats, stop() and the grace period, the log lines, bad options."""
+import asyncio
+import logging
+import threading
+import time
+
+import pytest
+
+import tasker
+from conftest import ORDER_CONTEXT, Returns, register_order_handlers
+
+FAST = {"wait_seconds": 0.05, "stats_seconds": 0}
+
+
+def real_clock_engine():
+    """Heartbeats and grace periods are timed against the real clock: no manual clock here."""
+    return tasker.Engine(backoff={"jitter": 0})
+
+
+def create_orders(engine, n):
+    return [engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT).uuid
+            for _ in range(n)]
+
+
+def run_in_thread(worker, **options):
+    thread = threading.Thread(target=worker.run, kwargs=options, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_burst_worker_runs_every_ready_step_of_every_task_once():
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        tasks = create_orders(engine, 50)
+        stats = tasker.Worker(engine, concurrency=4, **FAST).run(burst=True)
+        assert stats.completed == 200 and stats.failed == stats.stale == stats.shutdown == 0
+        for uuid in tasks:
+            task = engine.get_task(uuid)
+            assert task.state == "complete"
+            assert [s.attempts for s in task.steps] == [1, 1, 1, 1]
+            assert task.step("ship_order").result == {
+                "step": "ship_order", "saw": ["process_payment", "reserve_inventory", "validate_order"]}
+
+
+def test_async_handlers_failures_and_retries_go_through_the_step_runner():
+    attempts = []
+
+    class FlakyPayment(tasker.StepHandler):
+        async def process(self, context):
+            await asyncio.sleep(0)
+            attempts.append(context.step.attempt)
+            if context.step.attempt == 1:
+                raise tasker.RetryableError("gateway busy", retry_after=0)
+            return {"charged": True}
+
+    class Refuses(tasker.StepHandler):
+        def process(self, context):
+            raise tasker.PermanentError("out of stock")
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine, payment=FlakyPayment)
+        paid = create_orders(engine, 1)[0]
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert engine.get_task(paid).state == "complete"
+        assert engine.get_task(paid).step("process_payment").result == {"charged": True}
+        assert attempts == [1, 2] and stats.failed == 1 and stats.completed == 4
+
+        engine.register_handler("ReserveInventory", Refuses)
+        refused = create_orders(engine, 1)[0]
+        tasker.Worker(engine, **FAST).run(burst=True)
+        step = engine.get_task(refused).step("reserve_inventory")
+        assert engine.get_task(refused).state == "error"
+        assert step.error["error_type"] == "PermanentError" and step.error["message"] == "out of stock"
+
+
+def test_handler_classes_passed_to_the_worker_are_registered_and_namespaces_filter_tasks():
+    other = ORDER_TEMPLATE_TEXT.replace("namespace_name: fulfillment", "namespace_name: returns")
+
+    class ValidateOrder(Returns):
+        pass
+
+    with real_clock_engine() as engine:
+        engine.register_template(ORDER_TEMPLATE_TEXT)
+        engine.register_template(other)
+        mine = engine.create_task("tiny", namespace="fulfillment").uuid
+        theirs = engine.create_task("tiny", namespace="returns").uuid
+        tasker.Worker(engine, ValidateOrder, namespaces=["fulfillment"], **FAST).run(burst=True)
+        assert "ValidateOrder" in engine.handlers
+        assert engine.get_task(mine).state == "complete"
+        assert engine.get_task(theirs).step("validate_order").state == "pending"
+
+
+ORDER_TEMPLATE_TEXT = """
+name: tiny
+namespace_name: fulfillment
+version: 1.0.0
+steps:
+  - name: validate_order
+    handler: {callable: ValidateOrder}
+"""
+
+
+def test_a_step_longer_than_its_lease_is_heartbeaten_and_its_report_accepted():
+    class Slow(tasker.StepHandler):
+        def process(self, context):
+            time.sleep(2.5)  # two and a half leases of 1 s: only heartbeats keep the claim this worker's
+            return {"done": True}
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        engine.register_handler("ValidateOrder", Slow)
+        task = create_orders(engine, 1)[0]
+        # The claimer keeps asking for work meanwhile: a lapsed lease would hand the step to it again (attempt 2)
+        # and this attempt's report would be refused as stale.
+        stats = tasker.Worker(engine, lease_seconds=1, **FAST).run(burst=True)
+        step = engine.get_task(task).step("validate_order")
+        assert step.state == "complete" and step.attempts == 1 and step.result == {"done": True}
+        assert stats.stale == 0 and stats.completed == 4
+
+
+def test_stop_lets_a_running_step_finish_and_reports_it():
+    started, release = threading.Event(), threading.Event()
+
+    class Waits(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(5)
+            return {"finished": True}
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        engine.register_handler("ValidateOrder", Waits)
+        task = create_orders(engine, 1)[0]
+        worker = tasker.Worker(engine, grace_seconds=5, **FAST)
+        thread = run_in_thread(worker)
+        assert started.wait(5)
+        worker.stop()
+        time.sleep(0.2)
+        assert thread.is_alive()  # waiting for the step, within the grace period
+        release.set()
+        thread.join(5)
+        assert not thread.is_alive()
+        task = engine.get_task(task)
+        assert task.step("validate_order").state == "complete"
+        assert task.step("reserve_inventory").state == "pending"  # stopped: its next step was not claimed
+        assert worker.stats.completed == 1 and worker.stats.shutdown == 0
+
+
+def test_a_step_still_running_after_the_grace_period_is_reported_as_worker_shutdown():
+    started, release = threading.Event(), threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(10)
+            return {"too": "late"}
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        engine.register_handler("ValidateOrder", Stuck)
+        task = create_orders(engine, 1)[0]
+        worker = tasker.Worker(engine, grace_seconds=0.3, **FAST)
+        thread = run_in_thread(worker)
+        assert started.wait(5)
+        began = time.monotonic()
+        worker.stop()
+        thread.join(5)
+        assert not thread.is_alive() and time.monotonic() - began < 2
+        step = engine.get_task(task).step("validate_order")
+        assert step.error["error_type"] == "WorkerShutdown" and "grace period 0.3 s" in step.error["message"]
+        assert step.state in ("pending", "waiting_for_retry") and worker.stats.shutdown == 1
+        release.set()  # the handler ends late; its report is dropped, nothing else happens
+        time.sleep(0.1)
+        assert engine.get_task(task).step("validate_order").attempts == 1
+
+
+def test_the_worker_logs_a_start_line_and_throughput_lines(caplog):
+    caplog.set_level(logging.INFO, logger="tasker.worker")
+
+    class Slowish(Returns):
+        def process(self, context):
+            time.sleep(0.05)
+            return super().process(context)
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine, payment=Slowish)
+        create_orders(engine, 10)
+        tasker.Worker(engine, concurrency=2, wait_seconds=0.05, stats_seconds=0.1, worker_id="w-1").run(burst=True)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tasker.worker"]
+    assert lines[0].startswith("worker w-1 started: concurrency 2, handlers ProcessPayment, ReserveInventory, "
+                               "ShipOrder, ValidateOrder, namespaces all, memory store")
+    assert any(" steps/s), 0 failed in all, " in line for line in lines[1:-1])
+    assert lines[-1].startswith("worker w-1 stopped: 40 steps in ") and "40 completed, 0 failed" in lines[-1]
+
+
+def test_bad_options_are_refused_with_a_clear_error():
+    with real_clock_engine() as engine:
+        with pytest.raises(tasker.ValidationError, match="concurrency must be an integer of at least 1"):
+            tasker.Worker(engine, concurrency=0)
+        with pytest.raises(tasker.ValidationError, match="namespaces must be a non-empty list"):
+            tasker.Worker(engine, namespaces="fulfillment")
+        with pytest.raises(tasker.ValidationError, match="wait_seconds must be a number of seconds, at least 0 and at "
+                                                         "most 60"):
+            tasker.Worker(engine, wait_seconds=61)
+        with pytest.raises(tasker.ValidationError, match="Worker needs a tasker.Engine"):
+            tasker.Worker("postgres://")
+        worker = tasker.Worker(engine, **FAST)
+        with pytest.raises(tasker.ValidationError, match="the worker has no handlers"):
+            worker.run(burst=True)
+
+
+def test_an_async_handler_is_cancelled_at_its_deadline_and_the_attempt_fails_as_timeout():
+    cancelled = threading.Event()
+
+    class Hangs(tasker.StepHandler):
+        async def process(self, context):
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    template = ORDER_TEMPLATE_TEXT.replace("name: tiny", "name: timed").replace(
+        "handler: {callable: ValidateOrder}", "handler: {callable: ValidateOrder}\n    timeout_seconds: 1\n"
+                                              "    retry: {retryable: true, max_attempts: 1}")
+    with real_clock_engine() as engine:
+        engine.register_template(template)
+        engine.register_handler("ValidateOrder", Hangs)
+        task = engine.create_task("timed", namespace="fulfillment").uuid
+        began = time.monotonic()
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert time.monotonic() - began < 5 and cancelled.is_set()
+        step = engine.get_task(task).step("validate_order")
+        assert step.state == "error" and step.error["error_type"] == "Timeout" and stats.failed + stats.stale == 1
+
+
+def test_a_failing_claim_is_logged_and_retried_and_the_worker_keeps_going(caplog):
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        tasks = create_orders(engine, 3)
+        call, failures = engine._call, []
+
+        def flaky(name, payload):  # the database is unreachable for the first claim
+            if name == "tasker_work_claim" and not failures:
+                failures.append(name)
+                raise tasker.DatabaseError("connection refused")
+            return call(name, payload)
+
+        engine._call = flaky
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert failures and stats.completed == 12
+        assert all(engine.get_task(uuid).state == "complete" for uuid in tasks)
+        assert "claiming work failed (DatabaseError: connection refused); trying again in 0.5 s" in caplog.text
+
+
+def test_run_async_runs_async_handlers_on_the_callers_loop_and_sync_ones_on_threads():
+    seen = {}
+
+    class OnTheLoop(tasker.StepHandler):
+        async def process(self, context):
+            seen.setdefault("loops", set()).add(asyncio.get_running_loop())
+            await asyncio.sleep(0.01)
+            return {"async": True}
+
+    class OnAThread(Returns):
+        def process(self, context):
+            seen.setdefault("threads", set()).add(threading.current_thread().name)
+            return super().process(context)
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine, payment=OnTheLoop)
+            engine.register_handler("ValidateOrder", OnAThread)
+            tasks = create_orders(engine, 5)
+            stats = await tasker.Worker(engine, **FAST).run_async(burst=True)
+            assert stats.completed == 20
+            assert all(engine.get_task(u).step("process_payment").result == {"async": True} for u in tasks)
+            return asyncio.get_running_loop()
+
+    loop = asyncio.run(main())
+    assert seen["loops"] == {loop}
+    assert all(name.startswith("tasker-worker-step-") for name in seen["threads"])
+
+
+def test_cancelling_run_async_stops_the_worker_gracefully():
+    started = threading.Event()
+
+    class Slow(tasker.StepHandler):
+        async def process(self, context):
+            started.set()
+            await asyncio.sleep(0.3)
+            return {"finished": True}
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine)
+            engine.register_handler("ValidateOrder", Slow)
+            task = create_orders(engine, 1)[0]
+            worker = tasker.Worker(engine, **FAST)
+            running = asyncio.ensure_future(worker.run_async())
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            assert engine.get_task(task).step("validate_order").result == {"finished": True}
+            assert worker.stats.completed == 1 and worker.stats.shutdown == 0
+
+    asyncio.run(main())
+
+
+def test_under_run_async_an_async_step_past_the_grace_period_is_cancelled_and_reported_as_worker_shutdown():
+    started, cancelled = threading.Event(), threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        async def process(self, context):
+            started.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    async def main():
+        with real_clock_engine() as engine:
+            register_order_handlers(engine)
+            engine.register_handler("ValidateOrder", Stuck)
+            task = create_orders(engine, 1)[0]
+            worker = tasker.Worker(engine, grace_seconds=0.2, **FAST)
+            running = asyncio.ensure_future(worker.run_async())
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            worker.stop()
+            stats = await asyncio.wait_for(running, 5)
+            await asyncio.sleep(0.05)  # the cancelled coroutine unwinds on this loop
+            assert cancelled.is_set() and stats.shutdown == 1
+            assert engine.get_task(task).step("validate_order").error["error_type"] == "WorkerShutdown"
+
+    asyncio.run(main())

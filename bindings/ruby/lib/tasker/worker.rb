@@ -1,0 +1,315 @@
+# frozen_string_literal: true
+
+require "json"
+require_relative "worker/step_runner"
+require_relative "worker/heartbeats"
+
+module Tasker
+  # Worker mode: runs the engine's registered handlers on steps of any task, claimed from the store (PostgreSQL
+  # shared by many worker processes, or the memory store in this process), without a queue.
+  #
+  #   engine = Tasker::Engine.new(database_url: ENV.fetch("DATABASE_URL"))
+  #   engine.register_templates("config/tasker")
+  #   engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)
+  #   Tasker::Worker.new(engine, concurrency: 8).run    # until SIGTERM/SIGINT or worker.stop
+  #
+  # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
+  # as many steps as there are free slots; `concurrency` slot threads run them with the runner `Engine#handle` uses
+  # and report each, claiming the same task's next steps in that call. Long steps are heartbeaten about every third
+  # of their lease. On stop it claims no more, lets running steps finish for `grace_seconds`, then ends the
+  # handlers still running and reports each as a retryable WorkerShutdown failure: nothing stays claimed unreported.
+  class Worker
+    DEFAULT_WAIT_SECONDS = 1
+    DEFAULT_GRACE_SECONDS = 25 # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
+    DEFAULT_LOG_INTERVAL_SECONDS = 60
+    # How long a slot ended after the grace period gets to report its step before the worker reports it instead.
+    REPORT_SECONDS = 5
+    # How long the claimer waits for more slots to free up before claiming for a few (see take_free).
+    BATCH_WAIT_SECONDS = 0.01
+    # Pause after a failed claim (the database restarting, say) before trying again.
+    RETRY_PAUSE_SECONDS = 1
+    SIGNALS = %w[TERM INT].freeze
+
+    # Blocks registered by files a `tasker-worker` config requires: called with the engine the command opens.
+    def self.configure(&block)
+      raise ArgumentError, "Tasker::Worker.configure needs a block: { |engine| engine.register_handler(...) }" unless block
+
+      configurations << block
+    end
+
+    def self.configurations = (@configurations ||= [])
+
+    attr_reader :concurrency, :worker_id
+
+    def initialize(engine, concurrency: Engine::DEFAULT_CONCURRENCY, namespaces: nil, wait_seconds: DEFAULT_WAIT_SECONDS,
+                   lease_seconds: nil, grace_seconds: DEFAULT_GRACE_SECONDS, log_interval_seconds: DEFAULT_LOG_INTERVAL_SECONDS,
+                   worker_id: nil, logger: nil, trap_signals: true)
+      raise ValidationError, "concurrency must be an Integer of at least 1, not #{concurrency.inspect}" unless concurrency.is_a?(Integer) && concurrency >= 1
+      unless namespaces.nil? || (namespaces.is_a?(Array) && namespaces.all? { |n| n.is_a?(String) || n.is_a?(Symbol) })
+        raise ValidationError, "namespaces must be nil (every namespace) or a list of names, not #{namespaces.inspect}"
+      end
+      raise ValidationError, "wait_seconds must be a number from 0 to 60, not #{wait_seconds.inspect}" unless wait_seconds.is_a?(Numeric) && wait_seconds.between?(0, 60)
+
+      { lease_seconds: lease_seconds, grace_seconds: grace_seconds, log_interval_seconds: log_interval_seconds }.each do |name, value|
+        next if value.nil? && name == :lease_seconds
+        raise ValidationError, "#{name} must be a positive number, not #{value.inspect}" unless value.is_a?(Numeric) && value.positive? || (name == :grace_seconds && value == 0)
+      end
+
+      options = engine.worker_options
+      raise ValidationError, "the engine has no handlers: register_handler before starting a worker" if options[:handlers].empty?
+
+      @engine = engine
+      @handlers = options[:handlers]
+      @wall_clock = options[:wall_clock]
+      @worker_id = (worker_id || options[:worker_id]).to_s
+      @concurrency = concurrency
+      @namespaces = namespaces&.map(&:to_s)
+      @wait_seconds = wait_seconds
+      @lease_seconds = lease_seconds
+      @grace_seconds = grace_seconds
+      @log_interval = log_interval_seconds
+      @logger = logger
+      @trap_signals = trap_signals
+      @lock = Mutex.new
+      @changed = ConditionVariable.new # free slots, stopping
+      @free = concurrency              # slots holding no claim (neither running nor queued)
+      @queue = Queue.new               # claims for idle slots
+      @stopping = false
+      @done = 0
+      @failed = 0
+      @wake_reader, @wake_writer = IO.pipe
+    end
+
+    def logger = @logger || Tasker.logger
+
+    # Runs until `stop` (or SIGTERM/SIGINT, when called on the main thread with trap_signals: true); returns once
+    # every claimed step is reported. A second signal cuts the grace period short.
+    def run
+      @lock.synchronize do
+        raise InvalidStateError, "this worker has already run: make a new Tasker::Worker" if @started
+
+        @started = true
+      end
+      previous = install_traps if @trap_signals && Thread.current == Thread.main
+      @heartbeats = Heartbeats.new(lease_seconds: @lease_seconds, logger: logger)
+      @runners = Array.new(@concurrency) do
+        StepRunner.new(@engine, handlers: @handlers, worker_id: @worker_id, wall_clock: @wall_clock, lease_seconds: @lease_seconds,
+                                heartbeats: @heartbeats)
+      end
+      @slots = @runners.each_with_index.map { |runner, i| start_slot(runner, i) }
+      @claimer = Thread.new { claim_loop }.tap { |thread| thread.name = "tasker-claimer" }
+      logger.info(start_line)
+      started = monotonic
+      watch
+      shut_down
+      logger.info("tasker-worker #{@worker_id} stopped: #{@done} steps in #{format("%.1f", monotonic - started)} s " \
+                  "(#{@failed} failed)")
+      self
+    ensure
+      @heartbeats&.stop
+      previous&.each { |signal, handler| trap(signal, handler) }
+      [@wake_reader, @wake_writer].each(&:close) if @started
+    end
+
+    # Asks a running worker to stop (any thread, or a signal handler: it only writes a byte to a pipe).
+    def stop
+      @wake_writer.write_nonblock(".", exception: false)
+      nil
+    rescue IOError # the worker has finished
+      nil
+    end
+
+    def stopping? = @stopping
+
+    private
+
+    def install_traps = SIGNALS.to_h { |signal| [signal, trap(signal) { stop }] }
+
+    def start_line
+      "tasker-worker #{@worker_id} started: concurrency #{@concurrency}, handlers #{@handlers.keys.sort.join(", ")}; " \
+        "namespaces #{@namespaces ? @namespaces.join(", ") : "all"}; store #{store}; libtasker #{Tasker.library_version}; " \
+        "pid #{Process.pid}"
+    end
+
+    def store
+      @engine.health["store"]
+    rescue Error => e
+      "unknown (#{e.message})"
+    end
+
+    # The main thread: a throughput line every log interval, until stop is asked for.
+    def watch
+      counted = [monotonic, 0, 0]
+      loop do
+        due = counted[0] + @log_interval
+        return if wakes(due - monotonic)
+        next if monotonic < due
+
+        now = monotonic
+        done, failed = @lock.synchronize { [@done, @failed] }
+        steps = done - counted[1]
+        logger.info("tasker-worker #{@worker_id}: #{steps} steps in #{format("%.1f", now - counted[0])} s " \
+                    "(#{format("%.1f", steps / (now - counted[0]))}/s, #{failed - counted[2]} failed), #{running} running")
+        counted = [now, done, failed]
+      end
+    end
+
+    # True when `stop` was called (or a signal came) within `seconds`.
+    def wakes(seconds)
+      return false unless IO.select([@wake_reader], nil, nil, [seconds, 0].max)
+
+      @wake_reader.read_nonblock(64, exception: false)
+      true
+    end
+
+    def running = @runners.count(&:current)
+
+    # Stop claiming; let running steps finish within the grace period; then end the handlers still running (each
+    # reports its step as a WorkerShutdown failure) and report in their place the steps of slots that do not end.
+    def shut_down
+      @lock.synchronize do
+        @stopping = true
+        @changed.broadcast
+      end
+      logger.info("tasker-worker #{@worker_id} stopping: #{running} steps running, grace #{@grace_seconds} s")
+      deadline = monotonic + @grace_seconds
+      # The claimer always ends first (within wait_seconds): claims it gets while stopping still run or get reported.
+      @claimer.join(@grace_seconds + @wait_seconds + REPORT_SECONDS)
+      forced = false
+      @slots.each do |thread|
+        thread.join(0.05) until !thread.alive? || monotonic >= deadline || (forced ||= wakes(0))
+      end
+      busy = @slots.each_index.select { |i| @slots[i].alive? }
+      return if busy.empty?
+
+      logger.warn("tasker-worker #{@worker_id}: grace period over: ending #{busy.size} running steps (retryable WorkerShutdown)")
+      busy.each { |i| @slots[i].raise(Shutdown, "the worker is shutting down") }
+      reported_by = monotonic + REPORT_SECONDS
+      busy.each do |i|
+        next if @slots[i].join([reported_by - monotonic, 0].max)
+
+        claim = @runners[i].current # stuck where it cannot be interrupted (a native call): report it from here
+        @runners[i].abandon(claim) if claim
+      end
+    end
+
+    def start_slot(runner, index)
+      Thread.new do
+        Thread.current.name = "tasker-worker-#{index}"
+        Thread.current.report_on_exception = false
+        # Shutdown interrupts only a handler (StepRunner#run_handler): never a claim being reported.
+        Thread.handle_interrupt(Shutdown => :never) do
+          while (claim = @queue.pop)
+            run_chain(runner, claim)
+          end
+        end
+      rescue Shutdown
+        nil
+      rescue Exception => e # rubocop:disable Lint/RescueException -- its step is reported; stop rather than run short
+        logger.fatal("tasker-worker #{@worker_id}: a handler raised #{e.class} (#{e.message}): stopping")
+        stop
+      end
+    end
+
+    # Runs a claim and the claims its reports bring (the same task's next steps): the first stays in this slot, the
+    # others go to idle slots (for which `take_free` reserved room), or stay here once the queue is closed.
+    def run_chain(runner, first)
+      pending = [first]
+      until pending.empty?
+        claim = pending.shift
+        extra = take_free(wait: false)
+        handed = 0
+        begin
+          claims, failed = runner.run_claim(claim, free: @stopping ? 0 : 1 + extra)
+          count(failed)
+          pending.unshift(claims.shift) unless claims.empty?
+          hand_out(claims) ? handed = claims.size : pending.concat(claims)
+        rescue StandardError => e
+          # a report the engine did not take (database down...): the lease expires and a later claim retries the step
+          logger.error("tasker-worker #{@worker_id}: reporting step #{claim.dig("step", "name")} failed: #{e.class}: #{e.message}")
+        ensure
+          give_back(extra - handed)
+        end
+      end
+    rescue Shutdown
+      pending.each { |claim| runner.abandon(claim) }
+      raise
+    ensure
+      give_back(1)
+    end
+
+    def count(failed)
+      @lock.synchronize do
+        @done += 1
+        @failed += 1 if failed
+      end
+    end
+
+    # tasker_work_claim also takes over steps whose lease expired (a worker died holding them).
+    def claim_loop
+      until (slots = take_free(wait: true)).nil?
+        begin
+          claims = work_claim(slots)
+        rescue Error => e
+          logger.error("tasker-worker #{@worker_id}: claiming work failed (retrying in #{RETRY_PAUSE_SECONDS} s): #{e.class}: #{e.message}")
+          give_back(slots)
+          @lock.synchronize { @changed.wait(@lock, RETRY_PAUSE_SECONDS) unless @stopping }
+          next
+        end
+        give_back(slots - claims.size)
+        hand_out(claims)
+      end
+    rescue Exception => e # rubocop:disable Lint/RescueException -- a worker that cannot claim must stop, not hang
+      logger.fatal("tasker-worker #{@worker_id}: the claimer stopped: #{e.class}: #{e.message}")
+      stop
+    ensure
+      @lock.synchronize { @queue.close }
+    end
+
+    def work_claim(max_steps)
+      request = { handlers: @handlers.keys, max_steps: max_steps, wait_seconds: @wait_seconds, worker_id: @worker_id }
+      request[:namespaces] = @namespaces if @namespaces
+      request[:lease_seconds] = @lease_seconds if @lease_seconds
+      JSON.parse(Native.call_json(:tasker_work_claim, @engine.handle_pointer, JSON.generate(request)), max_nesting: false)["claims"]
+    end
+
+    # Reserves the free slots (all of them), waiting for one when `wait`; nil (wait) or 0 once stopping.
+    # The claimer (wait: true) also gives busy slots up to BATCH_WAIT_SECONDS to free up until half are free: a claim
+    # across tasks costs about as much for 8 steps as for 1, so claiming for one slot at a time wastes it.
+    def take_free(wait:)
+      @lock.synchronize do
+        @changed.wait(@lock) while wait && @free.zero? && !@stopping
+        if wait && @free < (@concurrency + 1) / 2
+          batch_until = monotonic + BATCH_WAIT_SECONDS
+          while @free < (@concurrency + 1) / 2 && !@stopping && (left = batch_until - monotonic).positive?
+            @changed.wait(@lock, left)
+          end
+        end
+        return wait ? nil : 0 if @stopping
+
+        @free.tap { @free = 0 }
+      end
+    end
+
+    def give_back(slots)
+      return if slots.zero?
+
+      @lock.synchronize do
+        @free += slots
+        @changed.broadcast
+      end
+    end
+
+    # Queues claims for idle slots; false (nothing queued) once the queue is closed because the worker is stopping.
+    def hand_out(claims)
+      @lock.synchronize do
+        return false if @queue.closed?
+
+        claims.each { |claim| @queue << claim }
+        true
+      end
+    end
+
+    def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+end

@@ -1,0 +1,97 @@
+# frozen_string_literal: true
+
+module Tasker
+  class Worker
+    # Keeps the leases of long-running steps: one thread heartbeats every watched step about every third of its lease,
+    # through the step's own `context.heartbeat` (so a stale claim makes `context.cancelled?` true for the handler).
+    # A step is not heartbeaten past its deadline: the core never extends a lease beyond it anyway.
+    class Heartbeats
+      Entry = Struct.new(:context, :interval, :due)
+
+      def initialize(lease_seconds:, logger:)
+        @lease_seconds = lease_seconds
+        @logger = logger
+        @entries = {}.compare_by_identity
+        @lock = Mutex.new
+        @changed = ConditionVariable.new
+        @stopped = false
+        @thread = nil
+      end
+
+      # Runs the block while `context`'s lease (expiring at `lease_expires_at`) is kept.
+      def watch(context, lease_expires_at)
+        lease = lease_expires_at - Time.now
+        deadline = context.deadline
+        return yield if lease <= 0 || (deadline && lease_expires_at >= deadline) # nothing a heartbeat could extend
+
+        add(Entry.new(context, lease / 3.0, monotonic + (lease / 3.0)))
+        begin
+          yield
+        ensure
+          @lock.synchronize { @entries.delete(context) }
+        end
+      end
+
+      def stop
+        @lock.synchronize do
+          @stopped = true
+          @changed.broadcast
+        end
+        @thread&.join
+      end
+
+      private
+
+      def add(entry)
+        @lock.synchronize do
+          @entries[entry.context] = entry
+          @thread ||= Thread.new { beat_loop }.tap { |thread| thread.name = "tasker-heartbeat" }
+          @changed.broadcast
+        end
+      end
+
+      def beat_loop
+        until (due = next_due).nil?
+          due.each { |entry| beat(entry) }
+        end
+      end
+
+      # The entries due now (waiting until one is); nil once stopped.
+      def next_due
+        @lock.synchronize do
+          loop do
+            return nil if @stopped
+
+            now = monotonic
+            due = @entries.each_value.select { |entry| entry.due <= now }
+            return due unless due.empty?
+
+            soonest = @entries.each_value.map(&:due).min
+            @changed.wait(@lock, soonest && (soonest - now))
+          end
+        end
+      end
+
+      def beat(entry)
+        context = entry.context
+        expires = context.heartbeat(@lease_seconds) unless context.deadline && Time.now >= context.deadline
+        if expires.nil? || (context.deadline && expires >= context.deadline)
+          forget(entry) # at the deadline: the core ends the attempt there whatever happens
+        else
+          entry.due = monotonic + entry.interval
+        end
+      rescue StaleClaimError
+        forget(entry) # the claim is gone (reported, timed out, taken over); the handler sees context.cancelled?
+      rescue Error => e
+        @logger.warn("tasker-worker: heartbeat of step #{context.step.name} failed (will retry): #{e.class}: #{e.message}")
+        entry.due = monotonic + entry.interval
+      end
+
+      def forget(entry)
+        @lock.synchronize { @entries.delete(entry.context) if @entries[entry.context].equal?(entry) }
+      end
+
+      def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    end
+  end
+end

@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+require "json"
+require "time"
+
+module Tasker
+  class Worker
+    # Raised into a handler's thread when the worker's grace period is over (Thread#raise): not a StandardError, so
+    # the runner does not report it as the handler's own failure; the step runner reports it as WorkerShutdown.
+    class Shutdown < Exception; end # rubocop:disable Lint/InheritException
+
+    # One worker slot's runner: `Engine#handle`'s Runner (the same step context, deadline, handler call, failure
+    # and refused-result reporting, stale-claim handling), fed claims of any task instead of one task's. Each slot
+    # thread owns one, so its state is never shared.
+    class StepRunner < Runner
+      SHUTDOWN_TYPE = "WorkerShutdown"
+
+      def initialize(engine, handlers:, worker_id:, wall_clock:, lease_seconds:, heartbeats:)
+        super(engine, nil, handlers: handlers, concurrency: 1, pool: nil, worker_id: worker_id, wall_clock: wall_clock)
+        @claim_next[:lease_seconds] = lease_seconds if lease_seconds
+        @heartbeats = heartbeats
+        @current = nil
+      end
+
+      # The claim this slot holds (running, or being reported); nil between claims. Read by the worker when a slot
+      # does not end after the grace period, to report the claim in its place.
+      attr_reader :current
+
+      # Runs the claim's handler and reports it, claiming up to `free` next steps of the same task in that call.
+      # Returns [next claims, failed?]. Raises Shutdown (after reporting the step as a WorkerShutdown failure) when
+      # the worker ends the handler.
+      def run_claim(claim, free:)
+        @current = claim
+        report = perform(claim)
+        [deliver(report, free: free, alone: false), report.first == :tasker_step_fail]
+      rescue Shutdown => e
+        abandon(claim, e)
+        raise
+      rescue Exception => e # rubocop:disable Lint/RescueException -- NoMemoryError, SystemExit...: the worker stops
+        abandon(claim, e, type: e.class.name, message: "#{e.class}: #{e.message}")
+        raise
+      ensure
+        @current = nil
+      end
+
+      # Reports a claim whose handler did not finish (the grace period ended, or it raised an Exception that stops
+      # the worker) as a retryable failure, with the handler's backtrace. A claim already reported (or taken over)
+      # is STALE_CLAIM: nothing to do.
+      def abandon(claim, error = nil, type: SHUTDOWN_TYPE,
+                  message: "the worker shut down (its grace period ended) while this step ran")
+        body = { message: message, error_type: type, permanent: false,
+                 backtrace: (error&.backtrace || []).map { |frame| utf8(frame) } }
+        call(:tasker_step_fail, JSON.generate(reference(claim).merge(error: body)))
+      rescue StaleClaimError
+        nil
+      end
+
+      private
+
+      # The claim's lease is known here (the context does not carry it): heartbeats keep it while the handler runs.
+      def perform(claim)
+        @lease_expires_at = Time.iso8601(claim["lease_expires_at"])
+        super
+      end
+
+      # Only a handler is ever interrupted by Shutdown; reporting runs with it deferred (see Worker::Slot).
+      def run_handler(handler, context)
+        @heartbeats.watch(context, @lease_expires_at) do
+          Thread.handle_interrupt(Shutdown => :immediate) { super }
+        end
+      end
+    end
+  end
+end

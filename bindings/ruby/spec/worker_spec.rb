@@ -1,0 +1,150 @@
+# frozen_string_literal: true
+
+require_relative "spec_helper"
+require_relative "support/worker_app"
+require_relative "support/worker_checks"
+require "stringio"
+require "logger"
+
+# Tasker::Worker in this process, on the memory store (wall clock): work created here wakes it at once.
+RSpec.describe Tasker::Worker do
+  include WorkerChecks
+
+  let(:output) { StringIO.new }
+  let(:logger) { Logger.new(output) }
+
+  def create_diamond(engine, context = {}) = engine.create_task("diamond", namespace: "rbworker", context: context)
+
+  # Runs a worker on a thread for the block, then stops it; returns what run returned (or raised).
+  def with_worker(engine, **options)
+    worker = described_class.new(engine, logger: logger, wait_seconds: 0.2, **options)
+    thread = Thread.new { worker.run }
+    yield worker
+  ensure
+    worker&.stop
+    expect(thread.join(10)).to be_truthy, "the worker did not stop"
+    thread.value
+  end
+
+  it "runs every step of many tasks once, in dependency order, and logs a start-up and a throughput line" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      with_worker(engine, concurrency: 4, log_interval_seconds: 0.2) do
+        uuids = Array.new(60) { create_diamond(engine).uuid }
+        wait_until(20, "60 tasks") { engine.list_tasks(state: "complete", limit: 100).size == 60 }
+        sleep 0.3 # one more throughput line
+        uuids.each do |uuid|
+          task = engine.get_task(uuid)
+          expect(task.steps.map { |s| [s["state"], s["attempts"]] }).to eq([["complete", 1]] * 4)
+          expect(task.step("d")["result"]).to eq("step" => "d", "after" => %w[b c])
+          expect_contiguous_audit(task)
+        end
+      end
+    end
+    expect(output.string).to match(/started: concurrency 4, handlers Echo; namespaces all; store memory/)
+    expect(output.string).to match(%r{\d+ steps in \d+\.\d s \(\d+\.\d/s, 0 failed\), \d running})
+    expect(output.string).to match(/stopped: 240 steps in/)
+  end
+
+  it "claims only the tasks of its namespaces" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      engine.register_template(WorkerApp::TEMPLATE.sub("namespace_name: rbworker", "namespace_name: elsewhere"))
+      with_worker(engine, concurrency: 2, namespaces: ["elsewhere"]) do
+        ours = engine.create_task("diamond", namespace: "elsewhere")
+        theirs = create_diamond(engine)
+        wait_until(10, "the elsewhere task") { engine.get_task(ours.uuid).state == "complete" }
+        expect(engine.get_task(theirs.uuid).steps.map { |s| s["state"] }).to eq(["pending"] * 4)
+      end
+    end
+  end
+
+  it "heartbeats a step that runs longer than its lease, so no other slot claims it again" do
+    Tasker::Engine.open(lease_seconds: 1) do |engine|
+      WorkerApp.register(engine)
+      Dir.mktmpdir do |dir|
+        ENV["WORKER_LOG"] = log = File.join(dir, "log")
+        with_worker(engine, concurrency: 3) do # (a work claim would take an expired lease back)
+          task = create_diamond(engine, "hang" => { "step" => "a", "attempt" => 1, "seconds" => 2.5 })
+          wait_until(15, "the task") { engine.get_task(task.uuid).state == "complete" }
+          expect(engine.get_task(task.uuid).step("a")["attempts"]).to eq(1)
+          expect(worker_log(log).count { |event, *| event == "start" }).to eq(4)
+        end
+      ensure
+        ENV.delete("WORKER_LOG")
+      end
+    end
+  end
+
+  it "on stop lets a running step finish within the grace period and reports it" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      task = create_diamond(engine, "hang" => { "step" => "a", "attempt" => 1, "seconds" => 0.5 })
+      with_worker(engine, concurrency: 2, grace_seconds: 10) do
+        wait_until(5, "step a to start") { engine.get_task(task.uuid).step("a")["state"] == "in_progress" }
+      end
+      a = engine.get_task(task.uuid).step("a")
+      expect([a["state"], a["attempts"]]).to eq(["complete", 1])
+      # b and c may come in through the claim that was waiting when stop came (they run too); nothing after them
+      expect(engine.get_task(task.uuid).step("d")["state"]).to eq("pending")
+      expect(engine.get_task(task.uuid).steps.map { |s| s["state"] }).not_to include("in_progress")
+    end
+  end
+
+  it "after the grace period ends a running handler and reports its step as a retryable WorkerShutdown failure" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      task = create_diamond(engine, "hang" => { "step" => "a", "attempt" => 1, "seconds" => 60 })
+      started = nil
+      with_worker(engine, concurrency: 2, grace_seconds: 0.3) do
+        wait_until(5, "step a to start") { engine.get_task(task.uuid).step("a")["state"] == "in_progress" }
+        started = Time.now
+      end
+      expect(Time.now - started).to be < 5
+      a = engine.get_task(task.uuid).step("a")
+      expect(a["state"]).to eq("waiting_for_retry")
+      expect(a["error"]).to include("error_type" => "WorkerShutdown")
+      expect(a["error"]["backtrace"].join("\n")).to include("worker_app.rb") # where the handler was
+      expect(output.string).to match(/grace period over: ending 1 running steps/)
+    end
+  end
+
+  it "claims again a step whose lease expired (a worker died holding it)" do
+    Tasker::Engine.open(lease_seconds: 1) do |engine|
+      WorkerApp.register(engine)
+      task = create_diamond(engine)
+      request = JSON.generate(handlers: ["Echo"], max_steps: 1)
+      claimed = JSON.parse(Tasker::Native.call_json(:tasker_work_claim, engine.handle_pointer, request))["claims"]
+      expect(claimed.map { |c| c["step"]["name"] }).to eq(["a"]) # and never reported: its holder is gone
+      with_worker(engine, concurrency: 2) do
+        wait_until(10, "the task") { engine.get_task(task.uuid).state == "complete" }
+      end
+      expect(engine.get_task(task.uuid).steps.map { |s| s["attempts"] }).to eq([2, 1, 1, 1])
+      expect_contiguous_audit(engine.get_task(task.uuid))
+    end
+  end
+
+  it "stops when a handler raises an Exception that is not a StandardError, reporting its step first" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      engine.register_handler("Echo", handler { |_context| raise NoMemoryError, "out of memory" })
+      task = create_diamond(engine)
+      worker = described_class.new(engine, logger: logger, wait_seconds: 0.2)
+      expect(Thread.new { worker.run }.join(10)).to be_truthy # it stopped by itself
+      a = engine.get_task(task.uuid).step("a")
+      expect([a["state"], a["error"]["error_type"], a["error"]["message"]]).to eq(%w[waiting_for_retry NoMemoryError] + ["NoMemoryError: out of memory"])
+      expect(output.string).to include("a handler raised NoMemoryError (out of memory): stopping")
+    end
+  end
+
+  it "refuses bad options and an engine without handlers" do
+    Tasker::Engine.open do |engine|
+      expect { described_class.new(engine) }.to raise_error(Tasker::ValidationError, /no handlers/)
+      WorkerApp.register(engine)
+      expect { described_class.new(engine, concurrency: 0) }.to raise_error(Tasker::ValidationError, /concurrency/)
+      expect { described_class.new(engine, wait_seconds: 61) }.to raise_error(Tasker::ValidationError, /wait_seconds/)
+      expect { described_class.new(engine, namespaces: "x") }.to raise_error(Tasker::ValidationError, /namespaces/)
+      expect { described_class.new(engine, grace_seconds: -1) }.to raise_error(Tasker::ValidationError, /grace_seconds/)
+    end
+  end
+end

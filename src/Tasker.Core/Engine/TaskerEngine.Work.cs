@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Tasker.Core;
+
+/// <summary>Worker mode: claims across tasks, waiting for work, and telling waiting workers about new work.</summary>
+public sealed partial class TaskerEngine
+{
+    /// <summary>
+    /// Worker mode: claims up to <see cref="WorkClaimOptions.MaxSteps"/> ready steps of the caller's handlers across
+    /// all tasks, highest task priority first, then oldest first, waiting up to <see cref="WorkClaimOptions.Wait"/>
+    /// for work to appear. Every rule of a per-task claim holds (attempts, leases, deadlines, fencing).
+    /// </summary>
+    public async ValueTask<IReadOnlyList<StepClaim>> ClaimWorkAsync(WorkClaimOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Handlers is null || options.Handlers.Count == 0)
+            throw TaskerException.InvalidArgument("handlers must name at least one handler the worker runs", "handlers");
+        CheckClaim(new ClaimOptions(options.MaxSteps, options.Lease, options.WorkerId));
+        if (options.Wait is { } w && (w < TimeSpan.Zero || w > MaxWorkWait))
+            throw TaskerException.InvalidArgument($"wait_seconds must be between 0 and {MaxWorkWait.TotalSeconds}", "wait_seconds");
+        if (options.MaxSteps == 0) return [];
+
+        // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
+        var started = Stopwatch.GetTimestamp();
+        var wait = options.Wait ?? TimeSpan.Zero;
+        _store.ListenForWork(_work.Raise);
+        while (true)
+        {
+            var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
+            var claims = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            var remaining = wait - Stopwatch.GetElapsedTime(started);
+            if (claims.Count > 0 || remaining <= TimeSpan.Zero)
+                return claims;
+            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification.
+            var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
+            await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
+
+    private async ValueTask<IReadOnlyList<StepClaim>> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
+    {
+        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
+        var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
+        var claims = new List<StepClaim>();
+        foreach (var task in tasks)
+        {
+            var room = options.MaxSteps - claims.Count;
+            if (room <= 0) break;
+            try
+            {
+                var result = await ClaimStepsAsync(task, new ClaimOptions(room, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
+                claims.AddRange(result.Claims);
+            }
+            catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
+            {
+                // Pruned or evicted since it was found: nothing to claim there.
+            }
+        }
+        return claims;
+    }
+
+    /// <summary>Wakes this process's waiting workers and tells other processes' (a no-op on the memory store).</summary>
+    private ValueTask AnnounceWorkAsync(CancellationToken cancellationToken)
+    {
+        _work.Raise();
+        return _store.AnnounceWorkAsync(cancellationToken);
+    }
+
+    /// <summary>After a change: ready steps the caller did not take are work for someone else.</summary>
+    private async ValueTask<T> Announcing<T>(ValueTask<T> change, Func<T, TaskOutcome> outcome, CancellationToken cancellationToken)
+    {
+        var result = await change.ConfigureAwait(false);
+        var o = outcome(result);
+        if (o.ReadySteps > 0 || o.WaitingForHandlers is { Count: > 0 })
+            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+}

@@ -1,0 +1,33 @@
+namespace Tasker.Postgres.Sql;
+
+/// <summary>What operators (the <c>tasker</c> command, its dashboard) read and delete beyond the engine's own needs.</summary>
+internal static class OperatorSql
+{
+    /// <summary>Every registered template version with its step count and how many tasks use it, newest version first.</summary>
+    public const string Templates = """
+        SELECT s.name AS Namespace, n.name AS Name, n.version AS Version, n.description AS Description,
+               (SELECT count(*) FROM tasker_named_steps ns WHERE ns.named_task_uuid = n.named_task_uuid) AS StepCount,
+               n.updated_at AS RegisteredAt
+        FROM tasker_named_tasks n
+        JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
+        ORDER BY s.name, n.name, n.version_major DESC, n.version_minor DESC, n.version_patch DESC,
+                 (n.version_prerelease IS NULL) DESC, n.version_prerelease COLLATE "C" DESC
+        """;
+
+    /// <summary>
+    /// One batch of finished tasks older than @Before (with @IncludeErrors, also those that ended in error), deleted with their steps, edges and audit trail (ON DELETE
+    /// CASCADE). SKIP LOCKED: a task some process is writing right now is left for the next batch or run. Small
+    /// batches keep each transaction, its locks and its WAL burst short on a busy database.
+    /// </summary>
+    public const string PruneBatch = """
+        WITH doomed AS (
+            SELECT task_uuid FROM tasker_tasks
+            WHERE (state IN ('complete', 'cancelled', 'resolved_manually') OR (@IncludeErrors AND state = 'error'))
+              AND finished_at < @Before
+            ORDER BY finished_at
+            LIMIT @Batch
+            FOR UPDATE SKIP LOCKED)
+        DELETE FROM tasker_tasks t USING doomed d WHERE t.task_uuid = d.task_uuid
+        RETURNING t.task_uuid
+        """;
+}
