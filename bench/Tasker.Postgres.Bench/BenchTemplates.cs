@@ -17,6 +17,18 @@ internal static class BenchTemplates
         ("transform", ["left"]), ("analyze", ["right"]), ("finalize", ["validate", "transform", "analyze"]));
 
     /// <summary>
+    /// One step with handler <c>noop</c>: a task that is exactly one job, to compare like for like with a job queue.
+    /// </summary>
+    public static string Single(string ns = Namespace) => Yaml(ns, "single", ("work", []));
+
+    /// <summary>The handlers of <see cref="Mixed"/> and <see cref="Single"/>: what a bench worker runs.</summary>
+    public static readonly IReadOnlySet<string> Handlers = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "init_handler", "left_handler", "right_handler", "validate_handler", "transform_handler", "analyze_handler",
+        "finalize_handler", "noop",
+    };
+
+    /// <summary>
     /// A layered DAG of <paramref name="steps"/> steps for the readiness comparison: layers of 50 steps, each step
     /// depending on two steps of the layer before.
     /// </summary>
@@ -42,7 +54,7 @@ internal static class BenchTemplates
         foreach (var (step, deps) in steps)
         {
             text.Append("  - name: ").Append(step).Append('\n');
-            text.Append("    handler: { callable: ").Append(step).Append("_handler }\n");
+            text.Append("    handler: { callable: ").Append(step == "work" ? "noop" : step + "_handler").Append(" }\n");
             if (deps.Length > 0) text.Append("    dependencies: [").AppendJoin(", ", deps).Append("]\n");
             text.Append("    retry: { retryable: true, max_attempts: 3, backoff_base_seconds: 0.05, max_backoff_seconds: 0.2 }\n");
         }

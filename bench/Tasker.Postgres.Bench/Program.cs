@@ -12,12 +12,17 @@ using Tasker.Postgres.Bench;
 //              [--namespace bench] [--partition k/n] [--warmup-namespace NS] [--wait-for-go]
 //   run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared]   (throughput)
 //   readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
+//   side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
+//              [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
+//              [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
+//   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--claim-batch 1] [--warmup-namespace NS]
+//              [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
 //
 // The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
 
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness [--options]");
+    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness|side-by-side|work-worker [--options]");
     return 2;
 }
 
@@ -46,6 +51,10 @@ try
             return await ThroughputBench.RunAsync(cli);
         case "readiness":
             return await ReadinessBench.RunAsync(cli);
+        case "work-worker":
+            return await Tasker.Postgres.Bench.WorkMode.WorkModeWorker.RunAsync(cli);
+        case "side-by-side":
+            return await Tasker.Postgres.Bench.WorkMode.SideBySide.RunAsync(cli);
         default:
             Console.Error.WriteLine($"unknown command '{args[0]}'");
             return 2;

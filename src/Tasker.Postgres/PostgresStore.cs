@@ -28,6 +28,7 @@ public sealed class PostgresStore : IStore
     private readonly StoreExecutor _migrations;
     private readonly TaskShapeCache _shapes;
     private readonly TaskCache _tasks;
+    private readonly TaskGates _gates = new();
     private readonly TemplateRepository _templates;
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
@@ -64,7 +65,7 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
+        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
             _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);
@@ -172,10 +173,21 @@ public sealed class PostgresStore : IStore
         return created;
     }
 
-    public ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return _updater.UpdateAsync(taskUuid, change, committed, cancellationToken);
+        var gate = _gates.For(taskUuid);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
+            return await _updater.UpdateAsync(taskUuid, change,
+                committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     public ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken)

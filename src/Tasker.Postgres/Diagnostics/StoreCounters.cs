@@ -22,6 +22,9 @@ internal sealed class StoreCounters
         Interlocked.Increment(ref _roundTrips);
     }
 
+    /// <summary>Lost compare-and-sets so far (worker mode reads it as a sign of contention between processes).</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+
     public void Update() => Interlocked.Increment(ref _updates);
     public void Conflict() => Interlocked.Increment(ref _conflicts);
     public void LockedUpdate() => Interlocked.Increment(ref _lockedUpdates);

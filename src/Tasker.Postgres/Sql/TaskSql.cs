@@ -73,16 +73,26 @@ internal static class TaskSql
     /// One consistent snapshot of a task: the header row plus the mutable columns of all its steps, aggregated into
     /// arrays (one row, one round trip, no per-step queries). Step definitions and edges come from the shape cache.
     /// </summary>
-    public const string Load = """
-        SELECT t.namespace, t.name, t.version, t.state, t.context::text, t.tags, t.priority, t.initiator, t.source_system,
+    public const string Load = $"""
+        SELECT {LoadColumns}
+        FROM tasker_tasks t
+        CROSS JOIN LATERAL ({LoadStepArrays}) s
+        WHERE t.task_uuid = $1
+        """;
+
+    /// <summary>The columns <see cref="Tasks.TaskRow.Read"/> reads, by ordinal (t: the task row, s: <see cref="LoadStepArrays"/>).</summary>
+    public const string LoadColumns = """
+        t.namespace, t.name, t.version, t.state, t.context::text, t.tags, t.priority, t.initiator, t.source_system,
                t.reason, t.correlation_id, t.idempotency_key, t.identity, t.fail_fast, t.created_at, t.updated_at,
                t.finished_at, t.definition_key, t.row_version, t.transition_count, t.last_write_uuid,
                s.step_index, s.step_uuid, s.state, s.attempts, s.result, s.metadata, s.last_error, s.next_retry_at,
                s.claim_token, s.lease_expires_at, s.claimed_by, s.started_at, s.finished_at, t.traceparent,
                t.requested_at, t.timeout_seconds
-        FROM tasker_tasks t
-        CROSS JOIN LATERAL (
-            SELECT array_agg(w.step_index) AS step_index, array_agg(w.step_uuid) AS step_uuid, array_agg(w.state) AS state,
+        """;
+
+    /// <summary>The mutable columns of task t's steps, aggregated into arrays (one row).</summary>
+    public const string LoadStepArrays = """
+        SELECT array_agg(w.step_index) AS step_index, array_agg(w.step_uuid) AS step_uuid, array_agg(w.state) AS state,
                    array_agg(w.attempts) AS attempts, array_agg(w.result::text) AS result,
                    array_agg(w.metadata::text) AS metadata, array_agg(w.last_error::text) AS last_error,
                    array_agg(w.next_retry_at) AS next_retry_at, array_agg(w.claim_token) AS claim_token,
@@ -90,8 +100,6 @@ internal static class TaskSql
                    array_agg(w.started_at) AS started_at, array_agg(w.finished_at) AS finished_at
             FROM tasker_workflow_steps w
             WHERE w.task_uuid = t.task_uuid
-        ) s
-        WHERE t.task_uuid = $1
         """;
 
     /// <summary>

@@ -23,6 +23,16 @@ internal sealed class TaskCache(int capacity)
     /// <summary>Takes the entry out (exclusive use); the caller puts back a newer one after its own write.</summary>
     public bool TryTake(Guid taskUuid, out CachedTask entry) => _tasks.TryRemove(taskUuid, out entry!);
 
+    /// <summary>
+    /// A copy read elsewhere (a worker's find): kept unless this process holds one at least as new (row versions
+    /// only grow). A copy taken for use is absent meanwhile; its writer's <see cref="Put"/> replaces this one after.
+    /// </summary>
+    public void Offer(CachedTask entry)
+    {
+        if (capacity == 0 || entry.Task.State.IsFinished() || _tasks.Count >= capacity) return;
+        _tasks.AddOrUpdate(entry.Task.Uuid, entry, (_, held) => entry.RowVersion > held.RowVersion ? entry : held);
+    }
+
     public void Put(CachedTask entry)
     {
         if (capacity == 0) return;

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Tasker.Core;
+
+namespace Tasker.Postgres.Bench.WorkMode;
+
+/// <summary>
+/// <c>side-by-side</c>: Tasker's worker mode (C# worker processes, <see cref="WorkModeWorker"/>) against
+/// graphile-worker (bench/graphile/worker.js) on one PostgreSQL, in one session, interleaved: every round runs each
+/// configuration once, in a rotating order; the table shows medians and ratios to graphile-worker's defaults. Then
+/// enqueue-to-start latency, in alternating blocks. See bench/worker/run.sh.
+/// </summary>
+internal static class SideBySide
+{
+    private static readonly TimeSpan Startup = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan DonePoll = TimeSpan.FromMilliseconds(100);
+
+    private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf }
+
+    private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit);
+
+    private sealed record Run(double PerSecond, long Steps, double Seconds, double WorkerCpuMsPerStep, double ServerCpuMsPerStep, double WalBytesPerStep, long Errors,
+        double? StatementsPerStep, double? CommitsPerStep, string Detail);
+
+    public static async Task<int> RunAsync(Cli cli)
+    {
+        var url = cli.DatabaseUrl();
+        var rounds = cli.Int("rounds", 3);
+        var graphileDir = Path.GetFullPath(cli.String("graphile-dir", "bench/graphile"));
+        var node = cli.String("node", "node");
+        var tp = cli.Int("tasker-processes", 2);
+        var tc = cli.Int("tasker-concurrency", 8);
+        var only = cli.Optional("only");
+        var configs = new List<Config>
+        {
+            new(Kind.GraphileDefault, "graphile-worker 0.18, defaults", 1, 10, cli.Int("graphile-jobs", 20_000), 1),
+            new(Kind.GraphilePerf, "graphile-worker 0.18, perfTest settings", 4, 24, cli.Int("perf-jobs", 40_000), 1),
+            new(Kind.TaskerSingle, "Tasker worker mode, C#, 1-step template", tp, tc, cli.Int("single-tasks", 10_000), 1),
+            new(Kind.TaskerDag, "Tasker worker mode, C#, 7-step DAG", tp, tc, cli.Int("dag-tasks", 2_000), 7),
+        };
+        if (only is not null)
+            configs = configs.Where(c => only.Split(',').Any(o => c.Kind.ToString().Contains(o, StringComparison.OrdinalIgnoreCase))).ToList();
+
+        await using var admin = NpgsqlDataSource.Create(PostgresConnectionStringFor(url));
+        var postmaster = await PostmasterAsync(admin);
+        Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} cores, load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"server: {await ScalarAsync<string>(admin, "SELECT version()")}; fsync={await ScalarAsync<string>(admin, "SHOW fsync")}, synchronous_commit={await ScalarAsync<string>(admin, "SHOW synchronous_commit")}");
+        await MigrateGraphileAsync(node, graphileDir, url);
+
+        var runs = configs.ToDictionary(c => c.Kind, _ => new List<Run>());
+        for (var r = 0; r < rounds; r++)
+        {
+            // Rotate the order every round so no configuration always runs first (or right after another).
+            foreach (var config in configs.Skip(r % configs.Count).Concat(configs.Take(r % configs.Count)))
+            {
+                var run = config.Kind is Kind.GraphileDefault or Kind.GraphilePerf
+                    ? await RunGraphileAsync(config, admin, postmaster, node, graphileDir, url, cli.Int("warmup-jobs", 2_000))
+                    : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300));
+                runs[config.Kind].Add(run);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {r + 1}: {config.Label}: {run.PerSecond:N0} steps/s ({run.Steps:N0} in {run.Seconds:N2} s), CPU {run.WorkerCpuMsPerStep + run.ServerCpuMsPerStep:N3} ms/step, WAL {run.WalBytesPerStep:N0} B/step, load {Load()} {run.Detail}"));
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Throughput: medians of {rounds} interleaved round(s); CPU and WAL per executed step (job), from the run with the median throughput.");
+        Console.WriteLine();
+        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step |");
+        Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        double? Median(Kind k) => runs.TryGetValue(k, out var l) && l.Count > 0 ? MedianRun(l).PerSecond : null;
+        var baseDefault = Median(Kind.GraphileDefault);
+        var basePerf = Median(Kind.GraphilePerf);
+        foreach (var c in configs)
+        {
+            var l = runs[c.Kind];
+            var m = MedianRun(l);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {c.Label} | {c.Processes} × {c.Concurrency} | {m.Steps:N0} | **{m.PerSecond:N0}** | {string.Join(" / ", l.Select(x => x.PerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
+                $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} | {m.StatementsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.CommitsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} |"));
+        }
+        if (runs.Values.Sum(l => l.Sum(x => x.Errors)) is var errors and > 0)
+            Console.WriteLine($"\nworker errors (retried or reported on stderr): {errors}");
+
+        var samples = cli.Int("latency-samples", 200);
+        if (samples > 0)
+            await Latency.RunAsync(admin, node, graphileDir, url, samples, cli.Int("latency-concurrency", 10), cli.Int("warmup-tasks", 300));
+        Console.WriteLine($"\nload average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    private static string Ratio(double value, double? baseline) =>
+        baseline is { } b && b > 0 ? (value / b).ToString("N2", CultureInfo.InvariantCulture) + "×" : "–";
+
+    private static Run MedianRun(List<Run> l) => l.OrderBy(x => x.PerSecond).ElementAt(l.Count / 2);
+
+    internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static async Task<Run> RunTaskerAsync(Config config, NpgsqlDataSource admin, int postmaster, string url, int warmupTasks)
+    {
+        var schema = $"wbench_{Guid.NewGuid().ToString("N")[..8]}";
+        var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-seed", MaxPoolSize = 12 });
+        var template = config.Kind == Kind.TaskerDag ? "mixed" : "single";
+        try
+        {
+            await using (var engine = new TaskerEngine(store))
+            {
+                await SeedAsync(engine, BenchTemplates.Namespace, template, config.Units);
+                for (var p = 0; p < config.Processes; p++)
+                    await SeedAsync(engine, $"warmup_{p}", template, warmupTasks);
+            }
+            var workers = new List<ChildProcess>();
+            try
+            {
+                for (var p = 0; p < config.Processes; p++)
+                    workers.Add(new ChildProcess(ThroughputBench.DotnetHost(), [
+                        Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", "--database-url", url, "--schema", schema,
+                        "--worker-id", $"w{p}", "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture),
+                        "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace]));
+                var unfinished = $"SELECT count(*) FROM {schema}.tasker_tasks WHERE namespace = 'bench' AND state IN ('pending', 'in_progress', 'waiting_for_retry')";
+                var run = await MeasureAsync(config, workers, admin, postmaster, unfinished);
+                var complete = await ScalarAsync<long>(admin, $"SELECT count(*) FROM {schema}.tasker_tasks WHERE namespace = 'bench' AND state = 'complete'");
+                if (complete != config.Units)
+                    throw new InvalidOperationException($"{complete} of {config.Units} tasks complete");
+                return run;
+            }
+            finally
+            {
+                foreach (var w in workers) await w.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP SCHEMA IF EXISTS {schema} CASCADE");
+        }
+    }
+
+    private static async Task SeedAsync(TaskerEngine engine, string ns, string template, int count)
+    {
+        await engine.RegisterTemplateAsync(template == "mixed" ? BenchTemplates.Mixed(ns) : BenchTemplates.Single(ns));
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+                await engine.CreateTaskAsync(new TaskRequest
+                {
+                    Namespace = ns,
+                    Name = template,
+                    Context = JsonValues.Parse($"{{\"id\": {i}}}", "context"),
+                    Initiator = "bench",
+                });
+        }));
+    }
+
+    private static async Task<Run> RunGraphileAsync(Config config, NpgsqlDataSource admin, int postmaster, string node, string dir, string url, int warmupJobs)
+    {
+        await ExecuteAsync(admin, "DELETE FROM graphile_worker._private_jobs");
+        await ExecuteAsync(admin, $"SELECT graphile_worker.add_job('noop', json_build_object('id', i)) FROM generate_series(1, {config.Units}) i");
+        for (var p = 0; p < config.Processes; p++)
+            await ExecuteAsync(admin, $"SELECT graphile_worker.add_job('warm_{p}', json_build_object('id', i)) FROM generate_series(1, {warmupJobs}) i");
+        var workers = new List<ChildProcess>();
+        try
+        {
+            for (var p = 0; p < config.Processes; p++)
+            {
+                var args = new List<string> { Path.Combine(dir, "worker.js"), "--url", url, "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture),
+                    "--warm-task", $"warm_{p}", "--warm-jobs", warmupJobs.ToString(CultureInfo.InvariantCulture) };
+                if (config.Kind == Kind.GraphilePerf)
+                    args.AddRange(["--perf", "--pool", "25"]);
+                workers.Add(new ChildProcess(node, args, dir));
+            }
+            return await MeasureAsync(config, workers, admin, postmaster, "SELECT count(*) FROM graphile_worker.jobs WHERE task_identifier = 'noop'");
+        }
+        finally
+        {
+            foreach (var w in workers) await w.DisposeAsync();
+        }
+    }
+
+    /// <summary>READY from all, GO to all, poll until nothing is left, then CPU/WAL, STOP and the workers' reports.</summary>
+    private static async Task<Run> MeasureAsync(Config config, List<ChildProcess> workers, NpgsqlDataSource admin, int postmaster, string remainingSql)
+    {
+        foreach (var w in workers) await w.ExpectAsync("READY", Startup);
+        var wal0 = await WalAsync(admin);
+        var server0 = ProcCpu.ServerSeconds(postmaster);
+        var worker0 = workers.Sum(w => ProcCpu.Seconds(w.Pid));
+        foreach (var w in workers) await w.SendAsync("GO");
+        var limit = Stopwatch.StartNew();
+        while (await ScalarAsync<long>(admin, remainingSql) > 0)
+        {
+            if (limit.Elapsed > RunLimit) throw new InvalidOperationException($"{config.Label}: not done after {RunLimit}");
+            await Task.Delay(DonePoll);
+        }
+        var wal = await WalAsync(admin) - wal0;
+        var server = ProcCpu.ServerSeconds(postmaster) - server0;
+        var worker = workers.Sum(w => ProcCpu.Seconds(w.Pid)) - worker0;
+        foreach (var w in workers) await w.SendAsync("STOP");
+        long steps = 0, first = long.MaxValue, last = 0, errors = 0, statements = 0, updates = 0, conflicts = 0, claims = 0, empty = 0;
+        var tasker = false;
+        foreach (var w in workers)
+        {
+            var p = (await w.ExpectAsync("REPORT", Startup)).Split(' ');
+            var n = long.Parse(p[1], CultureInfo.InvariantCulture);
+            steps += n;
+            errors += long.Parse(p[4], CultureInfo.InvariantCulture);
+            if (p.Length > 9)
+            {
+                tasker = true;
+                statements += long.Parse(p[5], CultureInfo.InvariantCulture);
+                updates += long.Parse(p[6], CultureInfo.InvariantCulture);
+                conflicts += long.Parse(p[7], CultureInfo.InvariantCulture);
+                claims += long.Parse(p[8], CultureInfo.InvariantCulture);
+                empty += long.Parse(p[9], CultureInfo.InvariantCulture);
+            }
+            if (n == 0) continue;
+            first = Math.Min(first, long.Parse(p[2], CultureInfo.InvariantCulture));
+            last = Math.Max(last, long.Parse(p[3], CultureInfo.InvariantCulture));
+        }
+        var expected = (long)config.Units * config.StepsPerUnit;
+        if (steps != expected)
+            throw new InvalidOperationException($"{config.Label}: {steps} steps ran, expected {expected}");
+        var seconds = (last - first) / 1e9; // both sides report CLOCK_MONOTONIC nanoseconds
+        return new Run(steps / seconds, steps, seconds, worker * 1000 / steps, server * 1000 / steps, (double)wal / steps, errors,
+            tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null,
+            tasker ? $"statements {statements}, writes {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
+    }
+
+    private static async Task MigrateGraphileAsync(string node, string dir, string url)
+    {
+        await using var migrate = new ChildProcess(node, [Path.Combine(dir, "worker.js"), "--url", url, "--migrate"], dir);
+        await migrate.ExpectAsync("MIGRATED", Startup);
+    }
+
+    private static async Task<int> PostmasterAsync(NpgsqlDataSource admin) =>
+        ProcCpu.ParentOf(await ScalarAsync<int>(admin, "SELECT pg_backend_pid()"));
+
+    private static Task<long> WalAsync(NpgsqlDataSource admin) =>
+        ScalarAsync<long>(admin, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+
+    internal static async Task<T> ScalarAsync<T>(NpgsqlDataSource admin, string sql)
+    {
+        await using var command = admin.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    internal static async Task ExecuteAsync(NpgsqlDataSource admin, string sql)
+    {
+        await using var command = admin.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>postgres:// URLs as the store accepts them, for a plain Npgsql data source.</summary>
+    private static string PostgresConnectionStringFor(string url) => PostgresConnectionString.Normalize(url);
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+}

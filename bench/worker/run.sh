@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Worker mode side by side with graphile-worker 0.18 on one throwaway PostgreSQL, in one session, interleaved
+# (issue 13). Prints a markdown table: throughput medians and ratios, CPU (workers / server) and WAL bytes per
+# step, then enqueue-to-start latency percentiles. Extra arguments go to `Tasker.Postgres.Bench side-by-side`
+# (e.g. --rounds 5, --tasker-processes 4, --single-tasks 5000, --only Tasker).
+#
+#   TASKER_PG_PORT=54340 bench/worker/run.sh [--rounds 3 ...]
+#
+# graphile-worker is installed with `npm ci` into bench/graphile/node_modules (bench-only, not committed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+(cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null
+
+started_here=
+if [ -z "${TASKER_TEST_DATABASE_URL:-}" ]; then
+  TASKER_TEST_DATABASE_URL=$(scripts/pg-test-cluster.sh start)
+  started_here=1
+fi
+trap '[ -n "$started_here" ] && scripts/pg-test-cluster.sh stop >/dev/null' EXIT
+
+dotnet bench/Tasker.Postgres.Bench/bin/Release/net10.0/Tasker.Postgres.Bench.dll side-by-side \
+  --database-url "$TASKER_TEST_DATABASE_URL" --graphile-dir "$root/bench/graphile" "$@"
