@@ -58,6 +58,7 @@ python3 scripts/dist/python_dist.py --version "$version" --library "$lib" --rid 
 if command -v gem >/dev/null; then
   gem_stage=$stage/gem
   copy_tree bindings/ruby "$gem_stage"
+  cp -r bindings/ruby/bin "$gem_stage/"  # the tasker-worker command (copy_tree leaves out every bin/: .NET outputs)
   rm -rf "$gem_stage/spec" "$gem_stage/run-tests.sh"
   echo "$version" >"$gem_stage/lib/tasker/VERSION"
   # The platform gem: the library inside.

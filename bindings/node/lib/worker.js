@@ -450,7 +450,7 @@ class Worker {
     }
   }
 
-  // ---- heartbeats, the sweep and the throughput line -------------------------------------------------------------
+  // ---- heartbeats and the throughput line -----------------------------------------------------------------------
 
   /** Told by the runner as a step's handler starts: heartbeat it every third of its lease, until its deadline. */
   #track(ctx, ref) {

@@ -191,6 +191,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         var now = Now;
         if (!Transitions.Check(task.State, TaskState.Pending))
             return Evaluate(task, now, null); // already pending: nothing to do
+        RefuseTimedOut(task, now, "retried");
         reason ??= "task retried";
         foreach (var step in task.Steps)
         {
@@ -238,6 +239,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         if (!Transitions.Check(step.State, StepState.ResolvedManually, step.Name))
             return Evaluate(task, now, null); // already resolved
 
+        RefuseTimedOut(task, now, "resumed");
         reason ??= "resolved manually";
         step.Result = result ?? JsonValues.Null;
         step.FinishedAt = now;
@@ -357,6 +359,18 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
     /// A task past its <c>timeout_seconds</c> goes to <c>error</c>: unfinished steps are cancelled (claims in flight
     /// become stale). Returns true when it did that now.
     /// </summary>
+    /// <summary>
+    /// A task's timeout counts from its creation, so a task past it would time out again the moment it resumed:
+    /// refuse clearly instead (create a new task for the same work).
+    /// </summary>
+    private static void RefuseTimedOut(WorkflowTask task, DateTimeOffset now, string verb)
+    {
+        if (!PastTimeout(task, now)) return;
+        throw new TaskerException(TaskerErrorCode.InvalidState,
+            $"the task cannot be {verb}: it is past its timeout of {task.Header.TimeoutSeconds} s (counted from its creation); create a new task",
+            new Dictionary<string, string> { ["task_state"] = task.State.ToWire(), ["reason"] = "task_timeout" });
+    }
+
     private static bool PastTimeout(WorkflowTask task, DateTimeOffset now) =>
         task.Header.TimeoutSeconds is { } seconds && now >= task.Header.CreatedAt.AddSeconds(seconds);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tasker.Core.Logging;
 
 namespace Tasker.Core;
 
@@ -18,6 +19,8 @@ public sealed partial class TaskerEngine
         CheckClaim(new ClaimOptions(options.MaxSteps, options.Lease, options.WorkerId));
         if (options.Wait is { } w && (w < TimeSpan.Zero || w > MaxWorkWait))
             throw TaskerException.InvalidArgument($"wait_seconds must be between 0 and {MaxWorkWait.TotalSeconds}", "wait_seconds");
+        foreach (var handler in options.Handlers) NulText.Refuse(handler, "handlers");
+        foreach (var ns in options.Namespaces ?? (IEnumerable<string>)[]) NulText.Refuse(ns, "namespaces");
         if (options.MaxSteps == 0) return [];
 
         // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
@@ -58,15 +61,36 @@ public sealed partial class TaskerEngine
             {
                 // Pruned or evicted since it was found: nothing to claim there.
             }
+            catch (TaskerException) when (claims.Count > 0)
+            {
+                // The claims already made are committed and their attempts counted: return them rather than leave
+                // them in flight until their leases expire. The failure shows again on the next call if it lasts.
+                break;
+            }
         }
         return claims;
     }
 
-    /// <summary>Wakes this process's waiting workers and tells other processes' (a no-op on the memory store).</summary>
-    private ValueTask AnnounceWorkAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Wakes this process's waiting workers and tells other processes' (a no-op on the memory store). Best effort: it
+    /// runs after the change committed, and a lost announcement only delays a worker until its next poll, so a
+    /// failure here must never turn a committed change into an error for its caller.
+    /// </summary>
+    private async ValueTask AnnounceWorkAsync(CancellationToken cancellationToken)
     {
         _work.Raise();
-        return _store.AnnounceWorkAsync(cancellationToken);
+        try
+        {
+            await _store.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
+        {
+            EngineLog.AnnounceFailed(_log, e.Code.ToString());
+        }
+        catch (OperationCanceledException)
+        {
+            // the caller gave up after its change committed: nothing to tell it
+        }
     }
 
     /// <summary>After a change: ready steps the caller did not take are work for someone else.</summary>

@@ -59,7 +59,7 @@ public sealed class TaskerOptions
         if (BackoffBase < TimeSpan.Zero || MaxBackoff < TimeSpan.Zero) throw TaskerException.InvalidArgument("backoff must not be negative", "backoff");
         if (Jitter is < 0 or > 1) throw TaskerException.InvalidArgument("jitter must be between 0 and 1", "backoff.jitter");
         if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
-        if (MissingHandlerRequeue < TimeSpan.Zero) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must not be negative", "missing_handler_requeue_seconds");
+        if (MissingHandlerRequeue < TimeSpan.FromSeconds(1)) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must be at least 1 (a queue would spin on a task nobody present can run)", "missing_handler_requeue_seconds");
         if (WorkPollInterval <= TimeSpan.Zero) throw TaskerException.InvalidArgument("work_poll_seconds must be positive", "work_poll_seconds");
         if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention must not be negative", "retention");
         if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");

@@ -31,4 +31,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(1007, LogLevel.Debug, "Claimed {Count} step(s) of task {TaskUuid} for {WorkerId}")]
     public static partial void StepsClaimed(ILogger logger, int count, Guid taskUuid, string workerId);
+
+    [LoggerMessage(1008, LogLevel.Warning, "Could not announce new work to other processes ({ErrorKind}); their workers find it at their next poll")]
+    public static partial void AnnounceFailed(ILogger logger, string errorKind);
 }

@@ -87,14 +87,35 @@ public abstract partial class EngineSpec
 
         var claim = Assert.Single(await waiting.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal(task, claim.TaskUuid);
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), "woken by the creation, not by the 30 s poll");
     }
 
     [Fact]
     public async Task A_work_claim_with_nothing_ready_returns_empty_after_its_wait()
     {
-        var claims = await Engine.ClaimWorkAsync(Work(1, "nobody") with { Wait = TimeSpan.FromMilliseconds(50) });
+        var started = Stopwatch.StartNew();
+        var claims = await Engine.ClaimWorkAsync(Work(1, "nobody") with { Wait = TimeSpan.FromMilliseconds(300) });
         Assert.Empty(claims);
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(250), $"returned after {started.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task A_timed_out_task_cannot_be_retried_into_a_second_timeout()
+    {
+        var task = await StartAsync(Workflows.Yaml("retry_timeout", "timeout_seconds: 60", ("a", [])));
+        Clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(TaskState.Error, (await Engine.EvaluateAsync(task)).TaskState);
+
+        var e = await Rejects(TaskerErrorCode.InvalidState, async () => await Engine.RetryTaskAsync(task, "ops", "again"));
+        Assert.Contains("timeout", e.Message);
+        Assert.Equal(TaskState.Error, (await Engine.GetTaskAsync(task)).State);
+    }
+
+    [Fact]
+    public async Task A_work_claim_naming_a_handler_with_a_NUL_is_refused()
+    {
+        var e = await Rejects(TaskerErrorCode.InvalidArgument, async () => await Engine.ClaimWorkAsync(Work(1, "a\0")));
+        Assert.Equal("handlers", e.Details["field"]);
     }
 
     [Fact]

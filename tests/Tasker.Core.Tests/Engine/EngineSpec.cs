@@ -17,7 +17,8 @@ public abstract partial class EngineSpec : IAsyncLifetime
     /// <summary>A fresh, empty store for one test.</summary>
     protected abstract Task<IStore> CreateStoreAsync(TaskerOptions options);
 
-    protected virtual TaskerOptions Options => new() { Time = Clock, Jitter = 0, RandomSeed = 1 };
+    // A long work poll: a waiting work claim that returns early was woken, not polled.
+    protected virtual TaskerOptions Options => new() { Time = Clock, Jitter = 0, RandomSeed = 1, WorkPollInterval = TimeSpan.FromSeconds(30) };
 
     public async Task InitializeAsync()
     {

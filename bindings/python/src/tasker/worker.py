@@ -7,7 +7,8 @@ the queue (the engine waits for work with LISTEN/NOTIFY).
     worker.run()                      # until SIGTERM/SIGINT or worker.stop(); or: python -m tasker worker app:factory
 
 Threads: ``concurrency`` step threads run handlers; one claimer thread waits for work; one monitor thread heartbeats
-long steps, gives back the steps of dead workers and logs throughput; the thread that calls ``run`` waits for a stop
+long steps and logs throughput (a dead worker's steps need nothing from here: a work claim takes over an expired
+lease); the thread that calls ``run`` waits for a stop
 and shuts down. ``async def`` handlers run on the application's event loop under ``await worker.run_async()``, and on
 an event loop of their own on their step thread under ``run`` (as under ``handle``); cancelled at their deadline
 either way.
