@@ -167,7 +167,8 @@ async def _await(awaitable: Any, context: StepContext) -> Any:
 
 async def _within_deadline(awaitable: Any, context: StepContext) -> Any:
     """Awaits the handler; at the deadline cancels it and raises _DeadlinePassed (a TimeoutError the handler raises
-    itself stays its own failure). asyncio.wait rather than asyncio.timeout: one wait covers the task and the deadline."""
+    itself stays its own failure). asyncio.wait rather than asyncio.timeout: one wait covers the task and the
+    deadline."""
     remaining = _remaining(context)
     if remaining is None:
         return await awaitable
