@@ -224,7 +224,7 @@ internal static class SideBySide
         var seconds = (last - first) / 1e9; // both sides report CLOCK_MONOTONIC nanoseconds
         return new Run(steps / seconds, steps, seconds, worker * 1000 / steps, server * 1000 / steps, (double)wal / steps, errors,
             tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null,
-            tasker ? $"statements {statements}, writes {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
+            tasker ? $"statements {statements}, write commits {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
     }
 
     private static async Task MigrateGraphileAsync(string node, string dir, string url)

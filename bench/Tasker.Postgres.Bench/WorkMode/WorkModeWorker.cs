@@ -56,7 +56,7 @@ internal static class WorkModeWorker
         catch (OperationCanceledException) { }
         var stats = store.Statistics.Since(baseline);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"REPORT {lanes.Steps} {lanes.FirstStart} {lanes.LastEnd} {lanes.Errors} {stats.Statements} {stats.Updates} {stats.Conflicts} {lanes.Claims} {lanes.EmptyClaims}"));
+            $"REPORT {lanes.Steps} {lanes.FirstStart} {lanes.LastEnd} {lanes.Errors} {stats.Statements} {stats.WriteStatements} {stats.Conflicts} {lanes.Claims} {lanes.EmptyClaims}"));
         Console.Out.Flush();
         return line == "STOP" ? 0 : 3;
     }

@@ -9,6 +9,10 @@ namespace Tasker.Postgres;
 /// <param name="Retries">Transient failures retried by the resilience pipeline.</param>
 /// <param name="StepsExecuted">Step attempts whose outcome was recorded (moves out of <c>in_progress</c>).</param>
 /// <param name="UnknownCommitsRecovered">Writes whose commit reply was lost and which a retry found committed.</param>
+/// <param name="WriteStatements">
+/// Write-back statements sent, each one commit carrying one or more task writes (<paramref name="Updates"/>): changes of
+/// different tasks arriving together in a process share one (group commit).
+/// </param>
 public sealed record PostgresStoreStatistics(
     long Statements,
     long RoundTrips,
@@ -17,7 +21,8 @@ public sealed record PostgresStoreStatistics(
     long LockedUpdates,
     long Retries,
     long StepsExecuted,
-    long UnknownCommitsRecovered)
+    long UnknownCommitsRecovered,
+    long WriteStatements = 0)
 {
     /// <summary>Statements per executed step attempt; NaN before any step ran.</summary>
     public double StatementsPerExecutedStep => StepsExecuted == 0 ? double.NaN : (double)Statements / StepsExecuted;
@@ -28,5 +33,5 @@ public sealed record PostgresStoreStatistics(
     public PostgresStoreStatistics Since(PostgresStoreStatistics earlier) => new(
         Statements - earlier.Statements, RoundTrips - earlier.RoundTrips, Updates - earlier.Updates, Conflicts - earlier.Conflicts,
         LockedUpdates - earlier.LockedUpdates, Retries - earlier.Retries, StepsExecuted - earlier.StepsExecuted,
-        UnknownCommitsRecovered - earlier.UnknownCommitsRecovered);
+        UnknownCommitsRecovered - earlier.UnknownCommitsRecovered, WriteStatements - earlier.WriteStatements);
 }

@@ -61,6 +61,8 @@ internal sealed class Migrator(PostgresStoreOptions options)
             await connection.ExecuteAsync(MigrationSql.Record, new { script.Version, script.Name, script.Checksum }, transaction).ConfigureAwait(false);
             done.Add(script.Version);
         }
+        if (done.Contains(1))
+            await ExecuteAsync(connection, transaction, MigrationSql.AnalyzeNewTables, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return done;
     }

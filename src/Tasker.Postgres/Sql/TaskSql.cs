@@ -110,46 +110,67 @@ internal static class TaskSql
     public const string Lock = "SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE";
 
     /// <summary>
-    /// Writes back one change: the header (compare-and-set on row_version), the dirty steps and the new transitions.
-    /// When row_version moved (another process wrote first) nothing at all is written and 0 is returned: every part
-    /// is conditioned on the header update having happened. The header update takes the row lock, so two processes
-    /// finishing the last steps of a task serialize here and only one of them can record the final transition.
+    /// Writes back any number of changes, each to its own task, in one statement and so one commit: per task the
+    /// header (compare-and-set on row_version), its dirty steps and its new transitions. A task whose row_version
+    /// moved (another process wrote it first) gets nothing at all written: its steps and transitions join on the
+    /// header update having happened. Returns the uuids of the tasks written.
+    /// <para>
+    /// The task rows are locked first, in uuid order (<c>lk</c>): two processes writing overlapping batches then take
+    /// their locks in the same order and cannot deadlock. Each header update takes the task's row lock, so two
+    /// processes finishing a task's last steps serialize here and only one records its final transition.
+    /// </para>
+    /// <para>
+    /// $1–$7: task uuid, expected row_version, state, updated_at, finished_at, transition_count, write stamp.
+    /// $8–$20: each dirty step's task and step uuid and mutable columns. $21–$30: each transition's uuid, task, step
+    /// (NULL for a task transition), ordinal, from, to, reason, actor, attempt, time.
+    /// </para>
     /// </summary>
     public const string Write = """
-        WITH t AS (
-            UPDATE tasker_tasks
-            SET state = $3, updated_at = $4, finished_at = $5, transition_count = $6, last_write_uuid = $7,
-                row_version = row_version + 1
-            WHERE task_uuid = $1 AND row_version = $2
-            RETURNING 1
+        WITH lk AS MATERIALIZED (
+            SELECT k.task_uuid FROM tasker_tasks k
+            WHERE k.task_uuid = ANY($1)
+            ORDER BY k.task_uuid
+            FOR UPDATE
+        ), t AS (
+            UPDATE tasker_tasks k
+            SET state = u.state, updated_at = u.updated_at, finished_at = u.finished_at, transition_count = u.transition_count,
+                last_write_uuid = u.write_uuid, row_version = k.row_version + 1
+            FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::uuid[])
+                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid)
+            WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version
+              AND k.task_uuid IN (SELECT task_uuid FROM lk)
+            RETURNING k.task_uuid
         ), s AS (
             UPDATE tasker_workflow_steps w
             SET state = u.state, attempts = u.attempts, result = u.result::json, metadata = u.metadata::json,
                 last_error = u.last_error::json, next_retry_at = u.next_retry_at, claim_token = u.claim_token,
                 lease_expires_at = u.lease_expires_at, claimed_by = u.claimed_by, started_at = u.started_at,
                 finished_at = u.finished_at
-            FROM unnest($8::uuid[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::text[], $14::timestamptz[],
-                        $15::text[], $16::timestamptz[], $17::text[], $18::timestamptz[], $19::timestamptz[])
-                AS u(step_uuid, state, attempts, result, metadata, last_error, next_retry_at, claim_token, lease_expires_at,
-                     claimed_by, started_at, finished_at)
-            WHERE w.step_uuid = u.step_uuid AND w.task_uuid = $1 AND EXISTS (SELECT 1 FROM t)
+            FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::integer[], $12::text[], $13::text[], $14::text[],
+                        $15::timestamptz[], $16::text[], $17::timestamptz[], $18::text[], $19::timestamptz[], $20::timestamptz[])
+                AS u(task_uuid, step_uuid, state, attempts, result, metadata, last_error, next_retry_at, claim_token,
+                     lease_expires_at, claimed_by, started_at, finished_at)
+            JOIN t ON t.task_uuid = u.task_uuid
+            WHERE w.step_uuid = u.step_uuid AND w.task_uuid = u.task_uuid
         ), tt AS (
             INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
-            SELECT u.transition_uuid, $1, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
-            FROM unnest($20::uuid[], $21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::text[],
-                        $27::integer[], $28::timestamptz[])
-                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
-            WHERE u.step_uuid IS NULL AND EXISTS (SELECT 1 FROM t)
+            SELECT u.transition_uuid, u.task_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
+            FROM unnest($21::uuid[], $22::uuid[], $23::uuid[], $24::integer[], $25::text[], $26::text[], $27::text[], $28::text[],
+                        $29::integer[], $30::timestamptz[])
+                AS u(transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            JOIN t ON t.task_uuid = u.task_uuid
+            WHERE u.step_uuid IS NULL
         ), st AS (
             INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
                 reason, actor, attempt, created_at)
-            SELECT u.transition_uuid, $1, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
-            FROM unnest($20::uuid[], $21::uuid[], $22::integer[], $23::text[], $24::text[], $25::text[], $26::text[],
-                        $27::integer[], $28::timestamptz[])
-                AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
-            WHERE u.step_uuid IS NOT NULL AND EXISTS (SELECT 1 FROM t)
+            SELECT u.transition_uuid, u.task_uuid, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
+            FROM unnest($21::uuid[], $22::uuid[], $23::uuid[], $24::integer[], $25::text[], $26::text[], $27::text[], $28::text[],
+                        $29::integer[], $30::timestamptz[])
+                AS u(transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
+            JOIN t ON t.task_uuid = u.task_uuid
+            WHERE u.step_uuid IS NOT NULL
         )
-        SELECT count(*)::integer FROM t
+        SELECT task_uuid FROM t
         """;
 
     /// <summary>Settles a write whose commit reply was lost: its transition rows exist exactly if it committed.</summary>

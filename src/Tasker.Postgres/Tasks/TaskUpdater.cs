@@ -11,7 +11,8 @@ namespace Tasker.Postgres.Tasks;
 /// <item>take the aggregate this process committed last (<see cref="TaskCache"/>), or load it: one row with the
 /// header and the step arrays, the immutable shape from <see cref="TaskShapeCache"/>;</item>
 /// <item>run the engine's change in memory;</item>
-/// <item>write back dirty steps, header and transitions in one compare-and-set statement on <c>row_version</c>.</item>
+/// <item>write back dirty steps, header and transitions in one compare-and-set statement on <c>row_version</c>,
+/// together with the writes of other tasks ready at the same moment in this process (<see cref="WriteBatcher"/>).</item>
 /// </list>
 /// A steady claim → complete → claim sequence on one task therefore costs one statement per change. If another
 /// process wrote the task in between, the write changes nothing and the change is re-run on fresh state; after a
@@ -33,6 +34,7 @@ namespace Tasker.Postgres.Tasks;
 /// </summary>
 internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes, TaskCache cache, StoreCounters counters)
 {
+    private readonly WriteBatcher _batcher = new(counters);
     private readonly TaskShapeCache _shapes = shapes;
     private readonly StoreCounters _counters = counters;
 
@@ -135,24 +137,30 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 return result;
             }
 
-            var writeUuid = Guid.CreateVersion7();
-            var transitions = new TransitionRows(task.NewTransitions, transitionCount + 1);
+            var write = new TaskWrite(task, rowVersion, transitionCount, new TransitionRows(task.NewTransitions, transitionCount + 1), Guid.CreateVersion7());
             bool written;
             BeforeWrite?.Invoke(attempts.TaskUuid);
             try
             {
-                written = await TaskWriter.WriteAsync(connection, transaction, rowVersion, transitionCount, task, transitions, writeUuid, _counters, cancellationToken).ConfigureAwait(false);
-                if (written && transaction is not null)
+                if (transaction is null)
                 {
-                    _counters.RoundTrip(1);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    written = await _batcher.WriteAsync(connection, write).ConfigureAwait(false);
+                }
+                else
+                {
+                    written = (await TaskWriter.WriteAsync(connection, transaction, [write], _counters, cancellationToken).ConfigureAwait(false)).Count == 1;
+                    if (written)
+                    {
+                        _counters.RoundTrip(1);
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 if (written && LoseReplyAfterCommit?.Invoke(attempts.TaskUuid) == true)
                     throw new NpgsqlException("simulated: connection lost after the commit was sent", new IOException("simulated"));
             }
             catch (Exception e) when (TransientErrors.OutcomeUnknown(e))
             {
-                attempts.InDoubt = (writeUuid, transitions.FirstUuid, result, task);
+                attempts.InDoubt = (write.WriteUuid, write.Transitions.FirstUuid, result, task);
                 throw; // the resilience pipeline retries; the next attempt settles the doubt first
             }
 
@@ -167,7 +175,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
 
             _counters.Update();
             if (mode == Mode.Locked) _counters.LockedUpdate();
-            _counters.StepsExecuted(transitions.ExecutedSteps);
+            _counters.StepsExecuted(write.Transitions.ExecutedSteps);
             var committedTransitions = transitionCount + task.NewTransitions.Count;
             Finish(attempts, task);
             cache.Put(new CachedTask(task, rowVersion + 1, committedTransitions));

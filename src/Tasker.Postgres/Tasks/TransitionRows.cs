@@ -49,6 +49,15 @@ internal sealed class TransitionRows
     /// <summary>Step attempts whose outcome this change records (the handler ran: complete, retry or error).</summary>
     public int ExecutedSteps { get; }
 
+    public int Count => _uuid.Length;
+
+    /// <summary>Appends these rows to a batch's transition columns (<see cref="WriteColumns"/>).</summary>
+    public void AppendTo(WriteColumns columns, Guid taskUuid)
+    {
+        for (var i = 0; i < _uuid.Length; i++)
+            columns.AddTransition(_uuid[i], taskUuid, _step[i], _ordinal[i], _from[i], _to[i], _reason[i], _actor[i], _attempt[i], _at[i]);
+    }
+
     /// <summary>Nine parameters: uuid, step uuid (null for the task), ordinal, from, to, reason, actor, attempt, at.</summary>
     public void AddParameters(NpgsqlParameterCollection p)
     {
