@@ -10,10 +10,16 @@ RSpec.describe "step failure logging", :engine do
 
   around do |example|
     Tasker.logger = Logger.new(io)
+    Tasker.log_step_failures = true # the default; spec_helper turns it off for the other specs
     example.run
   ensure
     Tasker.logger = nil
+    Tasker.log_step_failures = false
+  end
+
+  it "is on by default" do
     Tasker.log_step_failures = nil
+    expect(Tasker.log_step_failures?).to be(true)
   end
 
   it "logs each failed attempt as a warning with the task, step, attempt and error, never the context or results" do

@@ -122,9 +122,9 @@ RSpec.describe "Tasker::Sidekiq::HandleTaskJob" do
     expect(outcomes_until(":reenqueue:").size).to eq(1)
     sleep 2.5 # the retry is due, and nobody enqueued it
     uuid = Redis.new(url: redis_url).get("#{queue}:started")
-    expect(Redis.new(url: redis_url).lrange("#{queue}:outcomes", 0, -1)).to eq(["#{uuid}:reenqueue:2.0"])
+    expect(Redis.new(url: redis_url).lrange("#{queue}:outcomes", 0, -1)).to eq(["#{uuid}:reenqueue:2"])
     push("Tasker::Sidekiq::SweepStaleWorkJob")
-    expect(outcomes_until(":complete:")).to eq(["#{uuid}:reenqueue:2.0", "#{uuid}:complete:"])
+    expect(outcomes_until(":complete:")).to eq(["#{uuid}:reenqueue:2", "#{uuid}:complete:"])
   end
 end
 
