@@ -85,7 +85,7 @@ internal static class EventsCommand
         }
 
         private static string Line(string at, string task, string name, string step, string transition, string reason, string actor) =>
-            $"{at,-20}  {task,-36}  {name,-24}  {step,-20}  {transition,-28}  {Format.FirstLine(reason),-24}  {actor}".TrimEnd();
+            $"{at,-20}  {task,-36}  {name,-30}  {step,-20}  {transition,-28}  {Format.FirstLine(reason),-24}  {actor}".TrimEnd();
 
         private static void Json(Utf8JsonWriter w, TransitionEvent e)
         {
