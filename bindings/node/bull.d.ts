@@ -11,6 +11,8 @@ export function createProcessor(engine: Engine, options: {
   queue: BullQueueLike;
   jobOptions?: Record<string, any>;
   onOutcome?: (outcome: Outcome, job: JobLike) => unknown;
+  /** A task that ended in `error` fails the job with WorkflowFailedError, without retries (default true). */
+  failOnError?: boolean;
 }): (job: JobLike) => Promise<HandledJob>;
 
 export function startWorkflow<Context = any>(engine: Engine, queue: BullQueueLike, name: string,
@@ -18,3 +20,6 @@ export function startWorkflow<Context = any>(engine: Engine, queue: BullQueueLik
 
 export function enqueueStaleWork(engine: Engine, queue: BullQueueLike,
   options?: { limit?: number; jobOptions?: Record<string, any> }): Promise<string[]>;
+
+export function retry(engine: Engine, queue: BullQueueLike, taskUuid: string,
+  options?: { actor?: string; reason?: string; jobOptions?: Record<string, any> }): Promise<Outcome>;

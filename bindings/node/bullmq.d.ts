@@ -10,6 +10,8 @@ export interface QueueLike {
 export interface JobLike {
   id?: string;
   data: { taskUuid: string };
+  /** Bull 4 and BullMQ 5: called before a workflow-failed error, so the job is not retried. */
+  discard?(): void;
 }
 
 export interface HandledJob {
@@ -29,6 +31,8 @@ export function createProcessor(engine: Engine, options: {
   /** Options of every re-added job (delay is set by the adapter). */
   jobOptions?: Record<string, any>;
   onOutcome?: (outcome: Outcome, job: JobLike) => unknown;
+  /** A task that ended in `error` fails the job with WorkflowFailedError, without retries (default true). */
+  failOnError?: boolean;
 }): (job: JobLike) => Promise<HandledJob>;
 
 /** Creates a task and adds its first job; resolves with the task. */
@@ -38,3 +42,7 @@ export function startWorkflow<Context = any>(engine: Engine, queue: QueueLike, n
 /** Adds a job for every task nobody is driving; resolves with their uuids. */
 export function enqueueStaleWork(engine: Engine, queue: QueueLike,
   options?: { limit?: number; jobName?: string; jobOptions?: Record<string, any> }): Promise<string[]>;
+
+/** An operator's retry (engine.retryTask) that also adds the task's job when the outcome says so. */
+export function retry(engine: Engine, queue: QueueLike, taskUuid: string,
+  options?: { actor?: string; reason?: string; jobName?: string; jobOptions?: Record<string, any> }): Promise<Outcome>;

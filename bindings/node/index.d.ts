@@ -286,6 +286,8 @@ export interface EngineOptions {
   workerId?: string;
   /** Memory store only: run calls synchronously (default true; they never wait on I/O). */
   syncCalls?: boolean;
+  /** Where each failed step attempt is logged as a warning (default console; false for nowhere). */
+  logger?: StepFailureLogger | false | null;
 }
 
 export interface CreateTaskOptions<Context = any> {
@@ -467,6 +469,24 @@ export class RetryableError extends Error {
 /** Throw from a handler: the step fails at once, whatever attempts are left. */
 export class PermanentError extends Error {
   constructor(message?: string, options?: { cause?: unknown });
+}
+
+/**
+ * Thrown by a queue adapter's processor (failOnError, on by default) when the task ended in `error`, so the queue
+ * marks the job failed. Not a TaskerError: no C error code.
+ */
+export class WorkflowFailedError extends Error {
+  constructor(message: string, options?: { taskUuid?: string; failedSteps?: FailedStep[] });
+  readonly taskUuid: string | undefined;
+  readonly failedSteps: FailedStep[];
+  static forTask(task: Task): WorkflowFailedError;
+}
+
+export interface FailedStep { name: string; errorType: string; message: string }
+
+/** Where an engine logs each failed step attempt (a console, pino, winston, ...). */
+export interface StepFailureLogger {
+  warn(message: string, fields: { taskUuid: string; step: string; attempt: number; errorType: string }): unknown;
 }
 
 /** The loaded libtasker's version (loads the library). */

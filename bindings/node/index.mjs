@@ -6,6 +6,6 @@ export const {
   Outcome, version, ABI_VERSION,
   TaskerError, ValidationError, InvalidHandleError, InvalidUtf8Error, InvalidJsonError, NotFoundError, ConflictError,
   InvalidDagError, InvalidStateError, StaleClaimError, DatabaseError, TimeoutError, InternalError, AbiMismatchError,
-  RetryableError, PermanentError, ERROR_CLASSES,
+  RetryableError, PermanentError, WorkflowFailedError, ERROR_CLASSES,
 } = tasker;
 export default tasker;

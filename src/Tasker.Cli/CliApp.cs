@@ -20,6 +20,7 @@ internal static class CliApp
             StoreCommands.Templates(cli),
             StoreCommands.Migrate(cli),
             StoreCommands.Prune(cli),
+            EventsCommand.Build(cli),
             Dashboard.DashboardCommand.Build(cli),
         };
         foreach (var action in ActionCommands.Build(cli)) root.Subcommands.Add(action);

@@ -6,12 +6,21 @@
 //   const { createProcessor, startWorkflow } = require('tasker/bull');
 //   const queue = new Queue('tasker', redisUrl);
 //   queue.process(4, createProcessor(engine, { queue }));
-const { checkQueue, drive, jobData } = require('./queue');
+const { checkQueue, drive, jobData, retryAndEnqueue } = require('./queue');
 
-/** A Bull processor: handles `job.data.taskUuid`; adds the job again after `outcome.requeueAfterSeconds` unless null. */
-function createProcessor(engine, { queue, jobOptions = {}, onOutcome } = {}) {
+/**
+ * A Bull processor: handles `job.data.taskUuid`; adds the job again after `outcome.requeueAfterSeconds` unless null.
+ * `failOnError` (default true): a task that ended in `error` fails the job with WorkflowFailedError, without retries.
+ */
+function createProcessor(engine, { queue, jobOptions = {}, onOutcome, failOnError = true } = {}) {
   checkQueue(queue, 'createProcessor');
-  return (job) => drive(engine, job, (delay) => queue.add(job.data, { ...jobOptions, delay }), onOutcome);
+  return (job) => drive(engine, job, (delay) => queue.add(job.data, { ...jobOptions, delay }), onOutcome, failOnError);
+}
+
+/** An operator's retry that also adds the task's job when the outcome says so (see tasker/bullmq). */
+async function retry(engine, queue, taskUuid, { actor, reason, jobOptions = {} } = {}) {
+  checkQueue(queue, 'retry');
+  return retryAndEnqueue(engine, taskUuid, { actor, reason }, (delay) => queue.add({ taskUuid }, { ...jobOptions, delay }));
 }
 
 /** Creates a task and adds its first job (job id derived from the task); resolves with the task. */
@@ -30,4 +39,4 @@ async function enqueueStaleWork(engine, queue, { limit = 100, jobOptions = {} } 
   return taskUuids;
 }
 
-module.exports = { createProcessor, startWorkflow, enqueueStaleWork };
+module.exports = { createProcessor, startWorkflow, enqueueStaleWork, retry };

@@ -11,16 +11,26 @@
 //     const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: req.body });
 //     res.status(202).json({ taskUuid: task.uuid });
 //   });
-const { JOB_NAME, checkQueue, drive, jobData } = require('./queue');
+const { JOB_NAME, checkQueue, drive, jobData, retryAndEnqueue } = require('./queue');
 
 /**
  * A BullMQ processor: `engine.handle(job.data.taskUuid)`; when `outcome.requeueAfterSeconds` is not null, adds the
  * job again with `{ delay: requeueAfterSeconds * 1000 }`. `jobOptions` go to every re-added job (e.g. removeOnComplete); `onOutcome`
- * (outcome, job) is called after each handling.
+ * (outcome, job) is called after each handling. `failOnError` (default true): a task that ended in `error` fails
+ * the job with WorkflowFailedError (its message names the failed steps; Bull Board shows it red), without retries.
  */
-function createProcessor(engine, { queue, jobName = JOB_NAME, jobOptions = {}, onOutcome } = {}) {
+function createProcessor(engine, { queue, jobName = JOB_NAME, jobOptions = {}, onOutcome, failOnError = true } = {}) {
   checkQueue(queue, 'createProcessor');
-  return (job) => drive(engine, job, (delay) => queue.add(jobName, job.data, { ...jobOptions, delay }), onOutcome);
+  return (job) => drive(engine, job, (delay) => queue.add(jobName, job.data, { ...jobOptions, delay }), onOutcome, failOnError);
+}
+
+/**
+ * An operator's retry that also drives the task: `engine.retryTask(taskUuid, { actor, reason })`, then a job when
+ * `outcome.requeueAfterSeconds` is not null (at once for `execute`). Resolves with the retry's outcome.
+ */
+async function retry(engine, queue, taskUuid, { actor, reason, jobName = JOB_NAME, jobOptions = {} } = {}) {
+  checkQueue(queue, 'retry');
+  return retryAndEnqueue(engine, taskUuid, { actor, reason }, (delay) => queue.add(jobName, { taskUuid }, { ...jobOptions, delay }));
 }
 
 /**
@@ -37,7 +47,7 @@ async function startWorkflow(engine, queue, name, options = {}, { jobName = JOB_
 
 /**
  * Adds a job for every task nobody is driving (a crashed worker's expired leases, retries that are due but were
- * never re-enqueued). Run it periodically, e.g. from a repeatable job. Resolves with the task uuids.
+ * never re-enqueued, ready steps nobody claimed, pending tasks nobody drove). Run it periodically, e.g. from a repeatable job. Resolves with the task uuids.
  */
 async function enqueueStaleWork(engine, queue, { limit = 100, jobName = JOB_NAME, jobOptions = {} } = {}) {
   checkQueue(queue, 'enqueueStaleWork');
@@ -46,4 +56,4 @@ async function enqueueStaleWork(engine, queue, { limit = 100, jobName = JOB_NAME
   return taskUuids;
 }
 
-module.exports = { createProcessor, startWorkflow, enqueueStaleWork, JOB_NAME };
+module.exports = { createProcessor, startWorkflow, enqueueStaleWork, retry, JOB_NAME };

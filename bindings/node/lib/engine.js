@@ -7,6 +7,7 @@ const { InvalidHandleError, ValidationError } = require('./errors');
 const { StepHandler, handlerFactory, toJson } = require('./handler');
 const { Outcome, Task, taskSummary, camelKeys } = require('./model');
 const { handleTask } = require('./runner');
+const { loggerOption } = require('./failure-log');
 const { Subscription, releaseSubscription } = require('./subscription');
 
 // Memory-store calls never wait on I/O (they take microseconds), so they run synchronously: an async koffi call
@@ -64,22 +65,29 @@ class Engine {
   #concurrency;
   #workerId;
   #timed;
+  #logger;
 
   /**
    * options: `databaseUrl`, `schema`, `poolSize`, `migrate`, `maxAttempts`, `backoff` ({baseSeconds, maxSeconds,
    * jitter}), `leaseSeconds`, `retention` ({maxFinishedTasks}), `eventBuffer`, `clock` ('system' | 'manual'),
    * `randomSeed`, `telemetry`, `missingHandlerRequeueSeconds`: the engine configuration (docs/c-abi.md); and for
    * this binding: `concurrency`
-   * (steps of one task run at once by `handle`, default 8), `workerId` (recorded as the actor of claims) and
-   * `syncCalls` (run memory-store calls synchronously; default true, and always false for PostgreSQL).
+   * (steps of one task run at once by `handle`, default 8), `workerId` (recorded as the actor of claims),
+   * `syncCalls` (run memory-store calls synchronously; default true, and always false for PostgreSQL) and `logger`
+   * (where each failed step attempt is logged as a warning: `console` by default, any object with `warn`, or false).
    */
   constructor(options = {}) {
     if (!isPlainObject(options)) throw new ValidationError('Engine options must be an object');
-    const { databaseUrl, concurrency = 8, workerId, syncCalls = true, ...config } = options;
+    const { databaseUrl, concurrency = 8, workerId, syncCalls = true, logger, ...config } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10000) {
       throw new ValidationError(`concurrency must be an integer from 1 to 10000, not ${concurrency}`);
     }
     if (databaseUrl != null && typeof databaseUrl !== 'string') throw new ValidationError('databaseUrl must be a string');
+    try {
+      this.#logger = loggerOption(logger);
+    } catch (e) {
+      throw new ValidationError(e.message);
+    }
     this.#concurrency = concurrency;
     this.#workerId = String(workerId ?? `node-${process.pid}`);
     this.#timed = config.clock !== 'manual'; // a manual clock's deadlines are not wall-clock times
@@ -322,6 +330,7 @@ class Engine {
       concurrency: this.#concurrency,
       workerId: this.#workerId,
       timed: this.#timed,
+      logger: this.#logger,
     };
     return handleTask(host, String(taskUuid), traceparent || undefined);
   }
@@ -338,6 +347,7 @@ class Engine {
       handlers: new Map(this.#handlers),
       workerId: this.#workerId,
       timed: this.#timed,
+      logger: this.#logger,
     };
   }
 }

@@ -87,5 +87,44 @@ class PermanentError extends Error {
   }
 }
 
+/** How much of each failed step's message a WorkflowFailedError's message carries (the whole one is on the step). */
+const FAILED_STEP_MESSAGE_CHARS = 200;
+/** How many failed steps a WorkflowFailedError's message names (the rest are counted). */
+const FAILED_STEPS_NAMED = 5;
+
+/** One line of at most FAILED_STEP_MESSAGE_CHARS characters: what logs and queue messages show of an error. */
+function shorten(text) {
+  const line = String(text ?? '').split(/\s+/).filter(Boolean).join(' ');
+  return line.length <= FAILED_STEP_MESSAGE_CHARS ? line : `${line.slice(0, FAILED_STEP_MESSAGE_CHARS - 1)}…`;
+}
+
+/**
+ * Thrown by a queue adapter's processor (tasker/bullmq, tasker/bull; `failOnError`, on by default) when the task it
+ * drove ended in `error`, so the queue's own tools (Bull Board, `worker.on('failed')`) show the job failed. Not a
+ * TaskerError: it has no C error code and the engine never throws it. `failedSteps`: [{ name, errorType, message }].
+ */
+class WorkflowFailedError extends Error {
+  constructor(message, { taskUuid, failedSteps = [] } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.taskUuid = taskUuid;
+    this.failedSteps = failedSteps;
+  }
+
+  /** The error for a Task (engine.getTask) that ended in `error`: its failed steps, in step order. */
+  static forTask(task) {
+    const failedSteps = task.steps.filter((s) => s.state === 'error')
+      .map((s) => ({ name: s.name, errorType: String(s.error?.errorType ?? 'Error'), message: String(s.error?.message ?? '') }));
+    const described = failedSteps.slice(0, FAILED_STEPS_NAMED)
+      .map(({ name, errorType, message }) => (message ? `${name}: ${errorType}: ${shorten(message)}` : `${name}: ${errorType}`));
+    if (failedSteps.length > FAILED_STEPS_NAMED) described.push(`and ${failedSteps.length - FAILED_STEPS_NAMED} more failed step(s)`);
+    const steps = described.join('; ') || 'no step failed (the task timed out or was failed as a whole)';
+    return new WorkflowFailedError(`task ${task.uuid} (${task.namespace}/${task.name}) ended in error: ${steps}`,
+      { taskUuid: task.uuid, failedSteps });
+  }
+}
+
 // ERROR_CLASSES (code -> class) is the table scripts/abi-parity.sh checks against the header, as in every binding.
-module.exports = { ...classes, RetryableError, PermanentError, errorForCode, ERROR_CLASSES: byCode };
+module.exports = {
+  ...classes, RetryableError, PermanentError, WorkflowFailedError, errorForCode, shorten, ERROR_CLASSES: byCode,
+};

@@ -4,7 +4,7 @@
 const { Engine, StepHandler, Subscription } = require('./engine');
 const { Outcome, Step, Task, StepContext } = require('./model');
 const { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE } = require('./worker');
-const { errorForCode: _internal, ...errors } = require('./errors');
+const { errorForCode: _internal, shorten: _shorten, ...errors } = require('./errors');
 const native = require('./native');
 const { ApiStepHandler } = require('./api-handler');
 

@@ -5,6 +5,7 @@
 // What to claim, when to come back, how failure text is cut: the engine decides all of it, not this loop.
 const { StaleClaimError, ValidationError } = require('./errors');
 const { failureOf, requestJson } = require('./handler');
+const { stepFailed } = require('./failure-log');
 const { Outcome, StepContext, RELEASE } = require('./model');
 
 // The codes of a completion the engine refused (a result nested deeper than 64 levels, larger than 64 MiB, holding
@@ -18,8 +19,9 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Runs a task's steps and resolves with the last outcome. `host`: { call(name, text) -> answer, handlers (a Map of
- * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock), and optionally
- * started(ctx, ref), told of each step as its handler starts (worker.js) }.
+ * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock), logger (where step
+ * failures are logged; null for nowhere), and optionally started(ctx, ref), told of each step as its handler starts
+ * (worker.js) }.
  */
 async function handleTask(host, taskUuid, traceparent) {
   const names = [...host.handlers.keys()];
@@ -75,6 +77,7 @@ async function runStep(host, claim, traceparent) {
   } catch (e) {
     done.failed = true;
     done.error = e;
+    stepFailed(host.logger, claim, failureOf(e)); // the host's log sees it too (failure-log.js)
   } finally {
     ctx[RELEASE]();
     done.run = { started_at: startedAt, finished_at: new Date().toISOString(), attributes: ctx.attributes };

@@ -6,6 +6,7 @@ const http = require('node:http');
 const crypto = require('node:crypto');
 const {
   tasker, ORDER_TEMPLATE, ORDER_CONTEXT, Returns, failsOnce, registerOrder, createOrder, track, manualEngine, redisConnection,
+  handler,
 } = require('./support/helpers');
 
 const REDIS_URL = process.env.TASKER_TEST_REDIS_URL;
@@ -172,7 +173,7 @@ async function readds(adapter, outcome) {
   const added = [];
   const queue = { add: async (...args) => { added.push(args.at(-1).delay); } };
   const engine = { handle: async () => Object.assign(Object.create(tasker.Outcome.prototype), outcome) };
-  await adapter.createProcessor(engine, { queue })({ id: '1', data: { taskUuid: 'u' } });
+  await adapter.createProcessor(engine, { queue, failOnError: false })({ id: '1', data: { taskUuid: 'u' } });
   return added;
 }
 
@@ -230,4 +231,84 @@ test('a job without a task uuid fails with a TypeError naming the job', { skip }
 test('createProcessor without a queue is a TypeError', () => {
   const { createProcessor } = require('../lib/bullmq');
   assert.throws(() => createProcessor({}, {}), /needs the queue/);
+});
+
+/** Declines the card the first time for each task (permanently: the workflow ends in error), then pays. */
+function declinedOnce() {
+  const declined = new Set();
+  return handler((ctx) => {
+    if (!declined.has(ctx.task.uuid)) {
+      declined.add(ctx.task.uuid);
+      throw new tasker.PermanentError('card declined');
+    }
+    return { paid: true };
+  });
+}
+
+/** Resolves when `job` is in `state` (polling BullMQ's own record of it), or rejects after a few seconds. */
+async function settledAs(queue, jobId, state) {
+  for (let i = 0; i < 250; i += 1) {
+    if ((await queue.getJobState(jobId)) === state) return queue.getJob(jobId);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`job ${jobId} is ${await queue.getJobState(jobId)}, not ${state}`);
+}
+
+test('a workflow that ends in error fails its BullMQ job once, without retries, naming the failed step', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine({ logger: false }));
+  await registerOrder(engine, declinedOnce());
+  const seen = outcomes();
+  const { queue, worker } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+  const failed = new Promise((resolve) => worker.on('failed', (job, error) => resolve(error)));
+  const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT },
+    { jobOptions: { attempts: 5, backoff: { type: 'fixed', delay: 10 } } });
+
+  const error = await failed;
+  const job = await settledAs(queue, `tasker-start-${task.uuid}`, 'failed');
+  const message = `task ${task.uuid} (fulfillment/order_fulfillment) ended in error: process_payment: PermanentError: card declined`;
+  assert.ok(error instanceof tasker.WorkflowFailedError && !(error instanceof tasker.TaskerError));
+  assert.equal(error.message, message);
+  assert.deepEqual(error.failedSteps, [{ name: 'process_payment', errorType: 'PermanentError', message: 'card declined' }]);
+  assert.equal(job.failedReason, message);
+  assert.equal(job.attemptsMade, 1, 'BullMQ retried the job of a finished task');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await queue.getJobState(job.id), 'failed');
+  assert.deepEqual(seen.seen.map(({ outcome }) => outcome.action), ['error']);
+});
+
+test('with failOnError off, the job of a workflow that ends in error completes with the outcome', { skip }, async (t) => {
+  const { createProcessor, startWorkflow } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine({ logger: false }));
+  await registerOrder(engine, declinedOnce());
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, failOnError: false }));
+  const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT });
+  const job = await settledAs(queue, `tasker-start-${task.uuid}`, 'completed');
+  assert.deepEqual([job.returnvalue.action, job.returnvalue.taskState], ['error', 'error']);
+});
+
+test('retry: an operator\'s retry adds the task\'s job, and the worker completes the task', { skip }, async (t) => {
+  const { createProcessor, startWorkflow, retry } = require('../lib/bullmq');
+  const engine = track(t, new tasker.Engine({ logger: false }));
+  await registerOrder(engine, declinedOnce());
+  const seen = outcomes();
+  const { queue } = queueFor(t, (q) => createProcessor(engine, { queue: q, onOutcome: seen.onOutcome }));
+  const task = await startWorkflow(engine, queue, 'order_fulfillment', { namespace: 'fulfillment', context: ORDER_CONTEXT });
+  await seen.until((o) => o.action === 'error');
+
+  const outcome = await retry(engine, queue, task.uuid, { actor: 'alice', reason: 'card replaced' });
+  assert.deepEqual([outcome.action, outcome.requeueAfterSeconds], ['execute', 0]);
+  assert.equal((await seen.until((o) => o.action === 'complete')).taskState, 'complete');
+  assert.ok((await engine.getTask(task.uuid)).transitions.some((tr) => tr.actor === 'alice' && tr.reason === 'card replaced'));
+});
+
+test('retry adds no job when the task has nothing to run (a finished task cannot be retried)', async (t) => {
+  const { retry } = require('../lib/bullmq');
+  const engine = manualEngine(t);
+  await registerOrder(engine);
+  const task = await createOrder(engine);
+  await engine.handle(task.uuid);
+  const added = [];
+  await assert.rejects(retry(engine, { add: async (...args) => added.push(args) }, task.uuid), tasker.InvalidStateError);
+  assert.deepEqual(added, []);
 });

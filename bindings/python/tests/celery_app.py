@@ -46,6 +46,19 @@ class DatabaseDropsOnce(tasker.Engine):
         return super().handle(task_uuid)
 
 
+class DeclinedOnce(tasker.StepHandler):
+    """Declines each task's card the first time (a permanent failure: the workflow ends in error); an operator's
+    retry then succeeds."""
+
+    declined: set[str] = set()
+
+    def process(self, context):
+        if context.task.uuid not in DeclinedOnce.declined:
+            DeclinedOnce.declined.add(context.task.uuid)
+            raise tasker.PermanentError("card declined")
+        return {"paid": True}
+
+
 def open_engine(engine_class=tasker.Engine, payment=FlakyPayment):
     engine = engine_class()
     engine.register_template(TEMPLATE)
@@ -64,6 +77,27 @@ sweep = tasker.celery.register_sweeper(app, handle_task)
 handle_on_flaky_database = tasker.celery.register(
     app, lambda: open_engine(DatabaseDropsOnce, Step), name="tasker_test.handle_on_flaky_database",
     on_outcome=record, retry_backoff=False, default_retry_delay=0.5)
+
+
+# A workflow that ends in error: the job fails (fail_on_error, the default), or succeeds with the option off.
+handle_declined = tasker.celery.register(app, lambda: open_engine(payment=DeclinedOnce),
+                                         name="tasker_test.handle_declined", on_outcome=record)
+handle_declined_quietly = tasker.celery.register(app, lambda: open_engine(payment=DeclinedOnce),
+                                                 name="tasker_test.handle_declined_quietly", on_outcome=record,
+                                                 fail_on_error=False)
+
+
+@app.task(name="tasker_test.create_order")
+def create_order(context, quietly=False):
+    """Creates a task in the worker's engine without enqueuing it: the test enqueues the job and watches it."""
+    handle = handle_declined_quietly if quietly else handle_declined
+    return handle.tasker_engine().create_task("order_fulfillment", namespace="fulfillment", context=context).uuid
+
+
+@app.task(name="tasker_test.retry_declined")
+def retry_declined(task_uuid):
+    """An operator's retry, made in the worker (its memory store holds the task)."""
+    return tasker.celery.retry(handle_declined, task_uuid, actor="ops", reason="card replaced").action
 
 
 @app.task(name="tasker_test.start_order")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import tasker
+
 from conftest import ORDER_CONTEXT, ORDER_TEMPLATE
 
 REDIS_URL = os.environ.get("TASKER_TEST_REDIS_URL")
@@ -78,3 +80,38 @@ def test_the_sweeper_reenqueues_a_due_retry_nobody_was_driving(worker):
     time.sleep(2.1)
     assert task_uuid in sweep.delay().get(timeout=30)
     assert log_of(task_uuid, "complete") == ["reenqueue:2.0", "complete:None"]
+
+
+def test_a_workflow_that_ends_in_error_fails_its_celery_job_once_naming_the_failed_step(worker):
+    from celery_app import create_order, handle_declined
+
+    task_uuid = create_order.delay(ORDER_CONTEXT).get(timeout=60)
+    result = handle_declined.delay(task_uuid)
+    with pytest.raises(tasker.WorkflowFailedError) as failed:
+        result.get(timeout=60)
+    assert result.state == "FAILURE"
+    assert str(failed.value) == (f"task {task_uuid} (fulfillment/order_fulfillment) ended in error: "
+                                 "process_payment: PermanentError: card declined")
+    time.sleep(1.5)  # Celery does not retry it: the task was handled once
+    assert log_of(task_uuid, "error") == ["error:None"]
+    assert result.state == "FAILURE"
+
+
+def test_with_fail_on_error_off_an_errored_workflow_is_a_successful_celery_job(worker):
+    from celery_app import create_order, handle_declined_quietly
+
+    task_uuid = create_order.delay(ORDER_CONTEXT, quietly=True).get(timeout=60)
+    result = handle_declined_quietly.delay(task_uuid)
+    answer = result.get(timeout=60)
+    assert result.state == "SUCCESS"
+    assert (answer["action"], answer["task_state"]) == ("error", "error")
+
+
+def test_an_operator_retry_reenqueues_the_task_through_celery_and_it_completes(worker):
+    from celery_app import create_order, handle_declined, retry_declined
+
+    task_uuid = create_order.delay(ORDER_CONTEXT).get(timeout=60)
+    with pytest.raises(tasker.WorkflowFailedError):
+        handle_declined.delay(task_uuid).get(timeout=60)
+    assert retry_declined.delay(task_uuid).get(timeout=30) == "execute"
+    assert log_of(task_uuid, "complete") == ["error:None", "complete:None"]

@@ -54,7 +54,7 @@ def outcome(action, requeue_after_seconds, delay_seconds=None, waiting=None):
     (outcome("execute", None), []),
 ])
 def test_the_adapter_requeues_exactly_when_requeue_after_seconds_is_not_none(given, enqueued):
-    handle_task = tasker.celery.register(StandInApp(), lambda: Answers(given))
+    handle_task = tasker.celery.register(StandInApp(), lambda: Answers(given), fail_on_error=False)
     answer = handle_task("t-1")
     assert handle_task.enqueued == enqueued
     assert answer["requeue_after_seconds"] == given.requeue_after_seconds
@@ -91,4 +91,51 @@ def test_a_worker_without_a_handler_requeues_the_task_for_another_worker():
     assert handle_task.enqueued == [((task.uuid, None), 7)]
     steps = engine.get_task(task.uuid)
     assert (steps.step("py_step").state, steps.step("rb_step").state) == ("complete", "pending")
+    engine.close()
+
+
+class Declined(tasker.StepHandler):
+    def process(self, context):
+        raise tasker.PermanentError("card declined\n" + "x" * 500)
+
+
+def test_an_errored_workflow_raises_workflow_failed_error_with_each_failed_step_shortened():
+    def open_engine():
+        engine = tasker.Engine()
+        engine.register_template("name: two\nnamespace_name: py\nversion: 1.0.0\nsteps:\n"
+                                 "  - name: a\n    handler: { callable: Declined }\n"
+                                 "  - name: b\n    handler: { callable: Declined }\n")
+        engine.register_handler("Declined", Declined)
+        return engine
+
+    handle_task = tasker.celery.register(StandInApp(), open_engine)
+    task = handle_task.tasker_engine().create_task("two", namespace="py")
+    with pytest.raises(tasker.WorkflowFailedError) as failed:
+        handle_task(task.uuid)
+    error = failed.value
+    assert not isinstance(error, tasker.TaskerError)  # not an engine error: no C error code
+    assert error.task_uuid == task.uuid and [name for name, _, _ in error.failed_steps] == ["a", "b"]
+    short = "card declined " + "x" * (tasker.errors.FAILED_STEP_MESSAGE_CHARS - len("card declined ") - 1) + "…"
+    assert str(error) == (f"task {task.uuid} (py/two) ended in error: a: PermanentError: {short}; "
+                          f"b: PermanentError: {short}")
+    assert handle_task.enqueued == []
+    handle_task.tasker_engine().close()
+
+
+def test_retry_reenqueues_a_retried_task_at_once_and_a_finished_one_not_at_all():
+    def open_engine():
+        engine = tasker.Engine()
+        engine.register_template("name: one\nnamespace_name: py\nversion: 1.0.0\nsteps:\n"
+                                 "  - name: a\n    handler: { callable: Declined }\n")
+        engine.register_handler("Declined", Declined)
+        return engine
+
+    handle_task = tasker.celery.register(StandInApp(), open_engine, fail_on_error=False)
+    engine = handle_task.tasker_engine()
+    task = engine.create_task("one", namespace="py")
+    assert handle_task(task.uuid)["action"] == "error"
+    outcome = tasker.celery.retry(handle_task, task.uuid, actor="alice", reason="card replaced")
+    assert (outcome.action, outcome.requeue_after_seconds) == ("execute", 0)
+    assert handle_task.enqueued == [((task.uuid, None), 0)]
+    assert engine.get_task(task.uuid).transitions[-1]["actor"] == "alice"
     engine.close()

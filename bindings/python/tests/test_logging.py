@@ -44,7 +44,8 @@ def test_the_stderr_sink_writes_one_line_per_record_with_level_category_and_id()
     import sys
     from pathlib import Path
     script = (
-        "import tasker\n"
+        "import logging, tasker\n"
+        "logging.getLogger('tasker').setLevel('ERROR')  # the host-side step failure warnings: not this test's\n"
         "from conftest import ORDER_CONTEXT, register_order_handlers\n"
         "from test_logging import Declined\n"
         "with tasker.Engine(log={'level': 'warning', 'sink': 'stderr'}) as engine:\n"
@@ -58,3 +59,45 @@ def test_the_stderr_sink_writes_one_line_per_record_with_level_category_and_id()
     assert len(lines) == 1, run.stderr
     assert " tasker warning Tasker.Engine[1005]: Step process_payment of task " in lines[0]
     assert "4111" not in run.stderr and run.stdout == ""
+
+
+class Flaky(tasker.StepHandler):
+    def process(self, context):
+        if context.step.attempt == 1:
+            raise ConnectionError("gateway reset")
+        return {"paid": True}
+
+
+def test_each_failed_step_attempt_is_a_warning_on_the_tasker_logger_without_context_or_results(caplog):
+    with tasker.Engine(clock="manual", backoff={"jitter": 0}) as engine:
+        register_order_handlers(engine, payment=Flaky)
+        task = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+        with caplog.at_level("WARNING", logger="tasker"):
+            assert engine.handle(task.uuid).action == "reenqueue"
+            engine.advance_clock(5)
+            assert engine.handle(task.uuid).action == "complete"
+    records = [r for r in caplog.records if r.name == "tasker"]
+    assert len(records) == 1  # one failed attempt: the second succeeded
+    record = records[0]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (f"step process_payment of task {task.uuid} (fulfillment/order_fulfillment) "
+                                   "failed, attempt 1 of 3: ConnectionError: gateway reset")
+    assert (record.tasker_task_uuid, record.tasker_step, record.tasker_attempt, record.tasker_error_type) == (
+        task.uuid, "process_payment", 1, "ConnectionError")
+    assert "12.5" not in caplog.text and "sku" not in caplog.text  # neither the context nor a result
+
+
+def test_step_failures_from_handle_async_are_logged_too_and_the_logger_level_silences_them(caplog):
+    import asyncio
+
+    with tasker.Engine(clock="manual") as engine:
+        register_order_handlers(engine, payment=Declined)
+        first = engine.create_task("order_fulfillment", namespace="fulfillment", context=ORDER_CONTEXT)
+        second = engine.create_task("order_fulfillment", namespace="fulfillment", context={**ORDER_CONTEXT, "n": 2})
+        with caplog.at_level("WARNING", logger="tasker"):
+            assert asyncio.run(engine.handle_async(first.uuid)).action == "error"
+        with caplog.at_level("ERROR", logger="tasker"):
+            assert engine.handle(second.uuid).action == "error"
+    messages = [r.getMessage() for r in caplog.records if r.name == "tasker"]
+    assert len(messages) == 1 and first.uuid in messages[0]
+    assert "PermanentError: card 4111-1111-1111-1111 declined" in messages[0]

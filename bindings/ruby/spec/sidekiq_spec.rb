@@ -20,7 +20,7 @@ RSpec.describe "Tasker::Sidekiq::HandleTaskJob" do
   around do |example|
     next example.run unless redis_url
 
-    env = { "TASKER_TEST_TEMPLATE" => ORDER_TEMPLATE, "TASKER_TEST_QUEUE" => queue }
+    env = { "TASKER_TEST_TEMPLATE" => ORDER_TEMPLATE, "TASKER_TEST_QUEUE" => queue }.merge(example.metadata[:sidekiq_env] || {})
     boot = File.join(__dir__, "support", "sidekiq_boot.rb")
     @log = Tempfile.new(%w[sidekiq .log])
     @pid = spawn(env, "sidekiq", "-r", boot, "-q", queue, "-c", "2", out: @log.path, err: %i[child out])
@@ -32,8 +32,36 @@ RSpec.describe "Tasker::Sidekiq::HandleTaskJob" do
       Process.wait(@pid)
     end
     @log&.close!
-    Redis.new(url: redis_url).del("#{queue}:outcomes", "#{queue}:started", "queue:#{queue}") if redis_url
+    if redis_url
+      redis = Redis.new(url: redis_url)
+      redis.del("#{queue}:outcomes", "#{queue}:started", "queue:#{queue}")
+      %w[dead retry].each do |set|
+        redis.zrange(set, 0, -1).each { |job| redis.zrem(set, job) if JSON.parse(job)["queue"] == queue }
+      end
+    end
   end
+
+  def push(klass, *args)
+    Sidekiq.configure_client { |config| config.redis = { url: redis_url } }
+    Sidekiq::Client.push("class" => klass, "queue" => queue, "args" => args)
+  end
+
+  # The outcomes the worker recorded ("uuid:action:delay"), once the last one includes `until` (or after 60 s).
+  def outcomes_until(text)
+    redis = Redis.new(url: redis_url)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 60
+    loop do
+      outcomes = redis.lrange("#{queue}:outcomes", 0, -1)
+      return outcomes if outcomes.last&.include?(text) || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+
+      sleep 0.2
+    end
+  end
+
+  # This spec's jobs in Sidekiq's dead or retry set, parsed.
+  def jobs_in(set) = Redis.new(url: redis_url).zrange(set, 0, -1).map { |job| JSON.parse(job) }.select { |job| job["queue"] == queue }
+
+  let(:declined) { ORDER_CONTEXT.merge("decline" => true) }
 
   it "runs the workflow to completion, re-enqueuing the retry with the outcome's delay" do
     Sidekiq.configure_client { |config| config.redis = { url: redis_url } }
@@ -51,6 +79,52 @@ RSpec.describe "Tasker::Sidekiq::HandleTaskJob" do
     expect(outcomes.map { |o| o.split(":")[0..1] }).to eq([[uuid, "reenqueue"], [uuid, "complete"]])
     expect(outcomes.first.split(":")[2].to_f).to be_within(0.1).of(2)
     expect(Process.clock_gettime(Process::CLOCK_MONOTONIC) - started).to be >= 1.9
+  end
+
+  it "sends the job of a workflow that ends in error to the Dead set once, naming the failed step, without retries" do
+    push("StartOrderJob", declined)
+    outcomes = outcomes_until(":error:")
+    uuid = Redis.new(url: redis_url).get("#{queue}:started")
+    expect(outcomes).to eq(["#{uuid}:error:"])
+    dead = nil
+    20.times { (dead = jobs_in("dead")).empty? ? sleep(0.1) : break }
+    expect(dead.size).to eq(1)
+    expect(dead.first).to include("class" => "Tasker::Sidekiq::HandleTaskJob", "args" => [uuid],
+                                  "error_class" => "Tasker::WorkflowFailedError")
+    expect(dead.first["error_message"]).to eq(
+      "task #{uuid} (fulfillment/order_fulfillment) ended in error: process_payment: Tasker::PermanentError: card declined"
+    )
+    sleep 1.5 # nothing comes back: not in the retry set, not handled again
+    expect(jobs_in("retry")).to eq([])
+    expect(Redis.new(url: redis_url).lrange("#{queue}:outcomes", 0, -1)).to eq(["#{uuid}:error:"])
+  end
+
+  it "keeps the job of an errored workflow successful with fail_on_error off", sidekiq_env: { "TASKER_TEST_FAIL_ON_ERROR" => "0" } do
+    push("StartOrderJob", declined)
+    uuid = nil
+    outcomes = outcomes_until(":error:")
+    uuid = Redis.new(url: redis_url).get("#{queue}:started")
+    expect(outcomes).to eq(["#{uuid}:error:"])
+    sleep 1
+    expect([jobs_in("dead"), jobs_in("retry")]).to eq([[], []])
+  end
+
+  it "re-enqueues an operator's retry through Sidekiq, and the task completes" do
+    push("StartOrderJob", declined)
+    outcomes_until(":error:")
+    uuid = Redis.new(url: redis_url).get("#{queue}:started")
+    push("RetryTaskJob", uuid)
+    expect(outcomes_until(":complete:")).to eq(["#{uuid}:error:", "#{uuid}:complete:"])
+  end
+
+  it "the sweeper job re-enqueues a due retry nobody was driving" do
+    push("StartAndForgetJob", ORDER_CONTEXT)
+    expect(outcomes_until(":reenqueue:").size).to eq(1)
+    sleep 2.5 # the retry is due, and nobody enqueued it
+    uuid = Redis.new(url: redis_url).get("#{queue}:started")
+    expect(Redis.new(url: redis_url).lrange("#{queue}:outcomes", 0, -1)).to eq(["#{uuid}:reenqueue:2"])
+    push("Tasker::Sidekiq::SweepStaleWorkJob")
+    expect(outcomes_until(":complete:")).to eq(["#{uuid}:reenqueue:2", "#{uuid}:complete:"])
   end
 end
 
@@ -122,6 +196,40 @@ RSpec.describe "Tasker::Sidekiq::HandleTaskJob's requeue rule" do
     task = create_order(@engine)
     expect(perform(task.uuid)).to include("action" => "complete", "requeue_after_seconds" => nil)
     expect(pushed).to eq([])
+  end
+
+  it "raises WorkflowFailedError (not an engine error) naming the failed step when the task ends in error" do
+    register_order_handlers(@engine, payment: handler { |_c| raise Tasker::PermanentError, "card declined" })
+    task = create_order(@engine)
+    expect { perform(task.uuid) }.to raise_error(Tasker::WorkflowFailedError) { |e|
+      expect(e.message).to eq("task #{task.uuid} (fulfillment/order_fulfillment) ended in error: " \
+                              "process_payment: Tasker::PermanentError: card declined")
+      expect([e.task_uuid, e.failed_steps]).to eq([task.uuid, [["process_payment", "Tasker::PermanentError", "card declined"]]])
+      expect(e).not_to be_a(Tasker::Error)
+    }
+    expect(pushed).to eq([])
+  end
+
+  it "returns the outcome of an errored task with fail_on_error off" do
+    Tasker::Sidekiq.fail_on_error = false
+    register_order_handlers(@engine, payment: handler { |_c| raise Tasker::PermanentError, "card declined" })
+    task = create_order(@engine)
+    expect(perform(task.uuid)).to include("action" => "error", "requeue_after_seconds" => nil)
+  ensure
+    Tasker::Sidekiq.fail_on_error = nil
+  end
+
+  it "retry re-enqueues a retried task at once" do
+    Tasker::Sidekiq.fail_on_error = false
+    register_order_handlers(@engine, payment: handler { |_c| raise Tasker::PermanentError, "card declined" })
+    task = create_order(@engine)
+    perform(task.uuid)
+    outcome = Tasker::Sidekiq.retry(task.uuid, actor: "alice", reason: "card replaced")
+    expect([outcome.action, outcome.requeue_after_seconds]).to eq(["execute", 0])
+    expect(pushed).to eq([[[task.uuid], 0]])
+    expect(@engine.get_task(task.uuid).transitions.last).to include("actor" => "alice")
+  ensure
+    Tasker::Sidekiq.fail_on_error = nil
   end
 
   it "does not re-enqueue a task whose steps are running elsewhere (wait)" do

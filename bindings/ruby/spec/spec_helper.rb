@@ -32,6 +32,10 @@ module Helpers
   end
 end
 
+# Failed step attempts are warnings on Tasker.logger ($stdout here): off, so the specs' output stays readable;
+# failure_log_spec.rb turns them on.
+Tasker.log_step_failures = false
+
 RSpec.configure do |config|
   config.include Helpers
   config.around(:each, :engine) do |example|

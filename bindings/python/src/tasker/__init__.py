@@ -21,7 +21,8 @@ from .engine import Engine
 from .subscription import Subscription
 from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
-                     PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError)
+                     PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError,
+                     WorkflowFailedError)
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
 from .api_handler import ApiStepHandler
 from .outcome import Outcome, Step, Task
@@ -32,5 +33,5 @@ __all__ = [
     "TaskInfo", "Outcome", "Task", "Step",
     "RetryableError", "PermanentError", "TaskerError", "ValidationError", "InvalidHandleError", "InvalidUtf8Error",
     "InvalidJsonError", "NotFoundError", "ConflictError", "InvalidDagError", "InvalidStateError", "StaleClaimError",
-    "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "version",
+    "DatabaseError", "TimeoutError", "InternalError", "AbiMismatchError", "WorkflowFailedError", "version",
 ]

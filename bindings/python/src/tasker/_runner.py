@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _step
+from . import _failure_log, _step
 from ._json import dumps
 from .errors import REFUSED_INPUT_CODES, StaleClaimError, TaskerError
 from .handler import StepContext
@@ -63,15 +63,20 @@ class _Run:
 
     def run_sync(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
-        if handler is None:
-            return self.unknown(context, ref)
-        return _step.run_sync(handler, context, ref)
+        report = self.unknown(context, ref) if handler is None else _step.run_sync(handler, context, ref)
+        return self.logged(context, report)
 
     async def run_async(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
-        if handler is None:
-            return self.unknown(context, ref)
-        return await _step.run_async(handler, context, ref)
+        report = self.unknown(context, ref) if handler is None else await _step.run_async(handler, context, ref)
+        return self.logged(context, report)
+
+    @staticmethod
+    def logged(context: StepContext, report: _step.Report) -> _step.Report:
+        """A failed attempt goes to the host's log (``logging.getLogger("tasker")``) as well as to the engine."""
+        if report[0] == _step.FAIL:
+            _failure_log.step_failed(context, report[1])
+        return report
 
     def unknown(self, context: StepContext, ref: dict[str, Any]) -> _step.Report:
         # Claims name only registered handlers, so the engine never hands out such a step; reported, not raised,

@@ -15,6 +15,9 @@ rule: ``outcome.requeue_after_seconds`` is not None -> enqueue the task again wi
     handle_task = tasker.celery.register(app, open_engine)
     sweep = tasker.celery.register_sweeper(app, handle_task)    # schedule it with Celery beat, e.g. every minute
 
+    # an operator's retry of a failed task, re-enqueued at once:
+    tasker.celery.retry(handle_task, task_uuid, actor="alice", reason="card limit raised")
+
     # in a web request:
     task = tasker.celery.start_workflow(handle_task, "order_fulfillment", namespace="fulfillment", context={...})
 
@@ -27,15 +30,16 @@ import threading
 from typing import Any, Callable
 
 from .engine import Engine
-from .errors import DatabaseError, TimeoutError
+from .errors import DatabaseError, TimeoutError, WorkflowFailedError
 from .outcome import Outcome, Task
 
-__all__ = ["register", "register_sweeper", "start_workflow", "DEFAULT_TASK_OPTIONS"]
+__all__ = ["register", "register_sweeper", "start_workflow", "retry", "DEFAULT_TASK_OPTIONS"]
 
 #: Options of the handling task unless ``register`` is given others. Handling is idempotent (only ready steps are
 #: claimed; a crashed worker's steps become claimable when their lease expires), so a message may be delivered
 #: again safely: ack it after handling, so a worker that dies mid-task does not lose it, and retry the transient
-#: core errors (the database unreachable or slow) with backoff instead of dropping the task.
+#: core errors (the database unreachable or slow) with backoff instead of dropping the task. A workflow that ended
+#: in ``error`` (``WorkflowFailedError``) is not retried: the task is finished, running it again changes nothing.
 DEFAULT_TASK_OPTIONS: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -67,14 +71,18 @@ class _EnginePerProcess:
 
 
 def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tasker.handle_task",
-             on_outcome: Callable[[str, Outcome], None] | None = None, **task_options: Any) -> Any:
+             on_outcome: Callable[[str, Outcome], None] | None = None, fail_on_error: bool = True,
+             **task_options: Any) -> Any:
     """Registers the Celery task ``name`` on ``app``: ``handle(task_uuid)``, then, when
     ``outcome.requeue_after_seconds`` is not None, enqueue itself again with that countdown (0 when steps became
     ready meanwhile; a retry's delay; the engine's ``missing_handler_requeue_seconds`` when ready steps wait for a
     handler only other workers have, so the queue hands the task to one of them). ``on_outcome(task_uuid,
-    outcome)`` runs after every handling (metrics, notifications). ``task_options`` go to ``app.task`` and override
-    ``DEFAULT_TASK_OPTIONS`` (e.g. ``queue="tasker"``). Returns the Celery task; ``task.tasker_engine()`` is this
-    process's engine (opened by ``engine_factory`` on first use)."""
+    outcome)`` runs after every handling (metrics, notifications). With ``fail_on_error`` (the default), a handling
+    whose task ended in ``error`` raises ``tasker.WorkflowFailedError`` naming the failed steps, so Celery records the
+    job as FAILURE (Flower, result backends, error trackers see it); Celery does not retry it (it is not in
+    ``autoretry_for``). ``fail_on_error=False`` returns the outcome's summary instead, as a success.
+    ``task_options`` go to ``app.task`` and override ``DEFAULT_TASK_OPTIONS`` (e.g. ``queue="tasker"``). Returns the
+    Celery task; ``task.tasker_engine()`` is this process's engine (opened by ``engine_factory`` on first use)."""
     engines = _EnginePerProcess(engine_factory)
 
     @app.task(name=name, bind=True, **{**DEFAULT_TASK_OPTIONS, **task_options})  # type: ignore[misc]
@@ -86,6 +94,8 @@ def register(app: Any, engine_factory: Callable[[], Engine], *, name: str = "tas
             self.apply_async((task_uuid, traceparent), countdown=outcome.requeue_after_seconds)
         if on_outcome is not None:
             on_outcome(task_uuid, outcome)
+        if fail_on_error and outcome.action == "error":
+            raise WorkflowFailedError.for_task(engine.get_task(task_uuid))
         return {"task_uuid": task_uuid, "action": outcome.action, "task_state": outcome.task_state,
                 "delay_seconds": outcome.delay_seconds, "requeue_after_seconds": outcome.requeue_after_seconds}
 
@@ -121,3 +131,17 @@ def start_workflow(handle_task: Any, name: str, *, namespace: str, engine: Engin
     task = engine.create_task(name, namespace=namespace, **create_options)
     handle_task.delay(task.uuid, create_options.get("traceparent"))
     return task
+
+
+def retry(handle_task: Any, task_uuid: str, *, engine: Engine | None = None, actor: str | None = None,
+          reason: str | None = None) -> Outcome:
+    """An operator's retry that also drives the task: ``engine.retry_task`` (failed steps get fresh attempts,
+    completed steps keep their results; ``actor`` and ``reason`` go to the audit trail), then, following the
+    adapter's one rule, enqueues ``handle_task`` for it when ``outcome.requeue_after_seconds`` is not None (0 when
+    steps are ready: an ``execute`` outcome). Returns the retry's outcome. Uses ``engine`` or the one
+    ``handle_task`` opens in this process (with the memory store only that process sees the task)."""
+    engine = engine or handle_task.tasker_engine()
+    outcome = engine.retry_task(task_uuid, actor=actor, reason=reason)
+    if outcome.requeue_after_seconds is not None:
+        handle_task.apply_async((str(task_uuid), None), countdown=outcome.requeue_after_seconds)
+    return outcome

@@ -110,6 +110,44 @@ def error_for_code(code: int, message: str, details_json: str) -> TaskerError:
     return ERROR_CLASSES.get(code, TaskerError)(message, details)
 
 
+#: How much of each failed step's error a WorkflowFailedError message carries (the whole one is on the step).
+FAILED_STEP_MESSAGE_CHARS = 200
+#: How many failed steps a WorkflowFailedError message names (the rest are counted).
+FAILED_STEPS_NAMED = 5
+
+
+class WorkflowFailedError(Exception):
+    """Raised by a queue adapter's job when the task it drove ended in ``error`` (``fail_on_error``, on by
+    default), so the queue's own tools (Flower, Celery results) show the job failed. Not a core error: it has no C
+    ABI code and is never raised by the engine. ``failed_steps`` is a list of ``(step name, error type, message)``;
+    the message names them (messages shortened), e.g. ``task 01a2... (fulfillment/order_fulfillment) ended in error:
+    process_payment: PermanentError: card declined``."""
+
+    def __init__(self, message: str, task_uuid: str | None = None,
+                 failed_steps: list[tuple[str, str, str]] | None = None):
+        super().__init__(message)  # args stay (message,): queues rebuild the exception from its args
+        self.task_uuid = task_uuid
+        self.failed_steps = failed_steps or []
+
+    @classmethod
+    def for_task(cls, task: Any) -> "WorkflowFailedError":
+        """The error for a task (``tasker.Task``) that ended in ``error``: its failed steps, in step order."""
+        failed = [(s.name, str((s.error or {}).get("error_type") or "Error"), str((s.error or {}).get("message") or ""))
+                  for s in task.steps if s.state == "error"]
+        described = [f"{name}: {kind}: {shorten(text)}" if text else f"{name}: {kind}"
+                     for name, kind, text in failed[:FAILED_STEPS_NAMED]]
+        if len(failed) > FAILED_STEPS_NAMED:
+            described.append(f"and {len(failed) - FAILED_STEPS_NAMED} more failed step(s)")
+        steps = "; ".join(described) or "no step failed (the task timed out or was failed as a whole)"
+        return cls(f"task {task.uuid} ({task.namespace}/{task.name}) ended in error: {steps}", task.uuid, failed)
+
+
+def shorten(text: str) -> str:
+    """One line of at most FAILED_STEP_MESSAGE_CHARS characters (what logs and queue messages show of an error)."""
+    line = " ".join(text.split())
+    return line if len(line) <= FAILED_STEP_MESSAGE_CHARS else line[:FAILED_STEP_MESSAGE_CHARS - 1] + "…"
+
+
 class RetryableError(Exception):
     """Raise from a handler for a failure worth retrying; ``retry_after`` (seconds) overrides the backoff."""
 

@@ -4,7 +4,8 @@ require "logger"
 
 module Tasker
   class << self
-    # Where Tasker::Worker writes its start-up, throughput and shutdown lines: the Logger given with
+    # Where Tasker::Worker writes its start-up, throughput and shutdown lines, and every engine its failed step
+    # attempts (warnings; Tasker.log_step_failures = false turns those off): the Logger given with
     # `Tasker.logger = ...`, else Rails.logger when Rails is loaded, else a Logger on $stdout.
     def logger
       @logger || rails_logger || (@stdout_logger ||= Logger.new($stdout, progname: "tasker"))

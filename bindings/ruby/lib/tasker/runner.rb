@@ -138,6 +138,7 @@ module Tasker
     end
 
     def failure(claim, error, run)
+      FailureLog.step_failed(claim, error) # the host's log sees it too (tasker/failure_log.rb)
       message = error.message.to_s
       body = { message: utf8(message.empty? ? error.class.to_s : message), error_type: error.class.to_s,
                permanent: error.is_a?(PermanentError), backtrace: (error.backtrace || []).map { |frame| utf8(frame) } }

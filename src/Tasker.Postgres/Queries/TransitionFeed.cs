@@ -1,0 +1,128 @@
+using Npgsql;
+
+namespace Tasker.Postgres.Queries;
+
+/// <summary>One row of the audit trail, task or step, with the task's namespace and name.</summary>
+public sealed record TransitionEvent(
+    Guid TransitionUuid, Guid TaskUuid, string Namespace, string TaskName, string? StepName, string? FromState,
+    string ToState, string Reason, string? Actor, int? Attempt, int Ordinal, DateTimeOffset At);
+
+/// <summary>
+/// Reads the audit trail as a feed, for <c>tasker events [--follow]</c>: the transitions recorded after a point in
+/// time, oldest first, optionally of one task or one namespace. The cursor is the transition's UUIDv7 key (its first
+/// 48 bits are the wall-clock millisecond it was made), so each read is a range scan of the primary keys.
+/// <para>
+/// A transition's key is made just before its write commits, so a row may become visible after rows with later keys.
+/// <see cref="ReadAsync"/> therefore reads again from <see cref="Overlap"/> before the newest key seen and skips the
+/// rows it already returned: nothing committed within that window is missed (writers' clocks must agree to within
+/// it, as leases already require). Self-contained: plain Npgsql on the store's data source, no store state.
+/// </para>
+/// </summary>
+public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid = null, string? ns = null)
+{
+    /// <summary>How far back each read looks again for rows that committed late.</summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromSeconds(5);
+
+    /// <summary>Rows read per round trip (a feed that is behind catches up in several).</summary>
+    public const int BatchSize = 500;
+
+    private const string Sql = """
+        SELECT x.transition_uuid, x.task_uuid, t.namespace, t.name, s.name, x.from_state, x.to_state, x.reason, x.actor,
+               x.attempt, x.ordinal, x.created_at
+        FROM (SELECT transition_uuid, task_uuid, NULL::uuid AS step_uuid, from_state, to_state, reason, actor,
+                     NULL::integer AS attempt, ordinal, created_at
+              FROM tasker_task_transitions
+              WHERE transition_uuid > $1 AND ($2::uuid IS NULL OR task_uuid = $2)
+              UNION ALL
+              SELECT transition_uuid, task_uuid, step_uuid, from_state, to_state, reason, actor, attempt, ordinal, created_at
+              FROM tasker_workflow_step_transitions
+              WHERE transition_uuid > $1 AND ($2::uuid IS NULL OR task_uuid = $2)) x
+        JOIN tasker_tasks t ON t.task_uuid = x.task_uuid
+        LEFT JOIN tasker_workflow_steps s ON s.step_uuid = x.step_uuid
+        WHERE $3::text IS NULL OR t.namespace = $3
+        ORDER BY x.transition_uuid
+        LIMIT $4
+        """;
+
+    private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
+    private Guid _after;
+
+    /// <summary>Starts the feed at <paramref name="since"/>: transitions made from then on.</summary>
+    public TransitionFeed StartAt(DateTimeOffset since)
+    {
+        _after = FloorKey(since);
+        return this;
+    }
+
+    /// <summary>
+    /// The transitions recorded since the last read (the first read: since <see cref="StartAt"/>) that this feed has
+    /// not returned yet, ordered by time and, within a task, by their place in its history.
+    /// </summary>
+    public async Task<IReadOnlyList<TransitionEvent>> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        var fresh = new List<TransitionEvent>();
+        var after = _after;
+        while (true)
+        {
+            var batch = await ReadBatchAsync(after, cancellationToken).ConfigureAwait(false);
+            foreach (var row in batch)
+                if (_seen.TryAdd(row.TransitionUuid, KeyTime(row.TransitionUuid)))
+                    fresh.Add(row);
+            if (batch.Count < BatchSize) break;
+            after = batch[^1].TransitionUuid;
+        }
+        if (_seen.Count > 0)
+        {
+            // Look again from Overlap before the newest key seen; forget what lies before that.
+            var floor = _seen.Values.Max() - Overlap;
+            var floorKey = FloorKey(floor);
+            if (Compare(floorKey, _after) > 0) _after = floorKey;
+            foreach (var (uuid, _) in _seen.Where(e => e.Value < floor).ToArray()) _seen.Remove(uuid);
+        }
+        return [.. fresh.OrderBy(e => e.At).ThenBy(e => e.TaskUuid).ThenBy(e => e.Ordinal)];
+    }
+
+    private async Task<List<TransitionEvent>> ReadBatchAsync(Guid after, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after });
+        command.Parameters.Add(taskUuid is { } task ? new NpgsqlParameter<Guid> { TypedValue = task } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(ns is not null ? new NpgsqlParameter<string> { TypedValue = ns } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+        var rows = new List<TransitionEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            rows.Add(new TransitionEvent(
+                reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetInt32(10),
+                new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(11), DateTimeKind.Utc))));
+        return rows;
+    }
+
+    /// <summary>The smallest UUIDv7 of the millisecond <paramref name="at"/> (all random bits zero).</summary>
+    public static Guid FloorKey(DateTimeOffset at)
+    {
+        var ms = Math.Max(0, at.ToUnixTimeMilliseconds());
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < 6; i++) bytes[i] = (byte)(ms >> (8 * (5 - i)));
+        bytes[6] = 0x70; // version 7
+        bytes[8] = 0x80; // RFC 4122 variant
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    /// <summary>The wall-clock millisecond a UUIDv7 was made.</summary>
+    public static DateTimeOffset KeyTime(Guid uuid)
+    {
+        var bytes = ToBigEndian(uuid);
+        long ms = 0;
+        for (var i = 0; i < 6; i++) ms = (ms << 8) | bytes[i];
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    }
+
+    private static byte[] ToBigEndian(Guid uuid) => uuid.ToByteArray(bigEndian: true);
+
+    /// <summary>PostgreSQL's order of uuids: their bytes, most significant first.</summary>
+    private static int Compare(Guid a, Guid b) => ToBigEndian(a).AsSpan().SequenceCompareTo(ToBigEndian(b));
+}
