@@ -76,6 +76,20 @@ RSpec.describe Tasker::Worker do
     end
   end
 
+  # As the SIGKILL process spec found: slots reserved for a step's next claims before its handler ran stayed idle
+  # as long as it hung, so a few hung handlers could starve the worker (a race: this failed 1 run in 6 with it).
+  it "keeps its other slots working while handlers hang (they are not held for the hung steps' next claims)" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      hung = Array.new(6) { create_diamond(engine, "hang" => { "step" => "b", "attempt" => 1, "seconds" => 15 }).uuid }
+      plain = Array.new(8) { create_diamond(engine).uuid }
+      with_worker(engine, concurrency: 8, grace_seconds: 0) do # 6 slots hang, 2 run the rest
+        wait_until(10, "the other tasks, on the other slots") { plain.all? { |uuid| engine.get_task(uuid).state == "complete" } }
+        expect(hung.map { |uuid| engine.get_task(uuid).step("b")["state"] }).to eq(["in_progress"] * 6)
+      end
+    end
+  end
+
   it "on stop lets a running step finish within the grace period and reports it" do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)

@@ -212,15 +212,20 @@ module Tasker
     end
 
     # Runs a claim and the claims its reports bring (the same task's next steps): the first stays in this slot, the
-    # others go to idle slots (for which `take_free` reserved room), or stay here once the queue is closed.
+    # others go to idle slots (for which `take_free` reserved room once the handler was done), or stay here once the
+    # queue is closed. Reserving before the handler ran kept those slots idle for as long as it ran: a few hung
+    # handlers starved the worker (the SIGKILL process spec caught it).
     def run_chain(runner, first)
       pending = [first]
       until pending.empty?
         claim = pending.shift
-        extra = take_free(wait: false)
+        extra = 0
         handed = 0
         begin
-          claims, failed = runner.run_claim(claim, free: @stopping ? 0 : 1 + extra)
+          claims, failed = runner.run_claim(claim) do
+            extra = take_free(wait: false)
+            @stopping ? 0 : 1 + extra
+          end
           count(failed)
           pending.unshift(claims.shift) unless claims.empty?
           hand_out(claims) ? handed = claims.size : pending.concat(claims)

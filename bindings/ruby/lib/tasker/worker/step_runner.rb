@@ -26,13 +26,15 @@ module Tasker
       # does not end after the grace period, to report the claim in its place.
       attr_reader :current
 
-      # Runs the claim's handler and reports it, claiming up to `free` next steps of the same task in that call.
+      # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
+      # block returns (called once the handler is done: the worker reserves idle slots for them only then, never
+      # while a handler runs, or a long handler would keep those slots idle with it).
       # Returns [next claims, failed?]. Raises Shutdown (after reporting the step as a WorkerShutdown failure) when
       # the worker ends the handler.
-      def run_claim(claim, free:)
+      def run_claim(claim)
         @current = claim
         report = perform(claim)
-        [deliver(report, free: free, alone: false), report.first == :tasker_step_fail]
+        [deliver(report, free: yield, alone: false), report.first == :tasker_step_fail]
       rescue Shutdown => e
         abandon(claim, e)
         raise
