@@ -46,7 +46,7 @@ RSpec.describe "tasker-worker processes" do
     unless config
       config = File.join(@dir, "#{name}.yml")
       File.write(config, YAML.dump({ "database_url" => url, "engine" => { "schema" => schema }, "require" => [WORKER_APP_FILE],
-                                     "concurrency" => 4, "wait_seconds" => 1, "log_interval_seconds" => 1 }
+                                     "concurrency" => 4, "wait_seconds" => 1, "stats_seconds" => 1 }
                                    .merge(settings.transform_keys(&:to_s))))
     end
     pid = Process.spawn({ "WORKER_LOG" => log }.merge(env), RbConfig.ruby, BIN, "--config", config,
