@@ -376,9 +376,10 @@ export interface WorkerOptions {
   namespaces?: string[];
   /** Handlers to register on the engine first; the worker runs every handler registered when `run` starts. */
   handlers?: Record<string, Handler>;
-  /** The claims' lease (default: the engine's leaseSeconds). Running steps are heartbeaten every third of it. */
+  /** The claims' lease (default: the engine's leaseSeconds). Running steps are heartbeaten every third of it (at least 1 s
+   *  apart, at most half of it), until the lease reaches their deadline. */
   leaseSeconds?: number;
-  /** On stop, how long running steps may take to finish (default 30); those still running are then aborted and
+  /** On stop, how long running steps may take to finish (default 25); those still running are then aborted and
    *  reported as a retryable WorkerShutdown failure. */
   graceSeconds?: number;
   /** How long one claim waits for work (more than 0, at most 60; default 2): a stop is noticed between claims. */

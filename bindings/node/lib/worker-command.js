@@ -29,7 +29,7 @@ belong in its constructor). Example:
 Options:
   -c, --concurrency <n>    steps run at once (default 8)
   -n, --namespace <name>   only tasks of this namespace (repeat, or separate with commas; default: all)
-      --grace <seconds>    on SIGTERM/SIGINT, how long running steps may take to finish (default 30); steps still
+      --grace <seconds>    on SIGTERM/SIGINT, how long running steps may take to finish (default 25); steps still
                            running then are reported as a retryable WorkerShutdown failure
       --lease <seconds>    the claims' lease (default: the engine's lease_seconds); running steps are heartbeaten
       --stats <seconds>    period of the throughput line (default 60; 0: never)

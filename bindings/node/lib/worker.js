@@ -12,18 +12,21 @@ const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
 const { runStep, report } = require('./runner');
 
+// The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
-const DEFAULT_GRACE_SECONDS = 30;
+const DEFAULT_GRACE_SECONDS = 25; // Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
 // How long one claim waits for work. A stop is noticed between claims, so this bounds how long a shutdown waits for
 // the last claim's answer; work arriving meanwhile wakes the claim at once.
 const DEFAULT_WAIT_SECONDS = 2;
 const MAX_WAIT_SECONDS = 60; // tasker_work_claim's limit
 const DEFAULT_STATS_SECONDS = 60;
-// A running step's lease is extended every third of the lease: two heartbeats may be lost (a slow database) before
-// the lease expires and another worker takes the step.
+// A running step's lease is extended every third of the lease it was claimed with (not of what is left of it): two
+// heartbeats may be lost (a slow database) before the lease expires and another worker takes the step. At least 1 s
+// apart, but at most half the lease (a lease under 2 s).
 const HEARTBEAT_FRACTION = 1 / 3;
-const MIN_HEARTBEAT_MS = 50;
+const MIN_HEARTBEAT_MS = 1000;
+const heartbeatIntervalMs = (leaseMs) => Math.min(Math.max(leaseMs * HEARTBEAT_FRACTION, MIN_HEARTBEAT_MS), leaseMs / 2);
 const HEARTBEAT_RETRY_MS = 1000;
 // After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 const CLAIM_RETRY_MS = 500;
@@ -140,7 +143,7 @@ class Worker {
    * `engine`: a tasker.Engine whose handlers are registered (or pass them as `handlers`). options: `concurrency`
    * (steps at once, default 8), `namespaces` (only tasks of these namespaces; default all), `handlers`
    * ({ Name: Handler } to register on the engine first), `leaseSeconds` (the claims' lease; default the engine's),
-   * `graceSeconds` (on stop, how long running steps may take to finish; default 30), `waitSeconds` (how long one
+   * `graceSeconds` (on stop, how long running steps may take to finish; default 25), `waitSeconds` (how long one
    * claim waits for work, 1-5 is right; default 2), `statsSeconds` (the throughput line's period; 0: never; default
    * 60), `workerId` (default the engine's), `logger` (info/warn/error; default console).
    */
@@ -345,7 +348,7 @@ class Worker {
       return;
     }
     for (const claim of claims) {
-      const entry = { claim, ctx: undefined, timer: undefined, abandoned: false };
+      const entry = { claim, ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
       this.#running.set(claim.claim_token, entry);
       runStep(this.#host, claim).then((done) => this.#finish(entry, done)).catch((e) => {
         this.#logger.error(`worker ${this.workerId}: step ${stepName(claim)}: ${e.stack ?? e}`); // a bug in this file
@@ -457,20 +460,23 @@ class Worker {
     const entry = this.#running.get(ref.claim_token);
     if (entry === undefined) return;
     entry.ctx = ctx;
-    if (this.#host.timed) this.#scheduleBeat(entry); // a manual clock's lease times mean nothing in real time
+    if (!this.#host.timed) return; // a manual clock's lease times mean nothing in real time
+    entry.intervalMs = heartbeatIntervalMs(Date.parse(ctx.leaseExpiresAt) - Date.now());
+    this.#scheduleBeat(entry, entry.intervalMs);
   }
 
   #scheduleBeat(entry, delayMs) {
     const { ctx } = entry;
-    const wait = delayMs ?? Math.max((Date.parse(ctx.leaseExpiresAt) - Date.now()) * HEARTBEAT_FRACTION, MIN_HEARTBEAT_MS);
-    // The engine never extends a lease past the deadline: no beat is worth sending at or after it.
-    if (ctx.deadline !== null && Date.now() + wait >= ctx.deadline.getTime()) return;
-    entry.timer = setTimeout(() => this.#beat(entry), wait);
+    // The engine never extends a lease past the deadline (it fails the attempt there): once the lease reaches it,
+    // no beat is worth sending.
+    if (ctx.deadline !== null && Date.parse(ctx.leaseExpiresAt) >= ctx.deadline.getTime()) return;
+    entry.timer = setTimeout(() => this.#beat(entry), delayMs);
   }
 
   async #beat(entry) {
     entry.timer = undefined;
     try {
+      if (entry.ctx.deadline !== null && Date.now() >= entry.ctx.deadline.getTime()) return;
       await entry.ctx.heartbeat(this.leaseSeconds ?? undefined);
     } catch (e) {
       if (entry.abandoned || !this.#running.has(entry.claim.claim_token)) return;
@@ -484,7 +490,7 @@ class Worker {
       if (this.#running.has(entry.claim.claim_token)) this.#scheduleBeat(entry, HEARTBEAT_RETRY_MS);
       return;
     }
-    if (!entry.abandoned && this.#running.has(entry.claim.claim_token)) this.#scheduleBeat(entry);
+    if (!entry.abandoned && this.#running.has(entry.claim.claim_token)) this.#scheduleBeat(entry, entry.intervalMs);
   }
 
   #untrack(entry) {
@@ -520,4 +526,4 @@ function describe(value) {
   return `${typeof value} ${String(value).slice(0, 60)}`;
 }
 
-module.exports = { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE };
+module.exports = { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE, heartbeatIntervalMs };

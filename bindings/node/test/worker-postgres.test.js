@@ -159,7 +159,7 @@ test('SIGTERM while a step runs: the step finishes and is reported, nothing more
   assert.ok(['complete', 'pending'].includes(states.reserve_inventory), JSON.stringify(states));
   assert.deepEqual([states.process_payment, states.ship_order], ['pending', 'pending']);
   const ran = runsIn(setup.runLog).length;
-  assert.match(worker.output(), /SIGTERM: no new work; waiting up to 30 s for 1 running steps/);
+  assert.match(worker.output(), /SIGTERM: no new work; waiting up to 25 s for 1 running steps/);
   assert.match(worker.output(), new RegExp(`stopped: ${ran} steps in .*${ran} completed, 0 failed, 0 reported as WorkerShutdown`));
 });
 

@@ -228,6 +228,13 @@ test('Worker refuses bad arguments with a clear error', async (t) => {
   assert.equal((await never.run()).steps, 0);
 });
 
+test('a worker has the defaults the Python and Ruby workers have; heartbeats every third of the lease, 1 s apart at least', (t) => {
+  const worker = new tasker.Worker(engineFor(t), { logger: memoryLogger() });
+  assert.deepEqual([worker.concurrency, worker.waitSeconds, worker.graceSeconds, worker.statsSeconds], [8, 2, 25, 60]);
+  const { heartbeatIntervalMs } = require('../lib/worker');
+  assert.deepEqual([30000, 3000, 2000, 1000].map(heartbeatIntervalMs), [10000, 1000, 1000, 500]);
+});
+
 test('tasker-worker parses its command line', () => {
   assert.deepEqual(parse(['./w.js']), { modulePath: './w.js', options: {} });
   assert.deepEqual(parse(['-c', '4', '--namespace', 'a,b', '-n', 'c', '--grace', '2.5', '--lease', '10', '--worker-id', 'w1', 'w.js']),

@@ -200,9 +200,13 @@ def test_bad_options_are_refused_with_a_clear_error():
             tasker.Worker(engine, concurrency=0)
         with pytest.raises(tasker.ValidationError, match="namespaces must be a non-empty list"):
             tasker.Worker(engine, namespaces="fulfillment")
-        with pytest.raises(tasker.ValidationError, match="wait_seconds must be a number of seconds, at least 0 and at "
-                                                         "most 60"):
+        with pytest.raises(tasker.ValidationError, match="wait_seconds must be a number of seconds, more than 0 and "
+                                                         "at most 60"):
             tasker.Worker(engine, wait_seconds=61)
+        with pytest.raises(tasker.ValidationError, match="wait_seconds must be a number of seconds, more than 0"):
+            tasker.Worker(engine, wait_seconds=0)
+        with pytest.raises(tasker.ValidationError, match="stats_seconds"):
+            tasker.Worker(engine, stats_seconds=-1)
         with pytest.raises(tasker.ValidationError, match="Worker needs a tasker.Engine"):
             tasker.Worker("postgres://")
         worker = tasker.Worker(engine, **FAST)
@@ -338,3 +342,30 @@ def test_under_run_async_an_async_step_past_the_grace_period_is_cancelled_and_re
             assert engine.get_task(task).step("validate_order").error["error_type"] == "WorkerShutdown"
 
     asyncio.run(main())
+
+
+def test_the_defaults_are_those_of_the_ruby_and_node_workers():
+    with real_clock_engine() as engine:
+        worker = tasker.Worker(engine)
+        assert (worker.concurrency, worker.wait_seconds, worker.grace_seconds, worker.stats_seconds) == (8, 2, 25, 60)
+
+
+def test_handle_signals_off_the_main_thread_is_refused_with_a_clear_error():
+    with real_clock_engine() as engine:
+        errors = []
+
+        def run() -> None:
+            try:
+                tasker.Worker(engine, **FAST).run(burst=True, handle_signals=True)
+            except tasker.ValidationError as e:
+                errors.append(str(e))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(10)
+        assert errors and "main thread only" in errors[0]
+
+
+def test_heartbeats_come_every_third_of_the_whole_lease_at_least_1_s_apart_at_most_half_a_lease():
+    from tasker.worker import _interval
+    assert [_interval(lease) for lease in (30, 3, 2, 1)] == [10, 1, 1, 0.5]

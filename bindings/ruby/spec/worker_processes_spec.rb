@@ -46,7 +46,7 @@ RSpec.describe "tasker-worker processes" do
     unless config
       config = File.join(@dir, "#{name}.yml")
       File.write(config, YAML.dump({ "database_url" => url, "engine" => { "schema" => schema }, "require" => [WORKER_APP_FILE],
-                                     "concurrency" => 4, "wait_seconds" => 1, "log_interval_seconds" => 1 }
+                                     "concurrency" => 4, "wait_seconds" => 1, "stats_seconds" => 1 }
                                    .merge(settings.transform_keys(&:to_s))))
     end
     pid = Process.spawn({ "WORKER_LOG" => log }.merge(env), RbConfig.ruby, BIN, "--config", config,
@@ -113,13 +113,9 @@ RSpec.describe "tasker-worker processes" do
     end
   end
 
-  # Skipped: it fails now and then (about 1 run in 4 in one session, also on an idle machine) with the first worker
-  # never holding the 4 hung steps while the rest finish. Not understood yet; a suspect is claims queued for idle
-  # slots (Worker#hand_out), which get no heartbeat until a slot starts them, so a lapsed lease lets the worker's own
-  # next claim take a hung step over. The behaviour is covered by the Python and Node SIGKILL process tests and the
-  # engine spec's expired-lease tests.
-  it "loses nothing when a worker is SIGKILLed: its steps are claimed again once their leases expire",
-     skip: "flaky: see the comment above (the Ruby worker's queued claims and their leases)" do
+  # The first worker's 4 hung handlers must not keep its other 2 slots idle: it once reserved slots for a step's
+  # next claims before running the handler, so hung handlers starved it (this spec failed about 1 run in 4).
+  it "loses nothing when a worker is SIGKILLed: its steps are claimed again once their leases expire" do
     open_engine do |engine|
       # A lease long enough that heartbeats (every third of it) keep it on a loaded machine: a lapse would let the
       # first worker's own next claim take a hung step over (attempt 2) and the wait below would never be met.

@@ -37,17 +37,19 @@ from .handler import StepHandler
 
 log = logging.getLogger("tasker.worker")
 
+# The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 DEFAULT_CONCURRENCY = 8
-DEFAULT_GRACE_SECONDS = 30.0
+DEFAULT_GRACE_SECONDS = 25.0  # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
 #: How long one claim waits for work. The claimer notices a stop only between claims, so this bounds how long a
 #: shutdown may wait for the last claim's answer; work arriving meanwhile wakes the claim at once.
 DEFAULT_WAIT_SECONDS = 2.0
 DEFAULT_STATS_SECONDS = 60.0
 MAX_WAIT_SECONDS = 60.0  # tasker_work_claim's limit
-#: A running step's lease is extended every third of the lease: two heartbeats may be lost (a slow database)
-#: before the lease expires and another worker takes the step.
+#: A running step's lease is extended every third of the lease it was claimed with (not of what is left of it): two
+#: heartbeats may be lost (a slow database) before the lease expires and another worker takes the step. At least
+#: 1 s apart, but at most half the lease (a lease under 2 s).
 HEARTBEAT_FRACTION = 1 / 3
-MIN_HEARTBEAT_SECONDS = 0.05
+MIN_HEARTBEAT_SECONDS = 1.0
 #: After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 CLAIM_RETRY_SECONDS = 0.5
 MAX_CLAIM_RETRY_SECONDS = 30.0
@@ -69,7 +71,8 @@ class Worker:
     - ``grace_seconds``: on stop, how long steps in flight may take to finish. Steps still running then are reported
       as a retryable failure (``error_type`` ``WorkerShutdown``, retried at once by another worker), so nothing stays
       claimed unreported.
-    - ``wait_seconds``: how long each claim waits for work (1-5 s is right: a stop is noticed between claims).
+    - ``wait_seconds``: how long each claim waits for work (more than 0, at most 60; 1-5 s is right: a stop is
+      noticed between claims).
     - ``stats_seconds``: how often the throughput line is logged (logger ``tasker.worker``; 0: never).
     """
 
@@ -86,7 +89,7 @@ class Worker:
             raise ValidationError(f"namespaces must be a non-empty list of namespace names, not {namespaces!r}")
         _seconds("lease_seconds", lease_seconds, allow_none=True, minimum_exclusive=0)
         _seconds("grace_seconds", grace_seconds)
-        _seconds("wait_seconds", wait_seconds, maximum=MAX_WAIT_SECONDS)
+        _seconds("wait_seconds", wait_seconds, maximum=MAX_WAIT_SECONDS, minimum_exclusive=0)
         _seconds("stats_seconds", stats_seconds)
         engine.register_handlers(*handlers)
         self.engine = engine
@@ -133,18 +136,18 @@ class Worker:
             self._cond.notify_all()
             self._stop_requested.notify_all()
 
-    def run(self, *, burst: bool = False, install_signal_handlers: bool | None = None) -> WorkerStats:
+    def run(self, *, burst: bool = False, handle_signals: bool | None = None) -> WorkerStats:
         """Runs until ``stop()`` or SIGTERM/SIGINT (a second signal stops without waiting for the grace period), then
         shuts down gracefully and returns the counts. ``burst``: stop as soon as no work is ready and nothing runs
-        (tests, batch jobs). Signal handlers are installed when called on the main thread (and restored after)."""
+        (tests, batch jobs). ``handle_signals`` (default: when called on the main thread, the only one Python runs
+        signal handlers on): install SIGTERM/SIGINT handlers for the run, restored after."""
+        handle_signals = _handle_signals(handle_signals)
         with self._cond:
             if self._started:
                 raise RuntimeError("a Worker runs once: create a new one")
             self._started = True
-        if install_signal_handlers is None:
-            install_signal_handlers = threading.current_thread() is threading.main_thread()
         previous = {}
-        if install_signal_handlers:
+        if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self._on_signal)
         try:
@@ -154,16 +157,15 @@ class Worker:
                 signal.signal(signum, handler)
         return self.stats
 
-    async def run_async(self, *, burst: bool = False, install_signal_handlers: bool | None = None) -> WorkerStats:
+    async def run_async(self, *, burst: bool = False, handle_signals: bool | None = None) -> WorkerStats:
         """``run`` for asyncio applications: ``async def`` handlers run on the running event loop (so they may share
         its clients and pools), cancelled at their deadline; sync handlers still run on the worker's threads, and the
         claims, reports and heartbeats never block the loop. Installs SIGTERM/SIGINT handlers on the loop when it
         runs on the main thread. Cancelling the call stops the worker gracefully (it returns once it is down)."""
         loop = asyncio.get_running_loop()
-        if install_signal_handlers is None:
-            install_signal_handlers = threading.current_thread() is threading.main_thread()
+        handle_signals = _handle_signals(handle_signals)
         installed = []
-        if install_signal_handlers:
+        if handle_signals:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, self._on_signal, signum, None)
                 installed.append(signum)
@@ -172,7 +174,7 @@ class Worker:
 
         def serve() -> None:
             try:
-                result: Any = self.run(burst=burst, install_signal_handlers=False)
+                result: Any = self.run(burst=burst, handle_signals=False)
                 loop.call_soon_threadsafe(_settle, done, result, None)
             except BaseException as e:  # noqa: BLE001 - handed to the awaiting coroutine
                 loop.call_soon_threadsafe(_settle, done, None, e)
@@ -422,10 +424,13 @@ class Worker:
         deadline = None
         if claim.get("deadline_at"):
             deadline = time.monotonic() + (datetime.fromisoformat(claim["deadline_at"]) - now).total_seconds()
+        if deadline is not None and time.monotonic() + lease >= deadline:
+            return  # the lease already reaches the deadline: nothing a heartbeat could extend
         beat = self._run._heartbeat_for(_step.claim_ref(claim, None))
-        first = time.monotonic() + _interval(lease)
+        interval = _interval(lease)
+        first = time.monotonic() + interval
         with self._cond:
-            self._beats[claim["claim_token"]] = [first, deadline, beat, _name(claim)]
+            self._beats[claim["claim_token"]] = [first, deadline, beat, _name(claim), interval]
             if first < self._monitor_wakes_at:  # it sleeps until after this step's first heartbeat: wake it
                 self._wake_monitor.set()
 
@@ -440,8 +445,8 @@ class Worker:
             now = time.monotonic()
             with self._cond:
                 due = [(token, b) for token, b in self._beats.items() if b[0] <= now]
-            for token, (_, deadline, beat, name) in due:
-                self._heartbeat(token, deadline, beat, name)
+            for token, (_, deadline, beat, name, interval) in due:
+                self._heartbeat(token, deadline, beat, name, interval)
             if now >= next_stats:
                 log.info("worker %s: %s", self.worker_id, self.stats.interval_line(len(self._running)))
                 next_stats = now + self.stats_seconds
@@ -452,7 +457,7 @@ class Worker:
             wait = self._monitor_wakes_at - time.monotonic()
             self._wake_monitor.wait(None if math.isinf(wait) else max(0.0, wait))
 
-    def _heartbeat(self, token: str, deadline: float | None, beat: Any, name: str) -> None:
+    def _heartbeat(self, token: str, deadline: float | None, beat: Any, name: str, interval: float) -> None:
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             self._untrack(token)  # the engine fails the attempt at its deadline: no lease to keep
@@ -460,7 +465,10 @@ class Worker:
         try:
             expires = beat(self.lease_seconds)
             lease = (expires - datetime.now(timezone.utc)).total_seconds()
-            next_beat = time.monotonic() + _interval(lease)
+            if deadline is not None and time.monotonic() + lease >= deadline:
+                self._untrack(token)  # the lease reaches the deadline (the engine caps it there): nothing to extend
+                return
+            next_beat = time.monotonic() + interval
         except StaleClaimError as e:
             self._untrack(token)
             log.warning("worker %s: step %s lost its claim while running (%s); its report will be refused",
@@ -531,7 +539,15 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 
 def _interval(lease_seconds: float) -> float:
-    return max(lease_seconds * HEARTBEAT_FRACTION, MIN_HEARTBEAT_SECONDS)
+    return min(max(lease_seconds * HEARTBEAT_FRACTION, MIN_HEARTBEAT_SECONDS), lease_seconds / 2)
+
+
+def _handle_signals(handle_signals: bool | None) -> bool:
+    on_main = threading.current_thread() is threading.main_thread()
+    if handle_signals and not on_main:
+        raise ValidationError("handle_signals: Python runs signal handlers on the main thread only: run the worker "
+                              "there, or pass handle_signals=False and call stop()")
+    return on_main if handle_signals is None else bool(handle_signals)
 
 
 def _name(claim: dict[str, Any]) -> str:
@@ -547,7 +563,8 @@ def _seconds(name: str, value: Any, *, allow_none: bool = False, maximum: float 
         ok = value > minimum_exclusive
     if not ok or value > maximum:
         limit = f" and at most {maximum:g}" if maximum != math.inf else ""
-        raise ValidationError(f"{name} must be a number of seconds, at least 0{limit}, not {value!r}")
+        least = "at least 0" if minimum_exclusive is None else f"more than {minimum_exclusive:g}"
+        raise ValidationError(f"{name} must be a number of seconds, {least}{limit}, not {value!r}")
 
 
 __all__ = ["Worker", "WorkerStats", "SHUTDOWN_ERROR_TYPE"]

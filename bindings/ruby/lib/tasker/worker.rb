@@ -3,6 +3,7 @@
 require "json"
 require_relative "worker/step_runner"
 require_relative "worker/heartbeats"
+require_relative "worker/stats"
 
 module Tasker
   # Worker mode: runs the engine's registered handlers on steps of any task, claimed from the store (PostgreSQL
@@ -11,7 +12,7 @@ module Tasker
   #   engine = Tasker::Engine.new(database_url: ENV.fetch("DATABASE_URL"))
   #   engine.register_templates("config/tasker")
   #   engine.register_handlers(ValidateOrder, ReserveInventory, ProcessPayment, ShipOrder)
-  #   Tasker::Worker.new(engine, concurrency: 8).run    # until SIGTERM/SIGINT or worker.stop
+  #   Tasker::Worker.new(engine, concurrency: 8).run    # until SIGTERM/SIGINT or worker.stop; returns its Stats
   #
   # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
   # as many steps as there are free slots; `concurrency` slot threads run them with the runner `Engine#handle` uses
@@ -19,15 +20,21 @@ module Tasker
   # of their lease. On stop it claims no more, lets running steps finish for `grace_seconds`, then ends the
   # handlers still running and reports each as a retryable WorkerShutdown failure: nothing stays claimed unreported.
   class Worker
-    DEFAULT_WAIT_SECONDS = 1
+    # The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
+    DEFAULT_CONCURRENCY = 8
+    # How long one claim waits for work: a stop is noticed between claims, so this bounds how long an idle worker
+    # takes to stop; work arriving meanwhile wakes the claim at once.
+    DEFAULT_WAIT_SECONDS = 2
+    MAX_WAIT_SECONDS = 60 # tasker_work_claim's limit
     DEFAULT_GRACE_SECONDS = 25 # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
-    DEFAULT_LOG_INTERVAL_SECONDS = 60
+    DEFAULT_STATS_SECONDS = 60
     # How long a slot ended after the grace period gets to report its step before the worker reports it instead.
     REPORT_SECONDS = 5
     # How long the claimer waits for more slots to free up before claiming for a few (see take_free).
     BATCH_WAIT_SECONDS = 0.01
-    # Pause after a failed claim (the database restarting, say) before trying again.
-    RETRY_PAUSE_SECONDS = 1
+    # After a failed claim (the database restarting, say), wait this long, doubling up to the maximum, before trying again.
+    CLAIM_RETRY_SECONDS = 0.5
+    MAX_CLAIM_RETRY_SECONDS = 30
     SIGNALS = %w[TERM INT].freeze
 
     # Blocks registered by files a `tasker-worker` config requires: called with the engine the command opens.
@@ -39,21 +46,19 @@ module Tasker
 
     def self.configurations = (@configurations ||= [])
 
-    attr_reader :concurrency, :worker_id
+    attr_reader :concurrency, :worker_id, :stats
 
-    def initialize(engine, concurrency: Engine::DEFAULT_CONCURRENCY, namespaces: nil, wait_seconds: DEFAULT_WAIT_SECONDS,
-                   lease_seconds: nil, grace_seconds: DEFAULT_GRACE_SECONDS, log_interval_seconds: DEFAULT_LOG_INTERVAL_SECONDS,
-                   worker_id: nil, logger: nil, trap_signals: true)
+    def initialize(engine, concurrency: DEFAULT_CONCURRENCY, namespaces: nil, wait_seconds: DEFAULT_WAIT_SECONDS,
+                   lease_seconds: nil, grace_seconds: DEFAULT_GRACE_SECONDS, stats_seconds: DEFAULT_STATS_SECONDS,
+                   worker_id: nil, logger: nil)
       raise ValidationError, "concurrency must be an Integer of at least 1, not #{concurrency.inspect}" unless concurrency.is_a?(Integer) && concurrency >= 1
-      unless namespaces.nil? || (namespaces.is_a?(Array) && namespaces.all? { |n| n.is_a?(String) || n.is_a?(Symbol) })
-        raise ValidationError, "namespaces must be nil (every namespace) or a list of names, not #{namespaces.inspect}"
+      unless namespaces.nil? || (namespaces.is_a?(Array) && !namespaces.empty? && namespaces.all? { |n| (n.is_a?(String) || n.is_a?(Symbol)) && !n.empty? })
+        raise ValidationError, "namespaces must be nil (every namespace) or a non-empty list of names, not #{namespaces.inspect}"
       end
-      raise ValidationError, "wait_seconds must be a number from 0 to 60, not #{wait_seconds.inspect}" unless wait_seconds.is_a?(Numeric) && wait_seconds.between?(0, 60)
-
-      { lease_seconds: lease_seconds, grace_seconds: grace_seconds, log_interval_seconds: log_interval_seconds }.each do |name, value|
-        next if value.nil? && name == :lease_seconds
-        raise ValidationError, "#{name} must be a positive number, not #{value.inspect}" unless value.is_a?(Numeric) && value.positive? || (name == :grace_seconds && value == 0)
-      end
+      check_seconds(:wait_seconds, wait_seconds, positive: true, max: MAX_WAIT_SECONDS)
+      check_seconds(:lease_seconds, lease_seconds, positive: true) unless lease_seconds.nil?
+      check_seconds(:grace_seconds, grace_seconds)
+      check_seconds(:stats_seconds, stats_seconds)
 
       options = engine.worker_options
       raise ValidationError, "the engine has no handlers: register_handler before starting a worker" if options[:handlers].empty?
@@ -67,44 +72,48 @@ module Tasker
       @wait_seconds = wait_seconds
       @lease_seconds = lease_seconds
       @grace_seconds = grace_seconds
-      @log_interval = log_interval_seconds
+      @stats_seconds = stats_seconds
       @logger = logger
-      @trap_signals = trap_signals
       @lock = Mutex.new
       @changed = ConditionVariable.new # free slots, stopping
       @free = concurrency              # slots holding no claim (neither running nor queued)
       @queue = Queue.new               # claims for idle slots
       @stopping = false
-      @done = 0
-      @failed = 0
+      @stats = Stats.new
       @wake_reader, @wake_writer = IO.pipe
     end
 
     def logger = @logger || Tasker.logger
 
-    # Runs until `stop` (or SIGTERM/SIGINT, when called on the main thread with trap_signals: true); returns once
-    # every claimed step is reported. A second signal cuts the grace period short.
-    def run
+    # Runs until `stop` or SIGTERM/SIGINT (handled when `handle_signals`, by default when called on the main thread,
+    # the only one Ruby delivers signals to; the previous handlers are restored after); returns the Stats once every
+    # claimed step is reported. A second signal cuts the grace period short. `burst: true` stops as soon as no step
+    # is ready and none runs (tests, batch jobs).
+    def run(burst: false, handle_signals: Thread.current == Thread.main)
+      if handle_signals && Thread.current != Thread.main
+        raise ValidationError, "handle_signals: Ruby runs signal handlers on the main thread only: run the worker there, or pass handle_signals: false and call stop"
+      end
+
       @lock.synchronize do
         raise InvalidStateError, "this worker has already run: make a new Tasker::Worker" if @started
 
         @started = true
       end
-      previous = install_traps if @trap_signals && Thread.current == Thread.main
+      @burst = burst
+      previous = install_traps if handle_signals
       @heartbeats = Heartbeats.new(lease_seconds: @lease_seconds, logger: logger)
       @runners = Array.new(@concurrency) do
         StepRunner.new(@engine, handlers: @handlers, worker_id: @worker_id, wall_clock: @wall_clock, lease_seconds: @lease_seconds,
-                                heartbeats: @heartbeats)
+                                heartbeats: @heartbeats, stats: @stats)
       end
       @slots = @runners.each_with_index.map { |runner, i| start_slot(runner, i) }
       @claimer = Thread.new { claim_loop }.tap { |thread| thread.name = "tasker-claimer" }
       logger.info(start_line)
-      started = monotonic
+      @stats.start
       watch
       shut_down
-      logger.info("tasker-worker #{@worker_id} stopped: #{@done} steps in #{format("%.1f", monotonic - started)} s " \
-                  "(#{@failed} failed)")
-      self
+      logger.info("tasker-worker #{@worker_id} stopped: #{@stats.summary}")
+      @stats
     ensure
       @heartbeats&.stop
       previous&.each { |signal, handler| trap(signal, handler) }
@@ -137,26 +146,21 @@ module Tasker
       "unknown (#{e.message})"
     end
 
-    # The main thread: a throughput line every log interval, until stop is asked for.
+    # The main thread: a throughput line every stats_seconds (0: none), until stop is asked for.
     def watch
-      counted = [monotonic, 0, 0]
+      due = monotonic + @stats_seconds
       loop do
-        due = counted[0] + @log_interval
-        return if wakes(due - monotonic)
+        return if wakes(@stats_seconds.zero? ? nil : due - monotonic)
         next if monotonic < due
 
-        now = monotonic
-        done, failed = @lock.synchronize { [@done, @failed] }
-        steps = done - counted[1]
-        logger.info("tasker-worker #{@worker_id}: #{steps} steps in #{format("%.1f", now - counted[0])} s " \
-                    "(#{format("%.1f", steps / (now - counted[0]))}/s, #{failed - counted[2]} failed), #{running} running")
-        counted = [now, done, failed]
+        logger.info("tasker-worker #{@worker_id}: #{@stats.interval_line(running)}")
+        due = monotonic + @stats_seconds
       end
     end
 
-    # True when `stop` was called (or a signal came) within `seconds`.
+    # True when `stop` was called (or a signal came) within `seconds` (nil: however long it takes).
     def wakes(seconds)
-      return false unless IO.select([@wake_reader], nil, nil, [seconds, 0].max)
+      return false unless IO.select([@wake_reader], nil, nil, seconds && [seconds, 0].max)
 
       @wake_reader.read_nonblock(64, exception: false)
       true
@@ -212,21 +216,33 @@ module Tasker
     end
 
     # Runs a claim and the claims its reports bring (the same task's next steps): the first stays in this slot, the
-    # others go to idle slots (for which `take_free` reserved room), or stay here once the queue is closed.
+    # others go to idle slots (for which `take_free` reserved room once the handler was done), or stay here once the
+    # queue is closed. Reserving before the handler ran kept those slots idle for as long as it ran: a few hung
+    # handlers starved the worker (the SIGKILL process spec caught it).
     def run_chain(runner, first)
       pending = [first]
       until pending.empty?
         claim = pending.shift
-        extra = take_free(wait: false)
+        extra = 0
         handed = 0
         begin
-          claims, failed = runner.run_claim(claim, free: @stopping ? 0 : 1 + extra)
-          count(failed)
+          claims, outcome = runner.run_claim(claim) do
+            extra = take_free(wait: false)
+            @stopping ? 0 : 1 + extra
+          end
+          @stats.count(outcome)
+          if outcome == :stale
+            logger.warn("tasker-worker #{@worker_id}: the report of step #{step_name(claim)} was refused: its claim was no " \
+                        "longer current (deadline passed, lease lost or task ended)")
+            evaluate(claim)
+          end
           pending.unshift(claims.shift) unless claims.empty?
           hand_out(claims) ? handed = claims.size : pending.concat(claims)
         rescue StandardError => e
           # a report the engine did not take (database down...): the lease expires and a later claim retries the step
-          logger.error("tasker-worker #{@worker_id}: reporting step #{claim.dig("step", "name")} failed: #{e.class}: #{e.message}")
+          @stats.count(:unreported)
+          logger.error("tasker-worker #{@worker_id}: reporting step #{step_name(claim)} failed (#{e.class}: #{e.message}); " \
+                       "it runs again once its lease expires")
         ensure
           give_back(extra - handed)
         end
@@ -238,26 +254,46 @@ module Tasker
       give_back(1)
     end
 
-    def count(failed)
-      @lock.synchronize do
-        @done += 1
-        @failed += 1 if failed
-      end
+    def step_name(claim) = "'#{claim.dig("step", "name")}' of task #{claim.dig("task", "task_uuid")}"
+
+    # As `handle` claims once more then: evaluating the task records what happened to the stale claim (the attempt's
+    # Timeout) now, and makes the step ready for its next attempt.
+    def evaluate(claim)
+      @engine.evaluate(claim.dig("task", "task_uuid"))
+    rescue Error => e
+      logger.warn("tasker-worker #{@worker_id}: evaluating task #{claim.dig("task", "task_uuid")} failed: #{e.class}: #{e.message}")
+    end
+
+    def check_seconds(name, value, positive: false, max: nil)
+      ok = value.is_a?(Numeric) && value.to_f.finite? && (positive ? value.positive? : value >= 0) && (max.nil? || value <= max)
+      return if ok
+
+      range = "#{positive ? "more than 0" : "at least 0"}#{max ? " and at most #{max}" : ""}"
+      raise ValidationError, "#{name} must be a number of seconds, #{range}, not #{value.inspect}"
     end
 
     # tasker_work_claim also takes over steps whose lease expired (a worker died holding them).
     def claim_loop
+      retry_seconds = CLAIM_RETRY_SECONDS
       until (slots = take_free(wait: true)).nil?
+        idle = slots == @concurrency # nothing running, queued or on its way: a burst worker stops if nothing comes
         begin
           claims = work_claim(slots)
+          retry_seconds = CLAIM_RETRY_SECONDS
         rescue Error => e
-          logger.error("tasker-worker #{@worker_id}: claiming work failed (retrying in #{RETRY_PAUSE_SECONDS} s): #{e.class}: #{e.message}")
+          logger.error("tasker-worker #{@worker_id}: claiming work failed (#{e.class}: #{e.message}); trying again in #{retry_seconds} s")
           give_back(slots)
-          @lock.synchronize { @changed.wait(@lock, RETRY_PAUSE_SECONDS) unless @stopping }
+          @lock.synchronize { @changed.wait(@lock, retry_seconds) unless @stopping }
+          retry_seconds = [retry_seconds * 2, MAX_CLAIM_RETRY_SECONDS].min
           next
         end
         give_back(slots - claims.size)
         hand_out(claims)
+        next unless @burst && idle && claims.empty?
+
+        logger.info("tasker-worker #{@worker_id}: no work left (burst)")
+        stop
+        @lock.synchronize { @changed.wait(@lock) until @stopping } # the main thread sets it
       end
     rescue Exception => e # rubocop:disable Lint/RescueException -- a worker that cannot claim must stop, not hang
       logger.fatal("tasker-worker #{@worker_id}: the claimer stopped: #{e.class}: #{e.message}")

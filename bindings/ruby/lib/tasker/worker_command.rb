@@ -14,7 +14,7 @@ module Tasker
     KEYS = {
       "database_url" => String, "concurrency" => Integer, "namespaces" => Array, "require" => Array,
       "templates" => Array, "wait_seconds" => Numeric, "lease_seconds" => Numeric, "grace_seconds" => Numeric,
-      "log_interval_seconds" => Numeric, "worker_id" => String, "engine" => Hash
+      "stats_seconds" => Numeric, "worker_id" => String, "engine" => Hash
     }.freeze
     USAGE_ERROR = 64 # EX_USAGE
 
@@ -38,9 +38,9 @@ module Tasker
         concurrency: 8                             # handlers run at once
         namespaces: [fulfillment]                  # only these namespaces' tasks (default: all)
         grace_seconds: 25                          # on stop, how long running steps may finish
-        wait_seconds: 1                            # how long one claim waits for work
+        wait_seconds: 2                            # how long one claim waits for work
         lease_seconds: 300                         # the claims' lease (default: the engine's)
-        log_interval_seconds: 60                   # the throughput line
+        stats_seconds: 60                          # the throughput line (0: none)
         worker_id: orders-1                        # default: ruby-<pid>
         engine: { schema: tasker, pool_size: 10 }  # more engine config (Tasker::Engine.new's options)
 
@@ -174,7 +174,7 @@ module Tasker
     def worker_options(config)
       { concurrency: config["concurrency"], namespaces: config["namespaces"], wait_seconds: config["wait_seconds"],
         lease_seconds: config["lease_seconds"], grace_seconds: config["grace_seconds"],
-        log_interval_seconds: config["log_interval_seconds"],
+        stats_seconds: config["stats_seconds"],
         worker_id: config["worker_id"] }.compact
     end
 

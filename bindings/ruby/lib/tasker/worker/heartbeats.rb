@@ -2,11 +2,18 @@
 
 module Tasker
   class Worker
-    # Keeps the leases of long-running steps: one thread heartbeats every watched step about every third of its lease,
-    # through the step's own `context.heartbeat` (so a stale claim makes `context.cancelled?` true for the handler).
-    # A step is not heartbeaten past its deadline: the core never extends a lease beyond it anyway.
+    # Keeps the leases of long-running steps: one thread heartbeats every watched step every third of its lease (the
+    # whole lease it was claimed with, not what is left of it), through the step's own `context.heartbeat` (so a stale
+    # claim makes `context.cancelled?` true for the handler). Heartbeating stops once the lease reaches the step's
+    # deadline: the core never extends a lease beyond it, and fails the attempt there. The same rule in the Python
+    # and Node workers.
     class Heartbeats
       Entry = Struct.new(:context, :interval, :due)
+      MIN_INTERVAL_SECONDS = 1.0
+
+      # Every third of the lease, at least 1 s apart, but at most half the lease (a lease under 2 s): two beats may be
+      # lost (a slow database) before the lease runs out, and a lease near its deadline is not beaten ever faster.
+      def self.interval(lease_seconds) = [[lease_seconds / 3.0, MIN_INTERVAL_SECONDS].max, lease_seconds / 2.0].min
 
       def initialize(lease_seconds:, logger:)
         @lease_seconds = lease_seconds
@@ -24,7 +31,8 @@ module Tasker
         deadline = context.deadline
         return yield if lease <= 0 || (deadline && lease_expires_at >= deadline) # nothing a heartbeat could extend
 
-        add(Entry.new(context, lease / 3.0, monotonic + (lease / 3.0)))
+        interval = self.class.interval(lease)
+        add(Entry.new(context, interval, monotonic + interval))
         begin
           yield
         ensure

@@ -15,10 +15,11 @@ module Tasker
     class StepRunner < Runner
       SHUTDOWN_TYPE = "WorkerShutdown"
 
-      def initialize(engine, handlers:, worker_id:, wall_clock:, lease_seconds:, heartbeats:)
+      def initialize(engine, handlers:, worker_id:, wall_clock:, lease_seconds:, heartbeats:, stats:)
         super(engine, nil, handlers: handlers, concurrency: 1, pool: nil, worker_id: worker_id, wall_clock: wall_clock)
         @claim_next[:lease_seconds] = lease_seconds if lease_seconds
         @heartbeats = heartbeats
+        @stats = stats
         @current = nil
       end
 
@@ -26,16 +27,23 @@ module Tasker
       # does not end after the grace period, to report the claim in its place.
       attr_reader :current
 
-      # Runs the claim's handler and reports it, claiming up to `free` next steps of the same task in that call.
-      # Returns [next claims, failed?]. Raises Shutdown (after reporting the step as a WorkerShutdown failure) when
-      # the worker ends the handler.
-      def run_claim(claim, free:)
+      # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
+      # block returns (called once the handler is done: the worker reserves idle slots for them only then, never
+      # while a handler runs, or a long handler would keep those slots idle with it).
+      # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
+      # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
+      # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
+      def run_claim(claim)
         @current = claim
         report = perform(claim)
-        [deliver(report, free: free, alone: false), report.first == :tasker_step_fail]
+        @stale = false
+        claims = deliver(report, free: yield, alone: false)
+        [claims, @stale ? :stale : (report.first == :tasker_step_fail ? :failed : :completed)]
       rescue Shutdown => e
         abandon(claim, e)
         raise
+      rescue StandardError
+        raise # a report that failed: not the handler's doing (perform turns the handler's errors into its report)
       rescue Exception => e # rubocop:disable Lint/RescueException -- NoMemoryError, SystemExit...: the worker stops
         abandon(claim, e, type: e.class.name, message: "#{e.class}: #{e.message}")
         raise
@@ -51,11 +59,19 @@ module Tasker
         body = { message: message, error_type: type, permanent: false,
                  backtrace: (error&.backtrace || []).map { |frame| utf8(frame) } }
         call(:tasker_step_fail, JSON.generate(reference(claim).merge(error: body)))
+        @stats.count(:shutdown)
       rescue StaleClaimError
         nil
       end
 
       private
+
+      # nil when the claim was stale (Runner#send_report): counted as such.
+      def send_report(function, request, free)
+        answer = super
+        @stale = true if answer.nil?
+        answer
+      end
 
       # The claim's lease is known here (the context does not carry it): heartbeats keep it while the handler runs.
       def perform(claim)

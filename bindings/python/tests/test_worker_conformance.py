@@ -1,0 +1,89 @@
+"""Worker behaviour stated once for every binding: the same three scenarios, with the same names, templates and
+numbers, are in bindings/ruby/spec/worker_conformance_spec.rb and bindings/node/test/worker-conformance.test.js (the
+README's "The same worker in Python, Ruby and Node"). Memory store, real clock."""
+import threading
+import time
+
+import tasker
+from conftest import CONFORMANCE
+
+DIAMOND = (CONFORMANCE / "templates" / "diamond.yaml").read_text()
+DEADLINE = """name: deadline
+namespace_name: conformance
+version: 1.0.0
+steps:
+  - name: slow
+    handler: { callable: Slow }
+    timeout_seconds: 1
+    retry: { retryable: true, max_attempts: 2 }
+"""
+
+
+def engine() -> tasker.Engine:
+    return tasker.Engine(backoff={"base_seconds": 0.05, "jitter": 0})
+
+
+def handler(process):
+    return type("Scripted", (tasker.StepHandler,), {"process": lambda self, context: process(context)})
+
+
+def wait_until(seconds: float, what: str, check) -> None:
+    finish = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < finish, f"timed out after {seconds} s waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_graceful_shutdown_leaves_nothing_claimed():
+    with engine() as e:
+        e.register_template(DIAMOND)
+        for name in ("Start", "B", "C", "End"):
+            e.register_handler(name, handler(lambda context: time.sleep(0.1) or {"ok": True}))
+        uuids = [e.create_task("diamond", namespace="conformance").uuid for _ in range(6)]
+        worker = tasker.Worker(e, concurrency=3, wait_seconds=0.2, grace_seconds=10)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        wait_until(10, "a first step", lambda: worker.stats.completed > 0)
+        worker.stop()
+        thread.join(15)
+        assert not thread.is_alive()
+        states = [s.state for uuid in uuids for s in e.get_task(uuid).steps]
+        assert "in_progress" not in states
+        assert set(states) <= {"complete", "pending"}
+        assert (worker.stats.shutdown, worker.stats.failed, worker.stats.unreported) == (0, 0, 0)
+        assert worker.stats.completed == states.count("complete")
+
+
+def test_a_step_past_its_deadline_is_failed_with_a_timeout():
+    with engine() as e:
+        e.register_template(DEADLINE)
+        # The first attempt ignores its deadline (1 s) and returns after 2 s; the second returns at once.
+        e.register_handler("Slow", handler(lambda context: (time.sleep(2), "late")[1] if context.step.attempt == 1
+                                           else "on time"))
+        uuid = e.create_task("deadline", namespace="conformance").uuid
+        worker = tasker.Worker(e, concurrency=2, wait_seconds=0.2)
+        thread = threading.Thread(target=worker.run)
+        thread.start()
+        try:
+            wait_until(15, "the task", lambda: e.get_task(uuid).state == "complete")
+        finally:
+            worker.stop()
+            thread.join(15)
+        slow = e.get_task(uuid).step("slow")
+        assert (slow.state, slow.attempts, slow.result, slow.error["error_type"]) == ("complete", 2, "on time", "Timeout")
+        assert (worker.stats.stale, worker.stats.completed) == (1, 1)
+
+
+def test_a_worker_without_a_handler_leaves_its_steps_ready():
+    with engine() as e:
+        e.register_template(DIAMOND)
+        for name in ("Start", "B", "End"):  # no C
+            e.register_handler(name, handler(lambda context: {"ok": True}))
+        uuids = [e.create_task("diamond", namespace="conformance").uuid for _ in range(2)]
+        stats = tasker.Worker(e, wait_seconds=0.2).run(burst=True)
+        for uuid in uuids:
+            task = e.get_task(uuid)
+            assert task.state == "in_progress"
+            assert [(s.name, s.state, s.attempts) for s in task.steps] == [
+                ("start", "complete", 1), ("b", "complete", 1), ("c", "pending", 0), ("end", "pending", 0)]
+        assert (stats.completed, stats.failed) == (4, 0)
