@@ -1,0 +1,134 @@
+using Tasker.Core;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>
+/// Group commit: changes of different tasks that are ready together in one process share one write statement and
+/// one commit, and each caller still learns its own outcome only once it is durable.
+/// </summary>
+public sealed class GroupCommitTests : PostgresTest
+{
+    private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+
+    [PostgresFact]
+    public async Task Completions_of_different_tasks_arriving_together_share_commits()
+    {
+        var (engine, store) = await EngineAsync();
+        var claims = await ClaimedTasksAsync(engine, 24);
+        var before = store.Statistics;
+
+        var outcomes = await WhileTheWireIsHeldAsync(claims[0].Task, () => claims.Select(c => Complete(engine, c)).ToArray());
+
+        Assert.All(outcomes, o => Assert.Equal((true, TaskState.Complete), (o.Finalized, o.TaskState)));
+        var cost = store.Statistics.Since(before);
+        Assert.Equal(24, cost.Updates);
+        Assert.True(cost.WriteStatements < cost.Updates / 2, $"{cost.WriteStatements} write statements for {cost.Updates} task writes");
+        Assert.Equal(24, await TestSql.ScalarAsync<int>(Schema, "SELECT count(*)::int FROM tasker_tasks WHERE state = 'complete'"));
+    }
+
+    [PostgresFact]
+    public async Task A_change_the_server_refuses_fails_alone_and_the_others_in_its_batch_are_written()
+    {
+        var (engine, _) = await EngineAsync();
+        var claims = await ClaimedTasksAsync(engine, 6);
+        await TestSql.ExecuteAsync(Schema, "ALTER TABLE tasker_workflow_steps ADD CONSTRAINT no_poison CHECK (result::text NOT LIKE '%poison%')");
+        var poisoned = claims[3];
+
+        var calls = await WhileTheWireIsHeldAsync(claims[0].Task, () => claims.Select(c => Settle(c == poisoned
+            ? Task.Run(() => engine.CompleteStepAsync(c.Task, c.Step, c.Token, JsonValues.Parse("{\"x\": \"poison\"}", "result")).AsTask())
+            : Complete(engine, c))).ToArray());
+
+        Assert.Equal(TaskerErrorCode.Database, Assert.IsType<TaskerException>(calls[3].Error).Code);
+        Assert.All(calls.Where((_, i) => i != 3), c => Assert.Equal(TaskState.Complete, c.Outcome!.TaskState));
+        Assert.Equal("in_progress", await TestSql.ScalarAsync<string>(Schema, "SELECT state FROM tasker_tasks WHERE task_uuid = $1", poisoned.Task));
+    }
+
+    [PostgresFact]
+    public async Task Two_processes_writing_the_same_tasks_in_opposite_orders_never_deadlock()
+    {
+        var (a, storeA) = await EngineAsync();
+        var (b, storeB) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 16; i++) tasks.Add(await CreateAsync(a, PgWorkflows.Flat));
+        // Each process holds half the steps of every task, so both write every task, and their batches overlap.
+        var claimsA = new List<StepClaim>();
+        var claimsB = new List<StepClaim>();
+        foreach (var task in tasks)
+        {
+            claimsA.AddRange((await a.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 4))).Claims);
+            claimsB.AddRange((await b.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 4))).Claims);
+        }
+        claimsB.Reverse();
+
+        await Task.WhenAll(
+            Task.WhenAll(claimsA.Select(c => Task.Run(() => a.CompleteStepAsync(c.TaskUuid, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject).AsTask()))),
+            Task.WhenAll(claimsB.Select(c => Task.Run(() => b.CompleteStepAsync(c.TaskUuid, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject).AsTask()))));
+
+        Assert.Equal(16, await TestSql.ScalarAsync<int>(Schema, "SELECT count(*)::int FROM tasker_tasks WHERE state = 'complete'"));
+        Assert.Equal(16, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_task_transitions WHERE to_state = 'complete'"));
+        // A deadlock would have been detected by the server and retried: none may have happened.
+        Assert.Equal((0L, 0L), (storeA.Statistics.Retries, storeB.Statistics.Retries));
+    }
+
+    private sealed record Claimed(Guid Task, Guid Step, string Token);
+
+    private async Task<List<Claimed>> ClaimedTasksAsync(TaskerEngine engine, int count)
+    {
+        await engine.RegisterTemplateAsync(One);
+        var claimed = new List<Claimed>();
+        for (var i = 0; i < count; i++)
+        {
+            var task = await CreateAsync(engine, One);
+            var claim = Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 1))).Claims);
+            claimed.Add(new Claimed(task, claim.StepUuid, claim.ClaimToken));
+        }
+        return claimed;
+    }
+
+    private static Task<TaskOutcome> Complete(TaskerEngine engine, Claimed c) =>
+        Task.Run(() => engine.CompleteStepAsync(c.Task, c.Step, c.Token, JsonValues.EmptyObject).AsTask());
+
+    private static async Task<(TaskOutcome? Outcome, Exception? Error)> Settle(Task<TaskOutcome> call)
+    {
+        try { return (await call, null); }
+        catch (Exception e) { return (null, e); }
+    }
+
+    /// <summary>
+    /// Holds the first task's row lock from outside, so the first write statement (which carries that task) waits on
+    /// the server while the other writes start and queue behind it; then lets go. Deterministic batching without
+    /// timing: nothing else can go on the wire while that statement is there.
+    /// </summary>
+    private async Task<T[]> WhileTheWireIsHeldAsync<T>(Guid first, Func<Task<T>[]> start)
+    {
+        await using var holder = await TestSql.OpenAsync(Schema);
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction))
+        {
+            lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = first });
+            await lockRow.ExecuteScalarAsync();
+        }
+        var calls = start();
+        // The first call's statement waits for our lock; give the rest time to compute their changes and queue.
+        await WaitForLockWaitAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        await transaction.RollbackAsync();
+        return await Task.WhenAll(calls);
+    }
+
+    private async Task WaitForLockWaitAsync()
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await TestSql.ScalarAsync<int>(Schema,
+                    "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") > 0)
+                return;
+            await Task.Delay(25);
+        }
+        throw new TimeoutException("no write statement ever waited for the held row lock");
+    }
+}
