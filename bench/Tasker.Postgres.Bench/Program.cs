@@ -15,7 +15,7 @@ using Tasker.Postgres.Bench;
 //   side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
 //              [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
 //              [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
-//   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--claim-batch 1] [--warmup-namespace NS]
+//   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
 //              [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
 //
 // The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.

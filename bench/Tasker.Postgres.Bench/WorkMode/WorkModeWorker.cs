@@ -6,10 +6,10 @@ using Tasker.Core;
 namespace Tasker.Postgres.Bench.WorkMode;
 
 /// <summary>
-/// One worker process in worker mode (<c>work-worker</c>): <c>--concurrency</c> lanes, each claiming ready steps
-/// across tasks with <see cref="TaskerEngine.ClaimWorkAsync"/> (waiting for work), running the no-op handler and
-/// reporting with <see cref="TaskerEngine.CompleteAndClaimAsync"/> (claim_next: the same task's follow-ups, as the
-/// bindings' workers do). Driven by the <c>side-by-side</c> orchestrator over stdin/stdout lines:
+/// One worker process in worker mode (<c>work-worker</c>), shaped like the bindings' workers: <c>--concurrency</c>
+/// slots and one claimer that asks <see cref="TaskerEngine.ClaimWorkAsync"/> for as many ready steps as slots are free
+/// (waiting for work), each claim then running the no-op handler in a slot and reporting with
+/// <see cref="TaskerEngine.CompleteAndClaimAsync"/> (claim_next: the same task's follow-ups run in the same slot). Driven by the <c>side-by-side</c> orchestrator over stdin/stdout lines:
 /// <list type="bullet">
 /// <item>warm-up on the tasks of <c>--warmup-namespace</c> until none is left, then <c>READY</c>;</item>
 /// <item><c>GO</c>: work on <c>--namespace</c> until <c>STOP</c>, then <c>REPORT steps first_ns last_ns</c>
@@ -22,7 +22,6 @@ internal static class WorkModeWorker
     public static async Task<int> RunAsync(Cli cli)
     {
         var concurrency = cli.Int("concurrency", 8);
-        var batch = cli.Int("claim-batch", 1);
         var workerId = cli.Required("worker-id");
         var latency = cli.Flag("latency");
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
@@ -37,35 +36,34 @@ internal static class WorkModeWorker
 
         if (cli.Optional("warmup-namespace") is { } warmup)
         {
-            // Not measured: JIT, tiering, the pool and the caches settle here. Each lane stops at its first empty claim.
-            var w = new Lanes(engine, workerId, lease, batch, warmup, latency: false);
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => w.LaneAsync(TimeSpan.Zero, CancellationToken.None))));
+            // Not measured: JIT, the pool and the caches settle here. Stops at the first empty claim once idle.
+            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(TimeSpan.Zero, CancellationToken.None);
         }
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
         if (Console.In.ReadLine() != "GO") return 3;
 
-        var lanes = new Lanes(engine, workerId, lease, batch, cli.String("namespace", BenchTemplates.Namespace), latency);
+        var slots = new Slots(engine, workerId, lease, concurrency, cli.String("namespace", BenchTemplates.Namespace), latency);
         var baseline = store.Statistics;
         using var stop = new CancellationTokenSource();
-        var running = Enumerable.Range(0, concurrency)
-            .Select(_ => Task.Run(() => lanes.LaneAsync(TimeSpan.FromSeconds(1), stop.Token))).ToArray();
+        var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), stop.Token));
         var line = await Task.Run(Console.In.ReadLine);
         await stop.CancelAsync();
-        try { await Task.WhenAll(running); }
+        try { await running; }
         catch (OperationCanceledException) { }
         var stats = store.Statistics.Since(baseline);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"REPORT {lanes.Steps} {lanes.FirstStart} {lanes.LastEnd} {lanes.Errors} {stats.Statements} {stats.WriteStatements} {stats.Conflicts} {lanes.Claims} {lanes.EmptyClaims}"));
+            $"REPORT {slots.Steps} {slots.FirstStart} {slots.LastEnd} {slots.Errors} {stats.Statements} {stats.WriteStatements} {stats.Conflicts} {slots.Claims} {slots.EmptyClaims}"));
         Console.Out.Flush();
         return line == "STOP" ? 0 : 3;
     }
 
-    /// <summary>The lanes' shared counters and loop.</summary>
-    private sealed class Lanes(TaskerEngine engine, string workerId, TimeSpan lease, int batch, string ns, bool latency)
+    /// <summary>The worker's slots, its claimer and its counters.</summary>
+    private sealed class Slots(TaskerEngine engine, string workerId, TimeSpan lease, int concurrency, string ns, bool latency)
     {
         private readonly IReadOnlySet<string> _namespaces = new HashSet<string>(StringComparer.Ordinal) { ns };
         private readonly ClaimOptions _next = new(1, lease, workerId, BenchTemplates.Handlers);
+        private readonly SemaphoreSlim _free = new(concurrency);
         private readonly object _out = new();
         private long _steps;
         private long _errors;
@@ -81,33 +79,61 @@ internal static class WorkModeWorker
         public long FirstStart => Interlocked.Read(ref _first);
         public long LastEnd => Interlocked.Read(ref _last);
 
-        /// <summary>Claims and runs steps until cancelled, or until a claim that waited <paramref name="wait"/> found nothing (zero wait).</summary>
-        public async Task LaneAsync(TimeSpan wait, CancellationToken cancellationToken)
+        /// <summary>
+        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (zero
+        /// <paramref name="wait"/>) until a claim finds nothing while no slot is busy.
+        /// </summary>
+        public async Task RunAsync(TimeSpan wait, CancellationToken cancellationToken)
         {
-            var options = new WorkClaimOptions(BenchTemplates.Handlers, batch, lease, workerId, _namespaces, wait);
-            var queue = new Queue<StepClaim>();
+            var running = new List<Task>();
             while (!cancellationToken.IsCancellationRequested)
             {
+                await _free.WaitAsync(cancellationToken);
+                var free = 1;
+                while (_free.Wait(0)) free++;
                 IReadOnlyList<StepClaim> claims;
                 try
                 {
-                    claims = await engine.ClaimWorkAsync(options, cancellationToken);
+                    claims = await engine.ClaimWorkAsync(new WorkClaimOptions(BenchTemplates.Handlers, free, lease, workerId, _namespaces, wait), cancellationToken);
                 }
                 catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
                 {
+                    _free.Release(free);
                     Interlocked.Increment(ref _errors);
                     Console.Error.WriteLine($"{workerId}: claim: {e.Code}: {e.Message}");
                     continue;
                 }
+                catch (OperationCanceledException)
+                {
+                    _free.Release(free);
+                    break;
+                }
                 Interlocked.Increment(ref _claims);
+                if (claims.Count < free) _free.Release(free - claims.Count);
+                running.RemoveAll(t => t.IsCompleted);
                 if (claims.Count == 0)
                 {
                     Interlocked.Increment(ref _emptyClaims);
-                    if (wait == TimeSpan.Zero) return;
+                    if (wait == TimeSpan.Zero)
+                    {
+                        if (running.Count == 0) return;
+                        await Task.WhenAny(running);
+                    }
                     continue;
                 }
-                foreach (var c in claims) queue.Enqueue(c);
-                while (queue.TryDequeue(out var step))
+                foreach (var claim in claims)
+                    running.Add(Task.Run(() => RunSlotAsync(claim, cancellationToken)));
+            }
+            await Task.WhenAll(running);
+        }
+
+        /// <summary>One slot: the claimed step, then the follow-ups of its task that claim_next hands back.</summary>
+        private async Task RunSlotAsync(StepClaim first, CancellationToken cancellationToken)
+        {
+            try
+            {
+                StepClaim? step = first;
+                while (step is not null)
                 {
                     var started = Stopwatch.GetTimestamp();
                     UpdateMin(ref _first, started);
@@ -116,17 +142,23 @@ internal static class WorkModeWorker
                     try
                     {
                         var result = await engine.CompleteAndClaimAsync(step.TaskUuid, step.StepUuid, step.ClaimToken, JsonValues.EmptyObject,
-                            null, null, _next, cancellationToken);
+                            null, null, _next, CancellationToken.None);
                         Interlocked.Increment(ref _steps);
                         UpdateMax(ref _last, Stopwatch.GetTimestamp());
-                        foreach (var c in result.Claims) queue.Enqueue(c);
+                        step = result.Claims.Count > 0 ? result.Claims[0] : null;
                     }
                     catch (TaskerException e)
                     {
                         Interlocked.Increment(ref _errors);
                         Console.Error.WriteLine($"{workerId}: complete: {e.Code}: {e.Message}");
+                        step = null;
                     }
+                    if (cancellationToken.IsCancellationRequested) break;
                 }
+            }
+            finally
+            {
+                _free.Release();
             }
         }
 

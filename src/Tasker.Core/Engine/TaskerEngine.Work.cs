@@ -47,28 +47,49 @@ public sealed partial class TaskerEngine
     {
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
         var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
+
+        // First one step from each of the leading tasks, all at once: their writes reach the store together and share
+        // a commit where it batches them (PostgreSQL's group commit). Then, while room is left, more steps task by task.
+        var first = tasks.Take(options.MaxSteps).ToArray();
+        var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task, 1, options, cancellationToken))).ConfigureAwait(false);
         var claims = new List<StepClaim>();
+        Exception? failure = null;
+        foreach (var (made, error) in firstWave)
+        {
+            claims.AddRange(made);
+            failure ??= error;
+        }
         foreach (var task in tasks)
         {
             var room = options.MaxSteps - claims.Count;
-            if (room <= 0) break;
-            try
-            {
-                var result = await ClaimStepsAsync(task, new ClaimOptions(room, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
-                claims.AddRange(result.Claims);
-            }
-            catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
-            {
-                // Pruned or evicted since it was found: nothing to claim there.
-            }
-            catch (TaskerException) when (claims.Count > 0)
-            {
-                // The claims already made are committed and their attempts counted: return them rather than leave
-                // them in flight until their leases expire. The failure shows again on the next call if it lasts.
-                break;
-            }
+            if (room <= 0 || failure is not null) break;
+            var (made, error) = await TryClaimAsync(task, room, options, cancellationToken).ConfigureAwait(false);
+            claims.AddRange(made);
+            failure ??= error;
         }
+        // The claims made are committed and their attempts counted: return them rather than leave them in flight until
+        // their leases expire. A failure shows again on the next call if it lasts.
+        if (claims.Count == 0 && failure is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         return claims;
+    }
+
+    private async Task<(IReadOnlyList<StepClaim> Claims, Exception? Error)> TryClaimAsync(Guid task, int maxSteps, WorkClaimOptions options,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await ClaimStepsAsync(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
+            return (result.Claims, null);
+        }
+        catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
+        {
+            return ([], null); // pruned or evicted since it was found: nothing to claim there
+        }
+        catch (TaskerException e)
+        {
+            return ([], e);
+        }
     }
 
     /// <summary>

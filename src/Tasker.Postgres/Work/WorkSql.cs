@@ -13,8 +13,10 @@ internal static class WorkSql
     /// caller in this process a moment ago). Highest priority first, then oldest.
     /// <para>
     /// <c>walk</c> steps through tasker_tasks_work_walk_idx one entry at a time (each step a LIMIT 1 index probe
-    /// past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task with a ready step. No plan can
-    /// sort the queue instead, whatever the statistics say (see migration 6). No index on step state: it would make
+    /// past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task with a ready step (see migration
+    /// 6). The probe has no filter but the index's own predicate, so a LIMIT 1 index scan is always the cheapest plan
+    /// for it whatever the statistics say; a namespace filter inside it made the generic plan's guess of its
+    /// selectivity choose a bitmap scan of every queued task and a sort, per probe. No index on step state: it would make
     /// every step write a non-HOT update; each walked task's steps come through their (task_uuid, step_index) key.
     /// </para>
     /// <para>
@@ -25,27 +27,26 @@ internal static class WorkSql
     /// </summary>
     public const string FindReadyTasks = $"""
         WITH RECURSIVE walk AS (
-            (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at
+            (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace
              FROM tasker_tasks t
              WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
-               AND ($2::text[] IS NULL OR t.namespace = ANY($2))
              ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
              LIMIT 1)
             UNION ALL
-            (SELECT n.task_uuid, n.rank, n.created_at
+            (SELECT n.task_uuid, n.rank, n.created_at, n.namespace
              FROM walk w
              CROSS JOIN LATERAL (
-                 SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at
+                 SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace
                  FROM tasker_tasks t
                  WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
-                   AND ($2::text[] IS NULL OR t.namespace = ANY($2))
                    AND (-(t.priority::bigint), t.created_at, t.task_uuid) > (w.rank, w.created_at, w.task_uuid)
                  ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
                  LIMIT 1) n)
         ), found AS MATERIALIZED (
             SELECT w.task_uuid, w.rank, w.created_at
             FROM walk w
-            WHERE w.task_uuid <> ALL($5)
+            WHERE ($2::text[] IS NULL OR w.namespace = ANY($2))
+              AND w.task_uuid <> ALL($5)
               AND EXISTS (
                 SELECT 1 FROM tasker_workflow_steps s
                 WHERE s.task_uuid = w.task_uuid
