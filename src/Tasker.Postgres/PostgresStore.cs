@@ -113,6 +113,9 @@ public sealed class PostgresStore : IStore
         return store;
     }
 
+    /// <summary>Test seam: runs store operations the way the store does (connection, resilience, error mapping).</summary>
+    internal StoreExecutor Executor => _executor;
+
     /// <summary>Test seam: see <see cref="TaskUpdater.BeforeWrite"/>.</summary>
     internal Action<Guid>? BeforeWrite
     {
@@ -159,8 +162,12 @@ public sealed class PostgresStore : IStore
     {
         ArgumentNullException.ThrowIfNull(task);
         var key = DefinitionKey.Compute(task);
-        var created = await _executor.RunAsync("create_task", (task, key, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s._counters, token), cancellationToken).ConfigureAwait(false);
+        // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer).
+        var announce = _work.Announcer.DueNow();
+        var created = await _executor.RunAsync("create_task", (task, key, announce, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s.announce, s._counters, token), cancellationToken).ConfigureAwait(false);
+        if (created.Created && !announce)
+            _work.Announcer.Deferred();
         var transitions = task.NewTransitions.Count;
         task.AcceptChanges();
         if (created.Created && created.TaskUuid == task.Uuid)

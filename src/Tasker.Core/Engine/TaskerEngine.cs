@@ -112,7 +112,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         if (created)
         {
             EngineLog.TaskCreated(_log, uuid, task.Header.Namespace, task.Header.Name);
-            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+            _work.Raise(); // other processes: the store announced the new task with its insert
         }
         return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
     }

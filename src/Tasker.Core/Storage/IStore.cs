@@ -22,6 +22,8 @@ public interface IStore : IAsyncDisposable
     /// <summary>
     /// Inserts a new task, or, when a task with the same <see cref="TaskHeader.Identity"/> exists for the same
     /// namespace and name, leaves the store unchanged and returns that task's uuid with <c>created: false</c>.
+    /// A created task's ready steps are announced to other processes' workers by the store itself (PostgreSQL: NOTIFY
+    /// in the insert's own transaction); the engine wakes this process's workers.
     /// </summary>
     ValueTask<(Guid TaskUuid, bool Created)> CreateTaskAsync(WorkflowTask task, CancellationToken cancellationToken);
 

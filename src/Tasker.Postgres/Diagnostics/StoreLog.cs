@@ -32,6 +32,9 @@ internal static partial class StoreLog
     [LoggerMessage(2007, LogLevel.Warning, "The work listener lost its connection ({ErrorKind}); workers poll until it is back")]
     public static partial void ListenerLost(ILogger logger, string errorKind);
 
+    [LoggerMessage(2008, LogLevel.Warning, "Announcing new work failed ({ErrorKind}); workers find it at their next poll")]
+    public static partial void AnnounceFailed(ILogger logger, string errorKind);
+
     /// <summary>The kind of a failure, safe to log: the exception type and, for a server error, its SQLSTATE.</summary>
     public static string Kind(Exception? exception) => exception switch
     {

@@ -8,7 +8,8 @@ internal static class TaskSql
 {
     /// <summary>
     /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists
-    /// (then no row is returned). The template's uuids are looked up on the way, for the relational links.
+    /// (then no row is returned). The template's uuids are looked up on the way, for the relational links. With $50
+    /// a created task is announced to waiting workers (NOTIFY, delivered at commit: no statement of its own).
     /// </summary>
     public const string Create = """
         WITH nt AS (
@@ -58,7 +59,9 @@ internal static class TaskSql
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NOT NULL
         )
-        SELECT task_uuid FROM t
+        SELECT t.task_uuid
+        FROM t
+        LEFT JOIN LATERAL (SELECT pg_notify('tasker_work', '') WHERE $50) n ON true
         """;
 
     /// <summary>After a conflicting create: our own uuid first (a retried create whose first commit did land), then the identity.</summary>

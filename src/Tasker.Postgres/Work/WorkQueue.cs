@@ -15,12 +15,9 @@ namespace Tasker.Postgres.Work;
 internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, StoreCounters counters,
     ILogger log) : IAsyncDisposable
 {
-    /// <summary>Announcements closer together than this are one: a burst of ready steps wakes workers once.</summary>
-    private static readonly TimeSpan AnnounceCoalescing = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly CancellationTokenSource _stop = new();
-    private long _lastAnnounce;
     private Task? _listener;
     private Action? _wake;
 
@@ -109,19 +106,10 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// <summary>A change of <paramref name="task"/> committed in this process (see <see cref="HandedOut"/>).</summary>
     public void Written(Guid task) => _handedOut.Release(task);
 
-    public async ValueTask AnnounceAsync(CancellationToken cancellationToken)
-    {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastAnnounce);
-        if (now - last < AnnounceCoalescing.TotalMilliseconds || Interlocked.CompareExchange(ref _lastAnnounce, now, last) != last)
-            return;
-        await executor.RunAsync("announce_work", 0, static async (connection, _, token) =>
-        {
-            await using var command = new NpgsqlCommand(WorkSql.Announce, connection);
-            await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-            return 0;
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>NOTIFY, coalesced (see <see cref="Work.Announcer"/>).</summary>
+    public Announcer Announcer { get; } = new(executor, log, Announcer.DefaultWindow);
+
+    public ValueTask AnnounceAsync(CancellationToken cancellationToken) => Announcer.AnnounceAsync(cancellationToken);
 
     /// <summary>Starts the listener once; <paramref name="wake"/> runs on every notification.</summary>
     public void Listen(Action wake)
@@ -160,6 +148,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     public async ValueTask DisposeAsync()
     {
+        Announcer.Dispose();
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_listener is not null)
         {

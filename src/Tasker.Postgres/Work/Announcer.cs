@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Tasker.Postgres.Resilience;
+
+namespace Tasker.Postgres.Work;
+
+/// <summary>
+/// Tells other processes' workers that steps became ready (NOTIFY), at most once per window (<see cref="DefaultWindow"/>): a burst of
+/// ready steps wakes the workers once, not once per step. An announcement asked for inside the window is not dropped:
+/// one is sent when the window ends, so the last change of a burst is always announced (a worker woken by the first
+/// may have looked before the later changes committed).
+/// </summary>
+internal sealed class Announcer(StoreExecutor executor, ILogger log, TimeSpan window) : IDisposable
+{
+    /// <summary>The coalescing window stores use: short next to a worker's wake-up and find, long next to a burst.</summary>
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMilliseconds(20);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly long _windowMs = (long)window.TotalMilliseconds;
+    private long _last = Environment.TickCount64 - (long)window.TotalMilliseconds;
+    private int _trailing;
+
+    /// <summary>
+    /// Whether an announcement is due now (the caller sends it, e.g. inside its own statement). When it is not, the
+    /// caller must call <see cref="Deferred"/> once its change has committed.
+    /// </summary>
+    public bool DueNow()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _last);
+        return now - last >= _windowMs && Interlocked.CompareExchange(ref _last, now, last) == last;
+    }
+
+    /// <summary>A committed change was not announced (inside the window): make sure one announcement follows.</summary>
+    public void Deferred()
+    {
+        if (Interlocked.Exchange(ref _trailing, 1) == 1) return; // one is already on its way and will cover this one
+        _ = Task.Run(SendTrailingAsync);
+    }
+
+    /// <summary>After a committed change: announce now, or at the end of the window.</summary>
+    public async ValueTask AnnounceAsync(CancellationToken cancellationToken)
+    {
+        if (DueNow())
+            await SendAsync(cancellationToken).ConfigureAwait(false);
+        else
+            Deferred();
+    }
+
+    private async Task SendTrailingAsync()
+    {
+        try
+        {
+            var wait = _windowMs - (Environment.TickCount64 - Interlocked.Read(ref _last));
+            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait), _stopping.Token).ConfigureAwait(false);
+            // Cleared before sending: a change committed from here on asks for a new one rather than count on this one.
+            Volatile.Write(ref _trailing, 0);
+            Interlocked.Exchange(ref _last, Environment.TickCount64);
+            await SendAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping.IsCancellationRequested)
+        {
+            // the store is closing
+        }
+        catch (Core.TaskerException e)
+        {
+            Volatile.Write(ref _trailing, 0);
+            Diagnostics.StoreLog.AnnounceFailed(log, e.Code.ToString()); // workers still poll
+        }
+    }
+
+    /// <summary>Sends one NOTIFY now.</summary>
+    public ValueTask<int> SendAsync(CancellationToken cancellationToken) =>
+        executor.RunAsync("announce_work", 0, static async (connection, _, token) =>
+        {
+            await using var command = new NpgsqlCommand(WorkSql.Announce, connection);
+            await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>Drops a trailing announcement still waiting: the store is closing.</summary>
+    public void Dispose() => _stopping.Cancel();
+}
