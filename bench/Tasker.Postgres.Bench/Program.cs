@@ -15,6 +15,7 @@ using Tasker.Postgres.Bench;
 //   side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
 //              [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
 //              [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
+//              [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
 //   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
 //              [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
 //

@@ -6,8 +6,8 @@ using Tasker.Core;
 namespace Tasker.Postgres.Bench.WorkMode;
 
 /// <summary>
-/// <c>side-by-side</c>: Tasker's worker mode (C# worker processes, <see cref="WorkModeWorker"/>) against
-/// graphile-worker (bench/graphile/worker.js) on one PostgreSQL, in one session, interleaved: every round runs each
+/// <c>side-by-side</c>: Tasker's worker mode (C# worker processes, <see cref="WorkModeWorker"/>, and Python ones,
+/// bench/python/work_worker.py: the binding's <c>tasker.Worker</c> through libtasker) against graphile-worker (bench/graphile/worker.js) on one PostgreSQL, in one session, interleaved: every round runs each
 /// configuration once, in a rotating order; the table shows medians and ratios to graphile-worker's defaults. Then
 /// enqueue-to-start latency, in alternating blocks. See bench/worker/run.sh.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class SideBySide
     private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan DonePoll = TimeSpan.FromMilliseconds(100);
 
-    private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf }
+    private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle, PythonDag }
 
     private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit);
 
@@ -32,6 +32,9 @@ internal static class SideBySide
         var node = cli.String("node", "node");
         var tp = cli.Int("tasker-processes", 2);
         var tc = cli.Int("tasker-concurrency", 8);
+        var pp = cli.Int("python-processes", 2);
+        var pc = cli.Int("python-concurrency", 8);
+        var python = new PythonWorker(cli.String("python", "python3"), Path.GetFullPath(cli.String("python-worker", "bench/python/work_worker.py")));
         var only = cli.Optional("only");
         var configs = new List<Config>
         {
@@ -39,9 +42,11 @@ internal static class SideBySide
             new(Kind.GraphilePerf, "graphile-worker 0.18, perfTest settings", 4, 24, cli.Int("perf-jobs", 40_000), 1),
             new(Kind.TaskerSingle, "Tasker worker mode, C#, 1-step template", tp, tc, cli.Int("single-tasks", 10_000), 1),
             new(Kind.TaskerDag, "Tasker worker mode, C#, 7-step DAG", tp, tc, cli.Int("dag-tasks", 2_000), 7),
+            new(Kind.PythonSingle, "Tasker worker mode, Python, 1-step template", pp, pc, cli.Int("single-tasks", 10_000), 1),
+            new(Kind.PythonDag, "Tasker worker mode, Python, 7-step DAG", pp, pc, cli.Int("dag-tasks", 2_000), 7),
         };
         if (only is not null)
-            configs = configs.Where(c => only.Split(',').Any(o => c.Kind.ToString().Contains(o, StringComparison.OrdinalIgnoreCase))).ToList();
+            configs = configs.Where(c => only.Split(',').Any(o => Selects(o, c.Kind))).ToList();
 
         await using var admin = NpgsqlDataSource.Create(PostgresConnectionStringFor(url));
         var postmaster = await PostmasterAsync(admin);
@@ -57,7 +62,7 @@ internal static class SideBySide
             {
                 var run = config.Kind is Kind.GraphileDefault or Kind.GraphilePerf
                     ? await RunGraphileAsync(config, admin, postmaster, node, graphileDir, url, cli.Int("warmup-jobs", 2_000))
-                    : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300));
+                    : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300), python);
                 runs[config.Kind].Add(run);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {r + 1}: {config.Label}: {run.PerSecond:N0} steps/s ({run.Steps:N0} in {run.Seconds:N2} s), CPU {run.WorkerCpuMsPerStep + run.ServerCpuMsPerStep:N3} ms/step, WAL {run.WalBytesPerStep:N0} B/step, load {Load()} {run.Detail}"));
@@ -90,6 +95,16 @@ internal static class SideBySide
         return 0;
     }
 
+    /// <summary>
+    /// <c>--only</c>: a name part selects the configurations whose name contains it; the Python ones only when it says
+    /// "python" too, so <c>--only Single</c> and <c>--only Tasker</c> keep selecting the C# configurations alone.
+    /// </summary>
+    private static bool Selects(string part, Kind kind) =>
+        kind.ToString().Contains(part, StringComparison.OrdinalIgnoreCase)
+        && (!IsPython(kind) || part.Contains("python", StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsPython(Kind kind) => kind is Kind.PythonSingle or Kind.PythonDag;
+
     private static string Ratio(double value, double? baseline) =>
         baseline is { } b && b > 0 ? (value / b).ToString("N2", CultureInfo.InvariantCulture) + "×" : "–";
 
@@ -97,11 +112,11 @@ internal static class SideBySide
 
     internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    private static async Task<Run> RunTaskerAsync(Config config, NpgsqlDataSource admin, int postmaster, string url, int warmupTasks)
+    private static async Task<Run> RunTaskerAsync(Config config, NpgsqlDataSource admin, int postmaster, string url, int warmupTasks, PythonWorker python)
     {
         var schema = $"wbench_{Guid.NewGuid().ToString("N")[..8]}";
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-seed", MaxPoolSize = 12 });
-        var template = config.Kind == Kind.TaskerDag ? "mixed" : "single";
+        var template = config.Kind is Kind.TaskerDag or Kind.PythonDag ? "mixed" : "single";
         try
         {
             await using (var engine = new TaskerEngine(store))
@@ -114,10 +129,16 @@ internal static class SideBySide
             try
             {
                 for (var p = 0; p < config.Processes; p++)
-                    workers.Add(new ChildProcess(ThroughputBench.DotnetHost(), [
-                        Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", "--database-url", url, "--schema", schema,
-                        "--worker-id", $"w{p}", "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture),
-                        "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace]));
+                {
+                    var concurrency = config.Concurrency.ToString(CultureInfo.InvariantCulture);
+                    workers.Add(IsPython(config.Kind)
+                        ? new ChildProcess(python.Executable, [python.Script, "--database-url", url, "--schema", schema,
+                            "--worker-id", $"py{p}", "--concurrency", concurrency, "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace])
+                        : new ChildProcess(ThroughputBench.DotnetHost(), [
+                            Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", "--database-url", url, "--schema", schema,
+                            "--worker-id", $"w{p}", "--concurrency", concurrency,
+                            "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace]));
+                }
                 var unfinished = $"SELECT count(*) FROM {schema}.tasker_tasks WHERE namespace = 'bench' AND state IN ('pending', 'in_progress', 'waiting_for_retry')";
                 var run = await MeasureAsync(config, workers, admin, postmaster, unfinished);
                 var complete = await ScalarAsync<long>(admin, $"SELECT count(*) FROM {schema}.tasker_tasks WHERE namespace = 'bench' AND state = 'complete'");
@@ -226,6 +247,12 @@ internal static class SideBySide
             tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null,
             tasker ? $"statements {statements}, write commits {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
     }
+
+    /// <summary>
+    /// How to start a Python worker child: the interpreter and bench/python/work_worker.py. The children inherit this
+    /// process's environment: PYTHONPATH (bindings/python/src) and TASKER_LIBRARY_PATH (libtasker), set by run.sh.
+    /// </summary>
+    private sealed record PythonWorker(string Executable, string Script);
 
     private static async Task MigrateGraphileAsync(string node, string dir, string url)
     {
