@@ -74,6 +74,26 @@ public sealed class GroupCommitTests : PostgresTest
         Assert.Equal((0L, 0L), (storeA.Statistics.Retries, storeB.Statistics.Retries));
     }
 
+    [PostgresFact]
+    public async Task A_batch_whose_connection_is_killed_mid_statement_records_each_change_exactly_once()
+    {
+        var (engine, store) = await EngineAsync();
+        var claims = await ClaimedTasksAsync(engine, 12);
+        using var completed = engine.Events.Subscribe("step.completed");
+
+        var outcomes = await WhileTheWireIsHeldAsync(claims[0].Task, () => claims.Select(c => Complete(engine, c)).ToArray(),
+            whileHeld: () => TestSql.ScalarAsync<int>(Schema, """
+                SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND datname = current_database() AND application_name = 'tasker-tests'
+                """));
+
+        Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
+        Assert.True(store.Statistics.Retries > 0, "the killed statement was not retried");
+        Assert.Equal(12, completed.Pull().Count);
+        Assert.Equal(12, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_workflow_step_transitions WHERE to_state = 'complete'"));
+    }
+
     private sealed record Claimed(Guid Task, Guid Step, string Token);
 
     private async Task<List<Claimed>> ClaimedTasksAsync(TaskerEngine engine, int count)
@@ -103,7 +123,7 @@ public sealed class GroupCommitTests : PostgresTest
     /// the server while the other writes start and queue behind it; then lets go. Deterministic batching without
     /// timing: nothing else can go on the wire while that statement is there.
     /// </summary>
-    private async Task<T[]> WhileTheWireIsHeldAsync<T>(Guid first, Func<Task<T>[]> start)
+    private async Task<T[]> WhileTheWireIsHeldAsync<T>(Guid first, Func<Task<T>[]> start, Func<Task<int>>? whileHeld = null)
     {
         await using var holder = await TestSql.OpenAsync(Schema);
         await using var transaction = await holder.BeginTransactionAsync();
@@ -116,6 +136,7 @@ public sealed class GroupCommitTests : PostgresTest
         // The first call's statement waits for our lock; give the rest time to compute their changes and queue.
         await WaitForLockWaitAsync();
         await Task.Delay(TimeSpan.FromMilliseconds(300));
+        if (whileHeld is not null) Assert.Equal(1, await whileHeld());
         await transaction.RollbackAsync();
         return await Task.WhenAll(calls);
     }
