@@ -218,7 +218,7 @@ public sealed class PostgresStore : IStore
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 
-    public ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         return _work.FindReadyTasksAsync(query, now, cancellationToken);

@@ -43,15 +43,20 @@ public sealed partial class TaskerEngine
 
     private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
 
+    /// <summary>Claims of one work claim running at once (each holds a store connection while it runs).</summary>
+    private const int MaxParallelClaims = 8;
+
     private async ValueTask<IReadOnlyList<StepClaim>> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
         var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
 
-        // First one step from each of the leading tasks, all at once: their writes reach the store together and share
-        // a commit where it batches them (PostgreSQL's group commit). Then, while room is left, more steps task by task.
-        var first = tasks.Take(options.MaxSteps).ToArray();
-        var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task, 1, options, cancellationToken))).ConfigureAwait(false);
+        // First one step from each of the leading tasks of the top priority, several at once: their writes reach the
+        // store together and share a commit where it batches them (PostgreSQL's group commit). Then, while room is
+        // left, more steps task by task in order. Within one priority the oldest tasks thus get a step each before
+        // any gets a second; a lower priority never goes before a higher one.
+        var first = tasks.TakeWhile(t => t.Priority == tasks[0].Priority).Take(Math.Min(options.MaxSteps, MaxParallelClaims)).ToArray();
+        var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task.Uuid, 1, options, cancellationToken))).ConfigureAwait(false);
         var claims = new List<StepClaim>();
         Exception? failure = null;
         foreach (var (made, error) in firstWave)
@@ -63,7 +68,7 @@ public sealed partial class TaskerEngine
         {
             var room = options.MaxSteps - claims.Count;
             if (room <= 0 || failure is not null) break;
-            var (made, error) = await TryClaimAsync(task, room, options, cancellationToken).ConfigureAwait(false);
+            var (made, error) = await TryClaimAsync(task.Uuid, room, options, cancellationToken).ConfigureAwait(false);
             claims.AddRange(made);
             failure ??= error;
         }

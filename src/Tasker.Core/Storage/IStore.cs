@@ -50,7 +50,7 @@ public interface IStore : IAsyncDisposable
     /// Tasks with steps ready now whose handler is one of <see cref="WorkQuery.Handlers"/>, highest priority first,
     /// then oldest first: where a worker looks for work. A hint: the claim re-checks every step under the task's lock.
     /// </summary>
-    ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// Tells the workers of other processes sharing this store that steps became ready (PostgreSQL: NOTIFY). The

@@ -5,8 +5,10 @@
 -- find at 2,000 queued tasks. This index has a single ascending order, so the find can step from one task to the next
 -- with a row comparison (`(-priority, created_at, task_uuid) > (...)`, LIMIT 1), which has no sorting alternative.
 -- Same partial predicate and immutable columns as before: state changes only, task writes that keep the state stay HOT.
-
-DROP INDEX tasker_tasks_work_order_idx;
+-- The new index is built before the old one is dropped: the build blocks only writes to tasker_tasks, and the DROP's
+-- exclusive lock is then held only for the rest of the migration's transaction, not for the whole build.
 
 CREATE INDEX tasker_tasks_work_walk_idx ON tasker_tasks ((-(priority::bigint)), created_at, task_uuid)
     WHERE state IN ('pending', 'in_progress', 'waiting_for_retry');
+
+DROP INDEX tasker_tasks_work_order_idx;

@@ -49,8 +49,6 @@ internal sealed class TransitionRows
     /// <summary>Step attempts whose outcome this change records (the handler ran: complete, retry or error).</summary>
     public int ExecutedSteps { get; }
 
-    public int Count => _uuid.Length;
-
     /// <summary>Appends these rows to a batch's transition columns (<see cref="WriteColumns"/>).</summary>
     public void AppendTo(WriteColumns columns, Guid taskUuid)
     {

@@ -11,8 +11,9 @@ namespace Tasker.Postgres.Tasks;
 /// batches grow by themselves; every caller still returns only once its own write committed (or it learns that its
 /// compare-and-set lost), so durability on return is what it was with one commit per change.
 /// <para>
-/// One write statement is on the wire per process at a time: the server's work per batch is nearly flat in its size,
-/// so a second statement in flight would only split batches. Two writes of the same task never share a statement (the
+/// One batched write statement is on the wire per process at a time: the server's work per batch is nearly flat in its
+/// size, so a second statement in flight would only split batches. (Writes under a row lock after lost races, and the
+/// rare retries alone after a refused batch, go on their own connections outside the batcher.) Two writes of the same task never share a statement (the
 /// second goes in the next one, where its compare-and-set sees the first).
 /// </para>
 /// </summary>
@@ -20,6 +21,9 @@ internal sealed class WriteBatcher(StoreCounters counters)
 {
     /// <summary>At most this many task writes per statement: bounds a statement's size and each caller's wait.</summary>
     public const int MaxBatch = 128;
+
+    /// <summary>A statement that timed out would only time out again for each of its writes alone.</summary>
+    private const string StatementTimeout = "57014";
 
     private readonly Lock _gate = new();
     private readonly List<Member> _queue = [];
@@ -65,7 +69,7 @@ internal sealed class WriteBatcher(StoreCounters counters)
             foreach (var m in batch)
                 m.Outcome = new Outcome(written.Contains(m.Write.Task.Uuid), null, false);
         }
-        catch (PostgresException e) when (batch.Count > 1 && !TransientErrors.IsTransient(e))
+        catch (PostgresException e) when (batch.Count > 1 && !TransientErrors.IsTransient(e) && e.SqlState != StatementTimeout)
         {
             foreach (var m in batch)
                 m.Outcome = new Outcome(false, null, Alone: true);

@@ -62,10 +62,11 @@ internal sealed class Announcer(StoreExecutor executor, ILogger log, TimeSpan wi
         {
             // the store is closing
         }
-        catch (Core.TaskerException e)
+        catch (Exception e)
         {
+            // Never left set: a stuck flag would silence every later deferred announcement. Workers still poll.
             Volatile.Write(ref _trailing, 0);
-            Diagnostics.StoreLog.AnnounceFailed(log, e.Code.ToString()); // workers still poll
+            Diagnostics.StoreLog.AnnounceFailed(log, e is Core.TaskerException t ? t.Code.ToString() : e.GetType().Name);
         }
     }
 

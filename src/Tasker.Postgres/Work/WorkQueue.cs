@@ -32,7 +32,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private readonly TaskCache _cache = cache;
     private readonly StoreCounters _counters = counters;
 
-    public async ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current(), spread: Contended(), self: this), static async (connection, s, token) =>
         {
@@ -51,19 +51,19 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     rows.Add((TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)), reader.GetInt32(WorkSql.FoundPriority)));
             }
             if (s.spread) Spread(rows);
-            var found = new List<Guid>(rows.Count);
-            foreach (var (row, _) in rows)
+            var found = new List<ReadyTask>(rows.Count);
+            foreach (var (row, priority) in rows)
             {
                 // The claim that follows starts from this snapshot (its compare-and-set proves it still current) unless
                 // this process holds a copy of its own already.
                 var shape = await s.self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false);
                 s.self._cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
-                found.Add(row.TaskUuid);
+                found.Add(new ReadyTask(row.TaskUuid, priority));
             }
-            return (IReadOnlyList<Guid>)found;
+            return (IReadOnlyList<ReadyTask>)found;
         }, cancellationToken).ConfigureAwait(false);
         // Only the ones the caller asked for: spares it does not reach stay in sight of the next caller.
-        _handedOut.Add(found.Take(query.Limit));
+        _handedOut.Add(found.Take(query.Limit).Select(t => t.Uuid));
         return found;
     }
 

@@ -3,7 +3,7 @@ namespace Tasker.Core.Storage.Memory;
 /// <summary>Worker mode on the memory store: which unfinished tasks have ready steps of the asked handlers.</summary>
 public sealed partial class MemoryStore
 {
-    public ValueTask<IReadOnlyList<Guid>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var found = new List<(int Priority, DateTimeOffset CreatedAt, Guid Uuid)>();
         foreach (var entry in _tasks.Values)
@@ -16,9 +16,9 @@ public sealed partial class MemoryStore
                     found.Add((header.Priority, header.CreatedAt, header.Uuid));
             }
         }
-        IReadOnlyList<Guid> ordered = found
+        IReadOnlyList<ReadyTask> ordered = found
             .OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).ThenBy(t => t.Uuid)
-            .Take(Math.Max(query.Limit, 0)).Select(t => t.Uuid).ToArray();
+            .Take(Math.Max(query.Limit, 0)).Select(t => new ReadyTask(t.Uuid, t.Priority)).ToArray();
         return ValueTask.FromResult(ordered);
     }
 
