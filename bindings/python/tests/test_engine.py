@@ -239,7 +239,7 @@ def test_health_reports_counts(engine):
 def test_health_reports_the_librarys_managed_heap(engine):
     register_order_handlers(engine)
     before = engine.health()["memory"]
-    for _ in range(1000):  # about 18 KB each: several 4 MiB young-generation budgets
+    for _ in range(2000):  # about 15 KB each: several 8 MiB young-generation budgets
         engine.handle(create_order(engine).uuid)
     memory = engine.health()["memory"]
     assert set(memory) == {"heap_size_bytes", "committed_bytes", "fragmented_bytes", "total_allocated_bytes",

@@ -19,9 +19,9 @@ LIMIT_MB = 10.0
 LEAK_BYTES_PER_TASK = 1024
 assert MEASURED_TASKS * LEAK_BYTES_PER_TASK / 2**20 > 2 * LIMIT_MB, "a 1 KB/task leak must fail the limit with room"
 
-# The library's GC budget is baked into libtasker (GCgen0size = 4 MiB; the GC may take it to 6 MiB): the same on
-# every machine, whatever its CPU cache. Measured, these are 4-6 MiB and about 10 MiB here; unbaked, on a machine
-# with a large L3 cache, about 70 MiB and 90 MiB.
+# The library's GC budget is baked into libtasker (GCgen0size = 8 MiB): the same on every machine, whatever its CPU
+# cache. Measured, these are about 8 MiB and 14-18 MiB here; unbaked, on a machine with a large L3 cache, about
+# 70 MiB and 90 MiB.
 MAX_ALLOCATED_PER_GEN0_COLLECTION = 16 * 2**20
 MAX_COMMITTED = 64 * 2**20
 

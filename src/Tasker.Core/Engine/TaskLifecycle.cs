@@ -10,14 +10,22 @@ namespace Tasker.Core;
 /// The step and task rules of DESIGN.md section 3, applied to one <see cref="WorkflowTask"/> held under its
 /// store's exclusive lock. Every operation checks all its guards before it changes anything, so a rejected call
 /// (stale claim, illegal transition) leaves the task exactly as it was.
+/// Each public operation first attaches <paramref name="bus"/> to the task, so that the events of the change are built
+/// only for what someone subscribed to (the store clears it with the change-tracking).
 /// </summary>
-internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
+internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus bus)
 {
     private readonly Backoff _backoff = new(options);
 
     private DateTimeOffset Now => options.Time.GetUtcNow();
 
-    public ClaimResult Claim(WorkflowTask task, ClaimOptions claim) => Claim(task, claim, Now);
+    public ClaimResult Claim(WorkflowTask task, ClaimOptions claim) => Claim(Attach(task), claim, Now);
+
+    private WorkflowTask Attach(WorkflowTask task)
+    {
+        task.Bus = bus;
+        return task;
+    }
 
     private ClaimResult Claim(WorkflowTask task, ClaimOptions claim, DateTimeOffset now)
     {
@@ -27,16 +35,30 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         ExpireLeases(task, now);
         if (PastTimeout(task, now))
             return new ClaimResult([], Evaluate(task, now, claim)); // the evaluation times the task out (and says so)
-        var picked = PickReady(task, Math.Max(claim.MaxSteps, 0), claim, now);
-        if (picked.Count == 0)
-            return new ClaimResult([], Evaluate(task, now, claim));
+        // The picked indices live on the stack (or in a pooled array for a very wide claim): a claim allocates only
+        // what it hands back.
+        var max = Math.Min(Math.Max(claim.MaxSteps, 0), task.Candidates.Length);
+        int[]? rented = null;
+        Span<int> picked = max <= 64 ? stackalloc int[max] : (rented = System.Buffers.ArrayPool<int>.Shared.Rent(max)).AsSpan(0, max);
+        try
+        {
+            picked = picked[..PickReady(task, picked, claim, now)];
+            return picked.IsEmpty ? new ClaimResult([], Evaluate(task, now, claim)) : Claim(task, picked, claim, now);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<int>.Shared.Return(rented);
+        }
+    }
 
+    private ClaimResult Claim(WorkflowTask task, ReadOnlySpan<int> picked, ClaimOptions claim, DateTimeOffset now)
+    {
         if (task.State != TaskState.InProgress)
             task.TransitionTask(TaskState.InProgress, "steps claimed", claim.WorkerId, now);
 
         var lease = now + (claim.Lease ?? options.LeaseDuration);
-        var claims = new StepClaim[picked.Count];
-        for (var n = 0; n < picked.Count; n++)
+        var claims = new StepClaim[picked.Length];
+        for (var n = 0; n < picked.Length; n++)
         {
             var i = picked[n];
             var step = task.Steps[i];
@@ -59,18 +81,19 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         return new ClaimResult(claims, Evaluate(task, now, claim));
     }
 
-    private static List<int> PickReady(WorkflowTask task, int max, ClaimOptions claim, DateTimeOffset now)
+    /// <summary>Fills <paramref name="picked"/> (its length is the most to pick) with ready steps; returns how many.</summary>
+    private static int PickReady(WorkflowTask task, Span<int> picked, ClaimOptions claim, DateTimeOffset now)
     {
-        var picked = new List<int>(Math.Min(max, task.Candidates.Length));
+        var count = 0;
         foreach (var i in task.Candidates)
         {
-            if (picked.Count >= max) break;
+            if (count >= picked.Length) break;
             var step = task.Steps[i];
             if (IsReadyNow(step, now) && claim.CanRun(step.Handler))
-                picked.Add(i);
+                picked[count++] = i;
         }
-        picked.Sort(); // declaration order: deterministic for hosts and tests
-        return picked;
+        picked[..count].Sort(); // declaration order: deterministic for hosts and tests
+        return count;
     }
 
     private static bool IsReadyNow(WorkflowStep step, DateTimeOffset now) =>
@@ -83,7 +106,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
     private static StepClaim ToClaim(WorkflowTask task, WorkflowStep step)
     {
         var parents = task.Graph.ParentsOf(step.Index);
-        var results = new KeyValuePair<string, JsonElement>[parents.Length];
+        var results = parents.Length == 0 ? [] : new KeyValuePair<string, JsonElement>[parents.Length];
         for (var p = 0; p < parents.Length; p++)
         {
             var parent = task.Steps[parents[p]];
@@ -96,6 +119,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 
     public DateTimeOffset Heartbeat(WorkflowTask task, Guid stepUuid, string token, TimeSpan? lease)
     {
+        Attach(task);
         var now = Now;
         var step = ClaimedStep(task, stepUuid, token, now);
         var extended = now + (lease ?? options.LeaseDuration);
@@ -107,6 +131,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
     /// <summary>Completes a step; with <paramref name="next"/>, claims the task's next ready steps in the same change.</summary>
     public ClaimResult Complete(WorkflowTask task, Guid stepUuid, string token, JsonElement result, JsonElement? metadata, HandlerRun? handler, ClaimOptions? next)
     {
+        Attach(task);
         var now = Now;
         var step = ClaimedStep(task, stepUuid, token, now);
         step.Result = result;
@@ -128,6 +153,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
     /// <summary>Records a failed attempt; with <paramref name="next"/>, claims the task's next ready steps in the same change.</summary>
     public ClaimResult Fail(WorkflowTask task, Guid stepUuid, string token, StepFailure failure, HandlerRun? handler, ClaimOptions? next)
     {
+        Attach(task);
         var now = Now;
         var step = ClaimedStep(task, stepUuid, token, now);
         RecordFailure(task, step, failure, handler, now);
@@ -184,10 +210,11 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         e.Error = error;
     }
 
-    public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(task, Now, null);
+    public TaskOutcome Evaluate(WorkflowTask task) => Evaluate(Attach(task), Now, null);
 
     public TaskOutcome Retry(WorkflowTask task, string? actor, string? reason)
     {
+        Attach(task);
         var now = Now;
         if (!Transitions.Check(task.State, TaskState.Pending))
             return Evaluate(task, now, null); // already pending: nothing to do
@@ -208,6 +235,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 
     public TaskOutcome Cancel(WorkflowTask task, string? actor, string? reason)
     {
+        Attach(task);
         var now = Now;
         if (!Transitions.Check(task.State, TaskState.Cancelled))
             return Evaluate(task, now, null); // already cancelled
@@ -228,6 +256,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
 
     public TaskOutcome Resolve(WorkflowTask task, string stepRef, JsonElement? result, string? actor, string? reason)
     {
+        Attach(task);
         var now = Now;
         var i = Guid.TryParse(stepRef, out var uuid) ? task.IndexOf(uuid) : task.IndexOf(stepRef);
         if (i < 0) throw TaskerException.NotFound("step", stepRef);
@@ -293,7 +322,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
         else if (ready > 0)
         {
             outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false, waiting);
-            task.Emit(EventNames.ViableStepsDiscovered, now, null, null, e => e.Data = Data("ready_steps", ready));
+            if (task.Emit(EventNames.ViableStepsDiscovered, now, null, null) is { } e)
+                e.Data = Data("ready_steps", ready);
             TaskerTelemetry.ReadySteps.Record(ready);
         }
         else if (inFlight > 0)
@@ -305,7 +335,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
             var delay = Math.Max((retryAt - now).TotalSeconds, 0);
             var status = waiting is null ? ExecutionStatus.WaitingForRetry : ExecutionStatus.HasReadySteps;
             outcome = Outcome(task, status, RecommendedAction.Reenqueue, delay, 0, 0, false, waiting);
-            task.Emit(EventNames.TaskReenqueued, now, null, null, e => e.Data = Data("delay_seconds", delay));
+            if (task.Emit(EventNames.TaskReenqueued, now, null, null) is { } e)
+                e.Data = Data("delay_seconds", delay);
         }
         else if (task.CountIn(StepState.Complete) + task.CountIn(StepState.ResolvedManually) == task.Steps.Count)
         {
@@ -330,13 +361,15 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
                 task.Log(l => EngineLog.TaskFinished(l, uuid, ns, name, state));
             }
         }
-        task.Emit(EventNames.TaskEvaluated, now, null, null, e => e.Data = new Dictionary<string, JsonElement>
-        {
-            ["action"] = JsonLiterals.String(outcome.Action.ToWire()),
-            ["execution_status"] = JsonLiterals.String(outcome.Status.ToWire()),
-            ["ready_steps"] = JsonLiterals.Number(outcome.ReadySteps),
-            ["in_progress_steps"] = JsonLiterals.Number(outcome.InProgressSteps),
-        });
+        // No lambdas here: a closure over the outcome would be allocated on every evaluation, wanted or not.
+        if (task.Emit(EventNames.TaskEvaluated, now, null, null) is { } evaluated)
+            evaluated.Data = new Dictionary<string, JsonElement>
+            {
+                ["action"] = JsonLiterals.String(outcome.Action.ToWire()),
+                ["execution_status"] = JsonLiterals.String(outcome.Status.ToWire()),
+                ["ready_steps"] = JsonLiterals.Number(outcome.ReadySteps),
+                ["in_progress_steps"] = JsonLiterals.Number(outcome.InProgressSteps),
+            };
         return outcome;
     }
 
@@ -392,7 +425,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
     /// </summary>
     private void ExpireLeases(WorkflowTask task, DateTimeOffset now)
     {
-        if (task.InFlight.Length == 0) return;
+        if (!AnyLeaseExpired(task, now)) return; // the usual case, checked without copying the in-flight set
         foreach (var i in task.InFlight.ToArray())
         {
             var step = task.Steps[i];
@@ -426,6 +459,14 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log)
                     CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
             }
         }
+    }
+
+    private static bool AnyLeaseExpired(WorkflowTask task, DateTimeOffset now)
+    {
+        foreach (var i in task.InFlight)
+            if (task.Steps[i].LeaseExpiresAt is { } expires && expires <= now)
+                return true;
+        return false;
     }
 
     private static WorkflowStep ClaimedStep(WorkflowTask task, Guid stepUuid, string token, DateTimeOffset now)

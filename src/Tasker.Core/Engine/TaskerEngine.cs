@@ -21,6 +21,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     private readonly TaskLifecycle _lifecycle;
     private readonly ILogger _log;
     private readonly Action<WorkflowTask> _publish;
+    private readonly Func<WorkflowTask, TaskOutcome> _evaluate; // one delegate, not one per call
     private readonly WorkSignal _work = new();
 
     public TaskerEngine(IStore store, TaskerOptions? options = null)
@@ -30,9 +31,10 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         Options.Validate();
         _store = store;
         _log = Options.LoggerFactory.CreateLogger(EngineLog.Category);
-        _lifecycle = new TaskLifecycle(Options, _log);
         Events = new EventBus { DefaultCapacity = Options.EventBufferCapacity };
+        _lifecycle = new TaskLifecycle(Options, _log, Events);
         _publish = Committed;
+        _evaluate = _lifecycle.Evaluate;
     }
 
     /// <summary>Runs once the store has persisted a change: its events and log records go out, never before.</summary>
@@ -205,7 +207,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
 
     /// <summary>Evaluates (and, when nothing can progress, finalizes) a task.</summary>
     public ValueTask<TaskOutcome> EvaluateAsync(Guid taskUuid, CancellationToken cancellationToken = default) =>
-        Mutate("evaluate", taskUuid, _lifecycle.Evaluate, cancellationToken);
+        Mutate("evaluate", taskUuid, _evaluate, cancellationToken);
 
     /// <summary>Retries a failed task: failed and cancelled steps start over; completed steps keep their results.</summary>
     public ValueTask<TaskOutcome> RetryTaskAsync(Guid taskUuid, string? actor = null, string? reason = null, CancellationToken cancellationToken = default)
@@ -281,17 +283,17 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one change of a task through the store; inside a <c>tasker.{operation}</c> span when traced.</summary>
-    private ValueTask<T> Mutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken)
-    {
-        return TaskerTelemetry.Source.HasListeners() ? Traced(operation, taskUuid, Run) : Run();
+    /// <summary>
+    /// Runs one change of a task through the store; inside a <c>tasker.{operation}</c> span when traced. The lifecycle
+    /// attaches the event bus to the task itself, so the untraced path wraps nothing (no closure per call).
+    /// </summary>
+    private ValueTask<T> Mutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
+        TaskerTelemetry.Source.HasListeners()
+            ? TracedMutate(operation, taskUuid, change, cancellationToken)
+            : _store.UpdateTaskAsync(taskUuid, change, _publish, cancellationToken);
 
-        ValueTask<T> Run() => _store.UpdateTaskAsync(taskUuid, task =>
-        {
-            task.Bus = Events;
-            return change(task);
-        }, _publish, cancellationToken);
-    }
+    private ValueTask<T> TracedMutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
+        Traced(operation, taskUuid, () => _store.UpdateTaskAsync(taskUuid, change, _publish, cancellationToken));
 
     /// <summary>The span of one engine call. The store's own spans (Npgsql's) start inside it and nest under it.</summary>
     private static async ValueTask<T> Traced<T>(string operation, Guid? taskUuid, Func<ValueTask<T>> run)

@@ -59,8 +59,18 @@ public sealed class WorkflowTask
     internal bool IsCandidate(int index) => _candidates.Contains(index);
     internal int UnsatisfiedParents(int index) => _unsatisfiedParents[index];
 
+    /// <summary>Up to this many steps a scan finds a step faster than a hash lookup, and keeps no index per task.</summary>
+    private const int ScanLimit = 32;
+
     public int IndexOf(Guid stepUuid)
     {
+        if (Steps.Count <= ScanLimit)
+        {
+            for (var i = 0; i < Steps.Count; i++)
+                if (Steps[i].Uuid == stepUuid)
+                    return i;
+            return -1;
+        }
         _indexByUuid ??= BuildIndex();
         return _indexByUuid.TryGetValue(stepUuid, out var index) ? index : -1;
     }

@@ -41,5 +41,8 @@ public sealed record TemplateVersion : IComparable<TemplateVersion>
 
     public override int GetHashCode() => _version.GetHashCode();
 
-    public override string ToString() => _version.ToString();
+    // Every task of the template stores this text: one string per template rather than one per task.
+    private string? _text;
+
+    public override string ToString() => _text ??= _version.ToString();
 }

@@ -75,10 +75,10 @@ internal static class WireWriter
     {
         var h = task.Header;
         w.WriteStartObject();
-        w.WriteString(Names.TaskUuid, h.Uuid);
-        w.WriteString(Names.Namespace, h.Namespace);
-        w.WriteString(Names.Name, h.Name);
-        w.WriteString(Names.Version, h.Version);
+        UuidText.Write(w, Names.TaskUuid, h.Uuid);
+        RepeatedText.Write(w, Names.Namespace, h.Namespace);
+        RepeatedText.Write(w, Names.Name, h.Name);
+        RepeatedText.Write(w, Names.Version, h.Version);
         w.WriteString(Names.State, WireValues.Of(h.State));
         w.WritePropertyName(Names.Context);
         h.Context.WriteTo(w);
@@ -105,9 +105,9 @@ internal static class WireWriter
     private static void Step(Utf8JsonWriter w, StepView s)
     {
         w.WriteStartObject();
-        w.WriteString(Names.StepUuid, s.StepUuid);
-        w.WriteString(Names.Name, s.Name);
-        w.WriteString(Names.Handler, s.Handler);
+        UuidText.Write(w, Names.StepUuid, s.StepUuid);
+        RepeatedText.Write(w, Names.Name, s.Name);
+        RepeatedText.Write(w, Names.Handler, s.Handler);
         w.WriteString(Names.State, WireValues.Of(s.State));
         w.WriteNumber(Names.Attempts, s.Attempts);
         w.WriteNumber(Names.MaxAttempts, s.MaxAttempts);
@@ -165,7 +165,7 @@ internal static class WireWriter
         foreach (var t in tasks)
         {
             w.WriteStartObject();
-            w.WriteString(Names.TaskUuid, t.TaskUuid);
+            UuidText.Write(w, Names.TaskUuid, t.TaskUuid);
             w.WriteString(Names.Namespace, t.Namespace);
             w.WriteString(Names.Name, t.Name);
             w.WriteString(Names.Version, t.Version);
@@ -208,18 +208,18 @@ internal static class WireWriter
     {
         w.WriteStartObject();
         w.WriteStartObject(Names.Task);
-        w.WriteString(Names.TaskUuid, c.TaskUuid);
-        w.WriteString(Names.Namespace, c.Namespace);
-        w.WriteString(Names.Name, c.TaskName);
-        w.WriteString(Names.Version, c.TaskVersion);
+        UuidText.Write(w, Names.TaskUuid, c.TaskUuid);
+        RepeatedText.Write(w, Names.Namespace, c.Namespace);
+        RepeatedText.Write(w, Names.Name, c.TaskName);
+        RepeatedText.Write(w, Names.Version, c.TaskVersion);
         w.WritePropertyName(Names.Context);
         c.Context.WriteTo(w);
         Strings(w, Names.Tags, c.Tags);
         w.WriteEndObject();
         w.WriteStartObject(Names.Step);
-        w.WriteString(Names.StepUuid, c.StepUuid);
-        w.WriteString(Names.Name, c.StepName);
-        w.WriteString(Names.Handler, c.Handler);
+        UuidText.Write(w, Names.StepUuid, c.StepUuid);
+        RepeatedText.Write(w, Names.Name, c.StepName);
+        RepeatedText.Write(w, Names.Handler, c.Handler);
         w.WriteNumber(Names.Attempt, c.Attempt);
         w.WriteNumber(Names.MaxAttempts, c.MaxAttempts);
         w.WritePropertyName(Names.Initialization);
@@ -228,7 +228,7 @@ internal static class WireWriter
         w.WriteStartObject(Names.DependencyResults);
         foreach (var (name, value) in c.DependencyResults)
         {
-            w.WritePropertyName(name);
+            RepeatedText.WritePropertyName(w, name);
             value.WriteTo(w);
         }
         w.WriteEndObject();
@@ -242,7 +242,7 @@ internal static class WireWriter
     public static void Outcome(Utf8JsonWriter w, TaskOutcome o)
     {
         w.WriteStartObject();
-        w.WriteString(Names.TaskUuid, o.TaskUuid);
+        UuidText.Write(w, Names.TaskUuid, o.TaskUuid);
         w.WriteString(Names.TaskState, WireValues.Of(o.TaskState));
         w.WriteString(Names.ExecutionStatus, WireValues.Of(o.Status));
         w.WriteString(Names.Action, WireValues.Of(o.Action));
@@ -279,8 +279,8 @@ internal static class WireWriter
         foreach (var l in stale.ExpiredLeases)
         {
             w.WriteStartObject();
-            w.WriteString(Names.TaskUuid, l.TaskUuid);
-            w.WriteString(Names.StepUuid, l.StepUuid);
+            UuidText.Write(w, Names.TaskUuid, l.TaskUuid);
+            UuidText.Write(w, Names.StepUuid, l.StepUuid);
             w.WriteString(Names.StepName, l.StepName);
             w.WriteString(Names.LeaseExpiresAt, l.LeaseExpiresAt);
             w.WriteEndObject();
@@ -290,7 +290,7 @@ internal static class WireWriter
         foreach (var r in stale.RetryDue)
         {
             w.WriteStartObject();
-            w.WriteString(Names.TaskUuid, r.TaskUuid);
+            UuidText.Write(w, Names.TaskUuid, r.TaskUuid);
             w.WriteString(Names.NextRetryAt, r.NextRetryAt);
             w.WriteEndObject();
         }
@@ -299,8 +299,8 @@ internal static class WireWriter
         foreach (var u in stale.UnclaimedSteps)
         {
             w.WriteStartObject();
-            w.WriteString(Names.TaskUuid, u.TaskUuid);
-            w.WriteString(Names.StepUuid, u.StepUuid);
+            UuidText.Write(w, Names.TaskUuid, u.TaskUuid);
+            UuidText.Write(w, Names.StepUuid, u.StepUuid);
             w.WriteString(Names.StepName, u.StepName);
             w.WriteString(Names.Handler, u.Handler);
             w.WriteString(Names.ReadySince, u.ReadySince);
@@ -311,7 +311,7 @@ internal static class WireWriter
         foreach (var t in stale.UndrivenTasks)
         {
             w.WriteStartObject();
-            w.WriteString(Names.TaskUuid, t.TaskUuid);
+            UuidText.Write(w, Names.TaskUuid, t.TaskUuid);
             w.WriteString(Names.Namespace, t.Namespace);
             w.WriteString(Names.Name, t.Name);
             w.WriteString(Names.PendingSince, t.PendingSince);
@@ -319,7 +319,7 @@ internal static class WireWriter
         }
         w.WriteEndArray();
         w.WriteStartArray(Names.TaskUuids);
-        foreach (var uuid in stale.TaskUuids) w.WriteStringValue(uuid);
+        foreach (var uuid in stale.TaskUuids) UuidText.WriteValue(w, uuid);
         w.WriteEndArray();
         w.WriteEndObject();
     }
@@ -384,10 +384,10 @@ internal static class WireWriter
         w.WriteNumber(Names.Sequence, e.Sequence);
         w.WriteString(Names.Name, e.Name);
         w.WriteString(Names.Timestamp, e.Timestamp);
-        if (e.TaskUuid is { } task) w.WriteString(Names.TaskUuid, task);
+        if (e.TaskUuid is { } task) UuidText.Write(w, Names.TaskUuid, task);
         OptionalString(w, Names.TaskName, e.TaskName);
         OptionalString(w, Names.Namespace, e.Namespace);
-        if (e.StepUuid is { } step) w.WriteString(Names.StepUuid, step);
+        if (e.StepUuid is { } step) UuidText.Write(w, Names.StepUuid, step);
         OptionalString(w, Names.StepName, e.StepName);
         OptionalString(w, Names.FromState, e.FromState);
         OptionalString(w, Names.ToState, e.ToState);

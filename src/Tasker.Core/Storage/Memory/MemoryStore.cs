@@ -14,7 +14,7 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
     private sealed class Entry(WorkflowTask task)
     {
         public WorkflowTask Task { get; } = task;
-        public List<TransitionRecord> History { get; } = [];
+        public AuditTrail History { get; } = new(task.Steps.Count);
     }
 
     private readonly ConcurrentDictionary<Guid, Entry> _tasks = new();
@@ -75,7 +75,7 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
     private void Insert(WorkflowTask task)
     {
         var entry = new Entry(task);
-        entry.History.AddRange(task.NewTransitions);
+        entry.History.Append(task, task.NewTransitions);
         task.AcceptChanges();
         _tasks[task.Uuid] = entry;
     }
@@ -91,7 +91,7 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
             try
             {
                 result = change(entry.Task);
-                entry.History.AddRange(entry.Task.NewTransitions);
+                entry.History.Append(entry.Task, entry.Task.NewTransitions);
                 committed?.Invoke(entry.Task);
             }
             finally
@@ -116,7 +116,7 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
     {
         var entry = Find(taskUuid);
         lock (entry)
-            return ValueTask.FromResult<IReadOnlyList<TransitionRecord>>(entry.History.ToArray());
+            return ValueTask.FromResult<IReadOnlyList<TransitionRecord>>(entry.History.ToArray(entry.Task));
     }
 
     public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
@@ -195,12 +195,7 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
             var since = task.Header.CreatedAt;
             foreach (var parent in task.Graph.ParentsOf(i))
                 if (task.Steps[parent].FinishedAt is { } finished && finished > since) since = finished;
-            for (var h = entry.History.Count - 1; h >= 0; h--)
-            {
-                if (entry.History[h].StepUuid != step.Uuid) continue;
-                if (entry.History[h].At > since) since = entry.History[h].At;
-                break;
-            }
+            if (entry.History.LastChangeOf(i) is { } changed && changed > since) since = changed;
             if (step.State == StepState.WaitingForRetry && step.NextRetryAt is { } retryAt && retryAt > since) since = retryAt;
             if (since <= readyBefore)
                 into.Add(new UnclaimedStep(task.Uuid, step.Uuid, step.Name, step.Handler, since));
