@@ -76,3 +76,20 @@ def test_every_function_of_the_header_is_declared():
     exported = set(re.findall(r"TASKER_API [^;]*?\b(tasker_\w+)\s*\(", header))
     assert exported - set(_ffi._SIGNATURES) == set()
     assert set(_ffi._SIGNATURES) - exported == set()
+
+
+def test_importing_tasker_and_running_steps_loads_neither_asyncio_nor_ssl():
+    # Every Celery prefork child and Gunicorn worker imports tasker: asyncio and the ssl it pulls in cost each ~8 MB.
+    # They load when first used (handle_async, a Worker's run_async, an ApiStepHandler's request), not before.
+    script = ("import sys, tasker\n"
+              "class Ok(tasker.StepHandler):\n"
+              "    def process(self, context): return {'ok': True}\n"
+              "with tasker.Engine() as engine:\n"
+              "    engine.register_template('{\"name\": \"one\", \"namespace_name\": \"light\", \"version\": \"1.0.0\", '\n"
+              "        '\"steps\": [{\"name\": \"only\", \"handler\": {\"callable\": \"Ok\"}}]}')\n"
+              "    engine.register_handler('Ok', Ok)\n"
+              "    task = engine.create_task('one', namespace='light')\n"
+              "    print(engine.handle(task.uuid).action, sorted(m for m in ('asyncio', 'ssl') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["complete", "[]"]

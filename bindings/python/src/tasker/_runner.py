@@ -11,7 +11,6 @@ the engine's to decide, and the returned outcome says what the host does next.
 """
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
@@ -157,6 +156,8 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
 
 
 async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
+    import asyncio  # only asyncio hosts pay for it (with the ssl it loads, ~8 MB a process)
+
     run = _Run(engine, task_uuid, traceparent)
 
     async def native(fn: Any, *args: Any) -> Any:

@@ -2,7 +2,6 @@
 engine gets for it. Nothing here raises for the handler's sake: whatever the handler does becomes a report."""
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 import traceback
@@ -51,6 +50,8 @@ def run_sync(handler: StepHandler | type[StepHandler], context: StepContext, ref
 
 async def run_async(handler: StepHandler | type[StepHandler], context: StepContext, ref: dict[str, Any]) -> Report:
     """Awaits the handler on the running loop (a sync one runs on a thread), cancelled at the deadline."""
+    import asyncio
+
     started = _now()
     try:
         instance = handler() if isinstance(handler, type) else handler
@@ -123,6 +124,8 @@ class _DeadlinePassed(Exception):
 
 
 async def _produce_async(handler: StepHandler, context: StepContext) -> Any:
+    import asyncio
+
     if not (inspect.iscoroutinefunction(handler.process) or inspect.iscoroutinefunction(handler.process_results)):
         return await asyncio.to_thread(_produce_sync, handler, context)  # both sync: one hop for the pair
     if inspect.iscoroutinefunction(handler.process):
@@ -146,6 +149,7 @@ def _resolve(value: Any, context: StepContext) -> Any:
     the deadline."""
     if not inspect.isawaitable(value):
         return value
+    import asyncio  # imported when first needed: asyncio (and the ssl it loads) costs a process ~8 MB
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # no loop on this thread: run one
@@ -169,6 +173,8 @@ async def _within_deadline(awaitable: Any, context: StepContext) -> Any:
     """Awaits the handler; at the deadline cancels it and raises _DeadlinePassed (a TimeoutError the handler raises
     itself stays its own failure). asyncio.wait rather than asyncio.timeout: one wait covers the task and the
     deadline."""
+    import asyncio
+
     remaining = _remaining(context)
     if remaining is None:
         return await awaitable

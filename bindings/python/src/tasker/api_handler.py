@@ -12,12 +12,8 @@ query parameters or headers (they may carry keys).
 """
 from __future__ import annotations
 
-import email.utils
 import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -66,6 +62,10 @@ class Connection:
     def _run(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any,
              headers: Mapping[str, str] | None) -> Response:
         base = self.url if self.url.endswith("/") or not path or path.startswith("/") else self.url + "/"
+        import urllib.error  # imported when first used: urllib loads ssl (~5 MB a process)
+        import urllib.parse
+        import urllib.request
+
         target = urllib.parse.urlsplit(urllib.parse.urljoin(base, path) if path else self.url)
         query = dict(urllib.parse.parse_qsl(target.query))
         query.update({k: str(v) for k, v in {**self.params, **(params or {})}.items()})
@@ -96,6 +96,8 @@ class ApiStepHandler(StepHandler):
         unknown = sorted(set(config) - CONFIG_KEYS)
         if unknown:
             raise PermanentError(f"{type(self).__name__}: unknown handler config keys: {', '.join(unknown)}")
+        import urllib.parse
+
         if not isinstance(config.get("url"), str) or urllib.parse.urlsplit(config["url"]).scheme not in ("http", "https"):
             raise PermanentError(f"{type(self).__name__}: handler config needs an http(s) url")
         return Connection(config["url"], dict(config.get("params") or {}), dict(config.get("headers") or {}),
@@ -130,6 +132,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     if value.strip().isdigit():
         return float(value.strip())
     try:
+        import email.utils
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

@@ -15,7 +15,6 @@ either way.
 """
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import inspect
 import logging
@@ -26,7 +25,7 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import _step
 from ._json import dumps
@@ -34,6 +33,9 @@ from ._runner import _Run
 from .errors import StaleClaimError, ValidationError
 from .engine import Engine
 from .handler import StepHandler
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("tasker.worker")
 
@@ -162,6 +164,8 @@ class Worker:
         its clients and pools), cancelled at their deadline; sync handlers still run on the worker's threads, and the
         claims, reports and heartbeats never block the loop. Installs SIGTERM/SIGINT handlers on the loop when it
         runs on the main thread. Cancelling the call stops the worker gracefully (it returns once it is down)."""
+        import asyncio  # only asyncio hosts pay for it (with the ssl it loads, ~8 MB a process)
+
         loop = asyncio.get_running_loop()
         handle_signals = _handle_signals(handle_signals)
         installed = []
@@ -324,6 +328,8 @@ class Worker:
         """On this thread; under run_async, an ``async def`` handler on the application's event loop."""
         if self._loop is None or claim["step"]["handler"] not in self._async_handlers:
             return self._run.run_sync(claim)
+        import asyncio
+
         future = asyncio.run_coroutine_threadsafe(self._run.run_async(claim), self._loop)
         with self._cond:
             self._on_loop.add(future)
