@@ -59,16 +59,19 @@ public sealed partial class TaskerEngine
         var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task.Uuid, 1, options, cancellationToken))).ConfigureAwait(false);
         var claims = new List<StepClaim>();
         Exception? failure = null;
-        foreach (var (made, error) in firstWave)
+        foreach (var (made, _, error) in firstWave)
         {
             claims.AddRange(made);
             failure ??= error;
         }
-        foreach (var task in tasks)
+        for (var i = 0; i < tasks.Count; i++)
         {
             var room = options.MaxSteps - claims.Count;
             if (room <= 0 || failure is not null) break;
-            var (made, error) = await TryClaimAsync(task.Uuid, room, options, cancellationToken).ConfigureAwait(false);
+            // A task of the first wave again only if its claim left steps ready for us: asking again otherwise costs a
+            // load to learn there is nothing (and delays the claims already made).
+            if (i < first.Length && !firstWave[i].MoreReady) continue;
+            var (made, _, error) = await TryClaimAsync(tasks[i].Uuid, room, options, cancellationToken).ConfigureAwait(false);
             claims.AddRange(made);
             failure ??= error;
         }
@@ -79,21 +82,23 @@ public sealed partial class TaskerEngine
         return claims;
     }
 
-    private async Task<(IReadOnlyList<StepClaim> Claims, Exception? Error)> TryClaimAsync(Guid task, int maxSteps, WorkClaimOptions options,
-        CancellationToken cancellationToken)
+    /// <summary>One task's claim for a work claim: its claims, whether steps it could run are still ready, or its error.</summary>
+    private async Task<(IReadOnlyList<StepClaim> Claims, bool MoreReady, Exception? Error)> TryClaimAsync(Guid task, int maxSteps,
+        WorkClaimOptions options, CancellationToken cancellationToken)
     {
         try
         {
             var result = await ClaimStepsAsync(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
-            return (result.Claims, null);
+            var othersOnly = result.Outcome.WaitingForHandlers?.Sum(w => w.Steps.Count) ?? 0;
+            return (result.Claims, result.Outcome.ReadySteps > othersOnly, null);
         }
         catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
         {
-            return ([], null); // pruned or evicted since it was found: nothing to claim there
+            return ([], false, null); // pruned or evicted since it was found: nothing to claim there
         }
         catch (TaskerException e)
         {
-            return ([], e);
+            return ([], false, e);
         }
     }
 

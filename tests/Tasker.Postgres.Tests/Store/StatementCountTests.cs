@@ -28,6 +28,25 @@ public sealed class StatementCountTests : PostgresTest
         Assert.Equal((1L, 1L, 1L), (complete.Statements, complete.RoundTrips, complete.StepsExecuted)); // write only
     }
 
+    [PostgresFact]
+    public async Task A_work_claim_costs_its_find_and_one_write_per_task_and_does_not_ask_a_task_twice()
+    {
+        var (engine, store) = await EngineAsync();
+        var one = PgWorkflows.Yaml("one", ("only", []));
+        await engine.RegisterTemplateAsync(one);
+        for (var i = 0; i < 3; i++) await CreateAsync(engine, one);
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "only_handler" };
+
+        var before = store.Statistics;
+        var claims = await engine.ClaimWorkAsync(new WorkClaimOptions(handlers, 8, TimeSpan.FromSeconds(30), "w", null, TimeSpan.Zero));
+        var cost = store.Statistics.Since(before);
+
+        Assert.Equal(3, claims.Count);
+        // The find returns each task's row, so each claim is a write alone (fewer when the writes share a statement);
+        // a task whose claim left nothing ready for this worker is not asked again (that would be a load each).
+        Assert.True(cost.Statements <= 4, $"{cost.Statements} statements for a work claim of 3 one-step tasks");
+    }
+
     [PostgresTheory]
     [InlineData(true, 2.0)]
     [InlineData(false, 3.5)]
