@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Tasker.Cli.Tests.Support;
+using Tasker.Core;
+using Tasker.Postgres;
 using Xunit;
 
 namespace Tasker.Cli.Tests;
@@ -40,6 +42,31 @@ public sealed class EventsTests : IAsyncLifetime
         Assert.Equal("", (await _db.RunAsync("events", "--json", "--namespace", "nowhere")).Out);
         Assert.Equal(2, (await _db.RunAsync("events", "--task", "nope")).Code);
         Assert.Equal(2, (await _db.RunAsync("events", "--since", "soon")).Code);
+    }
+
+    [Fact]
+    public async Task Events_over_more_than_one_round_trip_prints_every_transition_once()
+    {
+        await using var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = _db.Url, Schema = _db.Schema });
+        var engine = new TaskerEngine(store);
+        for (var i = 0; i < 60; i++) // 11 transitions each: more than one round trip of the feed (500)
+        {
+            var task = (await engine.CreateTaskAsync(new TaskRequest { Namespace = "orders", Name = "fulfil" })).Task.TaskUuid;
+            while ((await engine.GetTaskAsync(task)).State != TaskState.Complete)
+                foreach (var claim in (await engine.ClaimStepsAsync(task)).Claims)
+                    await engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
+        }
+
+        var (code, output, _) = await _db.RunAsync("events", "--json", "--since", "3h");
+
+        Assert.Equal(0, code);
+        var printed = Lines(output).Select(e => e.GetProperty("transition_uuid").GetGuid()).ToArray();
+        await using var count = store.DataSource.CreateCommand(
+            "SELECT (SELECT count(*) FROM tasker_task_transitions) + (SELECT count(*) FROM tasker_workflow_step_transitions)");
+        var stored = (long)(await count.ExecuteScalarAsync())!;
+        Assert.True(stored > 600, $"only {stored} transitions stored");
+        Assert.Equal(stored, printed.Length);
+        Assert.Equal(printed.Length, printed.Distinct().Count());
     }
 
     [Fact]

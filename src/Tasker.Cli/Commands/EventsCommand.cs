@@ -39,9 +39,14 @@ internal static class EventsCommand
             var printer = new Printer(cli.Terminal, json);
             if (!parse.GetValue(follow))
             {
-                var events = await feed.ReadAsync(token);
-                foreach (var e in events) printer.Write(e);
-                if (!json && events.Count == 0) cli.Terminal.Out.WriteLine("No transitions.");
+                // Printed a round trip at a time: a long range starts printing at once and is never held whole.
+                var printed = 0;
+                await foreach (var batch in feed.ReadBatchesAsync(token))
+                {
+                    foreach (var e in batch) printer.Write(e);
+                    printed += batch.Count;
+                }
+                if (!json && printed == 0) cli.Terminal.Out.WriteLine("No transitions.");
                 return CliContext.Ok;
             }
             try

@@ -45,6 +45,7 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
         """;
 
     private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
+    private DateTimeOffset _newest = DateTimeOffset.MinValue;
     private Guid _after;
 
     /// <summary>Starts the feed at <paramref name="since"/>: transitions made from then on.</summary>
@@ -60,26 +61,49 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
     /// </summary>
     public async Task<IReadOnlyList<TransitionEvent>> ReadAsync(CancellationToken cancellationToken = default)
     {
-        var fresh = new List<TransitionEvent>();
+        var all = new List<TransitionEvent>();
+        await foreach (var batch in ReadBatchesAsync(cancellationToken).ConfigureAwait(false))
+            all.AddRange(batch);
+        return [.. all.OrderBy(e => e.At).ThenBy(e => e.TaskUuid).ThenBy(e => e.Ordinal)];
+    }
+
+    /// <summary>
+    /// <see cref="ReadAsync"/> a round trip at a time (<see cref="BatchSize"/> rows, each batch ordered like it), so a
+    /// long range is printed as it is read and the feed keeps only the last <see cref="Overlap"/> of keys in memory.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<TransitionEvent>> ReadBatchesAsync(
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         var after = _after;
         while (true)
         {
             var batch = await ReadBatchAsync(after, cancellationToken).ConfigureAwait(false);
+            var fresh = new List<TransitionEvent>(batch.Count);
             foreach (var row in batch)
-                if (_seen.TryAdd(row.TransitionUuid, KeyTime(row.TransitionUuid)))
+            {
+                var made = KeyTime(row.TransitionUuid);
+                if (_seen.TryAdd(row.TransitionUuid, made))
+                {
                     fresh.Add(row);
+                    if (made > _newest) _newest = made;
+                }
+            }
+            Forget();
+            if (fresh.Count > 0)
+                yield return [.. fresh.OrderBy(e => e.At).ThenBy(e => e.TaskUuid).ThenBy(e => e.Ordinal)];
             if (batch.Count < BatchSize) break;
             after = batch[^1].TransitionUuid;
         }
-        if (_seen.Count > 0)
-        {
-            // Look again from Overlap before the newest key seen; forget what lies before that.
-            var floor = _seen.Values.Max() - Overlap;
-            var floorKey = FloorKey(floor);
-            if (Compare(floorKey, _after) > 0) _after = floorKey;
-            foreach (var (uuid, _) in _seen.Where(e => e.Value < floor).ToArray()) _seen.Remove(uuid);
-        }
-        return [.. fresh.OrderBy(e => e.At).ThenBy(e => e.TaskUuid).ThenBy(e => e.Ordinal)];
+    }
+
+    /// <summary>Look again from <see cref="Overlap"/> before the newest key seen next time; forget what lies before that.</summary>
+    private void Forget()
+    {
+        if (_seen.Count == 0) return;
+        var floor = _newest - Overlap;
+        var floorKey = FloorKey(floor);
+        if (Compare(floorKey, _after) > 0) _after = floorKey;
+        foreach (var (uuid, _) in _seen.Where(e => e.Value < floor).ToArray()) _seen.Remove(uuid);
     }
 
     private async Task<List<TransitionEvent>> ReadBatchAsync(Guid after, CancellationToken cancellationToken)
