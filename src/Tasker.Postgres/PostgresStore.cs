@@ -65,7 +65,8 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
+        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, Work.WorkChannel.For(options.Schema),
+            options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
             _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);
@@ -164,8 +165,8 @@ public sealed class PostgresStore : IStore
         var key = DefinitionKey.Compute(task);
         // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer).
         var announce = _work.Announcer.DueNow();
-        var created = await _executor.RunAsync("create_task", (task, key, announce, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s.announce, s._counters, token), cancellationToken).ConfigureAwait(false);
+        var created = await _executor.RunAsync("create_task", (task, key, announce, _work.Channel, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s.announce, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
         if (created.Created && !announce)
             _work.Announcer.Deferred();
         var transitions = task.NewTransitions.Count;

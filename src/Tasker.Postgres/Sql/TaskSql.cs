@@ -9,9 +9,10 @@ internal static class TaskSql
     /// <summary>
     /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists
     /// (then no row is returned). The template's uuids are looked up on the way, for the relational links. With $50
-    /// a created task is announced to waiting workers (NOTIFY, delivered at commit: no statement of its own).
+    /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
+    /// own).
     /// </summary>
-    public const string Create = $"""
+    public const string Create = """
         WITH nt AS (
             SELECT n.named_task_uuid
             FROM tasker_named_tasks n
@@ -61,7 +62,7 @@ internal static class TaskSql
         )
         SELECT t.task_uuid
         FROM t
-        LEFT JOIN LATERAL (SELECT pg_notify('{Work.WorkSql.Channel}', '') WHERE $50) n ON true
+        LEFT JOIN LATERAL (SELECT pg_notify($51, '') WHERE $50) n ON true
         """;
 
     /// <summary>After a conflicting create: our own uuid first (a retried create whose first commit did land), then the identity.</summary>

@@ -13,12 +13,13 @@ namespace Tasker.Postgres.Tasks;
 internal static class TaskInserter
 {
     public static async ValueTask<(Guid TaskUuid, bool Created)> InsertAsync(NpgsqlConnection connection, WorkflowTask task, string definitionKey,
-        bool announce, StoreCounters counters, CancellationToken cancellationToken)
+        bool announce, string channel, StoreCounters counters, CancellationToken cancellationToken)
     {
         await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
         {
             AddParameters(command.Parameters, task, definitionKey);
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
             counters.RoundTrip(1);
             if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid created)
                 return (created, true);

@@ -10,7 +10,7 @@ namespace Tasker.Postgres.Work;
 /// one is sent when the window ends, so the last change of a burst is always announced (a worker woken by the first
 /// may have looked before the later changes committed).
 /// </summary>
-internal sealed class Announcer(StoreExecutor executor, ILogger log, TimeSpan window) : IDisposable
+internal sealed class Announcer(StoreExecutor executor, string channel, ILogger log, TimeSpan window) : IDisposable
 {
     /// <summary>The coalescing window stores use: short next to a worker's wake-up and find, long next to a burst.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromMilliseconds(20);
@@ -72,9 +72,10 @@ internal sealed class Announcer(StoreExecutor executor, ILogger log, TimeSpan wi
 
     /// <summary>Sends one NOTIFY now.</summary>
     public ValueTask<int> SendAsync(CancellationToken cancellationToken) =>
-        executor.RunAsync("announce_work", 0, static async (connection, _, token) =>
+        executor.RunAsync("announce_work", channel, static async (connection, channel, token) =>
         {
             await using var command = new NpgsqlCommand(WorkSql.Announce, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel });
             await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
             return 0;
         }, cancellationToken);

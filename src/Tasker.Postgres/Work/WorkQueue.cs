@@ -13,7 +13,7 @@ namespace Tasker.Postgres.Work;
 /// after a failure). A lost notification only delays a worker until its next poll.
 /// </summary>
 internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, StoreCounters counters,
-    ILogger log) : IAsyncDisposable
+    string channel, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
 
@@ -107,7 +107,10 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     public void Written(Guid task) => _handedOut.Release(task);
 
     /// <summary>NOTIFY, coalesced (see <see cref="Work.Announcer"/>).</summary>
-    public Announcer Announcer { get; } = new(executor, log, Announcer.DefaultWindow);
+    public Announcer Announcer { get; } = new(executor, channel, log, Announcer.DefaultWindow);
+
+    /// <summary>This store's NOTIFY channel (<see cref="WorkChannel"/>).</summary>
+    public string Channel => channel;
 
     public ValueTask AnnounceAsync(CancellationToken cancellationToken) => Announcer.AnnounceAsync(cancellationToken);
 
@@ -126,7 +129,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             {
                 await using var connection = await dataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
                 connection.Notification += (_, _) => _wake?.Invoke();
-                await using (var listen = new NpgsqlCommand(WorkSql.Listen, connection))
+                await using (var listen = new NpgsqlCommand(WorkChannel.Listen(channel), connection))
                     await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
                 _wake?.Invoke(); // work may have appeared while no one listened
                 while (!_stop.IsCancellationRequested)

@@ -3,8 +3,6 @@ namespace Tasker.Postgres.Work;
 /// <summary>The statements of worker mode (claims across tasks), each with its parameters documented.</summary>
 internal static class WorkSql
 {
-    /// <summary>The channel workers LISTEN on; one per database (a notification is only a hint to look).</summary>
-    public const string Channel = "tasker_work";
 
     /// <summary>
     /// Tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left, every parent
@@ -72,7 +70,6 @@ internal static class WorkSql
     /// <summary>The ordinal of the task priority in <see cref="FindReadyTasks"/>'s rows.</summary>
     public const int FoundPriority = 38;
 
-    public const string Announce = "SELECT pg_notify('" + Channel + "', '')";
-
-    public const string Listen = "LISTEN " + Channel;
+    /// <summary>$1: the channel (<see cref="WorkChannel"/>).</summary>
+    public const string Announce = "SELECT pg_notify($1, '')";
 }

@@ -41,10 +41,10 @@ public sealed class WorkAnnouncementTests : PostgresTest
         await using var listener = await TestSql.OpenAsync(Schema);
         var heard = 0;
         listener.Notification += (_, _) => Interlocked.Increment(ref heard);
-        await using (var listen = new NpgsqlCommand("LISTEN tasker_work", listener))
+        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
             await listen.ExecuteNonQueryAsync();
 
-        using var announcer = new Work.Announcer(store.Executor, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeSpan.FromSeconds(1));
+        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeSpan.FromSeconds(1));
         Assert.True(announcer.DueNow()); // the first of a burst: its caller sends it (here: nobody)
         Assert.False(announcer.DueNow()); // inside the window: not now...
         announcer.Deferred(); // ...but once the window ends
@@ -56,5 +56,18 @@ public sealed class WorkAnnouncementTests : PostgresTest
         await listener.WaitAsync(TimeSpan.FromMilliseconds(300)); // nothing more arrives
         Assert.Equal(1, Volatile.Read(ref heard));
         Assert.True(deadline.Elapsed > TimeSpan.FromMilliseconds(500), "sent before the window ended");
+    }
+
+    [Fact]
+    public void Each_schema_has_its_own_channel_within_postgresql_identifier_length()
+    {
+        Assert.Equal("tasker_work", Work.WorkChannel.For(null));
+        Assert.Equal("tasker_work.billing", Work.WorkChannel.For("billing"));
+        Assert.NotEqual(Work.WorkChannel.For("billing"), Work.WorkChannel.For("shipping"));
+        var longName = new string('s', 80);
+        var hashed = Work.WorkChannel.For(longName);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(hashed) <= 63, hashed);
+        Assert.NotEqual(hashed, Work.WorkChannel.For(new string('s', 81)));
+        Assert.Equal("LISTEN \"tasker_work.a\"\"b\"", Work.WorkChannel.Listen("tasker_work.a\"b"));
     }
 }
