@@ -152,9 +152,17 @@ function Invoke-Suite([string] $SuiteName, [string] $SuiteTitle, [scriptblock] $
     catch { Write-Host "!! $SuiteName failed: $_"; $Failed.Add($SuiteName) }
 }
 
+# True in a git checkout with no change and no untracked file (a source archive has no .git).
+function Test-TreeClean {
+    $inside = git rev-parse --is-inside-work-tree 2>$null
+    return ($LASTEXITCODE -eq 0 -and $inside -eq 'true' -and -not (git status --porcelain))
+}
+
 function Invoke-Test {
+    $cleanAtStart = Test-TreeClean
     Section 'dependencies'
     Invoke-Deps
+    Invoke-Suite 'lockfiles' 'npm lock files' { Invoke-Checked bash @('scripts/tests/lockfiles_test.sh') }
     Invoke-Suite 'dotnet' 'dotnet tests' { Invoke-Checked dotnet @('test', 'TaskerNative.sln', '-c', 'Release', '--nologo') }
     Invoke-Suite 'native' 'tasker (NativeAOT)' { Invoke-Native }
     Invoke-Suite 'cli' 'tasker command (NativeAOT)' { Invoke-Cli }
@@ -185,6 +193,13 @@ function Invoke-Test {
         Invoke-Suite 'browser' 'dashboard in Chromium (tests/browser)' { Invoke-Checked bash @('tests/browser/run.sh') }
     }
     else { $Skipped.Add('browser') }
+    # A test run writes only to ignored places: checked when it began clean.
+    if ($cleanAtStart) {
+        Invoke-Suite 'clean_tree' 'the checkout is unchanged by the tests' {
+            if (-not (Test-TreeClean)) { git status --porcelain; throw 'the test run changed the checkout' }
+        }
+    }
+    else { $Skipped.Add('clean_tree') }
 
     $list = "passed: $(if ($Passed.Count) { $Passed -join ' ' } else { 'none' }); " +
         "failed: $(if ($Failed.Count) { $Failed -join ' ' } else { 'none' }); " +

@@ -184,13 +184,27 @@ start_servers() {
   echo "TASKER_TEST_REDIS_URL=$TASKER_TEST_REDIS_URL"
 }
 
+# True in a git checkout with no change and no untracked file; false elsewhere (a source archive has no .git).
+tree_is_clean() {
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -z "$(git status --porcelain 2>/dev/null)" ]
+}
+check_tree_unchanged() {
+  if tree_is_clean; then echo "git status: clean"; return 0; fi
+  echo "the test run changed the checkout:" >&2
+  git status --porcelain >&2
+  return 1
+}
+
 cmd_test() {
   trap on_test_exit EXIT
+  local clean_at_start=0
+  tree_is_clean && clean_at_start=1
   section "dependencies"
   scripts/deps.sh
   start_servers
 
   suite scripts "build scripts" bash scripts/tests/deps_test.sh
+  suite lockfiles "npm lock files" bash scripts/tests/lockfiles_test.sh
   suite dotnet "dotnet tests" dotnet test TaskerNative.sln -c Release --nologo
   suite native "libtasker (NativeAOT)" cmd_native
   suite cli "tasker command (NativeAOT)" cmd_cli
@@ -221,6 +235,12 @@ cmd_test() {
     suite browser "dashboard in Chromium (tests/browser)" bash tests/browser/run.sh
   else
     SKIPPED+=(browser)
+  fi
+  # A test run writes only to ignored places (build/, artifacts/, node_modules/, /tmp): checked when it began clean.
+  if [ "$clean_at_start" = 1 ]; then
+    suite clean_tree "the checkout is unchanged by the tests" check_tree_unchanged
+  else
+    SKIPPED+=(clean_tree)
   fi
 
   summary
