@@ -574,9 +574,14 @@ static void test_unstorable_text_and_bad_config(void) {
     expect_field(tasker_task_create(engine, (const uint8_t *)object_tag, strlen(object_tag), &out), "tags");
     const char *nul_filter = "{\"namespace\": \"a\\u0000\"}";
     expect_field(tasker_task_list(engine, (const uint8_t *)nul_filter, strlen(nul_filter), &out), "namespace");
-    CALL_FAILS(tasker_template_register, engine,
-               "name: t\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: A }\n"
-               "    timeout_seconds: -5\n", TASKER_ERROR_INVALID_ARGUMENT);
+    const char *negative_timeout = "name: t\nnamespace_name: n\nversion: 1.0.0\nsteps:\n  - name: a\n"
+                                   "    handler: { callable: A }\n    timeout_seconds: -5\n";
+    expect_field(tasker_template_register(engine, (const uint8_t *)negative_timeout, strlen(negative_timeout), &out),
+                 "timeout_seconds");
+    const char *nul_template = "{\"name\": \"t\", \"namespace_name\": \"n\", \"version\": \"1.0.0\", "
+                               "\"description\": \"a\\u0000b\", \"steps\": [{\"name\": \"a\", \"handler\": \"A\"}]}";
+    expect_field(tasker_template_register(engine, (const uint8_t *)nul_template, strlen(nul_template), &out),
+                 "template");
     cJSON *tasks = CALL_OK(tasker_task_list, engine, "{}");
     CHECK(tasks && cJSON_GetArraySize(cJSON_GetObjectItem(tasks, "tasks")) == 0); /* nothing half-written */
     cJSON_Delete(tasks);

@@ -61,7 +61,7 @@ public sealed class TaskerOptions
         if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
         if (MissingHandlerRequeue < TimeSpan.FromSeconds(1)) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must be at least 1 (a queue would spin on a task nobody present can run)", "missing_handler_requeue_seconds");
         if (WorkPollInterval <= TimeSpan.Zero) throw TaskerException.InvalidArgument("work_poll_seconds must be positive", "work_poll_seconds");
-        if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention must not be negative", "retention");
+        if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention.max_finished_tasks must not be negative", "retention.max_finished_tasks");
         if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");
     }
 }

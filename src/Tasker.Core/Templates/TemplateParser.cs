@@ -44,6 +44,7 @@ public static partial class TemplateParser
         ArgumentNullException.ThrowIfNull(options);
         if (root.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("template must be a mapping with name, namespace_name, version and steps", "template");
+        NulText.Refuse(root, "template"); // the same answer on every store: PostgreSQL cannot store U+0000
 
         var name = RequiredName(root);
         TemplateKeys.Check(root, TemplateKeys.Root, name, "the template");

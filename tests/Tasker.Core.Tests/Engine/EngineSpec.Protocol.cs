@@ -204,11 +204,38 @@ public abstract partial class EngineSpec
         Assert.Equal(field, e.Details["field"]);
     }
 
-    [Fact]
-    public async Task A_list_filter_holding_a_NUL_is_refused()
+    [Theory]
+    [InlineData("name")]
+    [InlineData("namespace")]
+    public async Task A_task_name_or_namespace_holding_a_NUL_is_refused_naming_the_field(string field)
     {
-        var e = await Rejects(TaskerErrorCode.InvalidArgument, async () => await Engine.ListTasksAsync(new TaskQuery(Namespace: "x\0")));
-        Assert.Equal("namespace", e.Details["field"]);
+        var template = await Engine.RegisterTemplateAsync(Workflows.Linear);
+        var request = field == "name"
+            ? new TaskRequest { Namespace = template.Namespace, Name = template.Name + "\0" }
+            : new TaskRequest { Namespace = template.Namespace + "\0", Name = template.Name };
+        var e = await Rejects(TaskerErrorCode.InvalidArgument, async () => await Engine.CreateTaskAsync(request));
+        Assert.Equal(field, e.Details["field"]);
+    }
+
+    [Theory]
+    [InlineData("namespace")]
+    [InlineData("name")]
+    public async Task A_list_filter_holding_a_NUL_is_refused(string field)
+    {
+        var query = field == "name" ? new TaskQuery(Name: "x\0") : new TaskQuery(Namespace: "x\0");
+        var e = await Rejects(TaskerErrorCode.InvalidArgument, async () => await Engine.ListTasksAsync(query));
+        Assert.Equal(field, e.Details["field"]);
+    }
+
+    [Theory]
+    [InlineData("name: nul_yaml\nnamespace_name: t\nversion: 1.0.0\ndescription: \"a\\0b\"\nsteps:\n  - name: a\n    handler: A\n")]
+    [InlineData("{\"name\": \"nul_json\", \"namespace_name\": \"t\", \"version\": \"1.0.0\", \"steps\": [{\"name\": \"a\", \"handler\": \"A\", \"handler_config\": {\"k\": \"a\\u0000b\"}}]}")]
+    public async Task A_template_holding_a_NUL_is_refused_and_not_registered(string text)
+    {
+        var e = await Rejects(TaskerErrorCode.InvalidArgument, async () => await Engine.RegisterTemplateAsync(text));
+        Assert.Equal("template", e.Details["field"]);
+        var name = text.Contains("nul_yaml") ? "nul_yaml" : "nul_json";
+        Assert.Null(await Engine.Store.FindTemplateAsync("t", name, null, CancellationToken.None));
     }
 
     [Fact]
