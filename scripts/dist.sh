@@ -143,7 +143,8 @@ if command -v cmake >/dev/null; then
     -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
   cmake --install "$stage/cmake" --prefix "$stage/c/$bundle" >/dev/null
   [ -f "$stage/c/$bundle/bin/$cli_name" ] || { echo "dist: the CMake install left out bin/$cli_name" >&2; exit 1; }
-  if tar --version 2>/dev/null | grep -q 'GNU tar'; then
+  # (Captured first: `tar --version | grep -q` under pipefail fails when grep exits before tar has written all.)
+  if [[ "$(tar --version 2>/dev/null || true)" == *"GNU tar"* ]]; then
     # Reproducible: the same inputs give the same bytes (member order, owners and times fixed).
     tar -C "$stage/c" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@315532800 -czf "$out/$bundle.tar.gz" "$bundle"
   else
