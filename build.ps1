@@ -36,7 +36,7 @@ usage: ./build.ps1 <command> [args]
   cli       publish the `tasker` operator command (NativeAOT) to artifacts/bin/<rid>/tasker.exe
   ctest     build the C examples and run the C ABI tests (CTest); publishes the library first if needed
   parity    check the header, the C# exports and the bindings agree (needs bash: scripts/abi-parity.sh)
-  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/ (needs bash: scripts/dist.sh)
+  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle with bin/tasker) into dist/ (needs bash: scripts/dist.sh)
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
   migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      check the tools the tests need are installed
@@ -111,6 +111,7 @@ function Invoke-Parity {
 
 function Invoke-Dist {
     Invoke-Native
+    Invoke-Cli  # the C bundle's bin/tasker
     Section 'packages (dist/)'
     $env:TASKER_RID = $Rid
     Invoke-Checked bash @('scripts/dist.sh')

@@ -27,7 +27,7 @@ usage: ./build.sh <command> [args]
   cli       publish the `tasker` operator command (NativeAOT) to artifacts/bin/<rid>/tasker
   ctest     build the C examples and run the C ABI tests (CTest); publishes libtasker first if needed
   parity    check the header, the C# exports, the library's symbols and the bindings agree
-  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle) into dist/, with SHA256SUMS
+  dist      build the packages (Python wheel + sdist, gems, npm packages, C bundle with bin/tasker) into dist/, with SHA256SUMS
   bench     run the C# benchmarks (extra args go to BenchmarkDotNet, e.g. --filter '*' --job short)
   migrate   apply the PostgreSQL migrations to TASKER_DATABASE_URL or DATABASE_URL (extra args, e.g. --schema S)
   deps      install missing Debian packages the tests need
@@ -110,6 +110,7 @@ cmd_parity() {
 
 cmd_dist() {
   cmd_native
+  cmd_cli  # the C bundle's bin/tasker
   section "packages (dist/)"
   bash scripts/dist.sh
 }

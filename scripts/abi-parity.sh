@@ -7,7 +7,7 @@
 #   2. a function's signature in the header and in C# differ (parameter count or types, return type);
 #   3. the error codes (names and values) in the header and in TaskerErrorCode differ;
 #   4. the versions differ: VERSION, TASKER_VERSION / _MAJOR / _MINOR / _PATCH, the library's tasker_version(),
-#      tasker.__version__, Tasker::VERSION and package.json; TASKER_ABI_VERSION and the C# AbiVersion (and the
+#      tasker.__version__, Tasker::VERSION, package.json and package-lock.json; TASKER_ABI_VERSION and the C# AbiVersion (and the
 #      library's SONAME, libtasker.so.<ABI>); the input size limit;
 #   5. a binding declares a different set of functions, or expects another ABI version (bindings hook below);
 #   6. a binding's error table (code -> class) differs from the header's codes.
@@ -122,7 +122,8 @@ compare "header error codes" "$tmp/codes_h" "TaskerErrorCode" "$tmp/codes_cs"
 define() { sed -nE "s/^#define $1 (.*)$/\1/p" "$header" | tr -d '"'; }
 # VERSION is the one place the release version is written: the .NET build (tasker_version()), CMake, the Python
 # package and the gem read it, the dist step stamps package.json. The header's macros and the Node binding's
-# package.json are written by hand, so they are compared; the bindings are asked for the version they report.
+# package.json and package-lock.json (its own version, twice) are written by hand, so they are compared; the
+# bindings are asked for the version they report.
 version=$(tr -d '[:space:]' <VERSION)
 h_version=$(define TASKER_VERSION)
 same "the version" "$version" "VERSION" "$h_version" "TASKER_VERSION in $header"
@@ -135,6 +136,10 @@ if command -v ruby >/dev/null; then
   same "the version" "$version" "VERSION" "$(ruby -Ibindings/ruby/lib -e 'require "tasker/version"; puts Tasker::VERSION')" "Tasker::VERSION"
 fi
 same "the version" "$version" "VERSION" "$(sed -nE 's/^  "version": "([^"]+)",$/\1/p' bindings/node/package.json)" "bindings/node/package.json"
+lock=bindings/node/package-lock.json
+lock_versions=$(python3 -c 'import json, sys; lock = json.load(open(sys.argv[1])); print(lock.get("version"), lock.get("packages", {}).get("", {}).get("version"))' "$lock")
+same "the version" "$version" "VERSION" "${lock_versions% *}" "\"version\" in $lock"
+same "the version" "$version" "VERSION" "${lock_versions#* }" "packages[\"\"].version in $lock"
 h_abi=$(define TASKER_ABI_VERSION)
 same "the ABI version" "$h_abi" "TASKER_ABI_VERSION" "$(sed -nE 's/.*const uint AbiVersion = ([0-9]+);.*/\1/p' "$native/Exports/VersionExports.cs")" "AbiVersion in VersionExports.cs"
 if [ -f "$lib" ] && [ "$(basename "$lib")" = libtasker.so ]; then

@@ -13,6 +13,9 @@
 #                                                              libtasker.so, cmake/, pkgconfig/), bin/tasker
 #
 # scripts/tests/dist_test.sh installs each of them away from the checkout and runs a workflow.
+#
+# Portable to macOS (BSD find, tar and sha256) and Git Bash on Windows: GNU-only options are used only where the tool
+# is GNU's (tar's reproducibility flags). PYTHON names the Python 3 to run (default python3).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,6 +27,9 @@ case "$rid" in
 esac
 lib=$PWD/artifacts/lib/$rid/$lib_name
 [ -f "$lib" ] || { echo "dist: $lib does not exist: run ./build.sh native first" >&2; exit 1; }
+case "$rid" in win-*) cli_name=tasker.exe ;; *) cli_name=tasker ;; esac
+cli=$PWD/artifacts/bin/$rid/$cli_name  # the operator command, for the C bundle's bin/
+[ -f "$cli" ] || { echo "dist: $cli does not exist: run ./build.sh cli first (./build.sh dist does)" >&2; exit 1; }
 version=$(tr -d '[:space:]' <VERSION)
 abi=$(sed -nE 's/^#define TASKER_ABI_VERSION ([0-9]+).*/\1/p' include/tasker.h)
 out=$PWD/${TASKER_DIST_DIR:-dist}
@@ -52,7 +58,7 @@ copy_tree() { # from to
 echo "dist: version $version, ABI $abi, $rid, from $lib"
 
 # --- Python ------------------------------------------------------------------------------------------------------
-python3 scripts/dist/python_dist.py --version "$version" --library "$lib" --rid "$rid" --source bindings/python --out "$out"
+"${PYTHON:-python3}" scripts/dist/python_dist.py --version "$version" --library "$lib" --rid "$rid" --source bindings/python --out "$out"
 
 # --- Ruby --------------------------------------------------------------------------------------------------------
 if command -v gem >/dev/null; then
@@ -131,18 +137,29 @@ fi
 # --- C bundle ----------------------------------------------------------------------------------------------------
 if command -v cmake >/dev/null; then
   bundle=tasker-$version-$rid
+  # The install puts the header, the library, the CMake and pkg-config files and the command (bin/) in the bundle.
   cmake -S . -B "$stage/cmake" -DCMAKE_BUILD_TYPE=Release -DTASKER_RID="$rid" -DTASKER_LIBRARY_DIR="$(dirname "$lib")" \
-    -DTASKER_BUILD_EXAMPLES=OFF -DTASKER_BUILD_TESTS=OFF -DTASKER_BUILD_BENCH=OFF -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
+    -DTASKER_CLI_DIR="$(dirname "$cli")" -DTASKER_BUILD_EXAMPLES=OFF -DTASKER_BUILD_TESTS=OFF -DTASKER_BUILD_BENCH=OFF \
+    -DCMAKE_INSTALL_LIBDIR=lib >/dev/null
   cmake --install "$stage/cmake" --prefix "$stage/c/$bundle" >/dev/null
-  # The operator command, once it has been published (src/Tasker.Cli).
-  for cli in tasker tasker.exe; do
-    if [ -f "artifacts/bin/$rid/$cli" ]; then install -D -m 755 "artifacts/bin/$rid/$cli" "$stage/c/$bundle/bin/$cli"; fi
-  done
-  tar -C "$stage/c" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@315532800 -czf "$out/$bundle.tar.gz" "$bundle"
+  [ -f "$stage/c/$bundle/bin/$cli_name" ] || { echo "dist: the CMake install left out bin/$cli_name" >&2; exit 1; }
+  # (Captured first: `tar --version | grep -q` under pipefail fails when grep exits before tar has written all.)
+  if [[ "$(tar --version 2>/dev/null || true)" == *"GNU tar"* ]]; then
+    # Reproducible: the same inputs give the same bytes (member order, owners and times fixed).
+    tar -C "$stage/c" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@315532800 -czf "$out/$bundle.tar.gz" "$bundle"
+  else
+    tar -C "$stage/c" -czf "$out/$bundle.tar.gz" "$bundle"  # bsdtar (macOS): the same files, times as built
+  fi
   echo "$out/$bundle.tar.gz"
 else
   echo "dist: cmake is not installed: no C bundle" >&2
 fi
 
-(cd "$out" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | sort | xargs sha256sum >SHA256SUMS)
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }  # macOS: shasum
+(
+  cd "$out"
+  for f in *; do if [ -f "$f" ] && [ "$f" != SHA256SUMS ]; then echo "$f"; fi; done | sort >"$stage/sums.list"
+  # shellcheck disable=SC2046 # file names without spaces (written above)
+  sha256 $(cat "$stage/sums.list") >SHA256SUMS
+)
 echo "dist: $(($(wc -l <"$out/SHA256SUMS"))) files in ${out#"$PWD"/} (SHA256SUMS)"

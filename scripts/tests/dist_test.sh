@@ -8,7 +8,8 @@
 #           the plain gem without a .NET SDK stops with a message naming the platform gem
 #   Node    the npm tarballs in a fresh folder, `require('tasker')` (npm alias) and `import`; without the platform
 #           package, the error names it
-#   C       the bundle: a program built with CMake (find_package(Tasker) and find_package(tasker)) and with pkg-config
+#   C       the bundle: a program built with CMake (find_package(Tasker) and find_package(tasker)) and with pkg-config;
+#           bin/tasker reports this version
 #
 # Usage: scripts/tests/dist_test.sh [dist dir]   (default dist/; koffi comes from the npm registry)
 set -euo pipefail
@@ -312,7 +313,16 @@ c_bundle_layout() {
   [ "$(objdump -p "$prefix/lib/libtasker.so.$abi" | awk '$1 == "SONAME" { print $2 }')" = "libtasker.so.$abi" ]
   [ -f "$prefix/lib/cmake/tasker/tasker-config.cmake" ]
   [ -f "$prefix/lib/pkgconfig/tasker.pc" ]
-  if [ -e "$prefix/bin/tasker" ]; then [ -x "$prefix/bin/tasker" ]; echo "bin/tasker present"; else echo "bin/tasker absent (no CLI published)"; fi
+}
+# The operator command is in the bundle (./build.sh dist publishes it) and is this release's: one published from
+# another release's sources reports that release's version.
+c_bundle_command() {
+  local reported
+  [ -x "$prefix/bin/tasker" ] || { echo "missing or not executable: bin/tasker"; return 1; }
+  reported=$("$prefix/bin/tasker" --version)
+  # The informational version: <VERSION>, with +<commit> when built from a git checkout.
+  case "$reported" in "$version" | "$version+"*) ;; *) echo "bin/tasker --version reports '$reported', not $version"; return 1 ;; esac
+  echo "bin/tasker --version: $reported"
 }
 # Runs a program built against the bundle and checks the libtasker it loaded is the bundle's.
 run_c() { # program
@@ -349,6 +359,7 @@ c_pkg_config() {
   run_c "$work/pc-consumer"
 }
 check "c: the bundle holds include/, lib/libtasker.so.$abi (its SONAME) with the libtasker.so link, cmake/, pkgconfig/" c_bundle_layout
+check "c: the bundle's bin/tasker reports version $version" c_bundle_command
 check "c: a program built with CMake (find_package(Tasker) and find_package(tasker)) runs against the bundle" c_cmake
 check "c: a program built with pkg-config runs against the bundle" c_pkg_config
 

@@ -45,6 +45,26 @@ function installHint() {
     'built for this machine';
 }
 
+/** The repository, when this binding runs from a checkout's bindings/node (not from an installed package). */
+function checkout() {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  return fs.existsSync(path.join(root, 'include', 'tasker.h')) ? root : null;
+}
+
+/**
+ * What to do about a library of another release: the packages of this release, the platform one carrying its own.
+ * The build step is named only where there is something to build (a checkout).
+ */
+function sameReleaseHint() {
+  const { version } = require('../package.json');
+  const install = `npm install tasker-native@${version} ${PLATFORM_PACKAGE}@${version}`;
+  const hint = process.env.TASKER_LIBRARY_PATH
+    ? 'TASKER_LIBRARY_PATH names a libtasker of another release: unset it to use the library of the packages ' +
+      `(${install}), or point it at the libtasker of release ${version}`
+    : `the library of the packages is from another release: ${install}`;
+  return checkout() ? `${hint} (in this checkout: ./build.sh native)` : hint;
+}
+
 /**
  * TASKER_LIBRARY_PATH, else the platform package's copy, else the copy `./build.sh native` puts in the package's
  * `native/` folder (a checkout).
@@ -103,7 +123,8 @@ function load() {
   const abiVersion = lib.func('tasker_abi_version', 'uint32_t', []);
   const found = abiVersion();
   if (found !== ABI_VERSION) {
-    throw new AbiMismatchError(`${file} (libtasker ${version()}) has ABI version ${found}; this binding needs ${ABI_VERSION}`,
+    throw new AbiMismatchError(`${file} (libtasker ${version()}) has ABI version ${found}; this binding needs ` +
+      `${ABI_VERSION}: ${sameReleaseHint()}`,
       { library: file, found: String(found), expected: String(ABI_VERSION) });
   }
   const t = declareTypes();

@@ -67,7 +67,41 @@ test('a library of another ABI version is refused with AbiMismatchError', { skip
   const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e.name, e.code, e.message); }`,
   { env: { TASKER_LIBRARY_PATH: path.join(dir, 'libfake.so') } });
-  assert.match(stdout, /^AbiMismatchError 13 .*libfake\.so \(libtasker 9\.9\.9\) has ABI version 999; this binding needs 2$/);
+  const { version } = require('../package.json');
+  const platformPackage = `@tasker-native/${process.platform}-${process.arch}`;
+  assert.equal(stdout, `AbiMismatchError 13 ${path.join(dir, 'libfake.so')} (libtasker 9.9.9) has ABI version 999; ` +
+    'this binding needs 2: TASKER_LIBRARY_PATH names a libtasker of another release: unset it to use the library of ' +
+    `the packages (npm install tasker-native@${version} ${platformPackage}@${version}), or point it at the libtasker ` +
+    `of release ${version} (in this checkout: ./build.sh native)`);
+});
+
+test('installed packages whose library is of another ABI name the packages to install, not a build step', { skip: !cc && 'no C compiler (cc) to build a fake library' }, (t) => {
+  // An app's node_modules, away from the checkout: tasker-native 7.8.9, koffi, and the platform package holding a
+  // library of another ABI.
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'tasker-abi-app-'));
+  t.after(() => fs.rmSync(app, { recursive: true, force: true }));
+  const modules = path.join(app, 'node_modules');
+  const main = path.join(modules, 'tasker-native');
+  fs.mkdirSync(main, { recursive: true });
+  for (const entry of ['lib', 'index.mjs']) fs.cpSync(path.join(PACKAGE, entry), path.join(main, entry), { recursive: true });
+  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'));
+  fs.writeFileSync(path.join(main, 'package.json'), JSON.stringify({ ...pkg, version: '7.8.9' }));
+  fs.symlinkSync(path.join(PACKAGE, 'node_modules', 'koffi'), path.join(modules, 'koffi'));
+  const platformPackage = `@tasker-native/${process.platform}-${process.arch}`;
+  const platformDir = path.join(modules, platformPackage);
+  fs.mkdirSync(platformDir, { recursive: true });
+  fs.writeFileSync(path.join(platformDir, 'package.json'), JSON.stringify({ name: platformPackage, version: '7.8.9' }));
+  fs.writeFileSync(path.join(app, 'fake.c'), 'unsigned int tasker_abi_version(void) { return 999; }\n' +
+    'const char *tasker_version(void) { return "9.9.9"; }\n');
+  const library = path.join(platformDir, 'libtasker.so');
+  execFileSync(cc, ['-shared', '-fPIC', '-o', library, path.join(app, 'fake.c')]);
+  const env = { ...process.env };
+  delete env.TASKER_LIBRARY_PATH;
+  const result = spawnSync(process.execPath, ['-e', `const tasker = require('tasker-native');
+    try { new tasker.Engine(); } catch (e) { console.log(e.name, e.message); }`], { cwd: app, encoding: 'utf8', env });
+  assert.equal(result.stdout.trim(), `AbiMismatchError ${library} (libtasker 9.9.9) has ABI version 999; this binding ` +
+    'needs 2: the library of the packages is from another release: npm install tasker-native@7.8.9 ' +
+    `${platformPackage}@7.8.9`, result.stderr);
 });
 
 test('the ESM entry exports the same objects as the CommonJS one', () => {

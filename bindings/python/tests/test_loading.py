@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,9 +51,30 @@ def test_a_missing_library_is_a_clear_error_when_the_first_engine_opens(tmp_path
 def test_a_library_of_another_abi_version_is_refused(tmp_path):
     lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 99; }\n")
     run = run_with_library(lib)
+    v = tasker.__version__
     assert run.stdout.strip() == (
-        f"AbiMismatchError | libtasker at {lib} has ABI version 99; this binding needs 2: install the binding and "
-        "the library from the same release (./build.sh native)"), run
+        f"AbiMismatchError | libtasker at {lib} has ABI version 99; this binding needs 2: TASKER_LIBRARY_PATH names "
+        "a libtasker of another release: unset it to use the library inside the package (pip install "
+        f"--force-reinstall tasker-native=={v}), or point it at the libtasker of release {v} (in this checkout: "
+        "./build.sh native)"), run
+
+
+def test_an_installed_package_whose_library_is_of_another_abi_names_the_package_not_a_build_step(tmp_path):
+    # The package as installed (site-packages/tasker with its VERSION and _native/), away from the checkout.
+    site = tmp_path / "site"
+    shutil.copytree(Path(tasker.__file__).parent, site / "tasker",
+                    ignore=shutil.ignore_patterns("__pycache__", "_native"))
+    (site / "tasker" / "VERSION").write_text("7.8.9\n")
+    (site / "tasker" / "_native").mkdir()
+    stub = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 99; }\n")
+    shutil.copy(stub, site / "tasker" / "_native" / "libtasker.so")
+    env = {k: v for k, v in os.environ.items() if k != "TASKER_LIBRARY_PATH"}
+    run = subprocess.run([sys.executable, "-c", OPEN_ENGINE], env={**env, "PYTHONPATH": str(site)}, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == (
+        f"AbiMismatchError | libtasker at {site / 'tasker' / '_native' / 'libtasker.so'} has ABI version 99; this "
+        "binding needs 2: the library inside the package is from another release: pip install --force-reinstall "
+        "tasker-native==7.8.9"), run
 
 
 def test_a_library_without_a_function_the_binding_needs_is_refused(tmp_path):
@@ -69,7 +91,6 @@ def test_a_library_that_is_not_libtasker_is_refused(tmp_path):
 
 def test_every_function_of_the_header_is_declared():
     """The parity script checks this too; here it fails with the missing names."""
-    from pathlib import Path
     import re
     from tasker import _ffi
     header = (Path(__file__).resolve().parents[3] / "include" / "tasker.h").read_text()

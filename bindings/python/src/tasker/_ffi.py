@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__, checkout
 from .errors import AbiMismatchError, TaskerError, error_for_code
 
 ABI_VERSION = 2
@@ -61,6 +62,18 @@ _INSTALL_HINT = ("install the wheel built for this machine: pip install --force-
                  "libtasker built for it")
 
 
+def _same_release_hint() -> str:
+    """What to do about a library of another release: the package of this release, which carries its own. The build
+    step is named only where there is something to build (a checkout)."""
+    package = f"pip install --force-reinstall tasker-native=={__version__}"
+    if os.environ.get("TASKER_LIBRARY_PATH"):
+        hint = (f"TASKER_LIBRARY_PATH names a libtasker of another release: unset it to use the library inside the "
+                f"package ({package}), or point it at the libtasker of release {__version__}")
+    else:
+        hint = f"the library inside the package is from another release: {package}"
+    return hint + (" (in this checkout: ./build.sh native)" if checkout() is not None else "")
+
+
 def _machine() -> str:
     return f"{platform.system()} {platform.machine()}"
 
@@ -95,9 +108,8 @@ def _load() -> ctypes.CDLL:
     abi_version.argtypes, abi_version.restype = [], ctypes.c_uint32
     found = abi_version()
     if found != ABI_VERSION:
-        raise AbiMismatchError(
-            f"libtasker at {path} has ABI version {found}; this binding needs {ABI_VERSION}: "
-            "install the binding and the library from the same release (./build.sh native)")
+        raise AbiMismatchError(f"libtasker at {path} has ABI version {found}; this binding needs {ABI_VERSION}: "
+                               f"{_same_release_hint()}")
     for name, (argtypes, restype) in _SIGNATURES.items():
         try:
             fn = getattr(lib, name)

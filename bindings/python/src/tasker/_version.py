@@ -9,12 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _read() -> str:
+def checkout() -> Path | None:
+    """The repository, when this package runs from a checkout's bindings/python/src (not from an install)."""
     here = Path(__file__).resolve().parent
-    candidates = [here / "VERSION"]
-    checkout = here.parents[3] if len(here.parents) > 3 else None  # bindings/python/src/tasker -> the repository
-    if checkout is not None and (checkout / "include" / "tasker.h").is_file():
-        candidates.append(checkout / "VERSION")
+    root = here.parents[3] if len(here.parents) > 3 else None  # bindings/python/src/tasker -> the repository
+    return root if root is not None and (root / "include" / "tasker.h").is_file() else None
+
+
+def _read() -> str:
+    candidates = [Path(__file__).resolve().parent / "VERSION"]
+    root = checkout()
+    if root is not None:
+        candidates.append(root / "VERSION")
     for candidate in candidates:
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8").strip()

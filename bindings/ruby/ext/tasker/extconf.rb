@@ -17,16 +17,21 @@ rid = case [RbConfig::CONFIG["host_os"], RbConfig::CONFIG["host_cpu"]]
       else abort "tasker-native: no .NET runtime identifier for #{RbConfig::CONFIG["host_os"]} #{RbConfig::CONFIG["host_cpu"]}"
       end
 library = { "osx" => "libtasker.dylib", "win" => "tasker.dll" }.fetch(rid.split("-").first, "libtasker.so")
+# The platform gem for this machine: RubyGems' name for $rid, as scripts/dist.sh names the gem it builds there. Only
+# x86_64-linux (glibc) is built and tested here; the others exist where someone ran ./build.sh dist on that platform.
+gem_platform = { "linux-x64" => "x86_64-linux", "linux-arm64" => "aarch64-linux", "osx-x64" => "x86_64-darwin",
+                 "osx-arm64" => "arm64-darwin", "win-x64" => "x64-mingw-ucrt" }.fetch(rid)
+platform_gem = "gem install tasker-native --platform #{gem_platform} " \
+               "(with Bundler: bundle lock --add-platform #{gem_platform})"
 
 unless File.file?(File.join(source, "src", "Tasker.Native", "Tasker.Native.csproj"))
   abort "tasker-native: this gem carries no libtasker source (it was built outside ./build.sh dist): install the " \
-        "platform gem instead (gem install tasker-native --platform x86_64-linux), or set TASKER_LIBRARY_PATH"
+        "platform gem instead: #{platform_gem}; or set TASKER_LIBRARY_PATH"
 end
 dotnet = ENV.fetch("DOTNET", "dotnet")
 unless system(dotnet, "--version", out: File::NULL, err: File::NULL)
   abort "tasker-native: building libtasker from source needs the .NET 10 SDK (`dotnet` on PATH). " \
-        "Without it, install the prebuilt platform gem: gem install tasker-native --platform " \
-        "x86_64-linux (with Bundler: bundle lock --add-platform x86_64-linux), or set TASKER_LIBRARY_PATH to a " \
+        "Without it, install the prebuilt platform gem: #{platform_gem}, or set TASKER_LIBRARY_PATH to a " \
         "libtasker you built"
 end
 

@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "ffi"
+require_relative "version"
 
 module Tasker
   # The one module that touches libtasker: library discovery, the ABI check, every function's signature, and the
@@ -48,6 +49,25 @@ module Tasker
                          "#{RbConfig::CONFIG["host_os"]} #{RbConfig::CONFIG["host_cpu"]}: #{INSTALL_HINT}")
     end
 
+    # The repository, when this binding runs from a checkout's bindings/ruby/lib (not from an installed gem).
+    def self.checkout
+      root = File.expand_path("../../../..", __dir__)
+      root if File.file?(File.join(root, "include", "tasker.h"))
+    end
+
+    # What to do about a library of another release: the gem of this release, which carries its own. The build step
+    # is named only where there is something to build (a checkout).
+    def self.same_release_hint
+      gem = "gem install tasker-native -v #{Tasker::VERSION}"
+      hint = if ENV["TASKER_LIBRARY_PATH"].to_s.empty?
+               "the library inside the gem is from another release: #{gem}"
+             else
+               "TASKER_LIBRARY_PATH names a libtasker of another release: unset it to use the library inside the " \
+                 "gem (#{gem}), or point it at the libtasker of release #{Tasker::VERSION}"
+             end
+      checkout ? "#{hint} (in this checkout: ./build.sh native)" : hint
+    end
+
     begin
       ffi_lib library_path
     rescue LoadError => e
@@ -62,28 +82,39 @@ module Tasker
       raise LoadError, "cannot load libtasker from #{library_path}: #{e.message}: #{where}"
     end
 
-    attach_function :tasker_version, [], :string
-    attach_function :tasker_abi_version, [], :uint32
-    attach_function :tasker_error_code, [:pointer], :int32
-    attach_function :tasker_error_message, [:pointer], :string
-    attach_function :tasker_error_details, [:pointer], :string
-    attach_function :tasker_error_free, [:pointer], :void
-    attach_function :tasker_bytes_free, [:pointer], :void
-    attach_function :tasker_engine_open, %i[pointer size_t pointer], :pointer, blocking: true
-    attach_function :tasker_engine_close, [:pointer], :pointer, blocking: true
-    attach_function :tasker_engine_free, [:pointer], :void, blocking: true
-    attach_function :tasker_engine_migrate, [:pointer], :pointer, blocking: true
-    attach_function :tasker_engine_advance_clock, %i[pointer int64], :pointer
-    attach_function :tasker_engine_health, %i[pointer pointer], :pointer, blocking: true
-    attach_function :tasker_subscription_open, %i[pointer pointer size_t uint32 pointer], :pointer
-    attach_function :tasker_subscription_pull, %i[pointer uint32 pointer], :pointer
-    attach_function :tasker_subscription_free, [:pointer], :void
+    # Functions the library lacks. A library of another ABI may lack some: ensure_abi! reports its ABI version first,
+    # then these, when the first engine opens (not here, at require, where a stack trace would be all one got).
+    MISSING = []
+
+    def self.attach(name, *signature, **options)
+      attach_function(name, *signature, **options)
+    rescue FFI::NotFoundError
+      MISSING << name
+    end
+
+    attach :tasker_version, [], :string
+    attach :tasker_abi_version, [], :uint32
+    attach :tasker_error_code, [:pointer], :int32
+    attach :tasker_error_message, [:pointer], :string
+    attach :tasker_error_details, [:pointer], :string
+    attach :tasker_error_free, [:pointer], :void
+    attach :tasker_bytes_free, [:pointer], :void
+    attach :tasker_engine_open, %i[pointer size_t pointer], :pointer, blocking: true
+    attach :tasker_engine_close, [:pointer], :pointer, blocking: true
+    attach :tasker_engine_free, [:pointer], :void, blocking: true
+    attach :tasker_engine_migrate, [:pointer], :pointer, blocking: true
+    attach :tasker_engine_advance_clock, %i[pointer int64], :pointer
+    attach :tasker_engine_health, %i[pointer pointer], :pointer, blocking: true
+    attach :tasker_subscription_open, %i[pointer pointer size_t uint32 pointer], :pointer
+    attach :tasker_subscription_pull, %i[pointer uint32 pointer], :pointer
+    attach :tasker_subscription_free, [:pointer], :void
     JSON_CALLS = %i[
       tasker_template_register tasker_task_create tasker_task_get tasker_task_list tasker_steps_claim
       tasker_step_heartbeat tasker_step_complete tasker_step_fail tasker_task_evaluate tasker_task_retry
       tasker_task_cancel tasker_step_resolve tasker_stale_work_list tasker_work_claim
     ].freeze
-    JSON_CALLS.each { |name| attach_function name, %i[pointer pointer size_t pointer], :pointer, blocking: true }
+    JSON_CALLS.each { |name| attach name, %i[pointer pointer size_t pointer], :pointer, blocking: true }
+    MISSING.freeze
 
     module_function
 
@@ -93,9 +124,17 @@ module Tasker
     def ensure_abi!
       return if @abi_checked
 
+      if MISSING.include?(:tasker_abi_version)
+        raise Tasker::AbiMismatchError, "#{library_path} is not libtasker: it has no tasker_abi_version"
+      end
       found = tasker_abi_version
       if found != ABI_VERSION
-        raise Tasker::AbiMismatchError, "libtasker at #{library_path} has ABI version #{found}; this binding needs #{ABI_VERSION}"
+        raise Tasker::AbiMismatchError, "libtasker at #{library_path} has ABI version #{found}; this binding needs " \
+                                        "#{ABI_VERSION}: #{same_release_hint}"
+      end
+      unless MISSING.empty?
+        raise Tasker::AbiMismatchError, "libtasker at #{library_path} has no #{MISSING.join(", ")}: it is older than " \
+                                        "this binding: #{same_release_hint}"
       end
       @abi_checked = true
     end
