@@ -19,7 +19,7 @@ end
 
 checkpoints = (ARGV[0] || "10000,100000").split(",").map(&:to_i)
 out = { language: "Ruby #{RUBY_VERSION}", bare: BARE }
-Tasker::Engine.open(threads: 1, retention: { max_finished_tasks: 500 }) do |engine|
+Tasker::Engine.open(concurrency: 1, retention: { max_finished_tasks: 500 }) do |engine|
   engine.register_template(File.join(__dir__, "noop.yaml"))
   engine.register_handler("Noop", Noop)
   GC.start

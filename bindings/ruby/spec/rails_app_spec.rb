@@ -39,4 +39,20 @@ RSpec.describe "a Rails app under Bundler.require" do
     expect(report["action"]).not_to eq("complete")
     expect(report["errors"]).to include("ActiveRecord::ConnectionTimeoutError")
   end
+
+  it "defaults an engine's concurrency to the pool size and its environment to Rails.env (RAILS_ENV unset)" do
+    report = run_report("REPORT" => "defaults", "RAILS_ENV" => nil)
+    expect(report).to eq("concurrency" => 2, "which" => "development", "rails_env" => "development", "explicit" => 3)
+  end
+
+  it "lets handler threads autoload while a request thread waits in handle" do
+    report = run_report("REPORT" => "request")
+    expect(report["deadlock"]).to be(false)
+    expect(report["action"]).to eq("complete")
+    expect(report["results"]).to include({ "ran_on" => "pool", "colors" => 4 })
+  end
+
+  it "deadlocks without the Railtie's permit_concurrent_loads around the wait (the control)" do
+    expect(run_report("REPORT" => "request", "WITHOUT_PERMIT" => "1")["deadlock"]).to be(true)
+  end
 end

@@ -55,6 +55,35 @@ module RailsTaskerSpec
     end
   end
 
+  # a -> b -> c: c reads its grandparent a through the sequence, as Rails Tasker's own CreateOrderStepHandler reads
+  # fetch_cart. Only b comes with c's claim; a is fetched from the engine.
+  CHAIN = <<~YAML
+    name: spec_task/chain
+    namespace_name: spec
+    version: 1.0.0
+    step_templates:
+      - { name: a, handler_class: RailsTaskerSpec::ChainA }
+      - { name: b, handler_class: RailsTaskerSpec::ChainB, depends_on_step: a }
+      - { name: c, handler_class: RailsTaskerSpec::ChainC, depends_on_step: b }
+  YAML
+
+  class ChainA < Tasker::StepHandler::Base
+    def process(_task, _sequence, _step) = { "cart" => [1, 2] }
+  end
+
+  class ChainB < Tasker::StepHandler::Base
+    def process(_task, sequence, _step) = { "seen_by_b" => sequence.find_step_by_name("a").results["cart"].size }
+  end
+
+  class ChainC < Tasker::StepHandler::Base
+    def process(_task, sequence, step)
+      a = sequence.find_step_by_name("a")
+      { "cart" => a.results["cart"], "a_status" => a.status, "b" => sequence.find_step_by_name("b").results["seen_by_b"],
+        "names" => sequence.steps.map(&:name), "self" => sequence.find_step_by_name("c").equal?(step),
+        "missing" => sequence.find_step_by_name("nope").nil? }
+    end
+  end
+
   class MarkDone < Tasker::StepHandler::Base
     def process(_task, _sequence, step)
       step.results = { "set_by_handler" => true } # respected: process_results keeps results the handler set
@@ -167,5 +196,22 @@ RSpec.describe "Rails Tasker handlers" do
                     'require "tasker-native"; puts [defined?(Tasker::Engine), defined?(Tasker::StepHandler::Api)].inspect'],
                    err: %i[child out], &:read)
     expect(out).to include('["constant", "constant"]')
+  end
+
+  it "lets a handler read a step that is not its direct dependency, fetching the task only then" do
+    open_engine do |engine|
+      engine.register_template(RailsTaskerSpec::CHAIN)
+      engine.register_handlers(RailsTaskerSpec::ChainA, RailsTaskerSpec::ChainB, RailsTaskerSpec::ChainC)
+      task = engine.create_task("spec_task/chain", namespace: "spec")
+      fetched = []
+      engine.define_singleton_method(:get_task) { |uuid| super(uuid).tap { fetched << uuid } }
+      expect(engine.handle(task.uuid).action).to eq("complete")
+
+      c = engine.get_task(task.uuid).steps.find { |s| s["name"] == "c" }["result"]
+      expect(c).to eq("cart" => [1, 2], "a_status" => "complete", "b" => 2, "names" => %w[a b c], "self" => true,
+                      "missing" => true)
+      # b found its direct dependency a in the claim; only c asked the engine, once (the last fetch is ours).
+      expect(fetched).to eq([task.uuid, task.uuid])
+    end
   end
 end

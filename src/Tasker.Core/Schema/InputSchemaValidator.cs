@@ -6,10 +6,13 @@ namespace Tasker.Core.Schema;
 
 /// <summary>
 /// A template's <c>input_schema</c> (Rails Tasker: <c>schema</c>), compiled once at registration with JsonSchema.Net:
-/// full JSON Schema (draft 2020-12 unless the schema's <c>$schema</c> says otherwise) including <c>pattern</c>,
+/// full JSON Schema including <c>pattern</c>,
 /// <c>format</c> (enforced, not just annotated), <c>oneOf</c> and local <c>$ref</c>. A keyword the dialect does not
 /// know is refused at registration, so a misspelled <c>requried</c> cannot silently validate nothing. Remote
 /// <c>$ref</c>s are never fetched. Errors name the offending path (<c>$.order.id</c>) and what was expected.
+/// The draft: the schema's <c>$schema</c> if it names one (draft-04, which Rails Tasker's json-schema gem spoke, is
+/// read as draft-07: <see cref="Draft04Schema"/>); otherwise draft-07 for the Rails key <c>schema</c> (Rails schemas
+/// are draft-04 style: <c>definitions</c>, tuple <c>items</c>, <c>dependencies</c>) and 2020-12 for <c>input_schema</c>.
 /// </summary>
 internal sealed class InputSchemaValidator
 {
@@ -17,6 +20,10 @@ internal sealed class InputSchemaValidator
 
     // Unknown keywords are errors rather than annotations: the one difference from JSON Schema's defaults.
     private static readonly Dialect Strict = Dialect.Draft202012.With([], allowUnknownKeywords: false);
+    private static readonly Dialect StrictDraft07 = Dialect.Draft07.With([], allowUnknownKeywords: false);
+
+    /// <summary>The Rails Tasker spelling of <c>input_schema</c>, whose schemas are draft-04 style.</summary>
+    public const string RailsKey = "schema";
 
     // The valid case, every create, asks only for a yes/no (JsonSchema.Net stops at the first failure); an invalid
     // context is evaluated again for the full list of violations.
@@ -51,11 +58,20 @@ internal sealed class InputSchemaValidator
             throw new TaskerException(TaskerErrorCode.InvalidArgument,
                 $"template '{template}': {key} refers to '{(remote.Length > 64 ? remote[..64] + "..." : remote)}'; only local $refs (#/...) are supported, remote schemas are never fetched",
                 new Dictionary<string, string> { ["field"] = key, ["template"] = template });
+        var dialect = key == RailsKey ? StrictDraft07 : Strict;
+        if (Draft04Schema.Declares(schema))
+        {
+            schema = Draft04Schema.ToDraft07(schema, out var problem);
+            if (problem is not null)
+                throw new TaskerException(TaskerErrorCode.InvalidArgument, $"template '{template}': {key} is not a valid JSON Schema: {problem}",
+                    new Dictionary<string, string> { ["field"] = key, ["template"] = template });
+            dialect = StrictDraft07;
+        }
         try
         {
             // A registry per schema: nothing leaks into JsonSchema.Net's global registry between templates, and a
             // $ref can only reach this schema's own definitions.
-            var options = new BuildOptions { Dialect = Strict, SchemaRegistry = new SchemaRegistry() };
+            var options = new BuildOptions { Dialect = dialect, SchemaRegistry = new SchemaRegistry() };
             var compiled = JsonSchema.Build(schema, options, new Uri($"urn:tasker:template:{Uri.EscapeDataString(template)}"));
             return new InputSchemaValidator(compiled, key);
         }

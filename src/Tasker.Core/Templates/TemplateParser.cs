@@ -23,6 +23,9 @@ public static partial class TemplateParser
     /// <summary>The namespace of a template that names none (what Rails Tasker uses).</summary>
     public const string DefaultNamespace = "default";
 
+    /// <summary>The version of a template that gives none, as in Rails Tasker (<c>NamedTask::DEFAULT_VERSION</c>).</summary>
+    public const string DefaultVersion = "0.1.0";
+
     public static TaskTemplate Parse(string text) => Parse(text, TemplateParseOptions.None);
 
     public static TaskTemplate Parse(string text, TemplateParseOptions options)
@@ -51,7 +54,7 @@ public static partial class TemplateParser
         root = TemplateEnvironment.Apply(root, name, options, out var environment);
         var ns = Alternative(root, "namespace_name", "namespace", name) ?? DefaultNamespace;
         CheckIdentifier(ns, "namespace_name");
-        var version = TemplateVersion.Parse(OptionalString(root, "version"));
+        var version = TemplateVersion.Parse(OptionalString(root, "version") ?? DefaultVersion);
         var defaultSystem = OptionalString(root, "default_dependent_system");
 
         List<StepTemplate> steps;

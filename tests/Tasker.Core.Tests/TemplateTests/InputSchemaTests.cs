@@ -77,4 +77,58 @@ public sealed class InputSchemaTests
         var message = Rejected(t, """{"n": 1}""");
         Assert.Equal("context does not match the input_schema of 'default/t@1.0.0': $.n: 1 should be at least 3 (minimum)", message);
     }
+
+    // Rails Tasker's json-schema gem spoke draft-04: `definitions` with `$ref: '#/definitions/x'`, tuple `items`.
+    [Fact]
+    public void A_rails_schema_without_dollar_schema_is_draft_07_with_definitions_and_tuple_items()
+    {
+        const string schema = """
+            {"type": "object", "required": ["cart_id"],
+             "definitions": {"id": {"type": "integer", "minimum": 1}},
+             "properties": {"cart_id": {"$ref": "#/definitions/id"},
+                            "pair": {"type": "array", "items": [{"type": "string"}, {"type": "integer"}]}}}
+            """;
+        var t = WithSchema(schema, "schema");
+        Accepted(t, """{"cart_id": 5, "pair": ["a", 1]}""");
+        Assert.Contains("$.cart_id:", Rejected(t, """{"cart_id": 0}"""), StringComparison.Ordinal);
+        Assert.Contains("$.pair[1]:", Rejected(t, """{"cart_id": 5, "pair": ["a", "b"]}"""), StringComparison.Ordinal);
+        // Still strict: an unknown keyword is refused in draft-07 too.
+        var e = Assert.Throws<TaskerException>(() => WithSchema("""{"type": "object", "requried": ["x"]}""", "schema"));
+        Assert.Contains("requried", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Input_schema_without_dollar_schema_stays_2020_12()
+    {
+        var e = Assert.Throws<TaskerException>(() => WithSchema("""{"definitions": {"x": {"type": "integer"}}}"""));
+        Assert.Contains("definitions", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://json-schema.org/draft-04/schema#", "schema")]
+    [InlineData("http://json-schema.org/draft-04/schema", "input_schema")]
+    public void A_draft_04_schema_is_read_as_draft_07_with_exclusive_bounds_translated(string uri, string key)
+    {
+        var t = WithSchema("""
+            {"$schema": "URI", "type": "object",
+             "definitions": {"qty": {"type": "integer", "minimum": 0, "exclusiveMinimum": true, "maximum": 10, "exclusiveMaximum": false}},
+             "properties": {"qty": {"$ref": "#/definitions/qty"},
+                            "mode": {"enum": [{"exclusiveMinimum": true}]}}}
+            """.Replace("URI", uri, StringComparison.Ordinal), key);
+        Accepted(t, """{"qty": 1}""");
+        Accepted(t, """{"qty": 10}""");
+        Assert.Contains("$.qty:", Rejected(t, """{"qty": 0}"""), StringComparison.Ordinal);
+        Assert.Contains("$.qty:", Rejected(t, """{"qty": 11}"""), StringComparison.Ordinal);
+        // enum values are data: kept as written.
+        Accepted(t, """{"qty": 1, "mode": {"exclusiveMinimum": true}}""");
+    }
+
+    [Fact]
+    public void A_draft_04_exclusive_flag_without_its_bound_is_a_clear_error()
+    {
+        var e = Assert.Throws<TaskerException>(() => WithSchema("""
+            {"$schema": "http://json-schema.org/draft-04/schema#", "properties": {"n": {"type": "number", "exclusiveMaximum": true}}}
+            """, "schema"));
+        Assert.Equal("template 't': schema is not a valid JSON Schema: $.properties.n: draft-04 \"exclusiveMaximum\": true needs a numeric \"maximum\" beside it", e.Message);
+    }
 }

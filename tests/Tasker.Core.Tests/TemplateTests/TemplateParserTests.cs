@@ -141,6 +141,16 @@ public sealed class TemplateParserTests
             $"name: v\nnamespace_name: n\nversion: \"{version}\"\nsteps:\n  - name: a\n    handler: {{ callable: A }}\n").Message, StringComparison.Ordinal);
 
     [Fact]
+    public void A_template_without_a_version_is_0_1_0_as_in_rails_tasker()
+    {
+        var template = TemplateParser.Parse("name: nv\nsteps:\n  - name: a\n    handler: { callable: A }\n");
+        Assert.Equal("0.1.0", template.Version.ToString());
+        Assert.Equal("default/nv@0.1.0", template.Key);
+        Assert.Contains("bad template version ''", Rejects(TaskerErrorCode.InvalidArgument,
+            "name: nv\nversion: \"\"\nsteps:\n  - name: a\n    handler: { callable: A }\n").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Malformed_yaml_reports_the_line()
     {
         var e = Rejects(TaskerErrorCode.InvalidArgument, "name: x\nsteps:\n  - name: [unclosed\n");

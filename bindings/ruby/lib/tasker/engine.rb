@@ -19,6 +19,22 @@ module Tasker
 
     DEFAULT_CONCURRENCY = 8
 
+    # Defaults a framework integration supplies for options an app leaves out: option => a callable, called as
+    # each engine opens. The Railtie sets `concurrency` (the ActiveRecord pool size) and `environment` (Rails.env).
+    # Set at boot; an explicit option always wins.
+    OPTION_DEFAULTS = {} # rubocop:disable Style/MutableConstant
+
+    def self.default_option(option, &value)
+      raise ArgumentError, "default_option(#{option.inspect}) needs a block" unless value
+
+      OPTION_DEFAULTS[option.to_sym] = value
+    end
+
+    def self.clear_default_option(option) = OPTION_DEFAULTS.delete(option.to_sym)
+
+    # @api private: the default for `option`, or nil.
+    def self.option_default(option) = OPTION_DEFAULTS[option]&.call
+
     def self.open(**options)
       engine = new(**options)
       return engine unless block_given?
@@ -31,7 +47,11 @@ module Tasker
     end
 
     def initialize(database_url: nil, concurrency: nil, threads: nil, worker_id: nil, **config)
+      concurrency = Engine.option_default(:concurrency) if concurrency.nil? && threads.nil?
       @concurrency = self.class.concurrency_option(concurrency, threads)
+      unless config.key?(:environment) || (environment = Engine.option_default(:environment)).nil?
+        config[:environment] = environment
+      end
       config[:database_url] = database_url if database_url
       @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), Native::Releaser.new(:tasker_engine_free))
       @pid = Process.pid

@@ -10,6 +10,23 @@ module Tasker
     # Where the initializer looks for templates (config/initializers/tasker.rb registers them).
     config.tasker.templates_path = "config/tasker/tasks"
 
+    initializer "tasker.defaults" do
+      # Engines opened without `concurrency:` run as many steps at once as the ActiveRecord pool has connections
+      # (Engine::DEFAULT_CONCURRENCY without ActiveRecord), and without `environment:` pick templates'
+      # `environments:` entry for Rails.env (TASKER_ENV, read by the engine itself, still comes first).
+      Tasker::Engine.default_option(:concurrency) { Tasker::Railtie.pool_size }
+      Tasker::Engine.default_option(:environment) { Rails.env.to_s unless ENV["TASKER_ENV"] }
+    end
+
+    # The ActiveRecord pool's size, or nil without ActiveRecord or a configured database.
+    def self.pool_size
+      return nil unless defined?(ActiveRecord::Base)
+
+      ActiveRecord::Base.connection_pool.size
+    rescue ActiveRecord::ActiveRecordError
+      nil
+    end
+
     initializer "tasker.executor" do |app|
       Tasker.wrap_handlers_with do |_context, &run|
         result = app.executor.wrap(&run)
@@ -17,6 +34,9 @@ module Tasker
         ActiveRecord::Base.connection_handler.clear_active_connections! if defined?(ActiveRecord::Base)
         result
       end
+      # `handle` called on a request thread (inside the executor) waits for handler threads that may autoload:
+      # let them, as the Rails threading guide says, or in development each waits for the other.
+      Tasker.wrap_waits_with { |&wait| ActiveSupport::Dependencies.interlock.permit_concurrent_loads(&wait) }
     end
   end
 end

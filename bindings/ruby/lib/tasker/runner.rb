@@ -67,7 +67,7 @@ module Tasker
     # The next finished step's report. With none finished yet and a claim no pool thread has taken (they are still
     # waking up), this thread runs it: waking a thread costs more than a short handler.
     def wait
-      report = take(@finished) || ((claim = take(@unstarted)) && perform(claim)) || @finished.pop
+      report = take(@finished) || ((claim = take(@unstarted)) && perform(claim)) || HandlerWrapper.wait { @finished.pop }
       raise report if report.is_a?(Exception)
 
       report
@@ -81,7 +81,8 @@ module Tasker
 
     # Runs the claim's handler; returns its report: [function, request JSON without claim_next, claim reference].
     def perform(claim)
-      context = StepContext.from_claim(claim, heartbeat: heartbeat_for(claim), wall_clock: @wall_clock)
+      context = StepContext.from_claim(claim, heartbeat: heartbeat_for(claim), wall_clock: @wall_clock,
+                                                task_loader: task_loader_for(claim))
       registered = @handlers.fetch(context.step.handler)
       handler = registered.is_a?(Class) ? registered.new : registered
       started = now
@@ -98,6 +99,13 @@ module Tasker
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"), run)
     rescue StandardError, SystemStackError => e
       failure(claim, e, run)
+    end
+
+    # Context#fetch_task: one engine call, made only if the handler asks (a Rails Tasker sequence looking past the
+    # step's direct dependencies).
+    def task_loader_for(claim)
+      uuid = claim.fetch("task").fetch("task_uuid")
+      -> { @engine.get_task(uuid) }
     end
 
     # The one place a handler runs, inside the handler wrappers (the Rails executor, APM: tasker/handler_wrapper.rb).

@@ -43,9 +43,19 @@ module Tasker
     # clock's, only a stale heartbeat counts.)
     def cancelled? = @stale == true || (@wall_clock && !deadline.nil? && Time.now >= deadline)
 
+    # The whole task as the engine has it now (a Tasker::Task from Engine#get_task: every step's state and result),
+    # fetched on the first call and kept for this attempt. The claim carries only the direct dependencies' results
+    # (`dependency_results`); this is for the rarer handler that reads a step further up. Raises
+    # InvalidStateError when the context was not made by an engine's runner.
+    def fetch_task
+      raise InvalidStateError, "this context was not made from a claim: there is no engine to ask" unless @task_loader
+
+      @fetched_task ||= @task_loader.call
+    end
+
     # `heartbeat`: called with lease_seconds, returns the new lease expiry; set by the runner that owns the claim.
-    # `wall_clock`: false when the engine's clock is manual.
-    def self.from_claim(claim, heartbeat: nil, wall_clock: true)
+    # `wall_clock`: false when the engine's clock is manual. `task_loader`: returns the claim's task (fetch_task).
+    def self.from_claim(claim, heartbeat: nil, wall_clock: true, task_loader: nil)
       t = claim.fetch("task")
       s = claim.fetch("step")
       deadline = claim["deadline_at"]
@@ -57,6 +67,7 @@ module Tasker
                     deadline: deadline && Time.iso8601(deadline))
       context.instance_variable_set(:@heartbeat, heartbeat)
       context.instance_variable_set(:@wall_clock, wall_clock)
+      context.instance_variable_set(:@task_loader, task_loader)
       context
     end
   end

@@ -24,7 +24,8 @@ module Tasker
                    status: "complete")
         end
         handler = @instance || build(context.step.initialization)
-        handler.handle(task, Sequence.new([*dependencies, step]), step)
+        handler.handle(task, Sequence.new([*dependencies, step], task_id: task.task_id, inputs: task.context,
+                                                                  loader: -> { context.fetch_task }), step)
         step.results
       rescue NotImplementedError => e
         # A ScriptError, not a StandardError: a handler missing its process method fails the step permanently

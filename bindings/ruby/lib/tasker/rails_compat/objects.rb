@@ -50,14 +50,33 @@ module Tasker
       alias step_uuid workflow_step_id
     end
 
-    # Rails Tasker's StepSequence: the steps a handler can look at, i.e. its dependencies (with their results)
-    # and itself. Steps that are not dependencies are not part of what a handler receives here.
+    # Rails Tasker's StepSequence: every step of the task. The running step and its direct dependencies (with
+    # their results) come with the claim; any other step is looked up by fetching the task from the engine, once,
+    # the first time one is asked for (`find_step_by_name` of a grandparent, or `steps`).
     class Sequence
-      attr_reader :steps
+      def initialize(known, task_id: nil, inputs: nil, loader: nil)
+        @known = known
+        @task_id = task_id
+        @inputs = inputs
+        @loader = loader
+      end
 
-      def initialize(steps) = @steps = steps
+      def find_step_by_name(name)
+        name = name.to_s
+        @known.find { |step| step.name == name } || (@loader && steps.find { |step| step.name == name })
+      end
 
-      def find_step_by_name(name) = steps.find { |step| step.name == name.to_s }
+      # In the template's order; the claim's steps are the same objects the handler was given.
+      def steps
+        return @known unless @loader
+
+        @steps ||= @loader.call.steps.map do |info|
+          @known.find { |step| step.name == info["name"] } ||
+            Step.new(name: info["name"], task_id: @task_id, inputs: @inputs, results: RailsCompat.indifferent(info["result"]),
+                     status: info["state"], workflow_step_id: info["step_uuid"], attempts: info["attempts"] || 0,
+                     retry_limit: info["max_attempts"])
+        end
+      end
     end
   end
 end
