@@ -42,6 +42,9 @@ internal sealed class InputSchemaValidator
     private readonly JsonSchema _schema;
     private readonly string _key;
 
+    /// <summary>The template key the schema came from (<c>input_schema</c> or <c>schema</c>).</summary>
+    public string Key => _key;
+
     private InputSchemaValidator(JsonSchema schema, string key)
     {
         _schema = schema;

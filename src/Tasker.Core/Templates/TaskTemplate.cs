@@ -54,6 +54,13 @@ public sealed record TaskTemplate(
 
     /// <summary>The compiled <see cref="InputSchema"/>, built once at registration.</summary>
     internal Schema.InputSchemaValidator? Validator { get; init; }
+
+    /// <summary>
+    /// The key <see cref="InputSchema"/> was given under: <c>input_schema</c>, or Rails Tasker's <c>schema</c>, whose
+    /// schemas default to draft-07. A store that writes the template out must keep it, or the schema would be read
+    /// back under another draft.
+    /// </summary>
+    internal string InputSchemaKey => Validator?.Key ?? "input_schema";
 }
 
 /// <summary>

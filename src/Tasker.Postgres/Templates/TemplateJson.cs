@@ -24,7 +24,7 @@ internal static class TemplateJson
             if (template.Description is not null) w.WriteString("description", template.Description);
             if (template.InputSchema is { } schema)
             {
-                w.WritePropertyName("input_schema");
+                w.WritePropertyName(template.InputSchemaKey); // the key decides the schema's default draft
                 schema.WriteTo(w);
             }
             w.WriteBoolean("fail_fast", template.FailFast);

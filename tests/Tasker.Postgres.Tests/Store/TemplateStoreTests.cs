@@ -73,6 +73,35 @@ public sealed class TemplateStoreTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_rails_schema_read_back_by_another_process_keeps_its_draft_07_definitions()
+    {
+        const string text = """
+            name: rails_schema
+            namespace_name: shop
+            version: 1.0.0
+            schema:
+              type: object
+              required: [cart_id]
+              properties:
+                cart_id: { $ref: "#/definitions/id" }
+              definitions:
+                id: { type: integer }
+            step_templates:
+              - name: fetch_cart
+                handler_class: FetchCart
+            """;
+        await (await StoreAsync()).SaveTemplateAsync(TemplateParser.Parse(text), CancellationToken.None);
+
+        var found = await (await StoreAsync()).FindTemplateAsync("shop", "rails_schema", null, CancellationToken.None);
+
+        Assert.Equal("schema", found!.InputSchemaKey);
+        found.Validator!.Validate(Tasker.Core.JsonValues.Parse("""{"cart_id": 7}""", "context"), found.Name);
+        var e = Assert.Throws<Tasker.Core.TaskerException>(() =>
+            found.Validator.Validate(Tasker.Core.JsonValues.Parse("""{"cart_id": "x"}""", "context"), found.Name));
+        Assert.Contains("cart_id", e.Message);
+    }
+
+    [PostgresFact]
     public async Task Re_registering_a_version_replaces_it_everywhere_and_keeps_one_row()
     {
         var a = await StoreAsync();
