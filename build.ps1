@@ -197,7 +197,7 @@ function Invoke-Test {
     # A test run writes only to ignored places: checked when it began clean.
     if ($cleanAtStart) {
         Invoke-Suite 'clean_tree' 'the checkout is unchanged by the tests' {
-            if (-not (Test-TreeClean)) { git status --porcelain; throw 'the test run changed the checkout' }
+            if (-not (Test-TreeClean)) { git status --porcelain; throw 'the checkout changed during the test run (a test wrote outside the ignored places, or a file was edited)' }
         }
     }
     else { $Skipped.Add('clean_tree') }

@@ -191,7 +191,7 @@ tree_is_clean() {
 }
 check_tree_unchanged() {
   if tree_is_clean; then echo "git status: clean"; return 0; fi
-  echo "the test run changed the checkout:" >&2
+  echo "the checkout changed during the test run (a test wrote outside the ignored places, or a file was edited):" >&2
   git status --porcelain >&2
   return 1
 }

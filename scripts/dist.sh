@@ -159,6 +159,7 @@ sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum 
 (
   cd "$out"
   for f in *; do if [ -f "$f" ] && [ "$f" != SHA256SUMS ]; then echo "$f"; fi; done | sort >"$stage/sums.list"
+  [ -s "$stage/sums.list" ] || { echo "dist: nothing was written to $out" >&2; exit 1; }
   # shellcheck disable=SC2046 # file names without spaces (written above)
   sha256 $(cat "$stage/sums.list") >SHA256SUMS
 )

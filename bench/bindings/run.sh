@@ -29,7 +29,10 @@ prepare() {
   local tree=$1
   (cd "$tree" && ./build.sh native >/dev/null)
   (cd "$tree" && cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/cmake -j 2 --target bench_abi >/dev/null)
-  [ -d "$tree/bindings/node/node_modules/koffi" ] || (cd "$tree/bindings/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  # An older commit's lock file may be out of step with its package.json (issue 12): then install without it.
+  [ -d "$tree/bindings/node/node_modules/koffi" ] || (cd "$tree/bindings/node" && {
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=silent >/dev/null 2>&1 ||
+      npm install --no-package-lock --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null; })
 }
 
 sides=("after:$root")
@@ -44,8 +47,9 @@ if [ -n "$before" ]; then
 fi
 for side in "${sides[@]}"; do echo "building ${side%%:*} (${side#*:})" >&2; prepare "${side#*:}"; done
 
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# The raw lines stay (one per measurement) so a table can be made again from them: summarize FILE.
+mkdir -p "$root/.tmp"
+results=$root/.tmp/bench-bindings-$(date -u +%Y%m%dT%H%M%S).txt
 for round in $(seq "$rounds"); do
   for side in "${sides[@]}"; do
     name=${side%%:*} tree=${side#*:} lib=$(lib_of "${side#*:}")
@@ -61,14 +65,15 @@ for round in $(seq "$rounds"); do
   done
 done
 
+echo "raw figures: $results" >&2
 echo "$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg);" \
   "$tasks tasks x 8 no-op steps per measurement, medians of $rounds rounds (each itself a median of 3)"
 /usr/bin/python3 - "$results" <<'PY'
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    side, lang, what, value = line.split()
-    rows[(lang, what, side)].append(float(value))
+    side, lang, *what, value = line.split()
+    rows[(lang, " ".join(what), side)].append(float(value))
 median = {key: statistics.median(values) for key, values in rows.items()}
 sides = [s for s in ("before", "after") if ("c", "loop", s) in median]
 print(f"{'us per step':<24}" + "".join(f"{s:>10}{s + ' - C':>14}" for s in sides))

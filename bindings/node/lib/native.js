@@ -99,12 +99,15 @@ let fns; // the declared functions, once loaded
  * The C types, declared once per process (koffi's type names are global): handles are opaque struct pointers, so
  * koffi refuses a subscription where an engine is expected; tasker_bytes_t is the {data, len} struct of the header.
  */
+let types;
 function declareTypes() {
+  if (types) return types; // a load that failed after declaring them may be tried again
   const engine = koffi.pointer(koffi.opaque('tasker_engine_t'));
   const subscription = koffi.pointer(koffi.opaque('tasker_subscription_t'));
   const error = koffi.pointer(koffi.opaque('tasker_error_t'));
   const bytes = koffi.struct('tasker_bytes_t', { data: 'const uint8_t *', len: 'size_t' });
-  return { engine, subscription, error, bytes: koffi.pointer(bytes), outBytes: koffi.out(koffi.pointer(bytes)) };
+  types = { engine, subscription, error, bytes: koffi.pointer(bytes), outBytes: koffi.out(koffi.pointer(bytes)) };
+  return types;
 }
 
 function load() {
@@ -118,34 +121,42 @@ function load() {
       : `it is not a library for this ${PLATFORM} machine, or is damaged: ${installHint()}`;
     throw new TaskerError(`cannot load ${file}: ${e.message}: ${why}`);
   }
-  // The version check comes first, so that a library of another ABI is refused before anything else is declared.
-  const version = lib.func('tasker_version', 'const char *', []);
-  const abiVersion = lib.func('tasker_abi_version', 'uint32_t', []);
-  const found = abiVersion();
+  // A function the library lacks: it is not libtasker, or not a release of it this binding can use.
+  const func = (name, result, params) => {
+    try {
+      return lib.func(name, result, params);
+    } catch {
+      throw new AbiMismatchError(`${file} has no function ${name}: it is not libtasker, or not the release this ` +
+        `binding needs: ${sameReleaseHint()}`, { library: file, missing: name });
+    }
+  };
+  // The ABI check comes first, so that a library of another ABI is refused before anything else is declared.
+  const found = func('tasker_abi_version', 'uint32_t', [])();
+  const version = func('tasker_version', 'const char *', []);
   if (found !== ABI_VERSION) {
     throw new AbiMismatchError(`${file} (libtasker ${version()}) has ABI version ${found}; this binding needs ` +
       `${ABI_VERSION}: ${sameReleaseHint()}`,
       { library: file, found: String(found), expected: String(ABI_VERSION) });
   }
   const t = declareTypes();
-  const json = (name) => lib.func(name, t.error, [t.engine, 'const uint8_t *', 'size_t', t.outBytes]);
+  const json = (name) => func(name, t.error, [t.engine, 'const uint8_t *', 'size_t', t.outBytes]);
   fns = {
     version,
-    errorCode: lib.func('tasker_error_code', 'int32_t', [t.error]),
-    errorMessage: lib.func('tasker_error_message', 'const char *', [t.error]),
-    errorDetails: lib.func('tasker_error_details', 'const char *', [t.error]),
-    errorFree: lib.func('tasker_error_free', 'void', [t.error]),
-    bytesFree: lib.func('tasker_bytes_free', 'void', [t.bytes]),
-    engineOpen: lib.func('tasker_engine_open', t.error, ['const uint8_t *', 'size_t', koffi.out(koffi.pointer(t.engine))]),
-    engineClose: lib.func('tasker_engine_close', t.error, [t.engine]),
-    engineFree: lib.func('tasker_engine_free', 'void', [t.engine]),
-    engineMigrate: lib.func('tasker_engine_migrate', t.error, [t.engine]),
-    engineAdvanceClock: lib.func('tasker_engine_advance_clock', t.error, [t.engine, 'int64_t']),
-    engineHealth: lib.func('tasker_engine_health', t.error, [t.engine, t.outBytes]),
-    subscriptionOpen: lib.func('tasker_subscription_open', t.error,
+    errorCode: func('tasker_error_code', 'int32_t', [t.error]),
+    errorMessage: func('tasker_error_message', 'const char *', [t.error]),
+    errorDetails: func('tasker_error_details', 'const char *', [t.error]),
+    errorFree: func('tasker_error_free', 'void', [t.error]),
+    bytesFree: func('tasker_bytes_free', 'void', [t.bytes]),
+    engineOpen: func('tasker_engine_open', t.error, ['const uint8_t *', 'size_t', koffi.out(koffi.pointer(t.engine))]),
+    engineClose: func('tasker_engine_close', t.error, [t.engine]),
+    engineFree: func('tasker_engine_free', 'void', [t.engine]),
+    engineMigrate: func('tasker_engine_migrate', t.error, [t.engine]),
+    engineAdvanceClock: func('tasker_engine_advance_clock', t.error, [t.engine, 'int64_t']),
+    engineHealth: func('tasker_engine_health', t.error, [t.engine, t.outBytes]),
+    subscriptionOpen: func('tasker_subscription_open', t.error,
       [t.engine, 'const uint8_t *', 'size_t', 'uint32_t', koffi.out(koffi.pointer(t.subscription))]),
-    subscriptionPull: lib.func('tasker_subscription_pull', t.error, [t.subscription, 'uint32_t', t.outBytes]),
-    subscriptionFree: lib.func('tasker_subscription_free', 'void', [t.subscription]),
+    subscriptionPull: func('tasker_subscription_pull', t.error, [t.subscription, 'uint32_t', t.outBytes]),
+    subscriptionFree: func('tasker_subscription_free', 'void', [t.subscription]),
     json: {
       templateRegister: json('tasker_template_register'),
       taskCreate: json('tasker_task_create'),

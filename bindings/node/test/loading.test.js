@@ -75,6 +75,19 @@ test('a library of another ABI version is refused with AbiMismatchError', { skip
     `of release ${version} (in this checkout: ./build.sh native)`);
 });
 
+test('a library without the functions of libtasker is refused with AbiMismatchError naming one, every time', { skip: !cc && 'no C compiler (cc) to build a fake library' }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasker-abi-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // The right ABI number, and nothing else a binding needs.
+  fs.writeFileSync(path.join(dir, 'fake.c'), 'unsigned int tasker_abi_version(void) { return 2; }\n' +
+    'const char *tasker_version(void) { return "9.9.9"; }\n');
+  execFileSync(cc, ['-shared', '-fPIC', '-o', path.join(dir, 'libfake.so'), path.join(dir, 'fake.c')]);
+  const { stdout } = node(`const tasker = require('tasker-native');
+    for (let i = 0; i < 2; i++) try { new tasker.Engine(); } catch (e) { console.log(e.name, e.details.missing); }`,
+  { env: { TASKER_LIBRARY_PATH: path.join(dir, 'libfake.so') } });
+  assert.equal(stdout, 'AbiMismatchError tasker_error_code\nAbiMismatchError tasker_error_code');
+});
+
 test('installed packages whose library is of another ABI name the packages to install, not a build step', { skip: !cc && 'no C compiler (cc) to build a fake library' }, (t) => {
   // An app's node_modules, away from the checkout: tasker-native 7.8.9, koffi, and the platform package holding a
   // library of another ABI.

@@ -81,12 +81,14 @@ def test_a_library_without_a_function_the_binding_needs_is_refused(tmp_path):
     lib = stub_library(tmp_path, "uint32_t tasker_abi_version(void) { return 2; }\n")
     run = run_with_library(lib)
     assert run.stdout.startswith(f"AbiMismatchError | libtasker at {lib} has no tasker_"), run
+    assert "it is not the release this binding needs; TASKER_LIBRARY_PATH names" in run.stdout, run
 
 
 def test_a_library_that_is_not_libtasker_is_refused(tmp_path):
     lib = stub_library(tmp_path, "int something_else(void) { return 0; }\n")
     run = run_with_library(lib)
-    assert run.stdout.strip() == f"AbiMismatchError | {lib} is not libtasker: it has no tasker_abi_version", run
+    assert run.stdout.startswith(f"AbiMismatchError | {lib} is not libtasker: it has no tasker_abi_version; "
+                                 "TASKER_LIBRARY_PATH names"), run
 
 
 def test_every_function_of_the_header_is_declared():

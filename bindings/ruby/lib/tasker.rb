@@ -21,5 +21,9 @@ require_relative "tasker/rails_compat"
 require_relative "tasker/railtie" if defined?(Rails::Railtie)
 
 module Tasker
-  def self.library_version = Native.tasker_version
+  # The loaded library's version; refuses a library of another ABI (or one that is not libtasker) first.
+  def self.library_version
+    Native.ensure_abi!
+    Native.tasker_version
+  end
 end

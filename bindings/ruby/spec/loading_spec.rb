@@ -27,7 +27,11 @@ RSpec.describe "loading libtasker" do
 
   # Runs open_engine_script with `lib` on the load path and `env` over this process's environment (nil unsets).
   def open_engine(lib, env)
-    out, err, = Open3.capture3(ENV.to_h.merge(env), RbConfig.ruby, "-I", lib, "-e", open_engine_script, chdir: @dir)
+    ruby_with(lib, env, code: open_engine_script)
+  end
+
+  def ruby_with(lib, env, code:)
+    out, err, = Open3.capture3(ENV.to_h.merge(env), RbConfig.ruby, "-I", lib, "-rtasker", "-e", code, chdir: @dir)
     [out.strip, err]
   end
 
@@ -75,6 +79,14 @@ RSpec.describe "loading libtasker" do
   it "refuses a library that is not libtasker" do
     lib = stub_library("int something_else(void) { return 0; }\n")
     out, err = open_engine(checkout_lib, "TASKER_LIBRARY_PATH" => lib)
-    expect(out).to eq("AbiMismatchError | #{lib} is not libtasker: it has no tasker_abi_version"), err
+    expect(out).to start_with("AbiMismatchError | #{lib} is not libtasker: it has no tasker_abi_version: " \
+                              "TASKER_LIBRARY_PATH names"), err
+  end
+
+  it "checks the library before Tasker.library_version answers" do
+    lib = stub_library("uint32_t tasker_abi_version(void) { return 99; }\nconst char *tasker_version(void) { return \"9\"; }\n")
+    out, err = ruby_with(checkout_lib, { "TASKER_LIBRARY_PATH" => lib },
+                         code: "begin; Tasker.library_version; rescue Tasker::Error => e; puts e.class.name.split('::').last; end")
+    expect(out).to eq("AbiMismatchError"), err
   end
 end

@@ -41,7 +41,7 @@ RSpec.describe "a Rails app under Bundler.require" do
   end
 
   it "defaults an engine's concurrency to the pool size and its environment to Rails.env (RAILS_ENV unset)" do
-    report = run_report("REPORT" => "defaults", "RAILS_ENV" => nil)
+    report = run_report("REPORT" => "defaults", "RAILS_ENV" => nil, "RACK_ENV" => nil, "TASKER_ENV" => nil)
     expect(report).to eq("concurrency" => 2, "which" => "development", "rails_env" => "development", "explicit" => 3)
   end
 

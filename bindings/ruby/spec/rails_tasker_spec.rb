@@ -214,4 +214,33 @@ RSpec.describe "Rails Tasker handlers" do
       expect(fetched).to eq([task.uuid, task.uuid])
     end
   end
+
+  it "gives a handler run from a hand-made context (a unit test) a sequence of what it was given" do
+    context = Tasker::StepContext.new(
+      task: Tasker::TaskInfo.new(uuid: "t-1", namespace: "spec", name: "chain", version: "1.0.0", context: { "cart" => [1] }, tags: []),
+      step: Tasker::StepInfo.new(uuid: "s-b", name: "b", handler: "B", attempt: 1, max_attempts: 3, initialization: {}),
+      dependency_results: { "a" => { "cart" => [1] } }, claim_token: "token", attributes: {}, deadline: nil
+    )
+    expect(context.task_fetchable?).to be(false)
+    sequence = nil
+    handler = Class.new(Tasker::StepHandler::Base) do
+      define_method(:process) do |_task, seq, _step|
+        sequence = seq
+        { "found" => seq.find_step_by_name("a").results["cart"], "missing" => seq.find_step_by_name("z").nil? }
+      end
+    end
+    expect(Tasker::RailsCompat::HandlerAdapter.new(handler).process(context)).to eq("found" => [1], "missing" => true)
+    expect(sequence.steps.map(&:name)).to eq(%w[a b])
+  end
+
+  it "spells a step read from the engine with Rails Tasker's status names" do
+    step = lambda do |state|
+      loaded = Tasker::RailsCompat::Sequence.new([], loader: -> { Struct.new(:steps).new([{ "name" => "x", "state" => state }]) })
+      loaded.find_step_by_name("x")
+    end
+    expect(step.call("waiting_for_retry").status).to eq("error")
+    expect(step.call("resolved_manually")).to have_attributes(status: "resolved_manually", processed?: true)
+    expect(step.call("complete")).to have_attributes(status: "complete", processed?: true)
+    expect(step.call("in_progress").processed?).to be(false)
+  end
 end

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Json.Schema;
@@ -21,6 +22,17 @@ internal sealed class InputSchemaValidator
     // Unknown keywords are errors rather than annotations: the one difference from JSON Schema's defaults.
     private static readonly Dialect Strict = Dialect.Draft202012.With([], allowUnknownKeywords: false);
     private static readonly Dialect StrictDraft07 = Dialect.Draft07.With([], allowUnknownKeywords: false);
+
+    // A draft a schema names in $schema, strict too. JsonSchema.Net will not replace its official (lenient) dialects
+    // in a registry, so a declared draft is taken off the root and applied as the build's dialect instead. Keyed by
+    // the meta-schema address without scheme and trailing '#', so http/https and '#' spellings all match.
+    private static readonly Dictionary<string, Dialect> StrictDrafts = new(StringComparer.Ordinal)
+    {
+        ["json-schema.org/draft/2020-12/schema"] = Strict,
+        ["json-schema.org/draft/2019-09/schema"] = Dialect.Draft201909.With([], allowUnknownKeywords: false),
+        ["json-schema.org/draft-07/schema"] = StrictDraft07,
+        ["json-schema.org/draft-06/schema"] = Dialect.Draft06.With([], allowUnknownKeywords: false),
+    };
 
     /// <summary>The Rails Tasker spelling of <c>input_schema</c>, whose schemas are draft-04 style.</summary>
     public const string RailsKey = "schema";
@@ -70,6 +82,11 @@ internal sealed class InputSchemaValidator
                     new Dictionary<string, string> { ["field"] = key, ["template"] = template });
             dialect = StrictDraft07;
         }
+        else if (DeclaredDraft(schema) is { } declared)
+        {
+            dialect = declared;
+            schema = WithoutDeclaredDraft(schema);
+        }
         try
         {
             // A registry per schema: nothing leaks into JsonSchema.Net's global registry between templates, and a
@@ -83,6 +100,30 @@ internal sealed class InputSchemaValidator
             throw new TaskerException(TaskerErrorCode.InvalidArgument, $"template '{template}': {key} is not a valid JSON Schema: {e.Message}",
                 new Dictionary<string, string> { ["field"] = key, ["template"] = template });
         }
+    }
+
+    private static Dialect? DeclaredDraft(JsonElement schema)
+    {
+        if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("$schema", out var declared) || declared.ValueKind != JsonValueKind.String)
+            return null;
+        var uri = declared.GetString()!.TrimEnd('#');
+        uri = uri.StartsWith("https://", StringComparison.Ordinal) ? uri[8..] : uri.StartsWith("http://", StringComparison.Ordinal) ? uri[7..] : uri;
+        return StrictDrafts.GetValueOrDefault(uri);
+    }
+
+    private static JsonElement WithoutDeclaredDraft(JsonElement schema)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in schema.EnumerateObject())
+                if (property.Name != "$schema")
+                    property.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     public void Validate(JsonElement context, string template)

@@ -131,4 +131,58 @@ public sealed class InputSchemaTests
             """, "schema"));
         Assert.Equal("template 't': schema is not a valid JSON Schema: $.properties.n: draft-04 \"exclusiveMaximum\": true needs a numeric \"maximum\" beside it", e.Message);
     }
+
+    // Only schema positions are rewritten: a property named like a keyword is a schema all the same.
+    [Fact]
+    public void A_draft_04_property_named_like_a_keyword_is_translated_as_a_schema()
+    {
+        var t = WithSchema("""
+            {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object",
+             "definitions": {"enum": {"type": "integer", "minimum": 0, "exclusiveMinimum": true}},
+             "properties": {"default": {"type": "number", "minimum": 0, "exclusiveMinimum": true},
+                            "minimum": {"$ref": "#/definitions/enum"}}}
+            """, "schema");
+        Accepted(t, """{"default": 0.5, "minimum": 1}""");
+        Assert.Contains("$.default:", Rejected(t, """{"default": 0}"""), StringComparison.Ordinal);
+        Assert.Contains("$.minimum:", Rejected(t, """{"minimum": 0}"""), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_draft_04_subschema_declaring_its_own_draft_is_read_as_draft_07_too()
+    {
+        var t = WithSchema("""
+            {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object",
+             "properties": {"n": {"$schema": "http://json-schema.org/draft-04/schema#", "type": "integer", "maximum": 9, "exclusiveMaximum": true}}}
+            """, "schema");
+        Accepted(t, """{"n": 8}""");
+        Assert.Contains("$.n:", Rejected(t, """{"n": 9}"""), StringComparison.Ordinal);
+    }
+
+    // A schema that names its draft is as strict as one that does not: a misspelled keyword is refused.
+    [Theory]
+    [InlineData("https://json-schema.org/draft/2020-12/schema")]
+    [InlineData("https://json-schema.org/draft/2019-09/schema")]
+    [InlineData("http://json-schema.org/draft-07/schema#")]
+    [InlineData("http://json-schema.org/draft-06/schema#")]
+    public void A_schema_naming_its_draft_still_refuses_unknown_keywords(string draft)
+    {
+        var e = Assert.Throws<TaskerException>(() => WithSchema($$"""{"$schema": "{{draft}}", "type": "object", "requried": ["x"]}"""));
+        Assert.Contains("requried", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_declared_draft_decides_the_keywords_under_either_key()
+    {
+        var rails2020 = WithSchema("""
+            {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+             "$defs": {"id": {"type": "integer"}}, "properties": {"cart_id": {"$ref": "#/$defs/id"}}}
+            """, "schema");
+        Assert.Contains("$.cart_id:", Rejected(rails2020, """{"cart_id": "x"}"""), StringComparison.Ordinal);
+        var core07 = WithSchema("""
+            {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+             "definitions": {"id": {"type": "integer"}}, "properties": {"cart_id": {"$ref": "#/definitions/id"}}}
+            """);
+        Assert.Contains("$.cart_id:", Rejected(core07, """{"cart_id": "x"}"""), StringComparison.Ordinal);
+    }
 }
+

@@ -104,7 +104,7 @@ def _load() -> ctypes.CDLL:
     try:
         abi_version = lib.tasker_abi_version
     except AttributeError:
-        raise AbiMismatchError(f"{path} is not libtasker: it has no tasker_abi_version") from None
+        raise AbiMismatchError(f"{path} is not libtasker: it has no tasker_abi_version; {_same_release_hint()}") from None
     abi_version.argtypes, abi_version.restype = [], ctypes.c_uint32
     found = abi_version()
     if found != ABI_VERSION:
@@ -114,7 +114,8 @@ def _load() -> ctypes.CDLL:
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            raise AbiMismatchError(f"libtasker at {path} has no {name}: it is older than this binding") from None
+            raise AbiMismatchError(f"libtasker at {path} has no {name}: it is not the release this binding needs; "
+                                   f"{_same_release_hint()}") from None
         fn.argtypes = argtypes
         fn.restype = restype
     return lib

@@ -30,8 +30,6 @@ module Tasker
       OPTION_DEFAULTS[option.to_sym] = value
     end
 
-    def self.clear_default_option(option) = OPTION_DEFAULTS.delete(option.to_sym)
-
     # @api private: the default for `option`, or nil.
     def self.option_default(option) = OPTION_DEFAULTS[option]&.call
 

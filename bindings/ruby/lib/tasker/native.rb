@@ -125,7 +125,7 @@ module Tasker
       return if @abi_checked
 
       if MISSING.include?(:tasker_abi_version)
-        raise Tasker::AbiMismatchError, "#{library_path} is not libtasker: it has no tasker_abi_version"
+        raise Tasker::AbiMismatchError, "#{library_path} is not libtasker: it has no tasker_abi_version: #{same_release_hint}"
       end
       found = tasker_abi_version
       if found != ABI_VERSION

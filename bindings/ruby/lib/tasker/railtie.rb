@@ -36,7 +36,14 @@ module Tasker
       end
       # `handle` called on a request thread (inside the executor) waits for handler threads that may autoload:
       # let them, as the Rails threading guide says, or in development each waits for the other.
-      Tasker.wrap_waits_with { |&wait| ActiveSupport::Dependencies.interlock.permit_concurrent_loads(&wait) }
+      Railtie.permit_concurrent_loads = Tasker.wrap_waits_with do |&wait|
+        ActiveSupport::Dependencies.interlock.permit_concurrent_loads(&wait)
+      end
+    end
+
+    class << self
+      # The wait wrapper the executor initializer adds (Tasker::HandlerWrapper.remove_wait takes it out).
+      attr_accessor :permit_concurrent_loads
     end
   end
 end

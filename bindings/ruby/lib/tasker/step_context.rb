@@ -47,11 +47,15 @@ module Tasker
     # fetched on the first call and kept for this attempt. The claim carries only the direct dependencies' results
     # (`dependency_results`); this is for the rarer handler that reads a step further up. Raises
     # InvalidStateError when the context was not made by an engine's runner.
+    # For the handler's own thread, as the rest of the context.
     def fetch_task
       raise InvalidStateError, "this context was not made from a claim: there is no engine to ask" unless @task_loader
 
       @fetched_task ||= @task_loader.call
     end
+
+    # True when fetch_task can ask an engine (the context came from a claim).
+    def task_fetchable? = !@task_loader.nil?
 
     # `heartbeat`: called with lease_seconds, returns the new lease expiry; set by the runner that owns the claim.
     # `wall_clock`: false when the engine's clock is manual. `task_loader`: returns the claim's task (fetch_task).

@@ -25,7 +25,7 @@ module Tasker
         end
         handler = @instance || build(context.step.initialization)
         handler.handle(task, Sequence.new([*dependencies, step], task_id: task.task_id, inputs: task.context,
-                                                                  loader: -> { context.fetch_task }), step)
+                                                                  loader: loader_for(context)), step)
         step.results
       rescue NotImplementedError => e
         # A ScriptError, not a StandardError: a handler missing its process method fails the step permanently
@@ -34,6 +34,11 @@ module Tasker
       end
 
       private
+
+      # A context made by hand (a handler's unit test) has no engine behind it: its sequence is what it was given.
+      def loader_for(context)
+        context.task_fetchable? ? -> { context.fetch_task } : nil
+      end
 
       def build(config)
         config = RailsCompat.indifferent(config || {})

@@ -43,7 +43,8 @@ module Tasker
         @retry_limit = retry_limit
       end
 
-      def processed = status == "complete"
+      # Rails Tasker sets `processed` for a step that finished (complete, or resolved by hand).
+      def processed = %w[complete resolved_manually].include?(status)
       alias processed? processed
       def complete? = status == "complete"
       def in_progress? = status == "in_progress"
@@ -53,7 +54,13 @@ module Tasker
     # Rails Tasker's StepSequence: every step of the task. The running step and its direct dependencies (with
     # their results) come with the claim; any other step is looked up by fetching the task from the engine, once,
     # the first time one is asked for (`find_step_by_name` of a grandparent, or `steps`).
+    #
+    # A step read from the engine has Rails Tasker's status names: a failed attempt awaiting its retry
+    # (`waiting_for_retry` here) is `error` there. Like Rails Tasker's, a sequence is for the handler's own thread.
     class Sequence
+      # Engine step states that Rails Tasker spells differently; the others are the same words.
+      RAILS_STATUS = { "waiting_for_retry" => "error" }.freeze
+
       def initialize(known, task_id: nil, inputs: nil, loader: nil)
         @known = known
         @task_id = task_id
@@ -73,7 +80,7 @@ module Tasker
         @steps ||= @loader.call.steps.map do |info|
           @known.find { |step| step.name == info["name"] } ||
             Step.new(name: info["name"], task_id: @task_id, inputs: @inputs, results: RailsCompat.indifferent(info["result"]),
-                     status: info["state"], workflow_step_id: info["step_uuid"], attempts: info["attempts"] || 0,
+                     status: RAILS_STATUS.fetch(info["state"], info["state"]), workflow_step_id: info["step_uuid"], attempts: info["attempts"] || 0,
                      retry_limit: info["max_attempts"])
         end
       end
