@@ -2,8 +2,11 @@
 // The one module that touches libtasker, through koffi. Everything above it is plain JavaScript.
 //
 // - JSON never crosses as a C string: a request is encoded once into a Buffer and passed as (pointer, length);
-//   an answer is read as exactly `len` bytes of UTF-8 from the tasker_bytes_t (a koffi struct) the library filled,
-//   then freed. Handles are koffi opaque pointer types, one per kind.
+//   an answer is read as exactly `len` bytes of UTF-8 from the tasker_bytes_t the library filled, then freed. That
+//   tasker_bytes_t lives in native memory (a slot, below), not in a JS object koffi converts: koffi.decode(ptr,
+//   'char', len) leaks the name of the array type it makes for every call (about 20 bytes a call, koffi 2.16 and
+//   3.3), so the answer is read as a 'const char *' with a length, which makes no type. Handles are koffi opaque
+//   pointer types, one per kind.
 // - Every returned tasker_error_t* is turned into a TaskerError subclass (errors.js) and freed, in `finally`.
 // - Each call has a synchronous form and an asynchronous one (koffi's `.async`: the call runs on a worker thread
 //   and the event loop keeps running). The engine decides which to use; the out-parameters of an async call are
@@ -106,7 +109,7 @@ function declareTypes() {
   const subscription = koffi.pointer(koffi.opaque('tasker_subscription_t'));
   const error = koffi.pointer(koffi.opaque('tasker_error_t'));
   const bytes = koffi.struct('tasker_bytes_t', { data: 'const uint8_t *', len: 'size_t' });
-  types = { engine, subscription, error, bytes: koffi.pointer(bytes), outBytes: koffi.out(koffi.pointer(bytes)) };
+  types = { engine, subscription, error, bytesStruct: bytes, bytes: koffi.pointer(bytes), lenOffset: koffi.offsetof(bytes, 'len') };
   return types;
 }
 
@@ -139,7 +142,7 @@ function load() {
       { library: file, found: String(found), expected: String(ABI_VERSION) });
   }
   const t = declareTypes();
-  const json = (name) => func(name, t.error, [t.engine, 'const uint8_t *', 'size_t', t.outBytes]);
+  const json = (name) => func(name, t.error, [t.engine, 'const uint8_t *', 'size_t', t.bytes]);
   fns = {
     version,
     errorCode: func('tasker_error_code', 'int32_t', [t.error]),
@@ -152,10 +155,10 @@ function load() {
     engineFree: func('tasker_engine_free', 'void', [t.engine]),
     engineMigrate: func('tasker_engine_migrate', t.error, [t.engine]),
     engineAdvanceClock: func('tasker_engine_advance_clock', t.error, [t.engine, 'int64_t']),
-    engineHealth: func('tasker_engine_health', t.error, [t.engine, t.outBytes]),
+    engineHealth: func('tasker_engine_health', t.error, [t.engine, t.bytes]),
     subscriptionOpen: func('tasker_subscription_open', t.error,
       [t.engine, 'const uint8_t *', 'size_t', 'uint32_t', koffi.out(koffi.pointer(t.subscription))]),
-    subscriptionPull: func('tasker_subscription_pull', t.error, [t.subscription, 'uint32_t', t.outBytes]),
+    subscriptionPull: func('tasker_subscription_pull', t.error, [t.subscription, 'uint32_t', t.bytes]),
     subscriptionFree: func('tasker_subscription_free', 'void', [t.subscription]),
     json: {
       templateRegister: json('tasker_template_register'),
@@ -195,16 +198,29 @@ function check(error) {
   throw errorForCode(code, message, details);
 }
 
-/** A tasker_bytes_t out-parameter: koffi fills this object ({data, len}) when the call returns. */
-const newBytes = () => ({ data: null, len: 0 });
+/**
+ * tasker_bytes_t out-parameters, in native memory, each {NULL, 0} whenever it is not in a call (tasker_bytes_free
+ * resets it). Synchronous calls cannot overlap, so they share one; an asynchronous call takes its own and gives it
+ * back once its answer is read.
+ */
+let syncSlot;
+const spareSlots = [];
+function newSlot() {
+  const slot = koffi.alloc(types.bytesStruct, 1);
+  koffi.encode(slot, types.bytesStruct, { data: null, len: 0 });
+  return slot;
+}
+const takeSlot = () => spareSlots.pop() ?? newSlot();
+const giveBack = (slot) => spareSlots.push(slot);
+const sharedSlot = () => (syncSlot ??= newSlot());
 
-/** The exactly `len` bytes of UTF-8 an out-parameter holds, as a string; the bytes are freed either way. */
-function take(bytes) {
+/** The exactly `len` bytes of UTF-8 a slot holds, as a string; the bytes are freed (the slot reset) either way. */
+function take(slot) {
   try {
-    const len = Number(bytes.len);
-    return len === 0 ? '' : koffi.decode(bytes.data, 'char', len);
+    const len = Number(koffi.decode(slot, types.lenOffset, 'size_t'));
+    return len === 0 ? '' : koffi.decode(slot, 'const char *', len); // `data` is the struct's first field
   } finally {
-    if (bytes.data !== null) fns.bytesFree(bytes);
+    fns.bytesFree(slot);
   }
 }
 
@@ -222,18 +238,28 @@ function callAsync(fn, ...args) {
 function jsonSync(name, engine, input) {
   const f = load();
   const data = encode(input);
-  const out = newBytes();
+  const out = sharedSlot();
   check(f.json[name](engine, data, data.length, out));
   return take(out);
+}
+
+/** Runs `call(slot)` on a worker thread with a slot of its own: the answer as text. */
+async function withSlotAsync(call) {
+  load();
+  const out = takeSlot();
+  try {
+    check(await call(out));
+    return take(out);
+  } finally {
+    giveBack(out);
+  }
 }
 
 /** The same on a worker thread: resolves with the answer as text. */
 async function jsonAsync(name, engine, input) {
   const f = load();
   const data = encode(input);
-  const out = newBytes();
-  check(await callAsync(f.json[name], engine, data, data.length, out));
-  return take(out);
+  return withSlotAsync((out) => callAsync(f.json[name], engine, data, data.length, out));
 }
 
 function engineOpenSync(config) {
@@ -267,11 +293,7 @@ module.exports = {
   engineFreeAsync: (engine) => callAsync(load().engineFree, engine),
   engineMigrateAsync: async (engine) => check(await callAsync(load().engineMigrate, engine)),
   engineAdvanceClock: (engine, milliseconds) => check(load().engineAdvanceClock(engine, milliseconds)),
-  engineHealthAsync: async (engine) => {
-    const out = newBytes();
-    check(await callAsync(load().engineHealth, engine, out));
-    return take(out);
-  },
+  engineHealthAsync: (engine) => withSlotAsync((out) => callAsync(load().engineHealth, engine, out)),
   subscriptionOpen(engine, pattern, capacity) {
     const f = load();
     const data = encode(pattern);
@@ -281,8 +303,9 @@ module.exports = {
   },
   /** Never blocks (the library only moves buffered events). */
   subscriptionPull(subscription, maxEvents) {
-    const out = newBytes();
-    check(load().subscriptionPull(subscription, maxEvents, out));
+    const f = load();
+    const out = sharedSlot();
+    check(f.subscriptionPull(subscription, maxEvents, out));
     return take(out);
   },
   /** Ignores NULL and already-freed handles. */

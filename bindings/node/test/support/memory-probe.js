@@ -10,6 +10,7 @@
 //
 // tasks:   handle an order_fulfillment task to completion on one engine (retention 500)
 // engines: open an engine, subscribe to it, close it
+// answers: read one answer from the library (a pull of an empty subscription: the cheapest call that returns bytes)
 //
 // Settled: the highest RSS of the last `window` batches is within SETTLE_MB of the highest before them (the highest,
 // because the library's GC makes RSS a saw-tooth of a few MB; a leak lifts the top of it).
@@ -32,20 +33,26 @@ async function sample() {
 async function main() {
   const engine = new tasker.Engine({ retention: { maxFinishedTasks: 500 } });
   await registerOrder(engine);
-  const run = scenario === 'engines'
-    ? async (n) => {
+  const subscription = engine.subscribe('nothing.matches.this');
+  const runs = {
+    engines: async (n) => {
       for (let i = 0; i < n; i += 1) {
         const other = new tasker.Engine();
         other.subscribe('*');
         await other.close();
       }
-    }
-    : async (n) => {
+    },
+    answers: async (n) => {
+      for (let i = 0; i < n; i += 1) subscription.pull();
+    },
+    tasks: async (n) => {
       for (let i = 0; i < n; i += 1) {
         const outcome = await engine.handle((await createOrder(engine)).uuid);
         if (outcome.action !== 'complete') throw new Error(`task ${i} ended with ${outcome.action}`);
       }
-    };
+    },
+  };
+  const run = runs[scenario];
   const top = (samples) => Math.max(...samples.map((s) => s.rss));
   const warmup = [];
   let settledAfter = null;
