@@ -58,6 +58,45 @@ def test_handle_runs_at_most_concurrency_steps_at_once():
     assert gauge.peak == 3
 
 
+def threads_of(engine, handler_sleep):
+    """The threads the fan-out's steps ran on, task after task (one set per task)."""
+    seen = []
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            seen[-1].add(threading.get_ident())
+            if handler_sleep:
+                time.sleep(handler_sleep)
+
+    engine.register_template(FAN_OUT)
+    engine.register_handler("Work", Work)
+    for _ in range(3):
+        seen.append(set())
+        assert engine.handle(engine.create_task("fan", namespace="py").uuid).action == "complete"
+    return seen
+
+
+def test_steps_of_a_handler_that_finishes_quickly_run_on_the_calling_thread(engine):
+    first, *later = threads_of(engine, handler_sleep=0)
+    assert len(first) > 1  # never seen before: the wave went to the pool
+    assert all(threads == {threading.get_ident()} for threads in later)
+
+
+def test_steps_of_a_handler_that_waits_run_on_the_pool_every_time(engine):
+    assert all(len(threads) > 1 for threads in threads_of(engine, handler_sleep=0.005))
+
+
+def test_a_quick_handler_that_turns_slow_goes_back_to_the_pool():
+    from tasker._quick import QUICK_SECONDS, HandlerTimes
+
+    times = HandlerTimes()
+    assert not times.quick("Work")  # never seen
+    times.record("Work", QUICK_SECONDS / 10)
+    assert times.quick("Work")
+    times.record("Work", 0.5)
+    assert not times.quick("Work")
+
+
 def test_handle_async_awaits_async_handlers_concurrently_up_to_the_bound():
     gauge = Gauge()
 

@@ -52,6 +52,45 @@ RSpec.describe Tasker::Engine, :engine do
     expect(peak).to eq(2)
   end
 
+  # The threads a fan-out of six steps ran on, task after task (one list per task).
+  def threads_of_fan_out(pause)
+    seen = []
+    work = handler do |_context|
+      seen.last << Thread.current
+      sleep pause if pause.positive?
+      nil
+    end
+    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
+           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
+    Tasker::Engine.open(concurrency: 4) do |e|
+      e.register_template(yaml)
+      e.register_handler("Work", work)
+      3.times do
+        seen << []
+        expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete")
+      end
+    end
+    seen.map(&:uniq)
+  end
+
+  it "runs the steps of a handler that finishes quickly on the calling thread" do
+    _first, *later = threads_of_fan_out(0) # the first task's steps went to the pool: the handler was never seen
+    expect(later).to all(eq([Thread.current]))
+  end
+
+  it "runs the steps of a handler that waits on the pool every time" do
+    expect(threads_of_fan_out(0.005)).to all(satisfy { |threads| threads.size > 1 })
+  end
+
+  it "sends a quick handler that turns slow back to the pool" do
+    times = Tasker::HandlerTimes.new
+    expect(times.quick?("Work")).to be(false) # never seen
+    times.record("Work", Tasker::HandlerTimes::QUICK_SECONDS / 10)
+    expect(times.quick?("Work")).to be(true)
+    times.record("Work", 0.5)
+    expect(times.quick?("Work")).to be(false)
+  end
+
   it "applies process_results to the output" do
     register_order_handlers(engine)
     doubles = Class.new(Tasker::StepHandler) do

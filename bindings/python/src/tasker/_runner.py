@@ -11,6 +11,7 @@ the engine's to decide, and the returned outcome says what the host does next.
 """
 from __future__ import annotations
 
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
@@ -36,6 +37,7 @@ class _Run:
         # task_uuid None: a Worker's run (worker.py), whose claims come from tasker_work_claim, across tasks.
         self._call = engine._call
         self.handlers = dict(engine._handlers)
+        self.times = engine._handler_times
         self.concurrency = engine._concurrency
         self.traceparent = traceparent
         self.wall_clock = not engine._manual_clock
@@ -62,8 +64,16 @@ class _Run:
 
     def run_sync(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
-        report = self.unknown(context, ref) if handler is None else _step.run_sync(handler, context, ref)
+        if handler is None:
+            return self.logged(context, self.unknown(context, ref))
+        started = time.perf_counter()
+        report = _step.run_sync(handler, context, ref)
+        self.times.record(context.step.handler, time.perf_counter() - started)
         return self.logged(context, report)
+
+    def quick(self, claim: dict[str, Any]) -> bool:
+        """Whether the claim's handler has been finishing sooner than a pool thread would take it (_quick.py)."""
+        return self.times.quick(claim["step"]["handler"])
 
     async def run_async(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
@@ -134,16 +144,25 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     claimed = 0
     while True:
         if not running and len(pending) == 1:  # one step and nothing else: run it on this thread, no hand-off
-            claim = pending.popleft()
-            finished = [run.run_sync(claim)]
+            finished = [run.run_sync(pending.popleft())]
         else:
-            while pending and len(running) < run.concurrency:
-                running[engine._executor().submit(run.run_sync, pending.popleft())] = claimed
-                claimed += 1
-            if not running:
+            # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).
+            held: deque[dict[str, Any]] = deque()
+            while pending and len(running) + len(held) < run.concurrency:
+                claim = pending.popleft()
+                if run.quick(claim):
+                    held.append(claim)
+                else:
+                    running[engine._executor().submit(run.run_sync, claim)] = claimed
+                    claimed += 1
+            pending.extendleft(reversed(held))
+            if held:
+                finished = [run.run_sync(pending.popleft())]
+            elif not running:
                 return outcome
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
+            else:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
         for n, report in enumerate(finished, 1):
             answer = run.report(report, run.concurrency - len(running) - len(pending))
             if answer is None:

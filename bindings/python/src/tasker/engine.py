@@ -12,6 +12,7 @@ from typing import Any, Sequence, Union
 from . import _ffi, _runner
 from ._json import dumps, loads
 from ._lifetime import check_process, release
+from ._quick import HandlerTimes
 from .errors import InvalidHandleError, NotFoundError, ValidationError
 from .handler import StepHandler
 from .outcome import Outcome, Task
@@ -53,6 +54,7 @@ class Engine:
         self._manual_clock = config.get("clock") == "manual"
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._handler_times = HandlerTimes()  # which handlers handle() runs on the calling thread (_quick.py)
 
     # ---- lifetime -----------------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ module Tasker
       @handlers = {}
       @wall_clock = config[:clock].to_s != "manual"
       @pool = ThreadPool.new(@concurrency)
+      @handler_times = HandlerTimes.new # which handlers `handle` runs on the calling thread (tasker/handler_times.rb)
       ObjectSpace.define_finalizer(self, ThreadPool.closer(@pool))
     end
 
@@ -169,8 +170,8 @@ module Tasker
     # handlers this engine lacks stay ready for another worker (`outcome.waiting_for_handlers` names them).
     # `traceparent` (W3C, e.g. from the job) makes this call's step spans children of the caller's span.
     def handle(uuid, traceparent: nil)
-      Runner.new(self, uuid, handlers: @handlers, concurrency: @concurrency, pool: @pool, worker_id: @worker_id,
-                             wall_clock: @wall_clock, traceparent: traceparent).run
+      Runner.new(self, uuid, handlers: @handlers, concurrency: @concurrency, pool: @pool, times: @handler_times,
+                             worker_id: @worker_id, wall_clock: @wall_clock, traceparent: traceparent).run
     end
 
     # @api private

@@ -12,8 +12,10 @@ module Tasker
     # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
     REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
 
-    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, wall_clock: true, traceparent: nil)
+    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, times: HandlerTimes.new, wall_clock: true,
+                   traceparent: nil)
       @engine = engine
+      @times = times
       @wall_clock = wall_clock
       @task_uuid = task_uuid.to_s
       @handlers = handlers
@@ -27,18 +29,25 @@ module Tasker
 
     # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.
     def run
-      claims = claim(@concurrency)
+      pending = claim(@concurrency)
       running = 0
-      until claims.empty? && running.zero?
-        if running.zero? && claims.size == 1
-          report = perform(claims.pop) # nothing to overlap with: run it on this thread
+      until pending.empty? && running.zero?
+        if running.zero? && pending.size == 1
+          report = perform(pending.pop) # nothing to overlap with: run it on this thread
         else
-          claims.each { |claim| start(claim) }
-          running += claims.size
-          report = wait
-          running -= 1
+          # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).
+          pending, slow = pending.partition { |claim| @times.quick?(claim["step"]["handler"]) }
+          slow.each { |claim| start(claim) }
+          running += slow.size
+          if pending.empty?
+            report = wait
+            running -= 1
+          else
+            report = perform(pending.shift)
+          end
         end
-        claims = deliver(report, free: @concurrency - running, alone: running.zero?)
+        alone = running.zero? && pending.empty?
+        pending.concat(deliver(report, free: @concurrency - running - pending.size, alone: alone))
       end
       Outcome.from_json(@outcome)
     end
@@ -109,7 +118,11 @@ module Tasker
     end
 
     # The one place a handler runs, inside the handler wrappers (the Rails executor, APM: tasker/handler_wrapper.rb).
-    def run_handler(handler, context) = HandlerWrapper.call(context) { handler.process_results(handler.process(context)) }
+    def run_handler(handler, context)
+      HandlerWrapper.call(context) do
+        @times.time(context.step.handler) { handler.process_results(handler.process(context)) }
+      end
+    end
 
     # Sends a report, claiming up to `free` next steps in the same call; returns the new claims. A refused result
     # is reported again as the step's InvalidResult failure; a stale claim (deadline passed, task timed out, step
