@@ -6,29 +6,30 @@ module Tasker
   # Handing a step to a pool thread and getting its report back costs about 90 µs here (waking the thread, the GVL
   # going back and forth; docs/performance.md). A handler that runs in less than that is done sooner on the calling
   # thread, one after the other: for such a handler the pool buys no overlap, only the hand-off. So `handle` keeps, per
-  # handler name, a moving average of how long its runs took, and runs the steps of a handler under QUICK_SECONDS on
-  # the calling thread. A handler never seen yet, or one that waits on I/O, goes to the pool as before; one that turns
-  # slow goes back to the pool after a run or two (the average moves a quarter of the way to each new run).
+  # handler name, how long its last runs took, and runs the steps of a handler whose median run is under QUICK_SECONDS
+  # on the calling thread. The median, not the mean: one run stretched by the scheduler or a garbage collection does
+  # not send a quick handler back to the pool, while one that turns slow goes back within three runs. A handler never
+  # seen yet, or one that waits on I/O, goes to the pool as before.
   class HandlerTimes
     QUICK_SECONDS = 50e-6
-    WEIGHT = 0.25
+    RUNS = 5 # the runs whose median decides
 
     def initialize
-      @average = {}
-      @lock = Mutex.new # pool threads record too; a Hash is not safe to write from several threads on every Ruby
+      @runs = Hash.new { |hash, handler| hash[handler] = [] }
+      @quick = {}
+      @lock = Mutex.new # pool threads record too
     end
 
     def record(handler, seconds)
       @lock.synchronize do
-        previous = @average[handler]
-        @average[handler] = previous.nil? ? seconds : previous + ((seconds - previous) * WEIGHT)
+        runs = @runs[handler]
+        runs.shift if runs.size == RUNS
+        runs << seconds
+        @quick[handler] = runs.sort[runs.size / 2] < QUICK_SECONDS
       end
     end
 
-    def quick?(handler)
-      average = @average[handler]
-      !average.nil? && average < QUICK_SECONDS
-    end
+    def quick?(handler) = @quick.fetch(handler, false)
 
     # Times the block as a run of `handler`; returns the block's value.
     def time(handler)
