@@ -159,11 +159,20 @@ RSpec.describe Tasker::Engine, :engine do
   end
 
   it "fails a step whose result is not JSON-serializable, naming the value" do
-    register_order_handlers(engine, payment: handler { |_c| { "receipt" => Object.new } })
+    receipt = opaque_object
+    register_order_handlers(engine, payment: handler { |_c| { "receipt" => receipt } })
     task = create_order(engine)
     expect(engine.handle(task.uuid).action).to eq("reenqueue")
     error = engine.get_task(task.uuid).step("process_payment")["error"]
     expect(error).to include("error_type" => "TypeError", "message" => "result.receipt is a Object, which is not JSON-serializable")
+  end
+
+  it "fails a step whose result holds a BasicObject, naming its class" do
+    register_order_handlers(engine, payment: handler { |_c| { "receipt" => BasicObject.new } })
+    task = create_order(engine)
+    engine.handle(task.uuid)
+    expect(engine.get_task(task.uuid).step("process_payment")["error"]).to include(
+      "error_type" => "TypeError", "message" => "result.receipt is a BasicObject, which is not JSON-serializable")
   end
 
   it "fails a step whose result holds a float JSON cannot represent" do
@@ -190,7 +199,7 @@ RSpec.describe Tasker::Engine, :engine do
 
   it "refuses a task context that is not JSON-serializable before creating the task" do
     engine.register_template(ORDER_TEMPLATE)
-    expect { create_order(engine, context: { "order" => { "placed_at" => Object.new } }) }
+    expect { create_order(engine, context: { "order" => { "placed_at" => opaque_object } }) }
       .to raise_error(TypeError, "context.order.placed_at is a Object, which is not JSON-serializable")
     expect(engine.list_tasks).to be_empty
   end

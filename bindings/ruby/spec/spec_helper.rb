@@ -30,6 +30,11 @@ module Helpers
   def handler(&block)
     Class.new(Tasker::StepHandler) { define_method(:process, &block) }
   end
+
+  # An object JSON cannot represent, also where ActiveSupport (loaded by the Rails specs) gives every Object `as_json`.
+  def opaque_object
+    Object.new.tap { |object| object.singleton_class.send(:undef_method, :as_json) if object.respond_to?(:as_json) }
+  end
 end
 
 # Failed step attempts are warnings on Tasker.logger ($stdout here): off, so the specs' output stays readable;

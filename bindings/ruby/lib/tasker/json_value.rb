@@ -16,11 +16,14 @@ module Tasker
       when Hash then nested(value, path, open) { |inner| value.to_h { |k, item| [key_text(k, path), convert(item, "#{path}.#{k}", inner)] } }
       when Array then nested(value, path, open) { |inner| value.each_with_index.map { |item, i| convert(item, "#{path}[#{i}]", inner) } }
       else
-        raise TypeError, "#{path} is a #{value.class}, which is not JSON-serializable" unless value.respond_to?(:as_json)
+        raise TypeError, "#{path} is a #{class_of(value)}, which is not JSON-serializable" unless Object === value && value.respond_to?(:as_json)
 
         convert(value.as_json, path, open)
       end
     end
+
+    # A BasicObject has neither `class` nor `respond_to?`; its singleton class's superclass is its class.
+    def class_of(value) = Object === value ? value.class : (class << value; self; end).superclass
 
     # `open`: the containers being converted around this one (by identity); meeting one again is a cycle.
     def nested(container, path, open)
