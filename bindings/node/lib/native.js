@@ -109,7 +109,10 @@ function declareTypes() {
   const subscription = koffi.pointer(koffi.opaque('tasker_subscription_t'));
   const error = koffi.pointer(koffi.opaque('tasker_error_t'));
   const bytes = koffi.struct('tasker_bytes_t', { data: 'const uint8_t *', len: 'size_t' });
-  types = { engine, subscription, error, bytesStruct: bytes, bytes: koffi.pointer(bytes), lenOffset: koffi.offsetof(bytes, 'len') };
+  types = {
+    engine, subscription, error,
+    bytesStruct: bytes, bytes: koffi.pointer(bytes), lenOffset: koffi.offsetof(bytes, 'len'),
+  };
   return types;
 }
 

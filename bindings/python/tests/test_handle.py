@@ -76,10 +76,51 @@ def threads_of(engine, handler_sleep):
     return seen
 
 
-def test_steps_of_a_handler_that_finishes_quickly_run_on_the_calling_thread(engine):
+def test_steps_of_a_handler_that_finishes_quickly_run_on_the_calling_thread(engine, monkeypatch):
+    monkeypatch.setattr(tasker._quick, "QUICK_SECONDS", 0.002)  # "quick" whatever this machine's speed
     first, *later = threads_of(engine, handler_sleep=0)
     assert len(first) > 1  # never seen before: the wave went to the pool
     assert all(threads == {threading.get_ident()} for threads in later)
+
+
+def test_a_quick_handler_that_blocks_once_sends_the_rest_of_its_wave_to_the_pool(engine, monkeypatch):
+    monkeypatch.setattr(tasker._quick, "QUICK_SECONDS", 0.002)
+    blocked = threading.Event()
+    threads = set()
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            if blocking.is_set() and not blocked.is_set():
+                blocked.set()
+                time.sleep(0.05)  # past BLOCKED_SECONDS: a cache miss that became a network call
+            threads.add(threading.get_ident())
+
+    blocking = threading.Event()
+    engine.register_template(FAN_OUT)
+    engine.register_handler("Work", Work)
+    for _ in range(2):
+        engine.handle(engine.create_task("fan", namespace="py").uuid)
+    threads.clear()
+    blocking.set()
+    assert engine.handle(engine.create_task("fan", namespace="py").uuid).action == "complete"
+    assert len(threads) > 1  # after the blocked run, its siblings went to the pool
+
+
+def test_quick_and_waiting_handlers_together_stay_within_concurrency():
+    gauge = Gauge()
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            gauge.enter()
+            if context.step.name in ("s0", "s1", "s2"):
+                time.sleep(0.005)
+            gauge.leave()
+
+    engine, _ = fan_out_engine(Work, concurrency=3)
+    with engine:
+        for _ in range(4):
+            assert engine.handle(engine.create_task("fan", namespace="py").uuid).action == "complete"
+    assert gauge.peak <= 3
 
 
 def test_steps_of_a_handler_that_waits_run_on_the_pool_every_time(engine):
@@ -94,11 +135,29 @@ def test_a_quick_handler_stays_quick_through_one_slow_run_and_goes_back_to_the_p
     for _ in range(5):
         times.record("Work", QUICK_SECONDS / 10)
     assert times.quick("Work")
-    times.record("Work", 0.5)  # preempted once
+    times.record("Work", QUICK_SECONDS * 2)  # stretched once by the scheduler
     assert times.quick("Work")
-    times.record("Work", 0.5)
-    times.record("Work", 0.5)
+    times.record("Work", QUICK_SECONDS * 2)
+    times.record("Work", QUICK_SECONDS * 2)
     assert not times.quick("Work")
+
+
+def test_one_blocked_run_sends_a_quick_handler_to_the_pool_at_once():
+    from tasker._quick import BLOCKED_SECONDS, QUICK_SECONDS, HandlerTimes
+
+    times = HandlerTimes()
+    for _ in range(5):
+        times.record("Work", QUICK_SECONDS / 10)
+    times.record("Work", BLOCKED_SECONDS * 2)
+    assert not times.quick("Work")
+
+
+def test_registering_a_handler_again_forgets_its_times(engine):
+    engine.register_handler("Work", Returns)
+    for _ in range(5):
+        engine._handler_times.record("Work", 0)
+    engine.register_handler("Work", Returns)
+    assert not engine._handler_times.quick("Work")
 
 
 def test_handle_async_awaits_async_handlers_concurrently_up_to_the_bound():

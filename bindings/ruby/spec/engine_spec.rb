@@ -74,8 +74,58 @@ RSpec.describe Tasker::Engine, :engine do
   end
 
   it "runs the steps of a handler that finishes quickly on the calling thread" do
-    _first, *later = threads_of_fan_out(0) # the first task's steps went to the pool: the handler was never seen
+    stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002) # "quick" whatever this machine's speed
+    _first, *later = threads_of_fan_out(0) # the first task's steps may use the pool: the handler was never seen
     expect(later).to all(eq([Thread.current]))
+  end
+
+  it "sends the rest of a wave to the pool once a quick handler blocks" do
+    stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002)
+    blocking = false
+    work = handler do |_context|
+      if blocking
+        blocking = false
+        sleep 0.05 # past BLOCKED_SECONDS: a cache miss that became a network call
+      end
+      nil
+    end
+    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
+           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
+    Tasker::Engine.open(concurrency: 4) do |e|
+      e.register_template(yaml)
+      e.register_handler("Work", work)
+      2.times { e.handle(e.create_task("fan", namespace: "rb").uuid) }
+      # Which thread runs a posted step is a race (the calling thread takes back steps no pool thread has picked up
+      # yet), so this counts what is handed to the pool.
+      posted = 0
+      e.instance_variable_get(:@pool).singleton_class.prepend(Module.new { define_method(:post) { |&job| posted += 1; super(&job) } })
+      blocking = true
+      expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete")
+      # Concurrency 4: three steps are in hand when the blocked one returns. The steps claimed after them may run here
+      # again, once pool runs have made the handler quick again.
+      expect(posted).to be >= 3
+    end
+  end
+
+  it "never runs more than its concurrency when quick and waiting handlers share a wave" do
+    stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002)
+    running = 0
+    peak = 0
+    lock = Mutex.new
+    work = handler do |context|
+      lock.synchronize { running += 1; peak = [peak, running].max }
+      sleep 0.005 if %w[s1 s2 s3].include?(context.step.name)
+      lock.synchronize { running -= 1 }
+      nil
+    end
+    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
+           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
+    Tasker::Engine.open(concurrency: 3) do |e|
+      e.register_template(yaml)
+      e.register_handler("Work", work)
+      4.times { expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete") }
+    end
+    expect(peak).to be <= 3
   end
 
   it "runs the steps of a handler that waits on the pool every time" do
@@ -84,12 +134,28 @@ RSpec.describe Tasker::Engine, :engine do
 
   it "keeps a quick handler quick through one slow run and sends it back to the pool after three" do
     times = Tasker::HandlerTimes.new
+    quick = Tasker::HandlerTimes::QUICK_SECONDS
     expect(times.quick?("Work")).to be(false) # never seen
+    5.times { times.record("Work", quick / 10) }
+    expect(times.quick?("Work")).to be(true)
+    times.record("Work", quick * 2) # stretched once by the scheduler
+    expect(times.quick?("Work")).to be(true)
+    2.times { times.record("Work", quick * 2) }
+    expect(times.quick?("Work")).to be(false)
+  end
+
+  it "sends a quick handler to the pool at once after one blocked run" do
+    times = Tasker::HandlerTimes.new
     5.times { times.record("Work", Tasker::HandlerTimes::QUICK_SECONDS / 10) }
-    expect(times.quick?("Work")).to be(true)
-    times.record("Work", 0.5) # preempted once
-    expect(times.quick?("Work")).to be(true)
-    2.times { times.record("Work", 0.5) }
+    times.record("Work", Tasker::HandlerTimes::BLOCKED_SECONDS * 2)
+    expect(times.quick?("Work")).to be(false)
+  end
+
+  it "forgets a handler's times when a handler is registered again under its name" do
+    times = engine.instance_variable_get(:@handler_times)
+    engine.register_handler("Work", Returns)
+    5.times { times.record("Work", 0) }
+    engine.register_handler("Work", Returns)
     expect(times.quick?("Work")).to be(false)
   end
 

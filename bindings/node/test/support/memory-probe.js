@@ -5,7 +5,7 @@
 // collection), how many runs it took to settle (null if it never did within maxWarmupBatches), the settled level,
 // the level after the measured runs, the V8 heap in use at both points, and the library's health().memory.
 //
-//   node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 memory-probe.js tasks|engines \
+//   node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 memory-probe.js tasks|engines|answers \
 //     <batch> <window> <maxWarmupBatches> <measured>
 //
 // tasks:   handle an order_fulfillment task to completion on one engine (retention 500)
@@ -33,7 +33,7 @@ async function sample() {
 async function main() {
   const engine = new tasker.Engine({ retention: { maxFinishedTasks: 500 } });
   await registerOrder(engine);
-  const subscription = engine.subscribe('nothing.matches.this');
+  const subscription = scenario === 'answers' ? engine.subscribe('nothing.matches.this') : null;
   const runs = {
     engines: async (n) => {
       for (let i = 0; i < n; i += 1) {

@@ -37,7 +37,8 @@ class _Run:
         # task_uuid None: a Worker's run (worker.py), whose claims come from tasker_work_claim, across tasks.
         self._call = engine._call
         self.handlers = dict(engine._handlers)
-        self.times = engine._handler_times
+        # A Worker (task_uuid None) runs each claim on its own slot thread: there is no hand-off to decide on.
+        self.times = engine._handler_times if task_uuid is not None else None
         self.concurrency = engine._concurrency
         self.traceparent = traceparent
         self.wall_clock = not engine._manual_clock
@@ -68,12 +69,13 @@ class _Run:
             return self.logged(context, self.unknown(context, ref))
         started = time.perf_counter()
         report = _step.run_sync(handler, context, ref)
-        self.times.record(context.step.handler, time.perf_counter() - started)
+        if self.times is not None:
+            self.times.record(context.step.handler, time.perf_counter() - started)
         return self.logged(context, report)
 
     def quick(self, claim: dict[str, Any]) -> bool:
         """Whether the claim's handler has been finishing sooner than a pool thread would take it (_quick.py)."""
-        return self.times.quick(claim["step"]["handler"])
+        return self.times is not None and self.times.quick(claim["step"]["handler"])
 
     async def run_async(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
@@ -156,7 +158,10 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
                     running[engine._executor().submit(run.run_sync, claim)] = claimed
                     claimed += 1
             pending.extendleft(reversed(held))
-            if held:
+            done = [future for future in running if future.done()] if held else []
+            if done:  # reported before the next quick step runs: their leases run on meanwhile
+                finished = [future.result() for future in sorted(done, key=running.pop)]
+            elif held:
                 finished = [run.run_sync(pending.popleft())]
             elif not running:
                 return outcome

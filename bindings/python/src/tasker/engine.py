@@ -130,6 +130,7 @@ class Engine:
             raise ValidationError(f"handler for {name!r} must be a tasker.StepHandler subclass or instance, "
                                   f"not {handler!r}")
         self._handlers[name] = handler
+        self._handler_times.forget(name)
 
     def register_handlers(self, *handlers: type[StepHandler]) -> None:
         """Registers each StepHandler subclass under its class name (``handler: {callable: ValidateOrder}``)."""

@@ -116,6 +116,7 @@ module Tasker
       raise ValidationError, "handler for #{name.inspect} must be a Tasker::StepHandler subclass or instance" unless valid
 
       @handlers[name.to_s] = handler
+      @handler_times.forget(name.to_s)
     end
 
     # Registers each class under its own name, as templates name them (`handler: { callable: Orders::Ship }`).

@@ -12,7 +12,9 @@ module Tasker
     # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
     REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
 
-    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, times: HandlerTimes.new, wall_clock: true,
+    # `times`: the engine's HandlerTimes, which decides which steps run on this thread; nil for a worker slot, whose
+    # steps all run on its own thread.
+    def initialize(engine, task_uuid, handlers:, concurrency:, pool:, worker_id:, times:, wall_clock: true,
                    traceparent: nil)
       @engine = engine
       @times = times
@@ -41,6 +43,8 @@ module Tasker
           running += slow.size
           if pending.empty?
             report = wait
+            running -= 1
+          elsif (report = finished) # reported before the next quick step runs: their leases run on meanwhile
             running -= 1
           else
             report = perform(pending.shift)
@@ -77,6 +81,14 @@ module Tasker
     # waking up), this thread runs it: waking a thread costs more than a short handler.
     def wait
       report = take(@finished) || ((claim = take(@unstarted)) && perform(claim)) || HandlerWrapper.wait { @finished.pop }
+      raise report if report.is_a?(Exception)
+
+      report
+    end
+
+    # A pool step's report if one has finished, else nil; what a pool thread could not report is raised here.
+    def finished
+      report = take(@finished)
       raise report if report.is_a?(Exception)
 
       report
@@ -120,6 +132,8 @@ module Tasker
     # The one place a handler runs, inside the handler wrappers (the Rails executor, APM: tasker/handler_wrapper.rb).
     def run_handler(handler, context)
       HandlerWrapper.call(context) do
+        next handler.process_results(handler.process(context)) unless @times
+
         @times.time(context.step.handler) { handler.process_results(handler.process(context)) }
       end
     end

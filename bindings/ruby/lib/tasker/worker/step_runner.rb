@@ -16,7 +16,8 @@ module Tasker
       SHUTDOWN_TYPE = "WorkerShutdown"
 
       def initialize(engine, handlers:, worker_id:, wall_clock:, lease_seconds:, heartbeats:, stats:)
-        super(engine, nil, handlers: handlers, concurrency: 1, pool: nil, worker_id: worker_id, wall_clock: wall_clock)
+        super(engine, nil, handlers: handlers, concurrency: 1, pool: nil, times: nil, worker_id: worker_id,
+                           wall_clock: wall_clock)
         @claim_next[:lease_seconds] = lease_seconds if lease_seconds
         @heartbeats = heartbeats
         @stats = stats
