@@ -7,6 +7,11 @@
 const bare = process.memoryUsage().rss / 1048576; // before anything else is loaded: the bare interpreter
 
 const fs = require('node:fs');
+
+// Dirty pages only this process holds (Private_Dirty); clean file pages (the library's code) are shared.
+const privateMb = () => [...fs.readFileSync('/proc/self/smaps_rollup', 'utf8').matchAll(/^Private_Dirty:\s+(\d+)/gm)]
+  .reduce((sum, m) => sum + Number(m[1]), 0) / 1024;
+const barePrivate = privateMb();
 const path = require('node:path');
 const tasker = require('../../bindings/node');
 
@@ -23,12 +28,13 @@ class Noop extends tasker.StepHandler {
 
 async function main() {
   const checkpoints = (process.argv[2] || '10000,100000').split(',').map(Number);
-  const out = { language: `Node ${process.versions.node}`, bare };
+  const out = { language: `Node ${process.versions.node}`, bare, bare_private: barePrivate };
   const engine = new tasker.Engine({ concurrency: 1, retention: { maxFinishedTasks: 500 } });
   try {
     await engine.registerTemplate(fs.readFileSync(path.join(__dirname, 'noop.yaml'), 'utf8'));
     engine.registerHandler('Noop', Noop);
     out.open = rssMb();
+    out.open_private = privateMb();
     let done = 0;
     out.checkpoints = [];
     for (const target of checkpoints) {
@@ -38,7 +44,7 @@ async function main() {
         if (outcome.action !== 'complete') throw new Error(`task ended with ${outcome.action}`);
       }
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      out.checkpoints.push({ tasks: target, rss: rssMb(), us_per_step: (seconds * 1e6) / ((target - done) * 8),
+      out.checkpoints.push({ tasks: target, rss: rssMb(), private: privateMb(), us_per_step: (seconds * 1e6) / ((target - done) * 8),
         v8_heap_total: process.memoryUsage().heapTotal / 1048576 });
       done = target;
     }

@@ -8,6 +8,8 @@
 # Each cell is a process of its own (footprint.py / .rb / .js): RSS of the bare interpreter, after loading the
 # binding and opening an engine (memory store, retention 500), after each checkpoint of handled tasks (8 no-op
 # steps, concurrency 1), us per step over each checkpoint's tasks, and the library's managed heap from `health`.
+# Next to RSS: the process's private dirty pages (smaps_rollup Private_Dirty), which leave out the clean file pages
+# of the library's code that every process mapping it shares.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
