@@ -53,9 +53,10 @@ class _Run:
         if lease_seconds is not None:
             self._claim_next["lease_seconds"] = lease_seconds
 
-    def claim(self) -> tuple[Claims, Outcome]:
+    def claim(self) -> tuple[Claims, dict[str, Any]]:
+        """The claims and the outcome as JSON (the loop turns only the last outcome into an Outcome)."""
         answer = self._call("tasker_steps_claim", self._claim_request)
-        return answer["claims"], Outcome.from_json(answer["outcome"])
+        return answer["claims"], answer["outcome"]
 
     def prepare(self, claim: dict[str, Any]) -> tuple[Any, StepContext, dict[str, Any]]:
         """The handler, its context (deadline, heartbeat) and the report's claim fields for one claim."""
@@ -95,14 +96,14 @@ class _Run:
         return _step.FAIL, {**ref, "error": {"message": f"no handler registered for {context.step.handler!r}",
                                              "error_type": "UnknownHandler"}}
 
-    def report(self, report: _step.Report, free: int) -> tuple[Claims, Outcome] | None:
+    def report(self, report: _step.Report, free: int) -> tuple[Claims, dict[str, Any]] | None:
         """Reports a step, claiming up to ``free`` next steps in the same call. None when the claim was stale (its
         deadline passed, its lease expired and someone else holds the step, or the task ended meanwhile)."""
         try:
             answer = send_report(self._call, report, {"max_steps": free, **self._claim_next} if free > 0 else None)
         except StaleClaimError:
             return None
-        return answer["claims"], Outcome.from_json(answer["outcome"])
+        return answer["claims"], answer["outcome"]
 
     def _heartbeat_for(self, ref: dict[str, Any]) -> Any:
         claim = {k: ref[k] for k in ("task_uuid", "step_uuid", "claim_token")}
@@ -164,7 +165,7 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
             elif held:
                 finished = [run.run_sync(pending.popleft())]
             elif not running:
-                return outcome
+                return Outcome.from_json(outcome)
             else:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
@@ -201,7 +202,7 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
                     running[asyncio.ensure_future(run.run_async(pending.popleft()))] = claimed
                     claimed += 1
                 if not running:
-                    return outcome
+                    return Outcome.from_json(outcome)
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 finished = [task.result() for task in sorted(done, key=running.pop)]
             for n, report in enumerate(finished, 1):
