@@ -52,6 +52,17 @@ RSpec.describe Tasker::Engine, :engine do
     expect(peak).to eq(2)
   end
 
+  # An engine with six independent steps of handler `work` registered; yields it and a block that runs one task.
+  def with_six_steps(work, concurrency:)
+    template = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
+               (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
+    Tasker::Engine.open(concurrency: concurrency) do |e|
+      e.register_template(template)
+      e.register_handler("Work", work)
+      yield e, -> { e.handle(e.create_task("fan", namespace: "rb").uuid).action }
+    end
+  end
+
   # The threads a fan-out of six steps ran on, task after task (one list per task).
   def threads_of_fan_out(pause)
     seen = []
@@ -60,14 +71,10 @@ RSpec.describe Tasker::Engine, :engine do
       sleep pause if pause.positive?
       nil
     end
-    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
-           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
-    Tasker::Engine.open(concurrency: 4) do |e|
-      e.register_template(yaml)
-      e.register_handler("Work", work)
+    with_six_steps(work, concurrency: 4) do |_e, run_task|
       3.times do
         seen << []
-        expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete")
+        expect(run_task.call).to eq("complete")
       end
     end
     seen.map(&:uniq)
@@ -89,18 +96,14 @@ RSpec.describe Tasker::Engine, :engine do
       end
       nil
     end
-    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
-           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
-    Tasker::Engine.open(concurrency: 4) do |e|
-      e.register_template(yaml)
-      e.register_handler("Work", work)
-      2.times { e.handle(e.create_task("fan", namespace: "rb").uuid) }
+    with_six_steps(work, concurrency: 4) do |e, run_task|
+      2.times { run_task.call }
       # Which thread runs a posted step is a race (the calling thread takes back steps no pool thread has picked up
       # yet), so this counts what is handed to the pool.
       posted = 0
       e.instance_variable_get(:@pool).singleton_class.prepend(Module.new { define_method(:post) { |&job| posted += 1; super(&job) } })
       blocking = true
-      expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete")
+      expect(run_task.call).to eq("complete")
       # Concurrency 4: three steps are in hand when the blocked one returns. The steps claimed after them may run here
       # again, once pool runs have made the handler quick again.
       expect(posted).to be >= 3
@@ -118,12 +121,8 @@ RSpec.describe Tasker::Engine, :engine do
       lock.synchronize { running -= 1 }
       nil
     end
-    yaml = "name: fan\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n" +
-           (1..6).map { |i| "  - name: s#{i}\n    handler: { callable: Work }\n" }.join
-    Tasker::Engine.open(concurrency: 3) do |e|
-      e.register_template(yaml)
-      e.register_handler("Work", work)
-      4.times { expect(e.handle(e.create_task("fan", namespace: "rb").uuid).action).to eq("complete") }
+    with_six_steps(work, concurrency: 3) do |_e, run_task|
+      4.times { expect(run_task.call).to eq("complete") }
     end
     expect(peak).to be <= 3
   end
