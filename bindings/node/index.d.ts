@@ -187,6 +187,8 @@ export class Task<Context = any> {
   readonly updatedAt: string;
   readonly finishedAt: string | null;
   readonly steps: Step[];
+  /** The ready (claimable, unclaimed) steps by the handler they wait for. */
+  readonly waitingForHandlers: WaitingForHandler[];
   readonly transitions: Transition[];
   /** Set by createTask: false when an idempotency key matched an existing task. */
   readonly created?: boolean;

@@ -140,8 +140,10 @@ test('a step whose handler is not registered stays ready; handle resolves with r
   const outcome = await engine.handle(task.uuid);
   assert.deepEqual([outcome.action, outcome.requeueAfterSeconds, outcome.waitingForHandlers],
     ['reenqueue', 7, [{ handler: 'NobodyRegisteredMe', steps: ['s'] }]]);
-  const { state, attempts, error } = (await engine.getTask(task.uuid)).step('s');
+  const after = await engine.getTask(task.uuid);
+  const { state, attempts, error } = after.step('s');
   assert.deepEqual([state, attempts, error], ['pending', 0, null]);
+  assert.deepEqual(after.waitingForHandlers, [{ handler: 'NobodyRegisteredMe', steps: ['s'] }]);
 });
 
 test('a result with a BigInt is a TypeError step failure naming the property', async (t) => {

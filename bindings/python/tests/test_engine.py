@@ -145,6 +145,7 @@ def test_a_step_whose_handler_is_not_registered_stays_ready_and_handle_names_the
         ("validate_order", "complete", 1), ("reserve_inventory", "complete", 1), ("process_payment", "pending", 0),
         ("ship_order", "pending", 0)]
     assert done.step("process_payment").error is None
+    assert done.waiting_for_handlers == {"ProcessPayment": ["process_payment"]}
 
 
 def test_a_result_that_is_not_json_serializable_is_a_step_failure(engine):

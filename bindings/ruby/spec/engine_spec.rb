@@ -210,8 +210,9 @@ RSpec.describe Tasker::Engine, :engine do
     expect(outcome.to_h.slice(:action, :delay_seconds, :requeue_after_seconds, :waiting_for_handlers)).to eq(
       action: "reenqueue", delay_seconds: 5, requeue_after_seconds: 5,
       waiting_for_handlers: [{ "handler" => "ProcessPayment", "steps" => ["process_payment"] }])
-    payment = engine.get_task(task.uuid).step("process_payment")
-    expect([payment["state"], payment["attempts"], payment["error"]]).to eq(["pending", 0, nil])
+    done = engine.get_task(task.uuid)
+    expect(done.step("process_payment").values_at("state", "attempts", "error")).to eq(["pending", 0, nil])
+    expect(done.waiting_for_handlers).to eq([{ "handler" => "ProcessPayment", "steps" => ["process_payment"] }])
   end
 
   it "treats an exception in process_results as a step failure" do

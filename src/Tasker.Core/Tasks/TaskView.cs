@@ -36,6 +36,26 @@ public sealed record TaskView(TaskHeader Header, IReadOnlyList<StepView> Steps, 
 
     public StepView Step(string name) =>
         Steps.FirstOrDefault(s => s.Name == name) ?? throw TaskerException.NotFound("step", name);
+
+    /// <summary>
+    /// The ready steps, grouped by the handler they wait for, in step order: a ready step is claimable now and waits
+    /// for a worker that has its handler (the outcome's list names only those the caller lacks). Empty when none is.
+    /// </summary>
+    public IReadOnlyList<HandlerWait> WaitingForHandlers
+    {
+        get
+        {
+            List<HandlerWait>? waits = null;
+            foreach (var step in Steps)
+            {
+                if (!step.Readiness.Ready) continue;
+                var wait = waits?.Find(w => w.Handler == step.Handler);
+                if (wait is null) (waits ??= []).Add(new HandlerWait(step.Handler, new List<string> { step.Name }));
+                else ((List<string>)wait.Steps).Add(step.Name);
+            }
+            return waits ?? (IReadOnlyList<HandlerWait>)[];
+        }
+    }
 }
 
 /// <summary>The result of creating a task: the task, and whether this call created it.</summary>

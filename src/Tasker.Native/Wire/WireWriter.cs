@@ -96,6 +96,7 @@ internal static class WireWriter
         w.WriteStartArray(Names.Steps);
         foreach (var step in task.Steps) Step(w, step);
         w.WriteEndArray();
+        HandlerWaits(w, task.WaitingForHandlers);
         w.WriteStartArray(Names.Transitions);
         foreach (var t in task.Transitions) Transition(w, t);
         w.WriteEndArray();
@@ -253,8 +254,15 @@ internal static class WireWriter
         w.WriteBoolean(Names.Finalized, o.Finalized);
         if (o.RequeueAfterSeconds is { } requeue) w.WriteNumber(Names.RequeueAfterSeconds, requeue);
         else w.WriteNull(Names.RequeueAfterSeconds);
+        HandlerWaits(w, o.WaitingForHandlers ?? []);
+        w.WriteEndObject();
+    }
+
+    /// <summary>"waiting_for_handlers": [{"handler", "steps": [...]}], in the outcome and in a task.</summary>
+    private static void HandlerWaits(Utf8JsonWriter w, IReadOnlyList<HandlerWait> waits)
+    {
         w.WriteStartArray(Names.WaitingForHandlers);
-        foreach (var wait in o.WaitingForHandlers ?? [])
+        foreach (var wait in waits)
         {
             w.WriteStartObject();
             w.WriteString(Names.Handler, wait.Handler);
@@ -262,7 +270,6 @@ internal static class WireWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     public static void Lease(Utf8JsonWriter w, DateTimeOffset expires)

@@ -54,6 +54,19 @@ public abstract partial class EngineSpec
     }
 
     [Fact]
+    public async Task A_task_lists_its_ready_steps_by_the_handler_they_wait_for_until_they_are_claimed()
+    {
+        var task = await StartAsync(Workflows.Diamond);
+        await Complete(task, "start");
+
+        var view = await Engine.GetTaskAsync(task);
+        Assert.Equal(["b_handler: b", "c_handler: c"], view.WaitingForHandlers.Select(w => $"{w.Handler}: {string.Join(",", w.Steps)}"));
+
+        await Engine.ClaimStepsAsync(task, Handlers("b_handler"));
+        Assert.Equal("c_handler", Assert.Single((await Engine.GetTaskAsync(task)).WaitingForHandlers).Handler);
+    }
+
+    [Fact]
     public async Task Completing_a_step_with_claim_next_returns_the_next_claims_of_the_task_in_the_same_call()
     {
         var task = await StartAsync(Workflows.Linear);

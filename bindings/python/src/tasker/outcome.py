@@ -61,6 +61,8 @@ class Task:
     transitions: list[dict[str, Any]]
     raw: dict[str, Any]
     created: bool | None = None
+    #: The ready (claimable, unclaimed) steps by the handler they wait for: ``{"ShipOrder": ["ship_order"]}``.
+    waiting_for_handlers: dict[str, list[str]] = field(default_factory=dict)
 
     def step(self, name: str) -> Step:
         for s in self.steps:
@@ -73,4 +75,5 @@ class Task:
         steps = [Step(s["step_uuid"], s["name"], s["state"], s["attempts"], s["max_attempts"], s.get("result"),
                       s.get("error"), s["readiness"], s) for s in t["steps"]]
         return cls(t["task_uuid"], t["namespace"], t["name"], t["version"], t["state"], t["context"], steps,
-                   t.get("transitions", []), t, created)
+                   t.get("transitions", []), t, created,
+                   {w["handler"]: w["steps"] for w in t.get("waiting_for_handlers") or ()})

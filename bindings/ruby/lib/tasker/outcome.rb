@@ -18,7 +18,9 @@ module Tasker
 
   # A task with its steps (state, attempts, result, error, readiness) and its audit trail.
   class Task
-    attr_reader :uuid, :namespace, :name, :version, :state, :context, :steps, :transitions, :raw
+    attr_reader :uuid, :namespace, :name, :version, :state, :context, :steps, :transitions, :raw,
+                # the ready (claimable, unclaimed) steps by the handler they wait for: [{"handler" => "C", "steps" => ["c"]}]
+                :waiting_for_handlers
 
     # false when an idempotency key matched an existing task (nil when not from create_task)
     attr_accessor :created
@@ -33,6 +35,7 @@ module Tasker
       @context = hash["context"]
       @steps = hash["steps"]
       @transitions = hash["transitions"] || []
+      @waiting_for_handlers = hash["waiting_for_handlers"] || []
     end
 
     def step(name) = steps.find { |s| s["name"] == name } || raise(KeyError, "no step #{name}")
