@@ -428,8 +428,9 @@ TASKER_API tasker_error_t *tasker_task_create(tasker_engine_t *engine, const uin
  *               "metadata", "error": null | {"message", "error_type", "permanent", "attempt", "at", "backtrace"},
  *               "next_retry_at", "lease_expires_at", "dependencies": ["<step name>", ...],
  *               "readiness": {"ready", "waiting_on": ["<step name>", ...], "retry_at", "attempts_exhausted"}}],
- *    "waiting_for_handlers": [{"handler": "C", "steps": ["c", ...]}, ...]   the ready (claimable, unclaimed) steps
- *                            by the handler they wait for, in step order,
+ *    "waiting_for_handlers": [{"handler": "C", "steps": ["c", ...]}, ...]   the steps whose readiness.ready is true
+ *                            (unclaimed and claimable as of the task's last evaluation) by the handler they wait
+ *                            for, in step order,
  *    "transitions": [{"step_name" (null for the task), "from", "to", "reason", "actor", "at", "attempt"}]}
  * Task states: pending, in_progress, waiting_for_retry, complete, error, cancelled, resolved_manually. Step
  * states: the same; a dependency is satisfied by complete or resolved_manually.

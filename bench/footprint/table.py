@@ -12,7 +12,7 @@ rows = [("bare interpreter (MB)", [c["bare"] for _, c in cells]),
         ("after import + open (MB)", [c["open"] for _, c in cells]),
         ("opening added, RSS (MB)", [c["open"] - c["bare"] for _, c in cells]),
         ("opening added, private dirty pages (MB)",
-         [c["open_private"] - c["bare_private"] if "open_private" in c else None for _, c in cells])]
+         [c["open_private"] - c["bare_private"] for _, c in cells])]
 for i, point in enumerate(cells[0][1]["checkpoints"]):
     rows.append((f"after {point['tasks']:,} tasks (MB)", [c["checkpoints"][i]["rss"] for _, c in cells]))
 for i, point in enumerate(cells[0][1]["checkpoints"]):
@@ -22,7 +22,7 @@ rows.append(("of which V8's heap (Node), at the last checkpoint (MB)",
              [c["checkpoints"][-1].get("v8_heap_total") for _, c in cells]))
 rows.append(("added at steady state (last - open, MB)", [c["checkpoints"][-1]["rss"] - c["open"] for _, c in cells]))
 rows.append(("added at steady state, private dirty pages (MB)",
-             [c["checkpoints"][-1]["private"] - c["open_private"] if "open_private" in c else None for _, c in cells]))
+             [c["checkpoints"][-1]["private"] - c["open_private"] for _, c in cells]))
 
 
 def memory(cell, key):

@@ -292,7 +292,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
         }
 
         var ready = 0;
-        List<HandlerWait>? waiting = null;
+        List<int>? othersOnly = null; // ready steps of handlers the caller lacks
         DateTimeOffset? earliestRetry = null;
         foreach (var i in task.Candidates)
         {
@@ -302,7 +302,13 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
                 if (earliestRetry is null || step.NextRetryAt < earliestRetry) earliestRetry = step.NextRetryAt;
             }
             else if (caller is null || caller.CanRun(step.Handler)) ready++;
-            else AddWait(waiting ??= [], step);
+            else (othersOnly ??= []).Add(i);
+        }
+        List<HandlerWait>? waiting = null;
+        if (othersOnly is not null)
+        {
+            othersOnly.Sort(); // step order, as a task lists them (the candidate set has its own order)
+            foreach (var i in othersOnly) HandlerWait.Add(ref waiting, task.Steps[i].Handler, task.Steps[i].Name);
         }
         var inFlight = task.InFlight.Length;
         if (waiting is not null && ready == 0 && inFlight == 0)
@@ -376,17 +382,6 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
     private static TaskOutcome Outcome(WorkflowTask task, ExecutionStatus status, RecommendedAction action, double? delay, int ready, int inFlight,
         bool finalized, IReadOnlyList<HandlerWait>? waiting = null) =>
         new(task.Uuid, task.State, status, action, delay, ready, inFlight, finalized, waiting ?? []);
-
-    private static void AddWait(List<HandlerWait> waiting, WorkflowStep step)
-    {
-        foreach (var w in waiting)
-            if (w.Handler == step.Handler)
-            {
-                ((List<string>)w.Steps).Add(step.Name);
-                return;
-            }
-        waiting.Add(new HandlerWait(step.Handler, new List<string> { step.Name }));
-    }
 
     /// <summary>
     /// A task past its <c>timeout_seconds</c> goes to <c>error</c>: unfinished steps are cancelled (claims in flight

@@ -27,8 +27,18 @@ public enum RecommendedAction
     Cancelled,
 }
 
-/// <summary>Ready steps that wait for a handler the caller does not have.</summary>
-public sealed record HandlerWait(string Handler, IReadOnlyList<string> Steps);
+/// <summary>Ready steps waiting for one handler (in an outcome: a handler the caller does not have).</summary>
+public sealed record HandlerWait(string Handler, IReadOnlyList<string> Steps)
+{
+    /// <summary>Adds a step to its handler's wait in <paramref name="waits"/> (made on first use); handlers keep the
+    /// order they first appear in, steps the order they are added.</summary>
+    internal static void Add(ref List<HandlerWait>? waits, string handler, string step)
+    {
+        var wait = waits?.Find(w => w.Handler == handler);
+        if (wait is null) (waits ??= []).Add(new HandlerWait(handler, new List<string> { step }));
+        else ((List<string>)wait.Steps).Add(step);
+    }
+}
 
 /// <summary>The result of evaluating a task, returned by every call that changes one.</summary>
 /// <param name="Finalized">True only in the one call that moved the task into its final state.</param>

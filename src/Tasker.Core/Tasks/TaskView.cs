@@ -38,8 +38,9 @@ public sealed record TaskView(TaskHeader Header, IReadOnlyList<StepView> Steps, 
         Steps.FirstOrDefault(s => s.Name == name) ?? throw TaskerException.NotFound("step", name);
 
     /// <summary>
-    /// The ready steps, grouped by the handler they wait for, in step order: a ready step is claimable now and waits
-    /// for a worker that has its handler (the outcome's list names only those the caller lacks). Empty when none is.
+    /// The steps whose <see cref="StepReadiness.Ready"/> is true, grouped by the handler they wait for, in step order:
+    /// each waits for a worker that has its handler (the outcome's list names only those the caller lacks). Empty when
+    /// none is. Computed on each read.
     /// </summary>
     public IReadOnlyList<HandlerWait> WaitingForHandlers
     {
@@ -47,12 +48,7 @@ public sealed record TaskView(TaskHeader Header, IReadOnlyList<StepView> Steps, 
         {
             List<HandlerWait>? waits = null;
             foreach (var step in Steps)
-            {
-                if (!step.Readiness.Ready) continue;
-                var wait = waits?.Find(w => w.Handler == step.Handler);
-                if (wait is null) (waits ??= []).Add(new HandlerWait(step.Handler, new List<string> { step.Name }));
-                else ((List<string>)wait.Steps).Add(step.Name);
-            }
+                if (step.Readiness.Ready) HandlerWait.Add(ref waits, step.Handler, step.Name);
             return waits ?? (IReadOnlyList<HandlerWait>)[];
         }
     }

@@ -53,17 +53,48 @@ public abstract partial class EngineSpec
         Assert.Single((await Engine.ClaimStepsAsync(task, Handlers("a_handler"))).Claims);
     }
 
+    private const string SharedHandlers = """
+        name: shared
+        namespace_name: tests
+        version: 1.0.0
+        steps:
+          - name: a
+            handler: { callable: Fetch }
+          - name: b
+            handler: { callable: Store }
+          - name: c
+            handler: { callable: Store }
+          - name: d
+            handler: { callable: Store }
+            dependencies: [a]
+        """;
+
+    private static string[] Waits(IReadOnlyList<HandlerWait>? waits) =>
+        (waits ?? []).Select(w => $"{w.Handler}: {string.Join(",", w.Steps)}").ToArray();
+
     [Fact]
     public async Task A_task_lists_its_ready_steps_by_the_handler_they_wait_for_until_they_are_claimed()
     {
-        var task = await StartAsync(Workflows.Diamond);
-        await Complete(task, "start");
+        var task = await StartAsync(SharedHandlers);
 
-        var view = await Engine.GetTaskAsync(task);
-        Assert.Equal(["b_handler: b", "c_handler: c"], view.WaitingForHandlers.Select(w => $"{w.Handler}: {string.Join(",", w.Steps)}"));
+        Assert.Equal(["Fetch: a", "Store: b,c"], Waits((await Engine.GetTaskAsync(task)).WaitingForHandlers));
 
-        await Engine.ClaimStepsAsync(task, Handlers("b_handler"));
-        Assert.Equal("c_handler", Assert.Single((await Engine.GetTaskAsync(task)).WaitingForHandlers).Handler);
+        await Engine.ClaimStepsAsync(task, Handlers("Store"));
+        Assert.Equal(["Fetch: a"], Waits((await Engine.GetTaskAsync(task)).WaitingForHandlers));
+    }
+
+    [Fact]
+    public async Task The_outcome_lists_the_steps_the_caller_cannot_run_in_the_order_the_task_does()
+    {
+        var task = await StartAsync(SharedHandlers);
+        // Finishing a reorders the set of candidate steps (c moves into a's place), and d joins it after them.
+        var a = (await Engine.ClaimStepsAsync(task, Handlers("Fetch"))).Claims.Single();
+        await Engine.CompleteStepAsync(task, a.StepUuid, a.ClaimToken, JsonValues.Null);
+
+        var outcome = (await Engine.ClaimStepsAsync(task, Handlers("Nobody"))).Outcome;
+
+        Assert.Equal(["Store: b,c,d"], Waits(outcome.WaitingForHandlers));
+        Assert.Equal(Waits(outcome.WaitingForHandlers), Waits((await Engine.GetTaskAsync(task)).WaitingForHandlers));
     }
 
     [Fact]
