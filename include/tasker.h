@@ -582,7 +582,7 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  * request_json: {"task_uuid", "step_uuid", "claim_token", "result": <any JSON, default null>,
  *                "metadata": {...} (optional, kept with the step),
  *                "traceparent": "..." (optional, the parent of the step's span),
- *                "handler": {"started_at": "<RFC 3339>", "finished_at": "<RFC 3339>",   (optional)
+ *                "handler": {"started_at": "<RFC 3339>" or Unix seconds, "finished_at": the same,   (optional)
  *                            "attributes": {"name": string | number | boolean, ...} (at most 64)},
  *                "claim_next": {"max_steps": 1, "handlers": [...], "lease_seconds", "worker_id"}   (optional)}
  * out_json: {"claims": [...], "outcome": {...}}, the shape of tasker_steps_claim. With "claim_next", the task's next

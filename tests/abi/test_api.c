@@ -348,6 +348,9 @@ static void test_trace_context_fields(void) {
         "\"handler\": {\"started_at\": \"yesterday\", \"finished_at\": \"2026-01-01T00:00:00Z\"}",
         "\"handler\": {\"started_at\": \"2026-01-01T00:00:01Z\", \"finished_at\": \"2026-01-01T00:00:00Z\"}",
         "\"handler\": {\"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:01Z\", \"attributes\": {\"a\": [1]}}",
+        "\"handler\": {\"started_at\": 1767225601.5, \"finished_at\": 1767225601.25}",
+        "\"handler\": {\"started_at\": -1, \"finished_at\": 0}",
+        "\"handler\": {\"started_at\": 1767225600, \"finished_at\": 1e300}",
         "\"handler\": 5",
         "\"traceparent\": \"01-bad\"",
     };
@@ -362,6 +365,13 @@ static void test_trace_context_fields(void) {
                             "\"handler\": {\"started_at\": \"2026-01-01T00:00:00Z\", \"finished_at\": \"2026-01-01T00:00:00.25Z\", "
                             "\"attributes\": {\"order.id\": \"o-1\", \"items\": 3, \"express\": true}}");
     CHECK(outcome && strcmp(str(outcome, "action"), "execute") == 0);
+    cJSON_Delete(outcome);
+
+    /* a handler run's times may be Unix seconds (what a binding's clock gives without formatting) */
+    claim_one(engine, "b", step, token);
+    outcome = report(tasker_step_complete, engine, step, token,
+                     "\"handler\": {\"started_at\": 1767225600.125, \"finished_at\": 1767225600.25}");
+    CHECK(outcome && strcmp(str(outcome, "action"), "complete") == 0);
     cJSON_Delete(outcome);
     tasker_engine_free(engine);
 }

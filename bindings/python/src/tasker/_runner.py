@@ -78,6 +78,10 @@ class _Run:
         """Whether the claim's handler has been finishing sooner than a pool thread would take it (_quick.py)."""
         return self.times is not None and self.times.quick(claim["step"]["handler"])
 
+    def all_quick(self, claims: deque[dict[str, Any]]) -> bool:
+        times = self.times
+        return times is not None and all(times.quick(claim["step"]["handler"]) for claim in claims)
+
     async def run_async(self, claim: dict[str, Any]) -> _step.Report:
         handler, context, ref = self.prepare(claim)
         report = self.unknown(context, ref) if handler is None else await _step.run_async(handler, context, ref)
@@ -106,10 +110,11 @@ class _Run:
         return answer["claims"], answer["outcome"]
 
     def _heartbeat_for(self, ref: dict[str, Any]) -> Any:
-        claim = {k: ref[k] for k in ("task_uuid", "step_uuid", "claim_token")}
-
         def heartbeat(lease_seconds: float | None = None) -> datetime:
-            request = claim if lease_seconds is None else {**claim, "lease_seconds": lease_seconds}
+            # built here, not per step: most steps never beat
+            request = {"task_uuid": ref["task_uuid"], "step_uuid": ref["step_uuid"], "claim_token": ref["claim_token"]}
+            if lease_seconds is not None:
+                request["lease_seconds"] = lease_seconds
             expires = self._call("tasker_step_heartbeat", dumps(request))["lease_expires_at"]
             return datetime.fromisoformat(expires)
 
@@ -146,7 +151,8 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     running: dict[Future[_step.Report], int] = {}  # each running step and its place in claim order
     claimed = 0
     while True:
-        if not running and len(pending) == 1:  # one step and nothing else: run it on this thread, no hand-off
+        if not running and pending and (len(pending) == 1 or run.all_quick(pending)):
+            # one step and nothing else, or only quick ones: run the next on this thread, no hand-off
             finished = [run.run_sync(pending.popleft())]
         else:
             # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).

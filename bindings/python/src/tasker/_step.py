@@ -6,7 +6,6 @@ import inspect
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Any
 
 from ._json import dumps
@@ -31,7 +30,7 @@ def claim_ref(claim: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
 
 def run_sync(handler: StepHandler | type[StepHandler], context: StepContext, ref: dict[str, Any]) -> Report:
     """Runs the handler on this thread. An ``async def`` handler gets an event loop and is cancelled at the deadline."""
-    started = _now()
+    started = time.time()
     try:
         instance = handler() if isinstance(handler, type) else handler
         try:
@@ -52,7 +51,7 @@ async def run_async(handler: StepHandler | type[StepHandler], context: StepConte
     """Awaits the handler on the running loop (a sync one runs on a thread), cancelled at the deadline."""
     import asyncio
 
-    started = _now()
+    started = time.time()
     try:
         instance = handler() if isinstance(handler, type) else handler
         try:
@@ -144,10 +143,13 @@ def _produce_sync(handler: StepHandler, context: StepContext) -> Any:
     return _resolve(handler.process_results(_resolve(handler.process(context), context)), context)
 
 
+_PLAIN = frozenset((dict, list, str, int, float, bool))  # what most handlers return: never awaitable, no inspect call
+
+
 def _resolve(value: Any, context: StepContext) -> Any:
     """Runs an awaitable a sync path got (an ``async def`` handler under ``handle``) to its value, cancelling it at
     the deadline."""
-    if not inspect.isawaitable(value):
+    if value is None or type(value) in _PLAIN or not inspect.isawaitable(value):
         return value
     import asyncio  # imported when first needed: asyncio (and the ssl it loads) costs a process ~8 MB
     try:
@@ -199,10 +201,7 @@ def _describe(error: BaseException) -> str:
     return message or type(error).__name__
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
-def _handler_run(context: StepContext, started: str) -> dict[str, Any]:
-    """When the handler ran and the attributes it set: the engine records a ``tasker.handler`` span from it."""
-    return {"started_at": started, "finished_at": _now(), "attributes": context.attributes}
+def _handler_run(context: StepContext, started: float) -> dict[str, Any]:
+    """When the handler ran (Unix seconds: formatting two timestamps cost more than a no-op step's handler) and the
+    attributes it set: the engine records a ``tasker.handler`` span from it."""
+    return {"started_at": started, "finished_at": time.time(), "attributes": context.attributes}

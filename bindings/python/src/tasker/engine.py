@@ -164,8 +164,7 @@ class Engine:
                     "bypass_steps": None if bypass_steps is None else list(bypass_steps),
                     "requested_at": requested_at.isoformat() if hasattr(requested_at, "isoformat") else requested_at}
         request.update((key, value) for key, value in optional.items() if value is not None)
-        answer = self._call("tasker_task_create", dumps(request))
-        return Task.from_json(answer["task"], created=answer["created"])
+        return Task.from_create_answer(_ffi.call_json("tasker_task_create", self._h, dumps(request)))
 
     def get_task(self, task_uuid: TaskUuid) -> Task:
         """The task with its steps (state, attempts, result, error, readiness) and its audit trail."""

@@ -83,16 +83,28 @@ class StepContext:
         cancel_at = None
         if deadline is not None and wall_clock:
             cancel_at = time.monotonic() + (deadline - datetime.now(timezone.utc)).total_seconds()
-        return cls(
-            task=TaskInfo(t["task_uuid"], t["namespace"], t["name"], t["version"], t["context"], t["tags"]),
-            step=StepInfo(s["step_uuid"], s["name"], s["handler"], s["attempt"], s["max_attempts"],
-                          s.get("initialization") or {}),
-            dependency_results=claim.get("dependency_results") or {},
-            claim_token=claim["claim_token"],
-            deadline=deadline,
-            _heartbeat=heartbeat,
-            _cancel_at=cancel_at,
-        )
+        return _frozen(cls, {
+            "task": _frozen(TaskInfo, {"uuid": t["task_uuid"], "namespace": t["namespace"], "name": t["name"],
+                                       "version": t["version"], "context": t["context"], "tags": t["tags"]}),
+            "step": _frozen(StepInfo, {"uuid": s["step_uuid"], "name": s["name"], "handler": s["handler"],
+                                       "attempt": s["attempt"], "max_attempts": s["max_attempts"],
+                                       "initialization": s.get("initialization") or {}}),
+            "dependency_results": claim.get("dependency_results") or {},
+            "claim_token": claim["claim_token"],
+            "attributes": {},
+            "deadline": deadline,
+            "_heartbeat": heartbeat,
+            "_cancel_at": cancel_at,
+        })
+
+
+def _frozen(cls: type[Any], fields: dict[str, Any]) -> Any:
+    """An instance of a frozen dataclass with every field given, without its ``__init__``: that sets each field through
+    ``object.__setattr__``, about 1 µs an object, and a claim makes three per step (a tenth of what a no-op step costs
+    the binding). Filling ``__dict__`` is what that ``__init__`` amounts to; the instance stays frozen."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 class StepHandler:

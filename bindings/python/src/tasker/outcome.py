@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from json.decoder import scanstring
 from typing import Any
+
+from . import _json
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,68 @@ class Step:
     raw: dict[str, Any]
 
 
-@dataclass(frozen=True)
 class Task:
-    uuid: str
-    namespace: str
-    name: str
-    version: str
-    state: str
-    context: dict[str, Any]
-    steps: list[Step]
-    transitions: list[dict[str, Any]]
-    raw: dict[str, Any]
-    created: bool | None = None
-    #: The ready (claimable, unclaimed) steps by the handler they wait for: ``{"ShipOrder": ["ship_order"]}``.
-    waiting_for_handlers: dict[str, list[str]] = field(default_factory=dict)
+    """A task as the engine answered for it: its state, context, steps (state, attempts, result, error, readiness) and
+    audit trail. Read-only. The answer is decoded when first read beyond ``uuid`` and ``created``: a task is usually
+    created only to hand its uuid to a queue, and decoding a whole task (every step with its readiness) took several
+    times as long as creating it."""
+
+    __slots__ = ("_uuid", "_created", "_answer", "_raw", "_steps")
+
+    def __init__(self, raw: dict[str, Any] | None, created: bool | None = None, *,
+                 uuid: str | None = None, answer: bytes | None = None) -> None:
+        self._raw, self._answer, self._created, self._steps = raw, answer, created, None
+        self._uuid: str = uuid if uuid is not None else self.raw["task_uuid"]
+
+    @classmethod
+    def from_json(cls, t: dict[str, Any], created: bool | None = None) -> "Task":
+        return cls(t, created)
+
+    @classmethod
+    def from_create_answer(cls, answer: bytes) -> "Task":
+        """The task of ``tasker_task_create``'s answer, ``{"created": ..., "task": {"task_uuid": ..., ...}}``, which the
+        engine writes in that order: the uuid is read from the front, the rest decoded when first read."""
+        for created, prefix in _CREATE_PREFIXES:
+            if answer.startswith(prefix):
+                try:
+                    uuid, end = scanstring(answer[len(prefix):len(prefix) + 40].decode("ascii"), 0)
+                except (ValueError, UnicodeDecodeError):
+                    break
+                if len(uuid) == 36:
+                    return cls(None, created, uuid=uuid, answer=answer)
+                break
+        whole = _json.loads(answer)
+        return cls(whole["task"], whole["created"])
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The engine's JSON for the task, as ``tasker_task_get`` answers it."""
+        if self._raw is None:
+            self._raw = _json.loads(self._answer)["task"]
+            self._answer = None
+        return self._raw
+
+    uuid = property(lambda self: self._uuid)
+    created = property(lambda self: self._created,
+                       doc="False when an ``idempotency_key`` matched an existing task (None: not from a create).")
+    namespace = property(lambda self: self.raw["namespace"])
+    name = property(lambda self: self.raw["name"])
+    version = property(lambda self: self.raw["version"])
+    state = property(lambda self: self.raw["state"])
+    context = property(lambda self: self.raw["context"])
+    transitions = property(lambda self: self.raw.get("transitions", []))
+
+    @property
+    def steps(self) -> list[Step]:
+        if self._steps is None:
+            self._steps = [Step(s["step_uuid"], s["name"], s["state"], s["attempts"], s["max_attempts"], s.get("result"),
+                                s.get("error"), s["readiness"], s) for s in self.raw["steps"]]
+        return self._steps
+
+    @property
+    def waiting_for_handlers(self) -> dict[str, list[str]]:
+        """The ready (claimable, unclaimed) steps by the handler they wait for: ``{"ShipOrder": ["ship_order"]}``."""
+        return {w["handler"]: w["steps"] for w in self.raw.get("waiting_for_handlers") or ()}
 
     def step(self, name: str) -> Step:
         for s in self.steps:
@@ -70,10 +121,8 @@ class Task:
                 return s
         raise KeyError(name)
 
-    @classmethod
-    def from_json(cls, t: dict[str, Any], created: bool | None = None) -> "Task":
-        steps = [Step(s["step_uuid"], s["name"], s["state"], s["attempts"], s["max_attempts"], s.get("result"),
-                      s.get("error"), s["readiness"], s) for s in t["steps"]]
-        return cls(t["task_uuid"], t["namespace"], t["name"], t["version"], t["state"], t["context"], steps,
-                   t.get("transitions", []), t, created,
-                   {w["handler"]: w["steps"] for w in t.get("waiting_for_handlers") or ()})
+    def __repr__(self) -> str:
+        return f"<tasker.Task {self._uuid} {self.state}>"
+
+
+_CREATE_PREFIXES = ((True, b'{"created":true,"task":{"task_uuid":"'), (False, b'{"created":false,"task":{"task_uuid":"'))
