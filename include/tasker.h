@@ -624,6 +624,32 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
                                             tasker_bytes_t *out_json);
 
 /**
+ * Reports several finished steps of one task in one call: each report is applied in order, as its own
+ * tasker_step_complete (with "result") or tasker_step_fail (with "error") would be, and then the task's next steps
+ * are claimed. A step loop that has several reports at once (a wave of quick handlers, or several pool threads done
+ * together) crosses once for them all and reads one outcome.
+ *
+ * request_json: {"task_uuid",
+ *                "reports": [{"step_uuid", "claim_token", "result": <any JSON> | "error": {...},
+ *                             "metadata", "handler"}, ...],        1 to 1,000; the fields as for complete and fail
+ *                "claim_next": {...} (optional, as for tasker_step_complete), "traceparent"}
+ * out_json: {"reports": [null | {"code": <tasker_error_code>, "message": "..."}, ...],   one per report, in order
+ *            "claims": [...], "outcome": {...}}
+ *
+ * Reports are independent: one the library refuses (STALE_CLAIM, or a result it refuses: see tasker_step_complete)
+ * gets its error in "reports" and changes nothing, and the others are applied. Report a refused result again as a
+ * failure with error_type "InvalidResult", as for a single complete. The claims and outcome are the task's after
+ * every report.
+ *
+ * Errors (nothing is applied): INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error"
+ * that is not an object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result
+ * nesting deeper than 63 levels refuses the whole request here: send the reports one at a time then); NOT_FOUND
+ * for an unknown task.
+ */
+TASKER_API tasker_error_t *tasker_steps_report(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
+                                               tasker_bytes_t *out_json);
+
+/**
  * Resolves a step by hand (an operator did its work): the step becomes resolved_manually, which satisfies its
  * dependents, and a task in error resumes.
  *

@@ -541,6 +541,93 @@ static void test_report_and_claim(void) {
     CHECK(tasker_engine_close(engine) == NULL);
 }
 
+/* Copies the uuid and token of the claim of step `name` out of a claim answer. */
+static void find_claim(cJSON *answer, const char *name, char *step_uuid, char *token) {
+    const cJSON *claim;
+    step_uuid[0] = token[0] = '\0';
+    cJSON_ArrayForEach(claim, cJSON_GetObjectItem(answer, "claims")) {
+        if (strcmp(str(cJSON_GetObjectItem(claim, "step"), "name"), name) != 0) continue;
+        snprintf(step_uuid, 64, "%s", str(cJSON_GetObjectItem(claim, "step"), "step_uuid"));
+        snprintf(token, 64, "%s", str(claim, "claim_token"));
+    }
+    CHECK(step_uuid[0] != '\0');
+}
+
+static int report_code(cJSON *answer, int index) {
+    cJSON *entry = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "reports"), index);
+    return cJSON_IsNull(entry) ? 0 : cJSON_GetObjectItem(entry, "code")->valueint;
+}
+
+/* Several reports of one task in one call: each applied on its own (a refused one answered in its place), then the
+ * next steps claimed; a malformed request applies nothing. */
+static void test_several_reports_in_one_call(void) {
+    static const char *FAN =
+        "name: fan\nnamespace_name: abi\nversion: 1.0.0\nsteps:\n"
+        "  - name: a\n    handler: { callable: A }\n  - name: b\n    handler: { callable: A }\n"
+        "  - name: c\n    handler: { callable: A }\n"
+        "  - name: d\n    handler: { callable: D }\n    dependencies: [a, b, c]\n    retry: { retryable: false }\n";
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, FAN));
+    cJSON *created = CALL_OK(tasker_task_create, engine, "{\"namespace\": \"abi\", \"name\": \"fan\"}");
+    snprintf(task_uuid, sizeof task_uuid, "%s", str(cJSON_GetObjectItem(created, "task"), "task_uuid"));
+    cJSON_Delete(created);
+    char request[2048], a[64], ta[64], b[64], tb[64], c[64], tc[64], d[64], td[64];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"max_steps\": 3}", task_uuid);
+    cJSON *claimed = CALL_OK(tasker_steps_claim, engine, request);
+    find_claim(claimed, "a", a, ta);
+    find_claim(claimed, "b", b, tb);
+    find_claim(claimed, "c", c, tc);
+    cJSON_Delete(claimed);
+
+    /* malformed: refused whole, nothing applied */
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"reports\": []}", task_uuid);
+    CALL_FAILS(tasker_steps_report, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"reports\": [{\"step_uuid\": \"%s\", \"claim_token\": \"%s\"},"
+             " {\"step_uuid\": \"%s\"}]}", task_uuid, a, ta, b);
+    CALL_FAILS(tasker_steps_report, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    CHECK(task && strcmp(str(cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0), "state"), "in_progress") == 0);
+    cJSON_Delete(task);
+
+    /* a applied; b's stale token and c's result with a NUL refused in their places */
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"reports\": [{\"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 1},"
+             " {\"step_uuid\": \"%s\", \"claim_token\": \"stale\", \"result\": 2},"
+             " {\"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": \"a\\u0000b\"}],"
+             " \"claim_next\": {\"max_steps\": 4}}", task_uuid, a, ta, b, c, tc);
+    cJSON *answer = CALL_OK(tasker_steps_report, engine, request);
+    CHECK(answer && cJSON_GetArraySize(cJSON_GetObjectItem(answer, "reports")) == 3);
+    CHECK(answer && report_code(answer, 0) == 0 && report_code(answer, 1) == TASKER_ERROR_STALE_CLAIM &&
+          report_code(answer, 2) == TASKER_ERROR_INVALID_ARGUMENT);
+    CHECK(answer && cJSON_GetArraySize(cJSON_GetObjectItem(answer, "claims")) == 0);
+    CHECK(answer && cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "outcome"), "in_progress_steps")->valueint == 2);
+    cJSON_Delete(answer);
+
+    /* b and c reported properly: d is claimed in the same call */
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"reports\": [{\"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 2,"
+             " \"handler\": {\"started_at\": 1767225600, \"finished_at\": 1767225600.5}},"
+             " {\"step_uuid\": \"%s\", \"claim_token\": \"%s\"}], \"claim_next\": {\"max_steps\": 4, \"handlers\": [\"D\"]}}",
+             task_uuid, b, tb, c, tc);
+    answer = CALL_OK(tasker_steps_report, engine, request);
+    CHECK(answer && report_code(answer, 0) == 0 && report_code(answer, 1) == 0);
+    find_claim(answer, "d", d, td);
+    cJSON *deps = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0), "dependency_results");
+    CHECK(deps && cJSON_GetObjectItem(deps, "a")->valueint == 1 && cJSON_GetObjectItem(deps, "b")->valueint == 2 &&
+          cJSON_IsNull(cJSON_GetObjectItem(deps, "c")));
+    cJSON_Delete(answer);
+
+    /* a failure without claim_next: the outcome after it */
+    snprintf(request, sizeof request,
+             "{\"task_uuid\": \"%s\", \"reports\": [{\"step_uuid\": \"%s\", \"claim_token\": \"%s\","
+             " \"error\": {\"message\": \"declined\", \"error_type\": \"Declined\"}}]}", task_uuid, d, td);
+    answer = CALL_OK(tasker_steps_report, engine, request);
+    CHECK(answer && report_code(answer, 0) == 0);
+    CHECK(answer && strcmp(str(cJSON_GetObjectItem(answer, "outcome"), "task_state"), "error") == 0);
+    cJSON_Delete(answer);
+    tasker_engine_free(engine);
+}
+
 /* Worker mode: one call claims ready steps of the named handlers across tasks. */
 static void test_work_claim_across_tasks(void) {
     tasker_engine_t *engine = open_engine("{}");
@@ -627,6 +714,7 @@ int main(int argc, char **argv) {
     test_claims_by_handler();
     test_work_claim_across_tasks();
     test_report_and_claim();
+    test_several_reports_in_one_call();
     test_unstorable_text_and_bad_config();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);
     else printf("all API checks passed\n");

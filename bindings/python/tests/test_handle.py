@@ -297,3 +297,51 @@ def test_a_waiting_retry_is_reported_as_reenqueue_by_handle_async(engine):
     assert (outcome.action, outcome.delay_seconds) == ("reenqueue", 5.0)
     engine.advance_clock(5)
     assert asyncio.run(engine.handle_async(task.uuid)).action == "complete"
+
+
+def calls_of(engine):
+    """The names of the native calls the engine makes from now on."""
+    names = []
+    call = engine._call
+
+    def spy(name, payload):
+        names.append(name)
+        return call(name, payload)
+
+    engine._call = spy
+    return names
+
+
+def test_a_wave_of_quick_steps_is_reported_in_one_call(engine, monkeypatch):
+    monkeypatch.setattr(tasker._quick, "QUICK_SECONDS", 0.002)
+    threads_of(engine, handler_sleep=0)  # the handler is known to be quick now
+    names = calls_of(engine)
+    task = engine.create_task("fan", namespace="py")
+    assert engine.handle(task.uuid).action == "complete"
+    assert names == ["tasker_steps_claim", "tasker_steps_report", "tasker_step_complete"]  # six at once, then join
+    assert [s.state for s in engine.get_task(task.uuid).steps] == ["complete"] * 7
+
+
+@pytest.mark.parametrize("bad, why", [("a\x00b", "NUL"), ("deep", "nest")])
+def test_a_refused_result_in_a_wave_fails_only_its_own_step(engine, monkeypatch, bad, why):
+    monkeypatch.setattr(tasker._quick, "QUICK_SECONDS", 0.002)
+    threads_of(engine, handler_sleep=0)
+    deep = {}
+    for _ in range(80):
+        deep = {"d": deep}
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            if context.step.name == "s3":
+                return deep if bad == "deep" else bad
+            return context.step.name
+
+    engine.register_handler("Work", Work)
+    engine._handler_times.record("Work", 0)  # registering again forgot it: quick from the first step
+    names = calls_of(engine)
+    task = engine.create_task("fan", namespace="py")
+    engine.handle(task.uuid)
+    assert "tasker_steps_report" in names
+    steps = {s.name: s for s in engine.get_task(task.uuid).steps}
+    assert steps["s3"].error["error_type"] == "InvalidResult" and why in steps["s3"].error["message"]
+    assert [steps[f"s{i}"].result for i in (0, 1, 2, 4, 5)] == ["s0", "s1", "s2", "s4", "s5"]

@@ -47,6 +47,11 @@ internal static unsafe class StepExports
             WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8),
             ReadFailure(r), ReadHandler(r), ReadClaimNext(r))), WireWriter.Claims);
 
+    [UnmanagedCallersOnly(EntryPoint = "tasker_steps_report")]
+    public static nint Report(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => Boundary.Wait(ReportBatch.ApplyAsync(host.Engine, r)),
+            WireWriter.Reports);
+
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_resolve")]
     public static nint Resolve(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
         JsonCall.Request(engine, json, length, outJson, "out_outcome_json", static (host, r) => Boundary.Wait(host.Engine.ResolveStepAsync(
@@ -77,7 +82,7 @@ internal static unsafe class StepExports
     }
 
     /// <summary>The optional <c>claim_next</c> object of a complete or fail request: a claim of the same task.</summary>
-    private static ClaimOptions? ReadClaimNext(JsonElement request)
+    internal static ClaimOptions? ReadClaimNext(JsonElement request)
     {
         if (WireReader.Field(request, "claim_next"u8) is not { } next) return null;
         WireReader.RequireObject(next, "claim_next");
@@ -88,7 +93,7 @@ internal static unsafe class StepExports
     /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),
     /// "attributes": {name: string | number | boolean}}, what the binding measured around the handler.
     /// </summary>
-    private static HandlerRun? ReadHandler(JsonElement request)
+    internal static HandlerRun? ReadHandler(JsonElement request)
     {
         if (WireReader.Field(request, "handler"u8) is not { } handler) return null;
         WireReader.RequireObject(handler, "handler");
@@ -132,7 +137,7 @@ internal static unsafe class StepExports
     private const double MaxUnixSeconds = 253402300800; // 10000-01-01: past it DateTimeOffset overflows
 
     /// <summary>The <c>error</c> object of a fail request; a backtrace may be a list of frames or one string.</summary>
-    private static StepFailure ReadFailure(JsonElement request)
+    internal static StepFailure ReadFailure(JsonElement request)
     {
         var error = WireReader.Field(request, "error"u8) ?? throw TaskerException.InvalidArgument("error is required", "error");
         WireReader.RequireObject(error, "error");

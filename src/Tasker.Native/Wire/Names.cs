@@ -10,6 +10,7 @@ internal static class Names
 {
     public static readonly JsonEncodedText DeadlineAt = JsonEncodedText.Encode("deadline_at");
     public static readonly JsonEncodedText ReadyStepsByHandler = JsonEncodedText.Encode("ready_steps_by_handler");
+    public static readonly JsonEncodedText Reports = JsonEncodedText.Encode("reports");
     public static readonly JsonEncodedText RequeueAfterSeconds = JsonEncodedText.Encode("requeue_after_seconds");
     public static readonly JsonEncodedText TimeoutSeconds = JsonEncodedText.Encode("timeout_seconds");
     public static readonly JsonEncodedText WaitingForHandlers = JsonEncodedText.Encode("waiting_for_handlers");
@@ -22,6 +23,7 @@ internal static class Names
     public static readonly JsonEncodedText Backtrace = JsonEncodedText.Encode("backtrace");
     public static readonly JsonEncodedText ClaimToken = JsonEncodedText.Encode("claim_token");
     public static readonly JsonEncodedText Claims = JsonEncodedText.Encode("claims");
+    public static readonly JsonEncodedText Code = JsonEncodedText.Encode("code");
     public static readonly JsonEncodedText Context = JsonEncodedText.Encode("context");
     public static readonly JsonEncodedText CorrelationId = JsonEncodedText.Encode("correlation_id");
     public static readonly JsonEncodedText Created = JsonEncodedText.Encode("created");

@@ -189,6 +189,33 @@ internal static class WireWriter
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// The answer of <c>tasker_steps_report</c>: <c>{"reports": [null | {"code", "message"}], "claims", "outcome"}</c>, a
+    /// null for each report applied and the error of each one refused, in the order they were sent.
+    /// </summary>
+    public static void Reports(Utf8JsonWriter w, Exports.ReportBatch.Result result)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray(Names.Reports);
+        foreach (var refused in result.Refused)
+        {
+            if (refused is null)
+            {
+                w.WriteNullValue();
+                continue;
+            }
+            w.WriteStartObject();
+            w.WriteNumber(Names.Code, (int)refused.Code);
+            w.WriteString(Names.Message, refused.Message);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        ClaimList(w, result.Next.Claims);
+        w.WritePropertyName(Names.Outcome);
+        Outcome(w, result.Next.Outcome);
+        w.WriteEndObject();
+    }
+
     /// <summary>The answer of a claim across tasks (worker mode): <c>{"claims": [...]}</c>.</summary>
     public static void WorkClaims(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims)
     {

@@ -32,8 +32,8 @@ _out = ctypes.POINTER(_Bytes)
 # name -> argument types. Every fallible function returns tasker_error_t* (c_void_p).
 _JSON_CALLS = {
     "tasker_template_register", "tasker_task_create", "tasker_task_get", "tasker_task_list", "tasker_steps_claim",
-    "tasker_step_heartbeat", "tasker_step_complete", "tasker_step_fail", "tasker_task_evaluate", "tasker_task_retry",
-    "tasker_task_cancel", "tasker_step_resolve", "tasker_stale_work_list", "tasker_work_claim",
+    "tasker_step_heartbeat", "tasker_step_complete", "tasker_step_fail", "tasker_steps_report", "tasker_task_evaluate",
+    "tasker_task_retry", "tasker_task_cancel", "tasker_step_resolve", "tasker_stale_work_list", "tasker_work_claim",
 }
 _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
     "tasker_version": ([], ctypes.c_char_p),

@@ -3,7 +3,8 @@ the same rules, as every binding runs it (docs: the step protocol, ABI 2).
 
     claim the task's ready steps whose handlers are registered here (at most ``concurrency``)
     run them concurrently, up to ``concurrency`` at once
-    as each finishes, report it and, in the same call, claim as many next steps as there are free slots
+    as steps finish, report them (those that finished together in one call) and, in the same call, claim as many
+    next steps as there are free slots
     when nothing runs and no claim is held, return the last outcome
 
 No other policy lives here: when to come back, what is retried, how failure text is cut, what nests too deep are
@@ -15,11 +16,12 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import _failure_log, _step
 from ._json import dumps
-from .errors import REFUSED_INPUT_CODES, StaleClaimError, TaskerError
+from ._report import send_report, send_reports
+from .errors import StaleClaimError
 from .handler import StepContext
 from .outcome import Outcome
 
@@ -104,10 +106,20 @@ class _Run:
         """Reports a step, claiming up to ``free`` next steps in the same call. None when the claim was stale (its
         deadline passed, its lease expired and someone else holds the step, or the task ended meanwhile)."""
         try:
-            answer = send_report(self._call, report, {"max_steps": free, **self._claim_next} if free > 0 else None)
+            answer = send_report(self._call, report, self._next(free))
         except StaleClaimError:
             return None
         return answer["claims"], answer["outcome"]
+
+    def report_all(self, task_uuid: str, reports: list[_step.Report], free: int) -> tuple[Claims, dict[str, Any]] | None:
+        """Reports the steps of one task that finished together in one call (``report`` for a single one)."""
+        if len(reports) == 1:
+            return self.report(reports[0], free)
+        answer = send_reports(self._call, task_uuid, reports, self._next(free), self.traceparent)
+        return None if answer is None else (answer["claims"], answer["outcome"])
+
+    def _next(self, free: int) -> dict[str, Any] | None:
+        return {"max_steps": free, **self._claim_next} if free > 0 else None
 
     def _heartbeat_for(self, ref: dict[str, Any]) -> Any:
         def heartbeat(lease_seconds: float | None = None) -> datetime:
@@ -121,29 +133,6 @@ class _Run:
         return heartbeat
 
 
-def send_report(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
-                claim_next: dict[str, Any] | None) -> dict[str, Any]:
-    """Completes or fails a claimed step (with ``claim_next``: claiming the next steps in the same call) and returns
-    the engine's answer, ``{"claims": [...], "outcome": {...}}``. A report whose content the engine refuses (a result
-    nested deeper than 64 levels, larger than 64 MiB, with a NUL) is sent again as the step's ``InvalidResult``
-    failure. Raises ``StaleClaimError`` when the claim is no longer current."""
-    try:
-        return _send(call, report, claim_next)
-    except TaskerError as e:
-        if e.code not in REFUSED_INPUT_CODES:
-            raise
-        return _send(call, _step.refused(report, e.message), claim_next)
-
-
-def _send(call: Callable[[str, bytes], dict[str, Any]], report: _step.Report,
-          claim_next: dict[str, Any] | None) -> dict[str, Any]:
-    name, body = report
-    if claim_next is not None:
-        body = {**body, "claim_next": claim_next}
-    (name, body), payload = _step.encode((name, body))
-    return call(name, payload)
-
-
 def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     run = _Run(engine, task_uuid, traceparent)
     claims, outcome = run.claim()
@@ -152,8 +141,15 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     claimed = 0
     while True:
         if not running and pending and (len(pending) == 1 or run.all_quick(pending)):
-            # one step and nothing else, or only quick ones: run the next on this thread, no hand-off
-            finished = [run.run_sync(pending.popleft())]
+            # One step and nothing else, or only quick ones: run them here, no hand-off, and report them together
+            # (one crossing for the wave). A step with a deadline is reported as soon as it is done, and one that
+            # blocked (no longer quick) ends the wave: the reports in hand are not held behind a slow handler.
+            finished = []
+            while pending and (not finished or run.quick(pending[0])):
+                claim = pending.popleft()
+                finished.append(run.run_sync(claim))
+                if claim.get("deadline_at") is not None:
+                    break
         else:
             # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).
             held: deque[dict[str, Any]] = deque()
@@ -175,13 +171,10 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
             else:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
-        for n, report in enumerate(finished, 1):
-            answer = run.report(report, run.concurrency - len(running) - len(pending))
-            if answer is None:
-                if n == len(finished) and not running and not pending:  # nothing else: a claim sees what happened
-                    answer = run.claim()
-                else:
-                    continue
+        answer = run.report_all(task_uuid, finished, run.concurrency - len(running) - len(pending))
+        if answer is None and not running and not pending:  # stale, and nothing else: a claim sees what happened
+            answer = run.claim()
+        if answer is not None:
             claims, outcome = answer
             pending.extend(claims)
 
@@ -211,13 +204,10 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
                     return Outcome.from_json(outcome)
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 finished = [task.result() for task in sorted(done, key=running.pop)]
-            for n, report in enumerate(finished, 1):
-                answer = await native(run.report, report, run.concurrency - len(running) - len(pending))
-                if answer is None:
-                    if n == len(finished) and not running and not pending:
-                        answer = await native(run.claim)
-                    else:
-                        continue
+            answer = await native(run.report_all, task_uuid, finished, run.concurrency - len(running) - len(pending))
+            if answer is None and not running and not pending:
+                answer = await native(run.claim)
+            if answer is not None:
                 claims, outcome = answer
                 pending.extend(claims)
     finally:
