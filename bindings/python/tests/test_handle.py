@@ -345,3 +345,33 @@ def test_a_refused_result_in_a_wave_fails_only_its_own_step(engine, monkeypatch,
     steps = {s.name: s for s in engine.get_task(task.uuid).steps}
     assert steps["s3"].error["error_type"] == "InvalidResult" and why in steps["s3"].error["message"]
     assert [steps[f"s{i}"].result for i in (0, 1, 2, 4, 5)] == ["s0", "s1", "s2", "s4", "s5"]
+
+
+@pytest.mark.parametrize("result", [None, {"ok": True, "name": "Zoë", "n": [1, 2.5]}, "text with \"quotes\""])
+def test_a_completion_reaches_the_engine_as_its_json(engine, result):
+    class Give(tasker.StepHandler):
+        def process(self, context):
+            context.set_attribute("order.id", "o-1")
+            return result
+
+    engine.register_template("name: one\nnamespace_name: py\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Give }\n")
+    engine.register_handler("Give", Give)
+    task = engine.create_task("one", namespace="py", traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    assert engine.handle(task.uuid).action == "complete"
+    assert engine.get_task(task.uuid).step("a").result == result
+
+
+def test_a_completion_written_directly_is_the_same_json_as_json_writes_it():
+    import json
+    import time as clock
+
+    from tasker import _step
+
+    started = clock.time()
+    body = {"task_uuid": "t", "step_uuid": "s", "claim_token": "c", "traceparent": "00-x",
+            "handler": {"started_at": started, "finished_at": started + 0.5, "attributes": {"k": "v"}},
+            "result": {"a": [1, "ü"]}, "claim_next": {"max_steps": 2, "handlers": ["A"]}}
+    _, written = _step.encode((_step.COMPLETE, body))
+    assert json.loads(written) == body
+    _, written = _step.encode((_step.COMPLETE, {**body, "result": {1, 2}}))  # not JSON: the step's failure instead
+    assert "result is a set" in json.loads(written)["error"]["message"]

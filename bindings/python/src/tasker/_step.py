@@ -104,7 +104,7 @@ def encode(report: Report) -> tuple[Report, bytes]:
     not UTF-8 in a failure (lone surrogates) is replaced."""
     name, body = report
     try:
-        return report, dumps(body)
+        return report, (name == COMPLETE and _completion(body)) or dumps(body)
     except TypeError as e:
         if name == COMPLETE:
             return encode(failure({k: v for k, v in body.items() if k != "result"}, e))
@@ -112,6 +112,36 @@ def encode(report: Report) -> tuple[Report, bytes]:
         error["backtrace"] = [_utf8(line) for line in error.get("backtrace", [])]
         report = FAIL, {**body, "error": error}
         return report, dumps(report[1])
+
+
+_COMPLETION = frozenset(("task_uuid", "step_uuid", "claim_token", "handler", "result"))
+_COMPLETION_AND = (frozenset(), frozenset(("traceparent",)), frozenset(("claim_next",)),
+                   frozenset(("traceparent", "claim_next")))
+
+
+def _completion(body: dict[str, Any]) -> bytes | None:
+    """A completion written directly: ``json`` takes 4-5 µs for it (the floats, the nested handler run), as long as
+    the engine takes for the whole step. The uuids and token are the engine's own (ASCII, nothing to escape); the
+    result, attributes, traceparent and claim_next go through ``dumps``. None for any other shape, and when the
+    result is not JSON (``dumps`` of the whole body then says where)."""
+    extra = body.keys() - _COMPLETION
+    if extra not in _COMPLETION_AND or len(body) != len(_COMPLETION) + len(extra):
+        return None
+    run, result = body["handler"], body["result"]
+    if type(run["started_at"]) is not float or type(run["finished_at"]) is not float:  # noqa: E721 - repr is JSON
+        return None
+    try:
+        parts = [f'{{"task_uuid":"{body["task_uuid"]}","step_uuid":"{body["step_uuid"]}",'
+                 f'"claim_token":"{body["claim_token"]}","handler":{{"started_at":{run["started_at"]!r},'
+                 f'"finished_at":{run["finished_at"]!r},"attributes":'.encode(),
+                 dumps(run["attributes"]) if run["attributes"] else b"{}",
+                 b'},"result":', b"null" if result is None else dumps(result)]
+        for key in extra:
+            parts += (b',"', key.encode(), b'":', dumps(body[key]))
+    except TypeError:
+        return None
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 def _utf8(value: Any) -> Any:
