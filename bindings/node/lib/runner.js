@@ -52,6 +52,12 @@ async function handleTask(host, taskUuid, traceparent) {
     // handlers that started together end in the same turn, so a wave crosses once.
     if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
     wake = undefined;
+    if (finished.length < running) {
+      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+      // few more than one that returned) go with this report; setImmediate runs once they are all done.
+      await yieldToEventLoop();
+      yielded = performance.now();
+    }
     if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
     const batch = finished.splice(0, MAX_REPORTS);
     running -= batch.length;
