@@ -54,7 +54,7 @@ async function handleTask(host, taskUuid, traceparent) {
     wake = undefined;
     if (finished.length < running) {
       // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
-      // few more than one that returned) go with this report; setImmediate runs once they are all done.
+      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
       await yieldToEventLoop();
       yielded = performance.now();
     }
@@ -63,7 +63,7 @@ async function handleTask(host, taskUuid, traceparent) {
     running -= batch.length;
     const dones = [];
     for (const entry of batch) {
-      if (entry.bug !== undefined) failure ??= entry.bug;
+      if ('bug' in entry) failure ??= entry.bug;
       else dones.push(entry.done);
     }
     if (dones.length === 0) continue;
