@@ -178,6 +178,7 @@ function load() {
       stepHeartbeat: json('tasker_step_heartbeat'),
       stepComplete: json('tasker_step_complete'),
       stepFail: json('tasker_step_fail'),
+      stepsReport: json('tasker_steps_report'),
       stepResolve: json('tasker_step_resolve'),
     },
   };

@@ -1,16 +1,14 @@
 'use strict';
 // engine.handle(taskUuid): the one step loop every binding runs (step protocol v2). Claims name the registered
-// handlers (other steps stay ready for workers that have theirs); at most `concurrency` steps run at once; each
-// finished step is reported with `claim_next` for the slots it frees, so the report also claims what became ready.
+// handlers (other steps stay ready for workers that have theirs); at most `concurrency` steps run at once; the
+// steps that finished together are reported in one call (report.js) with `claim_next` for the slots they free, so
+// the report also claims what became ready.
 // What to claim, when to come back, how failure text is cut: the engine decides all of it, not this loop.
-const { StaleClaimError, ValidationError } = require('./errors');
-const { failureOf, requestJson } = require('./handler');
+const { ValidationError } = require('./errors');
 const { stepFailed } = require('./failure-log');
+const { failureOf } = require('./handler');
 const { Outcome, StepContext, RELEASE } = require('./model');
-
-// The codes of a completion the engine refused (a result nested deeper than 64 levels, larger than 64 MiB, holding
-// U+0000): INVALID_ARGUMENT, INVALID_UTF8, INVALID_JSON. Reported as the step's InvalidResult failure instead.
-const REFUSED = new Set([1, 3, 4]);
+const { report, reportSteps, MAX_REPORTS } = require('./report');
 
 // With synchronous calls and handlers that do not really wait, a long workflow would run from one microtask to
 // the next without the event loop ever turning; handle() yields to it (setImmediate) at least this often.
@@ -29,30 +27,57 @@ async function handleTask(host, taskUuid, traceparent) {
   const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, ...claimNext(host.concurrency) }));
 
   let { claims, outcome } = await claim();
-  const running = new Map(); // claim token -> the promise of its run
+  let running = 0; // steps whose handler runs
+  let order = 0; // claim order, so that steps finished together are reported in it
+  const finished = []; // { order, done } of runs that ended and are not reported yet
+  let wake; // resolves the loop's wait for the next run to end
   let failure; // the first error reporting a step: nothing more is claimed, it is rethrown once the others are reported
+  const ended = (entry) => {
+    finished.push(entry);
+    wake?.();
+  };
   let yielded = performance.now();
   for (;;) {
-    while (claims.length > 0 && running.size < host.concurrency) {
-      const next = claims.shift();
-      running.set(next.claim_token, runStep(host, next, traceparent));
+    while (claims.length > 0 && running < host.concurrency) {
+      const entry = { order: order++, done: undefined };
+      running += 1;
+      // runStep does not reject; should it (a bug), handle rejects with that once the others are reported.
+      runStep(host, claims.shift(), traceparent).then((done) => ended({ ...entry, done }), (e) => ended({ ...entry, bug: e }));
     }
-    if (running.size === 0) {
+    if (running === 0) {
       if (failure !== undefined) throw failure;
       return new Outcome(outcome);
     }
-    const done = await Promise.race(running.values());
-    running.delete(done.ref.claim_token);
-    try {
-      const answer = await report(host, done, failure === undefined ? claimNext(host.concurrency - running.size) : undefined);
+    // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
+    // handlers that started together end in the same turn, so a wave crosses once.
+    if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
+    wake = undefined;
+    if (finished.length < running) {
+      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
+      await yieldToEventLoop();
+      yielded = performance.now();
+    }
+    if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
+    const batch = finished.splice(0, MAX_REPORTS);
+    running -= batch.length;
+    const dones = [];
+    for (const entry of batch) {
+      if ('bug' in entry) failure ??= entry.bug;
+      else dones.push(entry.done);
+    }
+    if (dones.length === 0) continue;
+    const free = host.concurrency - running - claims.length;
+    const { answer, error } = await reportSteps(host, taskUuid, traceparent, dones,
+      failure === undefined && free > 0 ? claimNext(free) : undefined);
+    if (answer !== undefined) {
       outcome = answer.outcome;
       claims.push(...answer.claims);
-    } catch (e) {
-      if (!(e instanceof StaleClaimError)) failure ??= e;
-      // A stale claim (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing else
-      // in hand, claim once more, which records the Timeout or sees the task's new state.
-      else if (failure === undefined && running.size === 0 && claims.length === 0) ({ claims, outcome } = await claim());
     }
+    if (error !== undefined) failure ??= error;
+    // Only stale claims (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing
+    // else in hand, claim once more, which records the Timeout or sees the task's new state.
+    else if (answer === undefined && failure === undefined && running === 0 && claims.length === 0) ({ claims, outcome } = await claim());
     if (performance.now() - yielded > YIELD_MS) {
       await yieldToEventLoop();
       yielded = performance.now();
@@ -69,7 +94,10 @@ async function runStep(host, claim, traceparent) {
   const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, traceparent };
   const ctx = new StepContext(claim, (c, leaseSeconds) => heartbeat(host, ref, leaseSeconds), host.timed);
   host.started?.(ctx, ref); // a Worker heartbeats the step and may give it up at shutdown
-  const startedAt = new Date().toISOString();
+  // Unix seconds (the engine takes a number): no Date and ISO text per step. The wall clock once, the duration from
+  // the monotonic one, which has sub-millisecond resolution.
+  const startedAt = Date.now() / 1000;
+  const started = performance.now();
   const done = { ref, stepName: claim.step.name, run: undefined, failed: false, output: undefined, error: undefined };
   try {
     const handler = host.handlers.get(claim.step.handler)();
@@ -80,33 +108,9 @@ async function runStep(host, claim, traceparent) {
     stepFailed(host.logger, claim, failureOf(e)); // the host's log sees it too (failure-log.js)
   } finally {
     ctx[RELEASE]();
-    done.run = { started_at: startedAt, finished_at: new Date().toISOString(), attributes: ctx.attributes };
+    done.run = { started_at: startedAt, finished_at: startedAt + (performance.now() - started) / 1000, attributes: ctx.attributes };
   }
   return done;
-}
-
-/** A result JSON.stringify writes as it is, so it needs no checking replacer (the slower path). */
-const isPlainJson = (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
-  || (typeof v === 'string' && v.isWellFormed());
-
-/** Reports a finished step (complete, or fail) and claims the next steps; resolves with { claims, outcome }. */
-async function report(host, done, claimNext) {
-  const base = { ...done.ref, handler: done.run, claim_next: claimNext };
-  const fail = (error) => host.call('stepFail', JSON.stringify({ ...base, error }));
-  if (done.failed) return fail(failureOf(done.error));
-  const result = done.output ?? null;
-  let text;
-  try {
-    text = isPlainJson(result) ? JSON.stringify({ ...base, result }) : requestJson({ ...base, result }, done.stepName);
-  } catch (e) {
-    return fail(failureOf(e)); // not JSON (a BigInt, a cycle, NaN, ...): the language's error, as the step's failure
-  }
-  try {
-    return await host.call('stepComplete', text);
-  } catch (e) {
-    if (!(e instanceof ValidationError && REFUSED.has(e.code))) throw e;
-    return fail({ message: `the engine refused the step's result: ${e.message}`, error_type: 'InvalidResult' });
-  }
 }
 
 async function heartbeat(host, ref, leaseSeconds) {

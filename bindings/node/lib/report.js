@@ -1,0 +1,110 @@
+'use strict';
+// How finished steps reach the engine: one per call (tasker_step_complete / tasker_step_fail), or the steps of one
+// task that finished together in one call (tasker_steps_report: one crossing and one outcome for the wave; on the
+// async path every crossing is an event-loop round trip, so this is what keeps it near the sync one). Either way a
+// result the engine refuses becomes the step's InvalidResult failure and a stale claim is dropped.
+const { StaleClaimError, ValidationError, errorForCode } = require('./errors');
+const { failureOf, requestJson } = require('./handler');
+
+// The codes of a completion the engine refused (a result nested deeper than 64 levels, larger than 64 MiB, holding
+// U+0000): INVALID_ARGUMENT, INVALID_UTF8, INVALID_JSON. Reported as the step's InvalidResult failure instead.
+const REFUSED = new Set([1, 3, 4]);
+
+// tasker_steps_report takes 1 to 1,000 reports; more finished at once (concurrency above 1,000) go in several calls.
+const MAX_REPORTS = 1000;
+
+/** A result JSON.stringify writes as it is, so it needs no checking replacer (the slower path). */
+const isPlainJson = (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+  || (typeof v === 'string' && v.isWellFormed());
+
+const refusal = (message) => ({ message: `the engine refused the step's result: ${message}`, error_type: 'InvalidResult' });
+
+/**
+ * A finished step's report over `fields` (the claim's fields, claim_next, ...): { complete, text }, a complete with
+ * the result, or a fail with what the handler threw (or why the result is not JSON: a BigInt, a cycle, NaN, ...).
+ */
+function encode(fields, done) {
+  if (!done.failed) {
+    const result = done.output ?? null;
+    try {
+      const text = isPlainJson(result) ? JSON.stringify({ ...fields, result }) : requestJson({ ...fields, result }, done.stepName);
+      return { complete: true, text };
+    } catch (e) {
+      return { complete: false, text: JSON.stringify({ ...fields, error: failureOf(e) }) };
+    }
+  }
+  return { complete: false, text: JSON.stringify({ ...fields, error: failureOf(done.error) }) };
+}
+
+/**
+ * Reports a finished step (complete, or fail) and claims per `claimNext`; resolves with { claims, outcome }.
+ * Rejects with StaleClaimError when the claim is no longer current, and with whatever else the engine threw.
+ */
+async function report(host, done, claimNext) {
+  const base = { ...done.ref, handler: done.run, claim_next: claimNext };
+  const { complete, text } = encode(base, done);
+  if (!complete) return host.call('stepFail', text);
+  try {
+    return await host.call('stepComplete', text);
+  } catch (e) {
+    if (!(e instanceof ValidationError && REFUSED.has(e.code))) throw e;
+    return host.call('stepFail', JSON.stringify({ ...base, error: refusal(e.message) }));
+  }
+}
+
+/**
+ * Reports the finished steps of task `taskUuid` (`dones`, in claim order, at most MAX_REPORTS) and claims per
+ * `claimNext`, in one call when there are several. Never rejects: resolves with { answer, error }: `answer` the
+ * engine's last { claims, outcome } (undefined when no report was applied: every claim was stale, or the call
+ * failed); `error` the first failure other than a stale claim (the other reports are applied all the same).
+ */
+async function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
+  if (dones.length === 1) return oneByOne(host, dones, claimNext);
+  const encoded = dones.map((done) => encode({ step_uuid: done.ref.step_uuid, claim_token: done.ref.claim_token, handler: done.run }, done));
+  let request = `{"task_uuid":${JSON.stringify(taskUuid)},"reports":[${encoded.map((e) => e.text).join(',')}]`;
+  if (claimNext !== undefined) request += `,"claim_next":${JSON.stringify(claimNext)}`;
+  if (traceparent !== undefined) request += `,"traceparent":${JSON.stringify(traceparent)}`;
+  let answer;
+  try {
+    answer = await host.call('stepsReport', `${request}}`);
+  } catch (e) {
+    // The request as a whole did not parse (a result nested too deep for it): one at a time finds which.
+    if (e instanceof ValidationError && REFUSED.has(e.code)) return oneByOne(host, dones, claimNext);
+    return { answer: undefined, error: e instanceof StaleClaimError ? undefined : e };
+  }
+  let error;
+  for (let i = 0; i < dones.length; i++) {
+    const refused = answer.reports[i];
+    if (refused === null || refused.code === StaleClaimError.code) continue; // applied, or stale: nothing to do
+    if (!(encoded[i].complete && REFUSED.has(refused.code))) {
+      error ??= errorForCode(refused.code, refused.message, '{}');
+      continue;
+    }
+    // Its result was refused (a NUL, too large): the step fails instead, and that outcome is the newer one.
+    const { ref, run } = dones[i];
+    try {
+      const failed = await host.call('stepFail', JSON.stringify({ ...ref, handler: run, error: refusal(refused.message) }));
+      answer.outcome = failed.outcome;
+    } catch (e) {
+      if (!(e instanceof StaleClaimError)) error ??= e;
+    }
+  }
+  return { answer: { claims: answer.claims, outcome: answer.outcome }, error };
+}
+
+/** Each report in its own call, `claimNext` with the last; the same answer as reportSteps. */
+async function oneByOne(host, dones, claimNext) {
+  let answer;
+  let error;
+  for (let i = 0; i < dones.length; i++) {
+    try {
+      const sent = await report(host, dones[i], i === dones.length - 1 ? claimNext : undefined);
+      answer = { claims: [...(answer?.claims ?? []), ...sent.claims], outcome: sent.outcome };
+    } catch (e) {
+      if (!(e instanceof StaleClaimError)) error ??= e;
+    }
+  }
+  return { answer, error };
+}
+
+module.exports = { report, reportSteps, MAX_REPORTS };
