@@ -132,8 +132,8 @@ module Tasker
         run = HandlerRun.new(started, now, context.attributes)
       end
       ref = reference(claim, run)
-      result = JSON.generate(JsonValue.convert(output, "result"), max_nesting: false)
-      [:tasker_step_complete, JSON.generate(ref)[0...-1] << %(,"result":#{result}}), ref]
+      # one generate for the whole request: a JSON::State is built per generate
+      [:tasker_step_complete, JSON.generate({ **ref, result: JsonValue.convert(output, "result") }, max_nesting: false), ref]
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"), run)
     rescue StandardError, SystemStackError => e
