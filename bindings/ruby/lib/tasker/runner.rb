@@ -132,9 +132,10 @@ module Tasker
         run = HandlerRun.new(started, now, context.attributes)
       end
       ref = reference(claim, run)
-      # one generate for the whole request: a JSON::State is built per generate
-      [:tasker_step_complete, JSON.generate({ **ref, result: JsonValue.convert(output, "result") }, max_nesting: false), ref]
+      request = { **ref, result: JsonValue.convert(output, "result") }
+      [:tasker_step_complete, JSON.generate(request, generator), ref]
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
+      Thread.current[:tasker_json_state] = nil
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"), run)
     rescue StandardError, SystemStackError => e
       failure(claim, e, run)
@@ -216,6 +217,13 @@ module Tasker
       text = text.dup.force_encoding(Encoding::UTF_8)
       text.valid_encoding? ? text : text.scrub
     end
+
+    # This thread's JSON::State (max_nesting: false: the core judges a result's depth) for the completion requests:
+    # JSON.generate(obj, options) builds and configures a State on every call, which took a third of generating the
+    # request. Not shared between threads: a State keeps buffers (and its depth) while it generates, and a to_json
+    # written in Ruby (HandlerRun's) lets another thread run meanwhile. A generate that raised may leave them
+    # half-way: `perform` drops the State then.
+    def generator = Thread.current[:tasker_json_state] ||= JSON::State.new(max_nesting: false)
 
     # Microseconds since the Unix epoch (a HandlerRun's times).
     def now = Process.clock_gettime(Process::CLOCK_REALTIME, :microsecond)
