@@ -233,6 +233,19 @@ RSpec.describe Tasker::Engine, :engine do
     expect(error).to include("error_type" => "TypeError", "message" => "result.receipt is a Object, which is not JSON-serializable")
   end
 
+  it "fails a step whose result is not UTF-8, and reports the next steps on that thread" do
+    register_order_handlers(engine, payment: handler { |_c| { "receipt" => "\xFF".b } })
+    task = create_order(engine)
+    expect(engine.handle(task.uuid).action).to eq("reenqueue")
+    error = engine.get_task(task.uuid).step("process_payment")["error"]
+    expect(error).to include("error_type" => "TypeError")
+    expect(error["message"]).to start_with("step result is not JSON-serializable")
+    engine.register_handler("ProcessPayment", Returns)
+    engine.advance_clock(3600)
+    expect(engine.handle(task.uuid).action).to eq("complete")
+    expect(engine.get_task(task.uuid).step("ship_order")["result"]).to include("step" => "ship_order")
+  end
+
   it "fails a step whose result holds a BasicObject, naming its class" do
     register_order_handlers(engine, payment: handler { |_c| { "receipt" => BasicObject.new } })
     task = create_order(engine)

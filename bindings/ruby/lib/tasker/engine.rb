@@ -132,8 +132,7 @@ module Tasker
       request = { name: name, namespace: namespace, context: JsonValue.convert(context, "context"), **fields }
       request[:requested_at] = request[:requested_at].iso8601(6) if request[:requested_at].respond_to?(:iso8601)
       request[:version] = version if version
-      answer = call(:tasker_task_create, request)
-      Task.new(answer["task"]).tap { |task| task.created = answer["created"] }
+      Task.from_create_answer(Native.call_json(:tasker_task_create, native_handle, JSON.generate(request)))
     end
 
     def get_task(uuid) = Task.new(call(:tasker_task_get, uuid.to_s, raw: true))

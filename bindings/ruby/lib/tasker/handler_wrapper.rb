@@ -29,7 +29,10 @@ module Tasker
 
       # Runs the block inside every wrapper; returns the block's value.
       def call(context, &run)
-        @wrappers.reverse.reduce(run) { |inner, wrapper| -> { wrapper.call(context, &inner) } }.call
+        wrappers = @wrappers
+        return yield if wrappers.empty? # the usual case, without building the chain
+
+        wrappers.reverse.reduce(run) { |inner, wrapper| -> { wrapper.call(context, &inner) } }.call
       end
 
       def add_wait(&wrapper)

@@ -161,10 +161,10 @@ module Tasker
     end
 
     def with_input(string)
-      bytes = string.b
-      pointer = FFI::MemoryPointer.new(:uint8, [bytes.bytesize, 1].max)
-      pointer.put_bytes(0, bytes)
-      yield pointer, bytes.bytesize
+      size = string.bytesize
+      pointer = FFI::MemoryPointer.new(:uint8, size.zero? ? 1 : size)
+      pointer.put_bytes(0, string) # its bytes, whatever the String's encoding
+      yield pointer, size
     ensure
       pointer&.free
     end

@@ -9,6 +9,17 @@ module Tasker
   # the task's next steps in the same call (as many as there are free slots); return the last outcome once nothing
   # is running and nothing is claimed. What the outcome means (requeue or not) is the core's decision.
   class Runner
+    # A report's handler run, `{"started_at":..., "finished_at":..., "attributes":{...}}`, with its times as Unix
+    # seconds (the core takes a number or RFC 3339 text). They are written as integer microseconds with an exponent
+    # (1796166943820593e-6, a JSON number): formatting two Floats (Float#to_s) cost more than a no-op handler, as
+    # formatting RFC 3339 text did before. JSON.generate calls to_json for it.
+    HandlerRun = Struct.new(:started_us, :finished_us, :attributes) do
+      def to_json(*)
+        attributes = self.attributes.empty? ? "{}" : JSON.generate(self.attributes)
+        %({"started_at":#{started_us}e-6,"finished_at":#{finished_us}e-6,"attributes":#{attributes}})
+      end
+    end
+
     # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
     REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
 
@@ -25,6 +36,7 @@ module Tasker
       @pool = pool
       @traceparent = traceparent
       @claim_next = { handlers: handlers.keys, worker_id: worker_id }
+      @claim_next_json = {} # by max_steps: a report's claim_next, generated once per count
       @finished = Queue.new
       @unstarted = Queue.new
     end
@@ -34,8 +46,10 @@ module Tasker
       pending = claim(@concurrency)
       running = 0
       until pending.empty? && running.zero?
-        if running.zero? && pending.size == 1
-          report = perform(pending.pop) # nothing to overlap with: run it on this thread
+        if running.zero? && (pending.size == 1 || all_quick?(pending))
+          # One step and nothing else, or only quick ones: run the next on this thread, with no hand-off (and no
+          # re-sorting of the wave each time round).
+          report = perform(pending.shift)
         else
           # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).
           pending, slow = pending.partition { |claim| @times.quick?(claim["step"]["handler"]) }
@@ -57,6 +71,8 @@ module Tasker
     end
 
     private
+
+    def all_quick?(claims) = claims.all? { |claim| @times.quick?(claim["step"]["handler"]) }
 
     def claim(max_steps)
       request = @claim_next.merge(task_uuid: @task_uuid, max_steps: max_steps)
@@ -94,8 +110,10 @@ module Tasker
       report
     end
 
+    # The empty? check first: most looks find the queue empty, and pop(true) says so by raising (~1 µs). A pool
+    # thread may still empty @unstarted in between, hence the rescue.
     def take(queue)
-      queue.pop(true)
+      queue.empty? ? nil : queue.pop(true)
     rescue ThreadError
       nil
     end
@@ -111,12 +129,13 @@ module Tasker
         output = run_handler(handler, context)
       ensure
         # when and how the handler ran: the report turns it into a tasker.handler span
-        run = { started_at: started, finished_at: now, attributes: context.attributes }
+        run = HandlerRun.new(started, now, context.attributes)
       end
       ref = reference(claim, run)
-      result = JSON.generate(JsonValue.convert(output, "result"), max_nesting: false)
-      [:tasker_step_complete, JSON.generate(ref)[0...-1] << %(,"result":#{result}}), ref]
+      request = { **ref, result: JsonValue.convert(output, "result") }
+      [:tasker_step_complete, JSON.generate(request, generator), ref]
     rescue JSON::GeneratorError, Encoding::UndefinedConversionError => e
+      Thread.current[:tasker_json_state] = nil
       failure(claim, TypeError.new("step result is not JSON-serializable: #{e.message}"), run)
     rescue StandardError, SystemStackError => e
       failure(claim, e, run)
@@ -156,7 +175,7 @@ module Tasker
     end
 
     def send_report(function, request, free)
-      claim_next = JSON.generate(@claim_next.merge(max_steps: free))
+      claim_next = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
       call(function, request[0...-1] << %(,"claim_next":#{claim_next}}))
     rescue StaleClaimError
       nil
@@ -184,8 +203,9 @@ module Tasker
     end
 
     def heartbeat_for(claim)
-      request = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
       lambda do |lease_seconds|
+        # built here, not per step: most steps never beat
+        request = { task_uuid: claim["task"]["task_uuid"], step_uuid: claim["step"]["step_uuid"], claim_token: claim["claim_token"] }
         answer = call(:tasker_step_heartbeat, JSON.generate(lease_seconds ? request.merge(lease_seconds: lease_seconds) : request))
         Time.iso8601(answer["lease_expires_at"])
       end
@@ -198,6 +218,14 @@ module Tasker
       text.valid_encoding? ? text : text.scrub
     end
 
-    def now = Time.now.utc.strftime("%Y-%m-%dT%H:%M:%S.%6NZ") # RFC 3339, cheaper than Time#iso8601
+    # This thread's JSON::State (max_nesting: false: the core judges a result's depth) for the completion requests:
+    # JSON.generate(obj, options) builds and configures a State on every call, which took a third of generating the
+    # request. Not shared between threads: a State keeps buffers (and its depth) while it generates, and a to_json
+    # written in Ruby (HandlerRun's) lets another thread run meanwhile. A generate that raised may leave them
+    # half-way: `perform` drops the State then.
+    def generator = Thread.current[:tasker_json_state] ||= JSON::State.new(max_nesting: false)
+
+    # Microseconds since the Unix epoch (a HandlerRun's times).
+    def now = Process.clock_gettime(Process::CLOCK_REALTIME, :microsecond)
   end
 end

@@ -63,12 +63,29 @@ module Tasker
       t = claim.fetch("task")
       s = claim.fetch("step")
       deadline = claim["deadline_at"]
-      context = new(task: TaskInfo.new(uuid: t["task_uuid"], namespace: t["namespace"], name: t["name"], version: t["version"],
-                                       context: t["context"], tags: t["tags"]),
-                    step: StepInfo.new(uuid: s["step_uuid"], name: s["name"], handler: s["handler"], attempt: s["attempt"],
-                                       max_attempts: s["max_attempts"], initialization: s["initialization"] || {}),
-                    dependency_results: claim["dependency_results"] || {}, claim_token: claim["claim_token"], attributes: {},
-                    deadline: deadline && Time.iso8601(deadline))
+      # Filled member by member on an allocated (all-nil) Struct: a keyword_init Struct's `new` builds a keyword
+      # Hash per object, three times what the setters cost, and a claim makes three of them per step.
+      task = TaskInfo.allocate
+      task.uuid = t["task_uuid"]
+      task.namespace = t["namespace"]
+      task.name = t["name"]
+      task.version = t["version"]
+      task.context = t["context"]
+      task.tags = t["tags"]
+      step = StepInfo.allocate
+      step.uuid = s["step_uuid"]
+      step.name = s["name"]
+      step.handler = s["handler"]
+      step.attempt = s["attempt"]
+      step.max_attempts = s["max_attempts"]
+      step.initialization = s["initialization"] || {}
+      context = allocate
+      context.task = task
+      context.step = step
+      context.dependency_results = claim["dependency_results"] || {}
+      context.claim_token = claim["claim_token"]
+      context.attributes = {}
+      context.deadline = deadline && Time.iso8601(deadline)
       context.instance_variable_set(:@heartbeat, heartbeat)
       context.instance_variable_set(:@wall_clock, wall_clock)
       context.instance_variable_set(:@task_loader, task_loader)
