@@ -131,6 +131,53 @@ RSpec.describe Tasker::Engine, :engine do
     expect(threads_of_fan_out(0.005)).to all(satisfy { |threads| threads.size > 1 })
   end
 
+  # The native functions an engine calls while the block runs.
+  def native_calls
+    names = []
+    allow(Tasker::Native).to receive(:call_json).and_wrap_original do |original, function, *args|
+      names << function
+      original.call(function, *args)
+    end
+    yield
+    names
+  end
+
+  it "reports a wave of quick steps in one call" do
+    stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002)
+    work = handler { |context| context.step.name }
+    with_six_steps(work, concurrency: 8) do |e, run_task|
+      run_task.call # the handler is known to be quick from now on
+      task = nil
+      calls = native_calls { task = e.create_task("fan", namespace: "rb"); e.handle(task.uuid) }
+      expect(calls).to eq(%i[tasker_task_create tasker_steps_claim tasker_steps_report])
+      expect(e.get_task(task.uuid).steps.map { |step| step["result"] }).to eq(%w[s1 s2 s3 s4 s5 s6])
+    end
+  end
+
+  [["a result holding a NUL", "a\u0000b", "NUL"], ["a result nested too deep", :deep, "nest"]].each do |what, bad, why|
+    it "fails only its own step for #{what} in a wave" do
+      stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002)
+      deep = (1..80).reduce({}) { |inner, _| { "d" => inner } }
+      refuse = false # the first task makes the handler known as quick; the second one's s3 returns the bad result
+      work = handler do |context|
+        next context.step.name unless refuse && context.step.name == "s3"
+
+        bad == :deep ? deep : bad
+      end
+      with_six_steps(work, concurrency: 8) do |e, run_task|
+        run_task.call
+        refuse = true
+        task = e.create_task("fan", namespace: "rb")
+        calls = native_calls { e.handle(task.uuid) }
+        expect(calls).to include(:tasker_steps_report)
+        steps = e.get_task(task.uuid).steps.to_h { |step| [step["name"], step] }
+        expect(steps["s3"]["error"]["error_type"]).to eq("InvalidResult")
+        expect(steps["s3"]["error"]["message"]).to include(why)
+        expect(%w[s1 s2 s4 s5 s6].map { |name| steps[name]["result"] }).to eq(%w[s1 s2 s4 s5 s6])
+      end
+    end
+  end
+
   it "keeps a quick handler quick through one slow run and sends it back to the pool after three" do
     times = Tasker::HandlerTimes.new
     quick = Tasker::HandlerTimes::QUICK_SECONDS

@@ -110,8 +110,8 @@ module Tasker
     attach :tasker_subscription_free, [:pointer], :void
     JSON_CALLS = %i[
       tasker_template_register tasker_task_create tasker_task_get tasker_task_list tasker_steps_claim
-      tasker_step_heartbeat tasker_step_complete tasker_step_fail tasker_task_evaluate tasker_task_retry
-      tasker_task_cancel tasker_step_resolve tasker_stale_work_list tasker_work_claim
+      tasker_step_heartbeat tasker_step_complete tasker_step_fail tasker_steps_report tasker_task_evaluate
+      tasker_task_retry tasker_task_cancel tasker_step_resolve tasker_stale_work_list tasker_work_claim
     ].freeze
     JSON_CALLS.each { |name| attach name, %i[pointer pointer size_t pointer], :pointer, blocking: true }
     MISSING.freeze

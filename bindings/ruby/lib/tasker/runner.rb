@@ -5,9 +5,10 @@ require "time"
 
 module Tasker
   # One `Engine#handle` call: the step loop every binding runs (docs/c-abi.md), with no policy of its own. Claim
-  # up to `concurrency` steps naming the registered handlers; run them; report each one as it finishes, claiming
-  # the task's next steps in the same call (as many as there are free slots); return the last outcome once nothing
-  # is running and nothing is claimed. What the outcome means (requeue or not) is the core's decision.
+  # up to `concurrency` steps naming the registered handlers; run them; report them as they finish (those that
+  # finished together in one call), claiming the task's next steps in the same call (as many as there are free
+  # slots); return the last outcome once nothing is running and nothing is claimed. What the outcome means (requeue
+  # or not) is the core's decision.
   class Runner
     # A report's handler run, `{"started_at":..., "finished_at":..., "attributes":{...}}`, with its times as Unix
     # seconds (the core takes a number or RFC 3339 text). They are written as integer microseconds with an exponent
@@ -47,25 +48,31 @@ module Tasker
       running = 0
       until pending.empty? && running.zero?
         if running.zero? && (pending.size == 1 || all_quick?(pending))
-          # One step and nothing else, or only quick ones: run the next on this thread, with no hand-off (and no
-          # re-sorting of the wave each time round).
-          report = perform(pending.shift)
+          # One step and nothing else, or only quick ones: run them on this thread, with no hand-off, and report
+          # them together (one crossing for the wave). A step with a deadline is reported as soon as it is done,
+          # and one that blocked (no longer quick) ends the wave: reports in hand are not held behind a slow handler.
+          reports = []
+          while !pending.empty? && (reports.empty? || @times.quick?(pending.first["step"]["handler"]))
+            claim = pending.shift
+            reports << perform(claim)
+            break if claim["deadline_at"]
+          end
         else
           # Steps of quick handlers stay here, the others go to the pool (while this thread runs a quick one).
           pending, slow = pending.partition { |claim| @times.quick?(claim["step"]["handler"]) }
           slow.each { |claim| start(claim) }
           running += slow.size
-          if pending.empty?
-            report = wait
-            running -= 1
-          elsif (report = finished) # reported before the next quick step runs: their leases run on meanwhile
-            running -= 1
-          else
-            report = perform(pending.shift)
+          # Pool steps that finished are reported before the next quick step runs (their leases run on meanwhile),
+          # all of them in one call; with none finished, a quick step runs here, or this thread waits for one.
+          reports = pending.empty? ? [wait] : []
+          while (report = finished)
+            reports << report
           end
+          running -= reports.size
+          reports << perform(pending.shift) if reports.empty?
         end
         alone = running.zero? && pending.empty?
-        pending.concat(deliver(report, free: @concurrency - running - pending.size, alone: alone))
+        pending.concat(deliver_all(reports, free: @concurrency - running - pending.size, alone: alone))
       end
       Outcome.from_json(@outcome)
     end
@@ -165,8 +172,7 @@ module Tasker
     rescue Error => e
       raise unless function == :tasker_step_complete && REFUSED.include?(e.code)
 
-      refused = { message: "the engine refused the step's result: #{e.message}", error_type: "InvalidResult" }
-      deliver([:tasker_step_fail, JSON.generate(ref.merge(error: refused)), ref], free: free, alone: alone)
+      deliver([:tasker_step_fail, JSON.generate(ref.merge(error: refusal(e.message))), ref], free: free, alone: alone)
     else
       return alone ? claim(free) : [] if answer.nil?
 
@@ -174,9 +180,50 @@ module Tasker
       answer["claims"]
     end
 
+    # Reports steps of this task that finished together in one call (tasker_steps_report), claiming up to `free` next
+    # steps; returns the new claims. Each report is applied on its own: a refused result becomes that step's
+    # InvalidResult failure, a stale claim is dropped. A request refused as a whole (a result nested too deep for
+    # it to parse) goes one report at a time.
+    def deliver_all(reports, free:, alone:)
+      return deliver(reports.first, free: free, alone: alone) if reports.size == 1
+
+      answer = call(:tasker_steps_report, reports_request(reports, free))
+    rescue Error => e
+      raise unless REFUSED.include?(e.code)
+
+      reports.each_with_index.flat_map do |report, i|
+        last = i == reports.size - 1
+        deliver(report, free: last ? free : 0, alone: last && alone)
+      end
+    else
+      answer["reports"].each_with_index do |refused, i|
+        next if refused.nil? || refused["code"] == StaleClaimError::CODE
+
+        function, _request, ref = reports[i]
+        raise Error.for_code(refused["code"], refused["message"], "{}") unless function == :tasker_step_complete && REFUSED.include?(refused["code"])
+
+        failed = send_report(:tasker_step_fail, JSON.generate(ref.merge(error: refusal(refused["message"]))), 0)
+        answer["outcome"] = failed["outcome"] if failed # the newer outcome
+      end
+      @outcome = answer["outcome"]
+      answer["claims"]
+    end
+
+    # The reports (each a complete or fail request of this task) in one tasker_steps_report request.
+    def reports_request(reports, free)
+      request = +%({"task_uuid":#{JSON.generate(@task_uuid)},"reports":[)
+      reports.each_with_index { |(_, text, _), i| request << (i.zero? ? text : ",#{text}") }
+      request << %(],"claim_next":#{claim_next_json(free)})
+      request << %(,"traceparent":#{JSON.generate(@traceparent)}) if @traceparent
+      request << "}"
+    end
+
+    def refusal(message) = { message: "the engine refused the step's result: #{message}", error_type: "InvalidResult" }
+
+    def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
+
     def send_report(function, request, free)
-      claim_next = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
-      call(function, request[0...-1] << %(,"claim_next":#{claim_next}}))
+      call(function, request[0...-1] << %(,"claim_next":#{claim_next_json(free)}}))
     rescue StaleClaimError
       nil
     end
