@@ -212,8 +212,7 @@ module Tasker
     # The reports (each a complete or fail request of this task) in one tasker_steps_report request.
     def reports_request(reports, free)
       request = +%({"task_uuid":#{JSON.generate(@task_uuid)},"reports":[)
-      reports.each_with_index { |(_, text, _), i| request << (i.zero? ? text : ",#{text}") }
-      request << %(],"claim_next":#{claim_next_json(free)})
+      request << reports.map { |report| report[1] }.join(",") << %(],"claim_next":#{claim_next_json(free)})
       request << %(,"traceparent":#{JSON.generate(@traceparent)}) if @traceparent
       request << "}"
     end
