@@ -644,7 +644,9 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
  * Errors (nothing is applied): INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error"
  * that is not an object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result
  * nesting deeper than 63 levels refuses the whole request here: send the reports one at a time then); NOT_FOUND
- * for an unknown task.
+ * for an unknown task. DATABASE or TIMEOUT (PostgreSQL) fails the call at the report it reached: the reports
+ * before it are applied (each is its own change) and the rest are not; sending them all again is safe (an applied
+ * one answers STALE_CLAIM).
  */
 TASKER_API tasker_error_t *tasker_steps_report(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                tasker_bytes_t *out_json);

@@ -61,6 +61,8 @@ async function report(host, done, claimNext) {
 async function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
   if (dones.length === 1) return oneByOne(host, dones, claimNext);
   const encoded = dones.map((done) => encode({ step_uuid: done.ref.step_uuid, claim_token: done.ref.claim_token, handler: done.run }, done));
+  // Each report is encoded on its own (a result that is not JSON fails only its step, and the texts are kept for
+  // the one-by-one fallback), so the request is those texts joined, not one JSON.stringify of a whole object.
   let request = `{"task_uuid":${JSON.stringify(taskUuid)},"reports":[${encoded.map((e) => e.text).join(',')}]`;
   if (claimNext !== undefined) request += `,"claim_next":${JSON.stringify(claimNext)}`;
   if (traceparent !== undefined) request += `,"traceparent":${JSON.stringify(traceparent)}`;

@@ -8,7 +8,7 @@ const { ValidationError } = require('./errors');
 const { stepFailed } = require('./failure-log');
 const { failureOf } = require('./handler');
 const { Outcome, StepContext, RELEASE } = require('./model');
-const { report, reportSteps, MAX_REPORTS } = require('./report');
+const { reportSteps, MAX_REPORTS } = require('./report');
 
 // With synchronous calls and handlers that do not really wait, a long workflow would run from one microtask to
 // the next without the event loop ever turning; handle() yields to it (setImmediate) at least this often.
@@ -122,5 +122,5 @@ async function heartbeat(host, ref, leaseSeconds) {
     .lease_expires_at;
 }
 
-// worker.js runs claims across tasks with the same pieces: runStep, report (complete or fail, with claim_next).
-module.exports = { handleTask, runStep, report };
+// worker.js runs claims across tasks with the same runStep (and report.js's report).
+module.exports = { handleTask, runStep };

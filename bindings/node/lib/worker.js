@@ -10,7 +10,8 @@
 const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
 const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
-const { runStep, report } = require('./runner');
+const { runStep } = require('./runner');
+const { report } = require('./report');
 
 // The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 const DEFAULT_CONCURRENCY = 8;

@@ -371,7 +371,43 @@ def test_a_completion_written_directly_is_the_same_json_as_json_writes_it():
     body = {"task_uuid": "t", "step_uuid": "s", "claim_token": "c", "traceparent": "00-x",
             "handler": {"started_at": started, "finished_at": started + 0.5, "attributes": {"k": "v"}},
             "result": {"a": [1, "ü"]}, "claim_next": {"max_steps": 2, "handlers": ["A"]}}
+    assert _step._completion(body) is not None  # written directly, not by json
     _, written = _step.encode((_step.COMPLETE, body))
     assert json.loads(written) == body
     _, written = _step.encode((_step.COMPLETE, {**body, "result": {1, 2}}))  # not JSON: the step's failure instead
     assert "result is a set" in json.loads(written)["error"]["message"]
+
+
+def test_a_wall_clock_stepped_back_during_a_handler_does_not_lose_its_report(engine, monkeypatch):
+    import tasker._step
+
+    wall = iter(range(2_000_000_000, 0, -60))  # every reading a minute earlier than the last: NTP stepping back
+
+    class Slow(tasker.StepHandler):
+        def process(self, context):
+            time.sleep(0.001)
+            return "done"
+
+    engine.register_template("name: one\nnamespace_name: py\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Slow }\n")
+    engine.register_handler("Slow", Slow)
+    monkeypatch.setattr(tasker._step.time, "time", lambda: float(next(wall)))
+    task = engine.create_task("one", namespace="py")
+    assert engine.handle(task.uuid).action == "complete"
+    assert engine.get_task(task.uuid).step("a").result == "done"
+
+
+@pytest.mark.parametrize("value, why", [(float("nan"), "finite"), (float("inf"), "finite"), ("a\ud800", "surrogate")])
+def test_an_attribute_that_cannot_be_sent_is_refused_when_set(engine, value, why):
+    seen = []
+
+    class Mark(tasker.StepHandler):
+        def process(self, context):
+            with pytest.raises(ValueError, match=why):
+                context.set_attribute("k", value)
+            seen.append(True)
+
+    engine.register_template("name: one\nnamespace_name: py\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Mark }\n")
+    engine.register_handler("Mark", Mark)
+    task = engine.create_task("one", namespace="py")
+    assert engine.handle(task.uuid).action == "complete"
+    assert seen == [True]

@@ -63,3 +63,9 @@ def test_a_step_context_has_every_field_of_its_types(engine):
     assert (context.task.context, context.step.name, context.step.attempt, context.attributes) == ({"k": 1}, "a", 1, {})
     with pytest.raises(dataclasses.FrozenInstanceError):
         context.claim_token = "x"
+
+
+def test_two_views_of_a_task_are_equal_when_the_engine_said_the_same(engine):
+    task = create_order(engine)
+    assert engine.get_task(task.uuid) == engine.get_task(task.uuid)
+    assert engine.get_task(task.uuid) != task  # the created view says created=True; a fetched one says None

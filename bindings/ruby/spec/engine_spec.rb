@@ -178,6 +178,41 @@ RSpec.describe Tasker::Engine, :engine do
     end
   end
 
+  # An engine with one step of handler `work`; returns the task's step after `handle`.
+  def run_one_step(work)
+    Tasker::Engine.open do |e|
+      e.register_template("name: one\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Work }\n")
+      e.register_handler("Work", work)
+      task = e.create_task("one", namespace: "rb")
+      e.handle(task.uuid)
+      e.get_task(task.uuid).step("a")
+    end
+  end
+
+  it "reports a handler run whose wall clock stepped back meanwhile" do
+    wall = 2_000_000_000_000_000
+    allow(Process).to receive(:clock_gettime).and_call_original
+    allow(Process).to receive(:clock_gettime).with(Process::CLOCK_REALTIME, :microsecond) { wall -= 60_000_000 } # NTP
+    step = run_one_step(handler { |_context| sleep 0.001; "done" })
+    expect([step["state"], step["result"]]).to eq(%w[complete done])
+  end
+
+  it "ignores a negative retry_after (the backoff decides) rather than losing the step" do
+    step = run_one_step(handler { |_context| raise Tasker::RetryableError.new("busy", retry_after: -1) })
+    expect([step["state"], step["error"]["message"]]).to eq(%w[waiting_for_retry busy])
+  end
+
+  it "refuses an attribute that is not UTF-8 text when it is set" do
+    refused = nil
+    step = run_one_step(handler do |context|
+      context.set_attribute("k", "\xff".b)
+    rescue ArgumentError => e
+      refused = e.message
+      "ok"
+    end)
+    expect([refused, step["state"]]).to eq(['attribute "k" must be UTF-8 text', "complete"])
+  end
+
   it "keeps a quick handler quick through one slow run and sends it back to the pool after three" do
     times = Tasker::HandlerTimes.new
     quick = Tasker::HandlerTimes::QUICK_SECONDS

@@ -37,7 +37,7 @@ internal static class ReportBatch
             {
                 last = await Apply(engine, taskUuid, reports[i], next).ConfigureAwait(false);
             }
-            catch (TaskerException e)
+            catch (TaskerException e) when (IsAboutTheReport(e.Code))
             {
                 refused[i] = e;
                 last = null;
@@ -49,6 +49,14 @@ internal static class ReportBatch
                 : new ClaimResult([], await engine.EvaluateAsync(taskUuid).ConfigureAwait(false));
         return new Result(refused, last);
     }
+
+    /// <summary>
+    /// Errors that are about one report (its claim is stale, its content refused, its step unknown): answered in its
+    /// place. Any other (the store failed) fails the call as it would fail a single report; the reports before it
+    /// are applied, each being its own change. (An unknown task fails every report, then the claim: NOT_FOUND.)
+    /// </summary>
+    private static bool IsAboutTheReport(TaskerErrorCode code) => code is TaskerErrorCode.StaleClaim or TaskerErrorCode.NotFound
+        or TaskerErrorCode.InvalidArgument or TaskerErrorCode.InvalidJson or TaskerErrorCode.InvalidUtf8;
 
     private static ValueTask<ClaimResult> Apply(TaskerEngine engine, Guid taskUuid, Report r, ClaimOptions? next) =>
         r.Failure is { } failure

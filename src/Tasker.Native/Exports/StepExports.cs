@@ -90,7 +90,7 @@ internal static unsafe class StepExports
     }
 
     /// <summary>
-    /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339),
+    /// The optional <c>handler</c> object of a complete or fail request: {"started_at", "finished_at" (RFC 3339 or Unix seconds),
     /// "attributes": {name: string | number | boolean}}, what the binding measured around the handler.
     /// </summary>
     internal static HandlerRun? ReadHandler(JsonElement request)

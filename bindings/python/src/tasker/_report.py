@@ -28,9 +28,11 @@ def send_report(call: Call, report: _step.Report, claim_next: dict[str, Any] | N
 
 
 def send_reports(call: Call, task_uuid: str, reports: list[_step.Report], claim_next: dict[str, Any] | None,
-                 traceparent: str | None = None) -> Answer | None:
-    """Reports several steps of one task in one call, then claims per ``claim_next``; returns the answer after all of
-    them (None only when they had to go one by one and every claim was stale, as ``send_report`` would raise)."""
+                 traceparent: str | None = None) -> tuple[Answer | None, TaskerError | None]:
+    """Reports several steps of one task in one call, then claims per ``claim_next``. Returns the answer after all of
+    them (None when nothing was applied) and the first error other than a stale claim or a refused result: the
+    other reports are made all the same, and the claims the call made are in the answer, so that the caller runs
+    and reports them before it raises (no step is left claimed)."""
     encoded = [_step.encode(report) for report in reports]
     request = b'{"task_uuid":' + dumps(task_uuid) + b',"reports":[' + b",".join(body for _, body in encoded) + b"]"
     if claim_next is not None:
@@ -41,30 +43,38 @@ def send_reports(call: Call, task_uuid: str, reports: list[_step.Report], claim_
         answer = call("tasker_steps_report", request + b"}")
     except TaskerError as e:
         if e.code not in REFUSED_INPUT_CODES:
-            raise
+            return None, e
         # The request as a whole did not parse (one result nests too deep for it): each on its own finds which.
         return _one_by_one(call, [report for report, _ in encoded], claim_next)
+    error = None
     for (report, _), refused in zip(encoded, answer["reports"]):
         if refused is None or refused["code"] == StaleClaimError.code:
             continue
         if refused["code"] not in REFUSED_INPUT_CODES:
-            raise error_for_code(refused["code"], refused["message"], "{}")
+            error = error or error_for_code(refused["code"], refused["message"], "{}")
+            continue
         try:  # its content was refused: the step fails instead, and that outcome is the newer one
             answer["outcome"] = send_report(call, _step.refused(report, refused["message"]), None)["outcome"]
         except StaleClaimError:
             pass
-    return answer
+        except TaskerError as e:
+            error = error or e
+    return answer, error
 
 
-def _one_by_one(call: Call, reports: list[_step.Report], claim_next: dict[str, Any] | None) -> Answer | None:
-    answer = None
+def _one_by_one(call: Call, reports: list[_step.Report],
+                claim_next: dict[str, Any] | None) -> tuple[Answer | None, TaskerError | None]:
+    answer, error = None, None
     for n, report in enumerate(reports, 1):
         try:
-            sent = send_report(call, report, claim_next if n == len(reports) else None)
+            sent = send_report(call, report, claim_next if n == len(reports) and error is None else None)
         except StaleClaimError:
             continue
+        except TaskerError as e:
+            error = error or e
+            continue
         answer = sent if answer is None else {"claims": answer["claims"] + sent["claims"], "outcome": sent["outcome"]}
-    return answer
+    return answer, error
 
 
 def _send(call: Call, report: _step.Report, claim_next: dict[str, Any] | None) -> Answer:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import _failure_log, _step
 from ._json import dumps
 from ._report import send_report, send_reports
-from .errors import StaleClaimError
+from .errors import StaleClaimError, TaskerError
 from .handler import StepContext
 from .outcome import Outcome
 
@@ -111,12 +111,18 @@ class _Run:
             return None
         return answer["claims"], answer["outcome"]
 
-    def report_all(self, task_uuid: str, reports: list[_step.Report], free: int) -> tuple[Claims, dict[str, Any]] | None:
-        """Reports the steps of one task that finished together in one call (``report`` for a single one)."""
+    def report_all(self, task_uuid: str, reports: list[_step.Report],
+                   free: int) -> tuple[tuple[Claims, dict[str, Any]] | None, TaskerError | None]:
+        """Reports the steps of one task that finished together, in one call. Returns the claims and outcome (None
+        when nothing was applied: stale claims) and the first error that is not about a step's own report (the
+        store failed, ...), which ``handle`` raises once the steps it holds are run and reported."""
         if len(reports) == 1:
-            return self.report(reports[0], free)
-        answer = send_reports(self._call, task_uuid, reports, self._next(free), self.traceparent)
-        return None if answer is None else (answer["claims"], answer["outcome"])
+            try:
+                return self.report(reports[0], free), None
+            except TaskerError as e:
+                return None, e
+        answer, error = send_reports(self._call, task_uuid, reports, self._next(free), self.traceparent)
+        return (None if answer is None else (answer["claims"], answer["outcome"])), error
 
     def _next(self, free: int) -> dict[str, Any] | None:
         return {"max_steps": free, **self._claim_next} if free > 0 else None
@@ -139,11 +145,12 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
     pending = deque(claims)
     running: dict[Future[_step.Report], int] = {}  # each running step and its place in claim order
     claimed = 0
+    failure: TaskerError | None = None  # the first report the engine could not take: raised once nothing is held
     while True:
         if not running and pending and (len(pending) == 1 or run.all_quick(pending)):
             # One step and nothing else, or only quick ones: run them here, no hand-off, and report them together
-            # (one crossing for the wave). A step with a deadline is reported as soon as it is done, and one that
-            # blocked (no longer quick) ends the wave: the reports in hand are not held behind a slow handler.
+            # (one crossing for the wave). A step with a deadline is reported as soon as it is done, and a handler
+            # that blocked (no longer quick) ends the wave: the steps after it are not run one after the other.
             finished = []
             while pending and (not finished or run.quick(pending[0])):
                 claim = pending.popleft()
@@ -167,13 +174,17 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
             elif held:
                 finished = [run.run_sync(pending.popleft())]
             elif not running:
+                if failure is not None:
+                    raise failure
                 return Outcome.from_json(outcome)
             else:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
-        answer = run.report_all(task_uuid, finished, run.concurrency - len(running) - len(pending))
-        if answer is None and not running and not pending:  # stale, and nothing else: a claim sees what happened
-            answer = run.claim()
+        free = run.concurrency - len(running) - len(pending) if failure is None else 0
+        answer, error = run.report_all(task_uuid, finished, free)
+        failure = failure or error
+        if answer is None and failure is None and not running and not pending:
+            answer = run.claim()  # stale, and nothing else: a claim sees what happened
         if answer is not None:
             claims, outcome = answer
             pending.extend(claims)
@@ -192,6 +203,7 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
     pending = deque(claims)
     running: dict[asyncio.Task[_step.Report], int] = {}
     claimed = 0
+    failure: TaskerError | None = None
     try:
         while True:
             if not running and len(pending) == 1:
@@ -201,11 +213,15 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
                     running[asyncio.ensure_future(run.run_async(pending.popleft()))] = claimed
                     claimed += 1
                 if not running:
+                    if failure is not None:
+                        raise failure
                     return Outcome.from_json(outcome)
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 finished = [task.result() for task in sorted(done, key=running.pop)]
-            answer = await native(run.report_all, task_uuid, finished, run.concurrency - len(running) - len(pending))
-            if answer is None and not running and not pending:
+            free = run.concurrency - len(running) - len(pending) if failure is None else 0
+            answer, error = await native(run.report_all, task_uuid, finished, free)
+            failure = failure or error
+            if answer is None and failure is None and not running and not pending:
                 answer = await native(run.claim)
             if answer is not None:
                 claims, outcome = answer

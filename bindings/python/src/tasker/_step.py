@@ -30,7 +30,7 @@ def claim_ref(claim: dict[str, Any], traceparent: str | None) -> dict[str, Any]:
 
 def run_sync(handler: StepHandler | type[StepHandler], context: StepContext, ref: dict[str, Any]) -> Report:
     """Runs the handler on this thread. An ``async def`` handler gets an event loop and is cancelled at the deadline."""
-    started = time.time()
+    started = _Started()
     try:
         instance = handler() if isinstance(handler, type) else handler
         try:
@@ -51,7 +51,7 @@ async def run_async(handler: StepHandler | type[StepHandler], context: StepConte
     """Awaits the handler on the running loop (a sync one runs on a thread), cancelled at the deadline."""
     import asyncio
 
-    started = time.time()
+    started = _Started()
     try:
         instance = handler() if isinstance(handler, type) else handler
         try:
@@ -91,7 +91,8 @@ def refused(report: Report, message: str) -> Report:
     """What to report when the engine refused a report's content: a refused result becomes the step's
     ``InvalidResult`` failure (never an exception out of ``handle``, never a step left claimed)."""
     name, body = report
-    ref = {k: v for k, v in body.items() if k not in ("result", "error", "claim_next")}
+    # Without the handler run too: if that was what the engine refused, the failure would be refused again.
+    ref = {k: v for k, v in body.items() if k not in ("result", "error", "claim_next", "handler")}
     if name == COMPLETE:
         return FAIL, {**ref, "error": {"message": f"the engine refused the step's result: {message}",
                                        "error_type": "InvalidResult"}}
@@ -231,7 +232,19 @@ def _describe(error: BaseException) -> str:
     return message or type(error).__name__
 
 
-def _handler_run(context: StepContext, started: float) -> dict[str, Any]:
+class _Started:
+    """When a handler started: the wall clock for the span's place in time, the monotonic clock for its length (a
+    wall clock stepped back by NTP meanwhile would make it end before it began, which the engine refuses)."""
+
+    __slots__ = ("wall", "monotonic")
+
+    def __init__(self) -> None:
+        self.wall = time.time()
+        self.monotonic = time.perf_counter()
+
+
+def _handler_run(context: StepContext, started: _Started) -> dict[str, Any]:
     """When the handler ran (Unix seconds: formatting two timestamps cost more than a no-op step's handler) and the
     attributes it set: the engine records a ``tasker.handler`` span from it."""
-    return {"started_at": started, "finished_at": time.time(), "attributes": context.attributes}
+    finished = started.wall + (time.perf_counter() - started.monotonic)
+    return {"started_at": started.wall, "finished_at": finished, "attributes": context.attributes}

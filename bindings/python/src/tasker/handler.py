@@ -1,6 +1,7 @@
 """Step handlers and what they receive."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,6 +54,13 @@ class StepContext:
             raise ValueError("attribute names are 1-256 characters")
         if not isinstance(value, (str, int, float, bool)):
             raise TypeError(f"attribute {key!r} must be a str, int, float or bool, not {type(value).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"attribute {key!r} must be a finite number, not {value!r}")
+        for text in (key, value) if isinstance(value, str) else (key,):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"attribute {key!r} is text with a lone surrogate, which is not UTF-8") from None
         if key not in self.attributes and len(self.attributes) >= MAX_ATTRIBUTES:
             raise ValueError(f"at most {MAX_ATTRIBUTES} attributes per handler run")
         self.attributes[key] = value

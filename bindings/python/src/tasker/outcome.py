@@ -88,8 +88,9 @@ class Task:
     @property
     def raw(self) -> dict[str, Any]:
         """The engine's JSON for the task, as ``tasker_task_get`` answers it."""
+        answer = self._answer  # read first: it is cleared only after _raw is set (two threads may both decode)
         if self._raw is None:
-            self._raw = _json.loads(self._answer)["task"]
+            self._raw = _json.loads(answer)["task"]
             self._answer = None
         return self._raw
 
@@ -123,6 +124,14 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<tasker.Task {self._uuid} {self.state}>"
+
+    def __eq__(self, other: object) -> bool:
+        """Two views of a task are equal when the engine answered the same for it."""
+        if not isinstance(other, Task):
+            return NotImplemented
+        return (self._uuid, self._created, self.raw) == (other._uuid, other._created, other.raw)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable JSON inside, as the dataclass it was
 
 
 _CREATE_PREFIXES = ((True, b'{"created":true,"task":{"task_uuid":"'), (False, b'{"created":false,"task":{"task_uuid":"'))

@@ -40,6 +40,7 @@ module Tasker
       @claim_next_json = {} # by max_steps: a report's claim_next, generated once per count
       @finished = Queue.new
       @unstarted = Queue.new
+      @failure = nil # the first error reporting a step (first_error_kept)
     end
 
     # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.
@@ -50,7 +51,7 @@ module Tasker
         if running.zero? && (pending.size == 1 || all_quick?(pending))
           # One step and nothing else, or only quick ones: run them on this thread, with no hand-off, and report
           # them together (one crossing for the wave). A step with a deadline is reported as soon as it is done,
-          # and one that blocked (no longer quick) ends the wave: reports in hand are not held behind a slow handler.
+          # and a handler that blocked (no longer quick) ends the wave: the steps after it are not run one by one.
           reports = []
           while !pending.empty? && (reports.empty? || @times.quick?(pending.first["step"]["handler"]))
             claim = pending.shift
@@ -72,12 +73,25 @@ module Tasker
           reports << perform(pending.shift) if reports.empty?
         end
         alone = running.zero? && pending.empty?
-        pending.concat(deliver_all(reports, free: @concurrency - running - pending.size, alone: alone))
+        free = @failure ? 0 : @concurrency - running - pending.size
+        pending.concat(first_error_kept { deliver_all(reports, free: free, alone: alone) })
       end
+      raise @failure if @failure
+
       Outcome.from_json(@outcome)
     end
 
     private
+
+    # Runs the block (a report); an error that is not about the step's own report (the store failed, ...) is kept,
+    # the first one, and raised by `run` once the steps in hand are run and reported: none is left claimed. Nothing
+    # more is claimed meanwhile. Returns the block's claims, or none.
+    def first_error_kept
+      yield
+    rescue Error => e
+      @failure ||= e
+      []
+    end
 
     def all_quick?(claims) = claims.all? { |claim| @times.quick?(claim["step"]["handler"]) }
 
@@ -132,11 +146,14 @@ module Tasker
       registered = @handlers.fetch(context.step.handler)
       handler = registered.is_a?(Class) ? registered.new : registered
       started = now
+      started_monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC, :microsecond)
       begin
         output = run_handler(handler, context)
       ensure
-        # when and how the handler ran: the report turns it into a tasker.handler span
-        run = HandlerRun.new(started, now, context.attributes)
+        # when and how the handler ran: the report turns it into a tasker.handler span. Its length comes from the
+        # monotonic clock: a wall clock stepped back meanwhile (NTP) would end it before it began.
+        finished = started + Process.clock_gettime(Process::CLOCK_MONOTONIC, :microsecond) - started_monotonic
+        run = HandlerRun.new(started, finished, context.attributes)
       end
       ref = reference(claim, run)
       request = { **ref, result: JsonValue.convert(output, "result") }
@@ -172,9 +189,9 @@ module Tasker
     rescue Error => e
       raise unless function == :tasker_step_complete && REFUSED.include?(e.code)
 
-      deliver([:tasker_step_fail, JSON.generate(ref.merge(error: refusal(e.message))), ref], free: free, alone: alone)
+      deliver([:tasker_step_fail, JSON.generate(ref.except(:handler).merge(error: refusal(e.message))), ref], free: free, alone: alone)
     else
-      return alone ? claim(free) : [] if answer.nil?
+      return alone && !@failure ? claim(free) : [] if answer.nil?
 
       @outcome = answer["outcome"]
       answer["claims"]
@@ -193,17 +210,21 @@ module Tasker
 
       reports.each_with_index.flat_map do |report, i|
         last = i == reports.size - 1
-        deliver(report, free: last ? free : 0, alone: last && alone)
+        first_error_kept { deliver(report, free: last ? free : 0, alone: last && alone) }
       end
     else
       answer["reports"].each_with_index do |refused, i|
         next if refused.nil? || refused["code"] == StaleClaimError::CODE
 
         function, _request, ref = reports[i]
-        raise Error.for_code(refused["code"], refused["message"], "{}") unless function == :tasker_step_complete && REFUSED.include?(refused["code"])
-
-        failed = send_report(:tasker_step_fail, JSON.generate(ref.merge(error: refusal(refused["message"]))), 0)
-        answer["outcome"] = failed["outcome"] if failed # the newer outcome
+        unless function == :tasker_step_complete && REFUSED.include?(refused["code"])
+          @failure ||= Error.for_code(refused["code"], refused["message"], "{}")
+          next
+        end
+        first_error_kept do
+          failed = send_report(:tasker_step_fail, JSON.generate(ref.except(:handler).merge(error: refusal(refused["message"]))), 0)
+          answer["outcome"] = failed["outcome"] if failed # the newer outcome
+        end
       end
       @outcome = answer["outcome"]
       answer["claims"]
@@ -217,6 +238,8 @@ module Tasker
       request << "}"
     end
 
+    # The failure reported for a step whose result the engine refused (sent without the handler run: if that was
+    # what it refused, it would refuse the failure too).
     def refusal(message) = { message: "the engine refused the step's result: #{message}", error_type: "InvalidResult" }
 
     def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
@@ -243,7 +266,7 @@ module Tasker
       body = { message: utf8(message.empty? ? error.class.to_s : message), error_type: error.class.to_s,
                permanent: error.is_a?(PermanentError), backtrace: (error.backtrace || []).map { |frame| utf8(frame) } }
       retry_after = error.retry_after if error.is_a?(RetryableError)
-      body[:retry_after_seconds] = retry_after if retry_after.is_a?(Numeric) && retry_after.to_f.finite?
+      body[:retry_after_seconds] = retry_after if retry_after.is_a?(Numeric) && retry_after.to_f.finite? && retry_after >= 0
       ref = reference(claim, run)
       [:tasker_step_fail, JSON.generate(ref.merge(error: body)), ref]
     end

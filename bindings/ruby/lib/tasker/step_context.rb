@@ -19,6 +19,9 @@ module Tasker
         raise TypeError, "attribute #{key.inspect} must be a String, Integer, Float or boolean, not #{value.class}"
       end
       raise ArgumentError, "attribute #{key.inspect} must be a finite number" if value.is_a?(Float) && !value.finite?
+      [key, value].each do |text|
+        raise ArgumentError, "attribute #{key.inspect} must be UTF-8 text" if text.is_a?(String) && !StepContext.utf8?(text)
+      end
       if !attributes.key?(key) && attributes.size >= MAX_ATTRIBUTES
         raise ArgumentError, "at most #{MAX_ATTRIBUTES} attributes per handler run"
       end
@@ -56,6 +59,13 @@ module Tasker
 
     # True when fetch_task can ask an engine (the context came from a claim).
     def task_fetchable? = !@task_loader.nil?
+
+    # Whether the text can go to the engine: valid UTF-8 once in UTF-8 (the report is JSON).
+    def self.utf8?(text)
+      text.encode(Encoding::UTF_8).valid_encoding?
+    rescue EncodingError
+      false
+    end
 
     # `heartbeat`: called with lease_seconds, returns the new lease expiry; set by the runner that owns the claim.
     # `wall_clock`: false when the engine's clock is manual. `task_loader`: returns the claim's task (fetch_task).
