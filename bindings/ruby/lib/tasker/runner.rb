@@ -2,6 +2,7 @@
 
 require "json"
 require "time"
+require_relative "runner/reports"
 
 module Tasker
   # One `Engine#handle` call: the step loop every binding runs (docs/c-abi.md), with no policy of its own. Claim
@@ -10,6 +11,7 @@ module Tasker
   # slots); return the last outcome once nothing is running and nothing is claimed. What the outcome means (requeue
   # or not) is the core's decision.
   class Runner
+    include Reports
     # A report's handler run, `{"started_at":..., "finished_at":..., "attributes":{...}}`, with its times as Unix
     # seconds (the core takes a number or RFC 3339 text). They are written as integer microseconds with an exponent
     # (1796166943820593e-6, a JSON number): formatting two Floats (Float#to_s) cost more than a no-op handler, as
@@ -20,9 +22,6 @@ module Tasker
         %({"started_at":#{started_us}e-6,"finished_at":#{finished_us}e-6,"attributes":#{attributes}})
       end
     end
-
-    # Engine answers that refuse a completion's result (too deep, too large, a NUL): the step fails instead.
-    REFUSED = [InvalidJsonError::CODE, ValidationError::CODE, InvalidUtf8Error::CODE].freeze
 
     # `times`: the engine's HandlerTimes, which decides which steps run on this thread; nil for a worker slot, whose
     # steps all run on its own thread.
@@ -82,16 +81,6 @@ module Tasker
     end
 
     private
-
-    # Runs the block (a report); an error that is not about the step's own report (the store failed, ...) is kept,
-    # the first one, and raised by `run` once the steps in hand are run and reported: none is left claimed. Nothing
-    # more is claimed meanwhile. Returns the block's claims, or none.
-    def first_error_kept
-      yield
-    rescue Error => e
-      @failure ||= e
-      []
-    end
 
     def all_quick?(claims) = claims.all? { |claim| @times.quick?(claim["step"]["handler"]) }
 
@@ -179,75 +168,6 @@ module Tasker
 
         @times.time(context.step.handler) { handler.process_results(handler.process(context)) }
       end
-    end
-
-    # Sends a report, claiming up to `free` next steps in the same call; returns the new claims. A refused result
-    # is reported again as the step's InvalidResult failure; a stale claim (deadline passed, task timed out, step
-    # taken over) is dropped, and when it was the last step in hand one more claim records what happened.
-    def deliver((function, request, ref), free:, alone:)
-      answer = send_report(function, request, free)
-    rescue Error => e
-      raise unless function == :tasker_step_complete && REFUSED.include?(e.code)
-
-      deliver([:tasker_step_fail, JSON.generate(ref.except(:handler).merge(error: refusal(e.message))), ref], free: free, alone: alone)
-    else
-      return alone && !@failure ? claim(free) : [] if answer.nil?
-
-      @outcome = answer["outcome"]
-      answer["claims"]
-    end
-
-    # Reports steps of this task that finished together in one call (tasker_steps_report), claiming up to `free` next
-    # steps; returns the new claims. Each report is applied on its own: a refused result becomes that step's
-    # InvalidResult failure, a stale claim is dropped. A request refused as a whole (a result nested too deep for
-    # it to parse) goes one report at a time.
-    def deliver_all(reports, free:, alone:)
-      return deliver(reports.first, free: free, alone: alone) if reports.size == 1
-
-      answer = call(:tasker_steps_report, reports_request(reports, free))
-    rescue Error => e
-      raise unless REFUSED.include?(e.code)
-
-      reports.each_with_index.flat_map do |report, i|
-        last = i == reports.size - 1
-        first_error_kept { deliver(report, free: last ? free : 0, alone: last && alone) }
-      end
-    else
-      answer["reports"].each_with_index do |refused, i|
-        next if refused.nil? || refused["code"] == StaleClaimError::CODE
-
-        function, _request, ref = reports[i]
-        unless function == :tasker_step_complete && REFUSED.include?(refused["code"])
-          @failure ||= Error.for_code(refused["code"], refused["message"], "{}")
-          next
-        end
-        first_error_kept do
-          failed = send_report(:tasker_step_fail, JSON.generate(ref.except(:handler).merge(error: refusal(refused["message"]))), 0)
-          answer["outcome"] = failed["outcome"] if failed # the newer outcome
-        end
-      end
-      @outcome = answer["outcome"]
-      answer["claims"]
-    end
-
-    # The reports (each a complete or fail request of this task) in one tasker_steps_report request.
-    def reports_request(reports, free)
-      request = +%({"task_uuid":#{JSON.generate(@task_uuid)},"reports":[)
-      request << reports.map { |report| report[1] }.join(",") << %(],"claim_next":#{claim_next_json(free)})
-      request << %(,"traceparent":#{JSON.generate(@traceparent)}) if @traceparent
-      request << "}"
-    end
-
-    # The failure reported for a step whose result the engine refused (sent without the handler run: if that was
-    # what it refused, it would refuse the failure too).
-    def refusal(message) = { message: "the engine refused the step's result: #{message}", error_type: "InvalidResult" }
-
-    def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
-
-    def send_report(function, request, free)
-      call(function, request[0...-1] << %(,"claim_next":#{claim_next_json(free)}}))
-    rescue StaleClaimError
-      nil
     end
 
     def call(function, text) = JSON.parse(Native.call_json(function, @engine.handle_pointer, text), max_nesting: false)
