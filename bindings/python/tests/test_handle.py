@@ -411,3 +411,25 @@ def test_an_attribute_that_cannot_be_sent_is_refused_when_set(engine, value, why
     task = engine.create_task("one", namespace="py")
     assert engine.handle(task.uuid).action == "complete"
     assert seen == [True]
+
+
+def test_a_wave_whose_task_was_cancelled_meanwhile_ends_with_the_cancelled_outcome(engine, monkeypatch):
+    monkeypatch.setattr(tasker._quick, "QUICK_SECONDS", 0.002)
+    threads_of(engine, handler_sleep=0)
+    cancel = []
+
+    class Work(tasker.StepHandler):
+        def process(self, context):
+            if cancel and context.step.name == "s0":
+                engine.cancel_task(context.task.uuid, reason="operator")  # every report of this wave is now stale
+            return context.step.name
+
+    engine.register_handler("Work", Work)
+    engine._handler_times.record("Work", 0)
+    cancel.append(True)
+    names = calls_of(engine)
+    task = engine.create_task("fan", namespace="py")
+    outcome = engine.handle(task.uuid)
+    assert "tasker_steps_report" in names
+    assert (outcome.action, outcome.task_state) == ("cancelled", "cancelled")
+    assert all(s.state != "in_progress" for s in engine.get_task(task.uuid).steps)

@@ -178,6 +178,27 @@ RSpec.describe Tasker::Engine, :engine do
     end
   end
 
+  it "ends a wave whose task was cancelled meanwhile with the cancelled outcome" do
+    stub_const("Tasker::HandlerTimes::QUICK_SECONDS", 0.002)
+    cancel = false
+    engine = nil
+    work = handler do |context|
+      engine.cancel_task(context.task.uuid, reason: "operator") if cancel && context.step.name == "s1" # the wave's reports go stale
+      context.step.name
+    end
+    with_six_steps(work, concurrency: 8) do |e, run_task|
+      engine = e
+      run_task.call
+      cancel = true
+      task = e.create_task("fan", namespace: "rb")
+      outcome = nil
+      calls = native_calls { outcome = e.handle(task.uuid) }
+      expect(calls).to include(:tasker_steps_report)
+      expect([outcome.action, outcome.task_state]).to eq(%w[cancelled cancelled])
+      expect(e.get_task(task.uuid).steps.map { |step| step["state"] }).not_to include("in_progress")
+    end
+  end
+
   # An engine with one step of handler `work`; returns the task's step after `handle`.
   def run_one_step(work)
     Tasker::Engine.open do |e|
