@@ -210,6 +210,18 @@ RSpec.describe Tasker::Engine, :engine do
     end
   end
 
+  [nil, { "ok" => true, "name" => "Zoë", "n" => [1, 2.5] }, %(text with "quotes" and \\ a backslash)].each do |result|
+    it "stores the result #{result.inspect} as the handler returned it" do
+      Tasker::Engine.open do |e|
+        e.register_template("name: one\nnamespace_name: rb\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Work }\n")
+        e.register_handler("Work", handler { |context| context.set_attribute("order.id", "o-1") && result })
+        task = e.create_task("one", namespace: "rb")
+        expect(e.handle(task.uuid, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").action).to eq("complete")
+        expect(e.get_task(task.uuid).step("a")["result"]).to eq(result)
+      end
+    end
+  end
+
   it "reports a handler run whose wall clock stepped back meanwhile" do
     wall = 2_000_000_000_000_000
     allow(Process).to receive(:clock_gettime).and_call_original
