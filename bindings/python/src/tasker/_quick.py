@@ -35,7 +35,10 @@ class HandlerTimes:
             if seconds > BLOCKED_SECONDS:
                 runs.clear()
             runs.append(seconds)
-            self._quick[handler] = sorted(runs)[len(runs) // 2] < QUICK_SECONDS
+            # A quick run of a quick handler keeps it quick (the runs under the line can only have grown in number):
+            # the median is looked at only when that could change.
+            if not (seconds < QUICK_SECONDS and self._quick.get(handler)):
+                self._quick[handler] = sorted(runs)[len(runs) // 2] < QUICK_SECONDS
 
     def quick(self, handler: str) -> bool:
         return self._quick.get(handler, False)

@@ -29,7 +29,9 @@ module Tasker
         runs.clear if seconds > BLOCKED_SECONDS
         runs.shift if runs.size == RUNS
         runs << seconds
-        @quick[handler] = runs.sort[runs.size / 2] < QUICK_SECONDS
+        # A quick run of a quick handler keeps it quick (the runs under the line can only have grown in number):
+        # the median is looked at only when that could change.
+        @quick[handler] = runs.sort[runs.size / 2] < QUICK_SECONDS unless seconds < QUICK_SECONDS && @quick[handler]
       end
     end
 
