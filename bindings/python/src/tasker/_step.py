@@ -116,8 +116,7 @@ def encode(report: Report) -> tuple[Report, bytes]:
 
 
 _COMPLETION = frozenset(("task_uuid", "step_uuid", "claim_token", "handler", "result"))
-_COMPLETION_AND = (frozenset(), frozenset(("traceparent",)), frozenset(("claim_next",)),
-                   frozenset(("traceparent", "claim_next")))
+_COMPLETION_OPTIONAL = frozenset(("traceparent", "claim_next"))
 
 
 def _completion(body: dict[str, Any]) -> bytes | None:
@@ -126,7 +125,7 @@ def _completion(body: dict[str, Any]) -> bytes | None:
     result, attributes, traceparent and claim_next go through ``dumps``. None for any other shape, and when the
     result is not JSON (``dumps`` of the whole body then says where)."""
     extra = body.keys() - _COMPLETION
-    if extra not in _COMPLETION_AND or len(body) != len(_COMPLETION) + len(extra):
+    if not extra <= _COMPLETION_OPTIONAL or not _COMPLETION <= body.keys():
         return None
     run, result = body["handler"], body["result"]
     if type(run["started_at"]) is not float or type(run["finished_at"]) is not float:  # noqa: E721 - repr is JSON
