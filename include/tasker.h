@@ -624,10 +624,11 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
                                             tasker_bytes_t *out_json);
 
 /**
- * Reports several finished steps of one task in one call: each report is applied in order, as its own
- * tasker_step_complete (with "result") or tasker_step_fail (with "error") would be, and then the task's next steps
- * are claimed. A step loop that has several reports at once (a wave of quick handlers, or several pool threads done
- * together) crosses once for them all and reads one outcome.
+ * Reports several finished steps of one task in one call: the reports are applied in order, each as
+ * tasker_step_complete (with "result") or tasker_step_fail (with "error") would apply it, all in one change of the
+ * task (one commit on PostgreSQL), and then the task's next steps are claimed. A step loop that has several reports
+ * at once (a wave of quick handlers, or several pool threads done together) crosses once for them all and reads one
+ * outcome.
  *
  * request_json: {"task_uuid",
  *                "reports": [{"step_uuid", "claim_token", "result": <any JSON> | "error": {...},
@@ -644,9 +645,8 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
  * Errors (nothing is applied): INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error"
  * that is not an object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result
  * nesting deeper than 63 levels refuses the whole request here: send the reports one at a time then); NOT_FOUND
- * for an unknown task. DATABASE or TIMEOUT (PostgreSQL) fails the call at the report it reached: the reports
- * before it are applied (each is its own change) and the rest are not; sending them all again is safe (an applied
- * one answers STALE_CLAIM).
+ * for an unknown task; DATABASE or TIMEOUT (PostgreSQL). Sending them all again after an error is safe: a report
+ * already applied answers STALE_CLAIM.
  */
 TASKER_API tasker_error_t *tasker_steps_report(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                tasker_bytes_t *out_json);

@@ -16,6 +16,10 @@
 //   the next steps in the same call), concurrency 1 and 8; and with syncCalls: false (every call on a worker
 //   thread, as for PostgreSQL engines), concurrency 1 and 8.
 // - events: how fast a subscriber receives events (batches of 10,000 pulled and parsed).
+// - with TASKER_BENCH_DATABASE_URL (a throwaway PostgreSQL database; a schema of its own is created and dropped):
+//   engine.handle on PostgreSQL at concurrency 8 with its default worker-thread calls and with syncCalls: true,
+//   rounds alternating between the two, and the ratio of their medians (the async path against the sync one where
+//   the async path is used).
 const path = require('node:path');
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
@@ -53,15 +57,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // shared with other work, wall-clock figures include time the process waited for a core; this one does not.
 const cpuPerStep = new Map();
 
-async function medianOf3(run, label) {
-  await run(Math.max(200, TASKS / 10)); // warm-up
+async function medianOf3(run, label, tasks = TASKS) {
+  await run(Math.max(tasks === TASKS ? 200 : 20, tasks / 10)); // warm-up
   const cpu = [];
   const wall = [];
   for (let i = 0; i < 3; i += 1) {
     const before = process.cpuUsage();
-    wall.push(await run(TASKS));
+    wall.push(await run(tasks));
     const used = process.cpuUsage(before);
-    cpu.push((used.user + used.system) / (TASKS * STEPS_PER_TASK));
+    cpu.push((used.user + used.system) / (tasks * STEPS_PER_TASK));
   }
   if (label) cpuPerStep.set(label, median(cpu));
   return median(wall);
@@ -103,8 +107,8 @@ function bareLoopAsync(engine) {
   };
 }
 
-async function handleLoop(options) {
-  const engine = new tasker.Engine({ retention: { maxFinishedTasks: 1000 }, ...options });
+async function handleLoop(options, tasks = TASKS) {
+  const engine = await tasker.Engine.open({ retention: { maxFinishedTasks: 1000 }, ...options });
   await engine.registerTemplate(TEMPLATE);
   engine.registerHandler('Noop', Noop);
   const run = async (tasks) => {
@@ -116,10 +120,27 @@ async function handleLoop(options) {
     return usPerStep(start, tasks);
   };
   try {
-    return await medianOf3(run, JSON.stringify(options));
+    return await medianOf3(run, JSON.stringify(options), tasks);
   } finally {
     await engine.close();
   }
+}
+
+/** engine.handle on PostgreSQL, worker-thread calls against syncCalls: true, rounds alternating: each side's median. */
+async function postgresPaths(databaseUrl, rounds = 3) {
+  const tasks = Math.max(50, Math.round(TASKS / 20));
+  const schema = `bench_node_${process.pid}`;
+  const options = { databaseUrl, schema, concurrency: 8 };
+  const sides = { async: [], sync: [] };
+  try {
+    for (let i = 0; i < rounds; i += 1) {
+      sides.async.push(await handleLoop(options, tasks));
+      sides.sync.push(await handleLoop({ ...options, syncCalls: true }, tasks));
+    }
+  } finally {
+    execFileSync('psql', [databaseUrl, '-qc', `SET client_min_messages = warning; DROP SCHEMA IF EXISTS ${schema} CASCADE`]);
+  }
+  return { tasks, rounds, async: median(sides.async), sync: median(sides.sync) };
 }
 
 function cFigure() {
@@ -162,6 +183,8 @@ async function main() {
   const handleAsync8 = await handleLoop({ concurrency: 8, syncCalls: false });
   const c = cFigure();
   const events = await eventRate();
+  const databaseUrl = process.env.TASKER_BENCH_DATABASE_URL;
+  const postgres = databaseUrl ? await postgresPaths(databaseUrl) : null;
 
   console.log(`${require('node:os').cpus().length} cores, load average ${require('node:os').loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`node ${process.version}, koffi ${require('../../bindings/node/node_modules/koffi/package.json').version}, ` +
@@ -181,6 +204,14 @@ async function main() {
   }
   console.log(`events delivered to a subscriber:      ${Math.round(events.perSecond).toLocaleString('en')} events/s ` +
     `(${events.count.toLocaleString('en')} events in batches of 10,000, dropped ${events.dropped})`);
+  if (postgres) {
+    console.log(`PostgreSQL, engine.handle c 8 (${postgres.rounds} alternating rounds of ${postgres.tasks} tasks, medians):`);
+    console.log(`  worker-thread calls (default):       ${rate(postgres.async)}`);
+    console.log(`  syncCalls: true:                     ${rate(postgres.sync)}`);
+    console.log(`  async path / sync path:              ${(postgres.async / postgres.sync).toFixed(2)}x (target at most 2x)`);
+  } else {
+    console.log('PostgreSQL: set TASKER_BENCH_DATABASE_URL to compare the two call paths there');
+  }
 }
 
 main().catch((error) => {

@@ -73,12 +73,13 @@ class Engine {
    * `randomSeed`, `telemetry`, `missingHandlerRequeueSeconds`: the engine configuration (docs/c-abi.md); and for
    * this binding: `concurrency`
    * (steps of one task run at once by `handle`, default 8), `workerId` (recorded as the actor of claims),
-   * `syncCalls` (run memory-store calls synchronously; default true, and always false for PostgreSQL) and `logger`
+   * `syncCalls` (run calls on the event loop's thread: default true for the memory store, false for PostgreSQL,
+   * where true blocks the loop for every database round trip) and `logger`
    * (where each failed step attempt is logged as a warning: `console` by default, any object with `warn`, or false).
    */
   constructor(options = {}) {
     if (!isPlainObject(options)) throw new ValidationError('Engine options must be an object');
-    const { databaseUrl, concurrency = 8, workerId, syncCalls = true, logger, ...config } = options;
+    const { databaseUrl, concurrency = 8, workerId, syncCalls = !databaseUrl, logger, ...config } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10000) {
       throw new ValidationError(`concurrency must be an integer from 1 to 10000, not ${concurrency}`);
     }
@@ -96,7 +97,8 @@ class Engine {
     const text = JSON.stringify(wire);
     if (databaseUrl) {
       // Opening connects (and migrates): on a worker thread. Errors surface from `ready()` and every later call.
-      this.#sync = false;
+      // Later calls go to a worker thread too unless the host asked for them on its own thread (scripts, benches).
+      this.#sync = syncCalls === true;
       this.#opening = native.engineOpenAsync(text).then((handle) => {
         if (this.#closed) return native.engineFreeAsync(handle).catch(() => {}); // closed while it was opening
         this.#resources.handle = handle;

@@ -124,6 +124,27 @@ test('PostgreSQL: the event loop keeps running while a call waits on the databas
   assert.ok(ticks >= waited / 10 / 2, `${ticks} ticks in ${waited} ms: the loop was blocked`);
 });
 
+test('PostgreSQL: syncCalls: true runs each call on the event loop thread, as asked', { skip }, async (t) => {
+  const schema = schemaFor(t);
+  const engine = await pgEngine(t, schema, { syncCalls: true });
+  await registerOrder(engine);
+  const locker = spawn('psql', [DATABASE_URL, '-qc',
+    `BEGIN; LOCK TABLE ${schema}.tasker_tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(0.5); COMMIT;`], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => locker.on('exit', resolve));
+  for (let i = 0; i < 50 && psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+      WHERE c.relname = 'tasker_tasks' AND l.mode = 'AccessExclusiveLock' AND l.granted`).trim() === '0'; i += 1) await sleep(20);
+
+  let ticks = 0;
+  const timer = setInterval(() => { ticks += 1; }, 10);
+  const task = await createOrder(engine); // waits for the lock with the loop blocked: no timer runs meanwhile
+  const ticksWhileWaiting = ticks;
+  clearInterval(timer);
+  await exited;
+  assert.equal(ticksWhileWaiting, 0);
+  const outcome = await engine.handle(task.uuid);
+  assert.deepEqual([outcome.action, outcome.taskState], ['complete', 'complete']);
+});
+
 test('PostgreSQL: an unreachable database rejects Engine.open with a DatabaseError without the password', { skip }, async () => {
   const url = 'postgres://someone:s3cret-pass@127.0.0.1:1/nowhere';
   await assert.rejects(tasker.Engine.open({ databaseUrl: url }), (e) =>

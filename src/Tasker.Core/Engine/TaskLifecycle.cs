@@ -133,7 +133,12 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
     {
         Attach(task);
         var now = Now;
-        var step = ClaimedStep(task, stepUuid, token, now);
+        RecordCompletion(task, ClaimedStep(task, stepUuid, token, now), result, metadata, handler, now);
+        return After(task, next, now);
+    }
+
+    private static void RecordCompletion(WorkflowTask task, WorkflowStep step, JsonElement result, JsonElement? metadata, HandlerRun? handler, DateTimeOffset now)
+    {
         step.Result = result;
         step.Metadata = metadata;
         step.FinishedAt = now;
@@ -143,7 +148,39 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
         TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
         TaskerTelemetry.RecordStepSpan(task, step, now, "complete", handler);
-        return After(task, next, now);
+    }
+
+    /// <summary>
+    /// Several reports in one change, each applied as <see cref="Complete"/> or <see cref="Fail"/> would apply it
+    /// (a refused one changes nothing), then the next claims or the evaluation. <paramref name="refusedBefore"/> holds
+    /// what the engine refused before the change; the answer is a copy with what this change refused added, so a
+    /// change the store runs again (a lost compare-and-set) starts from the same place.
+    /// </summary>
+    public ReportsResult Report(WorkflowTask task, IReadOnlyList<StepReport> reports, TaskerException?[] refusedBefore, ClaimOptions? next)
+    {
+        Attach(task);
+        var now = Now;
+        var refused = (TaskerException?[])refusedBefore.Clone();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            if (refused[i] is not null) continue;
+            var r = reports[i];
+            WorkflowStep step;
+            try
+            {
+                step = ClaimedStep(task, r.StepUuid, r.ClaimToken, now);
+            }
+            catch (TaskerException e)
+            {
+                refused[i] = e;
+                continue;
+            }
+            if (r.Failure is { } failure)
+                RecordFailure(task, step, failure, r.Handler, now);
+            else
+                RecordCompletion(task, step, r.Result ?? JsonValues.Null, r.Metadata, r.Handler, now);
+        }
+        return new ReportsResult(refused, After(task, next, now));
     }
 
     /// <summary>What a report returns: the next claims when asked for (the claim evaluates), else the evaluation.</summary>

@@ -199,8 +199,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(failure);
         handler?.Validate();
         CheckClaim(claimNext);
-        if (failure.RetryAfterSeconds is < 0 || failure.RetryAfterSeconds is { } r && !double.IsFinite(r))
-            throw TaskerException.InvalidArgument("retry_after_seconds must be a non-negative number", "retry_after_seconds");
+        CheckRetryAfter(failure);
         return Announcing(Mutate("fail", taskUuid, task => _lifecycle.Fail(task, stepUuid, claimToken, failure, handler, claimNext), cancellationToken),
             static r => r.Outcome, cancellationToken);
     }
@@ -308,6 +307,12 @@ public sealed partial class TaskerEngine : IAsyncDisposable
             activity.SetStatus(ActivityStatusCode.Error, e is TaskerException t ? t.Code.ToString() : e.GetType().Name);
             throw;
         }
+    }
+
+    private static void CheckRetryAfter(StepFailure failure)
+    {
+        if (failure.RetryAfterSeconds is < 0 || failure.RetryAfterSeconds is { } r && !double.IsFinite(r))
+            throw TaskerException.InvalidArgument("retry_after_seconds must be a non-negative number", "retry_after_seconds");
     }
 
     private static void CheckClaim(ClaimOptions? options)

@@ -193,7 +193,7 @@ internal static class WireWriter
     /// The answer of <c>tasker_steps_report</c>: <c>{"reports": [null | {"code", "message"}], "claims", "outcome"}</c>, a
     /// null for each report applied and the error of each one refused, in the order they were sent.
     /// </summary>
-    public static void Reports(Utf8JsonWriter w, Exports.ReportBatch.Result result)
+    public static void Reports(Utf8JsonWriter w, ReportsResult result)
     {
         w.WriteStartObject();
         w.WriteStartArray(Names.Reports);

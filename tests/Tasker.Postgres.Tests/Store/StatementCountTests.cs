@@ -76,4 +76,24 @@ public sealed class StatementCountTests : PostgresTest
         Assert.Equal(70, run.StepsExecuted);
         Assert.True(run.StatementsPerExecutedStep <= limit, $"{run.StatementsPerExecutedStep:N2} statements per step (limit {limit})");
     }
+
+    [PostgresFact]
+    public async Task A_batch_of_reports_of_one_task_and_its_next_claim_is_one_write()
+    {
+        var (engine, store) = await EngineAsync();
+        await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var task = await CreateAsync(engine, PgWorkflows.Mixed);
+        var next = new ClaimOptions(MaxSteps: 16);
+        var first = (await engine.ClaimStepsAsync(task, next)).Claims.Single();
+        var wave = (await engine.CompleteAndClaimAsync(task, first.StepUuid, first.ClaimToken, JsonValues.Null, null, null, next)).Claims;
+        Assert.Equal(2, wave.Count);
+
+        var before = store.Statistics;
+        var answer = await engine.ReportStepsAsync(task, wave.Select(c => new StepReport(c.StepUuid, c.ClaimToken, JsonValues.EmptyObject)).ToList(), next);
+        var cost = store.Statistics.Since(before);
+
+        Assert.All(answer.Refused, Assert.Null);
+        Assert.NotEmpty(answer.Next.Claims);
+        Assert.Equal((1L, 1L, 2L), (cost.Statements, cost.RoundTrips, cost.StepsExecuted)); // one write, one commit
+    }
 }
