@@ -127,7 +127,7 @@ async function handleLoop(options, tasks = TASKS) {
 }
 
 /** engine.handle on PostgreSQL, worker-thread calls against syncCalls: true, rounds alternating: each side's median. */
-async function postgresPaths(databaseUrl, rounds = 3) {
+async function postgresPaths(databaseUrl, rounds = 5) {
   const tasks = Math.max(50, Math.round(TASKS / 20));
   const schema = `bench_node_${process.pid}`;
   const options = { databaseUrl, schema, concurrency: 8 };

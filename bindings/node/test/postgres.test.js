@@ -26,6 +26,16 @@ async function pgEngine(t, schema, options = {}) {
   return track(t, await tasker.Engine.open({ databaseUrl: DATABASE_URL, schema, ...options }));
 }
 
+/** Another session locks `schema`'s tasks table for `seconds`: resolves once the lock is held, with `exited`. */
+async function lockTasksTable(schema, seconds) {
+  const locker = spawn('psql', [DATABASE_URL, '-qc',
+    `BEGIN; LOCK TABLE ${schema}.tasker_tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(${seconds}); COMMIT;`], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => locker.on('exit', resolve));
+  for (let i = 0; i < 50 && psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+      WHERE c.relname = 'tasker_tasks' AND l.mode = 'AccessExclusiveLock' AND l.granted`).trim() === '0'; i += 1) await sleep(20);
+  return { exited }; // in an object: an async function returning the promise itself would wait for it
+}
+
 test('PostgreSQL: a workflow runs to completion', { skip }, async (t) => {
   const engine = await pgEngine(t, schemaFor(t));
   await registerOrder(engine);
@@ -106,11 +116,7 @@ test('PostgreSQL: the event loop keeps running while a call waits on the databas
   const engine = await pgEngine(t, schema);
   await registerOrder(engine);
   // Another session holds the tasks table for a second; creating a task has to wait for it.
-  const locker = spawn('psql', [DATABASE_URL, '-qc',
-    `BEGIN; LOCK TABLE ${schema}.tasker_tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;`], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => locker.on('exit', resolve));
-  for (let i = 0; i < 50 && psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-      WHERE c.relname = 'tasker_tasks' AND l.mode = 'AccessExclusiveLock' AND l.granted`).trim() === '0'; i += 1) await sleep(20);
+  const { exited } = await lockTasksTable(schema, 1);
 
   let ticks = 0;
   const timer = setInterval(() => { ticks += 1; }, 10);
@@ -128,11 +134,7 @@ test('PostgreSQL: syncCalls: true runs each call on the event loop thread, as as
   const schema = schemaFor(t);
   const engine = await pgEngine(t, schema, { syncCalls: true });
   await registerOrder(engine);
-  const locker = spawn('psql', [DATABASE_URL, '-qc',
-    `BEGIN; LOCK TABLE ${schema}.tasker_tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(0.5); COMMIT;`], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => locker.on('exit', resolve));
-  for (let i = 0; i < 50 && psql(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-      WHERE c.relname = 'tasker_tasks' AND l.mode = 'AccessExclusiveLock' AND l.granted`).trim() === '0'; i += 1) await sleep(20);
+  const { exited } = await lockTasksTable(schema, 0.5);
 
   let ticks = 0;
   const timer = setInterval(() => { ticks += 1; }, 10);
