@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Writes src/Tasker.Native/libtasker.order: the managed methods libtasker runs when a host starts it, opens an engine,
-# registers a template and handles tasks, in that order. ILC lays these methods out first and together
-# (IlcOrderFile in Tasker.Native.csproj), so a process pages in about 1.4 MB of the library's code instead of 5.2 MB
-# scattered over 10 MB (the kernel maps 64 KB around each page a process touches). docs/performance.md, "Footprint".
+# registers a template and handles tasks (the Python and Node bindings' paths), in that order. ILC lays these
+# methods out first and together (IlcOrderFile in Tasker.Native.csproj), so a process pages in about 1.4 MB of the
+# library's code instead of 5.2 MB scattered over 10 MB (the kernel maps 64 KB around each page a process touches). docs/performance.md, "Footprint".
 #
 #   ./build.sh native && scripts/libtasker-order.sh && FORCE=1 ./build.sh native
 #
 # Regenerate after large changes to the start or step paths: names the library no longer has are ignored by ILC,
 # and methods missing from the list are laid out after it (correct, just less compact). Needs valgrind (callgrind)
-# and binutils (scripts/deps.sh installs both) and the Python binding (standard library only).
+# and binutils (scripts/deps.sh installs both); the Node binding's path is added when its koffi is installed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=${1:-$root/artifacts/lib/linux-x64/libtasker.so}
@@ -25,8 +25,9 @@ objcopy --strip-debug "$lib.dbg" "$scratch/libtasker.so.sym"
 cp "$lib" "$scratch/libtasker.so"
 objcopy --remove-section .gnu_debuglink --add-gnu-debuglink="$scratch/libtasker.so.sym" "$scratch/libtasker.so"
 
-# The host's path, through the Python binding: open, register, then the step loop of `handle`. Two runs, so the
-# start's methods come first in the list and the step loop's after them.
+# The host's path, through the Python binding and (when its koffi is installed) the Node binding: open, register,
+# then the step loop of `handle`. The start runs first and the step-loop runs after, so the start's methods come
+# first in the list.
 cat >"$scratch/drive.py" <<'EOF'
 import sys
 from pathlib import Path
@@ -43,11 +44,34 @@ with tasker.Engine(concurrency=1, retention={"max_finished_tasks": 500}) as engi
         engine.handle(engine.create_task("noop", namespace="bench").uuid)
     engine.health()
 EOF
-for run in start:0 steps:"$tasks"; do
-  TASKER_LIBRARY_PATH=$scratch/libtasker.so PYTHONPATH=$root/bindings/python/src \
-    valgrind --tool=callgrind --demangle=no --callgrind-out-file="$scratch/${run%%:*}.callgrind" \
-    /usr/bin/python3 "$scratch/drive.py" "$root/bench/footprint/noop.yaml" "${run#*:}" >"$scratch/${run%%:*}.log" 2>&1 ||
-    { cat "$scratch/${run%%:*}.log" >&2; exit 1; }
+cat >"$scratch/drive.js" <<'EOF'
+const fs = require('node:fs');
+const tasker = require(process.env.TASKER_NODE_BINDING);
+class Noop extends tasker.StepHandler { async process() { return null; } }
+(async () => {
+  const engine = new tasker.Engine({ concurrency: 1, retention: { maxFinishedTasks: 500 } });
+  await engine.registerTemplate(fs.readFileSync(process.argv[2], 'utf8'));
+  engine.registerHandler('Noop', Noop);
+  for (let i = 0; i < Number(process.argv[3]); i += 1) await engine.handle((await engine.createTask('noop', { namespace: 'bench' })).uuid);
+  await engine.health();
+  await engine.close();
+})();
+EOF
+languages=(python)
+if [ -d "$root/bindings/node/node_modules/koffi" ] && command -v node >/dev/null; then languages+=(node)
+else echo "libtasker-order.sh: no koffi in bindings/node (npm ci there): the Python binding's path only" >&2; fi
+for phase in start:0 steps:"$tasks"; do
+  for language in "${languages[@]}"; do
+    case "$language" in
+      python) cmd=(/usr/bin/python3 "$scratch/drive.py") ;;
+      node) cmd=(node "$scratch/drive.js") ;;
+    esac
+    run=$scratch/$language-${phase%%:*}
+    TASKER_LIBRARY_PATH=$scratch/libtasker.so PYTHONPATH=$root/bindings/python/src TASKER_NODE_BINDING=$root/bindings/node \
+      valgrind --tool=callgrind --demangle=no --callgrind-out-file="$run.callgrind" \
+      "${cmd[@]}" "$root/bench/footprint/noop.yaml" "${phase#*:}" >"$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
+    echo "$run.callgrind" >>"$scratch/profiles"
+  done
 done
 
 # Keep the functions that live in ILC's sections (the managed code and its unboxing stubs): the runtime's C++ is
@@ -66,9 +90,9 @@ for line in open(f"{scratch}/symbols"):
     p = line.split()
     if len(p) == 8 and p[3] == "FUNC" and p[6] in managed: functions.add(p[7])
 order, seen = [], set()
-for run in ("start", "steps"):
+for profile in open(f"{scratch}/profiles").read().split():
     names = {}
-    for line in open(f"{scratch}/{run}.callgrind"):
+    for line in open(profile):
         m = re.match(r"^c?fn=\((\d+)\)(?: (.*))?$", line)
         if not m: continue
         if m.group(2): names[m.group(1)] = re.sub(r"'\d+$", "", m.group(2))  # callgrind's 'N: recursion depth
