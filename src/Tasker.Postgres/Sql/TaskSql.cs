@@ -177,10 +177,14 @@ internal static class TaskSql
         SELECT task_uuid FROM t
         """;
 
-    /// <summary>Settles a write whose commit reply was lost: its transition rows exist exactly if it committed.</summary>
+    /// <summary>
+    /// Settles a write whose commit reply was lost: its transition rows exist exactly if it committed. $1 task, $2 the
+    /// first row's ordinal, $3 its uuid: looked up by the audit tables' keys (task, ordinal); the uuid tells our row
+    /// from another process's at the same place.
+    /// </summary>
     public const string TransitionExists = """
-        SELECT EXISTS (SELECT 1 FROM tasker_task_transitions WHERE transition_uuid = $1)
-            OR EXISTS (SELECT 1 FROM tasker_workflow_step_transitions WHERE transition_uuid = $1)
+        SELECT EXISTS (SELECT 1 FROM tasker_task_transitions WHERE task_uuid = $1 AND ordinal = $2 AND transition_uuid = $3)
+            OR EXISTS (SELECT 1 FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND ordinal = $2 AND transition_uuid = $3)
         """;
 
     /// <summary>A cache miss of the shape cache: the immutable step definitions and the edges of one task.</summary>
