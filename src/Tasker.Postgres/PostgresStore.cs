@@ -181,7 +181,16 @@ public sealed class PostgresStore : IStore
         return created;
     }
 
-    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
+        (await UpdateAsync(taskUuid, change, committed, yieldOnConflict: false, cancellationToken).ConfigureAwait(false)).Result;
+
+    /// <summary>Gives up at a lost compare-and-set (see <see cref="IStore.TryUpdateTaskAsync{T}"/>).</summary>
+    public ValueTask<(bool Applied, T Result)> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken) =>
+        UpdateAsync(taskUuid, change, committed, yieldOnConflict: true, cancellationToken);
+
+    private async ValueTask<(bool Applied, T Result)> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
+        bool yieldOnConflict, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         var gate = _gates.For(taskUuid);
@@ -189,8 +198,12 @@ public sealed class PostgresStore : IStore
         try
         {
             // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
-            return await _updater.UpdateAsync(taskUuid, change,
-                committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); }, cancellationToken).ConfigureAwait(false);
+            var done = await _updater.TryUpdateAsync(taskUuid, change,
+                committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); },
+                yieldOnConflict, cancellationToken).ConfigureAwait(false);
+            // Given up: another process got there first. Not a hint to hold back from this process's next find any more.
+            if (!done.Applied) _work.Written(taskUuid);
+            return done;
         }
         finally
         {

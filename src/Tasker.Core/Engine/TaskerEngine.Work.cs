@@ -88,7 +88,11 @@ public sealed partial class TaskerEngine
     {
         try
         {
-            var result = await ClaimStepsAsync(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers), cancellationToken).ConfigureAwait(false);
+            // Found as a hint: a task another process changed first is skipped (it most likely took the step), not
+            // loaded again to learn so; the next find sees it again if steps of ours are still ready there.
+            var result = await TimedClaim(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers),
+                yieldToOthers: true, cancellationToken).ConfigureAwait(false);
+            if (result is null) return ([], false, null);
             var othersOnly = result.Outcome.WaitingForHandlers?.Sum(w => w.Steps.Count) ?? 0;
             return (result.Claims, result.Outcome.ReadySteps > othersOnly, null);
         }

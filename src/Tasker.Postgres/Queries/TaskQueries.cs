@@ -99,7 +99,7 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         {
             var (query, counters) = s;
             counters.RoundTrip(1);
-            var rows = await connection.QueryAsync<SummaryRow>(QuerySql.ListTasks, new
+            var args = new
             {
                 State = query.State?.ToWire(),
                 query.Namespace,
@@ -109,7 +109,11 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 CreatedBefore = query.CreatedBefore?.UtcDateTime,
                 query.Offset,
                 Cancel = token,
-            }).ConfigureAwait(false);
+            };
+            // One statement per kind of state filter, so each generic plan has its index (QuerySql.ListAnyState).
+            var rows = query.State is not { } state ? await connection.QueryAsync<SummaryRow>(QuerySql.ListAnyState, args).ConfigureAwait(false)
+                : state.IsFinished() ? await connection.QueryAsync<SummaryRow>(QuerySql.ListFinished, args).ConfigureAwait(false)
+                : await connection.QueryAsync<SummaryRow>(QuerySql.ListUnfinished, args).ConfigureAwait(false);
             return (IReadOnlyList<TaskSummary>)rows.Select(r => new TaskSummary(r.TaskUuid, r.Namespace, r.Name, r.Version,
                 StateNames.ParseTaskState(r.State), Utc(r.CreatedAt), Utc(r.UpdatedAt))).ToArray();
         }, cancellationToken);

@@ -9,8 +9,11 @@ public sealed record TransitionEvent(
 
 /// <summary>
 /// Reads the audit trail as a feed, for <c>tasker events [--follow]</c>: the transitions recorded after a point in
-/// time, oldest first, optionally of one task or one namespace. The cursor is the transition's UUIDv7 key (its first
-/// 48 bits are the wall-clock millisecond it was made), so each read is a range scan of the primary keys.
+/// time, oldest first, optionally of one task or one namespace. The cursor is the transition's UUIDv7 (its first 48 bits
+/// are the wall-clock millisecond it was made), read through a BRIN index (migration 8): each read asks for a bounded
+/// window of keys, which that index finds as the few block ranges it covers, so that a feed far behind does not sort
+/// everything after its cursor at each round trip. The window grows while reads come back short and shrinks when
+/// they fill up.
 /// <para>
 /// A transition's key is made just before its write commits, so a row may become visible after rows with later keys.
 /// <see cref="ReadAsync"/> therefore reads again from <see cref="Overlap"/> before the newest key seen and skips the
@@ -32,17 +35,25 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
         FROM (SELECT transition_uuid, task_uuid, NULL::uuid AS step_uuid, from_state, to_state, reason, actor,
                      NULL::integer AS attempt, ordinal, created_at
               FROM tasker_task_transitions
-              WHERE transition_uuid > $1 AND ($2::uuid IS NULL OR task_uuid = $2)
+              WHERE transition_uuid > $1 AND transition_uuid < $5 AND ($2::uuid IS NULL OR task_uuid = $2)
               UNION ALL
               SELECT transition_uuid, task_uuid, step_uuid, from_state, to_state, reason, actor, attempt, ordinal, created_at
               FROM tasker_workflow_step_transitions
-              WHERE transition_uuid > $1 AND ($2::uuid IS NULL OR task_uuid = $2)) x
+              WHERE transition_uuid > $1 AND transition_uuid < $5 AND ($2::uuid IS NULL OR task_uuid = $2)) x
         JOIN tasker_tasks t ON t.task_uuid = x.task_uuid
         LEFT JOIN tasker_workflow_steps s ON s.step_uuid = x.step_uuid
         WHERE $3::text IS NULL OR t.namespace = $3
         ORDER BY x.transition_uuid
         LIMIT $4
         """;
+
+    /// <summary>The first window of keys a read asks for, and the bounds it adapts within.</summary>
+    private static readonly TimeSpan FirstWindow = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinWindow = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxWindow = TimeSpan.FromDays(1);
+
+    /// <summary>Above every key: the bound of a window that reaches past now.</summary>
+    private static readonly Guid Unbounded = new(Enumerable.Repeat((byte)0xFF, 16).ToArray(), bigEndian: true);
 
     private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
     private DateTimeOffset _newest = DateTimeOffset.MinValue;
@@ -75,9 +86,13 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var after = _after;
+        var window = FirstWindow;
         while (true)
         {
-            var batch = await ReadBatchAsync(after, cancellationToken).ConfigureAwait(false);
+            // Keys made up to now (writers' clocks within Overlap of ours) may lie past the window's end: then unbounded.
+            var end = KeyTime(after) + window;
+            var bounded = end < DateTimeOffset.UtcNow - Overlap;
+            var batch = await ReadBatchAsync(after, bounded ? FloorKey(end) : Unbounded, cancellationToken).ConfigureAwait(false);
             var fresh = new List<TransitionEvent>(batch.Count);
             foreach (var row in batch)
             {
@@ -91,8 +106,15 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
             Forget();
             if (fresh.Count > 0)
                 yield return [.. fresh.OrderBy(e => e.At).ThenBy(e => e.TaskUuid).ThenBy(e => e.Ordinal)];
-            if (batch.Count < BatchSize) break;
-            after = batch[^1].TransitionUuid;
+            if (batch.Count == BatchSize)
+            {
+                after = batch[^1].TransitionUuid;
+                window = window / 2 < MinWindow ? MinWindow : window / 2;
+                continue;
+            }
+            if (!bounded) break;
+            after = CeilingKey(end - TimeSpan.FromMilliseconds(1)); // read all of the window: go on at its end
+            window = window * 2 > MaxWindow ? MaxWindow : window * 2;
         }
     }
 
@@ -106,13 +128,15 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
         foreach (var (uuid, _) in _seen.Where(e => e.Value < floor).ToArray()) _seen.Remove(uuid);
     }
 
-    private async Task<List<TransitionEvent>> ReadBatchAsync(Guid after, CancellationToken cancellationToken)
+    /// <summary>Transitions with keys between <paramref name="after"/> and <paramref name="before"/> (both excluded).</summary>
+    private async Task<List<TransitionEvent>> ReadBatchAsync(Guid after, Guid before, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(Sql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after });
         command.Parameters.Add(taskUuid is { } task ? new NpgsqlParameter<Guid> { TypedValue = task } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.Add(ns is not null ? new NpgsqlParameter<string> { TypedValue = ns } : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = before });
         var rows = new List<TransitionEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -133,6 +157,19 @@ public sealed class TransitionFeed(NpgsqlDataSource dataSource, Guid? taskUuid =
         for (var i = 0; i < 6; i++) bytes[i] = (byte)(ms >> (8 * (5 - i)));
         bytes[6] = 0x70; // version 7
         bytes[8] = 0x80; // RFC 4122 variant
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    /// <summary>
+    /// The largest uuid of the millisecond <paramref name="at"/> (all bits after the time set): every UUIDv7 made
+    /// later is above it, every one made then or earlier is not.
+    /// </summary>
+    public static Guid CeilingKey(DateTimeOffset at)
+    {
+        var ms = Math.Max(0, at.ToUnixTimeMilliseconds());
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Fill(0xFF);
+        for (var i = 0; i < 6; i++) bytes[i] = (byte)(ms >> (8 * (5 - i)));
         return new Guid(bytes, bigEndian: true);
     }
 

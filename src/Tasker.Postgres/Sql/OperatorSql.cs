@@ -15,14 +15,14 @@ internal static class OperatorSql
         """;
 
     /// <summary>
-    /// One batch of finished tasks older than @Before (with @IncludeErrors, also those that ended in error), deleted with their steps, edges and audit trail (ON DELETE
-    /// CASCADE). SKIP LOCKED: a task some process is writing right now is left for the next batch or run. Small
+    /// One batch of finished tasks older than @Before (with @IncludeErrors, also those that ended in error), deleted with their steps and edges
+    /// (ON DELETE CASCADE) and their audit trail (the statement trigger of migration 8). SKIP LOCKED: a task some process is writing right now is left for the next batch or run. Small
     /// batches keep each transaction, its locks and its WAL burst short on a busy database.
     /// </summary>
     public const string PruneBatch = """
         WITH doomed AS (
             SELECT task_uuid FROM tasker_tasks
-            WHERE (state IN ('complete', 'cancelled', 'resolved_manually') OR (@IncludeErrors AND state = 'error'))
+            WHERE (finished_state IN ('complete', 'cancelled', 'resolved_manually') OR (@IncludeErrors AND finished_state = 'error'))
               AND finished_at < @Before
             ORDER BY finished_at
             LIMIT @Batch

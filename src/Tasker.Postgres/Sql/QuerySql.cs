@@ -1,20 +1,48 @@
 namespace Tasker.Postgres.Sql;
 
-/// <summary>Read-only queries: listings, the audit trail and stale work. Each is backed by an index (0001_initial.sql).</summary>
+/// <summary>Read-only queries: listings, the audit trail and stale work. Each is backed by an index (0001_initial.sql, 0007_hot_task_writes.sql).</summary>
 internal static class QuerySql
 {
-    /// <summary>Newest first; each filter is optional (a null parameter disables it).</summary>
-    public const string ListTasks = """
+    private const string ListColumns = """
         SELECT task_uuid AS TaskUuid, namespace AS Namespace, name AS Name, version AS Version, state AS State,
                created_at AS CreatedAt, updated_at AS UpdatedAt
         FROM tasker_tasks
-        WHERE (@State::text IS NULL OR state = @State::text)
+        """;
+
+    private const string ListFilters = """
           AND (@Namespace::text IS NULL OR namespace = @Namespace::text)
           AND (@Name::text IS NULL OR name = @Name::text)
           AND (@CreatedAfter::timestamptz IS NULL OR created_at > @CreatedAfter::timestamptz)
           AND (@CreatedBefore::timestamptz IS NULL OR created_at < @CreatedBefore::timestamptz)
         ORDER BY created_at DESC, task_uuid DESC
         LIMIT @Limit OFFSET @Offset
+        """;
+
+    /// <summary>
+    /// Listings, newest first; each filter is optional (a null parameter disables it). Three statements by the state filter, so
+    /// that each one's generic plan (the store forces those) walks an index: no state, the newest-first index;
+    /// a finished state, the index of finished tasks by state; an unfinished state, the unfinished tasks (the queue,
+    /// through the work walk's index) sorted (see migration 7). Each a constant: Dapper.AOT binds parameters per call site
+    /// from the SQL text.
+    /// </summary>
+    public const string ListAnyState = $"""
+        {ListColumns}
+        WHERE @State::text IS NULL
+        {ListFilters}
+        """;
+
+    /// <summary>A listing of tasks that finished in @State (see <see cref="ListAnyState"/>).</summary>
+    public const string ListFinished = $"""
+        {ListColumns}
+        WHERE finished_state = @State::text
+        {ListFilters}
+        """;
+
+    /// <summary>A listing of unfinished tasks in @State (see <see cref="ListAnyState"/>).</summary>
+    public const string ListUnfinished = $"""
+        {ListColumns}
+        WHERE finished_state IS NULL AND state = @State::text
+        {ListFilters}
         """;
 
     /// <summary>Task and step transitions merged into the one order they were made in (the per-task ordinal).</summary>
@@ -33,14 +61,14 @@ internal static class QuerySql
 
     /// <summary>
     /// Steps whose worker stopped heart-beating: in progress, lease passed. A step is only in progress while its task
-    /// is, so the scan starts from the active tasks (state index), not from all steps ever run. The engine's clock
+    /// is, so the scan starts from the unfinished tasks (the work walk's index), not from all steps ever run. The engine's clock
     /// decides what "passed" means (@Now), not the database's, so tests with a manual clock see the same answer.
     /// </summary>
     public const string ExpiredLeases = """
         SELECT s.task_uuid AS TaskUuid, s.step_uuid AS StepUuid, s.name AS StepName, s.lease_expires_at AS LeaseExpiresAt
         FROM tasker_tasks t
         JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
-        WHERE t.state = 'in_progress' AND s.state = 'in_progress' AND s.lease_expires_at <= @Now
+        WHERE t.finished_state IS NULL AND t.state = 'in_progress' AND s.state = 'in_progress' AND s.lease_expires_at <= @Now
         ORDER BY s.lease_expires_at
         LIMIT @Limit
         """;
@@ -53,7 +81,7 @@ internal static class QuerySql
         SELECT t.task_uuid AS TaskUuid, min(s.next_retry_at) AS NextRetryAt
         FROM tasker_tasks t
         JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
-        WHERE t.state = 'waiting_for_retry' AND s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now
+        WHERE t.finished_state IS NULL AND t.state = 'waiting_for_retry' AND s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now
           AND s.attempts < s.max_attempts
         GROUP BY t.task_uuid
         ORDER BY min(s.next_retry_at)
@@ -79,7 +107,7 @@ internal static class QuerySql
                  WHERE st.task_uuid = s.task_uuid AND st.step_uuid = s.step_uuid),
                 CASE WHEN s.state = 'waiting_for_retry' THEN s.next_retry_at END) AS ready_since
         ) r
-        WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+        WHERE t.finished_state IS NULL
           AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now))
           AND s.attempts < s.max_attempts
           AND NOT EXISTS (
@@ -93,30 +121,37 @@ internal static class QuerySql
 
     /// <summary>
     /// Tasks left pending (created, or retried or resolved by an operator) since @PendingBefore: nothing claimed a step
-    /// since, so nobody is driving them. A pending task's updated_at is when it became pending (the state index).
+    /// since, so nobody is driving them. A pending task's updated_at is when it became pending. Unfinished tasks come
+    /// through the work walk's index.
     /// </summary>
     public const string UndrivenTasks = """
         SELECT task_uuid AS TaskUuid, namespace AS Namespace, name AS Name, updated_at AS PendingSince
         FROM tasker_tasks
-        WHERE state = 'pending' AND updated_at <= @PendingBefore
+        WHERE finished_state IS NULL AND state = 'pending' AND updated_at <= @PendingBefore
         ORDER BY updated_at
         LIMIT @Limit
         """;
 
     /// <summary>
-    /// Health counts: tasks by state (an index-only scan of the state index: proportional to all tasks, so poll it
-    /// every few seconds, not per request), steps by state of unfinished tasks, and the oldest unfinished task.
+    /// Health counts: finished tasks by state (a scan of the index of finished tasks: proportional to all tasks, so
+    /// poll it every few seconds, not per request); unfinished tasks by state, the oldest of them and their steps by
+    /// state, from the queue (the work walk's index). The oldest comes from the same pass over the queue: asked as a
+    /// min(created_at) of its own, the planner walked the newest-first index from its old end past every finished task.
     /// </summary>
     public const string Stats = """
-        SELECT 'task' AS Kind, state AS State, count(*) AS Count, NULL::timestamptz AS Oldest
-        FROM tasker_tasks GROUP BY state
+        WITH unfinished AS MATERIALIZED (
+            SELECT state, count(*) AS n, min(created_at) AS oldest
+            FROM tasker_tasks WHERE finished_state IS NULL GROUP BY state)
+        SELECT 'task' AS Kind, finished_state AS State, count(*) AS Count, NULL::timestamptz AS Oldest
+        FROM tasker_tasks WHERE finished_state IS NOT NULL GROUP BY finished_state
+        UNION ALL
+        SELECT 'task', state, n, NULL FROM unfinished
         UNION ALL
         SELECT 'step', s.state, count(*), NULL
         FROM tasker_tasks t JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
-        WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+        WHERE t.finished_state IS NULL
         GROUP BY s.state
         UNION ALL
-        SELECT 'oldest', NULL, 0, min(created_at)
-        FROM tasker_tasks WHERE state IN ('pending', 'in_progress', 'waiting_for_retry')
+        SELECT 'oldest', NULL, 0, min(oldest) FROM unfinished
         """;
 }

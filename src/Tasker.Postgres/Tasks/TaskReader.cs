@@ -35,11 +35,13 @@ internal static class TaskReader
         return TaskRow.Read(reader, taskUuid);
     }
 
-    /// <summary>Whether a transition row with this uuid exists (in either audit table).</summary>
-    public static async ValueTask<bool> TransitionExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid transitionUuid,
-        StoreCounters counters, CancellationToken cancellationToken)
+    /// <summary>Whether the task's transition row at this ordinal is the one with this uuid (in either audit table).</summary>
+    public static async ValueTask<bool> TransitionExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid taskUuid,
+        int ordinal, Guid transitionUuid, StoreCounters counters, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(TaskSql.TransitionExists, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = taskUuid });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = ordinal });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = transitionUuid });
         counters.RoundTrip(1);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;

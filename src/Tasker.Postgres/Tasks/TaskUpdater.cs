@@ -47,17 +47,29 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
     internal Func<Guid, bool>? LoseReplyAfterCommit { get; set; }
 
     /// <summary>Carried across attempts of one update: how to read next, and a write whose commit is in doubt.</summary>
-    private sealed class Attempts<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed)
+    private sealed class Attempts<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, bool yieldOnConflict)
     {
         public Guid TaskUuid { get; } = taskUuid;
+        /// <summary>Give up at the first lost compare-and-set instead of re-running the change on fresh state.</summary>
+        public bool YieldOnConflict { get; } = yieldOnConflict;
         public Func<WorkflowTask, T> Change { get; } = change;
         public Action<WorkflowTask>? Committed { get; } = committed;
         public Mode Mode { get; set; } = Mode.Cached;
-        public (Guid WriteUuid, Guid? TransitionUuid, T Result, WorkflowTask Task)? InDoubt { get; set; }
+        public (Guid WriteUuid, (int Ordinal, Guid Uuid)? Transition, T Result, WorkflowTask Task)? InDoubt { get; set; }
     }
 
-    public ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        executor.RunAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed)),
+    public async ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
+        (await TryUpdateAsync(taskUuid, change, committed, yieldOnConflict: false, cancellationToken).ConfigureAwait(false)).Result;
+
+    /// <summary>
+    /// <see cref="UpdateAsync{T}"/>; with <paramref name="yieldOnConflict"/>, a write that loses its compare-and-set
+    /// (another process wrote the task since this one read it) is not tried again: nothing is written and
+    /// <c>Applied</c> is false. For a work claim the task was only a hint, and the next candidate costs less than a
+    /// reload of this one.
+    /// </summary>
+    public ValueTask<(bool Applied, T Result)> TryUpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
+        bool yieldOnConflict, CancellationToken cancellationToken) =>
+        executor.RunAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed, yieldOnConflict)),
             static (connection, s, token) => s.Item1.AttemptAsync(connection, s.Item2, token), cancellationToken);
 
     /// <summary>Reads always load: a snapshot handed to callers must be current, not this process's last write.</summary>
@@ -70,7 +82,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             return read(row.Build(shape));
         }, cancellationToken);
 
-    private async ValueTask<T> AttemptAsync<T>(NpgsqlConnection connection, Attempts<T> attempts, CancellationToken cancellationToken)
+    private async ValueTask<(bool Applied, T Result)> AttemptAsync<T>(NpgsqlConnection connection, Attempts<T> attempts, CancellationToken cancellationToken)
     {
         if (attempts.InDoubt is not null && attempts.Mode == Mode.Cached)
             attempts.Mode = Mode.Fresh; // settling a doubt needs the committed stamp, i.e. a load
@@ -95,13 +107,13 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                     attempts.InDoubt = null;
                     // The stamp proves it unless someone wrote after us; our first transition row proves it always.
                     if (row.LastWriteUuid == doubt.WriteUuid ||
-                        doubt.TransitionUuid is { } transition && await TaskReader.TransitionExistsAsync(connection, transaction, transition, _counters, cancellationToken).ConfigureAwait(false))
+                        doubt.Transition is { } transition && await TaskReader.TransitionExistsAsync(connection, transaction, attempts.TaskUuid, transition.Ordinal, transition.Uuid, _counters, cancellationToken).ConfigureAwait(false))
                     {
                         // The earlier attempt's commit went through; only its reply was lost.
                         _counters.UnknownCommitRecovered();
                         _counters.Update();
                         Finish(attempts, doubt.Task);
-                        return doubt.Result;
+                        return (true, doubt.Result);
                     }
                 }
                 var shape = await _shapes.GetAsync(connection, row.DefinitionKey, attempts.TaskUuid, cancellationToken).ConfigureAwait(false);
@@ -134,7 +146,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 }
                 Finish(attempts, task);
                 cache.Put(new CachedTask(task, rowVersion, transitionCount));
-                return result;
+                return (true, result);
             }
 
             var write = new TaskWrite(task, rowVersion, transitionCount, new TransitionRows(task.NewTransitions, transitionCount + 1), Guid.CreateVersion7());
@@ -160,7 +172,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             }
             catch (Exception e) when (TransientErrors.OutcomeUnknown(e))
             {
-                attempts.InDoubt = (write.WriteUuid, write.Transitions.FirstUuid, result, task);
+                attempts.InDoubt = (write.WriteUuid, write.Transitions.First, result, task);
                 throw; // the resilience pipeline retries; the next attempt settles the doubt first
             }
 
@@ -169,6 +181,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 if (mode == Mode.Locked)
                     throw new InvalidOperationException($"task {attempts.TaskUuid} changed while its row lock was held");
                 _counters.Conflict();
+                if (attempts.YieldOnConflict) return (false, default!);
                 attempts.Mode = mode == Mode.Cached ? Mode.Fresh : Mode.Locked;
                 continue;
             }
@@ -179,7 +192,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             var committedTransitions = transitionCount + task.NewTransitions.Count;
             Finish(attempts, task);
             cache.Put(new CachedTask(task, rowVersion + 1, committedTransitions));
-            return result;
+            return (true, result);
         }
     }
 

@@ -5,7 +5,8 @@ namespace Tasker.Postgres.Tasks;
 
 /// <summary>
 /// Writes back changes of one or more tasks — per task the header, only the steps the change marked dirty, and its
-/// new transitions — as the single compare-and-set statement <see cref="TaskSql.Write"/>.
+/// new transitions — as the single compare-and-set statement <see cref="TaskSql.Write"/> (<see cref="TaskSql.WriteOne"/>
+/// for one task).
 /// </summary>
 internal static class TaskWriter
 {
@@ -16,7 +17,7 @@ internal static class TaskWriter
     public static async ValueTask<HashSet<Guid>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
         IReadOnlyList<TaskWrite> writes, StoreCounters counters, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(TaskSql.Write, connection, transaction);
+        await using var command = new NpgsqlCommand(writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write, connection, transaction);
         new WriteColumns(writes).AddParameters(command.Parameters);
 
         counters.RoundTrip(1);

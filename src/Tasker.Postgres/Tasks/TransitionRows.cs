@@ -43,8 +43,11 @@ internal sealed class TransitionRows
         }
     }
 
-    /// <summary>The uuid of the first transition row, if any: proof of the write's commit when its reply was lost.</summary>
-    public Guid? FirstUuid => _uuid.Length > 0 ? _uuid[0] : null;
+    /// <summary>
+    /// The key (ordinal) and uuid of the first transition row, if any: proof of the write's commit when its reply was
+    /// lost.
+    /// </summary>
+    public (int Ordinal, Guid Uuid)? First => _uuid.Length > 0 ? (_ordinal[0], _uuid[0]) : null;
 
     /// <summary>Step attempts whose outcome this change records (the handler ran: complete, retry or error).</summary>
     public int ExecutedSteps { get; }

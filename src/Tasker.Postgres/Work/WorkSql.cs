@@ -10,9 +10,9 @@ internal static class WorkSql
     /// unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 tasks to leave out (handed to another
     /// caller in this process a moment ago). Highest priority first, then oldest.
     /// <para>
-    /// <c>walk</c> steps through tasker_tasks_work_walk_idx one entry at a time (each step a LIMIT 1 index probe
-    /// past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task with a ready step (see migration
-    /// 6). The probe has no filter but the index's own predicate, so a LIMIT 1 index scan is always the cheapest plan
+    /// <c>walk</c> steps through tasker_tasks_unfinished_idx one entry at a time (each step a LIMIT 1 index probe
+    /// past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task with a ready step (see migrations
+    /// 6 and 7). The probe has no filter but the index's own predicate, so a LIMIT 1 index scan is always the cheapest plan
     /// for it whatever the statistics say; a namespace filter inside it made the generic plan's guess of its
     /// selectivity choose a bitmap scan of every queued task and a sort, per probe. No index on step state: it would make
     /// every step write a non-HOT update; each walked task's steps come through their (task_uuid, step_index) key.
@@ -27,7 +27,7 @@ internal static class WorkSql
         WITH RECURSIVE walk AS (
             (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace
              FROM tasker_tasks t
-             WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+             WHERE t.finished_state IS NULL
              ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
              LIMIT 1)
             UNION ALL
@@ -36,7 +36,7 @@ internal static class WorkSql
              CROSS JOIN LATERAL (
                  SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace
                  FROM tasker_tasks t
-                 WHERE t.state IN ('pending', 'in_progress', 'waiting_for_retry')
+                 WHERE t.finished_state IS NULL
                    AND (-(t.priority::bigint), t.created_at, t.task_uuid) > (w.rank, w.created_at, w.task_uuid)
                  ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
                  LIMIT 1) n)

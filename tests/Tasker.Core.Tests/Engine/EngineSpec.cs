@@ -572,6 +572,12 @@ public abstract partial class EngineSpec : IAsyncLifetime
         Assert.Equal([open, done], all.Select(t => t.TaskUuid));
         Assert.Equal([done], (await Engine.ListTasksAsync(new TaskQuery(State: TaskState.Complete))).Select(t => t.TaskUuid));
         Assert.Empty(await Engine.ListTasksAsync(new TaskQuery(Namespace: "elsewhere")));
+        // An unfinished state and a finished one, each with another filter (PostgreSQL: each has its own statement).
+        var openState = (await Engine.GetTaskAsync(open)).State;
+        Assert.Equal([open], (await Engine.ListTasksAsync(new TaskQuery(State: openState, Namespace: "tests"))).Select(t => t.TaskUuid));
+        Assert.Equal([done], (await Engine.ListTasksAsync(new TaskQuery(State: TaskState.Complete, Namespace: "tests"))).Select(t => t.TaskUuid));
+        Assert.Empty(await Engine.ListTasksAsync(new TaskQuery(State: TaskState.Error)));
+        Assert.Empty(await Engine.ListTasksAsync(new TaskQuery(State: openState, Namespace: "elsewhere")));
     }
 
     // ---- state machines and the audit trail ------------------------------------------------------------

@@ -111,6 +111,39 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_skips_a_task_another_process_wrote_first_instead_of_loading_it_again()
+    {
+        var (a, storeA) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var first = await CreateAsync(a, PgWorkflows.Flat);
+        var second = await CreateAsync(a, PgWorkflows.Flat);
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "f0_handler" };
+
+        // a finds both tasks; just before its claim of the oldest is written, b claims that task's step (another
+        // worker process got there first): a's compare-and-set loses.
+        var raced = false;
+        storeA.BeforeWrite = task =>
+        {
+            if (task != first || raced) return;
+            raced = true;
+            b.ClaimStepsAsync(first, new ClaimOptions(MaxSteps: 1, Handlers: handlers)).AsTask().GetAwaiter().GetResult();
+        };
+        var before = storeA.Statistics;
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(handlers, 1, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+        var cost = storeA.Statistics.Since(before);
+
+        // a took the next task's step instead: no reload of the lost one, no second try, no row lock.
+        Assert.True(raced);
+        Assert.Equal([second], claims.Select(c => c.TaskUuid));
+        Assert.Equal((1L, 0L), (cost.Conflicts, cost.LockedUpdates));
+        Assert.True(cost.Statements <= 3, $"{cost.Statements} statements: find, the lost write, the next task's write");
+        var view = await b.GetTaskAsync(first);
+        Assert.Equal(StepState.InProgress, view.Steps.Single(s => s.Name == "f0").State);
+        Assert.Equal(1, view.Steps.Single(s => s.Name == "f0").Attempts);
+    }
+
+    [PostgresFact]
     public async Task Creating_the_same_identity_from_two_engines_at_once_yields_one_task()
     {
         var (a, _) = await EngineAsync();

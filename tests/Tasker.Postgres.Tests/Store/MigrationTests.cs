@@ -56,6 +56,51 @@ public sealed class MigrationTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task No_index_of_the_task_table_refers_to_a_column_that_changes_while_a_task_runs()
+    {
+        await StoreAsync();
+        // Key columns, expressions and predicates alike: any of them changing makes an update non-HOT (a new entry in
+        // every index). These are the columns TaskSql.Write sets on every write (finished_state changes only when a
+        // task finishes or is retried after an error).
+        var referenced = (await TestSql.RowsAsync(Schema, """
+            SELECT DISTINCT a.attname::text
+            FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0
+            WHERE i.indrelid = 'tasker_tasks'::regclass
+              AND (a.attnum = ANY (i.indkey)
+                OR coalesce(pg_get_expr(i.indexprs, i.indrelid), '') ~ ('\m' || a.attname || '\M')
+                OR coalesce(pg_get_expr(i.indpred, i.indrelid), '') ~ ('\m' || a.attname || '\M'))
+            ORDER BY 1
+            """)).Select(r => (string)r[0]!).ToArray();
+
+        Assert.Equal(["created_at", "finished_state", "identity", "name", "namespace", "priority", "task_uuid"], referenced);
+        Assert.Empty(referenced.Intersect(["state", "updated_at", "finished_at", "transition_count", "last_write_uuid", "row_version"]));
+    }
+
+    [PostgresFact]
+    public async Task Deleting_tasks_deletes_their_audit_trail_and_nothing_else()
+    {
+        var (engine, _) = await EngineAsync();
+        await engine.RegisterTemplateAsync(PgWorkflows.Flat);
+        var gone = await CreateAsync(engine, PgWorkflows.Flat);
+        var kept = await CreateAsync(engine, PgWorkflows.Flat);
+        await engine.ClaimStepsAsync(gone, new ClaimOptions(MaxSteps: 8));
+        await engine.ClaimStepsAsync(kept, new ClaimOptions(MaxSteps: 8));
+        const string History = """
+            SELECT (SELECT count(*) FROM tasker_task_transitions WHERE task_uuid = $1)
+                 + (SELECT count(*) FROM tasker_workflow_step_transitions WHERE task_uuid = $1)
+            """;
+        var keptHistory = await TestSql.ScalarAsync<long>(Schema, History, kept);
+        Assert.True(await TestSql.ScalarAsync<long>(Schema, History, gone) > 0);
+
+        // Any DELETE, not only the store's prune: the audit rows carry no foreign key, a statement trigger follows it.
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_tasks WHERE task_uuid = $1", gone);
+
+        Assert.Equal(0, await TestSql.ScalarAsync<long>(Schema, History, gone));
+        Assert.Equal(keptHistory, await TestSql.ScalarAsync<long>(Schema, History, kept));
+    }
+
+    [PostgresFact]
     public async Task The_audit_trail_is_append_only()
     {
         var (engine, _) = await EngineAsync();
