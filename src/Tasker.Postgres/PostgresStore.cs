@@ -185,9 +185,12 @@ public sealed class PostgresStore : IStore
         (await UpdateAsync(taskUuid, change, committed, yieldOnConflict: false, cancellationToken).ConfigureAwait(false)).Result;
 
     /// <summary>Gives up at a lost compare-and-set (see <see cref="IStore.TryUpdateTaskAsync{T}"/>).</summary>
-    public ValueTask<(bool Applied, T Result)> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) =>
-        UpdateAsync(taskUuid, change, committed, yieldOnConflict: true, cancellationToken);
+    public async ValueTask<T?> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken) where T : class
+    {
+        var (applied, result) = await UpdateAsync(taskUuid, change, committed, yieldOnConflict: true, cancellationToken).ConfigureAwait(false);
+        return applied ? result : null;
+    }
 
     private async ValueTask<(bool Applied, T Result)> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
         bool yieldOnConflict, CancellationToken cancellationToken)

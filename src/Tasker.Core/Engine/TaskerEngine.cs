@@ -162,8 +162,8 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         ClaimResult result;
         if (yieldToOthers)
         {
-            var (applied, claimed) = await TryMutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
-            if (!applied) return null;
+            var claimed = await TryMutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
+            if (claimed is null) return null;
             result = claimed;
         }
         else
@@ -309,8 +309,8 @@ public sealed partial class TaskerEngine : IAsyncDisposable
             ? TracedMutate(operation, taskUuid, change, cancellationToken)
             : _store.UpdateTaskAsync(taskUuid, change, _publish, cancellationToken);
 
-    /// <summary><see cref="Mutate{T}"/> that gives up when another process changed the task first.</summary>
-    private ValueTask<(bool Applied, T Result)> TryMutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
+    /// <summary><see cref="Mutate{T}"/> that gives up (null) when another process changed the task first.</summary>
+    private ValueTask<T?> TryMutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) where T : class =>
         TaskerTelemetry.Source.HasListeners()
             ? Traced(operation, taskUuid, () => _store.TryUpdateTaskAsync(taskUuid, change, _publish, cancellationToken))
             : _store.TryUpdateTaskAsync(taskUuid, change, _publish, cancellationToken);

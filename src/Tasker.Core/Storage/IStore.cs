@@ -34,12 +34,12 @@ public interface IStore : IAsyncDisposable
     /// <summary>
     /// <see cref="UpdateTaskAsync{T}"/> for a change that may as well not happen (a work claim of a task found as a
     /// hint): where the store learns that another process changed the task first (PostgreSQL: a lost compare-and-set),
-    /// it persists nothing and returns <c>Applied: false</c> instead of running the change again on fresh state.
-    /// Stores that serialize every change in process never give up.
+    /// it persists nothing and returns null instead of running the change again on fresh state. Stores that serialize
+    /// every change in process never give up. (Not a default interface method, and no tuple: NativeAOT would build
+    /// those generic instantiations at run time, through its type loader.)
     /// </summary>
-    async ValueTask<(bool Applied, T Result)> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) =>
-        (true, await UpdateTaskAsync(taskUuid, change, committed, cancellationToken).ConfigureAwait(false));
+    ValueTask<T?> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken) where T : class;
 
     /// <summary>Runs <paramref name="read"/> on a consistent snapshot of the task.</summary>
     ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken);
