@@ -642,11 +642,12 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
  * failure with error_type "InvalidResult", as for a single complete. The claims and outcome are the task's after
  * every report.
  *
- * Errors (nothing is applied): INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error"
- * that is not an object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result
- * nesting deeper than 63 levels refuses the whole request here: send the reports one at a time then); NOT_FOUND
- * for an unknown task; DATABASE or TIMEOUT (PostgreSQL). Sending them all again after an error is safe: a report
- * already applied answers STALE_CLAIM.
+ * Errors: INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error" that is not an
+ * object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result nesting deeper
+ * than 63 levels refuses the whole request here: send the reports one at a time then); NOT_FOUND for an unknown
+ * task; these apply nothing. DATABASE or TIMEOUT (PostgreSQL): the batch is applied whole or not at all; when
+ * the reply to its commit was lost it may have been applied. Sending them all again after an error is safe: a
+ * report already applied answers STALE_CLAIM.
  */
 TASKER_API tasker_error_t *tasker_steps_report(tasker_engine_t *engine, const uint8_t *request_json, size_t len,
                                                tasker_bytes_t *out_json);

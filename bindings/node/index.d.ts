@@ -286,7 +286,8 @@ export interface EngineOptions {
   concurrency?: number;
   /** Recorded as the actor of this engine's claims (default `node-<pid>`). */
   workerId?: string;
-  /** Memory store only: run calls synchronously (default true; they never wait on I/O). */
+  /** Run calls on the event loop's thread: default true for the memory store (calls never wait on I/O), false for
+   * PostgreSQL, where true blocks the loop for each database round trip (scripts, benches). */
   syncCalls?: boolean;
   /** Where each failed step attempt is logged as a warning (default console; false for nowhere). */
   logger?: StepFailureLogger | false | null;

@@ -11,7 +11,8 @@ public sealed partial class TaskerEngine
     /// PostgreSQL), each as <see cref="CompleteAndClaimAsync"/> or <see cref="FailAndClaimAsync"/> would apply it
     /// alone, then claims the task's next steps with <paramref name="claimNext"/> (or evaluates it). A report the
     /// engine refuses (a stale claim, an unknown step, a result with a NUL, an invalid handler run) is answered in its
-    /// place and changes nothing; the others are applied. When the store fails, nothing is applied.
+    /// place and changes nothing; the others are applied. When the store fails, the batch is applied whole or not at all
+    /// (a commit whose reply was lost may have been applied: sending the reports again answers STALE_CLAIM for those).
     /// </summary>
     public ValueTask<ReportsResult> ReportStepsAsync(Guid taskUuid, IReadOnlyList<StepReport> reports, ClaimOptions? claimNext,
         CancellationToken cancellationToken = default)

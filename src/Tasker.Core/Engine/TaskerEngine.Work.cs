@@ -30,7 +30,11 @@ public sealed partial class TaskerEngine
         while (true)
         {
             var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
-            var claims = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            var (claims, lostSome) = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            // Another process changed a task we reached for and got nothing else: steps of ours may still be ready
+            // there, and that process's claim announces nothing. Look once more now rather than come back empty.
+            if (claims.Count == 0 && lostSome)
+                (claims, _) = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
             var remaining = wait - Stopwatch.GetElapsedTime(started);
             if (claims.Count > 0 || remaining <= TimeSpan.Zero)
                 return claims;
@@ -46,7 +50,8 @@ public sealed partial class TaskerEngine
     /// <summary>Claims of one work claim running at once (each holds a store connection while it runs).</summary>
     private const int MaxParallelClaims = 8;
 
-    private async ValueTask<IReadOnlyList<StepClaim>> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
+    /// <summary>One pass over the ready tasks; <c>LostSome</c> when a task was skipped because another process changed it first.</summary>
+    private async ValueTask<(IReadOnlyList<StepClaim> Claims, bool LostSome)> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
         var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
@@ -59,9 +64,11 @@ public sealed partial class TaskerEngine
         var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task.Uuid, 1, options, cancellationToken))).ConfigureAwait(false);
         var claims = new List<StepClaim>();
         Exception? failure = null;
-        foreach (var (made, _, error) in firstWave)
+        var lostSome = false;
+        foreach (var (made, _, lost, error) in firstWave)
         {
             claims.AddRange(made);
+            lostSome |= lost;
             failure ??= error;
         }
         for (var i = 0; i < tasks.Count; i++)
@@ -71,19 +78,23 @@ public sealed partial class TaskerEngine
             // A task of the first wave again only if its claim left steps ready for us: asking again otherwise costs a
             // load to learn there is nothing (and delays the claims already made).
             if (i < first.Length && !firstWave[i].MoreReady) continue;
-            var (made, _, error) = await TryClaimAsync(tasks[i].Uuid, room, options, cancellationToken).ConfigureAwait(false);
+            var (made, _, lost, error) = await TryClaimAsync(tasks[i].Uuid, room, options, cancellationToken).ConfigureAwait(false);
             claims.AddRange(made);
+            lostSome |= lost;
             failure ??= error;
         }
         // The claims made are committed and their attempts counted: return them rather than leave them in flight until
         // their leases expire. A failure shows again on the next call if it lasts.
         if (claims.Count == 0 && failure is not null)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        return claims;
+        return (claims, lostSome);
     }
 
-    /// <summary>One task's claim for a work claim: its claims, whether steps it could run are still ready, or its error.</summary>
-    private async Task<(IReadOnlyList<StepClaim> Claims, bool MoreReady, Exception? Error)> TryClaimAsync(Guid task, int maxSteps,
+    /// <summary>
+    /// One task's claim for a work claim: its claims, whether steps it could run are still ready, whether it was
+    /// skipped because another process changed the task first, or its error.
+    /// </summary>
+    private async Task<(IReadOnlyList<StepClaim> Claims, bool MoreReady, bool Lost, Exception? Error)> TryClaimAsync(Guid task, int maxSteps,
         WorkClaimOptions options, CancellationToken cancellationToken)
     {
         try
@@ -92,17 +103,17 @@ public sealed partial class TaskerEngine
             // loaded again to learn so; the next find sees it again if steps of ours are still ready there.
             var result = await TimedClaim(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers),
                 yieldToOthers: true, cancellationToken).ConfigureAwait(false);
-            if (result is null) return ([], false, null);
+            if (result is null) return ([], false, true, null);
             var othersOnly = result.Outcome.WaitingForHandlers?.Sum(w => w.Steps.Count) ?? 0;
-            return (result.Claims, result.Outcome.ReadySteps > othersOnly, null);
+            return (result.Claims, result.Outcome.ReadySteps > othersOnly, false, null);
         }
         catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
         {
-            return ([], false, null); // pruned or evicted since it was found: nothing to claim there
+            return ([], false, false, null); // pruned or evicted since it was found: nothing to claim there
         }
         catch (TaskerException e)
         {
-            return ([], false, e);
+            return ([], false, false, e);
         }
     }
 

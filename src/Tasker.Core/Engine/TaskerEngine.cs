@@ -159,17 +159,10 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     private async ValueTask<ClaimResult?> TimedClaim(Guid taskUuid, ClaimOptions options, bool yieldToOthers, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        ClaimResult result;
-        if (yieldToOthers)
-        {
-            var claimed = await TryMutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
-            if (claimed is null) return null;
-            result = claimed;
-        }
-        else
-        {
-            result = await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
-        }
+        var result = yieldToOthers
+            ? await TryMutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false)
+            : await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
+        if (result is null) return null;
         if (result.Outcome.WaitingForHandlers is { Count: > 0 })
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -58,11 +58,9 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
         public (Guid WriteUuid, (int Ordinal, Guid Uuid)? Transition, T Result, WorkflowTask Task)? InDoubt { get; set; }
     }
 
-    public async ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        (await TryUpdateAsync(taskUuid, change, committed, yieldOnConflict: false, cancellationToken).ConfigureAwait(false)).Result;
-
     /// <summary>
-    /// <see cref="UpdateAsync{T}"/>; with <paramref name="yieldOnConflict"/>, a write that loses its compare-and-set
+    /// Runs a change of the task and writes it back, again on fresh state after a lost compare-and-set; with
+    /// <paramref name="yieldOnConflict"/>, a write that loses its compare-and-set
     /// (another process wrote the task since this one read it) is not tried again: nothing is written and
     /// <c>Applied</c> is false. For a work claim the task was only a hint, and the next candidate costs less than a
     /// reload of this one.

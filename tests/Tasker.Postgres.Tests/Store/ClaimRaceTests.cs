@@ -144,6 +144,35 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_that_lost_its_only_task_looks_again_for_the_steps_still_ready_there()
+    {
+        var (a, storeA) = await EngineAsync();
+        var (b, _) = await EngineAsync();
+        await b.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(b, PgWorkflows.Flat);
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "f0_handler", "f1_handler" };
+
+        // Just before a's claim is written, b takes one of the two steps: a's compare-and-set loses, the other step is
+        // still ready, and there is no other task to go to.
+        var raced = false;
+        storeA.BeforeWrite = t =>
+        {
+            if (t != task || raced) return;
+            raced = true;
+            b.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 1, Handlers: handlers)).AsTask().GetAwaiter().GetResult();
+        };
+        var before = storeA.Statistics;
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(handlers, 1, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+
+        Assert.True(raced);
+        Assert.Equal(1L, storeA.Statistics.Since(before).Conflicts);
+        var claim = Assert.Single(claims); // without waiting: a looked again at once
+        var running = (await b.GetTaskAsync(task)).Steps.Where(s => s.State == StepState.InProgress).Select(s => s.Name).Order();
+        Assert.Equal(["f0", "f1"], running);
+        Assert.Contains(claim.StepName, running);
+    }
+
+    [PostgresFact]
     public async Task Creating_the_same_identity_from_two_engines_at_once_yields_one_task()
     {
         var (a, _) = await EngineAsync();
