@@ -4,8 +4,11 @@
 
 Prints one line per concurrency: `python handle c=<C> <us per step>` (median of 3 after a warm-up). Uses only the
 API every binding version has had (Engine(concurrency=), register_template/handler, create_task, handle), so
-bench/bindings/run.sh can run it against an older checkout too.
+bench/bindings/run.sh can run it against an older checkout too. With TASKER_BENCH_DATABASE_URL the engine is on
+PostgreSQL, in the schema TASKER_BENCH_SCHEMA (default `bench`; give each checkout its own: their schema versions
+may differ).
 """
+import os
 import statistics
 import sys
 import time
@@ -30,10 +33,18 @@ def per_step(engine, tasks):
     return (time.perf_counter() - start) / (tasks * STEPS)
 
 
+def open_engine(concurrency):
+    database_url = os.environ.get("TASKER_BENCH_DATABASE_URL")
+    if database_url:
+        return tasker.Engine(database_url=database_url, schema=os.environ.get("TASKER_BENCH_SCHEMA", "bench"),
+                             concurrency=concurrency)
+    return tasker.Engine(concurrency=concurrency, retention={"max_finished_tasks": 1000})
+
+
 def main():
     tasks = int(sys.argv[1])
     for concurrency in map(int, sys.argv[2:]):
-        with tasker.Engine(concurrency=concurrency, retention={"max_finished_tasks": 1000}) as engine:
+        with open_engine(concurrency) as engine:
             engine.register_template(TEMPLATE)
             engine.register_handler("Noop", Noop)
             per_step(engine, max(tasks // 10, 100))
