@@ -124,6 +124,13 @@ public sealed class PostgresStore : IStore
         set => _updater.BeforeWrite = value;
     }
 
+    /// <summary>Test seam: see <see cref="Work.WorkQueue.AfterFind"/>.</summary>
+    internal Action? AfterWorkFind
+    {
+        get => _work.AfterFind;
+        set => _work.AfterFind = value;
+    }
+
     /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/>.</summary>
     internal Func<Guid, bool>? LoseReplyAfterCommit
     {
@@ -181,32 +188,14 @@ public sealed class PostgresStore : IStore
         return created;
     }
 
-    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        (await UpdateAsync(taskUuid, change, committed, yieldOnConflict: false, cancellationToken).ConfigureAwait(false)).Result;
-
-    /// <summary>Gives up at a lost compare-and-set (see <see cref="IStore.TryUpdateTaskAsync{T}"/>).</summary>
-    public async ValueTask<T?> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) where T : class
-    {
-        var (applied, result) = await UpdateAsync(taskUuid, change, committed, yieldOnConflict: true, cancellationToken).ConfigureAwait(false);
-        return applied ? result : null;
-    }
-
-    private async ValueTask<(bool Applied, T Result)> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        bool yieldOnConflict, CancellationToken cancellationToken)
+    public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         var gate = _gates.For(taskUuid);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Once a change of the task commits here, a worker of this process has acted on it: others may look at it again.
-            var done = await _updater.TryUpdateAsync(taskUuid, change,
-                committed is null ? task => _work.Written(task.Uuid) : task => { _work.Written(task.Uuid); committed(task); },
-                yieldOnConflict, cancellationToken).ConfigureAwait(false);
-            // Given up: another process got there first. Not a hint to hold back from this process's next find any more.
-            if (!done.Applied) _work.Written(taskUuid);
-            return done;
+            return await _updater.UpdateAsync(taskUuid, change, committed, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -235,10 +224,12 @@ public sealed class PostgresStore : IStore
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 
-    public ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return _work.FindReadyTasksAsync(query, now, cancellationToken);
+        ArgumentNullException.ThrowIfNull(change);
+        return _work.ClaimReadyTasksAsync(query, now, change, committed, cancellationToken);
     }
 
     public ValueTask AnnounceWorkAsync(CancellationToken cancellationToken) => _work.AnnounceAsync(cancellationToken);

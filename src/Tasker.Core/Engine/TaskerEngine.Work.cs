@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tasker.Core.Logging;
+using Tasker.Core.Telemetry;
 
 namespace Tasker.Core;
 
@@ -30,14 +31,14 @@ public sealed partial class TaskerEngine
         while (true)
         {
             var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
-            var (claims, lostSome) = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
-            // Another process changed a task we reached for and got nothing else: steps of ours may still be ready
-            // there, and that process's claim announces nothing. Look once more now rather than come back empty.
-            if (claims.Count == 0 && lostSome)
-                (claims, _) = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            var claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+            // Passed over tasks another caller held and got nothing else: steps of ours may still be ready there once
+            // it lets go, and its claim announces nothing. Look once more now rather than come back empty.
+            if (claimed.Claims.Count == 0 && claimed.OthersHeldSome)
+                claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
             var remaining = wait - Stopwatch.GetElapsedTime(started);
-            if (claims.Count > 0 || remaining <= TimeSpan.Zero)
-                return claims;
+            if (claimed.Claims.Count > 0 || remaining <= TimeSpan.Zero)
+                return claimed.Claims;
             // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification.
             var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
             await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
@@ -47,75 +48,58 @@ public sealed partial class TaskerEngine
 
     private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
 
-    /// <summary>Claims of one work claim running at once (each holds a store connection while it runs).</summary>
-    private const int MaxParallelClaims = 8;
-
-    /// <summary>One pass over the ready tasks; <c>LostSome</c> when a task was skipped because another process changed it first.</summary>
-    private async ValueTask<(IReadOnlyList<StepClaim> Claims, bool LostSome)> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
+    /// <summary>One pass: the store holds the ready tasks it finds and the claims of all of them are one change.</summary>
+    private async ValueTask<WorkClaimed> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
-        var tasks = await _store.FindReadyTasksAsync(query, Now, cancellationToken).ConfigureAwait(false);
-
-        // First one step from each of the leading tasks of the top priority, several at once: their writes reach the
-        // store together and share a commit where it batches them (PostgreSQL's group commit). Then, while room is
-        // left, more steps task by task in order. Within one priority the oldest tasks thus get a step each before
-        // any gets a second; a lower priority never goes before a higher one.
-        var first = tasks.TakeWhile(t => t.Priority == tasks[0].Priority).Take(Math.Min(options.MaxSteps, MaxParallelClaims)).ToArray();
-        var firstWave = await Task.WhenAll(first.Select(task => TryClaimAsync(task.Uuid, 1, options, cancellationToken))).ConfigureAwait(false);
-        var claims = new List<StepClaim>();
-        Exception? failure = null;
-        var lostSome = false;
-        foreach (var (made, _, lost, error) in firstWave)
-        {
-            claims.AddRange(made);
-            lostSome |= lost;
-            failure ??= error;
-        }
-        for (var i = 0; i < tasks.Count; i++)
-        {
-            var room = options.MaxSteps - claims.Count;
-            if (room <= 0 || failure is not null) break;
-            // A task of the first wave again only if its claim left steps ready for us: asking again otherwise costs a
-            // load to learn there is nothing (and delays the claims already made).
-            if (i < first.Length && !firstWave[i].MoreReady) continue;
-            var (made, _, lost, error) = await TryClaimAsync(tasks[i].Uuid, room, options, cancellationToken).ConfigureAwait(false);
-            claims.AddRange(made);
-            lostSome |= lost;
-            failure ??= error;
-        }
-        // The claims made are committed and their attempts counted: return them rather than leave them in flight until
-        // their leases expire. A failure shows again on the next call if it lasts.
-        if (claims.Count == 0 && failure is not null)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        return (claims, lostSome);
+        var now = Now;
+        var claimed = TaskerTelemetry.Source.HasListeners()
+            ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, held => ClaimAcross(held, options), _publish, cancellationToken)).ConfigureAwait(false)
+            : await _store.ClaimReadyTasksAsync(query, now, held => ClaimAcross(held, options), _publish, cancellationToken).ConfigureAwait(false);
+        if (claimed.LeftForOthers)
+            await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+        if (claimed.Claims.Count > 0)
+            TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return claimed;
     }
 
     /// <summary>
-    /// One task's claim for a work claim: its claims, whether steps it could run are still ready, whether it was
-    /// skipped because another process changed the task first, or its error.
+    /// The claims of one work claim on the tasks the store holds for it. First one step from each of the leading tasks
+    /// of the top priority, then, while room is left, more steps task by task in order: within one priority the
+    /// oldest tasks thus get a step each before any gets a second, and a lower priority never goes before a higher one.
     /// </summary>
-    private async Task<(IReadOnlyList<StepClaim> Claims, bool MoreReady, bool Lost, Exception? Error)> TryClaimAsync(Guid task, int maxSteps,
-        WorkClaimOptions options, CancellationToken cancellationToken)
+    private WorkClaimed ClaimAcross(HeldTasks held, WorkClaimOptions options)
     {
-        try
+        var tasks = held.Tasks;
+        var claims = new List<StepClaim>();
+        var leftForOthers = false;
+        var leading = 0;
+        while (leading < tasks.Count && leading < options.MaxSteps && tasks[leading].Header.Priority == tasks[0].Header.Priority) leading++;
+        var moreReady = new bool[tasks.Count];
+        for (var i = 0; i < leading; i++)
+            moreReady[i] = ClaimOn(tasks[i], 1);
+        for (var i = 0; i < tasks.Count && claims.Count < options.MaxSteps; i++)
         {
-            // Found as a hint: a task another process changed first is skipped (it most likely took the step), not
-            // loaded again to learn so; the next find sees it again if steps of ours are still ready there.
-            var result = await TimedClaim(task, new ClaimOptions(maxSteps, options.Lease, options.WorkerId, options.Handlers),
-                yieldToOthers: true, cancellationToken).ConfigureAwait(false);
-            if (result is null) return ([], false, true, null);
+            // A leading task again only if its first claim left steps ready for us.
+            if (i >= leading || moreReady[i])
+                ClaimOn(tasks[i], options.MaxSteps - claims.Count);
+        }
+        return new WorkClaimed(claims, held.OthersHeldSome, leftForOthers);
+
+        // Claims up to max steps of the task; true when steps this worker could run are still ready there.
+        bool ClaimOn(WorkflowTask task, int max)
+        {
+            var result = _lifecycle.Claim(task, new ClaimOptions(max, options.Lease, options.WorkerId, options.Handlers));
+            claims.AddRange(result.Claims);
+            leftForOthers |= result.Outcome.WaitingForHandlers is { Count: > 0 };
             var othersOnly = result.Outcome.WaitingForHandlers?.Sum(w => w.Steps.Count) ?? 0;
-            return (result.Claims, result.Outcome.ReadySteps > othersOnly, false, null);
-        }
-        catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
-        {
-            return ([], false, false, null); // pruned or evicted since it was found: nothing to claim there
-        }
-        catch (TaskerException e)
-        {
-            return ([], false, false, e);
+            return result.Outcome.ReadySteps > othersOnly;
         }
     }
+
+    /// <summary>A work claim's pass: its claims, whether it passed over held tasks, and whether it left steps of other handlers ready.</summary>
+    private sealed record WorkClaimed(IReadOnlyList<StepClaim> Claims, bool OthersHeldSome, bool LeftForOthers);
 
     /// <summary>
     /// Wakes this process's waiting workers and tells other processes' (a no-op on the memory store). Best effort: it

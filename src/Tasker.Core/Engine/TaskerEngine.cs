@@ -148,21 +148,10 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         return TimedClaim(taskUuid, options, cancellationToken);
     }
 
-    private async ValueTask<ClaimResult> TimedClaim(Guid taskUuid, ClaimOptions options, CancellationToken cancellationToken) =>
-        (await TimedClaim(taskUuid, options, yieldToOthers: false, cancellationToken).ConfigureAwait(false))!;
-
-    /// <summary>
-    /// A claim; with <paramref name="yieldToOthers"/> (worker mode, for a task found as a hint) null when another
-    /// process changed the task first (<see cref="Storage.IStore.TryUpdateTaskAsync{T}"/>): it most likely took the
-    /// step this claim was after.
-    /// </summary>
-    private async ValueTask<ClaimResult?> TimedClaim(Guid taskUuid, ClaimOptions options, bool yieldToOthers, CancellationToken cancellationToken)
+    private async ValueTask<ClaimResult> TimedClaim(Guid taskUuid, ClaimOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var result = yieldToOthers
-            ? await TryMutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false)
-            : await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
-        if (result is null) return null;
+        var result = await Mutate("claim", taskUuid, task => _lifecycle.Claim(task, options), cancellationToken).ConfigureAwait(false);
         if (result.Outcome.WaitingForHandlers is { Count: > 0 })
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -301,12 +290,6 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         TaskerTelemetry.Source.HasListeners()
             ? TracedMutate(operation, taskUuid, change, cancellationToken)
             : _store.UpdateTaskAsync(taskUuid, change, _publish, cancellationToken);
-
-    /// <summary><see cref="Mutate{T}"/> that gives up (null) when another process changed the task first.</summary>
-    private ValueTask<T?> TryMutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) where T : class =>
-        TaskerTelemetry.Source.HasListeners()
-            ? Traced(operation, taskUuid, () => _store.TryUpdateTaskAsync(taskUuid, change, _publish, cancellationToken))
-            : _store.TryUpdateTaskAsync(taskUuid, change, _publish, cancellationToken);
 
     private ValueTask<T> TracedMutate<T>(string operation, Guid taskUuid, Func<WorkflowTask, T> change, CancellationToken cancellationToken) =>
         Traced(operation, taskUuid, () => _store.UpdateTaskAsync(taskUuid, change, _publish, cancellationToken));

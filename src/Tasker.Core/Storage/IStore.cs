@@ -31,16 +31,6 @@ public interface IStore : IAsyncDisposable
     /// <exception cref="TaskerException">NotFound when the task does not exist.</exception>
     ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// <see cref="UpdateTaskAsync{T}"/> for a change that may as well not happen (a work claim of a task found as a
-    /// hint): where the store learns that another process changed the task first (PostgreSQL: a lost compare-and-set),
-    /// it persists nothing and returns null instead of running the change again on fresh state. Stores that serialize
-    /// every change in process never give up. (Not a default interface method, and no tuple: NativeAOT would build
-    /// those generic instantiations at run time, through its type loader.)
-    /// </summary>
-    ValueTask<T?> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) where T : class;
-
     /// <summary>Runs <paramref name="read"/> on a consistent snapshot of the task.</summary>
     ValueTask<T> ReadTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken);
 
@@ -57,10 +47,14 @@ public interface IStore : IAsyncDisposable
     ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Tasks with steps ready now whose handler is one of <see cref="WorkQuery.Handlers"/>, highest priority first,
-    /// then oldest first: where a worker looks for work. A hint: the claim re-checks every step under the task's lock.
+    /// Worker mode's claim across tasks: finds tasks with steps ready now whose handler is one of
+    /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then oldest
+    /// first), holds the ones no one else holds (those are passed over, never waited for), runs
+    /// <paramref name="change"/> on them, persists what it changed in one commit and then calls <c>committed</c> for
+    /// each changed task. If the change throws, nothing is persisted.
     /// </summary>
-    ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken);
+    ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Tells the workers of other processes sharing this store that steps became ready (PostgreSQL: NOTIFY). The

@@ -47,27 +47,18 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
     internal Func<Guid, bool>? LoseReplyAfterCommit { get; set; }
 
     /// <summary>Carried across attempts of one update: how to read next, and a write whose commit is in doubt.</summary>
-    private sealed class Attempts<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, bool yieldOnConflict)
+    private sealed class Attempts<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed)
     {
         public Guid TaskUuid { get; } = taskUuid;
-        /// <summary>Give up at the first lost compare-and-set instead of re-running the change on fresh state.</summary>
-        public bool YieldOnConflict { get; } = yieldOnConflict;
         public Func<WorkflowTask, T> Change { get; } = change;
         public Action<WorkflowTask>? Committed { get; } = committed;
         public Mode Mode { get; set; } = Mode.Cached;
         public (Guid WriteUuid, (int Ordinal, Guid Uuid)? Transition, T Result, WorkflowTask Task)? InDoubt { get; set; }
     }
 
-    /// <summary>
-    /// Runs a change of the task and writes it back, again on fresh state after a lost compare-and-set; with
-    /// <paramref name="yieldOnConflict"/>, a write that loses its compare-and-set
-    /// (another process wrote the task since this one read it) is not tried again: nothing is written and
-    /// <c>Applied</c> is false. For a work claim the task was only a hint, and the next candidate costs less than a
-    /// reload of this one.
-    /// </summary>
-    public ValueTask<(bool Applied, T Result)> TryUpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        bool yieldOnConflict, CancellationToken cancellationToken) =>
-        executor.RunAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed, yieldOnConflict)),
+    /// <summary>Runs a change of the task and writes it back, again on fresh state after a lost compare-and-set.</summary>
+    public ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
+        executor.RunAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed)),
             static (connection, s, token) => s.Item1.AttemptAsync(connection, s.Item2, token), cancellationToken);
 
     /// <summary>Reads always load: a snapshot handed to callers must be current, not this process's last write.</summary>
@@ -80,7 +71,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             return read(row.Build(shape));
         }, cancellationToken);
 
-    private async ValueTask<(bool Applied, T Result)> AttemptAsync<T>(NpgsqlConnection connection, Attempts<T> attempts, CancellationToken cancellationToken)
+    private async ValueTask<T> AttemptAsync<T>(NpgsqlConnection connection, Attempts<T> attempts, CancellationToken cancellationToken)
     {
         if (attempts.InDoubt is not null && attempts.Mode == Mode.Cached)
             attempts.Mode = Mode.Fresh; // settling a doubt needs the committed stamp, i.e. a load
@@ -111,7 +102,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                         _counters.UnknownCommitRecovered();
                         _counters.Update();
                         Finish(attempts, doubt.Task);
-                        return (true, doubt.Result);
+                        return doubt.Result;
                     }
                 }
                 var shape = await _shapes.GetAsync(connection, row.DefinitionKey, attempts.TaskUuid, cancellationToken).ConfigureAwait(false);
@@ -144,7 +135,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 }
                 Finish(attempts, task);
                 cache.Put(new CachedTask(task, rowVersion, transitionCount));
-                return (true, result);
+                return result;
             }
 
             var write = new TaskWrite(task, rowVersion, transitionCount, new TransitionRows(task.NewTransitions, transitionCount + 1), Guid.CreateVersion7());
@@ -179,7 +170,6 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 if (mode == Mode.Locked)
                     throw new InvalidOperationException($"task {attempts.TaskUuid} changed while its row lock was held");
                 _counters.Conflict();
-                if (attempts.YieldOnConflict) return (false, default!);
                 attempts.Mode = mode == Mode.Cached ? Mode.Fresh : Mode.Locked;
                 continue;
             }
@@ -190,7 +180,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             var committedTransitions = transitionCount + task.NewTransitions.Count;
             Finish(attempts, task);
             cache.Put(new CachedTask(task, rowVersion + 1, committedTransitions));
-            return (true, result);
+            return result;
         }
     }
 

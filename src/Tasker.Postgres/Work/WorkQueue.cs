@@ -22,89 +22,122 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private Action? _wake;
 
     /// <summary>
-    /// Candidates found beyond the caller's limit: when another process claims the first ones between our find and
-    /// our claim, the engine goes on to these instead of waiting for the next announcement.
+    /// Candidates looked at beyond the caller's limit: tasks held by others are passed over, and the claim goes on to
+    /// these instead of coming back short.
     /// </summary>
     private const int SpareTasks = 4;
 
-    private readonly HandedOut _handedOut = new();
     private readonly TaskShapeCache _shapes = shapes;
     private readonly TaskCache _cache = cache;
+
+    /// <summary>Test seam: runs after each work claim's find and lock, before its change (lets a test let go of a lock).</summary>
+    internal Action? AfterFind { get; set; }
     private readonly StoreCounters _counters = counters;
 
-    public async ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var found = await executor.RunAsync("find_ready_tasks", (query, now, exclude: _handedOut.Current(), spread: Contended(), self: this), static async (connection, s, token) =>
+    /// <summary>
+    /// One transaction: find and lock the ready tasks (<see cref="WorkSql.ClaimReadyTasks"/>, with the <c>BEGIN</c>),
+    /// run the engine's claims on them, write every changed task in one statement with the <c>COMMIT</c>. Two round
+    /// trips whatever the number of tasks (the locks are held for one), and no race to lose: the locks keep every
+    /// other writer out until the commit. Safe to run again from the start after a transient error (the resilience
+    /// pipeline does): before the commit nothing happened; a commit whose reply was lost leaves its claims in progress
+    /// until their leases expire, when any worker takes them again.
+    /// </summary>
+    public ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken) =>
+        executor.RunAsync("claim_work", (query, now, change, committed, self: this), static async (connection, s, token) =>
         {
-            var rows = new List<(TaskRow Row, int Priority)>();
-            await using (var command = new NpgsqlCommand(WorkSql.FindReadyTasks, connection))
+            var self = s.self;
+            List<TaskWrite> writes;
+            T result;
+            try
             {
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = s.query.Handlers.ToArray() });
-                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-                    Value = s.query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
-                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = s.now.UtcDateTime });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = s.query.Limit + SpareTasks });
-                command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = s.exclude });
-                s.self._counters.RoundTrip(1);
-                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-                while (await reader.ReadAsync(token).ConfigureAwait(false))
-                    rows.Add((TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)), reader.GetInt32(WorkSql.FoundPriority)));
+                var (rows, passed) = await self.BeginFindAndLockAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                self.AfterFind?.Invoke();
+                var tasks = new List<WorkflowTask>(rows.Count);
+                foreach (var row in rows)
+                    tasks.Add(row.Build(await self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false)));
+
+                result = s.change(new HeldTasks(tasks, passed));
+
+                writes = [];
+                for (var i = 0; i < tasks.Count; i++)
+                {
+                    var task = tasks[i];
+                    if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
+                    writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
+                        new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
+                }
+                if (writes.Count == 0)
+                {
+                    await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
+                    return result;
+                }
+                if (await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false) != writes.Count)
+                    throw new InvalidOperationException("a task changed while this work claim held its row lock");
             }
-            if (s.spread) Spread(rows);
-            var found = new List<ReadyTask>(rows.Count);
-            foreach (var (row, priority) in rows)
+            catch when (connection.FullState == System.Data.ConnectionState.Open)
             {
-                // The claim that follows starts from this snapshot (its compare-and-set proves it still current) unless
-                // this process holds a copy of its own already.
-                var shape = await s.self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false);
-                s.self._cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
-                found.Add(new ReadyTask(row.TaskUuid, priority));
+                // Let go of the locks now, not when the pool resets the connection.
+                try { await ExecuteAsync(connection, "ROLLBACK", self._counters, CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { }
+                throw;
             }
-            return (IReadOnlyList<ReadyTask>)found;
-        }, cancellationToken).ConfigureAwait(false);
-        // Only the ones the caller asked for: spares it does not reach stay in sight of the next caller.
-        _handedOut.Add(found.Take(query.Limit).Select(t => t.Uuid));
-        return found;
-    }
 
-    /// <summary>How long one lost compare-and-set makes finds spread their candidates.</summary>
-    private const long ContentionWindowMs = 1000;
-
-    private long _seenConflicts;
-    private long _contendedUntil;
+            foreach (var write in writes)
+            {
+                self._counters.Update();
+                self._counters.StepsExecuted(write.Transitions.ExecutedSteps);
+                var newTransitions = write.Task.NewTransitions.Count;
+                try
+                {
+                    s.committed?.Invoke(write.Task);
+                }
+                finally
+                {
+                    write.Task.AcceptChanges();
+                    // Its worker's report comes next: that change then needs no load.
+                    self._cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions));
+                }
+            }
+            return result;
+        }, cancellationToken);
 
     /// <summary>
-    /// Whether this process lost a compare-and-set in the last second: other processes are claiming the same tasks,
-    /// which all walk the queue in the same order and so all reach for its head together. Each loss costs the loser a
-    /// wasted write and a reload.
+    /// <c>BEGIN</c> and the find, in one round trip: the held tasks' rows, in order of work, and whether candidates were
+    /// passed over (held or changed by another).
     /// </summary>
-    private bool Contended()
+    private async ValueTask<(List<TaskRow> Rows, bool Passed)> BeginFindAndLockAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        var now = Environment.TickCount64;
-        var conflicts = _counters.Conflicts;
-        if (conflicts != Interlocked.Exchange(ref _seenConflicts, conflicts))
-            Volatile.Write(ref _contendedUntil, now + ContentionWindowMs);
-        return now < Volatile.Read(ref _contendedUntil);
+        var rows = new List<TaskRow>();
+        var passed = false;
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        var find = new NpgsqlBatchCommand(WorkSql.ClaimReadyTasks);
+        find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = query.Handlers.ToArray() });
+        find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+            Value = query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
+        find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
+        find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareTasks });
+        batch.BatchCommands.Add(find);
+        _counters.RoundTrip(1);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        // BEGIN returns no rows; the reader starts at the find's result (stepping on only if a driver showed BEGIN's).
+        while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.GetBoolean(WorkSql.FoundPassed)) passed = true;
+            else if (rows.Count < query.Limit) rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
+        }
+        return (rows, passed);
     }
 
-    /// <summary>
-    /// Under contention: start at a random one of the leading candidates that share the top priority (the rest keep
-    /// their order). Processes then mostly reach for different tasks; the order among tasks of equal priority is
-    /// relaxed by at most the few candidates one find returns. Never used while uncontended, so a single process
-    /// claims strictly oldest first.
-    /// </summary>
-    private static void Spread(List<(TaskRow Row, int Priority)> rows)
+    private static async ValueTask ExecuteAsync(NpgsqlConnection connection, string sql, StoreCounters counters, CancellationToken cancellationToken)
     {
-        var tied = 1;
-        while (tied < rows.Count && rows[tied].Priority == rows[0].Priority) tied++;
-        if (tied < 2) return;
-        var start = Random.Shared.Next(tied);
-        var rotated = rows.GetRange(start, tied - start).Concat(rows.GetRange(0, start)).ToList();
-        for (var i = 0; i < tied; i++) rows[i] = rotated[i];
+        await using var command = new NpgsqlCommand(sql, connection);
+        counters.RoundTrip(1);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>A change of <paramref name="task"/> committed in this process (see <see cref="HandedOut"/>).</summary>
-    public void Written(Guid task) => _handedOut.Release(task);
 
     /// <summary>NOTIFY, coalesced (see <see cref="Work.Announcer"/>).</summary>
     public Announcer Announcer { get; } = new(executor, channel, log, Announcer.DefaultWindow);

@@ -1,11 +1,14 @@
 namespace Tasker.Core.Storage.Memory;
 
-/// <summary>Worker mode on the memory store: which unfinished tasks have ready steps of the asked handlers.</summary>
+/// <summary>Worker mode on the memory store: claims across the unfinished tasks with ready steps of the asked handlers.</summary>
 public sealed partial class MemoryStore
 {
-    public ValueTask<IReadOnlyList<ReadyTask>> FindReadyTasksAsync(WorkQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
+        CancellationToken cancellationToken)
     {
-        var found = new List<(int Priority, DateTimeOffset CreatedAt, Guid Uuid)>();
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(change);
+        var candidates = new List<(int Priority, DateTimeOffset CreatedAt, Guid Uuid, Entry Entry)>();
         foreach (var entry in _tasks.Values)
         {
             var header = entry.Task.Header;
@@ -13,13 +16,63 @@ public sealed partial class MemoryStore
             lock (entry)
             {
                 if (!entry.Task.State.IsFinished() && HasReadyStep(entry.Task, query.Handlers, now))
-                    found.Add((header.Priority, header.CreatedAt, header.Uuid));
+                    candidates.Add((header.Priority, header.CreatedAt, header.Uuid, entry));
             }
         }
-        IReadOnlyList<ReadyTask> ordered = found
-            .OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt).ThenBy(t => t.Uuid)
-            .Take(Math.Max(query.Limit, 0)).Select(t => new ReadyTask(t.Uuid, t.Priority)).ToArray();
-        return ValueTask.FromResult(ordered);
+        candidates.Sort(static (a, b) => b.Priority != a.Priority ? b.Priority.CompareTo(a.Priority)
+            : a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Uuid.CompareTo(b.Uuid));
+
+        // Held in order of work, never waited for: a task another thread holds is passed over, so two claims cannot
+        // deadlock whatever they reach for.
+        var held = new List<Entry>(Math.Min(query.Limit, candidates.Count));
+        var othersHeldSome = false;
+        T result;
+        var retired = new List<Guid>();
+        try
+        {
+            foreach (var candidate in candidates)
+            {
+                if (held.Count >= query.Limit) break;
+                if (!Monitor.TryEnter(candidate.Entry))
+                {
+                    othersHeldSome = true;
+                    continue;
+                }
+                if (candidate.Entry.Task.State.IsFinished() || !HasReadyStep(candidate.Entry.Task, query.Handlers, now))
+                {
+                    Monitor.Exit(candidate.Entry); // taken by another claim between the look and the hold
+                    othersHeldSome = true;
+                    continue;
+                }
+                held.Add(candidate.Entry);
+            }
+
+            var wasTerminal = held.ConvertAll(e => e.Task.State.IsTerminal());
+            try
+            {
+                result = change(new HeldTasks(held.ConvertAll(e => e.Task), othersHeldSome));
+                foreach (var entry in held)
+                {
+                    if (entry.Task.NewTransitions.Count == 0 && entry.Task.DirtySteps.Count == 0 && !entry.Task.HeaderDirty) continue;
+                    entry.History.Append(entry.Task, entry.Task.NewTransitions);
+                    committed?.Invoke(entry.Task);
+                }
+            }
+            finally
+            {
+                for (var i = 0; i < held.Count; i++)
+                {
+                    held[i].Task.AcceptChanges();
+                    if (!wasTerminal[i] && held[i].Task.State.IsTerminal()) retired.Add(held[i].Task.Uuid);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var entry in held) Monitor.Exit(entry);
+        }
+        foreach (var uuid in retired) Retire(uuid);
+        return ValueTask.FromResult(result);
     }
 
     /// <summary>A step of one of the handlers that is ready, or in progress with its lease expired (its worker is

@@ -80,11 +80,6 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
         _tasks[task.Uuid] = entry;
     }
 
-    /// <summary>Every change here is serialized in process: none loses to another, so each is applied.</summary>
-    public ValueTask<T?> TryUpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) where T : class =>
-        UpdateTaskAsync<T?>(taskUuid, change, committed, cancellationToken);
-
     public ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         var entry = Find(taskUuid);
