@@ -65,7 +65,7 @@ public sealed class PostgresStore : IStore
         _tasks = new TaskCache(options.TaskCacheSize);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _counters, Work.WorkChannel.For(options.Schema),
+        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _gates, _counters, Work.WorkChannel.For(options.Schema),
             options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)

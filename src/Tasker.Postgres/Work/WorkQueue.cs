@@ -12,8 +12,8 @@ namespace Tasker.Postgres.Work;
 /// listens for other processes' announcements on one dedicated connection (opened on the first wait, re-opened
 /// after a failure). A lost notification only delays a worker until its next poll.
 /// </summary>
-internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, StoreCounters counters,
-    string channel, ILogger log) : IAsyncDisposable
+internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
+    StoreCounters counters, string channel, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
 
@@ -29,6 +29,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     private readonly TaskShapeCache _shapes = shapes;
     private readonly TaskCache _cache = cache;
+    private readonly TaskGates _gates = gates;
 
     /// <summary>Test seam: runs after each work claim's find and lock, before its change (lets a test let go of a lock).</summary>
     internal Action? AfterFind { get; set; }
@@ -49,10 +50,27 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             var self = s.self;
             List<TaskWrite> writes;
             T result;
+            // This process's own changes of a held task wait for the claim (they take turns at the task's gate) and then
+            // start from its committed copy in the task cache, instead of waiting for the row lock and losing their
+            // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over.
+            var turns = new List<SemaphoreSlim>();
+            var done = false; // committed (or nothing to commit): nothing to roll back
             try
             {
-                var (rows, passed) = await self.BeginFindAndLockAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                var (found, passed) = await self.BeginFindAndLockAsync(connection, s.query, s.now, token).ConfigureAwait(false);
                 self.AfterFind?.Invoke();
+                var rows = new List<TaskRow>(found.Count);
+                foreach (var row in found)
+                {
+                    var gate = self._gates.For(row.TaskUuid);
+                    if (turns.Contains(gate) || !gate.Wait(0))
+                    {
+                        passed = true;
+                        continue;
+                    }
+                    turns.Add(gate);
+                    rows.Add(row);
+                }
                 var tasks = new List<WorkflowTask>(rows.Count);
                 foreach (var row in rows)
                     tasks.Add(row.Build(await self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false)));
@@ -70,37 +88,48 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 if (writes.Count == 0)
                 {
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
+                    done = true;
                     return result;
                 }
                 if (await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false) != writes.Count)
                     throw new InvalidOperationException("a task changed while this work claim held its row lock");
+                done = true;
+                Committed(writes, s.committed, self._counters, self._cache);
+                return result;
             }
-            catch when (connection.FullState == System.Data.ConnectionState.Open)
+            catch when (!done && connection.FullState == System.Data.ConnectionState.Open)
             {
                 // Let go of the locks now, not when the pool resets the connection.
                 try { await ExecuteAsync(connection, "ROLLBACK", self._counters, CancellationToken.None).ConfigureAwait(false); }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { }
                 throw;
             }
-
-            foreach (var write in writes)
+            finally
             {
-                self._counters.Update();
-                self._counters.StepsExecuted(write.Transitions.ExecutedSteps);
-                var newTransitions = write.Task.NewTransitions.Count;
-                try
-                {
-                    s.committed?.Invoke(write.Task);
-                }
-                finally
-                {
-                    write.Task.AcceptChanges();
-                    // Its worker's report comes next: that change then needs no load.
-                    self._cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions));
-                }
+                foreach (var gate in turns) gate.Release();
             }
-            return result;
         }, cancellationToken);
+
+    /// <summary>After the commit: counters, the engine's <c>committed</c> (events), and each task's copy for the cache.</summary>
+    private static void Committed(List<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache cache)
+    {
+        foreach (var write in writes)
+        {
+            counters.Update();
+            counters.StepsExecuted(write.Transitions.ExecutedSteps);
+            var newTransitions = write.Task.NewTransitions.Count;
+            try
+            {
+                committed?.Invoke(write.Task);
+            }
+            finally
+            {
+                write.Task.AcceptChanges();
+                // Its worker's report comes next: that change then needs no load.
+                cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions));
+            }
+        }
+    }
 
     /// <summary>
     /// <c>BEGIN</c> and the find, in one round trip: the held tasks' rows, in order of work, and whether candidates were
