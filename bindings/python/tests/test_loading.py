@@ -1,5 +1,6 @@
 """Finding and loading libtasker: clear errors for a missing library and for one of another ABI. Each case runs in a
 fresh interpreter (the binding loads the library once per process)."""
+import json
 import os
 import shutil
 import subprocess
@@ -141,3 +142,28 @@ def test_worker_mode_names_load_on_first_use():
     assert tasker.Worker is Worker and tasker.worker.WorkerStats is WorkerStats
     with pytest.raises(AttributeError, match="no attribute 'Wroker'"):
         tasker.Wroker  # noqa: B018
+
+
+# What opening an engine allocates on libtasker's heap: about 0.2 MB. JsonSchema.Net's start (its dialects and 19
+# meta-schemas, about 2.5 MB) waits for the first template with a schema: NativeAOT would run it at every start.
+MAX_ALLOCATED_BY_OPEN = 2**20
+
+
+def test_opening_an_engine_does_not_start_json_schema_and_the_first_schema_does():
+    script = ("import json, tasker\n"
+              "with tasker.Engine() as engine:\n"
+              "    opened = engine.health()['memory']['total_allocated_bytes']\n"
+              "    engine.register_template(json.dumps({'name': 's', 'namespace_name': 'n', 'version': '1.0.0',\n"
+              "        'input_schema': {'type': 'object', 'required': ['id']},\n"
+              "        'steps': [{'name': 'a', 'handler': {'callable': 'A'}}]}))\n"
+              "    try:\n"
+              "        engine.create_task('s', namespace='n', context={})\n"
+              "        refused = ''\n"
+              "    except tasker.ValidationError as e:\n"
+              "        refused = str(e)\n"
+              "    print(json.dumps([opened, refused]))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    opened, refused = json.loads(done.stdout)
+    assert opened < MAX_ALLOCATED_BY_OPEN, f"opening an engine allocated {opened} bytes"
+    assert 'Required properties ["id"] are not present' in refused
