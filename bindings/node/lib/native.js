@@ -15,7 +15,8 @@
 //   process that requires tasker and then forks must not have started it (the runtime does not survive fork).
 const fs = require('node:fs');
 const path = require('node:path');
-const koffi = require('koffi');
+// koffi loads with the library (loadKoffi), not with require('tasker').
+let koffi;
 const { AbiMismatchError, TaskerError, errorForCode } = require('./errors');
 
 /** The ABI this binding speaks (TASKER_ABI_VERSION of include/tasker.h). */
@@ -116,9 +117,28 @@ function declareTypes() {
   return types;
 }
 
+/**
+ * koffi's native addon, which is all of koffi this binding uses. koffi's entry point (its index.js) also loads the
+ * tools of its installer (https, crypto, zlib), about 3.5 MB of every process that requires it; so the addon is
+ * loaded directly where koffi's package keeps it, when it is there and of the package's version, and through that
+ * entry point otherwise (another layout, musl, a bundler).
+ */
+function loadKoffi() {
+  try {
+    const manifest = require.resolve('koffi/package.json');
+    const addon = require(path.join(path.dirname(manifest), 'build', 'koffi', `${process.platform}_${process.arch}`,
+      'koffi.node'));
+    if (addon.version === require(manifest).version && typeof addon.load === 'function') return addon;
+  } catch {
+    // not where this koffi release keeps it: its entry point finds it
+  }
+  return require('koffi');
+}
+
 function load() {
   if (fns) return fns;
   const file = findLibrary();
+  koffi ??= loadKoffi();
   let lib;
   try {
     lib = koffi.load(file);

@@ -26,6 +26,15 @@ test("require('tasker-native') does not load the library; the first engine does"
   assert.equal(stdout, '[false,true]', stderr);
 });
 
+test("opening an engine loads koffi's native addon, not its installer's https and zlib", () => {
+  // koffi's entry point (index.js) loads them for its installer: about 3.5 MB of every process (native.js).
+  const { stdout, stderr } = node(`const tasker = require('tasker-native'); new tasker.Engine().close();
+    const builtins = process.moduleLoadList.filter((m) => /^NativeModule (https|zlib)$/.test(m));
+    const entry = Object.keys(require.cache).filter((file) => file.endsWith('/koffi/index.js'));
+    console.log(JSON.stringify([builtins, entry]));`);
+  assert.equal(stdout, '[[],[]]', stderr);
+});
+
 test('a TASKER_LIBRARY_PATH that does not exist is a TaskerError naming it', () => {
   const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e instanceof tasker.TaskerError, e.message); }`,

@@ -89,4 +89,16 @@ RSpec.describe "loading libtasker" do
                          code: "begin; Tasker.library_version; rescue Tasker::Error => e; puts e.class.name.split('::').last; end")
     expect(out).to eq("AbiMismatchError"), err
   end
+
+  it "does not load net/http until an Api step handler makes its connection" do
+    # Every Sidekiq process requires tasker; net/http (with socket, uri, zlib) is about 2 MB of each, for Api
+    # handlers only. The connection class still resolves (autoload) on first use.
+    out, err = ruby_with(checkout_lib, {}, code: <<~'RB')
+      Tasker::Engine.open { nil }
+      before = $LOADED_FEATURES.grep(%r{/net/http\.rb\z}).size
+      Tasker::StepHandler::HttpConnection.new(url: "http://127.0.0.1:9")
+      puts [before, $LOADED_FEATURES.grep(%r{/net/http\.rb\z}).size].join(" ")
+    RB
+    expect(out).to eq("0 1"), err
+  end
 end

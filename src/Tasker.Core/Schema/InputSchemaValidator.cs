@@ -19,6 +19,9 @@ internal sealed class InputSchemaValidator
 {
     private const int MaxReportedErrors = 10;
 
+    // First: JsonSchema.Net is started before any of the fields below (or Build, or Validate) uses it.
+    private static readonly bool LibraryStarted = JsonSchemaLibrary.Start();
+
     // Unknown keywords are errors rather than annotations: the one difference from JSON Schema's defaults.
     private static readonly Dialect Strict = Dialect.Draft202012.With([], allowUnknownKeywords: false);
     private static readonly Dialect StrictDraft07 = Dialect.Draft07.With([], allowUnknownKeywords: false);
@@ -50,6 +53,13 @@ internal sealed class InputSchemaValidator
         OutputFormat = OutputFormat.List,
         RequireFormatValidation = true,
     };
+
+    // Explicit, so the type is not beforefieldinit: its static fields (and so the library's start) are set before
+    // Build runs, not merely before a field is first read.
+    static InputSchemaValidator()
+    {
+        GC.KeepAlive(LibraryStarted);
+    }
 
     private readonly JsonSchema _schema;
     private readonly string _key;

@@ -26,7 +26,25 @@ from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalErr
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
 from .api_handler import ApiStepHandler
 from .outcome import Outcome, Step, Task
-from .worker import Worker, WorkerStats
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .worker import Worker, WorkerStats
+
+
+def __getattr__(name: str):
+    # Worker mode (tasker.worker, with the logging, signal and concurrent.futures it imports) loads on first use:
+    # every Celery child or Gunicorn worker imports tasker, and most never run a Worker.
+    if name in ("Worker", "WorkerStats", "worker"):
+        import importlib  # not `from . import worker`: that asks this __getattr__ for "worker" again
+
+        worker = importlib.import_module(".worker", __name__)
+        return worker if name == "worker" else getattr(worker, name)
+    raise AttributeError(f"module 'tasker' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"Worker", "WorkerStats", "worker"})
 
 __all__ = [
     "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "ApiStepHandler", "StepContext", "StepInfo",

@@ -5,7 +5,6 @@ The records also carry these fields as attributes (``tasker_task_uuid``, ``taske
 ``tasker_error_type``) for structured formatters."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from .errors import shorten
@@ -13,11 +12,11 @@ from .errors import shorten
 if TYPE_CHECKING:
     from .handler import StepContext
 
-log = logging.getLogger("tasker")
-
-
 def step_failed(context: StepContext, body: dict[str, Any]) -> None:
     """Logs the failure report ``body`` (the ``tasker_step_fail`` request) of the step ``context`` ran."""
+    import logging  # imported when a step first fails: a process whose steps succeed does not load it
+
+    log = logging.getLogger("tasker")
     if not log.isEnabledFor(logging.WARNING):
         return
     error = body.get("error") or {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,6 +74,8 @@ def _same_release_hint() -> str:
 
 
 def _machine() -> str:
+    import platform  # only for this message
+
     return f"{platform.system()} {platform.machine()}"
 
 

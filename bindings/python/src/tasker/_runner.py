@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,8 @@ from .handler import StepContext
 from .outcome import Outcome
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .engine import Engine
 
 Claims = list[dict[str, Any]]
@@ -178,6 +179,8 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
                     raise failure
                 return Outcome.from_json(outcome)
             else:
+                from concurrent.futures import FIRST_COMPLETED, wait  # loaded with the pool (engine._executor)
+
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 finished = [future.result() for future in sorted(done, key=running.pop)]  # reported in claim order
         free = run.concurrency - len(running) - len(pending) if failure is None else 0

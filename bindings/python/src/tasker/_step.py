@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._json import dumps
@@ -70,6 +68,8 @@ async def run_async(handler: StepHandler | type[StepHandler], context: StepConte
 def failure(ref: dict[str, Any], error: BaseException) -> Report:
     """A handler's exception as the step's failure: the whole message and backtrace (the engine cuts them), the class
     as error_type, ``permanent`` for PermanentError and ``retry_after_seconds`` from RetryableError."""
+    import traceback  # imported when a step first fails: not on the path of steps that succeed
+
     try:
         backtrace = traceback.format_exception(type(error), error, error.__traceback__)
     except Exception:  # noqa: BLE001 - a broken exception must not lose the failure
@@ -188,6 +188,8 @@ def _resolve(value: Any, context: StepContext) -> Any:
         return asyncio.run(_await(value, context))
     # handle() was called on a thread that runs an event loop (handle_async is the better call there): the
     # coroutine gets a loop of its own on another thread.
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(1, thread_name_prefix="tasker-async-step") as runner:
         return runner.submit(asyncio.run, _await(value, context)).result()
 

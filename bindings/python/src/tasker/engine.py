@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid as _uuid
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from . import _ffi, _runner
 from ._json import dumps, loads
@@ -18,7 +16,11 @@ from .handler import StepHandler
 from .outcome import Outcome, Task
 from .subscription import Subscription
 
-TaskUuid = Union[str, _uuid.UUID]
+if TYPE_CHECKING:
+    import uuid as _uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+TaskUuid = Union[str, "_uuid.UUID"]  # uuid (and the platform it imports) is not loaded for this
 HandlerSpec = Union[type[StepHandler], StepHandler]
 
 
@@ -240,6 +242,9 @@ class Engine:
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
+                # Imported here: a process whose steps all run inline (one at a time, or quick) never needs it.
+                from concurrent.futures import ThreadPoolExecutor
+
                 self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="tasker-step")
             return self._pool
 

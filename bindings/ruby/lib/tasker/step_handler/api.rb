@@ -3,10 +3,13 @@
 require "json"
 require "time"
 require_relative "base"
-require_relative "http_connection"
 
 module Tasker
   class StepHandler
+    # Loaded on first use: it requires net/http (with socket, uri and zlib, about 2 MB a process), which every
+    # Sidekiq process that requires tasker would otherwise pay without ever making a request.
+    autoload :HttpConnection, File.expand_path("http_connection", __dir__)
+
     # Rails Tasker's HTTP step handler. The step's handler_config gives the connection (url, params, headers,
     # timeouts); a subclass makes the request with `connection` in `process(task, sequence, step)` (or `call`, as
     # older Rails Tasker handlers do) and returns the response:
