@@ -48,58 +48,76 @@ public sealed partial class TaskerEngine
 
     private static readonly TimeSpan MaxWorkWait = TimeSpan.FromSeconds(60);
 
-    /// <summary>One pass: the store holds the ready tasks it finds and the claims of all of them are one change.</summary>
+    /// <summary>One pass: the claims of all the ready tasks the store finds are one change of them.</summary>
     private async ValueTask<WorkClaimed> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
         var now = Now;
-        var claimed = TaskerTelemetry.Source.HasListeners()
-            ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, held => ClaimAcross(held, options), _publish, cancellationToken)).ConfigureAwait(false)
-            : await _store.ClaimReadyTasksAsync(query, now, held => ClaimAcross(held, options), _publish, cancellationToken).ConfigureAwait(false);
-        if (claimed.LeftForOthers)
+        var persisted = TaskerTelemetry.Source.HasListeners()
+            ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, tasks => ClaimAcross(tasks, options), _publish, cancellationToken)).ConfigureAwait(false)
+            : await _store.ClaimReadyTasksAsync(query, now, tasks => ClaimAcross(tasks, options), _publish, cancellationToken).ConfigureAwait(false);
+        var claims = new List<StepClaim>();
+        var leftForOthers = false;
+        foreach (var task in persisted.Results)
+        {
+            claims.AddRange(task.Claims);
+            leftForOthers |= task.LeftForOthers;
+        }
+        if (leftForOthers)
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
-        if (claimed.Claims.Count > 0)
+        if (claims.Count > 0)
             TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return claimed;
+        return new WorkClaimed(claims, persisted.PassedSome);
     }
 
     /// <summary>
-    /// The claims of one work claim on the tasks the store holds for it. First one step from each of the leading tasks
-    /// of the top priority, then, while room is left, more steps task by task in order: within one priority the
-    /// oldest tasks thus get a step each before any gets a second, and a lower priority never goes before a higher one.
+    /// The claims of one work claim on the tasks the store found for it, one entry per task. First one step from each
+    /// of the leading tasks of the top priority, then, while room is left, more steps task by task in order: within one
+    /// priority the oldest tasks thus get a step each before any gets a second, and a lower priority never goes before
+    /// a higher one.
     /// </summary>
-    private WorkClaimed ClaimAcross(HeldTasks held, WorkClaimOptions options)
+    private TaskClaims[] ClaimAcross(IReadOnlyList<WorkflowTask> tasks, WorkClaimOptions options)
     {
-        var tasks = held.Tasks;
-        var claims = new List<StepClaim>();
-        var leftForOthers = false;
+        var made = new TaskClaims[tasks.Count];
+        var room = options.MaxSteps;
         var leading = 0;
         while (leading < tasks.Count && leading < options.MaxSteps && tasks[leading].Header.Priority == tasks[0].Header.Priority) leading++;
         var moreReady = new bool[tasks.Count];
+        for (var i = 0; i < tasks.Count; i++)
+            made[i] = TaskClaims.None;
         for (var i = 0; i < leading; i++)
-            moreReady[i] = ClaimOn(tasks[i], 1);
-        for (var i = 0; i < tasks.Count && claims.Count < options.MaxSteps; i++)
+            moreReady[i] = ClaimOn(i, 1);
+        for (var i = 0; i < tasks.Count && room > 0; i++)
         {
             // A leading task again only if its first claim left steps ready for us.
             if (i >= leading || moreReady[i])
-                ClaimOn(tasks[i], options.MaxSteps - claims.Count);
+                ClaimOn(i, room);
         }
-        return new WorkClaimed(claims, held.OthersHeldSome, leftForOthers);
+        return made;
 
-        // Claims up to max steps of the task; true when steps this worker could run are still ready there.
-        bool ClaimOn(WorkflowTask task, int max)
+        // Claims up to max steps of task i; true when steps this worker could run are still ready there.
+        bool ClaimOn(int i, int max)
         {
-            var result = _lifecycle.Claim(task, new ClaimOptions(max, options.Lease, options.WorkerId, options.Handlers));
-            claims.AddRange(result.Claims);
-            leftForOthers |= result.Outcome.WaitingForHandlers is { Count: > 0 };
+            var result = _lifecycle.Claim(tasks[i], new ClaimOptions(max, options.Lease, options.WorkerId, options.Handlers));
+            room -= result.Claims.Count;
+            made[i] = made[i].With(result);
             var othersOnly = result.Outcome.WaitingForHandlers?.Sum(w => w.Steps.Count) ?? 0;
             return result.Outcome.ReadySteps > othersOnly;
         }
     }
 
-    /// <summary>A work claim's pass: its claims, whether it passed over held tasks, and whether it left steps of other handlers ready.</summary>
-    private sealed record WorkClaimed(IReadOnlyList<StepClaim> Claims, bool OthersHeldSome, bool LeftForOthers);
+    /// <summary>A work claim's pass: its claims, and whether it passed over tasks others held.</summary>
+    private sealed record WorkClaimed(IReadOnlyList<StepClaim> Claims, bool OthersHeldSome);
+
+    /// <summary>What a work claim made of one task: its claims, and whether it left steps of other handlers ready.</summary>
+    private sealed record TaskClaims(IReadOnlyList<StepClaim> Claims, bool LeftForOthers)
+    {
+        public static readonly TaskClaims None = new([], false);
+
+        public TaskClaims With(ClaimResult result) => result.Claims.Count == 0 && result.Outcome.WaitingForHandlers is not { Count: > 0 } ? this
+            : new([.. Claims, .. result.Claims], LeftForOthers || result.Outcome.WaitingForHandlers is { Count: > 0 });
+    }
 
     /// <summary>
     /// Wakes this process's waiting workers and tells other processes' (a no-op on the memory store). Best effort: it

@@ -49,12 +49,18 @@ public interface IStore : IAsyncDisposable
     /// <summary>
     /// Worker mode's claim across tasks: finds tasks with steps ready now whose handler is one of
     /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then oldest
-    /// first), holds the ones no one else holds (those are passed over, never waited for), runs
-    /// <paramref name="change"/> on them, persists what it changed in one commit and then calls <c>committed</c> for
-    /// each changed task. If the change throws, nothing is persisted.
+    /// first), runs <paramref name="change"/> on them (one result per task, in the same order), persists what it
+    /// changed in one commit and then calls <c>committed</c> for each changed task. If the change throws, nothing is
+    /// persisted.
+    /// <para>
+    /// Tasks no other caller is changing are held exclusively while the change runs; those another caller holds are
+    /// passed over, never waited for. A store may also hand over, unheld, a task on which another worker is running a
+    /// step (PostgreSQL does: holding it would make that worker's report wait and then lose its compare-and-set): its
+    /// change is persisted only if no one changed the task meanwhile, and otherwise left out of the results.
+    /// </para>
     /// </summary>
-    ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken);
+    ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken);
 
     /// <summary>
     /// Tells the workers of other processes sharing this store that steps became ready (PostgreSQL: NOTIFY). The

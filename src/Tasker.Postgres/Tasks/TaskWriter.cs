@@ -30,25 +30,25 @@ internal static class TaskWriter
     }
 
     /// <summary>
-    /// <see cref="WriteAsync"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a plain <c>BEGIN</c>
-    /// (no <see cref="NpgsqlTransaction"/>) that holds every written row's lock: its rows cannot have moved on, so the
-    /// count written is returned only as a check.
+    /// <see cref="Sql.TaskSql.WriteSkippingLocked"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a
+    /// plain <c>BEGIN</c> (no <see cref="NpgsqlTransaction"/>). The uuids of the tasks written: a task another
+    /// transaction held, or whose row_version moved, is not.
     /// </summary>
-    public static async ValueTask<int> WriteAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes, StoreCounters counters,
-        CancellationToken cancellationToken)
+    public static async ValueTask<HashSet<Guid>> WriteSkippingLockedAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes,
+        StoreCounters counters, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
-        var write = new NpgsqlBatchCommand(writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write);
+        var write = new NpgsqlBatchCommand(TaskSql.WriteSkippingLocked);
         new WriteColumns(writes).AddParameters(write.Parameters);
         batch.BatchCommands.Add(write);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
 
         counters.RoundTrip(1);
         counters.WriteStatement();
-        var written = 0;
+        var written = new HashSet<Guid>(writes.Count);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            written++;
+            written.Add(reader.GetGuid(0));
         while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
         return written;
     }

@@ -36,28 +36,28 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private readonly StoreCounters _counters = counters;
 
     /// <summary>
-    /// One transaction: find and lock the ready tasks (<see cref="WorkSql.ClaimReadyTasks"/>, with the <c>BEGIN</c>),
-    /// run the engine's claims on them, write every changed task in one statement with the <c>COMMIT</c>. Two round
-    /// trips whatever the number of tasks (the locks are held for one), and no race to lose: the locks keep every
-    /// other writer out until the commit. Safe to run again from the start after a transient error (the resilience
-    /// pipeline does): before the commit nothing happened; a commit whose reply was lost leaves its claims in progress
-    /// until their leases expire, when any worker takes them again.
+    /// One transaction: find the ready tasks and lock those no other worker is running a step of
+    /// (<see cref="WorkSql.ClaimReadyTasks"/>, with the <c>BEGIN</c>), run the engine's claims on them, write every
+    /// changed task in one statement with the <c>COMMIT</c> (<see cref="Sql.TaskSql.WriteSkippingLocked"/>). Two round
+    /// trips whatever the number of tasks, locks held for one, and never a wait for another's lock: a claim of a locked
+    /// task cannot lose, and a claim of a busy one (found unheld) yields if anyone got there first. Safe to run again
+    /// from the start after a transient error (the resilience pipeline does): before the commit nothing happened; a
+    /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
+    /// again.
     /// </summary>
-    public ValueTask<T> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<HeldTasks, T> change, Action<WorkflowTask>? committed,
-        CancellationToken cancellationToken) =>
+    public ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now,
+        Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
         executor.RunAsync("claim_work", (query, now, change, committed, self: this), static async (connection, s, token) =>
         {
             var self = s.self;
-            List<TaskWrite> writes;
-            T result;
-            // This process's own changes of a held task wait for the claim (they take turns at the task's gate) and then
+            // This process's own changes of a found task wait for the claim (they take turns at the task's gate) and then
             // start from its committed copy in the task cache, instead of waiting for the row lock and losing their
             // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over.
             var turns = new List<SemaphoreSlim>();
-            var done = false; // committed (or nothing to commit): nothing to roll back
+            var done = false; // committed: nothing to roll back
             try
             {
-                var (found, passed) = await self.BeginFindAndLockAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                var (found, passed) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
                 self.AfterFind?.Invoke();
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
@@ -75,9 +75,12 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 foreach (var row in rows)
                     tasks.Add(row.Build(await self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false)));
 
-                result = s.change(new HeldTasks(tasks, passed));
+                var results = s.change(tasks);
+                if (results.Count != tasks.Count)
+                    throw new InvalidOperationException("a work claim's change must return one result per task");
 
-                writes = [];
+                var writes = new List<TaskWrite>();
+                var persisted = new List<T>(tasks.Count);
                 for (var i = 0; i < tasks.Count; i++)
                 {
                     var task = tasks[i];
@@ -85,17 +88,24 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
                         new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
                 }
+                var written = writes.Count == 0 ? [] : await TaskWriter.WriteSkippingLockedAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false);
                 if (writes.Count == 0)
-                {
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
-                    done = true;
-                    return result;
-                }
-                if (await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false) != writes.Count)
-                    throw new InvalidOperationException("a task changed while this work claim held its row lock");
                 done = true;
-                Committed(writes, s.committed, self._counters, self._cache);
-                return result;
+
+                for (var i = 0; i < tasks.Count; i++)
+                {
+                    var task = tasks[i];
+                    var changed = task.NewTransitions.Count > 0 || task.DirtySteps.Count > 0 || task.HeaderDirty;
+                    if (!changed || written.Contains(task.Uuid)) persisted.Add(results[i]);
+                    else
+                    {
+                        passed = true; // found unheld, and another worker changed or held it first: yield
+                        self._counters.Conflict();
+                    }
+                }
+                Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
+                return new ClaimedTasks<T>(persisted, passed);
             }
             catch when (!done && connection.FullState == System.Data.ConnectionState.Open)
             {
@@ -111,7 +121,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         }, cancellationToken);
 
     /// <summary>After the commit: counters, the engine's <c>committed</c> (events), and each task's copy for the cache.</summary>
-    private static void Committed(List<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache cache)
+    private static void Committed(IEnumerable<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache cache)
     {
         foreach (var write in writes)
         {
@@ -132,10 +142,10 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     }
 
     /// <summary>
-    /// <c>BEGIN</c> and the find, in one round trip: the held tasks' rows, in order of work, and whether candidates were
+    /// <c>BEGIN</c> and the find, in one round trip: the found tasks' rows, in order of work, and whether candidates were
     /// passed over (held or changed by another).
     /// </summary>
-    private async ValueTask<(List<TaskRow> Rows, bool Passed)> BeginFindAndLockAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
+    private async ValueTask<(List<TaskRow> Rows, bool Passed)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var rows = new List<TaskRow>();

@@ -5,7 +5,7 @@ internal static class WorkSql
 {
 
     /// <summary>
-    /// Finds and locks tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left,
+    /// Finds and (see below) locks tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left,
     /// every parent complete or resolved; or in progress with its lease expired (the claim expires it and takes it
     /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks. Highest priority first,
     /// then oldest. Run inside the work claim's transaction, which writes the claims and commits.
@@ -27,7 +27,13 @@ internal static class WorkSql
     /// the locked one, so the task and steps loaded from the snapshot are current, and stay so until commit.
     /// </para>
     /// <para>
-    /// Each held task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid and <c>passed</c>); a
+    /// A task on which another worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is
+    /// not locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
+    /// reload and write again. It comes back unheld, as of this statement's snapshot, and the claim's write leaves it
+    /// alone if anyone changed or holds it by then (<see cref="Sql.TaskSql.WriteSkippingLocked"/>): the claim yields.
+    /// </para>
+    /// <para>
+    /// Each found task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid and <c>passed</c>); a
     /// passed one with its uuid and <c>passed</c> only. The row is fetched by key in a LATERAL (a plain join back let
     /// the generic plan hash-join a scan of every task).
     /// </para>
@@ -65,10 +71,14 @@ internal static class WorkSql
                         JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
                         WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))))
         ), found AS MATERIALIZED (
-            SELECT r.task_uuid, r.rank, r.created_at, h.row_version IS DISTINCT FROM r.row_version AS passed
+            SELECT r.task_uuid, r.rank, r.created_at, b.busy,
+                   NOT b.busy AND h.row_version IS DISTINCT FROM r.row_version AS passed
             FROM ready r
+            CROSS JOIN LATERAL (
+                SELECT EXISTS (SELECT 1 FROM tasker_workflow_steps s
+                               WHERE s.task_uuid = r.task_uuid AND s.state = 'in_progress' AND s.lease_expires_at > $3) AS busy) b
             LEFT JOIN LATERAL (
-                SELECT k.row_version FROM tasker_tasks k WHERE k.task_uuid = r.task_uuid
+                SELECT k.row_version FROM tasker_tasks k WHERE k.task_uuid = r.task_uuid AND NOT b.busy
                 FOR UPDATE SKIP LOCKED) h ON true
             LIMIT $4)
         SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed

@@ -170,6 +170,35 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_does_not_hold_a_task_another_worker_runs_a_step_of_and_yields_to_its_report()
+    {
+        var (a, storeA) = await EngineAsync();
+        var (b, storeB) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(a, PgWorkflows.Flat);
+        var running = (await b.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 1, Handlers: new HashSet<string> { "f0_handler" }))).Claims.Single();
+
+        // a finds the task while b runs its step; b reports it before a writes its claim. b's report must not wait for
+        // a and lose to it: a's claim of that task yields, and a looks again at once on the task as b left it.
+        var finds = 0;
+        storeA.AfterWorkFind = () =>
+        {
+            if (++finds == 1)
+                b.CompleteStepAsync(task, running.StepUuid, running.ClaimToken, JsonValues.EmptyObject).AsTask().GetAwaiter().GetResult();
+        };
+        var before = storeB.Statistics;
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(new HashSet<string> { "f1_handler" }, 1, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+
+        Assert.Equal(2, finds);
+        Assert.Equal(0L, storeB.Statistics.Since(before).Conflicts);
+        var claim = Assert.Single(claims);
+        Assert.Equal("f1", claim.StepName);
+        var view = await b.GetTaskAsync(task, includeTransitions: true);
+        Assert.Equal(StepState.Complete, view.Step("f0").State);
+        Assert.Equal((StepState.InProgress, 1), (view.Step("f1").State, view.Step("f1").Attempts));
+    }
+
+    [PostgresFact]
     public async Task Creating_the_same_identity_from_two_engines_at_once_yields_one_task()
     {
         var (a, _) = await EngineAsync();
