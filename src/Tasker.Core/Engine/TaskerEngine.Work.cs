@@ -64,6 +64,28 @@ public sealed partial class TaskerEngine
             claims.AddRange(task.Claims);
             leftForOthers |= task.LeftForOthers;
         }
+        // Tasks a worker is running a step of, one claim each: a claim of its own takes turns with those workers' reports
+        // (in this process) and starts from what they committed, rather than holding the task while they report.
+        foreach (var busy in persisted.BusyTasks)
+        {
+            var room = options.MaxSteps - claims.Count;
+            if (room <= 0) break;
+            try
+            {
+                var result = await Mutate("claim", busy, task => _lifecycle.Claim(task, new ClaimOptions(room, options.Lease, options.WorkerId, options.Handlers)),
+                    cancellationToken).ConfigureAwait(false);
+                claims.AddRange(result.Claims);
+                leftForOthers |= result.Outcome.WaitingForHandlers is { Count: > 0 };
+            }
+            catch (TaskerException e) when (e.Code == TaskerErrorCode.NotFound)
+            {
+                // pruned since it was found: nothing to claim there
+            }
+            catch (TaskerException) when (claims.Count > 0)
+            {
+                break; // the claims made are committed: return them; a lasting failure shows on the next call
+            }
+        }
         if (leftForOthers)
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         if (claims.Count > 0)

@@ -53,10 +53,10 @@ public interface IStore : IAsyncDisposable
     /// changed in one commit and then calls <c>committed</c> for each changed task. If the change throws, nothing is
     /// persisted.
     /// <para>
-    /// Tasks no other caller is changing are held exclusively while the change runs; those another caller holds are
-    /// passed over, never waited for. A store may also hand over, unheld, a task on which another worker is running a
-    /// step (PostgreSQL does: holding it would make that worker's report wait and then lose its compare-and-set): its
-    /// change is persisted only if no one changed the task meanwhile, and otherwise left out of the results.
+    /// The tasks are held exclusively while the change runs; those another caller holds are passed over, never waited
+    /// for. A store may leave out a task on which a worker is running another step and name it in
+    /// <see cref="ClaimedTasks{T}.BusyTasks"/> instead (PostgreSQL does: holding it would make that worker's report wait
+    /// and then lose its compare-and-set); the engine claims those one by one.
     /// </para>
     /// </summary>
     ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change,

@@ -36,11 +36,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private readonly StoreCounters _counters = counters;
 
     /// <summary>
-    /// One transaction: find the ready tasks and lock those no other worker is running a step of
+    /// One transaction: find the ready tasks and lock those no worker is running a step of
     /// (<see cref="WorkSql.ClaimReadyTasks"/>, with the <c>BEGIN</c>), run the engine's claims on them, write every
-    /// changed task in one statement with the <c>COMMIT</c> (<see cref="Sql.TaskSql.WriteSkippingLocked"/>). Two round
-    /// trips whatever the number of tasks, locks held for one, and never a wait for another's lock: a claim of a locked
-    /// task cannot lose, and a claim of a busy one (found unheld) yields if anyone got there first. Safe to run again
+    /// changed task in one statement with the <c>COMMIT</c> (<see cref="Sql.TaskSql.WriteSkippingLocked"/>, which only
+    /// finds rows this transaction holds). Two round trips whatever the number of tasks, locks held for one, never a
+    /// wait for another's lock, and no race to lose. Busy tasks go back to the engine by uuid. Safe to run again
     /// from the start after a transient error (the resilience pipeline does): before the commit nothing happened; a
     /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
     /// again.
@@ -57,7 +57,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             var done = false; // committed: nothing to roll back
             try
             {
-                var (found, passed) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                var (found, busy, passed) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
                 self.AfterFind?.Invoke();
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
@@ -100,12 +100,13 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     if (!changed || written.Contains(task.Uuid)) persisted.Add(results[i]);
                     else
                     {
-                        passed = true; // found unheld, and another worker changed or held it first: yield
+                        // Held since the find: cannot happen. Left out rather than handed back as claimed.
+                        passed = true;
                         self._counters.Conflict();
                     }
                 }
                 Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
-                return new ClaimedTasks<T>(persisted, passed);
+                return new ClaimedTasks<T>(persisted, passed, busy);
             }
             catch when (!done && connection.FullState == System.Data.ConnectionState.Open)
             {
@@ -142,13 +143,14 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     }
 
     /// <summary>
-    /// <c>BEGIN</c> and the find, in one round trip: the found tasks' rows, in order of work, and whether candidates were
-    /// passed over (held or changed by another).
+    /// <c>BEGIN</c> and the find, in one round trip: the locked tasks' rows and the busy tasks' uuids, each in order of
+    /// work, and whether candidates were passed over (held or changed by another).
     /// </summary>
-    private async ValueTask<(List<TaskRow> Rows, bool Passed)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
+    private async ValueTask<(List<TaskRow> Rows, List<Guid> Busy, bool Passed)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var rows = new List<TaskRow>();
+        var busy = new List<Guid>();
         var passed = false;
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
@@ -166,9 +168,10 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (reader.GetBoolean(WorkSql.FoundPassed)) passed = true;
+            else if (reader.GetBoolean(WorkSql.FoundBusy)) busy.Add(reader.GetGuid(WorkSql.FoundTaskUuid));
             else if (rows.Count < query.Limit) rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
         }
-        return (rows, passed);
+        return (rows, busy, passed);
     }
 
     private static async ValueTask ExecuteAsync(NpgsqlConnection connection, string sql, StoreCounters counters, CancellationToken cancellationToken)

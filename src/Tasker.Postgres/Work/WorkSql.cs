@@ -27,14 +27,14 @@ internal static class WorkSql
     /// the locked one, so the task and steps loaded from the snapshot are current, and stay so until commit.
     /// </para>
     /// <para>
-    /// A task on which another worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is
-    /// not locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
-    /// reload and write again. It comes back unheld, as of this statement's snapshot, and the claim's write leaves it
-    /// alone if anyone changed or holds it by then (<see cref="Sql.TaskSql.WriteSkippingLocked"/>): the claim yields.
+    /// A task on which a worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is not
+    /// locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
+    /// reload and write again. It comes back by uuid only, for a claim of its own that takes turns with those reports
+    /// (<see cref="Tasker.Core.ClaimedTasks{T}.BusyTasks"/>).
     /// </para>
     /// <para>
-    /// Each found task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid and <c>passed</c>); a
-    /// passed one with its uuid and <c>passed</c> only. The row is fetched by key in a LATERAL (a plain join back let
+    /// Each locked task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid, <c>passed</c> and
+    /// <c>busy</c>); a passed or busy one with its uuid and the two flags only. The row is fetched by key in a LATERAL (a plain join back let
     /// the generic plan hash-join a scan of every task).
     /// </para>
     /// </summary>
@@ -81,9 +81,9 @@ internal static class WorkSql
                 SELECT k.row_version FROM tasker_tasks k WHERE k.task_uuid = r.task_uuid AND NOT b.busy
                 FOR UPDATE SKIP LOCKED) h ON true
             LIMIT $4)
-        SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed
+        SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy
         FROM found f
-        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed) t ON true
+        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed AND NOT f.busy) t ON true
         LEFT JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s ON true
         ORDER BY f.rank, f.created_at, f.task_uuid
         """;
@@ -93,6 +93,9 @@ internal static class WorkSql
 
     /// <summary>The ordinal of <c>passed</c> in <see cref="ClaimReadyTasks"/>'s rows: true for a task held or changed by another.</summary>
     public const int FoundPassed = 38;
+
+    /// <summary>The ordinal of <c>busy</c> in <see cref="ClaimReadyTasks"/>'s rows: a worker is running a step of the task.</summary>
+    public const int FoundBusy = 39;
 
     /// <summary>$1: the channel (<see cref="WorkChannel"/>).</summary>
     public const string Announce = "SELECT pg_notify($1, '')";

@@ -72,7 +72,7 @@ public sealed partial class MemoryStore
             foreach (var entry in held) Monitor.Exit(entry);
         }
         foreach (var uuid in retired) Retire(uuid);
-        return ValueTask.FromResult(new ClaimedTasks<T>(results, othersHeldSome));
+        return ValueTask.FromResult(new ClaimedTasks<T>(results, othersHeldSome, []));
     }
 
     /// <summary>A step of one of the handlers that is ready, or in progress with its lease expired (its worker is
