@@ -150,7 +150,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         CancellationToken cancellationToken)
     {
         var rows = new List<TaskRow>();
-        var busy = new List<Guid>();
+        var busyRows = new List<TaskRow>();
         var passed = false;
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
@@ -168,8 +168,17 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (reader.GetBoolean(WorkSql.FoundPassed)) passed = true;
-            else if (reader.GetBoolean(WorkSql.FoundBusy)) busy.Add(reader.GetGuid(WorkSql.FoundTaskUuid));
+            else if (reader.GetBoolean(WorkSql.FoundBusy)) busyRows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
             else if (rows.Count < query.Limit) rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
+        }
+        reader.Close();
+        // A busy task's own claim starts from this copy unless this process holds a newer one.
+        var busy = new List<Guid>(busyRows.Count);
+        foreach (var row in busyRows)
+        {
+            var shape = await _shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, cancellationToken).ConfigureAwait(false);
+            _cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
+            busy.Add(row.TaskUuid);
         }
         return (rows, busy, passed);
     }

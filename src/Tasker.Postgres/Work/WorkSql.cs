@@ -29,12 +29,13 @@ internal static class WorkSql
     /// <para>
     /// A task on which a worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is not
     /// locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
-    /// reload and write again. It comes back by uuid only, for a claim of its own that takes turns with those reports
-    /// (<see cref="Tasker.Core.ClaimedTasks{T}.BusyTasks"/>).
+    /// reload and write again. It comes back as of this statement's snapshot, for a claim of its own that takes turns
+    /// with those reports (<see cref="Tasker.Core.ClaimedTasks{T}.BusyTasks"/>) and starts from that copy unless this
+    /// process holds a newer one (its compare-and-set proves it current).
     /// </para>
     /// <para>
-    /// Each locked task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid, <c>passed</c> and
-    /// <c>busy</c>); a passed or busy one with its uuid and the two flags only. The row is fetched by key in a LATERAL (a plain join back let
+    /// Each locked or busy task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid, <c>passed</c>
+    /// and <c>busy</c>); a passed one with its uuid and the two flags only. The row is fetched by key in a LATERAL (a plain join back let
     /// the generic plan hash-join a scan of every task).
     /// </para>
     /// </summary>
@@ -83,7 +84,7 @@ internal static class WorkSql
             LIMIT $4)
         SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy
         FROM found f
-        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed AND NOT f.busy) t ON true
+        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed) t ON true
         LEFT JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s ON true
         ORDER BY f.rank, f.created_at, f.task_uuid
         """;
