@@ -224,8 +224,8 @@ public sealed class PostgresStore : IStore
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 
-    public ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now,
-        Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    public ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(change);

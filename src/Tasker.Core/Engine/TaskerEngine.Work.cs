@@ -54,19 +54,22 @@ public sealed partial class TaskerEngine
         var started = Stopwatch.GetTimestamp();
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
         var now = Now;
-        var persisted = TaskerTelemetry.Source.HasListeners()
-            ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, tasks => ClaimAcross(tasks, options), _publish, cancellationToken)).ConfigureAwait(false)
-            : await _store.ClaimReadyTasksAsync(query, now, tasks => ClaimAcross(tasks, options), _publish, cancellationToken).ConfigureAwait(false);
+        TaskClaims[] made = [];
+        void Change(IReadOnlyList<WorkflowTask> tasks) => made = ClaimAcross(tasks, options);
+        var found = TaskerTelemetry.Source.HasListeners()
+            ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, Change, _publish, cancellationToken)).ConfigureAwait(false)
+            : await _store.ClaimReadyTasksAsync(query, now, Change, _publish, cancellationToken).ConfigureAwait(false);
         var claims = new List<StepClaim>();
         var leftForOthers = false;
-        foreach (var task in persisted.Results)
+        foreach (var task in made)
         {
+            if (task.Claims.Count > 0 && found.NotPersisted.Contains(task.Claims[0].TaskUuid)) continue;
             claims.AddRange(task.Claims);
             leftForOthers |= task.LeftForOthers;
         }
         // Tasks a worker is running a step of, one claim each: a claim of its own takes turns with those workers' reports
         // (in this process) and starts from what they committed, rather than holding the task while they report.
-        foreach (var busy in persisted.BusyTasks)
+        foreach (var busy in found.BusyTasks)
         {
             var room = options.MaxSteps - claims.Count;
             if (room <= 0) break;
@@ -90,7 +93,7 @@ public sealed partial class TaskerEngine
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         if (claims.Count > 0)
             TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new WorkClaimed(claims, persisted.PassedSome);
+        return new WorkClaimed(claims, found.PassedSome);
     }
 
     /// <summary>

@@ -49,17 +49,17 @@ public interface IStore : IAsyncDisposable
     /// <summary>
     /// Worker mode's claim across tasks: finds tasks with steps ready now whose handler is one of
     /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then oldest
-    /// first), runs <paramref name="change"/> on them (one result per task, in the same order), persists what it
-    /// changed in one commit and then calls <c>committed</c> for each changed task. If the change throws, nothing is
-    /// persisted.
+    /// first), runs <paramref name="change"/> on them, persists what it changed in one commit and then calls
+    /// <c>committed</c> for each changed task. If the change throws, nothing is persisted. The change may run more than
+    /// once (a store retries after a transient error), each time on fresh copies.
     /// <para>
     /// The tasks are held exclusively while the change runs; those another caller holds are passed over, never waited
     /// for. A store may leave out a task on which a worker is running another step and name it in
-    /// <see cref="ClaimedTasks{T}.BusyTasks"/> instead (PostgreSQL does: holding it would make that worker's report wait
+    /// <see cref="WorkFound.BusyTasks"/> instead (PostgreSQL does: holding it would make that worker's report wait
     /// and then lose its compare-and-set); the engine claims those one by one.
     /// </para>
     /// </summary>
-    ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now, Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change,
+    ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken);
 
     /// <summary>

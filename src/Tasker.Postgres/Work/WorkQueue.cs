@@ -45,8 +45,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
     /// again.
     /// </summary>
-    public ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now,
-        Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
+    public ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
         executor.RunAsync("claim_work", (query, now, change, committed, self: this), static async (connection, s, token) =>
         {
             var self = s.self;
@@ -75,12 +75,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 foreach (var row in rows)
                     tasks.Add(row.Build(await self._shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, token).ConfigureAwait(false)));
 
-                var results = s.change(tasks);
-                if (results.Count != tasks.Count)
-                    throw new InvalidOperationException("a work claim's change must return one result per task");
+                s.change(tasks);
 
                 var writes = new List<TaskWrite>();
-                var persisted = new List<T>(tasks.Count);
                 for (var i = 0; i < tasks.Count; i++)
                 {
                     var task = tasks[i];
@@ -93,20 +90,16 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
                 done = true;
 
-                for (var i = 0; i < tasks.Count; i++)
+                var notPersisted = new HashSet<Guid>();
+                foreach (var write in writes)
                 {
-                    var task = tasks[i];
-                    var changed = task.NewTransitions.Count > 0 || task.DirtySteps.Count > 0 || task.HeaderDirty;
-                    if (!changed || written.Contains(task.Uuid)) persisted.Add(results[i]);
-                    else
-                    {
-                        // Held since the find: cannot happen. Left out rather than handed back as claimed.
-                        passed = true;
-                        self._counters.Conflict();
-                    }
+                    if (written.Contains(write.Task.Uuid)) continue;
+                    // Held since the find: cannot happen. Reported rather than handed back as claimed.
+                    notPersisted.Add(write.Task.Uuid);
+                    self._counters.Conflict();
                 }
                 Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
-                return new ClaimedTasks<T>(persisted, passed, busy);
+                return new WorkFound(passed || notPersisted.Count > 0, busy, notPersisted);
             }
             catch when (!done && connection.FullState == System.Data.ConnectionState.Open)
             {

@@ -30,7 +30,7 @@ internal static class WorkSql
     /// A task on which a worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is not
     /// locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
     /// reload and write again. It comes back as of this statement's snapshot, for a claim of its own that takes turns
-    /// with those reports (<see cref="Tasker.Core.ClaimedTasks{T}.BusyTasks"/>) and starts from that copy unless this
+    /// with those reports (<see cref="Tasker.Core.WorkFound.BusyTasks"/>) and starts from that copy unless this
     /// process holds a newer one (its compare-and-set proves it current).
     /// </para>
     /// <para>

@@ -3,8 +3,8 @@ namespace Tasker.Core.Storage.Memory;
 /// <summary>Worker mode on the memory store: claims across the unfinished tasks with ready steps of the asked handlers.</summary>
 public sealed partial class MemoryStore
 {
-    public ValueTask<ClaimedTasks<T>> ClaimReadyTasksAsync<T>(WorkQuery query, DateTimeOffset now,
-        Func<IReadOnlyList<WorkflowTask>, IReadOnlyList<T>> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    public ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(change);
@@ -26,7 +26,6 @@ public sealed partial class MemoryStore
         // deadlock whatever they reach for.
         var held = new List<Entry>(Math.Min(query.Limit, candidates.Count));
         var othersHeldSome = false;
-        IReadOnlyList<T> results;
         var retired = new List<Guid>();
         try
         {
@@ -50,7 +49,7 @@ public sealed partial class MemoryStore
             var wasTerminal = held.ConvertAll(e => e.Task.State.IsTerminal());
             try
             {
-                results = change(held.ConvertAll(e => e.Task));
+                change(held.ConvertAll(e => e.Task));
                 foreach (var entry in held)
                 {
                     if (entry.Task.NewTransitions.Count == 0 && entry.Task.DirtySteps.Count == 0 && !entry.Task.HeaderDirty) continue;
@@ -72,7 +71,7 @@ public sealed partial class MemoryStore
             foreach (var entry in held) Monitor.Exit(entry);
         }
         foreach (var uuid in retired) Retire(uuid);
-        return ValueTask.FromResult(new ClaimedTasks<T>(results, othersHeldSome, []));
+        return ValueTask.FromResult(new WorkFound(othersHeldSome, [], []));
     }
 
     /// <summary>A step of one of the handlers that is ready, or in progress with its lease expired (its worker is

@@ -1,0 +1,12 @@
+namespace Tasker.Core;
+
+/// <summary>What a store's claim across tasks (<see cref="Storage.IStore.ClaimReadyTasksAsync"/>) did besides running the change.</summary>
+/// <param name="PassedSome">Candidates were passed over because another caller held or changed them at that moment:
+/// steps of the worker's handlers may still be ready there once it lets go.</param>
+/// <param name="BusyTasks">Tasks with ready steps that the store did not hold because a worker is running another step
+/// of them, in order of work: claim them one by one (each such claim takes turns with those workers' reports).</param>
+/// <param name="NotPersisted">Tasks the change ran on whose change could not be persisted (none, unless a store's hold
+/// failed): their claims did not happen.</param>
+/// <remarks>Not generic on purpose: NativeAOT would build a generic result type of an interface's generic method at run
+/// time, through its type loader.</remarks>
+public sealed record WorkFound(bool PassedSome, IReadOnlyList<Guid> BusyTasks, IReadOnlyCollection<Guid> NotPersisted);
