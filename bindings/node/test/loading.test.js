@@ -48,10 +48,11 @@ test('worker mode and the Api step handler load when first used, not with requir
       const before = loaded();
       const same = tasker.Worker === require('./lib/worker').Worker && tasker.ApiStepHandler === require('./lib/api-handler').ApiStepHandler
         && tasker.SHUTDOWN_ERROR_TYPE === 'WorkerShutdown' && typeof tasker.WorkerStats === 'function';
-      console.log(JSON.stringify([outcome.action, before, loaded(), same, Object.keys(tasker).includes('Worker')]));
+      const writable = Object.getOwnPropertyDescriptor(tasker, 'Worker').writable; // a plain property once read
+      console.log(JSON.stringify([outcome.action, before, loaded(), same, Object.keys(tasker).includes('Worker'), writable]));
       await engine.close();
     })();`);
-  assert.equal(stdout, '["complete",[],["worker.js","api-handler.js"],true,true]', stderr);
+  assert.equal(stdout, '["complete",[],["worker.js","api-handler.js"],true,true,true]', stderr);
 });
 
 test('a TASKER_LIBRARY_PATH that does not exist is a TaskerError naming it', () => {
