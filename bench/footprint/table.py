@@ -20,6 +20,8 @@ for i, point in enumerate(cells[0][1]["checkpoints"]):
                  [c["checkpoints"][i]["us_per_step"] for _, c in cells]))
 rows.append(("of which V8's heap (Node), at the last checkpoint (MB)",
              [c["checkpoints"][-1].get("v8_heap_total") for _, c in cells]))
+rows.append(("of which V8's young generation (Node), at the last checkpoint (MB)",
+             [c["checkpoints"][-1].get("v8_new_space") for _, c in cells]))
 rows.append(("added at steady state (last - open, MB)", [c["checkpoints"][-1]["rss"] - c["open"] for _, c in cells]))
 rows.append(("added at steady state, private dirty pages (MB)",
              [c["checkpoints"][-1]["private"] - c["open_private"] for _, c in cells]))

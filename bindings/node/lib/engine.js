@@ -27,10 +27,14 @@ function snakeKeys(value) {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [snake(k), snakeKeys(v)]));
 }
 
-/** Drops undefined fields and converts the binding's camelCase request fields (never the values). */
-function request(fields) {
+/**
+ * Drops undefined fields and converts the binding's camelCase request fields (never the values); `more` (the
+ * caller's other options) is merged in this way too rather than spread into `fields` (report.js's stepRequest says why).
+ */
+function request(fields, more) {
   const out = {};
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[snake(key)] = value;
+  if (more !== undefined) for (const [key, value] of Object.entries(more)) if (value !== undefined) out[snake(key)] = value;
   return out;
 }
 
@@ -238,7 +242,7 @@ class Engine {
    */
   async createTask(name, options = {}) {
     const { namespace, version, context = {}, ...rest } = options;
-    const answer = await this.#call('taskCreate', toJson(request({ name, namespace, version, context, ...rest }), 'the task request'));
+    const answer = await this.#call('taskCreate', toJson(request({ name, namespace, version, context }, rest), 'the task request'));
     return new Task(answer.task, answer.created);
   }
 

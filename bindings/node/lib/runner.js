@@ -24,12 +24,14 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 async function handleTask(host, taskUuid, traceparent) {
   const names = [...host.handlers.keys()];
   const claimNext = (maxSteps) => ({ max_steps: maxSteps, handlers: names, worker_id: host.workerId });
-  const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, ...claimNext(host.concurrency) }));
+  // Requests are written out field by field, not with object spread (report.js's stepRequest says why).
+  const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, max_steps: host.concurrency,
+    handlers: names, worker_id: host.workerId }));
 
   let { claims, outcome } = await claim();
   let running = 0; // steps whose handler runs
   let order = 0; // claim order, so that steps finished together are reported in it
-  const finished = []; // { order, done } of runs that ended and are not reported yet
+  const finished = []; // { order, done, bug, crashed } of runs that ended and are not reported yet
   let wake; // resolves the loop's wait for the next run to end
   let failure; // the first error reporting a step: nothing more is claimed, it is rethrown once the others are reported
   const ended = (entry) => {
@@ -39,10 +41,17 @@ async function handleTask(host, taskUuid, traceparent) {
   let yielded = performance.now();
   for (;;) {
     while (claims.length > 0 && running < host.concurrency) {
-      const entry = { order: order++, done: undefined };
+      const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
       running += 1;
       // runStep does not reject; should it (a bug), handle rejects with that once the others are reported.
-      runStep(host, claims.shift(), traceparent).then((done) => ended({ ...entry, done }), (e) => ended({ ...entry, bug: e }));
+      runStep(host, claims.shift(), traceparent).then((done) => {
+        entry.done = done;
+        ended(entry);
+      }, (e) => {
+        entry.crashed = true;
+        entry.bug = e;
+        ended(entry);
+      });
     }
     if (running === 0) {
       if (failure !== undefined) throw failure;
@@ -63,7 +72,7 @@ async function handleTask(host, taskUuid, traceparent) {
     running -= batch.length;
     const dones = [];
     for (const entry of batch) {
-      if ('bug' in entry) failure ??= entry.bug;
+      if (entry.crashed) failure ??= entry.bug;
       else dones.push(entry.done);
     }
     if (dones.length === 0) continue;

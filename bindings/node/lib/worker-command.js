@@ -35,6 +35,10 @@ Options:
       --stats <seconds>    period of the throughput line (default 60; 0: never)
       --worker-id <id>     recorded as the actor of claims (default: the engine's, node-<pid>)
   -h, --help               this text
+
+Memory: the command keeps V8's young generation at its starting size (two 1 MB semi-spaces) instead of letting a busy
+worker grow it to 32 MB. Your own --max-semi-space-size, --min-semi-space-size or --semi-space-growth-factor (node's
+command line or NODE_OPTIONS) wins; TASKER_WORKER_YOUNG_GENERATION=default leaves V8's sizing alone.
 `;
 
 /** A usage error: printed with a pointer to --help, exit code 2. */

@@ -35,6 +35,26 @@ test("opening an engine loads koffi's native addon, not its installer's https an
   assert.equal(stdout, '[[],[]]', stderr);
 });
 
+test('worker mode and the Api step handler load when first used, not with require and handle', () => {
+  // Modules a host that runs steps with handle() does not need (lib/index.js); each is still the same object.
+  const { stdout, stderr } = node(`const tasker = require('tasker-native');
+    const loaded = () => ['worker.js', 'api-handler.js'].filter((f) => Object.keys(require.cache).some((k) => k.endsWith('/lib/' + f)));
+    (async () => {
+      const engine = new tasker.Engine();
+      await engine.registerTemplate(${JSON.stringify(JSON.stringify({ name: 'one', namespace_name: 'n', version: '1.0.0',
+        steps: [{ name: 'a', handler: { callable: 'A' } }] }))});
+      engine.registerHandler('A', () => 1);
+      const outcome = await engine.handle((await engine.createTask('one', { namespace: 'n' })).uuid);
+      const before = loaded();
+      const same = tasker.Worker === require('./lib/worker').Worker && tasker.ApiStepHandler === require('./lib/api-handler').ApiStepHandler
+        && tasker.SHUTDOWN_ERROR_TYPE === 'WorkerShutdown' && typeof tasker.WorkerStats === 'function';
+      const writable = Object.getOwnPropertyDescriptor(tasker, 'Worker').writable; // a plain property once read
+      console.log(JSON.stringify([outcome.action, before, loaded(), same, Object.keys(tasker).includes('Worker'), writable]));
+      await engine.close();
+    })();`);
+  assert.equal(stdout, '["complete",[],["worker.js","api-handler.js"],true,true,true]', stderr);
+});
+
 test('a TASKER_LIBRARY_PATH that does not exist is a TaskerError naming it', () => {
   const { stdout } = node(`const tasker = require('tasker-native');
     try { new tasker.Engine(); } catch (e) { console.log(e instanceof tasker.TaskerError, e.message); }`,
