@@ -19,12 +19,14 @@ internal static class WorkSql
     /// check runs before the lock: a task whose steps are all running is passed, not locked.
     /// </para>
     /// <para>
-    /// The lock is <c>FOR UPDATE SKIP LOCKED</c>: a task another transaction holds (another worker's claim, a write in
-    /// flight) is passed over, never waited for, so no two claims reach for the same task and none loses a race after
-    /// the fact. Locking a row that changed since this statement's snapshot returns its newest version (PostgreSQL
-    /// re-reads a concurrently updated row when it locks it); such a task is passed over too (<c>passed</c>), because
-    /// its steps as this snapshot sees them are no longer current. For every other row, the snapshot's row_version is
-    /// the locked one, so the task and steps loaded from the snapshot are current, and stay so until commit.
+    /// The lock is <c>FOR UPDATE SKIP LOCKED</c>, taken by <c>tasker_hold_task</c> (migration 9) only if the task's
+    /// row_version is still the one this statement's snapshot saw: a task another transaction holds (another worker's
+    /// claim, a write in flight) is passed over, never waited for, so no two claims reach for the same task and none
+    /// loses a race after the fact; a task that changed since the snapshot is passed over too (<c>passed</c>) and, since
+    /// the function's own statement sees what has committed since, not locked (a plain lateral FOR UPDATE would follow
+    /// the row to its newest version, lock it and keep the lock until commit, holding up the report of the worker that
+    /// just claimed it). For every task held, the snapshot's row_version is the locked one, so the task and steps
+    /// loaded from the snapshot are current, and stay so until commit.
     /// </para>
     /// <para>
     /// A task on which a worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is not
@@ -72,15 +74,13 @@ internal static class WorkSql
                         JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
                         WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))))
         ), found AS MATERIALIZED (
-            SELECT r.task_uuid, r.rank, r.created_at, b.busy,
-                   NOT b.busy AND h.row_version IS DISTINCT FROM r.row_version AS passed
+            SELECT r.task_uuid, r.rank, r.created_at, b.busy, NOT b.busy AND NOT h.held AS passed
             FROM ready r
             CROSS JOIN LATERAL (
                 SELECT EXISTS (SELECT 1 FROM tasker_workflow_steps s
                                WHERE s.task_uuid = r.task_uuid AND s.state = 'in_progress' AND s.lease_expires_at > $3) AS busy) b
-            LEFT JOIN LATERAL (
-                SELECT k.row_version FROM tasker_tasks k WHERE k.task_uuid = r.task_uuid AND NOT b.busy
-                FOR UPDATE SKIP LOCKED) h ON true
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN b.busy THEN false ELSE tasker_hold_task(r.task_uuid, r.row_version) END AS held) h
             LIMIT $4)
         SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy
         FROM found f
