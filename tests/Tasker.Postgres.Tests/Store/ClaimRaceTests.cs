@@ -199,6 +199,30 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_whose_connection_drops_before_its_commit_runs_again_and_claims_each_step_once()
+    {
+        var (a, storeA) = await EngineAsync(applicationName: "tasker-claim-drop");
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(a, PgWorkflows.Flat);
+
+        // The database drops the claim's connection while it holds the task, before its write and commit.
+        var finds = 0;
+        storeA.AfterWorkFind = () =>
+        {
+            if (++finds == 1)
+                TestSql.ExecuteAsync(null, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
+                    "WHERE application_name = 'tasker-claim-drop' AND state = 'idle in transaction'").GetAwaiter().GetResult();
+        };
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(new HashSet<string> { "f0_handler" }, 1, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+
+        Assert.True(finds >= 2, "the claim ran again after the dropped connection");
+        var claim = Assert.Single(claims);
+        var view = await a.GetTaskAsync(task, includeTransitions: true);
+        Assert.Equal((StepState.InProgress, 1), (view.Step("f0").State, view.Step("f0").Attempts));
+        Assert.Single(view.Transitions, t => t.StepUuid == claim.StepUuid && t.To == "in_progress");
+    }
+
+    [PostgresFact]
     public async Task Creating_the_same_identity_from_two_engines_at_once_yields_one_task()
     {
         var (a, _) = await EngineAsync();
