@@ -25,7 +25,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Each_step_attempt_is_a_span_with_task_and_step_attributes_and_its_real_duration()
     {
-        var spans = new List<Activity>();
+        var spans = new SpanLog();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(TaskerTelemetry.Name).AddInMemoryExporter(spans).Build();
         await using var engine = TaskerEngine.InMemory(new TaskerOptions { Time = _clock, Jitter = 0 });
 

@@ -16,7 +16,7 @@ public sealed class TraceContextTests : IDisposable
     private const string HostTraceParent = $"00-{HostTrace}-{HostSpan}-01";
 
     private readonly ManualClock _clock = new();
-    private readonly List<Activity> _spans = [];
+    private readonly SpanLog _spans = new();
     private readonly TracerProvider _tracing;
 
     public TraceContextTests() =>
