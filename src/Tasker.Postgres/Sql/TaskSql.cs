@@ -148,34 +148,12 @@ internal static class TaskSql
         ), {WriteRows}
         """;
 
-    /// <summary>
-    /// <see cref="Write"/> that never waits for a row lock: a task another transaction holds is not written (as if its
-    /// compare-and-set had lost). For a work claim, whose transaction holds some of the rows already (those it locked
-    /// at its find, which it takes again at once) and reaches for others found as hints: a hint another worker is
-    /// writing is left to it.
-    /// </summary>
-    public const string WriteSkippingLocked = $"""
-        WITH {WriteLockSkipping}, t AS (
-            {WriteHeader}
-              AND k.task_uuid IN (SELECT task_uuid FROM lk)
-            RETURNING k.task_uuid
-        ), {WriteRows}
-        """;
-
     private const string WriteLock = """
         lk AS MATERIALIZED (
             SELECT k.task_uuid FROM tasker_tasks k
             WHERE k.task_uuid = ANY($1)
             ORDER BY k.task_uuid
             FOR UPDATE)
-        """;
-
-    private const string WriteLockSkipping = """
-        lk AS MATERIALIZED (
-            SELECT k.task_uuid FROM tasker_tasks k
-            WHERE k.task_uuid = ANY($1)
-            ORDER BY k.task_uuid
-            FOR UPDATE SKIP LOCKED)
         """;
 
     private const string WriteHeader = """

@@ -17,39 +17,41 @@ internal static class TaskWriter
     public static async ValueTask<HashSet<Guid>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
         IReadOnlyList<TaskWrite> writes, StoreCounters counters, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write, connection, transaction);
+        await using var command = new NpgsqlCommand(Statement(writes), connection, transaction);
         new WriteColumns(writes).AddParameters(command.Parameters);
-
         counters.RoundTrip(1);
         counters.WriteStatement();
-        var written = new HashSet<Guid>(writes.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            written.Add(reader.GetGuid(0));
-        return written;
+        return await WrittenAsync(reader, writes.Count, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// <see cref="Sql.TaskSql.WriteSkippingLocked"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a
-    /// plain <c>BEGIN</c> (no <see cref="NpgsqlTransaction"/>). The uuids of the tasks written: a task another
-    /// transaction held, or whose row_version moved, is not.
+    /// <see cref="WriteAsync"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a plain <c>BEGIN</c>
+    /// (no <see cref="NpgsqlTransaction"/>) that holds every row it writes (a work claim's).
     /// </summary>
-    public static async ValueTask<HashSet<Guid>> WriteSkippingLockedAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes,
+    public static async ValueTask<HashSet<Guid>> WriteAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes,
         StoreCounters counters, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
-        var write = new NpgsqlBatchCommand(TaskSql.WriteSkippingLocked);
+        var write = new NpgsqlBatchCommand(Statement(writes));
         new WriteColumns(writes).AddParameters(write.Parameters);
         batch.BatchCommands.Add(write);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-
         counters.RoundTrip(1);
         counters.WriteStatement();
-        var written = new HashSet<Guid>(writes.Count);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var written = await WrittenAsync(reader, writes.Count, cancellationToken).ConfigureAwait(false);
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
+        return written;
+    }
+
+    private static string Statement(IReadOnlyList<TaskWrite> writes) => writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write;
+
+    private static async ValueTask<HashSet<Guid>> WrittenAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var written = new HashSet<Guid>(capacity);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             written.Add(reader.GetGuid(0));
-        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
         return written;
     }
 }

@@ -38,8 +38,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// <summary>
     /// One transaction: find the ready tasks and lock those no worker is running a step of
     /// (<see cref="WorkSql.ClaimReadyTasks"/>, with the <c>BEGIN</c>), run the engine's claims on them, write every
-    /// changed task in one statement with the <c>COMMIT</c> (<see cref="Sql.TaskSql.WriteSkippingLocked"/>, which only
-    /// finds rows this transaction holds). Two round trips whatever the number of tasks, locks held for one, never a
+    /// changed task in one statement with the <c>COMMIT</c> (<see cref="TaskWriter.WriteAndCommitAsync"/>: every row
+    /// it writes is held). Two round trips whatever the number of tasks, locks held for one, never a
     /// wait for another's lock, and no race to lose. Busy tasks go back to the engine by uuid. Safe to run again
     /// from the start after a transient error (the resilience pipeline does): before the commit nothing happened; a
     /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
@@ -85,7 +85,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
                         new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
                 }
-                var written = writes.Count == 0 ? [] : await TaskWriter.WriteSkippingLockedAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false);
+                var written = writes.Count == 0 ? [] : await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false);
                 if (writes.Count == 0)
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
                 done = true;
