@@ -22,10 +22,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private Action? _wake;
 
     /// <summary>
-    /// Candidates looked at beyond the caller's limit: tasks held by others are passed over, and the claim goes on to
-    /// these instead of coming back short.
+    /// Rows asked of the find beyond the caller's limit: the one row that says tasks were passed over. When none was,
+    /// it is one more task found, held until the commit and left unclaimed; with the row the find's running count
+    /// reads ahead, a claim holds at most two tasks it does not take.
     /// </summary>
-    private const int SpareTasks = 4;
+    private const int SpareRows = 1;
 
     private readonly TaskShapeCache _shapes = shapes;
     private readonly TaskCache _cache = cache;
@@ -152,7 +153,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
             Value = query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
         find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
-        find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareTasks });
+        find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareRows });
         batch.BatchCommands.Add(find);
         _counters.RoundTrip(1);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -141,6 +141,60 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_goes_on_past_all_the_tasks_another_process_holds_however_many()
+    {
+        var (a, storeA) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+            tasks.Add(await CreateAsync(a, PgWorkflows.Flat));
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "f0_handler" };
+
+        // Another worker's claim holds the eight oldest tasks (more than the claim asks for) until it commits.
+        await using var other = await TestSql.OpenAsync(Schema);
+        await using var holding = await other.BeginTransactionAsync();
+        await using (var lockRows = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = ANY($1) FOR UPDATE", other, holding))
+        {
+            lockRows.Parameters.Add(new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. tasks.Take(8)] });
+            await lockRows.ExecuteNonQueryAsync();
+        }
+        var before = storeA.Statistics;
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(handlers, 2, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+        var cost = storeA.Statistics.Since(before);
+
+        // The held tasks do not use up the claim: it takes the two after them, still in one find and one write.
+        Assert.Equal(tasks.Skip(8), claims.Select(c => c.TaskUuid));
+        Assert.Equal(2L, cost.Statements);
+        await holding.RollbackAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_work_claim_locks_no_more_of_the_queue_than_it_takes_and_one_more()
+    {
+        var (a, storeA) = await EngineAsync();
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        for (var i = 0; i < 10; i++)
+            await CreateAsync(a, PgWorkflows.Flat);
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "f0_handler" };
+
+        // While a's claim holds what its find locked, count what another process could still lock.
+        await using var other = await TestSql.OpenAsync(Schema);
+        long? free = null;
+        storeA.AfterWorkFind = () =>
+        {
+            using var count = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM (SELECT 1 FROM tasker_tasks FOR UPDATE SKIP LOCKED) f", other);
+            free = (long)count.ExecuteScalar()!;
+        };
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(handlers, 2, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+
+        // The find stops walking the queue just past the tasks it takes (its row that would say it passed some over,
+        // and the one row its running count reads ahead): the rest is left to other workers.
+        Assert.Equal(2, claims.Count);
+        Assert.InRange(10 - free!.Value, 2, 4);
+    }
+
+    [PostgresFact]
     public async Task A_work_claim_that_passed_over_its_only_task_looks_again_at_once()
     {
         var (a, storeA) = await EngineAsync();
