@@ -113,6 +113,9 @@ _DEFERRED = {
     "traceback": "the first failed step (its backtrace)",
     "uuid": "nothing on this path (with platform)",
     "signal": "worker mode",
+    "pathlib": "a template registered from a file, register_templates (with fnmatch, urllib.parse, ipaddress: 0.5 MB)",
+    "tasker.api_handler": "tasker.ApiStepHandler",
+    "tasker.subscription": "engine.subscribe, tasker.Subscription",
 }
 
 
@@ -140,6 +143,10 @@ def test_worker_mode_names_load_on_first_use():
     assert "Worker" in tasker.__all__ and "Worker" in dir(tasker)
     from tasker import Worker, WorkerStats
     assert tasker.Worker is Worker and tasker.worker.WorkerStats is WorkerStats
+    from tasker import ApiStepHandler, Subscription
+    assert {"ApiStepHandler", "Subscription"} <= set(tasker.__all__) and {"ApiStepHandler", "Subscription"} <= set(dir(tasker))
+    assert tasker.api_handler.ApiStepHandler is ApiStepHandler and issubclass(ApiStepHandler, tasker.StepHandler)
+    assert tasker.subscription.Subscription is Subscription and tasker.engine.Subscription is Subscription
     with pytest.raises(AttributeError, match="no attribute 'Wroker'"):
         tasker.Wroker  # noqa: B018
 

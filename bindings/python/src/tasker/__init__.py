@@ -18,33 +18,38 @@ Worker mode (no queue: ready steps of every task, from PostgreSQL): ``tasker.Wor
 from ._ffi import version
 from ._version import __version__  # the release (VERSION); tasker.version() asks the loaded library
 from .engine import Engine
-from .subscription import Subscription
 from .errors import (AbiMismatchError, ConflictError, DatabaseError, InternalError, InvalidDagError,
                      InvalidHandleError, InvalidJsonError, InvalidStateError, InvalidUtf8Error, NotFoundError,
                      PermanentError, RetryableError, StaleClaimError, TaskerError, TimeoutError, ValidationError,
                      WorkflowFailedError)
 from .handler import StepContext, StepHandler, StepInfo, TaskInfo
-from .api_handler import ApiStepHandler
 from .outcome import Outcome, Step, Task
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .api_handler import ApiStepHandler
+    from .subscription import Subscription
     from .worker import Worker, WorkerStats
+
+# Loaded on first use, each from its module: every Celery child or Gunicorn worker imports tasker, and what is not on
+# the path of opening an engine and handling tasks need not cost each of them memory. Worker mode (with the logging,
+# signal and concurrent.futures it imports), the Api step handler, subscriptions.
+_LAZY = {"Worker": "worker", "WorkerStats": "worker", "worker": "worker", "ApiStepHandler": "api_handler",
+         "api_handler": "api_handler", "Subscription": "subscription", "subscription": "subscription"}
 
 
 def __getattr__(name: str):
-    # Worker mode (tasker.worker, with the logging, signal and concurrent.futures it imports) loads on first use:
-    # every Celery child or Gunicorn worker imports tasker, and most never run a Worker.
-    if name in ("Worker", "WorkerStats", "worker"):
+    module_name = _LAZY.get(name)
+    if module_name is not None:
         import importlib  # not `from . import worker`: that asks this __getattr__ for "worker" again
 
-        worker = importlib.import_module(".worker", __name__)
-        return worker if name == "worker" else getattr(worker, name)
+        module = importlib.import_module("." + module_name, __name__)
+        return module if name == module_name else getattr(module, name)
     raise AttributeError(f"module 'tasker' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {"Worker", "WorkerStats", "worker"})
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Engine", "Subscription", "Worker", "WorkerStats", "StepHandler", "ApiStepHandler", "StepContext", "StepInfo",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from ._version import __version__, checkout
@@ -84,10 +83,10 @@ def _find_library() -> str:
     if explicit:
         return explicit
     # The platform wheel's copy (or, in a checkout, the one ./build.sh native puts there).
-    bundled = Path(__file__).parent / "_native"
+    bundled = os.path.join(os.path.dirname(__file__), "_native")
     for name in ("libtasker.so", "libtasker.dylib", "tasker.dll"):
-        if (bundled / name).exists():
-            return str(bundled / name)
+        if os.path.exists(os.path.join(bundled, name)):
+            return os.path.join(bundled, name)
     raise TaskerError(
         f"libtasker is not inside this tasker-native package ({bundled}): it was installed from the source "
         f"distribution or from a wheel for another platform than this {_machine()}; {_INSTALL_HINT}")

@@ -6,24 +6,30 @@ installed distribution's metadata.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# os.path, not pathlib: `import tasker` runs this, and pathlib (with fnmatch, urllib.parse and ipaddress) adds about
+# 0.5 MB to every process that imports the binding (docs/performance.md, "Footprint").
+_HERE = os.path.dirname(os.path.realpath(__file__))
 
 
-def checkout() -> Path | None:
+def checkout() -> str | None:
     """The repository, when this package runs from a checkout's bindings/python/src (not from an install)."""
-    here = Path(__file__).resolve().parent
-    root = here.parents[3] if len(here.parents) > 3 else None  # bindings/python/src/tasker -> the repository
-    return root if root is not None and (root / "include" / "tasker.h").is_file() else None
+    root = _HERE
+    for _ in range(4):  # bindings/python/src/tasker -> the repository
+        root = os.path.dirname(root)
+    return root if os.path.isfile(os.path.join(root, "include", "tasker.h")) else None
 
 
 def _read() -> str:
-    candidates = [Path(__file__).resolve().parent / "VERSION"]
+    candidates = [os.path.join(_HERE, "VERSION")]
     root = checkout()
     if root is not None:
-        candidates.append(root / "VERSION")
+        candidates.append(os.path.join(root, "VERSION"))
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8").strip()
+        if os.path.isfile(candidate):
+            with open(candidate, encoding="utf-8") as file:
+                return file.read().strip()
     from importlib import metadata
     try:
         return metadata.version("tasker-native")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from . import _ffi, _runner
@@ -14,9 +13,9 @@ from ._quick import HandlerTimes
 from .errors import InvalidHandleError, NotFoundError, ValidationError
 from .handler import StepHandler
 from .outcome import Outcome, Task
-from .subscription import Subscription
 
 if TYPE_CHECKING:
+    from .subscription import Subscription
     import uuid as _uuid
     from concurrent.futures import ThreadPoolExecutor
 
@@ -104,6 +103,8 @@ class Engine:
         """Registers a template from a file (a path) or from YAML/JSON text. Returns its namespace, name, version
         and step names. A string on one line that is not a JSON/YAML mapping is taken as a path."""
         if isinstance(source, os.PathLike) or _looks_like_path(source):
+            from pathlib import Path  # a file's template: not on the path of opening an engine (about 0.5 MB)
+
             path = Path(source)
             try:
                 text = path.read_text(encoding="utf-8")
@@ -116,6 +117,8 @@ class Engine:
 
     def register_templates(self, directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
         """Registers every ``*.yml`` and ``*.yaml`` file of ``directory``, in name order."""
+        from pathlib import Path
+
         paths = sorted(p for p in Path(directory).glob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
         if not paths:
             raise NotFoundError(f"no *.yml or *.yaml templates in {str(directory)!r}")
@@ -219,6 +222,8 @@ class Engine:
     def subscribe(self, pattern: str = "*", capacity: int = 0) -> Subscription:
         """Subscribes to events (``"*"``, ``"step.*"``, ``"task.completed"``, ...; see docs/events.md). Events
         published from now on are buffered (``capacity``, default the engine's ``event_buffer``) until pulled."""
+        from .subscription import Subscription  # loaded with the first subscription: not on the open/handle path
+
         return Subscription(self, pattern, capacity)
 
     # ---- running steps -------------------------------------------------------------------------------
@@ -262,6 +267,14 @@ def _text(task_uuid: TaskUuid) -> bytes:
 
 def _request(**fields: Any) -> bytes:
     return dumps({k: v for k, v in fields.items() if v is not None})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Subscription":  # as before: tasker.engine.Subscription is tasker.Subscription
+        from .subscription import Subscription
+
+        return Subscription
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Engine", "Subscription"]
