@@ -107,6 +107,9 @@ public sealed partial class TaskerEngine : IAsyncDisposable
 
         var task = TaskFactory.Create(template, request, Options, Now);
         var createdEvent = Events.IsWanted(EventNames.TaskCreated) ? TaskFactory.CreatedEvent(task) : null;
+        // The answer when the task is created: what was stored, with no read back. Built before the store takes the
+        // instance (the PostgreSQL store keeps it as this process's committed copy, which the next claim changes).
+        var view = TaskViews.Build(task, Now, []);
         var (uuid, created) = await _store.CreateTaskAsync(task, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("tasker.task.uuid", uuid.ToString());
         if (created && createdEvent is not null)
@@ -116,7 +119,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
             EngineLog.TaskCreated(_log, uuid, task.Header.Namespace, task.Header.Name);
             _work.Raise(); // other processes: the store announced the new task with its insert
         }
-        return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
+        return new CreateTaskResult(created ? view : await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
     }
 
     public async ValueTask<TaskView> GetTaskAsync(Guid taskUuid, bool includeTransitions = false, CancellationToken cancellationToken = default)

@@ -13,6 +13,9 @@ internal static class TaskFactory
 
     public static WorkflowTask Create(TaskTemplate template, TaskRequest request, TaskerOptions options, DateTimeOffset now)
     {
+        // Microseconds, as PostgreSQL keeps them: the task as created is the task as stored (the creator's view of it
+        // is built from this instance, not read back).
+        now = Microseconds(now);
         var context = request.Context is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c : JsonValues.EmptyObject;
         if (context.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("context must be a JSON object", "context");
@@ -51,7 +54,7 @@ internal static class TaskFactory
             TimeoutSeconds = template.TimeoutSeconds,
             TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
-            RequestedAt = request.RequestedAt ?? now,
+            RequestedAt = request.RequestedAt is { } requested ? Microseconds(requested) : now,
             UpdatedAt = now,
         };
 
@@ -136,4 +139,7 @@ internal static class TaskFactory
         Reason = "created",
         Actor = task.Header.Initiator,
     };
+
+    private static DateTimeOffset Microseconds(DateTimeOffset time) =>
+        new(time.Ticks - time.Ticks % TimeSpan.TicksPerMicrosecond, time.Offset);
 }

@@ -29,6 +29,32 @@ public sealed class StatementCountTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task Creating_a_task_is_its_template_lookup_and_its_insert_and_answers_what_a_read_shows()
+    {
+        var (engine, store) = await EngineAsync();
+        await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
+        await CreateAsync(engine, PgWorkflows.Mixed);
+
+        var before = store.Statistics;
+        var created = await engine.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = "pg", Name = TemplateName(PgWorkflows.Mixed), Initiator = "test",
+            Context = JsonValues.Parse("{\"order\": 7}", "context"),
+            RequestedAt = new DateTimeOffset(2026, 12, 2, 8, 0, 0, TimeSpan.Zero).AddTicks(1234567), // sub-microsecond
+        });
+        var cost = store.Statistics.Since(before);
+
+        // No read back: the answer is the task as it was written, to the microsecond PostgreSQL keeps.
+        Assert.Equal(2L, cost.Statements);
+        var read = await engine.GetTaskAsync(created.Task.TaskUuid);
+        static object Fields(TaskHeader h) => (h.Uuid, h.Namespace, h.Name, h.Version, h.State, string.Join(",", h.Tags), h.Priority,
+            h.Initiator, h.Identity, h.CreatedAt, h.UpdatedAt, h.RequestedAt, h.FinishedAt, h.Context.GetProperty("order").GetInt32());
+        Assert.Equal(Fields(read.Header), Fields(created.Task.Header));
+        Assert.Equal(read.Steps.Select(s => (s.StepUuid, s.Name, s.State, s.Readiness.Ready)),
+            created.Task.Steps.Select(s => (s.StepUuid, s.Name, s.State, s.Readiness.Ready)));
+    }
+
+    [PostgresFact]
     public async Task A_work_claim_of_several_tasks_is_two_round_trips_its_find_and_its_write()
     {
         var (engine, store) = await EngineAsync();
