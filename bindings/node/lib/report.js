@@ -86,8 +86,35 @@ async function report(host, done, claimNext) {
  * engine's last { claims, outcome } (undefined when no report was applied: every claim was stale, or the call
  * failed); `error` the first failure other than a stale claim (the other reports are applied all the same).
  */
-async function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
-  if (dones.length === 1) return oneByOne(host, dones, claimNext);
+function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
+  // Not async itself, and one step goes straight to reportOne: each async layer is a frame and a promise a step.
+  return dones.length === 1 ? reportOne(host, dones[0], claimNext) : reportWave(host, taskUuid, traceparent, dones, claimNext);
+}
+
+/**
+ * reportSteps for one step: `report` and oneByOne's bookkeeping in one async function (the engine's answer is
+ * passed on as it is, not copied).
+ */
+async function reportOne(host, done, claimNext) {
+  const { complete, text } = encode(stepRequest(done, claimNext), done);
+  let refused; // why the engine refused the step's result
+  try {
+    return { answer: await host.call(complete ? 'stepComplete' : 'stepFail', text), error: undefined };
+  } catch (e) {
+    if (!(complete && e instanceof ValidationError && REFUSED.has(e.code))) return notApplied(e);
+    refused = e.message;
+  }
+  try {
+    return { answer: await host.call('stepFail', refusedRequest(done, claimNext, refused)), error: undefined };
+  } catch (e) {
+    return notApplied(e);
+  }
+}
+
+/** reportSteps' answer when a report was not applied: a stale claim is no error. */
+const notApplied = (e) => ({ answer: undefined, error: e instanceof StaleClaimError ? undefined : e });
+
+async function reportWave(host, taskUuid, traceparent, dones, claimNext) {
   const encoded = dones.map((done) => encode(waveReport(done), done));
   // Each report is encoded on its own (a result that is not JSON fails only its step, and the texts are kept for
   // the one-by-one fallback), so the request is those texts joined, not one JSON.stringify of a whole object.

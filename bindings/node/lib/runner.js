@@ -23,7 +23,9 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
  */
 async function handleTask(host, taskUuid, traceparent) {
   const names = [...host.handlers.keys()];
-  const claimNext = (maxSteps) => ({ max_steps: maxSteps, handlers: names, worker_id: host.workerId });
+  // One claim_next object per count of free slots, made once: a report is written from it, never changes it.
+  const claimNexts = [];
+  const claimNext = (maxSteps) => (claimNexts[maxSteps] ??= { max_steps: maxSteps, handlers: names, worker_id: host.workerId });
   // Requests are written out field by field, not with object spread (report.js's stepRequest says why).
   const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, max_steps: host.concurrency,
     handlers: names, worker_id: host.workerId }));
@@ -81,7 +83,7 @@ async function handleTask(host, taskUuid, traceparent) {
       failure === undefined && free > 0 ? claimNext(free) : undefined);
     if (answer !== undefined) {
       outcome = answer.outcome;
-      claims.push(...answer.claims);
+      for (const next of answer.claims) claims.push(next);
     }
     if (error !== undefined) failure ??= error;
     // Only stale claims (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing
@@ -110,7 +112,10 @@ async function runStep(host, claim, traceparent) {
   const done = { ref, stepName: claim.step.name, run: undefined, failed: false, output: undefined, error: undefined };
   try {
     const handler = host.handlers.get(claim.step.handler)();
-    done.output = await handler.processResults(await handler.process(ctx));
+    const output = handler.processResults(await handler.process(ctx));
+    // Only an object or a function can be a promise (or thenable); awaiting anything else costs a promise a step
+    // (the default processResults returns its input) and changes nothing but which microtask the run ends in.
+    done.output = output !== null && (typeof output === 'object' || typeof output === 'function') ? await output : output;
   } catch (e) {
     done.failed = true;
     done.error = e;
