@@ -40,44 +40,69 @@ async function handleTask(host, taskUuid, traceparent) {
     finished.push(entry);
     wake?.();
   };
+  // A run in flight with others ends through `ended` (it may end while the loop waits on another); runStep does not
+  // reject, should it (a bug), handle rejects with that once the others are reported.
+  const track = (run) => {
+    const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
+    run.then((done) => {
+      entry.done = done;
+      ended(entry);
+    }, (e) => {
+      entry.crashed = true;
+      entry.bug = e;
+      ended(entry);
+    });
+  };
   let yielded = performance.now();
   for (;;) {
+    // The run just started when no other is in flight (every step of a task handled with concurrency 1, the last
+    // steps of most): the loop waits for it directly, without an entry, two callbacks, a derived promise and a
+    // wake-up promise a step (docs/performance.md, "Node's allocation per step, second round").
+    let lone;
     while (claims.length > 0 && running < host.concurrency) {
-      const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
+      const run = runStep(host, claims.shift(), traceparent);
       running += 1;
-      // runStep does not reject; should it (a bug), handle rejects with that once the others are reported.
-      runStep(host, claims.shift(), traceparent).then((done) => {
-        entry.done = done;
-        ended(entry);
-      }, (e) => {
-        entry.crashed = true;
-        entry.bug = e;
-        ended(entry);
-      });
+      if (lone !== undefined) {
+        track(lone); // started first, so tracked first: claim order
+        lone = undefined;
+      }
+      if (running === 1) lone = run;
+      else track(run);
     }
     if (running === 0) {
       if (failure !== undefined) throw failure;
       return new Outcome(outcome);
     }
-    // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
-    // handlers that started together end in the same turn, so a wave crosses once.
-    if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
-    wake = undefined;
-    if (finished.length < running) {
-      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
-      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
-      await yieldToEventLoop();
-      yielded = performance.now();
+    let dones;
+    if (lone !== undefined) {
+      running = 0;
+      try {
+        dones = [await lone];
+      } catch (e) {
+        failure ??= e;
+        continue;
+      }
+    } else {
+      // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
+      // handlers that started together end in the same turn, so a wave crosses once.
+      if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
+      wake = undefined;
+      if (finished.length < running) {
+        // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+        // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
+        await yieldToEventLoop();
+        yielded = performance.now();
+      }
+      if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
+      const batch = finished.splice(0, MAX_REPORTS);
+      running -= batch.length;
+      dones = [];
+      for (const entry of batch) {
+        if (entry.crashed) failure ??= entry.bug;
+        else dones.push(entry.done);
+      }
+      if (dones.length === 0) continue;
     }
-    if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
-    const batch = finished.splice(0, MAX_REPORTS);
-    running -= batch.length;
-    const dones = [];
-    for (const entry of batch) {
-      if (entry.crashed) failure ??= entry.bug;
-      else dones.push(entry.done);
-    }
-    if (dones.length === 0) continue;
     const free = host.concurrency - running - claims.length;
     const { answer, error } = await reportSteps(host, taskUuid, traceparent, dones,
       failure === undefined && free > 0 ? claimNext(free) : undefined);
