@@ -66,6 +66,7 @@ class Engine {
   #closing;
   #sync;
   #handlers = new Map();
+  #host; // handle's snapshot of the handlers (#handleHost)
   #concurrency;
   #workerId;
   #timed;
@@ -241,6 +242,7 @@ class Engine {
    */
   registerHandler(name, handler) {
     this.#handlers.set(name, handlerFactory(name, handler));
+    this.#host = undefined; // the next handle takes a new snapshot
     return this;
   }
 
@@ -347,15 +349,28 @@ class Engine {
   async handle(taskUuid, options = {}) {
     const { traceparent } = options;
     if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
-    const host = {
-      call: (name, text) => this.#call(name, text),
-      handlers: new Map(this.#handlers),
-      concurrency: this.#concurrency,
-      workerId: this.#workerId,
-      timed: this.#timed,
-      logger: this.#logger,
-    };
-    return handleTask(host, String(taskUuid), traceparent || undefined);
+    return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+  }
+
+  /**
+   * What `handle` runs with: the engine's calls and a snapshot of the registered handlers, which a handle in flight
+   * keeps while registerHandler makes the next one. Made once per registration rather than once a task: handleTask
+   * only reads it.
+   */
+  #handleHost() {
+    if (this.#host === undefined) {
+      const handlers = new Map(this.#handlers);
+      this.#host = {
+        call: (name, text) => this.#call(name, text),
+        handlers,
+        names: [...handlers.keys()],
+        concurrency: this.#concurrency,
+        workerId: this.#workerId,
+        timed: this.#timed,
+        logger: this.#logger,
+      };
+    }
+    return this.#host;
   }
 
   // ---- worker mode (worker.js) ----------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Runs a task's steps and resolves with the last outcome. `host`: { call(name, text) -> answer, handlers (a Map of
- * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock), logger (where step
+ * name -> factory, fixed for this call), names (optionally: its keys, as an array), concurrency, workerId, timed (false on a manual clock), logger (where step
  * failures are logged; null for nowhere), and optionally started(ctx, ref), told of each step as its handler starts
  * (worker.js) }.
  */
 async function handleTask(host, taskUuid, traceparent) {
-  const names = [...host.handlers.keys()];
+  const names = host.names ?? [...host.handlers.keys()];
   // One claim_next object per count of free slots, made once: a report is written from it, never changes it.
   const claimNexts = [];
   const claimNext = (maxSteps) => (claimNexts[maxSteps] ??= { max_steps: maxSteps, handlers: names, worker_id: host.workerId });
