@@ -147,20 +147,31 @@ class Engine {
 
   /**
    * One JSON call, resolving with the parsed answer: synchronously for small memory-store requests (`options.sync`
-   * false: never), else on a worker thread. Not an async function: on the synchronous path, which the step loop takes
-   * about ten times a task, an async function's frame and promise are allocation for nothing; a throw becomes a
-   * rejection here, as it would there.
+   * false: never), else on a worker thread. Not an async function: on the synchronous path an async function's frame
+   * and promise are allocation for nothing; a throw becomes a rejection here, as it would there.
    */
   #call(name, input, options) {
-    const { handle } = this.#resources;
-    if (handle !== undefined && !this.#closed && this.#sync && options?.sync !== false && input.length <= SYNC_LIMIT) {
+    if (options?.sync !== false) {
       try {
-        return Promise.resolve(JSON.parse(native.jsonSync(name, handle, input)));
+        const answer = this.#callNow(name, input);
+        if (answer !== undefined) return Promise.resolve(answer);
       } catch (e) {
         return Promise.reject(e);
       }
     }
     return this.#callAsync(name, input, options?.sync !== false);
+  }
+
+  /**
+   * The parsed answer of a call made at once, on this thread (throwing what the engine threw), or undefined when the
+   * call cannot be made so (PostgreSQL, a large request, an engine not open yet or closed): #call's promise then.
+   * The step loop reports through this when it can (report.js's reportOne), so the memory store's step path has no
+   * promise per report.
+   */
+  #callNow(name, input) {
+    const { handle } = this.#resources;
+    if (handle === undefined || this.#closed || !this.#sync || input.length > SYNC_LIMIT) return undefined;
+    return JSON.parse(native.jsonSync(name, handle, input)); // a JSON answer is never undefined
   }
 
   async #callAsync(name, input, sync) {
@@ -362,6 +373,7 @@ class Engine {
       const handlers = new Map(this.#handlers);
       this.#host = {
         call: (name, text) => this.#call(name, text),
+        callNow: (name, text) => this.#callNow(name, text),
         handlers,
         names: [...handlers.keys()],
         concurrency: this.#concurrency,

@@ -104,8 +104,8 @@ async function handleTask(host, taskUuid, traceparent) {
       if (dones.length === 0) continue;
     }
     const free = host.concurrency - running - claims.length;
-    const { answer, error } = await reportSteps(host, taskUuid, traceparent, dones,
-      failure === undefined && free > 0 ? claimNext(free) : undefined);
+    const reported = reportSteps(host, taskUuid, traceparent, dones, failure === undefined && free > 0 ? claimNext(free) : undefined);
+    const { answer, error } = reported instanceof Promise ? await reported : reported;
     if (answer !== undefined) {
       outcome = answer.outcome;
       for (const next of answer.claims) claims.push(next);
