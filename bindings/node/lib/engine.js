@@ -66,6 +66,7 @@ class Engine {
   #closing;
   #sync;
   #handlers = new Map();
+  #host; // handle's snapshot of the handlers (#handleHost)
   #concurrency;
   #workerId;
   #timed;
@@ -144,8 +145,36 @@ class Engine {
     return this.#resources.handle;
   }
 
-  /** One JSON call: synchronously for small memory-store requests, else on a worker thread. */
-  async #call(name, input, { sync = true } = {}) {
+  /**
+   * One JSON call, resolving with the parsed answer: synchronously for small memory-store requests (`options.sync`
+   * false: never), else on a worker thread. Not an async function: on the synchronous path an async function's frame
+   * and promise are allocation for nothing; a throw becomes a rejection here, as it would there.
+   */
+  #call(name, input, options) {
+    if (options?.sync !== false) {
+      try {
+        const answer = this.#callNow(name, input);
+        if (answer !== undefined) return Promise.resolve(answer);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.#callAsync(name, input, options?.sync !== false);
+  }
+
+  /**
+   * The parsed answer of a call made at once, on this thread (throwing what the engine threw), or undefined when the
+   * call cannot be made so (PostgreSQL, a large request, an engine not open yet or closed): #call's promise then.
+   * The step loop reports through this when it can (report.js's reportOne), so the memory store's step path has no
+   * promise per report.
+   */
+  #callNow(name, input) {
+    const { handle } = this.#resources;
+    if (handle === undefined || this.#closed || !this.#sync || input.length > SYNC_LIMIT) return undefined;
+    return JSON.parse(native.jsonSync(name, handle, input)); // a JSON answer is never undefined
+  }
+
+  async #callAsync(name, input, sync) {
     const handle = this.#resources.handle ?? (await this.#handle());
     if (this.#closed) throw new InvalidHandleError('the engine is closed');
     if (sync && this.#sync && input.length <= SYNC_LIMIT) return JSON.parse(native.jsonSync(name, handle, input));
@@ -224,6 +253,7 @@ class Engine {
    */
   registerHandler(name, handler) {
     this.#handlers.set(name, handlerFactory(name, handler));
+    this.#host = undefined; // the next handle takes a new snapshot
     return this;
   }
 
@@ -330,15 +360,29 @@ class Engine {
   async handle(taskUuid, options = {}) {
     const { traceparent } = options;
     if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
-    const host = {
-      call: (name, text) => this.#call(name, text),
-      handlers: new Map(this.#handlers),
-      concurrency: this.#concurrency,
-      workerId: this.#workerId,
-      timed: this.#timed,
-      logger: this.#logger,
-    };
-    return handleTask(host, String(taskUuid), traceparent || undefined);
+    return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+  }
+
+  /**
+   * What `handle` runs with: the engine's calls and a snapshot of the registered handlers, which a handle in flight
+   * keeps while registerHandler makes the next one. Made once per registration rather than once a task: handleTask
+   * only reads it.
+   */
+  #handleHost() {
+    if (this.#host === undefined) {
+      const handlers = new Map(this.#handlers);
+      this.#host = {
+        call: (name, text) => this.#call(name, text),
+        callNow: (name, text) => this.#callNow(name, text),
+        handlers,
+        names: [...handlers.keys()],
+        concurrency: this.#concurrency,
+        workerId: this.#workerId,
+        timed: this.#timed,
+        logger: this.#logger,
+      };
+    }
+    return this.#host;
   }
 
   // ---- worker mode (worker.js) ----------------------------------------------------------------------------------

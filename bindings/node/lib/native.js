@@ -264,21 +264,30 @@ function callAsync(fn, ...args) {
 const SCRATCH_MAX = 64 * 1024;
 let scratch;
 
-/** (bytes, length) of a synchronous call's request: a string in the scratch buffer, bytes as they are. */
+/**
+ * The bytes of a synchronous call's request: a string in the scratch buffer, bytes as they are; their length is
+ * left in `encodedLength` (not returned in a pair: an array a call).
+ */
+let encodedLength = 0;
 function encodeSync(input) {
-  if (input instanceof Uint8Array) return [input, input.length];
+  if (input instanceof Uint8Array) {
+    encodedLength = input.length;
+    return input;
+  }
   const length = Buffer.byteLength(input, 'utf8');
-  if (length > SCRATCH_MAX) return [Buffer.from(input, 'utf8'), length];
+  encodedLength = length;
+  if (length > SCRATCH_MAX) return Buffer.from(input, 'utf8');
   if (scratch === undefined || scratch.length < length) scratch = Buffer.allocUnsafe(Math.max(length, 4096));
-  return [scratch, scratch.write(input, 0, 'utf8')];
+  scratch.write(input, 0, 'utf8');
+  return scratch;
 }
 
 /** One (engine, data, len, out) call, synchronously: the answer as text. */
 function jsonSync(name, engine, input) {
   const f = load();
-  const [data, length] = encodeSync(input);
+  const data = encodeSync(input);
   const out = sharedSlot();
-  check(f.json[name](engine, data, length, out));
+  check(f.json[name](engine, data, encodedLength, out));
   return take(out);
 }
 

@@ -82,12 +82,58 @@ async function report(host, done, claimNext) {
 
 /**
  * Reports the finished steps of task `taskUuid` (`dones`, in claim order, at most MAX_REPORTS) and claims per
- * `claimNext`, in one call when there are several. Never rejects: resolves with { answer, error }: `answer` the
+ * `claimNext`, in one call when there are several. Never rejects: { answer, error } (or a promise of it): `answer` the
  * engine's last { claims, outcome } (undefined when no report was applied: every claim was stale, or the call
  * failed); `error` the first failure other than a stale claim (the other reports are applied all the same).
  */
-async function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
-  if (dones.length === 1) return oneByOne(host, dones, claimNext);
+function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
+  // Not async itself, and one step goes straight to reportOne: each async layer is a frame and a promise a step.
+  return dones.length === 1 ? reportOne(host, dones[0], claimNext) : reportWave(host, taskUuid, traceparent, dones, claimNext);
+}
+
+/**
+ * reportSteps for one step: `report` and oneByOne's bookkeeping in one function (the engine's answer is passed on as
+ * it is, not copied). When the host can make the call at once (`host.callNow`: the memory store), the answer is
+ * returned as it is, not as a promise: the step loop reports each step of a task handled one step at a time, and an
+ * async function, its promise and the await of the call are most of what a report allocates.
+ */
+function reportOne(host, done, claimNext) {
+  const { complete, text } = encode(stepRequest(done, claimNext), done);
+  const name = complete ? 'stepComplete' : 'stepFail';
+  let answer;
+  try {
+    answer = host.callNow?.(name, text);
+  } catch (e) {
+    return isRefusal(complete, e) ? failRefused(host, done, claimNext, e.message) : notApplied(e);
+  }
+  return answer !== undefined ? { answer, error: undefined } : reportOneLater(host, done, claimNext, complete, name, text);
+}
+
+/** reportOne through the host's asynchronous call. */
+async function reportOneLater(host, done, claimNext, complete, name, text) {
+  try {
+    return { answer: await host.call(name, text), error: undefined };
+  } catch (e) {
+    return isRefusal(complete, e) ? failRefused(host, done, claimNext, e.message) : notApplied(e);
+  }
+}
+
+/** True when the engine refused a completion's result (the step then fails with InvalidResult instead). */
+const isRefusal = (complete, e) => complete && e instanceof ValidationError && REFUSED.has(e.code);
+
+/** Fails a step whose result the engine refused (`message`: why); reportSteps' answer. */
+async function failRefused(host, done, claimNext, message) {
+  try {
+    return { answer: await host.call('stepFail', refusedRequest(done, claimNext, message)), error: undefined };
+  } catch (e) {
+    return notApplied(e);
+  }
+}
+
+/** reportSteps' answer when a report was not applied: a stale claim is no error. */
+const notApplied = (e) => ({ answer: undefined, error: e instanceof StaleClaimError ? undefined : e });
+
+async function reportWave(host, taskUuid, traceparent, dones, claimNext) {
   const encoded = dones.map((done) => encode(waveReport(done), done));
   // Each report is encoded on its own (a result that is not JSON fails only its step, and the texts are kept for
   // the one-by-one fallback), so the request is those texts joined, not one JSON.stringify of a whole object.

@@ -17,13 +17,15 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Runs a task's steps and resolves with the last outcome. `host`: { call(name, text) -> answer, handlers (a Map of
- * name -> factory, fixed for this call), concurrency, workerId, timed (false on a manual clock), logger (where step
+ * name -> factory, fixed for this call), names (optionally: its keys, as an array), concurrency, workerId, timed (false on a manual clock), logger (where step
  * failures are logged; null for nowhere), and optionally started(ctx, ref), told of each step as its handler starts
  * (worker.js) }.
  */
 async function handleTask(host, taskUuid, traceparent) {
-  const names = [...host.handlers.keys()];
-  const claimNext = (maxSteps) => ({ max_steps: maxSteps, handlers: names, worker_id: host.workerId });
+  const names = host.names ?? [...host.handlers.keys()];
+  // One claim_next object per count of free slots, made once: a report is written from it, never changes it.
+  const claimNexts = [];
+  const claimNext = (maxSteps) => (claimNexts[maxSteps] ??= { max_steps: maxSteps, handlers: names, worker_id: host.workerId });
   // Requests are written out field by field, not with object spread (report.js's stepRequest says why).
   const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, max_steps: host.concurrency,
     handlers: names, worker_id: host.workerId }));
@@ -38,50 +40,75 @@ async function handleTask(host, taskUuid, traceparent) {
     finished.push(entry);
     wake?.();
   };
+  // A run in flight with others ends through `ended` (it may end while the loop waits on another); runStep does not
+  // reject, should it (a bug), handle rejects with that once the others are reported.
+  const track = (run) => {
+    const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
+    run.then((done) => {
+      entry.done = done;
+      ended(entry);
+    }, (e) => {
+      entry.crashed = true;
+      entry.bug = e;
+      ended(entry);
+    });
+  };
   let yielded = performance.now();
   for (;;) {
+    // The run just started when no other is in flight (every step of a task handled with concurrency 1, the last
+    // steps of most): the loop waits for it directly, without an entry, two callbacks, a derived promise and a
+    // wake-up promise a step (docs/performance.md, "Node's allocation per step, second round").
+    let lone;
     while (claims.length > 0 && running < host.concurrency) {
-      const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
+      const run = runStep(host, claims.shift(), traceparent);
       running += 1;
-      // runStep does not reject; should it (a bug), handle rejects with that once the others are reported.
-      runStep(host, claims.shift(), traceparent).then((done) => {
-        entry.done = done;
-        ended(entry);
-      }, (e) => {
-        entry.crashed = true;
-        entry.bug = e;
-        ended(entry);
-      });
+      if (lone !== undefined) {
+        track(lone); // started first, so tracked first: claim order
+        lone = undefined;
+      }
+      if (running === 1) lone = run;
+      else track(run);
     }
     if (running === 0) {
       if (failure !== undefined) throw failure;
       return new Outcome(outcome);
     }
-    // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
-    // handlers that started together end in the same turn, so a wave crosses once.
-    if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
-    wake = undefined;
-    if (finished.length < running) {
-      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
-      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
-      await yieldToEventLoop();
-      yielded = performance.now();
+    let dones;
+    if (lone !== undefined) {
+      running = 0;
+      try {
+        dones = [await lone];
+      } catch (e) {
+        failure ??= e;
+        continue;
+      }
+    } else {
+      // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
+      // handlers that started together end in the same turn, so a wave crosses once.
+      if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
+      wake = undefined;
+      if (finished.length < running) {
+        // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+        // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
+        await yieldToEventLoop();
+        yielded = performance.now();
+      }
+      if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
+      const batch = finished.splice(0, MAX_REPORTS);
+      running -= batch.length;
+      dones = [];
+      for (const entry of batch) {
+        if (entry.crashed) failure ??= entry.bug;
+        else dones.push(entry.done);
+      }
+      if (dones.length === 0) continue;
     }
-    if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
-    const batch = finished.splice(0, MAX_REPORTS);
-    running -= batch.length;
-    const dones = [];
-    for (const entry of batch) {
-      if (entry.crashed) failure ??= entry.bug;
-      else dones.push(entry.done);
-    }
-    if (dones.length === 0) continue;
     const free = host.concurrency - running - claims.length;
-    const { answer, error } = await reportSteps(host, taskUuid, traceparent, dones,
-      failure === undefined && free > 0 ? claimNext(free) : undefined);
+    const reported = reportSteps(host, taskUuid, traceparent, dones, failure === undefined && free > 0 ? claimNext(free) : undefined);
+    const { answer, error } = reported instanceof Promise ? await reported : reported;
     if (answer !== undefined) {
       outcome = answer.outcome;
-      claims.push(...answer.claims);
+      for (const next of answer.claims) claims.push(next);
     }
     if (error !== undefined) failure ??= error;
     // Only stale claims (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing
@@ -110,7 +137,10 @@ async function runStep(host, claim, traceparent) {
   const done = { ref, stepName: claim.step.name, run: undefined, failed: false, output: undefined, error: undefined };
   try {
     const handler = host.handlers.get(claim.step.handler)();
-    done.output = await handler.processResults(await handler.process(ctx));
+    const output = handler.processResults(await handler.process(ctx));
+    // Only an object or a function can be a promise (or thenable); awaiting anything else costs a promise a step
+    // (the default processResults returns its input) and changes nothing but which microtask the run ends in.
+    done.output = output !== null && (typeof output === 'object' || typeof output === 'function') ? await output : output;
   } catch (e) {
     done.failed = true;
     done.error = e;

@@ -88,6 +88,40 @@ test('an async processResults is awaited', async (t) => {
   assert.equal(step.result, 'ab');
 });
 
+test('a thenable returned by processResults is awaited; other values are stored as they are', async (t) => {
+  class Thenable extends tasker.StepHandler {
+    process() { return 'a'; }
+    processResults(output) { return { then: (resolve) => resolve(`${output}-then`) }; }
+  }
+  assert.equal((await runOne(t, Thenable)).step.result, 'a-then');
+  class Plain extends tasker.StepHandler {
+    process() { return 'a'; }
+    processResults(output) { return [output, { nested: true }, 0]; }
+  }
+  assert.deepEqual((await runOne(t, Plain)).step.result, ['a', { nested: true }, 0]);
+  assert.equal((await runOne(t, handler(() => 0))).step.result, 0);
+  assert.equal((await runOne(t, handler(() => false))).step.result, false);
+});
+
+test('handle runs with the handlers registered when it was called; a handler registered meanwhile serves the next one', async (t) => {
+  const engine = manualEngine(t);
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  engine.registerHandler('Other', handler(async () => { await gate; return 'other'; }));
+  await engine.registerTemplate('name: two_handlers\nnamespace_name: js\nversion: 1.0.0\nsteps:\n' +
+    '  - name: first\n    handler: { callable: Other }\n  - name: then\n    handler: { callable: Late }\n    dependencies: [first]\n');
+  const task = await engine.createTask('two_handlers', { namespace: 'js' });
+  const running = engine.handle(task.uuid);
+  await sleep(5); // the step `first` is running, in the handle that started without Late
+  engine.registerHandler('Late', handler(() => 'late'));
+  release();
+  const outcome = await running;
+  assert.deepEqual([outcome.action, outcome.waitingForHandlers], ['reenqueue', [{ handler: 'Late', steps: ['then'] }]]);
+  const next = await engine.handle(task.uuid);
+  assert.equal(next.action, 'complete');
+  assert.equal((await engine.getTask(task.uuid)).step('then').result, 'late');
+});
+
 test('a thrown error becomes a retryable failure with its name, message and stack', async (t) => {
   const { outcome, step } = await runOne(t, handler(() => { throw new RangeError('bad sku'); }));
   assert.equal(outcome.action, 'reenqueue');
