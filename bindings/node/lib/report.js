@@ -98,7 +98,13 @@ function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
  * async function, its promise and the await of the call are most of what a report allocates.
  */
 function reportOne(host, done, claimNext) {
-  const { complete, text } = encode(stepRequest(done, claimNext), done);
+  let complete;
+  let text;
+  try {
+    ({ complete, text } = encode(stepRequest(done, claimNext), done));
+  } catch (e) {
+    return notApplied(e); // not encodable (a BigInt set on the context, say): handle reports the other runs first
+  }
   const name = complete ? 'stepComplete' : 'stepFail';
   let answer;
   try {

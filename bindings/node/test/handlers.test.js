@@ -325,3 +325,16 @@ test('registerHandler refuses what is not a handler', (t) => {
   assert.throws(() => engine.registerHandler('X', class NotAHandler {}), /must be a tasker.StepHandler subclass/);
   assert.throws(() => engine.registerHandler('', () => null), /non-empty string/);
 });
+
+test('a report that cannot be encoded fails handle only after the other steps in flight are reported', async (t) => {
+  const engine = manualEngine(t, { concurrency: 2 });
+  await engine.registerTemplate('name: pair\nnamespace_name: js\nversion: 1.0.0\nsteps:\n'
+    + '  - name: a\n    handler: { callable: Unencodable }\n  - name: b\n    handler: { callable: Slow }\n');
+  // Set directly, past setAttribute's checks: the report's request cannot be written as JSON.
+  engine.registerHandler('Unencodable', handler((ctx) => { ctx.attributes.big = 1n; }));
+  engine.registerHandler('Slow', handler(async () => { await sleep(20); return { ok: true }; }));
+  const task = await engine.createTask('pair', { namespace: 'js' });
+  await assert.rejects(engine.handle(task.uuid), TypeError);
+  const b = (await engine.getTask(task.uuid)).step('b');
+  assert.deepEqual([b.state, b.result], ['complete', { ok: true }]);
+});

@@ -119,7 +119,10 @@ public sealed partial class TaskerEngine : IAsyncDisposable
             EngineLog.TaskCreated(_log, uuid, task.Header.Namespace, task.Header.Name);
             _work.Raise(); // other processes: the store announced the new task with its insert
         }
-        return new CreateTaskResult(created ? view : await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), created);
+        if (!created)
+            return new CreateTaskResult(await GetTaskAsync(uuid, includeTransitions: false, cancellationToken).ConfigureAwait(false), false);
+        view.Header.Context = task.Header.Context; // as the store keeps it (set before it shared the instance; claims never change it)
+        return new CreateTaskResult(view, true);
     }
 
     public async ValueTask<TaskView> GetTaskAsync(Guid taskUuid, bool includeTransitions = false, CancellationToken cancellationToken = default)

@@ -15,7 +15,7 @@ internal static class TaskFactory
     {
         // Microseconds, as PostgreSQL keeps them: the task as created is the task as stored (the creator's view of it
         // is built from this instance, not read back).
-        now = Microseconds(now);
+        now = Microseconds(now.ToUniversalTime());
         var context = request.Context is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } c ? c : JsonValues.EmptyObject;
         if (context.ValueKind != JsonValueKind.Object)
             throw TaskerException.InvalidArgument("context must be a JSON object", "context");
@@ -54,7 +54,7 @@ internal static class TaskFactory
             TimeoutSeconds = template.TimeoutSeconds,
             TraceParent = string.IsNullOrEmpty(request.TraceParent) ? null : request.TraceParent,
             CreatedAt = now,
-            RequestedAt = request.RequestedAt is { } requested ? Microseconds(requested) : now,
+            RequestedAt = request.RequestedAt is { } requested ? Microseconds(requested.ToUniversalTime()) : now,
             UpdatedAt = now,
         };
 
@@ -140,6 +140,12 @@ internal static class TaskFactory
         Actor = task.Header.Initiator,
     };
 
-    private static DateTimeOffset Microseconds(DateTimeOffset time) =>
-        new(time.Ticks - time.Ticks % TimeSpan.TicksPerMicrosecond, time.Offset);
+    /// <summary>Truncated toward 2000-01-01, as Npgsql writes a timestamptz (microseconds since then).</summary>
+    private static DateTimeOffset Microseconds(DateTimeOffset time)
+    {
+        var sinceEpoch = time.Ticks - PostgresEpochTicks;
+        return new(time.Ticks - sinceEpoch % TimeSpan.TicksPerMicrosecond, time.Offset);
+    }
+
+    private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 }

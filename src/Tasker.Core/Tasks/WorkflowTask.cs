@@ -250,7 +250,8 @@ public sealed class TaskHeader
     public required string Name { get; init; }
     public required string Version { get; init; }
     public TaskState State { get; internal set; }
-    public JsonElement Context { get; init; }
+    /// <summary>The task's context; a store that keeps it in another form (PostgreSQL's jsonb) sets that form at creation.</summary>
+    public JsonElement Context { get; internal set; }
     public IReadOnlyList<string> Tags { get; init; } = [];
     public int Priority { get; init; }
     public string? Initiator { get; init; }

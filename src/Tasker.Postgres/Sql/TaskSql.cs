@@ -25,7 +25,7 @@ internal static class TaskSql
             VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
                 $15, $16, $17, $18, $19, $20, $45, $46, $49)
             ON CONFLICT DO NOTHING
-            RETURNING task_uuid
+            RETURNING task_uuid, context
         ), s AS (
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
                 retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts,
@@ -60,7 +60,7 @@ internal static class TaskSql
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NOT NULL
         )
-        SELECT t.task_uuid
+        SELECT t.task_uuid, t.context::text
         FROM t
         LEFT JOIN LATERAL (SELECT pg_notify($51, '') WHERE $50) n ON true
         """;

@@ -21,8 +21,14 @@ internal static class TaskInserter
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
             counters.RoundTrip(1);
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid created)
-                return (created, true);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // The context as jsonb keeps it (keys reordered, duplicates dropped, numbers normalized): what every
+                // read of the task returns, so the creator's answer shows the same.
+                task.Header.Context = JsonValues.Parse(reader.GetString(1), "context");
+                return (reader.GetGuid(0), true);
+            }
         }
 
         var h = task.Header;

@@ -33,7 +33,9 @@ internal static class WorkSql
     /// at the head of the queue for as long as its transaction runs, and a find that stopped there came back empty
     /// and slept until the next poll, 1.5 to 2 times fewer 1-step tasks a second with two workers). Only the first one
     /// comes back (<c>passed_so_far</c>, a running count the window computes row by row, reading one row ahead, so the
-    /// walk still stops right after the $4-th row it returns), which is all the caller needs to know.
+    /// walk still stops right after the $4-th row it returns), which is all the caller needs to know. Past
+    /// 256 of them (a bulk operator change holding many tasks), every further one comes back
+    /// and fills the limit: a find never walks an unbounded stretch of held tasks.
     /// </para>
     /// <para>
     /// A task on which a worker is running a step (<c>busy</c>: a step in progress whose lease has not expired) is not
@@ -92,7 +94,7 @@ internal static class WorkSql
             SELECT l.task_uuid, l.rank, l.created_at, l.busy, l.passed
             FROM (SELECT l.*, count(*) FILTER (WHERE l.passed) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS passed_so_far
                   FROM looked l) l
-            WHERE NOT l.passed OR l.passed_so_far = 1
+            WHERE NOT l.passed OR l.passed_so_far = 1 OR l.passed_so_far > 256
             LIMIT $4)
         SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy
         FROM found f

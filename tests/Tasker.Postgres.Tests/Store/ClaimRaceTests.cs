@@ -169,7 +169,7 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
-    public async Task A_work_claim_locks_no_more_of_the_queue_than_it_takes_and_one_more()
+    public async Task A_work_claim_locks_at_most_two_tasks_of_the_queue_beyond_those_it_takes()
     {
         var (a, storeA) = await EngineAsync();
         await a.RegisterTemplateAsync(PgWorkflows.Flat);
