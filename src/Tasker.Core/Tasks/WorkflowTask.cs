@@ -59,6 +59,31 @@ public sealed class WorkflowTask
     internal bool IsCandidate(int index) => _candidates.Contains(index);
     internal int UnsatisfiedParents(int index) => _unsatisfiedParents[index];
 
+    /// <summary>
+    /// When a worker may next claim a step of this task, whatever its handler: the task's creation when a step is
+    /// ready now (so ready work goes oldest task first), a retry's time, an in-flight step's lease expiry; the earliest
+    /// of these, or null when there is none (finished, or every step waiting on others or out of attempts). The
+    /// PostgreSQL store keeps it on the task row, so that a work claim's find starts at claimable work instead of
+    /// walking every task a worker is running. Computed by the same rules as the claim's own check.
+    /// </summary>
+    internal DateTimeOffset? ClaimableAt()
+    {
+        if (State.IsFinished()) return null;
+        DateTimeOffset? earliest = null;
+        foreach (var i in Candidates)
+        {
+            var step = Steps[i];
+            var at = step.State == StepState.WaitingForRetry && step.NextRetryAt is { } retry && retry > Header.CreatedAt
+                ? retry
+                : Header.CreatedAt;
+            if (earliest is not { } e || at < e) earliest = at;
+        }
+        foreach (var i in InFlight)
+            if (Steps[i].LeaseExpiresAt is { } expires && (earliest is not { } e || expires < e))
+                earliest = expires;
+        return earliest;
+    }
+
     /// <summary>Up to this many steps a scan finds a step faster than a hash lookup, and keeps no index per task.</summary>
     private const int ScanLimit = 32;
 

@@ -21,9 +21,9 @@ internal static class TaskSql
         ), t AS (
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
-                transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds)
+                transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds, claimable_at)
             VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45, $46, $49)
+                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52)
             ON CONFLICT DO NOTHING
             RETURNING task_uuid, context
         ), s AS (
@@ -126,7 +126,8 @@ internal static class TaskSql
     /// <para>
     /// $1–$7: task uuid, expected row_version, state, updated_at, finished_at, transition_count, write stamp.
     /// $8–$20: each dirty step's task and step uuid and mutable columns. $21–$30: each transition's uuid, task, step
-    /// (NULL for a task transition), ordinal, from, to, reason, actor, attempt, time.
+    /// (NULL for a task transition), ordinal, from, to, reason, actor, attempt, time. $31: each task's claimable_at
+    /// (with the header columns; numbered last because it came last, in migration 10).
     /// </para>
     /// </summary>
     public const string Write = $"""
@@ -159,9 +160,10 @@ internal static class TaskSql
     private const string WriteHeader = """
         UPDATE tasker_tasks k
             SET state = u.state, updated_at = u.updated_at, finished_at = u.finished_at, transition_count = u.transition_count,
-                last_write_uuid = u.write_uuid, row_version = k.row_version + 1
-            FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::uuid[])
-                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid)
+                last_write_uuid = u.write_uuid, row_version = k.row_version + 1, claimable_at = u.claimable_at
+            FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::uuid[],
+                        $31::timestamptz[])
+                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid, claimable_at)
             WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version
         """;
 

@@ -20,6 +20,7 @@ internal static class TaskInserter
             AddParameters(command.Parameters, task, definitionKey);
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
+            command.Parameters.Add(Parameters.Timestamp(task.ClaimableAt())); // $52: where a work claim's find looks
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

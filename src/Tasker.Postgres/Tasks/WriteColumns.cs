@@ -18,6 +18,7 @@ internal sealed class WriteColumns
     private readonly List<DateTime?> _taskFinishedAt = [];
     private readonly List<int> _transitionCount = [];
     private readonly List<Guid> _writeUuid = [];
+    private readonly List<DateTime?> _claimableAt = [];
 
     // Dirty steps: their mutable columns.
     private readonly List<Guid> _stepTask = [];
@@ -62,6 +63,7 @@ internal sealed class WriteColumns
         _taskFinishedAt.Add(Parameters.Utc(h.FinishedAt));
         _transitionCount.Add(write.TransitionCount + task.NewTransitions.Count);
         _writeUuid.Add(write.WriteUuid);
+        _claimableAt.Add(Parameters.Utc(task.ClaimableAt()));
 
         foreach (var index in task.DirtySteps)
         {
@@ -99,7 +101,7 @@ internal sealed class WriteColumns
         _at.Add(at);
     }
 
-    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, in <see cref="TaskSql.Write"/>'s order.</summary>
+    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, $31 the headers' claimable_at, in <see cref="TaskSql.Write"/>'s order.</summary>
     public void AddParameters(NpgsqlParameterCollection p)
     {
         p.Add(Parameters.Array(_taskUuid.ToArray()));
@@ -134,5 +136,7 @@ internal sealed class WriteColumns
         p.Add(Parameters.TextArray(_actor.ToArray()));
         p.Add(Parameters.IntArray(_attempt.ToArray()));
         p.Add(Parameters.TimestampArray(_at.ToArray()));
+
+        p.Add(Parameters.TimestampArray(_claimableAt.ToArray()));
     }
 }

@@ -8,15 +8,20 @@ internal static class WorkSql
     /// Finds and (see below) locks tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts left,
     /// every parent complete or resolved; or in progress with its lease expired (the claim expires it and takes it
     /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks. Highest priority first,
-    /// then oldest. Run inside the work claim's transaction, which writes the claims and commits.
+    /// then earliest claimable (<c>claimable_at</c>: a task with a step ready now counts from its creation, so oldest
+    /// first; a retry from its time, an expired lease from its expiry). Run inside the work claim's transaction, which
+    /// writes the claims and commits.
     /// <para>
-    /// <c>walk</c> steps through tasker_tasks_unfinished_idx one entry at a time (each step a LIMIT 1 index probe
-    /// past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task. The probe has no filter but the
-    /// index's own predicate, so a LIMIT 1 index scan is always the cheapest plan for it whatever the statistics say; a
-    /// namespace filter inside it made the generic plan's guess of its selectivity choose a bitmap scan of every queued
-    /// task and a sort, per probe. No index on step state: it would make every step write a non-HOT update; each walked
-    /// task's steps come through their (task_uuid, step_index) key. <c>ready</c> is materialized so that its ready-step
-    /// check runs before the lock: a task whose steps are all running is passed, not locked.
+    /// <c>walk</c> steps through tasker_tasks_claimable_idx (migration 10) one entry at a time (each step a LIMIT 1
+    /// index probe past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task. Only tasks with
+    /// <c>claimable_at</c> up to now are on it: a task whose steps are all running sits beyond the walk until its
+    /// leases expire, so a find does not grow with the work in flight. The probe's only filter is on an index column
+    /// (checked in the index, no row visited), so a LIMIT 1 index scan is always the cheapest plan for it whatever the
+    /// statistics say; a namespace filter inside it made the generic plan's guess of its selectivity choose a bitmap
+    /// scan of every queued task and a sort, per probe. No index on step state: it would make every step write a
+    /// non-HOT update; each walked task's steps come through their (task_uuid, step_index) key, and are checked here
+    /// whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its ready-step check runs before the
+    /// lock: a task whose steps are all running is passed, not locked.
     /// </para>
     /// <para>
     /// The lock is <c>FOR UPDATE SKIP LOCKED</c>, taken by <c>tasker_hold_task</c> (migration 9) only if the task's
@@ -52,23 +57,23 @@ internal static class WorkSql
     /// </summary>
     public const string ClaimReadyTasks = $"""
         WITH RECURSIVE walk AS (
-            (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace, t.row_version
+            (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.claimable_at, t.namespace, t.row_version
              FROM tasker_tasks t
-             WHERE t.finished_state IS NULL
-             ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
+             WHERE t.finished_state IS NULL AND t.claimable_at <= $3
+             ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
              LIMIT 1)
             UNION ALL
-            (SELECT n.task_uuid, n.rank, n.created_at, n.namespace, n.row_version
+            (SELECT n.task_uuid, n.rank, n.claimable_at, n.namespace, n.row_version
              FROM walk w
              CROSS JOIN LATERAL (
-                 SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.created_at, t.namespace, t.row_version
+                 SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.claimable_at, t.namespace, t.row_version
                  FROM tasker_tasks t
-                 WHERE t.finished_state IS NULL
-                   AND (-(t.priority::bigint), t.created_at, t.task_uuid) > (w.rank, w.created_at, w.task_uuid)
-                 ORDER BY -(t.priority::bigint), t.created_at, t.task_uuid
+                 WHERE t.finished_state IS NULL AND t.claimable_at <= $3
+                   AND (-(t.priority::bigint), t.claimable_at, t.task_uuid) > (w.rank, w.claimable_at, w.task_uuid)
+                 ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
                  LIMIT 1) n)
         ), ready AS MATERIALIZED (
-            SELECT w.task_uuid, w.rank, w.created_at, w.row_version
+            SELECT w.task_uuid, w.rank, w.claimable_at, w.row_version
             FROM walk w
             WHERE ($2::text[] IS NULL OR w.namespace = ANY($2))
               AND EXISTS (
@@ -83,7 +88,7 @@ internal static class WorkSql
                         JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
                         WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))))
         ), looked AS (
-            SELECT r.task_uuid, r.rank, r.created_at, b.busy, NOT b.busy AND NOT h.held AS passed
+            SELECT r.task_uuid, r.rank, r.claimable_at, b.busy, NOT b.busy AND NOT h.held AS passed
             FROM ready r
             CROSS JOIN LATERAL (
                 SELECT EXISTS (SELECT 1 FROM tasker_workflow_steps s
@@ -91,7 +96,7 @@ internal static class WorkSql
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN b.busy THEN false ELSE tasker_hold_task(r.task_uuid, r.row_version) END AS held) h
         ), found AS MATERIALIZED (
-            SELECT l.task_uuid, l.rank, l.created_at, l.busy, l.passed
+            SELECT l.task_uuid, l.rank, l.claimable_at, l.busy, l.passed
             FROM (SELECT l.*, count(*) FILTER (WHERE l.passed) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS passed_so_far
                   FROM looked l) l
             WHERE NOT l.passed OR l.passed_so_far = 1 OR l.passed_so_far > 256
@@ -100,7 +105,7 @@ internal static class WorkSql
         FROM found f
         LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed) t ON true
         LEFT JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s ON true
-        ORDER BY f.rank, f.created_at, f.task_uuid
+        ORDER BY f.rank, f.claimable_at, f.task_uuid
         """;
 
     /// <summary>The ordinal of the task uuid in <see cref="ClaimReadyTasks"/>'s rows (after the load columns).</summary>
