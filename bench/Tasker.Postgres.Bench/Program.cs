@@ -18,12 +18,14 @@ using Tasker.Postgres.Bench;
 //              [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
 //   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
 //              [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
+//   find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000] [--claims 200] [--batch 8]
+//                                                   (a work claim's time with that many steps in flight)
 //
 // The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
 
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness|side-by-side|work-worker [--options]");
+    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness|side-by-side|work-worker|find-scale [--options]");
     return 2;
 }
 
@@ -56,6 +58,8 @@ try
             return await Tasker.Postgres.Bench.WorkMode.WorkModeWorker.RunAsync(cli);
         case "side-by-side":
             return await Tasker.Postgres.Bench.WorkMode.SideBySide.RunAsync(cli);
+        case "find-scale":
+            return await Tasker.Postgres.Bench.WorkMode.FindScale.RunAsync(cli);
         default:
             Console.Error.WriteLine($"unknown command '{args[0]}'");
             return 2;

@@ -261,8 +261,12 @@ public sealed class PostgresStore : IStore
         }
     }
 
+    private int _disposed;
+
+    /// <summary>Stops the listener and retention and closes the pool; a second call does nothing (an engine disposes its store too).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (_retention is not null) await _retention.DisposeAsync().ConfigureAwait(false);
         await _work.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);

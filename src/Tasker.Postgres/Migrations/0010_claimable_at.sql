@@ -33,5 +33,10 @@ FROM (
 ) c
 WHERE t.task_uuid = c.task_uuid;
 
+-- Rows inserted without it, by a process still on an older library during a rolling upgrade, are found first rather
+-- than never (their claim then writes the real value). Older processes' updates leave it as it was: at worst a step
+-- they make ready is found when the lease another process's claim wrote expires.
+ALTER TABLE tasker_tasks ALTER COLUMN claimable_at SET DEFAULT '-infinity';
+
 CREATE INDEX tasker_tasks_claimable_idx ON tasker_tasks ((-(priority::bigint)), claimable_at, task_uuid)
     WHERE finished_state IS NULL AND claimable_at IS NOT NULL;

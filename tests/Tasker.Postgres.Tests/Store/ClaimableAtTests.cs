@@ -107,6 +107,22 @@ public sealed class ClaimableAtTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_task_an_older_library_inserted_without_claimable_at_is_found_first()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var newer = await CreateAsync(engine, Chain);
+        var older = await CreateAsync(engine, Chain);
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_tasks SET claimable_at = DEFAULT WHERE task_uuid = $1", older);
+
+        var claim = Assert.Single(await engine.ClaimWorkAsync(Work()));
+
+        Assert.Equal(older, claim.TaskUuid);
+        Assert.Equal(Clock.GetUtcNow() + Lease, await ClaimableAtAsync(older));
+        Assert.Equal(newer, Assert.Single(await engine.ClaimWorkAsync(Work())).TaskUuid);
+    }
+
+    [PostgresFact]
     public async Task Migration_10_gives_the_tasks_already_there_what_the_engine_writes()
     {
         var (engine, _) = await EngineAsync(Clock);

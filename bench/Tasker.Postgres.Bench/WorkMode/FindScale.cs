@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Globalization;
+using Tasker.Core;
+
+namespace Tasker.Postgres.Bench.WorkMode;
+
+/// <summary>
+/// <c>find-scale</c>: what a work claim costs with many steps in flight (issue 13). Per count K of <c>--in-flight</c>:
+/// a fresh schema, K tasks of the 1-step template claimed with a long lease and left running (as long handlers
+/// would be), <c>--queued</c> more waiting; then <c>--claims</c> work claims of <c>--batch</c> steps each, each
+/// claim's steps completed before the next claim (so K stays the same), one process. Prints the median and p90 of a
+/// claim's wall time, in ms, per K: a claim whose find walked every unfinished task grew with K.
+/// </summary>
+internal static class FindScale
+{
+    public static async Task<int> RunAsync(Cli cli)
+    {
+        var url = cli.DatabaseUrl();
+        var queued = cli.Int("queued", 2_000);
+        var claims = cli.Int("claims", 200);
+        var batch = cli.Int("batch", 8);
+        var counts = cli.String("in-flight", "0,100,1000,5000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture));
+        Console.WriteLine("| tasks in flight | claims | steps asked a claim | claim ms, median | p90 | claims that got fewer |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var inFlight in counts)
+        {
+            var (median, p90, shortClaims) = await MeasureAsync(url, inFlight, Math.Max(queued, claims * batch), claims, batch);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {inFlight:N0} | {claims} | {batch} | {median:F2} | {p90:F2} | {shortClaims} |"));
+        }
+        return 0;
+    }
+
+    private static async Task<(double Median, double P90, int Short)> MeasureAsync(string url, int inFlight, int queued, int claims, int batch)
+    {
+        var schema = $"fscale_{Guid.NewGuid().ToString("N")[..8]}";
+        var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-find" });
+        try
+        {
+            await using var engine = new TaskerEngine(store); // disposes the store
+            await engine.RegisterTemplateAsync(BenchTemplates.Single());
+            // Oldest first in the order of work: the running tasks are the head of the queue the finds start at.
+            await CreateAsync(engine, inFlight);
+            var longLease = new WorkClaimOptions(BenchTemplates.Handlers, 500, TimeSpan.FromHours(1), "holder", null, TimeSpan.Zero);
+            for (var held = 0; held < inFlight;)
+                held += (await engine.ClaimWorkAsync(longLease with { MaxSteps = Math.Min(500, inFlight - held) })).Count;
+            await CreateAsync(engine, queued);
+
+            var options = new WorkClaimOptions(BenchTemplates.Handlers, batch, TimeSpan.FromMinutes(1), "measured", null, TimeSpan.Zero);
+            for (var i = 0; i < 20; i++) await ClaimAndCompleteAsync(engine, options); // warm-up: plans, pool, caches
+            var times = new List<double>(claims);
+            var fewer = 0;
+            for (var i = 0; i < claims; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var claimed = await engine.ClaimWorkAsync(options);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (claimed.Count < batch) fewer++;
+                await CompleteAsync(engine, claimed);
+            }
+            times.Sort();
+            return (times[times.Count / 2], times[times.Count * 9 / 10], fewer);
+        }
+        finally
+        {
+            await using var admin = Npgsql.NpgsqlDataSource.Create(PostgresConnectionString.Normalize(url));
+            await using var drop = admin.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static async Task ClaimAndCompleteAsync(TaskerEngine engine, WorkClaimOptions options) =>
+        await CompleteAsync(engine, await engine.ClaimWorkAsync(options));
+
+    private static async Task CompleteAsync(TaskerEngine engine, IReadOnlyList<StepClaim> claimed)
+    {
+        foreach (var c in claimed)
+            await engine.CompleteStepAsync(c.TaskUuid, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject);
+    }
+
+    private static async Task CreateAsync(TaskerEngine engine, int count)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+                await engine.CreateTaskAsync(new TaskRequest { Namespace = BenchTemplates.Namespace, Name = "single", Initiator = "bench" });
+        }));
+    }
+}
