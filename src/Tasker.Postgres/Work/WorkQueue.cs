@@ -53,7 +53,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             var self = s.self;
             // This process's own changes of a found task wait for the claim (they take turns at the task's gate) and then
             // start from its committed copy in the task cache, instead of waiting for the row lock and losing their
-            // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over.
+            // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over. Gates
+            // are striped: a found task whose gate this claim already holds for another one is taken all the same.
             var turns = new List<SemaphoreSlim>();
             var done = false; // committed: nothing to roll back
             try
@@ -64,12 +65,15 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 foreach (var row in found)
                 {
                     var gate = self._gates.For(row.TaskUuid);
-                    if (turns.Contains(gate) || !gate.Wait(0))
+                    if (!turns.Contains(gate))
                     {
-                        passed = true;
-                        continue;
+                        if (!gate.Wait(0))
+                        {
+                            passed = true;
+                            continue;
+                        }
+                        turns.Add(gate);
                     }
-                    turns.Add(gate);
                     rows.Add(row);
                 }
                 var tasks = new List<WorkflowTask>(rows.Count);

@@ -141,6 +141,22 @@ public sealed class ClaimRaceTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_work_claim_takes_every_ready_task_it_asks_for_when_nobody_else_holds_any()
+    {
+        // 200 tasks: this process's per-task gates are 1,024 stripes, so some of them share one (about 19 pairs).
+        var single = PgWorkflows.Yaml("single", ("only", []));
+        var (a, _) = await EngineAsync();
+        await a.RegisterTemplateAsync(single);
+        var tasks = new HashSet<Guid>();
+        for (var i = 0; i < 200; i++) tasks.Add(await CreateAsync(a, single));
+        var handlers = new HashSet<string>(StringComparer.Ordinal) { "only_handler" };
+
+        var claims = await a.ClaimWorkAsync(new WorkClaimOptions(handlers, 200, TimeSpan.FromSeconds(30), "a", null, TimeSpan.Zero));
+
+        Assert.Equal(tasks, claims.Select(c => c.TaskUuid).ToHashSet());
+    }
+
+    [PostgresFact]
     public async Task A_work_claim_goes_on_past_all_the_tasks_another_process_holds_however_many()
     {
         var (a, storeA) = await EngineAsync();
