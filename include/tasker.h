@@ -547,8 +547,8 @@ TASKER_API tasker_error_t *tasker_steps_claim(tasker_engine_t *engine, const uin
 
 /**
  * Worker mode: claims up to max_steps ready steps of the caller's handlers across all tasks, highest task priority
- * first, then oldest task first, waiting up to wait_seconds for work to appear (blocking the calling thread; call it
- * from a worker thread). Every rule of tasker_steps_claim holds: attempts are counted now, each claim has a token,
+ * first, then oldest task first (a step due for retry, or whose lease expired, ranks at that time), waiting up to
+ * wait_seconds for work to appear (blocking the calling thread; call it from a worker thread). Every rule of tasker_steps_claim holds: attempts are counted now, each claim has a token,
  * a lease and its deadline_at, and only its token can report the step (with claim_next, to go on with that task).
  * Work created or made ready in this process wakes a waiting call at once; on PostgreSQL, other processes announce
  * theirs with NOTIFY and a poll every "work_poll_seconds" (engine config, default 1) covers a lost notification.

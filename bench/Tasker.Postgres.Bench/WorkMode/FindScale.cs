@@ -13,6 +13,8 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// </summary>
 internal static class FindScale
 {
+    private const int WarmUpClaims = 20;
+
     public static async Task<int> RunAsync(Cli cli)
     {
         var url = cli.DatabaseUrl();
@@ -24,7 +26,7 @@ internal static class FindScale
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         foreach (var inFlight in counts)
         {
-            var (median, p90, shortClaims) = await MeasureAsync(url, inFlight, Math.Max(queued, claims * batch), claims, batch);
+            var (median, p90, shortClaims) = await MeasureAsync(url, inFlight, Math.Max(queued, (WarmUpClaims + claims) * batch), claims, batch);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {inFlight:N0} | {claims} | {batch} | {median:F2} | {p90:F2} | {shortClaims} |"));
         }
         return 0;
@@ -46,7 +48,7 @@ internal static class FindScale
             await CreateAsync(engine, queued);
 
             var options = new WorkClaimOptions(BenchTemplates.Handlers, batch, TimeSpan.FromMinutes(1), "measured", null, TimeSpan.Zero);
-            for (var i = 0; i < 20; i++) await ClaimAndCompleteAsync(engine, options); // warm-up: plans, pool, caches
+            for (var i = 0; i < WarmUpClaims; i++) await ClaimAndCompleteAsync(engine, options); // plans, pool, caches
             var times = new List<double>(claims);
             var fewer = 0;
             for (var i = 0; i < claims; i++)

@@ -9,7 +9,8 @@ public sealed partial class TaskerEngine
 {
     /// <summary>
     /// Worker mode: claims up to <see cref="WorkClaimOptions.MaxSteps"/> ready steps of the caller's handlers across
-    /// all tasks, highest task priority first, then oldest first, waiting up to <see cref="WorkClaimOptions.Wait"/>
+    /// all tasks, highest task priority first, then oldest first (a step due for retry, or whose lease expired, ranks at
+    /// that time), waiting up to <see cref="WorkClaimOptions.Wait"/>
     /// for work to appear. Every rule of a per-task claim holds (attempts, leases, deadlines, fencing).
     /// </summary>
     public async ValueTask<IReadOnlyList<StepClaim>> ClaimWorkAsync(WorkClaimOptions options, CancellationToken cancellationToken = default)

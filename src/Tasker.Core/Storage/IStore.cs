@@ -48,8 +48,9 @@ public interface IStore : IAsyncDisposable
 
     /// <summary>
     /// Worker mode's claim across tasks: finds tasks with steps ready now whose handler is one of
-    /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then oldest
-    /// first), runs <paramref name="change"/> on them, persists what it changed in one commit and then calls
+    /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then by
+    /// <see cref="WorkflowTask.ClaimableAt"/>: oldest task first, a step due for retry or whose lease expired at that
+    /// time), runs <paramref name="change"/> on them, persists what it changed in one commit and then calls
     /// <c>committed</c> for each changed task. If the change throws, nothing is persisted. The change may run more than
     /// once (a store retries after a transient error), each time on fresh copies.
     /// <para>

@@ -2,7 +2,8 @@ namespace Tasker.Core;
 
 /// <summary>
 /// A claim across tasks (worker mode): up to <see cref="MaxSteps"/> ready steps whose handlers the caller has, from
-/// any task, highest task priority first, then oldest task first.
+/// any task, highest task priority first, then oldest task first (a step due for retry, or whose lease expired, ranks
+/// at that time).
 /// </summary>
 /// <param name="Handlers">The handlers the worker runs; only their steps are claimed. Required and non-empty.</param>
 /// <param name="Namespaces">Only tasks of these namespaces; null for every namespace.</param>

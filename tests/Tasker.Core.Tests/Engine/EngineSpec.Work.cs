@@ -33,6 +33,24 @@ public abstract partial class EngineSpec
     }
 
     [Fact]
+    public async Task A_step_due_for_retry_ranks_at_its_retry_time_among_tasks_of_its_priority()
+    {
+        await Engine.RegisterTemplateAsync(Workflows.Linear);
+        var retried = await CreateAsync("linear");
+        var first = (await Engine.ClaimWorkAsync(Work(1, "a_handler"))).Single();
+        await Engine.FailStepAsync(retried, first.StepUuid, first.ClaimToken, new StepFailure("boom", RetryAfterSeconds: 5));
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        var before = await CreateAsync("linear");
+        Clock.Advance(TimeSpan.FromSeconds(4));
+        var after = await CreateAsync("linear");
+        Clock.Advance(TimeSpan.FromSeconds(1));
+
+        var claims = await Engine.ClaimWorkAsync(Work(3, "a_handler"));
+
+        Assert.Equal([before, retried, after], claims.Select(c => c.TaskUuid));
+    }
+
+    [Fact]
     public async Task A_work_claim_takes_only_steps_of_the_workers_handlers()
     {
         await Engine.RegisterTemplateAsync(Workflows.Diamond);

@@ -8,7 +8,8 @@ public sealed partial class MemoryStore
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(change);
-        var candidates = new List<(int Priority, DateTimeOffset CreatedAt, Guid Uuid, Entry Entry)>();
+        // In the order the PostgreSQL store's find walks: priority, then when the task's work became claimable.
+        var candidates = new List<(int Priority, DateTimeOffset ClaimableAt, Guid Uuid, Entry Entry)>();
         foreach (var entry in _tasks.Values)
         {
             var header = entry.Task.Header;
@@ -16,11 +17,11 @@ public sealed partial class MemoryStore
             lock (entry)
             {
                 if (!entry.Task.State.IsFinished() && HasReadyStep(entry.Task, query.Handlers, now))
-                    candidates.Add((header.Priority, header.CreatedAt, header.Uuid, entry));
+                    candidates.Add((header.Priority, entry.Task.ClaimableAt() ?? header.CreatedAt, header.Uuid, entry));
             }
         }
         candidates.Sort(static (a, b) => b.Priority != a.Priority ? b.Priority.CompareTo(a.Priority)
-            : a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Uuid.CompareTo(b.Uuid));
+            : a.ClaimableAt != b.ClaimableAt ? a.ClaimableAt.CompareTo(b.ClaimableAt) : a.Uuid.CompareTo(b.Uuid));
 
         // Held in order of work, never waited for: a task another thread holds is passed over, so two claims cannot
         // deadlock whatever they reach for.
