@@ -141,7 +141,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     }
 
     /// <summary>
-    /// <c>BEGIN</c> and the find, in one round trip: the locked tasks' rows and the busy tasks' uuids, each in order of
+    /// <c>BEGIN</c>, <see cref="WorkSql.GenericPlan"/> and the find, in one round trip: the locked tasks' rows and the busy tasks' uuids, each in order of
     /// work, and whether candidates were passed over (held or changed by another).
     /// </summary>
     private async ValueTask<(List<TaskRow> Rows, List<Guid> Busy, bool Passed)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
@@ -152,6 +152,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         var passed = false;
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(WorkSql.GenericPlan));
         var find = new NpgsqlBatchCommand(WorkSql.ClaimReadyTasks);
         find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = query.Handlers.ToArray() });
         find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
@@ -161,7 +162,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         batch.BatchCommands.Add(find);
         _counters.RoundTrip(1);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        // BEGIN returns no rows; the reader starts at the find's result (stepping on only if a driver showed BEGIN's).
+        // BEGIN and SET return no rows; the reader starts at the find's result (stepping on only if a driver showed theirs).
         while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

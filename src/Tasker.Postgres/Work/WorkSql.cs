@@ -117,6 +117,16 @@ internal static class WorkSql
     /// <summary>The ordinal of <c>busy</c> in <see cref="ClaimReadyTasks"/>'s rows: a worker is running a step of the task.</summary>
     public const int FoundBusy = 39;
 
+    /// <summary>
+    /// Run in the claim's transaction before <see cref="ClaimReadyTasks"/>: its prepared statement runs its generic plan
+    /// instead of being planned again for each call. PostgreSQL's plan cache kept choosing a custom plan for the find
+    /// (its generic plan's estimated cost, from default selectivities, looked higher), and planning this statement costs
+    /// about 0.7 ms, twice what running it does when the queue has work. The find is written so that its generic plan
+    /// is the right one whatever the parameters: each probe is a LIMIT 1 scan of one index. <c>SET LOCAL</c>: ends
+    /// with the transaction, so no other statement on the pooled connection is affected.
+    /// </summary>
+    public const string GenericPlan = "SET LOCAL plan_cache_mode = force_generic_plan";
+
     /// <summary>$1: the channel (<see cref="WorkChannel"/>).</summary>
     public const string Announce = "SELECT pg_notify($1, '')";
 }
