@@ -9,7 +9,8 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// a fresh schema, K tasks of the 1-step template claimed with a long lease and left running (as long handlers
 /// would be), <c>--queued</c> more waiting; then <c>--claims</c> work claims of <c>--batch</c> steps each, each
 /// claim's steps completed before the next claim (so K stays the same), one process. Prints the median and p90 of a
-/// claim's wall time, in ms, per K: a claim whose find walked every unfinished task grew with K.
+/// claim's wall time, in ms, per K: a claim whose find walked every unfinished task grew with K. With
+/// <c>--queued 0</c> every claim comes back empty, which is what a worker polling an idle queue pays.
 /// </summary>
 internal static class FindScale
 {
@@ -26,7 +27,9 @@ internal static class FindScale
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         foreach (var inFlight in counts)
         {
-            var (median, p90, shortClaims) = await MeasureAsync(url, inFlight, Math.Max(queued, (WarmUpClaims + claims) * batch), claims, batch);
+            // --queued 0: every claim finds nothing (a worker polling an empty queue while long steps run).
+            var queue = queued == 0 ? 0 : Math.Max(queued, (WarmUpClaims + claims) * batch);
+            var (median, p90, shortClaims) = await MeasureAsync(url, inFlight, queue, claims, batch);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {inFlight:N0} | {claims} | {batch} | {median:F2} | {p90:F2} | {shortClaims} |"));
         }
         return 0;
