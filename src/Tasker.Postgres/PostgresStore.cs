@@ -191,15 +191,22 @@ public sealed class PostgresStore : IStore
     public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var gate = _gates.For(taskUuid);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var gate = _gates.Join(taskUuid);
         try
         {
-            return await _updater.UpdateAsync(taskUuid, change, committed, cancellationToken).ConfigureAwait(false);
+            await gate.Turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _updater.UpdateAsync(taskUuid, change, committed, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Turn.Release();
+            }
         }
         finally
         {
-            gate.Release();
+            _gates.Leave(gate);
         }
     }
 

@@ -53,9 +53,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             var self = s.self;
             // This process's own changes of a found task wait for the claim (they take turns at the task's gate) and then
             // start from its committed copy in the task cache, instead of waiting for the row lock and losing their
-            // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over. Gates
-            // are striped: a found task whose gate this claim already holds for another one is taken all the same.
-            var turns = new List<SemaphoreSlim>();
+            // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over.
+            var turns = new List<TaskGates.Gate>();
             var done = false; // committed: nothing to roll back
             try
             {
@@ -64,16 +63,14 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
                 {
-                    var gate = self._gates.For(row.TaskUuid);
-                    if (!turns.Contains(gate))
+                    var gate = self._gates.Join(row.TaskUuid);
+                    if (!gate.Turn.Wait(0))
                     {
-                        if (!gate.Wait(0))
-                        {
-                            passed = true;
-                            continue;
-                        }
-                        turns.Add(gate);
+                        self._gates.Leave(gate);
+                        passed = true;
+                        continue;
                     }
+                    turns.Add(gate);
                     rows.Add(row);
                 }
                 var tasks = new List<WorkflowTask>(rows.Count);
@@ -115,7 +112,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             }
             finally
             {
-                foreach (var gate in turns) gate.Release();
+                foreach (var gate in turns)
+                {
+                    gate.Turn.Release();
+                    self._gates.Leave(gate);
+                }
             }
         }, cancellationToken);
 
