@@ -143,7 +143,8 @@ public sealed class ClaimRaceTests : PostgresTest
     [PostgresFact]
     public async Task A_work_claim_takes_every_ready_task_it_asks_for_when_nobody_else_holds_any()
     {
-        // 200 tasks: this process's per-task gates are 1,024 stripes, so some of them share one (about 19 pairs).
+        // 200 tasks in one claim: when this process's task gates were 1,024 stripes, about 19 pairs of them shared
+        // one and the claim passed the second task of each pair over.
         var single = PgWorkflows.Yaml("single", ("only", []));
         var (a, _) = await EngineAsync();
         await a.RegisterTemplateAsync(single);
