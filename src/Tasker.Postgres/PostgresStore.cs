@@ -166,14 +166,26 @@ public sealed class PostgresStore : IStore
     public ValueTask<TaskTemplate?> FindTemplateAsync(string ns, string name, string? version, CancellationToken cancellationToken) =>
         _templates.FindAsync(ns, name, version, cancellationToken);
 
+    /// <summary>The template as this process last found it: no query after the first (see <see cref="TemplateRepository"/>).</summary>
+    public ValueTask<TaskTemplate?> FindTemplateToCreateAsync(string ns, string name, string? version, CancellationToken cancellationToken) =>
+        _templates.FindKnownAsync(ns, name, version, cancellationToken);
+
+    /// <exception cref="TemplateChangedException">The template was changed by another process since this one looked it up.</exception>
     public async ValueTask<(Guid TaskUuid, bool Created)> CreateTaskAsync(WorkflowTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         var key = DefinitionKey.Compute(task);
+        var h = task.Header;
+        var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
         // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer).
         var announce = _work.Announcer.DueNow();
-        var created = await _executor.RunAsync("create_task", (task, key, announce, _work.Channel, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s.announce, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        var created = await _executor.RunAsync("create_task", (task, key, fingerprint, announce, _work.Channel, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s.fingerprint, s.announce, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        if (created.TemplateChanged)
+        {
+            _templates.Forget(h.Namespace, h.Name);
+            throw new TemplateChangedException(h.Namespace, h.Name);
+        }
         if (created.Created && !announce)
             _work.Announcer.Deferred();
         var transitions = task.NewTransitions.Count;
@@ -185,7 +197,7 @@ public sealed class PostgresStore : IStore
             _shapes.Remember(key, task);
             _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions));
         }
-        return created;
+        return (created.TaskUuid, created.Created);
     }
 
     public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)

@@ -102,15 +102,7 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         using var activity = TaskerTelemetry.StartOperation("create", null);
         if (request.Version is not null)
             TemplateVersion.Parse(request.Version);
-        var template = await _store.FindTemplateAsync(request.Namespace, request.Name, request.Version, cancellationToken).ConfigureAwait(false)
-            ?? throw TaskerException.NotFound("template", $"{request.Namespace}/{request.Name}" + (request.Version is null ? "" : $"@{request.Version}"));
-
-        var task = TaskFactory.Create(template, request, Options, Now);
-        var createdEvent = Events.IsWanted(EventNames.TaskCreated) ? TaskFactory.CreatedEvent(task) : null;
-        // The answer when the task is created: what was stored, with no read back. Built before the store takes the
-        // instance (the PostgreSQL store keeps it as this process's committed copy, which the next claim changes).
-        var view = TaskViews.Build(task, Now, []);
-        var (uuid, created) = await _store.CreateTaskAsync(task, cancellationToken).ConfigureAwait(false);
+        var (task, view, createdEvent, uuid, created) = await MakeTaskAsync(request, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("tasker.task.uuid", uuid.ToString());
         if (created && createdEvent is not null)
             Events.Publish(createdEvent);
@@ -124,6 +116,40 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         view.Header.Context = task.Header.Context; // as the store keeps it (set before it shared the instance; claims never change it)
         return new CreateTaskResult(view, true);
     }
+
+    /// <summary>
+    /// Looks the template up, makes the task and hands it to the store. A store that keeps templates it looked up may
+    /// find, in the create itself, that another process changed the template since (<see cref="TemplateChangedException"/>:
+    /// nothing written): the task is then made again from the template as registered now.
+    /// </summary>
+    private async ValueTask<(WorkflowTask Task, TaskView View, TaskerEvent? CreatedEvent, Guid Uuid, bool Created)> MakeTaskAsync(TaskRequest request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var template = await _store.FindTemplateToCreateAsync(request.Namespace, request.Name, request.Version, cancellationToken).ConfigureAwait(false)
+                ?? throw TaskerException.NotFound("template", $"{request.Namespace}/{request.Name}" + (request.Version is null ? "" : $"@{request.Version}"));
+            var task = TaskFactory.Create(template, request, Options, Now);
+            // The event and the answer when the task is created: what was stored, with no read back. Built before the
+            // store takes the instance (the PostgreSQL store keeps it as this process's committed copy, which the next
+            // claim changes).
+            var createdEvent = Events.IsWanted(EventNames.TaskCreated) ? TaskFactory.CreatedEvent(task) : null;
+            var view = TaskViews.Build(task, Now, []);
+            try
+            {
+                var (uuid, created) = await _store.CreateTaskAsync(task, cancellationToken).ConfigureAwait(false);
+                return (task, view, createdEvent, uuid, created);
+            }
+            catch (TemplateChangedException e)
+            {
+                // Changed again between our lookup and create each time: someone is re-registering it in a loop.
+                if (attempt == MaxTemplateAttempts)
+                    throw new TaskerException(TaskerErrorCode.Conflict, $"{e.Message}, {attempt} times; try again",
+                        new Dictionary<string, string> { ["namespace"] = e.Namespace, ["name"] = e.Name });
+            }
+        }
+    }
+
+    private const int MaxTemplateAttempts = 3;
 
     public async ValueTask<TaskView> GetTaskAsync(Guid taskUuid, bool includeTransitions = false, CancellationToken cancellationToken = default)
     {

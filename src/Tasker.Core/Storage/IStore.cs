@@ -20,6 +20,14 @@ public interface IStore : IAsyncDisposable
     ValueTask<TaskTemplate?> FindTemplateAsync(string ns, string name, string? version, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The template a create makes its task from. A store may answer from what it found before, without a query, when
+    /// its <see cref="CreateTaskAsync"/> checks that the template has not changed since (the PostgreSQL store does, and
+    /// then throws an internal exception the engine handles by looking again). By default <see cref="FindTemplateAsync"/>.
+    /// </summary>
+    ValueTask<TaskTemplate?> FindTemplateToCreateAsync(string ns, string name, string? version, CancellationToken cancellationToken) =>
+        FindTemplateAsync(ns, name, version, cancellationToken);
+
+    /// <summary>
     /// Inserts a new task, or, when a task with the same <see cref="TaskHeader.Identity"/> exists for the same
     /// namespace and name, leaves the store unchanged and returns that task's uuid with <c>created: false</c>.
     /// A created task's ready steps are announced to other processes' workers by the store itself (PostgreSQL: NOTIFY

@@ -7,13 +7,17 @@ namespace Tasker.Postgres.Sql;
 internal static class TaskSql
 {
     /// <summary>
-    /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists
-    /// (then no row is returned). The template's uuids are looked up on the way, for the relational links. With $50
+    /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists, or
+    /// when the template changed since this process looked it up: $53, the template's fingerprint then
+    /// (<see cref="TemplateSql.Fingerprint"/>; NULL: not checked), no longer matches. One row comes back: whether the
+    /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids are looked up on the way, for the relational links. With $50
     /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
     /// own).
     /// </summary>
-    public const string Create = """
-        WITH nt AS (
+    public const string Create = $"""
+        WITH current AS (
+            SELECT $53::text IS NULL OR $53::text = {TemplateSql.Fingerprint} AS template_ok
+        ), nt AS (
             SELECT n.named_task_uuid
             FROM tasker_named_tasks n
             JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
@@ -22,8 +26,9 @@ internal static class TaskSql
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
                 transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds, claimable_at)
-            VALUES ($1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52)
+            SELECT $1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
+                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52
+            FROM current WHERE current.template_ok
             ON CONFLICT DO NOTHING
             RETURNING task_uuid, context
         ), s AS (
@@ -60,9 +65,10 @@ internal static class TaskSql
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NOT NULL
         )
-        SELECT t.task_uuid, t.context::text
-        FROM t
-        LEFT JOIN LATERAL (SELECT pg_notify($51, '') WHERE $50) n ON true
+        SELECT c.template_ok, t.task_uuid, t.context::text
+        FROM current c
+        LEFT JOIN t ON true
+        LEFT JOIN LATERAL (SELECT pg_notify($51, '') WHERE $50 AND t.task_uuid IS NOT NULL) n ON true
         """;
 
     /// <summary>After a conflicting create: our own uuid first (a retried create whose first commit did land), then the identity.</summary>

@@ -37,12 +37,29 @@ internal static class TemplateSql
     /// <summary>
     /// The requested version, or every version of the template: the caller picks the highest in SemVer 2.0 order
     /// (numeric pre-release identifiers compare as numbers, which no SQL collation does). Templates have few versions.
+    /// Each row also carries the template's <see cref="Fingerprint"/>, which a create checks instead of looking the
+    /// template up again. $1 the version (NULL: every version), $2 the namespace, $3 the name (the parameters of
+    /// <see cref="Fingerprint"/>). Rows: named task uuid, source hash, version, fingerprint.
     /// </summary>
-    public const string Find = """
-        SELECT n.named_task_uuid AS NamedTaskUuid, n.source_hash AS SourceHash, n.version AS Version
+    public const string Find = $"""
+        SELECT n.named_task_uuid, n.source_hash, n.version, {Fingerprint}
         FROM tasker_named_tasks n
         JOIN tasker_namespaces s ON s.namespace_uuid = n.namespace_uuid
-        WHERE s.name = @Namespace AND n.name = @Name AND (@Version::text IS NULL OR n.version = @Version::text)
+        WHERE s.name = $2 AND n.name = $3 AND ($1::text IS NULL OR n.version = $1::text)
+        """;
+
+    /// <summary>
+    /// What every registered version of the template $2 (namespace) / $3 (name) is: a hash of each version with the hash
+    /// of its source, in version order. Registering a new version or re-registering one with other content changes it;
+    /// re-registering the same content does not. A create compares it with the one its lookup saw
+    /// (<see cref="TaskSql.Create"/>), so a process may keep templates it looked up and still never create a task from
+    /// one that another process has since replaced.
+    /// </summary>
+    public const string Fingerprint = """
+        (SELECT md5(coalesce(string_agg(f.version || ' ' || f.source_hash, ',' ORDER BY f.version COLLATE "C"), ''))
+         FROM tasker_named_tasks f
+         JOIN tasker_namespaces fs ON fs.namespace_uuid = f.namespace_uuid
+         WHERE fs.name = $2 AND f.name = $3)
         """;
 
     public const string Source = "SELECT source_json FROM tasker_named_tasks WHERE named_task_uuid = @NamedTaskUuid";

@@ -12,23 +12,32 @@ namespace Tasker.Postgres.Tasks;
 /// </summary>
 internal static class TaskInserter
 {
-    public static async ValueTask<(Guid TaskUuid, bool Created)> InsertAsync(NpgsqlConnection connection, WorkflowTask task, string definitionKey,
-        bool announce, string channel, StoreCounters counters, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the task, unless a task of its uuid or identity exists (<c>Created: false</c>, with that task's uuid) or
+    /// the template is no longer the one <paramref name="templateFingerprint"/> describes (<c>TemplateChanged</c>:
+    /// nothing written; null skips that check).
+    /// </summary>
+    public static async ValueTask<(Guid TaskUuid, bool Created, bool TemplateChanged)> InsertAsync(NpgsqlConnection connection, WorkflowTask task,
+        string definitionKey, string? templateFingerprint, bool announce, string channel, StoreCounters counters, CancellationToken cancellationToken)
     {
+        bool templateChanged;
         await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
         {
             AddParameters(command.Parameters, task, definitionKey);
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
             command.Parameters.Add(Parameters.Timestamp(task.ClaimableAt())); // $52: where a work claim's find looks
+            command.Parameters.Add(Parameters.Text(templateFingerprint)); // $53: the template as the task was made from it
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row
+            templateChanged = !reader.GetBoolean(0);
+            if (!reader.IsDBNull(1))
             {
                 // The context as jsonb keeps it (keys reordered, duplicates dropped, numbers normalized): what every
                 // read of the task returns, so the creator's answer shows the same.
-                task.Header.Context = JsonValues.Parse(reader.GetString(1), "context");
-                return (reader.GetGuid(0), true);
+                task.Header.Context = JsonValues.Parse(reader.GetString(2), "context");
+                return (reader.GetGuid(1), true, false);
             }
         }
 
@@ -38,8 +47,10 @@ internal static class TaskInserter
             new { TaskUuid = h.Uuid, h.Namespace, h.Name, h.Identity, Cancel = cancellationToken }).ConfigureAwait(false);
         return existing switch
         {
-            { } uuid when uuid == h.Uuid => (uuid, true), // our own earlier attempt committed; its reply was lost
-            { } uuid => (uuid, false),
+            { } uuid when uuid == h.Uuid => (uuid, true, false), // our own earlier attempt committed; its reply was lost
+            { } uuid => (uuid, false, false),
+            // Not inserted because the template changed (and no earlier attempt of ours landed): nothing was written.
+            null when templateChanged => (Guid.Empty, false, true),
             // The conflicting task vanished between the two statements (deleted): report it rather than guess.
             null => throw new TaskerException(TaskerErrorCode.Conflict, $"task identity conflict for {h.Namespace}/{h.Name}; try again",
                 new Dictionary<string, string> { ["namespace"] = h.Namespace, ["name"] = h.Name }),
