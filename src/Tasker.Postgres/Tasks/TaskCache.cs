@@ -18,10 +18,24 @@ internal sealed class TaskCache(int capacity)
 {
     private readonly ConcurrentDictionary<Guid, CachedTask> _tasks = new();
 
+    /// <summary>
+    /// About how many entries there are, for the bound: <see cref="ConcurrentDictionary{TKey,TValue}.Count"/> takes
+    /// every lock of the dictionary, and asking it on every write made the worker threads queue on those locks. A
+    /// race may leave this a little off (an entry replaced while it was taken out counts once more or less); the bound
+    /// is a memory guard, not a contract, and <see cref="Put"/>'s clear sets it right again.
+    /// </summary>
+    private int _approximateCount;
+
+    /// <summary>The exact count (takes every lock: for statistics, not the hot path).</summary>
     public int Count => _tasks.Count;
 
     /// <summary>Takes the entry out (exclusive use); the caller puts back a newer one after its own write.</summary>
-    public bool TryTake(Guid taskUuid, out CachedTask entry) => _tasks.TryRemove(taskUuid, out entry!);
+    public bool TryTake(Guid taskUuid, out CachedTask entry)
+    {
+        if (!_tasks.TryRemove(taskUuid, out entry!)) return false;
+        Interlocked.Decrement(ref _approximateCount);
+        return true;
+    }
 
     /// <summary>
     /// A copy read elsewhere (a worker's find): kept unless this process holds one at least as new (row versions
@@ -29,21 +43,40 @@ internal sealed class TaskCache(int capacity)
     /// </summary>
     public void Offer(CachedTask entry)
     {
-        if (capacity == 0 || entry.Task.State.IsFinished() || _tasks.Count >= capacity) return;
-        _tasks.AddOrUpdate(entry.Task.Uuid, entry, (_, held) => entry.RowVersion > held.RowVersion ? entry : held);
+        if (capacity == 0 || entry.Task.State.IsFinished() || Volatile.Read(ref _approximateCount) >= capacity) return;
+        var key = entry.Task.Uuid;
+        while (true)
+        {
+            if (_tasks.TryGetValue(key, out var held))
+            {
+                if (entry.RowVersion <= held.RowVersion || _tasks.TryUpdate(key, entry, held)) return;
+            }
+            else if (_tasks.TryAdd(key, entry))
+            {
+                Interlocked.Increment(ref _approximateCount);
+                return;
+            }
+        }
     }
 
     public void Put(CachedTask entry)
     {
         if (capacity == 0) return;
+        var key = entry.Task.Uuid;
         // Finished tasks rarely change again; don't hold their memory.
         if (entry.Task.State.IsFinished())
         {
-            _tasks.TryRemove(entry.Task.Uuid, out _);
+            TryTake(key, out _);
             return;
         }
-        if (_tasks.Count >= capacity)
+        if (Volatile.Read(ref _approximateCount) >= capacity)
+        {
             _tasks.Clear(); // crude but bounded; entries are an optimization, a miss costs one load
-        _tasks[entry.Task.Uuid] = entry;
+            Volatile.Write(ref _approximateCount, 0);
+        }
+        if (_tasks.TryAdd(key, entry))
+            Interlocked.Increment(ref _approximateCount);
+        else
+            _tasks[key] = entry;
     }
 }
