@@ -126,15 +126,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** What a handler's `process` receives: the task, the step, and the results of the steps it depends on. */
 class StepContext {
   #heartbeat;
+  #ref;
   #timed;
   #controller;
   #timer;
 
   /**
-   * `heartbeat(leaseSeconds)` resolves with the new lease expiry; `timed` is false for engines on a manual clock,
-   * whose deadlines are not wall-clock times (their signal never aborts by itself).
+   * `heartbeat(ref, leaseSeconds)` resolves with the new lease expiry (`ref`: the claim's, as the runner reports it);
+   * `timed` is false for engines on a manual clock, whose deadlines are not wall-clock times (their signal never aborts
+   * by itself).
    */
-  constructor(claim, heartbeat, timed = true) {
+  constructor(claim, heartbeat, timed = true, ref = undefined) {
     const t = claim.task;
     const s = claim.step;
     this.task = { uuid: t.task_uuid, namespace: t.namespace, name: t.name, version: t.version, context: t.context ?? {},
@@ -149,6 +151,7 @@ class StepContext {
     /** Attributes of this run's `tasker.handler` trace span; set them with `setAttribute`. */
     this.attributes = {};
     this.#heartbeat = heartbeat;
+    this.#ref = ref;
     this.#timed = timed;
   }
 
@@ -207,7 +210,7 @@ class StepContext {
    * the step was claimed again, the deadline passed, or the task was cancelled): stop working on it then.
    */
   async heartbeat(leaseSeconds) {
-    this.leaseExpiresAt = await this.#heartbeat(this, leaseSeconds);
+    this.leaseExpiresAt = await this.#heartbeat(this.#ref, leaseSeconds);
     return this.leaseExpiresAt;
   }
 }

@@ -188,4 +188,4 @@ async function oneByOne(host, dones, claimNext) {
   return { answer, error };
 }
 
-module.exports = { report, reportSteps, MAX_REPORTS };
+module.exports = { report, reportOne, reportSteps, MAX_REPORTS };
