@@ -165,13 +165,14 @@ class Engine {
   /**
    * The parsed answer of a call made at once, on this thread (throwing what the engine threw), or undefined when the
    * call cannot be made so (PostgreSQL, a large request, an engine not open yet or closed): #call's promise then.
+   * `input` is the request's text, or with `length` the buffer holding its bytes (request-bytes.js).
    * The step loop reports through this when it can (report.js's reportOne), so the memory store's step path has no
    * promise per report.
    */
-  #callNow(name, input) {
+  #callNow(name, input, length = undefined) {
     const { handle } = this.#resources;
-    if (handle === undefined || this.#closed || !this.#sync || input.length > SYNC_LIMIT) return undefined;
-    return JSON.parse(native.jsonSync(name, handle, input)); // a JSON answer is never undefined
+    if (handle === undefined || this.#closed || !this.#sync || (length ?? input.length) > SYNC_LIMIT) return undefined;
+    return JSON.parse(native.jsonSync(name, handle, input, length)); // a JSON answer is never undefined
   }
 
   async #callAsync(name, input, sync) {
@@ -373,7 +374,8 @@ class Engine {
       const handlers = new Map(this.#handlers);
       this.#host = {
         call: (name, text) => this.#call(name, text),
-        callNow: (name, text) => this.#callNow(name, text),
+        // Absent where calls never run on this thread (PostgreSQL by default): the step loop then encodes for #call.
+        callNow: this.#sync ? (name, input, length) => this.#callNow(name, input, length) : undefined,
         handlers,
         names: [...handlers.keys()],
         concurrency: this.#concurrency,
