@@ -18,7 +18,16 @@ const SYNC_LIMIT = 1 << 20;
 /** How a Worker (worker.js) gets at an engine's calls and handlers; not part of the public API. */
 const WORKER_HOST = Symbol('tasker.workerHost');
 
-const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+// Request field names are a small fixed set (ours and the options a caller passes): each converted once.
+const snakeCache = new Map();
+function snake(key) {
+  let converted = snakeCache.get(key);
+  if (converted === undefined) {
+    converted = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (snakeCache.size < 1000) snakeCache.set(key, converted);
+  }
+  return converted;
+}
 const isPlainObject = (v) => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Engine configuration in the library's snake_case (the config is ours, so nested keys are converted too). */
@@ -29,14 +38,28 @@ function snakeKeys(value) {
 
 /**
  * Drops undefined fields and converts the binding's camelCase request fields (never the values); `more` (the
- * caller's other options) is merged in this way too rather than spread into `fields` (report.js's stepRequest says why).
+ * caller's other options, but for the keys in `taken`) is merged in this way too rather than spread into `fields`
+ * (report.js's stepRequest says why). Own enumerable keys, walked with for-in rather than an Object.entries array of
+ * pairs (createTask is on every task's path).
  */
-function request(fields, more) {
+function request(fields, more, taken) {
   const out = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[snake(key)] = value;
-  if (more !== undefined) for (const [key, value] of Object.entries(more)) if (value !== undefined) out[snake(key)] = value;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (value !== undefined) out[snake(key)] = value;
+  }
+  if (more === undefined) return out;
+  for (const key in more) {
+    if (!Object.hasOwn(more, key) || taken?.has(key)) continue;
+    const value = more[key];
+    if (value !== undefined) out[snake(key)] = value;
+  }
   return out;
 }
+
+/** The options of createTask that are not passed on as they are. */
+const TASK_FIELDS = new Set(['namespace', 'version', 'context']);
 
 // The backstop for engines nobody closed: freed (tasker_engine_free, which reports nothing) when the Engine is
 // collected. The held value never references the Engine itself (that would keep it alive).
@@ -272,8 +295,9 @@ class Engine {
    * `task.created` is false when an idempotency key matched an existing task.
    */
   async createTask(name, options = {}) {
-    const { namespace, version, context = {}, ...rest } = options;
-    const answer = await this.#call('taskCreate', toJson(request({ name, namespace, version, context }, rest), 'the task request'));
+    const { namespace, version, context = {} } = options;
+    const text = toJson(request({ name, namespace, version, context }, options, TASK_FIELDS), 'the task request');
+    const answer = await this.#call('taskCreate', text);
     return new Task(answer.task, answer.created);
   }
 

@@ -27,7 +27,13 @@ function camelKeys(object) {
   return copy;
 }
 
-const hidden = (target, name, value) => Object.defineProperty(target, name, { value, enumerable: false });
+// One descriptor for every view's hidden `raw` (a new one each would be an object a view: createTask makes nine).
+const RAW = { value: undefined, enumerable: false };
+function hideRaw(target, raw) {
+  RAW.value = raw;
+  Object.defineProperty(target, 'raw', RAW);
+  RAW.value = undefined;
+}
 
 /**
  * What the host should do next. `action`: 'execute' (ready steps now), 'reenqueue' (after `delaySeconds`),
@@ -70,7 +76,7 @@ class Step {
     this.uuid = s.step_uuid;
     if (!('error' in s)) this.error = null;
     if (!('readiness' in s)) this.readiness = null;
-    hidden(this, 'raw', s);
+    hideRaw(this, s);
   }
 }
 
@@ -88,7 +94,7 @@ class Task {
     if (!('steps' in t)) this.steps = [];
     if (!('transitions' in t)) this.transitions = [];
     if (created !== undefined) this.created = created;
-    hidden(this, 'raw', t);
+    hideRaw(this, t);
   }
 
   /** The step with this name, or undefined. */

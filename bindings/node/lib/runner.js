@@ -162,10 +162,7 @@ class InFlight {
  */
 async function runStep(host, claim, traceparent) {
   const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, traceparent };
-  // The heartbeat function is the host's, made once (not a closure over this step's ref a step): the context passes
-  // the ref back.
-  const ctx = new StepContext(claim, host.heartbeat ??= (stepRef, leaseSeconds) => heartbeat(host, stepRef, leaseSeconds),
-    host.timed, ref);
+  const ctx = new StepContext(claim, hostHeartbeat(host), host.timed, ref);
   host.started?.(ctx, ref); // a Worker heartbeats the step and may give it up at shutdown
   // Unix seconds (the engine takes a number): no Date and ISO text per step. The wall clock once, the duration from
   // the monotonic one, which has sub-millisecond resolution.
@@ -187,6 +184,14 @@ async function runStep(host, claim, traceparent) {
     done.run = { started_at: startedAt, finished_at: startedAt + (performance.now() - started) / 1000, attributes: ctx.attributes };
   }
   return done;
+}
+
+/**
+ * The host's heartbeat function for step contexts, made once (not a closure over each step's ref: the context passes
+ * the ref back). Not in runStep, which would then allocate a context for `host` a step.
+ */
+function hostHeartbeat(host) {
+  return (host.heartbeat ??= (ref, leaseSeconds) => heartbeat(host, ref, leaseSeconds));
 }
 
 async function heartbeat(host, ref, leaseSeconds) {
