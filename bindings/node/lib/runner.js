@@ -32,6 +32,7 @@ async function handleTask(host, taskUuid, traceparent) {
   // copy them (docs/performance.md, "Node: what survives a scavenge").
   let reported;
   let dones;
+  let done; // a lone run's result, once it has ended
   let yielded = performance.now();
   for (;;) {
     // The run just started when no other is in flight (every step of a task handled with concurrency 1, the last
@@ -54,7 +55,6 @@ async function handleTask(host, taskUuid, traceparent) {
     }
     if (lone !== undefined) {
       running = 0;
-      let done;
       try {
         done = await lone;
       } catch (e) {
@@ -95,6 +95,12 @@ async function handleTask(host, taskUuid, traceparent) {
       for (const next of reported.answer.claims) claims.push(next);
     }
     reported = undefined;
+    if (done !== undefined) {
+      // Reported: what it holds is garbage now. This frame's generator keeps the value of its last await (this run's
+      // result) until it resumes again, that is while the next step runs; emptied, that is one small object.
+      forget(done);
+      done = undefined;
+    }
     if (error !== undefined) failure ??= error;
     // Only stale claims (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing
     // else in hand, claim once more, which records the Timeout or sees the task's new state.
@@ -106,6 +112,14 @@ async function handleTask(host, taskUuid, traceparent) {
       yielded = performance.now();
     }
   }
+}
+
+/** Empties a reported run's result (runStep's `done`) of everything but `failed`. */
+function forget(done) {
+  done.ref = undefined;
+  done.run = undefined;
+  done.output = undefined;
+  done.error = undefined;
 }
 
 /** Claims up to `host.concurrency` ready steps of the task: the engine's { claims, outcome } (a promise of it). */
