@@ -75,7 +75,15 @@ function string(value) {
 // A number's text is JSON.stringify's: the same digits as String(), without V8's number-to-string cache, which would
 // keep each step's times alive past young-generation collections (and so promote them).
 function number(value) {
-  return Number.isFinite(value) ? text(JSON.stringify(value)) : bytes(NULL);
+  return Number.isFinite(value) ? digits(JSON.stringify(value)) : bytes(NULL);
+}
+
+/** A number's text (ASCII), copied byte by byte: shorter than a call into Buffer's C++ write for a few characters. */
+function digits(json) {
+  const n = json.length;
+  if (!room(n)) return false;
+  for (let i = 0; i < n; i++) buffer[at++] = json.charCodeAt(i);
+  return true;
 }
 
 /** A step's result when it is one this writer writes (a primitive JSON.stringify writes as it is), else false. */
@@ -85,7 +93,7 @@ function result(value) {
     case 'boolean':
       return bytes(value ? TRUE : FALSE);
     case 'number':
-      return Number.isFinite(value) && text(JSON.stringify(value));
+      return Number.isFinite(value) && digits(JSON.stringify(value));
     case 'string':
       return value.isWellFormed() && string(value);
     default:
