@@ -58,6 +58,12 @@ function request(fields, more, taken) {
   return out;
 }
 
+/** createTask's Task from the engine's answer. */
+const createdTask = (answer) => new Task(answer.task, answer.created);
+
+/** What `handle` reads when it is given no options (a default `= {}` would be an object a task). */
+const NO_OPTIONS = Object.freeze({});
+
 /** The options of createTask that are not passed on as they are. */
 const TASK_FIELDS = new Set(['namespace', 'version', 'context']);
 
@@ -294,11 +300,17 @@ class Engine {
    * `sourceSystem`, `reason`, `tags`, `priority`, `idempotencyKey`, `correlationId`. Resolves with the Task;
    * `task.created` is false when an idempotency key matched an existing task.
    */
-  async createTask(name, options = {}) {
-    const { namespace, version, context = {} } = options;
-    const text = toJson(request({ name, namespace, version, context }, options, TASK_FIELDS), 'the task request');
-    const answer = await this.#call('taskCreate', text);
-    return new Task(answer.task, answer.created);
+  createTask(name, options = {}) {
+    // Not an async function (its frame, promise and await are allocation a task): a throw becomes a rejection here.
+    try {
+      const { namespace, version, context = {} } = options;
+      const text = toJson(request({ name, namespace, version, context }, options, TASK_FIELDS), 'the task request');
+      const answer = this.#callNow('taskCreate', text);
+      return answer === undefined ? this.#callAsync('taskCreate', text, true).then(createdTask)
+        : Promise.resolve(createdTask(answer));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The task with its steps (state, attempts, result, error, readiness) and its audit trail. */
@@ -382,10 +394,17 @@ class Engine {
    * the engine itself fails (e.g. NotFoundError for an unknown task, DatabaseError).
    * `options.traceparent` (W3C, e.g. from the job's data) makes this call's step spans children of the caller's span.
    */
-  async handle(taskUuid, options = {}) {
-    const { traceparent } = options;
-    if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
-    return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+  handle(taskUuid, options = undefined) {
+    // Not an async function: the task's whole run would otherwise hold its frame, its promise and the await of
+    // handleTask's (and its default options object), all of which young-generation collections copy while the task
+    // runs (docs/performance.md, "Node: what survives a scavenge"). A throw becomes a rejection here.
+    try {
+      const { traceparent } = options === undefined ? NO_OPTIONS : options;
+      if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
+      return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
