@@ -64,24 +64,15 @@ async function handleTask(host, taskUuid, traceparent) {
       lone = undefined;
       reported = reportOne(host, done, nextClaim(host, names, failure, running, claims));
     } else {
-      // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
-      // handlers that started together end in the same turn, so a wave crosses once.
-      const { finished } = inFlight;
-      if (finished.length === 0) await new Promise((resolve) => { inFlight.wake = resolve; });
-      inFlight.wake = undefined;
-      if (finished.length < running) {
-        // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
-        // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
-        await yieldToEventLoop();
+      dones = await inFlight.next(running);
+      running -= inFlight.ended;
+      if (inFlight.yielded) {
+        inFlight.yielded = false;
         yielded = performance.now();
       }
-      if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
-      const batch = finished.splice(0, MAX_REPORTS);
-      running -= batch.length;
-      dones = [];
-      for (const entry of batch) {
-        if (entry.crashed) failure ??= entry.bug;
-        else dones.push(entry.done);
+      if (inFlight.bug !== undefined) {
+        failure ??= inFlight.bug;
+        inFlight.bug = undefined;
       }
       if (dones.length === 0) continue;
       reported = reportSteps(host, taskUuid, traceparent, dones, nextClaim(host, names, failure, running, claims));
@@ -92,7 +83,8 @@ async function handleTask(host, taskUuid, traceparent) {
     const applied = reported.answer !== undefined;
     if (applied) {
       outcome = reported.answer.outcome;
-      for (const next of reported.answer.claims) claims.push(next);
+      const next = reported.answer.claims;
+      for (let i = 0; i < next.length; i++) claims.push(next[i]);
     }
     reported = undefined;
     if (done !== undefined) {
@@ -150,6 +142,36 @@ class InFlight {
   finished = [];
   order = 0; // claim order, so that steps finished together are reported in it
   wake = undefined; // resolves the loop's wait for the next run to end
+  ended = 0; // how many runs the last `next` took (reported, or crashed)
+  bug = undefined; // what a crashed run rejected with, for handle to rethrow
+  yielded = false; // whether `next` yielded to the event loop
+
+  /**
+   * The results of the runs that have ended, in claim order, at most MAX_REPORTS, once at least one has (of the
+   * `running` in flight): every run that has ended by the time this wakes is reported with the others, in one call
+   * (the runs of quick handlers that started together end in the same turn, so a wave crosses once). Here rather than
+   * in handleTask, whose frame (every local of it) young-generation collections copy while each step runs.
+   */
+  async next(running) {
+    const { finished } = this;
+    if (finished.length === 0) await new Promise((resolve) => { this.wake = resolve; });
+    this.wake = undefined;
+    if (finished.length < running) {
+      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
+      await yieldToEventLoop();
+      this.yielded = true;
+    }
+    if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
+    const batch = finished.splice(0, MAX_REPORTS);
+    this.ended = batch.length;
+    const dones = [];
+    for (const entry of batch) {
+      if (entry.crashed) this.bug ??= entry.bug;
+      else dones.push(entry.done);
+    }
+    return dones;
+  }
 
   track(run) {
     const entry = { order: this.order++, done: undefined, bug: undefined, crashed: false };
