@@ -18,7 +18,16 @@ const SYNC_LIMIT = 1 << 20;
 /** How a Worker (worker.js) gets at an engine's calls and handlers; not part of the public API. */
 const WORKER_HOST = Symbol('tasker.workerHost');
 
-const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+// Request field names are a small fixed set (ours and the options a caller passes): each converted once.
+const snakeCache = new Map();
+function snake(key) {
+  let converted = snakeCache.get(key);
+  if (converted === undefined) {
+    converted = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (snakeCache.size < 1000) snakeCache.set(key, converted);
+  }
+  return converted;
+}
 const isPlainObject = (v) => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Engine configuration in the library's snake_case (the config is ours, so nested keys are converted too). */
@@ -29,14 +38,34 @@ function snakeKeys(value) {
 
 /**
  * Drops undefined fields and converts the binding's camelCase request fields (never the values); `more` (the
- * caller's other options) is merged in this way too rather than spread into `fields` (report.js's stepRequest says why).
+ * caller's other options, but for the keys in `taken`) is merged in this way too rather than spread into `fields`
+ * (report.js's stepRequest says why). Own enumerable keys, walked with for-in rather than an Object.entries array of
+ * pairs (createTask is on every task's path).
  */
-function request(fields, more) {
+function request(fields, more, taken) {
   const out = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[snake(key)] = value;
-  if (more !== undefined) for (const [key, value] of Object.entries(more)) if (value !== undefined) out[snake(key)] = value;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const value = fields[key];
+    if (value !== undefined) out[snake(key)] = value;
+  }
+  if (more === undefined) return out;
+  for (const key in more) {
+    if (!Object.hasOwn(more, key) || taken?.has(key)) continue;
+    const value = more[key];
+    if (value !== undefined) out[snake(key)] = value;
+  }
   return out;
 }
+
+/** createTask's Task from the engine's answer. */
+const createdTask = (answer) => new Task(answer.task, answer.created);
+
+/** What `handle` reads when it is given no options (a default `= {}` would be an object a task). */
+const NO_OPTIONS = Object.freeze({});
+
+/** The options of createTask that are not passed on as they are. */
+const TASK_FIELDS = new Set(['namespace', 'version', 'context']);
 
 // The backstop for engines nobody closed: freed (tasker_engine_free, which reports nothing) when the Engine is
 // collected. The held value never references the Engine itself (that would keep it alive).
@@ -165,13 +194,14 @@ class Engine {
   /**
    * The parsed answer of a call made at once, on this thread (throwing what the engine threw), or undefined when the
    * call cannot be made so (PostgreSQL, a large request, an engine not open yet or closed): #call's promise then.
+   * `input` is the request's text, or with `length` the buffer holding its bytes (request-bytes.js).
    * The step loop reports through this when it can (report.js's reportOne), so the memory store's step path has no
    * promise per report.
    */
-  #callNow(name, input) {
+  #callNow(name, input, length = undefined) {
     const { handle } = this.#resources;
-    if (handle === undefined || this.#closed || !this.#sync || input.length > SYNC_LIMIT) return undefined;
-    return JSON.parse(native.jsonSync(name, handle, input)); // a JSON answer is never undefined
+    if (handle === undefined || this.#closed || !this.#sync || (length ?? input.length) > SYNC_LIMIT) return undefined;
+    return JSON.parse(native.jsonSync(name, handle, input, length)); // a JSON answer is never undefined
   }
 
   async #callAsync(name, input, sync) {
@@ -270,10 +300,17 @@ class Engine {
    * `sourceSystem`, `reason`, `tags`, `priority`, `idempotencyKey`, `correlationId`. Resolves with the Task;
    * `task.created` is false when an idempotency key matched an existing task.
    */
-  async createTask(name, options = {}) {
-    const { namespace, version, context = {}, ...rest } = options;
-    const answer = await this.#call('taskCreate', toJson(request({ name, namespace, version, context }, rest), 'the task request'));
-    return new Task(answer.task, answer.created);
+  createTask(name, options = {}) {
+    // Not an async function (its frame, promise and await are allocation a task): a throw becomes a rejection here.
+    try {
+      const { namespace, version, context = {} } = options;
+      const text = toJson(request({ name, namespace, version, context }, options, TASK_FIELDS), 'the task request');
+      const answer = this.#callNow('taskCreate', text);
+      return answer === undefined ? this.#callAsync('taskCreate', text, true).then(createdTask)
+        : Promise.resolve(createdTask(answer));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The task with its steps (state, attempts, result, error, readiness) and its audit trail. */
@@ -357,10 +394,17 @@ class Engine {
    * the engine itself fails (e.g. NotFoundError for an unknown task, DatabaseError).
    * `options.traceparent` (W3C, e.g. from the job's data) makes this call's step spans children of the caller's span.
    */
-  async handle(taskUuid, options = {}) {
-    const { traceparent } = options;
-    if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
-    return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+  handle(taskUuid, options = undefined) {
+    // Not an async function: the task's whole run would otherwise hold its frame, its promise and the await of
+    // handleTask's (and its default options object), all of which young-generation collections copy while the task
+    // runs (docs/performance.md, "Node: what survives a scavenge"). A throw becomes a rejection here.
+    try {
+      const { traceparent } = options === undefined ? NO_OPTIONS : options;
+      if (traceparent !== undefined && typeof traceparent !== 'string') throw new ValidationError('traceparent must be a string');
+      return handleTask(this.#handleHost(), String(taskUuid), traceparent || undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -373,7 +417,8 @@ class Engine {
       const handlers = new Map(this.#handlers);
       this.#host = {
         call: (name, text) => this.#call(name, text),
-        callNow: (name, text) => this.#callNow(name, text),
+        // Absent where calls never run on this thread (PostgreSQL by default): the step loop then encodes for #call.
+        callNow: this.#sync ? (name, input, length) => this.#callNow(name, input, length) : undefined,
         handlers,
         names: [...handlers.keys()],
         concurrency: this.#concurrency,

@@ -27,7 +27,13 @@ function camelKeys(object) {
   return copy;
 }
 
-const hidden = (target, name, value) => Object.defineProperty(target, name, { value, enumerable: false });
+// One descriptor for every view's hidden `raw` (a new one each would be an object a view: createTask makes nine).
+const RAW = { value: undefined, enumerable: false };
+function hideRaw(target, raw) {
+  RAW.value = raw;
+  Object.defineProperty(target, 'raw', RAW);
+  RAW.value = undefined;
+}
 
 /**
  * What the host should do next. `action`: 'execute' (ready steps now), 'reenqueue' (after `delaySeconds`),
@@ -70,7 +76,7 @@ class Step {
     this.uuid = s.step_uuid;
     if (!('error' in s)) this.error = null;
     if (!('readiness' in s)) this.readiness = null;
-    hidden(this, 'raw', s);
+    hideRaw(this, s);
   }
 }
 
@@ -88,7 +94,7 @@ class Task {
     if (!('steps' in t)) this.steps = [];
     if (!('transitions' in t)) this.transitions = [];
     if (created !== undefined) this.created = created;
-    hidden(this, 'raw', t);
+    hideRaw(this, t);
   }
 
   /** The step with this name, or undefined. */
@@ -126,15 +132,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** What a handler's `process` receives: the task, the step, and the results of the steps it depends on. */
 class StepContext {
   #heartbeat;
+  #ref;
   #timed;
   #controller;
   #timer;
 
   /**
-   * `heartbeat(leaseSeconds)` resolves with the new lease expiry; `timed` is false for engines on a manual clock,
-   * whose deadlines are not wall-clock times (their signal never aborts by itself).
+   * `heartbeat(ref, leaseSeconds)` resolves with the new lease expiry (`ref`: the claim's, as the runner reports it);
+   * `timed` is false for engines on a manual clock, whose deadlines are not wall-clock times (their signal never aborts
+   * by itself).
    */
-  constructor(claim, heartbeat, timed = true) {
+  constructor(claim, heartbeat, timed = true, ref = undefined) {
     const t = claim.task;
     const s = claim.step;
     this.task = { uuid: t.task_uuid, namespace: t.namespace, name: t.name, version: t.version, context: t.context ?? {},
@@ -149,6 +157,7 @@ class StepContext {
     /** Attributes of this run's `tasker.handler` trace span; set them with `setAttribute`. */
     this.attributes = {};
     this.#heartbeat = heartbeat;
+    this.#ref = ref;
     this.#timed = timed;
   }
 
@@ -207,7 +216,7 @@ class StepContext {
    * the step was claimed again, the deadline passed, or the task was cancelled): stop working on it then.
    */
   async heartbeat(leaseSeconds) {
-    this.leaseExpiresAt = await this.#heartbeat(this, leaseSeconds);
+    this.leaseExpiresAt = await this.#heartbeat(this.#ref, leaseSeconds);
     return this.leaseExpiresAt;
   }
 }

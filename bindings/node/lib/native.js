@@ -282,12 +282,36 @@ function encodeSync(input) {
   return scratch;
 }
 
-/** One (engine, data, len, out) call, synchronously: the answer as text. */
-function jsonSync(name, engine, input) {
+/**
+ * The scratch buffer, at least `length` bytes long, for a request written straight into it (request-bytes.js), or
+ * undefined when `length` is over SCRATCH_MAX. When it grows, the first `keep` bytes of `written` (the buffer it
+ * replaces) are copied over. Its bytes are good until the next synchronous call.
+ */
+function scratchBuffer(length, written = undefined, keep = 0) {
+  if (length > SCRATCH_MAX) return undefined;
+  if (scratch === undefined || scratch.length < length) {
+    const grown = Buffer.allocUnsafe(Math.min(Math.max(length, 2 * (scratch?.length ?? 0), 4096), SCRATCH_MAX));
+    if (written !== undefined && keep > 0) written.copy(grown, 0, 0, keep);
+    scratch = grown;
+  }
+  return scratch;
+}
+
+/**
+ * One (engine, data, len, out) call, synchronously: the answer as text. `input`: the request's text or bytes; with
+ * `length`, its first `length` bytes (the scratch buffer a request was written into).
+ */
+function jsonSync(name, engine, input, length = undefined) {
   const f = load();
-  const data = encodeSync(input);
+  let data;
+  if (length === undefined) {
+    data = encodeSync(input);
+    length = encodedLength;
+  } else {
+    data = input;
+  }
   const out = sharedSlot();
-  check(f.json[name](engine, data, encodedLength, out));
+  check(f.json[name](engine, data, length, out));
   return take(out);
 }
 
@@ -332,6 +356,7 @@ module.exports = {
   version: () => load().version(),
   jsonSync,
   jsonAsync,
+  scratchBuffer,
   engineOpenSync,
   engineOpenAsync,
   /** Shuts the engine down and releases its handle; throws what failed on the way out (the handle is released even then). */

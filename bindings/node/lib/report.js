@@ -5,6 +5,7 @@
 // result the engine refuses becomes the step's InvalidResult failure and a stale claim is dropped.
 const { StaleClaimError, ValidationError, errorForCode } = require('./errors');
 const { failureOf, requestJson } = require('./handler');
+const { writeStepReport, written } = require('./request-bytes');
 
 // The codes of a completion the engine refused (a result nested deeper than 64 levels, larger than 64 MiB, holding
 // U+0000): INVALID_ARGUMENT, INVALID_UTF8, INVALID_JSON. Reported as the step's InvalidResult failure instead.
@@ -98,6 +99,20 @@ function reportSteps(host, taskUuid, traceparent, dones, claimNext) {
  * async function, its promise and the await of the call are most of what a report allocates.
  */
 function reportOne(host, done, claimNext) {
+  if (host.callNow !== undefined) {
+    // A completed step with a primitive result (the common case) is written as bytes, not as a text (request-bytes.js).
+    const length = writeStepReport(done, claimNext);
+    if (length >= 0) {
+      let answer;
+      try {
+        answer = host.callNow('stepComplete', written(), length);
+      } catch (e) {
+        return isRefusal(true, e) ? failRefused(host, done, claimNext, e.message) : notApplied(e);
+      }
+      if (answer !== undefined) return { answer, error: undefined };
+      // Not callable at once after all (the engine is closed, say): the text below, for #call to say why.
+    }
+  }
   let complete;
   let text;
   try {
@@ -188,4 +203,5 @@ async function oneByOne(host, dones, claimNext) {
   return { answer, error };
 }
 
-module.exports = { report, reportSteps, MAX_REPORTS };
+// encode and stepRequest: request-bytes.test.js checks request-bytes.js against them.
+module.exports = { report, reportOne, reportSteps, MAX_REPORTS, encode, stepRequest };

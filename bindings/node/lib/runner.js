@@ -8,7 +8,7 @@ const { ValidationError } = require('./errors');
 const { stepFailed } = require('./failure-log');
 const { failureOf } = require('./handler');
 const { Outcome, StepContext, RELEASE } = require('./model');
-const { reportSteps, MAX_REPORTS } = require('./report');
+const { reportOne, reportSteps, MAX_REPORTS } = require('./report');
 
 // With synchronous calls and handlers that do not really wait, a long workflow would run from one microtask to
 // the next without the event loop ever turning; handle() yields to it (setImmediate) at least this often.
@@ -23,36 +23,16 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
  */
 async function handleTask(host, taskUuid, traceparent) {
   const names = host.names ?? [...host.handlers.keys()];
-  // One claim_next object per count of free slots, made once: a report is written from it, never changes it.
-  const claimNexts = [];
-  const claimNext = (maxSteps) => (claimNexts[maxSteps] ??= { max_steps: maxSteps, handlers: names, worker_id: host.workerId });
-  // Requests are written out field by field, not with object spread (report.js's stepRequest says why).
-  const claim = () => host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, max_steps: host.concurrency,
-    handlers: names, worker_id: host.workerId }));
-
-  let { claims, outcome } = await claim();
+  let { claims, outcome } = await claimSteps(host, taskUuid, traceparent, names);
   let running = 0; // steps whose handler runs
-  let order = 0; // claim order, so that steps finished together are reported in it
-  const finished = []; // { order, done, bug, crashed } of runs that ended and are not reported yet
-  let wake; // resolves the loop's wait for the next run to end
+  let inFlight; // the runs in flight alongside others (InFlight), made when a second one starts
   let failure; // the first error reporting a step: nothing more is claimed, it is rethrown once the others are reported
-  const ended = (entry) => {
-    finished.push(entry);
-    wake?.();
-  };
-  // A run in flight with others ends through `ended` (it may end while the loop waits on another); runStep does not
-  // reject, should it (a bug), handle rejects with that once the others are reported.
-  const track = (run) => {
-    const entry = { order: order++, done: undefined, bug: undefined, crashed: false };
-    run.then((done) => {
-      entry.done = done;
-      ended(entry);
-    }, (e) => {
-      entry.crashed = true;
-      entry.bug = e;
-      ended(entry);
-    });
-  };
+  // What the last report answered ({ answer, error }, or its promise) and the runs it reported. Cleared once read:
+  // they would otherwise stay in this frame while the next step runs, and a young-generation collection then would
+  // copy them (docs/performance.md, "Node: what survives a scavenge").
+  let reported;
+  let dones;
+  let done; // a lone run's result, once it has ended
   let yielded = performance.now();
   for (;;) {
     // The run just started when no other is in flight (every step of a task handled with concurrency 1, the last
@@ -63,61 +43,151 @@ async function handleTask(host, taskUuid, traceparent) {
       const run = runStep(host, claims.shift(), traceparent);
       running += 1;
       if (lone !== undefined) {
-        track(lone); // started first, so tracked first: claim order
+        (inFlight ??= new InFlight()).track(lone); // started first, so tracked first: claim order
         lone = undefined;
       }
       if (running === 1) lone = run;
-      else track(run);
+      else (inFlight ??= new InFlight()).track(run);
     }
     if (running === 0) {
       if (failure !== undefined) throw failure;
       return new Outcome(outcome);
     }
-    let dones;
     if (lone !== undefined) {
       running = 0;
       try {
-        dones = [await lone];
+        done = await lone;
       } catch (e) {
         failure ??= e;
         continue;
       }
+      lone = undefined;
+      reported = reportOne(host, done, nextClaim(host, names, failure, running, claims));
     } else {
-      // Every run that has ended by the time this wakes is reported with the others, in one call: the runs of quick
-      // handlers that started together end in the same turn, so a wave crosses once.
-      if (finished.length === 0) await new Promise((resolve) => { wake = resolve; });
-      wake = undefined;
-      if (finished.length < running) {
-        // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
-        // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
-        await yieldToEventLoop();
+      dones = await inFlight.next(running);
+      running -= inFlight.ended;
+      if (inFlight.yielded) {
+        inFlight.yielded = false;
         yielded = performance.now();
       }
-      if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
-      const batch = finished.splice(0, MAX_REPORTS);
-      running -= batch.length;
-      dones = [];
-      for (const entry of batch) {
-        if (entry.crashed) failure ??= entry.bug;
-        else dones.push(entry.done);
+      if (inFlight.bug !== undefined) {
+        failure ??= inFlight.bug;
+        inFlight.bug = undefined;
       }
       if (dones.length === 0) continue;
+      reported = reportSteps(host, taskUuid, traceparent, dones, nextClaim(host, names, failure, running, claims));
+      dones = undefined;
     }
-    const free = host.concurrency - running - claims.length;
-    const reported = reportSteps(host, taskUuid, traceparent, dones, failure === undefined && free > 0 ? claimNext(free) : undefined);
-    const { answer, error } = reported instanceof Promise ? await reported : reported;
-    if (answer !== undefined) {
-      outcome = answer.outcome;
-      for (const next of answer.claims) claims.push(next);
+    if (reported instanceof Promise) reported = await reported;
+    const { error } = reported;
+    const applied = reported.answer !== undefined;
+    if (applied) {
+      outcome = reported.answer.outcome;
+      const next = reported.answer.claims;
+      for (let i = 0; i < next.length; i++) claims.push(next[i]);
+    }
+    reported = undefined;
+    if (done !== undefined) {
+      // Reported: what it holds is garbage now. This frame's generator keeps the value of its last await (this run's
+      // result) until it resumes again, that is while the next step runs; emptied, that is one small object.
+      forget(done);
+      done = undefined;
     }
     if (error !== undefined) failure ??= error;
     // Only stale claims (deadline passed, lease lost, task cancelled or timed out) changed nothing: with nothing
     // else in hand, claim once more, which records the Timeout or sees the task's new state.
-    else if (answer === undefined && failure === undefined && running === 0 && claims.length === 0) ({ claims, outcome } = await claim());
+    else if (!applied && failure === undefined && running === 0 && claims.length === 0) {
+      ({ claims, outcome } = await claimSteps(host, taskUuid, traceparent, names));
+    }
     if (performance.now() - yielded > YIELD_MS) {
       await yieldToEventLoop();
       yielded = performance.now();
     }
+  }
+}
+
+/** Empties a reported run's result (runStep's `done`) of everything but `failed`. */
+function forget(done) {
+  done.ref = undefined;
+  done.run = undefined;
+  done.output = undefined;
+  done.error = undefined;
+}
+
+/** Claims up to `host.concurrency` ready steps of the task: the engine's { claims, outcome } (a promise of it). */
+function claimSteps(host, taskUuid, traceparent, names) {
+  // Written out field by field, not with object spread (report.js's stepRequest says why).
+  return host.call('stepsClaim', JSON.stringify({ task_uuid: taskUuid, traceparent, max_steps: host.concurrency,
+    handlers: names, worker_id: host.workerId }));
+}
+
+/**
+ * The `claim_next` of a report: as many steps as slots are free once the runs in flight and the claims in hand have
+ * theirs; none after a failure. One object per count, kept on the host (`host.claimNexts`, when it has one: its
+ * names never change) or made for this call: a report is written from it, never changes it.
+ */
+function nextClaim(host, names, failure, running, claims) {
+  const free = host.concurrency - running - claims.length;
+  if (failure !== undefined || free <= 0) return undefined;
+  const cache = host.names === names ? (host.claimNexts ??= []) : [];
+  return (cache[free] ??= { max_steps: free, handlers: names, worker_id: host.workerId });
+}
+
+/**
+ * The runs in flight alongside others (handle with concurrency above 1): each ends into `finished` as
+ * { order, done, bug, crashed } (a run rejects only should runStep have a bug: handle rejects with that once the
+ * others are reported) and wakes the loop's wait. Made only when a second run starts while one is in flight.
+ */
+class InFlight {
+  finished = [];
+  order = 0; // claim order, so that steps finished together are reported in it
+  wake = undefined; // resolves the loop's wait for the next run to end
+  ended = 0; // how many runs the last `next` took (reported, or crashed)
+  bug = undefined; // what a crashed run rejected with, for handle to rethrow
+  yielded = false; // whether `next` yielded to the event loop
+
+  /**
+   * The results of the runs that have ended, in claim order, at most MAX_REPORTS, once at least one has (of the
+   * `running` in flight): every run that has ended by the time this wakes is reported with the others, in one call
+   * (the runs of quick handlers that started together end in the same turn, so a wave crosses once). Here rather than
+   * in handleTask, whose frame (every local of it) young-generation collections copy while each step runs.
+   */
+  async next(running) {
+    const { finished } = this;
+    if (finished.length === 0) await new Promise((resolve) => { this.wake = resolve; });
+    this.wake = undefined;
+    if (finished.length < running) {
+      // Some runs are still in flight: those that end within this turn's microtasks (a handler that threw takes a
+      // few more than one that returned) go with this report: setImmediate runs after this turn's microtasks.
+      await yieldToEventLoop();
+      this.yielded = true;
+    }
+    if (finished.length > 1) finished.sort((a, b) => a.order - b.order);
+    const batch = finished.splice(0, MAX_REPORTS);
+    this.ended = batch.length;
+    const dones = [];
+    for (const entry of batch) {
+      if (entry.crashed) this.bug ??= entry.bug;
+      else dones.push(entry.done);
+    }
+    return dones;
+  }
+
+  track(run) {
+    const entry = { order: this.order++, done: undefined, bug: undefined, crashed: false };
+    run.then((done) => {
+      entry.done = done;
+      this.#ended(entry);
+    }, (e) => {
+      entry.crashed = true;
+      entry.bug = e;
+      this.#ended(entry);
+    });
+  }
+
+  #ended(entry) {
+    this.finished.push(entry);
+    this.wake?.();
   }
 }
 
@@ -128,7 +198,7 @@ async function handleTask(host, taskUuid, traceparent) {
  */
 async function runStep(host, claim, traceparent) {
   const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, traceparent };
-  const ctx = new StepContext(claim, (c, leaseSeconds) => heartbeat(host, ref, leaseSeconds), host.timed);
+  const ctx = new StepContext(claim, hostHeartbeat(host), host.timed, ref);
   host.started?.(ctx, ref); // a Worker heartbeats the step and may give it up at shutdown
   // Unix seconds (the engine takes a number): no Date and ISO text per step. The wall clock once, the duration from
   // the monotonic one, which has sub-millisecond resolution.
@@ -150,6 +220,14 @@ async function runStep(host, claim, traceparent) {
     done.run = { started_at: startedAt, finished_at: startedAt + (performance.now() - started) / 1000, attributes: ctx.attributes };
   }
   return done;
+}
+
+/**
+ * The host's heartbeat function for step contexts, made once (not a closure over each step's ref: the context passes
+ * the ref back). Not in runStep, which would then allocate a context for `host` a step.
+ */
+function hostHeartbeat(host) {
+  return (host.heartbeat ??= (ref, leaseSeconds) => heartbeat(host, ref, leaseSeconds));
 }
 
 async function heartbeat(host, ref, leaseSeconds) {

@@ -71,6 +71,33 @@ test('a context with a lone surrogate is a TypeError, and no task is created', a
   assert.deepEqual(await engine.listTasks(), []);
 });
 
+test('createTask and handle reject on bad input, never throw as they are called', async (t) => {
+  const engine = manualEngine(t);
+  await registerOrder(engine);
+  // Each call returns a promise (the error is its rejection) even where it fails before anything is sent.
+  const calls = [
+    [() => engine.createTask('order_fulfillment', null), TypeError],
+    [() => engine.createTask('order_fulfillment', { namespace: 'fulfillment', context: { n: 1n } }), TypeError],
+    [() => engine.handle('00000000-0000-0000-0000-000000000000', { traceparent: 5 }), tasker.ValidationError],
+    [() => engine.handle('00000000-0000-0000-0000-000000000000', null), TypeError],
+    [() => engine.handle('nope'), tasker.ValidationError],
+    [() => engine.handle('00000000-0000-0000-0000-000000000000'), tasker.NotFoundError],
+  ];
+  for (const [call, kind] of calls) {
+    let promise;
+    assert.doesNotThrow(() => { promise = call(); });
+    assert.ok(promise instanceof Promise);
+    await assert.rejects(promise, kind);
+  }
+  const closed = manualEngine(t);
+  await closed.close();
+  for (const call of [() => closed.createTask('order_fulfillment', { namespace: 'fulfillment' }), () => closed.handle('x')]) {
+    let promise;
+    assert.doesNotThrow(() => { promise = call(); });
+    await assert.rejects(promise, tasker.InvalidHandleError);
+  }
+});
+
 test('a task uuid that is not a uuid is a ValidationError', async (t) => {
   const engine = manualEngine(t);
   await assert.rejects(engine.getTask('nope'), (e) => e instanceof tasker.ValidationError && /uuid/.test(e.message));

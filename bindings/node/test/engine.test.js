@@ -36,6 +36,29 @@ test('createTask resolves with a pending task carrying its context and steps', a
   assert.deepEqual(task.steps.map((s) => [s.name, s.state]), ORDER_STEPS.map((n) => [n, 'pending']));
 });
 
+test('createTask sends its own options in snake_case, leaving out undefined ones', async (t) => {
+  const engine = manualEngine(t);
+  await registerOrder(engine);
+  // An inherited key is not an option (as with object rest, which createTask used before).
+  const options = Object.assign(Object.create({ reason: 'inherited' }), { namespace: 'fulfillment', context: ORDER_CONTEXT,
+    sourceSystem: 'crm', correlationId: 'c-1', idempotencyKey: undefined, version: undefined, initiator: 'tests' });
+  const task = await engine.createTask('order_fulfillment', options);
+  assert.deepEqual([task.sourceSystem, task.correlationId, task.initiator, task.reason, task.idempotencyKey, task.version],
+    ['crm', 'c-1', 'tests', null, null, '1.0.0']);
+});
+
+test('a task and its steps carry the engine\'s JSON as a hidden, read-only raw', async (t) => {
+  const engine = manualEngine(t);
+  await registerOrder(engine);
+  const task = await createOrder(engine);
+  for (const [view, uuid] of [[task, task.raw.task_uuid], [task.steps[0], task.steps[0].raw.step_uuid]]) {
+    const { value, ...descriptor } = Object.getOwnPropertyDescriptor(view, 'raw');
+    assert.deepEqual(descriptor, { writable: false, enumerable: false, configurable: false });
+    assert.equal(view.uuid, uuid);
+    assert.ok(!Object.keys(view).includes('raw'));
+  }
+});
+
 test('an idempotency key returns the existing task with created: false', async (t) => {
   const engine = manualEngine(t);
   await registerOrder(engine);
