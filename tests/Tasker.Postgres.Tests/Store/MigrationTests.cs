@@ -80,26 +80,42 @@ public sealed class MigrationTests : PostgresTest
     }
 
     [PostgresFact]
-    public async Task Deleting_tasks_deletes_their_audit_trail_and_nothing_else()
+    public async Task Deleting_tasks_deletes_their_steps_edges_and_audit_trail_and_nothing_else()
     {
         var (engine, _) = await EngineAsync();
-        await engine.RegisterTemplateAsync(PgWorkflows.Flat);
-        var gone = await CreateAsync(engine, PgWorkflows.Flat);
-        var kept = await CreateAsync(engine, PgWorkflows.Flat);
+        await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var gone = await CreateAsync(engine, PgWorkflows.Mixed);
+        var kept = await CreateAsync(engine, PgWorkflows.Mixed);
         await engine.ClaimStepsAsync(gone, new ClaimOptions(MaxSteps: 8));
         await engine.ClaimStepsAsync(kept, new ClaimOptions(MaxSteps: 8));
-        const string History = """
+        const string Rows = """
             SELECT (SELECT count(*) FROM tasker_task_transitions WHERE task_uuid = $1)
                  + (SELECT count(*) FROM tasker_workflow_step_transitions WHERE task_uuid = $1)
+                 + (SELECT count(*) FROM tasker_workflow_steps WHERE task_uuid = $1)
+                 + (SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1)
             """;
-        var keptHistory = await TestSql.ScalarAsync<long>(Schema, History, kept);
-        Assert.True(await TestSql.ScalarAsync<long>(Schema, History, gone) > 0);
+        var keptRows = await TestSql.ScalarAsync<long>(Schema, Rows, kept);
+        Assert.True(await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1", gone) > 0);
 
-        // Any DELETE, not only the store's prune: the audit rows carry no foreign key, a statement trigger follows it.
+        // Any DELETE, not only the store's prune: these rows carry no foreign key, a statement trigger follows it.
         await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_tasks WHERE task_uuid = $1", gone);
 
-        Assert.Equal(0, await TestSql.ScalarAsync<long>(Schema, History, gone));
-        Assert.Equal(keptHistory, await TestSql.ScalarAsync<long>(Schema, History, kept));
+        Assert.Equal(0, await TestSql.ScalarAsync<long>(Schema, Rows, gone));
+        Assert.Equal(keptRows, await TestSql.ScalarAsync<long>(Schema, Rows, kept));
+    }
+
+    [PostgresFact]
+    public async Task The_tables_a_task_create_writes_check_no_foreign_keys()
+    {
+        await StoreAsync();
+        // Each key check is a lookup and a row lock per step and two per edge, planned once per connection: one that
+        // first met empty tables scanned the whole table for every check (migration 11). Only templates keep theirs.
+        var checkedTables = (await TestSql.RowsAsync(Schema, """
+            SELECT DISTINCT conrelid::regclass::text FROM pg_constraint
+            WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1
+            """)).Select(r => (string)r[0]!).ToArray();
+
+        Assert.Equal(["tasker_named_steps", "tasker_named_tasks"], checkedTables);
     }
 
     [PostgresFact]
