@@ -3,30 +3,33 @@ using Tasker.Core;
 using Tasker.Postgres;
 using Tasker.Postgres.Bench;
 
-// The PostgreSQL store's bench driver and multi-process worker.
-//
-//   migrate    --database-url URL [--schema S]
-//   seed       --database-url URL --schema S --tasks N [--fail-every K]
-//   worker     --database-url URL --schema S --worker-id W [--lanes 4] [--claim-batch 16] [--lease-seconds 30]
-//              [--hold-ms 0] [--offset 0] [--log FILE] [--results FILE] [--announce-claims] [--timeout-seconds 600]
-//              [--namespace bench] [--partition k/n] [--warmup-namespace NS] [--wait-for-go]
-//   run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared]   (throughput)
-//   readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
-//   side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
-//              [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
-//              [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
-//              [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
-//   work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
-//              [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
-//   find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
-//                                                   (a work claim's time with that many steps in flight)
-//
-// The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
+// The PostgreSQL store's bench driver and multi-process worker: `Tasker.Postgres.Bench --help` prints the commands.
+const string Usage = """
+    usage: Tasker.Postgres.Bench COMMAND [--options]
 
-if (args.Length == 0)
+      migrate    --database-url URL [--schema S]
+      seed       --database-url URL --schema S --tasks N [--fail-every K]
+      worker     --database-url URL --schema S --worker-id W [--lanes 4] [--claim-batch 16] [--lease-seconds 30]
+                 [--hold-ms 0] [--offset 0] [--log FILE] [--results FILE] [--announce-claims] [--timeout-seconds 600]
+                 [--namespace bench] [--partition k/n] [--warmup-namespace NS] [--wait-for-go]
+      run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared]   (throughput)
+      readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
+      side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
+                 [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
+                 [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
+                 [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
+      work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
+                 [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
+      find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
+                                                      (a work claim's time with that many steps in flight)
+
+    The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
+    """;
+
+if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
 {
-    Console.Error.WriteLine("usage: Tasker.Postgres.Bench migrate|seed|worker|run|readiness|side-by-side|work-worker|find-scale [--options]");
-    return 2;
+    (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
 }
 
 var cli = new Cli(args[1..]);

@@ -12,6 +12,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help)
+      sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
+      echo "Options of side-by-side (Tasker.Postgres.Bench --help):"
+      dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null
+      dotnet bench/Tasker.Postgres.Bench/bin/Release/net10.0/Tasker.Postgres.Bench.dll --help | awk '/^  side-by-side/ { on = 1 } /^  work-worker/ { on = 0 } on'
+      exit 0 ;;
+  esac
+done
+
 (cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null
 
