@@ -21,6 +21,11 @@ internal static class BenchTemplates
     /// </summary>
     public static string Single(string ns = Namespace) => Yaml(ns, "single", ("work", []));
 
+    /// <summary>
+    /// One step whose handler (<c>foreign_handler</c>) no bench worker has: work waiting for another worker.
+    /// </summary>
+    public static string Foreign(string ns = Namespace) => Yaml(ns, "foreign", ("foreign", []));
+
     /// <summary>The handlers of <see cref="Mixed"/> and <see cref="Single"/>: what a bench worker runs.</summary>
     public static readonly IReadOnlySet<string> Handlers = new HashSet<string>(StringComparer.Ordinal)
     {

@@ -21,6 +21,7 @@ const string Usage = """
       work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
                  [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
       find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
+                                                      [--foreign 0 (tasks queued ahead for a handler not asked for)]
                                                       (a work claim's time with that many steps in flight)
 
     The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.
