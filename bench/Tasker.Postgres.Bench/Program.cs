@@ -12,12 +12,16 @@ const string Usage = """
       worker     --database-url URL --schema S --worker-id W [--lanes 4] [--claim-batch 16] [--lease-seconds 30]
                  [--hold-ms 0] [--offset 0] [--log FILE] [--results FILE] [--announce-claims] [--timeout-seconds 600]
                  [--namespace bench] [--partition k/n] [--warmup-namespace NS] [--wait-for-go]
-      run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared]   (throughput)
+      run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared] [--repeat 1]
+                                                                                                    (throughput)
       readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
       side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
                  [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
                  [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
                  [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
+                 [--latency-concurrency 10] [--warmup-tasks 300] [--warmup-jobs 2000]
+                 --only: comma-separated parts of TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle,
+                 PythonDag (e.g. Single,Dag; a Python kind only when the part says python)
       work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
                  [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
       find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]

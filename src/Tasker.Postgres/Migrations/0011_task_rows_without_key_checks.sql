@@ -7,7 +7,7 @@
 -- Worse, the store plans each statement once per connection (DataSourceFactory forces generic plans), key checks
 -- included: a connection whose first create met nearly empty tables kept a sequential scan for every check until
 -- autovacuum's next ANALYZE of them. Measured (one client, the 7-step template, a new schema): a create took 4.4 ms
--- after 250 tasks and 14.6 ms after 2,000, each check reading the whole step table.
+-- over the first 250 tasks and 14.6 ms after 1,750, each edge's checks reading the whole step table.
 -- Deleting tasks (prune, or any DELETE) still deletes their steps and edges, by the statement trigger that deletes
 -- their audit trail. tasks.named_task_uuid stays as it was written (nothing reads it but the create).
 
@@ -15,6 +15,8 @@ ALTER TABLE tasker_workflow_step_edges DROP CONSTRAINT tasker_workflow_step_edge
 ALTER TABLE tasker_workflow_step_edges DROP CONSTRAINT tasker_workflow_step_edges_from_step_uuid_fkey;
 ALTER TABLE tasker_workflow_steps DROP CONSTRAINT tasker_workflow_steps_task_uuid_fkey;
 ALTER TABLE tasker_tasks DROP CONSTRAINT tasker_tasks_named_task_uuid_fkey;
+-- Served only the cascade from a step to the edges leaving it; nothing looks edges up by from_step_uuid.
+DROP INDEX tasker_workflow_step_edges_from_idx;
 
 -- One trigger deletes everything of a task the foreign keys used to (the audit trail's since version 8).
 DROP TRIGGER tasker_tasks_delete_history ON tasker_tasks;

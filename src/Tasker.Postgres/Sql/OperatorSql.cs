@@ -15,8 +15,8 @@ internal static class OperatorSql
         """;
 
     /// <summary>
-    /// One batch of finished tasks older than @Before (with @IncludeErrors, also those that ended in error), deleted with their steps and edges
-    /// (ON DELETE CASCADE) and their audit trail (the statement trigger of migration 8). SKIP LOCKED: a task some process is writing right now is left for the next batch or run. Small
+    /// One batch of finished tasks older than @Before (with @IncludeErrors, also those that ended in error), deleted with their steps, edges and
+    /// audit trail (by the statement trigger <c>tasker_delete_task_rows</c>, migration 11). SKIP LOCKED: a task some process is writing right now is left for the next batch or run. Small
     /// batches keep each transaction, its locks and its WAL burst short on a busy database.
     /// </summary>
     public const string PruneBatch = """

@@ -84,10 +84,10 @@ public sealed class MigrationTests : PostgresTest
     {
         var (engine, _) = await EngineAsync();
         await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
-        var gone = await CreateAsync(engine, PgWorkflows.Mixed);
+        var gone = new[] { await CreateAsync(engine, PgWorkflows.Mixed), await CreateAsync(engine, PgWorkflows.Mixed) };
         var kept = await CreateAsync(engine, PgWorkflows.Mixed);
-        await engine.ClaimStepsAsync(gone, new ClaimOptions(MaxSteps: 8));
-        await engine.ClaimStepsAsync(kept, new ClaimOptions(MaxSteps: 8));
+        foreach (var task in gone.Append(kept))
+            await engine.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 8));
         const string Rows = """
             SELECT (SELECT count(*) FROM tasker_task_transitions WHERE task_uuid = $1)
                  + (SELECT count(*) FROM tasker_workflow_step_transitions WHERE task_uuid = $1)
@@ -95,12 +95,16 @@ public sealed class MigrationTests : PostgresTest
                  + (SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1)
             """;
         var keptRows = await TestSql.ScalarAsync<long>(Schema, Rows, kept);
-        Assert.True(await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1", gone) > 0);
+        Assert.True(keptRows > 7 + 9); // 7 steps, 9 edges, and transitions
+        foreach (var task in gone)
+            Assert.Equal(keptRows, await TestSql.ScalarAsync<long>(Schema, Rows, task));
 
-        // Any DELETE, not only the store's prune: these rows carry no foreign key, a statement trigger follows it.
-        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_tasks WHERE task_uuid = $1", gone);
+        // Any DELETE of several tasks, from a session whose search_path does not reach the schema: these rows carry
+        // no foreign key, a statement trigger follows it.
+        await TestSql.ExecuteAsync(null, $"DELETE FROM \"{Schema}\".tasker_tasks WHERE task_uuid = ANY($1)", gone);
 
-        Assert.Equal(0, await TestSql.ScalarAsync<long>(Schema, Rows, gone));
+        foreach (var task in gone)
+            Assert.Equal(0, await TestSql.ScalarAsync<long>(Schema, Rows, task));
         Assert.Equal(keptRows, await TestSql.ScalarAsync<long>(Schema, Rows, kept));
     }
 
