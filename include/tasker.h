@@ -530,6 +530,9 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  *   "handlers" names the handlers the caller can run: only steps naming one of them are claimed. Ready steps of
  *   other handlers stay ready (they are never failed for it) and the outcome lists them in "waiting_for_handlers".
  *   Without "handlers" (or null) the caller runs every handler.
+ *   "lean": true (optional, also in a report's "claim_next") is for a caller that holds the task already (a step
+ *   loop going on with one task): each claim's "task" is {"task_uuid"} alone, and "outcome" is null while steps
+ *   are claimed (it is written once none is). About half a step's answer otherwise.
  * out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
  *                        "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
  *                        "dependency_results": {"<parent step name>": <its result>, ...},

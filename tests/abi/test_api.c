@@ -541,6 +541,49 @@ static void test_report_and_claim(void) {
     CHECK(tasker_engine_close(engine) == NULL);
 }
 
+/* A lean answer (the caller holds the task): each claim's task is its uuid alone, and the outcome is null while steps
+ * are claimed and whole once none is. */
+static void test_lean_answers(void) {
+    tasker_engine_t *engine = open_engine("{}");
+    cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
+    create_task(engine);
+    char request[512];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"lean\": true}", task_uuid);
+    cJSON *claimed = CALL_OK(tasker_steps_claim, engine, request);
+    cJSON *claim = cJSON_GetArrayItem(cJSON_GetObjectItem(claimed, "claims"), 0);
+    cJSON *task = cJSON_GetObjectItem(claim, "task");
+    CHECK(task && cJSON_GetArraySize(task) == 1 && strcmp(str(task, "task_uuid"), task_uuid) == 0);
+    CHECK(claim && strcmp(str(cJSON_GetObjectItem(claim, "step"), "name"), "a") == 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(claimed, "outcome")));
+    char step[64], token[64];
+    snprintf(step, sizeof step, "%s", claim ? str(cJSON_GetObjectItem(claim, "step"), "step_uuid") : "");
+    snprintf(token, sizeof token, "%s", claim ? str(claim, "claim_token") : "");
+    cJSON_Delete(claimed);
+
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 1,"
+             " \"claim_next\": {\"max_steps\": 1, \"lean\": true}}", task_uuid, step, token);
+    cJSON *answer = CALL_OK(tasker_step_complete, engine, request);
+    claim = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0);
+    CHECK(claim && cJSON_GetArraySize(cJSON_GetObjectItem(claim, "task")) == 1);
+    CHECK(claim && cJSON_GetObjectItem(cJSON_GetObjectItem(claim, "dependency_results"), "a")->valueint == 1);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(answer, "outcome")));
+    snprintf(step, sizeof step, "%s", claim ? str(cJSON_GetObjectItem(claim, "step"), "step_uuid") : "");
+    snprintf(token, sizeof token, "%s", claim ? str(claim, "claim_token") : "");
+    cJSON_Delete(answer);
+
+    /* nothing left to claim: the outcome is written */
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"reports\": [{\"step_uuid\": \"%s\", \"claim_token\": \"%s\"}],"
+             " \"claim_next\": {\"max_steps\": 1, \"lean\": true}}", task_uuid, step, token);
+    answer = CALL_OK(tasker_steps_report, engine, request);
+    CHECK(answer && cJSON_GetArraySize(cJSON_GetObjectItem(answer, "claims")) == 0);
+    CHECK(answer && strcmp(str(cJSON_GetObjectItem(answer, "outcome"), "task_state"), "complete") == 0);
+    cJSON_Delete(answer);
+
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"lean\": 1}", task_uuid);
+    CALL_FAILS(tasker_steps_claim, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    tasker_engine_free(engine);
+}
+
 /* Copies the uuid and token of the claim of step `name` out of a claim answer. */
 static void find_claim(cJSON *answer, const char *name, char *step_uuid, char *token) {
     const cJSON *claim;
@@ -714,6 +757,7 @@ int main(int argc, char **argv) {
     test_claims_by_handler();
     test_work_claim_across_tasks();
     test_report_and_claim();
+    test_lean_answers();
     test_several_reports_in_one_call();
     test_unstorable_text_and_bad_config();
     if (test_failures) fprintf(stderr, "%d check(s) failed\n", test_failures);

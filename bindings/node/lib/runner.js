@@ -24,6 +24,8 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 async function handleTask(host, taskUuid, traceparent) {
   const names = host.names ?? [...host.handlers.keys()];
   let { claims, outcome } = await claimSteps(host, taskUuid, traceparent, names);
+  // The task's fields as the first claim carries them: the reports' claims (lean) carry the task's uuid alone.
+  const task = claims.length > 0 ? claims[0].task : undefined;
   let running = 0; // steps whose handler runs
   let inFlight; // the runs in flight alongside others (InFlight), made when a second one starts
   let failure; // the first error reporting a step: nothing more is claimed, it is rethrown once the others are reported
@@ -82,9 +84,12 @@ async function handleTask(host, taskUuid, traceparent) {
     const { error } = reported;
     const applied = reported.answer !== undefined;
     if (applied) {
-      outcome = reported.answer.outcome;
+      outcome = reported.answer.outcome ?? outcome; // lean: null while steps are claimed
       const next = reported.answer.claims;
-      for (let i = 0; i < next.length; i++) claims.push(next[i]);
+      for (let i = 0; i < next.length; i++) {
+        next[i].task = task;
+        claims.push(next[i]);
+      }
     }
     reported = undefined;
     if (done !== undefined) {
@@ -123,14 +128,15 @@ function claimSteps(host, taskUuid, traceparent, names) {
 
 /**
  * The `claim_next` of a report: as many steps as slots are free once the runs in flight and the claims in hand have
- * theirs; none after a failure. One object per count, kept on the host (`host.claimNexts`, when it has one: its
+ * theirs; none after a failure. Lean: the answer's claims carry the task's uuid alone (handleTask holds the rest) and
+ * its outcome is null while steps are claimed, half the bytes of a step's answer (docs/performance.md, "Lean answers"). One object per count, kept on the host (`host.claimNexts`, when it has one: its
  * names never change) or made for this call: a report is written from it, never changes it.
  */
 function nextClaim(host, names, failure, running, claims) {
   const free = host.concurrency - running - claims.length;
   if (failure !== undefined || free <= 0) return undefined;
   const cache = host.names === names ? (host.claimNexts ??= []) : [];
-  return (cache[free] ??= { max_steps: free, handlers: names, worker_id: host.workerId });
+  return (cache[free] ??= { max_steps: free, handlers: names, worker_id: host.workerId, lean: true });
 }
 
 /**

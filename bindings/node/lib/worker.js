@@ -372,9 +372,11 @@ class Worker {
     this.#reporting += 1;
     let claims = [];
     try {
+      // Lean: the claims of claim_next are of this step's task, whose fields this worker holds.
       const next = free > 0 ? { max_steps: free, handlers: this.#claimRequest.handlers, worker_id: this.workerId,
-        lease_seconds: this.#claimRequest.lease_seconds } : undefined;
+        lease_seconds: this.#claimRequest.lease_seconds, lean: true } : undefined;
       claims = (await report(this.#host, done, next)).claims;
+      for (const claim of claims) claim.task = entry.claim.task;
       if (done.failed) this.stats.failed += 1;
       else this.stats.completed += 1;
     } catch (e) {

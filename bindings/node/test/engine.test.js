@@ -88,6 +88,27 @@ test('handle passes each step the results of its dependencies', async (t) => {
     { step: 'ship_order', saw: ['process_payment', 'reserve_inventory', 'validate_order'] });
 });
 
+test('handle gives every step its task, also the steps claimed with a report (whose answers are lean)', async (t) => {
+  const engine = manualEngine(t, { concurrency: 1 });
+  await registerOrder(engine);
+  const seen = [];
+  for (const name of ['ValidateOrder', 'ReserveInventory', 'ProcessPayment', 'ShipOrder']) {
+    engine.registerHandler(name, handler(async (ctx) => {
+      const { uuid, namespace, name: taskName, version, context, tags } = ctx.task;
+      seen.push({ uuid, namespace, taskName, version, context, tags });
+      return null;
+    }));
+  }
+  const task = await createOrder(engine, { tags: ['js'] });
+  const outcome = await engine.handle(task.uuid);
+  assert.equal(outcome.taskState, 'complete');
+  assert.equal(seen.length, ORDER_STEPS.length);
+  for (const step of seen) {
+    assert.deepEqual(step, { uuid: task.uuid, namespace: 'fulfillment', taskName: 'order_fulfillment', version: '1.0.0',
+      context: ORDER_CONTEXT, tags: ['js'] });
+  }
+});
+
 test('handle runs ready steps concurrently, up to the concurrency bound', async (t) => {
   let running = 0;
   let peak = 0;

@@ -433,3 +433,28 @@ def test_a_wave_whose_task_was_cancelled_meanwhile_ends_with_the_cancelled_outco
     assert "tasker_steps_report" in names
     assert (outcome.action, outcome.task_state) == ("cancelled", "cancelled")
     assert all(s.state != "in_progress" for s in engine.get_task(task.uuid).steps)
+
+
+CHAIN = ("name: chain\nnamespace_name: py\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Look }\n"
+         "  - name: b\n    handler: { callable: Look }\n    dependencies: [a]\n"
+         "  - name: c\n    handler: { callable: Look }\n    dependencies: [b]\n")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_every_step_sees_its_task_also_those_claimed_by_a_report(mode):
+    # b and c are claimed by the reports of a and b, whose answers are lean (the task's uuid alone): the loop gives
+    # them the task's fields from the first claim.
+    seen = []
+
+    class Look(tasker.StepHandler):
+        def process(self, context):
+            t = context.task
+            seen.append((context.step.name, t.uuid, t.namespace, t.name, t.version, t.context, list(t.tags)))
+
+    with tasker.Engine(concurrency=1) as engine:
+        engine.register_template(CHAIN)
+        engine.register_handler("Look", Look)
+        task = engine.create_task("chain", namespace="py", context={"k": 1}, tags=["t"])
+        outcome = engine.handle(task.uuid) if mode == "sync" else asyncio.run(engine.handle_async(task.uuid))
+        assert outcome.action == "complete"
+    assert seen == [(name, task.uuid, "py", "chain", "1.0.0", {"k": 1}, ["t"]) for name in "abc"]

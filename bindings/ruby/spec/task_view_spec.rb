@@ -69,4 +69,17 @@ RSpec.describe "views", :engine do
       .to eq([{}, {}, String, Time])
     expect(context.task_fetchable?).to be(true)
   end
+
+  it "gives every step its task, also the steps claimed by a report (whose answers carry the task's uuid alone)" do
+    engine.register_template("name: chain\nnamespace_name: views\nversion: 1.0.0\nsteps:\n" \
+                             "  - name: a\n    handler: { callable: Look }\n" \
+                             "  - name: b\n    handler: { callable: Look }\n    dependencies: [a]\n" \
+                             "  - name: c\n    handler: { callable: Look }\n    dependencies: [b]\n")
+    seen = []
+    engine.register_handler("Look", handler { |context| seen << [context.step.name, context.task.to_h] && nil })
+    uuid = engine.create_task("chain", namespace: "views", context: { "k" => 1 }, tags: ["t"]).uuid
+    expect(engine.handle(uuid).action).to eq("complete")
+    task = { uuid: uuid, namespace: "views", name: "chain", version: "1.0.0", context: { "k" => 1 }, tags: ["t"] }
+    expect(seen).to eq(%w[a b c].map { |name| [name, task] })
+  end
 end

@@ -180,21 +180,32 @@ internal static class WireWriter
     }
 
     /// <summary>The answer of a claim or a report: <c>{"claims": [...], "outcome": {...}}</c>.</summary>
-    public static void Claims(Utf8JsonWriter w, ClaimResult result)
+    public static void Claims(Utf8JsonWriter w, ClaimAnswer<ClaimResult> answer)
     {
         w.WriteStartObject();
-        ClaimList(w, result.Claims);
-        w.WritePropertyName(Names.Outcome);
-        Outcome(w, result.Outcome);
+        ClaimsAndOutcome(w, answer.Result, answer.Lean);
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The claims and the outcome; lean (<see cref="ClaimAnswer{T}"/>), each claim's task is its uuid alone and the
+    /// outcome is null while steps are claimed: the caller holds the task, and reads the outcome once none is.
+    /// </summary>
+    private static void ClaimsAndOutcome(Utf8JsonWriter w, ClaimResult result, bool lean)
+    {
+        ClaimList(w, result.Claims, lean);
+        w.WritePropertyName(Names.Outcome);
+        if (lean && result.Claims.Count > 0) w.WriteNullValue();
+        else Outcome(w, result.Outcome);
     }
 
     /// <summary>
     /// The answer of <c>tasker_steps_report</c>: <c>{"reports": [null | {"code", "message"}], "claims", "outcome"}</c>, a
     /// null for each report applied and the error of each one refused, in the order they were sent.
     /// </summary>
-    public static void Reports(Utf8JsonWriter w, ReportsResult result)
+    public static void Reports(Utf8JsonWriter w, ClaimAnswer<ReportsResult> answer)
     {
+        var result = answer.Result;
         w.WriteStartObject();
         w.WriteStartArray(Names.Reports);
         foreach (var refused in result.Refused)
@@ -210,9 +221,7 @@ internal static class WireWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        ClaimList(w, result.Next.Claims);
-        w.WritePropertyName(Names.Outcome);
-        Outcome(w, result.Next.Outcome);
+        ClaimsAndOutcome(w, result.Next, answer.Lean);
         w.WriteEndObject();
     }
 
@@ -220,29 +229,24 @@ internal static class WireWriter
     public static void WorkClaims(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims)
     {
         w.WriteStartObject();
-        ClaimList(w, claims);
+        ClaimList(w, claims, lean: false);
         w.WriteEndObject();
     }
 
-    private static void ClaimList(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims)
+    private static void ClaimList(Utf8JsonWriter w, IReadOnlyList<StepClaim> claims, bool lean)
     {
         w.WriteStartArray(Names.Claims);
         foreach (var c in claims)
-            Claim(w, c);
+            Claim(w, c, lean);
         w.WriteEndArray();
     }
 
-    private static void Claim(Utf8JsonWriter w, StepClaim c)
+    private static void Claim(Utf8JsonWriter w, StepClaim c, bool lean)
     {
         w.WriteStartObject();
         w.WriteStartObject(Names.Task);
         UuidText.Write(w, Names.TaskUuid, c.TaskUuid);
-        RepeatedText.Write(w, Names.Namespace, c.Namespace);
-        RepeatedText.Write(w, Names.Name, c.TaskName);
-        RepeatedText.Write(w, Names.Version, c.TaskVersion);
-        w.WritePropertyName(Names.Context);
-        c.Context.WriteTo(w);
-        Strings(w, Names.Tags, c.Tags);
+        if (!lean) ClaimedTask(w, c);
         w.WriteEndObject();
         w.WriteStartObject(Names.Step);
         UuidText.Write(w, Names.StepUuid, c.StepUuid);
@@ -265,6 +269,17 @@ internal static class WireWriter
         if (c.DeadlineAt is { } deadline) w.WriteString(Names.DeadlineAt, deadline);
         else w.WriteNull(Names.DeadlineAt);
         w.WriteEndObject();
+    }
+
+    /// <summary>What a step's handler reads of its task, beyond the uuid.</summary>
+    private static void ClaimedTask(Utf8JsonWriter w, StepClaim c)
+    {
+        RepeatedText.Write(w, Names.Namespace, c.Namespace);
+        RepeatedText.Write(w, Names.Name, c.TaskName);
+        RepeatedText.Write(w, Names.Version, c.TaskVersion);
+        w.WritePropertyName(Names.Context);
+        c.Context.WriteTo(w);
+        Strings(w, Names.Tags, c.Tags);
     }
 
     public static void Outcome(Utf8JsonWriter w, TaskOutcome o)

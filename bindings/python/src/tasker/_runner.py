@@ -52,14 +52,20 @@ class _Run:
         if traceparent:
             request["traceparent"] = traceparent
         self._claim_request = dumps(request)
-        self._claim_next: dict[str, Any] = {"handlers": names, "worker_id": worker_id}
+        # Lean: a report's claims are of the reported step's task, whose fields the caller holds, so each carries the
+        # task's uuid alone, and the outcome is None while steps are claimed (half the bytes of a step's answer).
+        self._claim_next: dict[str, Any] = {"handlers": names, "worker_id": worker_id, "lean": True}
         if lease_seconds is not None:
             self._claim_next["lease_seconds"] = lease_seconds
+        self.task: dict[str, Any] | None = None  # handle's task as its first claim carries it
 
     def claim(self) -> tuple[Claims, dict[str, Any]]:
         """The claims and the outcome as JSON (the loop turns only the last outcome into an Outcome)."""
         answer = self._call("tasker_steps_claim", self._claim_request)
-        return answer["claims"], answer["outcome"]
+        claims = answer["claims"]
+        if claims:
+            self.task = claims[0]["task"]
+        return claims, answer["outcome"]
 
     def prepare(self, claim: dict[str, Any]) -> tuple[Any, StepContext, dict[str, Any]]:
         """The handler, its context (deadline, heartbeat) and the report's claim fields for one claim."""
@@ -103,14 +109,16 @@ class _Run:
         return _step.FAIL, {**ref, "error": {"message": f"no handler registered for {context.step.handler!r}",
                                              "error_type": "UnknownHandler"}}
 
-    def report(self, report: _step.Report, free: int) -> tuple[Claims, dict[str, Any]] | None:
-        """Reports a step, claiming up to ``free`` next steps in the same call. None when the claim was stale (its
-        deadline passed, its lease expired and someone else holds the step, or the task ended meanwhile)."""
+    def report(self, report: _step.Report, free: int,
+               task: dict[str, Any] | None = None) -> tuple[Claims, dict[str, Any] | None] | None:
+        """Reports a step, claiming up to ``free`` next steps in the same call (of ``task``, the reported step's: by
+        default handle's). None when the claim was stale (its deadline passed, its lease expired and someone else
+        holds the step, or the task ended meanwhile). The outcome is None while steps are claimed."""
         try:
             answer = send_report(self._call, report, self._next(free))
         except StaleClaimError:
             return None
-        return answer["claims"], answer["outcome"]
+        return _with_task(answer["claims"], task or self.task), answer["outcome"]
 
     def report_all(self, task_uuid: str, reports: list[_step.Report],
                    free: int) -> tuple[tuple[Claims, dict[str, Any]] | None, TaskerError | None]:
@@ -123,7 +131,7 @@ class _Run:
             except TaskerError as e:
                 return None, e
         answer, error = send_reports(self._call, task_uuid, reports, self._next(free), self.traceparent)
-        return (None if answer is None else (answer["claims"], answer["outcome"])), error
+        return (None if answer is None else (_with_task(answer["claims"], self.task), answer["outcome"])), error
 
     def _next(self, free: int) -> dict[str, Any] | None:
         return {"max_steps": free, **self._claim_next} if free > 0 else None
@@ -138,6 +146,13 @@ class _Run:
             return datetime.fromisoformat(expires)
 
         return heartbeat
+
+
+def _with_task(claims: Claims, task: dict[str, Any] | None) -> Claims:
+    """A report's claims (lean: their task is its uuid alone) with the fields of their task, which the caller holds."""
+    for claim in claims:
+        claim["task"] = task
+    return claims
 
 
 def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
@@ -189,7 +204,8 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
         if answer is None and failure is None and not running and not pending:
             answer = run.claim()  # stale, and nothing else: a claim sees what happened
         if answer is not None:
-            claims, outcome = answer
+            claims, latest = answer
+            outcome = latest or outcome  # None while steps are claimed
             pending.extend(claims)
 
 
@@ -227,7 +243,8 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
             if answer is None and failure is None and not running and not pending:
                 answer = await native(run.claim)
             if answer is not None:
-                claims, outcome = answer
+                claims, latest = answer
+                outcome = latest or outcome  # None while steps are claimed
                 pending.extend(claims)
     finally:
         for task in running:  # handle_async itself was cancelled or failed: its steps' reports would be refused

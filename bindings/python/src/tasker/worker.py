@@ -342,7 +342,7 @@ class Worker:
     def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
         """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
         try:
-            answer = self._run.report(report, free)
+            answer = self._run.report(report, free, claim["task"])
         except Exception as e:  # noqa: BLE001 - the step stays claimed; its lease expiry gives it back
             self.stats._count("unreported")
             log.error("worker %s: reporting step %s failed (%s: %s); it runs again once its lease expires",

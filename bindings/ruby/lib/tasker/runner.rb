@@ -40,6 +40,7 @@ module Tasker
       @finished = Queue.new
       @unstarted = Queue.new
       @failure = nil # the first error reporting a step (first_error_kept)
+      @task = nil # the task's fields as its first claim carries them: a report's claims (lean) carry its uuid alone
     end
 
     # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.
@@ -89,7 +90,9 @@ module Tasker
       request[:traceparent] = @traceparent if @traceparent
       answer = call(:tasker_steps_claim, JSON.generate(request))
       @outcome = answer["outcome"]
-      answer["claims"]
+      claims = answer["claims"]
+      @task = claims.first["task"] unless claims.empty?
+      claims
     end
 
     # A pool thread takes the claim, unless this thread took it first (see `wait`).

@@ -36,8 +36,7 @@ module Tasker
       else
         return alone && !@failure ? claim(free) : [] if answer.nil?
 
-        @outcome = answer["outcome"]
-        answer["claims"]
+        claimed(answer)
       end
 
       # Reports steps of this task that finished together in one call (tasker_steps_report), claiming up to `free` next
@@ -69,8 +68,14 @@ module Tasker
             answer["outcome"] = failed["outcome"] if failed # the newer outcome
           end
         end
-        @outcome = answer["outcome"]
-        answer["claims"]
+        claimed(answer)
+      end
+
+      # A report's answer, lean (claim_next_json): its claims carry their task's uuid alone and get @task's fields; its
+      # outcome is null while steps are claimed, and the last one is kept. Returns the claims.
+      def claimed(answer)
+        @outcome = answer["outcome"] || @outcome
+        answer["claims"].each { |claim| claim["task"] = @task }
       end
 
       # The reports (each a complete or fail request of this task) in one tasker_steps_report request.
@@ -85,7 +90,8 @@ module Tasker
       # what it refused, it would refuse the failure too).
       def refusal(message) = { message: "the engine refused the step's result: #{message}", error_type: "InvalidResult" }
 
-      def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free)))
+      # Lean: the claims are of this task, whose fields the runner holds (@task), and half a step's answer otherwise.
+      def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free, lean: true)))
 
       def send_report(function, request, free)
         call(function, request[0...-1] << %(,"claim_next":#{claim_next_json(free)}}))

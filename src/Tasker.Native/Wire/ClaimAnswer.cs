@@ -1,0 +1,9 @@
+namespace Tasker.Native.Wire;
+
+/// <summary>
+/// An answer that carries claims, and whether its request asked for it lean (<c>"lean": true</c> in a claim request
+/// or its <c>claim_next</c>). A caller that already holds the task (a step loop going on with one task) gets each
+/// claim's task as its uuid alone, and the outcome only once no step is claimed: about half a step's answer is the
+/// task's fields and an outcome that the next answer replaces (docs/performance.md, "Lean answers").
+/// </summary>
+internal readonly record struct ClaimAnswer<T>(T Result, bool Lean);
