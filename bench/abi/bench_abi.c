@@ -70,12 +70,19 @@ static int call(json_fn fn, tasker_engine_t *engine, const char *in, tasker_byte
     return 0;
 }
 
-/*
- * Runs `tasks` 8-step tasks; returns steps executed. One step per claim (the binding's worst case). With
- * claim_next, each completion claims the next step in the same call (protocol v2: one crossing per step);
- * without, every step is a claim call and a complete call.
- */
-static long run(tasker_engine_t *engine, long tasks, int claim_next) {
+/* How a loop gets its next step: a claim call after each completion (the binding's worst case), or the completion's
+ * claim_next (protocol v2: one crossing per step), whole or lean (the task's fields and the outcome left out, as the
+ * bindings' loops ask for it). */
+enum next_step { CLAIM_CALL, CLAIM_NEXT, CLAIM_NEXT_LEAN };
+
+static const char *const CLAIM_NEXT_FIELD[] = {
+    [CLAIM_CALL] = "",
+    [CLAIM_NEXT] = ",\"claim_next\":{\"max_steps\":1}",
+    [CLAIM_NEXT_LEAN] = ",\"claim_next\":{\"max_steps\":1,\"lean\":true}",
+};
+
+/* Runs `tasks` 8-step tasks, one step claimed at a time; returns steps executed. */
+static long run(tasker_engine_t *engine, long tasks, enum next_step next) {
     long steps = 0;
     for (long t = 0; t < tasks; t++) {
         tasker_bytes_t out = {0};
@@ -92,9 +99,9 @@ static long run(tasker_engine_t *engine, long tasks, int claim_next) {
             tasker_bytes_free_fn(&out);
             if (!step[0]) break;
             snprintf(report, sizeof report, "{\"task_uuid\":\"%s\",\"step_uuid\":\"%s\",\"claim_token\":\"%s\",\"result\":null%s}",
-                     task, step, token, claim_next ? ",\"claim_next\":{\"max_steps\":1}" : "");
+                     task, step, token, CLAIM_NEXT_FIELD[next]);
             call(tasker_step_complete_fn, engine, report, &out);
-            if (!claim_next) {
+            if (next == CLAIM_CALL) {
                 tasker_bytes_free_fn(&out);
                 call(tasker_steps_claim_fn, engine, request, &out);
             }
@@ -123,20 +130,21 @@ int main(int argc, char **argv) {
     call(tasker_template_register_fn, engine, TEMPLATE, &out);
     tasker_bytes_free_fn(&out);
 
-    run(engine, 2000, 0); /* warm-up */
-    run(engine, 2000, 1);
+    for (int next = CLAIM_CALL; next <= CLAIM_NEXT_LEAN; next++) run(engine, 2000, next); /* warm-up */
     long rss_before = rss_kb();
-    double start = now_ms();
-    long steps = run(engine, tasks, 0);
-    double elapsed = now_ms() - start;
-    double start_next = now_ms();
-    long steps_next = run(engine, tasks, 1);
-    double elapsed_next = now_ms() - start_next;
+    static const char *const LABEL[] = {
+        [CLAIM_CALL] = "claim + complete",
+        [CLAIM_NEXT] = "complete with claim_next",
+        [CLAIM_NEXT_LEAN] = "complete with lean claim_next",
+    };
     printf("tasks:                  %ld per loop (8 no-op steps each, one step per claim)\n", tasks);
-    printf("steps/s through the ABI: %.0f (claim + complete), %.0f (complete with claim_next)\n",
-           steps / (elapsed / 1e3), steps_next / (elapsed_next / 1e3));
-    printf("per step (create/8 + claim + complete): %.2f us\n", elapsed * 1e3 / steps);
-    printf("per step (create/8 + complete with claim_next): %.2f us\n", elapsed_next * 1e3 / steps_next);
+    for (int next = CLAIM_CALL; next <= CLAIM_NEXT_LEAN; next++) {
+        double start = now_ms();
+        long steps = run(engine, tasks, next);
+        double elapsed = now_ms() - start;
+        printf("per step (create/8 + %s): %.2f us (%.0f steps/s)\n", LABEL[next], elapsed * 1e3 / steps,
+               steps / (elapsed / 1e3));
+    }
     printf("RSS after warm-up:      %.1f MB\n", rss_before / 1024.0);
     printf("RSS after %ld tasks: %.1f MB (retention: 1000 finished tasks)\n", tasks, rss_kb() / 1024.0);
     tasker_engine_free_fn(engine);

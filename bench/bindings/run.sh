@@ -54,7 +54,7 @@ for round in $(seq "$rounds"); do
   for side in "${sides[@]}"; do
     name=${side%%:*} tree=${side#*:} lib=$(lib_of "${side#*:}")
     echo "round $round/$rounds: $name" >&2
-    c=$("$tree/build/cmake/bench/abi/bench_abi" "$lib" $((tasks * 10)) | sed -n 's/^per step (create\/8 + claim + complete): \([0-9.]*\) us/\1/p')
+    c=$("$tree/build/cmake/bench/abi/bench_abi" "$lib" $((tasks * 10)) | sed -n 's/^per step (create\/8 + claim + complete): \([0-9.]*\) us.*/\1/p')
     echo "$name c loop $c" >>"$results"
     # shellcheck disable=SC2086
     {
