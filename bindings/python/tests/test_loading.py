@@ -174,3 +174,23 @@ def test_opening_an_engine_does_not_start_json_schema_and_the_first_schema_does(
     opened, refused = json.loads(done.stdout)
     assert opened < MAX_ALLOCATED_BY_OPEN, f"opening an engine allocated {opened} bytes"
     assert 'Required properties ["id"] are not present' in refused
+
+
+def test_every_type_hint_of_the_public_api_resolves_without_loading_the_deferred_modules():
+    # typing.get_type_hints (pydantic, FastAPI's dependency injection, IDEs) reads the hints of the public names;
+    # the ones naming deferred modules (uuid, concurrent.futures, tasker.subscription) load them only then.
+    script = ("import inspect, sys, typing, tasker\n"
+              "loaded_before = [m for m in ('uuid', 'concurrent.futures', 'tasker.subscription') if m in sys.modules]\n"
+              "unresolved = []\n"
+              "for name in tasker.__all__:\n"
+              "    obj = getattr(tasker, name)\n"
+              "    members = vars(obj).values() if inspect.isclass(obj) else [obj]\n"
+              "    for member in members:\n"
+              "        member = member.fget if isinstance(member, property) else member\n"
+              "        if not callable(member): continue\n"
+              "        try: typing.get_type_hints(member)\n"
+              "        except Exception as e: unresolved.append(f'{name}.{getattr(member, \"__name__\", member)}: {e!r}')\n"
+              "print(repr((loaded_before, unresolved)))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "([], [])"

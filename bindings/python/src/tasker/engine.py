@@ -14,10 +14,30 @@ from .errors import InvalidHandleError, NotFoundError, ValidationError
 from .handler import StepHandler
 from .outcome import Outcome, Task
 
+
+class _Deferred:
+    """A module imported when one of its names is first read. The type hints below name uuid, concurrent.futures and
+    tasker.subscription through these, so that importing tasker loads none of them (test_loading.py says what each
+    costs) while ``typing.get_type_hints`` still resolves every hint."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attribute)
+
+
 if TYPE_CHECKING:
-    from .subscription import Subscription
+    import concurrent.futures as _futures
     import uuid as _uuid
-    from concurrent.futures import ThreadPoolExecutor
+
+    from . import subscription as _subscription
+else:
+    _futures = _Deferred("concurrent.futures")
+    _uuid = _Deferred("uuid")
+    _subscription = _Deferred("tasker.subscription")
 
 TaskUuid = Union[str, "_uuid.UUID"]  # uuid (and the platform it imports) is not loaded for this
 HandlerSpec = Union[type[StepHandler], StepHandler]
@@ -53,7 +73,7 @@ class Engine:
         self._blocking = "database_url" in config
         # A manual clock moves only when a test says so: deadlines are then not timed against the real clock.
         self._manual_clock = config.get("clock") == "manual"
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: _futures.ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._handler_times = HandlerTimes()  # which handlers handle() runs on the calling thread (_quick.py)
 
@@ -219,7 +239,7 @@ class Engine:
         """Moves a ``clock="manual"`` engine's clock forward (tests follow retry delays without sleeping)."""
         _ffi.engine_advance_clock(self._h, round(seconds * 1000))
 
-    def subscribe(self, pattern: str = "*", capacity: int = 0) -> Subscription:
+    def subscribe(self, pattern: str = "*", capacity: int = 0) -> _subscription.Subscription:
         """Subscribes to events (``"*"``, ``"step.*"``, ``"task.completed"``, ...; see docs/events.md). Events
         published from now on are buffered (``capacity``, default the engine's ``event_buffer``) until pulled."""
         from .subscription import Subscription  # loaded with the first subscription: not on the open/handle path
@@ -244,7 +264,7 @@ class Engine:
         blocks on a handler or the database."""
         return await _runner.handle_async(self, str(task_uuid), traceparent)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self) -> _futures.ThreadPoolExecutor:
         with self._pool_lock:
             if self._pool is None:
                 # Imported here: a process whose steps all run inline (one at a time, or quick) never needs it.

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 from . import _ffi
 from ._json import loads
 from ._lifetime import check_process, release
+from .engine import Engine  # loaded already: this module is loaded by Engine.subscribe (a hint, for get_type_hints)
 from .errors import InvalidHandleError
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 
 class Subscription:
