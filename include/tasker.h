@@ -531,8 +531,9 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  *   other handlers stay ready (they are never failed for it) and the outcome lists them in "waiting_for_handlers".
  *   Without "handlers" (or null) the caller runs every handler.
  *   "lean": true (optional, also in a report's "claim_next") is for a caller that holds the task already (a step
- *   loop going on with one task): each claim's "task" is {"task_uuid"} alone, and "outcome" is null while steps
- *   are claimed (it is written once none is). About half a step's answer otherwise.
+ *   loop going on with one task): each claim's "task" is {"task_uuid", "context", "tags"} (no namespace, name,
+ *   version), and "outcome" is null when this answer's "claims" is not empty (it is written when no step is
+ *   claimed). About half a step's answer otherwise.
  * out_json: {"claims": [{"task": {"task_uuid", "namespace", "name", "version", "context", "tags"},
  *                        "step": {"step_uuid", "name", "handler", "attempt", "max_attempts", "initialization"},
  *                        "dependency_results": {"<parent step name>": <its result>, ...},
@@ -551,7 +552,8 @@ TASKER_API tasker_error_t *tasker_steps_claim(tasker_engine_t *engine, const uin
 /**
  * Worker mode: claims up to max_steps ready steps of the caller's handlers across all tasks, highest task priority
  * first, then oldest task first (a step due for retry, or whose lease expired, ranks at that time), waiting up to
- * wait_seconds for work to appear (blocking the calling thread; call it from a worker thread). Every rule of tasker_steps_claim holds: attempts are counted now, each claim has a token,
+ * wait_seconds for work to appear (blocking the calling thread; call it from a worker thread). Its answer is never
+ * lean (the claims are of any task: "lean" is ignored here). Every rule of tasker_steps_claim holds: attempts are counted now, each claim has a token,
  * a lease and its deadline_at, and only its token can report the step (with claim_next, to go on with that task).
  * Work created or made ready in this process wakes a waiting call at once; on PostgreSQL, other processes announce
  * theirs with NOTIFY and a poll every "work_poll_seconds" (engine config, default 1) covers a lost notification.
@@ -587,7 +589,7 @@ TASKER_API tasker_error_t *tasker_step_heartbeat(tasker_engine_t *engine, const 
  *                "traceparent": "..." (optional, the parent of the step's span),
  *                "handler": {"started_at": "<RFC 3339>" or Unix seconds, "finished_at": the same,   (optional)
  *                            "attributes": {"name": string | number | boolean, ...} (at most 64)},
- *                "claim_next": {"max_steps": 1, "handlers": [...], "lease_seconds", "worker_id"}   (optional)}
+ *                "claim_next": {"max_steps": 1, "handlers": [...], "lease_seconds", "worker_id", "lean"}   (optional)}
  * out_json: {"claims": [...], "outcome": {...}}, the shape of tasker_steps_claim. With "claim_next", the task's next
  *   ready steps are claimed in the same call (one crossing and one store write per step instead of two);
  *   without it, "claims" is empty.
@@ -643,7 +645,7 @@ TASKER_API tasker_error_t *tasker_step_fail(tasker_engine_t *engine, const uint8
  * Reports are independent: one the library refuses (STALE_CLAIM, or a result it refuses: see tasker_step_complete)
  * gets its error in "reports" and changes nothing, and the others are applied. Report a refused result again as a
  * failure with error_type "InvalidResult", as for a single complete. The claims and outcome are the task's after
- * every report.
+ * every report (a lean claim_next: the outcome is null when steps are claimed).
  *
  * Errors: INVALID_ARGUMENT for a malformed request or report (a missing step_uuid, an "error" that is not an
  * object, no reports or more than 1,000); INVALID_JSON when the request does not parse (a result nesting deeper

@@ -25,7 +25,6 @@ export type ExecutionStatus = 'has_ready_steps' | 'processing' | 'waiting_for_re
 /** What a handler's `process` receives. */
 export class StepContext<Context = any> {
   private constructor();
-  /** The task; its `context` and `tags` are shared by the steps of the task this process runs: read them only. */
   readonly task: { uuid: string; namespace: string; name: string; version: string; context: Context; tags: string[] };
   readonly step: {
     uuid: string; name: string; handler: string;

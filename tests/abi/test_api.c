@@ -541,34 +541,48 @@ static void test_report_and_claim(void) {
     CHECK(tasker_engine_close(engine) == NULL);
 }
 
-/* A lean answer (the caller holds the task): each claim's task is its uuid alone, and the outcome is null while steps
- * are claimed and whole once none is. */
+/* A lean answer (the caller holds the task): each claim's task leaves out the task's names (its context and tags stay:
+ * each claim's are its own), and the outcome is null while steps are claimed and whole once none is. A malformed
+ * "lean" is refused before anything is applied. */
+static void expect_lean_claim(cJSON *answer, const char *step_name, char *step, char *token) {
+    cJSON *claim = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0);
+    cJSON *task = cJSON_GetObjectItem(claim, "task");
+    CHECK(task && cJSON_GetArraySize(task) == 3 && strcmp(str(task, "task_uuid"), task_uuid) == 0);
+    cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(task, "context"), "n");
+    CHECK(n && n->valueint == 1 && cJSON_GetArraySize(cJSON_GetObjectItem(task, "tags")) == 1);
+    CHECK(task && !cJSON_GetObjectItem(task, "namespace"));
+    CHECK(claim && strcmp(str(cJSON_GetObjectItem(claim, "step"), "name"), step_name) == 0);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(answer, "outcome")));
+    snprintf(step, 64, "%s", claim ? str(cJSON_GetObjectItem(claim, "step"), "step_uuid") : "");
+    snprintf(token, 64, "%s", claim ? str(claim, "claim_token") : "");
+}
+
 static void test_lean_answers(void) {
     tasker_engine_t *engine = open_engine("{}");
     cJSON_Delete(CALL_OK(tasker_template_register, engine, LINEAR));
     create_task(engine);
-    char request[512];
+    char request[512], step[64], token[64];
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"lean\": 1}", task_uuid);
+    CALL_FAILS(tasker_steps_claim, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
     snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"lean\": true}", task_uuid);
-    cJSON *claimed = CALL_OK(tasker_steps_claim, engine, request);
-    cJSON *claim = cJSON_GetArrayItem(cJSON_GetObjectItem(claimed, "claims"), 0);
-    cJSON *task = cJSON_GetObjectItem(claim, "task");
-    CHECK(task && cJSON_GetArraySize(task) == 1 && strcmp(str(task, "task_uuid"), task_uuid) == 0);
-    CHECK(claim && strcmp(str(cJSON_GetObjectItem(claim, "step"), "name"), "a") == 0);
-    CHECK(cJSON_IsNull(cJSON_GetObjectItem(claimed, "outcome")));
-    char step[64], token[64];
-    snprintf(step, sizeof step, "%s", claim ? str(cJSON_GetObjectItem(claim, "step"), "step_uuid") : "");
-    snprintf(token, sizeof token, "%s", claim ? str(claim, "claim_token") : "");
-    cJSON_Delete(claimed);
+    cJSON *answer = CALL_OK(tasker_steps_claim, engine, request); /* the refused claim took nothing: a is here */
+    expect_lean_claim(answer, "a", step, token);
+    cJSON_Delete(answer);
+
+    /* a malformed lean in claim_next: the completion is refused whole, a stays claimed */
+    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 1,"
+             " \"claim_next\": {\"max_steps\": 1, \"lean\": \"yes\"}}", task_uuid, step, token);
+    CALL_FAILS(tasker_step_complete, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
+    cJSON *task = CALL_OK(tasker_task_get, engine, task_uuid);
+    CHECK(task && strcmp(str(cJSON_GetArrayItem(cJSON_GetObjectItem(task, "steps"), 0), "state"), "in_progress") == 0);
+    cJSON_Delete(task);
 
     snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"step_uuid\": \"%s\", \"claim_token\": \"%s\", \"result\": 1,"
              " \"claim_next\": {\"max_steps\": 1, \"lean\": true}}", task_uuid, step, token);
-    cJSON *answer = CALL_OK(tasker_step_complete, engine, request);
-    claim = cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0);
-    CHECK(claim && cJSON_GetArraySize(cJSON_GetObjectItem(claim, "task")) == 1);
-    CHECK(claim && cJSON_GetObjectItem(cJSON_GetObjectItem(claim, "dependency_results"), "a")->valueint == 1);
-    CHECK(cJSON_IsNull(cJSON_GetObjectItem(answer, "outcome")));
-    snprintf(step, sizeof step, "%s", claim ? str(cJSON_GetObjectItem(claim, "step"), "step_uuid") : "");
-    snprintf(token, sizeof token, "%s", claim ? str(claim, "claim_token") : "");
+    answer = CALL_OK(tasker_step_complete, engine, request);
+    expect_lean_claim(answer, "b", step, token);
+    cJSON *deps = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(answer, "claims"), 0), "dependency_results");
+    CHECK(deps && cJSON_GetObjectItem(deps, "a") && cJSON_GetObjectItem(deps, "a")->valueint == 1);
     cJSON_Delete(answer);
 
     /* nothing left to claim: the outcome is written */
@@ -578,9 +592,6 @@ static void test_lean_answers(void) {
     CHECK(answer && cJSON_GetArraySize(cJSON_GetObjectItem(answer, "claims")) == 0);
     CHECK(answer && strcmp(str(cJSON_GetObjectItem(answer, "outcome"), "task_state"), "complete") == 0);
     cJSON_Delete(answer);
-
-    snprintf(request, sizeof request, "{\"task_uuid\": \"%s\", \"lean\": 1}", task_uuid);
-    CALL_FAILS(tasker_steps_claim, engine, request, TASKER_ERROR_INVALID_ARGUMENT);
     tasker_engine_free(engine);
 }
 

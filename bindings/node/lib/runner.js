@@ -24,7 +24,7 @@ const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 async function handleTask(host, taskUuid, traceparent) {
   const names = host.names ?? [...host.handlers.keys()];
   let { claims, outcome } = await claimSteps(host, taskUuid, traceparent, names);
-  // The task's fields as the first claim carries them: the reports' claims (lean) carry the task's uuid alone.
+  // The task as the first claim carries it: the reports' claims (lean) leave out its names (withTaskNames).
   const task = claims.length > 0 ? claims[0].task : undefined;
   let running = 0; // steps whose handler runs
   let inFlight; // the runs in flight alongside others (InFlight), made when a second one starts
@@ -86,10 +86,7 @@ async function handleTask(host, taskUuid, traceparent) {
     if (applied) {
       outcome = reported.answer.outcome ?? outcome; // lean: null while steps are claimed
       const next = reported.answer.claims;
-      for (let i = 0; i < next.length; i++) {
-        next[i].task = task;
-        claims.push(next[i]);
-      }
+      for (let i = 0; i < next.length; i++) claims.push(withTaskNames(next[i], task));
     }
     reported = undefined;
     if (done !== undefined) {
@@ -111,6 +108,18 @@ async function handleTask(host, taskUuid, traceparent) {
   }
 }
 
+/**
+ * A lean claim (a report's claim_next) with its task's namespace, name and version from `task`, which the caller holds;
+ * its context and tags are its own, as every claim's are (a handler may change its copy, no other step sees it).
+ */
+function withTaskNames(claim, task) {
+  const t = claim.task;
+  t.namespace = task.namespace;
+  t.name = task.name;
+  t.version = task.version;
+  return claim;
+}
+
 /** Empties a reported run's result (runStep's `done`) of everything but `failed`. */
 function forget(done) {
   done.ref = undefined;
@@ -128,8 +137,8 @@ function claimSteps(host, taskUuid, traceparent, names) {
 
 /**
  * The `claim_next` of a report: as many steps as slots are free once the runs in flight and the claims in hand have
- * theirs; none after a failure. Lean: the answer's claims carry the task's uuid alone (handleTask holds the rest) and
- * its outcome is null while steps are claimed, half the bytes of a step's answer (docs/performance.md, "Lean answers"). One object per count, kept on the host (`host.claimNexts`, when it has one: its
+ * theirs; none after a failure. Lean: the answer's claims leave out the task's names (handleTask holds them) and its
+ * outcome is null when steps are claimed, half the bytes of a step's answer (docs/performance.md, "Lean answers"). One object per count, kept on the host (`host.claimNexts`, when it has one: its
  * names never change) or made for this call: a report is written from it, never changes it.
  */
 function nextClaim(host, names, failure, running, claims) {
@@ -246,4 +255,4 @@ async function heartbeat(host, ref, leaseSeconds) {
 }
 
 // worker.js runs claims across tasks with the same runStep (and report.js's report).
-module.exports = { handleTask, runStep };
+module.exports = { handleTask, runStep, withTaskNames };

@@ -10,7 +10,7 @@
 const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
 const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
-const { runStep } = require('./runner');
+const { runStep, withTaskNames } = require('./runner');
 const { report } = require('./report');
 
 // The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
@@ -372,11 +372,11 @@ class Worker {
     this.#reporting += 1;
     let claims = [];
     try {
-      // Lean: the claims of claim_next are of this step's task, whose fields this worker holds.
+      // Lean: the claims of claim_next are of this step's task, whose names this worker holds.
       const next = free > 0 ? { max_steps: free, handlers: this.#claimRequest.handlers, worker_id: this.workerId,
         lease_seconds: this.#claimRequest.lease_seconds, lean: true } : undefined;
       claims = (await report(this.#host, done, next)).claims;
-      for (const claim of claims) claim.task = entry.claim.task;
+      for (const claim of claims) withTaskNames(claim, entry.claim.task);
       if (done.failed) this.stats.failed += 1;
       else this.stats.completed += 1;
     } catch (e) {

@@ -94,8 +94,10 @@ test('handle gives every step its task, also the steps claimed with a report (wh
   const seen = [];
   for (const name of ['ValidateOrder', 'ReserveInventory', 'ProcessPayment', 'ShipOrder']) {
     engine.registerHandler(name, handler(async (ctx) => {
-      const { uuid, namespace, name: taskName, version, context, tags } = ctx.task;
+      const { uuid, namespace, name: taskName, version, context, tags } = structuredClone(ctx.task);
       seen.push({ uuid, namespace, taskName, version, context, tags });
+      ctx.task.context.changedBy = ctx.step.name; // each step's copy: the next step does not see this
+      ctx.task.tags.push(ctx.step.name);
       return null;
     }));
   }

@@ -449,7 +449,8 @@ def test_every_step_sees_its_task_also_those_claimed_by_a_report(mode):
     class Look(tasker.StepHandler):
         def process(self, context):
             t = context.task
-            seen.append((context.step.name, t.uuid, t.namespace, t.name, t.version, t.context, list(t.tags)))
+            seen.append((context.step.name, t.uuid, t.namespace, t.name, t.version, dict(t.context), list(t.tags)))
+            t.context["changed_by"] = context.step.name  # this step's copy: the next step does not see it
 
     with tasker.Engine(concurrency=1) as engine:
         engine.register_template(CHAIN)

@@ -76,7 +76,13 @@ RSpec.describe "views", :engine do
                              "  - name: b\n    handler: { callable: Look }\n    dependencies: [a]\n" \
                              "  - name: c\n    handler: { callable: Look }\n    dependencies: [b]\n")
     seen = []
-    engine.register_handler("Look", handler { |context| seen << [context.step.name, context.task.to_h] && nil })
+    look = handler do |context|
+      seen << [context.step.name, Marshal.load(Marshal.dump(context.task.to_h))]
+      context.task.context["changed_by"] = context.step.name # this step's copy: the next step does not see it
+      context.task.tags << context.step.name
+      nil
+    end
+    engine.register_handler("Look", look)
     uuid = engine.create_task("chain", namespace: "views", context: { "k" => 1 }, tags: ["t"]).uuid
     expect(engine.handle(uuid).action).to eq("complete")
     task = { uuid: uuid, namespace: "views", name: "chain", version: "1.0.0", context: { "k" => 1 }, tags: ["t"] }

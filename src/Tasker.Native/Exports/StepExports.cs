@@ -11,9 +11,12 @@ internal static unsafe class StepExports
 {
     [UnmanagedCallersOnly(EntryPoint = "tasker_steps_claim")]
     public static nint Claim(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => new ClaimAnswer<ClaimResult>(
-            Boundary.Wait(host.Engine.ClaimStepsAsync(WireReader.RequiredUuid(r, "task_uuid"u8), ReadClaim(r, "request"))), Lean(r)),
-            WireWriter.Claims);
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) =>
+        {
+            var lean = Lean(r); // read before anything is applied: a malformed request changes nothing
+            return new ClaimAnswer<ClaimResult>(
+                Boundary.Wait(host.Engine.ClaimStepsAsync(WireReader.RequiredUuid(r, "task_uuid"u8), ReadClaim(r, "request"))), lean);
+        }, WireWriter.Claims);
 
     /// <summary>Worker mode: ready steps of the caller's handlers across all tasks, waiting up to wait_seconds.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tasker_work_claim")]
@@ -37,23 +40,31 @@ internal static unsafe class StepExports
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_complete")]
     public static nint Complete(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => new ClaimAnswer<ClaimResult>(
-            Boundary.Wait(host.Engine.CompleteAndClaimAsync(WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8),
-                WireReader.RequiredString(r, "claim_token"u8), WireReader.Kept(r, "result"u8) ?? JsonValues.Null, WireReader.Kept(r, "metadata"u8),
-                ReadHandler(r), ReadClaimNext(r))), LeanNext(r)),
-            WireWriter.Claims);
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) =>
+        {
+            var lean = LeanNext(r);
+            return new ClaimAnswer<ClaimResult>(Boundary.Wait(host.Engine.CompleteAndClaimAsync(WireReader.RequiredUuid(r, "task_uuid"u8),
+                WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8), WireReader.Kept(r, "result"u8) ?? JsonValues.Null,
+                WireReader.Kept(r, "metadata"u8), ReadHandler(r), ReadClaimNext(r))), lean);
+        }, WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_fail")]
     public static nint Fail(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => new ClaimAnswer<ClaimResult>(
-            Boundary.Wait(host.Engine.FailAndClaimAsync(WireReader.RequiredUuid(r, "task_uuid"u8), WireReader.RequiredUuid(r, "step_uuid"u8),
-                WireReader.RequiredString(r, "claim_token"u8), ReadFailure(r), ReadHandler(r), ReadClaimNext(r))), LeanNext(r)),
-            WireWriter.Claims);
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) =>
+        {
+            var lean = LeanNext(r);
+            return new ClaimAnswer<ClaimResult>(Boundary.Wait(host.Engine.FailAndClaimAsync(WireReader.RequiredUuid(r, "task_uuid"u8),
+                WireReader.RequiredUuid(r, "step_uuid"u8), WireReader.RequiredString(r, "claim_token"u8), ReadFailure(r), ReadHandler(r),
+                ReadClaimNext(r))), lean);
+        }, WireWriter.Claims);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_steps_report")]
     public static nint Report(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
-        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) => new ClaimAnswer<ReportsResult>(
-            Boundary.Wait(ReportBatch.ApplyAsync(host.Engine, r)), LeanNext(r)), WireWriter.Reports);
+        JsonCall.Request(engine, json, length, outJson, "out_json", static (host, r) =>
+        {
+            var lean = LeanNext(r);
+            return new ClaimAnswer<ReportsResult>(Boundary.Wait(ReportBatch.ApplyAsync(host.Engine, r)), lean);
+        }, WireWriter.Reports);
 
     [UnmanagedCallersOnly(EntryPoint = "tasker_step_resolve")]
     public static nint Resolve(nint engine, byte* json, nuint length, TaskerBytes* outJson) =>
@@ -84,7 +95,10 @@ internal static unsafe class StepExports
         return new ClaimOptions(WireReader.Int(r, "max_steps"u8) ?? 16, WireReader.Seconds(r, "lease_seconds"u8), WireReader.String(r, "worker_id"u8), handlers);
     }
 
-    /// <summary>Whether a claim request asks for a lean answer (<see cref="ClaimAnswer{T}"/>): <c>"lean": true</c>.</summary>
+    /// <summary>
+    /// Whether a claim request asks for a lean answer (<see cref="ClaimAnswer{T}"/>): <c>"lean": true</c>. Read before the
+    /// call is applied, as every other field is: a request refused for it changes nothing.
+    /// </summary>
     private static bool Lean(JsonElement claim) => WireReader.Bool(claim, "lean"u8) ?? false;
 
     /// <summary>Whether a report's <c>claim_next</c> asks for a lean answer; without <c>claim_next</c>, nothing is claimed.</summary>

@@ -188,8 +188,9 @@ internal static class WireWriter
     }
 
     /// <summary>
-    /// The claims and the outcome; lean (<see cref="ClaimAnswer{T}"/>), each claim's task is its uuid alone and the
-    /// outcome is null while steps are claimed: the caller holds the task, and reads the outcome once none is.
+    /// The claims and the outcome; lean (<see cref="ClaimAnswer{T}"/>), each claim's task leaves out its namespace, name
+    /// and version, and the outcome is null when steps are claimed: the caller holds the task, and reads the outcome
+    /// once none is.
     /// </summary>
     private static void ClaimsAndOutcome(Utf8JsonWriter w, ClaimResult result, bool lean)
     {
@@ -246,7 +247,11 @@ internal static class WireWriter
         w.WriteStartObject();
         w.WriteStartObject(Names.Task);
         UuidText.Write(w, Names.TaskUuid, c.TaskUuid);
-        if (!lean) ClaimedTask(w, c);
+        if (!lean) TaskNames(w, c);
+        // Always written: a handler may change its copy of them, which no other step then sees.
+        w.WritePropertyName(Names.Context);
+        c.Context.WriteTo(w);
+        Strings(w, Names.Tags, c.Tags);
         w.WriteEndObject();
         w.WriteStartObject(Names.Step);
         UuidText.Write(w, Names.StepUuid, c.StepUuid);
@@ -271,15 +276,12 @@ internal static class WireWriter
         w.WriteEndObject();
     }
 
-    /// <summary>What a step's handler reads of its task, beyond the uuid.</summary>
-    private static void ClaimedTask(Utf8JsonWriter w, StepClaim c)
+    /// <summary>The task's names, which a lean answer leaves out.</summary>
+    private static void TaskNames(Utf8JsonWriter w, StepClaim c)
     {
         RepeatedText.Write(w, Names.Namespace, c.Namespace);
         RepeatedText.Write(w, Names.Name, c.TaskName);
         RepeatedText.Write(w, Names.Version, c.TaskVersion);
-        w.WritePropertyName(Names.Context);
-        c.Context.WriteTo(w);
-        Strings(w, Names.Tags, c.Tags);
     }
 
     public static void Outcome(Utf8JsonWriter w, TaskOutcome o)

@@ -52,8 +52,8 @@ class _Run:
         if traceparent:
             request["traceparent"] = traceparent
         self._claim_request = dumps(request)
-        # Lean: a report's claims are of the reported step's task, whose fields the caller holds, so each carries the
-        # task's uuid alone, and the outcome is None while steps are claimed (half the bytes of a step's answer).
+        # Lean: a report's claims are of the reported step's task, whose names the caller holds, so each leaves them
+        # out, and the outcome is None when steps are claimed (half the bytes of a step's answer).
         self._claim_next: dict[str, Any] = {"handlers": names, "worker_id": worker_id, "lean": True}
         if lease_seconds is not None:
             self._claim_next["lease_seconds"] = lease_seconds
@@ -149,9 +149,12 @@ class _Run:
 
 
 def _with_task(claims: Claims, task: dict[str, Any] | None) -> Claims:
-    """A report's claims (lean: their task is its uuid alone) with the fields of their task, which the caller holds."""
-    for claim in claims:
-        claim["task"] = task
+    """A report's claims (lean: their task without its names) with the names of ``task``, which the caller holds. Their
+    context and tags are their own, as every claim's are: a handler may change its copy, and no other step sees it."""
+    if task is not None:
+        for claim in claims:
+            t = claim["task"]
+            t["namespace"], t["name"], t["version"] = task["namespace"], task["name"], task["version"]
     return claims
 
 

@@ -40,7 +40,7 @@ module Tasker
       @finished = Queue.new
       @unstarted = Queue.new
       @failure = nil # the first error reporting a step (first_error_kept)
-      @task = nil # the task's fields as its first claim carries them: a report's claims (lean) carry its uuid alone
+      @task = nil # the task as its first claim carries it: a report's claims (lean) leave out its names (`claimed`)
     end
 
     # Returns the task's Outcome; a handler's exception or refused result is the step's failure, never raised here.

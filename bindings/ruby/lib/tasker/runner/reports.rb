@@ -71,11 +71,15 @@ module Tasker
         claimed(answer)
       end
 
-      # A report's answer, lean (claim_next_json): its claims carry their task's uuid alone and get @task's fields; its
-      # outcome is null while steps are claimed, and the last one is kept. Returns the claims.
+      # A report's answer, lean (claim_next_json): its claims leave out their task's names, which come from @task (their
+      # context and tags are their own, as every claim's: a handler may change its copy, no other step sees it); its
+      # outcome is null when steps are claimed, and the last one is kept. Returns the claims.
       def claimed(answer)
         @outcome = answer["outcome"] || @outcome
-        answer["claims"].each { |claim| claim["task"] = @task }
+        answer["claims"].each do |claim|
+          task = claim["task"]
+          task["namespace"], task["name"], task["version"] = @task.values_at("namespace", "name", "version")
+        end
       end
 
       # The reports (each a complete or fail request of this task) in one tasker_steps_report request.
@@ -90,7 +94,7 @@ module Tasker
       # what it refused, it would refuse the failure too).
       def refusal(message) = { message: "the engine refused the step's result: #{message}", error_type: "InvalidResult" }
 
-      # Lean: the claims are of this task, whose fields the runner holds (@task), and half a step's answer otherwise.
+      # Lean: the claims are of this task, whose names the runner holds (@task), and half a step's answer otherwise.
       def claim_next_json(free) = (@claim_next_json[free] ||= JSON.generate(@claim_next.merge(max_steps: free, lean: true)))
 
       def send_report(function, request, free)

@@ -36,7 +36,7 @@ module Tasker
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
       def run_claim(claim)
         @current = claim
-        @task = claim["task"] # the next claims of this report are of the same task
+        @task = claim["task"] # the next claims of this report are of the same task: their names come from it
         report = perform(claim)
         @stale = false
         claims = deliver(report, free: yield, alone: false)
