@@ -84,7 +84,7 @@ async function handleTask(host, taskUuid, traceparent) {
     const { error } = reported;
     const applied = reported.answer !== undefined;
     if (applied) {
-      outcome = reported.answer.outcome ?? outcome; // lean: null while steps are claimed
+      outcome = reported.answer.outcome ?? outcome; // lean: null when steps are claimed
       const next = reported.answer.claims;
       for (let i = 0; i < next.length; i++) claims.push(withTaskNames(next[i], task));
     }
@@ -138,8 +138,9 @@ function claimSteps(host, taskUuid, traceparent, names) {
 /**
  * The `claim_next` of a report: as many steps as slots are free once the runs in flight and the claims in hand have
  * theirs; none after a failure. Lean: the answer's claims leave out the task's names (handleTask holds them) and its
- * outcome is null when steps are claimed, half the bytes of a step's answer (docs/performance.md, "Lean answers"). One object per count, kept on the host (`host.claimNexts`, when it has one: its
- * names never change) or made for this call: a report is written from it, never changes it.
+ * outcome is null when steps are claimed, half the bytes of a step's answer (docs/performance.md, "Lean answers").
+ * One object per count, kept on the host (`host.claimNexts`, when it has one: its names never change) or made for
+ * this call: a report is written from it, never changes it.
  */
 function nextClaim(host, names, failure, running, claims) {
   const free = host.concurrency - running - claims.length;

@@ -113,7 +113,7 @@ class _Run:
                task: dict[str, Any] | None = None) -> tuple[Claims, dict[str, Any] | None] | None:
         """Reports a step, claiming up to ``free`` next steps in the same call (of ``task``, the reported step's: by
         default handle's). None when the claim was stale (its deadline passed, its lease expired and someone else
-        holds the step, or the task ended meanwhile). The outcome is None while steps are claimed."""
+        holds the step, or the task ended meanwhile). The outcome is None when steps are claimed."""
         try:
             answer = send_report(self._call, report, self._next(free))
         except StaleClaimError:
@@ -208,7 +208,7 @@ def handle(engine: Engine, task_uuid: str, traceparent: str | None) -> Outcome:
             answer = run.claim()  # stale, and nothing else: a claim sees what happened
         if answer is not None:
             claims, latest = answer
-            outcome = latest or outcome  # None while steps are claimed
+            outcome = latest or outcome  # None when steps are claimed
             pending.extend(claims)
 
 
@@ -247,7 +247,7 @@ async def handle_async(engine: Engine, task_uuid: str, traceparent: str | None) 
                 answer = await native(run.claim)
             if answer is not None:
                 claims, latest = answer
-                outcome = latest or outcome  # None while steps are claimed
+                outcome = latest or outcome  # None when steps are claimed
                 pending.extend(claims)
     finally:
         for task in running:  # handle_async itself was cancelled or failed: its steps' reports would be refused
