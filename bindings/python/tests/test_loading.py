@@ -102,6 +102,13 @@ def test_every_function_of_the_header_is_declared():
     assert set(_ffi._SIGNATURES) - exported == set()
 
 
+def _fresh_interpreter(script: str) -> str:
+    """What `script` prints in a new Python process (nothing loaded yet), which must exit cleanly."""
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 # Modules tasker loads only when first used, each with why (RSS it adds to a process, Python 3.11): every Celery
 # prefork child and Gunicorn worker imports tasker, so what it imports up front is paid once per process.
 _DEFERRED = {
@@ -131,9 +138,8 @@ def test_importing_tasker_and_running_steps_inline_loads_none_of_the_deferred_mo
               "    engine.register_handler('Ok', Ok)\n"
               "    task = engine.create_task('one', namespace='light')\n"
               f"    print(engine.handle(task.uuid).action, ','.join(m for m in {sorted(_DEFERRED)!r} if m in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    action, _, loaded = done.stdout.strip().partition(" ")
+    output = _fresh_interpreter(script)
+    action, _, loaded = output.strip().partition(" ")
     assert action == "complete"
     assert loaded == "", {name: _DEFERRED[name] for name in loaded.split(",")}
 
@@ -169,9 +175,8 @@ def test_opening_an_engine_does_not_start_json_schema_and_the_first_schema_does(
               "    except tasker.ValidationError as e:\n"
               "        refused = str(e)\n"
               "    print(json.dumps([opened, refused]))\n")
-    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    opened, refused = json.loads(done.stdout)
+    output = _fresh_interpreter(script)
+    opened, refused = json.loads(output)
     assert opened < MAX_ALLOCATED_BY_OPEN, f"opening an engine allocated {opened} bytes"
     assert 'Required properties ["id"] are not present' in refused
 
@@ -191,6 +196,5 @@ def test_every_type_hint_of_the_public_api_resolves_without_loading_the_deferred
               "        try: typing.get_type_hints(member)\n"
               "        except Exception as e: unresolved.append(f'{name}.{getattr(member, \"__name__\", member)}: {e!r}')\n"
               "print(repr((loaded_before, unresolved)))\n")
-    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "([], [])"
+    output = _fresh_interpreter(script)
+    assert output.strip() == "([], [])"
