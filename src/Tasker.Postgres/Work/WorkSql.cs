@@ -12,15 +12,21 @@ internal static class WorkSql
     /// first; a retry from its time, an expired lease from its expiry). Run inside the work claim's transaction, which
     /// writes the claims and commits.
     /// <para>
-    /// <c>walk</c> steps through tasker_tasks_claimable_idx (migration 10) one entry at a time (each step a LIMIT 1
-    /// index probe past the previous entry), lazily: <c>found</c> stops pulling at the $4-th task. Only tasks with
-    /// <c>claimable_at</c> up to now are on it: a task whose steps are all running sits beyond the walk until its
-    /// leases expire, so a find does not grow with the work in flight. The probe's only filter is on an index column
-    /// (checked in the index, no row visited), so a LIMIT 1 index scan is always the cheapest plan for it whatever the
-    /// statistics say; a namespace filter inside it made the generic plan's guess of its selectivity choose a bitmap
-    /// scan of every queued task and a sort, per probe. No index on step state: it would make every step write a
-    /// non-HOT update; each walked task's steps come through their (task_uuid, step_index) key, and are checked here
-    /// whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its ready-step check runs before the
+    /// The walk visits only tasks whose steps name one of $1: tasks with the same steps share a definition (their
+    /// <c>definition_key</c>), <c>tasker_definition_handlers</c> says which handlers each one names (migration 12), and
+    /// each such definition has its own stretch of tasker_tasks_definition_walk_idx. <c>heads</c> takes the first entry
+    /// of each stretch; <c>walk</c> is a k-way merge of the stretches in order of work: each step returns the least head
+    /// (its arrays carry every stretch's head, one element per definition) and replaces it with the next entry of its
+    /// stretch (a LIMIT 1 index probe past it), lazily: <c>found</c> stops pulling at the $4-th task. So a claim does not
+    /// walk past the work queued for handlers it does not have; it still walks past tasks of its definitions whose ready
+    /// steps are another handler's (a DAG whose steps run in several languages). Only tasks with <c>claimable_at</c> up
+    /// to now are on the walk: a task whose steps are all running sits beyond it until its leases expire, so a find does
+    /// not grow with the work in flight. The probe's only filters are on index columns (checked in the index, no row
+    /// visited), so a LIMIT 1 index scan is always the cheapest plan for it whatever the statistics say; a namespace
+    /// filter inside it made the generic plan's guess of its selectivity choose a bitmap scan of every queued task and a
+    /// sort, per probe, so the namespace is checked on the walked row. No index on step state: it would make every step
+    /// write a non-HOT update; each walked task's steps come through their (task_uuid, step_index) key, and are checked
+    /// here whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its ready-step check runs before the
     /// lock: a task whose steps are all running is passed, not locked.
     /// </para>
     /// <para>
@@ -56,22 +62,42 @@ internal static class WorkSql
     /// </para>
     /// </summary>
     public const string ClaimReadyTasks = $"""
-        WITH RECURSIVE walk AS (
-            (SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.claimable_at, t.namespace, t.row_version
-             FROM tasker_tasks t
-             WHERE t.finished_state IS NULL AND t.claimable_at <= $3
-             ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
-             LIMIT 1)
+        WITH RECURSIVE heads AS (
+            SELECT array_agg(n.definition_key) AS hk, array_agg(n.rank) AS hr, array_agg(n.claimable_at) AS ha,
+                   array_agg(n.task_uuid) AS hu, array_agg(n.namespace) AS hn, array_agg(n.row_version) AS hv
+            FROM (SELECT DISTINCT d.definition_key FROM tasker_definition_handlers d WHERE d.handler = ANY($1)) d
+            CROSS JOIN LATERAL (
+                SELECT t.definition_key, -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
+                FROM tasker_tasks t
+                WHERE t.definition_key = d.definition_key AND t.finished_state IS NULL AND t.claimable_at <= $3
+                ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
+                LIMIT 1) n
+        ), walk AS (
+            (SELECT a.hk, a.hr, a.ha, a.hu, a.hn, a.hv, m.i,
+                    a.hr[m.i] AS rank, a.ha[m.i] AS claimable_at, a.hu[m.i] AS task_uuid, a.hn[m.i] AS namespace, a.hv[m.i] AS row_version
+             FROM heads a
+             CROSS JOIN LATERAL (SELECT i FROM generate_subscripts(a.hu, 1) AS i
+                                 ORDER BY a.hr[i], a.ha[i], a.hu[i] LIMIT 1) m)
             UNION ALL
-            (SELECT n.task_uuid, n.rank, n.claimable_at, n.namespace, n.row_version
+            (SELECT u.hk, u.hr, u.ha, u.hu, u.hn, u.hv, m.i, u.hr[m.i], u.ha[m.i], u.hu[m.i], u.hn[m.i], u.hv[m.i]
              FROM walk w
-             CROSS JOIN LATERAL (
-                 SELECT t.task_uuid, -(t.priority::bigint) AS rank, t.claimable_at, t.namespace, t.row_version
+             LEFT JOIN LATERAL (
+                 SELECT -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
                  FROM tasker_tasks t
-                 WHERE t.finished_state IS NULL AND t.claimable_at <= $3
+                 WHERE t.definition_key = w.hk[w.i] AND t.finished_state IS NULL AND t.claimable_at <= $3
                    AND (-(t.priority::bigint), t.claimable_at, t.task_uuid) > (w.rank, w.claimable_at, w.task_uuid)
                  ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
-                 LIMIT 1) n)
+                 LIMIT 1) n ON true
+             CROSS JOIN LATERAL (
+                 SELECT w.hk,
+                        w.hr[:w.i - 1] || n.rank || w.hr[w.i + 1:] AS hr,
+                        w.ha[:w.i - 1] || n.claimable_at || w.ha[w.i + 1:] AS ha,
+                        w.hu[:w.i - 1] || n.task_uuid || w.hu[w.i + 1:] AS hu,
+                        w.hn[:w.i - 1] || n.namespace || w.hn[w.i + 1:] AS hn,
+                        w.hv[:w.i - 1] || n.row_version || w.hv[w.i + 1:] AS hv) u
+             CROSS JOIN LATERAL (SELECT i FROM generate_subscripts(u.hu, 1) AS i
+                                 WHERE u.hu[i] IS NOT NULL
+                                 ORDER BY u.hr[i], u.ha[i], u.hu[i] LIMIT 1) m)
         ), ready AS MATERIALIZED (
             SELECT w.task_uuid, w.rank, w.claimable_at, w.row_version
             FROM walk w

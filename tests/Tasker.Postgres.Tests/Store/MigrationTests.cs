@@ -9,8 +9,8 @@ public sealed class MigrationTests : PostgresTest
 {
     private static readonly string[] Tables =
     [
-        "tasker_named_steps", "tasker_named_tasks", "tasker_namespaces", "tasker_schema_migrations", "tasker_task_transitions",
-        "tasker_tasks", "tasker_workflow_step_edges", "tasker_workflow_step_transitions", "tasker_workflow_steps",
+        "tasker_definition_handlers", "tasker_named_steps", "tasker_named_tasks", "tasker_namespaces", "tasker_schema_migrations",
+        "tasker_task_transitions", "tasker_tasks", "tasker_workflow_step_edges", "tasker_workflow_step_transitions", "tasker_workflow_steps",
     ];
 
     [PostgresFact]
@@ -75,7 +75,7 @@ public sealed class MigrationTests : PostgresTest
             ORDER BY 1
             """)).Select(r => (string)r[0]!).ToArray();
 
-        Assert.Equal(["claimable_at", "created_at", "finished_state", "identity", "name", "namespace", "priority", "task_uuid"], referenced);
+        Assert.Equal(["claimable_at", "created_at", "definition_key", "finished_state", "identity", "name", "namespace", "priority", "task_uuid"], referenced);
         Assert.Empty(referenced.Intersect(["state", "updated_at", "finished_at", "transition_count", "last_write_uuid", "row_version"]));
     }
 

@@ -1,0 +1,168 @@
+using Npgsql;
+using NpgsqlTypes;
+using Tasker.Core;
+using Tasker.Postgres.Migrations;
+using Tasker.Postgres.Tests.Support;
+using Tasker.Postgres.Work;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>
+/// A work claim's find walks only the tasks whose definition (their steps, handlers included) names one of its
+/// handlers (migration 12): one stretch of the walk index per such definition, merged in order of work. The table of
+/// which handlers each definition names is written by the database whenever steps are inserted.
+/// </summary>
+public sealed class DefinitionWalkTests : PostgresTest
+{
+    private static readonly string Chain = PgWorkflows.Yaml("chain", ("first", []), ("second", ["first"]));
+    private static readonly string Single = PgWorkflows.Yaml("single", ("first", []));
+    private static readonly string Other = PgWorkflows.Yaml("other", ("only", []));
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private static WorkClaimOptions Work(params string[] handlers) =>
+        new(new HashSet<string>(handlers, StringComparer.Ordinal), 1, Lease, "w", null, TimeSpan.Zero);
+
+    [PostgresFact]
+    public async Task A_claim_for_one_handler_reads_no_task_queued_for_another()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Other);
+        await engine.RegisterTemplateAsync(Chain);
+        for (var i = 0; i < 200; i++) await CreateAsync(engine, Other);
+        var mine = await CreateAsync(engine, Chain);
+
+        // The find itself, in a transaction of its own: pg_stat_xact_user_tables counts what it read of the task table.
+        await using var connection = await TestSql.OpenAsync(Schema);
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var find = new NpgsqlCommand(WorkSql.ClaimReadyTasks, connection, transaction))
+        {
+            find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["first_handler"] });
+            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = DBNull.Value });
+            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
+            find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
+            await using var reader = await find.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(mine, reader.GetGuid(WorkSql.FoundTaskUuid));
+            Assert.False(await reader.ReadAsync());
+        }
+        await using var read = new NpgsqlCommand(
+            "SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relid = 'tasker_tasks'::regclass",
+            connection, transaction);
+        var rowsRead = (long)(await read.ExecuteScalarAsync())!;
+
+        Assert.InRange(rowsRead, 1, 4); // the task found (the walk's probe, the hold, the load), none of the 200 others
+    }
+
+    [PostgresFact]
+    public async Task Work_of_several_definitions_is_claimed_by_priority_then_age_across_them()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        await engine.RegisterTemplateAsync(Single);
+        var oldest = await CreateAtAsync(engine, Chain, at: TimeSpan.FromSeconds(1));
+        var second = await CreateAtAsync(engine, Single, at: TimeSpan.FromSeconds(1));
+        var third = await CreateAtAsync(engine, Chain, at: TimeSpan.FromSeconds(1));
+        var urgent = await CreateAtAsync(engine, Single, at: TimeSpan.FromSeconds(1), priority: 5);
+        var rest = await CreateAtAsync(engine, Single, at: TimeSpan.FromSeconds(1));
+
+        var order = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+            order.Add(Assert.Single(await engine.ClaimWorkAsync(Work("first_handler"))).TaskUuid);
+
+        Assert.Equal([urgent, oldest, second, third, rest], order);
+        Assert.Empty(await engine.ClaimWorkAsync(Work("first_handler")));
+    }
+
+    [PostgresFact]
+    public async Task A_definition_is_recorded_with_each_handler_its_steps_name_when_its_first_task_is_created()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        await engine.RegisterTemplateAsync(Other);
+        await CreateAsync(engine, Chain);
+        await CreateAsync(engine, Chain);
+        await CreateAsync(engine, Other);
+
+        var rows = await RecordedAsync();
+
+        Assert.Equal(["first_handler", "only_handler", "second_handler"], rows.Select(r => r.Handler).Order());
+        Assert.Equal(2, rows.Select(r => r.Definition).Distinct().Count());
+        Assert.Equal(await DefinitionAsync("chain"), rows.Single(r => r.Handler == "second_handler").Definition);
+    }
+
+    [PostgresFact]
+    public async Task Steps_inserted_by_any_statement_have_their_definition_recorded()
+    {
+        // What a process on an older library does: it inserts tasks and steps with statements of its own.
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+
+        await TestSql.ExecuteAsync(Schema, """
+            INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, step_index, name, handler, retryable, max_attempts, state, attempts)
+            VALUES (gen_random_uuid(), $1, 9, 'extra', 'extra_handler', false, 1, 'pending', 0)
+            """, task);
+
+        Assert.Equal([("extra_handler", await DefinitionAsync("chain"))], await RecordedAsync());
+    }
+
+    [PostgresFact]
+    public async Task Work_whose_definition_is_missing_is_found_once_the_migrations_fill_runs()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+        Assert.Empty(await engine.ClaimWorkAsync(Work("first_handler")));
+
+        await TestSql.ExecuteAsync(Schema, FillStatement());
+
+        Assert.Equal(task, Assert.Single(await engine.ClaimWorkAsync(Work("first_handler"))).TaskUuid);
+    }
+
+    [PostgresFact]
+    public async Task Migration_12_records_what_the_trigger_records_finished_tasks_included()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Single);
+        await engine.RegisterTemplateAsync(Other);
+        var finished = await CreateAsync(engine, Single);
+        var claim = (await engine.ClaimStepsAsync(finished)).Claims.Single();
+        await engine.CompleteStepAsync(finished, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
+        await CreateAsync(engine, Other);
+        var written = await RecordedAsync();
+
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+        await TestSql.ExecuteAsync(Schema, FillStatement());
+
+        Assert.Equal(written, await RecordedAsync());
+        Assert.Equal(2, written.Count);
+    }
+
+    private async Task<Guid> CreateAtAsync(TaskerEngine engine, string template, TimeSpan at, int priority = 0)
+    {
+        Clock.Advance(at);
+        var created = await engine.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = "pg", Name = TemplateName(template), Initiator = "test", Priority = priority,
+        });
+        return created.Task.TaskUuid;
+    }
+
+    private async Task<List<(string Handler, string Definition)>> RecordedAsync() =>
+        (await TestSql.RowsAsync(Schema, "SELECT handler, definition_key FROM tasker_definition_handlers ORDER BY 1, 2"))
+        .Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
+
+    private async Task<string> DefinitionAsync(string template) =>
+        await TestSql.ScalarAsync<string>(Schema, "SELECT definition_key FROM tasker_tasks WHERE name = $1 LIMIT 1", template);
+
+    /// <summary>The migration's fill of the definitions already there, as shipped.</summary>
+    private static string FillStatement()
+    {
+        var sql = Migrator.Scripts.Single(s => s.Version == 12).Sql;
+        var start = sql.IndexOf("INSERT INTO tasker_definition_handlers", StringComparison.Ordinal);
+        return sql[start..(sql.IndexOf(';', start) + 1)];
+    }
+}
