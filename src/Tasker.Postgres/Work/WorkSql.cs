@@ -14,20 +14,21 @@ internal static class WorkSql
     /// <para>
     /// The walk visits only tasks whose steps name one of $1: tasks with the same steps share a definition (their
     /// <c>definition_key</c>), <c>tasker_definition_handlers</c> says which handlers each one names (migration 12), and
-    /// each such definition has its own stretch of tasker_tasks_definition_walk_idx. <c>heads</c> takes the first entry
-    /// of each stretch; <c>walk</c> is a k-way merge of the stretches in order of work: each step returns the least head
-    /// (its arrays carry every stretch's head, one element per definition) and replaces it with the next entry of its
-    /// stretch (a LIMIT 1 index probe past it), lazily: <c>found</c> stops pulling at the $4-th task. So a claim does not
-    /// walk past the work queued for handlers it does not have; it still walks past tasks of its definitions whose ready
-    /// steps are another handler's (a DAG whose steps run in several languages). Only tasks with <c>claimable_at</c> up
-    /// to now are on the walk: a task whose steps are all running sits beyond it until its leases expire, so a find does
-    /// not grow with the work in flight. The probe's only filters are on index columns (checked in the index, no row
-    /// visited), so a LIMIT 1 index scan is always the cheapest plan for it whatever the statistics say; a namespace
-    /// filter inside it made the generic plan's guess of its selectivity choose a bitmap scan of every queued task and a
-    /// sort, per probe, so the namespace is checked on the walked row. No index on step state: it would make every step
-    /// write a non-HOT update; each walked task's steps come through their (task_uuid, step_index) key, and are checked
-    /// here whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its ready-step check runs before the
-    /// lock: a task whose steps are all running is passed, not locked.
+    /// each such definition has its own stretch of tasker_tasks_definition_walk_idx. <c>heads</c> takes the first entry of
+    /// each stretch; <c>walk</c> is a k-way merge of the stretches in order of work: each step returns the least head (its
+    /// arrays carry every stretch's head, one element per definition) and replaces it with the next entry of its stretch (a
+    /// LIMIT 1 index probe past it), lazily: <c>found</c> stops pulling at the $4-th task (<c>OFFSET 0</c> keeps the new
+    /// heads from being inlined into, and rebuilt by, every expression that reads them; one definition, the common case,
+    /// needs no search for the least head). So a claim does not walk past the work queued for handlers it does not have; it
+    /// still walks past tasks of its definitions whose ready steps are another handler's (a DAG whose steps run in several
+    /// languages). Only tasks with <c>claimable_at</c> up to now are on the walk: a task whose steps are all running sits
+    /// beyond it until its leases expire, so a find does not grow with the work in flight. The probe's only filters are on
+    /// index columns (checked in the index, no row visited), so a LIMIT 1 index scan is always the cheapest plan for it
+    /// whatever the statistics say; a namespace filter inside it made the generic plan's guess of its selectivity choose a
+    /// bitmap scan of every queued task and a sort, per probe, so the namespace is checked on the walked row. No index on
+    /// step state: it would make every step write a non-HOT update; each walked task's steps come through their (task_uuid,
+    /// step_index) key, and are checked here whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its
+    /// ready-step check runs before the lock: a task whose steps are all running is passed, not locked.
     /// </para>
     /// <para>
     /// The lock is <c>FOR UPDATE SKIP LOCKED</c>, taken by <c>tasker_hold_task</c> (migration 9) only if the task's
@@ -94,10 +95,14 @@ internal static class WorkSql
                         w.ha[:w.i - 1] || n.claimable_at || w.ha[w.i + 1:] AS ha,
                         w.hu[:w.i - 1] || n.task_uuid || w.hu[w.i + 1:] AS hu,
                         w.hn[:w.i - 1] || n.namespace || w.hn[w.i + 1:] AS hn,
-                        w.hv[:w.i - 1] || n.row_version || w.hv[w.i + 1:] AS hv) u
-             CROSS JOIN LATERAL (SELECT i FROM generate_subscripts(u.hu, 1) AS i
-                                 WHERE u.hu[i] IS NOT NULL
-                                 ORDER BY u.hr[i], u.ha[i], u.hu[i] LIMIT 1) m)
+                        w.hv[:w.i - 1] || n.row_version || w.hv[w.i + 1:] AS hv
+                 OFFSET 0) u
+             CROSS JOIN LATERAL (
+                 SELECT CASE WHEN cardinality(u.hu) = 1 THEN CASE WHEN u.hu[1] IS NOT NULL THEN 1 END
+                        ELSE (SELECT i FROM generate_subscripts(u.hu, 1) AS i
+                              WHERE u.hu[i] IS NOT NULL
+                              ORDER BY u.hr[i], u.ha[i], u.hu[i] LIMIT 1) END AS i) m
+             WHERE m.i IS NOT NULL)
         ), ready AS MATERIALIZED (
             SELECT w.task_uuid, w.rank, w.claimable_at, w.row_version
             FROM walk w

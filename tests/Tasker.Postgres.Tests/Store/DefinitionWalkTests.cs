@@ -92,20 +92,26 @@ public sealed class DefinitionWalkTests : PostgresTest
     }
 
     [PostgresFact]
-    public async Task Steps_inserted_by_any_statement_have_their_definition_recorded()
+    public async Task A_task_inserted_by_any_statement_has_its_definition_recorded_and_its_work_found()
     {
-        // What a process on an older library does: it inserts tasks and steps with statements of its own.
+        // What a process on an older library does: it inserts a task and its steps with a statement of its own.
         var (engine, _) = await EngineAsync(Clock);
-        await engine.RegisterTemplateAsync(Chain);
-        var task = await CreateAsync(engine, Chain);
-        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+        await engine.RegisterTemplateAsync(Single);
+        var model = await CreateAsync(engine, Single);
+        var older = Guid.NewGuid();
 
         await TestSql.ExecuteAsync(Schema, """
+            WITH t AS (
+                INSERT INTO tasker_tasks (task_uuid, namespace, name, version, state, context, definition_key, created_at, updated_at)
+                SELECT $2, k.namespace, k.name, k.version, k.state, k.context, 'older', k.created_at, k.updated_at
+                FROM tasker_tasks k WHERE k.task_uuid = $1
+                RETURNING task_uuid)
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, step_index, name, handler, retryable, max_attempts, state, attempts)
-            VALUES (gen_random_uuid(), $1, 9, 'extra', 'extra_handler', false, 1, 'pending', 0)
-            """, task);
+            SELECT gen_random_uuid(), t.task_uuid, 0, 'only', 'older_handler', false, 1, 'pending', 0 FROM t
+            """, model, older);
 
-        Assert.Equal([("extra_handler", await DefinitionAsync("chain"))], await RecordedAsync());
+        Assert.Contains(("older_handler", "older"), await RecordedAsync());
+        Assert.Equal(older, Assert.Single(await engine.ClaimWorkAsync(Work("older_handler"))).TaskUuid);
     }
 
     [PostgresFact]
