@@ -22,6 +22,12 @@ internal static class BenchTemplates
     public static string Single(string ns = Namespace) => Yaml(ns, "single", ("work", []));
 
     /// <summary>
+    /// Another definition of <see cref="Single"/>'s work (<c>find-scale --definitions</c>): the same handler, a step
+    /// that differs (its attempts), so its tasks get a <c>definition_key</c> of their own, as a re-registered template's do.
+    /// </summary>
+    public static string SingleVariant(int variant) => Yaml(Namespace, $"single_{variant}", 3 + variant, ("work", []));
+
+    /// <summary>
     /// One step whose handler (<c>foreign_handler</c>) no bench worker has: work waiting for another worker.
     /// </summary>
     public static string Foreign(string ns = Namespace) => Yaml(ns, "foreign", ("foreign", []));
@@ -52,7 +58,9 @@ internal static class BenchTemplates
         static string Name(int i) => "s" + i.ToString("D5", CultureInfo.InvariantCulture);
     }
 
-    private static string Yaml(string ns, string name, params (string Step, string[] Deps)[] steps)
+    private static string Yaml(string ns, string name, params (string Step, string[] Deps)[] steps) => Yaml(ns, name, 3, steps);
+
+    private static string Yaml(string ns, string name, int maxAttempts, params (string Step, string[] Deps)[] steps)
     {
         var text = new StringBuilder();
         text.Append("name: ").Append(name).Append("\nnamespace_name: ").Append(ns).Append("\nversion: 1.0.0\nsteps:\n");
@@ -61,7 +69,8 @@ internal static class BenchTemplates
             text.Append("  - name: ").Append(step).Append('\n');
             text.Append("    handler: { callable: ").Append(step == "work" ? "noop" : step + "_handler").Append(" }\n");
             if (deps.Length > 0) text.Append("    dependencies: [").AppendJoin(", ", deps).Append("]\n");
-            text.Append("    retry: { retryable: true, max_attempts: 3, backoff_base_seconds: 0.05, max_backoff_seconds: 0.2 }\n");
+            text.Append("    retry: { retryable: true, max_attempts: ").Append(maxAttempts)
+                .Append(", backoff_base_seconds: 0.05, max_backoff_seconds: 0.2 }\n");
         }
         return text.ToString();
     }

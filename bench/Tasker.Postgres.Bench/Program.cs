@@ -26,6 +26,7 @@ const string Usage = """
                  [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
       find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
                                                       [--foreign 0 (tasks queued ahead for a handler not asked for)]
+                                                      [--definitions 1 (definitions of the 1-step template the work is spread over)]
                                                       (a work claim's time with that many steps in flight)
 
     The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.

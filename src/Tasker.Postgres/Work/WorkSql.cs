@@ -14,21 +14,22 @@ internal static class WorkSql
     /// <para>
     /// The walk visits only tasks whose steps name one of $1: tasks with the same steps share a definition (their
     /// <c>definition_key</c>), <c>tasker_definition_handlers</c> says which handlers each one names (migration 12), and
-    /// each such definition has its own stretch of tasker_tasks_definition_walk_idx. <c>heads</c> takes the first entry of
-    /// each stretch; <c>walk</c> is a k-way merge of the stretches in order of work: each step returns the least head (its
-    /// arrays carry every stretch's head, one element per definition) and replaces it with the next entry of its stretch (a
-    /// LIMIT 1 index probe past it), lazily: <c>found</c> stops pulling at the $4-th task (<c>OFFSET 0</c> keeps the new
-    /// heads from being inlined into, and rebuilt by, every expression that reads them; one definition, the common case,
-    /// needs no search for the least head). So a claim does not walk past the work queued for handlers it does not have; it
-    /// still walks past tasks of its definitions whose ready steps are another handler's (a DAG whose steps run in several
-    /// languages). Only tasks with <c>claimable_at</c> up to now are on the walk: a task whose steps are all running sits
-    /// beyond it until its leases expire, so a find does not grow with the work in flight. The probe's only filters are on
-    /// index columns (checked in the index, no row visited), so a LIMIT 1 index scan is always the cheapest plan for it
-    /// whatever the statistics say; a namespace filter inside it made the generic plan's guess of its selectivity choose a
-    /// bitmap scan of every queued task and a sort, per probe, so the namespace is checked on the walked row. No index on
-    /// step state: it would make every step write a non-HOT update; each walked task's steps come through their (task_uuid,
-    /// step_index) key, and are checked here whatever <c>claimable_at</c> says. <c>ready</c> is materialized so that its
-    /// ready-step check runs before the lock: a task whose steps are all running is passed, not locked.
+    /// each such definition has its own stretch of tasker_tasks_definition_walk_idx (keyed by a hash of it). <c>heads</c>
+    /// takes the first entry of each stretch; <c>walk</c> is a k-way merge of the stretches in order of work: each step
+    /// returns the least head (its arrays carry every stretch's head, one element per definition) and replaces it with the
+    /// next entry of its stretch (a LIMIT 1 index probe past it), lazily: <c>found</c> stops pulling at the $4-th task
+    /// (<c>OFFSET 0</c> keeps the new heads from being inlined into, and rebuilt by, every expression that reads them; one
+    /// definition, the common case, needs no search for the least head). So a claim does not walk past the work queued for
+    /// handlers it does not have; it still walks past tasks of its definitions whose ready steps are another handler's (a
+    /// DAG whose steps run in several languages). Only tasks with <c>claimable_at</c> up to now are on the walk: a task
+    /// whose steps are all running sits beyond it until its leases expire, so a find does not grow with the work in flight.
+    /// The probe's only filters are on index columns (checked in the index, no row visited), so a LIMIT 1 index scan is
+    /// always the cheapest plan for it whatever the statistics say; a namespace filter inside it made the generic plan's
+    /// guess of its selectivity choose a bitmap scan of every queued task and a sort, per probe, so the namespace is
+    /// checked on the walked row. No index on step state: it would make every step write a non-HOT update; each walked
+    /// task's steps come through their (task_uuid, step_index) key, and are checked here whatever <c>claimable_at</c> says.
+    /// <c>ready</c> is materialized so that its ready-step check runs before the lock: a task whose steps are all running
+    /// is passed, not locked.
     /// </para>
     /// <para>
     /// The lock is <c>FOR UPDATE SKIP LOCKED</c>, taken by <c>tasker_hold_task</c> (migration 9) only if the task's
@@ -64,13 +65,14 @@ internal static class WorkSql
     /// </summary>
     public const string ClaimReadyTasks = $"""
         WITH RECURSIVE heads AS (
-            SELECT array_agg(n.definition_key) AS hk, array_agg(n.rank) AS hr, array_agg(n.claimable_at) AS ha,
+            SELECT array_agg(d.definition) AS hk, array_agg(n.rank) AS hr, array_agg(n.claimable_at) AS ha,
                    array_agg(n.task_uuid) AS hu, array_agg(n.namespace) AS hn, array_agg(n.row_version) AS hv
-            FROM (SELECT DISTINCT d.definition_key FROM tasker_definition_handlers d WHERE d.handler = ANY($1)) d
+            FROM (SELECT DISTINCT hashtextextended(d.definition_key, 0) AS definition
+                  FROM tasker_definition_handlers d WHERE d.handler = ANY($1)) d
             CROSS JOIN LATERAL (
-                SELECT t.definition_key, -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
+                SELECT -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
                 FROM tasker_tasks t
-                WHERE t.definition_key = d.definition_key AND t.finished_state IS NULL AND t.claimable_at <= $3
+                WHERE hashtextextended(t.definition_key, 0) = d.definition AND t.finished_state IS NULL AND t.claimable_at <= $3
                 ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
                 LIMIT 1) n
         ), walk AS (
@@ -85,7 +87,7 @@ internal static class WorkSql
              LEFT JOIN LATERAL (
                  SELECT -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
                  FROM tasker_tasks t
-                 WHERE t.definition_key = w.hk[w.i] AND t.finished_state IS NULL AND t.claimable_at <= $3
+                 WHERE hashtextextended(t.definition_key, 0) = w.hk[w.i] AND t.finished_state IS NULL AND t.claimable_at <= $3
                    AND (-(t.priority::bigint), t.claimable_at, t.task_uuid) > (w.rank, w.claimable_at, w.task_uuid)
                  ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
                  LIMIT 1) n ON true
