@@ -53,7 +53,7 @@ public sealed partial class TaskerEngine
     private async ValueTask<WorkClaimed> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps);
+        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps, Options.WorkAffinity);
         var now = Now;
         TaskClaims[] made = [];
         void Change(IReadOnlyList<WorkflowTask> tasks) => made = ClaimAcross(tasks, options);

@@ -29,6 +29,14 @@ public sealed class TaskerOptions
     /// </summary>
     public TimeSpan WorkPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a task whose step a worker has just claimed stays with that worker (PostgreSQL): other work claims
+    /// skip the task's other ready steps for this long, and the worker takes them with its report (a completion's
+    /// <c>claim_next</c>), where another process's claim of them would make that report lose its compare-and-set and
+    /// write again. Past it, any worker claims them (a long step does not hold its siblings back). Zero: no affinity.
+    /// </summary>
+    public TimeSpan WorkAffinity { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
     public int MaxFinishedTasks { get; init; } = 10_000;
 
@@ -61,6 +69,8 @@ public sealed class TaskerOptions
         if (LeaseDuration <= TimeSpan.Zero) throw TaskerException.InvalidArgument("lease must be positive", "lease_seconds");
         if (MissingHandlerRequeue < TimeSpan.FromSeconds(1)) throw TaskerException.InvalidArgument("missing_handler_requeue_seconds must be at least 1 (a queue would spin on a task nobody present can run)", "missing_handler_requeue_seconds");
         if (WorkPollInterval <= TimeSpan.Zero) throw TaskerException.InvalidArgument("work_poll_seconds must be positive", "work_poll_seconds");
+        if (WorkAffinity < TimeSpan.Zero || WorkAffinity > TimeSpan.FromHours(1))
+            throw TaskerException.InvalidArgument("work_affinity_seconds must be between 0 and 3600", "work_affinity_seconds");
         if (MaxFinishedTasks < 0) throw TaskerException.InvalidArgument("retention.max_finished_tasks must not be negative", "retention.max_finished_tasks");
         if (EventBufferCapacity < 1) throw TaskerException.InvalidArgument("event buffer must be positive", "event_buffer");
     }

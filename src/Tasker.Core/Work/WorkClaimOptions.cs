@@ -17,4 +17,6 @@ public sealed record WorkClaimOptions(
     TimeSpan? Wait = null);
 
 /// <summary>What a store looks for when a worker asks for work: tasks with ready steps of these handlers.</summary>
-public sealed record WorkQuery(IReadOnlySet<string> Handlers, IReadOnlySet<string>? Namespaces, int Limit);
+/// <param name="Affinity">A task with a step claimed less than this long ago is left to its worker
+/// (<see cref="TaskerOptions.WorkAffinity"/>); a store whose tasks one process writes may ignore it.</param>
+public sealed record WorkQuery(IReadOnlySet<string> Handlers, IReadOnlySet<string>? Namespaces, int Limit, TimeSpan Affinity);

@@ -9,7 +9,7 @@ namespace Tasker.Native.Hosting;
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
 /// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
-/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, retention{max_finished_tasks, finished_task_days},
+/// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, work_affinity_seconds, retention{max_finished_tasks, finished_task_days},
 /// event_buffer, clock ("system"|"manual"), random_seed, environment,
 /// telemetry{exporter}, log{level, sink}</c>.
 /// </summary>
@@ -58,6 +58,7 @@ internal sealed class EngineConfig
             LeaseDuration = Seconds(json, "lease_seconds") ?? defaults.LeaseDuration,
             MissingHandlerRequeue = Seconds(json, "missing_handler_requeue_seconds") ?? defaults.MissingHandlerRequeue,
             WorkPollInterval = Seconds(json, "work_poll_seconds") ?? defaults.WorkPollInterval,
+            WorkAffinity = Seconds(json, "work_affinity_seconds") ?? defaults.WorkAffinity,
             MaxFinishedTasks = Int(retention, "max_finished_tasks") ?? defaults.MaxFinishedTasks,
             EventBufferCapacity = Int(json, "event_buffer") ?? defaults.EventBufferCapacity,
             RandomSeed = Int(json, "random_seed"),

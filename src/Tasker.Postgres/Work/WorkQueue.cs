@@ -160,6 +160,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             Value = query.Namespaces is { } ns ? ns.ToArray() : DBNull.Value });
         find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
         find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareRows });
+        find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = (now - query.Affinity).UtcDateTime });
         batch.BatchCommands.Add(find);
         _counters.RoundTrip(1);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -41,6 +41,7 @@ public sealed class DefinitionWalkTests : PostgresTest
             find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = DBNull.Value });
             find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
             find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
+            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
             await using var reader = await find.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
             Assert.Equal(mine, reader.GetGuid(WorkSql.FoundTaskUuid));

@@ -34,10 +34,13 @@ public abstract class PostgresTest : IAsyncLifetime
 
     /// <summary>An engine on its own store (own pool). <paramref name="clock"/> defaults to the real clock.</summary>
     protected async Task<(TaskerEngine Engine, PostgresStore Store)> EngineAsync(TimeProvider? clock = null,
-        Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null, string applicationName = "tasker-tests")
+        Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null, string applicationName = "tasker-tests", TimeSpan? workAffinity = null)
     {
         var store = await StoreAsync(configure, applicationName);
-        var engine = new TaskerEngine(store, new TaskerOptions { Time = clock ?? TimeProvider.System, Jitter = 0 });
+        var engine = new TaskerEngine(store, new TaskerOptions
+        {
+            Time = clock ?? TimeProvider.System, Jitter = 0, WorkAffinity = workAffinity ?? new TaskerOptions().WorkAffinity,
+        });
         return (engine, store);
     }
 
