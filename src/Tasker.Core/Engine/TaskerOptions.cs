@@ -33,9 +33,11 @@ public sealed class TaskerOptions
     /// How long a task whose step a worker has just claimed stays with that worker (PostgreSQL): other work claims
     /// skip the task's other ready steps for this long, and the worker takes them with its report (a completion's
     /// <c>claim_next</c>), where another process's claim of them would make that report lose its compare-and-set and
-    /// write again. Past it, any worker claims them (a long step does not hold its siblings back). Zero: no affinity.
+    /// write again. Past it, any worker claims them (a long step does not hold its siblings back). The cost: a ready step
+    /// the holding worker has no handler for (a DAG whose steps run in several languages) waits up to this long for
+    /// another worker. Zero: no affinity.
     /// </summary>
-    public TimeSpan WorkAffinity { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan WorkAffinity { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
     public int MaxFinishedTasks { get; init; } = 10_000;
