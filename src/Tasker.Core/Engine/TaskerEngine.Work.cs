@@ -40,8 +40,11 @@ public sealed partial class TaskerEngine
             var remaining = wait - Stopwatch.GetElapsedTime(started);
             if (claimed.Claims.Count > 0 || remaining <= TimeSpan.Zero)
                 return claimed.Claims;
-            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification.
+            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification. Work left
+            // to another worker for the work affinity is ours once it has passed: nobody announces that, so look then.
             var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
+            if (claimed.HeldBackUntil is { } until)
+                poll = TimeSpan.FromTicks(Math.Clamp((until - Now).Ticks, TimeSpan.TicksPerMillisecond, poll.Ticks));
             await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -53,7 +56,7 @@ public sealed partial class TaskerEngine
     private async ValueTask<WorkClaimed> ClaimReadyAsync(WorkClaimOptions options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps, Options.WorkAffinity);
+        var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps, Options.WorkAffinity, options.WorkerId);
         var now = Now;
         TaskClaims[] made = [];
         void Change(IReadOnlyList<WorkflowTask> tasks) => made = ClaimAcross(tasks, options);
@@ -94,7 +97,7 @@ public sealed partial class TaskerEngine
             await AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
         if (claims.Count > 0)
             TaskerTelemetry.ClaimLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new WorkClaimed(claims, found.PassedSome);
+        return new WorkClaimed(claims, found.PassedSome, found.HeldBackUntil);
     }
 
     /// <summary>
@@ -134,7 +137,7 @@ public sealed partial class TaskerEngine
     }
 
     /// <summary>A work claim's pass: its claims, and whether it passed over tasks others held.</summary>
-    private sealed record WorkClaimed(IReadOnlyList<StepClaim> Claims, bool OthersHeldSome);
+    private sealed record WorkClaimed(IReadOnlyList<StepClaim> Claims, bool OthersHeldSome, DateTimeOffset? HeldBackUntil);
 
     /// <summary>What a work claim made of one task: its claims, and whether it left steps of other handlers ready.</summary>
     private sealed record TaskClaims(IReadOnlyList<StepClaim> Claims, bool LeftForOthers)

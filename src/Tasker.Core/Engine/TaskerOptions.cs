@@ -30,10 +30,11 @@ public sealed class TaskerOptions
     public TimeSpan WorkPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a task whose step a worker has just claimed stays with that worker (PostgreSQL): other work claims
-    /// skip the task's other ready steps for this long, and the worker takes them with its report (a completion's
-    /// <c>claim_next</c>), where another process's claim of them would make that report lose its compare-and-set and
-    /// write again. Past it, any worker claims them (a long step does not hold its siblings back). The cost: a ready step
+    /// How long a task whose steps a worker has just claimed stays with that worker (PostgreSQL): while every running
+    /// step of the task was claimed less than this long ago by another worker, a work claim skips the task's other ready
+    /// steps, and that worker takes them with its report (a completion's <c>claim_next</c>), where another process's
+    /// claim of them would make that report lose its compare-and-set and write again. Past it, any worker claims them
+    /// (a long step does not hold its siblings back), and a waiting work claim looks again then. The cost: a ready step
     /// the holding worker has no handler for (a DAG whose steps run in several languages) waits up to this long for
     /// another worker. Zero: no affinity.
     /// </summary>

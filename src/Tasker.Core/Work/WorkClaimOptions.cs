@@ -18,5 +18,6 @@ public sealed record WorkClaimOptions(
 
 /// <summary>What a store looks for when a worker asks for work: tasks with ready steps of these handlers.</summary>
 /// <param name="Affinity">A task with a step claimed less than this long ago is left to its worker
-/// (<see cref="TaskerOptions.WorkAffinity"/>); a store whose tasks one process writes may ignore it.</param>
-public sealed record WorkQuery(IReadOnlySet<string> Handlers, IReadOnlySet<string>? Namespaces, int Limit, TimeSpan Affinity);
+/// (<see cref="TaskerOptions.WorkAffinity"/>), unless it is <paramref name="WorkerId"/>; a store whose tasks one process
+/// writes may ignore both.</param>
+public sealed record WorkQuery(IReadOnlySet<string> Handlers, IReadOnlySet<string>? Namespaces, int Limit, TimeSpan Affinity, string? WorkerId);

@@ -7,6 +7,9 @@ namespace Tasker.Core;
 /// of them, in order of work: claim them one by one (each such claim takes turns with those workers' reports).</param>
 /// <param name="NotPersisted">Tasks the change ran on whose change could not be persisted (none, unless a store's hold
 /// failed): their claims did not happen.</param>
+/// <param name="HeldBackUntil">Ready work was left to the worker running the task's other steps (work affinity) until
+/// then: look again at that time rather than at the next poll.</param>
 /// <remarks>Not generic on purpose: NativeAOT would build a generic result type of an interface's generic method at run
 /// time, through its type loader.</remarks>
-public sealed record WorkFound(bool PassedSome, IReadOnlyList<Guid> BusyTasks, IReadOnlyCollection<Guid> NotPersisted);
+public sealed record WorkFound(bool PassedSome, IReadOnlyList<Guid> BusyTasks, IReadOnlyCollection<Guid> NotPersisted,
+    DateTimeOffset? HeldBackUntil = null);

@@ -15,12 +15,6 @@ CREATE TABLE tasker_definition_handlers (
     PRIMARY KEY (handler, definition_key)
 );
 
--- The rows of every task already here, finished ones too: an operator's retry makes a finished task claimable again.
-INSERT INTO tasker_definition_handlers (handler, definition_key)
-SELECT DISTINCT s.handler, t.definition_key
-FROM tasker_workflow_steps s
-JOIN tasker_tasks t ON t.task_uuid = s.task_uuid;
-
 CREATE INDEX tasker_definition_handlers_definition_idx ON tasker_definition_handlers (definition_key);
 
 -- A task's steps are inserted by the statement that inserts the task (TaskSql.Create; every version of it), and an
@@ -46,6 +40,14 @@ $$;
 CREATE TRIGGER tasker_tasks_note_definition
     AFTER INSERT ON tasker_tasks
     FOR EACH ROW EXECUTE FUNCTION tasker_note_definition_handlers();
+
+-- The rows of every task already here, finished ones too: an operator's retry makes a finished task claimable again.
+-- After the trigger: CREATE TRIGGER locks out inserts into tasker_tasks until this migration commits, so a task an
+-- older process inserts is either committed before this statement (and read by it) or noted by the trigger.
+INSERT INTO tasker_definition_handlers (handler, definition_key)
+SELECT DISTINCT s.handler, t.definition_key
+FROM tasker_workflow_steps s
+JOIN tasker_tasks t ON t.task_uuid = s.task_uuid;
 
 -- The walk's index, one stretch per definition. It replaces version 10's rather than joining it: with both, the
 -- generic plan probed the old one and filtered on the definition, which is the walk past everything again.

@@ -58,7 +58,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             var done = false; // committed: nothing to roll back
             try
             {
-                var (found, busy, passed) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                var (found, busy, passed, heldBackUntil) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
                 self.AfterFind?.Invoke();
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
@@ -101,7 +101,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     self._counters.Conflict();
                 }
                 Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
-                return new WorkFound(passed || notPersisted.Count > 0, busy, notPersisted);
+                return new WorkFound(passed || notPersisted.Count > 0, busy, notPersisted, heldBackUntil);
             }
             catch when (!done && connection.FullState == System.Data.ConnectionState.Open)
             {
@@ -143,14 +143,16 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     /// <summary>
     /// <c>BEGIN</c>, <see cref="WorkSql.GenericPlan"/> and the find, in one round trip: the locked tasks' rows and the busy tasks' uuids, each in order of
-    /// work, and whether candidates were passed over (held or changed by another).
+    /// work, whether candidates were passed over (held or changed by another), and when the first task left to another
+    /// worker (work affinity) stops being so.
     /// </summary>
-    private async ValueTask<(List<TaskRow> Rows, List<Guid> Busy, bool Passed)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
+    private async ValueTask<(List<TaskRow> Rows, List<Guid> Busy, bool Passed, DateTimeOffset? HeldBackUntil)> BeginFindAsync(NpgsqlConnection connection, WorkQuery query, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var rows = new List<TaskRow>();
         var busyRows = new List<TaskRow>();
         var passed = false;
+        DateTimeOffset? heldBackUntil = null;
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(WorkSql.GenericPlan));
@@ -161,6 +163,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime });
         find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareRows });
         find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = (now - query.Affinity).UtcDateTime });
+        find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)query.WorkerId ?? DBNull.Value });
         batch.BatchCommands.Add(find);
         _counters.RoundTrip(1);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -169,6 +172,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             if (reader.GetBoolean(WorkSql.FoundPassed)) passed = true;
+            else if (reader.GetBoolean(WorkSql.FoundFresh))
+            {
+                var since = new DateTimeOffset(reader.GetFieldValue<DateTime>(WorkSql.FoundOldestStart), TimeSpan.Zero) + query.Affinity;
+                heldBackUntil = heldBackUntil is { } earlier && earlier < since ? earlier : since;
+            }
             else if (reader.GetBoolean(WorkSql.FoundBusy)) busyRows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
             else if (rows.Count < query.Limit) rows.Add(TaskRow.Read(reader, reader.GetGuid(WorkSql.FoundTaskUuid)));
         }
@@ -181,7 +189,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             _cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
             busy.Add(row.TaskUuid);
         }
-        return (rows, busy, passed);
+        return (rows, busy, passed, heldBackUntil);
     }
 
     private static async ValueTask ExecuteAsync(NpgsqlConnection connection, string sql, StoreCounters counters, CancellationToken cancellationToken)

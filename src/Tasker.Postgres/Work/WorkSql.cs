@@ -7,7 +7,7 @@ internal static class WorkSql
     /// <summary>
     /// Finds and (see below) locks tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts
     /// left, every parent complete or resolved; or in progress with its lease expired (the claim expires it and takes it
-    /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 now less the work affinity.
+    /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 now less the work affinity, $6 the worker.
     /// Highest priority first, then earliest claimable (<c>claimable_at</c>: a task with a step ready now counts from its
     /// creation, so oldest first; a retry from its time, an expired lease from its expiry). Run inside the work claim's
     /// transaction, which writes the claims and commits.
@@ -55,11 +55,14 @@ internal static class WorkSql
     /// locked: that worker's report would wait for this claim's commit and then lose its compare-and-set to it, and
     /// reload and write again. It comes back as of this statement's snapshot, for a claim of its own that takes turns
     /// with those reports (<see cref="Tasker.Core.WorkFound.BusyTasks"/>) and starts from that copy unless this
-    /// process holds a newer one (its compare-and-set proves it current). Unless a step of it was claimed after $5
-    /// (<c>fresh</c>, <see cref="Tasker.Core.TaskerOptions.WorkAffinity"/>): such a task does not come back at all and
-    /// does not count against $4. Its worker's report claims its ready steps (<c>claim_next</c>); a claim of them here
-    /// made that report lose its compare-and-set (in the 7-step DAG bench, 470–540 lost a run of 5,600 steps, and 0.4 ms
-    /// more CPU a step).
+    /// process holds a newer one (its compare-and-set proves it current). Unless every running step of it was claimed
+    /// after $5 by another worker than $6 (<c>fresh</c>, <see cref="Tasker.Core.TaskerOptions.WorkAffinity"/>): such a
+    /// task is left alone and does not count against $4. Its worker's report claims its ready steps (<c>claim_next</c>);
+    /// a claim of them here made that report lose its compare-and-set (in the 7-step DAG bench, 450–590 lost a run of
+    /// 5,600 steps, and 0.16 ms more CPU a step). Once its oldest running step is older than the affinity, any worker
+    /// claims its steps: a worker that keeps claiming a task's steps does not keep the others off it for longer. Like
+    /// passed tasks, only the first fresh one comes back (<c>fresh</c> and <c>oldest_start</c>, so that the caller can
+    /// look again when the affinity has passed), and fresh and passed ones together past 256 come back and fill the limit.
     /// </para>
     /// <para>
     /// Each locked or busy task comes back as <see cref="Sql.TaskSql.Load"/> returns it (plus its uuid, <c>passed</c>
@@ -125,23 +128,27 @@ internal static class WorkSql
                         JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
                         WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually')))))
         ), looked AS (
-            SELECT r.task_uuid, r.rank, r.claimable_at, b.busy, b.fresh, NOT b.busy AND NOT h.held AS passed
+            SELECT r.task_uuid, r.rank, r.claimable_at, b.busy, b.fresh, b.oldest_start, NOT b.busy AND NOT h.held AS passed
             FROM ready r
             CROSS JOIN LATERAL (
-                SELECT count(*) > 0 AS busy, coalesce(bool_or(s.started_at > $5), false) AS fresh
+                SELECT count(*) > 0 AS busy, min(s.started_at) AS oldest_start,
+                       coalesce(bool_and(s.started_at > $5 AND s.claimed_by IS DISTINCT FROM $6), false) AS fresh
                 FROM tasker_workflow_steps s
                 WHERE s.task_uuid = r.task_uuid AND s.state = 'in_progress' AND s.lease_expires_at > $3) b
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN b.busy THEN false ELSE tasker_hold_task(r.task_uuid, r.row_version) END AS held) h
         ), found AS MATERIALIZED (
-            SELECT l.task_uuid, l.rank, l.claimable_at, l.busy, l.passed
-            FROM (SELECT l.*, count(*) FILTER (WHERE l.passed) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS passed_so_far
+            SELECT l.task_uuid, l.rank, l.claimable_at, l.busy AND NOT l.fresh AS busy, l.passed, l.fresh, l.oldest_start
+            FROM (SELECT l.*,
+                         count(*) FILTER (WHERE l.passed) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS passed_so_far,
+                         count(*) FILTER (WHERE l.fresh) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS fresh_so_far
                   FROM looked l) l
-            WHERE NOT l.fresh AND (NOT l.passed OR l.passed_so_far = 1 OR l.passed_so_far > 256)
+            WHERE NOT (l.passed OR l.fresh) OR (l.passed AND l.passed_so_far = 1) OR (l.fresh AND l.fresh_so_far = 1)
+               OR l.passed_so_far + l.fresh_so_far > 256
             LIMIT $4)
-        SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy
+        SELECT {Sql.TaskSql.LoadColumns}, f.task_uuid, f.passed, f.busy, f.fresh, f.oldest_start
         FROM found f
-        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed) t ON true
+        LEFT JOIN LATERAL (SELECT * FROM tasker_tasks k WHERE k.task_uuid = f.task_uuid AND NOT f.passed AND NOT f.fresh) t ON true
         LEFT JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s ON true
         ORDER BY f.rank, f.claimable_at, f.task_uuid
         """;
@@ -154,6 +161,12 @@ internal static class WorkSql
 
     /// <summary>The ordinal of <c>busy</c> in <see cref="ClaimReadyTasks"/>'s rows: a worker is running a step of the task.</summary>
     public const int FoundBusy = 39;
+
+    /// <summary>The ordinal of <c>fresh</c> in <see cref="ClaimReadyTasks"/>'s rows: left to another worker (work affinity).</summary>
+    public const int FoundFresh = 40;
+
+    /// <summary>The ordinal of the claim time of a task's oldest running step in <see cref="ClaimReadyTasks"/>'s rows.</summary>
+    public const int FoundOldestStart = 41;
 
     /// <summary>
     /// Run in the claim's transaction before <see cref="ClaimReadyTasks"/>: its prepared statement runs its generic plan

@@ -11,7 +11,7 @@ namespace Tasker.Postgres.Tests.Store;
 /// <summary>
 /// A work claim's find walks only the tasks whose definition (their steps, handlers included) names one of its
 /// handlers (migration 12): one stretch of the walk index per such definition, merged in order of work. The table of
-/// which handlers each definition names is written by the database whenever steps are inserted.
+/// which handlers each definition names is written by a trigger on the task's insert, whoever inserts it.
 /// </summary>
 public sealed class DefinitionWalkTests : PostgresTest
 {
@@ -35,6 +35,8 @@ public sealed class DefinitionWalkTests : PostgresTest
         // The find itself, in a transaction of its own: pg_stat_xact_user_tables counts what it read of the task table.
         await using var connection = await TestSql.OpenAsync(Schema);
         await using var transaction = await connection.BeginTransactionAsync();
+        await using (var generic = new NpgsqlCommand(WorkSql.GenericPlan, connection, transaction))
+            await generic.ExecuteNonQueryAsync(); // the plan the store runs
         await using (var find = new NpgsqlCommand(WorkSql.ClaimReadyTasks, connection, transaction))
         {
             find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["first_handler"] });
@@ -42,6 +44,7 @@ public sealed class DefinitionWalkTests : PostgresTest
             find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
             find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
             find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
+            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value });
             await using var reader = await find.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
             Assert.Equal(mine, reader.GetGuid(WorkSql.FoundTaskUuid));
@@ -73,6 +76,23 @@ public sealed class DefinitionWalkTests : PostgresTest
 
         Assert.Equal([urgent, oldest, second, third, rest], order);
         Assert.Empty(await engine.ClaimWorkAsync(Work("first_handler")));
+    }
+
+    [PostgresFact]
+    public async Task One_claim_takes_the_work_of_several_definitions_in_order()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        await engine.RegisterTemplateAsync(Single);
+        var oldest = await CreateAtAsync(engine, Chain, at: TimeSpan.FromSeconds(1));
+        var second = await CreateAtAsync(engine, Single, at: TimeSpan.FromSeconds(1));
+        var third = await CreateAtAsync(engine, Single, at: TimeSpan.FromSeconds(1));
+        var fourth = await CreateAtAsync(engine, Chain, at: TimeSpan.FromSeconds(1));
+
+        var claims = await engine.ClaimWorkAsync(Work("first_handler") with { MaxSteps = 3 });
+
+        Assert.Equal([oldest, second, third], claims.Select(c => c.TaskUuid));
+        Assert.Equal(fourth, Assert.Single(await engine.ClaimWorkAsync(Work("first_handler") with { MaxSteps = 3 })).TaskUuid);
     }
 
     [PostgresFact]
@@ -169,7 +189,8 @@ public sealed class DefinitionWalkTests : PostgresTest
     private static string FillStatement()
     {
         var sql = Migrator.Scripts.Single(s => s.Version == 12).Sql;
-        var start = sql.IndexOf("INSERT INTO tasker_definition_handlers", StringComparison.Ordinal);
+        var start = sql.IndexOf("INSERT INTO tasker_definition_handlers (handler, definition_key)\nSELECT DISTINCT s.handler, t.definition_key",
+            StringComparison.Ordinal);
         return sql[start..(sql.IndexOf(';', start) + 1)];
     }
 }

@@ -51,6 +51,52 @@ public sealed class WorkAffinityTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task The_worker_that_holds_the_task_takes_its_other_ready_steps_with_a_work_claim_too()
+    {
+        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
+        await b.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(b, PgWorkflows.Flat);
+        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+
+        var claim = Assert.Single(await b.ClaimWorkAsync(Work(F1, "b")));
+
+        Assert.Equal((task, "f1"), (claim.TaskUuid, claim.StepName));
+    }
+
+    [PostgresFact]
+    public async Task A_task_is_left_to_its_worker_no_longer_than_the_affinity_after_its_oldest_running_step_was_claimed()
+    {
+        var (a, _) = await EngineAsync(Clock, workAffinity: Affinity);
+        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        await CreateAsync(a, PgWorkflows.Flat);
+        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+        Clock.Advance(Affinity - TimeSpan.FromMilliseconds(10));
+        // b keeps claiming steps of the task: the newest is fresh, but the oldest decides.
+        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f2_handler" }, "b") with { MaxSteps = 1 }));
+
+        Clock.Advance(TimeSpan.FromMilliseconds(11));
+
+        Assert.Equal("f1", Assert.Single(await a.ClaimWorkAsync(Work(F1, "a"))).StepName);
+    }
+
+    [PostgresFact]
+    public async Task A_waiting_claim_that_found_work_left_to_another_worker_looks_again_when_the_affinity_has_passed()
+    {
+        // Real time, and a poll far beyond the wait: only the end of the affinity can bring the claim back in time.
+        var options = new TaskerOptions { WorkAffinity = TimeSpan.FromMilliseconds(300), WorkPollInterval = TimeSpan.FromMinutes(5) };
+        await using var a = new TaskerEngine(await StoreAsync(), options);
+        await using var b = new TaskerEngine(await StoreAsync(), options);
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(a, PgWorkflows.Flat);
+        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+
+        var claims = await a.ClaimWorkAsync(Work(F1, "a") with { Wait = TimeSpan.FromSeconds(30) });
+
+        Assert.Equal((task, "f1"), (Assert.Single(claims).TaskUuid, claims[0].StepName));
+    }
+
+    [PostgresFact]
     public async Task A_task_nobody_runs_a_step_of_is_claimed_at_once()
     {
         var (a, _) = await EngineAsync(Clock, workAffinity: TimeSpan.FromHours(1));
