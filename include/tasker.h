@@ -275,7 +275,7 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "missing_handler_requeue_seconds": 5,   when ready steps wait only for handlers the caller lacks, the
  *                                   outcome says "reenqueue" after this long (another worker may have them)
  *    "work_poll_seconds": 1,        how often a waiting tasker_work_claim looks for work without a wake-up
- *    "work_affinity_seconds": 0.05, PostgreSQL: for this long after a worker claims a step of a task, other
+ *    "work_affinity_seconds": 0.1,  PostgreSQL: for this long after a worker claims a step of a task, other
  *                                   work claims leave the task's other ready steps to that worker's report
  *                                   (claim_next), whose write would otherwise lose a race; 0: no affinity
  *    "retention": {"max_finished_tasks": 10000,    memory store: finished tasks kept (oldest dropped first)

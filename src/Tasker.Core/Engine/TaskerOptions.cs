@@ -38,7 +38,7 @@ public sealed class TaskerOptions
     /// the holding worker has no handler for (a DAG whose steps run in several languages) waits up to this long for
     /// another worker. Zero: no affinity.
     /// </summary>
-    public TimeSpan WorkAffinity { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan WorkAffinity { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The memory store keeps at most this many finished (complete, cancelled, resolved) tasks.</summary>
     public int MaxFinishedTasks { get; init; } = 10_000;

@@ -24,7 +24,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// <summary>
     /// Rows asked of the find beyond the caller's limit: the one row that says tasks were passed over. When none was,
     /// it is one more task found, held until the commit and left unclaimed; with the row the find's running count
-    /// reads ahead, a claim holds at most two tasks it does not take.
+    /// reads ahead, a claim holds at most two tasks it does not take. When both that row and the one saying a task was
+    /// left to another worker (work affinity) come back, the claim may take one task fewer than it could: it comes back
+    /// with what it has, and the next claim takes the rest.
     /// </summary>
     private const int SpareRows = 1;
 
