@@ -20,11 +20,7 @@ public sealed class WorkAffinityTests : PostgresTest
     [PostgresFact]
     public async Task Another_worker_leaves_a_task_whose_step_was_just_claimed_and_claims_it_once_the_affinity_has_passed()
     {
-        var (a, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        await a.RegisterTemplateAsync(PgWorkflows.Flat);
-        var task = await CreateAsync(a, PgWorkflows.Flat);
-        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+        var (a, b, task, _) = await TwoWorkersAndATaskBRunsAStepOfAsync();
 
         Clock.Advance(Affinity - TimeSpan.FromMilliseconds(1));
         Assert.Empty(await a.ClaimWorkAsync(Work(F1, "a")));
@@ -37,11 +33,7 @@ public sealed class WorkAffinityTests : PostgresTest
     [PostgresFact]
     public async Task The_worker_that_holds_the_task_claims_its_other_ready_steps_with_its_report()
     {
-        var (a, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        await a.RegisterTemplateAsync(PgWorkflows.Flat);
-        var task = await CreateAsync(a, PgWorkflows.Flat);
-        var first = Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+        var (a, b, task, first) = await TwoWorkersAndATaskBRunsAStepOfAsync();
         Assert.Empty(await a.ClaimWorkAsync(Work(F1, "a")));
 
         var next = await b.CompleteAndClaimAsync(task, first.StepUuid, first.ClaimToken, JsonValues.EmptyObject, null, null,
@@ -66,11 +58,7 @@ public sealed class WorkAffinityTests : PostgresTest
     [PostgresFact]
     public async Task A_task_is_left_to_its_worker_no_longer_than_the_affinity_after_its_oldest_running_step_was_claimed()
     {
-        var (a, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
-        await a.RegisterTemplateAsync(PgWorkflows.Flat);
-        await CreateAsync(a, PgWorkflows.Flat);
-        Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+        var (a, b, _, _) = await TwoWorkersAndATaskBRunsAStepOfAsync();
         Clock.Advance(Affinity - TimeSpan.FromMilliseconds(10));
         // b keeps claiming steps of the task: the newest is fresh, but the oldest decides.
         Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f2_handler" }, "b") with { MaxSteps = 1 }));
@@ -104,5 +92,16 @@ public sealed class WorkAffinityTests : PostgresTest
         var task = await CreateAsync(a, PgWorkflows.Flat);
 
         Assert.Equal(task, Assert.Single(await a.ClaimWorkAsync(Work(F1, "a"))).TaskUuid);
+    }
+
+    /// <summary>Workers a and b on their own stores, a task of <see cref="PgWorkflows.Flat"/>, and b running its f0.</summary>
+    private async Task<(TaskerEngine A, TaskerEngine B, Guid Task, StepClaim Running)> TwoWorkersAndATaskBRunsAStepOfAsync()
+    {
+        var (a, _) = await EngineAsync(Clock, workAffinity: Affinity);
+        var (b, _) = await EngineAsync(Clock, workAffinity: Affinity);
+        await a.RegisterTemplateAsync(PgWorkflows.Flat);
+        var task = await CreateAsync(a, PgWorkflows.Flat);
+        var running = Assert.Single(await b.ClaimWorkAsync(Work(new HashSet<string> { "f0_handler" }, "b") with { MaxSteps = 1 }));
+        return (a, b, task, running);
     }
 }
