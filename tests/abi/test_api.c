@@ -53,6 +53,29 @@ static void test_versions(void) {
     CHECK(tasker_abi_version() == TASKER_ABI_VERSION);
 }
 
+/*
+ * Uuids and claim tokens come from the kernel, not OpenSSL: a host running tasks on the memory store never has
+ * libcrypto and libssl mapped into it (they cost every process 2-3.7 MB of RSS; docs/performance.md, "Footprint").
+ * Runs after test_whole_workflow, which created tasks and claimed their steps.
+ */
+static void test_no_tls_library_is_loaded_for_ids(void) {
+#ifdef __linux__
+    if (strcmp(test_store, "memory") != 0) return; /* Npgsql's connections may load OpenSSL */
+    FILE *maps = fopen("/proc/self/maps", "r"); /* a /proc file has no size: read it line by line */
+    CHECK(maps != NULL);
+    if (maps == NULL) return;
+    char line[4096];
+    int mapped = 0, tls = 0;
+    while (fgets(line, sizeof line, maps)) {
+        mapped += strstr(line, "libtasker") != NULL;
+        tls += strstr(line, "libcrypto") != NULL || strstr(line, "libssl") != NULL;
+    }
+    fclose(maps);
+    CHECK(mapped > 0); /* the check reads the right thing */
+    CHECK(tls == 0);
+#endif
+}
+
 static void test_whole_workflow(void) {
     tasker_engine_t *engine = open_engine("{\"clock\": \"manual\", \"backoff\": {\"jitter\": 0}}");
     cJSON *template = CALL_OK(tasker_template_register, engine, LINEAR);
@@ -757,6 +780,7 @@ int main(int argc, char **argv) {
     if (status) return status;
     test_versions();
     test_whole_workflow();
+    test_no_tls_library_is_loaded_for_ids();
     test_operator_actions();
     test_bad_handles();
     test_wrong_kind_of_handle();

@@ -1,11 +1,10 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Tasker.Core;
 
 /// <summary>
 /// Task and step uuids (version 7: time-ordered, so database index inserts stay local) and claim tokens, from
-/// cryptographically strong random bytes. The bytes are drawn from a per-thread pool refilled 4 KB at a time:
+/// cryptographically strong random bytes (<see cref="KernelRandom"/>). The bytes are drawn from a per-thread pool refilled 4 KB at a time:
 /// <see cref="Guid.NewGuid"/> asks the kernel once per call, which showed up as 3 % of a step's time through the ABI.
 /// </summary>
 internal static class Ids
@@ -42,7 +41,7 @@ internal static class Ids
         if (pool is null || t_used + destination.Length > PoolSize)
         {
             pool = t_pool ??= new byte[PoolSize];
-            RandomNumberGenerator.Fill(pool);
+            KernelRandom.Fill(pool);
             t_used = 0;
         }
         pool.AsSpan(t_used, destination.Length).CopyTo(destination);
