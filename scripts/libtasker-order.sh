@@ -13,7 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=${1:-$root/artifacts/lib/linux-x64/libtasker.so}
 out=${2:-$root/src/Tasker.Native/libtasker.order}
-# Past the retention of 500 finished tasks, so that evicting them (which every long-running host does) is laid out too.
+# Past the retention of 500 finished tasks the drivers below set (the library's default is 10,000), so that evicting
+# them, which every long-running host does, is laid out too.
 tasks=${TASKS:-1000}
 [ -f "$lib" ] && [ -f "$lib.dbg" ] || { echo "libtasker-order.sh: needs $lib and $lib.dbg (./build.sh native)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "libtasker-order.sh: valgrind is not installed (scripts/deps.sh)" >&2; exit 1; }

@@ -6,7 +6,8 @@
 Reads /proc/self/smaps (RSS and private dirty pages of each mapped file, anonymous memory as "[anon]") after opening
 an engine and again after the tasks, and /proc/self/pagemap (which pages of libtasker are resident, by ELF section:
 code, read-only data, unwind tables). Same engine and template as footprint.py. Linux only; pagemap needs root to
-read page frames, but not the present bit used here.
+read page frames, but not the present bit used here. The runtime's type data, which NativeAOT expands at start into
+`.hydrated` (no file pages), shows as "[anon]", not as a section.
 """
 import collections
 import gc
@@ -18,6 +19,7 @@ import sys
 import tasker
 
 LIBRARY = os.path.realpath(os.environ["TASKER_LIBRARY_PATH"])
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def mappings():
@@ -25,21 +27,23 @@ def mappings():
     kb, path = collections.Counter(), None
     with open("/proc/self/smaps") as smaps:
         for line in smaps:
-            fields = line.split()
+            fields = line.split(None, 5)
             if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:
-                path = fields[5] if len(fields) > 5 else "[anon]"
+                path = fields[5].strip() if len(fields) > 5 else "[anon]"
             elif fields[0] in ("Rss:", "Private_Dirty:"):
                 kb[(path, fields[0])] += int(fields[1])
     return kb
 
 
 def sections():
-    """(name, address, size) of each allocated ELF section of libtasker."""
+    """(name, address, size) of each ELF section of libtasker that has bytes in the file and is loaded."""
     out = []
     for line in subprocess.run(["readelf", "-SW", LIBRARY], capture_output=True, text=True, check=True).stdout.splitlines():
         fields = line.replace("[ ", "[").split()
         if len(fields) > 5 and fields[0].startswith("[") and fields[1].startswith((".", "_")):
-            out.append((fields[1], int(fields[3], 16), int(fields[5], 16)))
+            name, kind, address, size = fields[1], fields[2], int(fields[3], 16), int(fields[5], 16)
+            if address != 0 and kind != "NOBITS":  # not loaded, or no file pages (.bss, .tbss, .hydrated)
+                out.append((name, address, size))
     return out
 
 
@@ -48,27 +52,27 @@ def resident_pages():
     base, ranges = None, []
     with open("/proc/self/maps") as maps:
         for line in maps:
-            fields = line.split()
-            if len(fields) > 5 and fields[5] == LIBRARY:
+            fields = line.split(None, 5)
+            if len(fields) > 5 and fields[5].strip() == LIBRARY:
                 low, high = (int(x, 16) for x in fields[0].split("-"))
                 base = low - int(fields[2], 16) if base is None else base
                 ranges.append((low, high))
     resident = set()
     with open("/proc/self/pagemap", "rb") as pagemap:
         for low, high in ranges:
-            pagemap.seek(low // 4096 * 8)
-            entries = pagemap.read((high - low) // 4096 * 8)
-            for i in range((high - low) // 4096):
+            pagemap.seek(low // PAGE * 8)
+            entries = pagemap.read((high - low) // PAGE * 8)
+            for i in range((high - low) // PAGE):
                 if struct.unpack_from("<Q", entries, i * 8)[0] >> 63:
-                    resident.add(low + i * 4096 - base)
+                    resident.add(low + i * PAGE - base)
     return resident
 
 
 def by_section(pages, layout):
     kb = collections.Counter()
     for page in pages:
-        name = next((n for n, address, size in layout if address <= page < address + size or page <= address < page + 4096), "?")
-        kb[name] += 4
+        name = next((n for n, address, size in layout if address <= page < address + size or page <= address < page + PAGE), "?")
+        kb[name] += PAGE // 1024
     return kb
 
 

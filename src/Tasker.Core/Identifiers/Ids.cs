@@ -4,8 +4,9 @@ namespace Tasker.Core;
 
 /// <summary>
 /// Task and step uuids (version 7: time-ordered, so database index inserts stay local) and claim tokens, from
-/// cryptographically strong random bytes (<see cref="KernelRandom"/>). The bytes are drawn from a per-thread pool refilled 4 KB at a time:
-/// <see cref="Guid.NewGuid"/> asks the kernel once per call, which showed up as 3 % of a step's time through the ABI.
+/// cryptographically strong random bytes (<see cref="KernelRandom"/>). The bytes are drawn from a per-thread pool
+/// refilled 4 KB at a time: <see cref="Guid.NewGuid"/> asks the kernel once per call, which showed up as 3 % of a
+/// step's time through the ABI.
 /// </summary>
 internal static class Ids
 {

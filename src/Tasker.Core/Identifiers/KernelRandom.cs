@@ -22,7 +22,7 @@ internal static partial class KernelRandom
     }
 
     /// <summary>How many bytes <c>getrandom</c> wrote (all of them, unless it is unavailable).</summary>
-    private static int FillFromKernel(Span<byte> destination)
+    internal static int FillFromKernel(Span<byte> destination)
     {
         var filled = 0;
         try
