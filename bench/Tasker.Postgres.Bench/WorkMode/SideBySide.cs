@@ -55,7 +55,8 @@ internal static class SideBySide
         await MigrateGraphileAsync(node, graphileDir, url);
 
         var runs = configs.ToDictionary(c => c.Kind, _ => new List<Run>());
-        for (var r = 0; r < rounds; r++)
+        // `--only` naming nothing (e.g. `--only none`) runs the latency comparison alone.
+        for (var r = 0; r < rounds && configs.Count > 0; r++)
         {
             // Rotate the order every round so no configuration always runs first (or right after another).
             foreach (var config in configs.Skip(r % configs.Count).Concat(configs.Take(r % configs.Count)))

@@ -264,6 +264,14 @@ public sealed class WorkflowTask
         _dirtySteps.Clear();
         HeaderDirty = false;
         Bus = null;
+        if (State.IsFinished())
+        {
+            // A finished task is kept for the retention and rarely changes again (an operator's retry): it gives back
+            // the buffers of its change tracking, which the GC would otherwise copy and keep with it.
+            NewTransitions.Capacity = 0;
+            NewEvents.Capacity = 0;
+            _dirtySteps.Capacity = 0;
+        }
     }
 }
 
