@@ -12,8 +12,10 @@ namespace Tasker.Core;
 /// </summary>
 public sealed class WorkflowTask
 {
-    private readonly int[] _unsatisfiedParents;
-    private readonly int[] _stateCounts = new int[7];
+    private const int States = 7; // the values of StepState
+    // The readiness bookkeeping in one array (a retained finished task keeps it): the count of steps in each state,
+    // each step's unsatisfied parents, then the two sets.
+    private readonly int[] _book;
     private readonly IndexSet _candidates; // pending or waiting_for_retry, every parent satisfied, attempts left
     private readonly IndexSet _inFlight;   // in_progress
     private readonly bool[] _dirty;
@@ -25,9 +27,10 @@ public sealed class WorkflowTask
         Header = header;
         Steps = steps;
         Graph = graph;
-        _unsatisfiedParents = new int[steps.Length];
-        _candidates = new IndexSet(steps.Length);
-        _inFlight = new IndexSet(steps.Length);
+        var n = steps.Length;
+        _book = new int[States + n + 2 * IndexSet.Size(n)];
+        _candidates = new IndexSet(_book, States + n, n);
+        _inFlight = new IndexSet(_book, States + n + IndexSet.Size(n), n);
         _dirty = new bool[steps.Length];
         RebuildReadiness();
     }
@@ -53,11 +56,13 @@ public sealed class WorkflowTask
     /// <summary>The bus the current change emits to (only events someone subscribed to are built).</summary>
     internal EventBus? Bus { get; set; }
 
-    internal int CountIn(StepState state) => _stateCounts[(int)state];
+    internal int CountIn(StepState state) => _book[(int)state];
     internal ReadOnlySpan<int> Candidates => _candidates.Items;
     internal ReadOnlySpan<int> InFlight => _inFlight.Items;
     internal bool IsCandidate(int index) => _candidates.Contains(index);
-    internal int UnsatisfiedParents(int index) => _unsatisfiedParents[index];
+    internal int UnsatisfiedParents(int index) => Unsatisfied(index);
+
+    private ref int Unsatisfied(int index) => ref _book[States + index];
 
     /// <summary>
     /// When a worker may next claim a step of this task, whatever its handler: the task's creation when a step is
@@ -119,18 +124,18 @@ public sealed class WorkflowTask
     /// <summary>Recomputes all readiness bookkeeping from step states: the full pass, O(steps + edges).</summary>
     internal void RebuildReadiness()
     {
-        Array.Clear(_stateCounts);
+        Array.Clear(_book, 0, States);
         _candidates.Clear();
         _inFlight.Clear();
         for (var i = 0; i < Steps.Count; i++)
         {
             var step = Steps[i];
-            _stateCounts[(int)step.State]++;
+            _book[(int)step.State]++;
             var unsatisfied = 0;
             foreach (var parent in Graph.ParentsOf(i))
                 if (!Steps[parent].State.IsSatisfied())
                     unsatisfied++;
-            _unsatisfiedParents[i] = unsatisfied;
+            Unsatisfied(i) = unsatisfied;
             if (step.State == StepState.InProgress)
                 _inFlight.Add(i);
             else
@@ -141,7 +146,7 @@ public sealed class WorkflowTask
     private void ConsiderCandidate(int i)
     {
         var step = Steps[i];
-        if (step.State is StepState.Pending or StepState.WaitingForRetry && _unsatisfiedParents[i] == 0 && step.Attempts < step.MaxAttempts)
+        if (step.State is StepState.Pending or StepState.WaitingForRetry && Unsatisfied(i) == 0 && step.Attempts < step.MaxAttempts)
             _candidates.Add(i);
         else
             _candidates.Remove(i);
@@ -159,8 +164,8 @@ public sealed class WorkflowTask
         if (!Transitions.Check(from, to, step.Name)) return false;
 
         step.State = to;
-        _stateCounts[(int)from]--;
-        _stateCounts[(int)to]++;
+        _book[(int)from]--;
+        _book[(int)to]++;
         if (from == StepState.InProgress)
         {
             _inFlight.Remove(i);
@@ -179,7 +184,7 @@ public sealed class WorkflowTask
 
         if (to.IsSatisfied())
             foreach (var child in Graph.ChildrenOf(i))
-                if (--_unsatisfiedParents[child] == 0)
+                if (--Unsatisfied(child) == 0)
                     ConsiderCandidate(child);
 
         MarkDirty(i);
