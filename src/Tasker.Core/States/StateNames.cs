@@ -14,6 +14,11 @@ public static class StateNames
 
     public static TaskState ParseTaskState(string name) => (TaskState)IndexOf(name);
 
+    /// <summary>A state's number (its place in the enum), for a compact record of it; the inverse of <see cref="Name"/>.</summary>
+    internal static byte Number(string name) => (byte)IndexOf(name);
+
+    internal static string Name(byte number) => Names[number];
+
     private static int IndexOf(string name)
     {
         var index = Array.IndexOf(Names, name);

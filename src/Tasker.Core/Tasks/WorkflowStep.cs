@@ -25,16 +25,17 @@ public sealed class WorkflowStep
     public JsonElement? Result { get => Get(Has.Result, _result); internal set => _result = Set(Has.Result, value); }
     public JsonElement? Metadata { get => Get(Has.Metadata, _metadata); internal set => _metadata = Set(Has.Metadata, value); }
     public StepError? LastError { get; internal set; }
-    public DateTimeOffset? NextRetryAt { get => Get(Has.NextRetryAt, _nextRetryAt); internal set => _nextRetryAt = Set(Has.NextRetryAt, value); }
+    public DateTimeOffset? NextRetryAt { get => GetTime(Has.NextRetryAt, _nextRetryAt); internal set => _nextRetryAt = SetTime(Has.NextRetryAt, value); }
     public string? ClaimToken { get; internal set; }
-    public DateTimeOffset? LeaseExpiresAt { get => Get(Has.LeaseExpiresAt, _leaseExpiresAt); internal set => _leaseExpiresAt = Set(Has.LeaseExpiresAt, value); }
+    public DateTimeOffset? LeaseExpiresAt { get => GetTime(Has.LeaseExpiresAt, _leaseExpiresAt); internal set => _leaseExpiresAt = SetTime(Has.LeaseExpiresAt, value); }
     public string? ClaimedBy { get; internal set; }
-    public DateTimeOffset? StartedAt { get => Get(Has.StartedAt, _startedAt); internal set => _startedAt = Set(Has.StartedAt, value); }
-    public DateTimeOffset? FinishedAt { get => Get(Has.FinishedAt, _finishedAt); internal set => _finishedAt = Set(Has.FinishedAt, value); }
+    public DateTimeOffset? StartedAt { get => GetTime(Has.StartedAt, _startedAt); internal set => _startedAt = SetTime(Has.StartedAt, value); }
+    public DateTimeOffset? FinishedAt { get => GetTime(Has.FinishedAt, _finishedAt); internal set => _finishedAt = SetTime(Has.FinishedAt, value); }
 
     // The optional values are stored without Nullable<T>'s padding (a DateTimeOffset? or a JsonElement? takes 24 bytes,
-    // the value 16), one bit each saying whether it is set: every retained finished task keeps its steps, so this is
-    // paid per step (about 240 bytes a step instead of 296).
+    // the value 16), one bit each saying whether it is set, and the times as UTC ticks (8 bytes; the engine's times
+    // are UTC, and an instant read back is equal to the one stored): every retained finished task keeps its steps, so
+    // this is paid per step (about 208 bytes a step instead of 296).
     [Flags]
     private enum Has : ushort
     {
@@ -43,12 +44,25 @@ public sealed class WorkflowStep
     }
 
     private Has _has;
-    private DateTimeOffset _nextRetryAt, _leaseExpiresAt, _startedAt, _finishedAt;
+    private long _nextRetryAt, _leaseExpiresAt, _startedAt, _finishedAt;
     private JsonElement _initialization, _result, _metadata;
     private double _backoffBase, _maxBackoff;
     private int _timeout;
 
     private T? Get<T>(Has flag, T value) where T : struct => (_has & flag) != 0 ? value : null;
+
+    private DateTimeOffset? GetTime(Has flag, long utcTicks) => (_has & flag) != 0 ? new DateTimeOffset(utcTicks, TimeSpan.Zero) : null;
+
+    private long SetTime(Has flag, DateTimeOffset? value)
+    {
+        if (value is { } set)
+        {
+            _has |= flag;
+            return set.UtcTicks;
+        }
+        _has &= ~flag;
+        return 0;
+    }
 
     private T Set<T>(Has flag, T? value) where T : struct
     {

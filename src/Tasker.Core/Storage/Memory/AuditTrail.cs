@@ -2,16 +2,19 @@ namespace Tasker.Core.Storage.Memory;
 
 /// <summary>
 /// The audit trail of one task in the memory store, kept compact because every retained finished task keeps its trail
-/// (about 19 entries for an 8-step task): one array of structs of about 56 bytes, sized for a task that runs without
+/// (about 19 entries for an 8-step task): one array of structs of 40 bytes, sized for a task that runs without
 /// retries, instead of a list of <see cref="TransitionRecord"/> objects (104 bytes each plus a reference and the
-/// list's slack). A step is referred to by its index in the task; the records are rebuilt when read.
+/// list's slack). A step is referred to by its index in the task, a state by its number, a time by its UTC ticks; the
+/// records are rebuilt when read.
 /// </summary>
 internal sealed class AuditTrail(int steps)
 {
     private const int NoAttempt = int.MinValue;
     private const int TaskLevel = -1;
 
-    private readonly record struct Entry(string? From, string To, string Reason, string? Actor, DateTimeOffset At, int Step, int Attempt);
+    private const byte NoState = byte.MaxValue;
+
+    private readonly record struct Entry(byte From, byte To, string Reason, string? Actor, long At, int Step, int Attempt);
 
     // Created, started and finished, and two transitions per step (claimed, completed): the trail of a clean run.
     private Entry[] _entries = new Entry[3 + 2 * steps];
@@ -27,7 +30,8 @@ internal sealed class AuditTrail(int steps)
                 throw new InvalidOperationException($"a transition of step {uuid}, which task {task.Uuid} does not have");
             if (Count == _entries.Length)
                 Array.Resize(ref _entries, _entries.Length * 2);
-            _entries[Count++] = new Entry(r.From, r.To, r.Reason, r.Actor, r.At, step, r.Attempt ?? NoAttempt);
+            _entries[Count++] = new Entry(r.From is null ? NoState : StateNames.Number(r.From), StateNames.Number(r.To), r.Reason, r.Actor,
+                r.At.UtcTicks, step, r.Attempt ?? NoAttempt);
         }
     }
 
@@ -36,7 +40,7 @@ internal sealed class AuditTrail(int steps)
     {
         for (var h = Count - 1; h >= 0; h--)
             if (_entries[h].Step == index)
-                return _entries[h].At;
+                return Time(_entries[h].At);
         return null;
     }
 
@@ -51,6 +55,9 @@ internal sealed class AuditTrail(int steps)
     private static TransitionRecord Record(in Entry e, WorkflowTask task)
     {
         var step = e.Step == TaskLevel ? null : task.Steps[e.Step];
-        return new TransitionRecord(step?.Uuid, step?.Name, e.From, e.To, e.Reason, e.Actor, e.At, e.Attempt == NoAttempt ? null : e.Attempt);
+        return new TransitionRecord(step?.Uuid, step?.Name, e.From == NoState ? null : StateNames.Name(e.From), StateNames.Name(e.To),
+            e.Reason, e.Actor, Time(e.At), e.Attempt == NoAttempt ? null : e.Attempt);
     }
+
+    private static DateTimeOffset Time(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 }
