@@ -5,7 +5,7 @@ namespace Tasker.Core.Graph;
 /// only. Readiness keeps its candidate and in-flight steps here so an update touches nothing else.
 /// <para>
 /// The set lives in a slice of an int array its owner shares with its other bookkeeping: its count, its members, then
-/// each index's position among them (+1; 0 = absent). A task's bookkeeping is then one object, not seven: every
+/// each index's position among them (+1; 0 = absent). A task's bookkeeping is then one object, not eight: every
 /// finished task the memory store retains keeps it, and the GC copies and marks it with the task.
 /// </para>
 /// </summary>

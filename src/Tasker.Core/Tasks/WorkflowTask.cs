@@ -12,7 +12,7 @@ namespace Tasker.Core;
 /// </summary>
 public sealed class WorkflowTask
 {
-    private const int States = 7; // the values of StepState
+    private static readonly int States = Enum.GetValues<StepState>().Length;
     // The readiness bookkeeping in one array (a retained finished task keeps it): the count of steps in each state,
     // each step's unsatisfied parents, then the two sets.
     private readonly int[] _book;
@@ -271,8 +271,9 @@ public sealed class WorkflowTask
         Bus = null;
         if (State.IsFinished())
         {
-            // A finished task is kept for the retention and rarely changes again (an operator's retry): it gives back
-            // the buffers of its change tracking, which the GC would otherwise copy and keep with it.
+            // A finished task rarely changes again (an operator's retry, cancel or resolve grows these again), and a
+            // terminal one is kept for the retention: it gives back the buffers of its change tracking, which the GC
+            // would otherwise copy and keep with it.
             NewTransitions.Capacity = 0;
             NewEvents.Capacity = 0;
             _dirtySteps.Capacity = 0;
