@@ -126,6 +126,10 @@ internal static class WorkModeWorker
                 }
                 foreach (var claim in claims)
                     running.Add(Task.Run(() => RunSlotAsync(claim, cancellationToken)));
+                // The steps just claimed start before this claimer asks again (usually an empty find, then a wait): the
+                // slots were queued on this thread, and without the yield they waited behind that next claim's round
+                // trips (strace of the latency run: every step started only after the next claim's COMMIT).
+                await Task.Yield();
             }
             await Task.WhenAll(running);
             while (Spawned() is { Length: > 0 } spawned)
