@@ -10,8 +10,8 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// slots and one claimer that asks <see cref="TaskerEngine.ClaimWorkAsync"/> for as many ready steps as slots are free
 /// (waiting for work), each claim then running the no-op handler in a slot and reporting with
 /// <see cref="TaskerEngine.CompleteAndClaimAsync"/>. Like the bindings' workers, a report's claim_next asks for its own
-/// slot's next step and one for every slot free at that moment (it reserves them first): the same task's follow-ups
-/// that its completion made ready run here without a work claim. Driven by the <c>side-by-side</c> orchestrator over stdin/stdout lines:
+/// slot's next step: a task's chain goes on in the slot without a work claim. Driven by the <c>side-by-side</c>
+/// orchestrator over stdin/stdout lines:
 /// <list type="bullet">
 /// <item>warm-up on the tasks of <c>--warmup-namespace</c> until none is left, then <c>READY</c>;</item>
 /// <item><c>GO</c>: work on <c>--namespace</c> until <c>STOP</c>, then <c>REPORT steps first_ns last_ns</c>
@@ -66,7 +66,6 @@ internal static class WorkModeWorker
         private readonly IReadOnlySet<string> _namespaces = new HashSet<string>(StringComparer.Ordinal) { ns };
         private readonly SemaphoreSlim _free = new(concurrency);
         private readonly object _out = new();
-        private readonly List<Task> _spawned = [];
         private long _steps;
         private long _errors;
         private long _claims;
@@ -118,9 +117,8 @@ internal static class WorkModeWorker
                     Interlocked.Increment(ref _emptyClaims);
                     if (wait == TimeSpan.Zero)
                     {
-                        var active = running.Concat(Spawned()).ToList();
-                        if (active.Count == 0) return;
-                        await Task.WhenAny(active);
+                        if (running.Count == 0) return;
+                        await Task.WhenAny(running);
                     }
                     continue;
                 }
@@ -132,23 +130,18 @@ internal static class WorkModeWorker
                 await Task.Yield();
             }
             await Task.WhenAll(running);
-            while (Spawned() is { Length: > 0 } spawned)
-                await Task.WhenAll(spawned);
         }
 
-        /// <summary>The slots that reports' claim_next started and that still run.</summary>
-        private Task[] Spawned()
-        {
-            lock (_spawned)
-            {
-                _spawned.RemoveAll(t => t.IsCompleted);
-                return [.. _spawned];
-            }
-        }
-
-        /// <summary>One slot: the claimed step, then the follow-ups of its task that claim_next hands back.</summary>
+        /// <summary>
+        /// One slot: the claimed step, then the next steps of its task that claim_next hands back, one at a time. A report
+        /// claims only this slot's next step, as the bindings' workers do: the other steps it made ready go to the next
+        /// work claim, which writes them together with other tasks' claims; a report's follow-ups of one task cannot
+        /// share a write (one task's changes take turns), and filling every free slot through claim_next cost a third
+        /// more statements a DAG step (docs/performance.md, session 18).
+        /// </summary>
         private async Task RunSlotAsync(StepClaim first, CancellationToken cancellationToken)
         {
+            var next = new ClaimOptions(1, lease, workerId, BenchTemplates.Handlers);
             try
             {
                 StepClaim? step = first;
@@ -158,35 +151,19 @@ internal static class WorkModeWorker
                     UpdateMin(ref _first, started);
                     if (latency && step.Context.TryGetProperty("id", out var id))
                         lock (_out) Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {id.GetInt64()} {started}"));
-                    var reserved = 0; // free slots this report's claim_next may fill
-                    while (!cancellationToken.IsCancellationRequested && _free.Wait(0)) reserved++;
                     try
                     {
-                        var next = new ClaimOptions(1 + reserved, lease, workerId, BenchTemplates.Handlers);
                         var result = await engine.CompleteAndClaimAsync(step.TaskUuid, step.StepUuid, step.ClaimToken, JsonValues.EmptyObject,
                             null, null, next, CancellationToken.None);
                         Interlocked.Increment(ref _steps);
                         UpdateMax(ref _last, Stopwatch.GetTimestamp());
                         step = result.Claims.Count > 0 ? result.Claims[0] : null;
-                        for (var i = 1; i < result.Claims.Count; i++, reserved--)
-                        {
-                            var more = result.Claims[i];
-                            lock (_spawned)
-                            {
-                                if (_spawned.Count >= concurrency) _spawned.RemoveAll(t => t.IsCompleted);
-                                _spawned.Add(Task.Run(() => RunSlotAsync(more, cancellationToken)));
-                            }
-                        }
                     }
                     catch (TaskerException e)
                     {
                         Interlocked.Increment(ref _errors);
                         Console.Error.WriteLine($"{workerId}: complete: {e.Code}: {e.Message}");
                         step = null;
-                    }
-                    finally
-                    {
-                        if (reserved > 0) _free.Release(reserved);
                     }
                     if (cancellationToken.IsCancellationRequested) break;
                 }

@@ -367,7 +367,9 @@ class Worker {
     this.#untrack(entry);
     if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
     this.#running.delete(entry.claim.claim_token);
-    const free = this.#stopping ? 0 : this.#free();
+    // This slot's next step only: the other steps the report makes ready go to the next work claim, which writes them
+    // with other tasks' claims at once (one task's writes take turns; docs/performance.md).
+    const free = this.#stopping ? 0 : Math.min(1, this.#free());
     this.#reserved += free;
     this.#reporting += 1;
     let claims = [];

@@ -301,7 +301,9 @@ class Worker:
                 if self._running.pop(token, None) is None:
                     claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
-                free = 0 if self._stopping else self._free()
+                # This slot's next step only: the other steps the report makes ready go to the next work claim, which
+                # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
+                free = 0 if self._stopping else min(1, self._free())
                 self._reserved += free
                 self._reporting += 1
             claims = self._report(claim, report, free)

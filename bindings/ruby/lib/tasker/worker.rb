@@ -215,36 +215,28 @@ module Tasker
       end
     end
 
-    # Runs a claim and the claims its reports bring (the same task's next steps): the first stays in this slot, the
-    # others go to idle slots (for which `take_free` reserved room once the handler was done), or stay here once the
-    # queue is closed. Reserving before the handler ran kept those slots idle for as long as it ran: a few hung
-    # handlers starved the worker (the SIGKILL process spec caught it).
+    # Runs a claim and the claim its report brings (the same task's next step, for this slot), and so on. A report
+    # claims no more than that: the other steps it makes ready go to the next work claim, which writes them with other
+    # tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write each;
+    # docs/performance.md).
     def run_chain(runner, first)
       pending = [first]
       until pending.empty?
         claim = pending.shift
-        extra = 0
-        handed = 0
         begin
-          claims, outcome = runner.run_claim(claim) do
-            extra = take_free(wait: false)
-            @stopping ? 0 : 1 + extra
-          end
+          claims, outcome = runner.run_claim(claim) { @stopping ? 0 : 1 }
           @stats.count(outcome)
           if outcome == :stale
             logger.warn("tasker-worker #{@worker_id}: the report of step #{step_name(claim)} was refused: its claim was no " \
                         "longer current (deadline passed, lease lost or task ended)")
             evaluate(claim)
           end
-          pending.unshift(claims.shift) unless claims.empty?
-          hand_out(claims) ? handed = claims.size : pending.concat(claims)
+          pending.concat(claims)
         rescue StandardError => e
           # a report the engine did not take (database down...): the lease expires and a later claim retries the step
           @stats.count(:unreported)
           logger.error("tasker-worker #{@worker_id}: reporting step #{step_name(claim)} failed (#{e.class}: #{e.message}); " \
                        "it runs again once its lease expires")
-        ensure
-          give_back(extra - handed)
         end
       end
     rescue Shutdown
@@ -275,7 +267,7 @@ module Tasker
     # tasker_work_claim also takes over steps whose lease expired (a worker died holding them).
     def claim_loop
       retry_seconds = CLAIM_RETRY_SECONDS
-      until (slots = take_free(wait: true)).nil?
+      until (slots = take_free).nil?
         idle = slots == @concurrency # nothing running, queued or on its way: a burst worker stops if nothing comes
         begin
           claims = work_claim(slots)
@@ -309,19 +301,19 @@ module Tasker
       JSON.parse(Native.call_json(:tasker_work_claim, @engine.handle_pointer, JSON.generate(request)), max_nesting: false)["claims"]
     end
 
-    # Reserves the free slots (all of them), waiting for one when `wait`; nil (wait) or 0 once stopping.
-    # The claimer (wait: true) also gives busy slots up to BATCH_WAIT_SECONDS to free up until half are free: a claim
-    # across tasks costs about as much for 8 steps as for 1, so claiming for one slot at a time wastes it.
-    def take_free(wait:)
+    # Reserves the free slots (all of them) for the claimer, waiting for one; nil once stopping. It also gives busy
+    # slots up to BATCH_WAIT_SECONDS to free up until half are free: a claim across tasks costs about as much for 8
+    # steps as for 1, so claiming for one slot at a time wastes it.
+    def take_free
       @lock.synchronize do
-        @changed.wait(@lock) while wait && @free.zero? && !@stopping
-        if wait && @free < (@concurrency + 1) / 2
+        @changed.wait(@lock) while @free.zero? && !@stopping
+        if @free < (@concurrency + 1) / 2
           batch_until = monotonic + BATCH_WAIT_SECONDS
           while @free < (@concurrency + 1) / 2 && !@stopping && (left = batch_until - monotonic).positive?
             @changed.wait(@lock, left)
           end
         end
-        return wait ? nil : 0 if @stopping
+        return nil if @stopping
 
         @free.tap { @free = 0 }
       end

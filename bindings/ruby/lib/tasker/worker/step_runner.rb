@@ -29,8 +29,7 @@ module Tasker
       attr_reader :current
 
       # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
-      # block returns (called once the handler is done: the worker reserves idle slots for them only then, never
-      # while a handler runs, or a long handler would keep those slots idle with it).
+      # block returns (called once the handler is done: the worker's 1 for the slot's next step, 0 once it stops).
       # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
       # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
