@@ -55,6 +55,9 @@ MIN_HEARTBEAT_SECONDS = 1.0
 #: After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 CLAIM_RETRY_SECONDS = 0.5
 MAX_CLAIM_RETRY_SECONDS = 30.0
+#: How long the claimer gives busy slots to free up until half are free before claiming for a few: a claim across
+#: tasks costs about as much for 8 steps as for 1 (the Ruby and Node workers wait as long).
+BATCH_WAIT_SECONDS = 0.01
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
 SHUTDOWN_ERROR_TYPE = "WorkerShutdown"
@@ -250,6 +253,9 @@ class Worker:
             with self._cond:
                 while not self._stopping and self._free() <= 0:
                     self._cond.wait()
+                half = (self.concurrency + 1) // 2
+                if not self._stopping and self._free() < half:
+                    self._cond.wait_for(lambda: self._stopping or self._free() >= half, timeout=BATCH_WAIT_SECONDS)
                 if self._stopping:
                     return
                 free = self._free()
