@@ -144,7 +144,14 @@ internal static class WorkModeWorker
             while (free < (concurrency + 1) / 2)
             {
                 var left = BatchWait - Stopwatch.GetElapsedTime(started);
-                if (left <= TimeSpan.Zero || !await _free.WaitAsync(left, cancellationToken)) break;
+                try
+                {
+                    if (left <= TimeSpan.Zero || !await _free.WaitAsync(left, cancellationToken)) break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break; // the claim then sees the cancellation and gives back what was taken
+                }
                 free++;
                 while (_free.Wait(0)) free++;
             }
@@ -157,8 +164,8 @@ internal static class WorkModeWorker
         /// One slot: the claimed step, then the next steps of its task that claim_next hands back, one at a time. A report
         /// claims only this slot's next step, as the bindings' workers do: the other steps it made ready go to the next
         /// work claim, which writes them together with other tasks' claims; a report's follow-ups of one task cannot
-        /// share a write (one task's changes take turns), and filling every free slot through claim_next cost a third
-        /// more statements a DAG step (docs/performance.md, session 18).
+        /// share a write (one task's changes take turns), and filling every free slot through claim_next took twice the
+        /// statements a DAG step (docs/performance.md, session 18).
         /// </summary>
         private async Task RunSlotAsync(StepClaim first, CancellationToken cancellationToken)
         {

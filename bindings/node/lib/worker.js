@@ -318,8 +318,8 @@ class Worker {
           continue;
         }
         const half = Math.ceil(this.concurrency / 2);
-        for (const until = Date.now() + BATCH_WAIT_MS; this.#free() < half && !this.#stopping && Date.now() < until;) {
-          await this.#nextChange(until - Date.now());
+        for (const until = performance.now() + BATCH_WAIT_MS; this.#free() < half && !this.#stopping && performance.now() < until;) {
+          await this.#nextChange(until - performance.now());
         }
         if (this.#stopping) break;
         const free = this.#free();

@@ -32,7 +32,8 @@ public sealed class TaskerOptions
     /// <summary>
     /// How long a task whose steps a worker has just claimed stays with that worker (PostgreSQL): while every running
     /// step of the task was claimed less than this long ago by another worker, a work claim skips the task's other ready
-    /// steps, and that worker takes them with its report (a completion's <c>claim_next</c>), where another process's
+    /// steps, and that worker takes them (its report one, through a completion's <c>claim_next</c>, its next work claim the
+    /// others), where another process's
     /// claim of them would make that report lose its compare-and-set and write again. Past it, any worker claims them
     /// (a long step does not hold its siblings back), and a waiting work claim looks again then. The cost: a ready step
     /// the holding worker has no handler for (a DAG whose steps run in several languages) waits up to this long for

@@ -29,7 +29,9 @@ internal static class WorkSql
     /// checked on the walked row. No index on step state: it would make every step write a non-HOT update; each walked
     /// task's steps come through their (task_uuid, step_index) key, and are checked here whatever <c>claimable_at</c> says.
     /// One pass over a walked task's steps answers both questions the claim asks of them: is a step of ours ready, and
-    /// is a worker running one (<c>busy</c>, below); two passes cost 11 % more of the find's time. <c>ready</c> is
+    /// is a worker running one (<c>busy</c>, below): 11 % less of the find's time than two passes on 1-step tasks. It has no
+    /// early exit, so a task with many pending steps of ours has each one's parents checked (the EXISTS it replaced stopped
+    /// at the first ready one). <c>ready</c> is
     /// materialized so that this check runs before the lock: a task whose steps are all running is passed, not locked.
     /// </para>
     /// <para>
@@ -58,8 +60,8 @@ internal static class WorkSql
     /// with those reports (<see cref="Tasker.Core.WorkFound.BusyTasks"/>) and starts from that copy unless this
     /// process holds a newer one (its compare-and-set proves it current). Unless every running step of it was claimed
     /// after $5 by another worker than $6 (<c>fresh</c>, <see cref="Tasker.Core.TaskerOptions.WorkAffinity"/>): such a
-    /// task is left alone and does not count against $4. Its worker's report claims its ready steps (<c>claim_next</c>);
-    /// a claim of them here made that report lose its compare-and-set (in the 7-step DAG bench, 450–590 lost a run of
+    /// task is left alone and does not count against $4: that worker claims its ready steps (its report one, through
+    /// <c>claim_next</c>, and its next work claim the others); a claim of them here made that report lose its compare-and-set (in the 7-step DAG bench, 450–590 lost a run of
     /// 5,600 steps, and 0.16 ms more CPU a step). Once its oldest running step is older than the affinity, any worker
     /// claims its steps: a worker that keeps claiming a task's steps does not keep the others off it for longer. Like
     /// passed tasks, only the first fresh one comes back (<c>fresh</c> and <c>oldest_start</c>, so that the caller can

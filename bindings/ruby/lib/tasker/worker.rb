@@ -16,7 +16,7 @@ module Tasker
   #
   # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
   # as many steps as there are free slots; `concurrency` slot threads run them with the runner `Engine#handle` uses
-  # and report each, claiming the same task's next steps in that call. Long steps are heartbeaten about every third
+  # and report each, claiming the same task's next step for the slot in that call. Long steps are heartbeaten about every third
   # of their lease. On stop it claims no more, lets running steps finish for `grace_seconds`, then ends the
   # handlers still running and reports each as a retryable WorkerShutdown failure: nothing stays claimed unreported.
   class Worker
@@ -328,14 +328,9 @@ module Tasker
       end
     end
 
-    # Queues claims for idle slots; false (nothing queued) once the queue is closed because the worker is stopping.
+    # Queues claims for idle slots. Only the claimer queues and only it closes the queue (once it stops claiming).
     def hand_out(claims)
-      @lock.synchronize do
-        return false if @queue.closed?
-
-        claims.each { |claim| @queue << claim }
-        true
-      end
+      @lock.synchronize { claims.each { |claim| @queue << claim } }
     end
 
     def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
