@@ -170,6 +170,7 @@ internal static class WorkModeWorker
         private async Task RunSlotAsync(StepClaim first, CancellationToken cancellationToken)
         {
             var next = new ClaimOptions(1, lease, workerId, BenchTemplates.Handlers);
+            var slotFree = false;
             try
             {
                 StepClaim? step = first;
@@ -179,10 +180,18 @@ internal static class WorkModeWorker
                     UpdateMin(ref _first, started);
                     if (latency && step.Context.TryGetProperty("id", out var id))
                         lock (_out) Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {id.GetInt64()} {started}"));
+                    // The task's last step: its report can claim nothing, so the slot goes to the claimer now, while the
+                    // report is on its way (as the bindings' workers do).
+                    var last = step.StepsLeft == 0;
+                    if (last)
+                    {
+                        slotFree = true;
+                        _free.Release();
+                    }
                     try
                     {
                         var result = await engine.CompleteAndClaimAsync(step.TaskUuid, step.StepUuid, step.ClaimToken, JsonValues.EmptyObject,
-                            null, null, next, CancellationToken.None);
+                            null, null, last ? null : next, CancellationToken.None);
                         Interlocked.Increment(ref _steps);
                         UpdateMax(ref _last, Stopwatch.GetTimestamp());
                         step = result.Claims.Count > 0 ? result.Claims[0] : null;
@@ -198,7 +207,7 @@ internal static class WorkModeWorker
             }
             finally
             {
-                _free.Release();
+                if (!slotFree) _free.Release();
             }
         }
 

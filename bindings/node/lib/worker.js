@@ -377,10 +377,13 @@ class Worker {
     if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
     this.#running.delete(entry.claim.claim_token);
     // This slot's next step only: the other steps the report makes ready go to the next work claim, which writes them
-    // with other tasks' claims at once (one task's writes take turns; docs/performance.md).
-    const free = this.#stopping ? 0 : Math.min(1, this.#free());
+    // with other tasks' claims at once (one task's writes take turns; docs/performance.md). The task's last step can
+    // have no next step: its slot goes to the claimer now, while the report is on its way.
+    const last = entry.claim.steps_left === 0;
+    const free = this.#stopping || last ? 0 : Math.min(1, this.#free());
     this.#reserved += free;
     this.#reporting += 1;
+    if (last) this.#notify();
     let claims = [];
     try {
       // Lean: the claims of claim_next are of this step's task, whose names this worker holds.

@@ -8,6 +8,10 @@ namespace Tasker.Core;
 /// </summary>
 /// <param name="DeadlineAt">When the attempt times out (the step's <c>timeout_seconds</c> after the claim), or null.
 /// The lease never runs past it; a report after it is a stale claim and the attempt fails as a <c>Timeout</c>.</param>
+/// <param name="StepsLeft">How many other steps of the task were unfinished (pending, waiting for retry or in
+/// progress) when this one was claimed. 0: it is the task's last, so its report's claim_next can find nothing, and a
+/// worker frees its slot for the next work claim while the report is on its way instead of holding it for a next
+/// step. Never grows while the claim runs, except when an operator retries a failed step.</param>
 public sealed record StepClaim(
     Guid TaskUuid,
     string Namespace,
@@ -24,7 +28,8 @@ public sealed record StepClaim(
     IReadOnlyList<KeyValuePair<string, JsonElement>> DependencyResults,
     string ClaimToken,
     DateTimeOffset LeaseExpiresAt,
-    DateTimeOffset? DeadlineAt = null);
+    DateTimeOffset? DeadlineAt,
+    int StepsLeft);
 
 /// <summary>The steps a claim call obtained, and the task's outcome afterwards.</summary>
 public sealed record ClaimResult(IReadOnlyList<StepClaim> Claims, TaskOutcome Outcome);

@@ -57,6 +57,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
             task.TransitionTask(TaskState.InProgress, "steps claimed", claim.WorkerId, now);
 
         var lease = now + (claim.Lease ?? options.LeaseDuration);
+        // Claiming keeps a step unfinished (pending or waiting → in progress): the count is the same before and after.
+        var stepsLeft = task.CountIn(StepState.Pending) + task.CountIn(StepState.WaitingForRetry) + task.CountIn(StepState.InProgress) - 1;
         var claims = new StepClaim[picked.Length];
         for (var n = 0; n < picked.Length; n++)
         {
@@ -70,7 +72,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
             step.NextRetryAt = null;
             task.TransitionStep(i, StepState.InProgress, step.Attempts == 1 ? "claimed" : "claimed for retry", claim.WorkerId, now);
             // TransitionStep clears the lease only when leaving in_progress, so the new claim stays set.
-            claims[n] = ToClaim(task, step);
+            claims[n] = ToClaim(task, step, stepsLeft);
         }
         TaskerTelemetry.StepsStarted.Add(claims.Length, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         if (log.IsEnabled(LogLevel.Debug))
@@ -103,7 +105,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
     private static DateTimeOffset? Deadline(WorkflowStep step) =>
         step.TimeoutSeconds is { } seconds && step.StartedAt is { } started ? started.AddSeconds(seconds) : null;
 
-    private static StepClaim ToClaim(WorkflowTask task, WorkflowStep step)
+    private static StepClaim ToClaim(WorkflowTask task, WorkflowStep step, int stepsLeft)
     {
         var parents = task.Graph.ParentsOf(step.Index);
         var results = parents.Length == 0 ? [] : new KeyValuePair<string, JsonElement>[parents.Length];
@@ -114,7 +116,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
         }
         var h = task.Header;
         return new StepClaim(h.Uuid, h.Namespace, h.Name, h.Version, h.Context, h.Tags, step.Uuid, step.Name, step.Handler,
-            step.Attempts, step.MaxAttempts, step.Initialization, results, step.ClaimToken!, step.LeaseExpiresAt!.Value, Deadline(step));
+            step.Attempts, step.MaxAttempts, step.Initialization, results, step.ClaimToken!, step.LeaseExpiresAt!.Value, Deadline(step), stepsLeft);
     }
 
     public DateTimeOffset Heartbeat(WorkflowTask task, Guid stepUuid, string token, TimeSpan? lease)

@@ -9,6 +9,7 @@ namespace Tasker.Native.Wire;
 internal static class Names
 {
     public static readonly JsonEncodedText DeadlineAt = JsonEncodedText.Encode("deadline_at");
+    public static readonly JsonEncodedText StepsLeft = JsonEncodedText.Encode("steps_left");
     public static readonly JsonEncodedText ReadyStepsByHandler = JsonEncodedText.Encode("ready_steps_by_handler");
     public static readonly JsonEncodedText Reports = JsonEncodedText.Encode("reports");
     public static readonly JsonEncodedText RequeueAfterSeconds = JsonEncodedText.Encode("requeue_after_seconds");

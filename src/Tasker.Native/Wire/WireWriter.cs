@@ -273,6 +273,7 @@ internal static class WireWriter
         w.WriteString(Names.LeaseExpiresAt, c.LeaseExpiresAt);
         if (c.DeadlineAt is { } deadline) w.WriteString(Names.DeadlineAt, deadline);
         else w.WriteNull(Names.DeadlineAt);
+        w.WriteNumber(Names.StepsLeft, c.StepsLeft);
         w.WriteEndObject();
     }
 

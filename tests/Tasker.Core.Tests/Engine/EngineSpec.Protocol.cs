@@ -112,6 +112,22 @@ public abstract partial class EngineSpec
     }
 
     [Fact]
+    public async Task A_claim_counts_the_other_unfinished_steps_of_its_task_and_the_last_step_counts_none()
+    {
+        var task = await StartAsync(Workflows.Diamond);
+        var start = (await Engine.ClaimStepsAsync(task)).Claims.Single();
+        Assert.Equal(3, start.StepsLeft); // b, c and end are pending
+
+        var branches = await Engine.CompleteAndClaimAsync(task, start.StepUuid, start.ClaimToken, JsonValues.EmptyObject, null, null, new ClaimOptions());
+        Assert.Equal([("b", 2), ("c", 2)], branches.Claims.Select(c => (c.StepName, c.StepsLeft))); // the other branch, and end
+
+        var (b, c) = (branches.Claims[0], branches.Claims[1]);
+        await Engine.CompleteStepAsync(task, b.StepUuid, b.ClaimToken, JsonValues.EmptyObject);
+        var end = await Engine.CompleteAndClaimAsync(task, c.StepUuid, c.ClaimToken, JsonValues.EmptyObject, null, null, new ClaimOptions());
+        Assert.Equal(("end", 0), (Assert.Single(end.Claims).StepName, end.Claims[0].StepsLeft));
+    }
+
+    [Fact]
     public async Task Failing_a_step_with_claim_next_claims_steps_that_do_not_depend_on_it()
     {
         var task = await StartAsync(Workflows.Diamond);

@@ -309,9 +309,14 @@ class Worker:
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
                 # This slot's next step only: the other steps the report makes ready go to the next work claim, which
                 # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
-                free = 0 if self._stopping else min(1, self._free())
+                # The task's last step can have no next step: its slot goes to the claimer now, while the report is on
+                # its way, and the step claimed for it waits for this thread at most that long (or takes an idle one).
+                last = claim.get("steps_left") == 0
+                free = 0 if self._stopping or last else min(1, self._free())
                 self._reserved += free
                 self._reporting += 1
+                if last:
+                    self._cond.notify_all()
             claims = self._report(claim, report, free)
             with self._cond:
                 self._reserved -= free

@@ -218,13 +218,24 @@ module Tasker
     # Runs a claim and the claim its report brings (the same task's next step, for this slot), and so on. A report
     # claims no more than that: the other steps it makes ready go to the next work claim, which writes them with other
     # tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write each;
-    # docs/performance.md).
+    # docs/performance.md). The task's last step ("steps_left" 0) can have no next step: its slot goes back to the
+    # claimer as soon as its handler returns, while the report is on its way (the step claimed for it waits for this
+    # thread at most that long, or takes an idle one).
     def run_chain(runner, first)
       pending = [first]
+      slot_given_back = false
       until pending.empty?
         claim = pending.shift
         begin
-          claims, outcome = runner.run_claim(claim) { @stopping ? 0 : 1 }
+          claims, outcome = runner.run_claim(claim) do
+            if claim["steps_left"] == 0
+              give_back(1)
+              slot_given_back = true
+              0
+            else
+              @stopping ? 0 : 1
+            end
+          end
           @stats.count(outcome)
           if outcome == :stale
             logger.warn("tasker-worker #{@worker_id}: the report of step #{step_name(claim)} was refused: its claim was no " \
@@ -243,7 +254,7 @@ module Tasker
       pending.each { |claim| runner.abandon(claim) }
       raise
     ensure
-      give_back(1)
+      give_back(1) unless slot_given_back
     end
 
     def step_name(claim) = "'#{claim.dig("step", "name")}' of task #{claim.dig("task", "task_uuid")}"
