@@ -43,6 +43,41 @@ def test_a_burst_worker_runs_every_ready_step_of_every_task_once():
                 "step": "ship_order", "saw": ["process_payment", "reserve_inventory", "validate_order"]}
 
 
+def test_the_slot_of_a_tasks_last_step_is_claimed_for_while_its_report_is_on_its_way(monkeypatch):
+    # One slot, two 4-step orders: the slot goes on with the first order through claim_next, holding itself for its
+    # next step; its last step (steps_left 0) can have none, so its slot is free for the next work claim at once.
+    claims_made = []
+    second_claimed = threading.Event()
+    seen_during_last_report = []
+    report = tasker.Worker._report
+
+    def slow_last_report(worker, claim, answer, free):
+        if claim["step"]["name"] == "ship_order" and not seen_during_last_report:
+            seen_during_last_report.append(second_claimed.wait(5))
+        return report(worker, claim, answer, free)
+
+    monkeypatch.setattr(tasker.Worker, "_report", slow_last_report)
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        call = engine._call
+
+        def spy(name, payload):
+            answer = call(name, payload)
+            if name == "tasker_work_claim" and answer["claims"]:
+                claims_made.append(answer["claims"][0]["step"]["name"])
+                if len(claims_made) == 2:
+                    second_claimed.set()
+            return answer
+
+        engine._call = spy
+        first, second = create_orders(engine, 2)
+        stats = tasker.Worker(engine, concurrency=1, **FAST).run(burst=True)
+        assert seen_during_last_report == [True]
+        assert claims_made == ["validate_order", "validate_order"]
+        assert stats.completed == 8
+        assert engine.get_task(first).state == engine.get_task(second).state == "complete"
+
+
 def test_async_handlers_failures_and_retries_go_through_the_step_runner():
     attempts = []
 
