@@ -7,6 +7,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const { tasker, ORDER_TEMPLATE, ORDER_CONTEXT, ORDER_STEPS, handler, failsOnce, track } = require('./support/helpers');
 const { auditProblems } = require('./support/audit');
 const { parse } = require('../lib/worker-command');
+const { WORKER_HOST } = require('../lib/engine');
 
 /** A logger that keeps its lines. */
 function memoryLogger() {
@@ -65,6 +66,45 @@ test('a worker runs every task to completion, each step once, at most `concurren
   }
   assert.match(logger.lines[0], /^info worker node-\d+ started \(pid \d+\): concurrency 4, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, memory store/);
   assert.match(logger.lines.at(-1), /^info worker node-\d+ stopped: 160 steps in [\d.]+ s .*160 completed, 0 failed/);
+});
+
+// One slot, two orders: the slot goes on with the first order through claim_next, holding itself for its next step;
+// its last step (steps_left 0) can have none, so the slot is free for the next work claim at once.
+test('the slot of a task\'s last step is claimed for while the step\'s report is on its way', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(ORDER_TEMPLATE);
+  const claimed = [];
+  const seenDuringLastReport = [];
+  let lastStep;
+  const hostOf = engine[WORKER_HOST].bind(engine);
+  engine[WORKER_HOST] = () => {
+    const host = hostOf();
+    const call = host.call;
+    host.call = async (name, text, options) => {
+      if (name === 'stepComplete' && lastStep !== undefined && text.includes(lastStep) && seenDuringLastReport.length === 0) {
+        for (const until = performance.now() + 5000; claimed.length < 2 && performance.now() < until;) await sleep(5);
+        seenDuringLastReport.push(claimed.length >= 2);
+      }
+      const answer = await call(name, text, options);
+      if (name === 'workClaim' && answer.claims.length > 0) claimed.push(answer.claims[0].step.name);
+      return answer;
+    };
+    return host;
+  };
+  const Step = handler((ctx) => ctx.step.name);
+  const Ship = handler((ctx) => {
+    lastStep ??= ctx.step.uuid;
+    return ctx.step.name;
+  });
+  const uuids = await orderTasks(engine, 2);
+  const worker = new tasker.Worker(engine, { concurrency: 1, waitSeconds: 0.2, logger: memoryLogger(), handlers: {
+    ValidateOrder: Step, ReserveInventory: Step, ProcessPayment: Step, ShipOrder: Ship } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual(seenDuringLastReport, [true]);
+  assert.deepEqual(claimed, ['validate_order', 'validate_order']);
+  assert.equal(stats.completed, 8);
+  for (const uuid of uuids) assert.equal((await engine.getTask(uuid)).state, 'complete');
 });
 
 test('a worker retries failed steps (handler failures are reported as by handle) and logs its throughput', async (t) => {

@@ -6,6 +6,21 @@ require_relative "support/worker_checks"
 require "stringio"
 require "logger"
 
+# Runs `hook` (when set) with a slot's claim just before the slot reports it: a test holds a report there.
+module BeforeReport
+  class << self
+    attr_accessor :hook
+  end
+
+  private
+
+  def deliver(report, **options)
+    BeforeReport.hook&.call(current)
+    super
+  end
+end
+Tasker::Worker::StepRunner.prepend(BeforeReport)
+
 # Tasker::Worker in this process, on the memory store (wall clock): work created here wakes it at once.
 RSpec.describe Tasker::Worker do
   include WorkerChecks
@@ -44,6 +59,37 @@ RSpec.describe Tasker::Worker do
     expect(output.string).to match(/started: concurrency 4, handlers Echo; namespaces all; store memory/)
     expect(output.string).to match(%r{\d+ steps in \d+\.\d s \(\d+\.\d steps/s\), 0 failed in all, \d running})
     expect(output.string).to match(/stopped: 240 steps in/)
+  end
+
+  # One slot, two diamonds: the slot goes on with the first diamond through claim_next, holding itself for its next
+  # step; its last step ("steps_left" 0) can have none, so the slot is free for the next work claim at once.
+  it "hands the slot of a task's last step to the claimer while the step's report is on its way" do
+    claimed = []
+    seen_during_last_report = []
+    allow_any_instance_of(described_class).to receive(:work_claim).and_wrap_original do |original, *args|
+      original.call(*args).tap { |claims| claimed << claims.first.dig("step", "name") unless claims.empty? }
+    end
+    held = false
+    BeforeReport.hook = lambda do |claim|
+      next if held || claim&.dig("step", "name") != "d"
+
+      held = true # only the first task's last report is held
+
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+      sleep 0.01 until claimed.size >= 2 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      seen_during_last_report << (claimed.size >= 2)
+    end
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      with_worker(engine, concurrency: 1) do
+        uuids = Array.new(2) { create_diamond(engine).uuid }
+        wait_until(20, "both tasks") { uuids.all? { |uuid| engine.get_task(uuid).state == "complete" } }
+      end
+    end
+    expect(seen_during_last_report).to eq([true])
+    expect(claimed).to eq(%w[a a])
+  ensure
+    BeforeReport.hook = nil
   end
 
   it "claims only the tasks of its namespaces" do
