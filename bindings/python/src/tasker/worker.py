@@ -6,8 +6,7 @@ the queue (the engine waits for work with LISTEN/NOTIFY).
     worker = tasker.Worker(engine, concurrency=8)
     worker.run()                      # until SIGTERM/SIGINT or worker.stop(); or: python -m tasker worker app:factory
 
-Threads: twice ``concurrency`` step threads, of which at most ``concurrency`` run handlers at once (the others start a
-step claimed while a thread still reports its task's last step); one claimer thread waits for work; one monitor thread heartbeats
+Threads: ``concurrency`` step threads run handlers; one claimer thread waits for work; one monitor thread heartbeats
 long steps and logs throughput (a dead worker's steps need nothing from here: a work claim takes over an expired
 lease); the thread that calls ``run`` waits for a stop
 and shuts down. ``async def`` handlers run on the application's event loop under ``await worker.run_async()``, and on
@@ -229,11 +228,8 @@ class Worker:
                                 if inspect.iscoroutinefunction(getattr(handler, "process", None))}
         self._log_start()
         self.stats._start()
-        # Twice as many threads as slots: the slot of a task's last step is claimed for while its thread reports the step
-        # (_slot), and the step claimed then starts on an idle thread instead of waiting for that report. The counts
-        # under _cond keep the handlers running at once to concurrency.
         slots = [threading.Thread(target=self._slot, name=f"tasker-worker-step-{n}", daemon=True)
-                 for n in range(2 * self.concurrency)]
+                 for n in range(self.concurrency)]
         # Daemon threads: a handler that ignores its deadline must not keep the process alive after shutdown.
         claimer = threading.Thread(target=self._claimer, args=(burst,), name="tasker-worker-claim", daemon=True)
         monitor = threading.Thread(target=self._monitor, name="tasker-worker-monitor", daemon=True)
@@ -314,7 +310,7 @@ class Worker:
                 # This slot's next step only: the other steps the report makes ready go to the next work claim, which
                 # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
                 # The task's last step can have no next step: its slot goes to the claimer now, while the report is on
-                # its way; the step claimed for it starts on another thread.
+                # its way, and the step claimed for it waits for this thread at most that long (or takes an idle one).
                 last = claim.get("steps_left") == 0
                 free = 0 if self._stopping or last else min(1, self._free())
                 self._reserved += free

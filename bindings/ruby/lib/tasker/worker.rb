@@ -15,9 +15,8 @@ module Tasker
   #   Tasker::Worker.new(engine, concurrency: 8).run    # until SIGTERM/SIGINT or worker.stop; returns its Stats
   #
   # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
-  # as many steps as there are free slots; slot threads run them with the runner `Engine#handle` uses (at most
-  # `concurrency` handlers at once, on twice as many threads: a step claimed while a thread reports its task's last
-  # step starts on another) and report each, claiming the same task's next step for the slot in that call. Long steps are heartbeaten about every third
+  # as many steps as there are free slots; `concurrency` slot threads run them with the runner `Engine#handle` uses
+  # and report each, claiming the same task's next step for the slot in that call. Long steps are heartbeaten about every third
   # of their lease. On stop it claims no more, lets running steps finish for `grace_seconds`, then ends the
   # handlers still running and reports each as a retryable WorkerShutdown failure: nothing stays claimed unreported.
   class Worker
@@ -103,10 +102,7 @@ module Tasker
       @burst = burst
       previous = install_traps if handle_signals
       @heartbeats = Heartbeats.new(lease_seconds: @lease_seconds, logger: logger)
-      # Twice as many threads as slots: the slot of a task's last step is claimed for while its thread reports the step
-      # (run_chain), and the step claimed then starts on an idle thread instead of waiting for that report. @free keeps
-      # the handlers running at once to concurrency.
-      @runners = Array.new(2 * @concurrency) do
+      @runners = Array.new(@concurrency) do
         StepRunner.new(@engine, handlers: @handlers, worker_id: @worker_id, wall_clock: @wall_clock, lease_seconds: @lease_seconds,
                                 heartbeats: @heartbeats, stats: @stats)
       end
@@ -223,8 +219,8 @@ module Tasker
     # claims no more than that: the other steps it makes ready go to the next work claim, which writes them with other
     # tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write each;
     # docs/performance.md). The task's last step ("steps_left" 0) can have no next step: its slot goes back to the
-    # claimer as soon as its handler returns, while the report is on its way (the step claimed for it starts on
-    # another thread).
+    # claimer as soon as its handler returns, while the report is on its way (the step claimed for it waits for this
+    # thread at most that long, or takes an idle one).
     def run_chain(runner, first)
       pending = [first]
       slot_given_back = false
