@@ -546,9 +546,9 @@ TASKER_API tasker_error_t *tasker_stale_work_list(tasker_engine_t *engine, const
  *   "deadline_at" is the step's timeout_seconds after the claim: the lease never runs past it, a report after it
  *   is STALE_CLAIM, and the attempt fails as a retryable "Timeout" (whether or not the host noticed).
  *   "steps_left" counts the task's other unfinished steps (pending, waiting_for_retry, in_progress) at the claim.
- *   0 means this is the task's last step: its report's claim_next finds nothing, so a worker with a fixed number
- *   of slots can hand this step's slot to its next work claim as soon as the handler returns, while the report is
- *   still on its way.
+ *   0 means this is the task's last step: once it completes, its report's claim_next finds nothing, so a worker
+ *   with a fixed number of slots can hand this step's slot to its next work claim as soon as the handler returns,
+ *   while the report is still on its way. (A failure may still claim the step's own retry.)
  *
  * No ready step is not an error: "claims" is empty and the outcome says why.
  * Errors: INVALID_ARGUMENT when task_uuid is not a uuid; NOT_FOUND.

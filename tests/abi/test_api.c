@@ -575,7 +575,8 @@ static void test_report_and_claim(void) {
     CHECK(next && strcmp(str(cJSON_GetObjectItem(next, "step"), "name"), "b") == 0);
     CHECK(next && cJSON_GetObjectItem(cJSON_GetObjectItem(next, "dependency_results"), "a")->valueint == 1);
     CHECK(next && cJSON_IsNull(cJSON_GetObjectItem(next, "deadline_at")));
-    CHECK(next && cJSON_GetObjectItem(next, "steps_left")->valueint == 0); /* b is the task's last step */
+    cJSON *left = cJSON_GetObjectItem(next, "steps_left");
+    CHECK(cJSON_IsNumber(left) && left->valueint == 0); /* b is the task's last step */
     CHECK(strcmp(str(cJSON_GetObjectItem(answer, "outcome"), "action"), "wait") == 0);
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(answer, "outcome"), "requeue_after_seconds")));
     cJSON_Delete(answer);
@@ -733,7 +734,8 @@ static void test_work_claim_across_tasks(void) {
     cJSON *claims = cJSON_GetObjectItem(work, "claims");
     CHECK(cJSON_GetArraySize(claims) == 2);
     CHECK(strcmp(str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "step"), "name"), "a") == 0);
-    CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "steps_left")->valueint == 1); /* b is still pending */
+    cJSON *left = cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "steps_left");
+    CHECK(cJSON_IsNumber(left) && left->valueint == 1); /* b is still pending */
     CHECK(strcmp(str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 0), "task"), "task_uuid"),
                  str(cJSON_GetObjectItem(cJSON_GetArrayItem(claims, 1), "task"), "task_uuid")) != 0);
     cJSON_Delete(work);

@@ -377,9 +377,9 @@ class Worker {
     if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
     this.#running.delete(entry.claim.claim_token);
     // This slot's next step only: the other steps the report makes ready go to the next work claim, which writes them
-    // with other tasks' claims at once (one task's writes take turns; docs/performance.md). The task's last step can
-    // have no next step: its slot goes to the claimer now, while the report is on its way.
-    const last = entry.claim.steps_left === 0;
+    // with other tasks' claims at once (one task's writes take turns; docs/performance.md). A completed last step of
+    // its task leaves nothing to claim next: its slot goes to the claimer now, while the report is on its way.
+    const last = entry.claim.steps_left === 0 && !done.failed;
     const free = this.#stopping || last ? 0 : Math.min(1, this.#free());
     this.#reserved += free;
     this.#reporting += 1;

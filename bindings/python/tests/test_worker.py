@@ -1,6 +1,7 @@
 """tasker.Worker in this process, on the memory store: claims across tasks, the handle step runner (sync and async
 handlers, failures), automatic heartbeats, stop() and the grace period, the log lines, bad options."""
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -43,19 +44,18 @@ def test_a_burst_worker_runs_every_ready_step_of_every_task_once():
                 "step": "ship_order", "saw": ["process_payment", "reserve_inventory", "validate_order"]}
 
 
-def test_the_slot_of_a_tasks_last_step_is_claimed_for_while_its_report_is_on_its_way(monkeypatch):
-    # One slot, two 4-step orders: the slot goes on with the first order through claim_next, holding itself for its
-    # next step; its last step (steps_left 0) can have none, so its slot is free for the next work claim at once.
-    claims_made = []
-    second_claimed = threading.Event()
+def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report_is_on_its_way(monkeypatch):
+    # Two slots, one 4-step order: one slot goes on with the order through claim_next, holding itself for each next
+    # step, so the claimer claims for the other slot only; the last step (steps_left 0) completed has no next step,
+    # so while its report is on its way (and a thread is idle to run what comes) the claimer claims for both.
+    asked = []
+    asked_for_both = threading.Event()
     seen_during_last_report = []
-    held = []
     report = tasker.Worker._report
 
     def slow_last_report(worker, claim, answer, free):
-        if claim["step"]["name"] == "ship_order" and not held:
-            held.append(claim)  # only the first task's last report is held
-            seen_during_last_report.append(second_claimed.wait(5))
+        if claim["step"]["name"] == "ship_order":
+            seen_during_last_report.append(asked_for_both.wait(5))
         return report(worker, claim, answer, free)
 
     monkeypatch.setattr(tasker.Worker, "_report", slow_last_report)
@@ -64,20 +64,18 @@ def test_the_slot_of_a_tasks_last_step_is_claimed_for_while_its_report_is_on_its
         call = engine._call
 
         def spy(name, payload):
-            answer = call(name, payload)
-            if name == "tasker_work_claim" and answer["claims"]:
-                claims_made.append(answer["claims"][0]["step"]["name"])
-                if len(claims_made) == 2:
-                    second_claimed.set()
-            return answer
+            if name == "tasker_work_claim":
+                asked.append(json.loads(payload)["max_steps"])
+                if asked[-1] == 2 and len(asked) > 1:
+                    asked_for_both.set()
+            return call(name, payload)
 
         engine._call = spy
-        first, second = create_orders(engine, 2)
-        stats = tasker.Worker(engine, concurrency=1, **FAST).run(burst=True)
+        order = create_orders(engine, 1)[0]
+        stats = tasker.Worker(engine, concurrency=2, **FAST).run(burst=True)
         assert seen_during_last_report == [True]
-        assert claims_made == ["validate_order", "validate_order"]
-        assert stats.completed == 8
-        assert engine.get_task(first).state == engine.get_task(second).state == "complete"
+        assert asked[0] == 2 and 1 in asked  # the first claim for both slots, then only for the idle one
+        assert stats.completed == 4 and engine.get_task(order).state == "complete"
 
 
 def test_async_handlers_failures_and_retries_go_through_the_step_runner():

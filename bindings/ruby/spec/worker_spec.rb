@@ -61,33 +61,33 @@ RSpec.describe Tasker::Worker do
     expect(output.string).to match(/stopped: 240 steps in/)
   end
 
-  # One slot, two diamonds: the slot goes on with the first diamond through claim_next, holding itself for its next
-  # step; its last step ("steps_left" 0) can have none, so the slot is free for the next work claim at once.
-  it "hands the slot of a task's last step to the claimer while the step's report is on its way" do
-    claimed = []
+  # Two slots, one diamond: one slot goes on with the diamond through claim_next, holding itself for each next step,
+  # so the claimer claims for the other slot only; the last step ("steps_left" 0) completed has no next step, so while
+  # its report is on its way (and a thread is idle to run what comes) the claimer claims for both.
+  it "claims for the slot of a task's completed last step while the step's report is on its way" do
+    asked = []
     seen_during_last_report = []
-    allow_any_instance_of(described_class).to receive(:work_claim).and_wrap_original do |original, *args|
-      original.call(*args).tap { |claims| claimed << claims.first.dig("step", "name") unless claims.empty? }
+    allow_any_instance_of(described_class).to receive(:work_claim).and_wrap_original do |original, max_steps|
+      asked << max_steps
+      original.call(max_steps)
     end
-    held = false
     BeforeReport.hook = lambda do |claim|
-      next if held || claim&.dig("step", "name") != "d"
-
-      held = true # only the first task's last report is held
+      next unless claim&.dig("step", "name") == "d"
 
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
-      sleep 0.01 until claimed.size >= 2 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      seen_during_last_report << (claimed.size >= 2)
+      sleep 0.01 until asked.drop(1).include?(2) || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      seen_during_last_report << asked.drop(1).include?(2)
     end
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)
-      with_worker(engine, concurrency: 1) do
-        uuids = Array.new(2) { create_diamond(engine).uuid }
-        wait_until(20, "both tasks") { uuids.all? { |uuid| engine.get_task(uuid).state == "complete" } }
+      with_worker(engine, concurrency: 2) do
+        uuid = create_diamond(engine).uuid
+        wait_until(20, "the diamond") { engine.get_task(uuid).state == "complete" }
       end
     end
     expect(seen_during_last_report).to eq([true])
-    expect(claimed).to eq(%w[a a])
+    expect(asked.first).to eq(2) # both slots, then only the idle one while a slot goes on with the diamond
+    expect(asked).to include(1)
   ensure
     BeforeReport.hook = nil
   end

@@ -9,9 +9,10 @@ namespace Tasker.Core;
 /// <param name="DeadlineAt">When the attempt times out (the step's <c>timeout_seconds</c> after the claim), or null.
 /// The lease never runs past it; a report after it is a stale claim and the attempt fails as a <c>Timeout</c>.</param>
 /// <param name="StepsLeft">How many other steps of the task were unfinished (pending, waiting for retry or in
-/// progress) when this one was claimed. 0: it is the task's last, so its report's claim_next can find nothing, and a
-/// worker frees its slot for the next work claim while the report is on its way instead of holding it for a next
-/// step. Never grows while the claim runs, except when an operator retries a failed step.</param>
+/// progress) when this one was claimed. 0: it is the task's last, so once it completes its report's claim_next can
+/// find nothing (a failure may still claim its own retry), and a worker frees its slot for the next work claim while
+/// the report is on its way instead of holding it for a next step. Never grows while the claim runs, except when an
+/// operator retries a failed step.</param>
 public sealed record StepClaim(
     Guid TaskUuid,
     string Namespace,

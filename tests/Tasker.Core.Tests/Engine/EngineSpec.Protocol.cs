@@ -128,6 +128,23 @@ public abstract partial class EngineSpec
     }
 
     [Fact]
+    public async Task A_claims_count_of_unfinished_steps_includes_steps_in_progress_and_waiting_for_retry()
+    {
+        var task = await StartAsync(Workflows.Tree); // root, two branches, four leaves, converge
+        await Complete(task, "root");
+        var branch1 = (await Engine.ClaimStepsAsync(task, Handlers("branch_1_handler"))).Claims.Single();
+        Assert.Equal(6, branch1.StepsLeft); // branch_2, the four leaves, converge
+
+        var branch2 = (await Engine.ClaimStepsAsync(task, Handlers("branch_2_handler"))).Claims.Single();
+        Assert.Equal(6, branch2.StepsLeft); // branch_1 in progress, the four leaves, converge
+
+        await Engine.FailStepAsync(task, branch1.StepUuid, branch1.ClaimToken, new StepFailure("later", RetryAfterSeconds: 60));
+        await Engine.CompleteStepAsync(task, branch2.StepUuid, branch2.ClaimToken, JsonValues.EmptyObject);
+        var leaf = (await Engine.ClaimStepsAsync(task, Handlers("leaf_2a_handler"))).Claims.Single();
+        Assert.Equal(5, leaf.StepsLeft); // branch_1 waiting for retry, leaf_1a, leaf_1b, leaf_2b, converge
+    }
+
+    [Fact]
     public async Task Failing_a_step_with_claim_next_claims_steps_that_do_not_depend_on_it()
     {
         var task = await StartAsync(Workflows.Diamond);

@@ -115,6 +115,7 @@ class Worker:
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
         self._reserved = 0  # slots promised to a claim or a report's claim_next on its way to the engine
         self._reporting = 0  # reports on their way to the engine
+        self._idle = 0  # step threads waiting for a claim
         self._stopping = False  # no new claims; steps in hand still run
         self._closing = False  # the grace period is over: what is still in hand is reported as WorkerShutdown
         self._forced = False
@@ -290,7 +291,11 @@ class Worker:
             with self._cond:
                 if claim is None:
                     while not self._pending and not self._closing:
-                        self._has_work.wait()
+                        self._idle += 1
+                        try:
+                            self._has_work.wait()
+                        finally:
+                            self._idle -= 1
                     if self._closing:
                         return
                     claim = self._pending.popleft()
@@ -309,9 +314,11 @@ class Worker:
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
                 # This slot's next step only: the other steps the report makes ready go to the next work claim, which
                 # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
-                # The task's last step can have no next step: its slot goes to the claimer now, while the report is on
-                # its way, and the step claimed for it waits for this thread at most that long (or takes an idle one).
-                last = claim.get("steps_left") == 0
+                # A completed last step of its task leaves nothing to claim next: its slot goes to the claimer now, while
+                # the report is on its way, if an idle thread is there to run the step claimed for it (a step waiting
+                # for this thread would wait on a report that may stall, its lease and deadline running).
+                last = (claim.get("steps_left") == 0 and report[0] == _step.COMPLETE
+                        and self._idle > len(self._pending))
                 free = 0 if self._stopping or last else min(1, self._free())
                 self._reserved += free
                 self._reporting += 1

@@ -76,7 +76,8 @@ module Tasker
       @logger = logger
       @lock = Mutex.new
       @changed = ConditionVariable.new # free slots, stopping
-      @free = concurrency              # slots holding no claim (neither running nor queued)
+      @free = concurrency              # slots holding no claim (neither running, queued nor reporting with one to claim next)
+      @reporting = 0                   # reports on their way whose slot was given back early (hand_back_early)
       @queue = Queue.new               # claims for idle slots
       @stopping = false
       @stats = Stats.new
@@ -218,18 +219,18 @@ module Tasker
     # Runs a claim and the claim its report brings (the same task's next step, for this slot), and so on. A report
     # claims no more than that: the other steps it makes ready go to the next work claim, which writes them with other
     # tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write each;
-    # docs/performance.md). The task's last step ("steps_left" 0) can have no next step: its slot goes back to the
-    # claimer as soon as its handler returns, while the report is on its way (the step claimed for it waits for this
-    # thread at most that long, or takes an idle one).
+    # docs/performance.md). A completed last step of its task ("steps_left" 0) leaves nothing to claim next: its slot
+    # goes back to the claimer as soon as its handler returns, while the report is on its way, if an idle thread is
+    # there to run the step claimed for it (one waiting for this thread would wait on a report that may stall, its
+    # lease and deadline running).
     def run_chain(runner, first)
       pending = [first]
       slot_given_back = false
       until pending.empty?
         claim = pending.shift
         begin
-          claims, outcome = runner.run_claim(claim) do
-            if claim["steps_left"] == 0
-              give_back(1)
+          claims, outcome = runner.run_claim(claim) do |completed|
+            if completed && claim["steps_left"] == 0 && hand_back_early
               slot_given_back = true
               0
             else
@@ -254,7 +255,24 @@ module Tasker
       pending.each { |claim| runner.abandon(claim) }
       raise
     ensure
-      give_back(1) unless slot_given_back
+      if slot_given_back
+        @lock.synchronize { @reporting -= 1 }
+      else
+        give_back(1)
+      end
+    end
+
+    # Gives this thread's slot back while it reports, if an idle thread can take the step claimed for it; counts the
+    # report as on its way (a burst worker is not idle while one is).
+    def hand_back_early
+      @lock.synchronize do
+        return false unless @queue.num_waiting > @queue.size
+
+        @free += 1
+        @reporting += 1
+        @changed.broadcast
+        true
+      end
     end
 
     def step_name(claim) = "'#{claim.dig("step", "name")}' of task #{claim.dig("task", "task_uuid")}"
@@ -279,7 +297,8 @@ module Tasker
     def claim_loop
       retry_seconds = CLAIM_RETRY_SECONDS
       until (slots = take_free).nil?
-        idle = slots == @concurrency # nothing running, queued or on its way: a burst worker stops if nothing comes
+        # nothing running, queued or on its way: a burst worker stops if nothing comes
+        idle = slots == @concurrency && @lock.synchronize { @reporting.zero? }
         begin
           claims = work_claim(slots)
           retry_seconds = CLAIM_RETRY_SECONDS

@@ -29,7 +29,8 @@ module Tasker
       attr_reader :current
 
       # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
-      # block returns (called once the handler is done: the worker's 1 for the slot's next step, 0 once it stops).
+      # block returns (called once the handler is done, with whether the report is a completion: the worker's 1 for
+      # the slot's next step, 0 once it stops or when it gave the slot back).
       # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
       # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
@@ -38,7 +39,7 @@ module Tasker
         @task = claim["task"] # the next claims of this report are of the same task: their names come from it
         report = perform(claim)
         @stale = false
-        claims = deliver(report, free: yield, alone: false)
+        claims = deliver(report, free: yield(report.first == :tasker_step_complete), alone: false)
         [claims, @stale ? :stale : (report.first == :tasker_step_fail ? :failed : :completed)]
       rescue Shutdown => e
         abandon(claim, e)
