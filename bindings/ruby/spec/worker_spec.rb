@@ -81,7 +81,8 @@ RSpec.describe Tasker::Worker do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)
       with_worker(engine, concurrency: 2) do
-        uuid = create_diamond(engine).uuid
+        # d runs a while: the slot of b or c, whichever went first, is idle again before d reports
+        uuid = create_diamond(engine, "hang" => { "step" => "d", "attempt" => 1, "seconds" => 0.3 }).uuid
         wait_until(20, "the diamond") { engine.get_task(uuid).state == "complete" }
       end
     end
