@@ -46,6 +46,34 @@ public sealed class GroupCommitTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_change_whose_task_moved_on_writes_nothing_of_it_and_the_others_in_its_batch_are_written()
+    {
+        var (engine, store) = await EngineAsync();
+        var claims = await ClaimedTasksAsync(engine, 6);
+        var moved = claims[3];
+        // Another process wrote the task since this one loaded it: the change in the batch loses its compare-and-set.
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_tasks SET row_version = row_version + 1 WHERE task_uuid = $1", moved.Task);
+        var before = store.Statistics;
+
+        var outcomes = await WhileTheWireIsHeldAsync(claims[0].Task, () => claims.Select(c => Complete(engine, c)).ToArray());
+
+        Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
+        Assert.Equal(1, store.Statistics.Since(before).Conflicts);
+        // Its steps and transitions went in with the change re-run under the lock, and only then: one completion, and
+        // a trail without gaps or doubles (a row of the lost change would have taken an ordinal twice).
+        Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND to_state = 'complete'", moved.Task));
+        Assert.Equal(await TestSql.ScalarAsync<int>(Schema, """
+                SELECT max(ordinal) FROM (SELECT ordinal FROM tasker_task_transitions WHERE task_uuid = $1
+                                          UNION ALL SELECT ordinal FROM tasker_workflow_step_transitions WHERE task_uuid = $1) o
+                """, moved.Task),
+            await TestSql.ScalarAsync<int>(Schema, """
+                SELECT count(*)::int FROM (SELECT ordinal FROM tasker_task_transitions WHERE task_uuid = $1
+                                          UNION ALL SELECT ordinal FROM tasker_workflow_step_transitions WHERE task_uuid = $1) o
+                """, moved.Task));
+    }
+
+    [PostgresFact]
     public async Task Two_processes_writing_the_same_tasks_in_opposite_orders_never_deadlock()
     {
         var (a, storeA) = await EngineAsync();
