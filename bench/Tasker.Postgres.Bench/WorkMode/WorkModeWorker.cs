@@ -89,7 +89,14 @@ internal static class WorkModeWorker
             var running = new List<Task>();
             while (!cancellationToken.IsCancellationRequested)
             {
-                await _free.WaitAsync(cancellationToken);
+                try
+                {
+                    await _free.WaitAsync(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break; // stopped while every slot was busy: their steps still finish and report below
+                }
                 var free = await TakeFreeAsync(cancellationToken);
                 IReadOnlyList<StepClaim> claims;
                 try
