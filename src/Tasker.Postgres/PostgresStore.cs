@@ -124,6 +124,12 @@ public sealed class PostgresStore : IStore
         set => _updater.BeforeWrite = value;
     }
 
+    /// <summary>Test seam: see <see cref="TaskUpdater.QueuedWrites"/>.</summary>
+    internal int QueuedWrites => _updater.QueuedWrites;
+
+    /// <summary>Test seam: created tasks announced to this process's workers and not looked at yet.</summary>
+    internal int AnnouncedTasks => _work.AnnouncedCount;
+
     /// <summary>Test seam: see <see cref="Work.WorkQueue.AfterFind"/>.</summary>
     internal Action? AfterWorkFind
     {

@@ -13,6 +13,9 @@ namespace Tasker.Postgres;
 /// Write-back statements sent, each one commit carrying one or more task writes (<paramref name="Updates"/>): changes of
 /// different tasks arriving together in a process share one (group commit).
 /// </param>
+/// <param name="AnnouncedClaims">
+/// Tasks a waiting worker claimed in one round trip from the announcement of their creation, without a find.
+/// </param>
 public sealed record PostgresStoreStatistics(
     long Statements,
     long RoundTrips,
@@ -22,7 +25,8 @@ public sealed record PostgresStoreStatistics(
     long Retries,
     long StepsExecuted,
     long UnknownCommitsRecovered,
-    long WriteStatements = 0)
+    long WriteStatements = 0,
+    long AnnouncedClaims = 0)
 {
     /// <summary>Statements per executed step attempt; NaN before any step ran.</summary>
     public double StatementsPerExecutedStep => StepsExecuted == 0 ? double.NaN : (double)Statements / StepsExecuted;
@@ -33,5 +37,6 @@ public sealed record PostgresStoreStatistics(
     public PostgresStoreStatistics Since(PostgresStoreStatistics earlier) => new(
         Statements - earlier.Statements, RoundTrips - earlier.RoundTrips, Updates - earlier.Updates, Conflicts - earlier.Conflicts,
         LockedUpdates - earlier.LockedUpdates, Retries - earlier.Retries, StepsExecuted - earlier.StepsExecuted,
-        UnknownCommitsRecovered - earlier.UnknownCommitsRecovered, WriteStatements - earlier.WriteStatements);
+        UnknownCommitsRecovered - earlier.UnknownCommitsRecovered, WriteStatements - earlier.WriteStatements,
+        AnnouncedClaims - earlier.AnnouncedClaims);
 }

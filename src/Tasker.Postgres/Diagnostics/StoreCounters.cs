@@ -15,6 +15,7 @@ internal sealed class StoreCounters
     private long _stepsExecuted;
     private long _unknownCommitsRecovered;
     private long _writeStatements;
+    private long _announcedClaims;
 
     /// <summary>One network round trip carrying <paramref name="statements"/> SQL statements.</summary>
     public void RoundTrip(int statements)
@@ -33,9 +34,11 @@ internal sealed class StoreCounters
     public void StepsExecuted(int count) => Interlocked.Add(ref _stepsExecuted, count);
     public void UnknownCommitRecovered() => Interlocked.Increment(ref _unknownCommitsRecovered);
     public void WriteStatement() => Interlocked.Increment(ref _writeStatements);
+    public void AnnouncedClaim(int tasks) => Interlocked.Add(ref _announcedClaims, tasks);
 
     public PostgresStoreStatistics Snapshot() => new(
         Interlocked.Read(ref _statements), Interlocked.Read(ref _roundTrips), Interlocked.Read(ref _updates),
         Interlocked.Read(ref _conflicts), Interlocked.Read(ref _lockedUpdates), Interlocked.Read(ref _retries),
-        Interlocked.Read(ref _stepsExecuted), Interlocked.Read(ref _unknownCommitsRecovered), Interlocked.Read(ref _writeStatements));
+        Interlocked.Read(ref _stepsExecuted), Interlocked.Read(ref _unknownCommitsRecovered), Interlocked.Read(ref _writeStatements),
+        Interlocked.Read(ref _announcedClaims));
 }

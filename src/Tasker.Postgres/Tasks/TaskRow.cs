@@ -84,6 +84,41 @@ internal sealed class TaskRow
         return row;
     }
 
+    /// <summary>A step as its task's insert wrote it: the columns a created step can have set.</summary>
+    public readonly record struct CreatedStep(int Index, Guid Uuid, string State, int Attempts, string? Metadata, DateTime? FinishedAt);
+
+    /// <summary>
+    /// The row a load would return right after the insert (row version 0, no write since), from what the insert wrote
+    /// (<see cref="Work.Announcement"/>); every other step column is still NULL then.
+    /// </summary>
+    public static TaskRow Created(TaskHeader header, string definitionKey, int transitionCount, IReadOnlyList<CreatedStep> steps)
+    {
+        var n = steps.Count;
+        var row = new TaskRow
+        {
+            TaskUuid = header.Uuid,
+            Header = header,
+            DefinitionKey = definitionKey,
+            RowVersion = 0,
+            TransitionCount = transitionCount,
+            LastWriteUuid = null,
+            _index = [.. steps.Select(s => s.Index)],
+            _uuid = [.. steps.Select(s => s.Uuid)],
+            _state = [.. steps.Select(s => s.State)],
+            _attempts = [.. steps.Select(s => s.Attempts)],
+            _result = new string?[n],
+            _metadata = [.. steps.Select(s => s.Metadata)],
+            _lastError = new string?[n],
+            _nextRetryAt = new DateTime?[n],
+            _claimToken = new string?[n],
+            _leaseExpiresAt = new DateTime?[n],
+            _claimedBy = new string?[n],
+            _startedAt = new DateTime?[n],
+            _finishedAt = [.. steps.Select(s => s.FinishedAt)],
+        };
+        return row;
+    }
+
     /// <summary>Builds the engine's aggregate: fixed parts from the cached shape, mutable parts from this row.</summary>
     public WorkflowTask Build(TaskShape shape)
     {

@@ -48,6 +48,10 @@ internal sealed class TaskShapeCache(int capacity, StoreCounters counters)
         Add(new TaskShape(key, steps, task.Graph));
     }
 
+    /// <summary>The shape if this process knows it already (no query).</summary>
+    public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TaskShape? shape) =>
+        _shapes.TryGetValue(key, out shape);
+
     public async ValueTask<TaskShape> GetAsync(NpgsqlConnection connection, string key, Guid taskUuid, CancellationToken cancellationToken)
     {
         if (_shapes.TryGetValue(key, out var shape)) return shape;

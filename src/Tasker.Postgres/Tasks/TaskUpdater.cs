@@ -35,6 +35,9 @@ namespace Tasker.Postgres.Tasks;
 internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes, TaskCache cache, StoreCounters counters)
 {
     private readonly WriteBatcher _batcher = new(counters);
+
+    /// <summary>Test seam: writes queued behind the batch statement on the wire.</summary>
+    internal int QueuedWrites => _batcher.Queued;
     private readonly TaskShapeCache _shapes = shapes;
     private readonly StoreCounters _counters = counters;
 

@@ -29,6 +29,15 @@ internal sealed class WriteBatcher(StoreCounters counters)
     private readonly List<Member> _queue = [];
     private bool _onTheWire;
 
+    /// <summary>Writes waiting for the statement on the wire (tests wait for a batch to form).</summary>
+    internal int Queued
+    {
+        get
+        {
+            lock (_gate) return _queue.Count;
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="write"/>, alone or with others. True when written, false when its compare-and-set lost.
     /// Failures of the statement reach every caller whose write it carried (each settles its own doubt on retry),

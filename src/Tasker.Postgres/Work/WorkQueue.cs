@@ -21,6 +21,18 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private Task? _listener;
     private Action? _wake;
 
+    /// <summary>Created tasks other processes announced (<see cref="Announcement"/>), newest last, not yet looked at.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TaskRow> _announced = new();
+
+    /// <summary>Announced tasks kept at most: a burst of creates is found by the find anyway.</summary>
+    private const int MaxAnnounced = 64;
+
+    /// <summary>
+    /// This process's last find came back with nothing: its workers are waiting, so a task announced since is the work
+    /// to take, and claiming it from its announcement jumps no queue.
+    /// </summary>
+    private volatile bool _idle;
+
     /// <summary>
     /// Rows asked of the find beyond the caller's limit: the one row that says tasks were passed over. When none was,
     /// it is one more task found, held until the commit and left unclaimed; with the row the find's running count
@@ -48,7 +60,15 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
     /// again.
     /// </summary>
-    public ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
+    public async ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    {
+        if (_idle && !_announced.IsEmpty && await ClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false) is { } claimed)
+            return claimed;
+        return await FindAndClaimAsync(query, now, change, committed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<WorkFound> FindAndClaimAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
         executor.RunAsync("claim_work", (query, now, change, committed, self: this), static async (connection, s, token) =>
         {
@@ -61,6 +81,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             try
             {
                 var (found, busy, passed, heldBackUntil) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
+                self._idle = found.Count == 0 && busy.Count == 0 && !passed;
+                if (found.Count > 0) self._announced.Clear(); // found by this find or the next: their copies are old news
                 self.AfterFind?.Invoke();
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
@@ -121,6 +143,94 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 }
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// A claim in one round trip, for a process whose workers wait for work: the engine claims on the announced copies of
+    /// tasks created since (<see cref="Announcement"/>) and the claim goes out as one write statement, which commits on
+    /// its own. Its compare-and-set on row version 0 proves each copy current: a task another worker claimed first, or
+    /// that changed since, is not written, and comes back as not persisted (its claims are dropped, and the engine looks
+    /// again). Only tasks of this claim's handlers and namespaces whose shape this process knows (no query); null when
+    /// there is none, or nothing could be written: the caller then finds work as usual, and the engine's change is run
+    /// again on what the find returns.
+    /// </summary>
+    private ValueTask<WorkFound?> ClaimAnnouncedAsync(WorkQuery query, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    {
+        var rows = new List<(TaskRow Row, TaskShape Shape)>();
+        while (rows.Count < query.Limit && _announced.TryDequeue(out var row))
+        {
+            if (query.Namespaces is { } ns && !ns.Contains(row.Header.Namespace)) continue;
+            if (!_shapes.TryGet(row.DefinitionKey, out var shape) || !shape.Steps.Any(d => query.Handlers.Contains(d.Handler))) continue;
+            rows.Add((row, shape));
+        }
+        if (rows.Count == 0) return ValueTask.FromResult<WorkFound?>(null);
+        return executor.RunAsync("claim_announced", (rows, change, committed, self: this), static async (connection, s, token) =>
+        {
+            var self = s.self;
+            var turns = new List<TaskGates.Gate>();
+            try
+            {
+                var tasks = new List<WorkflowTask>(s.rows.Count);
+                var versions = new List<TaskRow>(s.rows.Count);
+                foreach (var (row, shape) in s.rows)
+                {
+                    var gate = self._gates.Join(row.TaskUuid);
+                    if (!gate.Turn.Wait(0))
+                    {
+                        self._gates.Leave(gate); // this process is changing it already: not a fresh task any more
+                        continue;
+                    }
+                    turns.Add(gate);
+                    tasks.Add(row.Build(shape));
+                    versions.Add(row);
+                }
+                s.change(tasks);
+                var writes = new List<TaskWrite>();
+                for (var i = 0; i < tasks.Count; i++)
+                {
+                    var task = tasks[i];
+                    if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
+                    writes.Add(new TaskWrite(task, versions[i].RowVersion, versions[i].TransitionCount,
+                        new TransitionRows(task.NewTransitions, versions[i].TransitionCount + 1), Guid.CreateVersion7()));
+                }
+                if (writes.Count == 0) return null;
+                var written = await TaskWriter.WriteAsync(connection, null, writes, self._counters, token).ConfigureAwait(false);
+                if (written.Count == 0)
+                {
+                    for (var i = 0; i < writes.Count; i++) self._counters.Conflict();
+                    return null;
+                }
+                var notPersisted = new HashSet<Guid>();
+                foreach (var write in writes)
+                {
+                    if (written.Contains(write.Task.Uuid)) continue;
+                    notPersisted.Add(write.Task.Uuid);
+                    self._counters.Conflict();
+                }
+                self._counters.AnnouncedClaim(written.Count);
+                Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
+                return (WorkFound?)new WorkFound(notPersisted.Count > 0, [], notPersisted, null);
+            }
+            finally
+            {
+                foreach (var gate in turns)
+                {
+                    gate.Turn.Release();
+                    self._gates.Leave(gate);
+                }
+            }
+        }, cancellationToken);
+    }
+
+    internal int AnnouncedCount => _announced.Count;
+
+    /// <summary>An announcement from the listener: keeps the task it carries, if any, for the next claim.</summary>
+    internal void Announced(string payload)
+    {
+        if (Announcement.Read(payload) is not { } row) return;
+        _announced.Enqueue(row);
+        while (_announced.Count > MaxAnnounced && _announced.TryDequeue(out _)) { }
+    }
 
     /// <summary>After the commit: counters, the engine's <c>committed</c> (events), and each task's copy for the cache.</summary>
     private static void Committed(IEnumerable<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache cache)
@@ -223,7 +333,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
-                connection.Notification += (_, _) => _wake?.Invoke();
+                connection.Notification += (_, e) =>
+                {
+                    Announced(e.Payload);
+                    _wake?.Invoke();
+                };
                 await using (var listen = new NpgsqlCommand(WorkChannel.Listen(channel), connection))
                     await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
                 _wake?.Invoke(); // work may have appeared while no one listened

@@ -55,12 +55,28 @@ public sealed class GroupCommitTests : PostgresTest
         await TestSql.ExecuteAsync(Schema, "UPDATE tasker_tasks SET row_version = row_version + 1 WHERE task_uuid = $1", moved.Task);
         var before = store.Statistics;
 
-        var outcomes = await WhileTheWireIsHeldAsync(claims[0].Task, () => claims.Select(c => Complete(engine, c)).ToArray());
+        // The first write waits on the server for a row lock held here; the other five queue behind it and go together.
+        await using var holder = await TestSql.OpenAsync(Schema);
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction))
+        {
+            lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = claims[0].Task });
+            await lockRow.ExecuteScalarAsync();
+        }
+        var first = Complete(engine, claims[0]);
+        await WaitForLockWaitAsync();
+        var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
+        for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
+        Assert.Equal(rest.Length, store.QueuedWrites);
+        await transaction.RollbackAsync();
+        var outcomes = await Task.WhenAll([first, .. rest]);
 
         Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
-        Assert.Equal(1, store.Statistics.Since(before).Conflicts);
-        // Its steps and transitions went in with the change re-run under the lock, and only then: one completion, and
-        // a trail without gaps or doubles (a row of the lost change would have taken an ordinal twice).
+        var cost = store.Statistics.Since(before);
+        // The first write alone, the five together (the moved task's change lost there), the moved task's again.
+        Assert.Equal((1L, 6L, 3L), (cost.Conflicts, cost.Updates, cost.WriteStatements));
+        // Its steps and transitions went in with the change re-run on freshly loaded state, and only then: one
+        // completion, and a trail without gaps or doubles (a row of the lost change would have taken an ordinal twice).
         Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema,
             "SELECT count(*)::int FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND to_state = 'complete'", moved.Task));
         Assert.Equal(await TestSql.ScalarAsync<int>(Schema, """

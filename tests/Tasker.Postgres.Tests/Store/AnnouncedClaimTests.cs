@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Npgsql;
+using Tasker.Core;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>
+/// A worker waiting for work claims a task created in another process in one round trip, from the task its creation's
+/// NOTIFY carries (<see cref="Work.Announcement"/>); the claim's compare-and-set proves that copy current, and whatever
+/// it cannot prove is found as before.
+/// </summary>
+public sealed class AnnouncedClaimTests : PostgresTest
+{
+    private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+    private static readonly HashSet<string> Handlers = new(StringComparer.Ordinal) { "only_handler" };
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+
+    [PostgresFact]
+    public async Task A_waiting_worker_claims_a_task_created_elsewhere_in_one_round_trip()
+    {
+        var (creator, _) = await EngineAsync();
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
+        await Task.Delay(500); // its first find comes back empty; it listens
+        var before = store.Statistics;
+
+        var task = await CreateAsync(creator, One);
+
+        var claim = Assert.Single(await waiting);
+        Assert.Equal(task, claim.TaskUuid);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 1L), (cost.AnnouncedClaims, cost.RoundTrips));
+        Assert.Equal(("in_progress", "w"), await StepAsync(task));
+    }
+
+    [PostgresFact]
+    public async Task Two_waiting_workers_race_for_one_announced_task_and_one_claims_it()
+    {
+        var (creator, _) = await EngineAsync();
+        var (a, storeA) = await WaitingWorkerAsync(creator);
+        var (b, storeB) = await WaitingWorkerAsync(creator);
+        var waiting = new[] { ClaimAsync(a, "a", TimeSpan.FromSeconds(3)), ClaimAsync(b, "b", TimeSpan.FromSeconds(3)) };
+        await Task.Delay(500);
+
+        var task = await CreateAsync(creator, One);
+
+        var claims = (await Task.WhenAll(waiting)).SelectMany(c => c).ToList();
+        Assert.Equal(task, Assert.Single(claims).TaskUuid);
+        Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND to_state = 'in_progress'", task));
+        Assert.Equal(1L, storeA.Statistics.AnnouncedClaims + storeB.Statistics.AnnouncedClaims);
+    }
+
+    [PostgresFact]
+    public async Task An_announced_task_changed_since_is_not_claimed_from_its_copy()
+    {
+        var (creator, _) = await EngineAsync();
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var task = await CreateAsync(creator, One);
+        await UntilAsync(() => store.AnnouncedTasks == 1);
+        // Another process cancelled it since: its step is done with, and its row moved on.
+        await TestSql.ExecuteAsync(Schema,
+            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", task);
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", task);
+        var before = store.Statistics;
+
+        var claims = await ClaimAsync(worker, "w", TimeSpan.Zero);
+
+        Assert.Empty(claims);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((0L, 1L), (cost.AnnouncedClaims, cost.Conflicts));
+        Assert.Equal(("cancelled", null), await StepAsync(task));
+    }
+
+    [PostgresFact]
+    public async Task A_task_too_big_to_announce_is_created_and_found_as_before()
+    {
+        var (creator, _) = await EngineAsync();
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+        var before = store.Statistics;
+
+        var big = new string('x', 10_000); // past NOTIFY's 8,000-byte payload
+        var created = await creator.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = "pg", Name = "one", Context = JsonValues.Parse($"{{\"blob\": \"{big}\"}}", "context"),
+        });
+
+        var claim = Assert.Single(await waiting);
+        Assert.Equal(created.Task.TaskUuid, claim.TaskUuid);
+        Assert.Equal(0L, store.Statistics.Since(before).AnnouncedClaims);
+    }
+
+    [PostgresFact]
+    public async Task An_announcement_carries_the_task_as_a_load_returns_it()
+    {
+        var (creator, _) = await EngineAsync();
+        await creator.RegisterTemplateAsync(PgWorkflows.Mixed);
+        await using var listener = await TestSql.OpenAsync(Schema);
+        var payloads = new List<string>();
+        listener.Notification += (_, e) => payloads.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
+            await listen.ExecuteNonQueryAsync();
+
+        var created = await creator.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = "pg", Name = "mixed", Initiator = "test", CorrelationId = "c-1", Priority = 3, Tags = ["a", "b"],
+            Context = JsonValues.Parse("{\"b\": 1, \"a\": [1.50, \"é\"]}", "context"),
+        });
+        var deadline = Stopwatch.StartNew();
+        while (payloads.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+
+        var row = Work.Announcement.Read(Assert.Single(payloads));
+        Assert.NotNull(row);
+        var reader = await StoreAsync(); // another process: loads the task from the database
+        var loaded = await reader.ReadTaskAsync(created.Task.TaskUuid, t => t, CancellationToken.None);
+        var shapes = new Tasks.TaskShapeCache(8, new StoreCounters());
+        shapes.Remember(row.DefinitionKey, loaded);
+        Assert.True(shapes.TryGet(row.DefinitionKey, out var shape));
+        var announced = row.Build(shape);
+        Assert.Equal((0L, await TestSql.ScalarAsync<int>(Schema, "SELECT transition_count FROM tasker_tasks WHERE task_uuid = $1", created.Task.TaskUuid)),
+            (row.RowVersion, row.TransitionCount));
+        Assert.Equal(Header(loaded), Header(announced));
+        Assert.Equal(loaded.Steps.Select(Step), announced.Steps.Select(Step));
+        Assert.Null(Work.Announcement.Read(""));
+        Assert.Null(Work.Announcement.Read("{\"r\": 1}"));
+    }
+
+    private static string Header(WorkflowTask t)
+    {
+        var h = t.Header;
+        return $"{h.Uuid}|{h.Namespace}|{h.Name}|{h.Version}|{h.State}|{h.Context.GetRawText()}|{string.Join(",", h.Tags)}|{h.Priority}|"
+            + $"{h.Initiator}|{h.SourceSystem}|{h.Reason}|{h.CorrelationId}|{h.IdempotencyKey}|{h.Identity}|{h.FailFast}|"
+            + $"{h.CreatedAt.UtcTicks}|{h.UpdatedAt.UtcTicks}|{h.FinishedAt?.UtcTicks}|{h.TraceParent}|{h.RequestedAt?.UtcTicks}|{h.TimeoutSeconds}";
+    }
+
+    private static string Step(WorkflowStep s) =>
+        $"{s.Index} {s.Uuid} {s.Name} {s.Handler} {s.State} {s.Attempts} {s.Metadata?.GetRawText()} {s.FinishedAt?.UtcTicks} {s.Result?.GetRawText()} {s.ClaimToken}";
+
+    /// <summary>A worker in a process of its own that has claimed once (so it knows the template's shape) and is idle.</summary>
+    private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator)
+    {
+        await creator.RegisterTemplateAsync(One);
+        var store = await StoreAsync();
+        // Polling every minute: within a test only an announcement wakes this worker.
+        var worker = new TaskerEngine(store, new TaskerOptions { WorkPollInterval = TimeSpan.FromSeconds(60), Jitter = 0 });
+        var warm = await CreateAsync(creator, One);
+        var claim = Assert.Single(await ClaimAsync(worker, "warm", TimeSpan.FromSeconds(10)));
+        Assert.Equal(warm, claim.TaskUuid);
+        await worker.CompleteStepAsync(claim.TaskUuid, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
+        Assert.Empty(await ClaimAsync(worker, "warm", TimeSpan.Zero)); // nothing left: the process is idle
+        return (worker, store);
+    }
+
+    private static Task<IReadOnlyList<StepClaim>> ClaimAsync(TaskerEngine worker, string id, TimeSpan wait) =>
+        worker.ClaimWorkAsync(new WorkClaimOptions(Handlers, 1, Lease, id, null, wait)).AsTask();
+
+    private async Task<(string State, string? ClaimedBy)> StepAsync(Guid task)
+    {
+        await using var connection = await TestSql.OpenAsync(Schema);
+        await using var command = new NpgsqlCommand("SELECT state, claimed_by FROM tasker_workflow_steps WHERE task_uuid = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = task });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++) await Task.Delay(25);
+        Assert.True(condition(), "timed out");
+    }
+}
