@@ -185,8 +185,9 @@ public sealed class PostgresStore : IStore
         var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
         // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer).
         var announce = _work.Announcer.DueNow();
-        var created = await _executor.RunAsync("create_task", (task, key, fingerprint, announce, _work.Channel, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s.fingerprint, s.announce, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        var carry = announce && _options.AnnounceCreatedTasks;
+        var created = await _executor.RunAsync("create_task", (task, key, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
         if (created.TemplateChanged)
         {
             _templates.Forget(h.Namespace, h.Name);

@@ -80,6 +80,14 @@ public sealed class PostgresStoreOptions
     /// </summary>
     public bool ForceGenericPlans { get; init; } = true;
 
+    /// <summary>
+    /// A created task's NOTIFY carries the task (its context included, when the payload fits 8,000 bytes), so that a
+    /// worker waiting in another process claims it in one round trip instead of two. PostgreSQL lets any role that can
+    /// connect to the database LISTEN on any channel, whatever its table privileges: turn this off when roles that must
+    /// not read task contexts can connect to the database (workers then find each task as before).
+    /// </summary>
+    public bool AnnounceCreatedTasks { get; init; } = true;
+
     /// <summary>Shown in <c>pg_stat_activity.application_name</c>.</summary>
     public string ApplicationName { get; init; } = "tasker";
 

@@ -8,7 +8,7 @@ namespace Tasker.Native.Hosting;
 
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
-/// <c>database_url, schema, pool_size, migrate, max_attempts, backoff{base_seconds,max_seconds,jitter},
+/// <c>database_url, schema, pool_size, migrate, announce_tasks, max_attempts, backoff{base_seconds,max_seconds,jitter},
 /// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, work_affinity_seconds, retention{max_finished_tasks, finished_task_days},
 /// event_buffer, clock ("system"|"manual"), random_seed, environment,
 /// telemetry{exporter}, log{level, sink}</c>.
@@ -25,6 +25,8 @@ internal sealed class EngineConfig
     /// <summary><c>retention.finished_task_days</c>: PostgreSQL deletes tasks finished longer ago (default: keep them).</summary>
     public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
+    /// <summary><c>announce_tasks</c>: PostgreSQL: a created task's NOTIFY carries the task (<see cref="PostgresStoreOptions.AnnounceCreatedTasks"/>).</summary>
+    public bool AnnounceTasks { get; private init; } = true;
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
     public string? TelemetryExporter { get; private init; }
@@ -81,6 +83,7 @@ internal sealed class EngineConfig
                 ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
                 : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
+            AnnounceTasks = Bool(json, "announce_tasks") ?? true,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),
             Options = options,
@@ -112,6 +115,7 @@ internal sealed class EngineConfig
             MaxPoolSize = PoolSize,
             FinishedTaskRetention = FinishedTaskRetention,
             MigrateOnOpen = Migrate,
+            AnnounceCreatedTasks = AnnounceTasks,
             LoggerFactory = Loggers,
         }, CancellationToken.None));
     }
@@ -121,6 +125,10 @@ internal sealed class EngineConfig
 
     private static string? Text(JsonElement obj, string name) => Field(obj, name) is { } v
         ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw TaskerException.InvalidArgument($"{name} must be a string", name)
+        : null;
+
+    private static bool? Bool(JsonElement obj, string name) => Field(obj, name) is { } v
+        ? v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw TaskerException.InvalidArgument($"{name} must be true or false", name)
         : null;
 
     private static double? Number(JsonElement obj, string name) => Field(obj, name) is { } v

@@ -12,7 +12,8 @@ internal static class TaskSql
     /// (<see cref="TemplateSql.Fingerprint"/>; NULL: not checked), no longer matches. One row comes back: whether the
     /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids are looked up on the way, for the relational links. With $50
     /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
-    /// own), carrying the task ($54 and the stored context: <see cref="Work.Announcement"/>) when it fits the payload.
+    /// own), carrying the task ($54 and the stored context: <see cref="Work.Announcement"/>; $54 NULL: an empty payload)
+    /// when it fits the payload.
     /// </summary>
     public const string Create = $"""
         WITH current AS (
@@ -70,7 +71,7 @@ internal static class TaskSql
         LEFT JOIN t ON true
         LEFT JOIN LATERAL (
             SELECT pg_notify($51, CASE WHEN octet_length(a.payload) < 8000 THEN a.payload ELSE '' END) -- pg_notify's limit
-            FROM (SELECT json_build_object('r', $54::json, 'c', t.context)::text AS payload) a
+            FROM (SELECT CASE WHEN $54::text IS NOT NULL THEN json_build_object('r', $54::json, 'c', t.context)::text ELSE '' END AS payload) a
             WHERE $50 AND t.task_uuid IS NOT NULL) n ON true
         """;
 

@@ -18,7 +18,8 @@ internal static class TaskInserter
     /// nothing written; null skips that check).
     /// </summary>
     public static async ValueTask<(Guid TaskUuid, bool Created, bool TemplateChanged)> InsertAsync(NpgsqlConnection connection, WorkflowTask task,
-        string definitionKey, string? templateFingerprint, bool announce, string channel, StoreCounters counters, CancellationToken cancellationToken)
+        string definitionKey, string? templateFingerprint, bool announce, bool carryTask, string channel, StoreCounters counters,
+        CancellationToken cancellationToken)
     {
         bool templateChanged;
         await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
@@ -30,7 +31,7 @@ internal static class TaskInserter
             command.Parameters.Add(Parameters.Text(templateFingerprint)); // $53: the template as the task was made from it
             // $54: the task for a waiting worker to claim in one round trip (Work.Announcement)
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
-                Value = announce ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : DBNull.Value });
+                Value = carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : DBNull.Value });
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row

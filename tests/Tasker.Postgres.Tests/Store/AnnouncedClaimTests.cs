@@ -130,6 +130,28 @@ public sealed class AnnouncedClaimTests : PostgresTest
         Assert.Null(Work.Announcement.Read("{\"r\": 1}"));
     }
 
+    [PostgresFact]
+    public async Task A_store_told_not_to_announce_tasks_sends_no_task_in_its_notifications()
+    {
+        var (creator, _) = await EngineAsync(configure: o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, AnnounceCreatedTasks = false,
+        });
+        await creator.RegisterTemplateAsync(One);
+        await using var listener = await TestSql.OpenAsync(Schema);
+        var payloads = new List<string>();
+        listener.Notification += (_, e) => payloads.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
+            await listen.ExecuteNonQueryAsync();
+
+        await CreateAsync(creator, One);
+        var deadline = Stopwatch.StartNew();
+        while (payloads.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal("", Assert.Single(payloads)); // still woken, told nothing
+    }
+
     private static string Header(WorkflowTask t)
     {
         var h = t.Header;
