@@ -269,10 +269,11 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "schema": "tasker",            PostgreSQL schema (default: the connection's search_path)
  *    "pool_size": 20,               PostgreSQL connections this engine may open (1-1000)
  *    "migrate": true,               apply pending migrations when opening (PostgreSQL)
- *    "announce_tasks": true,        PostgreSQL: a created task's NOTIFY carries the task, context included (under
- *                                   8,000 bytes), so a waiting worker elsewhere claims it in one round trip; any
- *                                   role that can connect to the database can LISTEN: false when roles that must
- *                                   not read task contexts can connect (workers then find each task as before)
+ *    "announce_tasks": false,       PostgreSQL: true makes a created task's NOTIFY carry the task, context included
+ *                                   (under 8,000 bytes), and a waiting worker claim it from that in one round trip
+ *                                   instead of two; only when every role that can connect to the database is
+ *                                   trusted (LISTEN and NOTIFY need no privilege: such a role could read contexts
+ *                                   or send a forged task); on in creators and workers alike
  *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat

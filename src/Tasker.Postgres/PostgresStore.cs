@@ -66,7 +66,7 @@ public sealed class PostgresStore : IStore
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
         _queries = new TaskQueries(_executor, _counters);
         _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _gates, _counters, Work.WorkChannel.For(options.Schema),
-            options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
+            options.AnnounceCreatedTasks, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
             _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);

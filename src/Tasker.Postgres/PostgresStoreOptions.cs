@@ -81,12 +81,14 @@ public sealed class PostgresStoreOptions
     public bool ForceGenericPlans { get; init; } = true;
 
     /// <summary>
-    /// A created task's NOTIFY carries the task (its context included, when the payload fits 8,000 bytes), so that a
-    /// worker waiting in another process claims it in one round trip instead of two. PostgreSQL lets any role that can
-    /// connect to the database LISTEN on any channel, whatever its table privileges: turn this off when roles that must
-    /// not read task contexts can connect to the database (workers then find each task as before).
+    /// A created task's NOTIFY carries the task (its context and header included, when the payload fits 8,000 bytes),
+    /// and a worker waiting in this process claims a task announced that way in one round trip instead of two. Off by
+    /// default: PostgreSQL checks no privilege for LISTEN or NOTIFY, so any role that can connect to the database could
+    /// read new tasks' contexts, and send a forged copy of a new task that a waiting worker would run its handler on
+    /// (the claim's compare-and-set proves only that the task is still as created, not that the copy is). Turn it on,
+    /// in the processes that create tasks and in the workers, only when every role that can connect is trusted.
     /// </summary>
-    public bool AnnounceCreatedTasks { get; init; } = true;
+    public bool AnnounceCreatedTasks { get; init; }
 
     /// <summary>Shown in <c>pg_stat_activity.application_name</c>.</summary>
     public string ApplicationName { get; init; } = "tasker";

@@ -21,7 +21,12 @@ internal static class Latency
     public static async Task RunAsync(NpgsqlDataSource admin, string node, string graphileDir, string url, int samples, int concurrency, int warmupTasks)
     {
         var schema = $"wlat_{Guid.NewGuid().ToString("N")[..8]}";
-        var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-latency" });
+        // A throwaway cluster with one role: the created tasks' notifications may carry them (the worker's claim is then one
+        // round trip; docs/operations.md, AnnounceCreatedTasks).
+        var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
+        {
+            ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-latency", AnnounceCreatedTasks = true,
+        });
         await using var engine = new TaskerEngine(store);
         var c = concurrency.ToString(CultureInfo.InvariantCulture);
         try

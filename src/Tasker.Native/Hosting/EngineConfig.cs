@@ -26,7 +26,7 @@ internal sealed class EngineConfig
     public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
     /// <summary><c>announce_tasks</c>: PostgreSQL: a created task's NOTIFY carries the task (<see cref="PostgresStoreOptions.AnnounceCreatedTasks"/>).</summary>
-    public bool AnnounceTasks { get; private init; } = true;
+    public bool AnnounceTasks { get; private init; }
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
     public string? TelemetryExporter { get; private init; }
@@ -83,7 +83,7 @@ internal sealed class EngineConfig
                 ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
                 : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
-            AnnounceTasks = Bool(json, "announce_tasks") ?? true,
+            AnnounceTasks = Bool(json, "announce_tasks") ?? false,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),
             Options = options,

@@ -84,6 +84,9 @@ internal sealed class TaskRow
         return row;
     }
 
+    /// <summary>How many steps the row has (a shape to build it with must have as many).</summary>
+    public int StepCount => _index.Length;
+
     /// <summary>A step as its task's insert wrote it: the columns a created step can have set.</summary>
     public readonly record struct CreatedStep(int Index, Guid Uuid, string State, int Attempts, string? Metadata, DateTime? FinishedAt);
 

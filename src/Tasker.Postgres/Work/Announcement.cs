@@ -62,7 +62,7 @@ internal static class Announcement
                 if (s.Metadata is { } metadata)
                 {
                     w.WritePropertyName("m");
-                    metadata.WriteTo(w);
+                    w.WriteRawValue(metadata.GetRawText(), skipInputValidation: true); // as the insert stores it (json, verbatim)
                 }
                 Time(w, "fa", s.FinishedAt);
                 w.WriteEndObject();
@@ -89,12 +89,12 @@ internal static class Announcement
             var header = new TaskHeader
             {
                 Uuid = r.GetProperty("u").GetGuid(),
-                Namespace = r.GetProperty("ns").GetString()!,
-                Name = r.GetProperty("n").GetString()!,
-                Version = r.GetProperty("v").GetString()!,
-                State = StateNames.ParseTaskState(r.GetProperty("s").GetString()!),
+                Namespace = Required(r, "ns"),
+                Name = Required(r, "n"),
+                Version = Required(r, "v"),
+                State = StateNames.ParseTaskState(Required(r, "s")),
                 Context = root.GetProperty("c").Clone(),
-                Tags = [.. r.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)],
+                Tags = [.. r.GetProperty("tags").EnumerateArray().Select(t => t.GetString() ?? throw new FormatException("a null tag"))],
                 Priority = r.GetProperty("p").GetInt32(),
                 Initiator = Text(r, "ini"),
                 SourceSystem = Text(r, "src"),
@@ -113,12 +113,20 @@ internal static class Announcement
             var steps = r.GetProperty("steps");
             var count = steps.GetArrayLength();
             var created = new TaskRow.CreatedStep[count];
+            var seen = new bool[count];
             var n = 0;
             foreach (var s in steps.EnumerateArray())
-                created[n++] = new TaskRow.CreatedStep(s.GetProperty("i").GetInt32(), s.GetProperty("u").GetGuid(),
-                    s.GetProperty("s").GetString()!, s.GetProperty("a").GetInt32(),
+            {
+                var index = s.GetProperty("i").GetInt32();
+                // Each index once, 0 to count - 1: what a shape of as many steps can build.
+                if (index < 0 || index >= count || seen[index]) throw new FormatException("step indexes are not 0 to n - 1");
+                seen[index] = true;
+                var state = Required(s, "s");
+                StateNames.ParseStepState(state); // refuses a state this version does not know
+                created[n++] = new TaskRow.CreatedStep(index, s.GetProperty("u").GetGuid(), state, s.GetProperty("a").GetInt32(),
                     s.TryGetProperty("m", out var m) ? m.GetRawText() : null, Time(s, "fa")?.UtcDateTime);
-            return TaskRow.Created(header, r.GetProperty("dk").GetString()!, r.GetProperty("tc").GetInt32(), created);
+            }
+            return TaskRow.Created(header, Required(r, "dk"), r.GetProperty("tc").GetInt32(), created);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException
                                       or ArgumentException or TaskerException)
@@ -138,6 +146,9 @@ internal static class Announcement
     }
 
     private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.GetString() : null;
+
+    private static string Required(JsonElement e, string name) =>
+        e.GetProperty(name).GetString() ?? throw new FormatException($"{name} is null");
 
     private static DateTimeOffset? Time(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) ? new DateTimeOffset(v.GetInt64(), TimeSpan.Zero) : null;

@@ -13,7 +13,7 @@ namespace Tasker.Postgres.Work;
 /// after a failure). A lost notification only delays a worker until its next poll.
 /// </summary>
 internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
-    StoreCounters counters, string channel, ILogger log) : IAsyncDisposable
+    StoreCounters counters, string channel, bool announcedTasks, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
 
@@ -21,17 +21,21 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     private Task? _listener;
     private Action? _wake;
 
-    /// <summary>Created tasks other processes announced (<see cref="Announcement"/>), newest last, not yet looked at.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentQueue<TaskRow> _announced = new();
+    /// <summary>
+    /// Payloads of tasks created since the last find came back empty (<see cref="Announcement"/>), oldest first; only
+    /// with <see cref="PostgresStoreOptions.AnnounceCreatedTasks"/> (a process that does not send them trusts none).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _announced = new();
 
     /// <summary>Announced tasks kept at most: a burst of creates is found by the find anyway.</summary>
     private const int MaxAnnounced = 64;
 
     /// <summary>
-    /// This process's last find came back with nothing: its workers are waiting, so a task announced since is the work
-    /// to take, and claiming it from its announcement jumps no queue.
+    /// The claim whose last find came back with nothing: its worker waits, so a task announced since is the work it
+    /// would find next, and claiming that from its announcement jumps no queue. Taken (set to null) by the one claim of
+    /// the same work that uses it; any find sets it again or clears it.
     /// </summary>
-    private volatile bool _idle;
+    private WorkQuery? _idleFor;
 
     /// <summary>
     /// Rows asked of the find beyond the caller's limit: the one row that says tasks were passed over. When none was,
@@ -63,7 +67,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     public async ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
-        if (_idle && !_announced.IsEmpty && await ClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false) is { } claimed)
+        if (Volatile.Read(ref _idleFor) is { } idle && !_announced.IsEmpty && SameWork(idle, query)
+            && Interlocked.CompareExchange(ref _idleFor, null, idle) == idle
+            && await ClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false) is { } claimed)
             return claimed;
         return await FindAndClaimAsync(query, now, change, committed, cancellationToken).ConfigureAwait(false);
     }
@@ -81,8 +87,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             try
             {
                 var (found, busy, passed, heldBackUntil) = await self.BeginFindAsync(connection, s.query, s.now, token).ConfigureAwait(false);
-                self._idle = found.Count == 0 && busy.Count == 0 && !passed;
-                if (found.Count > 0) self._announced.Clear(); // found by this find or the next: their copies are old news
+                // Tasks announced until now are this find's or the next one's to find; from here on, a waiting worker's.
+                self._announced.Clear();
+                Volatile.Write(ref self._idleFor, found.Count == 0 && busy.Count == 0 && !passed ? s.query : null);
                 self.AfterFind?.Invoke();
                 var rows = new List<TaskRow>(found.Count);
                 foreach (var row in found)
@@ -145,35 +152,44 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         }, cancellationToken);
 
     /// <summary>
-    /// A claim in one round trip, for a process whose workers wait for work: the engine claims on the announced copies of
-    /// tasks created since (<see cref="Announcement"/>) and the claim goes out as one write statement, which commits on
-    /// its own. Its compare-and-set on row version 0 proves each copy current: a task another worker claimed first, or
-    /// that changed since, is not written, and comes back as not persisted (its claims are dropped, and the engine looks
-    /// again). Only tasks of this claim's handlers and namespaces whose shape this process knows (no query); null when
-    /// there is none, or nothing could be written: the caller then finds work as usual, and the engine's change is run
-    /// again on what the find returns.
+    /// A claim in one round trip, for a worker waiting for work: the engine claims on the announced copies of tasks
+    /// created since its find came back empty (<see cref="Announcement"/>), and the claim goes out as one write statement,
+    /// which commits on its own. Its compare-and-set on row version 0 proves each copy current: a task another worker
+    /// claimed first, or that changed since, is not written, and comes back as not persisted (its claims are dropped,
+    /// and the engine looks again). Only tasks of this claim's handlers and namespaces whose shape this process knows
+    /// (no query), in order of work; null when there is none, or nothing could be written: the caller then finds work as
+    /// usual, and the engine's change is run again on what the find returns.
     /// </summary>
     private ValueTask<WorkFound?> ClaimAnnouncedAsync(WorkQuery query, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
-        var rows = new List<(TaskRow Row, TaskShape Shape)>();
-        while (rows.Count < query.Limit && _announced.TryDequeue(out var row))
+        var candidates = new List<(TaskRow Row, string Payload)>();
+        while (_announced.TryDequeue(out var payload))
         {
+            if (Announcement.Read(payload) is not { } row) continue;
             if (query.Namespaces is { } ns && !ns.Contains(row.Header.Namespace)) continue;
-            if (!_shapes.TryGet(row.DefinitionKey, out var shape) || !shape.Steps.Any(d => query.Handlers.Contains(d.Handler))) continue;
-            rows.Add((row, shape));
+            if (!_shapes.TryGet(row.DefinitionKey, out var shape) || shape.Steps.Length != row.StepCount
+                || !shape.Steps.Any(d => query.Handlers.Contains(d.Handler))) continue;
+            candidates.Add((row, payload));
         }
-        if (rows.Count == 0) return ValueTask.FromResult<WorkFound?>(null);
-        return executor.RunAsync("claim_announced", (rows, change, committed, self: this), static async (connection, s, token) =>
+        if (candidates.Count == 0) return ValueTask.FromResult<WorkFound?>(null);
+        // The engine takes tasks in order of work: highest priority, then oldest.
+        var payloads = candidates.OrderByDescending(c => c.Row.Header.Priority).ThenBy(c => c.Row.Header.CreatedAt)
+            .ThenBy(c => c.Row.TaskUuid).Take(query.Limit).Select(c => c.Payload).ToList();
+        return executor.RunAsync("claim_announced", (payloads, change, committed, self: this), static async (connection, s, token) =>
         {
             var self = s.self;
             var turns = new List<TaskGates.Gate>();
             try
             {
-                var tasks = new List<WorkflowTask>(s.rows.Count);
-                var versions = new List<TaskRow>(s.rows.Count);
-                foreach (var (row, shape) in s.rows)
+                var tasks = new List<WorkflowTask>(s.payloads.Count);
+                var rows = new List<TaskRow>(s.payloads.Count);
+                // Read again on every attempt: a retry after a transient error starts from the copies as announced, not
+                // as the failed attempt's change left them.
+                foreach (var payload in s.payloads)
                 {
+                    if (Announcement.Read(payload) is not { } row || !self._shapes.TryGet(row.DefinitionKey, out var shape)
+                        || shape.Steps.Length != row.StepCount) continue;
                     var gate = self._gates.Join(row.TaskUuid);
                     if (!gate.Turn.Wait(0))
                     {
@@ -182,7 +198,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     }
                     turns.Add(gate);
                     tasks.Add(row.Build(shape));
-                    versions.Add(row);
+                    rows.Add(row);
                 }
                 s.change(tasks);
                 var writes = new List<TaskWrite>();
@@ -190,16 +206,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 {
                     var task = tasks[i];
                     if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
-                    writes.Add(new TaskWrite(task, versions[i].RowVersion, versions[i].TransitionCount,
-                        new TransitionRows(task.NewTransitions, versions[i].TransitionCount + 1), Guid.CreateVersion7()));
+                    writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
+                        new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
                 }
                 if (writes.Count == 0) return null;
                 var written = await TaskWriter.WriteAsync(connection, null, writes, self._counters, token).ConfigureAwait(false);
-                if (written.Count == 0)
-                {
-                    for (var i = 0; i < writes.Count; i++) self._counters.Conflict();
-                    return null;
-                }
                 var notPersisted = new HashSet<Guid>();
                 foreach (var write in writes)
                 {
@@ -207,6 +218,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     notPersisted.Add(write.Task.Uuid);
                     self._counters.Conflict();
                 }
+                if (written.Count == 0) return null;
                 self._counters.AnnouncedClaim(written.Count);
                 Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
                 return (WorkFound?)new WorkFound(notPersisted.Count > 0, [], notPersisted, null);
@@ -222,13 +234,20 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         }, cancellationToken);
     }
 
+    /// <summary>The same handlers and namespaces: what one claim's find found nothing of, the other would not either.</summary>
+    private static bool SameWork(WorkQuery a, WorkQuery b) =>
+        a.Handlers.SetEquals(b.Handlers) && (a.Namespaces is null ? b.Namespaces is null : b.Namespaces is not null && a.Namespaces.SetEquals(b.Namespaces));
+
     internal int AnnouncedCount => _announced.Count;
 
-    /// <summary>An announcement from the listener: keeps the task it carries, if any, for the next claim.</summary>
+    /// <summary>
+    /// An announcement from the listener: while a worker waits, keeps what it carries for that worker's next claim (read
+    /// then; a payload that is not a task is dropped there). The oldest go first past <see cref="MaxAnnounced"/>.
+    /// </summary>
     internal void Announced(string payload)
     {
-        if (Announcement.Read(payload) is not { } row) return;
-        _announced.Enqueue(row);
+        if (!announcedTasks || payload.Length == 0 || Volatile.Read(ref _idleFor) is null) return;
+        _announced.Enqueue(payload);
         while (_announced.Count > MaxAnnounced && _announced.TryDequeue(out _)) { }
     }
 

@@ -14,35 +14,60 @@ namespace Tasker.Postgres.Tests.Store;
 public sealed class AnnouncedClaimTests : PostgresTest
 {
     private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+
+    /// <summary>A step a create may bypass: the announced copy then carries a finished step.</summary>
+    private static readonly string Skippy = """
+        name: skippy
+        namespace_name: pg
+        version: 1.0.0
+        steps:
+          - name: first
+            handler: { callable: first_handler }
+            skippable: true
+          - name: second
+            handler: { callable: second_handler }
+            dependencies: [first]
+        """;
     private static readonly HashSet<string> Handlers = new(StringComparer.Ordinal) { "only_handler" };
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+
+    private static PostgresStoreOptions Announcing(PostgresStoreOptions o) => new()
+    {
+        ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, AnnounceCreatedTasks = true,
+    };
 
     [PostgresFact]
     public async Task A_waiting_worker_claims_a_task_created_elsewhere_in_one_round_trip()
     {
-        var (creator, _) = await EngineAsync();
+        var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
+        var finds = 0;
+        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
         var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
-        await Task.Delay(500); // its first find comes back empty; it listens
-        var before = store.Statistics;
+        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0); // its find came back empty; it listens
+        var before = (Statistics: store.Statistics, Finds: Volatile.Read(ref finds));
 
         var task = await CreateAsync(creator, One);
 
         var claim = Assert.Single(await waiting);
         Assert.Equal(task, claim.TaskUuid);
-        var cost = store.Statistics.Since(before);
-        Assert.Equal((1L, 1L), (cost.AnnouncedClaims, cost.RoundTrips));
+        var cost = store.Statistics.Since(before.Statistics);
+        Assert.Equal((1L, 1L, 0), (cost.AnnouncedClaims, cost.RoundTrips, Volatile.Read(ref finds) - before.Finds));
         Assert.Equal(("in_progress", "w"), await StepAsync(task));
     }
 
     [PostgresFact]
     public async Task Two_waiting_workers_race_for_one_announced_task_and_one_claims_it()
     {
-        var (creator, _) = await EngineAsync();
+        var (creator, _) = await EngineAsync(configure: Announcing);
         var (a, storeA) = await WaitingWorkerAsync(creator);
         var (b, storeB) = await WaitingWorkerAsync(creator);
+        var (findsA, findsB) = (0, 0);
+        storeA.AfterWorkFind = () => Interlocked.Increment(ref findsA);
+        storeB.AfterWorkFind = () => Interlocked.Increment(ref findsB);
         var waiting = new[] { ClaimAsync(a, "a", TimeSpan.FromSeconds(3)), ClaimAsync(b, "b", TimeSpan.FromSeconds(3)) };
-        await Task.Delay(500);
+        await UntilQuietAsync(storeA, () => Volatile.Read(ref findsA) > 0);
+        await UntilQuietAsync(storeB, () => Volatile.Read(ref findsB) > 0);
 
         var task = await CreateAsync(creator, One);
 
@@ -56,7 +81,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
     [PostgresFact]
     public async Task An_announced_task_changed_since_is_not_claimed_from_its_copy()
     {
-        var (creator, _) = await EngineAsync();
+        var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
         var task = await CreateAsync(creator, One);
         await UntilAsync(() => store.AnnouncedTasks == 1);
@@ -77,10 +102,12 @@ public sealed class AnnouncedClaimTests : PostgresTest
     [PostgresFact]
     public async Task A_task_too_big_to_announce_is_created_and_found_as_before()
     {
-        var (creator, _) = await EngineAsync();
+        var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
+        var finds = 0;
+        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
         var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
-        await Task.Delay(500);
+        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0);
         var before = store.Statistics;
 
         var big = new string('x', 10_000); // past NOTIFY's 8,000-byte payload
@@ -97,8 +124,8 @@ public sealed class AnnouncedClaimTests : PostgresTest
     [PostgresFact]
     public async Task An_announcement_carries_the_task_as_a_load_returns_it()
     {
-        var (creator, _) = await EngineAsync();
-        await creator.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        await creator.RegisterTemplateAsync(Skippy);
         await using var listener = await TestSql.OpenAsync(Schema);
         var payloads = new List<string>();
         listener.Notification += (_, e) => payloads.Add(e.Payload);
@@ -107,8 +134,10 @@ public sealed class AnnouncedClaimTests : PostgresTest
 
         var created = await creator.CreateTaskAsync(new TaskRequest
         {
-            Namespace = "pg", Name = "mixed", Initiator = "test", CorrelationId = "c-1", Priority = 3, Tags = ["a", "b"],
-            Context = JsonValues.Parse("{\"b\": 1, \"a\": [1.50, \"é\"]}", "context"),
+            Namespace = "pg", Name = "skippy", Initiator = "test", CorrelationId = "c-1", Priority = 3, Tags = ["a", "b"],
+            Context = JsonValues.Parse("{\"b\": 1, \"a\": [1.50, \"é\"]}", "context"), SourceSystem = "shop", Reason = "r",
+            IdempotencyKey = "k-1", TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            RequestedAt = DateTimeOffset.UtcNow.AddSeconds(-1), BypassSteps = ["first"],
         });
         var deadline = Stopwatch.StartNew();
         while (payloads.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
@@ -125,7 +154,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         Assert.Equal((0L, await TestSql.ScalarAsync<int>(Schema, "SELECT transition_count FROM tasker_tasks WHERE task_uuid = $1", created.Task.TaskUuid)),
             (row.RowVersion, row.TransitionCount));
         Assert.Equal(Header(loaded), Header(announced));
-        Assert.Equal(loaded.Steps.Select(Step), announced.Steps.Select(Step));
+        Assert.Equal(string.Join(" // ", loaded.Steps.Select(Step)), string.Join(" // ", announced.Steps.Select(Step)));
         Assert.Null(Work.Announcement.Read(""));
         Assert.Null(Work.Announcement.Read("{\"r\": 1}"));
     }
@@ -133,10 +162,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
     [PostgresFact]
     public async Task A_store_told_not_to_announce_tasks_sends_no_task_in_its_notifications()
     {
-        var (creator, _) = await EngineAsync(configure: o => new PostgresStoreOptions
-        {
-            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, AnnounceCreatedTasks = false,
-        });
+        var (creator, _) = await EngineAsync(); // the default
         await creator.RegisterTemplateAsync(One);
         await using var listener = await TestSql.OpenAsync(Schema);
         var payloads = new List<string>();
@@ -152,6 +178,37 @@ public sealed class AnnouncedClaimTests : PostgresTest
         Assert.Equal("", Assert.Single(payloads)); // still woken, told nothing
     }
 
+    [PostgresFact]
+    public async Task A_worker_that_does_not_announce_tasks_trusts_no_notification_and_finds_the_task()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator, announcing: false);
+        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
+
+        var task = await CreateAsync(creator, One);
+
+        Assert.Equal(task, Assert.Single(await waiting).TaskUuid);
+        Assert.Equal(0L, store.Statistics.AnnouncedClaims);
+    }
+
+    [PostgresFact]
+    public async Task A_notification_that_carries_no_task_wakes_the_worker_and_nothing_else()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var finds = 0;
+        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
+        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
+        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0);
+
+        foreach (var payload in new[] { "not json", "{\"r\": {\"u\": 1}}", "{\"r\": null, \"c\": {}}", "[]" })
+            await TestSql.ExecuteAsync(Schema, "SELECT pg_notify($1, $2)", Work.WorkChannel.For(Schema), payload);
+        await UntilAsync(() => Volatile.Read(ref finds) > 1); // woken: the claim dropped them and looked
+        var task = await CreateAsync(creator, One);
+
+        Assert.Equal(task, Assert.Single(await waiting).TaskUuid);
+    }
+
     private static string Header(WorkflowTask t)
     {
         var h = t.Header;
@@ -164,10 +221,10 @@ public sealed class AnnouncedClaimTests : PostgresTest
         $"{s.Index} {s.Uuid} {s.Name} {s.Handler} {s.State} {s.Attempts} {s.Metadata?.GetRawText()} {s.FinishedAt?.UtcTicks} {s.Result?.GetRawText()} {s.ClaimToken}";
 
     /// <summary>A worker in a process of its own that has claimed once (so it knows the template's shape) and is idle.</summary>
-    private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator)
+    private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator, bool announcing = true)
     {
         await creator.RegisterTemplateAsync(One);
-        var store = await StoreAsync();
+        var store = await StoreAsync(announcing ? Announcing : null);
         // Polling every minute: within a test only an announcement wakes this worker.
         var worker = new TaskerEngine(store, new TaskerOptions { WorkPollInterval = TimeSpan.FromSeconds(60), Jitter = 0 });
         var warm = await CreateAsync(creator, One);
@@ -189,6 +246,20 @@ public sealed class AnnouncedClaimTests : PostgresTest
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    /// <summary>Until the condition holds and the store has sent nothing for 200 ms (a find's COMMIT follows it).</summary>
+    private static async Task UntilQuietAsync(PostgresStore store, Func<bool> condition)
+    {
+        await UntilAsync(condition);
+        var last = store.Statistics.RoundTrips;
+        for (var i = 0; i < 100; i++)
+        {
+            await Task.Delay(200);
+            var now = store.Statistics.RoundTrips;
+            if (now == last) return;
+            last = now;
+        }
     }
 
     private static async Task UntilAsync(Func<bool> condition)
