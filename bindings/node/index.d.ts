@@ -269,6 +269,8 @@ export interface EngineOptions {
   schema?: string;
   poolSize?: number;
   migrate?: boolean;
+  /** PostgreSQL: a created task's NOTIFY carries it, for a waiting worker's one-round-trip claim; default false (docs/operations.md). */
+  announceTasks?: boolean;
   maxAttempts?: number;
   backoff?: { baseSeconds?: number; maxSeconds?: number; jitter?: number };
   leaseSeconds?: number;
