@@ -110,14 +110,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
                 s.change(tasks);
 
-                var writes = new List<TaskWrite>();
-                for (var i = 0; i < tasks.Count; i++)
-                {
-                    var task = tasks[i];
-                    if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
-                    writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
-                        new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
-                }
+                var writes = WritesOf(tasks, rows);
                 var written = writes.Count == 0 ? [] : await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false);
                 if (writes.Count == 0)
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
@@ -143,11 +136,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             }
             finally
             {
-                foreach (var gate in turns)
-                {
-                    gate.Turn.Release();
-                    self._gates.Leave(gate);
-                }
+                self.LetGo(turns);
             }
         }, cancellationToken);
 
@@ -201,14 +190,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     rows.Add(row);
                 }
                 s.change(tasks);
-                var writes = new List<TaskWrite>();
-                for (var i = 0; i < tasks.Count; i++)
-                {
-                    var task = tasks[i];
-                    if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
-                    writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
-                        new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
-                }
+                var writes = WritesOf(tasks, rows);
                 if (writes.Count == 0) return null;
                 var written = await TaskWriter.WriteAsync(connection, null, writes, self._counters, token).ConfigureAwait(false);
                 var notPersisted = new HashSet<Guid>();
@@ -225,13 +207,33 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             }
             finally
             {
-                foreach (var gate in turns)
-                {
-                    gate.Turn.Release();
-                    self._gates.Leave(gate);
-                }
+                self.LetGo(turns);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>The writes of the tasks a claim changed: each against the row it was built from.</summary>
+    private static List<TaskWrite> WritesOf(List<WorkflowTask> tasks, List<TaskRow> rows)
+    {
+        var writes = new List<TaskWrite>();
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var task = tasks[i];
+            if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
+            writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
+                new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
+        }
+        return writes;
+    }
+
+    /// <summary>Gives back the turns a claim took at its tasks' gates.</summary>
+    private void LetGo(List<TaskGates.Gate> turns)
+    {
+        foreach (var gate in turns)
+        {
+            gate.Turn.Release();
+            _gates.Leave(gate);
+        }
     }
 
     /// <summary>The same handlers and namespaces: what one claim's find found nothing of, the other would not either.</summary>

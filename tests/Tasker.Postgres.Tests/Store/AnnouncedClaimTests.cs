@@ -41,18 +41,15 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
-        var finds = 0;
-        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
-        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
-        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0); // its find came back empty; it listens
-        var before = (Statistics: store.Statistics, Finds: Volatile.Read(ref finds));
+        var (waiting, finds) = await WaitingClaimAsync(worker, store); // its find came back empty; it listens
+        var before = (Statistics: store.Statistics, Finds: finds());
 
         var task = await CreateAsync(creator, One);
 
         var claim = Assert.Single(await waiting);
         Assert.Equal(task, claim.TaskUuid);
         var cost = store.Statistics.Since(before.Statistics);
-        Assert.Equal((1L, 1L, 0), (cost.AnnouncedClaims, cost.RoundTrips, Volatile.Read(ref finds) - before.Finds));
+        Assert.Equal((1L, 1L, 0), (cost.AnnouncedClaims, cost.RoundTrips, finds() - before.Finds));
         Assert.Equal(("in_progress", "w"), await StepAsync(task));
     }
 
@@ -62,12 +59,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var (creator, _) = await EngineAsync(configure: Announcing);
         var (a, storeA) = await WaitingWorkerAsync(creator);
         var (b, storeB) = await WaitingWorkerAsync(creator);
-        var (findsA, findsB) = (0, 0);
-        storeA.AfterWorkFind = () => Interlocked.Increment(ref findsA);
-        storeB.AfterWorkFind = () => Interlocked.Increment(ref findsB);
-        var waiting = new[] { ClaimAsync(a, "a", TimeSpan.FromSeconds(3)), ClaimAsync(b, "b", TimeSpan.FromSeconds(3)) };
-        await UntilQuietAsync(storeA, () => Volatile.Read(ref findsA) > 0);
-        await UntilQuietAsync(storeB, () => Volatile.Read(ref findsB) > 0);
+        var waiting = new[] { (await WaitingClaimAsync(a, storeA, TimeSpan.FromSeconds(3))).Claims, (await WaitingClaimAsync(b, storeB, TimeSpan.FromSeconds(3))).Claims };
 
         var task = await CreateAsync(creator, One);
 
@@ -104,10 +96,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
-        var finds = 0;
-        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
-        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
-        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0);
+        var (waiting, _) = await WaitingClaimAsync(worker, store);
         var before = store.Statistics;
 
         var big = new string('x', 10_000); // past NOTIFY's 8,000-byte payload
@@ -196,14 +185,11 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         var (creator, _) = await EngineAsync(configure: Announcing);
         var (worker, store) = await WaitingWorkerAsync(creator);
-        var finds = 0;
-        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
-        var waiting = ClaimAsync(worker, "w", TimeSpan.FromSeconds(30));
-        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0);
+        var (waiting, finds) = await WaitingClaimAsync(worker, store);
 
         foreach (var payload in new[] { "not json", "{\"r\": {\"u\": 1}}", "{\"r\": null, \"c\": {}}", "[]" })
             await TestSql.ExecuteAsync(Schema, "SELECT pg_notify($1, $2)", Work.WorkChannel.For(Schema), payload);
-        await UntilAsync(() => Volatile.Read(ref finds) > 1); // woken: the claim dropped them and looked
+        await UntilAsync(() => finds() > 1); // woken: the claim dropped them and looked
         var task = await CreateAsync(creator, One);
 
         Assert.Equal(task, Assert.Single(await waiting).TaskUuid);
@@ -246,6 +232,20 @@ public sealed class AnnouncedClaimTests : PostgresTest
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    /// <summary>
+    /// Starts a claim that waits for work and returns once its find came back empty and the store went quiet (the worker
+    /// listens): the claim, and how many finds the store has run so far.
+    /// </summary>
+    private static async Task<(Task<IReadOnlyList<StepClaim>> Claims, Func<int> Finds)> WaitingClaimAsync(TaskerEngine worker,
+        PostgresStore store, TimeSpan? wait = null)
+    {
+        var finds = 0;
+        store.AfterWorkFind = () => Interlocked.Increment(ref finds);
+        var claims = ClaimAsync(worker, "w", wait ?? TimeSpan.FromSeconds(30));
+        await UntilQuietAsync(store, () => Volatile.Read(ref finds) > 0);
+        return (claims, () => Volatile.Read(ref finds));
     }
 
     /// <summary>Until the condition holds and the store has sent nothing for 200 ms (a find's COMMIT follows it).</summary>
