@@ -19,7 +19,8 @@ const string Usage = """
                  [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
                  [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
                  [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
-                 [--latency-concurrency 10] [--warmup-tasks 300] [--warmup-jobs 2000]
+                 [--latency-concurrency 10] [--latency-pauses 30,5 (ms from a start to the next enqueue)] [--warmup-tasks 300]
+                 [--warmup-jobs 2000]
                  --only: comma-separated parts of TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle,
                  PythonDag (e.g. Single,Dag; a Python kind only when the part says python)
       work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]

@@ -183,8 +183,8 @@ public sealed class PostgresStore : IStore
         var key = DefinitionKey.Compute(task);
         var h = task.Header;
         var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
-        // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer).
-        var announce = _work.Announcer.DueNow();
+        // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer.CreateWindow).
+        var announce = _work.CreateAnnouncer.DueNow();
         var carry = announce && _options.AnnounceCreatedTasks;
         var created = await _executor.RunAsync("create_task", (task, key, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
             TaskInserter.InsertAsync(connection, s.task, s.key, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
@@ -194,7 +194,7 @@ public sealed class PostgresStore : IStore
             throw new TemplateChangedException(h.Namespace, h.Name);
         }
         if (created.Created && !announce)
-            _work.Announcer.Deferred();
+            _work.CreateAnnouncer.Deferred();
         var transitions = task.NewTransitions.Count;
         task.AcceptChanges();
         if (created.Created && created.TaskUuid == task.Uuid)

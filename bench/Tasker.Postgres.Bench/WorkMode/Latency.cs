@@ -10,15 +10,17 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// the same concurrency); the orchestrator creates one task (Tasker, 1-step template: <c>CreateTaskAsync</c>) or adds
 /// one job (graphile: <c>graphile_worker.add_job</c>) at a time and times from just before the call to the moment the
 /// worker's handler starts (both report CLOCK_MONOTONIC). Blocks of each alternate so both see the same machine.
+/// Each pause (between one start and the next enqueue) is a run of its own: a long one finds every worker idle and
+/// its process cold; a short one is a steady stream of work, where announcements come close together.
 /// </summary>
 internal static class Latency
 {
     private const int Blocks = 4;
     private const int WarmSamples = 5;
-    private static readonly TimeSpan Gap = TimeSpan.FromMilliseconds(30);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task RunAsync(NpgsqlDataSource admin, string node, string graphileDir, string url, int samples, int concurrency, int warmupTasks)
+    public static async Task RunAsync(NpgsqlDataSource admin, string node, string graphileDir, string url, int samples, int concurrency, int warmupTasks,
+        IReadOnlyList<int> pausesMs)
     {
         var schema = $"wlat_{Guid.NewGuid().ToString("N")[..8]}";
         // A throwaway cluster with one role: the created tasks' notifications may carry them (the worker's claim is then one
@@ -55,60 +57,43 @@ internal static class Latency
             addJob.Parameters.Add(idParameter);
             await addJob.PrepareAsync();
 
-            var taskerMs = new List<double>();
-            var graphileMs = new List<double>();
-            var taskerCallMs = new List<double>(); // the enqueue call alone (its commit sends the notification)
-            var graphileCallMs = new List<double>();
             var id = 0L;
             // Unmeasured: the path from a notification to a step's start runs a few times in each worker first. The C#
             // worker is compiled as it runs, and its warm-up claimed queued work only, never a task announced to it.
+            var warm = new Series();
             for (var i = 0; i < WarmSamples; i++)
             {
-                var n = ++id;
-                var before = Stopwatch.GetTimestamp();
-                await engine.CreateTaskAsync(Request("latency", n));
-                await StartedAsync(tasker, n, before);
-                await Task.Delay(Gap);
-                n = ++id;
-                idParameter.TypedValue = n;
-                before = Stopwatch.GetTimestamp();
-                await addJob.ExecuteNonQueryAsync();
-                await StartedAsync(graphile, n, before);
-                await Task.Delay(Gap);
+                await TaskerSampleAsync(engine, tasker, ++id, warm, TimeSpan.FromMilliseconds(30));
+                await GraphileSampleAsync(addJob, idParameter, graphile, ++id, warm, TimeSpan.FromMilliseconds(30));
             }
             var perBlock = Math.Max(1, samples / Blocks);
-            for (var b = 0; b < Blocks; b++)
+            var results = new List<(int PauseMs, Series Tasker, Series Graphile)>();
+            foreach (var pauseMs in pausesMs)
             {
-                for (var i = 0; i < perBlock; i++)
+                var pause = TimeSpan.FromMilliseconds(pauseMs);
+                var (taskerSeries, graphileSeries) = (new Series(), new Series());
+                for (var b = 0; b < Blocks; b++)
                 {
-                    var n = ++id;
-                    var before = Stopwatch.GetTimestamp();
-                    await engine.CreateTaskAsync(Request("latency", n));
-                    taskerCallMs.Add(Stopwatch.GetElapsedTime(before).TotalMilliseconds);
-                    taskerMs.Add(await StartedAsync(tasker, n, before));
-                    await Task.Delay(Gap);
+                    for (var i = 0; i < perBlock; i++)
+                        await TaskerSampleAsync(engine, tasker, ++id, taskerSeries, pause);
+                    for (var i = 0; i < perBlock; i++)
+                        await GraphileSampleAsync(addJob, idParameter, graphile, ++id, graphileSeries, pause);
                 }
-                for (var i = 0; i < perBlock; i++)
-                {
-                    var n = ++id;
-                    idParameter.TypedValue = n;
-                    var before = Stopwatch.GetTimestamp();
-                    await addJob.ExecuteNonQueryAsync();
-                    graphileCallMs.Add(Stopwatch.GetElapsedTime(before).TotalMilliseconds);
-                    graphileMs.Add(await StartedAsync(graphile, n, before));
-                    await Task.Delay(Gap);
-                }
+                results.Add((pauseMs, taskerSeries, graphileSeries));
             }
             await tasker.SendAsync("STOP");
             await graphile.SendAsync("STOP");
 
             Console.WriteLine();
-            Console.WriteLine($"Enqueue-to-start latency: {perBlock * Blocks} samples each, one at a time ({Gap.TotalMilliseconds:N0} ms apart), {Blocks} alternating blocks, one waiting worker process each with concurrency {concurrency}, load {SideBySide.Load()}.");
+            Console.WriteLine($"Enqueue-to-start latency: {perBlock * Blocks} samples each, one at a time (the next enqueued a pause after the last one started), {Blocks} alternating blocks, one waiting worker process each with concurrency {concurrency}, load {SideBySide.Load()}.");
             Console.WriteLine();
-            Console.WriteLine("| system | from | p50 | p95 | p99 | max | the enqueue call alone, p50 |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
-            Print("Tasker worker mode (C#), 1-step template", "`CreateTaskAsync` → step handler starts", taskerMs, taskerCallMs);
-            Print("graphile-worker 0.18, defaults", "`add_job` → task starts", graphileMs, graphileCallMs);
+            Console.WriteLine("| system | from | pause | p50 | p95 | p99 | max | the enqueue call alone, p50 |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var (pauseMs, taskerSeries, graphileSeries) in results)
+            {
+                Print("Tasker worker mode (C#), 1-step template", "`CreateTaskAsync` → step handler starts", pauseMs, taskerSeries);
+                Print("graphile-worker 0.18, defaults", "`add_job` → task starts", pauseMs, graphileSeries);
+            }
         }
         finally
         {
@@ -124,6 +109,33 @@ internal static class Latency
         Initiator = "bench",
     };
 
+    /// <summary>One sample's latency and its enqueue call's time, in milliseconds.</summary>
+    private sealed class Series
+    {
+        public List<double> Ms { get; } = [];
+        public List<double> CallMs { get; } = [];
+    }
+
+    private static async Task TaskerSampleAsync(TaskerEngine engine, ChildProcess worker, long id, Series series, TimeSpan pause)
+    {
+        var before = Stopwatch.GetTimestamp();
+        await engine.CreateTaskAsync(Request("latency", id));
+        series.CallMs.Add(Stopwatch.GetElapsedTime(before).TotalMilliseconds);
+        series.Ms.Add(await StartedAsync(worker, id, before));
+        await Task.Delay(pause);
+    }
+
+    private static async Task GraphileSampleAsync(NpgsqlCommand addJob, NpgsqlParameter<long> idParameter, ChildProcess worker, long id,
+        Series series, TimeSpan pause)
+    {
+        idParameter.TypedValue = id;
+        var before = Stopwatch.GetTimestamp();
+        await addJob.ExecuteNonQueryAsync();
+        series.CallMs.Add(Stopwatch.GetElapsedTime(before).TotalMilliseconds);
+        series.Ms.Add(await StartedAsync(worker, id, before));
+        await Task.Delay(pause);
+    }
+
     private static async Task<double> StartedAsync(ChildProcess worker, long id, long before)
     {
         using var cts = new CancellationTokenSource(StartTimeout);
@@ -134,12 +146,12 @@ internal static class Latency
         }
     }
 
-    private static void Print(string system, string from, List<double> ms, List<double> callMs)
+    private static void Print(string system, string from, int pauseMs, Series series)
     {
-        var s = ms.Order().ToArray();
-        var call = callMs.Order().ToArray();
+        var s = series.Ms.Order().ToArray();
+        var call = series.CallMs.Order().ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {system} | {from} | {Percentile(s, 0.50):N2} ms | {Percentile(s, 0.95):N2} ms | {Percentile(s, 0.99):N2} ms | {s[^1]:N2} ms | {Percentile(call, 0.50):N2} ms |"));
+            $"| {system} | {from} | {pauseMs} ms | {Percentile(s, 0.50):N2} ms | {Percentile(s, 0.95):N2} ms | {Percentile(s, 0.99):N2} ms | {s[^1]:N2} ms | {Percentile(call, 0.50):N2} ms |"));
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

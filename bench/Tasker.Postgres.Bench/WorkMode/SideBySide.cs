@@ -91,7 +91,8 @@ internal static class SideBySide
 
         var samples = cli.Int("latency-samples", 200);
         if (samples > 0)
-            await Latency.RunAsync(admin, node, graphileDir, url, samples, cli.Int("latency-concurrency", 10), cli.Int("warmup-tasks", 300));
+            await Latency.RunAsync(admin, node, graphileDir, url, samples, cli.Int("latency-concurrency", 10), cli.Int("warmup-tasks", 300),
+                cli.String("latency-pauses", "30,5").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray());
         Console.WriteLine($"\nload average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }

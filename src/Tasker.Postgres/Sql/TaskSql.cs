@@ -153,20 +153,28 @@ internal static class TaskSql
     public const string Write = $"""
         WITH {WriteLock}, t AS (
             {WriteHeader}
-              AND (SELECT count(*) FROM lk) >= 0
+              AND k.task_uuid = ANY ($1::uuid[]) AND (SELECT count(*) FROM lk) >= 0
             RETURNING k.task_uuid
-        ), {WriteRows}
+        ), {WriteSteps}
+              AND w.task_uuid = ANY ($1::uuid[])
+        ), {WriteTransitions}
         """;
 
     /// <summary>
     /// <see cref="Write"/> of a single task: without the up-front lock of its row. One row lock cannot be taken in the
     /// wrong order, and the update takes it anyway; the separate lock cost a WAL record and a buffer visit per write.
+    /// Its task and steps are looked up by the one uuid as a scalar: the generic plan's guess of ten rows for an array
+    /// made a small table's (a new deployment's) sequential scan look cheaper than ten index probes, and a hash join of
+    /// the whole table cost a third of the statement (0.25 of 0.37 ms on 400 tasks).
     /// </summary>
     public const string WriteOne = $"""
         WITH t AS (
             {WriteHeader}
+              AND k.task_uuid = ($1::uuid[])[1]
             RETURNING k.task_uuid
-        ), {WriteRows}
+        ), {WriteSteps}
+              AND w.task_uuid = ($1::uuid[])[1]
+        ), {WriteTransitions}
         """;
 
     private const string WriteLock = """
@@ -187,7 +195,8 @@ internal static class TaskSql
             WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version
         """;
 
-    private const string WriteRows = """
+    /// <summary>The dirty steps' update, open for a restriction of the steps to the written tasks' (by index).</summary>
+    private const string WriteSteps = """
         s AS (
             UPDATE tasker_workflow_steps w
             SET state = u.state, attempts = u.attempts, result = u.result::json, metadata = u.metadata::json,
@@ -199,7 +208,10 @@ internal static class TaskSql
                 AS u(task_uuid, step_uuid, state, attempts, result, metadata, last_error, next_retry_at, claim_token,
                      lease_expires_at, claimed_by, started_at, finished_at)
             WHERE w.step_uuid = u.step_uuid AND w.task_uuid = u.task_uuid AND u.task_uuid = ANY ((SELECT array_agg(task_uuid) FROM t)::uuid[])
-        ), tt AS (
+        """;
+
+    private const string WriteTransitions = """
+        tt AS (
             INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
             SELECT u.transition_uuid, u.task_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
             FROM unnest($21::uuid[], $22::uuid[], $23::uuid[], $24::integer[], $25::text[], $26::text[], $27::text[], $28::text[],

@@ -12,8 +12,20 @@ namespace Tasker.Postgres.Work;
 /// </summary>
 internal sealed class Announcer(StoreExecutor executor, string channel, ILogger log, TimeSpan window) : IDisposable
 {
-    /// <summary>The coalescing window stores use: short next to a worker's wake-up and find, long next to a burst.</summary>
+    /// <summary>
+    /// The coalescing window of changes that made steps ready: short next to a worker's wake-up and find, long next to a
+    /// burst. Such steps mostly go to busy workers, whose own claims find them.
+    /// </summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The coalescing window of created tasks: an enqueue, which idle workers wait for, so it is announced at once unless
+    /// this process announced one under 2 ms ago. With the change window, a steady 50–500 creates a second were each
+    /// announced up to 20 ms late (a waiting worker's p50 was 13.8 ms against graphile-worker's 2.9 ms, a create every
+    /// 5 ms). Still a window, not one NOTIFY per create: PostgreSQL serializes the commits of transactions that notify
+    /// (queue order), which would cost a bulk of concurrent creates its group commit.
+    /// </summary>
+    public static readonly TimeSpan CreateWindow = TimeSpan.FromMilliseconds(2);
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly long _windowMs = (long)window.TotalMilliseconds;

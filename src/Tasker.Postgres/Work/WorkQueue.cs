@@ -332,8 +332,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>NOTIFY, coalesced (see <see cref="Work.Announcer"/>).</summary>
+    /// <summary>NOTIFY of changes that made steps ready, coalesced (see <see cref="Work.Announcer"/>).</summary>
     public Announcer Announcer { get; } = new(executor, channel, log, Announcer.DefaultWindow);
+
+    /// <summary>NOTIFY of created tasks, in a window of its own (<see cref="Announcer.CreateWindow"/>).</summary>
+    public Announcer CreateAnnouncer { get; } = new(executor, channel, log, Announcer.CreateWindow);
 
     /// <summary>This store's NOTIFY channel (<see cref="WorkChannel"/>).</summary>
     public string Channel => channel;
@@ -382,6 +385,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     public async ValueTask DisposeAsync()
     {
         Announcer.Dispose();
+        CreateAnnouncer.Dispose();
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_listener is not null)
         {

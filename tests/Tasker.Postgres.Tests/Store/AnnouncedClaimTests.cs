@@ -115,11 +115,8 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         var (creator, _) = await EngineAsync(configure: Announcing);
         await creator.RegisterTemplateAsync(Skippy);
-        await using var listener = await TestSql.OpenAsync(Schema);
-        var payloads = new List<string>();
-        listener.Notification += (_, e) => payloads.Add(e.Payload);
-        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
-            await listen.ExecuteNonQueryAsync();
+        var (listener, payloads) = await ListenAsync();
+        await using var _ = listener;
 
         var created = await creator.CreateTaskAsync(new TaskRequest
         {
@@ -128,9 +125,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
             IdempotencyKey = "k-1", TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             RequestedAt = DateTimeOffset.UtcNow.AddSeconds(-1), BypassSteps = ["first"],
         });
-        var deadline = Stopwatch.StartNew();
-        while (payloads.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
-            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        await HearAsync(listener, payloads, 1);
 
         var row = Work.Announcement.Read(Assert.Single(payloads));
         Assert.NotNull(row);
@@ -153,16 +148,11 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         var (creator, _) = await EngineAsync(); // the default
         await creator.RegisterTemplateAsync(One);
-        await using var listener = await TestSql.OpenAsync(Schema);
-        var payloads = new List<string>();
-        listener.Notification += (_, e) => payloads.Add(e.Payload);
-        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
-            await listen.ExecuteNonQueryAsync();
+        var (listener, payloads) = await ListenAsync();
+        await using var _ = listener;
 
         await CreateAsync(creator, One);
-        var deadline = Stopwatch.StartNew();
-        while (payloads.Count == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
-            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        await HearAsync(listener, payloads, 1);
 
         Assert.Equal("", Assert.Single(payloads)); // still woken, told nothing
     }
@@ -193,6 +183,43 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var task = await CreateAsync(creator, One);
 
         Assert.Equal(task, Assert.Single(await waiting).TaskUuid);
+    }
+
+    [PostgresFact]
+    public async Task Tasks_created_a_few_milliseconds_apart_are_each_announced_with_their_task()
+    {
+        // A steady stream of enqueues to idle workers: neither waits for the other's coalescing window (a late
+        // announcement carries no task, and the worker waits for it).
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        await creator.RegisterTemplateAsync(One);
+        var (listener, payloads) = await ListenAsync();
+        await using var _ = listener;
+
+        var warm = await CreateAsync(creator, One); // the creator's first create looks its template up
+        await Task.Delay(50);
+        var first = await CreateAsync(creator, One);
+        await Task.Delay(3);
+        var second = await CreateAsync(creator, One);
+        await HearAsync(listener, payloads, 3);
+
+        Assert.Equal([warm, first, second], payloads.Select(p => Work.Announcement.Read(p)?.TaskUuid));
+    }
+
+    private async Task<(NpgsqlConnection Listener, List<string> Payloads)> ListenAsync()
+    {
+        var listener = await TestSql.OpenAsync(Schema);
+        var payloads = new List<string>();
+        listener.Notification += (_, e) => payloads.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
+            await listen.ExecuteNonQueryAsync();
+        return (listener, payloads);
+    }
+
+    private static async Task HearAsync(NpgsqlConnection listener, List<string> payloads, int count)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (payloads.Count < count && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
     }
 
     private static string Header(WorkflowTask t)
