@@ -74,7 +74,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
             // TransitionStep clears the lease only when leaving in_progress, so the new claim stays set.
             claims[n] = ToClaim(task, step, stepsLeft);
         }
-        TaskerTelemetry.StepsStarted.Add(claims.Length, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+        TaskerTelemetry.Count(task, TaskerTelemetry.StepsStarted, claims.Length, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
         if (log.IsEnabled(LogLevel.Debug))
         {
             var (count, uuid, worker) = (claims.Length, task.Uuid, claim.WorkerId ?? "an anonymous worker");
@@ -147,8 +147,8 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
         var duration = (now - (step.StartedAt ?? now)).TotalMilliseconds;
         task.TransitionStep(step.Index, StepState.Complete, "completed", step.ClaimedBy, now);
         SetDuration(task, step, duration);
-        TaskerTelemetry.StepsCompleted.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
-        TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
+        TaskerTelemetry.Count(task, TaskerTelemetry.StepsCompleted, 1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+        TaskerTelemetry.Record(task, TaskerTelemetry.StepDuration, duration, TaskerTelemetry.Tag("tasker.step.outcome", "complete"));
         TaskerTelemetry.RecordStepSpan(task, step, now, "complete", handler);
     }
 
@@ -219,7 +219,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
                 var (name, uuid, attempt, type, delay) = (step.Name, task.Uuid, step.Attempts, step.LastError.ErrorType ?? "error", (step.NextRetryAt.Value - now).TotalSeconds);
                 task.Log(l => EngineLog.StepRetryScheduled(l, name, uuid, attempt, type, delay));
             }
-            TaskerTelemetry.StepsRetried.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+            TaskerTelemetry.Count(task, TaskerTelemetry.StepsRetried, 1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "retry", handler);
         }
         else
@@ -233,12 +233,12 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
                 var (name, uuid, attempt, type) = (step.Name, task.Uuid, step.Attempts, step.LastError.ErrorType ?? "error");
                 task.Log(l => EngineLog.StepFailed(l, name, uuid, attempt, type, reason));
             }
-            TaskerTelemetry.StepsFailed.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+            TaskerTelemetry.Count(task, TaskerTelemetry.StepsFailed, 1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             TaskerTelemetry.RecordStepSpan(task, step, now, "error", handler);
             if (task.Header.FailFast)
                 CancelUnstarted(task, $"fail_fast: step '{step.Name}' failed", null, now);
         }
-        TaskerTelemetry.StepDuration.Record(duration, TaskerTelemetry.Tag("tasker.step.outcome", "error"));
+        TaskerTelemetry.Record(task, TaskerTelemetry.StepDuration, duration, TaskerTelemetry.Tag("tasker.step.outcome", "error"));
     }
 
     /// <summary>Adds the attempt's duration and error to the event of the step's transition that just happened.</summary>
@@ -369,7 +369,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
             outcome = Outcome(task, ExecutionStatus.HasReadySteps, RecommendedAction.Execute, null, ready, inFlight, false, waiting);
             if (task.Emit(EventNames.ViableStepsDiscovered, now, null, null) is { } e)
                 e.Data = Data("ready_steps", ready);
-            TaskerTelemetry.ReadySteps.Record(ready);
+            TaskerTelemetry.Record(task, TaskerTelemetry.ReadySteps, ready);
         }
         else if (inFlight > 0)
             outcome = Outcome(task, ExecutionStatus.Processing, RecommendedAction.Wait, null, 0, inFlight, false, waiting);
@@ -397,7 +397,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
 
         if (outcome.Finalized)
         {
-            TaskerTelemetry.TasksFinished.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace),
+            TaskerTelemetry.Count(task, TaskerTelemetry.TasksFinished, 1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace),
                 TaskerTelemetry.Tag("tasker.task.state", outcome.TaskState.ToWire()));
             TaskerTelemetry.RecordTaskSpan(task, now);
             if (log.IsEnabled(LogLevel.Information))
@@ -476,7 +476,7 @@ internal sealed class TaskLifecycle(TaskerOptions options, ILogger log, EventBus
                 var (name, uuid, attempt) = (step.Name, task.Uuid, step.Attempts);
                 task.Log(l => EngineLog.LeaseExpired(l, name, uuid, attempt, expires));
             }
-            TaskerTelemetry.LeasesExpired.Add(1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
+            TaskerTelemetry.Count(task, TaskerTelemetry.LeasesExpired, 1, TaskerTelemetry.Tag("tasker.namespace", task.Header.Namespace));
             step.LastError = new StepError($"lease expired at {expires:O}", "LeaseExpired", false, step.Attempts, now, null);
             if (step.Attempts < step.MaxAttempts)
             {

@@ -41,9 +41,9 @@ public sealed partial class TaskerEngine : IAsyncDisposable
     private void Committed(WorkflowTask task)
     {
         Events.Publish(task.NewEvents);
-        if (task.PendingLogs is { } logs)
-            foreach (var write in logs)
-                write(_log);
+        if (task.OnCommit is { } effects)
+            foreach (var effect in effects)
+                effect(_log);
     }
 
     /// <summary>An engine on the embedded memory store.</summary>

@@ -223,12 +223,15 @@ public sealed class WorkflowTask
     }
 
     /// <summary>
-    /// Log records of the current change, written only once the store has persisted it (like events), so a change
-    /// that is rejected or re-run after a conflict logs nothing twice. Null until something is logged.
+    /// What the current change leaves to do once the store has persisted it, like its events: log records, metrics and
+    /// spans. A change that is rejected, or re-run after a conflict, leaves none of them behind, so nothing is logged or
+    /// counted twice. Null until something is queued.
     /// </summary>
-    internal List<Action<Microsoft.Extensions.Logging.ILogger>>? PendingLogs { get; private set; }
+    internal List<Action<Microsoft.Extensions.Logging.ILogger>>? OnCommit { get; private set; }
 
-    internal void Log(Action<Microsoft.Extensions.Logging.ILogger> write) => (PendingLogs ??= []).Add(write);
+    internal void AfterCommit(Action<Microsoft.Extensions.Logging.ILogger> effect) => (OnCommit ??= []).Add(effect);
+
+    internal void Log(Action<Microsoft.Extensions.Logging.ILogger> write) => AfterCommit(write);
 
     /// <summary>The event of the latest step transition, or null when nobody subscribed to it.</summary>
     internal TaskerEvent? LastStepEvent { get; private set; }
@@ -263,7 +266,7 @@ public sealed class WorkflowTask
         NewTransitions.Clear();
         NewEvents.Clear();
         LastStepEvent = null;
-        PendingLogs = null;
+        OnCommit = null;
         foreach (var i in _dirtySteps)
             _dirty[i] = false;
         _dirtySteps.Clear();

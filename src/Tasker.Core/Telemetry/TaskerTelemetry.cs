@@ -40,61 +40,101 @@ public static class TaskerTelemetry
     }
 
     /// <summary>
-    /// Records one finished step attempt as a span from its claim to now, in the trace of the call that reported it
-    /// (its <c>traceparent</c> or the host's activity), else in the trace the task was created in. A handler run
-    /// reported by a binding becomes a <c>tasker.handler</c> child span with the handler's attributes.
+    /// Adds to a counter once the change is committed (<see cref="WorkflowTask.AfterCommit"/>): a change that is rejected,
+    /// or re-run after losing a compare-and-set to another worker, counts nothing twice. Allocates only while someone listens.
+    /// </summary>
+    internal static void Count(WorkflowTask task, Counter<long> counter, long value, KeyValuePair<string, object?> tag)
+    {
+        if (counter.Enabled) task.AfterCommit(_ => counter.Add(value, tag));
+    }
+
+    /// <inheritdoc cref="Count(WorkflowTask, Counter{long}, long, KeyValuePair{string, object?})"/>
+    internal static void Count(WorkflowTask task, Counter<long> counter, long value, KeyValuePair<string, object?> tag, KeyValuePair<string, object?> tag2)
+    {
+        if (counter.Enabled) task.AfterCommit(_ => counter.Add(value, tag, tag2));
+    }
+
+    /// <summary>Records a value once the change is committed (see <see cref="Count(WorkflowTask, Counter{long}, long, KeyValuePair{string, object?})"/>).</summary>
+    internal static void Record(WorkflowTask task, Histogram<double> histogram, double value, KeyValuePair<string, object?> tag)
+    {
+        if (histogram.Enabled) task.AfterCommit(_ => histogram.Record(value, tag));
+    }
+
+    /// <inheritdoc cref="Record(WorkflowTask, Histogram{double}, double, KeyValuePair{string, object?})"/>
+    internal static void Record(WorkflowTask task, Histogram<long> histogram, long value)
+    {
+        if (histogram.Enabled) task.AfterCommit(_ => histogram.Record(value));
+    }
+
+    /// <summary>
+    /// Records one finished step attempt, once the change is committed, as a span from its claim to now, in the trace of
+    /// the call that reported it (its <c>traceparent</c> or the host's activity), else in the trace the task was created
+    /// in. A handler run reported by a binding becomes a <c>tasker.handler</c> child span with the handler's attributes.
+    /// What the span says is taken now: another caller's flow may run the commit (group commit).
     /// </summary>
     internal static void RecordStepSpan(WorkflowTask task, WorkflowStep step, DateTimeOffset end, string outcome, HandlerRun? handler = null)
     {
         if (!Source.HasListeners()) return;
-        var parent = TraceParent.Current ?? StoredParent(task);
-        using var activity = Source.StartActivity("tasker.step " + step.Name, ActivityKind.Internal, parent ?? default,
-            startTime: step.StartedAt ?? end);
-        if (activity is null) return;
-        activity.SetTag("tasker.task.uuid", task.Uuid.ToString());
-        activity.SetTag("tasker.task.name", task.Header.Name);
-        activity.SetTag("tasker.namespace", task.Header.Namespace);
-        activity.SetTag("tasker.step.uuid", step.Uuid.ToString());
-        activity.SetTag("tasker.step.name", step.Name);
-        activity.SetTag("tasker.step.handler", step.Handler);
-        activity.SetTag("tasker.step.attempt", step.Attempts);
-        activity.SetTag("tasker.step.outcome", outcome);
-        if (outcome != "complete")
-            activity.SetStatus(ActivityStatusCode.Error, step.LastError?.Message);
-        if (handler is not null)
-            RecordHandlerSpan(activity.Context, step, handler, outcome);
-        activity.SetEndTime(end.UtcDateTime);
+        var span = new StepSpan(TraceParent.Current ?? StoredParent(task), task.Uuid, task.Header.Name, task.Header.Namespace, step.Uuid,
+            step.Name, step.Handler, step.Attempts, step.StartedAt ?? end, end, outcome, step.LastError?.Message, handler);
+        task.AfterCommit(_ => span.Record());
     }
 
-    private static void RecordHandlerSpan(ActivityContext stepSpan, WorkflowStep step, HandlerRun handler, string outcome)
+    private sealed record StepSpan(ActivityContext? Parent, Guid TaskUuid, string TaskName, string Namespace, Guid StepUuid, string StepName,
+        string Handler, int Attempt, DateTimeOffset Start, DateTimeOffset End, string Outcome, string? Error, HandlerRun? HandlerRun)
     {
-        using var activity = Source.StartActivity("tasker.handler " + step.Handler, ActivityKind.Internal, stepSpan,
-            startTime: handler.StartedAt);
-        if (activity is null) return;
-        activity.SetTag("tasker.step.name", step.Name);
-        activity.SetTag("tasker.step.handler", step.Handler);
-        foreach (var (key, value) in handler.Attributes ?? [])
-            activity.SetTag(key, value);
-        if (outcome != "complete")
-            activity.SetStatus(ActivityStatusCode.Error, step.LastError?.Message);
-        activity.SetEndTime(handler.FinishedAt.UtcDateTime);
+        public void Record()
+        {
+            using var activity = Source.StartActivity("tasker.step " + StepName, ActivityKind.Internal, Parent ?? default, startTime: Start);
+            if (activity is null) return;
+            activity.SetTag("tasker.task.uuid", TaskUuid.ToString());
+            activity.SetTag("tasker.task.name", TaskName);
+            activity.SetTag("tasker.namespace", Namespace);
+            activity.SetTag("tasker.step.uuid", StepUuid.ToString());
+            activity.SetTag("tasker.step.name", StepName);
+            activity.SetTag("tasker.step.handler", Handler);
+            activity.SetTag("tasker.step.attempt", Attempt);
+            activity.SetTag("tasker.step.outcome", Outcome);
+            if (Outcome != "complete")
+                activity.SetStatus(ActivityStatusCode.Error, Error);
+            if (HandlerRun is not null)
+                RecordHandlerSpan(activity.Context);
+            activity.SetEndTime(End.UtcDateTime);
+        }
+
+        private void RecordHandlerSpan(ActivityContext stepSpan)
+        {
+            using var activity = Source.StartActivity("tasker.handler " + Handler, ActivityKind.Internal, stepSpan, startTime: HandlerRun!.StartedAt);
+            if (activity is null) return;
+            activity.SetTag("tasker.step.name", StepName);
+            activity.SetTag("tasker.step.handler", Handler);
+            foreach (var (key, value) in HandlerRun.Attributes ?? [])
+                activity.SetTag(key, value);
+            if (Outcome != "complete")
+                activity.SetStatus(ActivityStatusCode.Error, Error);
+            activity.SetEndTime(HandlerRun.FinishedAt.UtcDateTime);
+        }
     }
 
-    /// <summary>Records a finished task as one span from its creation to now, in the trace it was created in.</summary>
+    /// <summary>Records a finished task, once the change is committed, as one span from its creation to now, in the trace it was created in.</summary>
     internal static void RecordTaskSpan(WorkflowTask task, DateTimeOffset end)
     {
         if (!Source.HasListeners()) return;
-        using var activity = Source.StartActivity("tasker.task " + task.Header.Name, ActivityKind.Internal,
-            StoredParent(task) ?? TraceParent.Current ?? default, startTime: task.Header.CreatedAt);
-        if (activity is null) return;
-        activity.SetTag("tasker.task.uuid", task.Uuid.ToString());
-        activity.SetTag("tasker.task.name", task.Header.Name);
-        activity.SetTag("tasker.namespace", task.Header.Namespace);
-        activity.SetTag("tasker.task.version", task.Header.Version);
-        activity.SetTag("tasker.task.state", task.State.ToWire());
-        if (task.State == TaskState.Error)
-            activity.SetStatus(ActivityStatusCode.Error, "task failed");
-        activity.SetEndTime(end.UtcDateTime);
+        var (parent, uuid, name, ns, version, state, created) = (StoredParent(task) ?? TraceParent.Current, task.Uuid, task.Header.Name,
+            task.Header.Namespace, task.Header.Version, task.State, task.Header.CreatedAt);
+        task.AfterCommit(_ =>
+        {
+            using var activity = Source.StartActivity("tasker.task " + name, ActivityKind.Internal, parent ?? default, startTime: created);
+            if (activity is null) return;
+            activity.SetTag("tasker.task.uuid", uuid.ToString());
+            activity.SetTag("tasker.task.name", name);
+            activity.SetTag("tasker.namespace", ns);
+            activity.SetTag("tasker.task.version", version);
+            activity.SetTag("tasker.task.state", state.ToWire());
+            if (state == TaskState.Error)
+                activity.SetStatus(ActivityStatusCode.Error, "task failed");
+            activity.SetEndTime(end.UtcDateTime);
+        });
     }
 
     /// <summary>The trace the task was created in (validated on the way in; a bad stored value is ignored).</summary>

@@ -28,6 +28,15 @@ public sealed class AnnouncedClaimTests : PostgresTest
             handler: { callable: second_handler }
             dependencies: [first]
         """;
+    /// <summary>A namespace of its own, so this class's meter readings are its own (the meter is process-wide).</summary>
+    private static readonly string Counted = """
+        name: counted
+        namespace_name: counted
+        version: 1.0.0
+        steps:
+          - name: only
+            handler: { callable: only_handler }
+        """;
     private static readonly HashSet<string> Handlers = new(StringComparer.Ordinal) { "only_handler" };
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
@@ -89,6 +98,25 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var cost = store.Statistics.Since(before);
         Assert.Equal((0L, 1L), (cost.AnnouncedClaims, cost.Conflicts));
         Assert.Equal(("cancelled", null), await StepAsync(task));
+    }
+
+    [PostgresFact]
+    public async Task A_claim_that_is_not_written_counts_no_step_as_started()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator, template: Counted);
+        using var started = new StepsStarted("counted");
+        var task = await CreateAsync(creator, Counted);
+        await UntilAsync(() => store.AnnouncedTasks == 1);
+        await TestSql.ExecuteAsync(Schema, // cancelled by another process since
+            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", task);
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", task);
+        var before = store.Statistics;
+
+        Assert.Empty(await ClaimAsync(worker, "w", TimeSpan.Zero));
+
+        Assert.Equal(1L, store.Statistics.Since(before).Conflicts); // the claim was made on the copy, and not written
+        Assert.Equal(0L, started.Total);
     }
 
     [PostgresFact]
@@ -234,13 +262,15 @@ public sealed class AnnouncedClaimTests : PostgresTest
         $"{s.Index} {s.Uuid} {s.Name} {s.Handler} {s.State} {s.Attempts} {s.Metadata?.GetRawText()} {s.FinishedAt?.UtcTicks} {s.Result?.GetRawText()} {s.ClaimToken}";
 
     /// <summary>A worker in a process of its own that has claimed once (so it knows the template's shape) and is idle.</summary>
-    private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator, bool announcing = true)
+    private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator, bool announcing = true,
+        string? template = null)
     {
-        await creator.RegisterTemplateAsync(One);
+        template ??= One;
+        await creator.RegisterTemplateAsync(template);
         var store = await StoreAsync(announcing ? Announcing : null);
         // Polling every minute: within a test only an announcement wakes this worker.
         var worker = new TaskerEngine(store, new TaskerOptions { WorkPollInterval = TimeSpan.FromSeconds(60), Jitter = 0 });
-        var warm = await CreateAsync(creator, One);
+        var warm = await CreateAsync(creator, template);
         var claim = Assert.Single(await ClaimAsync(worker, "warm", TimeSpan.FromSeconds(10)));
         Assert.Equal(warm, claim.TaskUuid);
         await worker.CompleteStepAsync(claim.TaskUuid, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
@@ -293,5 +323,29 @@ public sealed class AnnouncedClaimTests : PostgresTest
     {
         for (var i = 0; i < 400 && !condition(); i++) await Task.Delay(25);
         Assert.True(condition(), "timed out");
+    }
+    /// <summary>Sums <c>tasker.steps.started</c> for one namespace while it lives.</summary>
+    private sealed class StepsStarted : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private long _total;
+
+        public StepsStarted(string ns)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Tasker" && instrument.Name == "tasker.steps.started") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag.Key == "tasker.namespace" && (string?)tag.Value == ns) Interlocked.Add(ref _total, value);
+            });
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
     }
 }

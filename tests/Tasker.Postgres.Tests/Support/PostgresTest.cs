@@ -46,10 +46,15 @@ public abstract class PostgresTest : IAsyncLifetime
 
     protected static async Task<Guid> CreateAsync(TaskerEngine engine, string template, string? key = null)
     {
-        var t = TemplateName(template);
-        var created = await engine.CreateTaskAsync(new TaskRequest { Namespace = "pg", Name = t, IdempotencyKey = key, Initiator = "test" });
+        var created = await engine.CreateTaskAsync(new TaskRequest
+        {
+            Namespace = TemplateNamespace(template), Name = TemplateName(template), IdempotencyKey = key, Initiator = "test",
+        });
         return created.Task.TaskUuid;
     }
 
     protected static string TemplateName(string yaml) => yaml.Split('\n')[0]["name: ".Length..].Trim();
+
+    private static string TemplateNamespace(string yaml) =>
+        yaml.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("namespace_name:", StringComparison.Ordinal))["namespace_name:".Length..].Trim();
 }
