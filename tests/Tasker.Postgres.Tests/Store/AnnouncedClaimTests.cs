@@ -120,6 +120,46 @@ public sealed class AnnouncedClaimTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task Announced_tasks_are_claimed_highest_priority_first()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var low = await CreateAsync(creator, priority: 1);
+        await Task.Delay(5); // past the creator's announcement window: each create carries its task
+        var high = await CreateAsync(creator, priority: 5);
+        await UntilAsync(() => store.AnnouncedTasks == 2);
+        var before = store.Statistics;
+
+        var claim = Assert.Single(await ClaimAsync(worker, "w", TimeSpan.Zero));
+
+        Assert.Equal(high, claim.TaskUuid);
+        Assert.Equal(1L, store.Statistics.Since(before).AnnouncedClaims);
+        Assert.Equal(("pending", null), await StepAsync(low));
+    }
+
+    [PostgresFact]
+    public async Task Of_two_announced_tasks_the_one_unchanged_is_claimed_when_the_other_moved_on()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var moved = await CreateAsync(creator, One);
+        await Task.Delay(5);
+        var unchanged = await CreateAsync(creator, One);
+        await UntilAsync(() => store.AnnouncedTasks == 2);
+        await TestSql.ExecuteAsync(Schema, // cancelled by another process since
+            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", moved);
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", moved);
+        var before = store.Statistics;
+
+        var claims = await worker.ClaimWorkAsync(new WorkClaimOptions(Handlers, 2, Lease, "w", null, TimeSpan.Zero));
+
+        Assert.Equal(unchanged, Assert.Single(claims).TaskUuid);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 1L, 1L), (cost.AnnouncedClaims, cost.Conflicts, cost.RoundTrips)); // one statement wrote one and refused the other
+        Assert.Equal(("cancelled", null), await StepAsync(moved));
+    }
+
+    [PostgresFact]
     public async Task A_task_too_big_to_announce_is_created_and_found_as_before()
     {
         var (creator, _) = await EngineAsync(configure: Announcing);
@@ -277,6 +317,9 @@ public sealed class AnnouncedClaimTests : PostgresTest
         Assert.Empty(await ClaimAsync(worker, "warm", TimeSpan.Zero)); // nothing left: the process is idle
         return (worker, store);
     }
+
+    private static async Task<Guid> CreateAsync(TaskerEngine creator, int priority) =>
+        (await creator.CreateTaskAsync(new TaskRequest { Namespace = "pg", Name = "one", Priority = priority })).Task.TaskUuid;
 
     private static Task<IReadOnlyList<StepClaim>> ClaimAsync(TaskerEngine worker, string id, TimeSpan wait) =>
         worker.ClaimWorkAsync(new WorkClaimOptions(Handlers, 1, Lease, id, null, wait)).AsTask();
