@@ -39,8 +39,8 @@ internal static class WorkModeWorker
 
         if (cli.Optional("warmup-namespace") is { } warmup)
         {
-            // Not measured: JIT, the pool and the caches settle here. Stops at the first empty claim once idle.
-            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(TimeSpan.Zero, CancellationToken.None);
+            // Not measured: JIT, the pool and the caches settle here. Stops at the first empty claim made while idle.
+            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(WarmupWait, burst: true, CancellationToken.None);
         }
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
@@ -49,7 +49,7 @@ internal static class WorkModeWorker
         var slots = new Slots(engine, workerId, lease, concurrency, cli.String("namespace", BenchTemplates.Namespace), latency);
         var baseline = store.Statistics;
         using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), stop.Token));
+        var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), burst: false, stop.Token));
         var line = await Task.Run(Console.In.ReadLine);
         await stop.CancelAsync();
         try { await running; }
@@ -60,6 +60,12 @@ internal static class WorkModeWorker
         Console.Out.Flush();
         return line == "STOP" ? 0 : 3;
     }
+
+    /// <summary>
+    /// The warm-up's claims wait this long for work (as the Python bench worker's do): a claim can pass over a task one of
+    /// this process's reports holds, and the wait gives it a second look once that report has made its steps ready.
+    /// </summary>
+    private static readonly TimeSpan WarmupWait = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The worker's slots, its claimer and its counters.</summary>
     private sealed class Slots(TaskerEngine engine, string workerId, TimeSpan lease, int concurrency, string ns, bool latency)
@@ -82,10 +88,12 @@ internal static class WorkModeWorker
         public long LastEnd => Interlocked.Read(ref _last);
 
         /// <summary>
-        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (zero
-        /// <paramref name="wait"/>) until a claim finds nothing while no slot is busy.
+        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (<paramref name="burst"/>)
+        /// until a claim made while no slot was busy finds nothing: whether slots were busy is decided before the claim,
+        /// since a slot that finishes during it may have made steps ready that the claim passed over (session 21: the
+        /// 7-step DAG's warm-up stopped after 30–50 of its 300 tasks, and every measured find then walked past the rest).
         /// </summary>
-        public async Task RunAsync(TimeSpan wait, CancellationToken cancellationToken)
+        public async Task RunAsync(TimeSpan wait, bool burst, CancellationToken cancellationToken)
         {
             var running = new List<Task>();
             while (!cancellationToken.IsCancellationRequested)
@@ -99,6 +107,8 @@ internal static class WorkModeWorker
                     break; // stopped while every slot was busy: their steps still finish and report below
                 }
                 var free = await TakeFreeAsync(cancellationToken);
+                running.RemoveAll(t => t.IsCompleted);
+                var idle = running.Count == 0; // nothing of this process's can make steps ready during the claim
                 IReadOnlyList<StepClaim> claims;
                 try
                 {
@@ -118,15 +128,10 @@ internal static class WorkModeWorker
                 }
                 Interlocked.Increment(ref _claims);
                 if (claims.Count < free) _free.Release(free - claims.Count);
-                running.RemoveAll(t => t.IsCompleted);
                 if (claims.Count == 0)
                 {
                     Interlocked.Increment(ref _emptyClaims);
-                    if (wait == TimeSpan.Zero)
-                    {
-                        if (running.Count == 0) return;
-                        await Task.WhenAny(running);
-                    }
+                    if (burst && idle) return;
                     continue;
                 }
                 foreach (var claim in claims)
