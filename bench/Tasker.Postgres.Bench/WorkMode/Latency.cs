@@ -109,7 +109,7 @@ internal static class Latency
         Initiator = "bench",
     };
 
-    /// <summary>One sample's latency and its enqueue call's time, in milliseconds.</summary>
+    /// <summary>A run's latencies and the times of its enqueue calls alone, in milliseconds.</summary>
     private sealed class Series
     {
         public List<double> Ms { get; } = [];

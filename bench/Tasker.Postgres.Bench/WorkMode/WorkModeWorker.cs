@@ -40,7 +40,7 @@ internal static class WorkModeWorker
         if (cli.Optional("warmup-namespace") is { } warmup)
         {
             // Not measured: JIT, the pool and the caches settle here. Stops at the first empty claim made while idle.
-            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(WarmupWait, burst: true, CancellationToken.None);
+            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(WarmupWait, stopWhenIdle: true, CancellationToken.None);
         }
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
@@ -49,7 +49,7 @@ internal static class WorkModeWorker
         var slots = new Slots(engine, workerId, lease, concurrency, cli.String("namespace", BenchTemplates.Namespace), latency);
         var baseline = store.Statistics;
         using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), burst: false, stop.Token));
+        var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), stopWhenIdle: false, stop.Token));
         var line = await Task.Run(Console.In.ReadLine);
         await stop.CancelAsync();
         try { await running; }
@@ -88,12 +88,12 @@ internal static class WorkModeWorker
         public long LastEnd => Interlocked.Read(ref _last);
 
         /// <summary>
-        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (<paramref name="burst"/>)
+        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (<paramref name="stopWhenIdle"/>)
         /// until a claim made while no slot was busy finds nothing: whether slots were busy is decided before the claim,
         /// since a slot that finishes during it may have made steps ready that the claim passed over (session 21: the
         /// 7-step DAG's warm-up stopped after 30–50 of its 300 tasks, and every measured find then walked past the rest).
         /// </summary>
-        public async Task RunAsync(TimeSpan wait, bool burst, CancellationToken cancellationToken)
+        public async Task RunAsync(TimeSpan wait, bool stopWhenIdle, CancellationToken cancellationToken)
         {
             var running = new List<Task>();
             while (!cancellationToken.IsCancellationRequested)
@@ -131,7 +131,7 @@ internal static class WorkModeWorker
                 if (claims.Count == 0)
                 {
                     Interlocked.Increment(ref _emptyClaims);
-                    if (burst && idle) return;
+                    if (stopWhenIdle && idle) return;
                     continue;
                 }
                 foreach (var claim in claims)

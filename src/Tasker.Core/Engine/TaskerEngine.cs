@@ -37,13 +37,26 @@ public sealed partial class TaskerEngine : IAsyncDisposable
         _evaluate = _lifecycle.Evaluate;
     }
 
-    /// <summary>Runs once the store has persisted a change: its events and log records go out, never before.</summary>
+    /// <summary>
+    /// Runs once the store has persisted a change: its events, log records, metrics and spans go out, never before. A
+    /// listener that throws (a logger provider, a meter or activity listener) cannot undo the change: it is logged, and the
+    /// store goes on with the rest of its batch.
+    /// </summary>
     private void Committed(WorkflowTask task)
     {
         Events.Publish(task.NewEvents);
-        if (task.OnCommit is { } effects)
-            foreach (var effect in effects)
+        if (task.OnCommit is not { } effects) return;
+        foreach (var effect in effects)
+        {
+            try
+            {
                 effect(_log);
+            }
+            catch (Exception e)
+            {
+                EngineLog.AfterCommitFailed(_log, task.Uuid, e.GetType().Name);
+            }
+        }
     }
 
     /// <summary>An engine on the embedded memory store.</summary>

@@ -34,4 +34,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(1008, LogLevel.Warning, "Could not announce new work to other processes ({ErrorKind}); their workers find it at their next poll")]
     public static partial void AnnounceFailed(ILogger logger, string errorKind);
+
+    [LoggerMessage(1009, LogLevel.Warning, "A log record, metric or span of task {TaskUuid} failed after its change committed ({ErrorKind}); the change stands")]
+    public static partial void AfterCommitFailed(ILogger logger, Guid taskUuid, string errorKind);
 }

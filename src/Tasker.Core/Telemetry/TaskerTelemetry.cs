@@ -70,7 +70,8 @@ public static class TaskerTelemetry
     /// Records one finished step attempt, once the change is committed, as a span from its claim to now, in the trace of
     /// the call that reported it (its <c>traceparent</c> or the host's activity), else in the trace the task was created
     /// in. A handler run reported by a binding becomes a <c>tasker.handler</c> child span with the handler's attributes.
-    /// What the span says is taken now: another caller's flow may run the commit (group commit).
+    /// What the span says is taken now: the rest of the change may move the step on (a failed report's next claim can
+    /// take the retried step again, with its next attempt and start).
     /// </summary>
     internal static void RecordStepSpan(WorkflowTask task, WorkflowStep step, DateTimeOffset end, string outcome, HandlerRun? handler = null)
     {

@@ -141,7 +141,8 @@ internal static class TaskSql
     /// reads a row. (A CTE that only selects runs only if something reads it: without the count nothing would lock up
     /// front.) Each part that writes rows keeps them to the written tasks through an array of their uuids, built once
     /// per part: still a comparison per row and task, but a tight one (0.36 ms for 384 rows against 128 tasks), not an
-    /// executor node per pair.
+    /// executor node per pair. The header and step updates also keep their rows to <c>$1</c> by key (always true: every
+    /// dirty step is one of a written task's), which lets the generic plan probe the indexes instead of scanning a small table.
     /// </para>
     /// <para>
     /// $1–$7: task uuid, expected row_version, state, updated_at, finished_at, transition_count, write stamp.

@@ -96,10 +96,12 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 var row = await TaskReader.LoadAsync(connection, transaction, attempts.TaskUuid, _counters, cancellationToken).ConfigureAwait(false);
                 if (attempts.InDoubt is { } doubt)
                 {
-                    attempts.InDoubt = null;
                     // The stamp proves it unless someone wrote after us; our first transition row proves it always.
-                    if (row.LastWriteUuid == doubt.WriteUuid ||
-                        doubt.Transition is { } transition && await TaskReader.TransitionExistsAsync(connection, transaction, attempts.TaskUuid, transition.Ordinal, transition.Uuid, _counters, cancellationToken).ConfigureAwait(false))
+                    var landed = row.LastWriteUuid == doubt.WriteUuid ||
+                        doubt.Transition is { } transition && await TaskReader.TransitionExistsAsync(connection, transaction, attempts.TaskUuid, transition.Ordinal, transition.Uuid, _counters, cancellationToken).ConfigureAwait(false);
+                    // Settled only now: a transient error in the check above leaves the doubt to the next attempt.
+                    attempts.InDoubt = null;
+                    if (landed)
                     {
                         // The earlier attempt's commit went through; only its reply was lost.
                         _counters.UnknownCommitRecovered();

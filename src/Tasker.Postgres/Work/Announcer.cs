@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Tasker.Postgres.Resilience;
@@ -5,7 +6,7 @@ using Tasker.Postgres.Resilience;
 namespace Tasker.Postgres.Work;
 
 /// <summary>
-/// Tells other processes' workers that steps became ready (NOTIFY), at most once per window (<see cref="DefaultWindow"/>): a burst of
+/// Tells other processes' workers that steps became ready (NOTIFY), at most once per window (<see cref="ChangeWindow"/>): a burst of
 /// ready steps wakes the workers once, not once per step. An announcement asked for inside the window is not dropped:
 /// one is sent when the window ends, so the last change of a burst is always announced (a worker woken by the first
 /// may have looked before the later changes committed).
@@ -16,7 +17,7 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     /// The coalescing window of changes that made steps ready: short next to a worker's wake-up and find, long next to a
     /// burst. Such steps mostly go to busy workers, whose own claims find them.
     /// </summary>
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan ChangeWindow = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// The coalescing window of created tasks: an enqueue, which idle workers wait for, so it is announced at once unless
@@ -28,8 +29,10 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     public static readonly TimeSpan CreateWindow = TimeSpan.FromMilliseconds(2);
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly long _windowMs = (long)window.TotalMilliseconds;
-    private long _last = Environment.TickCount64 - (long)window.TotalMilliseconds;
+    // Stopwatch time, not Environment.TickCount64: that reads the kernel's coarse clock, which moves in steps of 4 ms
+    // (250 Hz kernels) to 10 ms, as long as or longer than the create window itself.
+    private readonly long _window = (long)(window.TotalSeconds * Stopwatch.Frequency);
+    private long _last = Stopwatch.GetTimestamp() - (long)(window.TotalSeconds * Stopwatch.Frequency);
     private int _trailing;
 
     /// <summary>
@@ -38,9 +41,9 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     /// </summary>
     public bool DueNow()
     {
-        var now = Environment.TickCount64;
+        var now = Stopwatch.GetTimestamp();
         var last = Interlocked.Read(ref _last);
-        return now - last >= _windowMs && Interlocked.CompareExchange(ref _last, now, last) == last;
+        return now - last >= _window && Interlocked.CompareExchange(ref _last, now, last) == last;
     }
 
     /// <summary>A committed change was not announced (inside the window): make sure one announcement follows.</summary>
@@ -63,11 +66,11 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     {
         try
         {
-            var wait = _windowMs - (Environment.TickCount64 - Interlocked.Read(ref _last));
-            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait), _stopping.Token).ConfigureAwait(false);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), Interlocked.Read(ref _last) + _window);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, _stopping.Token).ConfigureAwait(false);
             // Cleared before sending: a change committed from here on asks for a new one rather than count on this one.
             Volatile.Write(ref _trailing, 0);
-            Interlocked.Exchange(ref _last, Environment.TickCount64);
+            Interlocked.Exchange(ref _last, Stopwatch.GetTimestamp());
             await SendAsync(_stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stopping.IsCancellationRequested)

@@ -333,7 +333,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     }
 
     /// <summary>NOTIFY of changes that made steps ready, coalesced (see <see cref="Work.Announcer"/>).</summary>
-    public Announcer Announcer { get; } = new(executor, channel, log, Announcer.DefaultWindow);
+    public Announcer Announcer { get; } = new(executor, channel, log, Announcer.ChangeWindow);
 
     /// <summary>NOTIFY of created tasks, in a window of its own (<see cref="Announcer.CreateWindow"/>).</summary>
     public Announcer CreateAnnouncer { get; } = new(executor, channel, log, Announcer.CreateWindow);

@@ -59,6 +59,29 @@ public sealed class TelemetryTests
         Assert.Contains(metrics, m => m.Name == "tasker.claim.latency");
     }
 
+    [Fact]
+    public async Task A_meter_listener_that_throws_neither_undoes_nor_fails_a_committed_change()
+    {
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TaskerTelemetry.Name) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "tasker.namespace" && (string?)tag.Value == "otel_throws") throw new InvalidOperationException("listener bug");
+        });
+        listener.Start();
+        await using var engine = TaskerEngine.InMemory(new TaskerOptions { Time = _clock, Jitter = 0 });
+        var template = await engine.RegisterTemplateAsync(Workflows.Diamond.Replace("namespace_name: tests", "namespace_name: otel_throws", StringComparison.Ordinal));
+        var task = (await engine.CreateTaskAsync(new TaskRequest { Namespace = template.Namespace, Name = template.Name })).Task.TaskUuid;
+
+        await new Runner(engine, _clock).RunAsync(task); // every claim and report counts, and the listener throws each time
+
+        Assert.Equal(TaskState.Complete, (await engine.GetTaskAsync(task)).State);
+    }
+
     /// <summary>Sums a counter over this test's namespace only (other tests run in parallel in this process).</summary>
     private static long Sum(List<Metric> metrics, string name)
     {

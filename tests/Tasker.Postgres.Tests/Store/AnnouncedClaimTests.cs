@@ -266,7 +266,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var warm = await CreateAsync(creator, One); // the creator's first create looks its template up
         await Task.Delay(50);
         var first = await CreateAsync(creator, One);
-        await Task.Delay(3);
+        await Task.Delay(10); // past the 2 ms create window, well inside the 20 ms one
         var second = await CreateAsync(creator, One);
         await HearAsync(listener, payloads, 3);
 
@@ -367,6 +367,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         for (var i = 0; i < 400 && !condition(); i++) await Task.Delay(25);
         Assert.True(condition(), "timed out");
     }
+
     /// <summary>Sums <c>tasker.steps.started</c> for one namespace while it lives.</summary>
     private sealed class StepsStarted : IDisposable
     {

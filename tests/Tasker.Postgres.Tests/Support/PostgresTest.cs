@@ -56,5 +56,7 @@ public abstract class PostgresTest : IAsyncLifetime
     protected static string TemplateName(string yaml) => yaml.Split('\n')[0]["name: ".Length..].Trim();
 
     private static string TemplateNamespace(string yaml) =>
-        yaml.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith("namespace_name:", StringComparison.Ordinal))["namespace_name:".Length..].Trim();
+        yaml.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("namespace_name:", StringComparison.Ordinal)) is { } line
+            ? line["namespace_name:".Length..].Trim()
+            : throw new ArgumentException("the test template has no namespace_name line", nameof(yaml));
 }
