@@ -86,10 +86,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var (worker, store) = await WaitingWorkerAsync(creator);
         var task = await CreateAsync(creator, One);
         await UntilAsync(() => store.AnnouncedTasks == 1);
-        // Another process cancelled it since: its step is done with, and its row moved on.
-        await TestSql.ExecuteAsync(Schema,
-            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", task);
-        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", task);
+        await CancelElsewhereAsync(task);
         var before = store.Statistics;
 
         var claims = await ClaimAsync(worker, "w", TimeSpan.Zero);
@@ -108,9 +105,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         using var started = new StepsStarted("counted");
         var task = await CreateAsync(creator, Counted);
         await UntilAsync(() => store.AnnouncedTasks == 1);
-        await TestSql.ExecuteAsync(Schema, // cancelled by another process since
-            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", task);
-        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", task);
+        await CancelElsewhereAsync(task);
         var before = store.Statistics;
 
         Assert.Empty(await ClaimAsync(worker, "w", TimeSpan.Zero));
@@ -146,9 +141,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         await Task.Delay(5);
         var unchanged = await CreateAsync(creator, One);
         await UntilAsync(() => store.AnnouncedTasks == 2);
-        await TestSql.ExecuteAsync(Schema, // cancelled by another process since
-            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", moved);
-        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", moved);
+        await CancelElsewhereAsync(moved);
         var before = store.Statistics;
 
         var claims = await worker.ClaimWorkAsync(new WorkClaimOptions(Handlers, 2, Lease, "w", null, TimeSpan.Zero));
@@ -323,6 +316,14 @@ public sealed class AnnouncedClaimTests : PostgresTest
 
     private static Task<IReadOnlyList<StepClaim>> ClaimAsync(TaskerEngine worker, string id, TimeSpan wait) =>
         worker.ClaimWorkAsync(new WorkClaimOptions(Handlers, 1, Lease, id, null, wait)).AsTask();
+
+    /// <summary>Another process cancelled the task since its announcement: its step is done with, and its row moved on.</summary>
+    private async Task CancelElsewhereAsync(Guid task)
+    {
+        await TestSql.ExecuteAsync(Schema,
+            "UPDATE tasker_tasks SET state = 'cancelled', row_version = row_version + 1, finished_at = now() WHERE task_uuid = $1", task);
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_workflow_steps SET state = 'cancelled' WHERE task_uuid = $1", task);
+    }
 
     private async Task<(string State, string? ClaimedBy)> StepAsync(Guid task)
     {
