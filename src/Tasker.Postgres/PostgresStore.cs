@@ -180,7 +180,7 @@ public sealed class PostgresStore : IStore
     public async ValueTask<(Guid TaskUuid, bool Created)> CreateTaskAsync(WorkflowTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var key = DefinitionKey.Compute(task);
+        var key = _shapes.KeyOf(task);
         var h = task.Header;
         var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
         // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer.CreateWindow).

@@ -28,7 +28,7 @@ public sealed partial class TaskerEngine
         // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
         var started = Stopwatch.GetTimestamp();
         var wait = options.Wait ?? TimeSpan.Zero;
-        _store.ListenForWork(_work.Raise);
+        _store.ListenForWork(_work.RaiseHere);
         while (true)
         {
             var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us

@@ -77,7 +77,10 @@ public interface IStore : IAsyncDisposable
     /// </summary>
     ValueTask AnnounceWorkAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>Calls <paramref name="wake"/> whenever another process announces work (PostgreSQL: LISTEN). Idempotent.</summary>
+    /// <summary>
+    /// Calls <paramref name="wake"/> whenever another process announces work (PostgreSQL: LISTEN), from a thread that does
+    /// nothing else: the woken worker's claim runs on it until it is sent. Idempotent.
+    /// </summary>
     void ListenForWork(Action wake) { }
 
     /// <summary>Counts for health checks. Throws <see cref="TaskerErrorCode.Database"/> when the store is unreachable.</summary>

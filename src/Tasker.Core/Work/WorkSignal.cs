@@ -6,12 +6,12 @@ namespace Tasker.Core;
 /// </summary>
 public sealed class WorkSignal
 {
-    private TaskCompletionSource _next = NewSource();
+    private TaskCompletionSource _next = new();
 
     /// <summary>1 once <see cref="Next"/> was taken since the last raise that completed it: only then is anyone waiting.</summary>
     private int _taken;
 
-    /// <summary>Completes at the next <see cref="Raise"/>.</summary>
+    /// <summary>Completes at the next <see cref="Raise"/> or <see cref="RaiseHere"/>.</summary>
     public Task Next
     {
         get
@@ -22,7 +22,7 @@ public sealed class WorkSignal
         }
     }
 
-    /// <summary>Wakes everyone waiting on the current <see cref="Next"/>.</summary>
+    /// <summary>Wakes everyone waiting on the current <see cref="Next"/>; they go on on the thread pool.</summary>
     /// <remarks>
     /// Every step that makes work ready raises (with <c>handle</c>, nobody waits): when nobody took <see cref="Next"/>
     /// since the last raise, a raise changes nothing and allocates nothing. That is safe because a waiter takes
@@ -31,9 +31,19 @@ public sealed class WorkSignal
     /// </remarks>
     public void Raise()
     {
-        if (Interlocked.Exchange(ref _taken, 0) == 0) return;
-        Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
+        if (Take() is { } next)
+            ThreadPool.UnsafeQueueUserWorkItem(static next => next.TrySetResult(), next, preferLocal: false);
     }
 
-    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Wakes everyone waiting on the current <see cref="Next"/> on this thread: each goes on until it next waits (a
+    /// waiting worker: until its claim is sent) before this returns. For a thread with nothing else to do, the store's
+    /// listener: a notification's claim then goes out without a hop to another thread, which an idle worker's
+    /// enqueue-to-start latency pays (<see cref="Raise"/> keeps a caller's own work from being held up instead).
+    /// </summary>
+    public void RaiseHere() => Take()?.TrySetResult();
+
+    /// <summary>The current <see cref="Next"/>'s source, replaced, when anyone took it since the last raise.</summary>
+    private TaskCompletionSource? Take() =>
+        Interlocked.Exchange(ref _taken, 0) == 0 ? null : Interlocked.Exchange(ref _next, new TaskCompletionSource());
 }

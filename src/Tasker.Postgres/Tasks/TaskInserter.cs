@@ -24,7 +24,7 @@ internal static class TaskInserter
         bool templateChanged;
         await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
         {
-            AddParameters(command.Parameters, task, definitionKey);
+            var context = AddParameters(command.Parameters, task, definitionKey);
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
             command.Parameters.Add(Parameters.Timestamp(task.ClaimableAt())); // $52: where a work claim's find looks
@@ -39,8 +39,10 @@ internal static class TaskInserter
             if (!reader.IsDBNull(1))
             {
                 // The context as jsonb keeps it (keys reordered, duplicates dropped, numbers normalized): what every
-                // read of the task returns, so the creator's answer shows the same.
-                task.Header.Context = JsonValues.Parse(reader.GetString(2), "context");
+                // read of the task returns, so the creator's answer shows the same. Often it is the text sent already.
+                var stored = reader.GetString(2);
+                if (!string.Equals(stored, context, StringComparison.Ordinal))
+                    task.Header.Context = JsonValues.Parse(stored, "context");
                 return (reader.GetGuid(1), true, false);
             }
         }
@@ -61,15 +63,17 @@ internal static class TaskInserter
         };
     }
 
-    private static void AddParameters(NpgsqlParameterCollection p, WorkflowTask task, string definitionKey)
+    /// <summary>Adds $1 to $49; returns the context as sent.</summary>
+    private static string AddParameters(NpgsqlParameterCollection p, WorkflowTask task, string definitionKey)
     {
         var h = task.Header;
+        var context = h.Context.GetRawText();
         p.Add(new NpgsqlParameter<Guid> { TypedValue = h.Uuid });
         p.Add(new NpgsqlParameter<string> { TypedValue = h.Namespace });
         p.Add(new NpgsqlParameter<string> { TypedValue = h.Name });
         p.Add(new NpgsqlParameter<string> { TypedValue = h.Version });
         p.Add(new NpgsqlParameter<string> { TypedValue = h.State.ToWire() });
-        p.Add(new NpgsqlParameter<string> { TypedValue = h.Context.GetRawText() });
+        p.Add(new NpgsqlParameter<string> { TypedValue = context });
         p.Add(Parameters.Array(h.Tags.ToArray()));
         p.Add(new NpgsqlParameter<int> { TypedValue = h.Priority });
         p.Add(Parameters.Text(h.Initiator));
@@ -124,5 +128,6 @@ internal static class TaskInserter
         p.Add(Parameters.TextArray(steps.Select(s => s.Metadata?.GetRawText()).ToArray())); // $47
         p.Add(Parameters.TimestampArray(steps.Select(s => s.FinishedAt?.UtcDateTime).ToArray())); // $48
         p.Add(Parameters.Int(h.TimeoutSeconds)); // $49
+        return context;
     }
 }

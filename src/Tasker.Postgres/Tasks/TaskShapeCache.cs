@@ -35,18 +35,36 @@ internal sealed class TaskShapeCache(int capacity, StoreCounters counters)
 
     private readonly ConcurrentDictionary<string, TaskShape> _shapes = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The shape last remembered for each template graph a create used: tasks of one template share its graph, so the
+    /// next create finds its definition key here instead of hashing its steps again (<see cref="KeyOf"/>).
+    /// </summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DagShape, TaskShape> _byGraph = new();
+
     public int Count => _shapes.Count;
 
     /// <summary>Remembers the shape of a task this process just created (no query needed later).</summary>
     public void Remember(string key, WorkflowTask task)
     {
-        if (_shapes.ContainsKey(key)) return;
-        var steps = new StepDefinition[task.Steps.Count];
-        foreach (var s in task.Steps)
-            steps[s.Index] = new StepDefinition(s.Name, s.Handler, s.Initialization, s.Retryable, s.MaxAttempts,
-                s.BackoffBaseSeconds, s.MaxBackoffSeconds, s.TimeoutSeconds);
-        Add(new TaskShape(key, steps, task.Graph));
+        if (!_byGraph.TryGetValue(task.Graph, out var shape) || shape.Key != key)
+        {
+            var steps = new StepDefinition[task.Steps.Count];
+            foreach (var s in task.Steps)
+                steps[s.Index] = new StepDefinition(s.Name, s.Handler, s.Initialization, s.Retryable, s.MaxAttempts,
+                    s.BackoffBaseSeconds, s.MaxBackoffSeconds, s.TimeoutSeconds);
+            shape = new TaskShape(key, steps, task.Graph);
+            _byGraph.AddOrUpdate(task.Graph, shape);
+        }
+        if (!_shapes.ContainsKey(key)) Add(shape);
     }
+
+    /// <summary>
+    /// The definition key of a task about to be created: that of an earlier task of the same template when its steps
+    /// are defined alike (a re-registered template brings another graph; the engine's default attempts can differ),
+    /// otherwise hashed (<see cref="DefinitionKey.Compute"/>).
+    /// </summary>
+    public string KeyOf(WorkflowTask task) =>
+        _byGraph.TryGetValue(task.Graph, out var shape) && shape.Defines(task) ? shape.Key : DefinitionKey.Compute(task);
 
     /// <summary>The shape if this process knows it already (no query).</summary>
     public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TaskShape? shape) =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
 using Tasker.Core;
@@ -163,22 +164,26 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         }
         if (candidates.Count == 0) return ValueTask.FromResult<WorkFound?>(null);
         // The engine takes tasks in order of work: highest priority, then oldest.
-        var payloads = candidates.OrderByDescending(c => c.Row.Header.Priority).ThenBy(c => c.Row.Header.CreatedAt)
-            .ThenBy(c => c.Row.TaskUuid).Take(query.Limit).Select(c => c.Payload).ToList();
-        return executor.RunAsync("claim_announced", (payloads, change, committed, self: this), static async (connection, s, token) =>
+        if (candidates.Count > 1)
+            candidates.Sort(static (a, b) => InOrderOfWork(a.Row, b.Row));
+        if (candidates.Count > query.Limit)
+            candidates.RemoveRange(query.Limit, candidates.Count - query.Limit);
+        return executor.RunAsync("claim_announced", (candidates, attempts: new StrongBox<int>(), change, committed, self: this), static async (connection, s, token) =>
         {
             var self = s.self;
             var turns = new List<TaskGates.Gate>();
             try
             {
-                var tasks = new List<WorkflowTask>(s.payloads.Count);
-                var rows = new List<TaskRow>(s.payloads.Count);
-                // Read again on every attempt: a retry after a transient error starts from the copies as announced, not
-                // as the failed attempt's change left them.
-                foreach (var payload in s.payloads)
+                var tasks = new List<WorkflowTask>(s.candidates.Count);
+                var rows = new List<TaskRow>(s.candidates.Count);
+                // The first attempt claims on the rows read above; a retry after a transient error reads the payloads again,
+                // to start from the copies as announced, not as the failed attempt's change left them (a row's task shares
+                // its header).
+                var retry = s.attempts.Value++ > 0;
+                foreach (var (read, payload) in s.candidates)
                 {
-                    if (Announcement.Read(payload) is not { } row || !self._shapes.TryGet(row.DefinitionKey, out var shape)
-                        || shape.Steps.Length != row.StepCount) continue;
+                    var row = retry ? Announcement.Read(payload) : read;
+                    if (row is null || !self._shapes.TryGet(row.DefinitionKey, out var shape) || shape.Steps.Length != row.StepCount) continue;
                     var gate = self._gates.Join(row.TaskUuid);
                     if (!gate.Turn.Wait(0))
                     {
@@ -210,6 +215,15 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 self.LetGo(turns);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>The order of work: highest priority first, then oldest (then by uuid, for a stable order).</summary>
+    private static int InOrderOfWork(TaskRow a, TaskRow b)
+    {
+        var byPriority = b.Header.Priority.CompareTo(a.Header.Priority);
+        if (byPriority != 0) return byPriority;
+        var byAge = a.Header.CreatedAt.CompareTo(b.Header.CreatedAt);
+        return byAge != 0 ? byAge : a.TaskUuid.CompareTo(b.TaskUuid);
     }
 
     /// <summary>The writes of the tasks a claim changed: each against the row it was built from.</summary>

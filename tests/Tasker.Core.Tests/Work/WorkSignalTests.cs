@@ -5,14 +5,47 @@ namespace Tasker.Core.Tests.Work;
 public sealed class WorkSignalTests
 {
     [Fact]
-    public void A_raise_completes_what_a_waiter_took_before_it()
+    public async Task A_raise_completes_what_a_waiter_took_before_it()
     {
         var signal = new WorkSignal();
         var next = signal.Next;
         Assert.False(next.IsCompleted);
         signal.Raise();
-        Assert.True(next.IsCompleted);
+        await next.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(signal.Next.IsCompleted); // the next wait waits for the next raise
+    }
+
+    [Fact]
+    public async Task A_raise_goes_on_with_the_waiter_on_another_thread()
+    {
+        var signal = new WorkSignal();
+        var raiser = Environment.CurrentManagedThreadId;
+        var woken = Woken(signal.Next);
+        signal.Raise();
+        Assert.NotEqual(raiser, await woken.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_raise_here_runs_the_waiter_until_it_next_waits_before_it_returns()
+    {
+        var signal = new WorkSignal();
+        var woken = Woken(signal.Next);
+        // On a thread-pool thread, as the store's listener raises: a synchronization context (the test runner's) would
+        // have the waiter posted to it instead.
+        var (raiser, completedOnReturn) = await Task.Run(() =>
+        {
+            signal.RaiseHere();
+            return (Environment.CurrentManagedThreadId, woken.IsCompleted);
+        });
+        Assert.True(completedOnReturn);
+        Assert.Equal(raiser, await woken);
+    }
+
+    /// <summary>A waiter: the thread it goes on on once <paramref name="next"/> completes.</summary>
+    private static async Task<int> Woken(Task next)
+    {
+        await next.ConfigureAwait(false);
+        return Environment.CurrentManagedThreadId;
     }
 
     [Fact]
@@ -26,13 +59,13 @@ public sealed class WorkSignalTests
     }
 
     [Fact]
-    public void Every_waiter_that_took_next_before_a_raise_is_woken_by_it()
+    public async Task Every_waiter_that_took_next_before_a_raise_is_woken_by_it()
     {
         var signal = new WorkSignal();
         var first = signal.Next;
         var second = signal.Next;
         signal.Raise();
-        Assert.True(first.IsCompleted && second.IsCompleted);
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
