@@ -25,28 +25,38 @@ public sealed partial class TaskerEngine
         foreach (var ns in options.Namespaces ?? (IEnumerable<string>)[]) NulText.Refuse(ns, "namespaces");
         if (options.MaxSteps == 0) return [];
 
-        // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
-        var started = Stopwatch.GetTimestamp();
-        var wait = options.Wait ?? TimeSpan.Zero;
-        _store.ListenForWork(_work.RaiseHere);
-        while (true)
+        try
         {
-            var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
-            var claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
-            // Passed over tasks another caller held and got nothing else: steps of ours may still be ready there once
-            // it lets go, and its claim announces nothing. Look once more now rather than come back empty.
-            if (claimed.Claims.Count == 0 && claimed.OthersHeldSome)
-                claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
-            var remaining = wait - Stopwatch.GetElapsedTime(started);
-            if (claimed.Claims.Count > 0 || remaining <= TimeSpan.Zero)
-                return claimed.Claims;
-            // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification. Work left
-            // to another worker for the work affinity is ours once it has passed: nobody announces that, so look then.
-            var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
-            if (claimed.HeldBackUntil is { } until)
-                poll = TimeSpan.FromTicks(Math.Clamp((until - Now).Ticks, TimeSpan.TicksPerMillisecond, poll.Ticks));
-            await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            // Waiting is real time (a worker idling), not the engine's clock, which tests drive by hand.
+            var started = Stopwatch.GetTimestamp();
+            var wait = options.Wait ?? TimeSpan.Zero;
+            _store.ListenForWork(_work.RaiseHere);
+            while (true)
+            {
+                var woken = _work.Next; // taken before looking, so work made ready meanwhile wakes us
+                var claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+                // Passed over tasks another caller held and got nothing else: steps of ours may still be ready there once
+                // it lets go, and its claim announces nothing. Look once more now rather than come back empty.
+                if (claimed.Claims.Count == 0 && claimed.OthersHeldSome)
+                    claimed = await ClaimReadyAsync(options, cancellationToken).ConfigureAwait(false);
+                var remaining = wait - Stopwatch.GetElapsedTime(started);
+                if (claimed.Claims.Count > 0 || remaining <= TimeSpan.Zero)
+                    return claimed.Claims;
+                // Another process's NOTIFY or this process's own change wakes us; the poll covers a lost notification. Work left
+                // to another worker for the work affinity is ours once it has passed: nobody announces that, so look then.
+                var poll = remaining < Options.WorkPollInterval ? remaining : Options.WorkPollInterval;
+                if (claimed.HeldBackUntil is { } until)
+                    poll = TimeSpan.FromTicks(Math.Clamp((until - Now).Ticks, TimeSpan.TicksPerMillisecond, poll.Ticks));
+                await Task.WhenAny(woken, Task.Delay(poll, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            // Woken on the listener's thread (WorkSignal.RaiseHere) and done without sending anything (an error, a
+            // cancellation): the caller's code goes on on the thread pool, not in the listener.
+            if (WorkSignal.RaisingHere)
+                await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         }
     }
 

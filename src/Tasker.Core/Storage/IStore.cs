@@ -78,8 +78,9 @@ public interface IStore : IAsyncDisposable
     ValueTask AnnounceWorkAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// Calls <paramref name="wake"/> whenever another process announces work (PostgreSQL: LISTEN), from a thread that does
-    /// nothing else: the woken worker's claim runs on it until it is sent. Idempotent.
+    /// Calls <paramref name="wake"/> whenever another process announces work (PostgreSQL: LISTEN), from the thread that reads
+    /// the notifications, with no synchronization context: a woken worker's claim runs on it until its first wait that
+    /// does not complete at once (the claim's round trip). Idempotent.
     /// </summary>
     void ListenForWork(Action wake) { }
 

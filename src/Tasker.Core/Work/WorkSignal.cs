@@ -4,8 +4,18 @@ namespace Tasker.Core;
 /// Wakes the workers of this process waiting for ready steps. Waiters take <see cref="Next"/> before they look for
 /// work, so a signal raised between looking and waiting is never lost.
 /// </summary>
-public sealed class WorkSignal
+internal sealed class WorkSignal
 {
+    /// <summary>True on a thread while <see cref="RaiseHere"/> runs the waiters on it.</summary>
+    [ThreadStatic] private static bool t_raisingHere;
+
+    /// <summary>
+    /// Whether this thread is running woken waiters for <see cref="RaiseHere"/>: a waiter that finishes without waiting
+    /// again (an error, a cancellation) yields before it returns, so that its caller's code never runs on the raiser's
+    /// thread.
+    /// </summary>
+    public static bool RaisingHere => t_raisingHere;
+
     private TaskCompletionSource _next = new();
 
     /// <summary>1 once <see cref="Next"/> was taken since the last raise that completed it: only then is anyone waiting.</summary>
@@ -22,7 +32,7 @@ public sealed class WorkSignal
         }
     }
 
-    /// <summary>Wakes everyone waiting on the current <see cref="Next"/>; they go on on the thread pool.</summary>
+    /// <summary>Wakes everyone waiting on the current <see cref="Next"/>: they go on on a thread-pool thread, one after the other until each waits again.</summary>
     /// <remarks>
     /// Every step that makes work ready raises (with <c>handle</c>, nobody waits): when nobody took <see cref="Next"/>
     /// since the last raise, a raise changes nothing and allocates nothing. That is safe because a waiter takes
@@ -36,12 +46,26 @@ public sealed class WorkSignal
     }
 
     /// <summary>
-    /// Wakes everyone waiting on the current <see cref="Next"/> on this thread: each goes on until it next waits (a
-    /// waiting worker: until its claim is sent) before this returns. For a thread with nothing else to do, the store's
-    /// listener: a notification's claim then goes out without a hop to another thread, which an idle worker's
-    /// enqueue-to-start latency pays (<see cref="Raise"/> keeps a caller's own work from being held up instead).
+    /// Wakes everyone waiting on the current <see cref="Next"/> on this thread: each goes on until its first wait that
+    /// does not complete at once (a waiting worker: until its claim is sent) before this returns, one after the other.
+    /// For the store's listener, whose thread only reads notifications: a notification's claim then goes out without a
+    /// hop to another thread, which an idle worker's enqueue-to-start latency pays (<see cref="Raise"/> keeps a caller's
+    /// own work from being held up instead). Runs them here only on a thread with no synchronization context (.NET
+    /// posts them to the context otherwise).
     /// </summary>
-    public void RaiseHere() => Take()?.TrySetResult();
+    public void RaiseHere()
+    {
+        if (Take() is not { } next) return;
+        t_raisingHere = true;
+        try
+        {
+            next.TrySetResult();
+        }
+        finally
+        {
+            t_raisingHere = false;
+        }
+    }
 
     /// <summary>The current <see cref="Next"/>'s source, replaced, when anyone took it since the last raise.</summary>
     private TaskCompletionSource? Take() =>

@@ -39,10 +39,14 @@ internal static class TaskInserter
             if (!reader.IsDBNull(1))
             {
                 // The context as jsonb keeps it (keys reordered, duplicates dropped, numbers normalized): what every
-                // read of the task returns, so the creator's answer shows the same. Often it is the text sent already.
+                // read of the task returns, so the creator's answer shows the same. When that is the text sent (JSON
+                // written as jsonb prints it, e.g. Python's json.dumps with its keys in jsonb's order), no parse: the
+                // caller's element is kept, cloned if its document is one the caller may dispose (free otherwise), since
+                // the task stays in this process's cache.
                 var stored = reader.GetString(2);
-                if (!string.Equals(stored, context, StringComparison.Ordinal))
-                    task.Header.Context = JsonValues.Parse(stored, "context");
+                task.Header.Context = string.Equals(stored, context, StringComparison.Ordinal)
+                    ? task.Header.Context.Clone()
+                    : JsonValues.Parse(stored, "context");
                 return (reader.GetGuid(1), true, false);
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Tasker.Core;
 using Tasker.Core.Graph;
@@ -22,7 +23,11 @@ internal sealed record StepDefinition(
 /// </summary>
 internal sealed record TaskShape(string Key, StepDefinition[] Steps, DagShape Graph)
 {
-    /// <summary>Whether <paramref name="task"/>'s steps are defined as these are (field by field; the graph is the caller's).</summary>
+    /// <summary>
+    /// Whether <paramref name="task"/>'s steps are defined as these are, compared as <see cref="Tasks.DefinitionKey"/>
+    /// hashes them (initialization as written, numbers by their bits), so that equal means the same key. The graph is the
+    /// caller's to compare.
+    /// </summary>
     public bool Defines(WorkflowTask task)
     {
         if (task.Steps.Count != Steps.Length) return false;
@@ -30,12 +35,20 @@ internal sealed record TaskShape(string Key, StepDefinition[] Steps, DagShape Gr
         {
             var d = Steps[s.Index];
             if (!string.Equals(d.Name, s.Name, StringComparison.Ordinal) || !string.Equals(d.Handler, s.Handler, StringComparison.Ordinal)
-                || d.Retryable != s.Retryable || d.MaxAttempts != s.MaxAttempts || d.BackoffBaseSeconds != s.BackoffBaseSeconds
-                || d.MaxBackoffSeconds != s.MaxBackoffSeconds || d.TimeoutSeconds != s.TimeoutSeconds)
-                return false;
-            if (d.Initialization is { } a ? s.Initialization is not { } b || !JsonElement.DeepEquals(a, b) : s.Initialization is not null)
+                || d.Retryable != s.Retryable || d.MaxAttempts != s.MaxAttempts || !SameBits(d.BackoffBaseSeconds, s.BackoffBaseSeconds)
+                || !SameBits(d.MaxBackoffSeconds, s.MaxBackoffSeconds) || d.TimeoutSeconds != s.TimeoutSeconds
+                || !SameText(d.Initialization, s.Initialization))
                 return false;
         }
         return true;
+    }
+
+    private static bool SameBits(double? a, double? b) =>
+        a.HasValue == b.HasValue && (!a.HasValue || BitConverter.DoubleToInt64Bits(a.Value) == BitConverter.DoubleToInt64Bits(b!.Value));
+
+    private static bool SameText(JsonElement? a, JsonElement? b)
+    {
+        if (a is not { } x || b is not { } y) return a.HasValue == b.HasValue;
+        return JsonMarshal.GetRawUtf8Value(x).SequenceEqual(JsonMarshal.GetRawUtf8Value(y));
     }
 }

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Tasker.Core;
@@ -176,9 +176,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             {
                 var tasks = new List<WorkflowTask>(s.candidates.Count);
                 var rows = new List<TaskRow>(s.candidates.Count);
-                // The first attempt claims on the rows read above; a retry after a transient error reads the payloads again,
-                // to start from the copies as announced, not as the failed attempt's change left them (a row's task shares
-                // its header).
+                // The first run of this body claims on the rows read above; a run after a transient error reads the payloads
+                // again, to start from the copies as announced, not as the failed run's change left them (a row's task
+                // shares its header). An attempt that failed before the body ran (opening a connection) changed nothing.
                 var retry = s.attempts.Value++ > 0;
                 foreach (var (read, payload) in s.candidates)
                 {

@@ -19,10 +19,17 @@ public sealed class WorkSignalTests
     public async Task A_raise_goes_on_with_the_waiter_on_another_thread()
     {
         var signal = new WorkSignal();
-        var raiser = Environment.CurrentManagedThreadId;
         var woken = Woken(signal.Next);
-        signal.Raise();
-        Assert.NotEqual(raiser, await woken.WaitAsync(TimeSpan.FromSeconds(10)));
+        // On a thread-pool thread, as a completion that made steps ready raises (no synchronization context, so .NET would
+        // run the waiter inline if the raise let it); the raiser then blocks, so the waiter goes on elsewhere or not at all.
+        var (raiser, waiter) = await Task.Run(() =>
+        {
+            signal.Raise();
+            var finished = woken.Wait(TimeSpan.FromSeconds(10));
+            return (Environment.CurrentManagedThreadId, finished ? woken.Result : -1);
+        });
+        Assert.NotEqual(-1, waiter);
+        Assert.NotEqual(raiser, waiter);
     }
 
     [Fact]
@@ -30,8 +37,8 @@ public sealed class WorkSignalTests
     {
         var signal = new WorkSignal();
         var woken = Woken(signal.Next);
-        // On a thread-pool thread, as the store's listener raises: a synchronization context (the test runner's) would
-        // have the waiter posted to it instead.
+        // On a thread-pool thread, as the store's listener raises: under a synchronization context (the test runner's)
+        // .NET queues the waiter instead of running it inline.
         var (raiser, completedOnReturn) = await Task.Run(() =>
         {
             signal.RaiseHere();
