@@ -51,7 +51,7 @@ internal sealed class WorkSignal
     /// For the store's listener, whose thread only reads notifications: a notification's claim then goes out without a
     /// hop to another thread, which an idle worker's enqueue-to-start latency pays (<see cref="Raise"/> keeps a caller's
     /// own work from being held up instead). Runs them here only on a thread with no synchronization context (.NET
-    /// posts them to the context otherwise).
+    /// queues them otherwise).
     /// </summary>
     public void RaiseHere()
     {
