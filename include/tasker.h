@@ -274,6 +274,10 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *                                   instead of two; only when every role that can connect to the database is
  *                                   trusted (LISTEN and NOTIFY need no privilege: such a role could read contexts
  *                                   or send a forged task); on in creators and workers alike
+ *    "durable_claims": false,       PostgreSQL: true makes a write that only claims steps wait for its commit to
+ *                                   reach disk like every other write; false saves a waiting worker that wait (a
+ *                                   claim lost to a database crash is refused at report as a stale claim and the
+ *                                   step runs again, its attempt uncounted)
  *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat

@@ -63,9 +63,10 @@ public sealed class PostgresStore : IStore
         _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
         _templates = new TemplateRepository(_executor, _counters);
         _tasks = new TaskCache(options.TaskCacheSize);
-        _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters);
+        var writer = new TaskWriter(_counters, options.DurableClaims);
+        _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters, writer);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _gates, _counters, Work.WorkChannel.For(options.Schema),
+        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _gates, _counters, writer, Work.WorkChannel.For(options.Schema),
             options.AnnounceCreatedTasks, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)

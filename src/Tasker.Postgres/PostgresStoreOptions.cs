@@ -90,6 +90,18 @@ public sealed class PostgresStoreOptions
     /// </summary>
     public bool AnnounceCreatedTasks { get; init; }
 
+    /// <summary>
+    /// Claims wait for their commit to reach disk, like every other write. Off by default: a write that only claims
+    /// steps (their attempts start; nothing finishes, no lease expires, no operator acts) commits without waiting for
+    /// the WAL flush (<c>synchronous_commit = off</c> for that transaction alone), which a worker waiting for work saves
+    /// on every task it starts. Every other write (a report, a failure, a create, an operator's action) still returns
+    /// only once durable, and its flush carries the claims committed before it. A claim lost to a database crash in the
+    /// moment before the flush is as if its worker's lease had expired at once, except that the attempt does not count:
+    /// the step is ready again, the worker's report is refused as a stale claim (its token is not the step's), and the
+    /// step runs again. Turn it on if a handler must never start on a claim the database could lose.
+    /// </summary>
+    public bool DurableClaims { get; init; }
+
     /// <summary>Shown in <c>pg_stat_activity.application_name</c>.</summary>
     public string ApplicationName { get; init; } = "tasker";
 

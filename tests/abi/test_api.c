@@ -789,6 +789,7 @@ static void test_unstorable_text_and_bad_config(void) {
         {"{\"missing_handler_requeue_seconds\": -1}", "missing_handler_requeue_seconds"},
         {"{\"work_affinity_seconds\": 7200}", "work_affinity_seconds"},
         {"{\"announce_tasks\": \"yes\"}", "announce_tasks"},
+        {"{\"durable_claims\": 1}", "durable_claims"},
     };
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         tasker_engine_t *none = NULL;

@@ -8,7 +8,7 @@ namespace Tasker.Native.Hosting;
 
 /// <summary>
 /// The JSON engine configuration of <c>tasker_engine_open</c> (all fields optional; <c>{}</c> is the memory store):
-/// <c>database_url, schema, pool_size, migrate, announce_tasks, max_attempts, backoff{base_seconds,max_seconds,jitter},
+/// <c>database_url, schema, pool_size, migrate, announce_tasks, durable_claims, max_attempts, backoff{base_seconds,max_seconds,jitter},
 /// lease_seconds, missing_handler_requeue_seconds, work_poll_seconds, work_affinity_seconds, retention{max_finished_tasks, finished_task_days},
 /// event_buffer, clock ("system"|"manual"), random_seed, environment,
 /// telemetry{exporter}, log{level, sink}</c>.
@@ -27,6 +27,8 @@ internal sealed class EngineConfig
     public bool Migrate { get; private init; } = true;
     /// <summary><c>announce_tasks</c>: PostgreSQL: a created task's NOTIFY carries the task (<see cref="PostgresStoreOptions.AnnounceCreatedTasks"/>).</summary>
     public bool AnnounceTasks { get; private init; }
+    /// <summary><c>durable_claims</c>: PostgreSQL: claims wait for the WAL flush too (<see cref="PostgresStoreOptions.DurableClaims"/>).</summary>
+    public bool DurableClaims { get; private init; }
     public bool ManualClock { get; private init; }
     /// <summary><c>telemetry.exporter</c>: "otlp" or "console"; null defers to the OTEL_* environment.</summary>
     public string? TelemetryExporter { get; private init; }
@@ -84,6 +86,7 @@ internal sealed class EngineConfig
                 : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
             AnnounceTasks = Bool(json, "announce_tasks") ?? false,
+            DurableClaims = Bool(json, "durable_claims") ?? false,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),
             Options = options,
@@ -116,6 +119,7 @@ internal sealed class EngineConfig
             FinishedTaskRetention = FinishedTaskRetention,
             MigrateOnOpen = Migrate,
             AnnounceCreatedTasks = AnnounceTasks,
+            DurableClaims = DurableClaims,
             LoggerFactory = Loggers,
         }, CancellationToken.None));
     }

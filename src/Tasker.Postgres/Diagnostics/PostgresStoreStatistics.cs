@@ -16,6 +16,10 @@ namespace Tasker.Postgres;
 /// <param name="AnnouncedClaims">
 /// Tasks a waiting worker claimed in one round trip from the announcement of their creation, without a find.
 /// </param>
+/// <param name="UnflushedClaimWrites">
+/// Write-back statements of claims only, committed without waiting for the WAL flush
+/// (<see cref="PostgresStoreOptions.DurableClaims"/> off, the default).
+/// </param>
 public sealed record PostgresStoreStatistics(
     long Statements,
     long RoundTrips,
@@ -26,7 +30,8 @@ public sealed record PostgresStoreStatistics(
     long StepsExecuted,
     long UnknownCommitsRecovered,
     long WriteStatements = 0,
-    long AnnouncedClaims = 0)
+    long AnnouncedClaims = 0,
+    long UnflushedClaimWrites = 0)
 {
     /// <summary>Statements per executed step attempt; NaN before any step ran.</summary>
     public double StatementsPerExecutedStep => StepsExecuted == 0 ? double.NaN : (double)Statements / StepsExecuted;
@@ -38,5 +43,5 @@ public sealed record PostgresStoreStatistics(
         Statements - earlier.Statements, RoundTrips - earlier.RoundTrips, Updates - earlier.Updates, Conflicts - earlier.Conflicts,
         LockedUpdates - earlier.LockedUpdates, Retries - earlier.Retries, StepsExecuted - earlier.StepsExecuted,
         UnknownCommitsRecovered - earlier.UnknownCommitsRecovered, WriteStatements - earlier.WriteStatements,
-        AnnouncedClaims - earlier.AnnouncedClaims);
+        AnnouncedClaims - earlier.AnnouncedClaims, UnflushedClaimWrites - earlier.UnflushedClaimWrites);
 }

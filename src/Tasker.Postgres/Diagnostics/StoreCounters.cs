@@ -16,6 +16,7 @@ internal sealed class StoreCounters
     private long _unknownCommitsRecovered;
     private long _writeStatements;
     private long _announcedClaims;
+    private long _unflushedClaimWrites;
 
     /// <summary>One network round trip carrying <paramref name="statements"/> SQL statements.</summary>
     public void RoundTrip(int statements)
@@ -35,10 +36,11 @@ internal sealed class StoreCounters
     public void UnknownCommitRecovered() => Interlocked.Increment(ref _unknownCommitsRecovered);
     public void WriteStatement() => Interlocked.Increment(ref _writeStatements);
     public void AnnouncedClaim(int tasks) => Interlocked.Add(ref _announcedClaims, tasks);
+    public void UnflushedClaimWrite() => Interlocked.Increment(ref _unflushedClaimWrites);
 
     public PostgresStoreStatistics Snapshot() => new(
         Interlocked.Read(ref _statements), Interlocked.Read(ref _roundTrips), Interlocked.Read(ref _updates),
         Interlocked.Read(ref _conflicts), Interlocked.Read(ref _lockedUpdates), Interlocked.Read(ref _retries),
         Interlocked.Read(ref _stepsExecuted), Interlocked.Read(ref _unknownCommitsRecovered), Interlocked.Read(ref _writeStatements),
-        Interlocked.Read(ref _announcedClaims));
+        Interlocked.Read(ref _announcedClaims), Interlocked.Read(ref _unflushedClaimWrites));
 }

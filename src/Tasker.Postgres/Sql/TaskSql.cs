@@ -159,6 +159,19 @@ internal static class TaskSql
         ), {WriteSteps}
               AND w.task_uuid = ANY ($1::uuid[])
         ), {WriteTransitions}
+        {Written}
+        """;
+
+    /// <summary><see cref="Write"/> of claims only, committed without waiting for the WAL flush (<see cref="WrittenUnflushed"/>).</summary>
+    public const string WriteClaims = $"""
+        WITH {WriteLock}, t AS (
+            {WriteHeader}
+              AND k.task_uuid = ANY ($1::uuid[]) AND (SELECT count(*) FROM lk) >= 0
+            RETURNING k.task_uuid
+        ), {WriteSteps}
+              AND w.task_uuid = ANY ($1::uuid[])
+        ), {WriteTransitions}
+        {WrittenUnflushed}
         """;
 
     /// <summary>
@@ -176,6 +189,19 @@ internal static class TaskSql
         ), {WriteSteps}
               AND w.task_uuid = ($1::uuid[])[1]
         ), {WriteTransitions}
+        {Written}
+        """;
+
+    /// <summary><see cref="WriteOne"/> of a claim, committed without waiting for the WAL flush (<see cref="WrittenUnflushed"/>).</summary>
+    public const string WriteOneClaim = $"""
+        WITH t AS (
+            {WriteHeader}
+              AND k.task_uuid = ($1::uuid[])[1]
+            RETURNING k.task_uuid
+        ), {WriteSteps}
+              AND w.task_uuid = ($1::uuid[])[1]
+        ), {WriteTransitions}
+        {WrittenUnflushed}
         """;
 
     private const string WriteLock = """
@@ -228,7 +254,21 @@ internal static class TaskSql
                 AS u(transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NOT NULL AND u.task_uuid = ANY ((SELECT array_agg(task_uuid) FROM t)::uuid[])
         )
-        SELECT task_uuid FROM t
+        """;
+
+    /// <summary>The answer of a write: the uuids of the tasks written.</summary>
+    private const string Written = "SELECT task_uuid FROM t";
+
+    /// <summary>
+    /// The answer of a write of claims only, which also sets <c>synchronous_commit</c> off for the statement's own
+    /// transaction (<c>set_config(..., true)</c>: PostgreSQL reads the setting when it commits and resets it after), so
+    /// that the commit returns before its WAL reaches disk (<see cref="PostgresStoreOptions.DurableClaims"/>). Inside an
+    /// explicit transaction it holds until that transaction's <c>COMMIT</c>. Nothing else on the connection is affected.
+    /// The write's other parts run whether or not anything reads them; this one runs once per task written (none
+    /// written: nothing to flush either).
+    /// </summary>
+    internal const string WrittenUnflushed = """
+        SELECT t.task_uuid FROM t CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
         """;
 
     /// <summary>

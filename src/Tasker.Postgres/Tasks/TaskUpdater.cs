@@ -32,14 +32,15 @@ namespace Tasker.Postgres.Tasks;
 /// recorded once and its caller is told it succeeded.
 /// </para>
 /// </summary>
-internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes, TaskCache cache, StoreCounters counters)
+internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes, TaskCache cache, StoreCounters counters, TaskWriter writer)
 {
-    private readonly WriteBatcher _batcher = new(counters);
+    private readonly WriteBatcher _batcher = new(writer);
 
     /// <summary>Test seam: writes queued behind the batch statement on the wire.</summary>
     internal int QueuedWrites => _batcher.Queued;
     private readonly TaskShapeCache _shapes = shapes;
     private readonly StoreCounters _counters = counters;
+    private readonly TaskWriter _writer = writer;
 
     private enum Mode { Cached, Fresh, Locked }
 
@@ -154,7 +155,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                 }
                 else
                 {
-                    written = (await TaskWriter.WriteAsync(connection, transaction, [write], _counters, cancellationToken).ConfigureAwait(false)).Count == 1;
+                    written = (await _writer.WriteAsync(connection, transaction, [write], cancellationToken).ConfigureAwait(false)).Count == 1;
                     if (written)
                     {
                         _counters.RoundTrip(1);

@@ -6,21 +6,21 @@ namespace Tasker.Postgres.Tasks;
 /// <summary>
 /// Writes back changes of one or more tasks — per task the header, only the steps the change marked dirty, and its
 /// new transitions — as the single compare-and-set statement <see cref="TaskSql.Write"/> (<see cref="TaskSql.WriteOne"/>
-/// for one task).
+/// for one task). A write of claims only commits without waiting for the WAL flush unless
+/// <paramref name="durableClaims"/> (<see cref="PostgresStoreOptions.DurableClaims"/>).
 /// </summary>
-internal static class TaskWriter
+internal sealed class TaskWriter(StoreCounters counters, bool durableClaims)
 {
     /// <summary>
     /// The uuids of the tasks written. A task missing from the answer was not written at all: its row_version is no
     /// longer the one its change was computed on (another writer moved it on since).
     /// </summary>
-    public static async ValueTask<HashSet<Guid>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
-        IReadOnlyList<TaskWrite> writes, StoreCounters counters, CancellationToken cancellationToken)
+    public async ValueTask<HashSet<Guid>> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        IReadOnlyList<TaskWrite> writes, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Statement(writes), connection, transaction);
         new WriteColumns(writes).AddParameters(command.Parameters);
         counters.RoundTrip(1);
-        counters.WriteStatement();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await WrittenAsync(reader, writes.Count, cancellationToken).ConfigureAwait(false);
     }
@@ -29,8 +29,8 @@ internal static class TaskWriter
     /// <see cref="WriteAsync"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a plain <c>BEGIN</c>
     /// (no <see cref="NpgsqlTransaction"/>) that holds every row it writes (a work claim's).
     /// </summary>
-    public static async ValueTask<HashSet<Guid>> WriteAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes,
-        StoreCounters counters, CancellationToken cancellationToken)
+    public async ValueTask<HashSet<Guid>> WriteAndCommitAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes,
+        CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
         var write = new NpgsqlBatchCommand(Statement(writes));
@@ -38,14 +38,32 @@ internal static class TaskWriter
         batch.BatchCommands.Add(write);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         counters.RoundTrip(1);
-        counters.WriteStatement();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var written = await WrittenAsync(reader, writes.Count, cancellationToken).ConfigureAwait(false);
         while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false)) { }
         return written;
     }
 
-    private static string Statement(IReadOnlyList<TaskWrite> writes) => writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write;
+    /// <summary>
+    /// The statement for these writes, counted. Claims only (each write's <see cref="TransitionRows.ClaimsOnly"/>): the
+    /// unflushed variant, since a claim lost to a database crash costs nothing its fencing does not already cover (the
+    /// step is claimable again, its worker's report is refused as a stale claim) while its flush is a third of a waiting
+    /// worker's time from a task's creation to its start. Every other write is flushed before it returns.
+    /// </summary>
+    private string Statement(IReadOnlyList<TaskWrite> writes)
+    {
+        counters.WriteStatement();
+        if (durableClaims || !AllClaims(writes)) return writes.Count == 1 ? TaskSql.WriteOne : TaskSql.Write;
+        counters.UnflushedClaimWrite();
+        return writes.Count == 1 ? TaskSql.WriteOneClaim : TaskSql.WriteClaims;
+    }
+
+    private static bool AllClaims(IReadOnlyList<TaskWrite> writes)
+    {
+        for (var i = 0; i < writes.Count; i++)
+            if (!writes[i].Transitions.ClaimsOnly) return false;
+        return true;
+    }
 
     private static async ValueTask<HashSet<Guid>> WrittenAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
     {

@@ -26,6 +26,8 @@ internal sealed class TransitionRows
         var n = transitions.Count;
         (_uuid, _step, _ordinal, _from, _to, _reason, _actor, _attempt, _at) =
             (new Guid[n], new Guid?[n], new int[n], new string?[n], new string?[n], new string?[n], new string?[n], new int?[n], new DateTime?[n]);
+        var claims = 0;
+        var other = false;
         for (var i = 0; i < n; i++)
         {
             var t = transitions[i];
@@ -40,8 +42,18 @@ internal sealed class TransitionRows
             _at[i] = t.At.UtcDateTime;
             if (t.StepUuid is not null && t.From == "in_progress" && t.To is "complete" or "waiting_for_retry" or "error" && t.Reason != "lease expired")
                 ExecutedSteps++;
+            if (t.StepUuid is not null && t.To == "in_progress" && t.From is "pending" or "waiting_for_retry") claims++;
+            else if (t.StepUuid is not null || t.From != "pending" || t.To != "in_progress") other = true;
         }
+        ClaimsOnly = claims > 0 && !other;
     }
+
+    /// <summary>
+    /// The change claims steps and does nothing else: each step transition starts an attempt (pending or waiting for a
+    /// retry to in progress), and the only task transition, if any, is its start (pending to in progress). No outcome,
+    /// no finalization, no lease expiry, no operator action.
+    /// </summary>
+    public bool ClaimsOnly { get; }
 
     /// <summary>
     /// The key (ordinal) and uuid of the first transition row, if any: proof of the write's commit when its reply was

@@ -17,7 +17,7 @@ namespace Tasker.Postgres.Tasks;
 /// second goes in the next one, where its compare-and-set sees the first).
 /// </para>
 /// </summary>
-internal sealed class WriteBatcher(StoreCounters counters)
+internal sealed class WriteBatcher(TaskWriter writer)
 {
     /// <summary>At most this many task writes per statement: bounds a statement's size and each caller's wait.</summary>
     public const int MaxBatch = 128;
@@ -61,7 +61,7 @@ internal sealed class WriteBatcher(StoreCounters counters)
         if (outcome.Error is { } error)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         if (outcome.Alone)
-            return (await TaskWriter.WriteAsync(connection, null, [write], counters, CancellationToken.None).ConfigureAwait(false)).Count == 1;
+            return (await writer.WriteAsync(connection, null, [write], CancellationToken.None).ConfigureAwait(false)).Count == 1;
         return outcome.Written;
     }
 
@@ -74,7 +74,7 @@ internal sealed class WriteBatcher(StoreCounters counters)
         try
         {
             // Not the leader's token: the statement carries other callers' writes. The command timeout bounds it.
-            var written = await TaskWriter.WriteAsync(connection, null, batch.ConvertAll(m => m.Write), counters, CancellationToken.None).ConfigureAwait(false);
+            var written = await writer.WriteAsync(connection, null, batch.ConvertAll(m => m.Write), CancellationToken.None).ConfigureAwait(false);
             foreach (var m in batch)
                 m.Outcome = new Outcome(written.Contains(m.Write.Task.Uuid), null, false);
         }

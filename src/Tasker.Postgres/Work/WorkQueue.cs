@@ -14,7 +14,7 @@ namespace Tasker.Postgres.Work;
 /// after a failure). A lost notification only delays a worker until its next poll.
 /// </summary>
 internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
-    StoreCounters counters, string channel, bool announcedTasks, ILogger log) : IAsyncDisposable
+    StoreCounters counters, TaskWriter writer, string channel, bool announcedTasks, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
 
@@ -54,6 +54,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// <summary>Test seam: runs after each work claim's find and lock, before its change (lets a test let go of a lock).</summary>
     internal Action? AfterFind { get; set; }
     private readonly StoreCounters _counters = counters;
+    private readonly TaskWriter _writer = writer;
 
     /// <summary>
     /// One transaction: find the ready tasks and lock those no worker is running a step of
@@ -112,7 +113,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 s.change(tasks);
 
                 var writes = WritesOf(tasks, rows);
-                var written = writes.Count == 0 ? [] : await TaskWriter.WriteAndCommitAsync(connection, writes, self._counters, token).ConfigureAwait(false);
+                var written = writes.Count == 0 ? [] : await self._writer.WriteAndCommitAsync(connection, writes, token).ConfigureAwait(false);
                 if (writes.Count == 0)
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
                 done = true;
@@ -197,7 +198,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 s.change(tasks);
                 var writes = WritesOf(tasks, rows);
                 if (writes.Count == 0) return null;
-                var written = await TaskWriter.WriteAsync(connection, null, writes, self._counters, token).ConfigureAwait(false);
+                var written = await self._writer.WriteAsync(connection, null, writes, token).ConfigureAwait(false);
                 var notPersisted = new HashSet<Guid>();
                 foreach (var write in writes)
                 {

@@ -1,0 +1,116 @@
+using Npgsql;
+using Tasker.Core;
+using Tasker.Postgres.Sql;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>
+/// A write that only claims steps commits without waiting for the WAL flush (<see cref="PostgresStoreOptions.DurableClaims"/>
+/// off, the default); every other write returns only once durable, and so do claims with the option on.
+/// </summary>
+public sealed class ClaimDurabilityTests : PostgresTest
+{
+    private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+    private static readonly HashSet<string> Handlers = new(StringComparer.Ordinal) { "only_handler" };
+
+    private static PostgresStoreOptions DurableClaims(PostgresStoreOptions o) => new()
+    {
+        ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, DurableClaims = true,
+    };
+
+    [PostgresFact]
+    public async Task A_claim_of_a_task_commits_without_waiting_for_the_flush()
+    {
+        var (engine, store) = await EngineAsync();
+        var task = await CreatedAsync(engine);
+        var before = store.Statistics;
+
+        var claim = Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(WorkerId: "w"))).Claims);
+
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 1L), (cost.WriteStatements, cost.UnflushedClaimWrites));
+        Assert.Equal(claim.ClaimToken, await TestSql.ScalarAsync<string>(Schema, "SELECT claim_token FROM tasker_workflow_steps WHERE task_uuid = $1", task));
+    }
+
+    [PostgresFact]
+    public async Task A_work_claim_across_tasks_commits_without_waiting_for_the_flush()
+    {
+        var (engine, store) = await EngineAsync();
+        await CreatedAsync(engine);
+        var before = store.Statistics;
+
+        Assert.Single(await engine.ClaimWorkAsync(new WorkClaimOptions(Handlers, WorkerId: "w")));
+
+        Assert.Equal(1L, store.Statistics.Since(before).UnflushedClaimWrites);
+    }
+
+    [PostgresFact]
+    public async Task A_report_waits_for_the_flush()
+    {
+        var (engine, store) = await EngineAsync();
+        var task = await CreatedAsync(engine);
+        var claim = Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(WorkerId: "w"))).Claims);
+        var before = store.Statistics;
+
+        var outcome = await engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
+
+        Assert.Equal(TaskState.Complete, outcome.TaskState);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 0L), (cost.WriteStatements, cost.UnflushedClaimWrites));
+    }
+
+    [PostgresFact]
+    public async Task With_durable_claims_a_claim_waits_for_the_flush()
+    {
+        var (engine, store) = await EngineAsync(configure: DurableClaims);
+        var task = await CreatedAsync(engine);
+        var before = store.Statistics;
+
+        Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(WorkerId: "w"))).Claims);
+
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 0L), (cost.WriteStatements, cost.UnflushedClaimWrites));
+    }
+
+    [PostgresFact]
+    public async Task The_unflushed_answer_turns_the_flush_off_for_its_own_transaction_only()
+    {
+        await using var connection = await TestSql.OpenAsync(Schema);
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand($"WITH t AS (SELECT gen_random_uuid() AS task_uuid) {TaskSql.WrittenUnflushed}", connection, transaction))
+            Assert.IsType<Guid>(await write.ExecuteScalarAsync());
+
+        Assert.Equal("off", await SynchronousCommitAsync(connection, transaction));
+        await transaction.CommitAsync();
+        Assert.Equal("on", await SynchronousCommitAsync(connection, null));
+    }
+
+    [PostgresFact]
+    public async Task A_claim_leaves_its_pooled_connection_flushing_later_commits()
+    {
+        var (engine, store) = await EngineAsync(configure: o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, MaxPoolSize = 1,
+        });
+        var task = await CreatedAsync(engine);
+        Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(WorkerId: "w"))).Claims);
+
+        var setting = await store.Executor.RunAsync("test", 0, static (connection, _, _) => SynchronousCommitAsync(connection, null), CancellationToken.None);
+
+        Assert.Equal("on", setting);
+    }
+
+    private static async ValueTask<string> SynchronousCommitAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        await using var show = new NpgsqlCommand("SHOW synchronous_commit", connection, transaction);
+        return (string)(await show.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<Guid> CreatedAsync(TaskerEngine engine)
+    {
+        await engine.RegisterTemplateAsync(One);
+        return await CreateAsync(engine, One);
+    }
+}
