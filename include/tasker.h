@@ -277,7 +277,8 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "durable_claims": false,       PostgreSQL: true makes a write that only claims steps wait for its commit to
  *                                   reach disk like every other write; false saves a waiting worker that wait (a
  *                                   claim lost to a database crash is refused at report as a stale claim and the
- *                                   step runs again, its attempt uncounted)
+ *                                   step runs again, its attempt uncounted; only from synchronous_commit = on
+ *                                   without a synchronous standby)
  *    "max_attempts": 3,             attempts per step when its template does not say
  *    "backoff": {"base_seconds": 1, "max_seconds": 300, "jitter": 0.1},
  *    "lease_seconds": 300,          how long a claim lasts without a heartbeat

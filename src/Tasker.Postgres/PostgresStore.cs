@@ -203,7 +203,7 @@ public sealed class PostgresStore : IStore
             // The engine does not touch the instance again: it becomes this process's committed copy (the first
             // claim then needs no load), and its shape is known without a query.
             _shapes.Remember(key, task);
-            _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions));
+            _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions, WriteUuid: null));
         }
         return (created.TaskUuid, created.Created);
     }

@@ -97,8 +97,11 @@ public sealed class PostgresStoreOptions
     /// on every task it starts. Every other write (a report, a failure, a create, an operator's action) still returns
     /// only once durable, and its flush carries the claims committed before it. A claim lost to a database crash in the
     /// moment before the flush is as if its worker's lease had expired at once, except that the attempt does not count:
-    /// the step is ready again, the worker's report is refused as a stale claim (its token is not the step's), and the
-    /// step runs again. Turn it on if a handler must never start on a claim the database could lose.
+    /// the step is ready again (another worker may start it while the first still runs it), the first worker's report
+    /// and heartbeats are refused as a stale claim (every write checks the row's write stamp as well as its version),
+    /// and the step's start events come again. Only from PostgreSQL's default (<c>synchronous_commit = on</c>, no
+    /// synchronous standby): a stricter setting is left alone. Turn it on if a handler must never start on a claim the
+    /// database could lose.
     /// </summary>
     public bool DurableClaims { get; init; }
 

@@ -148,7 +148,9 @@ internal static class TaskSql
     /// $1–$7: task uuid, expected row_version, state, updated_at, finished_at, transition_count, write stamp.
     /// $8–$20: each dirty step's task and step uuid and mutable columns. $21–$30: each transition's uuid, task, step
     /// (NULL for a task transition), ordinal, from, to, reason, actor, attempt, time. $31: each task's claimable_at
-    /// (with the header columns; numbered last because it came last, in migration 10).
+    /// (with the header columns; numbered last because it came last, in migration 10). $32: the write stamp
+    /// (<c>last_write_uuid</c>) each change was computed on, checked with the row version: an unflushed claim the
+    /// database lost in a crash leaves the row version to be reached again by another write, never its stamp.
     /// </para>
     /// </summary>
     public const string Write = $"""
@@ -217,9 +219,9 @@ internal static class TaskSql
             SET state = u.state, updated_at = u.updated_at, finished_at = u.finished_at, transition_count = u.transition_count,
                 last_write_uuid = u.write_uuid, row_version = k.row_version + 1, claimable_at = u.claimable_at
             FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::uuid[],
-                        $31::timestamptz[])
-                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid, claimable_at)
-            WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version
+                        $31::timestamptz[], $32::uuid[])
+                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid, claimable_at, based_on_write)
+            WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version AND k.last_write_uuid IS NOT DISTINCT FROM u.based_on_write
         """;
 
     /// <summary>The dirty steps' update, open for a restriction of the steps to the written tasks' (by index).</summary>
@@ -264,11 +266,18 @@ internal static class TaskSql
     /// transaction (<c>set_config(..., true)</c>: PostgreSQL reads the setting when it commits and resets it after), so
     /// that the commit returns before its WAL reaches disk (<see cref="PostgresStoreOptions.DurableClaims"/>). Inside an
     /// explicit transaction it holds until that transaction's <c>COMMIT</c>. Nothing else on the connection is affected.
-    /// The write's other parts run whether or not anything reads them; this one runs once per task written (none
-    /// written: nothing to flush either).
+    /// Only from PostgreSQL's default, <c>on</c> with no synchronous standby: a setting that asks for more (a standby's
+    /// confirmation, <c>local</c>, set for the server, the role or the database) is left as it is. The write's other
+    /// parts run whether or not anything reads them; this one runs for each task written (none written: nothing to
+    /// flush either), and the filter on its value keeps the planner from dropping it.
     /// </summary>
     internal const string WrittenUnflushed = """
-        SELECT t.task_uuid FROM t CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
+        SELECT t.task_uuid
+        FROM t CROSS JOIN (
+            SELECT set_config('synchronous_commit',
+                CASE WHEN current_setting('synchronous_commit') = 'on' AND current_setting('synchronous_standby_names') = ''
+                     THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS setting) AS unflushed
+        WHERE unflushed.setting IS NOT NULL
         """;
 
     /// <summary>

@@ -3,14 +3,18 @@ using Tasker.Core;
 
 namespace Tasker.Postgres.Tasks;
 
-/// <summary>A task as this process last committed it, with the row version that commit produced.</summary>
-internal sealed record CachedTask(WorkflowTask Task, long RowVersion, int TransitionCount);
+/// <summary>
+/// A task as this process last committed it, with the row version and the write stamp (<c>last_write_uuid</c>, null
+/// until the first write after the create) that commit produced.
+/// </summary>
+internal sealed record CachedTask(WorkflowTask Task, long RowVersion, int TransitionCount, Guid? WriteUuid);
 
 /// <summary>
 /// The aggregates this process wrote last, so the next change to the same task (typically: claim, then complete,
 /// then claim the next steps) can skip the load and go straight to the compare-and-set write — one statement per
 /// change instead of two. Correctness never depends on the cache: a write based on a stale entry fails its
-/// row_version check and the change is re-run on freshly loaded state; an entry is taken out while in use, so two
+/// row_version and write stamp check and the change is re-run on freshly loaded state (the stamp, for a copy of a
+/// commit the database lost in a crash whose row version a later write reached again: an unflushed claim's); an entry is taken out while in use, so two
 /// threads never share an aggregate; and only outcomes proven current (by a successful write) are ever returned
 /// from a cached aggregate (see <see cref="TaskUpdater"/>).
 /// </summary>

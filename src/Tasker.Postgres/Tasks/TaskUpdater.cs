@@ -86,10 +86,11 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
 
             WorkflowTask task;
             long rowVersion;
+            Guid? basedOnWrite;
             int transitionCount;
             if (mode == Mode.Cached && cache.TryTake(attempts.TaskUuid, out var cached))
             {
-                (task, rowVersion, transitionCount) = (cached.Task, cached.RowVersion, cached.TransitionCount);
+                (task, rowVersion, basedOnWrite, transitionCount) = (cached.Task, cached.RowVersion, cached.WriteUuid, cached.TransitionCount);
             }
             else
             {
@@ -112,7 +113,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                     }
                 }
                 var shape = await _shapes.GetAsync(connection, row.DefinitionKey, attempts.TaskUuid, cancellationToken).ConfigureAwait(false);
-                (task, rowVersion, transitionCount) = (row.Build(shape), row.RowVersion, row.TransitionCount);
+                (task, rowVersion, basedOnWrite, transitionCount) = (row.Build(shape), row.RowVersion, row.LastWriteUuid, row.TransitionCount);
             }
 
             T result;
@@ -140,11 +141,11 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 Finish(attempts, task);
-                cache.Put(new CachedTask(task, rowVersion, transitionCount));
+                cache.Put(new CachedTask(task, rowVersion, transitionCount, basedOnWrite));
                 return result;
             }
 
-            var write = new TaskWrite(task, rowVersion, transitionCount, new TransitionRows(task.NewTransitions, transitionCount + 1), Guid.CreateVersion7());
+            var write = new TaskWrite(task, rowVersion, basedOnWrite, transitionCount, new TransitionRows(task.NewTransitions, transitionCount + 1), Guid.CreateVersion7());
             bool written;
             BeforeWrite?.Invoke(attempts.TaskUuid);
             try
@@ -185,7 +186,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             _counters.StepsExecuted(write.Transitions.ExecutedSteps);
             var committedTransitions = transitionCount + task.NewTransitions.Count;
             Finish(attempts, task);
-            cache.Put(new CachedTask(task, rowVersion + 1, committedTransitions));
+            cache.Put(new CachedTask(task, rowVersion + 1, committedTransitions, write.WriteUuid));
             return result;
         }
     }

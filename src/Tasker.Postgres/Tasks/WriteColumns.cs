@@ -18,6 +18,7 @@ internal sealed class WriteColumns
     private readonly List<DateTime?> _taskFinishedAt = [];
     private readonly List<int> _transitionCount = [];
     private readonly List<Guid> _writeUuid = [];
+    private readonly List<Guid?> _basedOnWrite = [];
     private readonly List<DateTime?> _claimableAt = [];
 
     // Dirty steps: their mutable columns.
@@ -63,6 +64,7 @@ internal sealed class WriteColumns
         _taskFinishedAt.Add(Parameters.Utc(h.FinishedAt));
         _transitionCount.Add(write.TransitionCount + task.NewTransitions.Count);
         _writeUuid.Add(write.WriteUuid);
+        _basedOnWrite.Add(write.BasedOnWrite);
         _claimableAt.Add(Parameters.Utc(task.ClaimableAt()));
 
         foreach (var index in task.DirtySteps)
@@ -101,7 +103,7 @@ internal sealed class WriteColumns
         _at.Add(at);
     }
 
-    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, $31 the headers' claimable_at, in <see cref="TaskSql.Write"/>'s order.</summary>
+    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, $31 the headers' claimable_at, $32 the write stamps they were computed on, in <see cref="TaskSql.Write"/>'s order.</summary>
     public void AddParameters(NpgsqlParameterCollection p)
     {
         p.Add(Parameters.Array(_taskUuid.ToArray()));
@@ -138,5 +140,6 @@ internal sealed class WriteColumns
         p.Add(Parameters.TimestampArray(_at.ToArray()));
 
         p.Add(Parameters.TimestampArray(_claimableAt.ToArray()));
+        p.Add(Parameters.UuidArray(_basedOnWrite.ToArray()));
     }
 }

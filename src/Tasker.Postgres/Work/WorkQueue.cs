@@ -235,7 +235,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         {
             var task = tasks[i];
             if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
-            writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].TransitionCount,
+            writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].LastWriteUuid, rows[i].TransitionCount,
                 new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
         }
         return writes;
@@ -284,7 +284,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             {
                 write.Task.AcceptChanges();
                 // Its worker's report comes next: that change then needs no load.
-                cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions));
+                cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions, write.WriteUuid));
             }
         }
     }
@@ -334,7 +334,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         foreach (var row in busyRows)
         {
             var shape = await _shapes.GetAsync(connection, row.DefinitionKey, row.TaskUuid, cancellationToken).ConfigureAwait(false);
-            _cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount));
+            _cache.Offer(new CachedTask(row.Build(shape), row.RowVersion, row.TransitionCount, row.LastWriteUuid));
             busy.Add(row.TaskUuid);
         }
         return (rows, busy, passed, heldBackUntil);

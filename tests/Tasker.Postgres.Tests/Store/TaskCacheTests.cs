@@ -21,8 +21,8 @@ public sealed class TaskCacheTests
 
         for (var i = 0; i < 1_000; i++)
         {
-            cache.Put(new CachedTask(NewTask(), 0, 1));
-            cache.Offer(new CachedTask(NewTask(), 0, 1));
+            cache.Put(new CachedTask(NewTask(), 0, 1, null));
+            cache.Offer(new CachedTask(NewTask(), 0, 1, null));
         }
 
         Assert.InRange(cache.Count, 1, 100);
@@ -33,14 +33,14 @@ public sealed class TaskCacheTests
     {
         var cache = new TaskCache(capacity: 100);
         var task = NewTask();
-        cache.Put(new CachedTask(task, RowVersion: 5, TransitionCount: 1));
+        cache.Put(new CachedTask(task, RowVersion: 5, TransitionCount: 1, WriteUuid: null));
 
-        cache.Offer(new CachedTask(task, RowVersion: 4, TransitionCount: 1));
+        cache.Offer(new CachedTask(task, RowVersion: 4, TransitionCount: 1, WriteUuid: null));
         Assert.True(cache.TryTake(task.Uuid, out var kept));
         Assert.Equal(5, kept.RowVersion);
 
         cache.Put(kept);
-        cache.Offer(new CachedTask(task, RowVersion: 6, TransitionCount: 2));
+        cache.Offer(new CachedTask(task, RowVersion: 6, TransitionCount: 2, WriteUuid: null));
         Assert.True(cache.TryTake(task.Uuid, out var newer));
         Assert.Equal(6, newer.RowVersion);
     }
@@ -50,7 +50,7 @@ public sealed class TaskCacheTests
     {
         var cache = new TaskCache(capacity: 100);
         var task = NewTask();
-        cache.Put(new CachedTask(task, 0, 1));
+        cache.Put(new CachedTask(task, 0, 1, null));
 
         Assert.True(cache.TryTake(task.Uuid, out _));
         Assert.False(cache.TryTake(task.Uuid, out _));
