@@ -63,6 +63,21 @@ public sealed class AnnouncedClaimTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task An_announced_claim_commits_without_waiting_for_the_flush()
+    {
+        var (creator, _) = await EngineAsync(configure: Announcing);
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var (waiting, _) = await WaitingClaimAsync(worker, store);
+        var before = store.Statistics;
+
+        await CreateAsync(creator, One);
+
+        Assert.Single(await waiting);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 1L), (cost.AnnouncedClaims, cost.UnflushedClaimWrites));
+    }
+
+    [PostgresFact]
     public async Task Two_waiting_workers_race_for_one_announced_task_and_one_claims_it()
     {
         var (creator, _) = await EngineAsync(configure: Announcing);

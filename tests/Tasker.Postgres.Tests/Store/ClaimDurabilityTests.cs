@@ -13,6 +13,7 @@ namespace Tasker.Postgres.Tests.Store;
 public sealed class ClaimDurabilityTests : PostgresTest
 {
     private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+    private static readonly string Chain = PgWorkflows.Yaml("chain", ("a", []), ("b", ["a"]));
     private static readonly HashSet<string> Handlers = new(StringComparer.Ordinal) { "only_handler" };
 
     private static PostgresStoreOptions DurableClaims(PostgresStoreOptions o) => new()
@@ -57,6 +58,23 @@ public sealed class ClaimDurabilityTests : PostgresTest
         var outcome = await engine.CompleteStepAsync(task, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
 
         Assert.Equal(TaskState.Complete, outcome.TaskState);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 0L), (cost.WriteStatements, cost.UnflushedClaimWrites));
+    }
+
+    [PostgresFact]
+    public async Task A_report_that_claims_the_next_step_waits_for_the_flush()
+    {
+        var (engine, store) = await EngineAsync();
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+        var first = Assert.Single((await engine.ClaimStepsAsync(task, new ClaimOptions(WorkerId: "w"))).Claims);
+        var before = store.Statistics;
+
+        var next = await engine.CompleteAndClaimAsync(task, first.StepUuid, first.ClaimToken, JsonValues.EmptyObject, null, null,
+            new ClaimOptions(MaxSteps: 8, WorkerId: "w"));
+
+        Assert.Equal("b", Assert.Single(next.Claims).StepName);
         var cost = store.Statistics.Since(before);
         Assert.Equal((1L, 0L), (cost.WriteStatements, cost.UnflushedClaimWrites));
     }
