@@ -154,18 +154,18 @@ internal static class TaskSql
     /// </para>
     /// </summary>
     public const string Write = $"""
-        WITH {WriteLock}, t AS (
-            {WriteHeader}
-              AND k.task_uuid = ANY ($1::uuid[]) AND (SELECT count(*) FROM lk) >= 0
-            RETURNING k.task_uuid
-        ), {WriteSteps}
-              AND w.task_uuid = ANY ($1::uuid[])
-        ), {WriteTransitions}
+        {WriteTasks}
         {Written}
         """;
 
     /// <summary><see cref="Write"/> of claims only, committed without waiting for the WAL flush (<see cref="WrittenUnflushed"/>).</summary>
     public const string WriteClaims = $"""
+        {WriteTasks}
+        {WrittenUnflushed}
+        """;
+
+    /// <summary><see cref="Write"/> without its answer.</summary>
+    private const string WriteTasks = $"""
         WITH {WriteLock}, t AS (
             {WriteHeader}
               AND k.task_uuid = ANY ($1::uuid[]) AND (SELECT count(*) FROM lk) >= 0
@@ -173,7 +173,6 @@ internal static class TaskSql
         ), {WriteSteps}
               AND w.task_uuid = ANY ($1::uuid[])
         ), {WriteTransitions}
-        {WrittenUnflushed}
         """;
 
     /// <summary>
@@ -184,18 +183,18 @@ internal static class TaskSql
     /// the whole table cost a third of the statement (0.25 of 0.37 ms on 400 tasks).
     /// </summary>
     public const string WriteOne = $"""
-        WITH t AS (
-            {WriteHeader}
-              AND k.task_uuid = ($1::uuid[])[1]
-            RETURNING k.task_uuid
-        ), {WriteSteps}
-              AND w.task_uuid = ($1::uuid[])[1]
-        ), {WriteTransitions}
+        {WriteOneTask}
         {Written}
         """;
 
     /// <summary><see cref="WriteOne"/> of a claim, committed without waiting for the WAL flush (<see cref="WrittenUnflushed"/>).</summary>
     public const string WriteOneClaim = $"""
+        {WriteOneTask}
+        {WrittenUnflushed}
+        """;
+
+    /// <summary><see cref="WriteOne"/> without its answer.</summary>
+    private const string WriteOneTask = $"""
         WITH t AS (
             {WriteHeader}
               AND k.task_uuid = ($1::uuid[])[1]
@@ -203,7 +202,6 @@ internal static class TaskSql
         ), {WriteSteps}
               AND w.task_uuid = ($1::uuid[])[1]
         ), {WriteTransitions}
-        {WrittenUnflushed}
         """;
 
     private const string WriteLock = """
