@@ -47,8 +47,9 @@ internal sealed class TaskWriter(StoreCounters counters, bool durableClaims)
     /// <summary>
     /// The statement for these writes, counted. Claims only (each write's <see cref="TransitionRows.ClaimsOnly"/>): the
     /// unflushed variant, since a claim lost to a database crash costs nothing its fencing does not already cover (the
-    /// step is claimable again, its worker's report is refused as a stale claim) while its flush is a third of a waiting
-    /// worker's time from a task's creation to its start. Every other write is flushed before it returns.
+    /// step is claimable again; its worker's report is refused as a stale claim, by its token or the row's write stamp),
+    /// while its flush, run cold, cost a waiting worker about half a millisecond between a task's creation and its start
+    /// (docs/performance.md, session 23). Every other write is flushed before it returns.
     /// </summary>
     private string Statement(IReadOnlyList<TaskWrite> writes)
     {
