@@ -269,11 +269,11 @@ TASKER_API void tasker_bytes_free(tasker_bytes_t *bytes);
  *    "schema": "tasker",            PostgreSQL schema (default: the connection's search_path)
  *    "pool_size": 20,               PostgreSQL connections this engine may open (1-1000)
  *    "migrate": true,               apply pending migrations when opening (PostgreSQL)
- *    "announce_tasks": false,       PostgreSQL: true makes a created task's NOTIFY carry the task, context included
- *                                   (under 8,000 bytes), and a waiting worker claim it from that in one round trip
- *                                   instead of two; only when every role that can connect to the database is
- *                                   trusted (LISTEN and NOTIFY need no privilege: such a role could read contexts
- *                                   or send a forged task); on in creators and workers alike
+ *    "announce_tasks": true,        PostgreSQL: a created task's NOTIFY carries the task (its uuid, template and
+ *                                   step uuids; never its context or other request data), and a waiting worker
+ *                                   claims it from that in one round trip instead of two; the claim checks the
+ *                                   copy against the database (LISTEN and NOTIFY need no privilege, so anyone who
+ *                                   can connect could send one); false: workers find new tasks instead
  *    "durable_claims": false,       PostgreSQL: true makes a write that only claims steps wait for its commit to
  *                                   reach disk like every other write; false saves a waiting worker that wait (a
  *                                   claim lost to a database crash is refused at report as a stale claim and the

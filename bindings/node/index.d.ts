@@ -269,7 +269,7 @@ export interface EngineOptions {
   schema?: string;
   poolSize?: number;
   migrate?: boolean;
-  /** PostgreSQL: a created task's NOTIFY carries it, for a waiting worker's one-round-trip claim; default false (docs/operations.md). */
+  /** PostgreSQL: a created task's NOTIFY carries it (never its context or request data), for a waiting worker's one-round-trip claim; default true (docs/operations.md). */
   announceTasks?: boolean;
   maxAttempts?: number;
   backoff?: { baseSeconds?: number; maxSeconds?: number; jitter?: number };

@@ -81,14 +81,15 @@ public sealed class PostgresStoreOptions
     public bool ForceGenericPlans { get; init; } = true;
 
     /// <summary>
-    /// A created task's NOTIFY carries the task (its context and header included, when the payload fits 8,000 bytes),
-    /// and a worker waiting in this process claims a task announced that way in one round trip instead of two. Off by
-    /// default: PostgreSQL checks no privilege for LISTEN or NOTIFY, so any role that can connect to the database could
-    /// read new tasks' contexts, and send a forged copy of a new task that a waiting worker would run its handler on
-    /// (the claim's compare-and-set proves only that the task is still as created, not that the copy is). Turn it on,
-    /// in the processes that create tasks and in the workers, only when every role that can connect is trusted.
+    /// A created task's NOTIFY carries the task, and a worker waiting in this process claims a task announced that way in
+    /// one round trip instead of two (a find, then the claim). On by default. PostgreSQL checks no privilege for LISTEN
+    /// or NOTIFY, so an announcement carries no request data (no context, tags, initiator, reason, correlation id,
+    /// idempotency key, identity or trace context: the claim's write returns those), only the task's uuid, template,
+    /// priority, deadline and definition key and its steps' uuids; and it proves nothing: the claim's write checks it
+    /// against the task's rows and writes nothing if they differ. Off: creates announce new work with an empty payload
+    /// and waiting workers find it, as with a task whose announcement would not fit (8,000 bytes).
     /// </summary>
-    public bool AnnounceCreatedTasks { get; init; }
+    public bool AnnounceCreatedTasks { get; init; } = true;
 
     /// <summary>
     /// Claims wait for their commit to reach disk, like every other write. Off by default: a write that only claims

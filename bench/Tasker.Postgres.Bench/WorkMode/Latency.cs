@@ -23,11 +23,11 @@ internal static class Latency
         IReadOnlyList<int> pausesMs)
     {
         var schema = $"wlat_{Guid.NewGuid().ToString("N")[..8]}";
-        // A throwaway cluster with one role: the created tasks' notifications may carry them (the worker's claim is then one
-        // round trip; docs/operations.md, AnnounceCreatedTasks).
+        // The library's defaults: the created tasks' notifications carry them (AnnounceCreatedTasks), so a waiting worker's
+        // claim is one round trip.
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
         {
-            ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-latency", AnnounceCreatedTasks = true,
+            ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-latency",
         });
         await using var engine = new TaskerEngine(store);
         var c = concurrency.ToString(CultureInfo.InvariantCulture);

@@ -32,7 +32,6 @@ internal static class WorkModeWorker
             Schema = cli.Required("schema"),
             ApplicationName = "tasker-bench-worker",
             MaxPoolSize = concurrency + 4,
-            AnnounceCreatedTasks = true, // a throwaway cluster with one role (see Latency)
         });
         await using var engine = new TaskerEngine(store);
         var lease = TimeSpan.FromSeconds(60);

@@ -69,16 +69,21 @@ public sealed partial class TaskerEngine
         var query = new WorkQuery(options.Handlers, options.Namespaces, options.MaxSteps, Options.WorkAffinity, options.WorkerId);
         var now = Now;
         TaskClaims[] made = [];
-        void Change(IReadOnlyList<WorkflowTask> tasks) => made = ClaimAcross(tasks, options);
+        IReadOnlyList<WorkflowTask> changed = [];
+        void Change(IReadOnlyList<WorkflowTask> tasks) => (changed, made) = (tasks, ClaimAcross(tasks, options));
         var found = TaskerTelemetry.Source.HasListeners()
             ? await Traced("claim_work", null, () => _store.ClaimReadyTasksAsync(query, now, Change, _publish, cancellationToken)).ConfigureAwait(false)
             : await _store.ClaimReadyTasksAsync(query, now, Change, _publish, cancellationToken).ConfigureAwait(false);
         var claims = new List<StepClaim>();
         var leftForOthers = false;
-        foreach (var task in made)
+        for (var i = 0; i < made.Length; i++)
         {
+            var task = made[i];
             if (task.Claims.Count > 0 && found.NotPersisted.Contains(task.Claims[0].TaskUuid)) continue;
-            claims.AddRange(task.Claims);
+            if (found.HeadersCompleted)
+                foreach (var claim in task.Claims) claims.Add(claim with { Context = changed[i].Header.Context, Tags = changed[i].Header.Tags });
+            else
+                claims.AddRange(task.Claims);
             leftForOthers |= task.LeftForOthers;
         }
         // Tasks a worker is running a step of, one claim each: a claim of its own takes turns with those workers' reports

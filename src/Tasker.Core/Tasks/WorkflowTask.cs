@@ -35,7 +35,8 @@ public sealed class WorkflowTask
         RebuildReadiness();
     }
 
-    public TaskHeader Header { get; }
+    /// <summary>The task row. Replaced only by a store that completes a header after a change (<see cref="WorkFound.HeadersCompleted"/>).</summary>
+    public TaskHeader Header { get; internal set; }
     public Guid Uuid => Header.Uuid;
     public TaskState State => Header.State;
     public IReadOnlyList<WorkflowStep> Steps { get; }

@@ -9,7 +9,10 @@ namespace Tasker.Core;
 /// failed): their claims did not happen.</param>
 /// <param name="HeldBackUntil">Ready work was left to the worker running the task's other steps (work affinity) until
 /// then: look again at that time rather than at the next poll.</param>
+/// <param name="HeadersCompleted">The store replaced the headers of the tasks it changed after the change ran (PostgreSQL
+/// claims a task from an announcement that leaves out its context and request fields, and its write returns them):
+/// claims made by the change take the task's context and tags from the header as it is now.</param>
 /// <remarks>Not generic on purpose: NativeAOT would build a generic result type of an interface's generic method at run
 /// time, through its type loader.</remarks>
 public sealed record WorkFound(bool PassedSome, IReadOnlyList<Guid> BusyTasks, IReadOnlyCollection<Guid> NotPersisted,
-    DateTimeOffset? HeldBackUntil = null);
+    DateTimeOffset? HeldBackUntil = null, bool HeadersCompleted = false);

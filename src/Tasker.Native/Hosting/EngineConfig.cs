@@ -25,8 +25,8 @@ internal sealed class EngineConfig
     /// <summary><c>retention.finished_task_days</c>: PostgreSQL deletes tasks finished longer ago (default: keep them).</summary>
     public TimeSpan? FinishedTaskRetention { get; private init; }
     public bool Migrate { get; private init; } = true;
-    /// <summary><c>announce_tasks</c>: PostgreSQL: a created task's NOTIFY carries the task (<see cref="PostgresStoreOptions.AnnounceCreatedTasks"/>).</summary>
-    public bool AnnounceTasks { get; private init; }
+    /// <summary><c>announce_tasks</c> (default true): PostgreSQL: a created task's NOTIFY carries the task, without its request data (<see cref="PostgresStoreOptions.AnnounceCreatedTasks"/>).</summary>
+    public bool AnnounceTasks { get; private init; } = true;
     /// <summary><c>durable_claims</c>: PostgreSQL: claims wait for the WAL flush too (<see cref="PostgresStoreOptions.DurableClaims"/>).</summary>
     public bool DurableClaims { get; private init; }
     public bool ManualClock { get; private init; }
@@ -85,7 +85,7 @@ internal sealed class EngineConfig
                 ? days is > 0 and <= 36_500 ? TimeSpan.FromDays(days) : throw TaskerException.InvalidArgument("retention.finished_task_days must be between 0 and 36500 (exclusive of 0)", "retention.finished_task_days")
                 : null,
             Migrate = !json.TryGetProperty("migrate", out var m) || m.ValueKind != JsonValueKind.False,
-            AnnounceTasks = Bool(json, "announce_tasks") ?? false,
+            AnnounceTasks = Bool(json, "announce_tasks") ?? true,
             DurableClaims = Bool(json, "durable_claims") ?? false,
             ManualClock = manual,
             TelemetryExporter = Exporter(json),

@@ -12,8 +12,7 @@ internal static class TaskSql
     /// (<see cref="TemplateSql.Fingerprint"/>; NULL: not checked), no longer matches. One row comes back: whether the
     /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids are looked up on the way, for the relational links. With $50
     /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
-    /// own), carrying the task ($54 and the stored context: <see cref="Work.Announcement"/>; $54 NULL: an empty payload)
-    /// when it fits the payload.
+    /// own), carrying the task ($54: <see cref="Work.Announcement"/>; NULL: an empty payload) when it fits the payload.
     /// </summary>
     public const string Create = $"""
         WITH current AS (
@@ -70,8 +69,7 @@ internal static class TaskSql
         FROM current c
         LEFT JOIN t ON true
         LEFT JOIN LATERAL (
-            SELECT pg_notify($51, CASE WHEN octet_length(a.payload) < 8000 THEN a.payload ELSE '' END) -- pg_notify's limit
-            FROM (SELECT CASE WHEN $54::text IS NOT NULL THEN json_build_object('r', $54::json, 'c', t.context)::text ELSE '' END AS payload) a
+            SELECT pg_notify($51, CASE WHEN octet_length($54::text) < 8000 THEN $54::text ELSE '' END) -- pg_notify's limit
             WHERE $50 AND t.task_uuid IS NOT NULL) n ON true
         """;
 
@@ -204,6 +202,67 @@ internal static class TaskSql
         ), {WriteTransitions}
         """;
 
+    /// <summary>
+    /// <see cref="WriteOneClaim"/> of a task claimed from its announcement (<see cref="Work.Announcement"/>), which
+    /// carries no request fields and is proof of nothing: the task is written only if its rows are still exactly as
+    /// announced (<see cref="AsAnnounced"/>, $33–$46), and its request fields come back with it
+    /// (<see cref="RequestColumns"/>). Unflushed like every claim, unless $47 (<see cref="PostgresStoreOptions.DurableClaims"/>).
+    /// </summary>
+    public const string WriteOneAnnounced = $"""
+        WITH t AS (
+            {WriteHeader}
+              AND k.task_uuid = ($1::uuid[])[1] AND {AsAnnounced}
+            RETURNING {RequestColumns}
+        ), {WriteSteps}
+              AND w.task_uuid = ($1::uuid[])[1]
+        ), {WriteTransitions}
+        {WrittenAnnounced}
+        """;
+
+    /// <summary><see cref="WriteOneAnnounced"/> of several tasks, their rows locked first in uuid order (as <see cref="Write"/>).</summary>
+    public const string WriteAnnounced = $"""
+        WITH {WriteLock}, t AS (
+            {WriteHeader}
+              AND k.task_uuid = ANY ($1::uuid[]) AND (SELECT count(*) FROM lk) >= 0 AND {AsAnnounced}
+            RETURNING {RequestColumns}
+        ), {WriteSteps}
+              AND w.task_uuid = ANY ($1::uuid[])
+        ), {WriteTransitions}
+        {WrittenAnnounced}
+        """;
+
+    /// <summary>
+    /// The task row <c>k</c> is as its announcement says: pending, and still as created (the write's compare-and-set
+    /// on row version 0 and no write stamp), with the announced header columns the engine decides on; and its steps
+    /// are exactly the announced ones at their indexes, every one pending with no attempt (one pass over the task's
+    /// steps by its index). Per task $33–$45: uuid, namespace, name, version, priority, fail_fast, created_at,
+    /// requested_at, timeout_seconds, definition_key, transition_count, step count, and where its step uuids start in
+    /// $46 (every announced task's step uuids, each task's in index order). With the definition key (the hash of every
+    /// step's definition, handler included) checked, the worker's cached shape for it is the task's, so the handler it
+    /// runs is the step's own.
+    /// </summary>
+    private const string AsAnnounced = """
+        k.state = 'pending' AND EXISTS (
+                SELECT 1
+                FROM unnest($33::uuid[], $34::text[], $35::text[], $36::text[], $37::integer[], $38::boolean[], $39::timestamptz[],
+                            $40::timestamptz[], $41::integer[], $42::text[], $43::integer[], $44::integer[], $45::integer[])
+                    AS a(task_uuid, namespace, name, version, priority, fail_fast, created_at, requested_at, timeout_seconds,
+                         definition_key, transition_count, step_count, step_offset)
+                WHERE a.task_uuid = k.task_uuid
+                  AND (k.namespace, k.name, k.version, k.priority, k.fail_fast, k.created_at, k.definition_key, k.transition_count)
+                    = (a.namespace, a.name, a.version, a.priority, a.fail_fast, a.created_at, a.definition_key, a.transition_count)
+                  AND k.requested_at IS NOT DISTINCT FROM a.requested_at AND k.timeout_seconds IS NOT DISTINCT FROM a.timeout_seconds
+                  AND (SELECT count(*) = a.step_count AND bool_and(c.state = 'pending' AND c.attempts = 0
+                                                                    AND c.step_uuid = ($46::uuid[])[a.step_offset + c.step_index + 1])
+                       FROM tasker_workflow_steps c WHERE c.task_uuid = k.task_uuid))
+        """;
+
+    /// <summary>What an announcement leaves out, returned by the write of its claim (read by <see cref="Work.AnnouncedRequest"/>).</summary>
+    private const string RequestColumns = """
+        k.task_uuid, k.context::text AS context, k.tags, k.initiator, k.source_system, k.reason, k.correlation_id,
+                k.idempotency_key, k.identity, k.traceparent
+        """;
+
     private const string WriteLock = """
         lk AS MATERIALIZED (
             SELECT k.task_uuid FROM tasker_tasks k
@@ -256,8 +315,8 @@ internal static class TaskSql
         )
         """;
 
-    /// <summary>The answer of a write: the uuids of the tasks written.</summary>
-    private const string Written = "SELECT task_uuid FROM t";
+    /// <summary>The answer of a write: the uuids of the tasks written (what <c>t</c> returns).</summary>
+    private const string Written = "SELECT t.* FROM t";
 
     /// <summary>
     /// The answer of a write of claims only, which also sets <c>synchronous_commit</c> off for the statement's own
@@ -270,10 +329,23 @@ internal static class TaskSql
     /// flush either), and the filter on its value keeps the planner from dropping it.
     /// </summary>
     internal const string WrittenUnflushed = """
-        SELECT t.task_uuid
+        SELECT t.*
         FROM t CROSS JOIN (
             SELECT set_config('synchronous_commit',
                 CASE WHEN current_setting('synchronous_commit') = 'on' AND current_setting('synchronous_standby_names') = ''
+                     THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS setting) AS unflushed
+        WHERE unflushed.setting IS NOT NULL
+        """;
+
+    /// <summary>
+    /// The answer of an announced claim: <see cref="WrittenUnflushed"/>, except that $47 (durable claims) leaves the
+    /// setting as it is.
+    /// </summary>
+    private const string WrittenAnnounced = """
+        SELECT t.*
+        FROM t CROSS JOIN (
+            SELECT set_config('synchronous_commit',
+                CASE WHEN NOT $47::boolean AND current_setting('synchronous_commit') = 'on' AND current_setting('synchronous_standby_names') = ''
                      THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS setting) AS unflushed
         WHERE unflushed.setting IS NOT NULL
         """;

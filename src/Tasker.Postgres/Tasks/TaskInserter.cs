@@ -30,8 +30,7 @@ internal static class TaskInserter
             command.Parameters.Add(Parameters.Timestamp(task.ClaimableAt())); // $52: where a work claim's find looks
             command.Parameters.Add(Parameters.Text(templateFingerprint)); // $53: the template as the task was made from it
             // $54: the task for a waiting worker to claim in one round trip (Work.Announcement)
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
-                Value = carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : DBNull.Value });
+            command.Parameters.Add(Parameters.Text(carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : null));
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row

@@ -87,6 +87,9 @@ internal sealed class TaskRow
     /// <summary>How many steps the row has (a shape to build it with must have as many).</summary>
     public int StepCount => _index.Length;
 
+    /// <summary>Each step's uuid, in the row's order (index order for a row read from an announcement).</summary>
+    public ReadOnlySpan<Guid> StepUuids => _uuid;
+
     /// <summary>A step as its task's insert wrote it: the columns a created step can have set.</summary>
     public readonly record struct CreatedStep(int Index, Guid Uuid, string State, int Attempts, string? Metadata, DateTime? FinishedAt);
 

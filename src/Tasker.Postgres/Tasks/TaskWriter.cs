@@ -26,6 +26,32 @@ internal sealed class TaskWriter(StoreCounters counters, bool durableClaims)
     }
 
     /// <summary>
+    /// Writes claims made on tasks as their announcements described them (<paramref name="announced"/>, one per write,
+    /// <see cref="Work.Announcement"/>): a task is written only if its rows are still as announced, and comes back with
+    /// the request fields its announcement left out. A task missing from the answer was not written at all.
+    /// </summary>
+    public async ValueTask<Dictionary<Guid, Work.AnnouncedRequest>> WriteAnnouncedAsync(NpgsqlConnection connection,
+        IReadOnlyList<TaskWrite> writes, IReadOnlyList<TaskRow> announced, CancellationToken cancellationToken)
+    {
+        counters.WriteStatement();
+        // A claim on a copy can still do more than claim (a task past its deadline fails): that write is flushed.
+        var unflushed = !durableClaims && AllClaims(writes);
+        if (unflushed) counters.UnflushedClaimWrite();
+        await using var command = new NpgsqlCommand(writes.Count == 1 ? TaskSql.WriteOneAnnounced : TaskSql.WriteAnnounced, connection);
+        new WriteColumns(writes).AddParameters(command.Parameters);
+        Work.AnnouncedColumns.AddParameters(command.Parameters, announced, durable: !unflushed);
+        counters.RoundTrip(1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var written = new Dictionary<Guid, Work.AnnouncedRequest>(writes.Count);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var (uuid, request) = Work.AnnouncedRequest.Read(reader);
+            written[uuid] = request;
+        }
+        return written;
+    }
+
+    /// <summary>
     /// <see cref="WriteAsync"/> and <c>COMMIT</c> in one round trip, for a transaction begun with a plain <c>BEGIN</c>
     /// (no <see cref="NpgsqlTransaction"/>) that holds every row it writes (a work claim's).
     /// </summary>

@@ -112,7 +112,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
                 s.change(tasks);
 
-                var writes = WritesOf(tasks, rows);
+                var (writes, _) = WritesOf(tasks, rows);
                 var written = writes.Count == 0 ? [] : await self._writer.WriteAndCommitAsync(connection, writes, token).ConfigureAwait(false);
                 if (writes.Count == 0)
                     await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
@@ -145,9 +145,12 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// <summary>
     /// A claim in one round trip, for a worker waiting for work: the engine claims on the announced copies of tasks
     /// created since its find came back empty (<see cref="Announcement"/>), and the claim goes out as one write statement,
-    /// which commits on its own. Its compare-and-set on row version 0 proves each copy current: a task another worker
-    /// claimed first, or that changed since, is not written, and comes back as not persisted (its claims are dropped,
-    /// and the engine looks again). Only tasks of this claim's handlers and namespaces whose shape this process knows
+    /// which commits on its own. The write checks each copy against the task's rows (row version 0 and every announced
+    /// column: <see cref="Sql.TaskSql.WriteOneAnnounced"/>), so an announcement proves nothing by itself: a task another
+    /// worker claimed first, that changed since, or whose announcement is not what was created (anyone who can connect
+    /// can NOTIFY) is not written, and comes back as not persisted (its claims are dropped, and the engine looks again).
+    /// A task written comes back with its request fields, put into its header before its claims go to the engine
+    /// (<see cref="WorkFound.HeadersCompleted"/>). Only tasks of this claim's handlers and namespaces whose shape this process knows
     /// (no query), in order of work; null when there is none, or nothing could be written: the caller then finds work as
     /// usual, and the engine's change is run again on what the find returns.
     /// </summary>
@@ -196,20 +199,24 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     rows.Add(row);
                 }
                 s.change(tasks);
-                var writes = WritesOf(tasks, rows);
+                var (writes, announced) = WritesOf(tasks, rows);
                 if (writes.Count == 0) return null;
-                var written = await self._writer.WriteAsync(connection, null, writes, token).ConfigureAwait(false);
+                var written = await self._writer.WriteAnnouncedAsync(connection, writes, announced, token).ConfigureAwait(false);
                 var notPersisted = new HashSet<Guid>();
                 foreach (var write in writes)
                 {
-                    if (written.Contains(write.Task.Uuid)) continue;
+                    if (written.TryGetValue(write.Task.Uuid, out var request))
+                    {
+                        write.Task.Header = request.Complete(write.Task.Header); // before the task is cached or its claims returned
+                        continue;
+                    }
                     notPersisted.Add(write.Task.Uuid);
                     self._counters.Conflict();
                 }
                 if (written.Count == 0) return null;
                 self._counters.AnnouncedClaim(written.Count);
-                Committed(writes.Where(w => written.Contains(w.Task.Uuid)), s.committed, self._counters, self._cache);
-                return (WorkFound?)new WorkFound(notPersisted.Count > 0, [], notPersisted, null);
+                Committed(writes.Where(w => written.ContainsKey(w.Task.Uuid)), s.committed, self._counters, self._cache);
+                return (WorkFound?)new WorkFound(notPersisted.Count > 0, [], notPersisted, null, HeadersCompleted: true);
             }
             finally
             {
@@ -227,18 +234,20 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         return byAge != 0 ? byAge : a.TaskUuid.CompareTo(b.TaskUuid);
     }
 
-    /// <summary>The writes of the tasks a claim changed: each against the row it was built from.</summary>
-    private static List<TaskWrite> WritesOf(List<WorkflowTask> tasks, List<TaskRow> rows)
+    /// <summary>The writes of the tasks a claim changed, each against the row it was built from, and those rows.</summary>
+    private static (List<TaskWrite> Writes, List<TaskRow> Rows) WritesOf(List<WorkflowTask> tasks, List<TaskRow> rows)
     {
         var writes = new List<TaskWrite>();
+        var of = new List<TaskRow>();
         for (var i = 0; i < tasks.Count; i++)
         {
             var task = tasks[i];
             if (task.NewTransitions.Count == 0 && task.DirtySteps.Count == 0 && !task.HeaderDirty) continue;
             writes.Add(new TaskWrite(task, rows[i].RowVersion, rows[i].LastWriteUuid, rows[i].TransitionCount,
                 new TransitionRows(task.NewTransitions, rows[i].TransitionCount + 1), Guid.CreateVersion7()));
+            of.Add(rows[i]);
         }
-        return writes;
+        return (writes, of);
     }
 
     /// <summary>Gives back the turns a claim took at its tasks' gates.</summary>

@@ -47,7 +47,7 @@ class Engine:
     """An embedded Tasker engine. The memory store by default; ``Engine(database_url=...)`` for PostgreSQL.
 
     ``config`` is the engine configuration of ``tasker_engine_open``: ``schema``, ``pool_size``, ``migrate``,
-    ``announce_tasks`` and ``durable_claims`` (both default False; docs/operations.md),
+    ``announce_tasks`` (default True) and ``durable_claims`` (default False; docs/operations.md),
     ``max_attempts``, ``backoff={...}``, ``lease_seconds``, ``retention={...}``, ``event_buffer``,
     ``clock="manual"`` (tests), ``random_seed``, ``telemetry={...}``, ``missing_handler_requeue_seconds`` (how long
     a task whose ready steps only other workers can run waits before it is re-driven; default 5).
