@@ -121,10 +121,12 @@ public static class TaskerTelemetry
     internal static void RecordTaskSpan(WorkflowTask task, DateTimeOffset end)
     {
         if (!Source.HasListeners()) return;
-        var (parent, uuid, name, ns, version, state, created) = (StoredParent(task) ?? TraceParent.Current, task.Uuid, task.Header.Name,
+        var (current, uuid, name, ns, version, state, created) = (TraceParent.Current, task.Uuid, task.Header.Name,
             task.Header.Namespace, task.Header.Version, task.State, task.Header.CreatedAt);
         task.AfterCommit(_ =>
         {
+            // The stored trace as committed: a store may complete the header after the change (WorkFound.HeadersCompleted).
+            var parent = StoredParent(task) ?? current;
             using var activity = Source.StartActivity("tasker.task " + name, ActivityKind.Internal, parent ?? default, startTime: created);
             if (activity is null) return;
             activity.SetTag("tasker.task.uuid", uuid.ToString());

@@ -35,6 +35,9 @@ internal static partial class StoreLog
     [LoggerMessage(2008, LogLevel.Warning, "Announcing new work failed ({ErrorKind}); workers find it at their next poll")]
     public static partial void AnnounceFailed(ILogger logger, string errorKind);
 
+    [LoggerMessage(2009, LogLevel.Warning, "A claim from announced tasks failed ({ErrorKind}); the worker finds work instead")]
+    public static partial void AnnouncedClaimFailed(ILogger logger, string errorKind);
+
     /// <summary>The kind of a failure, safe to log: the exception type and, for a server error, its SQLSTATE.</summary>
     public static string Kind(Exception? exception) => exception switch
     {

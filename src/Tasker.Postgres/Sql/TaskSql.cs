@@ -206,7 +206,8 @@ internal static class TaskSql
     /// <see cref="WriteOneClaim"/> of a task claimed from its announcement (<see cref="Work.Announcement"/>), which
     /// carries no request fields and is proof of nothing: the task is written only if its rows are still exactly as
     /// announced (<see cref="AsAnnounced"/>, $33–$46), and its request fields come back with it
-    /// (<see cref="RequestColumns"/>). Unflushed like every claim, unless $47 (<see cref="PostgresStoreOptions.DurableClaims"/>).
+    /// (<see cref="RequestColumns"/>). Unflushed like every claim, unless $47: durable claims
+    /// (<see cref="PostgresStoreOptions.DurableClaims"/>), or a change that does more than claim (a task past its deadline).
     /// </summary>
     public const string WriteOneAnnounced = $"""
         WITH t AS (
@@ -252,8 +253,9 @@ internal static class TaskSql
                   AND (k.namespace, k.name, k.version, k.priority, k.fail_fast, k.created_at, k.definition_key, k.transition_count)
                     = (a.namespace, a.name, a.version, a.priority, a.fail_fast, a.created_at, a.definition_key, a.transition_count)
                   AND k.requested_at IS NOT DISTINCT FROM a.requested_at AND k.timeout_seconds IS NOT DISTINCT FROM a.timeout_seconds
-                  AND (SELECT count(*) = a.step_count AND bool_and(c.state = 'pending' AND c.attempts = 0
-                                                                    AND c.step_uuid = ($46::uuid[])[a.step_offset + c.step_index + 1])
+                  AND (SELECT count(*) = a.step_count
+                              AND count(*) FILTER (WHERE c.state = 'pending' AND c.attempts = 0
+                                                     AND c.step_uuid = ($46::uuid[])[a.step_offset + c.step_index + 1]) = a.step_count
                        FROM tasker_workflow_steps c WHERE c.task_uuid = k.task_uuid))
         """;
 
@@ -338,8 +340,8 @@ internal static class TaskSql
         """;
 
     /// <summary>
-    /// The answer of an announced claim: <see cref="WrittenUnflushed"/>, except that $47 (durable claims) leaves the
-    /// setting as it is.
+    /// The answer of an announced claim: <see cref="WrittenUnflushed"/>, except that $47 (durable claims, or a write
+    /// that is not claims only) leaves the setting as it is.
     /// </summary>
     private const string WrittenAnnounced = """
         SELECT t.*

@@ -6,8 +6,8 @@ namespace Tasker.Postgres.Tasks;
 /// <summary>
 /// Writes back changes of one or more tasks — per task the header, only the steps the change marked dirty, and its
 /// new transitions — as the single compare-and-set statement <see cref="TaskSql.Write"/> (<see cref="TaskSql.WriteOne"/>
-/// for one task). A write of claims only commits without waiting for the WAL flush unless
-/// <paramref name="durableClaims"/> (<see cref="PostgresStoreOptions.DurableClaims"/>).
+/// for one task; <see cref="TaskSql.WriteAnnounced"/> for claims on announced copies). A write of claims only commits
+/// without waiting for the WAL flush unless <paramref name="durableClaims"/> (<see cref="PostgresStoreOptions.DurableClaims"/>).
 /// </summary>
 internal sealed class TaskWriter(StoreCounters counters, bool durableClaims)
 {

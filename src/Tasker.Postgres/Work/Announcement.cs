@@ -39,8 +39,7 @@ internal static class Announcement
             w.WriteString("v", h.Version);
             w.WriteNumber("p", h.Priority);
             w.WriteBoolean("ff", h.FailFast);
-            Time(w, "ca", h.CreatedAt);
-            Time(w, "ua", h.UpdatedAt);
+            Time(w, "ca", h.CreatedAt); // updated_at is the same at creation
             Time(w, "ra", h.RequestedAt);
             if (h.TimeoutSeconds is { } timeout) w.WriteNumber("to", timeout);
             w.WriteString("dk", definitionKey);
@@ -66,6 +65,7 @@ internal static class Announcement
         {
             using var document = JsonDocument.Parse(payload);
             var r = document.RootElement;
+            var createdAt = Time(r, "ca") ?? throw new FormatException("no creation time");
             var header = new TaskHeader
             {
                 Uuid = r.GetProperty("u").GetGuid(),
@@ -76,11 +76,12 @@ internal static class Announcement
                 Context = JsonValues.EmptyObject,
                 Priority = r.GetProperty("p").GetInt32(),
                 FailFast = r.GetProperty("ff").GetBoolean(),
-                CreatedAt = Time(r, "ca")!.Value,
-                UpdatedAt = Time(r, "ua")!.Value,
+                CreatedAt = createdAt,
+                UpdatedAt = createdAt,
                 RequestedAt = Time(r, "ra"),
                 TimeoutSeconds = r.TryGetProperty("to", out var to) ? to.GetInt32() : null,
             };
+            if (header.TimeoutSeconds is < 0) throw new FormatException("a negative timeout");
             var steps = r.GetProperty("steps");
             var created = new TaskRow.CreatedStep[steps.GetArrayLength()];
             var index = 0;
@@ -103,9 +104,16 @@ internal static class Announcement
         if (value is { } v) w.WriteNumber(name, v.UtcTicks - v.UtcTicks % 10); // microseconds, as stored
     }
 
+    /// <summary>A text the database could store (no NUL), or the payload is not one of ours.</summary>
     private static string Required(JsonElement e, string name) =>
-        e.GetProperty(name).GetString() ?? throw new FormatException($"{name} is null");
+        e.GetProperty(name).GetString() is { } text && !text.Contains('\0') ? text : throw new FormatException($"{name} is null or not text");
 
+    /// <summary>An instant the engine can compute deadlines from (years 2000 to 9000), or the payload is not one of ours.</summary>
     private static DateTimeOffset? Time(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? new DateTimeOffset(v.GetInt64(), TimeSpan.Zero) : null;
+        !e.TryGetProperty(name, out var v) ? null
+        : v.GetInt64() is var ticks && ticks >= EarliestTicks && ticks <= LatestTicks ? new DateTimeOffset(ticks, TimeSpan.Zero)
+        : throw new FormatException($"{name} is out of range");
+
+    private static readonly long EarliestTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+    private static readonly long LatestTicks = new DateTime(9000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 }

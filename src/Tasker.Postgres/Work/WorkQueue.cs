@@ -24,7 +24,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     /// <summary>
     /// Payloads of tasks created since the last find came back empty (<see cref="Announcement"/>), oldest first; only
-    /// with <see cref="PostgresStoreOptions.AnnounceCreatedTasks"/> (a process that does not send them trusts none).
+    /// with <see cref="PostgresStoreOptions.AnnounceCreatedTasks"/> (a process that does not send them claims from none).
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _announced = new();
 
@@ -71,7 +71,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     {
         if (Volatile.Read(ref _idleFor) is { } idle && !_announced.IsEmpty && SameWork(idle, query)
             && Interlocked.CompareExchange(ref _idleFor, null, idle) == idle
-            && await ClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false) is { } claimed)
+            && await TryClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false) is { } claimed)
             return claimed;
         return await FindAndClaimAsync(query, now, change, committed, cancellationToken).ConfigureAwait(false);
     }
@@ -143,6 +143,25 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         }, cancellationToken);
 
     /// <summary>
+    /// <see cref="ClaimAnnouncedAsync"/>, or null when it failed: an announcement is anyone's to send (LISTEN and NOTIFY
+    /// need no privilege), so one the database refuses (a NUL in a name) or the engine cannot compute a claim on must
+    /// not fail the worker's claim; it finds work instead, and a lasting database failure shows there.
+    /// </summary>
+    private async ValueTask<WorkFound?> TryClaimAnnouncedAsync(WorkQuery query, Action<IReadOnlyList<WorkflowTask>> change,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ClaimAnnouncedAsync(query, change, committed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Diagnostics.StoreLog.AnnouncedClaimFailed(log, e is TaskerException t ? t.Code.ToString() : e.GetType().Name);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// A claim in one round trip, for a worker waiting for work: the engine claims on the announced copies of tasks
     /// created since its find came back empty (<see cref="Announcement"/>), and the claim goes out as one write statement,
     /// which commits on its own. The write checks each copy against the task's rows (row version 0 and every announced
@@ -161,6 +180,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         while (_announced.TryDequeue(out var payload))
         {
             if (Announcement.Read(payload) is not { } row) continue;
+            // One copy a task (the write pairs copies with rows by uuid); a second, genuine or not, is left to the find.
+            if (candidates.Exists(c => c.Row.TaskUuid == row.TaskUuid)) continue;
             if (query.Namespaces is { } ns && !ns.Contains(row.Header.Namespace)) continue;
             if (!_shapes.TryGet(row.DefinitionKey, out var shape) || shape.Steps.Length != row.StepCount
                 || !shape.Steps.Any(d => query.Handlers.Contains(d.Handler))) continue;

@@ -37,6 +37,16 @@ public sealed class AnnouncedClaimTests : PostgresTest
           - name: only
             handler: { callable: only_handler }
         """;
+    /// <summary><see cref="One"/>'s step under another template, with other retries: another definition key.</summary>
+    private static readonly string Twin = """
+        name: twin
+        namespace_name: pg
+        version: 1.0.0
+        steps:
+          - name: only
+            handler: { callable: only_handler }
+            retry: { retryable: true, max_attempts: 7, backoff_base_seconds: 2 }
+        """;
     /// <summary>Two steps, the second after the first: an announcement of more than one step.</summary>
     private static readonly string Pair = PgWorkflows.Yaml("pair", ("only", []), ("after", ["only"]));
     /// <summary>One step of the worker's, then 229 others after it: too many step uuids for a NOTIFY payload.</summary>
@@ -272,15 +282,22 @@ public sealed class AnnouncedClaimTests : PostgresTest
     [InlineData("the transition count")]
     [InlineData("the creation time")]
     [InlineData("the template version")]
+    [InlineData("the definition key")]
     public async Task An_announcement_that_differs_from_the_task_in_the_database_is_not_claimed_from(string forged)
     {
         var (creator, _) = await EngineAsync(configure: Silent); // only the test's NOTIFY carries a task
         var (worker, store) = await WaitingWorkerAsync(creator);
+        // Another template whose one step the worker also runs, with other retries: another definition key, and a shape
+        // of as many steps in the worker's cache, which a forged key could make it run the task's step with.
+        var twin = await WarmAsync(creator, worker, Twin);
         var task = await CreateAsync(creator, One);
         var genuine = await AnnouncementOfAsync(task);
         var payload = System.Text.Json.Nodes.JsonNode.Parse(genuine)!.AsObject();
         switch (forged)
         {
+            case "the definition key":
+                payload["dk"] = await TestSql.ScalarAsync<string>(Schema, "SELECT definition_key FROM tasker_tasks WHERE task_uuid = $1", twin);
+                break;
             case "a step uuid": payload["steps"] = new System.Text.Json.Nodes.JsonArray(Guid.NewGuid().ToString()); break;
             case "the transition count": payload["tc"] = payload["tc"]!.GetValue<int>() + 1; break;
             case "the creation time": payload["ca"] = payload["ca"]!.GetValue<long>() - 10; break;
@@ -298,6 +315,70 @@ public sealed class AnnouncedClaimTests : PostgresTest
         Assert.Equal(await TestSql.ScalarAsync<Guid>(Schema, "SELECT step_uuid FROM tasker_workflow_steps WHERE task_uuid = $1", task), claim.StepUuid);
         Assert.Equal(1, await TestSql.ScalarAsync<int>(Schema,
             "SELECT count(*)::int FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND to_state = 'in_progress'", task));
+    }
+
+    [PostgresFact]
+    public async Task An_announcement_with_the_steps_of_a_task_in_another_order_is_not_claimed_from()
+    {
+        var (creator, _) = await EngineAsync(configure: Silent);
+        var (worker, store) = await WaitingWorkerAsync(creator, template: Pair);
+        var task = await CreateAsync(creator, Pair);
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(await AnnouncementOfAsync(task))!.AsObject();
+        var steps = payload["steps"]!.AsArray().Select(n => n!.GetValue<string>()).Reverse().ToArray();
+        payload["steps"] = new System.Text.Json.Nodes.JsonArray([.. steps.Select(u => (System.Text.Json.Nodes.JsonNode?)u)]);
+        await TestSql.ExecuteAsync(Schema, "SELECT pg_notify($1, $2)", Work.WorkChannel.For(Schema), payload.ToJsonString());
+        await UntilAsync(() => store.AnnouncedTasks == 1);
+        var before = store.Statistics;
+
+        var claim = Assert.Single(await ClaimAsync(worker, "w", TimeSpan.Zero));
+
+        Assert.Equal((0L, 1L), (store.Statistics.Since(before).AnnouncedClaims, store.Statistics.Since(before).Conflicts));
+        Assert.Equal(await TestSql.ScalarAsync<Guid>(Schema,
+            "SELECT step_uuid FROM tasker_workflow_steps WHERE task_uuid = $1 AND name = 'only'", task), claim.StepUuid);
+    }
+
+    [PostgresTheory]
+    [InlineData("a NUL in its name")]
+    [InlineData("a creation time past the year 9000")]
+    [InlineData("a negative timeout")]
+    public async Task An_announcement_no_created_task_could_have_is_dropped_and_the_task_found(string forged)
+    {
+        var (creator, _) = await EngineAsync(configure: Silent);
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var task = await CreateAsync(creator, One);
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(await AnnouncementOfAsync(task))!.AsObject();
+        switch (forged)
+        {
+            case "a NUL in its name": payload["n"] = "one\u0000"; break;
+            case "a creation time past the year 9000": payload["ca"] = DateTime.MaxValue.Ticks - 1; break;
+            case "a negative timeout": payload["to"] = -1; break;
+        }
+        await TestSql.ExecuteAsync(Schema, "SELECT pg_notify($1, $2)", Work.WorkChannel.For(Schema), payload.ToJsonString());
+        await UntilAsync(() => store.AnnouncedTasks == 1);
+        var before = store.Statistics;
+
+        var claim = Assert.Single(await ClaimAsync(worker, "w", TimeSpan.Zero)); // no error: found, and claimed as it is
+
+        Assert.Equal(task, claim.TaskUuid);
+        Assert.Equal((0L, 0L), (store.Statistics.Since(before).AnnouncedClaims, store.Statistics.Since(before).Conflicts));
+    }
+
+    [PostgresFact]
+    public async Task An_announced_claim_of_a_store_with_durable_claims_waits_for_the_flush()
+    {
+        var (creator, _) = await EngineAsync();
+        var (worker, store) = await WaitingWorkerAsync(creator, configure: o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, DurableClaims = true,
+        });
+        var (waiting, _) = await WaitingClaimAsync(worker, store);
+        var before = store.Statistics;
+
+        await CreateAsync(creator, One);
+
+        Assert.Single(await waiting);
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((1L, 0L), (cost.AnnouncedClaims, cost.UnflushedClaimWrites));
     }
 
     [PostgresFact]
@@ -428,19 +509,25 @@ public sealed class AnnouncedClaimTests : PostgresTest
 
     /// <summary>A worker in a process of its own that has claimed once (so it knows the template's shape) and is idle.</summary>
     private async Task<(TaskerEngine Worker, PostgresStore Store)> WaitingWorkerAsync(TaskerEngine creator, bool announcing = true,
-        string? template = null)
+        string? template = null, Func<PostgresStoreOptions, PostgresStoreOptions>? configure = null)
     {
-        template ??= One;
-        await creator.RegisterTemplateAsync(template);
-        var store = await StoreAsync(announcing ? null : Silent);
+        var store = await StoreAsync(configure ?? (announcing ? null : Silent));
         // Polling every minute: within a test only an announcement wakes this worker.
         var worker = new TaskerEngine(store, new TaskerOptions { WorkPollInterval = TimeSpan.FromSeconds(60), Jitter = 0 });
+        await WarmAsync(creator, worker, template ?? One);
+        return (worker, store);
+    }
+
+    /// <summary>The worker runs a task of the template (so it knows its shape) and is idle again; the task's uuid.</summary>
+    private static async Task<Guid> WarmAsync(TaskerEngine creator, TaskerEngine worker, string template)
+    {
+        await creator.RegisterTemplateAsync(template);
         var warm = await CreateAsync(creator, template);
         var claim = Assert.Single(await ClaimAsync(worker, "warm", TimeSpan.FromSeconds(10)));
         Assert.Equal(warm, claim.TaskUuid);
         await worker.CompleteStepAsync(claim.TaskUuid, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject);
         Assert.Empty(await ClaimAsync(worker, "warm", TimeSpan.Zero)); // nothing left: the process is idle
-        return (worker, store);
+        return warm;
     }
 
     private static async Task<Guid> CreateAsync(TaskerEngine creator, int priority) =>
