@@ -25,13 +25,24 @@ internal static class Boundary
             new Dictionary<string, string> { ["exception"] = exception.GetType().FullName ?? "unknown" }),
     };
 
-    /// <summary>Waits for an engine call; the memory store completes synchronously, PostgreSQL does I/O.</summary>
-    public static T Wait<T>(ValueTask<T> pending) =>
-        pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Waits for an engine call on the host's thread; the memory store completes synchronously, PostgreSQL does I/O.
+    /// Blocks without spinning (<see cref="HostThreadGate"/>): the host's threads share the cores with the database.
+    /// </summary>
+    public static T Wait<T>(ValueTask<T> pending)
+    {
+        if (pending.IsCompletedSuccessfully) return pending.Result;
+        var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+        if (!awaiter.IsCompleted) HostThreadGate.Block(ref awaiter);
+        return awaiter.GetResult();
+    }
 
     public static void Wait(ValueTask pending)
     {
-        if (!pending.IsCompletedSuccessfully) pending.AsTask().GetAwaiter().GetResult();
+        if (pending.IsCompletedSuccessfully) return;
+        var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+        if (!awaiter.IsCompleted) HostThreadGate.Block(ref awaiter);
+        awaiter.GetResult();
     }
 
     /// <summary>Checks an output buffer and empties it, so a failed call never leaves stale data behind.</summary>
