@@ -22,7 +22,7 @@ internal static class SideBySide
     private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit);
 
     private sealed record Run(double PerSecond, long Steps, double Seconds, double WorkerCpuMsPerStep, double ServerCpuMsPerStep, double WalBytesPerStep, long Errors,
-        double? StatementsPerStep, double? CommitsPerStep, string Detail);
+        double? StatementsPerStep, double? CommitsPerStep, double TransactionsPerStep, string Detail);
 
     public static async Task<int> RunAsync(Cli cli)
     {
@@ -72,9 +72,10 @@ internal static class SideBySide
 
         Console.WriteLine();
         Console.WriteLine($"Throughput: medians of {rounds} interleaved round(s); CPU and WAL per executed step (job), from the run with the median throughput.");
+        Console.WriteLine("Statements and commits: Tasker's own counters (C# workers only). Write transactions: every system's, from the server (transaction ids assigned).");
         Console.WriteLine();
-        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step |");
-        Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step | write transactions/step |");
+        Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         double? Median(Kind k) => runs.TryGetValue(k, out var l) && l.Count > 0 ? MedianRun(l).PerSecond : null;
         var baseDefault = Median(Kind.GraphileDefault);
         var basePerf = Median(Kind.GraphilePerf);
@@ -84,7 +85,7 @@ internal static class SideBySide
             var m = MedianRun(l);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {c.Label} | {c.Processes} × {c.Concurrency} | {m.Steps:N0} | **{m.PerSecond:N0}** | {string.Join(" / ", l.Select(x => x.PerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
-                $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} | {m.StatementsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.CommitsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} |"));
+                $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} | {m.StatementsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.CommitsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.TransactionsPerStep:N3} |"));
         }
         if (runs.Values.Sum(l => l.Sum(x => x.Errors)) is var errors and > 0)
             Console.WriteLine($"\nworker errors (retried or reported on stderr): {errors}");
@@ -210,6 +211,7 @@ internal static class SideBySide
     {
         foreach (var w in workers) await w.ExpectAsync("READY", Startup);
         var wal0 = await WalAsync(admin);
+        var xid0 = await NextTransactionIdAsync(admin);
         var server0 = ProcCpu.ServerSeconds(postmaster);
         var worker0 = workers.Sum(w => ProcCpu.Seconds(w.Pid));
         foreach (var w in workers) await w.SendAsync("GO");
@@ -220,6 +222,7 @@ internal static class SideBySide
             await Task.Delay(DonePoll);
         }
         var wal = await WalAsync(admin) - wal0;
+        var transactions = await NextTransactionIdAsync(admin) - xid0;
         var server = ProcCpu.ServerSeconds(postmaster) - server0;
         var worker = workers.Sum(w => ProcCpu.Seconds(w.Pid)) - worker0;
         foreach (var w in workers) await w.SendAsync("STOP");
@@ -249,7 +252,7 @@ internal static class SideBySide
             throw new InvalidOperationException($"{config.Label}: {steps} steps ran, expected {expected}");
         var seconds = (last - first) / 1e9; // both sides report CLOCK_MONOTONIC nanoseconds
         return new Run(steps / seconds, steps, seconds, worker * 1000 / steps, server * 1000 / steps, (double)wal / steps, errors,
-            tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null,
+            tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null, (double)transactions / steps,
             tasker ? $"statements {statements}, write commits {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
     }
 
@@ -270,6 +273,13 @@ internal static class SideBySide
 
     private static Task<long> WalAsync(NpgsqlDataSource admin) =>
         ScalarAsync<long>(admin, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+
+    /// <summary>
+    /// The next transaction id the server will assign: the ids assigned in between count the transactions that wrote
+    /// (committed or rolled back), of every client; reading it assigns none, and the polls in between only read.
+    /// </summary>
+    private static Task<long> NextTransactionIdAsync(NpgsqlDataSource admin) =>
+        ScalarAsync<long>(admin, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
 
     internal static async Task<T> ScalarAsync<T>(NpgsqlDataSource admin, string sql)
     {
