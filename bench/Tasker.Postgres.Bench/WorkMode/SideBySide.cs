@@ -275,8 +275,9 @@ internal static class SideBySide
         ScalarAsync<long>(admin, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
 
     /// <summary>
-    /// The next transaction id the server will assign: the ids assigned in between count the transactions that wrote
-    /// (committed or rolled back), of every client; reading it assigns none, and the polls in between only read.
+    /// One past the newest finished transaction id: the difference counts the transactions that were assigned an id in
+    /// between, i.e. wrote (committed or rolled back), of every client, give or take one still open at either end;
+    /// reading it assigns none, and the polls in between only read.
     /// </summary>
     private static Task<long> NextTransactionIdAsync(NpgsqlDataSource admin) =>
         ScalarAsync<long>(admin, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint");

@@ -7,7 +7,8 @@ namespace Tasker.Native.Interop;
 /// and yields the core (<c>sched_yield</c>) before it sleeps: in a worker process, whose host threads (a Python
 /// worker's eight step threads) wait on the engine all the time, that spinning took CPU from the handlers and from
 /// the PostgreSQL server on the same cores. A call here sleeps at once and is woken by the thread that completes it.
-/// One gate per host thread, reused: a thread waits for one call at a time.
+/// One gate per host thread, reused: a thread waits for one call at a time. Host threads only (every caller is an
+/// export): a thread-pool thread blocked here would not be replaced by the pool.
 /// </summary>
 internal sealed class HostThreadGate
 {
