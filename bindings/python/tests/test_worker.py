@@ -46,8 +46,8 @@ def test_a_burst_worker_runs_every_ready_step_of_every_task_once():
 
 def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report_is_on_its_way(monkeypatch):
     # Two slots, one 4-step order: one slot goes on with the order through claim_next, holding itself for each next
-    # step, so the claimer claims for the other slot only; the last step (steps_left 0) completed has no next step,
-    # so while its report is on its way (and a thread is idle to run what comes) the claimer claims for both.
+    # step; the last step (steps_left 0) completed has no next step, so while its report is on its way (and a thread
+    # is idle to run what comes) the claimer claims for both.
     asked = []
     asked_for_both = threading.Event()
     seen_during_last_report = []
@@ -74,8 +74,34 @@ def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report
         order = create_orders(engine, 1)[0]
         stats = tasker.Worker(engine, concurrency=2, **FAST).run(burst=True)
         assert seen_during_last_report == [True]
-        assert asked[0] == 2 and 1 in asked  # the first claim for both slots, then only for the idle one
+        assert asked[0] == 2  # the first claim for both slots
         assert stats.completed == 4 and engine.get_task(order).state == "complete"
+
+
+def test_a_claim_waits_for_busy_slots_only_briefly_so_a_long_step_does_not_hold_back_new_work():
+    # The claimer gives busy slots BATCH_WAIT_SECONDS to free up, so that one claim fills them all; a step that runs
+    # on must not keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.
+    ran = threading.Event()
+    waited = []
+
+    with real_clock_engine() as engine:
+        class Long(tasker.StepHandler):
+            def process(self, context):
+                engine.create_task("short_one", namespace="slots")
+                waited.append(ran.wait(5))
+
+        class Short(tasker.StepHandler):
+            def process(self, context):
+                ran.set()
+
+        for name, handler in (("long_one", "Long"), ("short_one", "Short")):
+            engine.register_template(f"name: {name}\nnamespace_name: slots\nversion: 1.0.0\n"
+                                     f"steps:\n  - name: work\n    handler: {{ callable: {handler} }}\n")
+        engine.register_handlers(Long, Short)
+        engine.create_task("long_one", namespace="slots")
+        stats = tasker.Worker(engine, concurrency=2, **FAST).run(burst=True)
+        assert waited == [True]  # the short step ran in the free slot while the long one still ran
+        assert stats.completed == 2
 
 
 def test_async_handlers_failures_and_retries_go_through_the_step_runner():

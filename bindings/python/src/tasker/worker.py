@@ -55,8 +55,11 @@ MIN_HEARTBEAT_SECONDS = 1.0
 #: After a claim fails (database unreachable), wait this long, doubling up to the maximum, before claiming again.
 CLAIM_RETRY_SECONDS = 0.5
 MAX_CLAIM_RETRY_SECONDS = 30.0
-#: How long the claimer gives busy slots to free up until half are free before claiming for a few: a claim across
-#: tasks costs about as much for 8 steps as for 1 (the Ruby and Node workers wait as long).
+#: How long the claimer gives busy slots to free up until all are free before claiming for a few: a claim across
+#: tasks costs about as much for 8 steps as for 1 (the Ruby and Node workers wait as long, until half are free). All,
+#: not half: the step threads take the GIL in turn, so slots free one by one, and claiming at half made claims of 4
+#: steps where a C# worker's carry 8; under load that was a third more transactions a step, and the server's CPU with
+#: them (docs/performance.md, "Session 25"). With every slot free a claim goes at once.
 BATCH_WAIT_SECONDS = 0.01
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
@@ -254,9 +257,9 @@ class Worker:
             with self._cond:
                 while not self._stopping and self._free() <= 0:
                     self._cond.wait()
-                half = (self.concurrency + 1) // 2
-                if not self._stopping and self._free() < half:
-                    self._cond.wait_for(lambda: self._stopping or self._free() >= half, timeout=BATCH_WAIT_SECONDS)
+                if not self._stopping and self._free() < self.concurrency:
+                    self._cond.wait_for(lambda: self._stopping or self._free() >= self.concurrency,
+                                        timeout=BATCH_WAIT_SECONDS)
                 if self._stopping:
                     return
                 free = self._free()
