@@ -138,11 +138,11 @@ public sealed class PostgresStore : IStore
         set => _work.AfterFind = value;
     }
 
-    /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/>.</summary>
+    /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/> and <see cref="Work.WorkQueue.LoseReplyAfterCommit"/>.</summary>
     internal Func<Guid, bool>? LoseReplyAfterCommit
     {
         get => _updater.LoseReplyAfterCommit;
-        set => _updater.LoseReplyAfterCommit = value;
+        set => _updater.LoseReplyAfterCommit = _work.LoseReplyAfterCommit = value;
     }
 
     /// <summary>What this store has sent to PostgreSQL so far (statements, round trips, conflicts, retries, ...).</summary>

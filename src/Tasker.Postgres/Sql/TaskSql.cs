@@ -362,6 +362,23 @@ internal static class TaskSql
             OR EXISTS (SELECT 1 FROM tasker_workflow_step_transitions WHERE task_uuid = $1 AND ordinal = $2 AND transition_uuid = $3)
         """;
 
+    /// <summary>
+    /// Settles a work claim whose commit reply was lost (<see cref="Work.ClaimInDoubt"/>): the tasks among $1 whose write
+    /// committed, each proven by its first transition row ($2 ordinal, $3 uuid, as <see cref="TransitionExists"/>) or by
+    /// the row's write stamp ($4; a later write replaces it, a transition row stays). With their request columns, which
+    /// a claim from an announcement hands out with its claims.
+    /// </summary>
+    public const string WritesLanded = $"""
+        SELECT {RequestColumns}
+        FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[]) AS w(task_uuid, ordinal, transition_uuid, write_uuid)
+        JOIN tasker_tasks k ON k.task_uuid = w.task_uuid
+        WHERE k.last_write_uuid = w.write_uuid
+           OR EXISTS (SELECT 1 FROM tasker_task_transitions x
+                      WHERE x.task_uuid = w.task_uuid AND x.ordinal = w.ordinal AND x.transition_uuid = w.transition_uuid)
+           OR EXISTS (SELECT 1 FROM tasker_workflow_step_transitions x
+                      WHERE x.task_uuid = w.task_uuid AND x.ordinal = w.ordinal AND x.transition_uuid = w.transition_uuid)
+        """;
+
     /// <summary>A cache miss of the shape cache: the immutable step definitions and the edges of one task.</summary>
     public const string Definitions = """
         SELECT step_index AS StepIndex, name AS Name, handler AS Handler, initialization::text AS Initialization,

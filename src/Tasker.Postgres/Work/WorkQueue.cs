@@ -53,6 +53,9 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     /// <summary>Test seam: runs after each work claim's find and lock, before its change (lets a test let go of a lock).</summary>
     internal Action? AfterFind { get; set; }
+
+    /// <summary>Test seam: pretend the reply to a committed claim was lost; given the first written task.</summary>
+    internal Func<Guid, bool>? LoseReplyAfterCommit { get; set; }
     private readonly StoreCounters _counters = counters;
     private readonly TaskWriter _writer = writer;
 
@@ -63,8 +66,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
     /// it writes is held). Two round trips whatever the number of tasks, locks held for one, never a
     /// wait for another's lock, and no race to lose. Busy tasks go back to the engine by uuid. Safe to run again
     /// from the start after a transient error (the resilience pipeline does): before the commit nothing happened; a
-    /// commit whose reply was lost leaves its claims in progress until their leases expire, when any worker takes them
-    /// again.
+    /// commit whose reply was lost is settled by the next attempt (<see cref="ClaimInDoubt"/>).
     /// </summary>
     public async ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken)
@@ -78,9 +80,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     private ValueTask<WorkFound> FindAndClaimAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        executor.RunAsync("claim_work", (query, now, change, committed, self: this), static async (connection, s, token) =>
+        executor.RunAsync("claim_work", (query, now, change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this), static async (connection, s, token) =>
         {
             var self = s.self;
+            if (s.doubt.Value is not null && await self.SettleAsync(connection, s.doubt, s.committed, token).ConfigureAwait(false) is { } settled)
+                return settled;
             // This process's own changes of a found task wait for the claim (they take turns at the task's gate) and then
             // start from its committed copy in the task cache, instead of waiting for the row lock and losing their
             // compare-and-set to it. A task whose gate is taken (a change of it on its way here) is passed over.
@@ -113,10 +117,20 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 s.change(tasks);
 
                 var (writes, _) = WritesOf(tasks, rows);
-                var written = writes.Count == 0 ? [] : await self._writer.WriteAndCommitAsync(connection, writes, token).ConfigureAwait(false);
-                if (writes.Count == 0)
-                    await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
-                done = true;
+                HashSet<Guid> written;
+                try
+                {
+                    written = writes.Count == 0 ? [] : await self._writer.WriteAndCommitAsync(connection, writes, token).ConfigureAwait(false);
+                    if (writes.Count == 0)
+                        await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
+                    done = true;
+                    self.MaybeLoseReply(writes);
+                }
+                catch (Exception e) when (writes.Count > 0 && TransientErrors.OutcomeUnknown(e))
+                {
+                    s.doubt.Value = new ClaimInDoubt(writes, new WorkFound(passed, busy, [], heldBackUntil));
+                    throw; // the resilience pipeline runs the claim again, which settles the doubt first
+                }
 
                 var notPersisted = new HashSet<Guid>();
                 foreach (var write in writes)
@@ -193,9 +207,12 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             candidates.Sort(static (a, b) => InOrderOfWork(a.Row, b.Row));
         if (candidates.Count > query.Limit)
             candidates.RemoveRange(query.Limit, candidates.Count - query.Limit);
-        return executor.RunAsync("claim_announced", (candidates, attempts: new StrongBox<int>(), change, committed, self: this), static async (connection, s, token) =>
+        return executor.RunAsync("claim_announced", (candidates, attempts: new StrongBox<int>(), change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this),
+            static async (connection, s, token) =>
         {
             var self = s.self;
+            if (s.doubt.Value is not null && await self.SettleAsync(connection, s.doubt, s.committed, token).ConfigureAwait(false) is { } settled)
+                return settled;
             var turns = new List<TaskGates.Gate>();
             try
             {
@@ -222,7 +239,17 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 s.change(tasks);
                 var (writes, announced) = WritesOf(tasks, rows);
                 if (writes.Count == 0) return null;
-                var written = await self._writer.WriteAnnouncedAsync(connection, writes, announced, token).ConfigureAwait(false);
+                Dictionary<Guid, AnnouncedRequest> written;
+                try
+                {
+                    written = await self._writer.WriteAnnouncedAsync(connection, writes, announced, token).ConfigureAwait(false);
+                    if (written.Count > 0) self.MaybeLoseReply(writes);
+                }
+                catch (Exception e) when (TransientErrors.OutcomeUnknown(e))
+                {
+                    s.doubt.Value = new ClaimInDoubt(writes, new WorkFound(false, [], [], null, HeadersCompleted: true));
+                    throw; // as in the find's claim: the next attempt settles it first
+                }
                 var notPersisted = new HashSet<Guid>();
                 foreach (var write in writes)
                 {
@@ -244,6 +271,39 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                 self.LetGo(turns);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The answer of a claim whose commit reply was lost, if its writes committed (<see cref="ClaimInDoubt"/>): what the
+    /// claim's engine change claimed, committed now (events, cache); a task whose write is not found goes back as not
+    /// persisted. Null when none committed: the claim runs again. A transient error in the check leaves the doubt to
+    /// the next attempt.
+    /// </summary>
+    private async ValueTask<WorkFound?> SettleAsync(NpgsqlConnection connection, StrongBox<ClaimInDoubt?> inDoubt,
+        Action<WorkflowTask>? committed, CancellationToken cancellationToken)
+    {
+        var doubt = inDoubt.Value!;
+        var landed = await doubt.LandedAsync(connection, _counters, cancellationToken).ConfigureAwait(false);
+        inDoubt.Value = null;
+        if (landed.Count == 0) return null;
+        _counters.UnknownCommitRecovered();
+        var notPersisted = new HashSet<Guid>();
+        foreach (var write in doubt.Writes)
+        {
+            if (!landed.TryGetValue(write.Task.Uuid, out var request))
+                notPersisted.Add(write.Task.Uuid);
+            else if (doubt.Answer.HeadersCompleted)
+                write.Task.Header = request.Complete(write.Task.Header);
+        }
+        if (doubt.Answer.HeadersCompleted) _counters.AnnouncedClaim(landed.Count);
+        Committed(doubt.Writes.Where(w => !notPersisted.Contains(w.Task.Uuid)), committed, _counters, _cache);
+        return doubt.Answer with { PassedSome = doubt.Answer.PassedSome || notPersisted.Count > 0, NotPersisted = notPersisted };
+    }
+
+    private void MaybeLoseReply(List<TaskWrite> writes)
+    {
+        if (writes.Count > 0 && LoseReplyAfterCommit?.Invoke(writes[0].Task.Uuid) == true)
+            throw new NpgsqlException("simulated: connection lost after the commit was sent", new IOException("simulated"));
     }
 
     /// <summary>The order of work: highest priority first, then oldest (then by uuid, for a stable order).</summary>

@@ -217,6 +217,26 @@ public sealed class AnnouncedClaimTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_claim_from_an_announcement_whose_commit_reply_was_lost_is_handed_out_with_its_context()
+    {
+        var (creator, _) = await EngineAsync();
+        var (worker, store) = await WaitingWorkerAsync(creator);
+        var (waiting, _) = await WaitingClaimAsync(worker, store);
+        var lose = 1;
+        store.LoseReplyAfterCommit = _ => Interlocked.Exchange(ref lose, 0) == 1;
+
+        var created = await creator.CreateTaskAsync(Request());
+
+        var claim = Assert.Single(await waiting);
+        Assert.Equal(created.Task.TaskUuid, claim.TaskUuid);
+        Assert.Equal(1, store.Statistics.UnknownCommitsRecovered);
+        Assert.Equal(created.Task.Header.Context.GetRawText(), claim.Context.GetRawText());
+        Assert.Equal(["a", "b"], claim.Tags);
+        Assert.Equal(("in_progress", "w"), await StepAsync(claim.TaskUuid));
+        Assert.Equal(claim.ClaimToken, await TestSql.ScalarAsync<string>(Schema, "SELECT claim_token FROM tasker_workflow_steps WHERE task_uuid = $1", claim.TaskUuid));
+    }
+
+    [PostgresFact]
     public async Task An_announcement_carries_none_of_the_tasks_request_data()
     {
         var (creator, _) = await EngineAsync();

@@ -11,6 +11,9 @@ namespace Tasker.Postgres.Tests.Store;
 /// </summary>
 public sealed class UnknownCommitTests : PostgresTest
 {
+    private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+    private static readonly HashSet<string> OnlyHandler = new(StringComparer.Ordinal) { "only_handler" };
+
     [PostgresFact]
     public async Task A_completion_whose_commit_reply_was_lost_is_recorded_once_and_reported_as_done()
     {
@@ -82,6 +85,52 @@ public sealed class UnknownCommitTests : PostgresTest
         Assert.Equal(RecommendedAction.Execute, outcome.Action);
         Assert.True(store.Statistics.Retries >= 1);
         Assert.Equal(StepState.Complete, (await engine.GetTaskAsync(task)).Step("init").State);
+    }
+
+    [PostgresFact]
+    public async Task A_work_claim_whose_commit_reply_was_lost_hands_out_its_claims_once()
+    {
+        var (engine, store) = await EngineAsync();
+        await engine.RegisterTemplateAsync(One);
+        Guid[] tasks = [await CreateAsync(engine, One), await CreateAsync(engine, One), await CreateAsync(engine, One)];
+        using var started = engine.Events.Subscribe("step.started");
+        var lose = 1;
+        store.LoseReplyAfterCommit = _ => Interlocked.Exchange(ref lose, 0) == 1;
+
+        var claims = await engine.ClaimWorkAsync(new WorkClaimOptions(OnlyHandler, MaxSteps: 8, WorkerId: "w"));
+
+        // Not left in progress with nobody running them until their leases expire: handed out, each attempt counted once.
+        Assert.Equal(tasks.Order(), claims.Select(c => c.TaskUuid).Order());
+        Assert.Equal(1, store.Statistics.UnknownCommitsRecovered);
+        Assert.Equal(3, started.Pull().Count);
+        Assert.Equal(3, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_workflow_steps WHERE state = 'in_progress' AND attempts = 1 AND claimed_by = 'w'"));
+        foreach (var claim in claims) // the tokens handed out are the ones the rows hold
+            Assert.Equal(TaskState.Complete, (await engine.CompleteStepAsync(claim.TaskUuid, claim.StepUuid, claim.ClaimToken, JsonValues.EmptyObject)).TaskState);
+    }
+
+    [PostgresFact]
+    public async Task A_work_claim_whose_connection_was_cut_before_its_commit_claims_again()
+    {
+        var (engine, store) = await EngineAsync(applicationName: "tasker-cut");
+        await engine.RegisterTemplateAsync(One);
+        Guid[] tasks = [await CreateAsync(engine, One), await CreateAsync(engine, One)];
+        var cut = 1;
+        // The find has locked the tasks; the claim's connection goes before its write and commit are sent.
+        store.AfterWorkFind = () =>
+        {
+            if (Interlocked.Exchange(ref cut, 0) == 1)
+                TestSql.ExecuteAsync(null, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tasker-cut' AND datname = current_database() AND pid <> pg_backend_pid()")
+                    .GetAwaiter().GetResult();
+        };
+
+        var claims = await engine.ClaimWorkAsync(new WorkClaimOptions(OnlyHandler, MaxSteps: 8, WorkerId: "w"));
+
+        Assert.Equal(tasks.Order(), claims.Select(c => c.TaskUuid).Order());
+        Assert.True(store.Statistics.Retries >= 1);
+        Assert.Equal(0, store.Statistics.UnknownCommitsRecovered);
+        Assert.Equal(2, await TestSql.ScalarAsync<int>(Schema,
+            "SELECT count(*)::int FROM tasker_workflow_steps WHERE state = 'in_progress' AND attempts = 1"));
     }
 
     [PostgresFact]
