@@ -138,7 +138,7 @@ public sealed class PostgresStore : IStore
         set => _work.AfterFind = value;
     }
 
-    /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/> and <see cref="Work.WorkQueue.LoseReplyAfterCommit"/>.</summary>
+    /// <summary>Test seam: see <see cref="TaskUpdater.LoseReplyAfterCommit"/> and <see cref="Work.WorkQueue.LoseReplyAfterCommit"/> (set together; read from the first).</summary>
     internal Func<Guid, bool>? LoseReplyAfterCommit
     {
         get => _updater.LoseReplyAfterCommit;

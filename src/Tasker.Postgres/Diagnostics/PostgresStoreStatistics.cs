@@ -8,7 +8,7 @@ namespace Tasker.Postgres;
 /// <param name="LockedUpdates">Updates that ran under <c>SELECT ... FOR UPDATE</c> after a conflict.</param>
 /// <param name="Retries">Transient failures retried by the resilience pipeline.</param>
 /// <param name="StepsExecuted">Step attempts whose outcome was recorded (moves out of <c>in_progress</c>).</param>
-/// <param name="UnknownCommitsRecovered">Writes whose commit reply was lost and which a retry found committed.</param>
+/// <param name="UnknownCommitsRecovered">Writes (a task's, or a work claim's of several tasks) whose commit reply was lost and which a retry found committed.</param>
 /// <param name="WriteStatements">
 /// Write-back statements sent, each one commit carrying one or more task writes (<paramref name="Updates"/>): changes of
 /// different tasks arriving together in a process share one (group commit).

@@ -19,10 +19,13 @@ internal static class TransientErrors
 
     /// <summary>
     /// True when the failure may have hit after the server received a commit: the connection broke, so whether the
-    /// write happened is unknown. A server-reported error (<see cref="PostgresException"/>) means it was rolled back.
+    /// write happened is unknown. An error the server reports means it was rolled back, except a shutdown's or a
+    /// terminated backend's (57P01, 57P02): a backend waiting for a synchronous standby's confirmation has committed
+    /// locally when it is told to go.
     /// </summary>
-    public static bool OutcomeUnknown(Exception exception) =>
-        exception is not PostgresException && exception is NpgsqlException or IOException or SocketException;
+    public static bool OutcomeUnknown(Exception exception) => exception is PostgresException pg
+        ? pg.SqlState is "57P01" or "57P02"
+        : exception is NpgsqlException or IOException or SocketException;
 
     private static bool IsTransientState(string state) => state switch
     {

@@ -366,10 +366,10 @@ internal static class TaskSql
     /// Settles a work claim whose commit reply was lost (<see cref="Work.ClaimInDoubt"/>): the tasks among $1 whose write
     /// committed, each proven by its first transition row ($2 ordinal, $3 uuid, as <see cref="TransitionExists"/>) or by
     /// the row's write stamp ($4; a later write replaces it, a transition row stays). With their request columns, which
-    /// a claim from an announcement hands out with its claims.
+    /// a claim from an announcement hands out with its claims; and whether the write is still the row's last.
     /// </summary>
     public const string WritesLanded = $"""
-        SELECT {RequestColumns}
+        SELECT {RequestColumns}, k.last_write_uuid = w.write_uuid AS current
         FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[]) AS w(task_uuid, ordinal, transition_uuid, write_uuid)
         JOIN tasker_tasks k ON k.task_uuid = w.task_uuid
         WHERE k.last_write_uuid = w.write_uuid

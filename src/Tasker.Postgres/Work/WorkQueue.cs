@@ -124,7 +124,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
                     if (writes.Count == 0)
                         await ExecuteAsync(connection, "COMMIT", self._counters, token).ConfigureAwait(false);
                     done = true;
-                    self.MaybeLoseReply(writes);
+                    if (written.Count > 0) self.MaybeLoseReply(writes);
                 }
                 catch (Exception e) when (writes.Count > 0 && TransientErrors.OutcomeUnknown(e))
                 {
@@ -275,9 +275,11 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     /// <summary>
     /// The answer of a claim whose commit reply was lost, if its writes committed (<see cref="ClaimInDoubt"/>): what the
-    /// claim's engine change claimed, committed now (events, cache); a task whose write is not found goes back as not
-    /// persisted. Null when none committed: the claim runs again. A transient error in the check leaves the doubt to
-    /// the next attempt.
+    /// claim's engine change claimed, committed now (its events, late: after any this process published meanwhile; a
+    /// copy for the task cache only while the write is the row's last); a task whose write is not found goes back as
+    /// not persisted. Null when none committed: the claim runs again. A transient error in the check leaves the doubt
+    /// to the next attempt. A claim whose lease ran out during the retries is handed out all the same, as one whose
+    /// answer came late: its report is refused as stale if another worker has taken the step over.
     /// </summary>
     private async ValueTask<WorkFound?> SettleAsync(NpgsqlConnection connection, StrongBox<ClaimInDoubt?> inDoubt,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken)
@@ -290,13 +292,19 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         var notPersisted = new HashSet<Guid>();
         foreach (var write in doubt.Writes)
         {
-            if (!landed.TryGetValue(write.Task.Uuid, out var request))
+            if (!landed.TryGetValue(write.Task.Uuid, out var found))
+            {
                 notPersisted.Add(write.Task.Uuid);
+                _counters.Conflict();
+            }
             else if (doubt.Answer.HeadersCompleted)
-                write.Task.Header = request.Complete(write.Task.Header);
+            {
+                write.Task.Header = found.Request.Complete(write.Task.Header);
+            }
         }
         if (doubt.Answer.HeadersCompleted) _counters.AnnouncedClaim(landed.Count);
-        Committed(doubt.Writes.Where(w => !notPersisted.Contains(w.Task.Uuid)), committed, _counters, _cache);
+        Committed(doubt.Writes.Where(w => landed.TryGetValue(w.Task.Uuid, out var f) && f.Current), committed, _counters, _cache);
+        Committed(doubt.Writes.Where(w => landed.TryGetValue(w.Task.Uuid, out var f) && !f.Current), committed, _counters, null);
         return doubt.Answer with { PassedSome = doubt.Answer.PassedSome || notPersisted.Count > 0, NotPersisted = notPersisted };
     }
 
@@ -358,8 +366,8 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         while (_announced.Count > MaxAnnounced && _announced.TryDequeue(out _)) { }
     }
 
-    /// <summary>After the commit: counters, the engine's <c>committed</c> (events), and each task's copy for the cache.</summary>
-    private static void Committed(IEnumerable<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache cache)
+    /// <summary>After the commit: counters, the engine's <c>committed</c> (events), and each task's copy for the cache (if any).</summary>
+    private static void Committed(IEnumerable<TaskWrite> writes, Action<WorkflowTask>? committed, StoreCounters counters, TaskCache? cache)
     {
         foreach (var write in writes)
         {
@@ -374,7 +382,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             {
                 write.Task.AcceptChanges();
                 // Its worker's report comes next: that change then needs no load.
-                cache.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions, write.WriteUuid));
+                cache?.Offer(new CachedTask(write.Task, write.RowVersion + 1, write.TransitionCount + newTransitions, write.WriteUuid));
             }
         }
     }

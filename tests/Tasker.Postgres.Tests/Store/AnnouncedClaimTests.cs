@@ -222,6 +222,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
         var (creator, _) = await EngineAsync();
         var (worker, store) = await WaitingWorkerAsync(creator);
         var (waiting, _) = await WaitingClaimAsync(worker, store);
+        var before = store.Statistics;
         var lose = 1;
         store.LoseReplyAfterCommit = _ => Interlocked.Exchange(ref lose, 0) == 1;
 
@@ -229,7 +230,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
 
         var claim = Assert.Single(await waiting);
         Assert.Equal(created.Task.TaskUuid, claim.TaskUuid);
-        Assert.Equal(1, store.Statistics.UnknownCommitsRecovered);
+        Assert.Equal((1L, 1L), (store.Statistics.Since(before).AnnouncedClaims, store.Statistics.Since(before).UnknownCommitsRecovered));
         Assert.Equal(created.Task.Header.Context.GetRawText(), claim.Context.GetRawText());
         Assert.Equal(["a", "b"], claim.Tags);
         Assert.Equal(("in_progress", "w"), await StepAsync(claim.TaskUuid));

@@ -124,7 +124,8 @@ public sealed class UnknownCommitTests : PostgresTest
                     .GetAwaiter().GetResult();
         };
 
-        var claims = await engine.ClaimWorkAsync(new WorkClaimOptions(OnlyHandler, MaxSteps: 8, WorkerId: "w"));
+        // Waiting: the cut backend lets go of its row locks a moment after its connection drops.
+        var claims = await engine.ClaimWorkAsync(new WorkClaimOptions(OnlyHandler, MaxSteps: 8, WorkerId: "w", Wait: TimeSpan.FromSeconds(10)));
 
         Assert.Equal(tasks.Order(), claims.Select(c => c.TaskUuid).Order());
         Assert.True(store.Statistics.Retries >= 1);
