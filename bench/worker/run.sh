@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Worker mode side by side with graphile-worker 0.18 on one throwaway PostgreSQL, in one session, interleaved
-# (issue 13): C# worker processes and Python ones (bench/python/work_worker.py: tasker.Worker through libtasker). Prints a markdown table: throughput medians and ratios, CPU (workers / server) and WAL bytes per
-# step, then enqueue-to-start latency percentiles. Extra arguments go to `Tasker.Postgres.Bench side-by-side`
-# (e.g. --rounds 5, --tasker-processes 4, --python-processes 2, --python-concurrency 8, --single-tasks 5000,
-# --only Tasker, --only GraphileDefault,PythonSingle,PythonDag).
+# (issue 13): C# worker processes, and Python, Ruby and Node ones (bench/python/work_worker.py, bench/ruby/work_worker.rb,
+# bench/node/work_worker.js: each binding's public worker through libtasker). Prints a markdown table: throughput
+# medians and ratios, CPU (workers / server) and WAL bytes per step, then enqueue-to-start latency percentiles. Extra
+# arguments go to `Tasker.Postgres.Bench side-by-side` (e.g. --rounds 5, --tasker-processes 4, --python-processes 2,
+# --ruby-concurrency 8, --node-processes 2, --single-tasks 5000, --only Tasker, --only GraphileDefault,RubySingle,RubyDag).
 #
 #   TASKER_PG_PORT=54340 bench/worker/run.sh [--rounds 3 ...]
 #
@@ -26,18 +27,28 @@ done
 (cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null
 
-# The Python workers load libtasker from this tree: publish it (skipped when up to date) unless --only leaves them out.
-python_workers=1
+# The binding workers load libtasker from this tree (published here, skipped when up to date) and their binding from
+# bindings/ (ahead of PYTHONPATH's or RUBYLIB's own entries): set up only for those --only selects (all without it).
+only=
 for ((i = 1; i <= $#; i++)); do
   if [ "${!i}" = --only ]; then
     j=$((i + 1))
-    [[ "${!j:-}" == *[Pp]ython* ]] || python_workers=
+    only=${!j:-}
   fi
 done
-if [ -n "$python_workers" ]; then
+selects() { [ -z "$only" ] || [[ "${only,,}" == *"$1"* ]]; }
+if selects python || selects ruby || selects node; then
   ./build.sh native >/dev/null
   export TASKER_LIBRARY_PATH="$root/artifacts/lib/linux-x64/libtasker.so"
+fi
+if selects python; then
   export PYTHONPATH="$root/bindings/python/src${PYTHONPATH:+:$PYTHONPATH}"
+fi
+if selects ruby; then
+  export RUBYLIB="$root/bindings/ruby/lib${RUBYLIB:+:$RUBYLIB}" # and Debian's ruby-ffi, as bindings/ruby/run-tests.sh
+fi
+if selects node && [ ! -d bindings/node/node_modules/koffi ]; then
+  (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null) # koffi, as bindings/node/run-tests.sh
 fi
 
 started_here=
@@ -49,4 +60,5 @@ trap '[ -n "$started_here" ] && scripts/pg-test-cluster.sh stop >/dev/null' EXIT
 
 dotnet bench/Tasker.Postgres.Bench/bin/Release/net10.0/Tasker.Postgres.Bench.dll side-by-side \
   --database-url "$TASKER_TEST_DATABASE_URL" --graphile-dir "$root/bench/graphile" \
-  --python /usr/bin/python3 --python-worker "$root/bench/python/work_worker.py" "$@"
+  --python /usr/bin/python3 --python-worker "$root/bench/python/work_worker.py" \
+  --ruby-worker "$root/bench/ruby/work_worker.rb" --node-worker "$root/bench/node/work_worker.js" "$@"

@@ -6,8 +6,9 @@ using Tasker.Core;
 namespace Tasker.Postgres.Bench.WorkMode;
 
 /// <summary>
-/// <c>side-by-side</c>: Tasker's worker mode (C# worker processes, <see cref="WorkModeWorker"/>, and Python ones,
-/// bench/python/work_worker.py: the binding's <c>tasker.Worker</c> through libtasker) against graphile-worker (bench/graphile/worker.js) on one PostgreSQL, in one session, interleaved: every round runs each
+/// <c>side-by-side</c>: Tasker's worker mode (C# worker processes, <see cref="WorkModeWorker"/>, and Python, Ruby and
+/// Node ones, bench/{python,ruby,node}/work_worker.*: each binding's public worker through libtasker) against
+/// graphile-worker (bench/graphile/worker.js) on one PostgreSQL, in one session, interleaved: every round runs each
 /// configuration once, in a rotating order; the table shows medians and ratios to graphile-worker's defaults. Then
 /// enqueue-to-start latency, in alternating blocks. See bench/worker/run.sh.
 /// </summary>
@@ -17,9 +18,18 @@ internal static class SideBySide
     private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan DonePoll = TimeSpan.FromMilliseconds(100);
 
-    private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle, PythonDag }
+    private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle, PythonDag, RubySingle, RubyDag, NodeSingle, NodeDag }
 
-    private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit);
+    /// <summary>A configuration; <paramref name="Binding"/> is the binding child that runs it, null for C# and graphile-worker.</summary>
+    private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit, BindingWorker? Binding = null);
+
+    /// <summary>
+    /// A binding's worker child: its interpreter and bench/&lt;language&gt;/work_worker.*, which speaks the C# child's
+    /// protocol with the same options; <see cref="Language"/> (lower case) names it in <c>--only</c> and in the options
+    /// (<c>--python-processes</c>...). The children inherit this process's environment: TASKER_LIBRARY_PATH (libtasker)
+    /// and the binding's load path (PYTHONPATH, RUBYLIB; the Node child finds bindings/node itself), set by run.sh.
+    /// </summary>
+    private sealed record BindingWorker(string Language, string Name, string Executable, string Script, string IdPrefix, Kind Single, Kind Dag);
 
     private sealed record Run(double PerSecond, long Steps, double Seconds, double WorkerCpuMsPerStep, double ServerCpuMsPerStep, double WalBytesPerStep, long Errors,
         double? StatementsPerStep, double? CommitsPerStep, double TransactionsPerStep, string Detail);
@@ -32,9 +42,12 @@ internal static class SideBySide
         var node = cli.String("node", "node");
         var tp = cli.Int("tasker-processes", 2);
         var tc = cli.Int("tasker-concurrency", 8);
-        var pp = cli.Int("python-processes", 2);
-        var pc = cli.Int("python-concurrency", 8);
-        var python = new PythonWorker(cli.String("python", "python3"), Path.GetFullPath(cli.String("python-worker", "bench/python/work_worker.py")));
+        BindingWorker[] bindings =
+        [
+            Binding("python", "Python", cli.String("python", "python3"), "bench/python/work_worker.py", "py", Kind.PythonSingle, Kind.PythonDag),
+            Binding("ruby", "Ruby", cli.String("ruby", "ruby"), "bench/ruby/work_worker.rb", "rb", Kind.RubySingle, Kind.RubyDag),
+            Binding("node", "Node", node, "bench/node/work_worker.js", "js", Kind.NodeSingle, Kind.NodeDag),
+        ];
         var only = cli.Optional("only");
         var configs = new List<Config>
         {
@@ -42,11 +55,18 @@ internal static class SideBySide
             new(Kind.GraphilePerf, "graphile-worker 0.18, perfTest settings", 4, 24, cli.Int("perf-jobs", 40_000), 1),
             new(Kind.TaskerSingle, "Tasker worker mode, C#, 1-step template", tp, tc, cli.Int("single-tasks", 10_000), 1),
             new(Kind.TaskerDag, "Tasker worker mode, C#, 7-step DAG", tp, tc, cli.Int("dag-tasks", 2_000), 7),
-            new(Kind.PythonSingle, "Tasker worker mode, Python, 1-step template", pp, pc, cli.Int("single-tasks", 10_000), 1),
-            new(Kind.PythonDag, "Tasker worker mode, Python, 7-step DAG", pp, pc, cli.Int("dag-tasks", 2_000), 7),
         };
+        foreach (var b in bindings)
+        {
+            var (processes, concurrency) = (cli.Int($"{b.Language}-processes", 2), cli.Int($"{b.Language}-concurrency", 8));
+            configs.Add(new(b.Single, $"Tasker worker mode, {b.Name}, 1-step template", processes, concurrency, cli.Int("single-tasks", 10_000), 1, b));
+            configs.Add(new(b.Dag, $"Tasker worker mode, {b.Name}, 7-step DAG", processes, concurrency, cli.Int("dag-tasks", 2_000), 7, b));
+        }
         if (only is not null)
-            configs = configs.Where(c => only.Split(',').Any(o => Selects(o, c.Kind))).ToList();
+            configs = configs.Where(c => only.Split(',').Any(o => Selects(o, c))).ToList();
+
+        BindingWorker Binding(string language, string name, string executable, string script, string idPrefix, Kind single, Kind dag) =>
+            new(language, name, executable, Path.GetFullPath(cli.String($"{language}-worker", script)), idPrefix, single, dag);
 
         await using var admin = NpgsqlDataSource.Create(PostgresConnectionStringFor(url));
         var postmaster = await PostmasterAsync(admin);
@@ -63,7 +83,7 @@ internal static class SideBySide
             {
                 var run = config.Kind is Kind.GraphileDefault or Kind.GraphilePerf
                     ? await RunGraphileAsync(config, admin, postmaster, node, graphileDir, url, cli.Int("warmup-jobs", 2_000))
-                    : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300), python);
+                    : await RunTaskerAsync(config, admin, postmaster, url, cli.Int("warmup-tasks", 300));
                 runs[config.Kind].Add(run);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {r + 1}: {config.Label}: {run.PerSecond:N0} steps/s ({run.Steps:N0} in {run.Seconds:N2} s), CPU {run.WorkerCpuMsPerStep + run.ServerCpuMsPerStep:N3} ms/step, WAL {run.WalBytesPerStep:N0} B/step, load {Load()} {run.Detail}"));
@@ -99,14 +119,13 @@ internal static class SideBySide
     }
 
     /// <summary>
-    /// <c>--only</c>: a name part selects the configurations whose name contains it; the Python ones only when it says
-    /// "python" too, so <c>--only Single</c> and <c>--only Tasker</c> keep selecting the C# configurations alone.
+    /// <c>--only</c>: a name part selects the configurations whose name contains it; a binding's ones only when it names
+    /// the language too ("python", "ruby", "node"), so <c>--only Single</c> and <c>--only Tasker</c> keep selecting the C#
+    /// configurations alone.
     /// </summary>
-    private static bool Selects(string part, Kind kind) =>
-        kind.ToString().Contains(part, StringComparison.OrdinalIgnoreCase)
-        && (!IsPython(kind) || part.Contains("python", StringComparison.OrdinalIgnoreCase));
-
-    private static bool IsPython(Kind kind) => kind is Kind.PythonSingle or Kind.PythonDag;
+    private static bool Selects(string part, Config config) =>
+        config.Kind.ToString().Contains(part, StringComparison.OrdinalIgnoreCase)
+        && (config.Binding is null || part.Contains(config.Binding.Language, StringComparison.OrdinalIgnoreCase));
 
     private static string Ratio(double value, double? baseline) =>
         baseline is { } b && b > 0 ? (value / b).ToString("N2", CultureInfo.InvariantCulture) + "×" : "–";
@@ -115,11 +134,11 @@ internal static class SideBySide
 
     internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    private static async Task<Run> RunTaskerAsync(Config config, NpgsqlDataSource admin, int postmaster, string url, int warmupTasks, PythonWorker python)
+    private static async Task<Run> RunTaskerAsync(Config config, NpgsqlDataSource admin, int postmaster, string url, int warmupTasks)
     {
         var schema = $"wbench_{Guid.NewGuid().ToString("N")[..8]}";
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions { ConnectionString = url, Schema = schema, ApplicationName = "tasker-bench-seed", MaxPoolSize = 12 });
-        var template = config.Kind is Kind.TaskerDag or Kind.PythonDag ? "mixed" : "single";
+        var template = config.StepsPerUnit > 1 ? "mixed" : "single"; // the 7-step DAG, else the 1-step template
         try
         {
             await using (var engine = new TaskerEngine(store))
@@ -135,14 +154,12 @@ internal static class SideBySide
             {
                 for (var p = 0; p < config.Processes; p++)
                 {
-                    var concurrency = config.Concurrency.ToString(CultureInfo.InvariantCulture);
-                    workers.Add(IsPython(config.Kind)
-                        ? new ChildProcess(python.Executable, [python.Script, "--database-url", url, "--schema", schema,
-                            "--worker-id", $"py{p}", "--concurrency", concurrency, "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace])
-                        : new ChildProcess(ThroughputBench.DotnetHost(), [
-                            Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", "--database-url", url, "--schema", schema,
-                            "--worker-id", $"w{p}", "--concurrency", concurrency,
-                            "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace]));
+                    // The same options for every child, C# or binding.
+                    string[] Options(string workerId) => ["--database-url", url, "--schema", schema, "--worker-id", workerId,
+                        "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture), "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace];
+                    workers.Add(config.Binding is { } b
+                        ? new ChildProcess(b.Executable, [b.Script, .. Options($"{b.IdPrefix}{p}")])
+                        : new ChildProcess(ThroughputBench.DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", .. Options($"w{p}")]));
                 }
                 var unfinished = $"SELECT count(*) FROM {schema}.tasker_tasks WHERE namespace = 'bench' AND state IN ('pending', 'in_progress', 'waiting_for_retry')";
                 var run = await MeasureAsync(config, workers, admin, postmaster, unfinished);
@@ -255,12 +272,6 @@ internal static class SideBySide
             tasker ? (double)statements / steps : null, tasker ? (double)updates / steps : null, (double)transactions / steps,
             tasker ? $"statements {statements}, write commits {updates}, lost compare-and-sets {conflicts}, work claims {claims} ({empty} empty)" : "");
     }
-
-    /// <summary>
-    /// How to start a Python worker child: the interpreter and bench/python/work_worker.py. The children inherit this
-    /// process's environment: PYTHONPATH (bindings/python/src) and TASKER_LIBRARY_PATH (libtasker), set by run.sh.
-    /// </summary>
-    private sealed record PythonWorker(string Executable, string Script);
 
     private static async Task MigrateGraphileAsync(string node, string dir, string url)
     {

@@ -107,6 +107,30 @@ test('the slot of a task\'s last step is claimed for while the step\'s report is
   for (const uuid of uuids) assert.equal((await engine.getTask(uuid)).state, 'complete');
 });
 
+// The claimer gives busy slots BATCH_WAIT_MS to free up, so that one claim fills them all; a step that runs on must not
+// keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.
+test('a claim waits for busy slots only briefly, so a long step does not hold back new work', async (t) => {
+  const engine = engineFor(t);
+  let shortRan;
+  const ran = new Promise((resolve) => { shortRan = resolve; });
+  const waited = [];
+  const Long = handler(async () => {
+    await engine.createTask('short_one', { namespace: 'slots' });
+    waited.push(await Promise.race([ran.then(() => true), sleep(5000, false, { ref: false })]));
+  });
+  const Short = handler(() => shortRan());
+  for (const [name, callable] of [['long_one', 'Long'], ['short_one', 'Short']]) {
+    await engine.registerTemplate(`name: ${name}\nnamespace_name: slots\nversion: 1.0.0\n` +
+      `steps:\n  - name: work\n    handler: { callable: ${callable} }\n`);
+  }
+  await engine.createTask('long_one', { namespace: 'slots' });
+  const worker = new tasker.Worker(engine, { concurrency: 2, waitSeconds: 0.2, logger: memoryLogger(), handlers: { Long, Short } });
+  const stats = await worker.run({ burst: true });
+
+  assert.deepEqual(waited, [true], 'the short step did not run in the free slot while the long one still ran');
+  assert.equal(stats.completed, 2);
+});
+
 test('a worker retries failed steps (handler failures are reported as by handle) and logs its throughput', async (t) => {
   const engine = engineFor(t);
   await engine.registerTemplate(`name: flaky\nnamespace_name: js\nversion: 1.0.0\nsteps:

@@ -61,9 +61,9 @@ RSpec.describe Tasker::Worker do
     expect(output.string).to match(/stopped: 240 steps in/)
   end
 
-  # Two slots, one diamond: one slot goes on with the diamond through claim_next, holding itself for each next step,
-  # so the claimer claims for the other slot only; the last step ("steps_left" 0) completed has no next step, so while
-  # its report is on its way (and a thread is idle to run what comes) the claimer claims for both.
+  # Two slots, one diamond: one slot goes on with the diamond through claim_next, holding itself for each next step;
+  # the last step ("steps_left" 0) completed has no next step, so while its report is on its way (and a thread is idle
+  # to run what comes) the claimer claims for both.
   it "claims for the slot of a task's completed last step while the step's report is on its way" do
     asked = []
     seen_during_last_report = []
@@ -87,10 +87,42 @@ RSpec.describe Tasker::Worker do
       end
     end
     expect(seen_during_last_report).to eq([true])
-    expect(asked.first).to eq(2) # both slots, then only the idle one while a slot goes on with the diamond
-    expect(asked).to include(1)
+    expect(asked.first).to eq(2) # the first claim for both slots
   ensure
     BeforeReport.hook = nil
+  end
+
+  # The claimer gives busy slots BATCH_WAIT_SECONDS to free up, so that one claim fills them all; a step that runs on
+  # must not keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.
+  it "waits for busy slots only briefly before claiming, so a long step does not hold back new work" do
+    ran = Queue.new
+    waited = []
+    Tasker::Engine.open do |engine|
+      long = Class.new(Tasker::StepHandler) do
+        define_method(:process) do |_context|
+          engine.create_task("short_one", namespace: "slots")
+          deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+          sleep 0.005 until !ran.empty? || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+          waited << !ran.empty?
+          nil
+        end
+      end
+      short = Class.new(Tasker::StepHandler) do
+        define_method(:process) do |_context|
+          ran << true
+          nil
+        end
+      end
+      { "long_one" => ["Long", long], "short_one" => ["Short", short] }.each do |name, (callable, klass)|
+        engine.register_template("name: #{name}\nnamespace_name: slots\nversion: 1.0.0\n" \
+                                 "steps:\n  - name: work\n    handler: { callable: #{callable} }\n")
+        engine.register_handler(callable, klass)
+      end
+      engine.create_task("long_one", namespace: "slots")
+      stats = described_class.new(engine, concurrency: 2, wait_seconds: 0.2, logger: logger).run(burst: true, handle_signals: false)
+      expect(waited).to eq([true]) # the short step ran in the free slot while the long one still ran
+      expect(stats.completed).to eq(2)
+    end
   end
 
   it "claims only the tasks of its namespaces" do

@@ -56,7 +56,7 @@ MIN_HEARTBEAT_SECONDS = 1.0
 CLAIM_RETRY_SECONDS = 0.5
 MAX_CLAIM_RETRY_SECONDS = 30.0
 #: How long the claimer gives busy slots to free up until all are free before claiming for a few: a claim across
-#: tasks costs about as much for 8 steps as for 1 (the Ruby and Node workers wait as long, until half are free). All,
+#: tasks costs about as much for 8 steps as for 1 (the Ruby and Node workers wait as long, for all too). All,
 #: not half: the step threads take the GIL in turn, so slots free one by one, and claiming at half made claims of 4
 #: steps where a C# worker's carry 8; under load that was a third more transactions a step, and the server's CPU with
 #: them (docs/performance.md, "Session 25"). With every slot free a claim goes at once.

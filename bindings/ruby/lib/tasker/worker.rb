@@ -30,7 +30,12 @@ module Tasker
     DEFAULT_STATS_SECONDS = 60
     # How long a slot ended after the grace period gets to report its step before the worker reports it instead.
     REPORT_SECONDS = 5
-    # How long the claimer waits for more slots to free up before claiming for a few (see take_free).
+    # How long the claimer gives busy slots to free up until all are free before claiming for a few: a claim across
+    # tasks costs about as much for 8 steps as for 1 (the Python and Node workers wait as long, for all too). All, not
+    # half: the slot threads take the GVL in turn, so slots free one by one, and claiming at half made claims of 4.4
+    # steps where they now carry 7.5; at 2 × 8 that was a third more transactions a step (0.56 against 0.41 on the
+    # 1-step template), and more of the server's CPU, for the same throughput (docs/performance.md, worker mode side
+    # by side, "Ruby and Node workers"). With every slot free a claim goes at once.
     BATCH_WAIT_SECONDS = 0.01
     # After a failed claim (the database restarting, say), wait this long, doubling up to the maximum, before trying again.
     CLAIM_RETRY_SECONDS = 0.5
@@ -332,16 +337,14 @@ module Tasker
     end
 
     # Reserves the free slots (all of them) for the claimer, waiting for one; nil once stopping. It also gives busy
-    # slots up to BATCH_WAIT_SECONDS to free up until half are free: a claim across tasks costs about as much for 8
-    # steps as for 1, so claiming for one slot at a time wastes it.
+    # slots up to BATCH_WAIT_SECONDS to free up until all are free: a claim across tasks costs about as much for 8
+    # steps as for 1, so claiming for one slot at a time wastes it. A step that runs on holds a free slot back no longer.
     def take_free
       @lock.synchronize do
         @changed.wait(@lock) while @free.zero? && !@stopping
-        if @free < (@concurrency + 1) / 2
-          batch_until = monotonic + BATCH_WAIT_SECONDS
-          while @free < (@concurrency + 1) / 2 && !@stopping && (left = batch_until - monotonic).positive?
-            @changed.wait(@lock, left)
-          end
+        batch_until = monotonic + BATCH_WAIT_SECONDS
+        while @free < @concurrency && !@stopping && (left = batch_until - monotonic).positive?
+          @changed.wait(@lock, left)
         end
         return nil if @stopping
 
