@@ -16,12 +16,14 @@
 // started and the last one returned, from `process.hrtime.bigint()`: CLOCK_MONOTONIC on Linux, the clock of the
 // orchestrator's and the other children's timestamps, so the orchestrator compares them across processes. `errors`
 // are the steps that failed, were refused as stale, could not be reported or were handed back at shutdown. The
-// worker's log goes to stderr, warnings and up.
+// worker's log goes to stderr, warnings and up. libuv's thread pool is sized as `tasker-worker` sizes it.
 const path = require('node:path');
 const readline = require('node:readline');
 const { parseArgs } = require('node:util');
 
-const tasker = require(process.env.TASKER_NODE_BINDING || path.join(__dirname, '..', '..', 'bindings', 'node'));
+const binding = process.env.TASKER_NODE_BINDING || path.join(__dirname, '..', '..', 'bindings', 'node');
+const tasker = require(binding);
+const { sizeThreadPool } = require(path.join(binding, 'lib', 'thread-pool'));
 
 // The handlers of BenchTemplates.Mixed and BenchTemplates.Single (BenchTemplates.Handlers).
 const HANDLERS = ['init_handler', 'left_handler', 'right_handler', 'validate_handler', 'transform_handler',
@@ -62,6 +64,9 @@ async function main() {
     if (!values[required]) throw new Error(`--${required} is required`);
   }
   const args = { ...values, concurrency: Number(values.concurrency ?? DEFAULT_CONCURRENCY), namespace: values.namespace ?? 'bench' };
+  // As `tasker-worker` does, before anything starts libuv's pool: a thread for each slot's call into the library and
+  // one for the waiting claim (bindings/node/lib/thread-pool.js); UV_THREADPOOL_SIZE in the environment wins.
+  sizeThreadPool(args.concurrency);
   const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   const nextLine = async () => ((await lines.next()).value ?? '').trim();
 

@@ -12,6 +12,7 @@ const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
 const { runStep, withTaskNames } = require('./runner');
 const { report } = require('./report');
+const { shortfall, threadPoolSize, threadsFor } = require('./thread-pool');
 
 // The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 const DEFAULT_CONCURRENCY = 8;
@@ -285,6 +286,12 @@ class Worker {
     this.#logger.info(`worker ${this.workerId} started (pid ${process.pid}): concurrency ${this.concurrency}, handlers ` +
       `${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ${store} store, lease ` +
       `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
+    // On PostgreSQL each call in flight holds one of libuv's threads until the database answers (lib/thread-pool.js).
+    if (store === 'postgres' && shortfall(this.concurrency) > 0) {
+      this.#logger.warn(`worker ${this.workerId}: libuv's thread pool has ${threadPoolSize()} threads, too few for ` +
+        `${this.concurrency} slots: a call into the library holds a thread while the database answers, so reports ` +
+        `wait for one; start node with UV_THREADPOOL_SIZE=${threadsFor(this.concurrency)} (tasker-worker does)`);
+    }
   }
 
   // ---- claiming ------------------------------------------------------------------------------------------------
@@ -553,4 +560,4 @@ function describe(value) {
   return `${typeof value} ${String(value).slice(0, 60)}`;
 }
 
-module.exports = { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE, heartbeatIntervalMs };
+module.exports = { Worker, WorkerStats, SHUTDOWN_ERROR_TYPE, DEFAULT_CONCURRENCY, heartbeatIntervalMs };

@@ -1,0 +1,39 @@
+'use strict';
+// libuv's thread pool, which every asynchronous call into libtasker occupies for as long as the call takes: koffi
+// runs `fn.async` there, and the library's calls block their thread until the database answers. The pool has 4
+// threads unless UV_THREADPOOL_SIZE says otherwise, read once, when the pool first starts. A worker with 8 slots
+// then reports at most 3 steps at once (its claimer holds a thread while it waits for work), so its completions
+// reach PostgreSQL 3 at a time instead of in one group commit: 0.64 write transactions a step against 0.34 with a
+// pool of 16, and up to a third fewer steps a second (docs/performance.md, session 26).
+//
+// `tasker-worker` sizes the pool of its own process before the worker's module runs (sizeThreadPool); a host that
+// runs a Worker itself is told at the worker's start when its pool is short (shortfall), and sets the variable.
+
+/** libuv's default, and its maximum. */
+const DEFAULT_THREADS = 4;
+const MAX_THREADS = 1024;
+
+/** The pool's size as libuv reads it from `env`: UV_THREADPOOL_SIZE (1 to 1024) or 4. */
+function threadPoolSize(env = process.env) {
+  const value = Number(env.UV_THREADPOOL_SIZE);
+  if (!Number.isInteger(value) || value <= 0) return DEFAULT_THREADS;
+  return Math.min(value, MAX_THREADS);
+}
+
+/** Threads a worker of `concurrency` slots keeps busy at most: a report a slot, its waiting claim, and a heartbeat. */
+const threadsFor = (concurrency) => Math.min(Math.max(concurrency + 2, DEFAULT_THREADS), MAX_THREADS);
+
+/**
+ * Sizes the pool for a worker of `concurrency` slots unless the user chose a size (UV_THREADPOOL_SIZE set): only
+ * effective before anything in the process has used the pool. Returns whether it did.
+ */
+function sizeThreadPool(concurrency, env = process.env) {
+  if ((env.UV_THREADPOOL_SIZE ?? '') !== '') return false;
+  env.UV_THREADPOOL_SIZE = String(threadsFor(concurrency));
+  return true;
+}
+
+/** The threads a worker of `concurrency` slots lacks in this pool (0: none), for the warning at its start. */
+const shortfall = (concurrency, env = process.env) => Math.max(0, threadsFor(concurrency) - threadPoolSize(env));
+
+module.exports = { sizeThreadPool, shortfall, threadPoolSize, threadsFor };

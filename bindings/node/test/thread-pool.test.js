@@ -1,0 +1,75 @@
+'use strict';
+// Every asynchronous call into libtasker holds one of libuv's threads until the database answers
+// (lib/thread-pool.js): `tasker-worker` sizes that pool for its worker, and a Worker a host runs on PostgreSQL with a
+// pool too small for its slots says so at its start.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { spawnSync, execFileSync } = require('node:child_process');
+const { sizeThreadPool, shortfall, threadPoolSize, threadsFor } = require('../lib/thread-pool');
+const { tasker, track } = require('./support/helpers');
+
+const BIN = path.join(__dirname, '..', 'bin', 'tasker-worker.js');
+const APP = path.join(__dirname, 'support', 'thread-pool-app.js');
+const DATABASE_URL = process.env.TASKER_TEST_DATABASE_URL;
+
+/** The UV_THREADPOOL_SIZE `tasker-worker [args]` leaves for the worker's module, started with `env`. */
+function poolOfCommand(args = [], env = {}) {
+  const base = { ...process.env };
+  delete base.UV_THREADPOOL_SIZE;
+  const result = spawnSync(process.execPath, [BIN, ...args, APP], { encoding: 'utf8', env: { ...base, ...env } });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+test('a worker needs a thread for each slot, its waiting claim and a heartbeat, and never fewer than libuv starts with', () => {
+  assert.equal(threadsFor(8), 10);
+  assert.equal(threadsFor(1), 4);
+  assert.equal(threadsFor(5000), 1024);
+});
+
+test("the pool's size is read as libuv reads it: UV_THREADPOOL_SIZE from 1 to 1024, else 4", () => {
+  assert.equal(threadPoolSize({}), 4);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '16' }), 16);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: 'lots' }), 4);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '0' }), 4);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '5000' }), 1024);
+});
+
+test("the pool is sized only when the user did not choose a size, and the shortfall counts what is missing", () => {
+  const unset = {};
+  assert.equal(sizeThreadPool(12, unset), true);
+  assert.equal(unset.UV_THREADPOOL_SIZE, '14');
+  const chosen = { UV_THREADPOOL_SIZE: '6' };
+  assert.equal(sizeThreadPool(12, chosen), false);
+  assert.equal(chosen.UV_THREADPOOL_SIZE, '6');
+  assert.equal(shortfall(12, chosen), 8);
+  assert.equal(shortfall(4, chosen), 0);
+});
+
+test("tasker-worker sizes its process's pool for its concurrency before the worker's module loads", () => {
+  assert.equal(poolOfCommand(), '10'); // the default 8 slots
+  assert.equal(poolOfCommand(['--concurrency', '32']), '34');
+  assert.equal(poolOfCommand(['-c', '32'], { UV_THREADPOOL_SIZE: '6' }), '6'); // the user's choice wins
+});
+
+test('a Worker on PostgreSQL whose pool is too small for its slots says so at its start', { skip: !DATABASE_URL && 'TASKER_TEST_DATABASE_URL is not set' }, async (t) => {
+  const schema = `jtp_${crypto.randomBytes(6).toString('hex')}`;
+  t.after(() => execFileSync('psql', [DATABASE_URL, '-qAtc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' }));
+  const engine = track(t, await tasker.Engine.open({ databaseUrl: DATABASE_URL, schema }));
+  const saved = process.env.UV_THREADPOOL_SIZE;
+  t.after(() => { if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE; else process.env.UV_THREADPOOL_SIZE = saved; });
+  const warnings = async (size, concurrency) => {
+    if (size === undefined) delete process.env.UV_THREADPOOL_SIZE; else process.env.UV_THREADPOOL_SIZE = size;
+    const lines = [];
+    const logger = { info: () => {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+    await new tasker.Worker(engine, { concurrency, waitSeconds: 0.05, logger, handlers: { Noop: () => null } }).run({ burst: true, handleSignals: false });
+    return lines.filter((l) => l.includes('thread pool'));
+  };
+
+  const [warning] = await warnings(undefined, 8);
+  assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots.*UV_THREADPOOL_SIZE=10/);
+  assert.deepEqual(await warnings('10', 8), []);
+  assert.deepEqual(await warnings(undefined, 2), []);
+});
