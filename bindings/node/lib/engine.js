@@ -99,6 +99,7 @@ class Engine {
   #concurrency;
   #workerId;
   #timed;
+  #store; // 'postgres' or 'memory': decided by databaseUrl alone
   #logger;
 
   /**
@@ -126,6 +127,7 @@ class Engine {
     this.#concurrency = concurrency;
     this.#workerId = String(workerId ?? `node-${process.pid}`);
     this.#timed = config.clock !== 'manual'; // a manual clock's deadlines are not wall-clock times
+    this.#store = databaseUrl ? 'postgres' : 'memory';
     const wire = snakeKeys(config);
     if (databaseUrl) wire.database_url = databaseUrl;
     const text = JSON.stringify(wire);
@@ -443,6 +445,7 @@ class Engine {
       workerId: this.#workerId,
       timed: this.#timed,
       logger: this.#logger,
+      store: this.#store,
     };
   }
 }

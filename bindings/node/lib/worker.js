@@ -227,7 +227,7 @@ class Worker {
       }
       this.#claimRequest = { handlers: names, worker_id: this.workerId, wait_seconds: this.waitSeconds,
         namespaces: this.namespaces ?? undefined, lease_seconds: this.leaseSeconds ?? undefined };
-      await this.#logStart(names);
+      this.#logStart(names);
       this.stats.start();
       ticker = this.#startTicker();
       const claimer = this.#claimLoop(burst);
@@ -276,13 +276,10 @@ class Worker {
     };
   }
 
-  async #logStart(names) {
-    let store = 'unknown';
-    try {
-      store = (await this.#engine.health()).store;
-    } catch {
-      // the first claim says what is wrong, and retries
-    }
+  // The store comes from the engine's configuration, not from engine.health(): health lists every unclaimed ready
+  // step, a query over the whole queue (seconds of the database's CPU at each worker's start against a backlog).
+  #logStart(names) {
+    const { store } = this.#host;
     this.#logger.info(`worker ${this.workerId} started (pid ${process.pid}): concurrency ${this.concurrency}, handlers ` +
       `${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ${store} store, lease ` +
       `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);

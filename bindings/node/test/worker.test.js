@@ -157,6 +157,20 @@ test('a worker retries failed steps (handler failures are reported as by handle)
     logger.lines.join('\n'));
 });
 
+// engine.health lists every unclaimed ready step: on PostgreSQL a query over the whole queue, seconds of the
+// database's CPU for each worker started against a backlog. The start line's store comes from the configuration.
+test("a worker names its store at its start without asking for the engine's health", async (t) => {
+  const engine = engineFor(t);
+  engine.health = async () => { throw new Error('the worker asked for health'); };
+  await engine.registerTemplate('name: one\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: a\n    handler: { callable: Echo }\n');
+  await engine.createTask('one', { namespace: 'js' });
+  const logger = memoryLogger();
+  const stats = await new tasker.Worker(engine, { waitSeconds: 0.1, logger, handlers: { Echo: () => 'echo' } }).run({ burst: true });
+
+  assert.equal(stats.completed, 1);
+  assert.match(logger.lines[0], /^info worker node-\d+ started .*, memory store, /);
+});
+
 test('a worker claims only the namespaces it is given', async (t) => {
   const engine = engineFor(t);
   const template = (ns) => `name: one\nnamespace_name: ${ns}\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Echo }\n`;

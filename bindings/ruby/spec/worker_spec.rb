@@ -125,6 +125,19 @@ RSpec.describe Tasker::Worker do
     end
   end
 
+  # Engine#health lists every unclaimed ready step: on PostgreSQL a query over the whole queue, seconds of the
+  # database's CPU for each worker started against a backlog. The start line's store comes from the configuration.
+  it "names its store at its start without asking for the engine's health" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      engine.define_singleton_method(:health) { raise "the worker asked for health" }
+      create_diamond(engine)
+      stats = described_class.new(engine, concurrency: 2, wait_seconds: 0.1, logger: logger).run(burst: true, handle_signals: false)
+      expect(stats.completed).to eq(4)
+    end
+    expect(output.string).to match(/started: .*; store memory;/)
+  end
+
   it "claims only the tasks of its namespaces" do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)

@@ -51,6 +51,7 @@ module Tasker
         config[:environment] = environment
       end
       config[:database_url] = database_url if database_url
+      @store = database_url ? "postgres" : "memory"
       @pointer = FFI::AutoPointer.new(Native.open_engine(JSON.generate(config)), Native::Releaser.new(:tasker_engine_free))
       @pid = Process.pid
       @worker_id = worker_id || "ruby-#{Process.pid}"
@@ -62,6 +63,9 @@ module Tasker
     end
 
     attr_reader :concurrency
+
+    # "postgres" or "memory": the store this engine runs on, decided by `database_url:` alone (no call, unlike health).
+    attr_reader :store
 
     # `threads:` is the deprecated name of `concurrency:` (the other bindings' name); it warns once per process.
     def self.concurrency_option(concurrency, threads)

@@ -146,11 +146,9 @@ module Tasker
         "pid #{Process.pid}"
     end
 
-    def store
-      @engine.health["store"]
-    rescue Error => e
-      "unknown (#{e.message})"
-    end
+    # From the engine's configuration, not Engine#health: health lists every unclaimed ready step, a query over the
+    # whole queue (seconds of the database's CPU at each worker's start against a backlog).
+    def store = @engine.store
 
     # The main thread: a throughput line every stats_seconds (0: none), until stop is asked for.
     def watch
