@@ -127,9 +127,9 @@ class Engine {
     this.#concurrency = concurrency;
     this.#workerId = String(workerId ?? `node-${process.pid}`);
     this.#timed = config.clock !== 'manual'; // a manual clock's deadlines are not wall-clock times
-    this.#store = databaseUrl ? 'postgres' : 'memory';
     const wire = snakeKeys(config);
     if (databaseUrl) wire.database_url = databaseUrl;
+    this.#store = wire.database_url ? 'postgres' : 'memory'; // as the library decides it (a snake-case key included)
     const text = JSON.stringify(wire);
     if (databaseUrl) {
       // Opening connects (and migrates): on a worker thread. Errors surface from `ready()` and every later call.
@@ -446,6 +446,7 @@ class Engine {
       timed: this.#timed,
       logger: this.#logger,
       store: this.#store,
+      pooled: !this.#sync, // calls run on libuv's pool (PostgreSQL, unless syncCalls)
     };
   }
 }

@@ -7,21 +7,32 @@
 // pool of 16, and up to a third fewer steps a second (docs/performance.md, session 26).
 //
 // `tasker-worker` sizes the pool of its own process before the worker's module runs (sizeThreadPool); a host that
-// runs a Worker itself is told at the worker's start when its pool is short (shortfall), and sets the variable.
+// runs a Worker itself is told at the worker's start when its pool is short (shortfall), and sets the variable. The
+// check reads the environment, not the pool: a variable set after the pool started (after Engine.open, or by a
+// preloaded module that read a file) is not what the pool has.
 
 /** libuv's default, and its maximum. */
 const DEFAULT_THREADS = 4;
 const MAX_THREADS = 1024;
 
-/** The pool's size as libuv reads it from `env`: UV_THREADPOOL_SIZE (1 to 1024) or 4. */
+/**
+ * The pool's size as libuv reads UV_THREADPOOL_SIZE from `env`: 4 when it is not set; else its leading integer (C's
+ * atoi: '16abc' is 16, text is 0), 0 read as 1, a negative one (an unsigned overflow) and anything above 1,024 as 1,024.
+ */
 function threadPoolSize(env = process.env) {
-  const value = Number(env.UV_THREADPOOL_SIZE);
-  if (!Number.isInteger(value) || value <= 0) return DEFAULT_THREADS;
-  return Math.min(value, MAX_THREADS);
+  const text = env.UV_THREADPOOL_SIZE;
+  if (text === undefined) return DEFAULT_THREADS;
+  const value = Number.parseInt(text, 10) || 0;
+  if (value === 0) return 1;
+  return value < 0 ? MAX_THREADS : Math.min(value, MAX_THREADS);
 }
 
-/** Threads a worker of `concurrency` slots keeps busy at most: a report a slot, its waiting claim, and a heartbeat. */
-const threadsFor = (concurrency) => Math.min(Math.max(concurrency + 2, DEFAULT_THREADS), MAX_THREADS);
+/**
+ * Threads a worker of `concurrency` slots can keep busy: each slot's report, and the report of the step the slot ran
+ * before (a task's last step frees its slot while its report is on its way, and the claimer refills it at once), the
+ * waiting claim and a heartbeat. Idle threads cost little (their stacks are committed as they grow).
+ */
+const threadsFor = (concurrency) => Math.min(Math.max(2 * concurrency + 2, DEFAULT_THREADS), MAX_THREADS);
 
 /**
  * Sizes the pool for a worker of `concurrency` slots unless the user chose a size (UV_THREADPOOL_SIZE set): only

@@ -38,7 +38,7 @@ Options:
   -h, --help               this text
 
 Threads: each call into the library in flight holds one of libuv's threads until the database answers; the command
-sizes that pool for the worker (UV_THREADPOOL_SIZE: concurrency + 2, at least 4) unless UV_THREADPOOL_SIZE is set.
+sizes that pool for the worker (UV_THREADPOOL_SIZE: 2 × concurrency + 2) unless UV_THREADPOOL_SIZE is set.
 
 Memory: the command keeps V8's young generation at its starting size (two 1 MB semi-spaces) instead of letting a busy
 worker grow it to 32 MB. Your own --max-semi-space-size, --min-semi-space-size or --semi-space-growth-factor (node's
@@ -130,8 +130,8 @@ async function main(argv = process.argv.slice(2)) {
       process.stdout.write(USAGE);
       return 0;
     }
-    // Before the worker's module can touch libuv's pool (which reads its size once, when it starts): a thread for each
-    // slot's report, and for the waiting claim (lib/thread-pool.js). A module that builds its own Worker with more
+    // Before the worker's module can touch libuv's pool (which reads its size once, when it starts): threads for the
+    // slots' reports and the waiting claim (lib/thread-pool.js). A module that builds its own Worker with more
     // slots is warned at the worker's start.
     sizeThreadPool(command.options.concurrency ?? DEFAULT_CONCURRENCY);
     worker = await load(command.modulePath, command.options);

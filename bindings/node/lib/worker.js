@@ -36,9 +36,9 @@ const CLAIM_RETRY_MS = 500;
 // costs about as much for 8 steps as for 1 (the Python and Ruby workers wait as long, for all too). All, as they do,
 // not half: where steps end together (a claim's quick handlers all return in one turn of the event loop) every slot is
 // free by the time the claimer looks, so it changes nothing (claims of 8 steps, the same transactions a step at 2 × 8);
-// where they end one by one it makes fewer, fuller claims: 7.5 to 8 steps where the Python and Ruby workers' carried
-// 4.4 (docs/performance.md, worker mode side by side, "Ruby and Node workers"). With every slot free a claim goes at
-// once.
+// where they end one by one it makes fewer, fuller claims (the Ruby workers' went from 4.4 steps to 7.5, the Python
+// workers' likewise: docs/performance.md, worker mode side by side, "Ruby and Node workers"). With every slot free a
+// claim goes at once.
 const BATCH_WAIT_MS = 10;
 const MAX_CLAIM_RETRY_MS = 30000;
 // The ticker that drives the throughput line and keeps the process alive while the worker runs. (Steps whose lease
@@ -284,7 +284,7 @@ class Worker {
       `${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ${store} store, lease ` +
       `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
     // On PostgreSQL each call in flight holds one of libuv's threads until the database answers (lib/thread-pool.js).
-    if (store === 'postgres' && shortfall(this.concurrency) > 0) {
+    if (store === 'postgres' && this.#host.pooled && shortfall(this.concurrency) > 0) {
       this.#logger.warn(`worker ${this.workerId}: libuv's thread pool has ${threadPoolSize()} threads, too few for ` +
         `${this.concurrency} slots: a call into the library holds a thread while the database answers, so reports ` +
         `wait for one; start node with UV_THREADPOOL_SIZE=${threadsFor(this.concurrency)} (tasker-worker does)`);

@@ -18,39 +18,41 @@ const DATABASE_URL = process.env.TASKER_TEST_DATABASE_URL;
 function poolOfCommand(args = [], env = {}) {
   const base = { ...process.env };
   delete base.UV_THREADPOOL_SIZE;
-  const result = spawnSync(process.execPath, [BIN, ...args, APP], { encoding: 'utf8', env: { ...base, ...env } });
+  const result = spawnSync(process.execPath, [BIN, ...args, APP], { encoding: 'utf8', env: { ...base, ...env }, timeout: 30_000 });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim();
 }
 
-test('a worker needs a thread for each slot, its waiting claim and a heartbeat, and never fewer than libuv starts with', () => {
-  assert.equal(threadsFor(8), 10);
+test('a worker needs two threads a slot (a report, and the last one of the step it ran before), one for its claim and one for a heartbeat', () => {
+  assert.equal(threadsFor(8), 18);
   assert.equal(threadsFor(1), 4);
   assert.equal(threadsFor(5000), 1024);
 });
 
-test("the pool's size is read as libuv reads it: UV_THREADPOOL_SIZE from 1 to 1024, else 4", () => {
+test("the pool's size is read as libuv reads UV_THREADPOOL_SIZE: 4 unset, its leading integer, 0 as 1, at most 1024", () => {
   assert.equal(threadPoolSize({}), 4);
   assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '16' }), 16);
-  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: 'lots' }), 4);
-  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '0' }), 4);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '16abc' }), 16);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: 'lots' }), 1);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '0' }), 1);
+  assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '-3' }), 1024);
   assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '5000' }), 1024);
 });
 
 test("the pool is sized only when the user did not choose a size, and the shortfall counts what is missing", () => {
   const unset = {};
   assert.equal(sizeThreadPool(12, unset), true);
-  assert.equal(unset.UV_THREADPOOL_SIZE, '14');
+  assert.equal(unset.UV_THREADPOOL_SIZE, '26');
   const chosen = { UV_THREADPOOL_SIZE: '6' };
   assert.equal(sizeThreadPool(12, chosen), false);
   assert.equal(chosen.UV_THREADPOOL_SIZE, '6');
-  assert.equal(shortfall(12, chosen), 8);
-  assert.equal(shortfall(4, chosen), 0);
+  assert.equal(shortfall(12, chosen), 20);
+  assert.equal(shortfall(2, chosen), 0);
 });
 
 test("tasker-worker sizes its process's pool for its concurrency before the worker's module loads", () => {
-  assert.equal(poolOfCommand(), '10'); // the default 8 slots
-  assert.equal(poolOfCommand(['--concurrency', '32']), '34');
+  assert.equal(poolOfCommand(), '18'); // the default 8 slots
+  assert.equal(poolOfCommand(['--concurrency', '32']), '66');
   assert.equal(poolOfCommand(['-c', '32'], { UV_THREADPOOL_SIZE: '6' }), '6'); // the user's choice wins
 });
 
@@ -69,7 +71,7 @@ test('a Worker on PostgreSQL whose pool is too small for its slots says so at it
   };
 
   const [warning] = await warnings(undefined, 8);
-  assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots.*UV_THREADPOOL_SIZE=10/);
-  assert.deepEqual(await warnings('10', 8), []);
-  assert.deepEqual(await warnings(undefined, 2), []);
+  assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots.*UV_THREADPOOL_SIZE=18/);
+  assert.deepEqual(await warnings('18', 8), []);
+  assert.deepEqual(await warnings(undefined, 1), []); // 4 threads are enough for 1 slot
 });
