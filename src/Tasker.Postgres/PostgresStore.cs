@@ -248,6 +248,9 @@ public sealed class PostgresStore : IStore
     public ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken) =>
         _queries.ListStaleWorkAsync(now, limit, thresholds, cancellationToken);
 
+    public ValueTask<WorkCounts> CountWorkAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        _queries.CountWorkAsync(now, cancellationToken);
+
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
         _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
 

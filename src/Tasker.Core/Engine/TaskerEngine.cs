@@ -304,24 +304,19 @@ public sealed partial class TaskerEngine : IAsyncDisposable
 
     /// <summary>
     /// Store reachability, task and step counts by state, stale work, pool usage and the managed heap: what a
-    /// <c>/health</c> endpoint needs. Never throws for an unreachable store; it reports it.
+    /// <c>/health</c> endpoint needs. Never throws for an unreachable store; it reports it. Counts only: its cost does
+    /// not include listing the queue (<see cref="IStore.CountWorkAsync"/>).
     /// </summary>
-    private const int MaxHealthRows = 10_000;
-
     public async ValueTask<EngineHealth> GetHealthAsync(CancellationToken cancellationToken = default)
     {
         try
         {
             var stats = await _store.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-            // Unclaimed after zero seconds: every ready step nobody holds, counted by the handler it waits for.
-            var thresholds = StaleThresholds.Default with { UnclaimedAfter = TimeSpan.Zero };
-            var stale = await _store.ListStaleWorkAsync(Now, MaxHealthRows, thresholds, cancellationToken).ConfigureAwait(false);
-            var byHandler = stale.UnclaimedSteps.GroupBy(s => s.Handler, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
-            return new EngineHealth(true, stats, stale.ExpiredLeases.Count, stale.RetryDue.Count, null)
+            var work = await _store.CountWorkAsync(Now, cancellationToken).ConfigureAwait(false);
+            return new EngineHealth(true, stats, Saturated(work.ExpiredLeases), Saturated(work.RetriesDue), null)
             {
                 Memory = ManagedMemory.Capture(),
-                ReadyStepsByHandler = byHandler,
+                ReadyStepsByHandler = work.ReadyStepsByHandler,
             };
         }
         catch (TaskerException e) when (e.Code is TaskerErrorCode.Database or TaskerErrorCode.Timeout)
@@ -329,6 +324,8 @@ public sealed partial class TaskerEngine : IAsyncDisposable
             return new EngineHealth(false, null, 0, 0, e.Message) { Memory = ManagedMemory.Capture() };
         }
     }
+
+    private static int Saturated(long count) => (int)Math.Min(count, int.MaxValue);
 
     /// <summary>
     /// Runs one change of a task through the store; inside a <c>tasker.{operation}</c> span when traced. The lifecycle

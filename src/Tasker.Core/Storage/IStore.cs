@@ -55,6 +55,24 @@ public interface IStore : IAsyncDisposable
     ValueTask<StaleWork> ListStaleWorkAsync(DateTimeOffset now, int limit, StaleThresholds thresholds, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Counts what <see cref="ListStaleWorkAsync"/> lists, for health checks: ready steps nobody holds (by handler), expired
+    /// leases and due retries, all of them. By default from that listing, capped at 10,000 of each;
+    /// a store that can count without listing should (PostgreSQL and memory do).
+    /// </summary>
+    ValueTask<WorkCounts> CountWorkAsync(DateTimeOffset now, CancellationToken cancellationToken) => CountFromListAsync(this, now, cancellationToken);
+
+    private const int CountFromListLimit = 10_000;
+
+    private static async ValueTask<WorkCounts> CountFromListAsync(IStore store, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var thresholds = StaleThresholds.Default with { UnclaimedAfter = TimeSpan.Zero };
+        var stale = await store.ListStaleWorkAsync(now, CountFromListLimit, thresholds, cancellationToken).ConfigureAwait(false);
+        var byHandler = stale.UnclaimedSteps.GroupBy(s => s.Handler, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+        return new WorkCounts(byHandler, stale.ExpiredLeases.Count, stale.RetryDue.Count);
+    }
+
+    /// <summary>
     /// Worker mode's claim across tasks: finds tasks with steps ready now whose handler is one of
     /// <see cref="WorkQuery.Handlers"/> (at most <see cref="WorkQuery.Limit"/>, highest priority first, then by
     /// <see cref="WorkflowTask.ClaimableAt"/>: oldest task first, a step due for retry or whose lease expired at that

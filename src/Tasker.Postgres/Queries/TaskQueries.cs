@@ -51,6 +51,13 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         public DateTime NextRetryAt { get; set; }
     }
 
+    internal sealed class CountRow
+    {
+        public string Kind { get; set; } = "";
+        public string? Handler { get; set; }
+        public long Count { get; set; }
+    }
+
     internal sealed class UnclaimedRow
     {
         public Guid TaskUuid { get; set; }
@@ -156,6 +163,26 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 retries.Select(r => new RetryDue(r.TaskUuid, Utc(r.NextRetryAt))).ToArray(),
                 unclaimed.Select(r => new UnclaimedStep(r.TaskUuid, r.StepUuid, r.StepName, r.Handler, Utc(r.ReadySince))).ToArray(),
                 undriven.Select(r => new UndrivenTask(r.TaskUuid, r.Namespace, r.Name, Utc(r.PendingSince))).ToArray());
+        }, cancellationToken);
+
+    public ValueTask<WorkCounts> CountWorkAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        executor.RunAsync("count_work", (now, counters), static async (connection, s, token) =>
+        {
+            var (now, counters) = s;
+            counters.RoundTrip(1);
+            var rows = await connection.QueryAsync<CountRow>(QuerySql.WorkCounts, new { Now = now.UtcDateTime, Cancel = token }).ConfigureAwait(false);
+            var byHandler = new Dictionary<string, long>(StringComparer.Ordinal);
+            long leases = 0, retries = 0;
+            foreach (var row in rows)
+            {
+                switch (row.Kind)
+                {
+                    case "ready": byHandler[row.Handler!] = row.Count; break;
+                    case "expired_lease": leases = row.Count; break;
+                    case "retry_due": retries = row.Count; break;
+                }
+            }
+            return new WorkCounts(byHandler, leases, retries);
         }, cancellationToken);
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -44,6 +44,37 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Health_counts_every_ready_step_however_long_the_queue()
+    {
+        await using var engine = TaskerEngine.InMemory();
+        await engine.RegisterTemplateAsync(Workflows.Yaml("one", ("only", [])));
+        for (var i = 0; i < 10_001; i++) // one more than health used to list before counting
+            await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "one" });
+
+        var health = await engine.GetHealthAsync();
+
+        Assert.Equal(10_001L, health.ReadyStepsByHandler["only_handler"]);
+    }
+
+    [Fact]
+    public async Task Health_counts_a_retry_once_it_is_due_and_its_step_as_ready_again()
+    {
+        var clock = new ManualClock();
+        await using var engine = TaskerEngine.InMemory(new TaskerOptions { Time = clock });
+        await engine.RegisterTemplateAsync(Workflows.Yaml("one", ("only", [])));
+        var task = (await engine.CreateTaskAsync(new TaskRequest { Namespace = "tests", Name = "one" })).Task.TaskUuid;
+        var claim = (await engine.ClaimStepsAsync(task)).Claims.Single();
+        await engine.FailStepAsync(task, claim.StepUuid, claim.ClaimToken, new StepFailure("try again"));
+
+        var waiting = await engine.GetHealthAsync();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var due = await engine.GetHealthAsync();
+
+        Assert.Equal((0, 0), (waiting.RetriesDue, waiting.ReadyStepsByHandler.Count));
+        Assert.Equal((1, 1L), (due.RetriesDue, due.ReadyStepsByHandler["only_handler"]));
+    }
+
+    [Fact]
     public async Task Health_reports_the_managed_heap_and_collection_counts()
     {
         await using var engine = TaskerEngine.InMemory();

@@ -31,6 +31,29 @@ public sealed class HealthTests : PostgresTest
         Assert.Equal(30, stats.PoolSize);
     }
 
+    [PostgresFact]
+    public async Task Health_counts_ready_steps_by_handler_expired_leases_and_due_retries()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(PgWorkflows.Mixed);
+        var ready = await CreateAsync(engine, PgWorkflows.Mixed);
+        var init = (await engine.ClaimStepsAsync(ready)).Claims.Single();
+        await engine.CompleteStepAsync(ready, init.StepUuid, init.ClaimToken, JsonValues.EmptyObject); // left and right ready
+        await CreateAsync(engine, PgWorkflows.Mixed); // its init ready
+        var leased = await CreateAsync(engine, PgWorkflows.Mixed);
+        await engine.ClaimStepsAsync(leased, new ClaimOptions(Lease: TimeSpan.FromSeconds(10)));
+        var retried = await CreateAsync(engine, PgWorkflows.Mixed);
+        var failing = (await engine.ClaimStepsAsync(retried)).Claims.Single();
+        await engine.FailStepAsync(retried, failing.StepUuid, failing.ClaimToken, new StepFailure("try again"));
+        Clock.Advance(TimeSpan.FromMinutes(1)); // the lease expired, the retry is due
+
+        var health = await engine.GetHealthAsync();
+
+        Assert.Equal((1, 1), (health.ExpiredLeases, health.RetriesDue));
+        Assert.Equal(new Dictionary<string, long> { ["init_handler"] = 2, ["left_handler"] = 1, ["right_handler"] = 1 },
+            health.ReadyStepsByHandler.OrderBy(p => p.Key).ToDictionary());
+    }
+
     [Fact]
     public async Task An_unreachable_database_is_reported_unhealthy_without_secrets()
     {

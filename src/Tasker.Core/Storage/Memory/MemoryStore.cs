@@ -184,6 +184,35 @@ public sealed partial class MemoryStore(int maxFinishedTasks = 10_000) : IStore
             undriven.OrderBy(u => u.PendingSince).Take(limit).ToArray()));
     }
 
+    public ValueTask<WorkCounts> CountWorkAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var byHandler = new Dictionary<string, long>(StringComparer.Ordinal);
+        long leases = 0, retries = 0;
+        foreach (var entry in _tasks.Values)
+        {
+            lock (entry)
+            {
+                var task = entry.Task;
+                if (task.State.IsFinished()) continue;
+                foreach (var i in task.InFlight)
+                    if (task.Steps[i].LeaseExpiresAt is { } expires && expires <= now)
+                        leases++;
+                var retryDue = false;
+                foreach (var i in task.Candidates)
+                {
+                    var step = task.Steps[i];
+                    if (step.State == StepState.WaitingForRetry && (step.NextRetryAt is not { } at || at > now)) continue;
+                    retryDue |= step.State == StepState.WaitingForRetry;
+                    byHandler[step.Handler] = byHandler.GetValueOrDefault(step.Handler) + 1;
+                }
+                // As the listing counts them: a task waiting for retry with nothing in flight and its earliest retry due.
+                if (retryDue && task.State == TaskState.WaitingForRetry && task.InFlight.Length == 0)
+                    retries++;
+            }
+        }
+        return ValueTask.FromResult(new WorkCounts(byHandler, leases, retries));
+    }
+
     /// <summary>Ready steps of one task (the caller holds its lock) that became ready at or before <paramref name="readyBefore"/>.</summary>
     private static void AddUnclaimed(Entry entry, DateTimeOffset now, DateTimeOffset readyBefore, List<UnclaimedStep> into)
     {
