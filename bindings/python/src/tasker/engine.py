@@ -101,7 +101,7 @@ class Engine:
         self.close()
 
     def __repr__(self) -> str:
-        store = "postgresql" if self._blocking else "memory"
+        store = "postgres" if self._blocking else "memory"
         return f"<tasker.Engine {store}{' closed' if self.closed else ''}>"
 
     @property

@@ -511,7 +511,7 @@ class Worker:
                 self._beats[token][0] = next_beat
 
     def _log_start(self) -> None:
-        store = "postgresql" if self.engine._blocking else "memory"
+        store = "postgres" if self.engine._blocking else "memory"
         log.info("worker %s started: concurrency %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s%s",
                  self.worker_id, self.concurrency, ", ".join(sorted(self._run.handlers)),
                  "all" if self.namespaces is None else ", ".join(self.namespaces), store,
