@@ -13,6 +13,7 @@ internal static class TaskSql
     /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids are looked up on the way, for the relational links. With $50
     /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
     /// own), carrying the task ($54: <see cref="Work.Announcement"/>; NULL: an empty payload) when it fits the payload.
+    /// $55: the handlers of its claimable steps (<see cref="Work.HandlerMask"/>), written as of row version 0.
     /// </summary>
     public const string Create = $"""
         WITH current AS (
@@ -25,9 +26,10 @@ internal static class TaskSql
         ), t AS (
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
-                transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds, claimable_at)
+                transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds, claimable_at,
+                work_mask, work_mask_version)
             SELECT $1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52
+                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52, $55, 0
             FROM current WHERE current.template_ok
             ON CONFLICT DO NOTHING
             RETURNING task_uuid, context
@@ -149,6 +151,7 @@ internal static class TaskSql
     /// (with the header columns; numbered last because it came last, in migration 10). $32: the write stamp
     /// (<c>last_write_uuid</c>) each change was computed on, checked with the row version: an unflushed claim the
     /// database lost in a crash leaves the row version to be reached again by another write, never its stamp.
+    /// $33: each task's <c>work_mask</c> (<see cref="Work.HandlerMask"/>), written with the row version it goes with.
     /// </para>
     /// </summary>
     public const string Write = $"""
@@ -205,8 +208,8 @@ internal static class TaskSql
     /// <summary>
     /// <see cref="WriteOneClaim"/> of a task claimed from its announcement (<see cref="Work.Announcement"/>), which
     /// carries no request fields and is proof of nothing: the task is written only if its rows are still exactly as
-    /// announced (<see cref="AsAnnounced"/>, $33–$46), and its request fields come back with it
-    /// (<see cref="RequestColumns"/>). Unflushed like every claim, unless $47: durable claims
+    /// announced (<see cref="AsAnnounced"/>, $34–$47), and its request fields come back with it
+    /// (<see cref="RequestColumns"/>). Unflushed like every claim, unless $48: durable claims
     /// (<see cref="PostgresStoreOptions.DurableClaims"/>), or a change that does more than claim (a task past its deadline).
     /// </summary>
     public const string WriteOneAnnounced = $"""
@@ -236,17 +239,17 @@ internal static class TaskSql
     /// The task row <c>k</c> is as its announcement says: pending, and still as created (the write's compare-and-set
     /// on row version 0 and no write stamp), with the announced header columns the engine decides on; and its steps
     /// are exactly the announced ones at their indexes, every one pending with no attempt (one pass over the task's
-    /// steps by its index). Per task $33–$45: uuid, namespace, name, version, priority, fail_fast, created_at,
+    /// steps by its index). Per task $34–$46: uuid, namespace, name, version, priority, fail_fast, created_at,
     /// requested_at, timeout_seconds, definition_key, transition_count, step count, and where its step uuids start in
-    /// $46 (every announced task's step uuids, each task's in index order). With the definition key (the hash of every
+    /// $47 (every announced task's step uuids, each task's in index order). With the definition key (the hash of every
     /// step's definition, handler included) checked, the worker's cached shape for it is the task's, so the handler it
     /// runs is the step's own.
     /// </summary>
     private const string AsAnnounced = """
         k.state = 'pending' AND EXISTS (
                 SELECT 1
-                FROM unnest($33::uuid[], $34::text[], $35::text[], $36::text[], $37::integer[], $38::boolean[], $39::timestamptz[],
-                            $40::timestamptz[], $41::integer[], $42::text[], $43::integer[], $44::integer[], $45::integer[])
+                FROM unnest($34::uuid[], $35::text[], $36::text[], $37::text[], $38::integer[], $39::boolean[], $40::timestamptz[],
+                            $41::timestamptz[], $42::integer[], $43::text[], $44::integer[], $45::integer[], $46::integer[])
                     AS a(task_uuid, namespace, name, version, priority, fail_fast, created_at, requested_at, timeout_seconds,
                          definition_key, transition_count, step_count, step_offset)
                 WHERE a.task_uuid = k.task_uuid
@@ -255,7 +258,7 @@ internal static class TaskSql
                   AND k.requested_at IS NOT DISTINCT FROM a.requested_at AND k.timeout_seconds IS NOT DISTINCT FROM a.timeout_seconds
                   AND (SELECT count(*) = a.step_count
                               AND count(*) FILTER (WHERE c.state = 'pending' AND c.attempts = 0
-                                                     AND c.step_uuid = ($46::uuid[])[a.step_offset + c.step_index + 1]) = a.step_count
+                                                     AND c.step_uuid = ($47::uuid[])[a.step_offset + c.step_index + 1]) = a.step_count
                        FROM tasker_workflow_steps c WHERE c.task_uuid = k.task_uuid))
         """;
 
@@ -276,10 +279,12 @@ internal static class TaskSql
     private const string WriteHeader = """
         UPDATE tasker_tasks k
             SET state = u.state, updated_at = u.updated_at, finished_at = u.finished_at, transition_count = u.transition_count,
-                last_write_uuid = u.write_uuid, row_version = k.row_version + 1, claimable_at = u.claimable_at
+                last_write_uuid = u.write_uuid, row_version = k.row_version + 1, claimable_at = u.claimable_at,
+                work_mask = u.work_mask, work_mask_version = k.row_version + 1
             FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::uuid[],
-                        $31::timestamptz[], $32::uuid[])
-                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid, claimable_at, based_on_write)
+                        $31::timestamptz[], $32::uuid[], $33::bigint[])
+                AS u(task_uuid, row_version, state, updated_at, finished_at, transition_count, write_uuid, claimable_at, based_on_write,
+                     work_mask)
             WHERE k.task_uuid = u.task_uuid AND k.row_version = u.row_version AND k.last_write_uuid IS NOT DISTINCT FROM u.based_on_write
         """;
 
@@ -340,14 +345,14 @@ internal static class TaskSql
         """;
 
     /// <summary>
-    /// The answer of an announced claim: <see cref="WrittenUnflushed"/>, except that $47 (durable claims, or a write
+    /// The answer of an announced claim: <see cref="WrittenUnflushed"/>, except that $48 (durable claims, or a write
     /// that is not claims only) leaves the setting as it is.
     /// </summary>
     private const string WrittenAnnounced = """
         SELECT t.*
         FROM t CROSS JOIN (
             SELECT set_config('synchronous_commit',
-                CASE WHEN NOT $47::boolean AND current_setting('synchronous_commit') = 'on' AND current_setting('synchronous_standby_names') = ''
+                CASE WHEN NOT $48::boolean AND current_setting('synchronous_commit') = 'on' AND current_setting('synchronous_standby_names') = ''
                      THEN 'off' ELSE current_setting('synchronous_commit') END, true) AS setting) AS unflushed
         WHERE unflushed.setting IS NOT NULL
         """;

@@ -31,6 +31,7 @@ internal static class TaskInserter
             command.Parameters.Add(Parameters.Text(templateFingerprint)); // $53: the template as the task was made from it
             // $54: the task for a waiting worker to claim in one round trip (Work.Announcement)
             command.Parameters.Add(Parameters.Text(carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : null));
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Work.HandlerMask.Of(task) }); // $55: the handlers it can be claimed for
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row

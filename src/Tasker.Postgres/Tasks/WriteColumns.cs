@@ -20,6 +20,7 @@ internal sealed class WriteColumns
     private readonly List<Guid> _writeUuid = [];
     private readonly List<Guid?> _basedOnWrite = [];
     private readonly List<DateTime?> _claimableAt = [];
+    private readonly List<long> _workMask = [];
 
     // Dirty steps: their mutable columns.
     private readonly List<Guid> _stepTask = [];
@@ -66,6 +67,7 @@ internal sealed class WriteColumns
         _writeUuid.Add(write.WriteUuid);
         _basedOnWrite.Add(write.BasedOnWrite);
         _claimableAt.Add(Parameters.Utc(task.ClaimableAt()));
+        _workMask.Add(Work.HandlerMask.Of(task));
 
         foreach (var index in task.DirtySteps)
         {
@@ -103,7 +105,7 @@ internal sealed class WriteColumns
         _at.Add(at);
     }
 
-    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, $31 the headers' claimable_at, $32 the write stamps they were computed on, in <see cref="TaskSql.Write"/>'s order.</summary>
+    /// <summary>$1–$7 task headers, $8–$20 steps, $21–$30 transitions, $31 the headers' claimable_at, $32 the write stamps they were computed on, $33 their work masks, in <see cref="TaskSql.Write"/>'s order.</summary>
     public void AddParameters(NpgsqlParameterCollection p)
     {
         p.Add(Parameters.Array(_taskUuid.ToArray()));
@@ -141,5 +143,6 @@ internal sealed class WriteColumns
 
         p.Add(Parameters.TimestampArray(_claimableAt.ToArray()));
         p.Add(Parameters.UuidArray(_basedOnWrite.ToArray()));
+        p.Add(Parameters.Array(_workMask.ToArray()));
     }
 }

@@ -5,7 +5,7 @@ using Tasker.Postgres.Tasks;
 namespace Tasker.Postgres.Work;
 
 /// <summary>
-/// The parameters $33–$47 of <see cref="TaskSql.WriteOneAnnounced"/>: each task as its announcement described it (the
+/// The parameters $34–$48 of <see cref="TaskSql.WriteOneAnnounced"/>: each task as its announcement described it (the
 /// rows it was claimed on), for the write to check against the database before it writes anything.
 /// </summary>
 internal static class AnnouncedColumns
@@ -36,20 +36,20 @@ internal static class AnnouncedColumns
             (definitionKey[i], transitionCount[i], stepCount[i], stepOffset[i]) = (row.DefinitionKey, row.TransitionCount, row.StepCount, stepUuid.Count);
             foreach (var step in row.StepUuids) stepUuid.Add(step); // an announced row lists its steps in index order
         }
-        p.Add(Parameters.Array(uuid)); // $33
+        p.Add(Parameters.Array(uuid)); // $34
         p.Add(Parameters.TextArray(ns));
         p.Add(Parameters.TextArray(name));
         p.Add(Parameters.TextArray(version));
         p.Add(Parameters.Array(priority));
         p.Add(Parameters.Array(failFast));
         p.Add(Parameters.TimestampArray(createdAt));
-        p.Add(Parameters.TimestampArray(requestedAt)); // $40
+        p.Add(Parameters.TimestampArray(requestedAt)); // $41
         p.Add(Parameters.IntArray(timeout));
         p.Add(Parameters.TextArray(definitionKey));
         p.Add(Parameters.Array(transitionCount));
         p.Add(Parameters.Array(stepCount));
-        p.Add(Parameters.Array(stepOffset)); // $45
+        p.Add(Parameters.Array(stepOffset)); // $46
         p.Add(Parameters.Array(stepUuid.ToArray()));
-        p.Add(new NpgsqlParameter<bool> { TypedValue = durable }); // $47: flushed at commit
+        p.Add(new NpgsqlParameter<bool> { TypedValue = durable }); // $48: flushed at commit
     }
 }

@@ -410,6 +410,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
         find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + SpareRows });
         find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = (now - query.Affinity).UtcDateTime });
         find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)query.WorkerId ?? DBNull.Value });
+        find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = HandlerMask.Of(query.Handlers) });
         batch.BatchCommands.Add(find);
         _counters.RoundTrip(1);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,8 @@ internal static class WorkSql
     /// <summary>
     /// Finds and (see below) locks tasks with a step ready now for one of $1 (handlers): pending or due for retry, attempts
     /// left, every parent complete or resolved; or in progress with its lease expired (the claim expires it and takes it
-    /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 now less the work affinity, $6 the worker.
+    /// over); the task unfinished; $2 the namespaces (NULL: all), $3 now, $4 how many tasks, $5 now less the work affinity, $6 the worker, $7 the
+    /// worker's handlers as a mask (<see cref="HandlerMask"/>).
     /// Highest priority first, then earliest claimable (<c>claimable_at</c>: a task with a step ready now counts from its
     /// creation, so oldest first; a retry from its time, an expired lease from its expiry). Run inside the work claim's
     /// transaction, which writes the claims and commits.
@@ -21,12 +22,14 @@ internal static class WorkSql
     /// (<c>OFFSET 0</c> keeps the new heads from being inlined into, and rebuilt by, every expression that reads them; one
     /// definition, the common case, needs no search for the least head). So a claim does not walk past the work queued for
     /// handlers it does not have; it still walks past tasks of its definitions whose ready steps are another handler's (a
-    /// DAG whose steps run in several languages). Only tasks with <c>claimable_at</c> up to now are on the walk: a task
-    /// whose steps are all running sits beyond it until its leases expire, so a find does not grow with the work in flight.
-    /// The probe's only filters are on index columns (checked in the index, no row visited), so a LIMIT 1 index scan is
-    /// always the cheapest plan for it whatever the statistics say; a namespace filter inside it made the generic plan's
-    /// guess of its selectivity choose a bitmap scan of every queued task and a sort, per probe, so the namespace is
-    /// checked on the walked row. No index on step state: it would make every step write a non-HOT update; each walked
+    /// DAG whose steps run in several languages), but without reading their steps: each probe passes over rows whose
+    /// claimable steps' handlers (<c>work_mask</c>, migration 13) have none of the claimer's ($7, <see cref="MaybeMine"/>).
+    /// Only tasks with <c>claimable_at</c> up to now are on the walk: a task whose steps are all running sits beyond it
+    /// until its leases expire, so a find does not grow with the work in flight. The probe's conditions are on index
+    /// columns but for that mask test, on the row the probe fetches anyway, which the generic plan takes to pass nearly
+    /// every row: a LIMIT 1 index scan is always the cheapest plan for it whatever the statistics say. A namespace
+    /// filter inside it made the generic plan's guess of its selectivity choose a bitmap scan of every queued task and a
+    /// sort, per probe, so the namespace is checked on the walked row. No index on step state: it would make every step write a non-HOT update; each walked
     /// task's steps come through their (task_uuid, step_index) key, and are checked here whatever <c>claimable_at</c> says.
     /// One pass over a walked task's steps answers both questions the claim asks of them: is a step of ours ready, and
     /// is a worker running one (<c>busy</c>, below): 11 % less of the find's time than two passes on 1-step tasks. It has no
@@ -83,6 +86,7 @@ internal static class WorkSql
                 SELECT -(t.priority::bigint) AS rank, t.claimable_at, t.task_uuid, t.namespace, t.row_version
                 FROM tasker_tasks t
                 WHERE hashtextextended(t.definition_key, 0) = d.definition AND t.finished_state IS NULL AND t.claimable_at <= $3
+                  AND {MaybeMine}
                 ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
                 LIMIT 1) n
         ), walk AS (
@@ -99,6 +103,7 @@ internal static class WorkSql
                  FROM tasker_tasks t
                  WHERE hashtextextended(t.definition_key, 0) = w.hk[w.i] AND t.finished_state IS NULL AND t.claimable_at <= $3
                    AND (-(t.priority::bigint), t.claimable_at, t.task_uuid) > (w.rank, w.claimable_at, w.task_uuid)
+                   AND {MaybeMine}
                  ORDER BY -(t.priority::bigint), t.claimable_at, t.task_uuid
                  LIMIT 1) n ON true
              CROSS JOIN LATERAL (
@@ -154,6 +159,14 @@ internal static class WorkSql
         LEFT JOIN LATERAL ({Sql.TaskSql.LoadStepArrays}) s ON true
         ORDER BY f.rank, f.claimable_at, f.task_uuid
         """;
+
+    /// <summary>
+    /// The walk's test of a task row against the claimer's handlers ($7, <see cref="HandlerMask"/>): a bit in common
+    /// with the handlers of its claimable steps (<c>work_mask</c>), or a mask not written with the row's current
+    /// version (an older library's write, migration 13), which may be anything. Tested on the row each probe visits
+    /// anyway; its generic selectivity (that of an inequality, most rows pass) keeps the probe a LIMIT 1 scan of the index.
+    /// </summary>
+    private const string MaybeMine = "((t.work_mask & $7) <> 0 OR t.work_mask_version IS DISTINCT FROM t.row_version)";
 
     /// <summary>The ordinal of the task uuid in <see cref="ClaimReadyTasks"/>'s rows (after the load columns).</summary>
     public const int FoundTaskUuid = 37;

@@ -11,7 +11,9 @@ namespace Tasker.Postgres.Tests.Store;
 /// <summary>
 /// A work claim's find walks only the tasks whose definition (their steps, handlers included) names one of its
 /// handlers (migration 12): one stretch of the walk index per such definition, merged in order of work. The table of
-/// which handlers each definition names is written by a trigger on the task's insert, whoever inserts it.
+/// which handlers each definition names is written by a trigger on the task's insert, whoever inserts it. Within a
+/// stretch, the walk passes over tasks whose claimable steps name none of its handlers without reading their steps
+/// (<c>work_mask</c>, migration 13).
 /// </summary>
 public sealed class DefinitionWalkTests : PostgresTest
 {
@@ -32,30 +34,10 @@ public sealed class DefinitionWalkTests : PostgresTest
         for (var i = 0; i < 200; i++) await CreateAsync(engine, Other);
         var mine = await CreateAsync(engine, Chain);
 
-        // The find itself, in a transaction of its own: pg_stat_xact_user_tables counts what it read of the task table.
-        await using var connection = await TestSql.OpenAsync(Schema);
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var generic = new NpgsqlCommand(WorkSql.GenericPlan, connection, transaction))
-            await generic.ExecuteNonQueryAsync(); // the plan the store runs
-        await using (var find = new NpgsqlCommand(WorkSql.ClaimReadyTasks, connection, transaction))
-        {
-            find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["first_handler"] });
-            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = DBNull.Value });
-            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
-            find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
-            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
-            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value });
-            await using var reader = await find.ExecuteReaderAsync();
-            Assert.True(await reader.ReadAsync());
-            Assert.Equal(mine, reader.GetGuid(WorkSql.FoundTaskUuid));
-            Assert.False(await reader.ReadAsync());
-        }
-        await using var read = new NpgsqlCommand(
-            "SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relid = 'tasker_tasks'::regclass",
-            connection, transaction);
-        var rowsRead = (long)(await read.ExecuteScalarAsync())!;
+        var (found, rowsRead) = await FindAsync(["first_handler"], "tasker_tasks");
 
-        Assert.InRange(rowsRead, 1, 4); // the task found (the walk's probe, the hold, the load), none of the 200 others
+        Assert.Equal([mine], found);
+        Assert.InRange(rowsRead.ByIndex + rowsRead.BySeqScan, 1, 4); // the task found (the walk's probe, the hold, the load), none of the 200 others
     }
 
     [PostgresFact]
@@ -166,6 +148,106 @@ public sealed class DefinitionWalkTests : PostgresTest
 
         Assert.Equal(written, await RecordedAsync());
         Assert.Equal(2, written.Count);
+    }
+
+    [PostgresFact]
+    public async Task A_claim_reads_no_steps_of_the_tasks_whose_claimable_steps_are_another_handlers()
+    {
+        // One template, two languages: first_handler's workers and second_handler's share every task's walk stretch.
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        for (var i = 0; i < 200; i++) await CreateAsync(engine, Chain); // each waits for first_handler
+        var mine = await CreateAsync(engine, Chain);
+        var first = (await engine.ClaimStepsAsync(mine)).Claims.Single();
+        await engine.CompleteStepAsync(mine, first.StepUuid, first.ClaimToken, JsonValues.EmptyObject);
+
+        var (found, stepsRead) = await FindAsync(["second_handler"], "tasker_workflow_steps");
+
+        Assert.Equal([mine], found);
+        // Steps read through their task's key: the found task's (its ready check, its load), none of the 200 others'. (On
+        // tables this small the plan checks parents with one scan of all steps: the whole table, not per task walked.)
+        Assert.InRange(stepsRead.ByIndex, 1, 6);
+    }
+
+    [PostgresFact]
+    public async Task Every_write_records_the_handlers_of_the_steps_a_claim_could_take()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+        var created = await MaskAsync(task);
+        var first = (await engine.ClaimStepsAsync(task)).Claims.Single();
+        var claimed = await MaskAsync(task); // a running step's lease may expire: still first_handler's
+        await engine.CompleteStepAsync(task, first.StepUuid, first.ClaimToken, JsonValues.EmptyObject);
+        var completed = await MaskAsync(task);
+
+        Assert.Equal((HandlerMask.Of(["first_handler"]), 0L, 0L), created);
+        Assert.Equal((HandlerMask.Of(["first_handler"]), 1L, 1L), claimed);
+        Assert.Equal((HandlerMask.Of(["second_handler"]), 2L, 2L), completed);
+    }
+
+    [PostgresFact]
+    public async Task A_task_whose_mask_lacks_the_claimers_handlers_is_passed_over()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_tasks SET work_mask = 0 WHERE task_uuid = $1", task);
+
+        Assert.Empty(await engine.ClaimWorkAsync(Work("first_handler")));
+    }
+
+    [PostgresFact]
+    public async Task A_write_by_an_older_library_leaves_the_task_to_every_claimer()
+    {
+        // An older library writes the row without its mask: the row version moves past the mask's.
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        var task = await CreateAsync(engine, Chain);
+
+        await TestSql.ExecuteAsync(Schema, "UPDATE tasker_tasks SET work_mask = 0, row_version = row_version + 1 WHERE task_uuid = $1", task);
+
+        Assert.Equal(task, Assert.Single(await engine.ClaimWorkAsync(Work("first_handler"))).TaskUuid);
+    }
+
+    /// <summary>
+    /// The find itself, as the store runs it (generic plan), in a transaction of its own: the tasks it found, and the rows
+    /// of <paramref name="table"/> it read through indexes and by sequential scans (pg_stat_xact_user_tables counts them
+    /// for the transaction).
+    /// </summary>
+    private async Task<(List<Guid> Found, (long ByIndex, long BySeqScan) RowsRead)> FindAsync(string[] handlers, string table)
+    {
+        await using var connection = await TestSql.OpenAsync(Schema);
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var generic = new NpgsqlCommand(WorkSql.GenericPlan, connection, transaction))
+            await generic.ExecuteNonQueryAsync();
+        var found = new List<Guid>();
+        await using (var find = new NpgsqlCommand(WorkSql.ClaimReadyTasks, connection, transaction))
+        {
+            find.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = handlers });
+            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = DBNull.Value });
+            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
+            find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
+            find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
+            find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value });
+            find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = HandlerMask.Of(handlers) });
+            await using var reader = await find.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) found.Add(reader.GetGuid(WorkSql.FoundTaskUuid));
+        }
+        await using var read = new NpgsqlCommand(
+            "SELECT coalesce(idx_tup_fetch, 0), coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relid = $1::regclass",
+            connection, transaction);
+        read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        await using var counts = await read.ExecuteReaderAsync();
+        await counts.ReadAsync();
+        return (found, (counts.GetInt64(0), counts.GetInt64(1)));
+    }
+
+    private async Task<(long Mask, long MaskVersion, long RowVersion)> MaskAsync(Guid task)
+    {
+        var row = (await TestSql.RowsAsync(Schema, "SELECT work_mask, work_mask_version, row_version FROM tasker_tasks WHERE task_uuid = $1", task)).Single();
+        return ((long)row[0]!, (long)row[1]!, (long)row[2]!);
     }
 
     private async Task<Guid> CreateAtAsync(TaskerEngine engine, string template, TimeSpan at, int priority = 0)
