@@ -2,7 +2,8 @@ namespace Tasker.Core.Storage;
 
 /// <summary>
 /// How much work is waiting, counted rather than listed (<see cref="IStore.CountWorkAsync"/>): what a health check
-/// reports, exact and one answer whatever the size of the queue.
+/// reports. Exact from the memory and PostgreSQL stores; a store that keeps the interface's default counts at most
+/// 10,000 of each.
 /// </summary>
 /// <param name="ReadyStepsByHandler">Steps ready now that nobody holds, by the handler they wait for.</param>
 /// <param name="ExpiredLeases">Steps in progress whose lease has expired.</param>

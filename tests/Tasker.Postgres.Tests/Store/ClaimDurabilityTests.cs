@@ -158,8 +158,10 @@ public sealed class ClaimDurabilityTests : PostgresTest
     private async Task ForgetTheClaimAsync(Guid task)
     {
         await TestSql.ExecuteAsync(Schema, """
-            UPDATE tasker_tasks k SET (state, updated_at, transition_count, last_write_uuid, row_version, claimable_at)
-                = (o.state, o.updated_at, o.transition_count, o.last_write_uuid, o.row_version, o.claimable_at)
+            UPDATE tasker_tasks k SET (state, updated_at, transition_count, last_write_uuid, row_version, claimable_at, work_mask,
+                    work_mask_version)
+                = (o.state, o.updated_at, o.transition_count, o.last_write_uuid, o.row_version, o.claimable_at, o.work_mask,
+                   o.work_mask_version)
             FROM lost_task o WHERE k.task_uuid = o.task_uuid
             """);
         await TestSql.ExecuteAsync(Schema, """

@@ -97,7 +97,8 @@ public sealed class DefinitionWalkTests : PostgresTest
     [PostgresFact]
     public async Task A_task_inserted_by_any_statement_has_its_definition_recorded_and_its_work_found()
     {
-        // What a process on an older library does: it inserts a task and its steps with a statement of its own.
+        // What a process on an older library does: it inserts a task and its steps with a statement of its own (and no
+        // work mask, migration 13).
         var (engine, _) = await EngineAsync(Clock);
         await engine.RegisterTemplateAsync(Single);
         var model = await CreateAsync(engine, Single);
@@ -162,11 +163,15 @@ public sealed class DefinitionWalkTests : PostgresTest
         await engine.CompleteStepAsync(mine, first.StepUuid, first.ClaimToken, JsonValues.EmptyObject);
 
         var (found, stepsRead) = await FindAsync(["second_handler"], "tasker_workflow_steps");
+        var (control, stepsReadByAll) = await FindAsync(["second_handler"], "tasker_workflow_steps", mask: -1); // every row "maybe"
 
         Assert.Equal([mine], found);
-        // Steps read through their task's key: the found task's (its ready check, its load), none of the 200 others'. (On
-        // tables this small the plan checks parents with one scan of all steps: the whole table, not per task walked.)
+        Assert.Equal([mine], control);
+        // Steps read through their task's key: the found task's (its ready check, its load), none of the 200 others'; the
+        // control reads theirs, two each. (On tables this small the plan checks parents with one sequential scan of all
+        // steps, the same in both: not per task walked.)
         Assert.InRange(stepsRead.ByIndex, 1, 6);
+        Assert.True(stepsReadByAll.ByIndex >= stepsRead.ByIndex + 400, $"{stepsReadByAll.ByIndex} step rows read with every row a maybe");
     }
 
     [PostgresFact]
@@ -214,9 +219,9 @@ public sealed class DefinitionWalkTests : PostgresTest
     /// <summary>
     /// The find itself, as the store runs it (generic plan), in a transaction of its own: the tasks it found, and the rows
     /// of <paramref name="table"/> it read through indexes and by sequential scans (pg_stat_xact_user_tables counts them
-    /// for the transaction).
+    /// for the transaction). <paramref name="mask"/> replaces the claimer's handler mask.
     /// </summary>
-    private async Task<(List<Guid> Found, (long ByIndex, long BySeqScan) RowsRead)> FindAsync(string[] handlers, string table)
+    private async Task<(List<Guid> Found, (long ByIndex, long BySeqScan) RowsRead)> FindAsync(string[] handlers, string table, long? mask = null)
     {
         await using var connection = await TestSql.OpenAsync(Schema);
         await using var transaction = await connection.BeginTransactionAsync();
@@ -231,7 +236,7 @@ public sealed class DefinitionWalkTests : PostgresTest
             find.Parameters.Add(new NpgsqlParameter<int> { TypedValue = 8 });
             find.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Clock.GetUtcNow().UtcDateTime });
             find.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = DBNull.Value });
-            find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = HandlerMask.Of(handlers) });
+            find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = mask ?? HandlerMask.Of(handlers) });
             await using var reader = await find.ExecuteReaderAsync();
             while (await reader.ReadAsync()) found.Add(reader.GetGuid(WorkSql.FoundTaskUuid));
         }
