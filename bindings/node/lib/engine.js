@@ -8,6 +8,7 @@ const { StepHandler, handlerFactory, toJson } = require('./handler');
 const { Outcome, Task, taskSummary, camelKeys } = require('./model');
 const { handleTask } = require('./runner');
 const { loggerOption } = require('./failure-log');
+const { watchCrowding } = require('./thread-pool');
 const { Subscription, releaseSubscription } = require('./subscription');
 
 // Memory-store calls never wait on I/O (they take microseconds), so they run synchronously: an async koffi call
@@ -59,6 +60,15 @@ function request(fields, more, taken) {
 }
 
 /** createTask's Task from the engine's answer. */
+/**
+ * The warning, once a process, when calls into the library outnumber libuv's threads (thread-pool.js): typically
+ * engine.handle under a job queue's concurrency above the pool's.
+ */
+const crowdedMessage = (threads) =>
+  `more calls into libtasker are in flight than libuv's thread pool has threads (${threads}): on PostgreSQL a call ` +
+  'holds a thread while the database answers, so the others wait for one. Start node with UV_THREADPOOL_SIZE set to ' +
+  'at least the engine calls you run at once, plus 2 (10 for 8 at once; bindings/node/README.md, "Threads")';
+
 const createdTask = (answer) => new Task(answer.task, answer.created);
 
 /** What `handle` reads when it is given no options (a default `= {}` would be an object a task). */
@@ -135,6 +145,7 @@ class Engine {
       // Opening connects (and migrates): on a worker thread. Errors surface from `ready()` and every later call.
       // Later calls go to a worker thread too unless the host asked for them on its own thread (scripts, benches).
       this.#sync = syncCalls === true;
+      if (!this.#sync && this.#logger) watchCrowding((threads) => this.#logger.warn(crowdedMessage(threads)));
       this.#opening = native.engineOpenAsync(text).then((handle) => {
         if (this.#closed) return native.engineFreeAsync(handle).catch(() => {}); // closed while it was opening
         this.#resources.handle = handle;

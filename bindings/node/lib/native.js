@@ -18,6 +18,7 @@ const path = require('node:path');
 // koffi loads with the library (loadKoffi), not with require('tasker').
 let koffi;
 const { AbiMismatchError, TaskerError, errorForCode } = require('./errors');
+const { callStarted, callEnded } = require('./thread-pool');
 
 /** The ABI this binding speaks (TASKER_ABI_VERSION of include/tasker.h). */
 const ABI_VERSION = 2;
@@ -251,10 +252,23 @@ function take(slot) {
 /** Encodes a request once: bytes (a Buffer or Uint8Array) as they are, a string as UTF-8. */
 const encode = (input) => (input instanceof Uint8Array ? input : Buffer.from(input, 'utf8'));
 
-/** Runs `fn` through koffi's async call; `input` (and the out object) stay referenced until the callback. */
+/**
+ * Runs `fn` through koffi's async call, on a thread of libuv's pool, counted while it holds or waits for one
+ * (thread-pool.js); `input` (and the out object) stay referenced until the callback.
+ */
 function callAsync(fn, ...args) {
   return new Promise((resolve, reject) => {
-    fn.async(...args, (err, result) => (err ? reject(err) : resolve(result)));
+    callStarted();
+    try {
+      fn.async(...args, (err, result) => {
+        callEnded();
+        if (err) reject(err);
+        else resolve(result);
+      });
+    } catch (e) {
+      callEnded(); // refused before it reached the pool
+      reject(e);
+    }
   });
 }
 

@@ -47,4 +47,40 @@ function sizeThreadPool(concurrency, env = process.env) {
 /** The threads a worker of `concurrency` slots lacks in this pool (0: none), for the warning at its start. */
 const shortfall = (concurrency, env = process.env) => Math.max(0, threadsFor(concurrency) - threadPoolSize(env));
 
-module.exports = { sizeThreadPool, shortfall, threadPoolSize, threadsFor };
+// The calls into libtasker holding or waiting for a pool thread now (native.js counts them around each `.async`
+// call), and a warning, once a process, the first time they outnumber the pool's threads: a host that runs
+// engine.handle from a queue whose concurrency is above the pool's (a BullMQ or Bull worker's `concurrency`, a
+// web server's requests) would otherwise only see its steps slow down. The pool's size is read at the first call,
+// as libuv reads it when the pool starts.
+let held = 0;
+let threads = null;
+let warnOnce = null; // set by the first engine that runs its calls on the pool; null once used
+let warned = false;
+
+/** Who is told when the calls outnumber the threads, unless someone was told already (the first caller wins). */
+function watchCrowding(warn) {
+  if (!warned && warnOnce === null) warnOnce = warn;
+}
+
+/** Counts a call taking a thread (or waiting for one); tells the watcher, once, when there are more than threads. */
+function callStarted(env = process.env) {
+  held += 1;
+  threads ??= threadPoolSize(env);
+  if (warnOnce !== null && held > threads) {
+    const warn = warnOnce;
+    crowdingWarned();
+    warn(threads);
+  }
+}
+
+function callEnded() {
+  held -= 1;
+}
+
+/** No further warning in this process: one was given (by a Worker at its start, or by callStarted). */
+function crowdingWarned() {
+  warnOnce = null;
+  warned = true;
+}
+
+module.exports = { sizeThreadPool, shortfall, threadPoolSize, threadsFor, watchCrowding, callStarted, callEnded, crowdingWarned };

@@ -12,7 +12,7 @@ const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
 const { runStep, withTaskNames } = require('./runner');
 const { report } = require('./report');
-const { shortfall, threadPoolSize, threadsFor } = require('./thread-pool');
+const { crowdingWarned, shortfall, threadPoolSize, threadsFor } = require('./thread-pool');
 
 // The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 const DEFAULT_CONCURRENCY = 8;
@@ -285,6 +285,7 @@ class Worker {
       `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
     // On PostgreSQL each call in flight holds one of libuv's threads until the database answers (lib/thread-pool.js).
     if (store === 'postgres' && this.#host.pooled && shortfall(this.concurrency) > 0) {
+      crowdingWarned(); // this says it for the process
       this.#logger.warn(`worker ${this.workerId}: libuv's thread pool has ${threadPoolSize()} threads, too few for ` +
         `${this.concurrency} slots: a call into the library holds a thread while the database answers, so reports ` +
         `wait for one; start node with UV_THREADPOOL_SIZE=${threadsFor(this.concurrency)} (tasker-worker does)`);

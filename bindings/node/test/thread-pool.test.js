@@ -12,6 +12,7 @@ const { tasker, track } = require('./support/helpers');
 
 const BIN = path.join(__dirname, '..', 'bin', 'tasker-worker.js');
 const APP = path.join(__dirname, 'support', 'thread-pool-app.js');
+const CROWDED = path.join(__dirname, 'support', 'crowded-pool-app.js');
 const DATABASE_URL = process.env.TASKER_TEST_DATABASE_URL;
 
 /** The UV_THREADPOOL_SIZE `tasker-worker [args]` leaves for the worker's module, started with `env`. */
@@ -74,4 +75,21 @@ test('a Worker on PostgreSQL whose pool is too small for its slots says so at it
   assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots.*UV_THREADPOOL_SIZE=18/);
   assert.deepEqual(await warnings('18', 8), []);
   assert.deepEqual(await warnings(undefined, 1), []); // 4 threads are enough for 1 slot
+});
+
+test('an engine on PostgreSQL says once when more calls are in flight than the pool has threads (engine.handle under a queue\'s concurrency)', { skip: !DATABASE_URL && 'TASKER_TEST_DATABASE_URL is not set' }, (t) => {
+  const schema = `jtc_${crypto.randomBytes(6).toString('hex')}`;
+  t.after(() => execFileSync('psql', [DATABASE_URL, '-qAtc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' }));
+  const warningsWith = (threads, calls) => {
+    const result = spawnSync(process.execPath, [CROWDED, DATABASE_URL, schema, String(calls)], {
+      encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) }, timeout: 60_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  };
+
+  const [warning, ...more] = warningsWith(2, 12);
+  assert.match(warning, /thread pool has threads \(2\).*UV_THREADPOOL_SIZE/);
+  assert.deepEqual(more, []); // once a process
+  assert.deepEqual(warningsWith(16, 12), []);
 });
