@@ -144,6 +144,19 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_counts_the_ready_steps_nobody_holds_by_the_handler_they_wait_for()
+    {
+        var (code, output, _) = await _db.RunAsync("stats");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"ValidateOrder\s+1\b", output); // the stuck order's first step
+        var json = Json((await _db.RunAsync("stats", "--json")).Out);
+        var ready = Assert.Single(json.GetProperty("ready_steps_by_handler").EnumerateObject());
+        Assert.Equal(("ValidateOrder", 1L), (ready.Name, ready.Value.GetInt64()));
+        Assert.Equal((0, 0), (json.GetProperty("expired_leases").GetInt64(), json.GetProperty("retries_due").GetInt64()));
+    }
+
+    [Fact]
     public async Task Stats_templates_and_migrate()
     {
         var (code, output, _) = await _db.RunAsync("stats");

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.CommandLine;
 using Tasker.Cli.Output;
 using Tasker.Core;
+using Tasker.Core.Storage;
 
 namespace Tasker.Cli.Commands;
 
@@ -9,14 +11,16 @@ internal static class StoreCommands
 {
     public static Command Stats(CliContext cli)
     {
-        var command = new Command("stats", "Count tasks and steps by state, the oldest unfinished task and stuck work");
+        var command = new Command("stats",
+            "Count tasks and steps by state, ready steps by the handler they wait for, the oldest unfinished task and stuck work");
         cli.Handle(command, async (parse, token) =>
         {
             await using var session = await cli.OpenAsync(parse, token);
             var stats = await session.Store.GetStatsAsync(token);
+            var work = await session.Store.CountWorkAsync(DateTimeOffset.UtcNow, token);
             if (parse.GetValue(cli.Json))
             {
-                cli.WriteJson(w => JsonOut.Stats(w, stats));
+                cli.WriteJson(w => JsonOut.Stats(w, stats, work));
                 return CliContext.Ok;
             }
             var stale = await session.Engine.ListStaleWorkAsync(10_000, StaleThresholds.Default, token);
@@ -27,12 +31,32 @@ internal static class StoreCommands
                     (stats.StepsByState.GetValueOrDefault(state).ToString(), null));
             table.Write(t);
             t.Out.WriteLine();
+            WriteReady(t, work);
             t.Out.WriteLine("oldest unfinished task: " + (stats.OldestUnfinishedTaskCreatedAt is { } at ? $"{Format.Time(at)} ({Format.Age(at, DateTimeOffset.UtcNow)})" : "none"));
             var stuck = stale.TaskUuids.Count;
             t.Out.WriteLine("stuck tasks: " + (stuck == 0 ? t.Paint("0", Sgr.Green) : t.Paint(stuck.ToString(), Sgr.Yellow) + " (see 'tasker stale')"));
             return CliContext.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Ready steps nobody holds, by the handler they wait for: in worker mode, a handler that no running worker has
+    /// shows here (a rolling deploy, a language without workers) long before its work counts as stale.
+    /// </summary>
+    private static void WriteReady(Terminal t, WorkCounts work)
+    {
+        if (work.ReadyStepsByHandler.Count == 0)
+        {
+            t.Out.WriteLine("ready steps nobody holds: none");
+            t.Out.WriteLine();
+            return;
+        }
+        var table = new Table("HANDLER", "READY STEPS NOBODY HOLDS");
+        foreach (var (handler, count) in work.ReadyStepsByHandler.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+            table.Add(handler, count.ToString(CultureInfo.InvariantCulture));
+        table.Write(t);
+        t.Out.WriteLine();
     }
 
     public static Command Templates(CliContext cli)

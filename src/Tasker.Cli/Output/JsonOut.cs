@@ -201,13 +201,20 @@ internal static class JsonOut
         w.WriteEndObject();
     }
 
-    public static void Stats(Utf8JsonWriter w, StoreStats stats)
+    /// <summary>The store's counts; with <paramref name="work"/> (<c>tasker stats</c>), what waits for a worker too.</summary>
+    public static void Stats(Utf8JsonWriter w, StoreStats stats, WorkCounts? work = null)
     {
         w.WriteStartObject();
         w.WriteString("store", stats.Store);
         Counts(w, "tasks_by_state", stats.TasksByState);
         Counts(w, "steps_by_state", stats.StepsByState);
         OptionalTime(w, "oldest_unfinished_task_created_at", stats.OldestUnfinishedTaskCreatedAt);
+        if (work is not null)
+        {
+            Counts(w, "ready_steps_by_handler", work.ReadyStepsByHandler);
+            w.WriteNumber("expired_leases", work.ExpiredLeases);
+            w.WriteNumber("retries_due", work.RetriesDue);
+        }
         w.WriteEndObject();
     }
 
