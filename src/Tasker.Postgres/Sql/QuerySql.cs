@@ -89,6 +89,17 @@ internal static class QuerySql
         """;
 
     /// <summary>
+    /// A step's parents are all finished the way that lets it run (complete, or resolved by hand): the readiness rule of
+    /// every query that asks which steps could run, for the step aliased <c>s</c>.
+    /// </summary>
+    internal const string ParentsSatisfied = """
+        NOT EXISTS (
+                  SELECT 1 FROM tasker_workflow_step_edges e
+                  JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+                  WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))
+        """;
+
+    /// <summary>
     /// Ready steps nobody claimed since @ReadyBefore: pending (or waiting with their retry time passed), attempts left,
     /// every parent complete or resolved. A step became ready at the latest of: its task's creation, its parents
     /// finishing, its own last transition (an operator retry, an expired lease) and its retry time. Like the other
@@ -96,7 +107,7 @@ internal static class QuerySql
     /// finish is looked up by its key, one edge at a time: written as a join of edges and parents, the planner hashed
     /// the whole step table once for every step (5 s for 1,000 queued 7-step tasks, now 18 ms; engine.health runs this).
     /// </summary>
-    public const string UnclaimedSteps = """
+    public const string UnclaimedSteps = $"""
         SELECT s.task_uuid AS TaskUuid, s.step_uuid AS StepUuid, s.name AS StepName, s.handler AS Handler, r.ready_since AS ReadySince
         FROM tasker_tasks t
         JOIN tasker_workflow_steps s ON s.task_uuid = t.task_uuid
@@ -112,10 +123,7 @@ internal static class QuerySql
         WHERE t.finished_state IS NULL
           AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now))
           AND s.attempts < s.max_attempts
-          AND NOT EXISTS (
-              SELECT 1 FROM tasker_workflow_step_edges e
-              JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
-              WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))
+          AND {ParentsSatisfied}
           AND r.ready_since <= @ReadyBefore
         ORDER BY r.ready_since
         LIMIT @Limit
@@ -130,7 +138,7 @@ internal static class QuerySql
     /// table (rows=12 for 5,000 tasks), the join was planned as a nested loop that compared every step with every task,
     /// 6.7 s at 5,000 queued 7-step tasks.
     /// </summary>
-    public const string WorkCounts = """
+    public const string WorkCounts = $"""
         SELECT 'ready' AS Kind, r.handler AS Handler, count(*) AS Count
         FROM tasker_tasks t
         CROSS JOIN LATERAL (
@@ -139,10 +147,7 @@ internal static class QuerySql
             WHERE s.task_uuid = t.task_uuid
               AND (s.state = 'pending' OR (s.state = 'waiting_for_retry' AND s.next_retry_at <= @Now))
               AND s.attempts < s.max_attempts
-              AND NOT EXISTS (
-                  SELECT 1 FROM tasker_workflow_step_edges e
-                  JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
-                  WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))
+              AND {ParentsSatisfied}
             OFFSET 0) r
         WHERE t.finished_state IS NULL
         GROUP BY r.handler

@@ -128,10 +128,7 @@ internal static class WorkSql
                          AND ((s.state = 'in_progress' AND s.lease_expires_at <= $3)
                            OR ((s.state = 'pending' OR (s.state = 'waiting_for_retry' AND (s.next_retry_at IS NULL OR s.next_retry_at <= $3)))
                              AND s.attempts < s.max_attempts
-                             AND NOT EXISTS (
-                               SELECT 1 FROM tasker_workflow_step_edges e
-                               JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
-                               WHERE e.to_step_uuid = s.step_uuid AND p.state NOT IN ('complete', 'resolved_manually'))))), false) AS ready,
+                             AND {Sql.QuerySql.ParentsSatisfied}))), false) AS ready,
                        count(*) FILTER (WHERE s.state = 'in_progress' AND s.lease_expires_at > $3) > 0 AS busy,
                        min(s.started_at) FILTER (WHERE s.state = 'in_progress' AND s.lease_expires_at > $3) AS oldest_start,
                        coalesce(bool_and(s.started_at > $5 AND s.claimed_by IS DISTINCT FROM $6)
