@@ -41,6 +41,7 @@ public sealed class DashboardTests : IAsyncLifetime
         var html = await _http.GetStringAsync("/");
         Assert.Contains($"/tasks/{_db.Failed}", html);
         Assert.Contains("<span class=\"state s-error\">error</span> 1", html);
+        Assert.Contains("ready steps nobody holds: <code>ValidateOrder</code> 1</p>", html); // the stuck order's first step
         var filtered = await _http.GetStringAsync("/?state=complete");
         Assert.Contains($"/tasks/{_db.Done}", filtered);
         Assert.DoesNotContain($"/tasks/{_db.Failed}", filtered);
@@ -93,7 +94,9 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal(SeededStore.ScriptError, task.GetProperty("steps")[1].GetProperty("error").GetProperty("message").GetString());
         var stale = JsonDocument.Parse(await _http.GetStringAsync("/api/stale")).RootElement;
         Assert.Equal("ValidateOrder", stale.GetProperty("unclaimed_steps")[0].GetProperty("handler").GetString());
-        Assert.Equal(1, JsonDocument.Parse(await _http.GetStringAsync("/api/stats")).RootElement.GetProperty("tasks_by_state").GetProperty("error").GetInt64());
+        var stats = JsonDocument.Parse(await _http.GetStringAsync("/api/stats")).RootElement;
+        Assert.Equal(1, stats.GetProperty("tasks_by_state").GetProperty("error").GetInt64());
+        Assert.Equal(1, stats.GetProperty("ready_steps_by_handler").GetProperty("ValidateOrder").GetInt64());
         Assert.Equal("fulfil", JsonDocument.Parse(await _http.GetStringAsync("/api/templates")).RootElement.GetProperty("templates")[0].GetProperty("name").GetString());
 
         var refused = await _http.PostAsync($"/api/tasks/{_db.Stuck}/cancel", null);

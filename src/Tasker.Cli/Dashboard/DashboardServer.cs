@@ -103,7 +103,8 @@ internal sealed class DashboardServer : IAsyncDisposable
         var query = TasksCommand.Query(filters.State, filters.Namespace, filters.Name, filters.OlderThan, filters.NewerThan, PageSize, page);
         var tasks = await _session.Engine.ListTasksAsync(query, c.RequestAborted);
         var stats = await _session.Store.GetStatsAsync(c.RequestAborted);
-        await HtmlAsync(c, "Tasks", Pages.TaskList(tasks, stats, filters, DateTimeOffset.UtcNow));
+        var work = await _session.Store.CountWorkAsync(DateTimeOffset.UtcNow, c.RequestAborted);
+        await HtmlAsync(c, "Tasks", Pages.TaskList(tasks, stats, work, filters, DateTimeOffset.UtcNow));
     }
 
     private async Task TaskPage(HttpContext c)
@@ -192,7 +193,8 @@ internal sealed class DashboardServer : IAsyncDisposable
     private async Task ApiStats(HttpContext c)
     {
         var stats = await _session.Store.GetStatsAsync(c.RequestAborted);
-        await JsonAsync(c, w => JsonOut.Stats(w, stats));
+        var work = await _session.Store.CountWorkAsync(DateTimeOffset.UtcNow, c.RequestAborted);
+        await JsonAsync(c, w => JsonOut.Stats(w, stats, work));
     }
 
     private async Task ApiTemplates(HttpContext c)

@@ -13,13 +13,15 @@ internal static class Pages
 {
     public sealed record ListFilters(string? State, string? Namespace, string? Name, string? OlderThan, string? NewerThan, int Page, int Limit);
 
-    public static string TaskList(IReadOnlyList<TaskSummary> tasks, StoreStats stats, ListFilters f, DateTimeOffset now)
+    public static string TaskList(IReadOnlyList<TaskSummary> tasks, StoreStats stats, WorkCounts work, ListFilters f, DateTimeOffset now)
     {
         var sb = new StringBuilder("<h1>Tasks</h1><p class=\"counts\">");
         sb.Append($"<a href=\"/\">all ({stats.TasksByState.Values.Sum()})</a>");
         foreach (var state in Enum.GetValues<TaskState>().Select(s => s.ToWire()))
             sb.Append($"<a href=\"/?state={Q(state)}\">{State(state)} {stats.TasksByState.GetValueOrDefault(state)}</a>");
-        sb.Append("</p><form method=\"get\" action=\"/\" class=\"filters\">");
+        sb.Append("</p>");
+        ReadyByHandler(sb, work);
+        sb.Append("<form method=\"get\" action=\"/\" class=\"filters\">");
         sb.Append("<select name=\"state\"><option value=\"\">any state</option>");
         foreach (var state in Enum.GetValues<TaskState>().Select(s => s.ToWire()))
             sb.Append($"<option value=\"{state}\"{(state == f.State ? " selected" : "")}>{state}</option>");
@@ -44,6 +46,19 @@ internal static class Pages
         sb.Append($"<span class=\"muted\">page {f.Page}</span>");
         if (tasks.Count == f.Limit) sb.Append($" <a href=\"/?{query}&page={f.Page + 1}\">older →</a>");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Ready steps nobody holds, by the handler they wait for (most first): in worker mode, a handler no running worker
+    /// has shows here before its work counts as stale.
+    /// </summary>
+    private static void ReadyByHandler(StringBuilder sb, WorkCounts work)
+    {
+        if (work.ReadyStepsByHandler.Count == 0) return;
+        sb.Append("<p class=\"counts\" id=\"ready\">ready steps nobody holds: ");
+        sb.AppendJoin(", ", work.ReadyStepsByHandler.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"<code>{E(p.Key)}</code> {p.Value}"));
+        sb.Append("</p>");
     }
 
     public static string Task(TaskView task, DateTimeOffset now, bool actionsEnabled, string? flash, bool flashBad)
