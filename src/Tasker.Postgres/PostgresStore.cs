@@ -33,6 +33,8 @@ public sealed class PostgresStore : IStore
     private readonly TaskUpdater _updater;
     private readonly TaskQueries _queries;
     private readonly Work.WorkQueue _work;
+    private readonly NpgsqlDataSource? _claimSource;
+    private readonly StoreExecutor _claims;
     private readonly OperatorQueries _operator;
     private readonly Timer? _retention;
     private int _pruning;
@@ -46,6 +48,7 @@ public sealed class PostgresStore : IStore
         try
         {
             _dataSource = DataSourceFactory.Create(options);
+            _claimSource = DataSourceFactory.CreateForClaims(options);
             // Kept only to scrub it from error messages, should a driver message ever quote it.
             password = new NpgsqlConnectionStringBuilder(PostgresConnectionString.Normalize(options.ConnectionString)).Password;
         }
@@ -60,13 +63,16 @@ public sealed class PostgresStore : IStore
         // A migration may wait for another process's migration and then run DDL on big tables: not an
         // operation-timeout matter. The advisory-lock wait has its own limit (MigrationLockTimeout).
         _migrations = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters, options.MigrationLockTimeout + TimeSpan.FromMinutes(30)), password);
+        _claims = _claimSource is null
+            ? _executor
+            : new StoreExecutor(_claimSource, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
         _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
         _templates = new TemplateRepository(_executor, _counters);
         _tasks = new TaskCache(options.TaskCacheSize);
         var writer = new TaskWriter(_counters, options.DurableClaims);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters, writer);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _dataSource, _shapes, _tasks, _gates, _counters, writer, Work.WorkChannel.For(options.Schema),
+        _work = new Work.WorkQueue(_executor, _claims, _dataSource, _shapes, _tasks, _gates, _counters, writer, Work.WorkChannel.For(options.Schema),
             options.AnnounceCreatedTasks, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
@@ -252,7 +258,7 @@ public sealed class PostgresStore : IStore
         _queries.CountWorkAsync(now, cancellationToken);
 
     public ValueTask<StoreStats> GetStatsAsync(CancellationToken cancellationToken) =>
-        _queries.GetStatsAsync(_options.MaxPoolSize, cancellationToken);
+        _queries.GetStatsAsync(_options.MaxPoolSize, () => _executor.ConnectionsInUse + (_claims == _executor ? 0 : _claims.ConnectionsInUse), cancellationToken);
 
     public ValueTask<WorkFound> ClaimReadyTasksAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken)
@@ -300,5 +306,6 @@ public sealed class PostgresStore : IStore
         if (_retention is not null) await _retention.DisposeAsync().ConfigureAwait(false);
         await _work.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
+        if (_claimSource is not null) await _claimSource.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -22,7 +22,11 @@ public sealed class PostgresStoreOptions
     /// </summary>
     public string? Schema { get; init; }
 
-    /// <summary>Most connections this process opens. Each in-flight engine call holds one for two round trips.</summary>
+    /// <summary>
+    /// Most connections this process opens. Each in-flight engine call holds one for two round trips. From 6 up, two of
+    /// them are kept for work claims (worker mode's finds), which then do not wait behind other calls for a connection
+    /// and are planned by the server once a connection rather than on every connection of the pool.
+    /// </summary>
     public int MaxPoolSize { get; init; } = 20;
 
     /// <summary>Connections kept open when idle.</summary>

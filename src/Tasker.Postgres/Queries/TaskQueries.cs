@@ -83,10 +83,10 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
         public DateTime? Oldest { get; set; }
     }
 
-    public ValueTask<StoreStats> GetStatsAsync(int poolSize, CancellationToken cancellationToken) =>
-        executor.RunAsync("get_stats", (poolSize, counters, executor), static async (connection, s, token) =>
+    public ValueTask<StoreStats> GetStatsAsync(int poolSize, Func<int> connectionsInUse, CancellationToken cancellationToken) =>
+        executor.RunAsync("get_stats", (poolSize, connectionsInUse, counters), static async (connection, s, token) =>
         {
-            var (poolSize, counters, executor) = s;
+            var (poolSize, connectionsInUse, counters) = s;
             counters.RoundTrip(1);
             var rows = (await connection.QueryAsync<StatsRow>(QuerySql.Stats, new { Cancel = token }).ConfigureAwait(false)).ToList();
             var tasks = Enum.GetValues<TaskState>().ToDictionary(st => st.ToWire(), _ => 0L);
@@ -98,7 +98,7 @@ internal sealed class TaskQueries(StoreExecutor executor, StoreCounters counters
                 else if (row.Kind == "step") steps[row.State!] = row.Count;
                 else if (row.Oldest is { } at) oldest = Utc(at);
             }
-            return new StoreStats("postgres", tasks, steps, oldest, executor.ConnectionsInUse, poolSize);
+            return new StoreStats("postgres", tasks, steps, oldest, connectionsInUse(), poolSize);
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<TaskSummary>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>

@@ -11,9 +11,11 @@ namespace Tasker.Postgres.Work;
 /// <summary>
 /// Worker mode on PostgreSQL: finds tasks with ready steps of a worker's handlers, announces new work with NOTIFY and
 /// listens for other processes' announcements on one dedicated connection (opened on the first wait, re-opened
-/// after a failure). A lost notification only delays a worker until its next poll.
+/// after a failure). A lost notification only delays a worker until its next poll. Claims run through
+/// <paramref name="claims"/>: the connections the store sets apart for them (<see cref="Connection.DataSourceFactory.ClaimConnections"/>),
+/// or its one pool.
 /// </summary>
-internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
+internal sealed class WorkQueue(StoreExecutor executor, StoreExecutor claims, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
     StoreCounters counters, TaskWriter writer, string channel, bool announcedTasks, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
@@ -80,7 +82,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
 
     private ValueTask<WorkFound> FindAndClaimAsync(WorkQuery query, DateTimeOffset now, Action<IReadOnlyList<WorkflowTask>> change,
         Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        executor.RunAsync("claim_work", (query, now, change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this), static async (connection, s, token) =>
+        claims.RunAsync("claim_work", (query, now, change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this), static async (connection, s, token) =>
         {
             var self = s.self;
             if (s.doubt.Value is not null && await self.SettleAsync(connection, s.doubt, s.committed, token).ConfigureAwait(false) is { } settled)
@@ -207,7 +209,7 @@ internal sealed class WorkQueue(StoreExecutor executor, NpgsqlDataSource dataSou
             candidates.Sort(static (a, b) => InOrderOfWork(a.Row, b.Row));
         if (candidates.Count > query.Limit)
             candidates.RemoveRange(query.Limit, candidates.Count - query.Limit);
-        return executor.RunAsync("claim_announced", (candidates, attempts: new StrongBox<int>(), change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this),
+        return claims.RunAsync("claim_announced", (candidates, attempts: new StrongBox<int>(), change, committed, doubt: new StrongBox<ClaimInDoubt?>(), self: this),
             static async (connection, s, token) =>
         {
             var self = s.self;
