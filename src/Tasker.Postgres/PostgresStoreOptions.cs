@@ -23,9 +23,9 @@ public sealed class PostgresStoreOptions
     public string? Schema { get; init; }
 
     /// <summary>
-    /// Most connections this process opens. Each in-flight engine call holds one for two round trips. From 6 up, two of
-    /// them are kept for work claims (worker mode's finds), which then do not wait behind other calls for a connection
-    /// and are planned by the server once a connection rather than on every connection of the pool.
+    /// Most connections this process opens. Each in-flight engine call holds one for two round trips. From 32 up, two of
+    /// them are kept for work claims (worker mode's finds): a claim then does not wait behind other calls for a
+    /// connection, and the server plans the find on those two rather than on every connection of the pool.
     /// </summary>
     public int MaxPoolSize { get; init; } = 20;
 

@@ -10,15 +10,16 @@ internal static class DataSourceFactory
 {
     /// <summary>
     /// Connections of <see cref="PostgresStoreOptions.MaxPoolSize"/> set apart for work claims
-    /// (<see cref="Work.WorkQueue"/>) when the pool is big enough to leave the rest at least four; below that, claims
-    /// share the one pool. Why apart: Npgsql hands out idle connections first in, first out, so in one pool every
-    /// statement runs on every connection in turn, and each connection's backend plans it for itself and runs it with
-    /// cold caches. The work find is the store's costliest statement to plan (about 10 ms, against 2 to 20 ms to run),
-    /// and a worker process runs one claim at a time: on connections of their own, claims are planned on two backends a
-    /// process instead of on every one, and do not wait behind the process's other calls for a connection
-    /// (docs/performance.md, session 29).
+    /// (<see cref="Work.WorkQueue"/>) in a pool of 32 or more; in a smaller one claims share the one pool. Why apart:
+    /// Npgsql hands out idle connections first in, first out, so in one pool every statement runs on every connection in
+    /// turn, and each connection's backend plans it for itself and runs it with cold caches. The work find is the
+    /// store's costliest statement to plan (about 10 ms, against 2 to 20 ms to run), and a worker process runs one claim
+    /// at a time: on connections of their own, claims are planned on two backends a process instead of on every one,
+    /// and do not wait behind the process's other calls for a connection. Why only in big pools: measured there (two
+    /// workers of 64 slots, pools of 68: twice the steps a second on the 1-step template); with 8 slots and pools of 12
+    /// and 20 the 7-step DAG ran about 15 % slower with them, unexplained so far (docs/performance.md, session 29).
     /// </summary>
-    public static int ClaimConnections(int maxPoolSize) => maxPoolSize >= 6 ? 2 : 0;
+    public static int ClaimConnections(int maxPoolSize) => maxPoolSize >= 32 ? 2 : 0;
 
     /// <summary>The pool of everything but work claims: <see cref="PostgresStoreOptions.MaxPoolSize"/> less <see cref="ClaimConnections"/>.</summary>
     public static NpgsqlDataSource Create(PostgresStoreOptions options)

@@ -7,13 +7,13 @@ namespace Tasker.Postgres.Tests.Store;
 
 /// <summary>
 /// Worker mode's claims run on two connections of their own, taken out of <see cref="PostgresStoreOptions.MaxPoolSize"/>
-/// (from 6 up): a claim does not wait behind the process's other calls for a connection, and the store still opens no
+/// (from 32 up): a claim does not wait behind the process's other calls for a connection, and the store still opens no
 /// more connections than its pool size. (A claim that meets a task another worker is running a step of claims that
 /// task's steps in turn with its reports, on the pool they use: one claim at a time here, of a task nobody runs.)
 /// </summary>
 public sealed class ClaimConnectionsTests : PostgresTest
 {
-    private const int PoolSize = 6;
+    private const int PoolSize = 32;
     private const int OtherConnections = PoolSize - 2;
     private const string ApplicationName = "tasker-claim-connections-test";
 
