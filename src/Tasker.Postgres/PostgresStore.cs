@@ -34,6 +34,8 @@ public sealed class PostgresStore : IStore
     private readonly TaskQueries _queries;
     private readonly Work.WorkQueue _work;
     private readonly NpgsqlDataSource? _claimSource;
+    private readonly IdleConnections _connections;
+    private readonly IdleConnections? _claimConnections;
     private readonly StoreExecutor _claims;
     private readonly OperatorQueries _operator;
     private readonly Timer? _retention;
@@ -59,20 +61,22 @@ public sealed class PostgresStore : IStore
                 "invalid PostgreSQL connection string: " + PostgresConnectionString.Mask(e.Message),
                 new Dictionary<string, string> { ["field"] = "connection_string" });
         }
-        _executor = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
+        _connections = new IdleConnections(_dataSource);
+        _executor = new StoreExecutor(_connections, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
         // A migration may wait for another process's migration and then run DDL on big tables: not an
         // operation-timeout matter. The advisory-lock wait has its own limit (MigrationLockTimeout).
-        _migrations = new StoreExecutor(_dataSource, StorePipeline.Build(options, _counters, options.MigrationLockTimeout + TimeSpan.FromMinutes(30)), password);
-        _claims = _claimSource is null
+        _migrations = new StoreExecutor(_connections, StorePipeline.Build(options, _counters, options.MigrationLockTimeout + TimeSpan.FromMinutes(30)), password);
+        _claimConnections = _claimSource is null ? null : new IdleConnections(_claimSource);
+        _claims = _claimConnections is null
             ? _executor
-            : new StoreExecutor(_claimSource, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
+            : new StoreExecutor(_claimConnections, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
         _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
         _templates = new TemplateRepository(_executor, _counters);
         _tasks = new TaskCache(options.TaskCacheSize);
         var writer = new TaskWriter(_counters, options.DurableClaims);
         _updater = new TaskUpdater(_executor, _shapes, _tasks, _counters, writer);
         _queries = new TaskQueries(_executor, _counters);
-        _work = new Work.WorkQueue(_executor, _claims, _dataSource, _shapes, _tasks, _gates, _counters, writer, Work.WorkChannel.For(options.Schema),
+        _work = new Work.WorkQueue(_executor, _claims, _connections, _shapes, _tasks, _gates, _counters, writer, Work.WorkChannel.For(options.Schema),
             options.AnnounceCreatedTasks, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
@@ -305,6 +309,9 @@ public sealed class PostgresStore : IStore
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (_retention is not null) await _retention.DisposeAsync().ConfigureAwait(false);
         await _work.DisposeAsync().ConfigureAwait(false);
+        // The connections kept idle first: the data sources close only the connections in their own pools.
+        await _connections.DisposeAsync().ConfigureAwait(false);
+        if (_claimConnections is not null) await _claimConnections.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         if (_claimSource is not null) await _claimSource.DisposeAsync().ConfigureAwait(false);
     }

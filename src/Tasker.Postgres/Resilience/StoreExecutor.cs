@@ -1,18 +1,20 @@
 using Npgsql;
 using Polly;
+using Tasker.Postgres.Connection;
 
 namespace Tasker.Postgres.Resilience;
 
 /// <summary>
 /// Runs one store operation through the resilience pipeline and translates what escapes it into
 /// <see cref="Tasker.Core.TaskerException"/>. The operation must be safe to run again from the start: each attempt
-/// opens its own connection and re-reads what it needs.
+/// takes its own connection (<see cref="IdleConnections"/>) and re-reads what it needs.
 /// </summary>
-internal sealed class StoreExecutor(NpgsqlDataSource dataSource, ResiliencePipeline pipeline, string? password)
+internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipeline pipeline, string? password)
 {
+    private readonly IdleConnections _connections = connections;
     private int _inUse;
 
-    public NpgsqlDataSource DataSource => dataSource;
+    public NpgsqlDataSource DataSource => _connections.DataSource;
 
     /// <summary>Connections this store holds right now (the pool's busy count, as far as this store is concerned).</summary>
     public int ConnectionsInUse => Volatile.Read(ref _inUse);
@@ -24,15 +26,19 @@ internal sealed class StoreExecutor(NpgsqlDataSource dataSource, ResiliencePipel
         {
             return await pipeline.ExecuteAsync(static async (args, token) =>
             {
-                await using var connection = await args.self.DataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                var connection = await args.self._connections.RentAsync(token).ConfigureAwait(false);
                 Interlocked.Increment(ref args.self._inUse);
+                var completed = false;
                 try
                 {
-                    return await args.body(connection, args.state, token).ConfigureAwait(false);
+                    var result = await args.body(connection, args.state, token).ConfigureAwait(false);
+                    completed = true;
+                    return result;
                 }
                 finally
                 {
                     Interlocked.Decrement(ref args.self._inUse);
+                    await args.self._connections.ReturnAsync(connection, completed).ConfigureAwait(false);
                 }
             }, (self: this, state, body), cancellationToken).ConfigureAwait(false);
         }

@@ -15,7 +15,7 @@ namespace Tasker.Postgres.Work;
 /// <paramref name="claims"/>: the connections the store sets apart for them (<see cref="Connection.DataSourceFactory.ClaimConnections"/>),
 /// or its one pool.
 /// </summary>
-internal sealed class WorkQueue(StoreExecutor executor, StoreExecutor claims, NpgsqlDataSource dataSource, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
+internal sealed class WorkQueue(StoreExecutor executor, StoreExecutor claims, Connection.IdleConnections connections, TaskShapeCache shapes, TaskCache cache, TaskGates gates,
     StoreCounters counters, TaskWriter writer, string channel, bool announcedTasks, ILogger log) : IAsyncDisposable
 {
     private static readonly TimeSpan ListenRetryDelay = TimeSpan.FromSeconds(1);
@@ -472,17 +472,25 @@ internal sealed class WorkQueue(StoreExecutor executor, StoreExecutor claims, Np
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(_stop.Token).ConfigureAwait(false);
-                connection.Notification += (_, e) =>
+                // Held for as long as it listens, then given back to Npgsql's pool (not kept idle: it still listens).
+                var connection = await connections.RentAsync(_stop.Token).ConfigureAwait(false);
+                try
                 {
-                    Announced(e.Payload);
-                    _wake?.Invoke();
-                };
-                await using (var listen = new NpgsqlCommand(WorkChannel.Listen(channel), connection))
-                    await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
-                _wake?.Invoke(); // work may have appeared while no one listened
-                while (!_stop.IsCancellationRequested)
-                    await connection.WaitAsync(_stop.Token).ConfigureAwait(false);
+                    connection.Notification += (_, e) =>
+                    {
+                        Announced(e.Payload);
+                        _wake?.Invoke();
+                    };
+                    await using (var listen = new NpgsqlCommand(WorkChannel.Listen(channel), connection))
+                        await listen.ExecuteNonQueryAsync(_stop.Token).ConfigureAwait(false);
+                    _wake?.Invoke(); // work may have appeared while no one listened
+                    while (!_stop.IsCancellationRequested)
+                        await connection.WaitAsync(_stop.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await connections.ReturnAsync(connection, reusable: false).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {

@@ -1,0 +1,163 @@
+using System.Data;
+using System.Diagnostics;
+using Npgsql;
+
+namespace Tasker.Postgres.Connection;
+
+/// <summary>
+/// A pool's idle connections, handed out last in, first out, in front of Npgsql's own pool, which hands its idle
+/// connections out first in, first out.
+/// <para>
+/// Why: a prepared statement and its plan belong to one connection, and each backend keeps its own caches. Handed out
+/// in turn, every connection of the pool runs every statement. Each backend plans each statement for itself, and runs
+/// it with cold caches. With 2 × 64 C# workers, a batched report write was planned 197 times in 416 runs, and planning
+/// took a third of its time (docs/performance.md, session 30). Last in, first out, a process that makes fewer calls
+/// at once than its pool size keeps to the few connections that are warm. The others are used only when needed.
+/// </para>
+/// <para>
+/// A connection goes back to Npgsql's pool when its call failed, while a call waits for a connection from Npgsql's
+/// pool (that call gets it there), after 5 s idle here (or the pool's <c>Connection Idle Lifetime</c>, if shorter), and
+/// on return once the store took it from Npgsql's pool <c>Connection Lifetime</c> ago (3,600 s unless set; 0: no limit;
+/// Npgsql then closes it, so a connection lives at most twice that long). Npgsql keeps the connections given back open
+/// for their idle lifetime, for the store's next burst and for the host's own use of the pool
+/// (<see cref="PostgresStore.DataSource"/>), which waits at most those few seconds for a connection kept here. With
+/// pooling turned off nothing is kept.
+/// </para>
+/// </summary>
+internal sealed class IdleConnections : IAsyncDisposable
+{
+    /// <summary>Idle connections, oldest first: returned ones go on the end, which is also where they are taken from.</summary>
+    private readonly List<(NpgsqlConnection Connection, long IdleSince)> _idle = [];
+    /// <summary>When each connection lent out or idle here was taken from Npgsql's pool (Stopwatch ticks).</summary>
+    private readonly Dictionary<NpgsqlConnection, long> _takenAt = [];
+    private readonly Lock _lock = new();
+    private readonly bool _keeps;
+    private readonly long _idleLimit;
+    private readonly long _lifetime; // 0: none
+    private int _opening; // calls waiting for a connection from Npgsql's pool
+
+    /// <summary>The longest a connection stays idle here: long next to the gaps between a busy process's calls, short next to a host's wait.</summary>
+    private static readonly TimeSpan KeepIdle = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromSeconds(1);
+    private readonly Timer? _pruning;
+    private bool _disposed;
+
+    public IdleConnections(NpgsqlDataSource dataSource)
+    {
+        DataSource = dataSource;
+        var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        _keeps = settings.Pooling;
+        if (!_keeps) return;
+        _idleLimit = (long)(Math.Min(KeepIdle.TotalSeconds, settings.ConnectionIdleLifetime) * Stopwatch.Frequency);
+        _lifetime = (long)settings.ConnectionLifetime * Stopwatch.Frequency;
+        _pruning = new Timer(static s => ((IdleConnections)s!).Prune(), this, PruneEvery, PruneEvery);
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Idle connections kept here right now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) return _idle.Count;
+        }
+    }
+
+    /// <summary>The open connection returned last, or else one from Npgsql's pool.</summary>
+    public async ValueTask<NpgsqlConnection> RentAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            NpgsqlConnection? idle;
+            lock (_lock)
+            {
+                idle = _idle.Count == 0 ? null : _idle[^1].Connection;
+                if (idle is null) _opening++; // from here on, connections returned go to Npgsql's pool, where this call waits
+                else _idle.RemoveAt(_idle.Count - 1);
+            }
+            if (idle is null) break;
+            if (idle.FullState == ConnectionState.Open) return idle;
+            GiveBack(idle); // broke while it was idle
+        }
+        try
+        {
+            var opened = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (_keeps)
+            {
+                lock (_lock) _takenAt[opened] = Stopwatch.GetTimestamp();
+            }
+            return opened;
+        }
+        finally
+        {
+            lock (_lock) _opening--;
+        }
+    }
+
+    /// <summary>
+    /// Takes a connection back. <paramref name="reusable"/>: the call on it completed, so no transaction or command is
+    /// left open on it. Any other connection goes back to Npgsql's pool, which rolls back what is left. So does every
+    /// connection while a call waits for one from Npgsql's pool: that call gets it there (kept here, it would wait on).
+    /// </summary>
+    public ValueTask ReturnAsync(NpgsqlConnection connection, bool reusable)
+    {
+        if (_keeps && reusable && connection.FullState == ConnectionState.Open)
+        {
+            var now = Stopwatch.GetTimestamp();
+            lock (_lock)
+            {
+                if (!_disposed && _opening == 0 && _takenAt.TryGetValue(connection, out var takenAt) && (_lifetime == 0 || now - takenAt < _lifetime))
+                {
+                    _idle.Add((connection, now));
+                    return ValueTask.CompletedTask;
+                }
+            }
+        }
+        Forget(connection);
+        return connection.DisposeAsync(); // Npgsql's pool rolls back what the call left open
+    }
+
+    /// <summary>Hands an idle connection (nothing open on it) back to Npgsql's pool.</summary>
+    private void GiveBack(NpgsqlConnection connection)
+    {
+        Forget(connection);
+        connection.Dispose();
+    }
+
+    private void Forget(NpgsqlConnection connection)
+    {
+        lock (_lock) _takenAt.Remove(connection);
+    }
+
+    /// <summary>Gives the connections idle here for longer than the idle limit back to Npgsql's pool.</summary>
+    private void Prune()
+    {
+        var cutoff = Stopwatch.GetTimestamp() - _idleLimit;
+        List<NpgsqlConnection> stale;
+        lock (_lock)
+        {
+            var count = 0;
+            while (count < _idle.Count && _idle[count].IdleSince <= cutoff) count++;
+            if (count == 0) return;
+            stale = _idle.GetRange(0, count).ConvertAll(static e => e.Connection);
+            _idle.RemoveRange(0, count);
+        }
+        foreach (var connection in stale) GiveBack(connection);
+    }
+
+    /// <summary>Gives every idle connection back to Npgsql's pool; connections returned later go there too.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_pruning is not null) await _pruning.DisposeAsync().ConfigureAwait(false);
+        List<NpgsqlConnection> idle;
+        lock (_lock)
+        {
+            _disposed = true;
+            idle = _idle.ConvertAll(static e => e.Connection);
+            _idle.Clear();
+        }
+        foreach (var connection in idle) GiveBack(connection);
+    }
+}
