@@ -1,5 +1,6 @@
 using System.Data;
 using System.Diagnostics;
+using System.Transactions;
 using Npgsql;
 
 namespace Tasker.Postgres.Connection;
@@ -15,13 +16,13 @@ namespace Tasker.Postgres.Connection;
 /// at once than its pool size keeps to the few connections that are warm. The others are used only when needed.
 /// </para>
 /// <para>
-/// A connection goes back to Npgsql's pool when its call failed, while a call waits for a connection from Npgsql's
-/// pool (that call gets it there), after 5 s idle here (or the pool's <c>Connection Idle Lifetime</c>, if shorter), and
-/// on return once the store took it from Npgsql's pool <c>Connection Lifetime</c> ago (3,600 s unless set; 0: no limit;
-/// Npgsql then closes it, so a connection lives at most twice that long). Npgsql keeps the connections given back open
-/// for their idle lifetime, for the store's next burst and for the host's own use of the pool
-/// (<see cref="PostgresStore.DataSource"/>), which waits at most those few seconds for a connection kept here. With
-/// pooling turned off nothing is kept.
+/// A connection goes back to Npgsql's pool instead (see <see cref="ReturnAsync"/>): when its call failed (one that broke
+/// takes the idle ones with it); while a call of the store waits for one there; while the store holds every connection
+/// of the pool, so that a host sharing it (<see cref="PostgresStore.DataSource"/>) gets the next one, as it did before;
+/// under a host's <c>TransactionScope</c>; after 5 s idle here (or the pool's <c>Connection Idle Lifetime</c>, if
+/// shorter); and once the store took it from Npgsql's pool <c>Connection Lifetime</c> ago (3,600 s unless set; 0: no
+/// limit), which Npgsql then closes, so a connection lives at most twice that long. Npgsql keeps the connections given
+/// back open for their idle lifetime. With pooling turned off nothing is kept.
 /// </para>
 /// </summary>
 internal sealed class IdleConnections : IAsyncDisposable
@@ -34,6 +35,7 @@ internal sealed class IdleConnections : IAsyncDisposable
     private readonly bool _keeps;
     private readonly long _idleLimit;
     private readonly long _lifetime; // 0: none
+    private readonly int _poolSize;
     private int _opening; // calls waiting for a connection from Npgsql's pool
 
     /// <summary>The longest a connection stays idle here: long next to the gaps between a busy process's calls, short next to a host's wait.</summary>
@@ -51,6 +53,7 @@ internal sealed class IdleConnections : IAsyncDisposable
         if (!_keeps) return;
         _idleLimit = (long)(Math.Min(KeepIdle.TotalSeconds, settings.ConnectionIdleLifetime) * Stopwatch.Frequency);
         _lifetime = (long)settings.ConnectionLifetime * Stopwatch.Frequency;
+        _poolSize = settings.MaxPoolSize;
         _pruning = new Timer(static s => ((IdleConnections)s!).Prune(), this, PruneEvery, PruneEvery);
     }
 
@@ -68,7 +71,10 @@ internal sealed class IdleConnections : IAsyncDisposable
     /// <summary>The open connection returned last, or else one from Npgsql's pool.</summary>
     public async ValueTask<NpgsqlConnection> RentAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        // Under a host's TransactionScope the call gets a connection from Npgsql's pool, which enlists it, as it did
+        // before there was this cache; such a connection is not kept afterwards.
+        var ambient = Transaction.Current is not null;
+        while (!ambient)
         {
             NpgsqlConnection? idle;
             lock (_lock)
@@ -80,6 +86,10 @@ internal sealed class IdleConnections : IAsyncDisposable
             if (idle is null) break;
             if (idle.FullState == ConnectionState.Open) return idle;
             GiveBack(idle); // broke while it was idle
+        }
+        if (ambient)
+        {
+            lock (_lock) _opening++;
         }
         try
         {
@@ -98,17 +108,22 @@ internal sealed class IdleConnections : IAsyncDisposable
 
     /// <summary>
     /// Takes a connection back. <paramref name="reusable"/>: the call on it completed, so no transaction or command is
-    /// left open on it. Any other connection goes back to Npgsql's pool, which rolls back what is left. So does every
-    /// connection while a call waits for one from Npgsql's pool: that call gets it there (kept here, it would wait on).
+    /// left open on it. Any other connection goes back to Npgsql's pool, which rolls back what is left; one that broke
+    /// takes every idle connection with it (a server restart or failover broke them too, and Npgsql closes them).
+    /// Connections also go back to Npgsql's pool, which hands them to whoever waits there first, while a call of the
+    /// store waits there, while the store holds every connection of the pool (a host sharing the pool may be waiting),
+    /// and under a host's TransactionScope (the connection may be enlisted in it).
     /// </summary>
     public ValueTask ReturnAsync(NpgsqlConnection connection, bool reusable)
     {
-        if (_keeps && reusable && connection.FullState == ConnectionState.Open)
+        var open = connection.FullState == ConnectionState.Open;
+        if (_keeps && reusable && open && Transaction.Current is null)
         {
             var now = Stopwatch.GetTimestamp();
             lock (_lock)
             {
-                if (!_disposed && _opening == 0 && _takenAt.TryGetValue(connection, out var takenAt) && (_lifetime == 0 || now - takenAt < _lifetime))
+                if (!_disposed && _opening == 0 && _takenAt.Count < _poolSize && _takenAt.TryGetValue(connection, out var takenAt)
+                    && (_lifetime == 0 || now - takenAt < _lifetime))
                 {
                     _idle.Add((connection, now));
                     return ValueTask.CompletedTask;
@@ -116,6 +131,7 @@ internal sealed class IdleConnections : IAsyncDisposable
             }
         }
         Forget(connection);
+        if (!open) GiveBackIdle();
         return connection.DisposeAsync(); // Npgsql's pool rolls back what the call left open
     }
 
@@ -141,23 +157,32 @@ internal sealed class IdleConnections : IAsyncDisposable
             var count = 0;
             while (count < _idle.Count && _idle[count].IdleSince <= cutoff) count++;
             if (count == 0) return;
-            stale = _idle.GetRange(0, count).ConvertAll(static e => e.Connection);
-            _idle.RemoveRange(0, count);
+            stale = TakeIdle(count);
         }
         foreach (var connection in stale) GiveBack(connection);
+    }
+
+    /// <summary>Gives every idle connection back to Npgsql's pool.</summary>
+    private void GiveBackIdle()
+    {
+        List<NpgsqlConnection> idle;
+        lock (_lock) idle = TakeIdle(_idle.Count);
+        foreach (var connection in idle) GiveBack(connection);
+    }
+
+    /// <summary>Removes the <paramref name="count"/> oldest idle connections (under the lock).</summary>
+    private List<NpgsqlConnection> TakeIdle(int count)
+    {
+        var taken = _idle.GetRange(0, count).ConvertAll(static e => e.Connection);
+        _idle.RemoveRange(0, count);
+        return taken;
     }
 
     /// <summary>Gives every idle connection back to Npgsql's pool; connections returned later go there too.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_pruning is not null) await _pruning.DisposeAsync().ConfigureAwait(false);
-        List<NpgsqlConnection> idle;
-        lock (_lock)
-        {
-            _disposed = true;
-            idle = _idle.ConvertAll(static e => e.Connection);
-            _idle.Clear();
-        }
-        foreach (var connection in idle) GiveBack(connection);
+        lock (_lock) _disposed = true;
+        GiveBackIdle();
     }
 }

@@ -79,6 +79,59 @@ public sealed class IdleConnectionsTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_connection_returned_while_the_store_holds_the_whole_pool_goes_to_the_host_waiting_for_one()
+    {
+        var store = await StoreAsync(o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString + ";Timeout=60", Schema = o.Schema, ApplicationName = o.ApplicationName, MaxPoolSize = 2,
+        });
+        await using var idle = new IdleConnections(store.DataSource);
+        var first = await idle.RentAsync(CancellationToken.None);
+        var second = await idle.RentAsync(CancellationToken.None);
+        var host = store.DataSource.OpenConnectionAsync().AsTask();
+        await Task.Delay(200); // the host is waiting in Npgsql's pool
+
+        await idle.ReturnAsync(first, reusable: true);
+
+        // At once, not once the idle limit (5 s) hands it back.
+        await using var own = await host.WaitAsync(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, idle.Count);
+        await idle.ReturnAsync(second, reusable: true);
+    }
+
+    [PostgresFact]
+    public async Task A_connection_that_broke_takes_the_idle_ones_with_it()
+    {
+        var store = await StoreAsync();
+        await using var idle = new IdleConnections(store.DataSource);
+        var broken = await idle.RentAsync(CancellationToken.None);
+        await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
+        Assert.Equal(1, idle.Count);
+        await TestSql.ExecuteAsync(null, $"SELECT pg_terminate_backend({broken.ProcessID})");
+        await using (var command = new NpgsqlCommand("SELECT 1", broken))
+            await Assert.ThrowsAnyAsync<Exception>(() => command.ExecuteScalarAsync());
+
+        await idle.ReturnAsync(broken, reusable: false);
+
+        Assert.Equal(0, idle.Count);
+    }
+
+    [PostgresFact]
+    public async Task A_connection_returned_under_a_transaction_scope_is_not_kept()
+    {
+        var store = await StoreAsync();
+        await using var idle = new IdleConnections(store.DataSource);
+        using (new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            var connection = await idle.RentAsync(CancellationToken.None);
+
+            await idle.ReturnAsync(connection, reusable: true);
+        }
+
+        Assert.Equal(0, idle.Count);
+    }
+
+    [PostgresFact]
     public async Task A_connection_whose_call_failed_is_not_kept()
     {
         var store = await StoreAsync();
