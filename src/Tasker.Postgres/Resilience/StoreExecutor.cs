@@ -19,26 +19,39 @@ internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipel
     /// <summary>Connections this store holds right now (the pool's busy count, as far as this store is concerned).</summary>
     public int ConnectionsInUse => Volatile.Read(ref _inUse);
 
-    public async ValueTask<T> RunAsync<T, TState>(string operation, TState state,
-        Func<NpgsqlConnection, TState, CancellationToken, ValueTask<T>> body, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="body"/> on a connection taken for each attempt.</summary>
+    public ValueTask<T> RunAsync<T, TState>(string operation, TState state,
+        Func<NpgsqlConnection, TState, CancellationToken, ValueTask<T>> body, CancellationToken cancellationToken) =>
+        RunLeasedAsync(operation, (state, body), static async (lease, s, token) =>
+            await s.body(await lease.GetAsync(token).ConfigureAwait(false), s.state, token).ConfigureAwait(false), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a <see cref="ConnectionLease"/> for each attempt: the connection is taken when
+    /// the body first asks for it, and not at all if it never does.
+    /// </summary>
+    public async ValueTask<T> RunLeasedAsync<T, TState>(string operation, TState state,
+        Func<ConnectionLease, TState, CancellationToken, ValueTask<T>> body, CancellationToken cancellationToken)
     {
         try
         {
             return await pipeline.ExecuteAsync(static async (args, token) =>
             {
-                var connection = await args.self._connections.RentAsync(token).ConfigureAwait(false);
-                Interlocked.Increment(ref args.self._inUse);
+                var self = args.self;
+                var lease = new ConnectionLease(self);
                 var completed = false;
                 try
                 {
-                    var result = await args.body(connection, args.state, token).ConfigureAwait(false);
+                    var result = await args.body(lease, args.state, token).ConfigureAwait(false);
                     completed = true;
                     return result;
                 }
                 finally
                 {
-                    Interlocked.Decrement(ref args.self._inUse);
-                    await args.self._connections.ReturnAsync(connection, completed).ConfigureAwait(false);
+                    if (lease.Taken is { } connection)
+                    {
+                        Interlocked.Decrement(ref self._inUse);
+                        await self._connections.ReturnAsync(connection, completed).ConfigureAwait(false);
+                    }
                 }
             }, (self: this, state, body), cancellationToken).ConfigureAwait(false);
         }
@@ -48,5 +61,13 @@ internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipel
                 throw mapped;
             throw;
         }
+    }
+
+    /// <summary>A connection for a <see cref="ConnectionLease"/>, counted in use until the attempt hands it back.</summary>
+    internal async ValueTask<NpgsqlConnection> TakeConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _connections.RentAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _inUse);
+        return connection;
     }
 }

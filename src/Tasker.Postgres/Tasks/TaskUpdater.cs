@@ -62,8 +62,8 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
 
     /// <summary>Runs a change of the task and writes it back, again on fresh state after a lost compare-and-set.</summary>
     public ValueTask<T> UpdateAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken) =>
-        executor.RunAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed)),
-            static (connection, s, token) => s.Item1.AttemptAsync(connection, s.Item2, token), cancellationToken);
+        executor.RunLeasedAsync("update_task", (this, new Attempts<T>(taskUuid, change, committed)),
+            static (lease, s, token) => s.Item1.AttemptAsync(lease, s.Item2, token), cancellationToken);
 
     /// <summary>Reads always load: a snapshot handed to callers must be current, not this process's last write.</summary>
     public ValueTask<T> ReadAsync<T>(Guid taskUuid, Func<WorkflowTask, T> read, CancellationToken cancellationToken) =>
@@ -75,14 +75,20 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             return read(row.Build(shape));
         }, cancellationToken);
 
-    private async ValueTask<T> AttemptAsync<T>(NpgsqlConnection connection, Attempts<T> attempts, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt. The connection is taken only when needed: not at all for a change of a cached task whose write
+    /// another's batch carries (<see cref="WriteBatcher"/>).
+    /// </summary>
+    private async ValueTask<T> AttemptAsync<T>(ConnectionLease lease, Attempts<T> attempts, CancellationToken cancellationToken)
     {
         if (attempts.InDoubt is not null && attempts.Mode == Mode.Cached)
             attempts.Mode = Mode.Fresh; // settling a doubt needs the committed stamp, i.e. a load
         while (true)
         {
             var mode = attempts.Mode;
-            await using var transaction = mode == Mode.Locked ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+            await using var transaction = mode == Mode.Locked
+                ? await (await lease.GetAsync(cancellationToken).ConfigureAwait(false)).BeginTransactionAsync(cancellationToken).ConfigureAwait(false)
+                : null;
 
             WorkflowTask task;
             long rowVersion;
@@ -95,6 +101,7 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             else
             {
                 if (mode == Mode.Cached) mode = Mode.Fresh; // nothing cached: this load is fresh
+                var connection = await lease.GetAsync(cancellationToken).ConfigureAwait(false);
                 var row = await TaskReader.LoadAsync(connection, transaction, attempts.TaskUuid, _counters, cancellationToken).ConfigureAwait(false);
                 if (attempts.InDoubt is { } doubt)
                 {
@@ -152,11 +159,11 @@ internal sealed class TaskUpdater(StoreExecutor executor, TaskShapeCache shapes,
             {
                 if (transaction is null)
                 {
-                    written = await _batcher.WriteAsync(connection, write).ConfigureAwait(false);
+                    written = await _batcher.WriteAsync(lease, write).ConfigureAwait(false);
                 }
                 else
                 {
-                    written = (await _writer.WriteAsync(connection, transaction, [write], cancellationToken).ConfigureAwait(false)).Count == 1;
+                    written = (await _writer.WriteAsync(transaction.Connection!, transaction, [write], cancellationToken).ConfigureAwait(false)).Count == 1;
                     if (written)
                     {
                         _counters.RoundTrip(1);

@@ -7,7 +7,8 @@ namespace Tasker.Postgres.Tasks;
 /// Group commit. Changes of different tasks that are ready to be written at the same moment in this process go to
 /// PostgreSQL together: one <see cref="Sql.TaskSql.Write"/> statement, one commit. There is no timer: a write that
 /// finds nothing on the wire goes at once (alone, when the process is quiet); writes that arrive while a statement is
-/// on the wire queue up and go together as soon as it returns, on the connection of the first of them. Under load the
+/// on the wire queue up and go together as soon as it returns, on the connection of the first of them. A queued write
+/// holds no connection (<see cref="ConnectionLease"/>): only each batch's leader takes one, when it sends. Under load the
 /// batches grow by themselves; every caller still returns only once its own write committed (or it learns that its
 /// compare-and-set lost), so durability on return is what it was with one commit per change.
 /// <para>
@@ -44,7 +45,7 @@ internal sealed class WriteBatcher(TaskWriter writer)
     /// except that a server refusal of a batch makes each of its writes try again alone, so that one bad change
     /// cannot fail the others.
     /// </summary>
-    public async ValueTask<bool> WriteAsync(NpgsqlConnection connection, TaskWrite write)
+    public async ValueTask<bool> WriteAsync(ConnectionLease lease, TaskWrite write)
     {
         var me = new Member(write);
         List<Member>? batch = null;
@@ -55,13 +56,16 @@ internal sealed class WriteBatcher(TaskWriter writer)
         }
         batch ??= await me.Wake.Task.ConfigureAwait(false); // null: another writer's batch carried ours
         if (batch is not null)
-            await SendAsync(connection, batch).ConfigureAwait(false);
+            await SendAsync(lease, batch).ConfigureAwait(false);
 
         var outcome = me.Outcome;
         if (outcome.Error is { } error)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         if (outcome.Alone)
+        {
+            var connection = await lease.GetAsync(CancellationToken.None).ConfigureAwait(false);
             return (await writer.WriteAsync(connection, null, [write], CancellationToken.None).ConfigureAwait(false)).Count == 1;
+        }
         return outcome.Written;
     }
 
@@ -69,11 +73,13 @@ internal sealed class WriteBatcher(TaskWriter writer)
     /// Sends one batch (its first member leads it, on its own connection), tells each of its writers what became of
     /// its write, then hands the wire on.
     /// </summary>
-    private async ValueTask SendAsync(NpgsqlConnection connection, List<Member> batch)
+    private async ValueTask SendAsync(ConnectionLease lease, List<Member> batch)
     {
         try
         {
-            // Not the leader's token: the statement carries other callers' writes. The command timeout bounds it.
+            // Not the leader's token: the statement carries other callers' writes. The command timeout bounds it (and
+            // the pool's Timeout the wait for a connection).
+            var connection = await lease.GetAsync(CancellationToken.None).ConfigureAwait(false);
             var written = await writer.WriteAsync(connection, null, batch.ConvertAll(m => m.Write), CancellationToken.None).ConfigureAwait(false);
             foreach (var m in batch)
                 m.Outcome = new Outcome(written.Contains(m.Write.Task.Uuid), null, false);

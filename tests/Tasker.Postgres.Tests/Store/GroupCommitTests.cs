@@ -56,19 +56,13 @@ public sealed class GroupCommitTests : PostgresTest
         var before = store.Statistics;
 
         // The first write waits on the server for a row lock held here; the other five queue behind it and go together.
-        await using var holder = await TestSql.OpenAsync(Schema);
-        await using var transaction = await holder.BeginTransactionAsync();
-        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction))
-        {
-            lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = claims[0].Task });
-            await lockRow.ExecuteScalarAsync();
-        }
+        await using var held = await HoldTaskRowAsync(claims[0].Task);
         var first = Complete(engine, claims[0]);
         await WaitForLockWaitAsync();
         var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
         for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
         Assert.Equal(rest.Length, store.QueuedWrites);
-        await transaction.RollbackAsync();
+        await held.ReleaseAsync();
         var outcomes = await Task.WhenAll([first, .. rest]);
 
         Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
@@ -87,6 +81,31 @@ public sealed class GroupCommitTests : PostgresTest
                 SELECT count(*)::int FROM (SELECT ordinal FROM tasker_task_transitions WHERE task_uuid = $1
                                           UNION ALL SELECT ordinal FROM tasker_workflow_step_transitions WHERE task_uuid = $1) o
                 """, moved.Task));
+    }
+
+    [PostgresFact]
+    public async Task Writes_queued_behind_a_batch_hold_no_connection_so_a_pool_smaller_than_the_writers_still_batches_them()
+    {
+        var (engine, store) = await EngineAsync(configure: o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, MaxPoolSize = 4,
+        });
+        var claims = await ClaimedTasksAsync(engine, 12);
+        var before = store.Statistics;
+
+        await using var held = await HoldTaskRowAsync(claims[0].Task);
+        var first = Complete(engine, claims[0]);
+        await WaitForLockWaitAsync();
+        var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
+        for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
+        // Eleven writers wait behind the statement on the wire, more than the pool has connections; only its leader holds one.
+        Assert.Equal((rest.Length, 1), (store.QueuedWrites, store.Executor.ConnectionsInUse));
+        await held.ReleaseAsync();
+        var outcomes = await Task.WhenAll([first, .. rest]);
+
+        Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
+        var cost = store.Statistics.Since(before);
+        Assert.Equal((12L, 2L), (cost.Updates, cost.WriteStatements));
     }
 
     [PostgresFact]
@@ -169,20 +188,36 @@ public sealed class GroupCommitTests : PostgresTest
     /// </summary>
     private async Task<T[]> WhileTheWireIsHeldAsync<T>(Guid first, Func<Task<T>[]> start, Func<Task<int>>? whileHeld = null)
     {
-        await using var holder = await TestSql.OpenAsync(Schema);
-        await using var transaction = await holder.BeginTransactionAsync();
-        await using (var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction))
-        {
-            lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = first });
-            await lockRow.ExecuteScalarAsync();
-        }
+        await using var held = await HoldTaskRowAsync(first);
         var calls = start();
         // The first call's statement waits for our lock; give the rest time to compute their changes and queue.
         await WaitForLockWaitAsync();
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         if (whileHeld is not null) Assert.Equal(1, await whileHeld());
-        await transaction.RollbackAsync();
+        await held.ReleaseAsync();
         return await Task.WhenAll(calls);
+    }
+
+    /// <summary>Locks the task's row from another connection, until released (or disposed).</summary>
+    private async Task<HeldRow> HoldTaskRowAsync(Guid task)
+    {
+        var holder = await TestSql.OpenAsync(Schema);
+        var transaction = await holder.BeginTransactionAsync();
+        await using var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction);
+        lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = task });
+        await lockRow.ExecuteScalarAsync();
+        return new HeldRow(holder, transaction);
+    }
+
+    private sealed class HeldRow(Npgsql.NpgsqlConnection holder, Npgsql.NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task ReleaseAsync() => transaction.RollbackAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await holder.DisposeAsync();
+        }
     }
 
     private async Task WaitForLockWaitAsync()
