@@ -8,6 +8,13 @@
 #
 #   TASKER_PG_PORT=54340 bench/worker/run.sh [--rounds 3 ...]
 #
+# Before and after a change: --before <commit> runs the same bench in a checkout of <commit> (a temporary git
+# worktree, removed at the end) and in this tree, one invocation each per round, interleaved (--rounds N sets the
+# number of pairs, each invocation runs one round), on one cluster; every line is marked [before rK] or [after rK].
+# Compare ratios within one invocation: the machine's pace drifts between invocations.
+#
+#   TASKER_PG_PORT=54340 bench/worker/run.sh --before HEAD~1 --rounds 3 --only GraphileDefault,Single,Dag
+#
 # graphile-worker is installed with `npm ci` into bench/graphile/node_modules (bench-only, not committed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +30,49 @@ for arg in "$@"; do
       exit 0 ;;
   esac
 done
+
+before=
+rounds=
+rest=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --before) before=${2:?--before needs a commit}; shift 2 ;;
+    --rounds) rounds=${2:?--rounds needs a number}; rest+=("$1" "$2"); shift 2 ;;
+    *) rest+=("$1"); shift ;;
+  esac
+done
+if [ -n "$before" ]; then
+  commit=$(git rev-parse --verify --quiet "$before^{commit}") || { echo "run.sh: --before: no commit $before here" >&2; exit 2; }
+  pairs=${rounds:-3}
+  args=()
+  for ((i = 0; i < ${#rest[@]}; i++)); do
+    if [ "${rest[i]}" = --rounds ]; then i=$((i + 1)); else args+=("${rest[i]}"); fi
+  done
+  tree=$(mktemp -d /tmp/tasker-bench-before.XXXXXX)
+  started_here=
+  cleanup() {
+    git worktree remove --force "$tree" >/dev/null 2>&1 || rm -rf "$tree"
+    git worktree prune
+    [ -z "$started_here" ] || scripts/pg-test-cluster.sh stop >/dev/null
+  }
+  trap cleanup EXIT
+  git worktree add -q --detach "$tree" "$commit"
+  if [ -z "${TASKER_TEST_DATABASE_URL:-}" ]; then
+    TASKER_TEST_DATABASE_URL=$(scripts/pg-test-cluster.sh start)
+    started_here=1
+  fi
+  export TASKER_TEST_DATABASE_URL
+  echo "before: $(git log -1 --format='%h %s' "$commit")"
+  echo "after:  this tree, $(git log -1 --format='%h %s')$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
+  for ((r = 1; r <= pairs; r++)); do
+    for side in before after; do
+      dir=$root; [ "$side" = before ] && dir=$tree
+      (cd "$dir" && bench/worker/run.sh --rounds 1 "${args[@]}") 2>&1 | sed "s/^/[$side r$r] /"
+    done
+  done
+  exit 0
+fi
+set -- "${rest[@]}"
 
 (cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null
