@@ -10,7 +10,8 @@
 #
 # Before and after a change: --before <commit> runs the same bench in a checkout of <commit> (a temporary git
 # worktree, removed at the end) and in this tree, one invocation each per round, interleaved (--rounds N sets the
-# number of pairs, each invocation runs one round), on one cluster; every line is marked [before rK] or [after rK].
+# number of pairs, each invocation runs one round; odd rounds run before first, even ones after first), on one
+# cluster; every line is marked [before rK] or [after rK].
 # Compare ratios within one invocation: the machine's pace drifts between invocations.
 #
 #   TASKER_PG_PORT=54340 bench/worker/run.sh --before HEAD~1 --rounds 3 --only GraphileDefault,Single,Dag
@@ -44,6 +45,7 @@ done
 if [ -n "$before" ]; then
   commit=$(git rev-parse --verify --quiet "$before^{commit}") || { echo "run.sh: --before: no commit $before here" >&2; exit 2; }
   pairs=${rounds:-3}
+  [[ "$pairs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds: a positive number, not '$pairs'" >&2; exit 2; }
   args=()
   for ((i = 0; i < ${#rest[@]}; i++)); do
     if [ "${rest[i]}" = --rounds ]; then i=$((i + 1)); else args+=("${rest[i]}"); fi
@@ -51,9 +53,9 @@ if [ -n "$before" ]; then
   tree=$(mktemp -d /tmp/tasker-bench-before.XXXXXX)
   started_here=
   cleanup() {
+    [ -z "$started_here" ] || scripts/pg-test-cluster.sh stop >/dev/null || true
     git worktree remove --force "$tree" >/dev/null 2>&1 || rm -rf "$tree"
-    git worktree prune
-    [ -z "$started_here" ] || scripts/pg-test-cluster.sh stop >/dev/null
+    git worktree prune || true
   }
   trap cleanup EXIT
   git worktree add -q --detach "$tree" "$commit"
@@ -65,14 +67,16 @@ if [ -n "$before" ]; then
   echo "before: $(git log -1 --format='%h %s' "$commit")"
   echo "after:  this tree, $(git log -1 --format='%h %s')$(git diff --quiet HEAD || echo ' (with uncommitted changes)')"
   for ((r = 1; r <= pairs; r++)); do
-    for side in before after; do
+    order="before after"
+    [ $((r % 2)) -eq 0 ] && order="after before" # neither side always meets the machine first
+    for side in $order; do
       dir=$root; [ "$side" = before ] && dir=$tree
-      (cd "$dir" && bench/worker/run.sh --rounds 1 "${args[@]}") 2>&1 | sed "s/^/[$side r$r] /"
+      (cd "$dir" && bench/worker/run.sh --rounds 1 ${args[@]+"${args[@]}"}) 2>&1 | sed "s/^/[$side r$r] /"
     done
   done
   exit 0
 fi
-set -- "${rest[@]}"
+set -- ${rest[@]+"${rest[@]}"}
 
 (cd bench/graphile && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 dotnet build -c Release bench/Tasker.Postgres.Bench -v q -nologo >/dev/null

@@ -23,7 +23,8 @@ public sealed class PostgresStoreOptions
     public string? Schema { get; init; }
 
     /// <summary>
-    /// Most connections this process opens. Each in-flight engine call holds one for two round trips. From 32 up, two of
+    /// Most connections this process opens. Each in-flight engine call holds one for two round trips, except a task's
+    /// change waiting to join the batch write on the wire (group commit), which holds none. From 32 up, two of
     /// them are kept for work claims (worker mode's finds): a claim then does not wait behind other calls for a
     /// connection, and the server plans the find on those two rather than on every connection of the pool.
     /// </summary>

@@ -7,7 +7,8 @@ namespace Tasker.Postgres.Resilience;
 /// <summary>
 /// Runs one store operation through the resilience pipeline and translates what escapes it into
 /// <see cref="Tasker.Core.TaskerException"/>. The operation must be safe to run again from the start: each attempt
-/// takes its own connection (<see cref="IdleConnections"/>) and re-reads what it needs.
+/// takes its own connection (<see cref="IdleConnections"/>, when it first needs one: <see cref="ConnectionLease"/>)
+/// and re-reads what it needs.
 /// </summary>
 internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipeline pipeline, string? password)
 {
@@ -48,10 +49,7 @@ internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipel
                 finally
                 {
                     if (lease.Taken is { } connection)
-                    {
-                        Interlocked.Decrement(ref self._inUse);
-                        await self._connections.ReturnAsync(connection, completed).ConfigureAwait(false);
-                    }
+                        await self.GiveBackAsync(connection, completed).ConfigureAwait(false);
                 }
             }, (self: this, state, body), cancellationToken).ConfigureAwait(false);
         }
@@ -61,6 +59,13 @@ internal sealed class StoreExecutor(IdleConnections connections, ResiliencePipel
                 throw mapped;
             throw;
         }
+    }
+
+    /// <summary>Hands back a connection <see cref="TakeConnectionAsync"/> gave (<paramref name="reusable"/>: see <see cref="IdleConnections.ReturnAsync"/>).</summary>
+    internal ValueTask GiveBackAsync(NpgsqlConnection connection, bool reusable = true)
+    {
+        Interlocked.Decrement(ref _inUse);
+        return _connections.ReturnAsync(connection, reusable);
     }
 
     /// <summary>A connection for a <see cref="ConnectionLease"/>, counted in use until the attempt hands it back.</summary>

@@ -8,7 +8,9 @@ namespace Tasker.Postgres.Tasks;
 /// PostgreSQL together: one <see cref="Sql.TaskSql.Write"/> statement, one commit. There is no timer: a write that
 /// finds nothing on the wire goes at once (alone, when the process is quiet); writes that arrive while a statement is
 /// on the wire queue up and go together as soon as it returns, on the connection of the first of them. A queued write
-/// holds no connection (<see cref="ConnectionLease"/>): only each batch's leader takes one, when it sends. Under load the
+/// holds no connection (<see cref="ConnectionLease"/>; one that loaded its task hands that one back as it queues):
+/// only each batch's leader takes one, when it sends, so a leader never waits for a connection that a writer queued
+/// behind it holds. Under load the
 /// batches grow by themselves; every caller still returns only once its own write committed (or it learns that its
 /// compare-and-set lost), so durability on return is what it was with one commit per change.
 /// <para>
@@ -54,7 +56,11 @@ internal sealed class WriteBatcher(TaskWriter writer)
             if (_onTheWire) _queue.Add(me);
             else (_onTheWire, batch) = (true, [me]);
         }
-        batch ??= await me.Wake.Task.ConfigureAwait(false); // null: another writer's batch carried ours
+        if (batch is null)
+        {
+            await lease.ReleaseAsync().ConfigureAwait(false); // no transaction is open on it: the batcher's writes are autocommit
+            batch = await me.Wake.Task.ConfigureAwait(false); // null: another writer's batch carried ours
+        }
         if (batch is not null)
             await SendAsync(lease, batch).ConfigureAwait(false);
 
@@ -77,8 +83,8 @@ internal sealed class WriteBatcher(TaskWriter writer)
     {
         try
         {
-            // Not the leader's token: the statement carries other callers' writes. The command timeout bounds it (and
-            // the pool's Timeout the wait for a connection).
+            // Not the leader's token: the statement carries other callers' writes. The command timeout bounds it, and
+            // the pool's Timeout the wait for a connection (none with Timeout=0: then only other calls' returns end it).
             var connection = await lease.GetAsync(CancellationToken.None).ConfigureAwait(false);
             var written = await writer.WriteAsync(connection, null, batch.ConvertAll(m => m.Write), CancellationToken.None).ConfigureAwait(false);
             foreach (var m in batch)

@@ -86,19 +86,38 @@ public sealed class GroupCommitTests : PostgresTest
     [PostgresFact]
     public async Task Writes_queued_behind_a_batch_hold_no_connection_so_a_pool_smaller_than_the_writers_still_batches_them()
     {
-        var (engine, store) = await EngineAsync(configure: o => new PostgresStoreOptions
+        var (engine, store) = await SmallPoolEngineAsync();
+        var claims = await ClaimedTasksAsync(engine, 12);
+        await QueueBehindAHeldBatchAsync(engine, store, claims);
+    }
+
+    [PostgresFact]
+    public async Task Writers_that_loaded_their_task_hand_its_connection_back_while_they_wait_for_the_batch()
+    {
+        var (claimer, _) = await EngineAsync();
+        var claims = await ClaimedTasksAsync(claimer, 12);
+        var (engine, store) = await SmallPoolEngineAsync(); // its cache is empty: every report loads its task first
+        await QueueBehindAHeldBatchAsync(engine, store, claims);
+    }
+
+    private Task<(TaskerEngine Engine, PostgresStore Store)> SmallPoolEngineAsync() =>
+        EngineAsync(configure: o => new PostgresStoreOptions
         {
             ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, MaxPoolSize = 4,
         });
-        var claims = await ClaimedTasksAsync(engine, 12);
-        var before = store.Statistics;
 
+    /// <summary>
+    /// Completes the claims while the first one's write waits on the server for a row lock held here: the other eleven
+    /// queue behind it, more writers than the pool of 4 has connections, and only the statement on the wire holds one.
+    /// </summary>
+    private async Task QueueBehindAHeldBatchAsync(TaskerEngine engine, PostgresStore store, List<Claimed> claims)
+    {
+        var before = store.Statistics;
         await using var held = await HoldTaskRowAsync(claims[0].Task);
         var first = Complete(engine, claims[0]);
         await WaitForLockWaitAsync();
         var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
         for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
-        // Eleven writers wait behind the statement on the wire, more than the pool has connections; only its leader holds one.
         Assert.Equal((rest.Length, 1), (store.QueuedWrites, store.Executor.ConnectionsInUse));
         await held.ReleaseAsync();
         var outcomes = await Task.WhenAll([first, .. rest]);
@@ -202,11 +221,19 @@ public sealed class GroupCommitTests : PostgresTest
     private async Task<HeldRow> HoldTaskRowAsync(Guid task)
     {
         var holder = await TestSql.OpenAsync(Schema);
-        var transaction = await holder.BeginTransactionAsync();
-        await using var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction);
-        lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = task });
-        await lockRow.ExecuteScalarAsync();
-        return new HeldRow(holder, transaction);
+        try
+        {
+            var transaction = await holder.BeginTransactionAsync();
+            await using var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM tasker_tasks WHERE task_uuid = $1 FOR UPDATE", holder, transaction);
+            lockRow.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = task });
+            await lockRow.ExecuteScalarAsync();
+            return new HeldRow(holder, transaction);
+        }
+        catch
+        {
+            await holder.DisposeAsync();
+            throw;
+        }
     }
 
     private sealed class HeldRow(Npgsql.NpgsqlConnection holder, Npgsql.NpgsqlTransaction transaction) : IAsyncDisposable
