@@ -56,14 +56,13 @@ public sealed class GroupCommitTests : PostgresTest
         var before = store.Statistics;
 
         // The first write waits on the server for a row lock held here; the other five queue behind it and go together.
-        await using var held = await HoldTaskRowAsync(claims[0].Task);
-        var first = Complete(engine, claims[0]);
-        await WaitForLockWaitAsync();
-        var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
-        for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
-        Assert.Equal(rest.Length, store.QueuedWrites);
-        await held.ReleaseAsync();
-        var outcomes = await Task.WhenAll([first, .. rest]);
+        var (held, calls) = await QueueBehindAHeldWriteAsync(engine, store, claims);
+        await using (held)
+        {
+            Assert.Equal(calls.Length - 1, store.QueuedWrites);
+            await held.ReleaseAsync();
+        }
+        var outcomes = await Task.WhenAll(calls);
 
         Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
         var cost = store.Statistics.Since(before);
@@ -107,20 +106,19 @@ public sealed class GroupCommitTests : PostgresTest
         });
 
     /// <summary>
-    /// Completes the claims while the first one's write waits on the server for a row lock held here: the other eleven
-    /// queue behind it, more writers than the pool of 4 has connections, and only the statement on the wire holds one.
+    /// Completes the twelve claims while the first one's write waits on the server for a row lock held here: the other
+    /// eleven queue behind it, more writers than the pool of 4 has connections, and only the statement on the wire holds one.
     /// </summary>
     private async Task QueueBehindAHeldBatchAsync(TaskerEngine engine, PostgresStore store, List<Claimed> claims)
     {
         var before = store.Statistics;
-        await using var held = await HoldTaskRowAsync(claims[0].Task);
-        var first = Complete(engine, claims[0]);
-        await WaitForLockWaitAsync();
-        var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
-        for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
-        Assert.Equal((rest.Length, 1), (store.QueuedWrites, store.Executor.ConnectionsInUse));
-        await held.ReleaseAsync();
-        var outcomes = await Task.WhenAll([first, .. rest]);
+        var (held, calls) = await QueueBehindAHeldWriteAsync(engine, store, claims);
+        await using (held)
+        {
+            Assert.Equal((11, 1), (store.QueuedWrites, store.Executor.ConnectionsInUse));
+            await held.ReleaseAsync();
+        }
+        var outcomes = await Task.WhenAll(calls);
 
         Assert.All(outcomes, o => Assert.Equal(TaskState.Complete, o.TaskState));
         var cost = store.Statistics.Since(before);
@@ -215,6 +213,28 @@ public sealed class GroupCommitTests : PostgresTest
         if (whileHeld is not null) Assert.Equal(1, await whileHeld());
         await held.ReleaseAsync();
         return await Task.WhenAll(calls);
+    }
+
+    /// <summary>
+    /// Starts completing the claims while the first one's write waits on the server for a row lock held here, and
+    /// returns once the others queue behind it (or after 10 s): the caller looks at the queue, then releases the row.
+    /// </summary>
+    private async Task<(HeldRow Held, Task<TaskOutcome>[] Calls)> QueueBehindAHeldWriteAsync(TaskerEngine engine, PostgresStore store, List<Claimed> claims)
+    {
+        var held = await HoldTaskRowAsync(claims[0].Task);
+        try
+        {
+            var first = Complete(engine, claims[0]);
+            await WaitForLockWaitAsync();
+            var rest = claims.Skip(1).Select(c => Complete(engine, c)).ToArray();
+            for (var i = 0; i < 400 && store.QueuedWrites < rest.Length; i++) await Task.Delay(25);
+            return (held, [first, .. rest]);
+        }
+        catch
+        {
+            await held.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Locks the task's row from another connection, until released (or disposed).</summary>
