@@ -78,6 +78,41 @@ def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report
         assert stats.completed == 4 and engine.get_task(order).state == "complete"
 
 
+def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_steps_report_is_on_its_way(monkeypatch):
+    # One slot, two one-step tasks. The first step's report is held until the second step has started: the slot went
+    # back to the claimer when the first handler returned, and a second thread of the slot runs what it claimed.
+    started = []
+    second_started = threading.Event()
+    reports = []
+    held = []
+    report = tasker.Worker._report
+
+    def held_first_report(worker, claim, answer, free):
+        reports.append(claim["claim_token"])
+        if len(reports) == 1:
+            held.append(second_started.wait(5))
+        return report(worker, claim, answer, free)
+
+    monkeypatch.setattr(tasker.Worker, "_report", held_first_report)
+    with real_clock_engine() as engine:
+        class Work(tasker.StepHandler):
+            def process(self, context):
+                started.append(context.task.uuid)
+                if len(started) == 1:
+                    time.sleep(0.2)  # the worker's other thread is waiting for a claim by the time this returns
+                else:
+                    second_started.set()
+
+        engine.register_template("name: one_step\nnamespace_name: slots\nversion: 1.0.0\n"
+                                 "steps:\n  - name: work\n    handler: { callable: Work }\n")
+        engine.register_handlers(Work)
+        for _ in range(2):
+            engine.create_task("one_step", namespace="slots")
+        stats = tasker.Worker(engine, concurrency=1, **FAST).run(burst=True)
+        assert held == [True]
+        assert stats.completed == 2 and len(set(started)) == 2
+
+
 def test_a_claim_waits_for_busy_slots_only_briefly_so_a_long_step_does_not_hold_back_new_work():
     # The claimer gives busy slots BATCH_WAIT_SECONDS to free up, so that one claim fills them all; a step that runs
     # on must not keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.

@@ -92,6 +92,40 @@ RSpec.describe Tasker::Worker do
     BeforeReport.hook = nil
   end
 
+  # One slot, two one-step tasks. The first step's report is held until the second step has started: the slot went
+  # back to the claimer when the first handler returned, and a second thread of the slot runs what it claimed.
+  it "runs the next step in its only slot while the last step's report is on its way" do
+    started = Queue.new
+    held = []
+    BeforeReport.hook = lambda do |_claim|
+      next unless held.empty?
+
+      held << :waiting
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+      sleep 0.005 until started.size >= 2 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      held[0] = started.size >= 2
+    end
+    Tasker::Engine.open do |engine|
+      work = Class.new(Tasker::StepHandler) do
+        define_method(:process) do |context|
+          started << context.task.uuid
+          sleep 0.2 if started.size == 1 # the worker's other thread is waiting for a claim by the time this returns
+          nil
+        end
+      end
+      engine.register_template("name: one_step\nnamespace_name: slots\nversion: 1.0.0\n" \
+                               "steps:\n  - name: work\n    handler: { callable: Work }\n")
+      engine.register_handler("Work", work)
+      with_worker(engine, concurrency: 1) do
+        uuids = Array.new(2) { engine.create_task("one_step", namespace: "slots").uuid }
+        wait_until(20, "both tasks") { uuids.all? { |uuid| engine.get_task(uuid).state == "complete" } }
+      end
+    end
+    expect(held).to eq([true])
+  ensure
+    BeforeReport.hook = nil
+  end
+
   # The claimer gives busy slots BATCH_WAIT_SECONDS to free up, so that one claim fills them all; a step that runs on
   # must not keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.
   it "waits for busy slots only briefly before claiming, so a long step does not hold back new work" do

@@ -6,7 +6,8 @@ the queue (the engine waits for work with LISTEN/NOTIFY).
     worker = tasker.Worker(engine, concurrency=8)
     worker.run()                      # until SIGTERM/SIGINT or worker.stop(); or: python -m tasker worker app:factory
 
-Threads: ``concurrency`` step threads run handlers; one claimer thread waits for work; one monitor thread heartbeats
+Threads: ``2 * concurrency`` step threads run handlers, at most ``concurrency`` at once (a thread whose step's report
+is on its way has handed its slot back); one claimer thread waits for work; one monitor thread heartbeats
 long steps and logs throughput (a dead worker's steps need nothing from here: a work claim takes over an expired
 lease); the thread that calls ``run`` waits for a stop
 and shuts down. ``async def`` handlers run on the application's event loop under ``await worker.run_async()``, and on
@@ -61,6 +62,11 @@ MAX_CLAIM_RETRY_SECONDS = 30.0
 #: steps where a C# worker's carry 8; under load that was a third more transactions a step, and the server's CPU with
 #: them (docs/performance.md, "Session 25"). With every slot free a claim goes at once.
 BATCH_WAIT_SECONDS = 0.01
+#: Step threads per slot. A thread whose step was its task's last hands its slot back while its report is on its
+#: way, but only when an idle thread is there to run the step claimed for the slot; with one thread a slot there
+#: seldom was under load (every other thread running a handler or reporting), so claims waited for the reports of
+#: the last one. With two, the next claim goes out while they are on their way (docs/performance.md, "Session 32").
+STEP_THREADS_PER_SLOT = 2
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
 SHUTDOWN_ERROR_TYPE = "WorkerShutdown"
@@ -233,7 +239,7 @@ class Worker:
         self._log_start()
         self.stats._start()
         slots = [threading.Thread(target=self._slot, name=f"tasker-worker-step-{n}", daemon=True)
-                 for n in range(self.concurrency)]
+                 for n in range(STEP_THREADS_PER_SLOT * self.concurrency)]
         # Daemon threads: a handler that ignores its deadline must not keep the process alive after shutdown.
         claimer = threading.Thread(target=self._claimer, args=(burst,), name="tasker-worker-claim", daemon=True)
         monitor = threading.Thread(target=self._monitor, name="tasker-worker-monitor", daemon=True)

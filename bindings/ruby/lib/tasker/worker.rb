@@ -15,7 +15,8 @@ module Tasker
   #   Tasker::Worker.new(engine, concurrency: 8).run    # until SIGTERM/SIGINT or worker.stop; returns its Stats
   #
   # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
-  # as many steps as there are free slots; `concurrency` slot threads run them with the runner `Engine#handle` uses
+  # as many steps as there are free slots; 2 × `concurrency` slot threads run them (at most `concurrency` at once)
+  # with the runner `Engine#handle` uses
   # and report each, claiming the same task's next step for the slot in that call. Long steps are heartbeaten about every third
   # of their lease. On stop it claims no more, lets running steps finish for `grace_seconds`, then ends the
   # handlers still running and reports each as a retryable WorkerShutdown failure: nothing stays claimed unreported.
@@ -37,6 +38,11 @@ module Tasker
     # 1-step template), and more of the server's CPU, for the same throughput (docs/performance.md, worker mode side
     # by side, "Ruby and Node workers"). With every slot free a claim goes at once.
     BATCH_WAIT_SECONDS = 0.01
+    # Slot threads per slot. A thread whose step was its task's last gives its slot back while its report is on its
+    # way, but only when an idle thread is there to run the step claimed for the slot; with one thread a slot there
+    # seldom was under load (every other thread running a handler or reporting), so claims waited for the reports of
+    # the last one. With two, the next claim goes out while they are on their way (docs/performance.md, "Session 32").
+    THREADS_PER_SLOT = 2
     # After a failed claim (the database restarting, say), wait this long, doubling up to the maximum, before trying again.
     CLAIM_RETRY_SECONDS = 0.5
     MAX_CLAIM_RETRY_SECONDS = 30
@@ -108,7 +114,7 @@ module Tasker
       @burst = burst
       previous = install_traps if handle_signals
       @heartbeats = Heartbeats.new(lease_seconds: @lease_seconds, logger: logger)
-      @runners = Array.new(@concurrency) do
+      @runners = Array.new(THREADS_PER_SLOT * @concurrency) do
         StepRunner.new(@engine, handlers: @handlers, worker_id: @worker_id, wall_clock: @wall_clock, lease_seconds: @lease_seconds,
                                 heartbeats: @heartbeats, stats: @stats)
       end
