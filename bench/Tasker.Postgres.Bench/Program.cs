@@ -31,7 +31,7 @@ const string Usage = """
       find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
                                                       [--foreign 0 (tasks queued ahead for a handler not asked for)]
                                                       [--definitions 1 (definitions of the 1-step template the work is spread over)]
-                                                      [--done 0,20000 (tasks run to completion first, not vacuumed; timed again after VACUUM)]
+                                                      [--done 0 (tasks run to completion first, not vacuumed, e.g. 0,20000; timed again after VACUUM)]
                                                       (a work claim's time with that many steps in flight)
 
     The database URL may also come from TASKER_DATABASE_URL or TASKER_TEST_DATABASE_URL.

@@ -16,9 +16,9 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// <c>--definitions D</c>, the running and queued tasks are spread over D definitions of the 1-step template (the same
 /// handler, as after re-registering a template D - 1 times with changes): the find merges D stretches of its walk.
 /// With <c>--done N</c> (a list), N tasks created before all of them have run to completion first, with autovacuum off
-/// on the schema's tables: each left an entry for a row version that is gone in the walk's index, at the head of its
-/// stretch (a claim moves a task's entry; finishing drops it), as a busy queue has between two autovacuum runs. The
-/// same claims are then timed again after a <c>VACUUM</c>.
+/// for the tasks and steps tables: each left entries for row versions that are gone in the walk's index, at the head of
+/// its stretch (a claim moves a task's entry; finishing drops it), as a busy queue has between two autovacuum runs. Both
+/// tables are analyzed before the claims are timed, and vacuumed before they are timed again.
 /// </summary>
 internal static class FindScale
 {
@@ -45,7 +45,7 @@ internal static class FindScale
         foreach (var done in doneCounts)
         {
             // --queued 0: every claim finds nothing (a worker polling an empty queue while long steps run).
-            var queue = queued == 0 ? 0 : Math.Max(queued, (WarmUpClaims + 2 * claims) * batch);
+            var queue = queued == 0 ? 0 : Math.Max(queued, (WarmUpClaims + (done > 0 ? 2 : 1) * claims) * batch);
             var (before, after) = await MeasureAsync(url, inFlight, done, queue, claims, batch, foreign, definitions);
             Console.WriteLine(churn
                 ? string.Create(CultureInfo.InvariantCulture,
@@ -91,10 +91,13 @@ internal static class FindScale
             await CreateAsync(engine, queued, mine);
 
             var options = new WorkClaimOptions(BenchTemplates.Handlers, batch, TimeSpan.FromMinutes(1), "measured", null, TimeSpan.Zero);
+            // Without autovacuum nothing analyzes them: statistics as fresh as after the VACUUM below, so that only the
+            // removed entries differ between the two timings.
+            if (done > 0) await ExecuteAsync(admin, $"ANALYZE {schema}.tasker_tasks, {schema}.tasker_workflow_steps");
             for (var i = 0; i < WarmUpClaims; i++) await ClaimAndCompleteAsync(engine, options); // plans, pool, caches
             var before = await TimeClaimsAsync(engine, options, claims, batch);
             if (done == 0) return (before, null);
-            await ExecuteAsync(admin, $"VACUUM {schema}.tasker_tasks");
+            await ExecuteAsync(admin, $"VACUUM {schema}.tasker_tasks, {schema}.tasker_workflow_steps");
             return (before, await TimeClaimsAsync(engine, options, claims, batch));
         }
         finally

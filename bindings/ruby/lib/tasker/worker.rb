@@ -176,7 +176,7 @@ module Tasker
       true
     end
 
-    def running = @runners.count(&:current)
+    def running = @runners.count(&:in_handler?)
 
     # Stop claiming; let running steps finish within the grace period; then end the handlers still running (each
     # reports its step as a WorkerShutdown failure) and report in their place the steps of slots that do not end.

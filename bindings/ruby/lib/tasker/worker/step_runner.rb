@@ -22,11 +22,16 @@ module Tasker
         @heartbeats = heartbeats
         @stats = stats
         @current = nil
+        @in_handler = false
       end
 
       # The claim this slot holds (running, or being reported); nil between claims. Read by the worker when a slot
       # does not end after the grace period, to report the claim in its place.
       attr_reader :current
+
+      # True while the claim's handler runs, not while its report is on its way: the steps the worker's log lines
+      # count as running.
+      def in_handler? = @in_handler
 
       # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
       # block returns (called once the handler is done, with whether the report is a completion: the worker's 1 for
@@ -37,7 +42,9 @@ module Tasker
       def run_claim(claim)
         @current = claim
         @task = claim["task"] # the next claims of this report are of the same task: their names come from it
+        @in_handler = true
         report = perform(claim)
+        @in_handler = false
         @stale = false
         claims = deliver(report, free: yield(report.first == :tasker_step_complete), alone: false)
         [claims, @stale ? :stale : (report.first == :tasker_step_fail ? :failed : :completed)]
@@ -50,6 +57,7 @@ module Tasker
         abandon(claim, e, type: e.class.name, message: "#{e.class}: #{e.message}")
         raise
       ensure
+        @in_handler = false
         @current = nil
       end
 
