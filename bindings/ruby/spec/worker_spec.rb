@@ -249,6 +249,30 @@ RSpec.describe Tasker::Worker do
     end
   end
 
+  # Past the grace period a slot that does not end has its step reported from outside, but only while its handler
+  # runs: a completion still on its way may land, and a WorkerShutdown sent before it would have the step run again.
+  it "after the grace period leaves a report still on its way to land" do
+    reporting = Queue.new
+    BeforeReport.hook = lambda do |claim|
+      next unless claim&.dig("step", "name") == "a"
+
+      reporting << true
+      sleep(Tasker::Worker::REPORT_SECONDS + 0.5) # longer than the worker waits for a slot past the grace period
+    end
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      task = create_diamond(engine)
+      with_worker(engine, concurrency: 1, grace_seconds: 0) do
+        wait_until(5, "step a's report to be on its way") { !reporting.empty? }
+      end
+      wait_until(5, "step a's report to land") { engine.get_task(task.uuid).step("a")["state"] != "in_progress" }
+      a = engine.get_task(task.uuid).step("a")
+      expect([a["state"], a["attempts"], a["error"]]).to eq(["complete", 1, nil])
+    end
+  ensure
+    BeforeReport.hook = nil
+  end
+
   it "claims again a step whose lease expired (a worker died holding it)" do
     Tasker::Engine.open(lease_seconds: 1) do |engine|
       WorkerApp.register(engine)

@@ -202,8 +202,11 @@ module Tasker
       busy.each do |i|
         next if @slots[i].join([reported_by - monotonic, 0].max)
 
-        claim = @runners[i].current # stuck where it cannot be interrupted (a native call): report it from here
-        @runners[i].abandon(claim) if claim
+        # A handler stuck where it cannot be interrupted (a native call): report its step from here. A report stuck on
+        # its way is left alone: it may still land (a WorkerShutdown sent first would have the step run again), and
+        # if it does not, the lease gives the step back.
+        claim = @runners[i].current
+        @runners[i].abandon(claim) if claim && @runners[i].in_handler?
       end
     end
 
