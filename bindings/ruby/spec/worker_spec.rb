@@ -257,7 +257,7 @@ RSpec.describe Tasker::Worker do
       next unless claim&.dig("step", "name") == "a"
 
       reporting << true
-      sleep(Tasker::Worker::REPORT_SECONDS + 0.5) # longer than the worker waits for a slot past the grace period
+      sleep(Tasker::Worker::REPORT_SECONDS + 2) # longer than the worker waits for a slot past the grace period
     end
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)

@@ -179,7 +179,7 @@ module Tasker
     def running = @runners.count(&:in_handler?)
 
     # Stop claiming; let running steps finish within the grace period; then end the handlers still running (each
-    # reports its step as a WorkerShutdown failure) and report in their place the steps of slots that do not end.
+    # reports its step as a WorkerShutdown failure) and report in their place the steps of handlers that do not end.
     def shut_down
       @lock.synchronize do
         @stopping = true
