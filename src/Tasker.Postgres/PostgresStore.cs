@@ -281,6 +281,13 @@ public sealed class PostgresStore : IStore
         _operator.ListTemplatesAsync(cancellationToken);
 
     /// <summary>
+    /// The dead rows of tasker_tasks and tasker_workflow_steps and when autovacuum will clear them (see
+    /// <see cref="TableHealth"/>): an operator's early warning that work claims will slow down.
+    /// </summary>
+    public ValueTask<IReadOnlyList<TableHealth>> GetTableHealthAsync(CancellationToken cancellationToken = default) =>
+        _operator.GetTableHealthAsync(cancellationToken);
+
+    /// <summary>
     /// Deletes tasks finished before <paramref name="finishedBefore"/> (complete, cancelled or resolved; with
     /// <paramref name="includeErrors"/> also those that ended in error) with their steps and audit trail, in batches
     /// of <paramref name="batchSize"/>, each its own short transaction. Returns how many tasks were deleted.

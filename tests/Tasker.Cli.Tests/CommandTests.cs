@@ -157,6 +157,52 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_reports_the_dead_task_rows_awaiting_vacuum_and_the_last_vacuum()
+    {
+        // Each task row updated once leaves one dead version; the statistics system hears of it when the backend goes idle.
+        await _db.ExecuteAsync("UPDATE tasker_tasks SET updated_at = updated_at", "SELECT pg_stat_force_next_flush()");
+
+        var tasks = Table(Json((await _db.RunAsync("stats", "--json")).Out), "tasker_tasks");
+        Assert.True(tasks.GetProperty("dead_rows").GetInt64() >= 3, tasks.ToString());
+        Assert.True(tasks.GetProperty("autovacuum").GetBoolean());
+        Assert.True(tasks.GetProperty("autovacuum_at_dead_rows").GetInt64() >= 50); // the server's default threshold, at least
+        Assert.Equal(JsonValueKind.Null, tasks.GetProperty("last_vacuum_at").ValueKind);
+        Assert.Matches(@"tasker_tasks\s+\d+\s+[1-9]\d*\s+\d+ dead\s+never", (await _db.RunAsync("stats")).Out);
+
+        await _db.ExecuteAsync("VACUUM tasker_tasks");
+
+        var vacuumed = Table(Json((await _db.RunAsync("stats", "--json")).Out), "tasker_tasks");
+        Assert.True(DateTimeOffset.UtcNow - vacuumed.GetProperty("last_vacuum_at").GetDateTimeOffset() < TimeSpan.FromMinutes(5));
+        Assert.False(vacuumed.GetProperty("last_vacuum_automatic").GetBoolean());
+        Assert.Matches(@"tasker_tasks\s+.*ago \(manual\)", (await _db.RunAsync("stats")).Out);
+    }
+
+    [Fact]
+    public async Task Stats_warns_when_autovacuum_lets_dead_task_rows_pile_up()
+    {
+        Assert.DoesNotContain("warning", (await _db.RunAsync("stats")).Out); // the server's defaults on a small table
+
+        await _db.ExecuteAsync("ALTER TABLE tasker_tasks SET (autovacuum_vacuum_threshold = 100000, autovacuum_vacuum_scale_factor = 0)");
+        var waits = await _db.RunAsync("stats");
+        Assert.Contains("warning: autovacuum waits for 100,000 dead rows in tasker_tasks", waits.Out);
+        var tasks = Table(Json((await _db.RunAsync("stats", "--json")).Out), "tasker_tasks");
+        Assert.Equal((100_000, true), (tasks.GetProperty("autovacuum_at_dead_rows").GetInt64(), tasks.GetProperty("dead_rows_pile_up").GetBoolean()));
+
+        await _db.ExecuteAsync("ALTER TABLE tasker_tasks RESET (autovacuum_vacuum_threshold, autovacuum_vacuum_scale_factor)",
+            "ALTER TABLE tasker_tasks SET (autovacuum_enabled = false)");
+        Assert.Contains("warning: autovacuum is off for tasker_tasks", (await _db.RunAsync("stats")).Out);
+
+        // The steps table is read by key, not walked: no warning for it.
+        await _db.ExecuteAsync("ALTER TABLE tasker_tasks RESET (autovacuum_enabled)", "ALTER TABLE tasker_workflow_steps SET (autovacuum_enabled = false)");
+        var steps = await _db.RunAsync("stats");
+        Assert.Matches(@"tasker_workflow_steps\s+\d+\s+\d+\s+off", steps.Out);
+        Assert.DoesNotContain("warning", steps.Out);
+    }
+
+    private static JsonElement Table(JsonElement stats, string name) =>
+        stats.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("table").GetString() == name);
+
+    [Fact]
     public async Task Stats_templates_and_migrate()
     {
         var (code, output, _) = await _db.RunAsync("stats");

@@ -3,6 +3,7 @@ using System.CommandLine;
 using Tasker.Cli.Output;
 using Tasker.Core;
 using Tasker.Core.Storage;
+using Tasker.Postgres;
 
 namespace Tasker.Cli.Commands;
 
@@ -12,15 +13,16 @@ internal static class StoreCommands
     public static Command Stats(CliContext cli)
     {
         var command = new Command("stats",
-            "Count tasks and steps by state, ready steps by the handler they wait for, the oldest unfinished task and stuck work");
+            "Count tasks and steps by state, ready steps by the handler they wait for, the oldest unfinished task, stuck work and dead rows awaiting vacuum");
         cli.Handle(command, async (parse, token) =>
         {
             await using var session = await cli.OpenAsync(parse, token);
             var stats = await session.Store.GetStatsAsync(token);
             var work = await session.Store.CountWorkAsync(DateTimeOffset.UtcNow, token);
+            var tables = await session.Store.GetTableHealthAsync(token);
             if (parse.GetValue(cli.Json))
             {
-                cli.WriteJson(w => JsonOut.Stats(w, stats, work));
+                cli.WriteJson(w => JsonOut.Stats(w, stats, work, tables));
                 return CliContext.Ok;
             }
             var stale = await session.Engine.ListStaleWorkAsync(10_000, StaleThresholds.Default, token);
@@ -35,6 +37,8 @@ internal static class StoreCommands
             t.Out.WriteLine("oldest unfinished task: " + (stats.OldestUnfinishedTaskCreatedAt is { } at ? $"{Format.Time(at)} ({Format.Age(at, DateTimeOffset.UtcNow)})" : "none"));
             var stuck = stale.TaskUuids.Count;
             t.Out.WriteLine("stuck tasks: " + (stuck == 0 ? t.Paint("0", Sgr.Green) : t.Paint(stuck.ToString(), Sgr.Yellow) + " (see 'tasker stale')"));
+            t.Out.WriteLine();
+            WriteTables(t, tables);
             return CliContext.Ok;
         });
         return command;
@@ -58,6 +62,30 @@ internal static class StoreCommands
         table.Write(t);
         t.Out.WriteLine();
     }
+
+    /// <summary>
+    /// Dead rows awaiting vacuum in the tables every task write updates, and when autovacuum will clear them: work claims
+    /// slow down as dead task rows pile up, so a setting that lets them is called out.
+    /// </summary>
+    private static void WriteTables(Terminal t, IReadOnlyList<TableHealth> tables)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var table = new Table("TABLE", "ROWS", "DEAD ROWS", "AUTOVACUUM AT", "LAST VACUUM");
+        foreach (var h in tables)
+            table.Add(h.Table, Count(h.LiveRows), Count(h.DeadRows), h.Autovacuum ? Count(h.VacuumAt) + " dead" : "off",
+                h.LastVacuum is { } at ? $"{Format.Age(at, now)} ({(h.LastVacuumWasAutomatic ? "autovacuum" : "manual")})" : "never");
+        table.Write(t);
+        foreach (var h in tables.Where(h => h.LetsDeadTaskRowsPileUp))
+        {
+            var (why, fix) = h.Autovacuum
+                ? ($"autovacuum waits for {Count(h.VacuumAt)} dead rows in {h.Table}", "give it a fixed threshold")
+                : ($"autovacuum is off for {h.Table}", "turn it on with a fixed threshold");
+            t.Out.WriteLine(t.Paint("warning: ", Sgr.Yellow) + $"{why}; work claims slow down as dead rows pile up past about " +
+                $"{Count(TableHealth.DeadTaskRowsOfConcern)}: {fix} (docs/operations.md, \"Server settings\")");
+        }
+    }
+
+    private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
     public static Command Templates(CliContext cli)
     {

@@ -194,7 +194,8 @@ internal sealed class DashboardServer : IAsyncDisposable
     {
         var stats = await _session.Store.GetStatsAsync(c.RequestAborted);
         var work = await _session.Store.CountWorkAsync(DateTimeOffset.UtcNow, c.RequestAborted);
-        await JsonAsync(c, w => JsonOut.Stats(w, stats, work));
+        var tables = await _session.Store.GetTableHealthAsync(c.RequestAborted);
+        await JsonAsync(c, w => JsonOut.Stats(w, stats, work, tables));
     }
 
     private async Task ApiTemplates(HttpContext c)

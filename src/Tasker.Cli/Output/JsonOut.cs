@@ -4,6 +4,7 @@ using System.Text.Json;
 using Tasker.Cli.Diagnosis;
 using Tasker.Core;
 using Tasker.Core.Storage;
+using Tasker.Postgres;
 using Tasker.Postgres.Queries;
 
 namespace Tasker.Cli.Output;
@@ -201,8 +202,11 @@ internal static class JsonOut
         w.WriteEndObject();
     }
 
-    /// <summary>The store's counts; with <paramref name="work"/> (<c>tasker stats</c>), what waits for a worker too.</summary>
-    public static void Stats(Utf8JsonWriter w, StoreStats stats, WorkCounts? work = null)
+    /// <summary>
+    /// The store's counts; with <paramref name="work"/> (<c>tasker stats</c>), what waits for a worker too, and with
+    /// <paramref name="tables"/> the dead rows of the tables task writes update.
+    /// </summary>
+    public static void Stats(Utf8JsonWriter w, StoreStats stats, WorkCounts? work = null, IReadOnlyList<TableHealth>? tables = null)
     {
         w.WriteStartObject();
         w.WriteString("store", stats.Store);
@@ -214,6 +218,24 @@ internal static class JsonOut
             Counts(w, "ready_steps_by_handler", work.ReadyStepsByHandler);
             w.WriteNumber("expired_leases", work.ExpiredLeases);
             w.WriteNumber("retries_due", work.RetriesDue);
+        }
+        if (tables is not null)
+        {
+            w.WriteStartArray("tables");
+            foreach (var h in tables)
+            {
+                w.WriteStartObject();
+                w.WriteString("table", h.Table);
+                w.WriteNumber("rows", h.LiveRows);
+                w.WriteNumber("dead_rows", h.DeadRows);
+                w.WriteBoolean("autovacuum", h.Autovacuum);
+                w.WriteNumber("autovacuum_at_dead_rows", h.VacuumAt);
+                OptionalTime(w, "last_vacuum_at", h.LastVacuum);
+                w.WriteBoolean("last_vacuum_automatic", h.LastVacuumWasAutomatic);
+                w.WriteBoolean("dead_rows_pile_up", h.LetsDeadTaskRowsPileUp);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
         }
         w.WriteEndObject();
     }

@@ -21,6 +21,17 @@ internal sealed class OperatorQueries(StoreExecutor executor, StoreCounters coun
         public DateTime RegisteredAt { get; set; }
     }
 
+    internal sealed class TableHealthRow
+    {
+        public string Table { get; set; } = "";
+        public long LiveRows { get; set; }
+        public long DeadRows { get; set; }
+        public double VacuumAt { get; set; }
+        public bool Autovacuum { get; set; }
+        public DateTime? LastVacuum { get; set; }
+        public DateTime? LastAutovacuum { get; set; }
+    }
+
     public ValueTask<IReadOnlyList<TemplateSummary>> ListTemplatesAsync(CancellationToken cancellationToken) =>
         executor.RunAsync("list_templates", counters, static async (connection, counters, token) =>
         {
@@ -41,4 +52,20 @@ internal sealed class OperatorQueries(StoreExecutor executor, StoreCounters coun
                 new { Before = before, IncludeErrors = includeErrors, Batch = batch, Cancel = token }).ConfigureAwait(false);
             return (IReadOnlyList<Guid>)deleted.ToArray();
         }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<TableHealth>> GetTableHealthAsync(CancellationToken cancellationToken) =>
+        executor.RunAsync("table_health", counters, static async (connection, counters, token) =>
+        {
+            counters.RoundTrip(1);
+            var rows = await connection.QueryAsync<TableHealthRow>(OperatorSql.TableHealth, new { Cancel = token }).ConfigureAwait(false);
+            return (IReadOnlyList<TableHealth>)rows.Select(Health).ToArray();
+        }, cancellationToken);
+
+    private static TableHealth Health(TableHealthRow r)
+    {
+        var automatic = r.LastAutovacuum is { } auto && (r.LastVacuum is not { } manual || auto > manual);
+        var last = automatic ? r.LastAutovacuum : r.LastVacuum;
+        return new TableHealth(r.Table, r.LiveRows, r.DeadRows, (long)Math.Ceiling(r.VacuumAt), r.Autovacuum,
+            last is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null, automatic);
+    }
 }

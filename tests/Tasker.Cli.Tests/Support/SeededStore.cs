@@ -95,6 +95,18 @@ public sealed class SeededStore : IAsyncLifetime
         return (code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Runs SQL statements, one after another, on a connection of their own in this schema.</summary>
+    public async Task ExecuteAsync(params string[] statements)
+    {
+        await using var connection = new NpgsqlConnection(PostgresConnectionString.Normalize(Url) + $";Search Path={Schema}");
+        await connection.OpenAsync();
+        foreach (var sql in statements)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (string.IsNullOrEmpty(Url)) return;
