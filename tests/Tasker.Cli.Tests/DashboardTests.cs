@@ -36,6 +36,19 @@ public sealed class DashboardTests : IAsyncLifetime
         _http.PostAsync(path, new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value))));
 
     [Fact]
+    public async Task The_list_warns_when_autovacuum_lets_dead_task_rows_pile_up_and_the_api_reports_the_tables()
+    {
+        Assert.DoesNotContain("id=\"vacuum\"", await _http.GetStringAsync("/"));
+
+        await _db.ExecuteAsync("ALTER TABLE tasker_tasks SET (autovacuum_enabled = false)");
+
+        Assert.Contains("<div class=\"flash bad\" id=\"vacuum\">autovacuum is off for tasker_tasks;", await _http.GetStringAsync("/"));
+        using var stats = JsonDocument.Parse(await _http.GetStringAsync("/api/stats"));
+        var tasks = stats.RootElement.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("table").GetString() == "tasker_tasks");
+        Assert.Equal((false, true), (tasks.GetProperty("autovacuum").GetBoolean(), tasks.GetProperty("dead_rows_pile_up").GetBoolean()));
+    }
+
+    [Fact]
     public async Task The_list_shows_counts_by_state_and_filters()
     {
         var html = await _http.GetStringAsync("/");

@@ -75,17 +75,11 @@ internal static class StoreCommands
             table.Add(h.Table, Count(h.LiveRows), Count(h.DeadRows), h.Autovacuum ? Count(h.VacuumAt) + " dead" : "off",
                 h.LastVacuum is { } at ? $"{Format.Age(at, now)} ({(h.LastVacuumWasAutomatic ? "autovacuum" : "manual")})" : "never");
         table.Write(t);
-        foreach (var h in tables.Where(h => h.LetsDeadTaskRowsPileUp))
-        {
-            var (why, fix) = h.Autovacuum
-                ? ($"autovacuum waits for {Count(h.VacuumAt)} dead rows in {h.Table}", "give it a fixed threshold")
-                : ($"autovacuum is off for {h.Table}", "turn it on with a fixed threshold");
-            t.Out.WriteLine(t.Paint("warning: ", Sgr.Yellow) + $"{why}; work claims slow down as dead rows pile up past about " +
-                $"{Count(TableHealth.DeadTaskRowsOfConcern)}: {fix} (docs/operations.md, \"Server settings\")");
-        }
+        foreach (var advice in tables.Select(VacuumAdvice.For).OfType<string>())
+            t.Out.WriteLine(t.Paint("warning: ", Sgr.Yellow) + advice);
     }
 
-    private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+    private static string Count(long n) => VacuumAdvice.Count(n);
 
     public static Command Templates(CliContext cli)
     {

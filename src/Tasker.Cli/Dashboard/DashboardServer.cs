@@ -104,7 +104,8 @@ internal sealed class DashboardServer : IAsyncDisposable
         var tasks = await _session.Engine.ListTasksAsync(query, c.RequestAborted);
         var stats = await _session.Store.GetStatsAsync(c.RequestAborted);
         var work = await _session.Store.CountWorkAsync(DateTimeOffset.UtcNow, c.RequestAborted);
-        await HtmlAsync(c, "Tasks", Pages.TaskList(tasks, stats, work, filters, DateTimeOffset.UtcNow));
+        var tables = await _session.Store.GetTableHealthAsync(c.RequestAborted);
+        await HtmlAsync(c, "Tasks", Pages.TaskList(tasks, stats, work, tables, filters, DateTimeOffset.UtcNow));
     }
 
     private async Task TaskPage(HttpContext c)

@@ -3,6 +3,7 @@ using Tasker.Cli.Diagnosis;
 using Tasker.Cli.Output;
 using Tasker.Core;
 using Tasker.Core.Storage;
+using Tasker.Postgres;
 using Tasker.Postgres.Queries;
 using static Tasker.Cli.Dashboard.Html;
 
@@ -13,9 +14,13 @@ internal static class Pages
 {
     public sealed record ListFilters(string? State, string? Namespace, string? Name, string? OlderThan, string? NewerThan, int Page, int Limit);
 
-    public static string TaskList(IReadOnlyList<TaskSummary> tasks, StoreStats stats, WorkCounts work, ListFilters f, DateTimeOffset now)
+    public static string TaskList(IReadOnlyList<TaskSummary> tasks, StoreStats stats, WorkCounts work, IReadOnlyList<TableHealth> tables,
+        ListFilters f, DateTimeOffset now)
     {
-        var sb = new StringBuilder("<h1>Tasks</h1><p class=\"counts\">");
+        var sb = new StringBuilder("<h1>Tasks</h1>");
+        foreach (var advice in tables.Select(VacuumAdvice.For).OfType<string>())
+            sb.Append($"<div class=\"flash bad\" id=\"vacuum\">{E(advice)}</div>");
+        sb.Append("<p class=\"counts\">");
         sb.Append($"<a href=\"/\">all ({stats.TasksByState.Values.Sum()})</a>");
         foreach (var state in Enum.GetValues<TaskState>().Select(s => s.ToWire()))
             sb.Append($"<a href=\"/?state={Q(state)}\">{State(state)} {stats.TasksByState.GetValueOrDefault(state)}</a>");
