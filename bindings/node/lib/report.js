@@ -69,14 +69,20 @@ function refusedRequest(done, claimNext, message) {
 /**
  * Reports a finished step (complete, or fail) and claims per `claimNext`; resolves with { claims, outcome }.
  * Rejects with StaleClaimError when the claim is no longer current, and with whatever else the engine threw.
+ * A step reported as a failure after all (its result is not JSON, or the engine refused it) gets `done.failed` set:
+ * a Worker counts it as failed.
  */
 async function report(host, done, claimNext) {
   const { complete, text } = encode(stepRequest(done, claimNext), done);
-  if (!complete) return host.call('stepFail', text);
+  if (!complete) {
+    done.failed = true;
+    return host.call('stepFail', text);
+  }
   try {
     return await host.call('stepComplete', text);
   } catch (e) {
     if (!(e instanceof ValidationError && REFUSED.has(e.code))) throw e;
+    done.failed = true;
     return host.call('stepFail', refusedRequest(done, claimNext, e.message));
   }
 }

@@ -353,7 +353,8 @@ class Worker {
         } finally {
           this.#reserved -= free;
         }
-        this.#adopt(claims);
+        const released = this.#adopt(claims);
+        if (released !== undefined) await released; // past the grace period, as WorkerShutdown: #claiming until they land
         if (burst && idle && claims.length === 0 && this.#running.size === 0 && this.#reporting === 0) {
           this.#logger.info(`worker ${this.workerId}: no work left (burst)`);
           this.stop();
@@ -365,13 +366,15 @@ class Worker {
     }
   }
 
-  /** Starts claims in hand; once the grace period is over, reports them as WorkerShutdown instead. */
+  /**
+   * Starts claims in hand; once the grace period is over, reports them as WorkerShutdown instead, and returns the
+   * promise of those reports: the shutdown waits for them (a claim or report on its way), so that run() resolves
+   * only once they landed (a host closes the engine then, and a call still in flight would fail: the step would stay
+   * claimed until its lease expired).
+   */
   #adopt(claims) {
-    if (claims.length === 0) return;
-    if (this.#closing) {
-      for (const claim of claims) this.#release(claim);
-      return;
-    }
+    if (claims.length === 0) return undefined;
+    if (this.#closing) return Promise.all(claims.map((claim) => this.#release(claim)));
     for (const claim of claims) {
       const entry = { claim, ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
       this.#running.set(claim.claim_token, entry);
@@ -417,9 +420,12 @@ class Worker {
       }
     } finally {
       this.#reserved -= free;
-      this.#reporting -= 1;
     }
-    this.#adopt(claims);
+    // Past the grace period, the claims it brought back are reported as WorkerShutdown: still on its way until then.
+    // (No await otherwise: a promise and a microtask a step for nothing.)
+    const released = this.#adopt(claims);
+    if (released !== undefined) await released;
+    this.#reporting -= 1;
     this.#notify();
     if (performance.now() - this.#lastYield > YIELD_MS) {
       this.#lastYield = performance.now();

@@ -157,6 +157,20 @@ test('a worker retries failed steps (handler failures are reported as by handle)
     logger.lines.join('\n'));
 });
 
+// A result that is not JSON (a BigInt), or one the engine refuses (U+0000), fails the step: the stats say so.
+test('a result the step cannot be completed with is counted as failed, not completed', async (t) => {
+  for (const [result, errorType] of [[{ total: 10n }, 'TypeError'], ['a\u0000b', 'InvalidResult']]) {
+    const engine = engineFor(t);
+    await engine.registerTemplate('name: one\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n' +
+      '    handler: { callable: Unsendable }\n    retry: { retryable: false }\n');
+    const task = await engine.createTask('one', { namespace: 'js' });
+    const worker = new tasker.Worker(engine, { waitSeconds: 0.1, logger: memoryLogger(), handlers: { Unsendable: handler(() => result) } });
+    const stats = await worker.run({ burst: true });
+    assert.equal((await engine.getTask(task.uuid)).step('s').error.errorType, errorType);
+    assert.deepEqual([stats.completed, stats.failed], [0, 1], errorType);
+  }
+});
+
 // engine.health lists every unclaimed ready step: on PostgreSQL a query over the whole queue, seconds of the
 // database's CPU for each worker started against a backlog. The start line's store comes from the configuration.
 test("a worker names its store at its start without asking for the engine's health", async (t) => {
@@ -280,6 +294,81 @@ test('a step still running when the grace period ends is aborted and reported as
   // Retried at once by the next worker.
   const next = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: { Stuck: () => 'now' } });
   assert.equal((await next.run({ burst: true })).completed, 1);
+});
+
+// The claim on its way when a forced stop ends the grace period brings a step back: it is given up (WorkerShutdown)
+// before run() resolves, so a host that closes the engine then (tasker-worker does) leaves nothing claimed.
+test('a step a claim brings back after a forced stop is reported as WorkerShutdown before run() resolves', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(`name: one\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Echo }\n`);
+  const task = await engine.createTask('one', { namespace: 'js' });
+  let claiming;
+  const claimed = new Promise((resolve) => { claiming = resolve; });
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  const hostOf = engine[WORKER_HOST].bind(engine);
+  engine[WORKER_HOST] = () => {
+    const host = hostOf();
+    const call = host.call;
+    host.call = async (name, text, options) => {
+      if (name === 'workClaim') {
+        claiming();
+        await answered; // the claim waits until the worker was stopped
+      }
+      if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
+      return call(name, text, options);
+    };
+    return host;
+  };
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: { Echo: () => 'echo' } });
+  const running = worker.run();
+  await claimed;
+  const stopped = worker.stop({ force: true });
+  await new Promise((resolve) => setImmediate(resolve)); // the shutdown has begun: no grace period (forced)
+  answer();
+  const stats = await stopped;
+  assert.equal(await running, stats);
+  assert.deepEqual([stats.shutdown, stats.completed], [1, 0]);
+  const step = (await engine.getTask(task.uuid)).step('s');
+  assert.deepEqual([step.state, step.attempts, step.error?.errorType], ['waiting_for_retry', 1, 'WorkerShutdown']);
+});
+
+// Likewise the next step a report claims (claim_next) when the report comes back after a forced stop.
+test('a step a report claims next after a forced stop is reported as WorkerShutdown before run() resolves', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(ORDER_TEMPLATE);
+  const [uuid] = await orderTasks(engine, 1);
+  let reporting;
+  const reported = new Promise((resolve) => { reporting = resolve; });
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  const hostOf = engine[WORKER_HOST].bind(engine);
+  engine[WORKER_HOST] = () => {
+    const host = hostOf();
+    const call = host.call;
+    host.call = async (name, text, options) => {
+      if (name === 'stepComplete') {
+        reporting();
+        await answered; // the report (claiming the order's next step) comes back once the worker was stopped
+      }
+      if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
+      return call(name, text, options);
+    };
+    return host;
+  };
+  const Step = handler((ctx) => ctx.step.name);
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: {
+    ValidateOrder: Step, ReserveInventory: Step, ProcessPayment: Step, ShipOrder: Step } });
+  const running = worker.run();
+  await reported;
+  const stopped = worker.stop({ force: true });
+  await new Promise((resolve) => setImmediate(resolve)); // the shutdown has begun: no grace period (forced)
+  answer();
+  const stats = await stopped;
+  assert.equal(await running, stats);
+  assert.deepEqual([stats.completed, stats.shutdown], [1, 1]);
+  const step = (await engine.getTask(uuid)).step('reserve_inventory');
+  assert.deepEqual([step.state, step.attempts, step.error?.errorType], ['waiting_for_retry', 1, 'WorkerShutdown']);
 });
 
 test('Worker refuses bad arguments with a clear error', async (t) => {

@@ -170,6 +170,24 @@ def test_async_handlers_failures_and_retries_go_through_the_step_runner():
         assert step.error["error_type"] == "PermanentError" and step.error["message"] == "out of stock"
 
 
+@pytest.mark.parametrize("result, error_type", [({"not", "json"}, "TypeError"), ("a\x00b", "InvalidResult")])
+def test_a_result_the_step_cannot_be_completed_with_is_counted_as_failed(result, error_type):
+    # A result that is not JSON, or that the engine refuses, fails the step: the stats say so, not "completed".
+    class Unsendable(tasker.StepHandler):
+        def process(self, context):
+            return result
+
+    template = ORDER_TEMPLATE_TEXT.replace("{callable: ValidateOrder}", "{callable: ValidateOrder}\n"
+                                                                        "    retry: {retryable: false}")
+    with real_clock_engine() as engine:
+        engine.register_template(template)
+        engine.register_handler("ValidateOrder", Unsendable)
+        task = engine.create_task("tiny", namespace="fulfillment").uuid
+        stats = tasker.Worker(engine, **FAST).run(burst=True)
+        assert engine.get_task(task).step("validate_order").error["error_type"] == error_type
+        assert (stats.completed, stats.failed) == (0, 1)
+
+
 def test_handler_classes_passed_to_the_worker_are_registered_and_namespaces_filter_tasks():
     other = ORDER_TEMPLATE_TEXT.replace("namespace_name: fulfillment", "namespace_name: returns")
 
@@ -269,6 +287,45 @@ def test_a_step_still_running_after_the_grace_period_is_reported_as_worker_shutd
         release.set()  # the handler ends late; its report is dropped, nothing else happens
         time.sleep(0.1)
         assert engine.get_task(task).step("validate_order").attempts == 1
+
+
+def test_a_step_given_up_at_a_forced_stop_is_not_claimed_again_by_the_workers_own_last_claim():
+    # Two slots, one stuck step: the claimer waits for work for the free slot. A forced stop gives the step up at once
+    # (WorkerShutdown, ready again at once); the worker's claim still waiting must not take it again (a second
+    # attempt, given up in turn: a step with few attempts left would end in error for a shutdown).
+    started, release = threading.Event(), threading.Event()
+    claims = []
+    second_claim = threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(10)
+
+    with real_clock_engine() as engine:
+        engine.register_template(ORDER_TEMPLATE_TEXT)
+        engine.register_handler("ValidateOrder", Stuck)
+        task = engine.create_task("tiny", namespace="fulfillment").uuid
+        call = engine._call
+
+        def spy(name, payload):
+            if name == "tasker_work_claim":
+                claims.append(name)
+                if len(claims) == 2:
+                    second_claim.set()
+            return call(name, payload)
+
+        engine._call = spy
+        worker = tasker.Worker(engine, concurrency=2, wait_seconds=1, stats_seconds=0)
+        thread = run_in_thread(worker)
+        assert started.wait(5) and second_claim.wait(5)
+        worker.stop(force=True)
+        thread.join(10)
+        release.set()
+        assert not thread.is_alive()
+        step = engine.get_task(task).step("validate_order")
+        assert step.error["error_type"] == "WorkerShutdown"
+        assert (step.attempts, worker.stats.shutdown) == (1, 1)
 
 
 def test_the_worker_logs_a_start_line_and_throughput_lines(caplog):

@@ -172,6 +172,19 @@ RSpec.describe Tasker::Worker do
     expect(output.string).to match(/started: .*; store memory;/)
   end
 
+  it "counts a step whose result the engine refuses as failed, not completed" do
+    Tasker::Engine.open do |engine|
+      refused = Class.new(Tasker::StepHandler) { def process(_context) = "a\u0000b" } # NUL: refused as InvalidResult
+      engine.register_template("name: refused\nnamespace_name: results\nversion: 1.0.0\nsteps:\n  - name: work\n" \
+                               "    handler: { callable: Refused }\n    retry: { retryable: false }\n")
+      engine.register_handler("Refused", refused)
+      task = engine.create_task("refused", namespace: "results")
+      stats = described_class.new(engine, concurrency: 1, wait_seconds: 0.1, logger: logger).run(burst: true, handle_signals: false)
+      expect(engine.get_task(task.uuid).step("work")["error"]["error_type"]).to eq("InvalidResult")
+      expect([stats.completed, stats.failed]).to eq([0, 1])
+    end
+  end
+
   it "claims only the tasks of its namespaces" do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)

@@ -16,9 +16,9 @@ Answer = dict[str, Any]  # {"claims": [...], "outcome": {...}}
 
 def send_report(call: Call, report: _step.Report, claim_next: dict[str, Any] | None) -> Answer:
     """Completes or fails a claimed step (with ``claim_next``: claiming the next steps in the same call) and returns
-    the engine's answer. A report whose content the engine refuses (a result nested deeper than 64 levels, larger
-    than 64 MiB, with a NUL) is sent again as the step's ``InvalidResult`` failure. Raises ``StaleClaimError`` when
-    the claim is no longer current."""
+    the engine's answer, with ``failed``: whether the step was reported as a failure after all. A report whose
+    content the engine refuses (a result nested deeper than 64 levels, larger than 64 MiB, with a NUL) is sent again
+    as the step's ``InvalidResult`` failure. Raises ``StaleClaimError`` when the claim is no longer current."""
     try:
         return _send(call, report, claim_next)
     except TaskerError as e:
@@ -82,4 +82,6 @@ def _send(call: Call, report: _step.Report, claim_next: dict[str, Any] | None) -
     if claim_next is not None:
         body = {**body, "claim_next": claim_next}
     (name, body), payload = _step.encode((name, body))
-    return call(name, payload)
+    answer = call(name, payload)
+    answer["failed"] = name == _step.FAIL  # a completion whose result is not JSON went as a failure: a Worker counts it
+    return answer

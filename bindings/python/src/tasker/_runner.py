@@ -109,16 +109,15 @@ class _Run:
         return _step.FAIL, {**ref, "error": {"message": f"no handler registered for {context.step.handler!r}",
                                              "error_type": "UnknownHandler"}}
 
-    def report(self, report: _step.Report, free: int,
-               task: dict[str, Any] | None = None) -> tuple[Claims, dict[str, Any] | None] | None:
-        """Reports a step, claiming up to ``free`` next steps in the same call (of ``task``, the reported step's: by
-        default handle's). None when the claim was stale (its deadline passed, its lease expired and someone else
-        holds the step, or the task ended meanwhile). The outcome is None when steps are claimed."""
+    def report(self, report: _step.Report, free: int) -> tuple[Claims, dict[str, Any] | None] | None:
+        """Reports a step, claiming up to ``free`` next steps of handle's task in the same call. None when the claim
+        was stale (its deadline passed, its lease expired and someone else holds the step, or the task ended
+        meanwhile). The outcome is None when steps are claimed."""
         try:
-            answer = send_report(self._call, report, self._next(free))
+            answer = send_report(self._call, report, self.next_request(free))
         except StaleClaimError:
             return None
-        return _with_task(answer["claims"], task or self.task), answer["outcome"]
+        return _with_task(answer["claims"], self.task), answer["outcome"]
 
     def report_all(self, task_uuid: str, reports: list[_step.Report],
                    free: int) -> tuple[tuple[Claims, dict[str, Any]] | None, TaskerError | None]:
@@ -130,10 +129,11 @@ class _Run:
                 return self.report(reports[0], free), None
             except TaskerError as e:
                 return None, e
-        answer, error = send_reports(self._call, task_uuid, reports, self._next(free), self.traceparent)
+        answer, error = send_reports(self._call, task_uuid, reports, self.next_request(free), self.traceparent)
         return (None if answer is None else (_with_task(answer["claims"], self.task), answer["outcome"])), error
 
-    def _next(self, free: int) -> dict[str, Any] | None:
+    def next_request(self, free: int) -> dict[str, Any] | None:
+        """A report's ``claim_next``: up to ``free`` next steps of the reported step's task (None: none)."""
         return {"max_steps": free, **self._claim_next} if free > 0 else None
 
     def _heartbeat_for(self, ref: dict[str, Any]) -> Any:

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import _step
 from ._json import dumps
-from ._runner import _Run
+from ._report import send_report
+from ._runner import _Run, _with_task
 from .errors import StaleClaimError, ValidationError
 from .engine import Engine
 from .handler import StepHandler
@@ -371,7 +372,9 @@ class Worker:
     def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
         """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
         try:
-            answer = self._run.report(report, free, claim["task"])
+            answer = send_report(self.engine._call, report, self._run.next_request(free))
+        except StaleClaimError:
+            answer = None
         except Exception as e:  # noqa: BLE001 - the step stays claimed; its lease expiry gives it back
             self.stats._count("unreported")
             log.error("worker %s: reporting step %s failed (%s: %s); it runs again once its lease expires",
@@ -385,8 +388,10 @@ class Worker:
             # now, and makes the step ready for its next attempt.
             self._evaluate(claim["task"]["task_uuid"])
             return []
-        self.stats._count("failed" if report[0] == _step.FAIL else "completed")
-        return answer[0]
+        # What the engine got, not what the handler returned: a result that is not JSON, or one the engine refused,
+        # failed the step.
+        self.stats._count("failed" if answer["failed"] else "completed")
+        return _with_task(answer["claims"], claim["task"])
 
     def _evaluate(self, task_uuid: str) -> None:
         try:
@@ -423,14 +428,16 @@ class Worker:
             for future in self._on_loop:  # async handlers on the application's loop: cancelled (CancelledError)
                 future.cancel()
             self._has_work.notify_all()  # the step threads end
+        # A claim or a report still on its way reports what it brings back itself (_adopt): wait for it before giving
+        # steps up, as the Ruby and Node workers do: a step given up is ready at once, and a claim of ours still
+        # waiting (a forced stop, a grace period shorter than the claim's wait) would take it again, another attempt.
+        claimer.join(timeout=self.wait_seconds + REPORT_DRAIN_SECONDS)
+        with self._cond:
+            self._cond.wait_for(lambda: not self._reporting, timeout=REPORT_DRAIN_SECONDS)
         if left:
             log.warning("worker %s: %d steps did not finish within the grace period (%g s): reported as %s",
                         self.worker_id, len(left), self.grace_seconds, SHUTDOWN_ERROR_TYPE)
         self._release(left)
-        # A claim or a report still on its way reports what it brings back itself (_adopt): wait for it.
-        claimer.join(timeout=self.wait_seconds + REPORT_DRAIN_SECONDS)
-        with self._cond:
-            self._cond.wait_for(lambda: not self._reporting, timeout=REPORT_DRAIN_SECONDS)
 
     def _release(self, claims: list[dict[str, Any]]) -> None:
         """Reports claims this worker will not finish as a retryable failure, retried at once elsewhere (the attempt

@@ -23,6 +23,7 @@ module Tasker
         @stats = stats
         @current = nil
         @in_handler = false
+        @sent = nil
       end
 
       # The claim this slot holds (running, or being reported); nil between claims. Read by the worker when a slot
@@ -47,7 +48,8 @@ module Tasker
         @in_handler = false
         @stale = false
         claims = deliver(report, free: yield(report.first == :tasker_step_complete), alone: false)
-        [claims, @stale ? :stale : (report.first == :tasker_step_fail ? :failed : :completed)]
+        # What the engine got, not what the handler returned: a result it refused went as the step's failure.
+        [claims, @stale ? :stale : (@sent == :tasker_step_fail ? :failed : :completed)]
       rescue Shutdown => e
         abandon(claim, e)
         raise
@@ -76,8 +78,10 @@ module Tasker
 
       private
 
-      # nil when the claim was stale (Runner#send_report): counted as such.
+      # nil when the claim was stale (Runner#send_report): counted as such. The function is the last one sent: a
+      # completion the engine refused is sent again as a failure.
       def send_report(function, request, free)
+        @sent = function
         answer = super
         @stale = true if answer.nil?
         answer
