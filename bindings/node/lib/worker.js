@@ -134,6 +134,7 @@ class Worker {
   #started = false;
   #stopping = false;
   #forced = false;
+  #signalled = false; // a signal came: the next one forces the stop (not after the worker's own stop)
   #closing = false; // the grace period is over: claims still in hand are reported as WorkerShutdown
   #stopRequested; // resolves when stop() is first called
   #requestStop;
@@ -259,7 +260,10 @@ class Worker {
 
   #installSignals() {
     const onSignal = (signal) => {
-      if (this.#stopping) {
+      // Only a signal sent before makes this one force the stop, not the worker's own stop (burst: no work left).
+      const signalled = this.#signalled;
+      this.#signalled = true;
+      if (signalled) {
         this.#logger.warn(`worker ${this.workerId}: ${signal} again: stopping now; steps still running are reported as ${SHUTDOWN_ERROR_TYPE}`);
         this.stop({ force: true });
       } else {
@@ -452,6 +456,7 @@ class Worker {
       await this.#nextChange(left);
     }
     this.#closing = true;
+    const forced = this.#forced;
     const left = [...this.#running.values()];
     this.#running.clear();
     const reason = shutdownError(this.workerId);
@@ -466,8 +471,12 @@ class Worker {
     while ((this.#claiming || this.#reporting > 0) && performance.now() < drainEnd) {
       await this.#nextChange(drainEnd - performance.now());
     }
-    await claimer;
-    if (left.length > 0) {
+    // Bounded as the drain is: a claim that never answers (a database that hangs) must not hold the shutdown forever.
+    const drained = new Promise((resolve) => setTimeout(resolve, Math.max(0, drainEnd - performance.now())).unref());
+    await Promise.race([claimer, drained]);
+    if (left.length > 0 && forced) { // no grace period was given
+      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps still running at a forced stop: reported as ${SHUTDOWN_ERROR_TYPE}`);
+    } else if (left.length > 0) {
       this.#logger.warn(`worker ${this.workerId}: ${left.length} steps did not finish within the grace period ` +
         `(${this.graceSeconds} s): reported as ${SHUTDOWN_ERROR_TYPE}`);
     }
@@ -486,6 +495,9 @@ class Worker {
       await this.#host.call('stepFail', JSON.stringify({ task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token, error }));
       this.stats.shutdown += 1;
     } catch (e) {
+      // Its claim is gone already (its report landed, or its lease was taken over): nothing left to give up, as in the
+      // Python and Ruby workers.
+      if (e instanceof StaleClaimError) return;
       this.#logger.error(`worker ${this.workerId}: reporting step ${stepName(claim)} as ${SHUTDOWN_ERROR_TYPE} failed ` +
         `(${e.name}: ${e.message}); it runs again once its lease expires`);
     }

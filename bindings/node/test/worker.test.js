@@ -36,6 +36,8 @@ function counter() {
   return seen;
 }
 
+const STUCK_TEMPLATE = `name: stuck\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: s\n    handler: { callable: Stuck }\n`;
+
 async function orderTasks(engine, n) {
   const uuids = [];
   for (let i = 0; i < n; i += 1) {
@@ -369,6 +371,109 @@ test('a step a report claims next after a forced stop is reported as WorkerShutd
   assert.deepEqual([stats.completed, stats.shutdown], [1, 1]);
   const step = (await engine.getTask(uuid)).step('reserve_inventory');
   assert.deepEqual([step.state, step.attempts, step.error?.errorType], ['waiting_for_retry', 1, 'WorkerShutdown']);
+});
+
+// A forced stop gives no grace period: "did not finish within the grace period (25 s)" would be wrong.
+test('a forced stop says so in its log rather than blaming the grace period', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(STUCK_TEMPLATE);
+  await engine.createTask('stuck', { namespace: 'js' });
+  let started;
+  const begun = new Promise((resolve) => { started = resolve; });
+  const Stuck = handler(async (ctx) => {
+    started();
+    await sleep(60000, undefined, { signal: ctx.signal });
+  });
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger, handlers: { Stuck } });
+  const running = worker.run();
+  await begun;
+  const stats = await worker.stop({ force: true });
+  assert.equal(await running, stats);
+  assert.equal(stats.shutdown, 1);
+  assert.ok(logger.lines.includes(`warn worker ${worker.workerId}: 1 steps still running at a forced stop: reported as WorkerShutdown`),
+    logger.lines.join('\n'));
+  assert.ok(!logger.lines.some((l) => l.includes('within the grace period')), logger.lines.join('\n'));
+});
+
+// Only a signal sent before makes the next one force the stop: the worker's own stop (no work left) is not one.
+test('the first signal after a burst worker stopped by itself does not force the stop', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(STUCK_TEMPLATE);
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.1, logger, handlers: { Stuck: () => 'done' } });
+  const stop = worker.stop.bind(worker);
+  let signalled = false;
+  worker.stop = (options) => {
+    const stopped = stop(options);
+    if (!signalled) {
+      signalled = true;
+      process.emit('SIGTERM', 'SIGTERM'); // as a SIGTERM sent once the worker stopped by itself
+    }
+    return stopped;
+  };
+  await worker.run({ burst: true });
+  assert.ok(logger.lines.includes(`info worker ${worker.workerId}: no work left (burst)`), logger.lines.join('\n'));
+  assert.ok(logger.lines.some((l) => l.startsWith(`info worker ${worker.workerId}: SIGTERM: no new work`)), logger.lines.join('\n'));
+  assert.ok(!logger.lines.some((l) => l.includes('SIGTERM again')), logger.lines.join('\n'));
+});
+
+// A claim stuck in the library (a database that never answers) must not hold the shutdown forever: past the grace
+// period it gets what Python's worker gives it, waitSeconds and the reports' 10 s.
+test('a claim that never answers holds the shutdown back for the grace period, waitSeconds and 10 s at most', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(STUCK_TEMPLATE);
+  let claiming;
+  const claimed = new Promise((resolve) => { claiming = resolve; });
+  const hostOf = engine[WORKER_HOST].bind(engine);
+  engine[WORKER_HOST] = () => {
+    const host = hostOf();
+    const call = host.call;
+    host.call = (name, text, options) => {
+      if (name !== 'workClaim') return call(name, text, options);
+      claiming();
+      return new Promise(() => {}); // never answers
+    };
+    return host;
+  };
+  const worker = new tasker.Worker(engine, { waitSeconds: 0.1, graceSeconds: 0.1, logger: memoryLogger(),
+    handlers: { Stuck: () => 'done' } });
+  const running = worker.run();
+  await claimed;
+  const hung = Symbol('hung');
+  const stopped = await Promise.race([worker.stop(), sleep(30000, hung, { ref: false })]);
+  assert.notEqual(stopped, hung, 'the shutdown waited for the claim past the grace period, waitSeconds and 10 s');
+  assert.equal(await running, stopped);
+});
+
+// A step whose claim is already gone when a stop gives it up (its lease expired and another worker took it over) is
+// no error: the WorkerShutdown report is refused as stale, and nothing is left claimed by this worker.
+test('a step given up at shutdown whose claim was already taken over is not logged as an error', async (t) => {
+  const engine = engineFor(t, { clock: 'manual' });
+  await engine.registerTemplate(STUCK_TEMPLATE);
+  const task = await engine.createTask('stuck', { namespace: 'js' });
+  let started;
+  const begun = new Promise((resolve) => { started = resolve; });
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  const Stuck = handler(async () => {
+    started();
+    await released; // ignores its signal: still running when the stop gives it up
+  });
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { concurrency: 1, waitSeconds: 0.1, logger, handlers: { Stuck } });
+  const running = worker.run();
+  await begun;
+  await engine.advanceClock(3600); // its lease expired: another worker takes the step over
+  const other = await engine[WORKER_HOST]().call('workClaim',
+    JSON.stringify({ handlers: ['Stuck'], worker_id: 'other', wait_seconds: 0.1, max_steps: 1 }), { sync: false });
+  assert.deepEqual(other.claims.map((c) => c.task.task_uuid), [task.uuid]);
+  const stats = await worker.stop({ force: true });
+  release();
+  assert.equal(await running, stats);
+  assert.equal(stats.shutdown, 0);
+  assert.deepEqual(logger.lines.filter((l) => l.startsWith('error')), []);
+  assert.equal((await engine.getTask(task.uuid)).step('s').state, 'in_progress'); // the other worker's now
 });
 
 test('Worker refuses bad arguments with a clear error', async (t) => {

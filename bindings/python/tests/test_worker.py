@@ -3,6 +3,7 @@ handlers, failures), automatic heartbeats, stop() and the grace period, the log 
 import asyncio
 import json
 import logging
+import signal
 import threading
 import time
 
@@ -233,6 +234,95 @@ def test_a_step_longer_than_its_lease_is_heartbeaten_and_its_report_accepted():
         assert stats.stale == 0 and stats.completed == 4
 
 
+def test_a_heartbeat_refused_because_the_steps_own_report_landed_first_is_not_warned_about(caplog):
+    # The monitor picks a heartbeat as due, the handler returns and its report lands, then the heartbeat goes out and
+    # is refused as stale: the step is no longer this worker's to keep, nothing was lost.
+    beating, reported = threading.Event(), threading.Event()
+    heartbeat = tasker.Worker._heartbeat
+    beaten = threading.Event()
+
+    class Quick(tasker.StepHandler):
+        def process(self, context):
+            beating.wait(5)  # returns once its heartbeat is on its way
+            return {"done": True}
+
+    def spied_heartbeat(worker, *args):
+        try:
+            heartbeat(worker, *args)
+        finally:
+            beaten.set()
+
+    with real_clock_engine() as engine:
+        engine.register_template(ORDER_TEMPLATE_TEXT)
+        engine.register_handler("ValidateOrder", Quick)
+        task = engine.create_task("tiny", namespace="fulfillment").uuid
+        call = engine._call
+
+        def spy(name, payload):
+            if name == "tasker_step_heartbeat":
+                beating.set()
+                reported.wait(5)  # goes out once the step's report landed
+            answer = call(name, payload)
+            if name == "tasker_step_complete":
+                reported.set()
+            return answer
+
+        engine._call = spy
+        worker = tasker.Worker(engine, lease_seconds=1, **FAST)
+        worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
+        stats = worker.run(burst=True)
+        assert beating.is_set() and beaten.wait(5)
+        assert stats.completed == 1 and engine.get_task(task).step("validate_order").attempts == 1
+    assert "lost its claim" not in caplog.text
+
+
+def test_a_heartbeat_refused_because_the_step_was_given_up_at_shutdown_is_not_warned_about(caplog):
+    # A heartbeat on its way while a forced stop reports the step as WorkerShutdown is refused as stale: the worker
+    # gave the step up itself.
+    started, beating, given_up, release = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    heartbeat = tasker.Worker._heartbeat
+    beaten = threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(10)
+
+    def spied_heartbeat(worker, *args):
+        try:
+            heartbeat(worker, *args)
+        finally:
+            beaten.set()
+
+    with real_clock_engine() as engine:
+        engine.register_template(ORDER_TEMPLATE_TEXT)
+        engine.register_handler("ValidateOrder", Stuck)
+        task = engine.create_task("tiny", namespace="fulfillment").uuid
+        call = engine._call
+
+        def spy(name, payload):
+            if name == "tasker_step_heartbeat":
+                beating.set()
+                given_up.wait(5)  # goes out once the step was reported as WorkerShutdown
+            answer = call(name, payload)
+            if name == "tasker_step_fail":
+                given_up.set()
+            return answer
+
+        engine._call = spy
+        worker = tasker.Worker(engine, lease_seconds=1, **FAST)
+        worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
+        thread = run_in_thread(worker)
+        assert started.wait(5) and beating.wait(5)
+        worker.stop(force=True)
+        thread.join(10)
+        release.set()
+        assert not thread.is_alive() and beaten.wait(5)
+        assert worker.stats.shutdown == 1
+        assert engine.get_task(task).step("validate_order").error["error_type"] == "WorkerShutdown"
+    assert "lost its claim" not in caplog.text
+
+
 def test_stop_lets_a_running_step_finish_and_reports_it():
     started, release = threading.Event(), threading.Event()
 
@@ -328,6 +418,47 @@ def test_a_step_given_up_at_a_forced_stop_is_not_claimed_again_by_the_workers_ow
         assert (step.attempts, worker.stats.shutdown) == (1, 1)
 
 
+def test_a_forced_stop_says_so_in_its_log_rather_than_blaming_the_grace_period(caplog):
+    # A forced stop gives no grace period: "did not finish within the grace period (25 s)" would be wrong.
+    started, release = threading.Event(), threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(10)
+
+    with real_clock_engine() as engine:
+        engine.register_template(ORDER_TEMPLATE_TEXT)
+        engine.register_handler("ValidateOrder", Stuck)
+        engine.create_task("tiny", namespace="fulfillment")
+        worker = tasker.Worker(engine, **FAST)
+        thread = run_in_thread(worker)
+        assert started.wait(5)
+        worker.stop(force=True)
+        thread.join(10)
+        release.set()
+        assert not thread.is_alive() and worker.stats.shutdown == 1
+    assert "1 steps still running at a forced stop: reported as WorkerShutdown" in caplog.text
+    assert "within the grace period" not in caplog.text
+
+
+def test_the_first_signal_after_a_burst_worker_stopped_by_itself_does_not_force_the_stop(caplog, monkeypatch):
+    # Only a signal sent before makes the next one force the stop: the worker's own stop (no work left) is not one.
+    caplog.set_level(logging.INFO, logger="tasker.worker")
+    shut_down = tasker.Worker._shut_down
+
+    def signalled_shut_down(worker, claimer):
+        signal.raise_signal(signal.SIGTERM)  # on the main thread: its handler has run when this returns
+        shut_down(worker, claimer)
+
+    monkeypatch.setattr(tasker.Worker, "_shut_down", signalled_shut_down)
+    with real_clock_engine() as engine:
+        register_order_handlers(engine)
+        tasker.Worker(engine, **FAST).run(burst=True, handle_signals=True)
+    assert "no work left (burst)" in caplog.text
+    assert "SIGTERM: no new work" in caplog.text and "SIGTERM again" not in caplog.text
+
+
 def test_the_worker_logs_a_start_line_and_throughput_lines(caplog):
     caplog.set_level(logging.INFO, logger="tasker.worker")
 
@@ -409,6 +540,42 @@ def test_a_failing_claim_is_logged_and_retried_and_the_worker_keeps_going(caplog
         assert failures and stats.completed == 12
         assert all(engine.get_task(uuid).state == "complete" for uuid in tasks)
         assert "claiming work failed (DatabaseError: connection refused); trying again in 0.5 s" in caplog.text
+
+
+def test_a_worker_whose_engine_is_closed_under_it_stops_with_one_error_and_run_raises_invalid_handle_error(caplog):
+    # A closed engine does not come back: its claims are not retried (as those of a database that went away are).
+    claimed = threading.Event()
+    errors = []
+    engine = real_clock_engine()
+    register_order_handlers(engine)
+    call = engine._call
+
+    def spy(name, payload):
+        if name == "tasker_work_claim":
+            claimed.set()
+        return call(name, payload)
+
+    engine._call = spy
+    worker = tasker.Worker(engine, **FAST)
+
+    def run() -> None:
+        try:
+            worker.run()
+        except tasker.InvalidHandleError as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        assert claimed.wait(5)
+        engine.close()
+        thread.join(10)
+        assert not thread.is_alive(), "the worker went on claiming on a closed engine"
+    finally:
+        worker.stop()
+    assert len(errors) == 1 and "the engine was closed while worker" in str(errors[0])
+    logged = [r.getMessage() for r in caplog.records if r.name == "tasker.worker" and r.levelno >= logging.ERROR]
+    assert logged == [f"worker {worker.worker_id}: {errors[0]}"]
 
 
 def test_run_async_runs_async_handlers_on_the_callers_loop_and_sync_ones_on_threads():

@@ -41,6 +41,15 @@ RSpec.describe Tasker::Worker do
     thread.value
   end
 
+  # For a worker run on this (the main) thread with its signal handlers: a signal that comes once it has stopped meets
+  # a handler that does nothing, not the default one (which would end rspec).
+  def with_signals_caught
+    previous = %w[TERM INT].to_h { |signal| [signal, trap(signal) {}] }
+    yield
+  ensure
+    previous&.each { |signal, handler| trap(signal, handler) }
+  end
+
   it "runs every step of many tasks once, in dependency order, and logs a start-up and a throughput line" do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)
@@ -260,6 +269,84 @@ RSpec.describe Tasker::Worker do
       expect(a["error"]["backtrace"].join("\n")).to include("worker_app.rb") # where the handler was
       expect(output.string).to match(/grace period over: ending 1 running steps/)
     end
+  end
+
+  # A forced stop gives no grace period: "grace period over" would be wrong.
+  it "says a forced stop was forced rather than that the grace period was over" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      task = create_diamond(engine, "hang" => { "step" => "a", "attempt" => 1, "seconds" => 60 })
+      with_signals_caught do
+        signaller = Thread.new do
+          wait_until(10, "step a to start") { engine.get_task(task.uuid).step("a")["state"] == "in_progress" }
+          Process.kill("TERM", Process.pid)
+          wait_until(10, "the stop") { output.string.include?("stopping:") }
+          Process.kill("TERM", Process.pid) # the second: no grace period
+        end
+        described_class.new(engine, concurrency: 1, wait_seconds: 0.2, logger: logger).run(handle_signals: true)
+        signaller.join
+      end
+      expect(engine.get_task(task.uuid).step("a")["error"]).to include("error_type" => "WorkerShutdown")
+      expect(output.string).to match(/forced stop: ending \d+ running steps \(retryable WorkerShutdown\)/)
+      expect(output.string).not_to include("grace period over")
+    end
+  end
+
+  # Only a signal sent before makes the next one force the stop: the worker's own stop (a handler's Exception here; in
+  # burst mode, no work left) is not one.
+  it "takes the first signal after it stopped by itself for a first one: running steps keep their grace period" do
+    Tasker::Engine.open do |engine|
+      started = []
+      engine.register_template("name: two\nnamespace_name: signals\nversion: 1.0.0\n" \
+                               "steps:\n  - name: work\n    handler: { callable: Work }\n")
+      engine.register_handler("Work", handler { |context|
+        if context.task.context["fatal"]
+          finish = Time.now + 5
+          sleep 0.01 until started.any? || Time.now > finish
+          raise NoMemoryError, "out of memory" # the worker stops by itself
+        end
+        started << true
+        sleep 3 # still running when the signal comes
+        "done"
+      })
+      fatal = engine.create_task("two", namespace: "signals", context: { "fatal" => true })
+      other = engine.create_task("two", namespace: "signals", context: { "fatal" => false })
+      with_signals_caught do
+        signaller = Thread.new do
+          wait_until(10, "the worker to stop by itself") { output.string.include?("stopping:") }
+          Process.kill("TERM", Process.pid)
+        end
+        described_class.new(engine, concurrency: 2, wait_seconds: 0.2, logger: logger).run(handle_signals: true)
+        signaller.join
+      end
+      expect(engine.get_task(fatal.uuid).step("work")["error"]["error_type"]).to eq("NoMemoryError")
+      work = engine.get_task(other.uuid).step("work")
+      expect([work["state"], work["attempts"], work["result"]]).to eq(["complete", 1, "done"])
+    end
+  end
+
+  # A closed engine does not come back: its claims are not retried (as those of a database that went away are), as in
+  # the Python and Node workers.
+  it "stops with one error line when its engine is closed under it, and run raises InvalidHandleError" do
+    engine = Tasker::Engine.new
+    WorkerApp.register(engine)
+    worker = described_class.new(engine, wait_seconds: 0.2, logger: logger)
+    raised = nil
+    thread = Thread.new do
+      worker.run
+    rescue Tasker::InvalidHandleError => e
+      raised = e
+    end
+    wait_until(5, "the worker to start") { output.string.include?("started:") }
+    engine.close
+    begin
+      expect(thread.join(10)).to be_truthy, "the worker went on claiming on a closed engine"
+    ensure
+      worker.stop
+      thread.join(10)
+    end
+    expect(raised&.message).to match(/the engine was closed while worker \S+ ran/)
+    expect(output.string.lines.grep(/ERROR|FATAL/).size).to eq(1), output.string
   end
 
   # Past the grace period a slot that does not end has its step reported from outside, but only while its handler

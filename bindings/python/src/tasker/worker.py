@@ -32,7 +32,7 @@ from . import _step
 from ._json import dumps
 from ._report import send_report
 from ._runner import _Run, _with_task
-from .errors import StaleClaimError, ValidationError
+from .errors import InvalidHandleError, StaleClaimError, ValidationError
 from .engine import Engine
 from .handler import StepHandler
 
@@ -70,6 +70,10 @@ BATCH_WAIT_SECONDS = 0.01
 STEP_THREADS_PER_SLOT = 2
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
+#: The heartbeat thread looks at least this often, so that a step whose first heartbeat is further off (a lease of 3 s
+#: or more) need not wake it: with a sleep until the next heartbeat or the stats line, each step started while none
+#: ran woke it to learn of a heartbeat minutes away (0.6 switches of threads a step; docs/performance.md, "Session 33").
+MONITOR_TICK_SECONDS = 1.0
 SHUTDOWN_ERROR_TYPE = "WorkerShutdown"
 
 
@@ -124,11 +128,14 @@ class Worker:
         self._pending: deque[dict[str, Any]] = deque()  # claimed, not started
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
         self._reserved = 0  # slots promised to a claim or a report's claim_next on its way to the engine
+        self._claimer_waits_for = math.inf  # free slots the waiting claimer goes on with (inf: it is not waiting)
         self._reporting = 0  # reports on their way to the engine
         self._idle = 0  # step threads waiting for a claim
         self._stopping = False  # no new claims; steps in hand still run
         self._closing = False  # the grace period is over: what is still in hand is reported as WorkerShutdown
         self._forced = False
+        self._signalled = False  # a signal came: the next one forces the stop (not after the worker's own stop)
+        self._fatal: InvalidHandleError | None = None  # the engine was closed under the worker: run raises it
         self._started = False
         self._done = threading.Event()
         self._wake_monitor = threading.Event()  # a new step to heartbeat, or the end
@@ -156,7 +163,9 @@ class Worker:
         """Runs until ``stop()`` or SIGTERM/SIGINT (a second signal stops without waiting for the grace period), then
         shuts down gracefully and returns the counts. ``burst``: stop as soon as no work is ready and nothing runs
         (tests, batch jobs). ``handle_signals`` (default: when called on the main thread, the only one Python runs
-        signal handlers on): install SIGTERM/SIGINT handlers for the run, restored after."""
+        signal handlers on): install SIGTERM/SIGINT handlers for the run, restored after. Raises
+        ``InvalidHandleError`` once down when the engine was closed under it (it stops at once then, as the Node
+        worker does: a closed engine does not come back, so its claims are not retried)."""
         handle_signals = _handle_signals(handle_signals)
         with self._cond:
             if self._started:
@@ -212,7 +221,9 @@ class Worker:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if self._stopping:
+        # Only a signal sent before makes this one force the stop, not the worker's own stop (burst: no work left).
+        signalled, self._signalled = self._signalled, True
+        if signalled:
             log.warning("worker %s: %s again: stopping now, steps still running are reported as %s",
                         self.worker_id, name, SHUTDOWN_ERROR_TYPE)
             self.stop(force=True)
@@ -257,16 +268,21 @@ class Worker:
             self._wake_monitor.set()
             monitor.join(timeout=1.0)
             log.info("worker %s stopped: %s", self.worker_id, self.stats.summary())
+        if self._fatal is not None:
+            raise self._fatal
 
     def _claimer(self, burst: bool) -> None:
         retry = CLAIM_RETRY_SECONDS
         while True:
             with self._cond:
+                self._claimer_waits_for = 1
                 while not self._stopping and self._free() <= 0:
                     self._cond.wait()
+                self._claimer_waits_for = self.concurrency
                 if not self._stopping and self._free() < self.concurrency:
                     self._cond.wait_for(lambda: self._stopping or self._free() >= self.concurrency,
                                         timeout=BATCH_WAIT_SECONDS)
+                self._claimer_waits_for = math.inf
                 if self._stopping:
                     return
                 free = self._free()
@@ -279,6 +295,12 @@ class Worker:
                 claims = answer["claims"]
                 retry = CLAIM_RETRY_SECONDS
             except Exception as e:  # noqa: BLE001 - the database may come back: keep the worker up and say so
+                if isinstance(e, InvalidHandleError) and self.engine.closed:  # it never comes back: stop (as in Node)
+                    self._fatal = InvalidHandleError(f"the engine was closed while worker {self.worker_id} ran: "
+                                                     "stop the worker first")
+                    log.error("worker %s: %s", self.worker_id, self._fatal)
+                    self.stop(force=True)
+                    return
                 log.error("worker %s: claiming work failed (%s: %s); trying again in %g s", self.worker_id,
                           type(e).__name__, e, retry)
                 failed = True
@@ -333,7 +355,7 @@ class Worker:
                 self._reserved += free
                 self._reporting += 1
                 if last:
-                    self._cond.notify_all()
+                    self._slot_freed()
             claims = self._report(claim, report, free)
             with self._cond:
                 self._reserved -= free
@@ -347,7 +369,7 @@ class Worker:
                 if not claims:
                     self._reporting -= 1
                     if claim is None:
-                        self._cond.notify_all()  # a slot is free: the claimer may claim; a shutdown may end
+                        self._slot_freed()  # the claimer may claim; a shutdown may end
             if claims:  # the grace period ended while this report was on its way: the shutdown waits for these
                 self._release(claims)
                 with self._cond:
@@ -410,6 +432,14 @@ class Worker:
                 return
         self._release(claims)
 
+    def _slot_freed(self) -> None:
+        """Wakes the claimer once as many slots are free as it waits for, and a shutdown at every change (lock held).
+        Not at every slot freed: each wake-up is a switch of threads (and of the GIL), and the claimer waiting for
+        every slot before a claim of several went back to sleep at all but the last (docs/performance.md, "Session
+        33")."""
+        if self._stopping or self._free() >= self._claimer_waits_for:
+            self._cond.notify_all()
+
     def _free(self) -> int:
         return max(0, self.concurrency - len(self._running) - len(self._pending) - self._reserved)
 
@@ -422,6 +452,7 @@ class Worker:
                     break
                 self._cond.wait(min(remaining, 0.1))  # the claimer ends without a notification
             self._closing = True
+            forced = self._forced
             left = list(self._running.values()) + list(self._pending)
             self._running.clear()
             self._pending.clear()
@@ -434,7 +465,10 @@ class Worker:
         claimer.join(timeout=self.wait_seconds + REPORT_DRAIN_SECONDS)
         with self._cond:
             self._cond.wait_for(lambda: not self._reporting, timeout=REPORT_DRAIN_SECONDS)
-        if left:
+        if left and forced:  # no grace period was given
+            log.warning("worker %s: %d steps still running at a forced stop: reported as %s", self.worker_id, len(left),
+                        SHUTDOWN_ERROR_TYPE)
+        elif left:
             log.warning("worker %s: %d steps did not finish within the grace period (%g s): reported as %s",
                         self.worker_id, len(left), self.grace_seconds, SHUTDOWN_ERROR_TYPE)
         self._release(left)
@@ -494,10 +528,8 @@ class Worker:
                 next_stats = now + self.stats_seconds
             with self._cond:
                 upcoming = min((b[0] for b in self._beats.values()), default=math.inf)
-                self._monitor_wakes_at = min(upcoming, next_stats)
-            # Nothing due (no heartbeat, no throughput line): sleep until a step starts or the worker stops.
-            wait = self._monitor_wakes_at - time.monotonic()
-            self._wake_monitor.wait(None if math.isinf(wait) else max(0.0, wait))
+                self._monitor_wakes_at = min(upcoming, next_stats, time.monotonic() + MONITOR_TICK_SECONDS)
+            self._wake_monitor.wait(max(0.0, self._monitor_wakes_at - time.monotonic()))
 
     def _heartbeat(self, token: str, deadline: float | None, beat: Any, name: str, interval: float) -> None:
         now = time.monotonic()
@@ -513,6 +545,9 @@ class Worker:
             next_beat = time.monotonic() + interval
         except StaleClaimError as e:
             self._untrack(token)
+            with self._cond:
+                if token not in self._running:  # its report landed, or the shutdown gave it up: not lost, let go
+                    return
             log.warning("worker %s: step %s lost its claim while running (%s); its report will be refused",
                         self.worker_id, name, e.message)
             return

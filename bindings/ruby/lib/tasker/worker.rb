@@ -91,6 +91,9 @@ module Tasker
       @reporting = 0                   # reports on their way whose slot was given back early (hand_back_early)
       @queue = Queue.new               # claims for idle slots
       @stopping = false
+      @forced = false                  # no grace period: a second signal, stop(force: true), a closed engine
+      @signalled = false               # a signal came: the next one forces the stop
+      @fatal = nil                     # the engine was closed under the worker: run raises it
       @stats = Stats.new
       @wake_reader, @wake_writer = IO.pipe
     end
@@ -100,7 +103,8 @@ module Tasker
     # Runs until `stop` or SIGTERM/SIGINT (handled when `handle_signals`, by default when called on the main thread,
     # the only one Ruby delivers signals to; the previous handlers are restored after); returns the Stats once every
     # claimed step is reported. A second signal cuts the grace period short. `burst: true` stops as soon as no step
-    # is ready and none runs (tests, batch jobs).
+    # is ready and none runs (tests, batch jobs). Raises InvalidHandleError once down when the engine was closed under
+    # it (it stops at once then, as the Python and Node workers do: a closed engine does not come back).
     def run(burst: false, handle_signals: Thread.current == Thread.main)
       if handle_signals && Thread.current != Thread.main
         raise ValidationError, "handle_signals: Ruby runs signal handlers on the main thread only: run the worker there, or pass handle_signals: false and call stop"
@@ -125,6 +129,8 @@ module Tasker
       watch
       shut_down
       logger.info("tasker-worker #{@worker_id} stopped: #{@stats.summary}")
+      raise @fatal if @fatal
+
       @stats
     ensure
       @heartbeats&.stop
@@ -132,8 +138,10 @@ module Tasker
       [@wake_reader, @wake_writer].each(&:close) if @started
     end
 
-    # Asks a running worker to stop (any thread, or a signal handler: it only writes a byte to a pipe).
-    def stop
+    # Asks a running worker to stop (any thread, or a signal handler: it only sets a flag and writes a byte to a pipe);
+    # `force: true` gives running steps no grace period.
+    def stop(force: false)
+      @forced = true if force
       @wake_writer.write_nonblock(".", exception: false)
       nil
     rescue IOError # the worker has finished
@@ -144,7 +152,14 @@ module Tasker
 
     private
 
-    def install_traps = SIGNALS.to_h { |signal| [signal, trap(signal) { stop }] }
+    def install_traps = SIGNALS.to_h { |signal| [signal, trap(signal) { on_signal }] }
+
+    # Only a signal sent before makes this one force the stop, not the worker's own stop (burst: no work left, a
+    # handler's Exception).
+    def on_signal
+      stop(force: @signalled)
+      @signalled = true
+    end
 
     def start_line
       "tasker-worker #{@worker_id} started: concurrency #{@concurrency}, handlers #{@handlers.keys.sort.join(", ")}; " \
@@ -189,14 +204,15 @@ module Tasker
       deadline = monotonic + @grace_seconds
       # The claimer always ends first (within wait_seconds): claims it gets while stopping still run or get reported.
       @claimer.join(@grace_seconds + @wait_seconds + REPORT_SECONDS)
-      forced = false
       @slots.each do |thread|
-        thread.join(0.05) until !thread.alive? || monotonic >= deadline || (forced ||= wakes(0))
+        thread.join(0.05) until !thread.alive? || monotonic >= deadline || @forced
       end
+      forced = @forced
       busy = @slots.each_index.select { |i| @slots[i].alive? }
       return if busy.empty?
 
-      logger.warn("tasker-worker #{@worker_id}: grace period over: ending #{busy.size} running steps (retryable WorkerShutdown)")
+      why = forced ? "forced stop" : "grace period over" # a forced stop gave no grace period
+      logger.warn("tasker-worker #{@worker_id}: #{why}: ending #{busy.size} running steps (retryable WorkerShutdown)")
       busy.each { |i| @slots[i].raise(Shutdown, "the worker is shutting down") }
       reported_by = monotonic + REPORT_SECONDS
       busy.each do |i|
@@ -315,6 +331,12 @@ module Tasker
           claims = work_claim(slots)
           retry_seconds = CLAIM_RETRY_SECONDS
         rescue Error => e
+          if e.is_a?(InvalidHandleError) && @engine.closed? # it never comes back: stop at once (as in Python and Node)
+            @fatal = InvalidHandleError.new("the engine was closed while worker #{@worker_id} ran: stop the worker first")
+            logger.error("tasker-worker #{@worker_id}: #{@fatal.message}")
+            stop(force: true)
+            break
+          end
           logger.error("tasker-worker #{@worker_id}: claiming work failed (#{e.class}: #{e.message}); trying again in #{retry_seconds} s")
           give_back(slots)
           @lock.synchronize { @changed.wait(@lock, retry_seconds) unless @stopping }

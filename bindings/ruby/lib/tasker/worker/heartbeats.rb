@@ -10,6 +10,10 @@ module Tasker
     class Heartbeats
       Entry = Struct.new(:context, :interval, :due)
       MIN_INTERVAL_SECONDS = 1.0
+      # The thread looks at least this often, so that a step whose first heartbeat is further off (a lease of 3 s or
+      # more) need not wake it: woken by every step started while none was watched, it took a switch of threads (and
+      # of the GVL) a step to learn of a heartbeat minutes away (docs/performance.md, "Session 33").
+      TICK_SECONDS = 1.0
 
       # Every third of the lease, at least 1 s apart, but at most half the lease (a lease under 2 s): two beats may be
       # lost (a slow database) before the lease runs out, and a lease near its deadline is not beaten ever faster.
@@ -23,6 +27,7 @@ module Tasker
         @changed = ConditionVariable.new
         @stopped = false
         @thread = nil
+        @wakes_at = -Float::INFINITY # when the thread looks next (monotonic); until it first runs: now
       end
 
       # Runs the block while `context`'s lease (expiring at `lease_expires_at`) is kept.
@@ -54,7 +59,7 @@ module Tasker
         @lock.synchronize do
           @entries[entry.context] = entry
           @thread ||= Thread.new { beat_loop }.tap { |thread| thread.name = "tasker-heartbeat" }
-          @changed.broadcast
+          @changed.broadcast if entry.due < @wakes_at
         end
       end
 
@@ -74,8 +79,8 @@ module Tasker
             due = @entries.each_value.select { |entry| entry.due <= now }
             return due unless due.empty?
 
-            soonest = @entries.each_value.map(&:due).min
-            @changed.wait(@lock, soonest && (soonest - now))
+            @wakes_at = [@entries.each_value.map(&:due).min, now + TICK_SECONDS].compact.min
+            @changed.wait(@lock, @wakes_at - now)
           end
         end
       end
