@@ -268,7 +268,8 @@ def test_a_heartbeat_refused_because_the_steps_own_report_landed_first_is_not_wa
             return answer
 
         engine._call = spy
-        worker = tasker.Worker(engine, lease_seconds=1, **FAST)
+        # A lease of 3 s: its first heartbeat at 1 s, held until the report lands, leaves 2 s for that.
+        worker = tasker.Worker(engine, lease_seconds=3, **FAST)
         worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
         stats = worker.run(burst=True)
         assert beating.is_set() and beaten.wait(5)
@@ -310,7 +311,7 @@ def test_a_heartbeat_refused_because_the_step_was_given_up_at_shutdown_is_not_wa
             return answer
 
         engine._call = spy
-        worker = tasker.Worker(engine, lease_seconds=1, **FAST)
+        worker = tasker.Worker(engine, lease_seconds=3, **FAST)  # the stop comes well inside the lease
         worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
         thread = run_in_thread(worker)
         assert started.wait(5) and beating.wait(5)

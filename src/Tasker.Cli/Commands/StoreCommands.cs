@@ -72,14 +72,12 @@ internal static class StoreCommands
         var now = DateTimeOffset.UtcNow;
         var table = new Table("TABLE", "ROWS", "DEAD ROWS", "AUTOVACUUM AT", "LAST VACUUM");
         foreach (var h in tables)
-            table.Add(h.Table, Count(h.LiveRows), Count(h.DeadRows), h.Autovacuum ? Count(h.VacuumAt) + " dead" : "off",
+            table.Add(h.Table, Format.Count(h.LiveRows), Format.Count(h.DeadRows), h.Autovacuum ? Format.Count(h.VacuumAt) + " dead" : "off",
                 h.LastVacuum is { } at ? $"{Format.Age(at, now)} ({(h.LastVacuumWasAutomatic ? "autovacuum" : "manual")})" : "never");
         table.Write(t);
         foreach (var advice in tables.Select(VacuumAdvice.For).OfType<string>())
             t.Out.WriteLine(t.Paint("warning: ", Sgr.Yellow) + advice);
     }
-
-    private static string Count(long n) => VacuumAdvice.Count(n);
 
     public static Command Templates(CliContext cli)
     {

@@ -2,9 +2,12 @@ using System.Globalization;
 
 namespace Tasker.Cli.Output;
 
-/// <summary>Times and durations as people read them: relative ages, compact durations, ISO timestamps in UTC.</summary>
+/// <summary>Times, durations and counts as people read them: relative ages, ISO timestamps in UTC, 120,345.</summary>
 internal static class Format
 {
+    /// <summary>A count as people read it: 120,345.</summary>
+    public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
     public static string Age(DateTimeOffset at, DateTimeOffset now) => Duration(now - at) + " ago";
 
     public static string Duration(TimeSpan span)

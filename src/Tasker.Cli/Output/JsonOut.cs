@@ -203,40 +203,34 @@ internal static class JsonOut
     }
 
     /// <summary>
-    /// The store's counts; with <paramref name="work"/> (<c>tasker stats</c>), what waits for a worker too, and with
-    /// <paramref name="tables"/> the dead rows of the tables task writes update.
+    /// The store's counts, what waits for a worker (<paramref name="work"/>) and the dead rows of the tables task writes
+    /// update (<paramref name="tables"/>).
     /// </summary>
-    public static void Stats(Utf8JsonWriter w, StoreStats stats, WorkCounts? work = null, IReadOnlyList<TableHealth>? tables = null)
+    public static void Stats(Utf8JsonWriter w, StoreStats stats, WorkCounts work, IReadOnlyList<TableHealth> tables)
     {
         w.WriteStartObject();
         w.WriteString("store", stats.Store);
         Counts(w, "tasks_by_state", stats.TasksByState);
         Counts(w, "steps_by_state", stats.StepsByState);
         OptionalTime(w, "oldest_unfinished_task_created_at", stats.OldestUnfinishedTaskCreatedAt);
-        if (work is not null)
+        Counts(w, "ready_steps_by_handler", work.ReadyStepsByHandler);
+        w.WriteNumber("expired_leases", work.ExpiredLeases);
+        w.WriteNumber("retries_due", work.RetriesDue);
+        w.WriteStartArray("tables");
+        foreach (var h in tables)
         {
-            Counts(w, "ready_steps_by_handler", work.ReadyStepsByHandler);
-            w.WriteNumber("expired_leases", work.ExpiredLeases);
-            w.WriteNumber("retries_due", work.RetriesDue);
+            w.WriteStartObject();
+            w.WriteString("table", h.Table);
+            w.WriteNumber("rows", h.LiveRows);
+            w.WriteNumber("dead_rows", h.DeadRows);
+            w.WriteBoolean("autovacuum", h.Autovacuum);
+            w.WriteNumber("autovacuum_at_dead_rows", h.VacuumAt);
+            OptionalTime(w, "last_vacuum_at", h.LastVacuum);
+            w.WriteBoolean("last_vacuum_automatic", h.LastVacuumWasAutomatic);
+            w.WriteBoolean("dead_rows_pile_up", h.LetsDeadTaskRowsPileUp);
+            w.WriteEndObject();
         }
-        if (tables is not null)
-        {
-            w.WriteStartArray("tables");
-            foreach (var h in tables)
-            {
-                w.WriteStartObject();
-                w.WriteString("table", h.Table);
-                w.WriteNumber("rows", h.LiveRows);
-                w.WriteNumber("dead_rows", h.DeadRows);
-                w.WriteBoolean("autovacuum", h.Autovacuum);
-                w.WriteNumber("autovacuum_at_dead_rows", h.VacuumAt);
-                OptionalTime(w, "last_vacuum_at", h.LastVacuum);
-                w.WriteBoolean("last_vacuum_automatic", h.LastVacuumWasAutomatic);
-                w.WriteBoolean("dead_rows_pile_up", h.LetsDeadTaskRowsPileUp);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

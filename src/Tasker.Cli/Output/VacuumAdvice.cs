@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tasker.Postgres;
 
 namespace Tasker.Cli.Output;
@@ -11,11 +10,9 @@ internal static class VacuumAdvice
     {
         if (!table.LetsDeadTaskRowsPileUp) return null;
         var (why, fix) = table.Autovacuum
-            ? ($"autovacuum waits for {Count(table.VacuumAt)} dead rows in {table.Table}", "give it a fixed threshold")
+            ? ($"autovacuum waits for {Format.Count(table.VacuumAt)} dead rows in {table.Table}", "give it a fixed threshold")
             : ($"autovacuum is off for {table.Table}", "turn it on with a fixed threshold");
-        return $"{why}; work claims slow down as dead rows pile up past about {Count(TableHealth.DeadTaskRowsOfConcern)}: " +
+        return $"{why}; work claims slow down as dead rows pile up past about {Format.Count(TableHealth.DeadTaskRowsOfConcern)}: " +
             $"{fix} (docs/operations.md, \"Server settings\")";
     }
-
-    public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 }

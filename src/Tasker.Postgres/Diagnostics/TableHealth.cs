@@ -4,7 +4,7 @@ namespace Tasker.Postgres;
 /// The dead rows of a table every task write updates, and when autovacuum will clear them (<c>tasker stats</c>).
 /// Every claim and every completion leaves the task's earlier row version dead, and a dead version's entry in the
 /// work claims' index stays there, at the head of the queue where every claim starts, until a vacuum removes it: claims
-/// slow down as they pile up (docs/operations.md, "Autovacuum").
+/// slow down as they pile up (docs/operations.md, "Server settings").
 /// </summary>
 /// <param name="Table">tasker_tasks or tasker_workflow_steps.</param>
 /// <param name="LiveRows">Rows, as PostgreSQL's statistics estimate them.</param>

@@ -35,24 +35,25 @@ internal static class OperatorSql
     /// The dead rows of the tables every task write updates (tasker_tasks and tasker_workflow_steps, in this schema)
     /// and when autovacuum will clear them: its vacuum threshold as PostgreSQL computes it (the table's own
     /// <c>autovacuum_vacuum_threshold</c> and <c>autovacuum_vacuum_scale_factor</c> if set, the server's otherwise,
-    /// times the estimated rows), and whether autovacuum runs for the table at all. The counts are the statistics
+    /// times the estimated rows), and whether autovacuum runs for the table at all (it needs <c>track_counts</c> too).
+    /// The tables are found as every other statement finds them, through the search path. The counts are the statistics
     /// system's: a backend reports its changes within a second or so of its transaction, and they are estimates.
     /// </summary>
     public const string TableHealth = """
         SELECT c.relname AS "Table", coalesce(s.n_live_tup, 0) AS LiveRows, coalesce(s.n_dead_tup, 0) AS DeadRows,
                coalesce(o.threshold, current_setting('autovacuum_vacuum_threshold')::float8)
                  + coalesce(o.scale_factor, current_setting('autovacuum_vacuum_scale_factor')::float8) * greatest(c.reltuples, 0) AS VacuumAt,
-               current_setting('autovacuum')::boolean AND coalesce(o.enabled, true) AS Autovacuum,
+               current_setting('autovacuum')::boolean AND current_setting('track_counts')::boolean AND coalesce(o.enabled, true)
+                 AS Autovacuum,
                s.last_vacuum AS LastVacuum, s.last_autovacuum AS LastAutovacuum
         FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
         CROSS JOIN LATERAL (
             SELECT max(option_value) FILTER (WHERE option_name = 'autovacuum_vacuum_threshold')::float8 AS threshold,
                    max(option_value) FILTER (WHERE option_name = 'autovacuum_vacuum_scale_factor')::float8 AS scale_factor,
                    max(option_value) FILTER (WHERE option_name = 'autovacuum_enabled')::boolean AS enabled
             FROM pg_options_to_table(c.reloptions)) o
-        WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname IN ('tasker_tasks', 'tasker_workflow_steps')
+        WHERE c.oid IN (to_regclass('tasker_tasks'), to_regclass('tasker_workflow_steps'))
         ORDER BY c.relname
         """;
 }

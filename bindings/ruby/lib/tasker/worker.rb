@@ -212,7 +212,8 @@ module Tasker
       return if busy.empty?
 
       why = forced ? "forced stop" : "grace period over" # a forced stop gave no grace period
-      logger.warn("tasker-worker #{@worker_id}: #{why}: ending #{busy.size} running steps (retryable WorkerShutdown)")
+      # Counted by handler: a slot still alive may be idle, on its way out (a forced stop joins none), or reporting.
+      logger.warn("tasker-worker #{@worker_id}: #{why}: ending #{running} running steps (retryable WorkerShutdown)")
       busy.each { |i| @slots[i].raise(Shutdown, "the worker is shutting down") }
       reported_by = monotonic + REPORT_SECONDS
       busy.each do |i|
