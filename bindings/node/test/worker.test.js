@@ -20,6 +20,18 @@ function memoryLogger() {
 const engineFor = (t, options = {}) => track(t, new tasker.Engine({ workPollSeconds: 0.05, backoff: { baseSeconds: 0.05, jitter: 0 }, ...options }));
 
 /** Counts each (task, step, attempt) run and the most handlers running at once. */
+// Routes the worker's calls to the library through `around(name, text, options, call)`, which makes them with `call`:
+// a test holds one back, or answers it itself.
+function interceptCalls(engine, around) {
+  const hostOf = engine[WORKER_HOST].bind(engine);
+  engine[WORKER_HOST] = () => {
+    const host = hostOf();
+    const call = host.call;
+    host.call = (name, text, options) => around(name, text, options, call);
+    return host;
+  };
+}
+
 function counter() {
   const runs = new Map();
   let now = 0;
@@ -78,21 +90,15 @@ test('the slot of a task\'s last step is claimed for while the step\'s report is
   const claimed = [];
   const seenDuringLastReport = [];
   let lastStep;
-  const hostOf = engine[WORKER_HOST].bind(engine);
-  engine[WORKER_HOST] = () => {
-    const host = hostOf();
-    const call = host.call;
-    host.call = async (name, text, options) => {
-      if (name === 'stepComplete' && lastStep !== undefined && text.includes(lastStep) && seenDuringLastReport.length === 0) {
-        for (const until = performance.now() + 5000; claimed.length < 2 && performance.now() < until;) await sleep(5);
-        seenDuringLastReport.push(claimed.length >= 2);
-      }
-      const answer = await call(name, text, options);
-      if (name === 'workClaim' && answer.claims.length > 0) claimed.push(answer.claims[0].step.name);
-      return answer;
-    };
-    return host;
-  };
+  interceptCalls(engine, async (name, text, options, call) => {
+    if (name === 'stepComplete' && lastStep !== undefined && text.includes(lastStep) && seenDuringLastReport.length === 0) {
+      for (const until = performance.now() + 5000; claimed.length < 2 && performance.now() < until;) await sleep(5);
+      seenDuringLastReport.push(claimed.length >= 2);
+    }
+    const answer = await call(name, text, options);
+    if (name === 'workClaim' && answer.claims.length > 0) claimed.push(answer.claims[0].step.name);
+    return answer;
+  });
   const Step = handler((ctx) => ctx.step.name);
   const Ship = handler((ctx) => {
     lastStep ??= ctx.step.uuid;
@@ -308,20 +314,14 @@ test('a step a claim brings back after a forced stop is reported as WorkerShutdo
   const claimed = new Promise((resolve) => { claiming = resolve; });
   let answer;
   const answered = new Promise((resolve) => { answer = resolve; });
-  const hostOf = engine[WORKER_HOST].bind(engine);
-  engine[WORKER_HOST] = () => {
-    const host = hostOf();
-    const call = host.call;
-    host.call = async (name, text, options) => {
-      if (name === 'workClaim') {
-        claiming();
-        await answered; // the claim waits until the worker was stopped
-      }
-      if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
-      return call(name, text, options);
-    };
-    return host;
-  };
+  interceptCalls(engine, async (name, text, options, call) => {
+    if (name === 'workClaim') {
+      claiming();
+      await answered; // the claim waits until the worker was stopped
+    }
+    if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
+    return call(name, text, options);
+  });
   const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: { Echo: () => 'echo' } });
   const running = worker.run();
   await claimed;
@@ -344,20 +344,14 @@ test('a step a report claims next after a forced stop is reported as WorkerShutd
   const reported = new Promise((resolve) => { reporting = resolve; });
   let answer;
   const answered = new Promise((resolve) => { answer = resolve; });
-  const hostOf = engine[WORKER_HOST].bind(engine);
-  engine[WORKER_HOST] = () => {
-    const host = hostOf();
-    const call = host.call;
-    host.call = async (name, text, options) => {
-      if (name === 'stepComplete') {
-        reporting();
-        await answered; // the report (claiming the order's next step) comes back once the worker was stopped
-      }
-      if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
-      return call(name, text, options);
-    };
-    return host;
-  };
+  interceptCalls(engine, async (name, text, options, call) => {
+    if (name === 'stepComplete') {
+      reporting();
+      await answered; // the report (claiming the order's next step) comes back once the worker was stopped
+    }
+    if (name === 'stepFail') await sleep(50); // a report takes a while, as on PostgreSQL
+    return call(name, text, options);
+  });
   const Step = handler((ctx) => ctx.step.name);
   const worker = new tasker.Worker(engine, { waitSeconds: 0.2, logger: memoryLogger(), handlers: {
     ValidateOrder: Step, ReserveInventory: Step, ProcessPayment: Step, ShipOrder: Step } });
@@ -425,17 +419,11 @@ test('a claim that never answers holds the shutdown back for the grace period, w
   await engine.registerTemplate(STUCK_TEMPLATE);
   let claiming;
   const claimed = new Promise((resolve) => { claiming = resolve; });
-  const hostOf = engine[WORKER_HOST].bind(engine);
-  engine[WORKER_HOST] = () => {
-    const host = hostOf();
-    const call = host.call;
-    host.call = (name, text, options) => {
-      if (name !== 'workClaim') return call(name, text, options);
-      claiming();
-      return new Promise(() => {}); // never answers
-    };
-    return host;
-  };
+  interceptCalls(engine, (name, text, options, call) => {
+    if (name !== 'workClaim') return call(name, text, options);
+    claiming();
+    return new Promise(() => {}); // never answers
+  });
   const worker = new tasker.Worker(engine, { waitSeconds: 0.1, graceSeconds: 0.1, logger: memoryLogger(),
     handlers: { Stuck: () => 'done' } });
   const running = worker.run();

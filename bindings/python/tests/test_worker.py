@@ -234,43 +234,56 @@ def test_a_step_longer_than_its_lease_is_heartbeaten_and_its_report_accepted():
         assert stats.stale == 0 and stats.completed == 4
 
 
+def held_heartbeats(engine, until_call):
+    """Holds the engine's heartbeat calls until a call named ``until_call`` has returned. Returns two events: a
+    heartbeat is on its way (held), and that call returned."""
+    beating, landed = threading.Event(), threading.Event()
+    call = engine._call
+
+    def spy(name, payload):
+        if name == "tasker_step_heartbeat":
+            beating.set()
+            landed.wait(5)
+        answer = call(name, payload)
+        if name == until_call:
+            landed.set()
+        return answer
+
+    engine._call = spy
+    return beating, landed
+
+
+def heartbeat_made(worker):
+    """An event set once the worker has made a heartbeat of a step, whatever its answer."""
+    made = threading.Event()
+    heartbeat = worker._heartbeat
+
+    def spied(*args):
+        try:
+            heartbeat(*args)
+        finally:
+            made.set()
+
+    worker._heartbeat = spied
+    return made
+
+
 def test_a_heartbeat_refused_because_the_steps_own_report_landed_first_is_not_warned_about(caplog):
     # The monitor picks a heartbeat as due, the handler returns and its report lands, then the heartbeat goes out and
     # is refused as stale: the step is no longer this worker's to keep, nothing was lost.
-    beating, reported = threading.Event(), threading.Event()
-    heartbeat = tasker.Worker._heartbeat
-    beaten = threading.Event()
-
     class Quick(tasker.StepHandler):
         def process(self, context):
             beating.wait(5)  # returns once its heartbeat is on its way
             return {"done": True}
 
-    def spied_heartbeat(worker, *args):
-        try:
-            heartbeat(worker, *args)
-        finally:
-            beaten.set()
-
     with real_clock_engine() as engine:
         engine.register_template(ORDER_TEMPLATE_TEXT)
         engine.register_handler("ValidateOrder", Quick)
         task = engine.create_task("tiny", namespace="fulfillment").uuid
-        call = engine._call
-
-        def spy(name, payload):
-            if name == "tasker_step_heartbeat":
-                beating.set()
-                reported.wait(5)  # goes out once the step's report landed
-            answer = call(name, payload)
-            if name == "tasker_step_complete":
-                reported.set()
-            return answer
-
-        engine._call = spy
+        beating, _ = held_heartbeats(engine, until_call="tasker_step_complete")  # goes out once the report landed
         # A lease of 3 s: its first heartbeat at 1 s, held until the report lands, leaves 2 s for that.
         worker = tasker.Worker(engine, lease_seconds=3, **FAST)
-        worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
+        beaten = heartbeat_made(worker)
         stats = worker.run(burst=True)
         assert beating.is_set() and beaten.wait(5)
         assert stats.completed == 1 and engine.get_task(task).step("validate_order").attempts == 1
@@ -280,39 +293,20 @@ def test_a_heartbeat_refused_because_the_steps_own_report_landed_first_is_not_wa
 def test_a_heartbeat_refused_because_the_step_was_given_up_at_shutdown_is_not_warned_about(caplog):
     # A heartbeat on its way while a forced stop reports the step as WorkerShutdown is refused as stale: the worker
     # gave the step up itself.
-    started, beating, given_up, release = threading.Event(), threading.Event(), threading.Event(), threading.Event()
-    heartbeat = tasker.Worker._heartbeat
-    beaten = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     class Stuck(tasker.StepHandler):
         def process(self, context):
             started.set()
             release.wait(10)
 
-    def spied_heartbeat(worker, *args):
-        try:
-            heartbeat(worker, *args)
-        finally:
-            beaten.set()
-
     with real_clock_engine() as engine:
         engine.register_template(ORDER_TEMPLATE_TEXT)
         engine.register_handler("ValidateOrder", Stuck)
         task = engine.create_task("tiny", namespace="fulfillment").uuid
-        call = engine._call
-
-        def spy(name, payload):
-            if name == "tasker_step_heartbeat":
-                beating.set()
-                given_up.wait(5)  # goes out once the step was reported as WorkerShutdown
-            answer = call(name, payload)
-            if name == "tasker_step_fail":
-                given_up.set()
-            return answer
-
-        engine._call = spy
+        beating, _ = held_heartbeats(engine, until_call="tasker_step_fail")  # goes out once the step was given up
         worker = tasker.Worker(engine, lease_seconds=3, **FAST)  # the stop comes well inside the lease
-        worker._heartbeat = lambda *args: spied_heartbeat(worker, *args)
+        beaten = heartbeat_made(worker)
         thread = run_in_thread(worker)
         assert started.wait(5) and beating.wait(5)
         worker.stop(force=True)
