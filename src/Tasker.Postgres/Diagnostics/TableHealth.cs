@@ -10,7 +10,7 @@ namespace Tasker.Postgres;
 /// <param name="LiveRows">Rows, as PostgreSQL's statistics estimate them.</param>
 /// <param name="DeadRows">Dead row versions not vacuumed yet, as PostgreSQL's statistics estimate them.</param>
 /// <param name="VacuumAt">How many dead rows make autovacuum vacuum the table (its threshold plus scale factor times the rows).</param>
-/// <param name="Autovacuum">Whether autovacuum runs for the table (the server's <c>autovacuum</c> and the table's <c>autovacuum_enabled</c>).</param>
+/// <param name="Autovacuum">Whether autovacuum runs for the table (the server's <c>autovacuum</c> and <c>track_counts</c>, the table's <c>autovacuum_enabled</c>).</param>
 /// <param name="LastVacuum">The last vacuum, manual or automatic; null if the statistics know of none.</param>
 /// <param name="LastVacuumWasAutomatic">Whether <paramref name="LastVacuum"/> was autovacuum's.</param>
 public sealed record TableHealth(string Table, long LiveRows, long DeadRows, long VacuumAt, bool Autovacuum, DateTimeOffset? LastVacuum,
