@@ -234,6 +234,18 @@ def test_a_step_longer_than_its_lease_is_heartbeaten_and_its_report_accepted():
         assert stats.stale == 0 and stats.completed == 4
 
 
+def stuck_handler():
+    """A handler that runs until released (10 s at most): the class, set when a step started, and what releases it."""
+    started, release = threading.Event(), threading.Event()
+
+    class Stuck(tasker.StepHandler):
+        def process(self, context):
+            started.set()
+            release.wait(10)
+
+    return Stuck, started, release
+
+
 def held_heartbeats(engine, until_call):
     """Holds the engine's heartbeat calls until a call named ``until_call`` has returned. Returns two events: a
     heartbeat is on its way (held), and that call returned."""
@@ -293,12 +305,7 @@ def test_a_heartbeat_refused_because_the_steps_own_report_landed_first_is_not_wa
 def test_a_heartbeat_refused_because_the_step_was_given_up_at_shutdown_is_not_warned_about(caplog):
     # A heartbeat on its way while a forced stop reports the step as WorkerShutdown is refused as stale: the worker
     # gave the step up itself.
-    started, release = threading.Event(), threading.Event()
-
-    class Stuck(tasker.StepHandler):
-        def process(self, context):
-            started.set()
-            release.wait(10)
+    Stuck, started, release = stuck_handler()
 
     with real_clock_engine() as engine:
         engine.register_template(ORDER_TEMPLATE_TEXT)
@@ -415,12 +422,7 @@ def test_a_step_given_up_at_a_forced_stop_is_not_claimed_again_by_the_workers_ow
 
 def test_a_forced_stop_says_so_in_its_log_rather_than_blaming_the_grace_period(caplog):
     # A forced stop gives no grace period: "did not finish within the grace period (25 s)" would be wrong.
-    started, release = threading.Event(), threading.Event()
-
-    class Stuck(tasker.StepHandler):
-        def process(self, context):
-            started.set()
-            release.wait(10)
+    Stuck, started, release = stuck_handler()
 
     with real_clock_engine() as engine:
         engine.register_template(ORDER_TEMPLATE_TEXT)
