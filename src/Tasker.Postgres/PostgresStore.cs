@@ -197,8 +197,10 @@ public sealed class PostgresStore : IStore
         // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer.CreateWindow).
         var announce = _work.CreateAnnouncer.DueNow();
         var carry = announce && _options.AnnounceCreatedTasks;
-        var created = await _executor.RunAsync("create_task", (task, key, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        // A definition this process has created or read a task of is recorded already (its rows are never deleted).
+        var known = _shapes.TryGet(key, out _);
+        var created = await _executor.RunAsync("create_task", (task, key, known, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
+            TaskInserter.InsertAsync(connection, s.task, s.key, s.known, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
         if (created.TemplateChanged)
         {
             _templates.Forget(h.Namespace, h.Name);

@@ -14,6 +14,9 @@ internal static class TaskSql
     /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
     /// own), carrying the task ($54: <see cref="Work.Announcement"/>; NULL: an empty payload) when it fits the payload.
     /// $55: the handlers of its claimable steps (<see cref="Work.HandlerMask"/>), written as of row version 0.
+    /// $56: whether the task's definition is known to be in <c>tasker_definition_handlers</c> already; when not, its
+    /// handlers go in (sorted, so two first creates of a definition cannot deadlock). The task row is marked
+    /// <c>definition_noted</c> either way, which spares it the insert trigger older libraries rely on (migration 14).
     /// </summary>
     public const string Create = $"""
         WITH current AS (
@@ -27,12 +30,18 @@ internal static class TaskSql
             INSERT INTO tasker_tasks (task_uuid, named_task_uuid, namespace, name, version, state, context, tags, priority,
                 initiator, source_system, reason, correlation_id, idempotency_key, identity, fail_fast, definition_key,
                 transition_count, created_at, updated_at, finished_at, traceparent, requested_at, timeout_seconds, claimable_at,
-                work_mask, work_mask_version)
+                work_mask, work_mask_version, definition_noted)
             SELECT $1, (SELECT named_task_uuid FROM nt), $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14,
-                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52, $55, 0
+                $15, $16, $17, $18, $19, $20, $45, $46, $49, $52, $55, 0, true
             FROM current WHERE current.template_ok
             ON CONFLICT DO NOTHING
             RETURNING task_uuid, context
+        ), d AS (
+            INSERT INTO tasker_definition_handlers (handler, definition_key)
+            SELECT DISTINCT u.handler, $16 FROM t CROSS JOIN unnest($24::text[]) AS u(handler)
+            WHERE NOT $56
+            ORDER BY 1
+            ON CONFLICT DO NOTHING
         ), s AS (
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
                 retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts,

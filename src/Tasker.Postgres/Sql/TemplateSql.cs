@@ -49,14 +49,16 @@ internal static class TemplateSql
         """;
 
     /// <summary>
-    /// What every registered version of the template $2 (namespace) / $3 (name) is: a hash of each version with the hash
-    /// of its source, in version order. Registering a new version or re-registering one with other content changes it;
-    /// re-registering the same content does not. A create compares it with the one its lookup saw
-    /// (<see cref="TaskSql.Create"/>), so a process may keep templates it looked up and still never create a task from
-    /// one that another process has since replaced.
+    /// What every registered version of the template $2 (namespace) / $3 (name) is: how many versions there are and the
+    /// sum of a 64-bit hash of each version with the hash of its source. Registering a new version or re-registering one
+    /// with other content changes it; re-registering the same content does not. A create compares it with the one its
+    /// lookup saw (<see cref="TaskSql.Create"/>), so a process may keep templates it looked up and still never create a
+    /// task from one that another process has since replaced. A sum needs no order: an aggregate in version order (a sort
+    /// and an md5) cost a create about 0.1 ms on a connection idle for 30 ms (docs/performance.md, session 34). Only a
+    /// process compares its own fingerprints, so processes on libraries that compute it otherwise can share a database.
     /// </summary>
     public const string Fingerprint = """
-        (SELECT md5(coalesce(string_agg(f.version || ' ' || f.source_hash, ',' ORDER BY f.version COLLATE "C"), ''))
+        (SELECT count(*)::text || ' ' || coalesce(sum(hashtextextended(f.version || ' ' || f.source_hash, 0)), 0)::text
          FROM tasker_named_tasks f
          JOIN tasker_namespaces fs ON fs.namespace_uuid = f.namespace_uuid
          WHERE fs.name = $2 AND f.name = $3)

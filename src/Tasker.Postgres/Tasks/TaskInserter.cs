@@ -15,11 +15,12 @@ internal static class TaskInserter
     /// <summary>
     /// Inserts the task, unless a task of its uuid or identity exists (<c>Created: false</c>, with that task's uuid) or
     /// the template is no longer the one <paramref name="templateFingerprint"/> describes (<c>TemplateChanged</c>:
-    /// nothing written; null skips that check).
+    /// nothing written; null skips that check). Unless <paramref name="definitionKnown"/>, the handlers of the task's
+    /// definition are recorded for work claims too (<c>tasker_definition_handlers</c>).
     /// </summary>
     public static async ValueTask<(Guid TaskUuid, bool Created, bool TemplateChanged)> InsertAsync(NpgsqlConnection connection, WorkflowTask task,
-        string definitionKey, string? templateFingerprint, bool announce, bool carryTask, string channel, StoreCounters counters,
-        CancellationToken cancellationToken)
+        string definitionKey, bool definitionKnown, string? templateFingerprint, bool announce, bool carryTask, string channel,
+        StoreCounters counters, CancellationToken cancellationToken)
     {
         bool templateChanged;
         await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
@@ -32,6 +33,7 @@ internal static class TaskInserter
             // $54: the task for a waiting worker to claim in one round trip (Work.Announcement)
             command.Parameters.Add(Parameters.Text(carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : null));
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Work.HandlerMask.Of(task) }); // $55: the handlers it can be claimed for
+            command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = definitionKnown }); // $56: its definition's handlers are recorded
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row

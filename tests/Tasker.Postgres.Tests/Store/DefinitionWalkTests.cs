@@ -11,7 +11,8 @@ namespace Tasker.Postgres.Tests.Store;
 /// <summary>
 /// A work claim's find walks only the tasks whose definition (their steps, handlers included) names one of its
 /// handlers (migration 12): one stretch of the walk index per such definition, merged in order of work. The table of
-/// which handlers each definition names is written by a trigger on the task's insert, whoever inserts it. Within a
+/// which handlers each definition names is written by the library's create (migration 14) and, for a task any other
+/// statement inserts (an older library's), by a trigger on the task's insert. Within a
 /// stretch, the walk passes over tasks whose claimable steps name none of its handlers without reading their steps
 /// (<c>work_mask</c>, migration 13).
 /// </summary>
@@ -92,6 +93,47 @@ public sealed class DefinitionWalkTests : PostgresTest
         Assert.Equal(["first_handler", "only_handler", "second_handler"], rows.Select(r => r.Handler).Order());
         Assert.Equal(2, rows.Select(r => r.Definition).Distinct().Count());
         Assert.Equal(await DefinitionAsync("chain"), rows.Single(r => r.Handler == "second_handler").Definition);
+    }
+
+    [PostgresFact]
+    public async Task A_create_records_its_definition_in_its_own_statement_without_the_insert_trigger()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        await TestSql.ExecuteAsync(Schema, "ALTER TABLE tasker_tasks DISABLE TRIGGER tasker_tasks_note_definition");
+
+        var task = await CreateAsync(engine, Chain);
+
+        Assert.Equal(["first_handler", "second_handler"], (await RecordedAsync()).Select(r => r.Handler));
+        Assert.Equal(task, Assert.Single(await engine.ClaimWorkAsync(Work("first_handler"))).TaskUuid);
+    }
+
+    [PostgresFact]
+    public async Task The_first_creates_of_one_definition_in_two_processes_record_it_once()
+    {
+        var (first, _) = await EngineAsync(Clock);
+        var (second, _) = await EngineAsync(Clock);
+        await first.RegisterTemplateAsync(Chain);
+
+        await CreateAsync(first, Chain);
+        await CreateAsync(second, Chain);
+
+        Assert.Equal(["first_handler", "second_handler"], (await RecordedAsync()).Select(r => r.Handler));
+    }
+
+    [PostgresFact]
+    public async Task A_process_records_a_definition_with_its_first_task_and_not_again()
+    {
+        // Recorded rows are never deleted, so a process that created a task of a definition knows it is there; the
+        // deletion here only makes visible that later creates neither insert the rows nor run the trigger.
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        await CreateAsync(engine, Chain);
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+
+        await CreateAsync(engine, Chain);
+
+        Assert.Empty(await RecordedAsync());
     }
 
     [PostgresFact]
