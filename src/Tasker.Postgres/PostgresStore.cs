@@ -80,7 +80,7 @@ public sealed class PostgresStore : IStore
             options.AnnounceCreatedTasks, options.LoggerFactory.CreateLogger(Diagnostics.StoreLog.Category));
         _operator = new OperatorQueries(_executor, _counters);
         if (options.FinishedTaskRetention is not null)
-            _retention = new Timer(static s => _ = ((PostgresStore)s!).SweepAsync(), this, options.RetentionInterval, options.RetentionInterval);
+            _retention = WeakTimer.Start(this, static self => _ = self.SweepAsync(), options.RetentionInterval);
     }
 
     /// <summary>One retention sweep (<see cref="PostgresStoreOptions.FinishedTaskRetention"/>); never two at once, never throws.</summary>

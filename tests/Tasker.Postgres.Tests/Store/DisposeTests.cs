@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tasker.Core;
 using Tasker.Postgres.Tests.Support;
 using Xunit;
@@ -18,5 +19,24 @@ public sealed class DisposeTests : PostgresTest
         await engine.DisposeAsync();
         await store.DisposeAsync();
         await store.DisposeAsync();
+    }
+
+    [PostgresFact]
+    public async Task A_store_dropped_without_being_disposed_is_not_kept_alive_by_its_retention_timer()
+    {
+        Assert.True(await GarbageCollection.IsCollectedAsync(await OpenAndDropAsync()));
+    }
+
+    /// <summary>Opens a store that has used a connection and sweeps on a timer, and keeps no reference but a weak one.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async Task<WeakReference<PostgresStore>> OpenAndDropAsync()
+    {
+        var o = await TestSchemas.NewStoreOptionsAsync(Schema);
+        var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, FinishedTaskRetention = TimeSpan.FromDays(1), RetentionInterval = TimeSpan.FromSeconds(1),
+        });
+        await store.ListTasksAsync(new TaskQuery(), CancellationToken.None);
+        return new WeakReference<PostgresStore>(store);
     }
 }
