@@ -199,15 +199,25 @@ public sealed class PostgresStore : IStore
         var carry = announce && _options.AnnounceCreatedTasks;
         // A definition this process has created or read a task of is recorded already (its rows are never deleted).
         var known = _shapes.TryGet(key, out _);
-        var created = await _executor.RunAsync("create_task", (task, key, known, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
-            TaskInserter.InsertAsync(connection, s.task, s.key, s.known, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        (Guid TaskUuid, bool Created, bool TemplateChanged) created;
+        try
+        {
+            created = await _executor.RunAsync("create_task", (task, key, known, fingerprint, announce, carry, _work.Channel, _counters), static (connection, s, token) =>
+                TaskInserter.InsertAsync(connection, s.task, s.key, s.known, s.fingerprint, s.announce, s.carry, s.Channel, s._counters, token), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (announce) _work.CreateAnnouncer.Deferred(); // what it may have carried for earlier creates goes alone
+            throw;
+        }
+        // A task created unannounced (inside the window), or an announcement due that went unsent (nothing created): one follows.
+        if (created.Created != announce)
+            _work.CreateAnnouncer.Deferred();
         if (created.TemplateChanged)
         {
             _templates.Forget(h.Namespace, h.Name);
             throw new TemplateChangedException(h.Namespace, h.Name);
         }
-        if (created.Created && !announce)
-            _work.CreateAnnouncer.Deferred();
         var transitions = task.NewTransitions.Count;
         task.AcceptChanges();
         if (created.Created && created.TaskUuid == task.Uuid)

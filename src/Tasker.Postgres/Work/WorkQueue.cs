@@ -452,7 +452,7 @@ internal sealed class WorkQueue(StoreExecutor executor, StoreExecutor claims, Co
     public Announcer Announcer { get; } = new(executor, channel, log, Announcer.ChangeWindow);
 
     /// <summary>NOTIFY of created tasks, in a window of its own (<see cref="Announcer.CreateWindow"/>).</summary>
-    public Announcer CreateAnnouncer { get; } = new(executor, channel, log, Announcer.CreateWindow);
+    public Announcer CreateAnnouncer { get; } = new(executor, channel, log, Announcer.CreateWindow, Announcer.CreateCarryOver);
 
     /// <summary>This store's NOTIFY channel (<see cref="WorkChannel"/>).</summary>
     public string Channel => channel;

@@ -38,11 +38,8 @@ public sealed class WorkAnnouncementTests : PostgresTest
     public async Task Announcements_inside_the_coalescing_window_are_followed_by_one_at_its_end()
     {
         var store = await StoreAsync();
-        await using var listener = await TestSql.OpenAsync(Schema);
-        var heard = 0;
-        listener.Notification += (_, _) => Interlocked.Increment(ref heard);
-        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
-            await listen.ExecuteNonQueryAsync();
+        var (listener, heard) = await ListenAsync();
+        await using var _ = listener;
 
         using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeSpan.FromSeconds(1));
         Assert.True(announcer.DueNow()); // the first of a burst: its caller sends it (here: nobody)
@@ -51,11 +48,64 @@ public sealed class WorkAnnouncementTests : PostgresTest
         announcer.Deferred(); // covered by the same one
 
         var deadline = Stopwatch.StartNew();
-        while (Volatile.Read(ref heard) < 1 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        while (heard() < 1 && deadline.Elapsed < TimeSpan.FromSeconds(10))
             await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
         await listener.WaitAsync(TimeSpan.FromMilliseconds(300)); // nothing more arrives
-        Assert.Equal(1, Volatile.Read(ref heard));
+        Assert.Equal(1, heard());
         Assert.True(deadline.Elapsed > TimeSpan.FromMilliseconds(500), "sent before the window ended");
+    }
+
+    [PostgresFact]
+    public async Task The_announcement_owed_at_a_windows_end_is_carried_by_the_next_caller_instead_of_sent_alone()
+    {
+        var store = await StoreAsync();
+        var (listener, heard) = await ListenAsync();
+        await using var _ = listener;
+        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromSeconds(1));
+        Assert.True(announcer.DueNow());
+        Assert.False(announcer.DueNow());
+        announcer.Deferred();
+        var deadline = Stopwatch.StartNew();
+        while (!announcer.Owed && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(5);
+
+        Assert.True(announcer.DueNow()); // its caller sends it (here: nobody)
+
+        await listener.WaitAsync(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(0, heard());
+        Assert.False(announcer.Owed);
+    }
+
+    [PostgresFact]
+    public async Task The_announcement_owed_at_a_windows_end_goes_alone_when_no_caller_carries_it()
+    {
+        var store = await StoreAsync();
+        var (listener, heard) = await ListenAsync();
+        await using var _ = listener;
+        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromMilliseconds(300));
+        Assert.True(announcer.DueNow());
+        Assert.False(announcer.DueNow());
+
+        announcer.Deferred();
+
+        var deadline = Stopwatch.StartNew();
+        while (heard() < 1 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(1, heard());
+        Assert.True(deadline.Elapsed > TimeSpan.FromMilliseconds(350), "sent before the window and the carry-over ended");
+    }
+
+    /// <summary>A connection listening on the schema's work channel, and a count of what it heard.</summary>
+    private async Task<(NpgsqlConnection Listener, Func<int> Heard)> ListenAsync()
+    {
+        var listener = await TestSql.OpenAsync(Schema);
+        var heard = 0;
+        listener.Notification += (_, _) => Interlocked.Increment(ref heard);
+        await using (var listen = new NpgsqlCommand(Work.WorkChannel.Listen(Work.WorkChannel.For(Schema)), listener))
+            await listen.ExecuteNonQueryAsync();
+        return (listener, () => Volatile.Read(ref heard));
     }
 
     [Fact]
