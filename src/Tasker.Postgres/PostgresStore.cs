@@ -27,6 +27,7 @@ public sealed class PostgresStore : IStore
     private readonly StoreExecutor _executor;
     private readonly StoreExecutor _migrations;
     private readonly TaskShapeCache _shapes;
+    private readonly RecordedDefinitions _recorded;
     private readonly TaskCache _tasks;
     private readonly TaskGates _gates = new();
     private readonly TemplateRepository _templates;
@@ -71,6 +72,7 @@ public sealed class PostgresStore : IStore
             ? _executor
             : new StoreExecutor(_claimConnections, StorePipeline.Build(options, _counters, options.OperationTimeout), password);
         _shapes = new TaskShapeCache(options.ShapeCacheSize, _counters);
+        _recorded = new RecordedDefinitions(options.ShapeCacheSize);
         _templates = new TemplateRepository(_executor, _counters);
         _tasks = new TaskCache(options.TaskCacheSize);
         var writer = new TaskWriter(_counters, options.DurableClaims);
@@ -194,11 +196,13 @@ public sealed class PostgresStore : IStore
         var key = _shapes.KeyOf(task);
         var h = task.Header;
         var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
-        // Announced in the insert itself when due; inside the coalescing window, right after (see Announcer.CreateWindow).
-        var announce = _work.CreateAnnouncer.DueNow();
+        // Under a host's TransactionScope what this create writes commits with the host's transaction, if ever.
+        var ambient = System.Transactions.Transaction.Current is not null;
+        // Announced in the insert itself when due; inside the coalescing window, later (see Announcer.CreateWindow).
+        // A create that may not commit soon does not carry what earlier creates owe.
+        var announce = _work.CreateAnnouncer.DueNow(mayCarry: !ambient);
         var carry = announce && _options.AnnounceCreatedTasks;
-        // A definition this process has created or read a task of is recorded already (its rows are never deleted).
-        var known = _shapes.TryGet(key, out _);
+        var known = _recorded.Contains(key);
         (Guid TaskUuid, bool Created, bool TemplateChanged) created;
         try
         {
@@ -207,7 +211,8 @@ public sealed class PostgresStore : IStore
         }
         catch
         {
-            if (announce) _work.CreateAnnouncer.Deferred(); // what it may have carried for earlier creates goes alone
+            // It may have committed (a lost reply), and it may have carried what earlier creates owe: one follows.
+            _work.CreateAnnouncer.Deferred();
             throw;
         }
         // A task created unannounced (inside the window), or an announcement due that went unsent (nothing created): one follows.
@@ -226,6 +231,7 @@ public sealed class PostgresStore : IStore
             // claim then needs no load), and its shape is known without a query.
             _shapes.Remember(key, task);
             _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions, WriteUuid: null));
+            if (!ambient) _recorded.Add(key);
         }
         return (created.TaskUuid, created.Created);
     }

@@ -54,7 +54,7 @@ internal sealed class IdleConnections : IAsyncDisposable
         _idleLimit = (long)(Math.Min(KeepIdle.TotalSeconds, settings.ConnectionIdleLifetime) * Stopwatch.Frequency);
         _lifetime = (long)settings.ConnectionLifetime * Stopwatch.Frequency;
         _poolSize = settings.MaxPoolSize;
-        _pruning = WeakTimer.Start(this, static self => self.Prune(), PruneEvery);
+        _pruning = new Timer(static s => ((IdleConnections)s!).Prune(), this, PruneEvery, PruneEvery);
     }
 
     public NpgsqlDataSource DataSource { get; }

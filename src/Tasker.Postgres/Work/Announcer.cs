@@ -33,7 +33,8 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     /// How long the announcement owed at the end of a create window waits for the next create to carry it. Creates one
     /// after another (a loop enqueueing a batch, 1–2 ms apart) otherwise sent one NOTIFY of their own for nearly every
     /// create inside a window: 779 for 1,000 creates, each its own transaction with a durable commit (PostgreSQL gives
-    /// a notifying transaction an id). A change left without one waits at most a window and this more.
+    /// a notifying transaction an id). A change left without one waits a window, this, and at worst the carrying
+    /// create's statement (a retry, or a wait for another create of the same identity).
     /// </summary>
     public static readonly TimeSpan CreateCarryOver = TimeSpan.FromMilliseconds(2);
 
@@ -46,15 +47,17 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
     private int _owed; // 1: the announcement at a window's end waits for a caller of DueNow to carry it (carryOver)
 
     /// <summary>
-    /// Whether an announcement is due now (the caller sends it, e.g. inside its own statement). It may carry one owed
-    /// for earlier changes, so a caller told true that then sends nothing (its change did not happen) must call
-    /// <see cref="Deferred"/>. When it is not due, the caller must call <see cref="Deferred"/> once its change has committed.
+    /// Whether an announcement is due now (the caller sends it, e.g. inside its own statement). With
+    /// <paramref name="mayCarry"/> it may carry one owed for earlier changes, so a caller told true that then sends
+    /// nothing (its change did not happen) must call <see cref="Deferred"/>; a caller whose statement may commit late
+    /// (inside a host's transaction) passes false. When it is not due, the caller must call <see cref="Deferred"/> once
+    /// its change has committed.
     /// </summary>
-    public bool DueNow()
+    public bool DueNow(bool mayCarry = true)
     {
         var now = Stopwatch.GetTimestamp();
         // Sent after the owed changes committed (they were committed before Deferred), so it covers them.
-        if (Volatile.Read(ref _owed) == 1 && Interlocked.CompareExchange(ref _owed, 0, 1) == 1)
+        if (mayCarry && Volatile.Read(ref _owed) == 1 && Interlocked.CompareExchange(ref _owed, 0, 1) == 1)
         {
             Interlocked.Exchange(ref _last, now);
             return true;
@@ -104,7 +107,6 @@ internal sealed class Announcer(StoreExecutor executor, string channel, ILogger 
         {
             // Never left set: a stuck flag would silence every later deferred announcement. Workers still poll.
             Volatile.Write(ref _trailing, 0);
-            Volatile.Write(ref _owed, 0);
             Diagnostics.StoreLog.AnnounceFailed(log, e is Core.TaskerException t ? t.Code.ToString() : e.GetType().Name);
         }
     }

@@ -109,7 +109,7 @@ public sealed class DefinitionWalkTests : PostgresTest
     }
 
     [PostgresFact]
-    public async Task The_first_creates_of_one_definition_in_two_processes_record_it_once()
+    public async Task A_process_creates_tasks_of_a_definition_another_process_recorded_first()
     {
         var (first, _) = await EngineAsync(Clock);
         var (second, _) = await EngineAsync(Clock);
@@ -119,6 +119,20 @@ public sealed class DefinitionWalkTests : PostgresTest
         await CreateAsync(second, Chain);
 
         Assert.Equal(["first_handler", "second_handler"], (await RecordedAsync()).Select(r => r.Handler));
+    }
+
+    [PostgresFact]
+    public async Task A_definition_recorded_in_a_host_transaction_that_rolled_back_is_recorded_by_the_next_create()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        using (new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+            await CreateAsync(engine, Chain); // not completed: rolled back
+
+        var task = await CreateAsync(engine, Chain);
+
+        Assert.Equal(["first_handler", "second_handler"], (await RecordedAsync()).Select(r => r.Handler));
+        Assert.Equal(task, Assert.Single(await engine.ClaimWorkAsync(Work("first_handler"))).TaskUuid);
     }
 
     [PostgresFact]

@@ -34,7 +34,7 @@ public sealed class DisposeTests : PostgresTest
         var o = await TestSchemas.NewStoreOptionsAsync(Schema);
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
         {
-            ConnectionString = o.ConnectionString, Schema = o.Schema, FinishedTaskRetention = TimeSpan.FromDays(1), RetentionInterval = TimeSpan.FromSeconds(1),
+            ConnectionString = o.ConnectionString, Schema = o.Schema, FinishedTaskRetention = TimeSpan.FromDays(1), RetentionInterval = TimeSpan.FromHours(1),
         });
         await store.ListTasksAsync(new TaskQuery(), CancellationToken.None);
         return new WeakReference<PostgresStore>(store);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Npgsql;
 using Tasker.Postgres.Connection;
 using Tasker.Postgres.Tests.Support;
@@ -98,22 +97,6 @@ public sealed class IdleConnectionsTests : PostgresTest
         await using var own = await host.WaitAsync(TimeSpan.FromSeconds(3));
         Assert.Equal(0, idle.Count);
         await idle.ReturnAsync(second, reusable: true);
-    }
-
-    [PostgresFact]
-    public async Task Idle_connections_dropped_without_being_disposed_are_not_kept_alive_by_their_pruning_timer()
-    {
-        var store = await StoreAsync();
-
-        Assert.True(await GarbageCollection.IsCollectedAsync(await KeepOneAndDropAsync(store.DataSource)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task<WeakReference<IdleConnections>> KeepOneAndDropAsync(NpgsqlDataSource dataSource)
-    {
-        var idle = new IdleConnections(dataSource);
-        await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
-        return new WeakReference<IdleConnections>(idle);
     }
 
     [PostgresFact]

@@ -69,6 +69,7 @@ public sealed class WorkAnnouncementTests : PostgresTest
         var deadline = Stopwatch.StartNew();
         while (!announcer.Owed && deadline.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(5);
+        Assert.True(announcer.Owed);
 
         Assert.True(announcer.DueNow()); // its caller sends it (here: nobody)
 
