@@ -37,32 +37,27 @@ public sealed class WorkAnnouncementTests : PostgresTest
     [PostgresFact]
     public async Task Announcements_inside_the_coalescing_window_are_followed_by_one_at_its_end()
     {
-        var store = await StoreAsync();
         var (listener, heard) = await ListenAsync();
         await using var _ = listener;
 
-        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeSpan.FromSeconds(1));
+        using var announcer = await AnnouncerAsync(window: TimeSpan.FromSeconds(1));
         Assert.True(announcer.DueNow()); // the first of a burst: its caller sends it (here: nobody)
         Assert.False(announcer.DueNow()); // inside the window: not now...
         announcer.Deferred(); // ...but once the window ends
         announcer.Deferred(); // covered by the same one
 
-        var deadline = Stopwatch.StartNew();
-        while (heard() < 1 && deadline.Elapsed < TimeSpan.FromSeconds(10))
-            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        var waited = await WaitToHearAsync(listener, heard);
         await listener.WaitAsync(TimeSpan.FromMilliseconds(300)); // nothing more arrives
         Assert.Equal(1, heard());
-        Assert.True(deadline.Elapsed > TimeSpan.FromMilliseconds(500), "sent before the window ended");
+        Assert.True(waited > TimeSpan.FromMilliseconds(500), "sent before the window ended");
     }
 
     [PostgresFact]
     public async Task The_announcement_owed_at_a_windows_end_is_carried_by_the_next_caller_instead_of_sent_alone()
     {
-        var store = await StoreAsync();
         var (listener, heard) = await ListenAsync();
         await using var _ = listener;
-        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-            window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromSeconds(1));
+        using var announcer = await AnnouncerAsync(window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromSeconds(1));
         Assert.True(announcer.DueNow());
         Assert.False(announcer.DueNow());
         announcer.Deferred();
@@ -81,21 +76,34 @@ public sealed class WorkAnnouncementTests : PostgresTest
     [PostgresFact]
     public async Task The_announcement_owed_at_a_windows_end_goes_alone_when_no_caller_carries_it()
     {
-        var store = await StoreAsync();
         var (listener, heard) = await ListenAsync();
         await using var _ = listener;
-        using var announcer = new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
-            window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromMilliseconds(300));
+        using var announcer = await AnnouncerAsync(window: TimeSpan.FromMilliseconds(100), carryOver: TimeSpan.FromMilliseconds(300));
         Assert.True(announcer.DueNow());
         Assert.False(announcer.DueNow());
 
         announcer.Deferred();
 
-        var deadline = Stopwatch.StartNew();
-        while (heard() < 1 && deadline.Elapsed < TimeSpan.FromSeconds(10))
-            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        var waited = await WaitToHearAsync(listener, heard);
         Assert.Equal(1, heard());
-        Assert.True(deadline.Elapsed > TimeSpan.FromMilliseconds(350), "sent before the window and the carry-over ended");
+        Assert.True(waited > TimeSpan.FromMilliseconds(350), "sent before the window and the carry-over ended");
+    }
+
+    /// <summary>An announcer on the schema's work channel, sending through a store of its own.</summary>
+    private async Task<Work.Announcer> AnnouncerAsync(TimeSpan window, TimeSpan carryOver = default)
+    {
+        var store = await StoreAsync();
+        return new Work.Announcer(store.Executor, Work.WorkChannel.For(Schema), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            window, carryOver);
+    }
+
+    /// <summary>Waits (up to 10 s) until the listener heard something; returns how long that took.</summary>
+    private static async Task<TimeSpan> WaitToHearAsync(NpgsqlConnection listener, Func<int> heard)
+    {
+        var clock = Stopwatch.StartNew();
+        while (heard() < 1 && clock.Elapsed < TimeSpan.FromSeconds(10))
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(200));
+        return clock.Elapsed;
     }
 
     /// <summary>A connection listening on the schema's work channel, and a count of what it heard.</summary>
