@@ -10,15 +10,50 @@ internal static class TaskSql
     /// Inserts task, steps, edges and initial transitions, or nothing when the task uuid or its identity exists, or
     /// when the template changed since this process looked it up: $53, the template's fingerprint then
     /// (<see cref="TemplateSql.Fingerprint"/>; NULL: not checked), no longer matches. One row comes back: whether the
-    /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids are looked up on the way, for the relational links. With $50
-    /// a created task is announced to waiting workers on channel $51 (NOTIFY, delivered at commit: no statement of its
-    /// own), carrying the task ($54: <see cref="Work.Announcement"/>; NULL: an empty payload) when it fits the payload.
-    /// $55: the handlers of its claimable steps (<see cref="Work.HandlerMask"/>), written as of row version 0.
-    /// $56: whether the task's definition is known to be in <c>tasker_definition_handlers</c> already; when not, its
-    /// handlers go in (sorted, so two first creates of a definition cannot deadlock). The task row is marked
-    /// <c>definition_noted</c> either way, which spares it the insert trigger older libraries rely on (migration 14).
+    /// fingerprint matched, then the task's uuid and context when it was inserted (NULLs when not). The template's uuids
+    /// are looked up on the way, for the relational links. With $50 a created task is announced to waiting workers on
+    /// channel $51 (NOTIFY, delivered at commit: no statement of its own), carrying the task ($54:
+    /// <see cref="Work.Announcement"/>; NULL: an empty payload) when it fits the payload. $55: the handlers of its
+    /// claimable steps (<see cref="Work.HandlerMask"/>), written as of row version 0. The task row is marked
+    /// <c>definition_noted</c>, which spares it the insert trigger older libraries rely on (migration 14).
+    /// <para>
+    /// The statement has only the parts <paramref name="parts"/> names besides the task, its steps and its task
+    /// transitions: each insert into a table sets up that table and opens its indexes at every execution, whether or
+    /// not it writes a row, and most creates have no edges (a 1-step task), no step transitions (only bypassed steps
+    /// have one) and a definition already recorded. Their parameters are sent all the same, so that $1–$55 mean the
+    /// same in every variant.
+    /// </para>
     /// </summary>
-    public const string Create = $"""
+    public static string Create(CreateParts parts) => CreateVariants[(int)parts];
+
+    /// <summary>What a create writes besides the task row, its steps and its task transitions.</summary>
+    [Flags]
+    public enum CreateParts
+    {
+        None = 0,
+        /// <summary>
+        /// The definition's handlers go into <c>tasker_definition_handlers</c> (sorted, so that two first creates of a
+        /// definition cannot deadlock): its process has not seen them recorded yet (<see cref="Tasks.RecordedDefinitions"/>).
+        /// </summary>
+        RecordDefinition = 1,
+        /// <summary>The DAG's edges ($33–$35).</summary>
+        Edges = 2,
+        /// <summary>Step transitions among $36–$44 (a step finished at creation: bypass_steps).</summary>
+        StepTransitions = 4,
+    }
+
+    private static readonly string[] CreateVariants = Enumerable.Range(0, 8).Select(v => BuildCreate((CreateParts)v)).ToArray();
+
+    private static string BuildCreate(CreateParts parts) =>
+        CreateTask
+        + (parts.HasFlag(CreateParts.RecordDefinition) ? CreateDefinitionHandlers : "")
+        + CreateSteps
+        + (parts.HasFlag(CreateParts.Edges) ? CreateEdges : "")
+        + CreateTaskTransitions
+        + (parts.HasFlag(CreateParts.StepTransitions) ? CreateStepTransitions : "")
+        + CreateAnswer;
+
+    private const string CreateTask = $"""
         WITH current AS (
             SELECT $53::text IS NULL OR $53::text = {TemplateSql.Fingerprint} AS template_ok
         ), nt AS (
@@ -36,13 +71,20 @@ internal static class TaskSql
             FROM current WHERE current.template_ok
             ON CONFLICT DO NOTHING
             RETURNING task_uuid, context
-        ), d AS (
+        )
+        """;
+
+    private const string CreateDefinitionHandlers = """
+        , d AS (
             INSERT INTO tasker_definition_handlers (handler, definition_key)
             SELECT DISTINCT u.handler, $16 FROM t CROSS JOIN unnest($24::text[]) AS u(handler)
-            WHERE NOT $56
             ORDER BY 1
             ON CONFLICT DO NOTHING
-        ), s AS (
+        )
+        """;
+
+    private const string CreateSteps = """
+        , s AS (
             INSERT INTO tasker_workflow_steps (step_uuid, task_uuid, named_step_uuid, step_index, name, handler, initialization,
                 retryable, max_attempts, backoff_base_seconds, max_backoff_seconds, timeout_seconds, state, attempts,
                 metadata, finished_at)
@@ -56,18 +98,30 @@ internal static class TaskSql
                 AS u(step_uuid, step_index, name, handler, initialization, retryable, max_attempts, backoff_base_seconds,
                      max_backoff_seconds, timeout_seconds, state, attempts, metadata, finished_at)
             LEFT JOIN tasker_named_steps ns ON ns.named_task_uuid = (SELECT named_task_uuid FROM nt) AND ns.name = u.name
-        ), e AS (
+        )
+        """;
+
+    private const string CreateEdges = """
+        , e AS (
             INSERT INTO tasker_workflow_step_edges (to_step_uuid, from_step_uuid, task_uuid, position)
             SELECT u.to_step_uuid, u.from_step_uuid, t.task_uuid, u.position
             FROM t CROSS JOIN unnest($33::uuid[], $34::uuid[], $35::integer[]) AS u(to_step_uuid, from_step_uuid, position)
-        ), tt AS (
+        )
+        """;
+
+    private const string CreateTaskTransitions = """
+        , tt AS (
             INSERT INTO tasker_task_transitions (transition_uuid, task_uuid, ordinal, from_state, to_state, reason, actor, created_at)
             SELECT u.transition_uuid, t.task_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.created_at
             FROM t CROSS JOIN unnest($36::uuid[], $37::uuid[], $38::integer[], $39::text[], $40::text[], $41::text[], $42::text[],
                 $43::integer[], $44::timestamptz[])
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NULL
-        ), st AS (
+        )
+        """;
+
+    private const string CreateStepTransitions = """
+        , st AS (
             INSERT INTO tasker_workflow_step_transitions (transition_uuid, task_uuid, step_uuid, ordinal, from_state, to_state,
                 reason, actor, attempt, created_at)
             SELECT u.transition_uuid, t.task_uuid, u.step_uuid, u.ordinal, u.from_state, u.to_state, u.reason, u.actor, u.attempt, u.created_at
@@ -76,6 +130,10 @@ internal static class TaskSql
                 AS u(transition_uuid, step_uuid, ordinal, from_state, to_state, reason, actor, attempt, created_at)
             WHERE u.step_uuid IS NOT NULL
         )
+        """;
+
+    private const string CreateAnswer = """
+
         SELECT c.template_ok, t.task_uuid, t.context::text
         FROM current c
         LEFT JOIN t ON true

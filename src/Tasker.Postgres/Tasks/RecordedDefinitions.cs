@@ -5,7 +5,7 @@ namespace Tasker.Postgres.Tasks;
 /// <summary>
 /// The definitions this process knows to be in <c>tasker_definition_handlers</c>: those of tasks it created and saw
 /// commit. Rows of that table are never deleted, so its next creates of such a definition need not record it again
-/// (<see cref="Sql.TaskSql.Create"/>'s $56). A create inside a host's transaction is not counted: the transaction may
+/// (they leave out <see cref="Sql.TaskSql.CreateParts.RecordDefinition"/>). A create inside a host's transaction is not counted: the transaction may
 /// still roll back, taking the rows with it.
 /// </summary>
 internal sealed class RecordedDefinitions(int capacity)

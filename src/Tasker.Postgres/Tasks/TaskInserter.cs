@@ -23,9 +23,12 @@ internal static class TaskInserter
         StoreCounters counters, CancellationToken cancellationToken)
     {
         bool templateChanged;
-        await using (var command = new NpgsqlCommand(TaskSql.Create, connection))
+        await using (var command = new NpgsqlCommand())
         {
-            var context = AddParameters(command.Parameters, task, definitionKey);
+            command.Connection = connection;
+            var (context, parts) = AddParameters(command.Parameters, task, definitionKey);
+            if (!definitionKnown) parts |= TaskSql.CreateParts.RecordDefinition;
+            command.CommandText = TaskSql.Create(parts);
             command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = announce }); // $50
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = channel }); // $51
             command.Parameters.Add(Parameters.Timestamp(task.ClaimableAt())); // $52: where a work claim's find looks
@@ -33,7 +36,6 @@ internal static class TaskInserter
             // $54: the task for a waiting worker to claim in one round trip (Work.Announcement)
             command.Parameters.Add(Parameters.Text(carryTask ? Work.Announcement.Write(task, definitionKey, task.NewTransitions.Count) : null));
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Work.HandlerMask.Of(task) }); // $55: the handlers it can be claimed for
-            command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = definitionKnown }); // $56: its definition's handlers are recorded
             counters.RoundTrip(1);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false); // always one row
@@ -69,8 +71,8 @@ internal static class TaskInserter
         };
     }
 
-    /// <summary>Adds $1 to $49; returns the context as sent.</summary>
-    private static string AddParameters(NpgsqlParameterCollection p, WorkflowTask task, string definitionKey)
+    /// <summary>Adds $1 to $49; returns the context as sent and the parts of the create they call for (edges, step transitions).</summary>
+    private static (string Context, TaskSql.CreateParts Parts) AddParameters(NpgsqlParameterCollection p, WorkflowTask task, string definitionKey)
     {
         var h = task.Header;
         var context = h.Context.GetRawText();
@@ -134,6 +136,9 @@ internal static class TaskInserter
         p.Add(Parameters.TextArray(steps.Select(s => s.Metadata?.GetRawText()).ToArray())); // $47
         p.Add(Parameters.TimestampArray(steps.Select(s => s.FinishedAt?.UtcDateTime).ToArray())); // $48
         p.Add(Parameters.Int(h.TimeoutSeconds)); // $49
-        return context;
+        var parts = TaskSql.CreateParts.None;
+        if (to.Count > 0) parts |= TaskSql.CreateParts.Edges;
+        if (transitions.HasStepRows) parts |= TaskSql.CreateParts.StepTransitions;
+        return (context, parts);
     }
 }

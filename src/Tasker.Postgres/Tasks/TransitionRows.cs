@@ -55,6 +55,9 @@ internal sealed class TransitionRows
     /// </summary>
     public bool ClaimsOnly { get; }
 
+    /// <summary>Whether any row is a step's transition (the rest are the task's).</summary>
+    public bool HasStepRows => Array.Exists(_step, step => step is not null);
+
     /// <summary>
     /// The key (ordinal) and uuid of the first transition row, if any: proof of the write's commit when its reply was
     /// lost.

@@ -1,0 +1,107 @@
+using Tasker.Core;
+using Tasker.Postgres.Tests.Support;
+using Xunit;
+
+namespace Tasker.Postgres.Tests.Store;
+
+/// <summary>
+/// What a create writes and what its process keeps of it. The create is one statement with only the parts its task
+/// needs (<see cref="Sql.TaskSql.CreateParts"/>): edges for a DAG, step transitions for steps finished at creation.
+/// </summary>
+public sealed class CreateTests : PostgresTest
+{
+    private static readonly string Diamond = PgWorkflows.Yaml("diamond", ("top", []), ("left", ["top"]), ("right", ["top"]), ("bottom", ["left", "right"]));
+    private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
+
+    private static readonly string Skippy = """
+        name: skippy
+        namespace_name: pg
+        version: 1.0.0
+        steps:
+          - name: first
+            handler: { callable: first_handler }
+            skippable: true
+          - name: second
+            handler: { callable: second_handler }
+            dependencies: [first]
+        """;
+
+    [PostgresFact]
+    public async Task A_DAG_is_created_with_each_of_its_edges()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Diamond);
+
+        var task = await CreateAsync(engine, Diamond);
+
+        var edges = await TestSql.RowsAsync(Schema, """
+            SELECT p.name || '->' || c.name
+            FROM tasker_workflow_step_edges e
+            JOIN tasker_workflow_steps p ON p.step_uuid = e.from_step_uuid
+            JOIN tasker_workflow_steps c ON c.step_uuid = e.to_step_uuid
+            WHERE e.task_uuid = $1 ORDER BY 1
+            """, task);
+        Assert.Equal(["left->bottom", "right->bottom", "top->left", "top->right"], edges.Select(r => (string)r[0]!));
+    }
+
+    [PostgresFact]
+    public async Task A_DAG_created_by_one_process_runs_in_order_in_another_that_reads_its_edges()
+    {
+        var (creator, _) = await EngineAsync(Clock);
+        var (worker, _) = await EngineAsync(Clock);
+        await creator.RegisterTemplateAsync(Diamond);
+        var task = await CreateAsync(creator, Diamond);
+
+        var first = await worker.ClaimStepsAsync(task, new ClaimOptions(MaxSteps: 4));
+
+        Assert.Equal(["top"], first.Claims.Select(c => c.StepName));
+    }
+
+    [PostgresFact]
+    public async Task A_task_without_edges_or_finished_steps_writes_its_task_transition_only()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(One);
+
+        var task = await CreateAsync(engine, One);
+
+        Assert.Equal(0L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1", task));
+        Assert.Equal(0L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_transitions WHERE task_uuid = $1", task));
+        Assert.Equal(1L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_task_transitions WHERE task_uuid = $1", task));
+    }
+
+    [PostgresFact]
+    public async Task A_step_bypassed_at_creation_has_its_transition_written_with_the_task()
+    {
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Skippy);
+
+        var created = await engine.CreateTaskAsync(new TaskRequest { Namespace = "pg", Name = "skippy", BypassSteps = ["first"] });
+
+        var rows = await TestSql.RowsAsync(Schema, """
+            SELECT s.name, x.to_state, x.reason
+            FROM tasker_workflow_step_transitions x JOIN tasker_workflow_steps s ON s.step_uuid = x.step_uuid
+            WHERE x.task_uuid = $1 ORDER BY x.ordinal
+            """, created.Task.TaskUuid);
+        Assert.Equal([("first", "in_progress"), ("first", "complete")], rows.Select(r => ((string)r[0]!, (string)r[1]!)));
+        Assert.All(rows, r => Assert.Equal("bypassed (bypass_steps)", r[2]));
+    }
+
+    [PostgresFact]
+    public async Task A_task_created_in_a_host_transaction_that_rolled_back_leaves_no_copy_in_its_process()
+    {
+        var (engine, store) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(One);
+        Guid rolledBack, committed;
+        using (new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+            rolledBack = await CreateAsync(engine, One); // not completed: rolled back
+        using (var scope = new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            committed = await CreateAsync(engine, One);
+            scope.Complete();
+        }
+
+        Assert.False(store.CachedTasks.TryTake(rolledBack, out _));
+        Assert.True(store.CachedTasks.TryTake(committed, out _));
+    }
+}
