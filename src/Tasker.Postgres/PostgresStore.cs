@@ -197,7 +197,8 @@ public sealed class PostgresStore : IStore
         var h = task.Header;
         var fingerprint = _templates.FingerprintOf(h.Namespace, h.Name);
         // Under a host's TransactionScope what this create writes commits with the host's transaction, if ever.
-        var ambient = System.Transactions.Transaction.Current is not null;
+        var hostTransaction = System.Transactions.Transaction.Current;
+        var ambient = hostTransaction is not null;
         // Announced in the insert itself when due; inside the coalescing window, later (see Announcer.CreateWindow).
         // A create that may not commit soon does not carry what earlier creates owe.
         var announce = _work.CreateAnnouncer.DueNow(mayCarry: !ambient);
@@ -231,10 +232,25 @@ public sealed class PostgresStore : IStore
             // claim then needs no load), and its shape is known without a query.
             _shapes.Remember(key, task);
             _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions, WriteUuid: null));
-            if (!ambient) _recorded.Add(key);
+            if (hostTransaction is null) _recorded.Add(key);
+            else ForgetUnlessCommitted(hostTransaction, task.Uuid);
         }
         return (created.TaskUuid, created.Created);
     }
+
+    /// <summary>
+    /// A task created inside a host's transaction exists only once that transaction commits: this process's copy of
+    /// it goes when it rolls back (the shape stays: it is the definition's, whoever created it).
+    /// </summary>
+    private void ForgetUnlessCommitted(System.Transactions.Transaction hostTransaction, Guid taskUuid) =>
+        hostTransaction.TransactionCompleted += (_, completed) =>
+        {
+            if (completed.Transaction?.TransactionInformation.Status != System.Transactions.TransactionStatus.Committed)
+                _tasks.TryTake(taskUuid, out var _);
+        };
+
+    /// <summary>This process's committed copies of tasks (tests).</summary>
+    internal TaskCache CachedTasks => _tasks;
 
     public async ValueTask<T> UpdateTaskAsync<T>(Guid taskUuid, Func<WorkflowTask, T> change, Action<WorkflowTask>? committed, CancellationToken cancellationToken)
     {
