@@ -113,11 +113,18 @@ class _Run:
         """Reports a step, claiming up to ``free`` next steps of handle's task in the same call. None when the claim
         was stale (its deadline passed, its lease expired and someone else holds the step, or the task ended
         meanwhile). The outcome is None when steps are claimed."""
+        answer = self.send(report, free)
+        return None if answer is None else (answer["claims"], answer["outcome"])
+
+    def send(self, report: _step.Report, free: int) -> dict[str, Any] | None:
+        """``report``'s call: the engine's whole answer (with ``failed``: the step was reported as a failure after
+        all), its claims named after handle's task; None when the claim was stale."""
         try:
             answer = send_report(self._call, report, self.next_request(free))
         except StaleClaimError:
             return None
-        return _with_task(answer["claims"], self.task), answer["outcome"]
+        answer["claims"] = _with_task(answer["claims"], self.task)
+        return answer
 
     def report_all(self, task_uuid: str, reports: list[_step.Report],
                    free: int) -> tuple[tuple[Claims, dict[str, Any]] | None, TaskerError | None]:

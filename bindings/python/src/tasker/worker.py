@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from . import _step
 from ._json import dumps
-from ._report import send_report
 from ._runner import _Run, _with_task
 from .errors import InvalidHandleError, StaleClaimError, ValidationError
 from .engine import Engine
@@ -394,9 +393,7 @@ class Worker:
     def _report(self, claim: dict[str, Any], report: _step.Report, free: int) -> list[dict[str, Any]]:
         """Reports a step (claiming up to ``free`` next steps of its task) and returns the next claims."""
         try:
-            answer = send_report(self.engine._call, report, self._run.next_request(free))
-        except StaleClaimError:
-            answer = None
+            answer = self._run.send(report, free)
         except Exception as e:  # noqa: BLE001 - the step stays claimed; its lease expiry gives it back
             self.stats._count("unreported")
             log.error("worker %s: reporting step %s failed (%s: %s); it runs again once its lease expires",
