@@ -233,19 +233,22 @@ public sealed class PostgresStore : IStore
             _shapes.Remember(key, task);
             _tasks.Put(new CachedTask(task, RowVersion: 0, TransitionCount: transitions, WriteUuid: null));
             if (hostTransaction is null) _recorded.Add(key);
-            else ForgetUnlessCommitted(hostTransaction, task.Uuid);
+            else SettleWith(hostTransaction, task.Uuid, key);
         }
         return (created.TaskUuid, created.Created);
     }
 
     /// <summary>
-    /// A task created inside a host's transaction exists only once that transaction commits: this process's copy of
-    /// it goes when it rolls back (the shape stays: it is the definition's, whoever created it).
+    /// A task created inside a host's transaction exists only once that transaction commits: then its definition is
+    /// known to be recorded; otherwise this process's copy of the task goes (the shape stays: it is the definition's,
+    /// whoever created it). An outcome in doubt counts as not committed.
     /// </summary>
-    private void ForgetUnlessCommitted(System.Transactions.Transaction hostTransaction, Guid taskUuid) =>
+    private void SettleWith(System.Transactions.Transaction hostTransaction, Guid taskUuid, string definitionKey) =>
         hostTransaction.TransactionCompleted += (_, completed) =>
         {
-            if (completed.Transaction?.TransactionInformation.Status != System.Transactions.TransactionStatus.Committed)
+            if (completed.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
+                _recorded.Add(definitionKey);
+            else
                 _tasks.TryTake(taskUuid, out var _);
         };
 

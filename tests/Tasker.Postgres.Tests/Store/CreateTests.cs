@@ -26,6 +26,22 @@ public sealed class CreateTests : PostgresTest
             dependencies: [first]
         """;
 
+    /// <summary>Two steps, no edges; the first may be bypassed: step transitions without edges.</summary>
+    private static readonly string Loose = """
+        name: loose
+        namespace_name: pg
+        version: 1.0.0
+        steps:
+          - name: first
+            handler: { callable: first_handler }
+            skippable: true
+          - name: second
+            handler: { callable: second_handler }
+        """;
+
+    private Task<long> CountAsync(string table, Guid task) =>
+        TestSql.ScalarAsync<long>(Schema, $"SELECT count(*) FROM {table} WHERE task_uuid = $1", task);
+
     [PostgresFact]
     public async Task A_DAG_is_created_with_each_of_its_edges()
     {
@@ -57,17 +73,32 @@ public sealed class CreateTests : PostgresTest
         Assert.Equal(["top"], first.Claims.Select(c => c.StepName));
     }
 
-    [PostgresFact]
-    public async Task A_task_without_edges_or_finished_steps_writes_its_task_transition_only()
+    /// <summary>
+    /// Each of the create's variants, through the tasks that call for it: the first create of a template in a process
+    /// records its definition, the second does not; edges for a DAG; step transitions for a bypassed step.
+    /// </summary>
+    [PostgresTheory]
+    [InlineData("one", null, 1, 0, 0)]
+    [InlineData("diamond", null, 4, 4, 0)]
+    [InlineData("loose", "first", 2, 0, 2)]
+    [InlineData("skippy", "first", 2, 1, 2)]
+    public async Task Every_variant_of_the_create_writes_the_rows_its_task_has(string template, string? bypass, long steps, long edges,
+        long stepTransitions)
     {
         var (engine, _) = await EngineAsync(Clock);
-        await engine.RegisterTemplateAsync(One);
+        await engine.RegisterTemplateAsync(template switch { "one" => One, "diamond" => Diamond, "loose" => Loose, _ => Skippy });
+        var request = new TaskRequest { Namespace = "pg", Name = template, BypassSteps = bypass is null ? [] : [bypass] };
 
-        var task = await CreateAsync(engine, One);
+        var first = (await engine.CreateTaskAsync(request)).Task.TaskUuid; // records the definition
+        var second = (await engine.CreateTaskAsync(request)).Task.TaskUuid; // does not
 
-        Assert.Equal(0L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_edges WHERE task_uuid = $1", task));
-        Assert.Equal(0L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_workflow_step_transitions WHERE task_uuid = $1", task));
-        Assert.Equal(1L, await TestSql.ScalarAsync<long>(Schema, "SELECT count(*) FROM tasker_task_transitions WHERE task_uuid = $1", task));
+        foreach (var task in new[] { first, second })
+        {
+            Assert.Equal(steps, await CountAsync("tasker_workflow_steps", task));
+            Assert.Equal(edges, await CountAsync("tasker_workflow_step_edges", task));
+            Assert.Equal(stepTransitions, await CountAsync("tasker_workflow_step_transitions", task));
+            Assert.Equal(1L, await CountAsync("tasker_task_transitions", task));
+        }
     }
 
     [PostgresFact]

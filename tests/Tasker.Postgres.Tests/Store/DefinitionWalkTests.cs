@@ -136,6 +136,24 @@ public sealed class DefinitionWalkTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task A_definition_recorded_in_a_host_transaction_that_committed_is_not_recorded_again()
+    {
+        // As below: the deletion only makes visible that the next create does not insert the rows.
+        var (engine, _) = await EngineAsync(Clock);
+        await engine.RegisterTemplateAsync(Chain);
+        using (var scope = new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            await CreateAsync(engine, Chain);
+            scope.Complete();
+        }
+        await TestSql.ExecuteAsync(Schema, "DELETE FROM tasker_definition_handlers");
+
+        await CreateAsync(engine, Chain);
+
+        Assert.Empty(await RecordedAsync());
+    }
+
+    [PostgresFact]
     public async Task A_process_records_a_definition_with_its_first_task_and_not_again()
     {
         // Recorded rows are never deleted, so a process that created a task of a definition knows it is there; the

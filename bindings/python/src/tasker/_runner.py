@@ -118,7 +118,8 @@ class _Run:
 
     def send(self, report: _step.Report, free: int) -> dict[str, Any] | None:
         """``report``'s call: the engine's whole answer (with ``failed``: the step was reported as a failure after
-        all), its claims named after handle's task; None when the claim was stale."""
+        all), its claims named after handle's task (left as they are in a Worker's run, which has none: the Worker
+        names them); None when the claim was stale."""
         try:
             answer = send_report(self._call, report, self.next_request(free))
         except StaleClaimError:
