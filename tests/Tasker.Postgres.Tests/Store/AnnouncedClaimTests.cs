@@ -16,18 +16,7 @@ public sealed class AnnouncedClaimTests : PostgresTest
     private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
 
     /// <summary>A step a create may bypass: the announced copy then carries a finished step.</summary>
-    private static readonly string Skippy = """
-        name: skippy
-        namespace_name: pg
-        version: 1.0.0
-        steps:
-          - name: first
-            handler: { callable: first_handler }
-            skippable: true
-          - name: second
-            handler: { callable: second_handler }
-            dependencies: [first]
-        """;
+    private static readonly string Skippy = PgWorkflows.Skippable();
     /// <summary>A namespace of its own, so this class's meter readings are its own (the meter is process-wide).</summary>
     private static readonly string Counted = """
         name: counted

@@ -13,31 +13,10 @@ public sealed class CreateTests : PostgresTest
     private static readonly string Diamond = PgWorkflows.Yaml("diamond", ("top", []), ("left", ["top"]), ("right", ["top"]), ("bottom", ["left", "right"]));
     private static readonly string One = PgWorkflows.Yaml("one", ("only", []));
 
-    private static readonly string Skippy = """
-        name: skippy
-        namespace_name: pg
-        version: 1.0.0
-        steps:
-          - name: first
-            handler: { callable: first_handler }
-            skippable: true
-          - name: second
-            handler: { callable: second_handler }
-            dependencies: [first]
-        """;
+    private static readonly string Skippy = PgWorkflows.Skippable();
 
     /// <summary>Two steps, no edges; the first may be bypassed: step transitions without edges.</summary>
-    private static readonly string Loose = """
-        name: loose
-        namespace_name: pg
-        version: 1.0.0
-        steps:
-          - name: first
-            handler: { callable: first_handler }
-            skippable: true
-          - name: second
-            handler: { callable: second_handler }
-        """;
+    private static readonly string Loose = PgWorkflows.Skippable(dependent: false);
 
     private Task<long> CountAsync(string table, Guid task) =>
         TestSql.ScalarAsync<long>(Schema, $"SELECT count(*) FROM {table} WHERE task_uuid = $1", task);

@@ -23,6 +23,23 @@ public static class PgWorkflows
     /// <summary>Eight independent steps and nothing else: whoever completes the last one finalizes the task.</summary>
     public static readonly string Flat = Yaml("flat", [.. Enumerable.Range(0, 8).Select(i => ($"f{i}", Array.Empty<string>()))]);
 
+    /// <summary>
+    /// Two steps, the first skippable (a create may bypass it: <c>bypass_steps</c>), the second after it; with
+    /// <paramref name="dependent"/> false the second does not depend on it, and the template is named "loose".
+    /// </summary>
+    public static string Skippable(bool dependent = true) => $$"""
+        name: {{(dependent ? "skippy" : "loose")}}
+        namespace_name: pg
+        version: 1.0.0
+        steps:
+          - name: first
+            handler: { callable: first_handler }
+            skippable: true
+          - name: second
+            handler: { callable: second_handler }
+        {{(dependent ? "    dependencies: [first]" : "")}}
+        """;
+
     public static readonly string Mixed = Yaml("mixed",
         ("init", []), ("left", ["init"]), ("right", ["init"]), ("validate", ["left", "right"]),
         ("transform", ["left"]), ("analyze", ["right"]), ("finalize", ["validate", "transform", "analyze"]));
