@@ -15,18 +15,18 @@ const string Usage = """
       run        --database-url URL [--workers 1,2,4] [--tasks 1000] [--lanes 4] [--claim-batch 16] [--shared] [--repeat 1]
                                                                                                     (throughput)
       readiness  --database-url URL [--steps 1000] [--iterations 200]                                (C# vs SQL)
-      side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--single-tasks 10000]
+      side-by-side --database-url URL [--rounds 3] [--tasker-processes 2] [--tasker-concurrency 8] [--tasker-prefetch N] [--single-tasks 10000]
                  [--dag-tasks 2000] [--graphile-jobs 20000] [--perf-jobs 40000] [--latency-samples 200] [--only kinds]
                  [--graphile-dir bench/graphile] [--node node]      (worker mode against graphile-worker; bench/worker/run.sh)
-                 [--python-processes 2] [--python-concurrency 8] [--python python3] [--python-worker bench/python/work_worker.py]
-                 [--ruby-processes 2] [--ruby-concurrency 8] [--ruby ruby] [--ruby-worker bench/ruby/work_worker.rb]
-                 [--node-processes 2] [--node-concurrency 8] [--node-worker bench/node/work_worker.js] (with --node)
+                 [--python-processes 2] [--python-concurrency 8] [--python-prefetch N] [--python python3] [--python-worker bench/python/work_worker.py]
+                 [--ruby-processes 2] [--ruby-concurrency 8] [--ruby-prefetch N] [--ruby ruby] [--ruby-worker bench/ruby/work_worker.rb]
+                 [--node-processes 2] [--node-concurrency 8] [--node-prefetch N] [--node-worker bench/node/work_worker.js] (with --node)
                  [--latency-concurrency 10] [--latency-pauses 30,5 (ms from a start to the next enqueue)] [--warmup-tasks 300]
                  [--warmup-jobs 2000]
                  --only: comma-separated parts of TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle,
                  PythonDag, RubySingle, RubyDag, NodeSingle, NodeDag (e.g. Single,Dag; a Python, Ruby or Node kind only
                  when the part names the language: PythonSingle, rubydag, Node)
-      work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--warmup-namespace NS]
+      work-worker --database-url URL --schema S --worker-id W [--concurrency 8] [--prefetch 8] [--warmup-namespace NS]
                  [--namespace bench] [--latency]                        (one worker-mode process, driven by side-by-side)
       find-scale --database-url URL [--in-flight 0,100,1000,5000] [--queued 2000 (0: empty claims)] [--claims 200] [--batch 8]
                                                       [--foreign 0 (tasks queued ahead for a handler not asked for)]

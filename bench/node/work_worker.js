@@ -9,7 +9,7 @@
 //
 //     export TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so
 //     node bench/node/work_worker.js --database-url URL --schema S --worker-id js0 [--concurrency 8] \
-//         [--warmup-namespace warmup_0] [--namespace bench]
+//         [--prefetch 8] [--warmup-namespace warmup_0] [--namespace bench]
 //
 // The binding is bindings/node (its node_modules holds koffi: `npm ci` there), or the directory TASKER_NODE_BINDING
 // names. `steps` are the worker's completed reports (`worker.stats`); `first_ns`/`last_ns` are when the first handler
@@ -51,22 +51,25 @@ function noop() {
 }
 
 function worker(engine, args, namespace, waitSeconds) {
-  return new tasker.Worker(engine, { concurrency: args.concurrency, namespaces: [namespace], leaseSeconds: LEASE_SECONDS,
+  return new tasker.Worker(engine, { concurrency: args.concurrency, prefetch: args.prefetch, namespaces: [namespace], leaseSeconds: LEASE_SECONDS,
     waitSeconds, statsSeconds: 0, workerId: args['worker-id'], logger });
 }
 
 async function main() {
   const { values } = parseArgs({ options: {
     'database-url': { type: 'string' }, schema: { type: 'string' }, 'worker-id': { type: 'string' },
-    concurrency: { type: 'string' }, 'warmup-namespace': { type: 'string' }, namespace: { type: 'string' },
+    concurrency: { type: 'string' }, prefetch: { type: 'string' }, 'warmup-namespace': { type: 'string' }, namespace: { type: 'string' },
   } });
   for (const required of ['database-url', 'schema', 'worker-id']) {
     if (!values[required]) throw new Error(`--${required} is required`);
   }
-  const args = { ...values, concurrency: Number(values.concurrency ?? DEFAULT_CONCURRENCY), namespace: values.namespace ?? 'bench' };
-  // As `tasker-worker` does, before anything starts libuv's pool: a thread for each slot's call into the library and
-  // one for the waiting claim (bindings/node/lib/thread-pool.js); UV_THREADPOOL_SIZE in the environment wins.
-  sizeThreadPool(args.concurrency);
+  const concurrency = Number(values.concurrency ?? DEFAULT_CONCURRENCY);
+  const prefetch = values.prefetch === undefined ? concurrency : Number(values.prefetch); // the worker's default
+  const args = { ...values, concurrency, prefetch, namespace: values.namespace ?? 'bench' };
+  // As `tasker-worker` does, before anything starts libuv's pool: threads for the slots' and the steps claimed ahead's
+  // calls into the library and one for the waiting claim (bindings/node/lib/thread-pool.js); UV_THREADPOOL_SIZE in the
+  // environment wins.
+  sizeThreadPool(args.concurrency, args.prefetch);
   const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   const nextLine = async () => ((await lines.next()).value ?? '').trim();
 

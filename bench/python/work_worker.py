@@ -7,7 +7,7 @@ lines, exactly as its C# twin (WorkMode/WorkModeWorker.cs):
 - ``GO``: work on ``--namespace`` until ``STOP``, then ``REPORT steps first_ns last_ns errors``.
 
     export TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so PYTHONPATH=bindings/python/src
-    python3 bench/python/work_worker.py --database-url URL --schema S --worker-id py0 [--concurrency 8] \\
+    python3 bench/python/work_worker.py --database-url URL --schema S --worker-id py0 [--concurrency 8] [--prefetch 8] \\
         [--warmup-namespace warmup_0] [--namespace bench]
 
 ``steps`` are the worker's completed reports (``Worker.stats``); ``first_ns``/``last_ns`` are when the first handler
@@ -58,6 +58,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--schema", required=True)
     parser.add_argument("--worker-id", required=True)
     parser.add_argument("--concurrency", type=int, default=tasker.worker.DEFAULT_CONCURRENCY)
+    parser.add_argument("--prefetch", type=int, default=None, help="default: the worker's (its concurrency)")
     parser.add_argument("--warmup-namespace")
     parser.add_argument("--namespace", default="bench")
     args = parser.parse_args(argv)
@@ -70,8 +71,9 @@ def main(argv: list[str]) -> int:
             warm = Noop()
             for name in HANDLERS:
                 engine.register_handler(name, warm)
-            tasker.Worker(engine, concurrency=args.concurrency, namespaces=[args.warmup_namespace],
-                          lease_seconds=LEASE_SECONDS, wait_seconds=WARMUP_WAIT_SECONDS, stats_seconds=0,
+            tasker.Worker(engine, concurrency=args.concurrency, prefetch=args.prefetch,
+                          namespaces=[args.warmup_namespace], lease_seconds=LEASE_SECONDS,
+                          wait_seconds=WARMUP_WAIT_SECONDS, stats_seconds=0,
                           worker_id=args.worker_id).run(burst=True, handle_signals=False)
         print("READY", flush=True)
         if sys.stdin.readline().strip() != "GO":
@@ -80,9 +82,9 @@ def main(argv: list[str]) -> int:
         noop = Noop()
         for name in HANDLERS:
             engine.register_handler(name, noop)
-        worker = tasker.Worker(engine, concurrency=args.concurrency, namespaces=[args.namespace],
-                               lease_seconds=LEASE_SECONDS, wait_seconds=WAIT_SECONDS, stats_seconds=0,
-                               worker_id=args.worker_id)
+        worker = tasker.Worker(engine, concurrency=args.concurrency, prefetch=args.prefetch,
+                               namespaces=[args.namespace], lease_seconds=LEASE_SECONDS, wait_seconds=WAIT_SECONDS,
+                               stats_seconds=0, worker_id=args.worker_id)
         line: list[str] = []
 
         def await_stop() -> None:

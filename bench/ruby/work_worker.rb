@@ -10,7 +10,7 @@
 #
 #     export TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so
 #     ruby -I bindings/ruby/lib bench/ruby/work_worker.rb --database-url URL --schema S --worker-id rb0 \
-#         [--concurrency 8] [--warmup-namespace warmup_0] [--namespace bench]
+#         [--concurrency 8] [--prefetch 8] [--warmup-namespace warmup_0] [--namespace bench]
 #
 # `steps` are the worker's completed reports (`Worker#stats`); `first_ns`/`last_ns` are when the first handler
 # started and the last one returned, from CLOCK_MONOTONIC (the clock of the orchestrator's and the other children's
@@ -54,11 +54,12 @@ def parse(argv)
   options = { concurrency: Tasker::Worker::DEFAULT_CONCURRENCY, namespace: "bench" }
   OptionParser.new do |o|
     o.banner = "usage: work_worker.rb --database-url URL --schema S --worker-id W [--concurrency 8] " \
-               "[--warmup-namespace NS] [--namespace bench]"
+               "[--prefetch 8] [--warmup-namespace NS] [--namespace bench]"
     o.on("--database-url URL") { |v| options[:database_url] = v }
     o.on("--schema S") { |v| options[:schema] = v }
     o.on("--worker-id W") { |v| options[:worker_id] = v }
     o.on("--concurrency N", Integer) { |v| options[:concurrency] = v }
+    o.on("--prefetch N", Integer) { |v| options[:prefetch] = v } # default: the worker's (its concurrency)
     o.on("--warmup-namespace NS") { |v| options[:warmup_namespace] = v }
     o.on("--namespace NS") { |v| options[:namespace] = v }
   end.parse!(argv)
@@ -68,8 +69,8 @@ def parse(argv)
 end
 
 def worker(engine, options, namespace, wait_seconds, logger)
-  Tasker::Worker.new(engine, concurrency: options[:concurrency], namespaces: [namespace], lease_seconds: LEASE_SECONDS,
-                             wait_seconds: wait_seconds, stats_seconds: 0, worker_id: options[:worker_id], logger: logger)
+  Tasker::Worker.new(engine, concurrency: options[:concurrency], prefetch: options[:prefetch], namespaces: [namespace],
+                             lease_seconds: LEASE_SECONDS, wait_seconds: wait_seconds, stats_seconds: 0, worker_id: options[:worker_id], logger: logger)
 end
 
 def main(argv)

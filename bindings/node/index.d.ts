@@ -377,6 +377,9 @@ export interface WorkerLogger {
 export interface WorkerOptions {
   /** Steps run at once (1-10000, default 8). */
   concurrency?: number;
+  /** Steps claimed beyond the free slots while steps are short (the handlers' mean run time under 10 ms), held until
+   *  a slot frees; handlers still run `concurrency` at a time (0-10000, default `concurrency`; 0: none). */
+  prefetch?: number;
   /** Only steps of tasks in these namespaces (default: all). */
   namespaces?: string[];
   /** Handlers to register on the engine first; the worker runs every handler registered when `run` starts. */
@@ -423,6 +426,8 @@ export class Worker {
   constructor(engine: Engine, options?: WorkerOptions);
   readonly engine: Engine;
   readonly concurrency: number;
+  /** The prefetch in effect (the option, or `concurrency` by default). */
+  readonly prefetch: number;
   readonly namespaces: string[] | null;
   readonly leaseSeconds: number | null;
   readonly graceSeconds: number;

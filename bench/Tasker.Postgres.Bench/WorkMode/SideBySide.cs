@@ -21,7 +21,7 @@ internal static class SideBySide
     private enum Kind { TaskerSingle, TaskerDag, GraphileDefault, GraphilePerf, PythonSingle, PythonDag, RubySingle, RubyDag, NodeSingle, NodeDag }
 
     /// <summary>A configuration; <paramref name="Binding"/> is the binding child that runs it, null for C# and graphile-worker.</summary>
-    private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit, BindingWorker? Binding = null);
+    private sealed record Config(Kind Kind, string Label, int Processes, int Concurrency, int Units, int StepsPerUnit, BindingWorker? Binding = null, int? Prefetch = null);
 
     /// <summary>
     /// A binding's worker child: its interpreter and bench/&lt;language&gt;/work_worker.*, which speaks the C# child's
@@ -42,6 +42,7 @@ internal static class SideBySide
         var node = cli.String("node", "node");
         var tp = cli.Int("tasker-processes", 2);
         var tc = cli.Int("tasker-concurrency", 8);
+        var tq = Prefetch(cli, "tasker");
         BindingWorker[] bindings =
         [
             Binding("python", "Python", cli.String("python", "python3"), "bench/python/work_worker.py", "py", Kind.PythonSingle, Kind.PythonDag),
@@ -53,14 +54,14 @@ internal static class SideBySide
         {
             new(Kind.GraphileDefault, "graphile-worker 0.18, defaults", 1, 10, cli.Int("graphile-jobs", 20_000), 1),
             new(Kind.GraphilePerf, "graphile-worker 0.18, perfTest settings", 4, 24, cli.Int("perf-jobs", 40_000), 1),
-            new(Kind.TaskerSingle, "Tasker worker mode, C#, 1-step template", tp, tc, cli.Int("single-tasks", 10_000), 1),
-            new(Kind.TaskerDag, "Tasker worker mode, C#, 7-step DAG", tp, tc, cli.Int("dag-tasks", 2_000), 7),
+            new(Kind.TaskerSingle, "Tasker worker mode, C#, 1-step template", tp, tc, cli.Int("single-tasks", 10_000), 1, Prefetch: tq),
+            new(Kind.TaskerDag, "Tasker worker mode, C#, 7-step DAG", tp, tc, cli.Int("dag-tasks", 2_000), 7, Prefetch: tq),
         };
         foreach (var b in bindings)
         {
-            var (processes, concurrency) = (cli.Int($"{b.Language}-processes", 2), cli.Int($"{b.Language}-concurrency", 8));
-            configs.Add(new(b.Single, $"Tasker worker mode, {b.Name}, 1-step template", processes, concurrency, cli.Int("single-tasks", 10_000), 1, b));
-            configs.Add(new(b.Dag, $"Tasker worker mode, {b.Name}, 7-step DAG", processes, concurrency, cli.Int("dag-tasks", 2_000), 7, b));
+            var (processes, concurrency, prefetch) = (cli.Int($"{b.Language}-processes", 2), cli.Int($"{b.Language}-concurrency", 8), Prefetch(cli, b.Language));
+            configs.Add(new(b.Single, $"Tasker worker mode, {b.Name}, 1-step template", processes, concurrency, cli.Int("single-tasks", 10_000), 1, b, prefetch));
+            configs.Add(new(b.Dag, $"Tasker worker mode, {b.Name}, 7-step DAG", processes, concurrency, cli.Int("dag-tasks", 2_000), 7, b, prefetch));
         }
         if (only is not null)
             configs = configs.Where(c => only.Split(',').Any(o => Selects(o, c))).ToList();
@@ -94,7 +95,7 @@ internal static class SideBySide
         Console.WriteLine($"Throughput: medians of {rounds} interleaved round(s); CPU and WAL per executed step (job), from the run with the median throughput.");
         Console.WriteLine("Statements and commits: Tasker's own counters (C# workers only). Write transactions: every system's, from the server (transaction ids assigned).");
         Console.WriteLine();
-        Console.WriteLine("| system | processes × concurrency | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step | write transactions/step |");
+        Console.WriteLine("| system | processes × concurrency (+ prefetch) | steps (jobs) | steps/s, median | all runs | × graphile defaults | × graphile perfTest | CPU ms/step: workers | server | total | WAL bytes/step | statements/step | commits/step | write transactions/step |");
         Console.WriteLine("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         double? Median(Kind k) => runs.TryGetValue(k, out var l) && l.Count > 0 ? MedianRun(l).PerSecond : null;
         var baseDefault = Median(Kind.GraphileDefault);
@@ -104,7 +105,7 @@ internal static class SideBySide
             var l = runs[c.Kind];
             var m = MedianRun(l);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {c.Label} | {c.Processes} × {c.Concurrency} | {m.Steps:N0} | **{m.PerSecond:N0}** | {string.Join(" / ", l.Select(x => x.PerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
+                $"| {c.Label} | {c.Processes} × {c.Concurrency}{PrefetchLabel(c)} | {m.Steps:N0} | **{m.PerSecond:N0}** | {string.Join(" / ", l.Select(x => x.PerSecond.ToString("N0", CultureInfo.InvariantCulture)))} | " +
                 $"{Ratio(m.PerSecond, baseDefault)} | {Ratio(m.PerSecond, basePerf)} | {m.WorkerCpuMsPerStep:N3} | {m.ServerCpuMsPerStep:N3} | {m.WorkerCpuMsPerStep + m.ServerCpuMsPerStep:N3} | {m.WalBytesPerStep:N0} | {m.StatementsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.CommitsPerStep?.ToString("N2", CultureInfo.InvariantCulture) ?? "–"} | {m.TransactionsPerStep:N3} |"));
         }
         if (runs.Values.Sum(l => l.Sum(x => x.Errors)) is var errors and > 0)
@@ -126,6 +127,13 @@ internal static class SideBySide
     private static bool Selects(string part, Config config) =>
         config.Kind.ToString().Contains(part, StringComparison.OrdinalIgnoreCase)
         && (config.Binding is null || part.Contains(config.Binding.Language, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary><c>--tasker-prefetch</c>, <c>--python-prefetch</c>...: given, passed on; else the worker's default (its concurrency).</summary>
+    private static int? Prefetch(Cli cli, string language) =>
+        cli.Optional($"{language}-prefetch") is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : null;
+
+    private static string PrefetchLabel(Config c) =>
+        c.Kind is Kind.GraphileDefault or Kind.GraphilePerf ? "" : $" + {c.Prefetch ?? c.Concurrency}";
 
     private static string Ratio(double value, double? baseline) =>
         baseline is { } b && b > 0 ? (value / b).ToString("N2", CultureInfo.InvariantCulture) + "×" : "–";
@@ -156,7 +164,8 @@ internal static class SideBySide
                 {
                     // The same options for every child, C# or binding.
                     string[] Options(string workerId) => ["--database-url", url, "--schema", schema, "--worker-id", workerId,
-                        "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture), "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace];
+                        "--concurrency", config.Concurrency.ToString(CultureInfo.InvariantCulture), "--warmup-namespace", $"warmup_{p}", "--namespace", BenchTemplates.Namespace,
+                        .. (config.Prefetch is { } prefetch ? new[] { "--prefetch", prefetch.ToString(CultureInfo.InvariantCulture) } : [])];
                     workers.Add(config.Binding is { } b
                         ? new ChildProcess(b.Executable, [b.Script, .. Options($"{b.IdPrefix}{p}")])
                         : new ChildProcess(ThroughputBench.DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "Tasker.Postgres.Bench.dll"), "work-worker", .. Options($"w{p}")]));

@@ -8,7 +8,9 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// <summary>
 /// One worker process in worker mode (<c>work-worker</c>), shaped like the bindings' workers: <c>--concurrency</c>
 /// slots and one claimer that asks <see cref="TaskerEngine.ClaimWorkAsync"/> for as many ready steps as slots are free
-/// (waiting for work), each claim then running the no-op handler in a slot and reporting with
+/// plus <c>--prefetch</c> (default: the concurrency; the bindings' workers prefetch only while their steps are short,
+/// and a no-op always is), waiting for work. Each claim then runs the no-op handler in a slot (a prefetched one waits
+/// for a free slot, in the order claimed) and reports with
 /// <see cref="TaskerEngine.CompleteAndClaimAsync"/>. Like the bindings' workers, a report's claim_next asks for its own
 /// slot's next step: a task's chain goes on in the slot without a work claim. Driven by the <c>side-by-side</c>
 /// orchestrator over stdin/stdout lines:
@@ -24,6 +26,7 @@ internal static class WorkModeWorker
     public static async Task<int> RunAsync(Cli cli)
     {
         var concurrency = cli.Int("concurrency", 8);
+        var prefetch = cli.Int("prefetch", concurrency); // the bindings' workers' default
         var workerId = cli.Required("worker-id");
         var latency = cli.Flag("latency");
         var store = await PostgresStore.OpenAsync(new PostgresStoreOptions
@@ -39,13 +42,13 @@ internal static class WorkModeWorker
         if (cli.Optional("warmup-namespace") is { } warmup)
         {
             // Not measured: JIT, the pool and the caches settle here. Stops at the first empty claim made while idle.
-            await new Slots(engine, workerId, lease, concurrency, warmup, latency: false).RunAsync(WarmupWait, stopWhenIdle: true, CancellationToken.None);
+            await new Slots(engine, workerId, lease, concurrency, prefetch, warmup, latency: false).RunAsync(WarmupWait, stopWhenIdle: true, CancellationToken.None);
         }
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
         if (Console.In.ReadLine() != "GO") return 3;
 
-        var slots = new Slots(engine, workerId, lease, concurrency, cli.String("namespace", BenchTemplates.Namespace), latency);
+        var slots = new Slots(engine, workerId, lease, concurrency, prefetch, cli.String("namespace", BenchTemplates.Namespace), latency);
         var baseline = store.Statistics;
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => slots.RunAsync(TimeSpan.FromSeconds(1), stopWhenIdle: false, stop.Token));
@@ -66,11 +69,15 @@ internal static class WorkModeWorker
     /// </summary>
     private static readonly TimeSpan WarmupWait = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The worker's slots, its claimer and its counters.</summary>
-    private sealed class Slots(TaskerEngine engine, string workerId, TimeSpan lease, int concurrency, string ns, bool latency)
+    /// <summary>
+    /// The worker's slots, its claimer and its counters. <c>_free</c> counts the claims it may still take in hand
+    /// (concurrency + prefetch), <c>_slots</c> the handlers that may still start.
+    /// </summary>
+    private sealed class Slots(TaskerEngine engine, string workerId, TimeSpan lease, int concurrency, int prefetch, string ns, bool latency)
     {
         private readonly IReadOnlySet<string> _namespaces = new HashSet<string>(StringComparer.Ordinal) { ns };
-        private readonly SemaphoreSlim _free = new(concurrency);
+        private readonly SemaphoreSlim _free = new(concurrency + prefetch);
+        private readonly SemaphoreSlim _slots = new(concurrency);
         private readonly object _out = new();
         private long _steps;
         private long _errors;
@@ -144,8 +151,8 @@ internal static class WorkModeWorker
         }
 
         /// <summary>
-        /// After one free slot: takes every free slot, giving busy ones up to <see cref="BatchWait"/> to free up until half
-        /// are free, as the bindings' workers do. A claim across tasks costs about as much for 8 steps as for 1, and the
+        /// After one free place in hand: takes every free one, giving busy ones up to <see cref="BatchWait"/> to free up
+        /// until half are free, as the bindings' workers do. A claim across tasks costs about as much for 8 steps as for 1, and the
         /// reports on their way free their slots within a round trip.
         /// </summary>
         private async ValueTask<int> TakeFreeAsync(CancellationToken cancellationToken)
@@ -153,7 +160,7 @@ internal static class WorkModeWorker
             var free = 1;
             while (_free.Wait(0)) free++;
             var started = Stopwatch.GetTimestamp();
-            while (free < (concurrency + 1) / 2)
+            while (free < (concurrency + prefetch + 1) / 2)
             {
                 var left = BatchWait - Stopwatch.GetElapsedTime(started);
                 try
@@ -183,6 +190,7 @@ internal static class WorkModeWorker
         {
             var next = new ClaimOptions(1, lease, workerId, BenchTemplates.Handlers);
             var slotFree = false;
+            await _slots.WaitAsync(CancellationToken.None);
             try
             {
                 StepClaim? step = first;
@@ -198,6 +206,7 @@ internal static class WorkModeWorker
                     if (last)
                     {
                         slotFree = true;
+                        _slots.Release();
                         _free.Release();
                     }
                     try
@@ -219,7 +228,11 @@ internal static class WorkModeWorker
             }
             finally
             {
-                if (!slotFree) _free.Release();
+                if (!slotFree)
+                {
+                    _slots.Release();
+                    _free.Release();
+                }
             }
         }
 

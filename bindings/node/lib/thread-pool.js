@@ -28,24 +28,27 @@ function threadPoolSize(env = process.env) {
 }
 
 /**
- * Threads a worker of `concurrency` slots can keep busy: each slot's report, and the report of the step the slot ran
- * before (a task's last step frees its slot while its report is on its way, and the claimer refills it at once), the
- * waiting claim and a heartbeat. Idle threads cost little (their stacks are committed as they grow).
+ * Threads a worker of `concurrency` slots and `prefetch` can keep busy: each slot's report, and the report of the step
+ * the slot ran before (a task's last step frees its slot while its report is on its way, and the claimer refills it at
+ * once), the reports of the steps claimed ahead (they run back to back as slots free, each leaving its report on its
+ * way), the waiting claim and a heartbeat. Idle threads cost little (their stacks are committed as they grow).
  */
-const threadsFor = (concurrency) => Math.min(Math.max(2 * concurrency + 2, DEFAULT_THREADS), MAX_THREADS);
+const threadsFor = (concurrency, prefetch = concurrency) =>
+  Math.min(Math.max(2 * concurrency + prefetch + 2, DEFAULT_THREADS), MAX_THREADS);
 
 /**
- * Sizes the pool for a worker of `concurrency` slots unless the user chose a size (UV_THREADPOOL_SIZE set): only
- * effective before anything in the process has used the pool. Returns whether it did.
+ * Sizes the pool for a worker of `concurrency` slots and `prefetch` unless the user chose a size (UV_THREADPOOL_SIZE
+ * set): only effective before anything in the process has used the pool. Returns whether it did.
  */
-function sizeThreadPool(concurrency, env = process.env) {
+function sizeThreadPool(concurrency, prefetch = concurrency, env = process.env) {
   if ((env.UV_THREADPOOL_SIZE ?? '') !== '') return false;
-  env.UV_THREADPOOL_SIZE = String(threadsFor(concurrency));
+  env.UV_THREADPOOL_SIZE = String(threadsFor(concurrency, prefetch));
   return true;
 }
 
-/** The threads a worker of `concurrency` slots lacks in this pool (0: none), for the warning at its start. */
-const shortfall = (concurrency, env = process.env) => Math.max(0, threadsFor(concurrency) - threadPoolSize(env));
+/** The threads a worker of `concurrency` slots and `prefetch` lacks in this pool (0: none), for its start's warning. */
+const shortfall = (concurrency, prefetch = concurrency, env = process.env) =>
+  Math.max(0, threadsFor(concurrency, prefetch) - threadPoolSize(env));
 
 // The calls into libtasker holding or waiting for a pool thread now (native.js counts them around each `.async`
 // call), and a warning, once a process, the first time they outnumber the pool's threads: a host that runs

@@ -29,6 +29,8 @@ belong in its constructor). Example:
 
 Options:
   -c, --concurrency <n>    steps run at once (default 8)
+      --prefetch <n>       steps claimed beyond the free slots while steps are short (under 10 ms), held until a
+                           slot frees (default: the concurrency; 0: none)
   -n, --namespace <name>   only tasks of this namespace (repeat, or separate with commas; default: all)
       --grace <seconds>    on SIGTERM/SIGINT, how long running steps may take to finish (default 25); steps still
                            running then are reported as a retryable WorkerShutdown failure
@@ -65,6 +67,7 @@ function parse(argv) {
       allowPositionals: true,
       options: {
         concurrency: { type: 'string', short: 'c' },
+        prefetch: { type: 'string' },
         namespace: { type: 'string', short: 'n', multiple: true },
         grace: { type: 'string' },
         lease: { type: 'string' },
@@ -82,6 +85,7 @@ function parse(argv) {
   if (positionals.length > 1) throw new UsageError(`one module only, not ${positionals.length}: ${positionals.join(' ')}`);
   const options = {};
   if (values.concurrency !== undefined) options.concurrency = number('concurrency', values.concurrency, { integer: true });
+  if (values.prefetch !== undefined) options.prefetch = number('prefetch', values.prefetch, { integer: true });
   if (values.namespace !== undefined) {
     options.namespaces = values.namespace.flatMap((n) => n.split(',')).map((n) => n.trim());
     if (options.namespaces.some((n) => n === '')) throw new UsageError('--namespace takes a namespace name (an empty one was given)');
@@ -131,9 +135,10 @@ async function main(argv = process.argv.slice(2)) {
       return 0;
     }
     // Before the worker's module can touch libuv's pool (which reads its size once, when it starts): threads for the
-    // slots' reports and the waiting claim (lib/thread-pool.js). A module that builds its own Worker with more
-    // slots is warned at the worker's start.
-    sizeThreadPool(command.options.concurrency ?? DEFAULT_CONCURRENCY);
+    // slots' reports, those of the steps claimed ahead and the waiting claim (lib/thread-pool.js). A module that
+    // builds its own Worker with more slots is warned at the worker's start.
+    const concurrency = command.options.concurrency ?? DEFAULT_CONCURRENCY;
+    sizeThreadPool(concurrency, command.options.prefetch ?? concurrency);
     worker = await load(command.modulePath, command.options);
     await worker.run();
     await worker.engine.close();

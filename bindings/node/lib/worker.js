@@ -4,9 +4,11 @@
 // them with handle()'s runner (runner.js: same context, deadline, AbortSignal and failure reports) and reports each,
 // going on with the same task in the same call (claim_next) when a next step of it is ready. No queue needed.
 //
-// One event loop, so no locks: the claimer is one async loop; each claim in hand is a step running or a report on
-// its way. Claims in hand never exceed `concurrency`: a claim or a report reserves the slots it may fill before it
-// asks the engine. The waiting claim runs on a koffi worker thread (its async form): the event loop never blocks.
+// One event loop, so no locks: the claimer is one async loop; each claim in hand is a step running, a step claimed
+// ahead waiting for a slot, or a report on its way. Claims in hand never exceed the capacity (`concurrency`, plus
+// `prefetch` while steps are short): a claim or a report reserves what it may fill before it asks the engine.
+// Handlers running never exceed `concurrency`: a step claimed ahead starts when a slot frees, in the order claimed.
+// The waiting claim runs on a koffi worker thread (its async form): the event loop never blocks.
 const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
 const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
@@ -17,6 +19,16 @@ const { crowdingWarned, shortfall, threadPoolSize, threadsFor } = require('./thr
 // The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
+// Prefetch: steps claimed beyond the free slots, held until a slot frees (graphile-worker's local queue, Celery's
+// prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
+// half as much a step (two C# workers of 8 slots: 1.5x graphile-worker's defaults without, 2.0x with;
+// docs/performance.md, "Session 36"). Only while steps are short: a step claimed ahead has its lease and deadline
+// running while it waits, and no other worker can take it. While the handlers' mean run time is under this, it waits
+// about prefetch / concurrency times that; until a step has run, the mean is unknown and nothing is claimed ahead.
+const PREFETCH_STEP_MS = 10;
+// The weight of each run in that mean (the same in the three workers): about the last 8 runs count, so steps that
+// turn long stop the prefetch within a few runs.
+const MEAN_RUN_WEIGHT = 1 / 8;
 const DEFAULT_GRACE_SECONDS = 25; // Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
 // How long one claim waits for work. A stop is noticed between claims, so this bounds how long a shutdown waits for
 // the last claim's answer; work arriving meanwhile wakes the claim at once.
@@ -141,7 +153,9 @@ class Worker {
   #done; // settles when run() is over
   #finished;
   #running = new Map(); // claim token -> { claim, ctx, timer, abandoned }
-  #reserved = 0; // slots promised to a claim or a report's claim_next on its way to the engine
+  #queued = []; // claims taken ahead (prefetch), first claimed first: each starts when a slot frees
+  #reserved = 0; // claims promised to a claim or a report's claim_next on its way to the engine
+  #meanRunMs; // the handlers' mean run time, exponentially weighted (undefined: none ran yet)
   #reporting = 0; // reports on their way to the engine
   #claiming = false;
   #changed = []; // resolvers waiting for the next change (a step finished, a report returned, a stop)
@@ -152,7 +166,8 @@ class Worker {
 
   /**
    * `engine`: a tasker.Engine whose handlers are registered (or pass them as `handlers`). options: `concurrency`
-   * (steps at once, default 8), `namespaces` (only tasks of these namespaces; default all), `handlers`
+   * (steps at once, default 8), `prefetch` (steps claimed beyond the free slots while steps are short, held until a
+   * slot frees; default `concurrency`, 0: never), `namespaces` (only tasks of these namespaces; default all), `handlers`
    * ({ Name: Handler } to register on the engine first), `leaseSeconds` (the claims' lease; default the engine's),
    * `graceSeconds` (on stop, how long running steps may take to finish; default 25), `waitSeconds` (how long one
    * claim waits for work, 1-5 is right; default 2), `statsSeconds` (the throughput line's period; 0: never; default
@@ -162,16 +177,20 @@ class Worker {
     if (!(engine instanceof Engine)) throw new ValidationError(`a Worker needs a tasker.Engine, not ${describe(engine)}`);
     if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ValidationError('Worker options must be an object');
     const {
-      concurrency = DEFAULT_CONCURRENCY, namespaces, handlers, leaseSeconds, graceSeconds = DEFAULT_GRACE_SECONDS,
-      waitSeconds = DEFAULT_WAIT_SECONDS, statsSeconds = DEFAULT_STATS_SECONDS, workerId, logger = console, ...unknown
+      concurrency = DEFAULT_CONCURRENCY, prefetch = concurrency, namespaces, handlers, leaseSeconds,
+      graceSeconds = DEFAULT_GRACE_SECONDS, waitSeconds = DEFAULT_WAIT_SECONDS, statsSeconds = DEFAULT_STATS_SECONDS,
+      workerId, logger = console, ...unknown
     } = options;
     const extra = Object.keys(unknown);
     if (extra.length > 0) {
-      throw new ValidationError(`unknown Worker option ${extra.map((k) => `'${k}'`).join(', ')} (known: concurrency, namespaces, ` +
-        'handlers, leaseSeconds, graceSeconds, waitSeconds, statsSeconds, workerId, logger)');
+      throw new ValidationError(`unknown Worker option ${extra.map((k) => `'${k}'`).join(', ')} (known: concurrency, prefetch, ` +
+        'namespaces, handlers, leaseSeconds, graceSeconds, waitSeconds, statsSeconds, workerId, logger)');
     }
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
       throw new ValidationError(`concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, not ${String(concurrency)}`);
+    }
+    if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > MAX_CONCURRENCY) {
+      throw new ValidationError(`prefetch must be an integer from 0 to ${MAX_CONCURRENCY}, not ${String(prefetch)}`);
     }
     if (namespaces !== undefined && !(Array.isArray(namespaces) && namespaces.length > 0
       && namespaces.every((n) => typeof n === 'string' && n !== ''))) {
@@ -188,6 +207,7 @@ class Worker {
     if (handlers !== undefined) engine.registerHandlers(handlers);
     this.#engine = engine;
     this.concurrency = concurrency;
+    this.prefetch = prefetch;
     this.namespaces = namespaces === undefined ? null : [...namespaces];
     this.leaseSeconds = leaseSeconds ?? null;
     this.graceSeconds = graceSeconds;
@@ -284,22 +304,28 @@ class Worker {
   // step, a query over the whole queue (seconds of the database's CPU at each worker's start against a backlog).
   #logStart(names) {
     const { store } = this.#host;
-    this.#logger.info(`worker ${this.workerId} started (pid ${process.pid}): concurrency ${this.concurrency}, handlers ` +
-      `${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ${store} store, lease ` +
-      `${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
+    this.#logger.info(`worker ${this.workerId} started (pid ${process.pid}): concurrency ${this.concurrency}, prefetch ` +
+      `${this.prefetch}, handlers ${[...names].sort().join(', ')}, namespaces ${this.namespaces?.join(', ') ?? 'all'}, ` +
+      `${store} store, lease ${this.leaseSeconds === null ? "the engine's" : `${this.leaseSeconds} s`}, grace ${this.graceSeconds} s`);
     // On PostgreSQL each call in flight holds one of libuv's threads until the database answers (lib/thread-pool.js).
-    if (store === 'postgres' && this.#host.pooled && shortfall(this.concurrency) > 0) {
+    if (store === 'postgres' && this.#host.pooled && shortfall(this.concurrency, this.prefetch) > 0) {
       crowdingWarned(); // this says it for the process
       this.#logger.warn(`worker ${this.workerId}: libuv's thread pool has ${threadPoolSize()} threads, too few for ` +
-        `${this.concurrency} slots: a call into the library holds a thread while the database answers, so reports ` +
-        `wait for one; start node with UV_THREADPOOL_SIZE=${threadsFor(this.concurrency)} (tasker-worker does)`);
+        `${this.concurrency} slots and prefetch ${this.prefetch}: a call into the library holds a thread while the database answers, so reports ` +
+        `wait for one; start node with UV_THREADPOOL_SIZE=${threadsFor(this.concurrency, this.prefetch)} (tasker-worker does)`);
     }
   }
 
   // ---- claiming ------------------------------------------------------------------------------------------------
 
+  /** Claims the worker may still take in hand (0 when steps turned long with more than `concurrency` in hand). */
   #free() {
-    return this.concurrency - this.#running.size - this.#reserved;
+    return Math.max(0, this.#capacity() - this.#running.size - this.#queued.length - this.#reserved);
+  }
+
+  #capacity() {
+    const short = this.#meanRunMs !== undefined && this.#meanRunMs < PREFETCH_STEP_MS;
+    return this.concurrency + (short ? this.prefetch : 0);
   }
 
   /** Resolves at the next change: a step finished, a report returned, or a stop. */
@@ -331,13 +357,13 @@ class Worker {
           await this.#nextChange();
           continue;
         }
-        for (const until = performance.now() + BATCH_WAIT_MS; this.#free() < this.concurrency && !this.#stopping && performance.now() < until;) {
+        for (const until = performance.now() + BATCH_WAIT_MS; this.#free() < this.#capacity() && !this.#stopping && performance.now() < until;) {
           await this.#nextChange(until - performance.now());
         }
         if (this.#stopping) break;
         const free = this.#free();
         if (free <= 0) continue;
-        const idle = this.#running.size === 0 && this.#reserved === 0 && this.#reporting === 0;
+        const idle = this.#running.size === 0 && this.#queued.length === 0 && this.#reserved === 0 && this.#reporting === 0;
         this.#reserved += free;
         let claims = [];
         try {
@@ -359,7 +385,7 @@ class Worker {
         }
         const released = this.#adopt(claims);
         if (released !== undefined) await released; // past the grace period, as WorkerShutdown: #claiming until they land
-        if (burst && idle && claims.length === 0 && this.#running.size === 0 && this.#reporting === 0) {
+        if (burst && idle && claims.length === 0 && this.#running.size === 0 && this.#queued.length === 0 && this.#reporting === 0) {
           this.#logger.info(`worker ${this.workerId}: no work left (burst)`);
           this.stop();
         }
@@ -371,15 +397,22 @@ class Worker {
   }
 
   /**
-   * Starts claims in hand; once the grace period is over, reports them as WorkerShutdown instead, and returns the
-   * promise of those reports: the shutdown waits for them (a claim or report on its way), so that run() resolves
-   * only once they landed (a host closes the engine then, and a call still in flight would fail: the step would stay
-   * claimed until its lease expired).
+   * Takes claims in hand: each starts in a free slot, or waits for one behind those claimed before it. Once the grace
+   * period is over, reports them as WorkerShutdown instead, and returns the promise of those reports: the shutdown
+   * waits for them (a claim or report on its way), so that run() resolves only once they landed (a host closes the
+   * engine then, and a call still in flight would fail: the step would stay claimed until its lease expired).
    */
   #adopt(claims) {
     if (claims.length === 0) return undefined;
     if (this.#closing) return Promise.all(claims.map((claim) => this.#release(claim)));
-    for (const claim of claims) {
+    for (const claim of claims) this.#queued.push(claim);
+    this.#startQueued();
+  }
+
+  /** Starts the claims in hand, first claimed first, while fewer than `concurrency` handlers run. */
+  #startQueued() {
+    while (this.#queued.length > 0 && this.#running.size < this.concurrency) {
+      const claim = this.#queued.shift();
       const entry = { claim, ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
       this.#running.set(claim.claim_token, entry);
       runStep(this.#host, claim).then((done) => this.#finish(entry, done)).catch((e) => {
@@ -390,8 +423,11 @@ class Worker {
 
   async #finish(entry, done) {
     this.#untrack(entry);
+    const ranMs = (done.run.finished_at - done.run.started_at) * 1000; // the handler's run, not the report
+    this.#meanRunMs = this.#meanRunMs === undefined ? ranMs : this.#meanRunMs + (ranMs - this.#meanRunMs) * MEAN_RUN_WEIGHT;
     if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
     this.#running.delete(entry.claim.claim_token);
+    this.#startQueued(); // its slot goes to the step claimed ahead first, while its report is on its way
     // This slot's next step only: the other steps the report makes ready go to the next work claim, which writes them
     // with other tasks' claims at once (one task's writes take turns; docs/performance.md). A completed last step of
     // its task leaves nothing to claim next: its slot goes to the claimer now, while the report is on its way.
@@ -449,8 +485,9 @@ class Worker {
 
   async #shutDown(claimer) {
     const graceEnd = performance.now() + this.graceSeconds * 1000;
-    // The claim on its way comes back within waitSeconds; what it brings runs within the grace period too.
-    while ((this.#running.size > 0 || this.#reporting > 0 || this.#claiming) && !this.#forced) {
+    // The claim on its way comes back within waitSeconds; what it brings, and the steps claimed ahead, run within the
+    // grace period too.
+    while ((this.#running.size > 0 || this.#queued.length > 0 || this.#reporting > 0 || this.#claiming) && !this.#forced) {
       const left = graceEnd - performance.now();
       if (left <= 0) break;
       await this.#nextChange(left);
@@ -459,6 +496,7 @@ class Worker {
     const forced = this.#forced;
     const left = [...this.#running.values()];
     this.#running.clear();
+    const ahead = this.#queued.splice(0); // claimed ahead, never started: given up with the running ones
     const reason = shutdownError(this.workerId);
     for (const entry of left) {
       entry.abandoned = true;
@@ -474,13 +512,16 @@ class Worker {
     // Bounded as the drain is: a claim that never answers (a database that hangs) must not hold the shutdown forever.
     const drained = new Promise((resolve) => setTimeout(resolve, Math.max(0, drainEnd - performance.now())).unref());
     await Promise.race([claimer, drained]);
-    if (left.length > 0 && forced) { // no grace period was given
-      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps still running at a forced stop: reported as ${SHUTDOWN_ERROR_TYPE}`);
-    } else if (left.length > 0) {
-      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps did not finish within the grace period ` +
+    const unfinished = left.length + ahead.length;
+    if (unfinished > 0 && forced) { // no grace period was given
+      const waiting = ahead.length > 0 ? ` and ${ahead.length} claimed ahead` : '';
+      this.#logger.warn(`worker ${this.workerId}: ${left.length} steps still running${waiting} at a forced stop: reported ` +
+        `as ${SHUTDOWN_ERROR_TYPE}`);
+    } else if (unfinished > 0) {
+      this.#logger.warn(`worker ${this.workerId}: ${unfinished} steps did not finish within the grace period ` +
         `(${this.graceSeconds} s): reported as ${SHUTDOWN_ERROR_TYPE}`);
     }
-    await Promise.all(left.map((entry) => this.#release(entry.claim)));
+    await Promise.all([...left.map((entry) => entry.claim), ...ahead].map((claim) => this.#release(claim)));
   }
 
   /**

@@ -24,9 +24,11 @@ function poolOfCommand(args = [], env = {}) {
   return result.stdout.trim();
 }
 
-test('a worker needs two threads a slot (a report, and the last one of the step it ran before), one for its claim and one for a heartbeat', () => {
-  assert.equal(threadsFor(8), 18);
-  assert.equal(threadsFor(1), 4);
+test('a worker needs two threads a slot (a report, and the last one of the step it ran before), one a step claimed ahead, one for its claim and one for a heartbeat', () => {
+  assert.equal(threadsFor(8), 26); // prefetch: the concurrency by default
+  assert.equal(threadsFor(8, 0), 18);
+  assert.equal(threadsFor(8, 32), 50);
+  assert.equal(threadsFor(1, 0), 4);
   assert.equal(threadsFor(5000), 1024);
 });
 
@@ -42,18 +44,19 @@ test("the pool's size is read as libuv reads UV_THREADPOOL_SIZE: 4 unset, its le
 
 test("the pool is sized only when the user did not choose a size, and the shortfall counts what is missing", () => {
   const unset = {};
-  assert.equal(sizeThreadPool(12, unset), true);
+  assert.equal(sizeThreadPool(12, 0, unset), true);
   assert.equal(unset.UV_THREADPOOL_SIZE, '26');
   const chosen = { UV_THREADPOOL_SIZE: '6' };
-  assert.equal(sizeThreadPool(12, chosen), false);
+  assert.equal(sizeThreadPool(12, 12, chosen), false);
   assert.equal(chosen.UV_THREADPOOL_SIZE, '6');
-  assert.equal(shortfall(12, chosen), 20);
-  assert.equal(shortfall(2, chosen), 0);
+  assert.equal(shortfall(12, 12, chosen), 32);
+  assert.equal(shortfall(2, 0, chosen), 0);
 });
 
 test("tasker-worker sizes its process's pool for its concurrency before the worker's module loads", () => {
-  assert.equal(poolOfCommand(), '18'); // the default 8 slots
-  assert.equal(poolOfCommand(['--concurrency', '32']), '66');
+  assert.equal(poolOfCommand(), '26'); // the default 8 slots and prefetch 8
+  assert.equal(poolOfCommand(['--concurrency', '32']), '98');
+  assert.equal(poolOfCommand(['--concurrency', '32', '--prefetch', '0']), '66');
   assert.equal(poolOfCommand(['-c', '32'], { UV_THREADPOOL_SIZE: '6' }), '6'); // the user's choice wins
 });
 
@@ -63,18 +66,19 @@ test('a Worker on PostgreSQL whose pool is too small for its slots says so at it
   const engine = track(t, await tasker.Engine.open({ databaseUrl: DATABASE_URL, schema }));
   const saved = process.env.UV_THREADPOOL_SIZE;
   t.after(() => { if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE; else process.env.UV_THREADPOOL_SIZE = saved; });
-  const warnings = async (size, concurrency) => {
+  const warnings = async (size, concurrency, prefetch = concurrency) => {
     if (size === undefined) delete process.env.UV_THREADPOOL_SIZE; else process.env.UV_THREADPOOL_SIZE = size;
     const lines = [];
     const logger = { info: () => {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) };
-    await new tasker.Worker(engine, { concurrency, waitSeconds: 0.05, logger, handlers: { Noop: () => null } }).run({ burst: true, handleSignals: false });
+    await new tasker.Worker(engine, { concurrency, prefetch, waitSeconds: 0.05, logger, handlers: { Noop: () => null } }).run({ burst: true, handleSignals: false });
     return lines.filter((l) => l.includes('thread pool'));
   };
 
   const [warning] = await warnings(undefined, 8);
-  assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots.*UV_THREADPOOL_SIZE=18/);
-  assert.deepEqual(await warnings('18', 8), []);
-  assert.deepEqual(await warnings(undefined, 1), []); // 4 threads are enough for 1 slot
+  assert.match(warning, /libuv's thread pool has 4 threads, too few for 8 slots and prefetch 8.*UV_THREADPOOL_SIZE=26/);
+  assert.deepEqual(await warnings('26', 8), []);
+  assert.deepEqual(await warnings('18', 8, 0), []);
+  assert.deepEqual(await warnings(undefined, 1, 0), []); // 4 threads are enough for 1 slot without prefetch
 });
 
 test('an engine on PostgreSQL says once when more calls are in flight than the pool has threads (engine.handle under a queue\'s concurrency)', { skip: !DATABASE_URL && 'TASKER_TEST_DATABASE_URL is not set' }, (t) => {

@@ -1,5 +1,5 @@
 'use strict';
-// Worker behaviour stated once for every binding: the same three scenarios, with the same names, templates and
+// Worker behaviour stated once for every binding: the same scenarios, with the same names, templates and
 // numbers, are in bindings/python/tests/test_worker_conformance.py and bindings/ruby/spec/worker_conformance_spec.rb
 // (the README's "The same worker in Python, Ruby and Node"). Memory store, real clock.
 const test = require('node:test');
@@ -85,4 +85,102 @@ test('a worker without a handler leaves its steps ready', async (t) => {
       [['start', 'complete', 1], ['b', 'complete', 1], ['c', 'pending', 0], ['end', 'pending', 0]]);
   }
   assert.deepEqual([stats.completed, stats.failed], [4, 0]);
+});
+
+// Prefetch: quick steps teach the worker its steps are short; gated ones then hold their slot until the test opens the
+// gate, so what the worker claimed ahead is seen in the steps' states.
+const oneStep = (name, callable) =>
+  `name: ${name}\nnamespace_name: conformance\nversion: 1.0.0\nsteps:\n  - name: ${name}\n    handler: { callable: ${callable} }\n`;
+
+/** An engine with the quick and gated templates; Gated handlers count themselves in `started` and wait for open(). */
+async function gatedEngine(t) {
+  const engine = engineFor(t);
+  await engine.registerTemplate(oneStep('quick', 'Quick'));
+  await engine.registerTemplate(oneStep('gated', 'Gated'));
+  let open;
+  const opened = new Promise((resolve) => { open = resolve; });
+  const gate = { started: 0, open };
+  engine.registerHandlers({
+    Quick: script(() => ({ ok: true })),
+    Gated: script(async () => {
+      gate.started += 1;
+      await opened;
+      return { ok: true };
+    }),
+  });
+  return { engine, gate };
+}
+
+async function createTasks(engine, name, n) {
+  const uuids = [];
+  for (let i = 0; i < n; i += 1) uuids.push((await engine.createTask(name, { namespace: 'conformance' })).uuid);
+  return uuids;
+}
+
+const gatedStates = (engine, uuids) => Promise.all(uuids.map(async (uuid) => (await engine.getTask(uuid)).step('gated').state));
+const allComplete = async (engine, uuids) => (await Promise.all(uuids.map((uuid) => engine.getTask(uuid))))
+  .every((task) => task.state === 'complete');
+
+/** Runs 3 quick steps (the worker's steps are short now), then 5 gated ones: 1 runs, 4 are claimed ahead. */
+async function claimedAhead(engine, gate, worker) {
+  await createTasks(engine, 'quick', 3);
+  await waitUntil(10, '3 quick steps', () => worker.stats.completed === 3);
+  const gated = await createTasks(engine, 'gated', 5);
+  await waitUntil(10, 'all 5 gated steps in progress',
+    async () => (await gatedStates(engine, gated)).every((state) => state === 'in_progress'));
+  // The engine marks a step in progress as it claims it, before the claim's answer reaches this thread's event loop.
+  await waitUntil(10, 'a Gated handler', () => gate.started > 0);
+  assert.equal(gate.started, 1);
+  return gated;
+}
+
+test('a worker with short steps claims ahead up to its prefetch', async (t) => {
+  const { engine, gate } = await gatedEngine(t);
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, logger: quiet });
+  const running = worker.run({ handleSignals: false });
+  try {
+    const gated = await claimedAhead(engine, gate, worker);
+    gate.open();
+    await waitUntil(10, 'the gated tasks', () => allComplete(engine, gated));
+  } finally {
+    gate.open();
+    await worker.stop();
+  }
+  const stats = await running;
+  assert.deepEqual([stats.completed, stats.failed], [8, 0]);
+});
+
+test('a worker claims no more than its slots until its steps are known to be short', async (t) => {
+  const { engine, gate } = await gatedEngine(t);
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, logger: quiet });
+  const running = worker.run({ handleSignals: false });
+  try {
+    const gated = await createTasks(engine, 'gated', 3);
+    await waitUntil(10, 'a Gated handler', () => gate.started === 1);
+    await sleep(300);
+    assert.deepEqual((await gatedStates(engine, gated)).sort(), ['in_progress', 'pending', 'pending']);
+    gate.open();
+    await waitUntil(10, 'the gated tasks', () => allComplete(engine, gated));
+  } finally {
+    gate.open();
+    await worker.stop();
+  }
+  await running;
+});
+
+test('a stopping worker runs the steps it claimed ahead', async (t) => {
+  const { engine, gate } = await gatedEngine(t);
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, graceSeconds: 10, logger: quiet });
+  const running = worker.run({ handleSignals: false });
+  let gated;
+  try {
+    gated = await claimedAhead(engine, gate, worker);
+  } finally {
+    worker.stop();
+    gate.open();
+  }
+  const stats = await running;
+  assert.ok(await allComplete(engine, gated));
+  assert.deepEqual(await gatedStates(engine, gated), Array(5).fill('complete')); // none in progress
+  assert.deepEqual([stats.shutdown, stats.completed], [0, 8]);
 });

@@ -109,7 +109,7 @@ test('worker processes racing over 150 tasks run every step once and finalize ev
     assert.deepEqual(auditProblems(task), [], uuid);
   }
   for (const w of workers) {
-    assert.match(w.output(), /worker worker-\d+ started \(pid \d+\): concurrency 8, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, postgres store/);
+    assert.match(w.output(), /worker worker-\d+ started \(pid \d+\): concurrency 8, prefetch 8, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, postgres store/);
     assert.match(w.output(), /SIGTERM: no new work/);
     assert.match(w.output(), /stopped: \d+ steps in [\d.]+ s .* 0 failed, 0 reported as WorkerShutdown, 0 stale, 0 unreported/);
   }

@@ -78,7 +78,7 @@ test('a worker runs every task to completion, each step once, at most `concurren
     assert.deepEqual(task.steps.map((s) => [s.name, s.attempts]), ORDER_STEPS.map((n) => [n, 1]));
     assert.deepEqual(auditProblems(task), []);
   }
-  assert.match(logger.lines[0], /^info worker node-\d+ started \(pid \d+\): concurrency 4, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, memory store/);
+  assert.match(logger.lines[0], /^info worker node-\d+ started \(pid \d+\): concurrency 4, prefetch 4, handlers ProcessPayment, ReserveInventory, ShipOrder, ValidateOrder, namespaces all, memory store/);
   assert.match(logger.lines.at(-1), /^info worker node-\d+ stopped: 160 steps in [\d.]+ s .*160 completed, 0 failed/);
 });
 
@@ -105,7 +105,8 @@ test('the slot of a task\'s last step is claimed for while the step\'s report is
     return ctx.step.name;
   });
   const uuids = await orderTasks(engine, 2);
-  const worker = new tasker.Worker(engine, { concurrency: 1, waitSeconds: 0.2, logger: memoryLogger(), handlers: {
+  // prefetch 0: claims sized by the slot alone (claiming ahead, the worker would take order B before A's last step).
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 0, waitSeconds: 0.2, logger: memoryLogger(), handlers: {
     ValidateOrder: Step, ReserveInventory: Step, ProcessPayment: Step, ShipOrder: Ship } });
   const stats = await worker.run({ burst: true });
 
@@ -390,6 +391,32 @@ test('a forced stop says so in its log rather than blaming the grace period', as
   assert.ok(!logger.lines.some((l) => l.includes('within the grace period')), logger.lines.join('\n'));
 });
 
+// Steps claimed ahead are in hand as running ones are: a forced stop gives them up too, and says how many.
+test('a forced stop reports the steps claimed ahead as WorkerShutdown too', async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(STUCK_TEMPLATE);
+  await engine.registerTemplate(STUCK_TEMPLATE.replace('name: stuck', 'name: quick').replace('Stuck', 'Quick'));
+  const logger = memoryLogger();
+  const Stuck = handler((ctx) => sleep(60000, undefined, { signal: ctx.signal }));
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 2, waitSeconds: 0.1, logger, handlers: { Stuck, Quick: () => 'ok' } });
+  const running = worker.run();
+  await engine.createTask('quick', { namespace: 'js' }); // a step ran: the worker's steps are short
+  for (const until = performance.now() + 5000; worker.stats.completed < 1 && performance.now() < until;) await sleep(10);
+  const stuck = [];
+  for (let i = 0; i < 3; i += 1) stuck.push((await engine.createTask('stuck', { namespace: 'js' })).uuid);
+  const states = async () => Promise.all(stuck.map(async (uuid) => (await engine.getTask(uuid)).step('s').state));
+  // In progress as the engine claims them; running once the claim's answer reached the event loop.
+  const inHand = async () => (await states()).every((s) => s === 'in_progress') && worker.running > 0;
+  for (const until = performance.now() + 5000; !(await inHand()) && performance.now() < until;) await sleep(10);
+  assert.equal(worker.running, 1);
+  const stats = await worker.stop({ force: true });
+  assert.equal(await running, stats);
+  assert.deepEqual([stats.completed, stats.shutdown], [1, 3]);
+  assert.deepEqual(await states(), ['waiting_for_retry', 'waiting_for_retry', 'waiting_for_retry']);
+  assert.ok(logger.lines.includes(`warn worker ${worker.workerId}: 1 steps still running and 2 claimed ahead at a forced stop: ` +
+    'reported as WorkerShutdown'), logger.lines.join('\n'));
+});
+
 // Only a signal sent before makes the next one force the stop: the worker's own stop (no work left) is not one.
 test('the first signal after a burst worker stopped by itself does not force the stop', async (t) => {
   const engine = engineFor(t);
@@ -469,6 +496,9 @@ test('Worker refuses bad arguments with a clear error', async (t) => {
   const bad = [
     [() => new tasker.Worker({}), /needs a tasker.Engine, not an object of class Object/],
     [() => new tasker.Worker(engine, { concurrency: 0 }), /concurrency must be an integer from 1 to 10000, not 0/],
+    [() => new tasker.Worker(engine, { prefetch: -1 }), /prefetch must be an integer from 0 to 10000, not -1/],
+    [() => new tasker.Worker(engine, { prefetch: 1.5 }), /prefetch must be an integer from 0 to 10000, not 1.5/],
+    [() => new tasker.Worker(engine, { prefetch: '4' }), /prefetch must be an integer from 0 to 10000, not 4/],
     [() => new tasker.Worker(engine, { namespaces: 'a' }), /namespaces must be a non-empty array/],
     [() => new tasker.Worker(engine, { namespaces: [] }), /namespaces must be a non-empty array/],
     [() => new tasker.Worker(engine, { waitSeconds: 0 }), /waitSeconds must be a number of seconds, more than 0 and at most 60, not 0/],
@@ -489,20 +519,24 @@ test('Worker refuses bad arguments with a clear error', async (t) => {
 });
 
 test('a worker has the defaults the Python and Ruby workers have; heartbeats every third of the lease, 1 s apart at least', (t) => {
-  const worker = new tasker.Worker(engineFor(t), { logger: memoryLogger() });
-  assert.deepEqual([worker.concurrency, worker.waitSeconds, worker.graceSeconds, worker.statsSeconds], [8, 2, 25, 60]);
+  const engine = engineFor(t);
+  const worker = new tasker.Worker(engine, { logger: memoryLogger() });
+  assert.deepEqual([worker.concurrency, worker.prefetch, worker.waitSeconds, worker.graceSeconds, worker.statsSeconds], [8, 8, 2, 25, 60]);
+  const prefetchOf = (options) => new tasker.Worker(engine, { logger: memoryLogger(), ...options }).prefetch;
+  assert.deepEqual([prefetchOf({ concurrency: 3 }), prefetchOf({ concurrency: 3, prefetch: 0 })], [3, 0]);
   const { heartbeatIntervalMs } = require('../lib/worker');
   assert.deepEqual([30000, 3000, 2000, 1000].map(heartbeatIntervalMs), [10000, 1000, 1000, 500]);
 });
 
 test('tasker-worker parses its command line', () => {
   assert.deepEqual(parse(['./w.js']), { modulePath: './w.js', options: {} });
-  assert.deepEqual(parse(['-c', '4', '--namespace', 'a,b', '-n', 'c', '--grace', '2.5', '--lease', '10', '--worker-id', 'w1', 'w.js']),
-    { modulePath: 'w.js', options: { concurrency: 4, namespaces: ['a', 'b', 'c'], graceSeconds: 2.5, leaseSeconds: 10, workerId: 'w1' } });
+  assert.deepEqual(parse(['-c', '4', '--prefetch', '0', '--namespace', 'a,b', '-n', 'c', '--grace', '2.5', '--lease', '10', '--worker-id', 'w1', 'w.js']),
+    { modulePath: 'w.js', options: { concurrency: 4, prefetch: 0, namespaces: ['a', 'b', 'c'], graceSeconds: 2.5, leaseSeconds: 10, workerId: 'w1' } });
   assert.deepEqual(parse(['--help']), { help: true });
   assert.throws(() => parse([]), /name the module that builds the engine/);
   assert.throws(() => parse(['a.js', 'b.js']), /one module only/);
   assert.throws(() => parse(['-c', '1.5', 'a.js']), /--concurrency must be an integer, not '1.5'/);
+  assert.throws(() => parse(['--prefetch', 'all', 'a.js']), /--prefetch must be an integer, not 'all'/);
   assert.throws(() => parse(['--grace', 'soon', 'a.js']), /--grace must be a number, not 'soon'/);
   assert.throws(() => parse(['--nope', 'a.js']), /Unknown option '--nope'/);
 });

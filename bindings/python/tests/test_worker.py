@@ -73,10 +73,45 @@ def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report
 
         engine._call = spy
         order = create_orders(engine, 1)[0]
-        stats = tasker.Worker(engine, concurrency=2, **FAST).run(burst=True)
+        stats = tasker.Worker(engine, concurrency=2, prefetch=0, **FAST).run(burst=True)  # claims sized by slots alone
         assert seen_during_last_report == [True]
         assert asked[0] == 2  # the first claim for both slots
         assert stats.completed == 4 and engine.get_task(order).state == "complete"
+
+
+def test_with_steps_claimed_ahead_no_more_handlers_run_at_once_than_its_concurrency(monkeypatch):
+    # Short steps: the worker holds up to concurrency + prefetch claims, and each slot goes on with its order through
+    # claim_next while queued claims wait for a free slot.
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+    in_hand = []
+    work_claim = tasker.Worker._free
+
+    def watched_free(worker):
+        in_hand.append(len(worker._running) + len(worker._pending) + worker._reserved)
+        return work_claim(worker)
+
+    monkeypatch.setattr(tasker.Worker, "_free", watched_free)
+
+    class Counted(tasker.StepHandler):
+        def process(self, context):
+            with lock:
+                running[0] += 1
+                running[1] = max(running)
+            time.sleep(0.001)
+            with lock:
+                running[0] -= 1
+            return {"ok": True}
+
+    with real_clock_engine() as engine:
+        register_order_handlers(engine, payment=Counted)
+        for name in ("ValidateOrder", "ReserveInventory", "ShipOrder"):
+            engine.register_handler(name, Counted)
+        orders = create_orders(engine, 40)
+        stats = tasker.Worker(engine, concurrency=3, prefetch=6, **FAST).run(burst=True)
+        assert stats.completed == 160 and all(engine.get_task(u).state == "complete" for u in orders)
+    assert running[1] <= 3
+    assert 3 < max(in_hand) <= 9
 
 
 def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_steps_report_is_on_its_way(monkeypatch):
@@ -469,7 +504,7 @@ def test_the_worker_logs_a_start_line_and_throughput_lines(caplog):
         create_orders(engine, 10)
         tasker.Worker(engine, concurrency=2, wait_seconds=0.05, stats_seconds=0.1, worker_id="w-1").run(burst=True)
     lines = [r.getMessage() for r in caplog.records if r.name == "tasker.worker"]
-    assert lines[0].startswith("worker w-1 started: concurrency 2, handlers ProcessPayment, ReserveInventory, "
+    assert lines[0].startswith("worker w-1 started: concurrency 2, prefetch 2, handlers ProcessPayment, ReserveInventory, "
                                "ShipOrder, ValidateOrder, namespaces all, memory store")
     assert any(" steps/s), 0 failed in all, " in line for line in lines[1:-1])
     assert lines[-1].startswith("worker w-1 stopped: 40 steps in ") and "40 completed, 0 failed" in lines[-1]
@@ -479,6 +514,12 @@ def test_bad_options_are_refused_with_a_clear_error():
     with real_clock_engine() as engine:
         with pytest.raises(tasker.ValidationError, match="concurrency must be an integer of at least 1"):
             tasker.Worker(engine, concurrency=0)
+        with pytest.raises(tasker.ValidationError, match="prefetch must be an integer of at least 0, not -1"):
+            tasker.Worker(engine, prefetch=-1)
+        with pytest.raises(tasker.ValidationError, match="prefetch must be an integer of at least 0, not True"):
+            tasker.Worker(engine, prefetch=True)
+        with pytest.raises(tasker.ValidationError, match="prefetch must be an integer of at least 0, not 1.5"):
+            tasker.Worker(engine, prefetch=1.5)
         with pytest.raises(tasker.ValidationError, match="namespaces must be a non-empty list"):
             tasker.Worker(engine, namespaces="fulfillment")
         with pytest.raises(tasker.ValidationError, match="wait_seconds must be a number of seconds, more than 0 and "
@@ -664,7 +705,21 @@ def test_under_run_async_an_async_step_past_the_grace_period_is_cancelled_and_re
 def test_the_defaults_are_those_of_the_ruby_and_node_workers():
     with real_clock_engine() as engine:
         worker = tasker.Worker(engine)
-        assert (worker.concurrency, worker.wait_seconds, worker.grace_seconds, worker.stats_seconds) == (8, 2, 25, 60)
+        assert (worker.concurrency, worker.prefetch, worker.wait_seconds, worker.grace_seconds,
+                worker.stats_seconds) == (8, 8, 2, 25, 60)
+        assert (tasker.Worker(engine, concurrency=3).prefetch, tasker.Worker(engine, prefetch=0).prefetch) == (3, 0)
+
+
+def test_the_command_s_options_reach_the_worker_it_builds_from_an_engine():
+    import argparse
+
+    from tasker._cli import _worker_for
+    with real_clock_engine() as engine:
+        args = argparse.Namespace(factory="app:make_engine", concurrency=3, prefetch=5, namespaces=["fulfillment"],
+                                  grace=4.0)
+        worker, _ = _worker_for(engine, args)
+        assert (worker.concurrency, worker.prefetch, worker.namespaces, worker.grace_seconds) == (
+            3, 5, ["fulfillment"], 4.0)
 
 
 def test_handle_signals_off_the_main_thread_is_refused_with_a_clear_error():

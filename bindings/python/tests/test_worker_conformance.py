@@ -1,4 +1,4 @@
-"""Worker behaviour stated once for every binding: the same three scenarios, with the same names, templates and
+"""Worker behaviour stated once for every binding: the same scenarios, with the same names, templates and
 numbers, are in bindings/ruby/spec/worker_conformance_spec.rb and bindings/node/test/worker-conformance.test.js (the
 README's "The same worker in Python, Ruby and Node"). Memory store, real clock."""
 import threading
@@ -87,3 +87,113 @@ def test_a_worker_without_a_handler_leaves_its_steps_ready():
             assert [(s.name, s.state, s.attempts) for s in task.steps] == [
                 ("start", "complete", 1), ("b", "complete", 1), ("c", "pending", 0), ("end", "pending", 0)]
         assert (stats.completed, stats.failed) == (4, 0)
+
+
+# Prefetch: quick steps teach the worker its steps are short; gated ones then hold their slot until the test opens the
+# gate, so what the worker claimed ahead is seen in the steps' states.
+QUICK = """name: quick
+namespace_name: conformance
+version: 1.0.0
+steps:
+  - name: quick
+    handler: { callable: Quick }
+"""
+GATED = QUICK.replace("quick", "gated").replace("Quick", "Gated")
+
+
+class Gate:
+    def __init__(self, e: tasker.Engine):
+        self.opened = threading.Event()
+        self.started = 0  # Gated handlers started
+        lock = threading.Lock()
+
+        def gated(context):
+            with lock:
+                self.started += 1
+            self.opened.wait(10)
+            return {"ok": True}
+
+        e.register_template(QUICK)
+        e.register_template(GATED)
+        e.register_handler("Quick", handler(lambda context: {"ok": True}))
+        e.register_handler("Gated", handler(gated))
+
+    @staticmethod
+    def states(e: tasker.Engine, uuids) -> list[str]:
+        return [e.get_task(uuid).step("gated").state for uuid in uuids]
+
+
+def start(worker: tasker.Worker) -> threading.Thread:
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    return thread
+
+
+def short_steps_learned(e: tasker.Engine, worker: tasker.Worker) -> None:
+    for _ in range(3):
+        e.create_task("quick", namespace="conformance")
+    wait_until(10, "3 quick steps", lambda: worker.stats.completed == 3)
+
+
+def claimed_ahead(e: tasker.Engine, gate: Gate, gated) -> None:
+    """All 5 claimed, and one Gated handler started; a moment later still only that one (concurrency 1)."""
+    wait_until(10, "5 gated steps claimed, one started",
+               lambda: gate.started >= 1 and gate.states(e, gated).count("in_progress") == 5)
+    time.sleep(0.1)
+    assert gate.started == 1
+
+
+def test_a_worker_with_short_steps_claims_ahead_up_to_its_prefetch():
+    with engine() as e:
+        gate = Gate(e)
+        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2)
+        thread = start(worker)
+        try:
+            short_steps_learned(e, worker)
+            gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
+            claimed_ahead(e, gate, gated)
+            gate.opened.set()
+            wait_until(10, "the gated tasks", lambda: all(e.get_task(u).state == "complete" for u in gated))
+        finally:
+            gate.opened.set()
+            worker.stop()
+            thread.join(15)
+        assert (worker.stats.completed, worker.stats.failed) == (8, 0)
+
+
+def test_a_worker_claims_no_more_than_its_slots_until_its_steps_are_known_to_be_short():
+    with engine() as e:
+        gate = Gate(e)
+        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2)
+        thread = start(worker)
+        try:
+            gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(3)]
+            wait_until(10, "a gated step", lambda: gate.started == 1)
+            time.sleep(0.3)
+            assert sorted(gate.states(e, gated)) == ["in_progress", "pending", "pending"]
+            gate.opened.set()
+            wait_until(10, "the gated tasks", lambda: all(e.get_task(u).state == "complete" for u in gated))
+        finally:
+            gate.opened.set()
+            worker.stop()
+            thread.join(15)
+
+
+def test_a_stopping_worker_runs_the_steps_it_claimed_ahead():
+    with engine() as e:
+        gate = Gate(e)
+        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2, grace_seconds=10)
+        thread = start(worker)
+        try:
+            short_steps_learned(e, worker)
+            gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
+            claimed_ahead(e, gate, gated)
+            worker.stop()
+            gate.opened.set()
+            thread.join(15)
+            assert not thread.is_alive()
+        finally:
+            gate.opened.set()
+            worker.stop()
+        assert gate.states(e, gated) == ["complete"] * 5
+        assert (worker.stats.completed, worker.stats.shutdown, worker.stats.failed) == (8, 0, 0)

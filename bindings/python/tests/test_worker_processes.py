@@ -192,6 +192,8 @@ def test_the_command_says_what_is_wrong_with_a_bad_factory(app):
            "not on the command line\n")
     code, err = run("worker_app:make_engine", "--concurrency", "0")
     assert code == 2 and "argument -c/--concurrency: must be at least 1, not 0" in err
+    code, err = run("worker_app:make_engine", "--prefetch", "-1")
+    assert code == 2 and "argument --prefetch: must be at least 0, not -1" in err
     help_text = subprocess.run([sys.executable, "-m", "tasker", "worker", "--help"], env=os.environ, cwd=TESTS,
                                capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "module:function returning a tasker.Worker or Engine" in help_text.stdout

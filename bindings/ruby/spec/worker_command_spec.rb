@@ -23,7 +23,7 @@ RSpec.describe Tasker::WorkerCommand do
   it "prints its help with the config file's settings" do
     status, out, = command("--help")
     expect(status).to eq(0)
-    expect(out).to include("Usage: tasker-worker [--config PATH]", "--concurrency N", "database_url:", "require:",
+    expect(out).to include("Usage: tasker-worker [--config PATH]", "--concurrency N", "--prefetch N", "prefetch:", "database_url:", "require:",
                            "Tasker::Worker.configure do |engine|")
   end
 
@@ -41,6 +41,20 @@ RSpec.describe Tasker::WorkerCommand do
     expect(command("-C", config("- a\n- b\n"))[2]).to include("the config must be a mapping of settings, not Array")
     expect(command("-C", config("a: [\n"))[2]).to include("not valid YAML")
     expect(command("--concurrency", "x")[2]).to include("invalid argument: --concurrency x")
+    expect(command("-C", config("prefetch: [8]\n"))[2]).to include("prefetch must be an integer, not [8]")
+    expect(command("--prefetch", "x")[2]).to include("invalid argument: --prefetch x")
+  end
+
+  it "gives the worker the config's concurrency and prefetch, the command line's winning" do
+    Tasker::Engine.open do |engine|
+      engine.register_handler("Work", Class.new(Tasker::StepHandler) { def process(_context) = nil })
+      allow(engine).to receive(:close)
+      allow(Tasker::Engine).to receive(:new).and_return(engine)
+      worker = instance_double(Tasker::Worker, run: nil)
+      expect(Tasker::Worker).to receive(:new).with(engine, hash_including(concurrency: 3, prefetch: 0)).and_return(worker)
+      status, = command("-C", config("database_url: postgres://nowhere\nconcurrency: 3\nprefetch: 6\n"), "--prefetch", "0")
+      expect(status).to eq(0)
+    end
   end
 
   it "needs a database URL, from the config or the environment" do

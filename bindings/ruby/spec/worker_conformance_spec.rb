@@ -5,7 +5,7 @@ require_relative "support/worker_checks"
 require "logger"
 require "stringio"
 
-# Worker behaviour stated once for every binding: the same three scenarios, with the same names, templates and
+# Worker behaviour stated once for every binding: the same scenarios, with the same names, templates and
 # numbers, are in bindings/python/tests/test_worker_conformance.py and bindings/node/test/worker-conformance.test.js
 # (the README's "The same worker in Python, Ruby and Node"). Memory store, real clock.
 RSpec.describe "Tasker::Worker conformance" do
@@ -23,9 +23,69 @@ RSpec.describe "Tasker::Worker conformance" do
         retry: { retryable: true, max_attempts: 2 }
   YAML
 
+  # Prefetch: quick steps teach the worker its steps are short; gated ones then hold their slot until the test opens
+  # the gate, so what the worker claimed ahead shows in the steps' states.
+  QUICK = <<~YAML
+    name: quick
+    namespace_name: conformance
+    version: 1.0.0
+    steps:
+      - name: quick
+        handler: { callable: Quick }
+  YAML
+  GATED = QUICK.gsub("quick", "gated").gsub("Quick", "Gated")
+
+  # The Quick and Gated handlers; Gated waits until the gate is opened and counts the handlers that started.
+  class PrefetchGate
+    def initialize(engine)
+      @lock = Mutex.new
+      @started = 0
+      @opened = Queue.new # closed: open
+      gate = self
+      engine.register_template(QUICK)
+      engine.register_template(GATED)
+      engine.register_handler("Quick", Class.new(Tasker::StepHandler) { def process(_context) = { "ok" => true } })
+      engine.register_handler("Gated", Class.new(Tasker::StepHandler) { define_method(:process) { |_context| gate.pass } })
+    end
+
+    def started = @lock.synchronize { @started }
+
+    def open = @opened.close
+
+    def pass
+      @lock.synchronize { @started += 1 }
+      @opened.pop
+      { "ok" => true }
+    end
+  end
+
   let(:logger) { Logger.new(StringIO.new) }
 
   def open_engine(&block) = Tasker::Engine.open(backoff: { base_seconds: 0.05, jitter: 0 }, &block)
+
+  def gated_states(engine, uuids) = uuids.map { |uuid| engine.get_task(uuid).step("gated")["state"] }
+
+  def complete?(engine, uuids) = uuids.all? { |uuid| engine.get_task(uuid).state == "complete" }
+
+  # Runs 3 quick steps: the worker's handlers' mean run time is known, and short.
+  def learn_short_steps(engine, worker)
+    3.times { engine.create_task("quick", namespace: "conformance") }
+    wait_until(10, "3 quick steps") { worker.stats.completed == 3 }
+  end
+
+  # A worker of concurrency 1, prefetch 4 on its thread for the block; then the gate is opened and the worker stopped
+  # (returned).
+  def with_prefetching_worker(engine, **options)
+    gate = PrefetchGate.new(engine)
+    worker = Tasker::Worker.new(engine, concurrency: 1, prefetch: 4, wait_seconds: 0.2, logger: logger, **options)
+    thread = Thread.new { worker.run }
+    yield gate, worker, thread
+    worker
+  ensure
+    gate&.open
+    worker&.stop
+    expect(thread.join(15)).to be_truthy, "the worker did not stop"
+  end
 
   it "graceful shutdown leaves nothing claimed" do
     open_engine do |engine|
@@ -78,6 +138,51 @@ RSpec.describe "Tasker::Worker conformance" do
           .to eq([["start", "complete", 1], ["b", "complete", 1], ["c", "pending", 0], ["end", "pending", 0]])
       end
       expect([stats.completed, stats.failed]).to eq([4, 0])
+    end
+  end
+
+  it "a worker with short steps claims ahead up to its prefetch" do
+    open_engine do |engine|
+      worker = with_prefetching_worker(engine) do |gate, running|
+        learn_short_steps(engine, running)
+        gated = Array.new(5) { engine.create_task("gated", namespace: "conformance").uuid }
+        # (the steps are in progress once claimed, a moment before the first handler starts)
+        wait_until(10, "5 gated steps claimed") { gated_states(engine, gated).count("in_progress") == 5 && gate.started.positive? }
+        expect(gate.started).to eq(1)
+        gate.open
+        wait_until(10, "the gated tasks") { complete?(engine, gated) }
+      end
+      expect([worker.stats.completed, worker.stats.failed]).to eq([8, 0])
+    end
+  end
+
+  it "a worker claims no more than its slots until its steps are known to be short" do
+    open_engine do |engine|
+      with_prefetching_worker(engine) do |gate|
+        gated = Array.new(3) { engine.create_task("gated", namespace: "conformance").uuid }
+        wait_until(10, "a gated step") { gate.started == 1 }
+        sleep 0.3
+        expect(gated_states(engine, gated).sort).to eq(%w[in_progress pending pending])
+        gate.open
+        wait_until(10, "the gated tasks") { complete?(engine, gated) }
+      end
+    end
+  end
+
+  it "a stopping worker runs the steps it claimed ahead" do
+    open_engine do |engine|
+      with_prefetching_worker(engine, grace_seconds: 10) do |gate, worker, thread|
+        learn_short_steps(engine, worker)
+        gated = Array.new(5) { engine.create_task("gated", namespace: "conformance").uuid }
+        # (the steps are in progress once claimed, a moment before the first handler starts)
+        wait_until(10, "5 gated steps claimed") { gated_states(engine, gated).count("in_progress") == 5 && gate.started.positive? }
+        expect(gate.started).to eq(1)
+        worker.stop
+        gate.open
+        expect(thread.join(15)).to be_truthy
+        expect(gated_states(engine, gated)).to eq(["complete"] * 5)
+        expect([worker.stats.completed, worker.stats.shutdown, worker.stats.failed]).to eq([8, 0, 0])
+      end
     end
   end
 end

@@ -65,7 +65,7 @@ RSpec.describe Tasker::Worker do
         end
       end
     end
-    expect(output.string).to match(/started: concurrency 4, handlers Echo; namespaces all; store memory/)
+    expect(output.string).to match(/started: concurrency 4, prefetch 4, handlers Echo; namespaces all; store memory/)
     expect(output.string).to match(%r{\d+ steps in \d+\.\d s \(\d+\.\d steps/s\), 0 failed in all, \d running})
     expect(output.string).to match(/stopped: 240 steps in/)
   end
@@ -271,6 +271,34 @@ RSpec.describe Tasker::Worker do
     end
   end
 
+  # Steps claimed ahead (prefetch) wait in hand: once the grace period is over, no slot starts them; they are reported
+  # as the running step is.
+  it "after the grace period reports the steps it claimed ahead as retryable WorkerShutdown failures" do
+    Tasker::Engine.open do |engine|
+      work = Class.new(Tasker::StepHandler) do
+        def process(context) = context.task.context["hang"] ? sleep(60) : nil
+      end
+      engine.register_template("name: one_step\nnamespace_name: slots\nversion: 1.0.0\n" \
+                               "steps:\n  - name: work\n    handler: { callable: Work }\n")
+      engine.register_handler("Work", work)
+      stopped = nil
+      with_worker(engine, concurrency: 1, prefetch: 2, grace_seconds: 0.3) do |worker|
+        stopped = worker
+        3.times { engine.create_task("one_step", namespace: "slots") } # the steps are short: it prefetches
+        wait_until(10, "3 short steps") { worker.stats.completed == 3 }
+        hung = Array.new(3) { engine.create_task("one_step", namespace: "slots", context: { "hang" => true }).uuid }
+        wait_until(10, "3 steps in hand") { hung.all? { |uuid| engine.get_task(uuid).step("work")["state"] == "in_progress" } }
+        worker.stop
+        wait_until(10, "the steps reported") { hung.none? { |uuid| engine.get_task(uuid).step("work")["state"] == "in_progress" } }
+        errors = hung.map { |uuid| engine.get_task(uuid).step("work")["error"] }
+        expect(errors.map { |error| error["error_type"] }).to eq(["WorkerShutdown"] * 3)
+        expect(errors.count { |error| error["message"].include?("before this step ran") }).to eq(2)
+      end
+      expect(stopped.stats.shutdown).to eq(3)
+      expect(output.string).to include("grace period over: ending 1 running steps and 2 queued (retryable WorkerShutdown)")
+    end
+  end
+
   # A forced stop gives no grace period: "grace period over" would be wrong.
   it "says a forced stop was forced rather than that the grace period was over" do
     Tasker::Engine.open do |engine|
@@ -406,6 +434,9 @@ RSpec.describe Tasker::Worker do
       expect { described_class.new(engine) }.to raise_error(Tasker::ValidationError, /no handlers/)
       WorkerApp.register(engine)
       expect { described_class.new(engine, concurrency: 0) }.to raise_error(Tasker::ValidationError, /concurrency/)
+      expect { described_class.new(engine, prefetch: -1) }.to raise_error(Tasker::ValidationError, /prefetch must be .*, not -1/)
+      expect { described_class.new(engine, prefetch: 2.0) }.to raise_error(Tasker::ValidationError, /prefetch must be .*, not 2.0/)
+      expect { described_class.new(engine, prefetch: "8") }.to raise_error(Tasker::ValidationError, /prefetch/)
       expect { described_class.new(engine, wait_seconds: 61) }.to raise_error(Tasker::ValidationError, /wait_seconds/)
       expect { described_class.new(engine, namespaces: "x") }.to raise_error(Tasker::ValidationError, /namespaces/)
       expect { described_class.new(engine, grace_seconds: -1) }.to raise_error(Tasker::ValidationError, /grace_seconds/)
@@ -421,7 +452,8 @@ RSpec.describe Tasker::Worker do
     Tasker::Engine.open do |engine|
       WorkerApp.register(engine)
       worker = described_class.new(engine)
-      expect(worker.concurrency).to eq(8)
+      expect([worker.concurrency, worker.prefetch]).to eq([8, 8])
+      expect([described_class.new(engine, concurrency: 3).prefetch, described_class.new(engine, prefetch: 0).prefetch]).to eq([3, 0])
       expect(%i[@wait_seconds @grace_seconds @stats_seconds].map { |name| worker.instance_variable_get(name) }).to eq([2, 25, 60])
     end
   end

@@ -70,15 +70,17 @@ export const action: string = new tasker.Engine().handle('u').action;
 
 // Worker mode.
 export async function work(engine: tasker.Engine): Promise<number> {
-  const worker = new tasker.Worker(engine, { concurrency: 4, namespaces: ['fulfillment'], graceSeconds: 10,
+  const worker = new tasker.Worker(engine, { concurrency: 4, prefetch: 0, namespaces: ['fulfillment'], graceSeconds: 10,
     handlers: { ValidateOrder }, logger: { info() {}, warn() {}, error() {} } });
   const stopped: Promise<tasker.WorkerStats> = worker.stop();
   const stats = await worker.run({ burst: true, handleSignals: false });
   const kind: 'WorkerShutdown' = tasker.SHUTDOWN_ERROR_TYPE;
   void kind;
   void stopped;
-  return stats.completed + stats.toJSON().steps + worker.running;
+  return stats.completed + stats.toJSON().steps + worker.running + worker.prefetch;
 }
+// @ts-expect-error prefetch is a number
+void new tasker.Worker(new tasker.Engine(), { prefetch: true });
 // @ts-expect-error namespaces is a list
 void new tasker.Worker(new tasker.Engine(), { namespaces: 'fulfillment' });
 // @ts-expect-error a logger needs warn and error too

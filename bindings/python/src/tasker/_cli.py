@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("factory", metavar="FACTORY", help="module:function returning a tasker.Worker or Engine")
     worker.add_argument("-c", "--concurrency", type=_positive_int, default=None,
                         help=f"steps run at once (default {DEFAULT_CONCURRENCY})")
+    worker.add_argument("--prefetch", type=_natural_int, default=None, metavar="N",
+                        help="steps claimed ahead of free slots while steps are short (default: the concurrency; 0: none)")
     worker.add_argument("-n", "--namespace", action="append", dest="namespaces", metavar="NAMESPACE",
                         help="only tasks of this namespace (repeatable; default: all)")
     worker.add_argument("--grace", type=float, default=None, metavar="SECONDS",
@@ -78,12 +80,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(text: str) -> int:
+    return _int_from(text, 1)
+
+
+def _natural_int(text: str) -> int:
+    return _int_from(text, 0)
+
+
+def _int_from(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
     return value
 
 
@@ -114,7 +124,8 @@ def _call_factory(path: str) -> Any:
 
 
 def _worker_for(made: Any, args: argparse.Namespace) -> tuple[Worker, Engine]:
-    options = {"concurrency": args.concurrency, "namespaces": args.namespaces, "grace_seconds": args.grace}
+    options = {"concurrency": args.concurrency, "prefetch": args.prefetch, "namespaces": args.namespaces,
+               "grace_seconds": args.grace}
     given = {name: value for name, value in options.items() if value is not None}
     if isinstance(made, Worker):
         if given:

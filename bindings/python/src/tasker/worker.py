@@ -7,7 +7,8 @@ the queue (the engine waits for work with LISTEN/NOTIFY).
     worker.run()                      # until SIGTERM/SIGINT or worker.stop(); or: python -m tasker worker app:factory
 
 Threads: ``2 * concurrency`` step threads run handlers, at most ``concurrency`` at once (a thread whose step's report
-is on its way has handed its slot back); one claimer thread waits for work; one monitor thread heartbeats
+is on its way has handed its slot back); one claimer thread waits for work, and while steps are short claims up to
+``prefetch`` more than the free slots, held in hand until a slot frees; one monitor thread heartbeats
 long steps and logs throughput (a dead worker's steps need nothing from here: a work claim takes over an expired
 lease); the thread that calls ``run`` waits for a stop
 and shuts down. ``async def`` handlers run on the application's event loop under ``await worker.run_async()``, and on
@@ -42,6 +43,13 @@ log = logging.getLogger("tasker.worker")
 
 # The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
 DEFAULT_CONCURRENCY = 8
+#: Prefetch: steps claimed beyond the free slots, held until a slot frees (graphile-worker's local queue, Celery's
+#: prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
+#: half as much a step (two C# workers of 8 slots: 1.5x graphile-worker's defaults without, 2.0x with; docs/performance.md,
+#: "Session 36"). Only while steps are short: a prefetched step's lease and deadline run while it waits, and no other
+#: worker can take it. While the handlers' mean run time is under this, a step waits about prefetch / concurrency
+#: times it; until a step has run, the mean is unknown and nothing is prefetched.
+PREFETCH_STEP_SECONDS = 0.01
 DEFAULT_GRACE_SECONDS = 25.0  # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
 #: How long one claim waits for work. The claimer notices a stop only between claims, so this bounds how long a
 #: shutdown may wait for the last claim's answer; work arriving meanwhile wakes the claim at once.
@@ -82,6 +90,9 @@ class Worker:
 
     - ``handlers``: StepHandler classes to register on the engine first (under their class names); the worker runs
       every handler registered on the engine when ``run`` starts.
+    - ``prefetch``: steps it may claim beyond its free slots while its steps are short (their mean run time under
+      ``PREFETCH_STEP_SECONDS``), held until a slot frees; default ``concurrency``, 0: never. Handlers still run
+      ``concurrency`` at a time.
     - ``namespaces``: only steps of tasks in these namespaces (default: all).
     - ``lease_seconds``: the claims' lease (default: the engine's ``lease_seconds``). Steps still running are
       heartbeaten automatically every third of their lease, never past their deadline, so a lease only expires when
@@ -95,13 +106,15 @@ class Worker:
     """
 
     def __init__(self, engine: Engine, *handlers: type[StepHandler], concurrency: int = DEFAULT_CONCURRENCY,
-                 namespaces: Sequence[str] | None = None, lease_seconds: float | None = None,
+                 prefetch: int | None = None, namespaces: Sequence[str] | None = None, lease_seconds: float | None = None,
                  grace_seconds: float = DEFAULT_GRACE_SECONDS, wait_seconds: float = DEFAULT_WAIT_SECONDS,
                  stats_seconds: float = DEFAULT_STATS_SECONDS, worker_id: str | None = None):
         if not isinstance(engine, Engine):
             raise ValidationError(f"Worker needs a tasker.Engine, not {engine!r}")
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise ValidationError(f"concurrency must be an integer of at least 1, not {concurrency!r}")
+        if prefetch is not None and (not isinstance(prefetch, int) or isinstance(prefetch, bool) or prefetch < 0):
+            raise ValidationError(f"prefetch must be an integer of at least 0, not {prefetch!r}")
         if isinstance(namespaces, str) or (namespaces is not None and not (
                 namespaces and all(isinstance(n, str) and n for n in namespaces))):
             raise ValidationError(f"namespaces must be a non-empty list of namespace names, not {namespaces!r}")
@@ -112,21 +125,26 @@ class Worker:
         engine.register_handlers(*handlers)
         self.engine = engine
         self.concurrency = concurrency
+        self.prefetch = concurrency if prefetch is None else prefetch
         self.namespaces = None if namespaces is None else list(namespaces)
         self.lease_seconds = lease_seconds
         self.grace_seconds = float(grace_seconds)
         self.wait_seconds = float(wait_seconds)
         self.stats_seconds = float(stats_seconds)
         self.worker_id = worker_id or engine._worker_id
-        # Everything below is guarded by _cond. Claims in hand (pending + running + reserved) never exceed
-        # concurrency: a claim or a report reserves the slots it may fill before it asks the engine.
+        # Everything below is guarded by _cond. Claims in hand (pending + running + reserved) never exceed the
+        # capacity (concurrency, plus prefetch while steps are short): a claim or a report reserves what it may fill
+        # before it asks the engine. Handlers running (running + a report's claim_next on its way) never exceed
+        # concurrency: a pending claim starts only in a free slot.
         lock = threading.RLock()  # re-entrant: stop() may run in a signal handler, on a thread holding it
         self._cond = threading.Condition(lock)  # the counts changed: a slot is free, the worker stops
         self._has_work = threading.Condition(lock)  # claims are pending: wakes as many step threads as claims
         self._stop_requested = threading.Condition(lock)  # wakes the thread in run()
         self._pending: deque[dict[str, Any]] = deque()  # claimed, not started
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
-        self._reserved = 0  # slots promised to a claim or a report's claim_next on its way to the engine
+        self._reserved = 0  # claims promised to a claim or a report's claim_next on its way to the engine
+        self._next_slots = 0  # slots kept by reports whose claim_next is on its way
+        self._mean_run = math.nan  # the handlers' mean run time, exponentially weighted (nan: none ran yet)
         self._claimer_waits_for = math.inf  # free slots the waiting claimer goes on with (inf: it is not waiting)
         self._reporting = 0  # reports on their way to the engine
         self._idle = 0  # step threads waiting for a claim
@@ -145,7 +163,7 @@ class Worker:
         self.stats = WorkerStats()
 
     def __repr__(self) -> str:
-        return f"<tasker.Worker {self.worker_id} concurrency={self.concurrency}>"
+        return f"<tasker.Worker {self.worker_id} concurrency={self.concurrency} prefetch={self.prefetch}>"
 
     # ---- control ------------------------------------------------------------------------------------
 
@@ -277,9 +295,10 @@ class Worker:
                 self._claimer_waits_for = 1
                 while not self._stopping and self._free() <= 0:
                     self._cond.wait()
-                self._claimer_waits_for = self.concurrency
-                if not self._stopping and self._free() < self.concurrency:
-                    self._cond.wait_for(lambda: self._stopping or self._free() >= self.concurrency,
+                capacity = self._capacity()
+                self._claimer_waits_for = capacity
+                if not self._stopping and self._free() < capacity:
+                    self._cond.wait_for(lambda: self._stopping or self._free() >= capacity,
                                         timeout=BATCH_WAIT_SECONDS)
                 self._claimer_waits_for = math.inf
                 if self._stopping:
@@ -321,7 +340,7 @@ class Worker:
         while True:
             with self._cond:
                 if claim is None:
-                    while not self._pending and not self._closing:
+                    while not (self._pending and self._slot_open()) and not self._closing:
                         self._idle += 1
                         try:
                             self._has_work.wait()
@@ -333,32 +352,42 @@ class Worker:
                     self._running[claim["claim_token"]] = claim
             token = claim["claim_token"]
             self._track(claim)
+            started = time.monotonic()
             try:
                 report = self._run_step(claim)
             except BaseException as e:  # noqa: BLE001 - run_sync re-raises only these; a step thread must go on
                 report = _step.failure(_step.claim_ref(claim, None), e)
             finally:
                 self._untrack(token)
+            ran = time.monotonic() - started
             with self._cond:
+                self._mean_run = ran if math.isnan(self._mean_run) else self._mean_run + (ran - self._mean_run) / 8
                 if self._running.pop(token, None) is None:
                     claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
                 # This slot's next step only: the other steps the report makes ready go to the next work claim, which
                 # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
                 # A completed last step of its task leaves nothing to claim next: its slot goes to the claimer now, while
-                # the report is on its way, if an idle thread is there to run the step claimed for it (a step waiting
-                # for this thread would wait on a report that may stall, its lease and deadline running).
+                # the report is on its way, if idle threads are there to run the steps that can start in the open
+                # slots: the pending ones, and one a claim brings if fewer are pending (a step waiting for this thread
+                # would wait on a report that may stall, its lease and deadline running).
                 last = (claim.get("steps_left") == 0 and report[0] == _step.COMPLETE
-                        and self._idle > len(self._pending))
+                        and self._idle >= min(len(self._pending) + 1, self._open_slots()))
                 free = 0 if self._stopping or last else min(1, self._free())
                 self._reserved += free
+                self._next_slots += free  # the step claimed next runs on this thread, in this slot
                 self._reporting += 1
+                if not free:
+                    self._slot_opened()
                 if last:
                     self._slot_freed()
             claims = self._report(claim, report, free)
             with self._cond:
                 self._reserved -= free
+                self._next_slots -= free
                 claim = None
+                if free and not claims:
+                    self._slot_opened()
                 if claims and not self._closing:
                     claim = claims.pop(0)  # go on with the task on this thread: no hand-off, no wake-up
                     self._running[claim["claim_token"]] = claim
@@ -425,7 +454,7 @@ class Worker:
         with self._cond:
             if not self._closing:
                 self._pending.extend(claims)
-                self._has_work.notify(len(claims))
+                self._has_work.notify(min(len(claims), self._open_slots()))
                 return
         self._release(claims)
 
@@ -438,7 +467,24 @@ class Worker:
             self._cond.notify_all()
 
     def _free(self) -> int:
-        return max(0, self.concurrency - len(self._running) - len(self._pending) - self._reserved)
+        """Claims the worker may still take in hand (lock held)."""
+        return max(0, self._capacity() - len(self._running) - len(self._pending) - self._reserved)
+
+    def _capacity(self) -> int:
+        short = self._mean_run < PREFETCH_STEP_SECONDS  # False while nan: no step ran yet
+        return self.concurrency + (self.prefetch if short else 0)
+
+    def _open_slots(self) -> int:
+        """Slots no handler runs in and no report keeps for its claim_next (lock held)."""
+        return self.concurrency - len(self._running) - self._next_slots
+
+    def _slot_open(self) -> bool:
+        return self._open_slots() > 0
+
+    def _slot_opened(self) -> None:
+        """A slot freed: a pending claim may start in it (lock held)."""
+        if self._pending:
+            self._has_work.notify()
 
     def _shut_down(self, claimer: threading.Thread) -> None:
         deadline = time.monotonic() + self.grace_seconds
@@ -557,8 +603,8 @@ class Worker:
 
     def _log_start(self) -> None:
         store = "postgres" if self.engine._blocking else "memory"
-        log.info("worker %s started: concurrency %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s%s",
-                 self.worker_id, self.concurrency, ", ".join(sorted(self._run.handlers)),
+        log.info("worker %s started: concurrency %d, prefetch %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s%s",
+                 self.worker_id, self.concurrency, self.prefetch, ", ".join(sorted(self._run.handlers)),
                  "all" if self.namespaces is None else ", ".join(self.namespaces), store,
                  "the engine's" if self.lease_seconds is None else f"{self.lease_seconds:g} s", self.grace_seconds,
                  ", async handlers on the event loop" if self._loop is not None else "")

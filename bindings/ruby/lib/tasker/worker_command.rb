@@ -12,9 +12,9 @@ module Tasker
     DEFAULT_CONFIG = "config/tasker_worker.yml"
     # Config keys, with what each must be; `engine:` is the engine's JSON config (schema:, pool_size:, ...).
     KEYS = {
-      "database_url" => String, "concurrency" => Integer, "namespaces" => Array, "require" => Array,
-      "templates" => Array, "wait_seconds" => Numeric, "lease_seconds" => Numeric, "grace_seconds" => Numeric,
-      "stats_seconds" => Numeric, "worker_id" => String, "engine" => Hash
+      "database_url" => String, "concurrency" => Integer, "prefetch" => Integer, "namespaces" => Array,
+      "require" => Array, "templates" => Array, "wait_seconds" => Numeric, "lease_seconds" => Numeric,
+      "grace_seconds" => Numeric, "stats_seconds" => Numeric, "worker_id" => String, "engine" => Hash
     }.freeze
     USAGE_ERROR = 64 # EX_USAGE
 
@@ -36,6 +36,7 @@ module Tasker
         require: [./config/environment, ./app/tasker_worker.rb]   # files that register handlers (below)
         templates: [config/tasker]                 # template files or directories of *.yml/*.yaml (optional)
         concurrency: 8                             # handlers run at once
+        prefetch: 8                                # steps claimed ahead while steps are short (0: none)
         namespaces: [fulfillment]                  # only these namespaces' tasks (default: all)
         grace_seconds: 25                          # on stop, how long running steps may finish
         wait_seconds: 2                            # how long one claim waits for work
@@ -87,6 +88,7 @@ module Tasker
         o.separator("")
         o.on("-C", "--config PATH", "config file (default: #{DEFAULT_CONFIG})") { |path| options["config"] = path }
         o.on("-c", "--concurrency N", Integer, "handlers run at once (default 8)") { |n| options["concurrency"] = n }
+        o.on("--prefetch N", Integer, "steps claimed ahead while steps are short (default: concurrency)") { |n| options["prefetch"] = n }
         o.on("-n", "--namespace NAME", "only tasks of this namespace (repeatable)") { |name| options["namespaces"] << name }
         o.on("-r", "--require FILE", "require this file too (repeatable)") { |file| options["require"] << file }
         o.on("-v", "--version", "print the version") do
@@ -115,6 +117,7 @@ module Tasker
 
       config = path ? read_config(path) : {}
       config["concurrency"] = options["concurrency"] if options["concurrency"]
+      config["prefetch"] = options["prefetch"] if options["prefetch"]
       config["namespaces"] = options["namespaces"] unless options["namespaces"].empty?
       config["require"] = Array(config["require"]) + options["require"]
       config
@@ -172,9 +175,9 @@ module Tasker
     end
 
     def worker_options(config)
-      { concurrency: config["concurrency"], namespaces: config["namespaces"], wait_seconds: config["wait_seconds"],
-        lease_seconds: config["lease_seconds"], grace_seconds: config["grace_seconds"],
-        stats_seconds: config["stats_seconds"],
+      { concurrency: config["concurrency"], prefetch: config["prefetch"], namespaces: config["namespaces"],
+        wait_seconds: config["wait_seconds"], lease_seconds: config["lease_seconds"],
+        grace_seconds: config["grace_seconds"], stats_seconds: config["stats_seconds"],
         worker_id: config["worker_id"] }.compact
     end
 

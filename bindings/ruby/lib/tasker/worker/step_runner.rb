@@ -35,8 +35,9 @@ module Tasker
       def in_handler? = @in_handler
 
       # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
-      # block returns (called once the handler is done, with whether the report is a completion: the worker's 1 for
-      # the slot's next step, 0 once it stops or when it gave the slot back).
+      # block returns (called once the handler is done, with whether the report is a completion and the handler's run
+      # time in seconds, nil when it did not run: the worker's 1 for the slot's next step, 0 once it stops or when it
+      # gave the slot back).
       # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
       # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
@@ -47,7 +48,7 @@ module Tasker
         report = perform(claim)
         @in_handler = false
         @stale = false
-        claims = deliver(report, free: yield(report.first == :tasker_step_complete), alone: false)
+        claims = deliver(report, free: yield(report.first == :tasker_step_complete, handler_seconds(report)), alone: false)
         # What the engine got, not what the handler returned: a result it refused went as the step's failure.
         [claims, @stale ? :stale : (@sent == :tasker_step_fail ? :failed : :completed)]
       rescue Shutdown => e
@@ -63,9 +64,9 @@ module Tasker
         @current = nil
       end
 
-      # Reports a claim whose handler did not finish (the grace period ended, or it raised an Exception that stops
-      # the worker) as a retryable failure, with the handler's backtrace. A claim already reported (or taken over)
-      # is STALE_CLAIM: nothing to do.
+      # Reports a claim whose handler did not finish or start (the grace period ended, or it raised an Exception that
+      # stops the worker) as a retryable failure, with the handler's backtrace. A claim already reported (or taken
+      # over) is STALE_CLAIM: nothing to do. Keeps no state: the worker reports claims still queued with any runner.
       def abandon(claim, error = nil, type: SHUTDOWN_TYPE,
                   message: "the worker shut down (its grace period ended) while this step ran")
         body = { message: message, error_type: type, permanent: false,
@@ -77,6 +78,12 @@ module Tasker
       end
 
       private
+
+      # From the report's handler run (none when the step's context could not be built): the handler, not the report.
+      def handler_seconds((_function, _request, ref))
+        run = ref[:handler]
+        run && (run.finished_us - run.started_us) / 1e6
+      end
 
       # nil when the claim was stale (Runner#send_report): counted as such. The function is the last one sent: a
       # completion the engine refused is sent again as a failure.
