@@ -94,7 +94,7 @@ internal static class WorkModeWorker
         public long LastEnd => Interlocked.Read(ref _last);
 
         /// <summary>
-        /// Claims as many steps as slots are free and runs each in a slot, until cancelled, or (<paramref name="stopWhenIdle"/>)
+        /// Claims as many steps as it may take in hand (free slots plus the prefetch) and runs each in a slot as one frees, until cancelled, or (<paramref name="stopWhenIdle"/>)
         /// until a claim made while no slot was busy finds nothing: whether slots were busy is decided before the claim,
         /// since a slot that finishes during it may have made steps ready that the claim passed over (session 21: the
         /// 7-step DAG's warm-up stopped after 30–50 of its 300 tasks, and every measured find then walked past the rest).
@@ -152,8 +152,8 @@ internal static class WorkModeWorker
 
         /// <summary>
         /// After one free place in hand: takes every free one, giving busy ones up to <see cref="BatchWait"/> to free up
-        /// until half are free, as the bindings' workers do. A claim across tasks costs about as much for 8 steps as for 1, and the
-        /// reports on their way free their slots within a round trip.
+        /// until half are free (the bindings' workers wait for all). A claim across tasks costs about as much for 8 steps
+        /// as for 1, and the reports on their way free their places within a round trip.
         /// </summary>
         private async ValueTask<int> TakeFreeAsync(CancellationToken cancellationToken)
         {

@@ -21,7 +21,7 @@ const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
 // Prefetch: steps claimed beyond the free slots, held until a slot frees (graphile-worker's local queue, Celery's
 // prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
-// half as much a step (two C# workers of 8 slots: 1.5x graphile-worker's defaults without, 2.0x with;
+// half as much a step (two C# workers of 8 slots: 1.56-1.60x graphile-worker's defaults without, 2.11-2.46x with;
 // docs/performance.md, "Session 36"). Only while steps are short: a step claimed ahead has its lease and deadline
 // running while it waits, and no other worker can take it. While the handlers' mean run time is under this, it waits
 // about prefetch / concurrency times that; until a step has run, the mean is unknown and nothing is claimed ahead.
@@ -325,7 +325,7 @@ class Worker {
 
   #capacity() {
     const short = this.#meanRunMs !== undefined && this.#meanRunMs < PREFETCH_STEP_MS;
-    return this.concurrency + (short ? this.prefetch : 0);
+    return Math.min(this.concurrency + (short ? this.prefetch : 0), MAX_CONCURRENCY); // a claim's max_steps limit
   }
 
   /** Resolves at the next change: a step finished, a report returned, or a stop. */

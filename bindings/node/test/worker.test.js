@@ -400,8 +400,9 @@ test('a forced stop reports the steps claimed ahead as WorkerShutdown too', asyn
   const Stuck = handler((ctx) => sleep(60000, undefined, { signal: ctx.signal }));
   const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 2, waitSeconds: 0.1, logger, handlers: { Stuck, Quick: () => 'ok' } });
   const running = worker.run();
-  await engine.createTask('quick', { namespace: 'js' }); // a step ran: the worker's steps are short
-  for (const until = performance.now() + 5000; worker.stats.completed < 1 && performance.now() < until;) await sleep(10);
+  // 10 steps ran: the worker's steps are short, even after a slow first run.
+  for (let i = 0; i < 10; i += 1) await engine.createTask('quick', { namespace: 'js' });
+  for (const until = performance.now() + 5000; worker.stats.completed < 10 && performance.now() < until;) await sleep(10);
   const stuck = [];
   for (let i = 0; i < 3; i += 1) stuck.push((await engine.createTask('stuck', { namespace: 'js' })).uuid);
   const states = async () => Promise.all(stuck.map(async (uuid) => (await engine.getTask(uuid)).step('s').state));
@@ -411,7 +412,7 @@ test('a forced stop reports the steps claimed ahead as WorkerShutdown too', asyn
   assert.equal(worker.running, 1);
   const stats = await worker.stop({ force: true });
   assert.equal(await running, stats);
-  assert.deepEqual([stats.completed, stats.shutdown], [1, 3]);
+  assert.deepEqual([stats.completed, stats.shutdown], [10, 3]);
   assert.deepEqual(await states(), ['waiting_for_retry', 'waiting_for_retry', 'waiting_for_retry']);
   assert.ok(logger.lines.includes(`warn worker ${worker.workerId}: 1 steps still running and 2 claimed ahead at a forced stop: ` +
     'reported as WorkerShutdown'), logger.lines.join('\n'));
@@ -539,4 +540,22 @@ test('tasker-worker parses its command line', () => {
   assert.throws(() => parse(['--prefetch', 'all', 'a.js']), /--prefetch must be an integer, not 'all'/);
   assert.throws(() => parse(['--grace', 'soon', 'a.js']), /--grace must be a number, not 'soon'/);
   assert.throws(() => parse(['--nope', 'a.js']), /Unknown option '--nope'/);
+});
+
+test("a claim never asks for more than tasker_work_claim's limit, whatever concurrency and prefetch come to", async (t) => {
+  const engine = engineFor(t);
+  await engine.registerTemplate(STUCK_TEMPLATE.replace('name: stuck', 'name: quick').replace('Stuck', 'Quick'));
+  const logger = memoryLogger();
+  const worker = new tasker.Worker(engine, { concurrency: 6000, prefetch: 6000, waitSeconds: 0.1, logger, handlers: { Quick: () => 'ok' } });
+  const running = worker.run({ handleSignals: false });
+  const ran = async (n) => {
+    for (let i = 0; i < 10; i += 1) await engine.createTask('quick', { namespace: 'js' });
+    for (const until = performance.now() + 5000; worker.stats.completed < n && performance.now() < until;) await sleep(10);
+  };
+  await ran(10); // the steps are short now: 12,000 claims may be in hand, more than a claim may ask for
+  await ran(20);
+  const stats = await worker.stop();
+  assert.equal(await running, stats);
+  assert.equal(stats.completed, 20);
+  assert.ok(!logger.lines.some((l) => l.startsWith('error')), logger.lines.join('\n'));
 });

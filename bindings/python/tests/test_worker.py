@@ -80,16 +80,16 @@ def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report
 
 
 def test_with_steps_claimed_ahead_no_more_handlers_run_at_once_than_its_concurrency(monkeypatch):
-    # Short steps: the worker holds up to concurrency + prefetch claims, and each slot goes on with its order through
-    # claim_next while queued claims wait for a free slot.
+    # Short steps: the worker holds up to concurrency + prefetch claims; a slot's report claims its order's next step
+    # (claim_next), which waits behind the steps claimed ahead, as they all wait for a free slot.
     lock = threading.Lock()
     running = [0, 0]  # now, most at once
     in_hand = []
-    work_claim = tasker.Worker._free
+    free = tasker.Worker._free
 
     def watched_free(worker):
         in_hand.append(len(worker._running) + len(worker._pending) + worker._reserved)
-        return work_claim(worker)
+        return free(worker)
 
     monkeypatch.setattr(tasker.Worker, "_free", watched_free)
 
@@ -112,6 +112,26 @@ def test_with_steps_claimed_ahead_no_more_handlers_run_at_once_than_its_concurre
         assert stats.completed == 160 and all(engine.get_task(u).state == "complete" for u in orders)
     assert running[1] <= 3
     assert 3 < max(in_hand) <= 9
+
+
+def test_steps_claimed_ahead_still_waiting_when_the_grace_period_ends_are_reported_as_worker_shutdown():
+    from test_worker_conformance import Gate, claimed_ahead, short_steps_learned, start
+    with real_clock_engine() as engine:
+        gate = Gate(engine)
+        worker = tasker.Worker(engine, concurrency=1, prefetch=4, wait_seconds=0.2, grace_seconds=0.3, stats_seconds=0)
+        thread = start(worker)
+        try:
+            short_steps_learned(engine, worker)
+            gated = [engine.create_task("gated", namespace="conformance").uuid for _ in range(5)]
+            claimed_ahead(engine, gate, gated)
+            worker.stop()
+            thread.join(15)
+            assert not thread.is_alive()
+        finally:
+            gate.opened.set()  # the stuck handler's thread ends
+        steps = [engine.get_task(uuid).step("gated") for uuid in gated]
+        assert all(s.state != "in_progress" and s.error["error_type"] == "WorkerShutdown" for s in steps)
+        assert (worker.stats.shutdown, worker.stats.completed) == (5, 10)
 
 
 def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_steps_report_is_on_its_way(monkeypatch):
@@ -741,3 +761,12 @@ def test_handle_signals_off_the_main_thread_is_refused_with_a_clear_error():
 def test_heartbeats_come_every_third_of_the_whole_lease_at_least_1_s_apart_at_most_half_a_lease():
     from tasker.worker import _interval
     assert [_interval(lease) for lease in (30, 3, 2, 1)] == [10, 1, 1, 0.5]
+
+
+def test_claims_in_hand_never_exceed_the_claim_limit_whatever_concurrency_and_prefetch_come_to():
+    from tasker.worker import MAX_CLAIM_STEPS
+    with real_clock_engine() as engine:
+        worker = tasker.Worker(engine, concurrency=6000, prefetch=6000)
+        assert worker._capacity() == 6000  # no step ran yet: no prefetch
+        worker._note_run(("tasker_step_complete", {"handler": {"started_at": 10.0, "finished_at": 10.001}}))
+        assert worker._capacity() == MAX_CLAIM_STEPS == 10_000

@@ -34,26 +34,48 @@ RSpec.describe "Tasker::Worker conformance" do
         handler: { callable: Quick }
   YAML
   GATED = QUICK.gsub("quick", "gated").gsub("Quick", "Gated")
+  PAIR = <<~YAML
+    name: pair
+    namespace_name: conformance
+    version: 1.0.0
+    steps:
+      - name: first
+        handler: { callable: Gated }
+      - name: second
+        handler: { callable: Quick }
+        dependencies: [first]
+  YAML
 
-  # The Quick and Gated handlers; Gated waits until the gate is opened and counts the handlers that started.
+  # The Quick and Gated handlers; Gated waits until the gate is opened and counts the handlers that started. Both
+  # note their task in `order`, as they start.
   class PrefetchGate
     def initialize(engine)
       @lock = Mutex.new
       @started = 0
+      @order = []
       @opened = Queue.new # closed: open
       gate = self
-      engine.register_template(QUICK)
-      engine.register_template(GATED)
-      engine.register_handler("Quick", Class.new(Tasker::StepHandler) { def process(_context) = { "ok" => true } })
-      engine.register_handler("Gated", Class.new(Tasker::StepHandler) { define_method(:process) { |_context| gate.pass } })
+      [QUICK, GATED, PAIR].each { |template| engine.register_template(template) }
+      engine.register_handler("Quick", Class.new(Tasker::StepHandler) { define_method(:process) { |context| gate.quick(context) } })
+      engine.register_handler("Gated", Class.new(Tasker::StepHandler) { define_method(:process) { |context| gate.pass(context) } })
     end
 
     def started = @lock.synchronize { @started }
 
+    def order = @lock.synchronize { @order.dup }
+
     def open = @opened.close
 
-    def pass
-      @lock.synchronize { @started += 1 }
+    def quick(context)
+      @lock.synchronize { @order << context.task.uuid }
+      { "ok" => true }
+    end
+
+    def pass(context)
+      @lock.synchronize do
+        @started += 1
+        @order << context.task.uuid
+      end
       @opened.pop
       { "ok" => true }
     end
@@ -67,10 +89,19 @@ RSpec.describe "Tasker::Worker conformance" do
 
   def complete?(engine, uuids) = uuids.all? { |uuid| engine.get_task(uuid).state == "complete" }
 
-  # Runs 3 quick steps: the worker's handlers' mean run time is known, and short.
+  # Runs 10 quick steps: the worker's handlers' mean run time is known, and short even after a slow first run (a cold
+  # start on a busy machine).
   def learn_short_steps(engine, worker)
-    3.times { engine.create_task("quick", namespace: "conformance") }
-    wait_until(10, "3 quick steps") { worker.stats.completed == 3 }
+    10.times { engine.create_task("quick", namespace: "conformance") }
+    wait_until(10, "10 quick steps") { worker.stats.completed == 10 }
+  end
+
+  # All 5 claimed, and one Gated handler started; a moment later still only that one (concurrency 1). The steps are in
+  # progress once claimed, a moment before the first handler starts.
+  def claimed_ahead(engine, gate, gated)
+    wait_until(10, "5 gated steps claimed") { gated_states(engine, gated).count("in_progress") == 5 && gate.started.positive? }
+    sleep 0.1
+    expect(gate.started).to eq(1)
   end
 
   # A worker of concurrency 1, prefetch 4 on its thread for the block; then the gate is opened and the worker stopped
@@ -146,13 +177,11 @@ RSpec.describe "Tasker::Worker conformance" do
       worker = with_prefetching_worker(engine) do |gate, running|
         learn_short_steps(engine, running)
         gated = Array.new(5) { engine.create_task("gated", namespace: "conformance").uuid }
-        # (the steps are in progress once claimed, a moment before the first handler starts)
-        wait_until(10, "5 gated steps claimed") { gated_states(engine, gated).count("in_progress") == 5 && gate.started.positive? }
-        expect(gate.started).to eq(1)
+        claimed_ahead(engine, gate, gated)
         gate.open
         wait_until(10, "the gated tasks") { complete?(engine, gated) }
       end
-      expect([worker.stats.completed, worker.stats.failed]).to eq([8, 0])
+      expect([worker.stats.completed, worker.stats.failed]).to eq([15, 0])
     end
   end
 
@@ -174,14 +203,27 @@ RSpec.describe "Tasker::Worker conformance" do
       with_prefetching_worker(engine, grace_seconds: 10) do |gate, worker, thread|
         learn_short_steps(engine, worker)
         gated = Array.new(5) { engine.create_task("gated", namespace: "conformance").uuid }
-        # (the steps are in progress once claimed, a moment before the first handler starts)
-        wait_until(10, "5 gated steps claimed") { gated_states(engine, gated).count("in_progress") == 5 && gate.started.positive? }
-        expect(gate.started).to eq(1)
+        claimed_ahead(engine, gate, gated)
         worker.stop
         gate.open
         expect(thread.join(15)).to be_truthy
         expect(gated_states(engine, gated)).to eq(["complete"] * 5)
-        expect([worker.stats.completed, worker.stats.shutdown, worker.stats.failed]).to eq([8, 0, 0])
+        expect([worker.stats.completed, worker.stats.shutdown, worker.stats.failed]).to eq([15, 0, 0])
+      end
+    end
+  end
+
+  it "a task's next step claimed by its report waits behind the steps claimed ahead" do
+    open_engine do |engine|
+      with_prefetching_worker(engine) do |gate, worker|
+        learn_short_steps(engine, worker)
+        pair = engine.create_task("pair", namespace: "conformance").uuid
+        wait_until(10, "the pair's first step") { gate.started == 1 }
+        gated = Array.new(3) { engine.create_task("gated", namespace: "conformance").uuid }
+        wait_until(10, "3 gated steps claimed ahead") { gated_states(engine, gated).count("in_progress") == 3 }
+        gate.open
+        wait_until(10, "every task") { complete?(engine, [pair, *gated]) }
+        expect(gate.order.last(5)).to eq([pair, *gated, pair]) # first, the three claimed ahead, then second
       end
     end
   end

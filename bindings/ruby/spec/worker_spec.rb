@@ -284,8 +284,8 @@ RSpec.describe Tasker::Worker do
       stopped = nil
       with_worker(engine, concurrency: 1, prefetch: 2, grace_seconds: 0.3) do |worker|
         stopped = worker
-        3.times { engine.create_task("one_step", namespace: "slots") } # the steps are short: it prefetches
-        wait_until(10, "3 short steps") { worker.stats.completed == 3 }
+        10.times { engine.create_task("one_step", namespace: "slots") } # the steps are short: it prefetches
+        wait_until(10, "10 short steps") { worker.stats.completed == 10 }
         hung = Array.new(3) { engine.create_task("one_step", namespace: "slots", context: { "hang" => true }).uuid }
         wait_until(10, "3 steps in hand") { hung.all? { |uuid| engine.get_task(uuid).step("work")["state"] == "in_progress" } }
         worker.stop
@@ -445,6 +445,16 @@ RSpec.describe Tasker::Worker do
       expect { described_class.new(engine, log_interval_seconds: 1) }.to raise_error(ArgumentError, /log_interval_seconds/)
       worker = described_class.new(engine)
       expect { Thread.new { Thread.current.report_on_exception = false; worker.run(handle_signals: true) }.value }.to raise_error(Tasker::ValidationError, /main thread/)
+    end
+  end
+
+  it "never holds more claims than tasker_work_claim's limit, whatever concurrency and prefetch come to" do
+    Tasker::Engine.open do |engine|
+      WorkerApp.register(engine)
+      worker = described_class.new(engine, concurrency: 6000, prefetch: 6000, logger: logger)
+      expect(worker.send(:capacity)).to eq(6000) # no step ran yet: no prefetch
+      worker.send(:handler_finished, 0.001)
+      expect(worker.send(:capacity)).to eq(described_class::MAX_CLAIM_STEPS).and eq(10_000)
     end
   end
 

@@ -45,11 +45,13 @@ log = logging.getLogger("tasker.worker")
 DEFAULT_CONCURRENCY = 8
 #: Prefetch: steps claimed beyond the free slots, held until a slot frees (graphile-worker's local queue, Celery's
 #: prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
-#: half as much a step (two C# workers of 8 slots: 1.5x graphile-worker's defaults without, 2.0x with; docs/performance.md,
-#: "Session 36"). Only while steps are short: a prefetched step's lease and deadline run while it waits, and no other
-#: worker can take it. While the handlers' mean run time is under this, a step waits about prefetch / concurrency
-#: times it; until a step has run, the mean is unknown and nothing is prefetched.
+#: half as much a step (two C# workers of 8 slots: 1.56-1.60x graphile-worker's defaults without, 2.11-2.46x with;
+#: docs/performance.md, "Session 36"). Only while steps are short: a prefetched step's lease and deadline run while it
+#: waits, and no other worker can take it. While the handlers' mean run time is under this, a step waits about
+#: prefetch / concurrency times it; until a step has run, the mean is unknown and nothing is prefetched.
 PREFETCH_STEP_SECONDS = 0.01
+#: tasker_work_claim's limit on max_steps: claims in hand never exceed it, whatever concurrency + prefetch come to.
+MAX_CLAIM_STEPS = 10_000
 DEFAULT_GRACE_SECONDS = 25.0  # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
 #: How long one claim waits for work. The claimer notices a stop only between claims, so this bounds how long a
 #: shutdown may wait for the last claim's answer; work arriving meanwhile wakes the claim at once.
@@ -352,16 +354,14 @@ class Worker:
                     self._running[claim["claim_token"]] = claim
             token = claim["claim_token"]
             self._track(claim)
-            started = time.monotonic()
             try:
                 report = self._run_step(claim)
             except BaseException as e:  # noqa: BLE001 - run_sync re-raises only these; a step thread must go on
                 report = _step.failure(_step.claim_ref(claim, None), e)
             finally:
                 self._untrack(token)
-            ran = time.monotonic() - started
             with self._cond:
-                self._mean_run = ran if math.isnan(self._mean_run) else self._mean_run + (ran - self._mean_run) / 8
+                self._note_run(report)
                 if self._running.pop(token, None) is None:
                     claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
@@ -389,10 +389,11 @@ class Worker:
                 if free and not claims:
                     self._slot_opened()
                 if claims and not self._closing:
-                    claim = claims.pop(0)  # go on with the task on this thread: no hand-off, no wake-up
-                    self._running[claim["claim_token"]] = claim
+                    # This thread keeps the slot its report kept, for the oldest claim in hand: the task's next step,
+                    # unless steps claimed ahead wait (they go first). No hand-off, no wake-up.
                     self._pending.extend(claims)
-                    self._has_work.notify(len(claims))
+                    claim = self._pending.popleft()
+                    self._running[claim["claim_token"]] = claim
                     claims = []
                 if not claims:
                     self._reporting -= 1
@@ -472,7 +473,16 @@ class Worker:
 
     def _capacity(self) -> int:
         short = self._mean_run < PREFETCH_STEP_SECONDS  # False while nan: no step ran yet
-        return self.concurrency + (self.prefetch if short else 0)
+        return min(self.concurrency + (self.prefetch if short else 0), MAX_CLAIM_STEPS)
+
+    def _note_run(self, report: _step.Report) -> None:
+        """Keeps the handlers' mean run time (lock held), from the handler run the report carries: the handler alone,
+        not the step's context, a failure's log line or an async handler's hop to its loop."""
+        run = report[1].get("handler")
+        if run is None:  # the handler did not run (its step's context could not be built)
+            return
+        ran = run["finished_at"] - run["started_at"]
+        self._mean_run = ran if math.isnan(self._mean_run) else self._mean_run + (ran - self._mean_run) / 8
 
     def _open_slots(self) -> int:
         """Slots no handler runs in and no report keeps for its claim_next (lock held)."""

@@ -27,14 +27,16 @@ module Tasker
     # Prefetch (by default as many as `concurrency`): steps claimed beyond the free slots, queued until a slot frees
     # (graphile-worker's local queue, Celery's prefetch multiplier). A claim across tasks costs about as much for 16
     # steps as for 8, so an 8-slot worker's claims of 16 cost half as much a step (two C# bench workers of 8 slots
-    # against graphile-worker's defaults: 1.49× without, 2.04× with prefetch 8). Only while the handlers' mean run time
-    # is under this: a queued step's lease and deadline run while it waits, and no other worker can take it; under
-    # 10 ms a step waits about prefetch / concurrency × 10 ms. Until a step has finished, the mean is unknown: none.
+    # against graphile-worker's defaults: 1.56–1.60× without, 2.11–2.46× with prefetch 8; docs/performance.md,
+    # "Session 36"). Only while the handlers' mean run time is under this: a queued step's lease and deadline run
+    # while it waits, and no other worker can take it; under 10 ms a step waits about prefetch / concurrency × 10 ms.
+    # Until a step has finished, the mean is unknown: none.
     PREFETCH_STEP_SECONDS = 0.01
     # How long one claim waits for work: a stop is noticed between claims, so this bounds how long an idle worker
     # takes to stop; work arriving meanwhile wakes the claim at once.
     DEFAULT_WAIT_SECONDS = 2
     MAX_WAIT_SECONDS = 60 # tasker_work_claim's limit
+    MAX_CLAIM_STEPS = 10_000 # tasker_work_claim's limit on max_steps: claims in hand never exceed it
     DEFAULT_GRACE_SECONDS = 25 # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
     DEFAULT_STATS_SECONDS = 60
     # How long a slot ended after the grace period gets to report its step before the worker reports it instead.
@@ -294,7 +296,7 @@ module Tasker
                         "longer current (deadline passed, lease lost or task ended)")
             evaluate(claim)
           end
-          pending.concat(claims)
+          pending.concat(oldest_first(claims))
         rescue StandardError => e
           # a report the engine did not take (database down...): the lease expires and a later claim retries the step
           @stats.count(:unreported)
@@ -310,6 +312,20 @@ module Tasker
         @lock.synchronize { @reporting -= 1 }
       else
         @lock.synchronize { free_slot }
+      end
+    end
+
+    # What this slot runs next of the claims its report brought (its task's next step): that, unless steps claimed
+    # ahead are queued, which go first; the report's claim then waits behind them. The slot, and the claim's unit in
+    # hand, stay this thread's either way.
+    def oldest_first(claims)
+      return claims if claims.empty?
+
+      @lock.synchronize do
+        return claims if @queue.empty?
+
+        @queue.concat(claims)
+        [@queue.shift]
       end
     end
 
@@ -363,7 +379,7 @@ module Tasker
     def short_steps? = !@mean_seconds.nil? && @mean_seconds < PREFETCH_STEP_SECONDS
 
     # How many claims the worker may hold (lock held): its slots, and its prefetch while steps are short.
-    def capacity = @concurrency + (short_steps? ? @prefetch : 0)
+    def capacity = [@concurrency + (short_steps? ? @prefetch : 0), MAX_CLAIM_STEPS].min
 
     # Once the grace period is over: the claims still queued, which no slot starts now.
     def take_queued
