@@ -12,7 +12,8 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// and a no-op always is), waiting for work. Each claim then runs the no-op handler in a slot (a prefetched one waits
 /// for a free slot, in the order claimed) and reports with
 /// <see cref="TaskerEngine.CompleteAndClaimAsync"/>. Like the bindings' workers, a report's claim_next asks for its own
-/// slot's next step: a task's chain goes on in the slot without a work claim. Driven by the <c>side-by-side</c>
+/// slot's next step: a task's chain goes on in the slot without a work claim (at once: the bindings' workers run it
+/// after the steps claimed ahead, which for no-op steps changes the order, not the work). Driven by the <c>side-by-side</c>
 /// orchestrator over stdin/stdout lines:
 /// <list type="bullet">
 /// <item>warm-up on the tasks of <c>--warmup-namespace</c> until none is left, then <c>READY</c>;</item>
