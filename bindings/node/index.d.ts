@@ -413,7 +413,8 @@ export class WorkerStats {
   stale: number;
   /** Reports that failed (the step runs again once its lease expires). */
   unreported: number;
-  intervalLine(running: number): string;
+  /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running, Q claimed ahead`. */
+  intervalLine(running: number, ahead?: number): string;
   summary(): string;
   toJSON(): { steps: number; completed: number; failed: number; shutdown: number; stale: number; unreported: number };
 }

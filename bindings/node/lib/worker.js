@@ -110,14 +110,15 @@ class WorkerStats {
     this.#mark = this.#started;
   }
 
-  /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running`. */
-  intervalLine(running) {
+  /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running, Q claimed ahead`. */
+  intervalLine(running, ahead = 0) {
     const now = performance.now();
     const steps = this.steps - this.#marked;
     const elapsed = (now - this.#mark) / 1000;
     this.#marked = this.steps;
     this.#mark = now;
-    return `${steps} steps in ${elapsed.toFixed(1)} s (${rate(steps, elapsed)} steps/s), ${this.failed} failed in all, ${running} running`;
+    return `${steps} steps in ${elapsed.toFixed(1)} s (${rate(steps, elapsed)} steps/s), ${this.failed} failed in all, ${running} running, ` +
+      `${ahead} claimed ahead`;
   }
 
   summary() {
@@ -596,7 +597,7 @@ class Worker {
     return setInterval(() => {
       const now = performance.now();
       if (now >= nextStats) {
-        this.#logger.info(`worker ${this.workerId}: ${this.stats.intervalLine(this.#running.size)}`);
+        this.#logger.info(`worker ${this.workerId}: ${this.stats.intervalLine(this.#running.size, this.#queued.length)}`);
         nextStats = now + statsMs;
       }
     }, TICK_MS);

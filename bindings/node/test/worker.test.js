@@ -162,7 +162,7 @@ test('a worker retries failed steps (handler failures are reported as by handle)
     assert.ok(task.step('b').error.backtrace.length > 0);
     assert.deepEqual(auditProblems(task), []);
   }
-  assert.ok(logger.lines.some((l) => /^info worker node-\d+: \d+ steps in [\d.]+ s \([\d.]+ steps\/s\), \d+ failed in all, \d+ running$/.test(l)),
+  assert.ok(logger.lines.some((l) => /^info worker node-\d+: \d+ steps in [\d.]+ s \([\d.]+ steps\/s\), \d+ failed in all, \d+ running, \d+ claimed ahead$/.test(l)),
     logger.lines.join('\n'));
 });
 

@@ -66,7 +66,7 @@ RSpec.describe Tasker::Worker do
       end
     end
     expect(output.string).to match(/started: concurrency 4, prefetch 4, handlers Echo; namespaces all; store memory/)
-    expect(output.string).to match(%r{\d+ steps in \d+\.\d s \(\d+\.\d steps/s\), 0 failed in all, \d running})
+    expect(output.string).to match(%r{\d+ steps in \d+\.\d s \(\d+\.\d steps/s\), 0 failed in all, \d running, \d+ claimed ahead})
     expect(output.string).to match(/stopped: 240 steps in/)
   end
 

@@ -577,7 +577,7 @@ class Worker:
             for token, (_, deadline, beat, name, interval) in due:
                 self._heartbeat(token, deadline, beat, name, interval)
             if now >= next_stats:
-                log.info("worker %s: %s", self.worker_id, self.stats.interval_line(len(self._running)))
+                log.info("worker %s: %s", self.worker_id, self.stats.interval_line(len(self._running), len(self._pending)))
                 next_stats = now + self.stats_seconds
             with self._cond:
                 upcoming = min((b[0] for b in self._beats.values()), default=math.inf)
@@ -642,13 +642,13 @@ class WorkerStats:
     def steps(self) -> int:
         return self.completed + self.failed
 
-    def interval_line(self, running: int) -> str:
+    def interval_line(self, running: int, ahead: int = 0) -> str:
         now = time.monotonic()
         with self._lock:
             steps, elapsed = self.steps - self._marked, now - self._mark
             self._marked, self._mark = self.steps, now
         return (f"{steps} steps in {elapsed:.1f} s ({steps / elapsed if elapsed > 0 else 0:.1f} steps/s), "
-                f"{self.failed} failed in all, {running} running")
+                f"{self.failed} failed in all, {running} running, {ahead} claimed ahead")
 
     def summary(self) -> str:
         elapsed = time.monotonic() - self._started

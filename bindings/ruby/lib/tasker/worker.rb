@@ -198,7 +198,7 @@ module Tasker
         return if wakes(@stats_seconds.zero? ? nil : due - monotonic)
         next if monotonic < due
 
-        logger.info("tasker-worker #{@worker_id}: #{@stats.interval_line(running)}")
+        logger.info("tasker-worker #{@worker_id}: #{@stats.interval_line(running, @lock.synchronize { @queue.size })}")
         due = monotonic + @stats_seconds
       end
     end

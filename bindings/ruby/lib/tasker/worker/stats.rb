@@ -31,8 +31,8 @@ module Tasker
         @lock.synchronize { instance_variable_set(:"@#{what}", instance_variable_get(:"@#{what}") + 1) }
       end
 
-      # The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running`.
-      def interval_line(running)
+      # The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running, Q claimed ahead`.
+      def interval_line(running, ahead = 0)
         now = monotonic
         steps, elapsed = @lock.synchronize do
           [self.steps - @marked, now - @mark].tap do
@@ -40,7 +40,8 @@ module Tasker
             @mark = now
           end
         end
-        "#{steps} steps in #{format("%.1f", elapsed)} s (#{rate(steps, elapsed)} steps/s), #{failed} failed in all, #{running} running"
+        "#{steps} steps in #{format("%.1f", elapsed)} s (#{rate(steps, elapsed)} steps/s), #{failed} failed in all, #{running} running, " \
+          "#{ahead} claimed ahead"
       end
 
       def summary
