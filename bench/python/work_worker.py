@@ -7,8 +7,8 @@ lines, exactly as its C# twin (WorkMode/WorkModeWorker.cs):
 - ``GO``: work on ``--namespace`` until ``STOP``, then ``REPORT steps first_ns last_ns errors``.
 
     export TASKER_LIBRARY_PATH=artifacts/lib/linux-x64/libtasker.so PYTHONPATH=bindings/python/src
-    python3 bench/python/work_worker.py --database-url URL --schema S --worker-id py0 [--concurrency 8] [--prefetch 8] \\
-        [--warmup-namespace warmup_0] [--namespace bench]
+    python3 bench/python/work_worker.py --database-url URL --schema S --worker-id py0 [--concurrency 8] \\
+        [--prefetch 8] [--warmup-namespace warmup_0] [--namespace bench]
 
 ``steps`` are the worker's completed reports (``Worker.stats``); ``first_ns``/``last_ns`` are when the first handler
 started and the last one returned, from ``time.monotonic_ns()``: CLOCK_MONOTONIC, the clock of .NET's

@@ -116,20 +116,16 @@ def test_with_steps_claimed_ahead_no_more_handlers_run_at_once_than_its_concurre
 
 
 def test_steps_claimed_ahead_still_waiting_when_the_grace_period_ends_are_reported_as_worker_shutdown():
-    from test_worker_conformance import Gate, claimed_ahead, short_steps_learned, start
+    from test_worker_conformance import Gate, claimed_ahead, prefetching_worker, short_steps_learned
     with real_clock_engine() as engine:
         gate = Gate(engine)
-        worker = tasker.Worker(engine, concurrency=1, prefetch=4, wait_seconds=0.2, grace_seconds=0.3, stats_seconds=0)
-        thread = start(worker)
-        try:
+        with prefetching_worker(engine, gate, grace_seconds=0.3, stats_seconds=0) as (worker, thread):
             short_steps_learned(engine, worker)
             gated = [engine.create_task("gated", namespace="conformance").uuid for _ in range(5)]
             claimed_ahead(engine, gate, gated)
             worker.stop()
-            thread.join(15)
+            thread.join(15)  # the gate stays shut: the running handler is stuck past the grace period
             assert not thread.is_alive()
-        finally:
-            gate.opened.set()  # the stuck handler's thread ends
         steps = [engine.get_task(uuid).step("gated") for uuid in gated]
         assert all(s.state != "in_progress" and s.error["error_type"] == "WorkerShutdown" for s in steps)
         assert (worker.stats.shutdown, worker.stats.completed) == (5, 10)
@@ -525,7 +521,8 @@ def test_the_worker_logs_a_start_line_and_throughput_lines(caplog):
         create_orders(engine, 10)
         tasker.Worker(engine, concurrency=2, wait_seconds=0.05, stats_seconds=0.1, worker_id="w-1").run(burst=True)
     lines = [r.getMessage() for r in caplog.records if r.name == "tasker.worker"]
-    assert lines[0].startswith("worker w-1 started: concurrency 2, prefetch 2, handlers ProcessPayment, ReserveInventory, "
+    assert lines[0].startswith("worker w-1 started: concurrency 2, prefetch 2, handlers ProcessPayment, "
+                               "ReserveInventory, "
                                "ShipOrder, ValidateOrder, namespaces all, memory store")
     assert any(re.search(r" steps/s\), 0 failed in all, \d+ running, \d+ claimed ahead$", line) for line in lines[1:-1])
     assert lines[-1].startswith("worker w-1 stopped: 40 steps in ") and "40 completed, 0 failed" in lines[-1]

@@ -1,6 +1,7 @@
 """Worker behaviour stated once for every binding: the same scenarios, with the same names, templates and
 numbers, are in bindings/ruby/spec/worker_conformance_spec.rb and bindings/node/test/worker-conformance.test.js (the
 README's "The same worker in Python, Ruby and Node"). Memory store, real clock."""
+import contextlib
 import threading
 import time
 
@@ -146,6 +147,24 @@ def start(worker: tasker.Worker) -> threading.Thread:
     return thread
 
 
+@contextlib.contextmanager
+def prefetching_worker(e: tasker.Engine, gate: Gate, **options):
+    """A worker of concurrency 1 and prefetch 4, running on its thread for the block; then the gate opens and the
+    worker stops (its thread joined)."""
+    worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2, **options)
+    thread = start(worker)
+    try:
+        yield worker, thread
+    finally:
+        gate.opened.set()
+        worker.stop()
+        thread.join(15)
+
+
+def complete(e: tasker.Engine, uuids) -> bool:
+    return all(e.get_task(uuid).state == "complete" for uuid in uuids)
+
+
 def short_steps_learned(e: tasker.Engine, worker: tasker.Worker) -> None:
     """10 quick steps: their mean is short even after a slow first run (a cold start on a busy machine)."""
     for _ in range(10):
@@ -164,45 +183,31 @@ def claimed_ahead(e: tasker.Engine, gate: Gate, gated) -> None:
 def test_a_worker_with_short_steps_claims_ahead_up_to_its_prefetch():
     with engine() as e:
         gate = Gate(e)
-        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2)
-        thread = start(worker)
-        try:
+        with prefetching_worker(e, gate) as (worker, _):
             short_steps_learned(e, worker)
             gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
             claimed_ahead(e, gate, gated)
             gate.opened.set()
-            wait_until(10, "the gated tasks", lambda: all(e.get_task(u).state == "complete" for u in gated))
-        finally:
-            gate.opened.set()
-            worker.stop()
-            thread.join(15)
+            wait_until(10, "the gated tasks", lambda: complete(e, gated))
         assert (worker.stats.completed, worker.stats.failed) == (15, 0)
 
 
 def test_a_worker_claims_no_more_than_its_slots_until_its_steps_are_known_to_be_short():
     with engine() as e:
         gate = Gate(e)
-        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2)
-        thread = start(worker)
-        try:
+        with prefetching_worker(e, gate):
             gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(3)]
             wait_until(10, "a gated step", lambda: gate.started == 1)
             time.sleep(0.3)
             assert sorted(gate.states(e, gated)) == ["in_progress", "pending", "pending"]
             gate.opened.set()
-            wait_until(10, "the gated tasks", lambda: all(e.get_task(u).state == "complete" for u in gated))
-        finally:
-            gate.opened.set()
-            worker.stop()
-            thread.join(15)
+            wait_until(10, "the gated tasks", lambda: complete(e, gated))
 
 
 def test_a_stopping_worker_runs_the_steps_it_claimed_ahead():
     with engine() as e:
         gate = Gate(e)
-        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2, grace_seconds=10)
-        thread = start(worker)
-        try:
+        with prefetching_worker(e, gate, grace_seconds=10) as (worker, thread):
             short_steps_learned(e, worker)
             gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
             claimed_ahead(e, gate, gated)
@@ -210,9 +215,6 @@ def test_a_stopping_worker_runs_the_steps_it_claimed_ahead():
             gate.opened.set()
             thread.join(15)
             assert not thread.is_alive()
-        finally:
-            gate.opened.set()
-            worker.stop()
         assert gate.states(e, gated) == ["complete"] * 5
         assert (worker.stats.completed, worker.stats.shutdown, worker.stats.failed) == (15, 0, 0)
 
@@ -220,18 +222,12 @@ def test_a_stopping_worker_runs_the_steps_it_claimed_ahead():
 def test_a_tasks_next_step_claimed_by_its_report_waits_behind_the_steps_claimed_ahead():
     with engine() as e:
         gate = Gate(e)
-        worker = tasker.Worker(e, concurrency=1, prefetch=4, wait_seconds=0.2)
-        thread = start(worker)
-        try:
+        with prefetching_worker(e, gate) as (worker, _):
             short_steps_learned(e, worker)
             pair = e.create_task("pair", namespace="conformance").uuid
             wait_until(10, "the pair's first step", lambda: gate.started == 1)
             gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(3)]
             wait_until(10, "3 gated steps claimed ahead", lambda: gate.states(e, gated).count("in_progress") == 3)
             gate.opened.set()
-            wait_until(10, "every task", lambda: all(e.get_task(u).state == "complete" for u in [pair, *gated]))
-        finally:
-            gate.opened.set()
-            worker.stop()
-            thread.join(15)
+            wait_until(10, "every task", lambda: complete(e, [pair, *gated]))
         assert gate.order[-5:] == [pair, *gated, pair]  # first, the three claimed ahead, then second

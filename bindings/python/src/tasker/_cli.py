@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("-c", "--concurrency", type=_positive_int, default=None,
                         help=f"steps run at once (default {DEFAULT_CONCURRENCY})")
     worker.add_argument("--prefetch", type=_natural_int, default=None, metavar="N",
-                        help="steps claimed ahead of free slots while steps are short (default: the concurrency; 0: none)")
+                        help="steps claimed ahead of free slots while steps are short (default: the concurrency; "
+                             "0: none)")
     worker.add_argument("-n", "--namespace", action="append", dest="namespaces", metavar="NAMESPACE",
                         help="only tasks of this namespace (repeatable; default: all)")
     worker.add_argument("--grace", type=float, default=None, metavar="SECONDS",

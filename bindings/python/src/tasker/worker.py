@@ -108,9 +108,10 @@ class Worker:
     """
 
     def __init__(self, engine: Engine, *handlers: type[StepHandler], concurrency: int = DEFAULT_CONCURRENCY,
-                 prefetch: int | None = None, namespaces: Sequence[str] | None = None, lease_seconds: float | None = None,
-                 grace_seconds: float = DEFAULT_GRACE_SECONDS, wait_seconds: float = DEFAULT_WAIT_SECONDS,
-                 stats_seconds: float = DEFAULT_STATS_SECONDS, worker_id: str | None = None):
+                 prefetch: int | None = None, namespaces: Sequence[str] | None = None,
+                 lease_seconds: float | None = None, grace_seconds: float = DEFAULT_GRACE_SECONDS,
+                 wait_seconds: float = DEFAULT_WAIT_SECONDS, stats_seconds: float = DEFAULT_STATS_SECONDS,
+                 worker_id: str | None = None):
         if not isinstance(engine, Engine):
             raise ValidationError(f"Worker needs a tasker.Engine, not {engine!r}")
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
@@ -577,7 +578,8 @@ class Worker:
             for token, (_, deadline, beat, name, interval) in due:
                 self._heartbeat(token, deadline, beat, name, interval)
             if now >= next_stats:
-                log.info("worker %s: %s", self.worker_id, self.stats.interval_line(len(self._running), len(self._pending)))
+                line = self.stats.interval_line(len(self._running), len(self._pending))
+                log.info("worker %s: %s", self.worker_id, line)
                 next_stats = now + self.stats_seconds
             with self._cond:
                 upcoming = min((b[0] for b in self._beats.values()), default=math.inf)
@@ -613,7 +615,8 @@ class Worker:
 
     def _log_start(self) -> None:
         store = "postgres" if self.engine._blocking else "memory"
-        log.info("worker %s started: concurrency %d, prefetch %d, handlers %s, namespaces %s, %s store, lease %s, grace %g s%s",
+        log.info("worker %s started: concurrency %d, prefetch %d, handlers %s, namespaces %s, %s store, lease %s, "
+                 "grace %g s%s",
                  self.worker_id, self.concurrency, self.prefetch, ", ".join(sorted(self._run.handlers)),
                  "all" if self.namespaces is None else ", ".join(self.namespaces), store,
                  "the engine's" if self.lease_seconds is None else f"{self.lease_seconds:g} s", self.grace_seconds,
