@@ -11,9 +11,9 @@ namespace Tasker.Postgres.Bench.WorkMode;
 /// plus <c>--prefetch</c> (default: the concurrency; the bindings' workers prefetch only while their steps are short,
 /// and a no-op always is), waiting for work. Each claim then runs the no-op handler in a slot (a prefetched one waits
 /// for a free slot, in the order claimed) and reports with
-/// <see cref="TaskerEngine.CompleteAndClaimAsync"/>. Like the bindings' workers, a report's claim_next asks for its own
-/// slot's next step: a task's chain goes on in the slot without a work claim (at once: the bindings' workers run it
-/// after the steps claimed ahead, which for no-op steps changes the order, not the work). Driven by the <c>side-by-side</c>
+/// <see cref="TaskerEngine.CompleteAndClaimAsync"/>. Like the bindings' workers, a slot is free once its handler
+/// returned, while the report is on its way, and a report's claim_next asks for its task's next step, which waits for a
+/// slot behind the steps claimed ahead: a task's chain goes on without a work claim. Driven by the <c>side-by-side</c>
 /// orchestrator over stdin/stdout lines:
 /// <list type="bullet">
 /// <item>warm-up on the tasks of <c>--warmup-namespace</c> until none is left, then <c>READY</c>;</item>
@@ -181,8 +181,10 @@ internal static class WorkModeWorker
         private static readonly TimeSpan BatchWait = TimeSpan.FromMilliseconds(10);
 
         /// <summary>
-        /// One slot: the claimed step, then the next steps of its task that claim_next hands back, one at a time. A report
-        /// claims only this slot's next step, as the bindings' workers do: the other steps it made ready go to the next
+        /// One chain: the claimed step, then the next steps of its task that claim_next hands back, one at a time, each
+        /// in a slot taken when it starts and given back when its handler returns (session 37: a slot kept through the
+        /// report's commit idled; the 7-step DAG went from 1.4-1.5× to 2.0-2.2× graphile-worker's defaults). A report
+        /// claims only its task's next step, as the bindings' workers do: the other steps it made ready go to the next
         /// work claim, which writes them together with other tasks' claims; a report's follow-ups of one task cannot
         /// share a write (one task's changes take turns), and filling every free slot through claim_next took twice the
         /// statements a DAG step (docs/performance.md, session 18).
@@ -190,7 +192,7 @@ internal static class WorkModeWorker
         private async Task RunSlotAsync(StepClaim first, CancellationToken cancellationToken)
         {
             var next = new ClaimOptions(1, lease, workerId, BenchTemplates.Handlers);
-            var slotFree = false;
+            var placeHeld = true; // this chain's place in hand (_free)
             await _slots.WaitAsync(CancellationToken.None);
             try
             {
@@ -201,13 +203,14 @@ internal static class WorkModeWorker
                     UpdateMin(ref _first, started);
                     if (latency && step.Context.TryGetProperty("id", out var id))
                         lock (_out) Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {id.GetInt64()} {started}"));
-                    // The task's last step: its report can claim nothing, so the slot goes to the claimer now, while the
-                    // report is on its way (as the bindings' workers do).
+                    // The handler is done: its slot runs a step in hand while the report is on its way, and the step the
+                    // report claims waits for a slot behind them. The task's last step can claim nothing, so its place
+                    // in hand goes to the claimer too.
+                    _slots.Release();
                     var last = step.StepsLeft == 0;
                     if (last)
                     {
-                        slotFree = true;
-                        _slots.Release();
+                        placeHeld = false;
                         _free.Release();
                     }
                     try
@@ -225,15 +228,12 @@ internal static class WorkModeWorker
                         step = null;
                     }
                     if (cancellationToken.IsCancellationRequested) break;
+                    if (step is not null) await _slots.WaitAsync(CancellationToken.None);
                 }
             }
             finally
             {
-                if (!slotFree)
-                {
-                    _slots.Release();
-                    _free.Release();
-                }
+                if (placeHeld) _free.Release();
             }
         }
 

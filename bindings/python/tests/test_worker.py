@@ -166,6 +166,39 @@ def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_step
         assert stats.completed == 2 and len(set(started)) == 2
 
 
+def test_a_steps_slot_runs_a_step_claimed_ahead_while_the_steps_report_is_on_its_way(monkeypatch):
+    # One slot, two 2-step tasks. The first step's report, which claims its task's next step, is held until a step of
+    # the other task has started: the slot went back when the handler returned, not when the report came back.
+    started = []
+    other_started = threading.Event()
+    reports = []
+    held = []
+    report = tasker.Worker._report
+
+    def held_first_report(worker, claim, answer, free):
+        reports.append(claim["claim_token"])
+        if len(reports) == 1:
+            held.append((free, other_started.wait(5)))
+        return report(worker, claim, answer, free)
+
+    monkeypatch.setattr(tasker.Worker, "_report", held_first_report)
+    with real_clock_engine() as engine:
+        class Work(tasker.StepHandler):
+            def process(self, context):
+                started.append(context.task.uuid)
+                if context.task.uuid != started[0]:
+                    other_started.set()
+
+        engine.register_template("name: two_steps\nnamespace_name: slots\nversion: 1.0.0\nsteps:\n"
+                                 "  - name: first\n    handler: { callable: Work }\n"
+                                 "  - name: second\n    handler: { callable: Work }\n    depends_on: [first]\n")
+        engine.register_handlers(Work)
+        tasks = [engine.create_task("two_steps", namespace="slots").uuid for _ in range(2)]
+        stats = tasker.Worker(engine, concurrency=1, prefetch=1, **FAST).run(burst=True)
+        assert held == [(1, True)]  # the held report claimed the next step, and the other task's step ran meanwhile
+        assert stats.completed == 4 and all(engine.get_task(u).state == "complete" for u in tasks)
+
+
 def test_a_claim_waits_for_busy_slots_only_briefly_so_a_long_step_does_not_hold_back_new_work():
     # The claimer gives busy slots BATCH_WAIT_SECONDS to free up, so that one claim fills them all; a step that runs
     # on must not keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.

@@ -72,10 +72,9 @@ MAX_CLAIM_RETRY_SECONDS = 30.0
 #: steps where a C# worker's carry 8; under load that was a third more transactions a step, and the server's CPU with
 #: them (docs/performance.md, "Session 25"). With every slot free a claim goes at once.
 BATCH_WAIT_SECONDS = 0.01
-#: Step threads per slot. A thread whose step was its task's last hands its slot back while its report is on its
-#: way, but only when an idle thread is there to run the step claimed for the slot; with one thread a slot there
-#: seldom was under load (every other thread running a handler or reporting), so claims waited for the reports of
-#: the last one. With two, the next claim goes out while they are on their way (docs/performance.md, "Session 32").
+#: Step threads per slot. A thread hands its slot back when its handler returns, while the step's report is on its
+#: way: a second thread runs a step in hand in that slot meanwhile (docs/performance.md, "Session 32" and "Session
+#: 37"). At most ``concurrency`` threads run handlers; the others report or wait for a step.
 STEP_THREADS_PER_SLOT = 2
 #: How long a shutdown waits for reports already on their way to the engine (they are short: one statement each).
 REPORT_DRAIN_SECONDS = 10.0
@@ -137,8 +136,8 @@ class Worker:
         self.worker_id = worker_id or engine._worker_id
         # Everything below is guarded by _cond. Claims in hand (pending + running + reserved) never exceed the
         # capacity (concurrency, plus prefetch while steps are short): a claim or a report reserves what it may fill
-        # before it asks the engine. Handlers running (running + a report's claim_next on its way) never exceed
-        # concurrency: a pending claim starts only in a free slot.
+        # before it asks the engine. Handlers running never exceed concurrency: a pending claim starts only in a free
+        # slot, and a slot is free once its handler returned, while the step's report is on its way.
         lock = threading.RLock()  # re-entrant: stop() may run in a signal handler, on a thread holding it
         self._cond = threading.Condition(lock)  # the counts changed: a slot is free, the worker stops
         self._has_work = threading.Condition(lock)  # claims are pending: wakes as many step threads as claims
@@ -146,11 +145,9 @@ class Worker:
         self._pending: deque[dict[str, Any]] = deque()  # claimed, not started
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
         self._reserved = 0  # claims promised to a claim or a report's claim_next on its way to the engine
-        self._next_slots = 0  # slots kept by reports whose claim_next is on its way
         self._mean_run = math.nan  # the handlers' mean run time, exponentially weighted (nan: none ran yet)
         self._claimer_waits_for = math.inf  # free slots the waiting claimer goes on with (inf: it is not waiting)
         self._reporting = 0  # reports on their way to the engine
-        self._idle = 0  # step threads waiting for a claim
         self._stopping = False  # no new claims; steps in hand still run
         self._closing = False  # the grace period is over: what is still in hand is reported as WorkerShutdown
         self._forced = False
@@ -344,11 +341,7 @@ class Worker:
             with self._cond:
                 if claim is None:
                     while not (self._pending and self._slot_open()) and not self._closing:
-                        self._idle += 1
-                        try:
-                            self._has_work.wait()
-                        finally:
-                            self._idle -= 1
+                        self._has_work.wait()
                     if self._closing:
                         return
                     claim = self._pending.popleft()
@@ -366,40 +359,33 @@ class Worker:
                 if self._running.pop(token, None) is None:
                     claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
-                # This slot's next step only: the other steps the report makes ready go to the next work claim, which
-                # writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md).
-                # A completed last step of its task leaves nothing to claim next: its slot goes to the claimer now, while
-                # the report is on its way, if idle threads are there to run the steps that can start in the open
-                # slots: the pending ones, and one a claim brings if fewer are pending (a step waiting for this thread
-                # would wait on a report that may stall, its lease and deadline running).
-                last = (claim.get("steps_left") == 0 and report[0] == _step.COMPLETE
-                        and self._idle >= min(len(self._pending) + 1, self._open_slots()))
+                # The slot is free now, while the report is on its way: a step in hand starts in it (its report's
+                # commit no longer idles the slot). The report may claim its task's next step (claim_next), one: the
+                # other steps it makes ready go to the next work claim, which writes them with other tasks' claims at
+                # once (one task's writes take turns; docs/performance.md). A completed last step has no next step.
+                last = claim.get("steps_left") == 0 and report[0] == _step.COMPLETE
                 free = 0 if self._stopping or last else min(1, self._free())
                 self._reserved += free
-                self._next_slots += free  # the step claimed next runs on this thread, in this slot
                 self._reporting += 1
-                if not free:
-                    self._slot_opened()
-                if last:
-                    self._slot_freed()
+                self._slot_opened()
+                self._slot_freed()
             claims = self._report(claim, report, free)
             with self._cond:
                 self._reserved -= free
-                self._next_slots -= free
                 claim = None
-                if free and not claims:
-                    self._slot_opened()
                 if claims and not self._closing:
-                    # This thread keeps the slot its report kept, for the oldest claim in hand: the task's next step,
-                    # unless steps claimed ahead wait (they go first). No hand-off, no wake-up.
+                    # The task's next step waits behind the steps claimed ahead: with a slot open this thread runs the
+                    # oldest claim in hand, else that claim waits for a slot like the others. No hand-off, no wake-up.
                     self._pending.extend(claims)
-                    claim = self._pending.popleft()
-                    self._running[claim["claim_token"]] = claim
+                    if self._slot_open():
+                        claim = self._pending.popleft()
+                        self._running[claim["claim_token"]] = claim
+                        if self._slot_open():
+                            self._slot_opened()  # another open slot for the claim behind it
                     claims = []
                 if not claims:
                     self._reporting -= 1
-                    if claim is None:
-                        self._slot_freed()  # the claimer may claim; a shutdown may end
+                    self._slot_freed()  # the claimer may claim; a shutdown may end
             if claims:  # the grace period ended while this report was on its way: the shutdown waits for these
                 self._release(claims)
                 with self._cond:
@@ -486,8 +472,8 @@ class Worker:
         self._mean_run = ran if math.isnan(self._mean_run) else self._mean_run + (ran - self._mean_run) / 8
 
     def _open_slots(self) -> int:
-        """Slots no handler runs in and no report keeps for its claim_next (lock held)."""
-        return self.concurrency - len(self._running) - self._next_slots
+        """Slots no handler runs in (lock held)."""
+        return self.concurrency - len(self._running)
 
     def _slot_open(self) -> bool:
         return self._open_slots() > 0
