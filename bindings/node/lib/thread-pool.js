@@ -29,9 +29,10 @@ function threadPoolSize(env = process.env) {
 
 /**
  * Threads a worker of `concurrency` slots and `prefetch` can keep busy: each slot's report, and the report of the step
- * the slot ran before (a task's last step frees its slot while its report is on its way, and the claimer refills it at
- * once), the reports of the steps claimed ahead (they run back to back as slots free, each leaving its report on its
- * way), the waiting claim and a heartbeat. Idle threads cost little (their stacks are committed as they grow).
+ * the slot ran before (a slot is free once its handler returns, while its report is on its way, and a step in hand or
+ * the claimer refills it at once), the reports of the steps claimed ahead (they run back to back as slots free, each
+ * leaving its report on its way), the waiting claim and a heartbeat. Idle threads cost little (their stacks are
+ * committed as they grow).
  */
 const threadsFor = (concurrency, prefetch = concurrency) =>
   Math.min(Math.max(2 * concurrency + prefetch + 2, DEFAULT_THREADS), MAX_THREADS);

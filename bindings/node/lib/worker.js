@@ -428,10 +428,12 @@ class Worker {
     this.#meanRunMs = this.#meanRunMs === undefined ? ranMs : this.#meanRunMs + (ranMs - this.#meanRunMs) * MEAN_RUN_WEIGHT;
     if (entry.abandoned) return; // the grace period ended while it ran: reported as WorkerShutdown already
     this.#running.delete(entry.claim.claim_token);
-    this.#startQueued(); // its slot goes to the step claimed ahead first, while its report is on its way
-    // This slot's next step only: the other steps the report makes ready go to the next work claim, which writes them
-    // with other tasks' claims at once (one task's writes take turns; docs/performance.md). A completed last step of
-    // its task leaves nothing to claim next: its slot goes to the claimer now, while the report is on its way.
+    // Its slot is free now, while its report is on its way: a step in hand starts in it (the report's commit does not
+    // idle the slot). The report may claim its task's next step (claim_next), one, for which it keeps a place in hand
+    // but no slot: that step waits behind the steps in hand. The other steps the report makes ready go to the next work
+    // claim, which writes them with other tasks' claims at once (one task's writes take turns; docs/performance.md). A
+    // completed last step of its task leaves nothing to claim next: its place goes to the claimer now.
+    this.#startQueued();
     const last = entry.claim.steps_left === 0 && !done.failed;
     const free = this.#stopping || last ? 0 : Math.min(1, this.#free());
     this.#reserved += free;

@@ -82,9 +82,9 @@ test('a worker runs every task to completion, each step once, at most `concurren
   assert.match(logger.lines.at(-1), /^info worker node-\d+ stopped: 160 steps in [\d.]+ s .*160 completed, 0 failed/);
 });
 
-// One slot, two orders: the slot goes on with the first order through claim_next, holding itself for its next step;
-// its last step (steps_left 0) can have none, so the slot is free for the next work claim at once.
-test('the slot of a task\'s last step is claimed for while the step\'s report is on its way', async (t) => {
+// One place in hand, two orders: each report of the first order keeps it for the order's next step (claim_next); the
+// last step (steps_left 0) can have none, so its place is free for the next work claim at once.
+test('the place in hand of a task\'s last step is claimed for while the step\'s report is on its way', async (t) => {
   const engine = engineFor(t);
   await engine.registerTemplate(ORDER_TEMPLATE);
   const claimed = [];
@@ -114,6 +114,65 @@ test('the slot of a task\'s last step is claimed for while the step\'s report is
   assert.deepEqual(claimed, ['validate_order', 'validate_order']);
   assert.equal(stats.completed, 8);
   for (const uuid of uuids) assert.equal((await engine.getTask(uuid)).state, 'complete');
+});
+
+// Its handler returned, a step's slot is free while the step's report is on its way, whatever the report claims: a step
+// claimed ahead starts in it at once (the report's commit does not idle the slot), and the task's next step, which the
+// report claims, waits behind it. The work claims are held back while the two tasks are created, so that one claim
+// takes both: the pair's first step runs, the other step waits in hand.
+test("a step's slot runs a step claimed ahead while the step's report is on its way", async (t) => {
+  const engine = engineFor(t);
+  const oneStep = (name) => `name: ${name}\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: ${name}\n    handler: { callable: Step }\n`;
+  await engine.registerTemplate(oneStep('quick'));
+  await engine.registerTemplate(oneStep('ahead'));
+  await engine.registerTemplate('name: pair\nnamespace_name: js\nversion: 1.0.0\nsteps:\n  - name: first\n    handler: { callable: Step }\n' +
+    '  - name: second\n    handler: { callable: Step }\n    dependencies: [first]\n');
+  const started = [];
+  let claimsHeld = false;
+  let claimWaiting = false;
+  let firstStep;
+  let sawAheadStart; // whether the step claimed ahead started while the first step's report was held
+  let reportClaimed; // what that report claimed next
+  interceptCalls(engine, async (name, text, options, call) => {
+    if (name === 'workClaim') {
+      for (; claimsHeld; await sleep(5)) claimWaiting = true;
+    }
+    const held = name === 'stepComplete' && firstStep !== undefined && text.includes(firstStep) && sawAheadStart === undefined;
+    if (held) {
+      for (const until = performance.now() + 2000; !started.includes('ahead') && performance.now() < until;) await sleep(5);
+      sawAheadStart = started.includes('ahead');
+    }
+    const answer = await call(name, text, options);
+    if (held) reportClaimed = answer.claims.map((claim) => claim.step.name);
+    return answer;
+  });
+  const Step = handler((ctx) => {
+    if (ctx.step.name === 'first') firstStep = ctx.step.uuid;
+    if (ctx.task.name !== 'quick') started.push(ctx.step.name);
+    return ctx.step.name;
+  });
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 1, waitSeconds: 0.1, logger: memoryLogger(), handlers: { Step } });
+  const running = worker.run({ handleSignals: false });
+  try {
+    // 10 steps ran: the worker's steps are short, so it claims one step ahead.
+    for (let i = 0; i < 10; i += 1) await engine.createTask('quick', { namespace: 'js' });
+    for (const until = performance.now() + 5000; worker.stats.completed < 10 && performance.now() < until;) await sleep(10);
+    claimsHeld = true;
+    for (const until = performance.now() + 5000; !claimWaiting && performance.now() < until;) await sleep(10);
+    await engine.createTask('pair', { namespace: 'js' });
+    await engine.createTask('ahead', { namespace: 'js' });
+    claimsHeld = false;
+    for (const until = performance.now() + 5000; worker.stats.completed < 13 && performance.now() < until;) await sleep(10);
+  } finally {
+    claimsHeld = false;
+    await worker.stop();
+  }
+  const stats = await running;
+
+  assert.equal(sawAheadStart, true, 'the step claimed ahead waited for the report of the step before it');
+  assert.deepEqual(reportClaimed, ['second']);
+  assert.deepEqual(started, ['first', 'ahead', 'second']);
+  assert.deepEqual([stats.completed, stats.failed], [13, 0]);
 });
 
 // The claimer gives busy slots BATCH_WAIT_MS to free up, so that one claim fills them all; a step that runs on must not

@@ -70,9 +70,8 @@ RSpec.describe Tasker::Worker do
     expect(output.string).to match(/stopped: 240 steps in/)
   end
 
-  # Two slots, one diamond: one slot goes on with the diamond through claim_next, holding itself for each next step;
-  # the last step ("steps_left" 0) completed has no next step, so while its report is on its way (and a thread is idle
-  # to run what comes) the claimer claims for both.
+  # Two slots, one diamond: each report keeps a place in hand for the next step it claims through claim_next; the last
+  # step ("steps_left" 0) completed has no next step, so while its report is on its way the claimer claims for both.
   it "claims for the slot of a task's completed last step while the step's report is on its way" do
     asked = []
     seen_during_last_report = []
@@ -131,6 +130,55 @@ RSpec.describe Tasker::Worker do
       end
     end
     expect(held).to eq([true])
+  ensure
+    BeforeReport.hook = nil
+  end
+
+  # One slot, prefetch 1, short steps. A two-step task's first step waits until a one-step task's step is claimed
+  # ahead; its report (which claims the second step) is held until that step has started: the slot was free once
+  # the first handler returned, not kept for the next step. The second step then waits behind it.
+  it "a step's slot runs a step claimed ahead while the step's report is on its way" do
+    short = 10
+    started = Queue.new # the steps' names as they start: the short ones, first, the one claimed ahead, second
+    held = []
+    BeforeReport.hook = lambda do |claim|
+      next unless claim&.dig("step", "name") == "first"
+
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+      sleep 0.005 until started.size == short + 2 || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      held << (started.size == short + 2)
+    end
+    claimed_ahead = []
+    Tasker::Engine.open do |engine|
+      ahead = nil
+      work = Class.new(Tasker::StepHandler) do
+        define_method(:process) do |context|
+          started << context.step.name
+          if context.step.name == "first"
+            ahead = engine.create_task("one_step", namespace: "slots").uuid
+            deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+            claimed = -> { engine.get_task(ahead).step("work")["state"] == "in_progress" }
+            sleep 0.005 until claimed.call || Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+            claimed_ahead << claimed.call
+          end
+          nil
+        end
+      end
+      engine.register_template("name: one_step\nnamespace_name: slots\nversion: 1.0.0\n" \
+                               "steps:\n  - name: work\n    handler: { callable: Work }\n")
+      engine.register_template("name: two_steps\nnamespace_name: slots\nversion: 1.0.0\nsteps:\n" \
+                               "  - name: first\n    handler: { callable: Work }\n" \
+                               "  - name: second\n    handler: { callable: Work }\n    dependencies: [first]\n")
+      engine.register_handler("Work", work)
+      with_worker(engine, concurrency: 1, prefetch: 1) do |worker|
+        short.times { engine.create_task("one_step", namespace: "slots") } # the steps are short: it prefetches
+        wait_until(10, "the short steps") { worker.stats.completed == short }
+        pair = engine.create_task("two_steps", namespace: "slots").uuid
+        wait_until(20, "the tasks") { ahead && [pair, ahead].all? { |uuid| engine.get_task(uuid).state == "complete" } }
+      end
+    end
+    expect([claimed_ahead, held]).to eq([[true], [true]])
+    expect(Array.new(started.size) { started.pop }.last(3)).to eq(%w[first work second])
   ensure
     BeforeReport.hook = nil
   end

@@ -17,10 +17,11 @@ module Tasker
   # One claimer thread waits for work (tasker_work_claim, up to `wait_seconds` per call, so it notices a stop) for
   # as many steps as there are free slots (and, while steps are short, `prefetch` more, queued until a slot frees);
   # 2 × `concurrency` slot threads run them (at most `concurrency` at once, oldest claim first) with the runner
-  # `Engine#handle` uses and report each, claiming the same task's next step for the slot in that call. Long steps
-  # are heartbeaten about every third of their lease. On stop it claims no more, lets the steps in hand finish for
-  # `grace_seconds`, then ends the handlers still running and reports each (and each step still queued) as a
-  # retryable WorkerShutdown failure: nothing stays claimed unreported.
+  # `Engine#handle` uses and report each, claiming the same task's next step in that call (queued behind the steps
+  # claimed before it); a step's slot is free for another as soon as its handler returns, while its report is on its
+  # way. Long steps are heartbeaten about every third of their lease. On stop it claims no more, lets the steps in
+  # hand finish for `grace_seconds`, then ends the handlers still running and reports each (and each step still
+  # queued) as a retryable WorkerShutdown failure: nothing stays claimed unreported.
   class Worker
     # The same defaults and option names (in each language's casing) in the Python, Ruby and Node workers.
     DEFAULT_CONCURRENCY = 8
@@ -48,10 +49,10 @@ module Tasker
     # 1-step template), and more of the server's CPU, for the same throughput (docs/performance.md, worker mode side
     # by side, "Ruby and Node workers"). With every slot free a claim goes at once.
     BATCH_WAIT_SECONDS = 0.01
-    # Slot threads per slot. A thread whose step was its task's last gives its slot back while its report is on its
-    # way, but only when an idle thread is there to run the step claimed for the slot; with one thread a slot there
-    # seldom was under load (every other thread running a handler or reporting), so claims waited for the reports of
-    # the last one. With two, the next claim goes out while they are on their way (docs/performance.md, "Session 32").
+    # Slot threads per slot. A thread gives its slot back when its handler returns, while its report is on its way, so
+    # that another thread runs a step in hand in it meanwhile; with one thread a slot there seldom was one idle under
+    # load (every other thread running a handler or reporting). With two there is one for every free slot while no
+    # more reports than slots are on their way (docs/performance.md, "Session 32").
     THREADS_PER_SLOT = 2
     # After a failed claim (the database restarting, say), wait this long, doubling up to the maximum, before trying again.
     CLAIM_RETRY_SECONDS = 0.5
@@ -102,11 +103,11 @@ module Tasker
       @lock = Mutex.new
       @changed = ConditionVariable.new # for the claimer: claims given back, steps turned short, stopping
       @startable = ConditionVariable.new # for idle slot threads: a claim queued, a slot freed, the claimer gone
-      # Claims in hand: queued, run by a slot (its handler, or its report with the next claim to come), or reserved for
-      # the claim on its way. Never more than `capacity` when the claim was sized.
+      # Claims in hand: queued, running in a slot, or reserved: for the claim on its way, or for the next step a report
+      # on its way claims. Never more than `capacity` when the claim was sized.
       @held = 0
-      @busy = 0                        # slots running a claim: never more than concurrency
-      @reporting = 0                   # reports on their way whose slot was given back early (hand_back_early)
+      @busy = 0                        # slots running a handler: never more than concurrency
+      @reporting = 0                   # reports on their way (a burst worker is not idle while one is)
       @queue = []                      # claims waiting for a slot, oldest first
       @claiming = true                 # the claimer may still queue claims
       @mean_seconds = nil              # the handlers' mean run time, exponentially weighted (nil: none finished yet)
@@ -257,7 +258,7 @@ module Tasker
         # Shutdown interrupts only a handler (StepRunner#run_handler): never a claim being reported.
         Thread.handle_interrupt(Shutdown => :never) do
           while (claim = next_claim)
-            run_chain(runner, claim)
+            run_step(runner, claim)
           end
         end
       rescue Shutdown
@@ -268,64 +269,51 @@ module Tasker
       end
     end
 
-    # Runs a claim and the claim its report brings (the same task's next step, for this slot), and so on. A report
-    # claims no more than that: the other steps it makes ready go to the next work claim, which writes them with other
-    # tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write each;
-    # docs/performance.md). A completed last step of its task ("steps_left" 0) leaves nothing to claim next: its slot
-    # goes back to the claimer as soon as its handler returns, while the report is on its way, if an idle thread is
-    # there to run the step claimed for it (one waiting for this thread would wait on a report that may stall, its
-    # lease and deadline running).
-    def run_chain(runner, first)
-      pending = [first]
-      slot_given_back = false
-      until pending.empty?
-        claim = pending.shift
-        begin
-          claims, outcome = runner.run_claim(claim) do |completed, seconds|
-            handler_finished(seconds) if seconds
-            if completed && claim["steps_left"] == 0 && hand_back_early
-              slot_given_back = true
-              0
-            else
-              @stopping ? 0 : 1
-            end
-          end
-          @stats.count(outcome)
-          if outcome == :stale
-            logger.warn("tasker-worker #{@worker_id}: the report of step #{step_name(claim)} was refused: its claim was no " \
-                        "longer current (deadline passed, lease lost or task ended)")
-            evaluate(claim)
-          end
-          pending.concat(oldest_first(claims))
-        rescue StandardError => e
-          # a report the engine did not take (database down...): the lease expires and a later claim retries the step
-          @stats.count(:unreported)
-          logger.error("tasker-worker #{@worker_id}: reporting step #{step_name(claim)} failed (#{e.class}: #{e.message}); " \
-                       "it runs again once its lease expires")
+    # Runs a claim in the slot next_claim took for it, and reports it. The slot is free again as soon as the handler
+    # returns, before the report goes out: a step in hand starts in it meanwhile, on another thread, rather than the
+    # slot idling through the report's commit (1-2 ms). The report claims the task's next step, one, in a place in
+    # hand kept for it (but no slot). The other steps it makes ready go to the next work claim, which writes them with
+    # other tasks' claims at once (one task's writes take turns, so follow-ups claimed by its reports cost a write
+    # each; docs/performance.md). A completed last step ("steps_left" 0) has no next step: its report claims none.
+    def run_step(runner, claim)
+      in_slot = true # this thread's slot and place in hand, until the handler returns
+      reserved = false # the place in hand kept for the step the report claims
+      claims, outcome = runner.run_claim(claim) do |completed, seconds|
+        handler_finished(seconds) if seconds
+        @lock.synchronize do
+          reserved = !@stopping && !(completed && claim["steps_left"] == 0)
+          in_slot = false
+          free_slot
+          @reporting += 1
+          free_place unless reserved
         end
+        reserved ? 1 : 0
       end
-    rescue Shutdown
-      pending.each { |claim| runner.abandon(claim) }
-      raise
-    ensure
-      if slot_given_back
-        @lock.synchronize { @reporting -= 1 }
-      else
-        @lock.synchronize { free_slot }
-      end
-    end
-
-    # What this slot runs next of the claims its report brought (its task's next step): that, unless steps claimed
-    # ahead are queued, which go first; the report's claim then waits behind them. The slot, and the claim's unit in
-    # hand, stay this thread's either way.
-    def oldest_first(claims)
-      return claims if claims.empty?
-
       @lock.synchronize do
-        return claims if @queue.empty?
-
+        # The claimed step takes the place kept for it, behind the queued claims: this thread goes on to next_claim,
+        # which starts the oldest at once if a slot is free, so no other thread is woken for it.
         @queue.concat(claims)
-        [@queue.shift]
+        reserved = false unless claims.empty?
+      end
+      @stats.count(outcome)
+      return unless outcome == :stale
+
+      logger.warn("tasker-worker #{@worker_id}: the report of step #{step_name(claim)} was refused: its claim was no " \
+                  "longer current (deadline passed, lease lost or task ended)")
+      evaluate(claim)
+    rescue StandardError => e
+      # a report the engine did not take (database down...): the lease expires and a later claim retries the step
+      @stats.count(:unreported)
+      logger.error("tasker-worker #{@worker_id}: reporting step #{step_name(claim)} failed (#{e.class}: #{e.message}); " \
+                   "it runs again once its lease expires")
+    ensure
+      @lock.synchronize do
+        if in_slot # the handler did not return (Shutdown, an Exception)
+          free_slot
+        else
+          @reporting -= 1
+        end
+        free_place if in_slot || reserved
       end
     end
 
@@ -345,25 +333,15 @@ module Tasker
       end
     end
 
-    # Gives this thread's slot back while it reports, if an idle thread can take the step claimed for it; counts the
-    # report as on its way (a burst worker is not idle while one is). Of the 2 × `concurrency` threads, those neither
-    # in a slot nor reporting are idle: while reports on their way number at most `concurrency`, an idle thread is
-    # there for every free slot.
-    def hand_back_early
-      @lock.synchronize do
-        return false unless @reporting < @concurrency
-
-        @reporting += 1
-        free_slot
-        true
-      end
-    end
-
-    # The slot's claim is out of hand (lock held): a queued claim may start in its slot, and the claimer claim for it.
+    # A slot is free (lock held): the oldest queued claim may start in it.
     def free_slot
       @busy -= 1
-      @held -= 1
       @startable.signal
+    end
+
+    # A place in hand is free (lock held): the claimer may claim for it.
+    def free_place
+      @held -= 1
       @changed.broadcast
     end
 

@@ -26,8 +26,8 @@ module Tasker
         @sent = nil
       end
 
-      # The claim this slot holds (running, or being reported); nil between claims. Read by the worker when a slot
-      # does not end after the grace period, to report the claim in its place.
+      # The claim this slot thread holds (running, or being reported); nil between claims. Read by the worker when a
+      # slot thread does not end after the grace period, to report the claim in its place.
       attr_reader :current
 
       # True while the claim's handler runs, not while its report is on its way: the steps the worker's log lines
@@ -36,8 +36,8 @@ module Tasker
 
       # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
       # block returns (called once the handler is done, with whether the report is a completion and the handler's run
-      # time in seconds, nil when it did not run: the worker's 1 for the slot's next step, 0 once it stops or when it
-      # gave the slot back).
+      # time in seconds, nil when it did not run: the worker's 1 for the task's next step, 0 once it stops or for a
+      # task's completed last step).
       # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
       # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
