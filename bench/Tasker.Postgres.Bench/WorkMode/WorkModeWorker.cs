@@ -193,9 +193,11 @@ internal static class WorkModeWorker
         {
             var next = new ClaimOptions(1, lease, workerId, BenchTemplates.Handlers);
             var placeHeld = true; // this chain's place in hand (_free)
-            await _slots.WaitAsync(CancellationToken.None);
+            var slotHeld = false; // a slot (_slots), while a handler runs
             try
             {
+                await _slots.WaitAsync(CancellationToken.None);
+                slotHeld = true;
                 StepClaim? step = first;
                 while (step is not null)
                 {
@@ -207,6 +209,7 @@ internal static class WorkModeWorker
                     // report claims waits for a slot behind them. The task's last step can claim nothing, so its place
                     // in hand goes to the claimer too.
                     _slots.Release();
+                    slotHeld = false;
                     var last = step.StepsLeft == 0;
                     if (last)
                     {
@@ -228,11 +231,14 @@ internal static class WorkModeWorker
                         step = null;
                     }
                     if (cancellationToken.IsCancellationRequested) break;
-                    if (step is not null) await _slots.WaitAsync(CancellationToken.None);
+                    if (step is null) continue;
+                    await _slots.WaitAsync(CancellationToken.None);
+                    slotHeld = true;
                 }
             }
             finally
             {
+                if (slotHeld) _slots.Release();
                 if (placeHeld) _free.Release();
             }
         }

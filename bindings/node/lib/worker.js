@@ -372,7 +372,9 @@ class Worker {
           claims = (await this.#host.call('workClaim', text, { sync: false })).claims;
           retryMs = CLAIM_RETRY_MS;
         } catch (e) {
-          if (e instanceof InvalidHandleError && this.#engine.closed) {
+          // Closed, the engine never comes back: stop (as in Python and Ruby). Whatever the error: a claim in flight
+          // when the engine closed may fail otherwise (its wait cancelled), and a retry would log a second error.
+          if (this.#engine.closed) {
             this.#fatal ??= new InvalidHandleError(`the engine was closed while worker ${this.workerId} ran: stop the worker first`);
             this.#logger.error(`worker ${this.workerId}: ${this.#fatal.message}`);
             this.stop({ force: true });

@@ -139,7 +139,7 @@ test("a step's slot runs a step claimed ahead while the step's report is on its 
     }
     const held = name === 'stepComplete' && firstStep !== undefined && text.includes(firstStep) && sawAheadStart === undefined;
     if (held) {
-      for (const until = performance.now() + 2000; !started.includes('ahead') && performance.now() < until;) await sleep(5);
+      for (const until = performance.now() + 5000; !started.includes('ahead') && performance.now() < until;) await sleep(5);
       sawAheadStart = started.includes('ahead');
     }
     const answer = await call(name, text, options);
@@ -174,6 +174,27 @@ test("a step's slot runs a step claimed ahead while the step's report is on its 
   assert.deepEqual(started, ['first', 'ahead', 'second']);
   assert.deepEqual([stats.completed, stats.failed], [13, 0]);
 });
+
+// A closed engine does not come back: the worker stops at once, and does not retry its claims as it does those of a
+// database that went away. A claim in flight when the engine closes may fail with another error (its wait cancelled,
+// say): the engine is closed all the same, so there is still one error line.
+for (const [how, fails] of [['with InvalidHandleError', false], ['otherwise', true]]) {
+  test(`a worker whose claim fails ${how} as its engine closes stops with one error line, and run() rejects`, async (t) => {
+    const engine = engineFor(t);
+    interceptCalls(engine, async (name, text, options, call) => {
+      if (name !== 'workClaim' || engine.closed) return call(name, text, options); // a retry: InvalidHandleError
+      const closing = engine.close();
+      if (fails) throw new tasker.TimeoutError('the operation timed out');
+      await closing;
+      return call(name, text, options);
+    });
+    const logger = memoryLogger();
+    const worker = new tasker.Worker(engine, { waitSeconds: 0.1, logger, handlers: { Step: handler(() => null) } });
+    await assert.rejects(worker.run({ handleSignals: false }), (e) =>
+      e instanceof tasker.InvalidHandleError && /the engine was closed while worker \S+ ran/.test(e.message));
+    assert.equal(logger.lines.filter((line) => line.startsWith('error')).length, 1, logger.lines.join('\n'));
+  });
+}
 
 // The claimer gives busy slots BATCH_WAIT_MS to free up, so that one claim fills them all; a step that runs on must not
 // keep the free slot idle meanwhile. The long step creates a task and waits for its step to run.

@@ -47,9 +47,9 @@ def test_a_burst_worker_runs_every_ready_step_of_every_task_once():
 
 
 def test_the_slot_of_a_tasks_completed_last_step_is_claimed_for_while_its_report_is_on_its_way(monkeypatch):
-    # Two slots, one 4-step order: one slot goes on with the order through claim_next, holding itself for each next
-    # step; the last step (steps_left 0) completed has no next step, so while its report is on its way (and a thread
-    # is idle to run what comes) the claimer claims for both.
+    # Two slots, one 4-step order: each report keeps a place in hand for the next step it claims through claim_next;
+    # the last step (steps_left 0) completed has no next step, so while its report is on its way the claimer claims
+    # for both.
     asked = []
     asked_for_both = threading.Event()
     seen_during_last_report = []
@@ -182,6 +182,8 @@ def test_a_steps_slot_runs_a_step_claimed_ahead_while_the_steps_report_is_on_its
         return report(worker, claim, answer, free)
 
     monkeypatch.setattr(tasker.Worker, "_report", held_first_report)
+    # Steps count as short once one ran, however slow the machine: the worker claims a step ahead during the report.
+    monkeypatch.setattr(tasker.worker, "PREFETCH_STEP_SECONDS", 60.0)
     with real_clock_engine() as engine:
         class Work(tasker.StepHandler):
             def process(self, context):
@@ -665,6 +667,27 @@ def test_a_worker_whose_engine_is_closed_under_it_stops_with_one_error_and_run_r
     assert len(errors) == 1 and "the engine was closed while worker" in str(errors[0])
     logged = [r.getMessage() for r in caplog.records if r.name == "tasker.worker" and r.levelno >= logging.ERROR]
     assert logged == [f"worker {worker.worker_id}: {errors[0]}"]
+
+
+def test_a_claim_that_fails_otherwise_as_its_engine_closes_stops_the_worker_with_one_error(caplog):
+    # A claim in flight when the engine closes may fail with another error (its wait cancelled, say): the engine is
+    # closed all the same, so the worker stops at once rather than retry and log the closed engine a second time.
+    engine = real_clock_engine()
+    register_order_handlers(engine)
+    call = engine._call
+
+    def closing_claim(name, payload):
+        if name == "tasker_work_claim" and not engine.closed:
+            engine.close()
+            raise tasker.TimeoutError("the operation timed out")
+        return call(name, payload)  # a retry: InvalidHandleError
+
+    engine._call = closing_claim
+    worker = tasker.Worker(engine, **FAST)
+    with pytest.raises(tasker.InvalidHandleError, match="the engine was closed while worker"):
+        worker.run(handle_signals=False)
+    logged = [r.getMessage() for r in caplog.records if r.name == "tasker.worker" and r.levelno >= logging.ERROR]
+    assert len(logged) == 1 and "the engine was closed while worker" in logged[0]
 
 
 def test_run_async_runs_async_handlers_on_the_callers_loop_and_sync_ones_on_threads():

@@ -425,6 +425,22 @@ RSpec.describe Tasker::Worker do
     expect(output.string.lines.grep(/ERROR|FATAL/).size).to eq(1), output.string
   end
 
+  # A claim in flight when the engine closes may fail with another error (its wait cancelled, say): the engine is
+  # closed all the same, so the worker stops at once rather than retry and log the closed engine a second time.
+  it "stops with one error line when a claim fails otherwise as its engine closes" do
+    engine = Tasker::Engine.new
+    WorkerApp.register(engine)
+    allow(Tasker::Native).to receive(:call_json).and_wrap_original do |original, function, *args|
+      next original.call(function, *args) unless function == :tasker_work_claim && !engine.closed?
+
+      engine.close
+      raise Tasker::TimeoutError, "the operation timed out"
+    end
+    worker = described_class.new(engine, wait_seconds: 0.2, logger: logger)
+    expect { worker.run }.to raise_error(Tasker::InvalidHandleError, /the engine was closed while worker \S+ ran/)
+    expect(output.string.lines.grep(/ERROR|FATAL/).size).to eq(1), output.string
+  end
+
   # Past the grace period a slot that does not end has its step reported from outside, but only while its handler
   # runs: a completion still on its way may land, and a WorkerShutdown sent before it would have the step run again.
   it "after the grace period leaves a report still on its way to land" do

@@ -313,7 +313,9 @@ class Worker:
                 claims = answer["claims"]
                 retry = CLAIM_RETRY_SECONDS
             except Exception as e:  # noqa: BLE001 - the database may come back: keep the worker up and say so
-                if isinstance(e, InvalidHandleError) and self.engine.closed:  # it never comes back: stop (as in Node)
+                # Closed, the engine never comes back: stop (as in Ruby and Node). Whatever the error: a claim in flight
+                # when the engine closed may fail otherwise (its wait cancelled), and a retry would log a second error.
+                if self.engine.closed:
                     self._fatal = InvalidHandleError(f"the engine was closed while worker {self.worker_id} ran: "
                                                      "stop the worker first")
                     log.error("worker %s: %s", self.worker_id, self._fatal)
@@ -375,7 +377,7 @@ class Worker:
                 claim = None
                 if claims and not self._closing:
                     # The task's next step waits behind the steps claimed ahead: with a slot open this thread runs the
-                    # oldest claim in hand, else that claim waits for a slot like the others. No hand-off, no wake-up.
+                    # oldest claim in hand (no hand-off), else that claim waits for a slot like the others.
                     self._pending.extend(claims)
                     if self._slot_open():
                         claim = self._pending.popleft()

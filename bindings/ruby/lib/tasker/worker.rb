@@ -113,6 +113,7 @@ module Tasker
       @mean_seconds = nil              # the handlers' mean run time, exponentially weighted (nil: none finished yet)
       @stopping = false
       @forced = false                  # no grace period: a second signal, stop(force: true), a closed engine
+      @closing = false                 # the grace period is over: the queue was given up, late claims are too
       @signalled = false               # a signal came: the next one forces the stop
       @fatal = nil                     # the engine was closed under the worker: run raises it
       @stats = Stats.new
@@ -289,12 +290,18 @@ module Tasker
         end
         reserved ? 1 : 0
       end
-      @lock.synchronize do
+      late = @lock.synchronize do
+        # Past the grace period the queue was given up (take_queued): a step a late report claims is given up too, and
+        # its place in hand freed below.
+        next claims if @closing
+
+        reserved = false unless claims.empty?
         # The claimed step takes the place kept for it, behind the queued claims: this thread goes on to next_claim,
         # which starts the oldest at once if a slot is free, so no other thread is woken for it.
         @queue.concat(claims)
-        reserved = false unless claims.empty?
+        []
       end
+      give_up(late)
       @stats.count(outcome)
       return unless outcome == :stale
 
@@ -362,6 +369,7 @@ module Tasker
     # Once the grace period is over: the claims still queued, which no slot starts now.
     def take_queued
       @lock.synchronize do
+        @closing = true
         queued = @queue.shift(@queue.size)
         @startable.broadcast # the idle threads end
         queued
@@ -406,7 +414,9 @@ module Tasker
           claims = work_claim(slots)
           retry_seconds = CLAIM_RETRY_SECONDS
         rescue Error => e
-          if e.is_a?(InvalidHandleError) && @engine.closed? # it never comes back: stop at once (as in Python and Node)
+          # Closed, the engine never comes back: stop at once (as in Python and Node). Whatever the error: a claim in
+          # flight when the engine closed may fail otherwise (its wait cancelled), and a retry would log a second error.
+          if @engine.closed?
             @fatal = InvalidHandleError.new("the engine was closed while worker #{@worker_id} ran: stop the worker first")
             logger.error("tasker-worker #{@worker_id}: #{@fatal.message}")
             stop(force: true)
@@ -477,7 +487,7 @@ module Tasker
       end
     end
 
-    # Queues claims for the slots, which start them as they free. Only the claimer queues.
+    # Queues the claimer's claims for the slots, which start them as they free.
     def hand_out(claims)
       @lock.synchronize do
         @queue.concat(claims)
