@@ -252,21 +252,23 @@ module Tasker
       end
     end
 
+    # Shutdown interrupts only a handler (StepRunner#run_handler): never a claim being reported. The thread is created
+    # with Shutdown deferred, as it inherits the mask: one raised before its block began (a worker stopped at once,
+    # its engine closed by its first claim) would otherwise end it unrescued, and re-raise in the join of shut_down.
     def start_slot(runner, index)
-      Thread.new do
-        Thread.current.name = "tasker-worker-#{index}"
-        Thread.current.report_on_exception = false
-        # Shutdown interrupts only a handler (StepRunner#run_handler): never a claim being reported.
-        Thread.handle_interrupt(Shutdown => :never) do
+      Thread.handle_interrupt(Shutdown => :never) do
+        Thread.new do
+          Thread.current.name = "tasker-worker-#{index}"
+          Thread.current.report_on_exception = false
           while (claim = next_claim)
             run_step(runner, claim)
           end
+        rescue Shutdown
+          nil
+        rescue Exception => e # rubocop:disable Lint/RescueException -- its step is reported; stop rather than run short
+          logger.fatal("tasker-worker #{@worker_id}: a handler raised #{e.class} (#{e.message}): stopping")
+          stop
         end
-      rescue Shutdown
-        nil
-      rescue Exception => e # rubocop:disable Lint/RescueException -- its step is reported; stop rather than run short
-        logger.fatal("tasker-worker #{@worker_id}: a handler raised #{e.class} (#{e.message}): stopping")
-        stop
       end
     end
 
