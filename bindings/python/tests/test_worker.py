@@ -131,11 +131,9 @@ def test_steps_claimed_ahead_still_waiting_when_the_grace_period_ends_are_report
         assert (worker.stats.shutdown, worker.stats.completed) == (5, 10)
 
 
-def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_steps_report_is_on_its_way(monkeypatch):
-    # One slot, two one-step tasks. The first step's report is held until the second step has started: the slot went
-    # back to the claimer when the first handler returned, and a second thread of the slot runs what it claimed.
-    started = []
-    second_started = threading.Event()
+def hold_first_report(monkeypatch, until: threading.Event) -> list[tuple[int, bool]]:
+    """Holds the worker's first report until ``until`` is set (5 s at most). Returns a list that gets, once that report
+    goes on, the next steps it claims (``free``) and whether ``until`` was set."""
     reports = []
     held = []
     report = tasker.Worker._report
@@ -143,10 +141,19 @@ def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_step
     def held_first_report(worker, claim, answer, free):
         reports.append(claim["claim_token"])
         if len(reports) == 1:
-            held.append(second_started.wait(5))
+            held.append((free, until.wait(5)))
         return report(worker, claim, answer, free)
 
     monkeypatch.setattr(tasker.Worker, "_report", held_first_report)
+    return held
+
+
+def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_steps_report_is_on_its_way(monkeypatch):
+    # One slot, two one-step tasks. The first step's report is held until the second step has started: the slot went
+    # back to the claimer when the first handler returned, and a second thread of the slot runs what it claimed.
+    started = []
+    second_started = threading.Event()
+    held = hold_first_report(monkeypatch, second_started)
     with real_clock_engine() as engine:
         class Work(tasker.StepHandler):
             def process(self, context):
@@ -162,7 +169,7 @@ def test_with_its_only_slot_busy_a_worker_runs_the_next_step_while_the_last_step
         for _ in range(2):
             engine.create_task("one_step", namespace="slots")
         stats = tasker.Worker(engine, concurrency=1, **FAST).run(burst=True)
-        assert held == [True]
+        assert [waited for _, waited in held] == [True]
         assert stats.completed == 2 and len(set(started)) == 2
 
 
@@ -171,17 +178,7 @@ def test_a_steps_slot_runs_a_step_claimed_ahead_while_the_steps_report_is_on_its
     # the other task has started: the slot went back when the handler returned, not when the report came back.
     started = []
     other_started = threading.Event()
-    reports = []
-    held = []
-    report = tasker.Worker._report
-
-    def held_first_report(worker, claim, answer, free):
-        reports.append(claim["claim_token"])
-        if len(reports) == 1:
-            held.append((free, other_started.wait(5)))
-        return report(worker, claim, answer, free)
-
-    monkeypatch.setattr(tasker.Worker, "_report", held_first_report)
+    held = hold_first_report(monkeypatch, other_started)
     # Steps count as short once one ran, however slow the machine: the worker claims a step ahead during the report.
     monkeypatch.setattr(tasker.worker, "PREFETCH_STEP_SECONDS", 60.0)
     with real_clock_engine() as engine:
