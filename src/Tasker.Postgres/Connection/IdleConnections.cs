@@ -20,7 +20,7 @@ namespace Tasker.Postgres.Connection;
 /// takes the idle ones with it); while a call of the store waits for one there; while the store holds every connection
 /// of the pool, so that a host sharing it (<see cref="PostgresStore.DataSource"/>) gets the next one, as it did before;
 /// under a host's <c>TransactionScope</c>; after 5 s idle here (or the pool's <c>Connection Idle Lifetime</c>, if
-/// shorter); and once the store took it from Npgsql's pool <c>Connection Lifetime</c> ago (3,600 s unless set; 0: no
+/// shorter), except the one returned last, which stays for that idle lifetime in a pool of 4 or more (see <see cref="Prune"/>); and once the store took it from Npgsql's pool <c>Connection Lifetime</c> ago (3,600 s unless set; 0: no
 /// limit), which Npgsql then closes, so a connection lives at most twice that long. Npgsql keeps the connections given
 /// back open for their idle lifetime. With pooling turned off nothing is kept.
 /// </para>
@@ -34,6 +34,7 @@ internal sealed class IdleConnections : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly bool _keeps;
     private readonly long _idleLimit;
+    private readonly long _warmLimit; // the connection returned last: the pool's idle lifetime
     private readonly long _lifetime; // 0: none
     private readonly int _poolSize;
     private int _opening; // calls waiting for a connection from Npgsql's pool
@@ -41,19 +42,28 @@ internal sealed class IdleConnections : IAsyncDisposable
     /// <summary>The longest a connection stays idle here: long next to the gaps between a busy process's calls, short next to a host's wait.</summary>
     private static readonly TimeSpan KeepIdle = TimeSpan.FromSeconds(5);
 
+    /// <summary>The smallest pool whose connection returned last stays idle here for the pool's idle lifetime.</summary>
+    private const int MinPoolToKeepWarm = 4;
+
     private static readonly TimeSpan PruneEvery = TimeSpan.FromSeconds(1);
     private readonly Timer? _pruning;
     private bool _disposed;
 
-    public IdleConnections(NpgsqlDataSource dataSource)
+    /// <param name="dataSource">The pool the connections come from and go back to.</param>
+    /// <param name="keepIdle">Test seam: how long a connection other than the one returned last stays idle here (<see cref="KeepIdle"/>).</param>
+    public IdleConnections(NpgsqlDataSource dataSource, TimeSpan? keepIdle = null)
     {
         DataSource = dataSource;
         var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         _keeps = settings.Pooling;
         if (!_keeps) return;
-        _idleLimit = (long)(Math.Min(KeepIdle.TotalSeconds, settings.ConnectionIdleLifetime) * Stopwatch.Frequency);
-        _lifetime = (long)settings.ConnectionLifetime * Stopwatch.Frequency;
+        _idleLimit = (long)(Math.Min((keepIdle ?? KeepIdle).TotalSeconds, settings.ConnectionIdleLifetime) * Stopwatch.Frequency);
         _poolSize = settings.MaxPoolSize;
+        // In a small pool one connection held idle is a large share of it, which a host sharing the pool may need.
+        _warmLimit = _poolSize >= MinPoolToKeepWarm
+            ? Math.Max(_idleLimit, (long)settings.ConnectionIdleLifetime * Stopwatch.Frequency)
+            : _idleLimit;
+        _lifetime = (long)settings.ConnectionLifetime * Stopwatch.Frequency;
         _pruning = new Timer(static s => ((IdleConnections)s!).Prune(), this, PruneEvery, PruneEvery);
     }
 
@@ -147,15 +157,23 @@ internal sealed class IdleConnections : IAsyncDisposable
         lock (_lock) _takenAt.Remove(connection);
     }
 
-    /// <summary>Gives the connections idle here for longer than the idle limit back to Npgsql's pool.</summary>
+    /// <summary>
+    /// Gives the connections idle here for longer than the idle limit back to Npgsql's pool, except the one returned
+    /// last, which stays for the pool's idle lifetime (in a pool of <see cref="MinPoolToKeepWarm"/> or more). Why: Npgsql's pool hands out its oldest idle connection, so a
+    /// process calling every few seconds (a web app creating a task now and then) otherwise got a backend that had not
+    /// prepared its statements each time: the latency bench's first create after 10 s idle took 15–23 ms, 10 of them
+    /// the server parsing and planning the create (docs/performance.md, session 38).
+    /// </summary>
     private void Prune()
     {
-        var cutoff = Stopwatch.GetTimestamp() - _idleLimit;
+        var now = Stopwatch.GetTimestamp();
+        var cutoff = now - _idleLimit;
         List<NpgsqlConnection> stale;
         lock (_lock)
         {
             var count = 0;
-            while (count < _idle.Count && _idle[count].IdleSince <= cutoff) count++;
+            while (count < _idle.Count - 1 && _idle[count].IdleSince <= cutoff) count++;
+            if (count == _idle.Count - 1 && _idle.Count > 0 && _idle[^1].IdleSince <= now - _warmLimit) count++;
             if (count == 0) return;
             stale = TakeIdle(count);
         }

@@ -176,6 +176,49 @@ public sealed class IdleConnectionsTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task The_connection_returned_last_stays_idle_after_the_others_went_back()
+    {
+        // A process calling every few seconds then keeps its warm backend: Npgsql's pool would hand out its oldest.
+        var store = await StoreAsync();
+        await using var idle = new IdleConnections(store.DataSource, keepIdle: TimeSpan.FromMilliseconds(200));
+        var older = await idle.RentAsync(CancellationToken.None);
+        var last = await idle.RentAsync(CancellationToken.None);
+        var lastBackend = last.ProcessID;
+        await idle.ReturnAsync(older, reusable: true);
+        await idle.ReturnAsync(last, reusable: true);
+
+        for (var waited = 0; idle.Count > 1; waited++)
+        {
+            Assert.True(waited < 200, "the older idle connection was never given back");
+            await Task.Delay(50);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // a prune or more past the idle limit
+
+        Assert.Equal(1, idle.Count);
+        var again = await idle.RentAsync(CancellationToken.None);
+        Assert.Equal(lastBackend, again.ProcessID);
+        await idle.ReturnAsync(again, reusable: true);
+    }
+
+    [PostgresFact]
+    public async Task In_a_pool_of_under_four_the_connection_returned_last_goes_back_too()
+    {
+        // There one connection held idle is a large share of the pool, which a host sharing it may need.
+        var store = await StoreAsync(o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString, Schema = o.Schema, ApplicationName = o.ApplicationName, MaxPoolSize = 3,
+        });
+        await using var idle = new IdleConnections(store.DataSource, keepIdle: TimeSpan.FromMilliseconds(200));
+        await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
+
+        for (var waited = 0; idle.Count > 0; waited++)
+        {
+            Assert.True(waited < 200, "the idle connection was never given back");
+            await Task.Delay(50);
+        }
+    }
+
+    [PostgresFact]
     public async Task A_connection_taken_from_the_pool_a_connection_lifetime_ago_is_not_kept()
     {
         var store = await StoreAsync(o => new PostgresStoreOptions
