@@ -409,9 +409,15 @@ export class WorkerStats {
   failed: number;
   /** Steps given up at shutdown, reported as WorkerShutdown. */
   shutdown: number;
-  /** Reports refused because the claim was no longer current (deadline passed, lease lost, task ended). */
+  /**
+   * Reports refused because the claim was no longer current (deadline passed, lease lost, task ended); and steps
+   * claimed ahead, not run: their lease ran out in hand and another worker took them over.
+   */
   stale: number;
-  /** Reports that failed (the step runs again once its lease expires). */
+  /**
+   * Reports that failed, and steps claimed ahead whose claim could not be confirmed, not run (the step runs again
+   * once its lease expires).
+   */
   unreported: number;
   /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running, Q claimed ahead`. */
   intervalLine(running: number, ahead?: number): string;

@@ -255,5 +255,6 @@ async function heartbeat(host, ref, leaseSeconds) {
     .lease_expires_at;
 }
 
-// worker.js runs claims across tasks with the same runStep (and report.js's report).
-module.exports = { handleTask, runStep, withTaskNames };
+// worker.js runs claims across tasks with the same runStep (and report.js's report), and confirms a claim that waited
+// in hand with the same heartbeat as a step context's.
+module.exports = { handleTask, runStep, withTaskNames, heartbeat };

@@ -12,7 +12,7 @@
 const { InvalidHandleError, StaleClaimError, ValidationError } = require('./errors');
 const { Engine, WORKER_HOST } = require('./engine');
 const { ABORT } = require('./model');
-const { runStep, withTaskNames } = require('./runner');
+const { heartbeat, runStep, withTaskNames } = require('./runner');
 const { report } = require('./report');
 const { crowdingWarned, shortfall, threadPoolSize, threadsFor } = require('./thread-pool');
 
@@ -23,8 +23,9 @@ const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
 // prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
 // half as much a step (two C# workers of 8 slots: 1.56-1.60x graphile-worker's defaults without, 2.11-2.46x with;
 // docs/performance.md, "Session 36"). Only while steps are short: a step claimed ahead has its lease and deadline
-// running while it waits, and no other worker can take it. While the handlers' mean run time is under this, it waits
-// about prefetch / concurrency times that; until a step has run, the mean is unknown and nothing is claimed ahead.
+// running while it waits, and no other worker can take it before its lease runs out (after that, #confirmThenRun
+// checks before it starts). While the handlers' mean run time is under this, it waits about prefetch / concurrency
+// times that; until a step has run, the mean is unknown and nothing is claimed ahead.
 const PREFETCH_STEP_MS = 10;
 // The weight of each run in that mean (the same in the three workers): about the last 8 runs count, so steps that
 // turn long stop the prefetch within a few runs.
@@ -87,8 +88,9 @@ function checkLogger(logger) {
 
 /**
  * What a worker did: steps `completed`, `failed` (handler failures, refused results), `shutdown` (given up at
- * shutdown, reported as WorkerShutdown), `stale` (reports refused: the claim was no longer current) and
- * `unreported` (the report itself failed: the lease gives the step back).
+ * shutdown, reported as WorkerShutdown), `stale` (reports refused: the claim was no longer current; or a step claimed
+ * ahead, not run: its lease ran out in hand and another worker took it over) and `unreported` (the report itself
+ * failed, or the claim of such a step could not be confirmed: the lease gives the step back).
  */
 class WorkerStats {
   completed = 0;
@@ -417,11 +419,64 @@ class Worker {
     while (this.#queued.length > 0 && this.#running.size < this.concurrency) {
       const claim = this.#queued.shift();
       const entry = { claim, ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
-      this.#running.set(claim.claim_token, entry);
-      runStep(this.#host, claim).then((done) => this.#finish(entry, done)).catch((e) => {
+      this.#running.set(claim.claim_token, entry); // its slot, taken while a confirmation is on its way too
+      (this.#leaseRanOut(claim) ? this.#confirmThenRun(entry) : this.#run(entry)).catch((e) => {
         this.#logger.error(`worker ${this.workerId}: step ${stepName(claim)}: ${e.stack ?? e}`); // a bug in this file
       });
     }
+  }
+
+  #run(entry) {
+    return runStep(this.#host, entry.claim).then((done) => this.#finish(entry, done));
+  }
+
+  /**
+   * Whether a step must be confirmed before it runs. A step claimed ahead waits in hand with no heartbeat: once its
+   * lease runs out, another worker's claim may take it over (or its deadline passed, and the engine fails the
+   * attempt). Not with a manual clock, whose lease times mean nothing in real time.
+   */
+  #leaseRanOut(claim) {
+    if (!this.#host.timed) return false;
+    const now = Date.now();
+    // Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round trip,
+    // and one that runs out after it started is heartbeaten in time (the first beat comes at half what is left).
+    return Date.parse(claim.lease_expires_at) <= now || (claim.deadline_at != null && Date.parse(claim.deadline_at) <= now);
+  }
+
+  /**
+   * A heartbeat asks the engine first, so that no step runs twice: confirmed, the step runs; refused, it is not run
+   * (`stale`) and its task is evaluated; failed (the database), it is not run either (`unreported`): its lease gives it
+   * back. Its slot stays taken until then, as the handler would take it.
+   */
+  async #confirmThenRun(entry) {
+    const { claim } = entry;
+    let ours = false;
+    try {
+      const ref = { task_uuid: claim.task.task_uuid, step_uuid: claim.step.step_uuid, claim_token: claim.claim_token };
+      // Its heartbeats, once it runs, go on from the new lease.
+      claim.lease_expires_at = await heartbeat(this.#host, ref, this.leaseSeconds ?? undefined);
+      ours = true;
+    } catch (e) {
+      if (e instanceof StaleClaimError) {
+        this.stats.stale += 1;
+        this.#logger.warn(`worker ${this.workerId}: step ${stepName(claim)} waited in hand past its lease or deadline and ` +
+          `is no longer this worker's (${e.message}); not run`);
+        await this.#evaluate(claim.task.task_uuid);
+      } else {
+        this.stats.unreported += 1;
+        this.#logger.error(`worker ${this.workerId}: could not confirm the claim of step ${stepName(claim)}, which waited ` +
+          `in hand past its lease (${e.name}: ${e.message}); not run: its lease gives it back`);
+      }
+    }
+    if (entry.abandoned) return; // the grace period ended meanwhile: given up as WorkerShutdown already
+    if (ours) {
+      await this.#run(entry);
+      return;
+    }
+    // Not run: its slot and its place in hand are free, as if it had never been taken.
+    this.#running.delete(claim.claim_token);
+    this.#startQueued();
+    this.#notify();
   }
 
   async #finish(entry, done) {

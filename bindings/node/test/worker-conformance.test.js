@@ -222,3 +222,33 @@ test("a task's next step claimed by its report waits behind the steps claimed ah
   }
   await running;
 });
+
+test('a step claimed ahead whose lease ran out in hand runs once', async (t) => {
+  // A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then must
+  // not run it too. The steps still its own it runs (a heartbeat confirms each first).
+  const { engine, gate } = await gatedEngine(t);
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, leaseSeconds: 1, logger: quiet });
+  const running = worker.run({ handleSignals: false });
+  const other = new tasker.Worker(engine, { concurrency: 1, prefetch: 0, waitSeconds: 0.2, logger: quiet });
+  let gated;
+  try {
+    gated = await claimedAhead(engine, gate, worker);
+    await sleep(1500); // the leases of the four in hand ran out
+    const otherRunning = other.run({ handleSignals: false });
+    try {
+      await waitUntil(10, 'the other worker taking a step over', () => gate.started === 2);
+      gate.open();
+      await waitUntil(10, 'the gated tasks', () => allComplete(engine, gated));
+    } finally {
+      await other.stop();
+      await otherRunning;
+    }
+  } finally {
+    gate.open();
+    await worker.stop();
+  }
+  await running;
+  assert.deepEqual(gated.map((uuid) => gate.order.filter((u) => u === uuid).length), Array(5).fill(1));
+  assert.ok(worker.stats.stale >= 1);
+  assert.equal(worker.stats.completed + other.stats.completed, 15);
+});

@@ -231,3 +231,27 @@ def test_a_tasks_next_step_claimed_by_its_report_waits_behind_the_steps_claimed_
             gate.opened.set()
             wait_until(10, "every task", lambda: complete(e, [pair, *gated]))
         assert gate.order[-5:] == [pair, *gated, pair]  # first, the three claimed ahead, then second
+
+
+def test_a_step_claimed_ahead_whose_lease_ran_out_in_hand_runs_once():
+    # A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then
+    # must not run it too. The steps still its own it runs (a heartbeat confirms each first).
+    with engine() as e:
+        gate = Gate(e)
+        with prefetching_worker(e, gate, lease_seconds=1) as (worker, _):
+            short_steps_learned(e, worker)
+            gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
+            claimed_ahead(e, gate, gated)
+            time.sleep(1.5)  # the leases of the four in hand ran out
+            other = tasker.Worker(e, concurrency=1, prefetch=0, wait_seconds=0.2)
+            other_thread = start(other)
+            try:
+                wait_until(10, "the other worker taking a step over", lambda: gate.started == 2)
+                gate.opened.set()
+                wait_until(10, "the gated tasks", lambda: complete(e, gated))
+            finally:
+                other.stop()
+                other_thread.join(15)
+        assert [gate.order.count(uuid) for uuid in gated] == [1] * 5
+        assert worker.stats.stale >= 1
+        assert worker.stats.completed + other.stats.completed == 15

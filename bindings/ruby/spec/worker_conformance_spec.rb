@@ -227,4 +227,32 @@ RSpec.describe "Tasker::Worker conformance" do
       end
     end
   end
+
+  it "a step claimed ahead whose lease ran out in hand runs once" do
+    # A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then must
+    # not run it too. The steps still its own it runs (a heartbeat confirms each first).
+    open_engine do |engine|
+      gate = gated = other = nil # checked once both workers stopped, with their counts final
+      worker = with_prefetching_worker(engine, lease_seconds: 1) do |prefetch_gate, running|
+        gate = prefetch_gate
+        learn_short_steps(engine, running)
+        gated = Array.new(5) { engine.create_task("gated", namespace: "conformance").uuid }
+        claimed_ahead(engine, gate, gated)
+        sleep 1.5 # the leases of the four in hand ran out
+        other = Tasker::Worker.new(engine, concurrency: 1, prefetch: 0, wait_seconds: 0.2, logger: logger)
+        other_thread = Thread.new { other.run }
+        begin
+          wait_until(10, "the other worker taking a step over") { gate.started == 2 }
+          gate.open
+          wait_until(10, "the gated tasks") { complete?(engine, gated) }
+        ensure
+          other.stop
+          other_thread.join(15)
+        end
+      end
+      expect(gated.map { |uuid| gate.order.count(uuid) }).to eq([1] * 5)
+      expect(worker.stats.stale).to be >= 1
+      expect(worker.stats.completed + other.stats.completed).to eq(15)
+    end
+  end
 end

@@ -47,8 +47,9 @@ DEFAULT_CONCURRENCY = 8
 #: prefetch). A claim across tasks costs about as much for 16 steps as for 8, so an 8-slot worker's claims of 16 cost
 #: half as much a step (two C# workers of 8 slots: 1.56-1.60x graphile-worker's defaults without, 2.11-2.46x with;
 #: docs/performance.md, "Session 36"). Only while steps are short: a prefetched step's lease and deadline run while it
-#: waits, and no other worker can take it. While the handlers' mean run time is under this, a step waits about
-#: prefetch / concurrency times it; until a step has run, the mean is unknown and nothing is prefetched.
+#: waits, and no other worker can take it before its lease runs out (after that, ``_still_ours`` checks before it
+#: starts). While the handlers' mean run time is under this, a step waits about prefetch / concurrency times it; until
+#: a step has run, the mean is unknown and nothing is prefetched.
 PREFETCH_STEP_SECONDS = 0.01
 #: tasker_work_claim's limit on max_steps: claims in hand never exceed it, whatever concurrency + prefetch come to.
 MAX_CLAIM_STEPS = 10_000
@@ -349,6 +350,13 @@ class Worker:
                     claim = self._pending.popleft()
                     self._running[claim["claim_token"]] = claim
             token = claim["claim_token"]
+            if not self._still_ours(claim):
+                with self._cond:
+                    self._running.pop(token, None)
+                    self._slot_opened()
+                    self._slot_freed()
+                claim = None
+                continue
             self._track(claim)
             try:
                 report = self._run_step(claim)
@@ -393,6 +401,36 @@ class Worker:
                 with self._cond:
                     self._reporting -= 1
                     self._cond.notify_all()
+
+    def _still_ours(self, claim: dict[str, Any]) -> bool:
+        """Whether a step may start. A step claimed ahead waits in hand with no heartbeat; once its lease runs out,
+        another worker's claim may take it over (or its deadline passed, and the engine fails the attempt). Then a
+        heartbeat asks the engine first, so that no step runs twice: refused, the step is not run (``stale``) and its
+        task is evaluated; failed (the database), it is not run either (``unreported``): its lease gives it back."""
+        if not self._run.wall_clock:
+            return True
+        now = datetime.now(timezone.utc)
+        deadline = claim.get("deadline_at")
+        # Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round
+        # trip, and one that runs out after it started is heartbeaten in time (the first beat: at half what is left).
+        lease_left = datetime.fromisoformat(claim["lease_expires_at"]) > now
+        if lease_left and (deadline is None or datetime.fromisoformat(deadline) > now):
+            return True
+        try:
+            expires = self._run._heartbeat_for(_step.claim_ref(claim, None))(self.lease_seconds)
+        except StaleClaimError as e:
+            self.stats._count("stale")
+            log.warning("worker %s: step %s waited in hand past its lease or deadline and is no longer this worker's "
+                        "(%s); not run", self.worker_id, _name(claim), e)
+            self._evaluate(claim["task"]["task_uuid"])
+            return False
+        except Exception as e:  # noqa: BLE001 - unconfirmed, it may be another worker's: its lease gives it back
+            self.stats._count("unreported")
+            log.error("worker %s: could not confirm the claim of step %s, which waited in hand past its lease "
+                      "(%s: %s); not run: its lease gives it back", self.worker_id, _name(claim), type(e).__name__, e)
+            return False
+        claim["lease_expires_at"] = expires.isoformat()  # its heartbeats go on from the new lease
+        return True
 
     def _run_step(self, claim: dict[str, Any]) -> _step.Report:
         """On this thread; under run_async, an ``async def`` handler on the application's event loop."""
@@ -613,8 +651,9 @@ class Worker:
 
 class WorkerStats:
     """What a worker did: steps ``completed``, ``failed`` (handler failures, timeouts, refused results),
-    ``shutdown`` (reported as WorkerShutdown), ``stale`` (reports refused: the claim was no longer current) and
-    ``unreported`` (the report itself failed: the lease gives the step back)."""
+    ``shutdown`` (reported as WorkerShutdown), ``stale`` (reports refused: the claim was no longer current; or a step
+    claimed ahead, not run: its lease ran out in hand and another worker took it over) and ``unreported`` (the report
+    itself failed, or the claim of such a step could not be confirmed: the lease gives the step back)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

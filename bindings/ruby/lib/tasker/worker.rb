@@ -30,8 +30,9 @@ module Tasker
     # steps as for 8, so an 8-slot worker's claims of 16 cost half as much a step (two C# bench workers of 8 slots
     # against graphile-worker's defaults: 1.56–1.60× without, 2.11–2.46× with prefetch 8; docs/performance.md,
     # "Session 36"). Only while the handlers' mean run time is under this: a queued step's lease and deadline run
-    # while it waits, and no other worker can take it; under 10 ms a step waits about prefetch / concurrency × 10 ms.
-    # Until a step has finished, the mean is unknown: none.
+    # while it waits, and no other worker can take it before its lease runs out (after that, still_ours? checks before
+    # it starts); under 10 ms a step waits about prefetch / concurrency × 10 ms. Until a step has finished, the mean is
+    # unknown: none.
     PREFETCH_STEP_SECONDS = 0.01
     # How long one claim waits for work: a stop is noticed between claims, so this bounds how long an idle worker
     # takes to stop; work arriving meanwhile wakes the claim at once.
@@ -281,6 +282,8 @@ module Tasker
     def run_step(runner, claim)
       in_slot = true # this thread's slot and place in hand, until the handler returns
       reserved = false # the place in hand kept for the step the report claims
+      return unless still_ours?(runner, claim) # the ensure frees its slot and place, as if it had never been taken
+
       claims, outcome = runner.run_claim(claim) do |completed, seconds|
         handler_finished(seconds) if seconds
         @lock.synchronize do
@@ -324,6 +327,35 @@ module Tasker
         end
         free_place if in_slot || reserved
       end
+    end
+
+    # Whether a step may start. A step claimed ahead waits in hand with no heartbeat; once its lease runs out, another
+    # worker's claim may take it over (or its deadline passed, and the engine fails the attempt). Then a heartbeat asks
+    # the engine first, so that no step runs twice: refused, the step is not run (stale) and its task is evaluated;
+    # failed (the database), it is not run either (unreported): its lease gives it back. Not with a manual clock, whose
+    # lease times mean nothing in real time.
+    def still_ours?(runner, claim)
+      return true unless @wall_clock
+
+      now = Time.now
+      deadline = claim["deadline_at"]
+      # Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round trip,
+      # and one that runs out after it started is heartbeaten in time (the first beat comes at half what is left).
+      return true if Time.iso8601(claim["lease_expires_at"]) > now && (deadline.nil? || Time.iso8601(deadline) > now)
+
+      claim["lease_expires_at"] = runner.heartbeat(claim, @lease_seconds).iso8601(6) # its heartbeats go on from it
+      true
+    rescue StaleClaimError => e
+      @stats.count(:stale)
+      logger.warn("tasker-worker #{@worker_id}: step #{step_name(claim)} waited in hand past its lease or deadline and " \
+                  "is no longer this worker's (#{e.message}); not run")
+      evaluate(claim)
+      false
+    rescue StandardError => e # unconfirmed, it may be another worker's
+      @stats.count(:unreported)
+      logger.error("tasker-worker #{@worker_id}: could not confirm the claim of step #{step_name(claim)}, which waited " \
+                   "in hand past its lease (#{e.class}: #{e.message}); not run: its lease gives it back")
+      false
     end
 
     # The oldest queued claim, once a slot is free for it (handlers run `concurrency` at once, however many claims are

@@ -64,6 +64,10 @@ module Tasker
         @current = nil
       end
 
+      # Extends the claim's lease as its context's heartbeat does: returns the new expiry (a Time). Raises
+      # StaleClaimError when the claim is no longer current.
+      def heartbeat(claim, lease_seconds) = heartbeat_for(claim).call(lease_seconds)
+
       # Reports a claim whose handler did not finish or start (the grace period ended, or it raised an Exception that
       # stops the worker) as a retryable failure, with the handler's backtrace. A claim already reported (or taken
       # over) is STALE_CLAIM: nothing to do. Keeps no state: the worker reports claims still queued with any runner.
