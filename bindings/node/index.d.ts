@@ -411,12 +411,13 @@ export class WorkerStats {
   shutdown: number;
   /**
    * Reports refused because the claim was no longer current (deadline passed, lease lost, task ended); and steps
-   * claimed ahead, not run: their lease ran out in hand and another worker took them over.
+   * claimed ahead, not run: their lease ran out in hand and the engine refused them, taken over by another worker or
+   * past their deadline.
    */
   stale: number;
   /**
-   * Reports that failed, and steps claimed ahead whose claim could not be confirmed, not run (the step runs again
-   * once its lease expires).
+   * Reports that failed, and steps claimed ahead whose claim could not be confirmed, not run (the step's lease gives
+   * it to the next claim).
    */
   unreported: number;
   /** The throughput since the last call: `N steps in S s (R steps/s), F failed in all, K running, Q claimed ahead`. */

@@ -27,6 +27,11 @@ const MAX_CONCURRENCY = 10000; // tasker_work_claim's max_steps limit
 // checks before it starts). While the handlers' mean run time is under this, it waits about prefetch / concurrency
 // times that; until a step has run, the mean is unknown and nothing is claimed ahead.
 const PREFETCH_STEP_MS = 10;
+// A handler running this long stops the prefetch at once, not only once it returns and moves the mean: steps claimed
+// ahead would wait behind it with their leases running, and once those ran out this worker's own claims would take them
+// over, an attempt each, until the step failed without ever running. Well under any lease worth having (its heartbeats
+// come a third of it apart, at least 1 s), and long next to a short step's stall (a garbage collection).
+const PREFETCH_STOP_MS = 1000;
 // The weight of each run in that mean (the same in the three workers): about the last 8 runs count, so steps that
 // turn long stop the prefetch within a few runs.
 const MEAN_RUN_WEIGHT = 1 / 8;
@@ -89,8 +94,9 @@ function checkLogger(logger) {
 /**
  * What a worker did: steps `completed`, `failed` (handler failures, refused results), `shutdown` (given up at
  * shutdown, reported as WorkerShutdown), `stale` (reports refused: the claim was no longer current; or a step claimed
- * ahead, not run: its lease ran out in hand and another worker took it over) and `unreported` (the report itself
- * failed, or the claim of such a step could not be confirmed: the lease gives the step back).
+ * ahead, not run: its lease ran out in hand and the engine refused it, taken over by another worker or past its
+ * deadline) and `unreported` (the report itself failed, or the claim of such a step could not be confirmed: the step's
+ * lease gives it to the next claim).
  */
 class WorkerStats {
   completed = 0;
@@ -155,7 +161,7 @@ class Worker {
   #requestStop;
   #done; // settles when run() is over
   #finished;
-  #running = new Map(); // claim token -> { claim, ctx, timer, abandoned }
+  #running = new Map(); // claim token -> { claim, since, ctx, timer, abandoned }, in the order the slots took them
   #queued = []; // claims taken ahead (prefetch), first claimed first: each starts when a slot frees
   #reserved = 0; // claims promised to a claim or a report's claim_next on its way to the engine
   #meanRunMs; // the handlers' mean run time, exponentially weighted (undefined: none ran yet)
@@ -327,7 +333,11 @@ class Worker {
   }
 
   #capacity() {
-    const short = this.#meanRunMs !== undefined && this.#meanRunMs < PREFETCH_STEP_MS;
+    let short = this.#meanRunMs !== undefined && this.#meanRunMs < PREFETCH_STEP_MS;
+    // The slot taken first holds its step longest (a Map keeps its order). Shrinking with time, this needs no wake-up:
+    // the claimer looks again before each claim, and the long step's slot, once free, notifies.
+    const oldest = short ? this.#running.values().next().value : undefined;
+    if (oldest !== undefined) short = performance.now() - oldest.since < PREFETCH_STOP_MS;
     return Math.min(this.concurrency + (short ? this.prefetch : 0), MAX_CONCURRENCY); // a claim's max_steps limit
   }
 
@@ -418,7 +428,7 @@ class Worker {
   #startQueued() {
     while (this.#queued.length > 0 && this.#running.size < this.concurrency) {
       const claim = this.#queued.shift();
-      const entry = { claim, ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
+      const entry = { claim, since: performance.now(), ctx: undefined, timer: undefined, intervalMs: 0, abandoned: false };
       this.#running.set(claim.claim_token, entry); // its slot, taken while a confirmation is on its way too
       (this.#leaseRanOut(claim) ? this.#confirmThenRun(entry) : this.#run(entry)).catch((e) => {
         this.#logger.error(`worker ${this.workerId}: step ${stepName(claim)}: ${e.stack ?? e}`); // a bug in this file
@@ -432,21 +442,20 @@ class Worker {
 
   /**
    * Whether a step must be confirmed before it runs. A step claimed ahead waits in hand with no heartbeat: once its
-   * lease runs out, another worker's claim may take it over (or its deadline passed, and the engine fails the
-   * attempt). Not with a manual clock, whose lease times mean nothing in real time.
+   * lease runs out, another worker's claim may take it over. Not with a manual clock, whose lease times mean nothing in
+   * real time.
    */
   #leaseRanOut(claim) {
-    if (!this.#host.timed) return false;
-    const now = Date.now();
-    // Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round trip,
-    // and one that runs out after it started is heartbeaten in time (the first beat comes at half what is left).
-    return Date.parse(claim.lease_expires_at) <= now || (claim.deadline_at != null && Date.parse(claim.deadline_at) <= now);
+    // Ran out, not about to (the engine caps a lease at the step's deadline, so that is covered too): a fresh claim
+    // with a short lease needs no round trip, and one that runs out after it started is heartbeaten in time (the first
+    // beat comes at half what is left).
+    return this.#host.timed && Date.parse(claim.lease_expires_at) <= Date.now();
   }
 
   /**
-   * A heartbeat asks the engine first, so that no step runs twice: confirmed, the step runs; refused, it is not run
-   * (`stale`) and its task is evaluated; failed (the database), it is not run either (`unreported`): its lease gives it
-   * back. Its slot stays taken until then, as the handler would take it.
+   * A heartbeat asks the engine first: confirmed, the step runs; refused, it is not run (`stale`) and its task is
+   * evaluated; failed (the database), it is not run either (`unreported`), and the next claim of a worker with its
+   * handler takes it over. Its slot stays taken until then, as the handler would take it.
    */
   async #confirmThenRun(entry) {
     const { claim } = entry;
@@ -458,6 +467,7 @@ class Worker {
       ours = true;
     } catch (e) {
       if (e instanceof StaleClaimError) {
+        if (entry.abandoned) return; // refused because the shutdown gave it up meanwhile, not taken over
         this.stats.stale += 1;
         this.#logger.warn(`worker ${this.workerId}: step ${stepName(claim)} waited in hand past its lease or deadline and ` +
           `is no longer this worker's (${e.message}); not run`);

@@ -129,6 +129,8 @@ async function createTasks(engine, name, n) {
 }
 
 const gatedStates = (engine, uuids) => Promise.all(uuids.map(async (uuid) => (await engine.getTask(uuid)).step('gated').state));
+/** How many times each task's handlers started. */
+const startsOf = (gate, uuids) => uuids.map((uuid) => gate.order.filter((u) => u === uuid).length);
 const allComplete = async (engine, uuids) => (await Promise.all(uuids.map((uuid) => engine.getTask(uuid))))
   .every((task) => task.state === 'complete');
 
@@ -223,32 +225,61 @@ test("a task's next step claimed by its report waits behind the steps claimed ah
   await running;
 });
 
-test('a step claimed ahead whose lease ran out in hand runs once', async (t) => {
-  // A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then must
-  // not run it too. The steps still its own it runs (a heartbeat confirms each first).
+test('a worker claims nothing ahead while one of its steps runs long', async (t) => {
+  // Known to be short, steps are claimed ahead; one turning long stops that at once, not when it returns: the steps in
+  // hand would wait behind it, and once their leases ran out the worker's own claims would take them over again.
   const { engine, gate } = await gatedEngine(t);
-  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, leaseSeconds: 1, logger: quiet });
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, leaseSeconds: 2, logger: quiet });
   const running = worker.run({ handleSignals: false });
-  const other = new tasker.Worker(engine, { concurrency: 1, prefetch: 0, waitSeconds: 0.2, logger: quiet });
   let gated;
+  let later;
   try {
-    gated = await claimedAhead(engine, gate, worker);
-    await sleep(1500); // the leases of the four in hand ran out
-    const otherRunning = other.run({ handleSignals: false });
-    try {
-      await waitUntil(10, 'the other worker taking a step over', () => gate.started === 2);
-      gate.open();
-      await waitUntil(10, 'the gated tasks', () => allComplete(engine, gated));
-    } finally {
-      await other.stop();
-      await otherRunning;
-    }
+    await learnShortSteps(engine, worker);
+    gated = await createTasks(engine, 'gated', 2);
+    await waitUntil(10, 'a gated step running, the other claimed ahead',
+      async () => gate.started === 1 && (await gatedStates(engine, gated)).every((state) => state === 'in_progress'));
+    await sleep(2500); // the lease of the step in hand ran out
+    [later] = await createTasks(engine, 'gated', 1);
+    await sleep(500); // two of the claimer's waits
+    assert.deepEqual(await gatedStates(engine, [later]), ['pending']);
+    assert.deepEqual(await Promise.all(gated.map(async (uuid) => (await engine.getTask(uuid)).step('gated').attempts)), [1, 1]);
+    gate.open();
+    await waitUntil(10, 'the gated tasks', () => allComplete(engine, [...gated, later]));
   } finally {
     gate.open();
     await worker.stop();
   }
   await running;
-  assert.deepEqual(gated.map((uuid) => gate.order.filter((u) => u === uuid).length), Array(5).fill(1));
-  assert.ok(worker.stats.stale >= 1);
-  assert.equal(worker.stats.completed + other.stats.completed, 15);
+  assert.deepEqual(startsOf(gate, [...gated, later]), Array(3).fill(1));
+  assert.deepEqual([worker.stats.completed, worker.stats.stale, worker.stats.failed], [13, 0, 0]);
+});
+
+test('a step claimed ahead whose lease ran out in hand runs once', async (t) => {
+  // A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then must
+  // not run it too. The steps still its own it runs (a heartbeat confirms each first).
+  const { engine, gate } = await gatedEngine(t);
+  const worker = new tasker.Worker(engine, { concurrency: 1, prefetch: 4, waitSeconds: 0.2, leaseSeconds: 2, logger: quiet });
+  const running = worker.run({ handleSignals: false });
+  const other = new tasker.Worker(engine, { concurrency: 1, prefetch: 0, waitSeconds: 0.2, logger: quiet });
+  let gated;
+  try {
+    gated = await claimedAhead(engine, gate, worker);
+    await sleep(2500); // the leases of the four in hand ran out
+    const otherRunning = other.run({ handleSignals: false });
+    try {
+      await waitUntil(10, 'the other worker taking a step over', () => gate.started === 2);
+    } finally {
+      other.stop(); // its one slot is busy: it claims nothing more
+      gate.open();
+      await otherRunning;
+    }
+    await waitUntil(10, 'the gated tasks', () => allComplete(engine, gated));
+  } finally {
+    gate.open();
+    await worker.stop();
+  }
+  await running;
+  assert.deepEqual(startsOf(gate, gated), Array(5).fill(1));
+  assert.deepEqual([worker.stats.completed, worker.stats.stale, worker.stats.failed], [14, 1, 0]);
+  assert.deepEqual([other.stats.completed, other.stats.failed], [1, 0]);
 });

@@ -233,25 +233,46 @@ def test_a_tasks_next_step_claimed_by_its_report_waits_behind_the_steps_claimed_
         assert gate.order[-5:] == [pair, *gated, pair]  # first, the three claimed ahead, then second
 
 
+def test_a_worker_claims_nothing_ahead_while_one_of_its_steps_runs_long():
+    # Known to be short, steps are claimed ahead; one turning long stops that at once, not when it returns: the steps in
+    # hand would wait behind it, and once their leases ran out the worker's own claims would take them over again.
+    with engine() as e:
+        gate = Gate(e)
+        with prefetching_worker(e, gate, lease_seconds=2) as (worker, _):
+            short_steps_learned(e, worker)
+            gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(2)]
+            wait_until(10, "a gated step running, the other claimed ahead",
+                       lambda: gate.started == 1 and gate.states(e, gated) == ["in_progress"] * 2)
+            time.sleep(2.5)  # the lease of the step in hand ran out
+            later = e.create_task("gated", namespace="conformance").uuid
+            time.sleep(0.5)  # two of the claimer's waits
+            assert gate.states(e, [later]) == ["pending"]
+            assert [e.get_task(uuid).step("gated").attempts for uuid in gated] == [1, 1]
+            gate.opened.set()
+            wait_until(10, "the gated tasks", lambda: complete(e, [*gated, later]))
+        assert [gate.order.count(uuid) for uuid in [*gated, later]] == [1] * 3
+        assert (worker.stats.completed, worker.stats.stale, worker.stats.failed) == (13, 0, 0)
+
+
 def test_a_step_claimed_ahead_whose_lease_ran_out_in_hand_runs_once():
     # A step in hand has no heartbeat: once its lease ran out another worker may take it over, and the worker then
     # must not run it too. The steps still its own it runs (a heartbeat confirms each first).
     with engine() as e:
         gate = Gate(e)
-        with prefetching_worker(e, gate, lease_seconds=1) as (worker, _):
+        with prefetching_worker(e, gate, lease_seconds=2) as (worker, _):
             short_steps_learned(e, worker)
             gated = [e.create_task("gated", namespace="conformance").uuid for _ in range(5)]
             claimed_ahead(e, gate, gated)
-            time.sleep(1.5)  # the leases of the four in hand ran out
+            time.sleep(2.5)  # the leases of the four in hand ran out
             other = tasker.Worker(e, concurrency=1, prefetch=0, wait_seconds=0.2)
             other_thread = start(other)
             try:
                 wait_until(10, "the other worker taking a step over", lambda: gate.started == 2)
-                gate.opened.set()
-                wait_until(10, "the gated tasks", lambda: complete(e, gated))
             finally:
-                other.stop()
+                other.stop()  # its one slot is busy: it claims nothing more
+                gate.opened.set()
                 other_thread.join(15)
+            wait_until(10, "the gated tasks", lambda: complete(e, gated))
         assert [gate.order.count(uuid) for uuid in gated] == [1] * 5
-        assert worker.stats.stale >= 1
-        assert worker.stats.completed + other.stats.completed == 15
+        assert (worker.stats.completed, worker.stats.stale, worker.stats.failed) == (14, 1, 0)
+        assert (other.stats.completed, other.stats.failed) == (1, 0)

@@ -51,6 +51,11 @@ DEFAULT_CONCURRENCY = 8
 #: starts). While the handlers' mean run time is under this, a step waits about prefetch / concurrency times it; until
 #: a step has run, the mean is unknown and nothing is prefetched.
 PREFETCH_STEP_SECONDS = 0.01
+#: A handler running this long stops the prefetch at once, not only once it returns and moves the mean: steps claimed
+#: ahead would wait behind it with their leases running, and once those ran out this worker's own claims would take
+#: them over, an attempt each, until the step failed without ever running. Well under any lease worth having (its
+#: heartbeats come a third of it apart, at least 1 s), and long next to a short step's stall (a switch of the GIL).
+PREFETCH_STOP_SECONDS = 1.0
 #: tasker_work_claim's limit on max_steps: claims in hand never exceed it, whatever concurrency + prefetch come to.
 MAX_CLAIM_STEPS = 10_000
 DEFAULT_GRACE_SECONDS = 25.0  # Sidekiq's default; Kubernetes sends SIGKILL 30 s after SIGTERM
@@ -145,6 +150,7 @@ class Worker:
         self._stop_requested = threading.Condition(lock)  # wakes the thread in run()
         self._pending: deque[dict[str, Any]] = deque()  # claimed, not started
         self._running: dict[str, dict[str, Any]] = {}  # claim token -> claim whose handler runs now
+        self._since: dict[str, float] = {}  # claim token -> when its slot took it (time.monotonic())
         self._reserved = 0  # claims promised to a claim or a report's claim_next on its way to the engine
         self._mean_run = math.nan  # the handlers' mean run time, exponentially weighted (nan: none ran yet)
         self._claimer_waits_for = math.inf  # free slots the waiting claimer goes on with (inf: it is not waiting)
@@ -348,15 +354,19 @@ class Worker:
                     if self._closing:
                         return
                     claim = self._pending.popleft()
-                    self._running[claim["claim_token"]] = claim
+                    self._take_slot(claim)
             token = claim["claim_token"]
-            if not self._still_ours(claim):
-                with self._cond:
-                    self._running.pop(token, None)
+            ours = self._still_ours(claim)
+            with self._cond:
+                if token not in self._running:  # the grace period ended meanwhile: given up as WorkerShutdown
+                    claim = None
+                    continue
+                if not ours:
+                    self._leave_slot(token)
                     self._slot_opened()
                     self._slot_freed()
-                claim = None
-                continue
+                    claim = None
+                    continue
             self._track(claim)
             try:
                 report = self._run_step(claim)
@@ -366,7 +376,7 @@ class Worker:
                 self._untrack(token)
             with self._cond:
                 self._note_run(report)
-                if self._running.pop(token, None) is None:
+                if self._leave_slot(token) is None:
                     claim = None
                     continue  # the grace period ended while it ran: reported as WorkerShutdown already
                 # The slot is free now, while the report is on its way: a step in hand starts in it (its report's
@@ -389,7 +399,7 @@ class Worker:
                     self._pending.extend(claims)
                     if self._slot_open():
                         claim = self._pending.popleft()
-                        self._running[claim["claim_token"]] = claim
+                        self._take_slot(claim)
                         if self._slot_open():
                             self._slot_opened()  # another open slot for the claim behind it
                     claims = []
@@ -404,21 +414,19 @@ class Worker:
 
     def _still_ours(self, claim: dict[str, Any]) -> bool:
         """Whether a step may start. A step claimed ahead waits in hand with no heartbeat; once its lease runs out,
-        another worker's claim may take it over (or its deadline passed, and the engine fails the attempt). Then a
-        heartbeat asks the engine first, so that no step runs twice: refused, the step is not run (``stale``) and its
-        task is evaluated; failed (the database), it is not run either (``unreported``): its lease gives it back."""
-        if not self._run.wall_clock:
-            return True
-        now = datetime.now(timezone.utc)
-        deadline = claim.get("deadline_at")
-        # Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round
-        # trip, and one that runs out after it started is heartbeaten in time (the first beat: at half what is left).
-        lease_left = datetime.fromisoformat(claim["lease_expires_at"]) > now
-        if lease_left and (deadline is None or datetime.fromisoformat(deadline) > now):
+        another worker's claim may take it over. Then a heartbeat asks the engine first: refused, the step is not run
+        (``stale``) and its task is evaluated; failed (the database), it is not run either (``unreported``), and the
+        next claim of a worker with its handler takes it over."""
+        # Ran out, not about to (the engine caps a lease at the step's deadline, so that is covered too): a fresh claim
+        # with a short lease needs no round trip, and one that runs out after it started is heartbeaten in time (the
+        # first beat comes at half what is left).
+        if not self._run.wall_clock or datetime.fromisoformat(claim["lease_expires_at"]) > datetime.now(timezone.utc):
             return True
         try:
             expires = self._run._heartbeat_for(_step.claim_ref(claim, None))(self.lease_seconds)
         except StaleClaimError as e:
+            if self._closing:
+                return False  # refused because the shutdown gave it up meanwhile, not taken over
             self.stats._count("stale")
             log.warning("worker %s: step %s waited in hand past its lease or deadline and is no longer this worker's "
                         "(%s); not run", self.worker_id, _name(claim), e)
@@ -500,7 +508,19 @@ class Worker:
 
     def _capacity(self) -> int:
         short = self._mean_run < PREFETCH_STEP_SECONDS  # False while nan: no step ran yet
+        if short and self._since:  # the oldest first: slots take claims under the lock, in time order
+            short = time.monotonic() - next(iter(self._since.values())) < PREFETCH_STOP_SECONDS
         return min(self.concurrency + (self.prefetch if short else 0), MAX_CLAIM_STEPS)
+
+    def _take_slot(self, claim: dict[str, Any]) -> None:
+        """A slot takes a claim from hand (lock held)."""
+        self._running[claim["claim_token"]] = claim
+        self._since[claim["claim_token"]] = time.monotonic()
+
+    def _leave_slot(self, token: str) -> dict[str, Any] | None:
+        """Its slot is free (lock held); the claim, or None when the shutdown gave it up already."""
+        self._since.pop(token, None)
+        return self._running.pop(token, None)
 
     def _note_run(self, report: _step.Report) -> None:
         """Keeps the handlers' mean run time (lock held), from the handler run the report carries: the handler alone,
@@ -535,6 +555,7 @@ class Worker:
             forced = self._forced
             left = list(self._running.values()) + list(self._pending)
             self._running.clear()
+            self._since.clear()
             self._pending.clear()
             for future in self._on_loop:  # async handlers on the application's loop: cancelled (CancelledError)
                 future.cancel()
@@ -652,8 +673,9 @@ class Worker:
 class WorkerStats:
     """What a worker did: steps ``completed``, ``failed`` (handler failures, timeouts, refused results),
     ``shutdown`` (reported as WorkerShutdown), ``stale`` (reports refused: the claim was no longer current; or a step
-    claimed ahead, not run: its lease ran out in hand and another worker took it over) and ``unreported`` (the report
-    itself failed, or the claim of such a step could not be confirmed: the lease gives the step back)."""
+    claimed ahead, not run: its lease ran out in hand and the engine refused it, taken over by another worker or past
+    its deadline) and ``unreported`` (the report itself failed, or the claim of such a step could not be confirmed:
+    the step's lease gives it to the next claim)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -30,10 +30,15 @@ module Tasker
     # steps as for 8, so an 8-slot worker's claims of 16 cost half as much a step (two C# bench workers of 8 slots
     # against graphile-worker's defaults: 1.56–1.60× without, 2.11–2.46× with prefetch 8; docs/performance.md,
     # "Session 36"). Only while the handlers' mean run time is under this: a queued step's lease and deadline run
-    # while it waits, and no other worker can take it before its lease runs out (after that, still_ours? checks before
-    # it starts); under 10 ms a step waits about prefetch / concurrency × 10 ms. Until a step has finished, the mean is
-    # unknown: none.
+    # while it waits, and no other worker can take it before its lease runs out (after that, lease_if_ours checks
+    # before it starts); under 10 ms a step waits about prefetch / concurrency × 10 ms. Until a step has finished, the
+    # mean is unknown: none.
     PREFETCH_STEP_SECONDS = 0.01
+    # A handler running this long stops the prefetch at once, not only once it returns and moves the mean: steps
+    # claimed ahead would wait behind it with their leases running, and once those ran out this worker's own claims
+    # would take them over, an attempt each, until the step failed without ever running. Well under any lease worth
+    # having (its heartbeats come a third of it apart, at least 1 s), and long next to a short step's stall (a GC).
+    PREFETCH_STOP_SECONDS = 1.0
     # How long one claim waits for work: a stop is noticed between claims, so this bounds how long an idle worker
     # takes to stop; work arriving meanwhile wakes the claim at once.
     DEFAULT_WAIT_SECONDS = 2
@@ -108,6 +113,7 @@ module Tasker
       # on its way claims. Never more than `capacity` when the claim was sized.
       @held = 0
       @busy = 0                        # slots running a handler: never more than concurrency
+      @since = {}                      # claim token => when its slot took it (monotonic), oldest first
       @reporting = 0                   # reports on their way (a burst worker is not idle while one is)
       @queue = []                      # claims waiting for a slot, oldest first
       @claiming = true                 # the claimer may still queue claims
@@ -282,14 +288,15 @@ module Tasker
     def run_step(runner, claim)
       in_slot = true # this thread's slot and place in hand, until the handler returns
       reserved = false # the place in hand kept for the step the report claims
-      return unless still_ours?(runner, claim) # the ensure frees its slot and place, as if it had never been taken
+      lease = lease_if_ours(runner, claim)
+      return unless lease # the ensure frees its slot and place, as if it had never been taken
 
-      claims, outcome = runner.run_claim(claim) do |completed, seconds|
+      claims, outcome = runner.run_claim(claim, lease) do |completed, seconds|
         handler_finished(seconds) if seconds
         @lock.synchronize do
           reserved = !@stopping && !(completed && claim["steps_left"] == 0)
           in_slot = false
-          free_slot
+          free_slot(claim)
           @reporting += 1
           free_place unless reserved
         end
@@ -320,8 +327,8 @@ module Tasker
                    "it runs again once its lease expires")
     ensure
       @lock.synchronize do
-        if in_slot # the handler did not return (Shutdown, an Exception)
-          free_slot
+        if in_slot # the handler did not return (Shutdown, an Exception), or did not start
+          free_slot(claim)
         else
           @reporting -= 1
         end
@@ -329,33 +336,32 @@ module Tasker
       end
     end
 
-    # Whether a step may start. A step claimed ahead waits in hand with no heartbeat; once its lease runs out, another
-    # worker's claim may take it over (or its deadline passed, and the engine fails the attempt). Then a heartbeat asks
-    # the engine first, so that no step runs twice: refused, the step is not run (stale) and its task is evaluated;
-    # failed (the database), it is not run either (unreported): its lease gives it back. Not with a manual clock, whose
-    # lease times mean nothing in real time.
-    def still_ours?(runner, claim)
-      return true unless @wall_clock
+    # When the lease of a step about to start runs out (a Time), or nil when the step may not start. A step claimed
+    # ahead waits in hand with no heartbeat; once its lease runs out, another worker's claim may take it over. Then a
+    # heartbeat asks the engine first: refused, the step is not run (stale) and its task is evaluated; failed (the
+    # database), it is not run either (unreported), and the next claim of a worker with its handler takes it over. Not
+    # with a manual clock, whose lease times mean nothing in real time. A refusal is never the shutdown's: it gives up
+    # claims queued or in a running handler, not one in this check; the Shutdown it raises in the slot waits (deferred)
+    # until the step's handler would start, and ends the step there: WorkerShutdown, not run (StepRunner#run_handler).
+    def lease_if_ours(runner, claim)
+      lease = Time.iso8601(claim["lease_expires_at"])
+      # Ran out, not about to (the engine caps a lease at the step's deadline, so that is covered too): a fresh claim
+      # with a short lease needs no round trip, and one that runs out after it started is heartbeaten in time (the
+      # first beat comes at half what is left).
+      return lease if !@wall_clock || lease > Time.now
 
-      now = Time.now
-      deadline = claim["deadline_at"]
-      # Ran out, not about to: a fresh claim with a short lease (a deadline a second away caps it) needs no round trip,
-      # and one that runs out after it started is heartbeaten in time (the first beat comes at half what is left).
-      return true if Time.iso8601(claim["lease_expires_at"]) > now && (deadline.nil? || Time.iso8601(deadline) > now)
-
-      claim["lease_expires_at"] = runner.heartbeat(claim, @lease_seconds).iso8601(6) # its heartbeats go on from it
-      true
+      runner.heartbeat(claim, @lease_seconds) # its heartbeats go on from the new lease
     rescue StaleClaimError => e
       @stats.count(:stale)
       logger.warn("tasker-worker #{@worker_id}: step #{step_name(claim)} waited in hand past its lease or deadline and " \
                   "is no longer this worker's (#{e.message}); not run")
       evaluate(claim)
-      false
+      nil
     rescue StandardError => e # unconfirmed, it may be another worker's
       @stats.count(:unreported)
       logger.error("tasker-worker #{@worker_id}: could not confirm the claim of step #{step_name(claim)}, which waited " \
                    "in hand past its lease (#{e.class}: #{e.message}); not run: its lease gives it back")
-      false
+      nil
     end
 
     # The oldest queued claim, once a slot is free for it (handlers run `concurrency` at once, however many claims are
@@ -369,15 +375,18 @@ module Tasker
         end
         @busy += 1
         claim = @queue.shift
+        @since[claim["claim_token"]] = monotonic
         @startable.broadcast if @queue.empty? && !@claiming # the other idle threads end
         claim
       end
     end
 
-    # A slot is free (lock held): the oldest queued claim may start in it.
-    def free_slot
+    # The claim's slot is free (lock held): the oldest queued claim may start in it. A step that held it long held the
+    # prefetch back: the claimer may claim more now.
+    def free_slot(claim)
       @busy -= 1
       @startable.signal
+      @changed.broadcast if monotonic - @since.delete(claim["claim_token"]) >= PREFETCH_STOP_SECONDS && prefetching?
     end
 
     # A place in hand is free (lock held): the claimer may claim for it.
@@ -397,8 +406,11 @@ module Tasker
 
     def short_steps? = !@mean_seconds.nil? && @mean_seconds < PREFETCH_STEP_SECONDS
 
-    # How many claims the worker may hold (lock held): its slots, and its prefetch while steps are short.
-    def capacity = [@concurrency + (short_steps? ? @prefetch : 0), MAX_CLAIM_STEPS].min
+    # How many claims the worker may hold (lock held): its slots, and its prefetch while steps are short and none has
+    # held its slot PREFETCH_STOP_SECONDS (the oldest is first in @since: slots take claims under the lock).
+    def capacity = [@concurrency + (prefetching? ? @prefetch : 0), MAX_CLAIM_STEPS].min
+
+    def prefetching? = short_steps? && (@since.empty? || monotonic - @since.first[1] < PREFETCH_STOP_SECONDS)
 
     # Once the grace period is over: the claims still queued, which no slot starts now.
     def take_queued

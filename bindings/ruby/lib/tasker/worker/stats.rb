@@ -4,9 +4,10 @@ module Tasker
   class Worker
     # What a worker did (Worker#stats, and what Worker#run returns): steps `completed`, `failed` (handler failures,
     # refused results), `shutdown` (given up at shutdown, reported as WorkerShutdown), `stale` (reports refused: the
-    # claim was no longer current; or a step claimed ahead, not run: its lease ran out in hand and another worker took
-    # it over) and `unreported` (the report itself failed, or the claim of such a step could not be confirmed: the
-    # lease gives the step back). The same counts as the Python and Node workers'.
+    # claim was no longer current; or a step claimed ahead, not run: its lease ran out in hand and the engine refused
+    # it, taken over by another worker or past its deadline) and `unreported` (the report itself failed, or the claim
+    # of such a step could not be confirmed: the step's lease gives it to the next claim). The same counts as the
+    # Python and Node workers'.
     class Stats
       COUNTS = %i[completed failed shutdown stale unreported].freeze
 

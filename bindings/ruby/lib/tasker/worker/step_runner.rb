@@ -34,16 +34,17 @@ module Tasker
       # count as running.
       def in_handler? = @in_handler
 
-      # Runs the claim's handler and reports it, claiming in that call as many next steps of the same task as the
-      # block returns (called once the handler is done, with whether the report is a completion and the handler's run
-      # time in seconds, nil when it did not run: the worker's 1 for the task's next step, 0 once it stops or for a
-      # task's completed last step).
+      # Runs the claim's handler, its lease (running out at `lease_expires_at`, a Time) kept meanwhile, and reports it,
+      # claiming in that call as many next steps of the same task as the block returns (called once the handler is
+      # done, with whether the report is a completion and the handler's run time in seconds, nil when it did not run:
+      # the worker's 1 for the task's next step, 0 once it stops or for a task's completed last step).
       # Returns [next claims, :completed, :failed or :stale (the report was refused: the claim was no longer
       # current)]. Raises what the report raised (the database is down, say: the lease gives the step back).
       # Raises Shutdown (after reporting the step as a WorkerShutdown failure) when the worker ends the handler.
-      def run_claim(claim)
+      def run_claim(claim, lease_expires_at)
         @current = claim
         @task = claim["task"] # the next claims of this report are of the same task: their names come from it
+        @lease_expires_at = lease_expires_at # the context does not carry it: run_handler's heartbeats keep it
         @in_handler = true
         report = perform(claim)
         @in_handler = false
@@ -98,16 +99,17 @@ module Tasker
         answer
       end
 
-      # The claim's lease is known here (the context does not carry it): heartbeats keep it while the handler runs.
-      def perform(claim)
-        @lease_expires_at = Time.iso8601(claim["lease_expires_at"])
-        super
-      end
-
-      # Only a handler is ever interrupted by Shutdown; reporting runs with it deferred (see Worker::Slot).
+      # Only a handler is ever interrupted by Shutdown; reporting runs with it deferred (Worker#start_slot). One raised
+      # before the handler started (while the worker confirmed its claim: Worker#lease_if_ours) ends the step here: let
+      # through, it would come at the handler's first interrupt check, after some of it ran. Shutdown is all the worker
+      # raises in a slot thread (and pending_interrupt?(Shutdown) crashes Ruby 3.1: it takes the exception for a class).
       def run_handler(handler, context)
         @heartbeats.watch(context, @lease_expires_at) do
-          Thread.handle_interrupt(Shutdown => :immediate) { super }
+          Thread.handle_interrupt(Shutdown => :immediate) do
+            raise Shutdown, "the grace period ended before this step ran" if Thread.pending_interrupt?
+
+            super
+          end
         end
       end
     end
