@@ -132,8 +132,7 @@ internal sealed class IdleConnections : IAsyncDisposable
             var now = Stopwatch.GetTimestamp();
             lock (_lock)
             {
-                if (!_disposed && _opening == 0 && _takenAt.Count < _poolSize && _takenAt.TryGetValue(connection, out var takenAt)
-                    && (_lifetime == 0 || now - takenAt < _lifetime))
+                if (!_disposed && _opening == 0 && _takenAt.Count < _poolSize && _takenAt.ContainsKey(connection) && !PastLifetime(connection, now))
                 {
                     _idle.Add((connection, now));
                     return ValueTask.CompletedTask;
@@ -173,12 +172,20 @@ internal sealed class IdleConnections : IAsyncDisposable
         {
             var count = 0;
             while (count < _idle.Count - 1 && _idle[count].IdleSince <= cutoff) count++;
-            if (count == _idle.Count - 1 && _idle.Count > 0 && _idle[^1].IdleSince <= now - _warmLimit) count++;
+            var last = count == _idle.Count - 1 && _idle.Count > 0 ? _idle[^1] : default;
+            if (last.Connection is not null && (last.IdleSince <= now - _warmLimit || PastLifetime(last.Connection, now))) count++;
             if (count == 0) return;
             stale = TakeIdle(count);
         }
         foreach (var connection in stale) GiveBack(connection);
     }
+
+    /// <summary>
+    /// Taken from Npgsql's pool <c>Connection Lifetime</c> ago (lock held). Checked when a connection comes back, and for
+    /// the one kept warm while it idles too: it may idle here far longer than the others.
+    /// </summary>
+    private bool PastLifetime(NpgsqlConnection connection, long now) =>
+        _lifetime != 0 && _takenAt.TryGetValue(connection, out var takenAt) && now - takenAt >= _lifetime;
 
     /// <summary>Gives every idle connection back to Npgsql's pool.</summary>
     private void GiveBackIdle()

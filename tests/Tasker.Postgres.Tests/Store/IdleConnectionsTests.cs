@@ -219,6 +219,24 @@ public sealed class IdleConnectionsTests : PostgresTest
     }
 
     [PostgresFact]
+    public async Task The_connection_kept_warm_goes_back_once_taken_a_connection_lifetime_ago()
+    {
+        var store = await StoreAsync(o => new PostgresStoreOptions
+        {
+            ConnectionString = o.ConnectionString + ";Connection Lifetime=2", Schema = o.Schema, ApplicationName = o.ApplicationName,
+        });
+        await using var idle = new IdleConnections(store.DataSource, keepIdle: TimeSpan.FromMilliseconds(200));
+        await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
+        Assert.Equal(1, idle.Count); // taken under its lifetime ago: kept, and warm past the idle limit
+
+        for (var waited = 0; idle.Count > 0; waited++)
+        {
+            Assert.True(waited < 200, "the connection kept warm was never given back");
+            await Task.Delay(50);
+        }
+    }
+
+    [PostgresFact]
     public async Task A_connection_taken_from_the_pool_a_connection_lifetime_ago_is_not_kept()
     {
         var store = await StoreAsync(o => new PostgresStoreOptions
