@@ -50,11 +50,8 @@ public sealed class IdleConnectionsTests : PostgresTest
             await r;
             return 0;
         }, CancellationToken.None).AsTask()).ToList();
-        for (var waited = 0; store.Executor.ConnectionsInUse < 2; waited++)
-        {
-            Assert.True(waited < 600, "the pool's connections were never taken");
-            await Task.Delay(50);
-        }
+        await WaitUntilAsync(() => store.Executor.ConnectionsInUse >= 2, TimeSpan.FromSeconds(30),
+            "the pool's connections were never taken");
         var waiting = BackendAsync(store).AsTask();
         await Task.Delay(200); // the call is waiting in Npgsql's pool
 
@@ -168,11 +165,7 @@ public sealed class IdleConnectionsTests : PostgresTest
         await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
         Assert.Equal(1, idle.Count);
 
-        for (var waited = 0; idle.Count > 0; waited++)
-        {
-            Assert.True(waited < 200, "the idle connection was never given back");
-            await Task.Delay(50);
-        }
+        await WaitUntilAsync(() => idle.Count == 0, TimeSpan.FromSeconds(10), "the idle connection was never given back");
     }
 
     [PostgresFact]
@@ -187,11 +180,7 @@ public sealed class IdleConnectionsTests : PostgresTest
         await idle.ReturnAsync(older, reusable: true);
         await idle.ReturnAsync(last, reusable: true);
 
-        for (var waited = 0; idle.Count > 1; waited++)
-        {
-            Assert.True(waited < 200, "the older idle connection was never given back");
-            await Task.Delay(50);
-        }
+        await WaitUntilAsync(() => idle.Count <= 1, TimeSpan.FromSeconds(10), "the older idle connection was never given back");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // a prune or more past the idle limit
 
         Assert.Equal(1, idle.Count);
@@ -211,11 +200,7 @@ public sealed class IdleConnectionsTests : PostgresTest
         await using var idle = new IdleConnections(store.DataSource, keepIdle: TimeSpan.FromMilliseconds(200));
         await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
 
-        for (var waited = 0; idle.Count > 0; waited++)
-        {
-            Assert.True(waited < 200, "the idle connection was never given back");
-            await Task.Delay(50);
-        }
+        await WaitUntilAsync(() => idle.Count == 0, TimeSpan.FromSeconds(10), "the idle connection was never given back");
     }
 
     [PostgresFact]
@@ -229,11 +214,7 @@ public sealed class IdleConnectionsTests : PostgresTest
         await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
         Assert.Equal(1, idle.Count); // taken under its lifetime ago: kept, and warm past the idle limit
 
-        for (var waited = 0; idle.Count > 0; waited++)
-        {
-            Assert.True(waited < 200, "the connection kept warm was never given back");
-            await Task.Delay(50);
-        }
+        await WaitUntilAsync(() => idle.Count == 0, TimeSpan.FromSeconds(10), "the connection kept warm was never given back");
     }
 
     [PostgresFact]
@@ -264,6 +245,17 @@ public sealed class IdleConnectionsTests : PostgresTest
         await idle.ReturnAsync(await idle.RentAsync(CancellationToken.None), reusable: true);
 
         Assert.Equal(0, idle.Count);
+    }
+
+    /// <summary>Polls until <paramref name="done"/>; fails saying <paramref name="never"/> after <paramref name="timeout"/>.</summary>
+    private static async Task WaitUntilAsync(Func<bool> done, TimeSpan timeout, string never)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < until, never);
+            await Task.Delay(50);
+        }
     }
 
     private static ValueTask<int> BackendAsync(PostgresStore store) =>
